@@ -1,0 +1,3 @@
+"""orderhub: order management for connectivity products."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,35 @@
+"""The application factory: health, OAuth2 and every dialect, over one set of services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orderhub import __version__
+from orderhub.api.health import health_router
+from orderhub.api.middleware import RequestContextMiddleware
+from orderhub.api.oauth import token_router
+from orderhub.bootstrap import Services
+from orderhub.dialects.esim_v1 import create_esim_v1_app
+
+
+def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_worker:
+            services.worker.start()
+        try:
+            yield
+        finally:
+            if run_worker:
+                services.worker.stop()
+
+    app = FastAPI(title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router(services.engine))
+    app.include_router(token_router(services.auth))
+    app.mount("/esim/v1", create_esim_v1_app(services))
+    app.state.services = services
+    return app

@@ -1,0 +1,141 @@
+"""Pure ASGI middleware shared by every dialect."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orderhub.observability import correlation_id
+
+access_log = logging.getLogger("orderhub.access")
+
+CORRELATION_HEADER = "x-correlation-id"
+MAX_CORRELATION_ID_LENGTH = 200
+
+
+class RequestContextMiddleware:
+    """Gives every request a correlation id (the caller's, or a new one), echoes it, logs one access line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        supplied = Headers(scope=scope).get(CORRELATION_HEADER, "")[:MAX_CORRELATION_ID_LENGTH]
+        cid = supplied or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers[CORRELATION_HEADER] = cid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            correlation_id.reset(token)
+
+
+ErrorRenderer = Callable[[int, str], Response]
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BodyGuardMiddleware:
+    """Refuses oversized bodies (413) and non-JSON bodies (415) before any parsing, in the dialect's format."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, render_error: ErrorRenderer, json_only: bool = True) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.render_error = render_error
+        self.json_only = json_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send, 413, f"request body larger than {self.max_bytes} bytes")
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body.extend(message.get("body", b""))
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, receive, send, 413, f"request body larger than {self.max_bytes} bytes")
+                return
+        if body and self.json_only and not _is_json(headers.get("content-type", "")):
+            await self._refuse(scope, receive, send, 415, "Content-Type must be application/json")
+            return
+
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+        await self.render_error(status, message)(scope, receive, send)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+class RequireHeaderMiddleware:
+    """Refuses requests without ``header`` (documentation pages excepted), in the dialect's format."""
+
+    def __init__(
+        self, app: ASGIApp, *, header: str, render_error: ErrorRenderer, exempt_suffixes: tuple[str, ...] = ()
+    ) -> None:
+        self.app = app
+        self.header = header.lower()
+        self.render_error = render_error
+        self.exempt_suffixes = exempt_suffixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and not scope["path"].endswith(self.exempt_suffixes)
+            and not Headers(scope=scope).get(self.header, "").strip()
+        ):
+            await self.render_error(400, f"the {self.header} header is required")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,89 @@
+"""OAuth2 client-credentials token endpoint (RFC 6749 §4.4), with refresh tokens (§6)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from orderhub.domain.errors import NotAuthenticated
+from orderhub.services.auth import AuthService, TokenPair
+
+MAX_FORM_BYTES = 8 * 1024
+
+
+def _error(status: int, error: str, description: str) -> JSONResponse:
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="orderhub"'
+    return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=headers)
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return None
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _tokens(pair: TokenPair) -> JSONResponse:
+    return JSONResponse(
+        {
+            "access_token": pair.access_token,
+            "token_type": "Bearer",
+            "expires_in": pair.expires_in,
+            "refresh_token": pair.refresh_token,
+        },
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def token_router(auth: AuthService) -> APIRouter:
+    router = APIRouter(tags=["oauth2"])
+
+    @router.post("/oauth2/token", summary="Get a bearer token (client credentials or refresh token)")
+    async def token(request: Request) -> JSONResponse:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            return _error(400, "invalid_request", "send a form: Content-Type application/x-www-form-urlencoded")
+        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+            return _error(400, "invalid_request", "request too large")
+        form = await request.form()
+        fields = {key: str(value) for key, value in form.items()}
+        grant_type = fields.get("grant_type")
+        try:
+            if grant_type == "client_credentials":
+                basic = _basic_credentials(request.headers.get("authorization", ""))
+                client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
+                if not client_id or not secret:
+                    return _error(401, "invalid_client", "client_id and client_secret are required")
+                pair = await run_in_threadpool(auth.issue_token, client_id, secret)
+            elif grant_type == "refresh_token":
+                refresh = fields.get("refresh_token")
+                if not refresh:
+                    return _error(400, "invalid_request", "refresh_token is required")
+                try:
+                    pair = await run_in_threadpool(auth.refresh, refresh)
+                except NotAuthenticated as exc:
+                    return _error(400, "invalid_grant", exc.message)
+            elif grant_type is None:
+                return _error(400, "invalid_request", "grant_type is required")
+            else:
+                return _error(400, "unsupported_grant_type", "use client_credentials or refresh_token")
+        except NotAuthenticated:
+            return _error(401, "invalid_client", "client authentication failed")
+        return _tokens(pair)
+
+    return router

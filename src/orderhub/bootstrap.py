@@ -1,0 +1,70 @@
+"""Wires settings, store, services and the worker together: one place, used by the API and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from orderhub.fulfilment.provisioners import default_provisioners
+from orderhub.fulfilment.worker import Worker
+from orderhub.services.auth import AuthService
+from orderhub.services.catalog import CatalogService
+from orderhub.services.fulfilment import FulfilmentService
+from orderhub.services.inventory import InventoryService
+from orderhub.services.ordering import OrderingService
+from orderhub.services.partners import PartnerAdmin
+from orderhub.settings import Settings
+from orderhub.store import migrate
+from orderhub.store.database import create_engine
+from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: sa.Engine
+    uow_factory: SqlUnitOfWorkFactory
+    auth: AuthService
+    ordering: OrderingService
+    catalog: CatalogService
+    inventory: InventoryService
+    partners: PartnerAdmin
+    fulfilment: FulfilmentService
+    worker: Worker
+
+    def migrate(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    uow_factory = SqlUnitOfWorkFactory(engine)
+    fulfilment = FulfilmentService(
+        uow_factory,
+        default_provisioners(),
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+        max_attempts=settings.worker_max_attempts,
+        low_stock_threshold=settings.low_stock_threshold,
+    )
+    worker = Worker(fulfilment, poll_interval=settings.worker_poll_seconds)
+    return Services(
+        settings=settings,
+        engine=engine,
+        uow_factory=uow_factory,
+        auth=AuthService(
+            uow_factory,
+            access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        ),
+        ordering=OrderingService(uow_factory, on_accepted=worker.wake),
+        catalog=CatalogService(uow_factory),
+        inventory=InventoryService(uow_factory),
+        partners=PartnerAdmin(uow_factory),
+        fulfilment=fulfilment,
+        worker=worker,
+    )

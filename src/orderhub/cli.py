@@ -1,0 +1,367 @@
+"""The ``orderhub`` command: run the service and the worker, and operate partners, catalog and inventory."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from orderhub.bootstrap import Services, build_services
+from orderhub.domain.catalog import Product
+from orderhub.domain.errors import DomainError
+from orderhub.domain.esim import ProfileState
+from orderhub.observability import configure_logging
+from orderhub.services.auth import verify_secret
+from orderhub.services.demo import demo_credentials, load_demo_data
+from orderhub.services.inventory import ProfileRow
+from orderhub.settings import Settings
+
+app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
+partner_app = typer.Typer(help="Partners (API client accounts).", no_args_is_help=True)
+credential_app = typer.Typer(help="Client credentials of partners.", no_args_is_help=True)
+product_app = typer.Typer(help="The product catalog.", no_args_is_help=True)
+inventory_app = typer.Typer(help="The eSIM profile inventory.", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+app.add_typer(credential_app, name="credential")
+app.add_typer(product_app, name="product")
+app.add_typer(inventory_app, name="inventory")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $ORDERHUB_DATABASE_URL or sqlite:///./orderhub.db)"),
+]
+
+
+def _services(db: str | None, **overrides: Any) -> Services:
+    services = build_services(Settings.from_env(database_url=db, **overrides))
+    services.migrate()
+    return services
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080)")] = None,
+    db: DbOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load demo partners, catalog and inventory if absent")] = False,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the fulfilment worker in-process")] = True,
+) -> None:
+    """Run the HTTP API (and, by default, the fulfilment worker) after applying migrations."""
+    import uvicorn
+
+    from orderhub.api.app import create_app
+
+    settings = Settings.from_env(database_url=db, host=host, port=port)
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    services.migrate()
+    if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
+        console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
+    application = create_app(services, run_worker=worker)
+    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@app.command("worker")
+def run_worker(db: DbOption = None) -> None:
+    """Run the fulfilment worker alone (for `serve --no-worker` deployments)."""
+    settings = Settings.from_env(database_url=db)
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    services.migrate()
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    services.worker.start()
+    stopped.wait()
+    services.worker.stop()
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """Apply database migrations up to the newest."""
+    _services(db)
+    console.print("database is at the newest migration")
+
+
+@app.command("demo-data")
+def demo_data(db: DbOption = None) -> None:
+    """Load the demo partners, catalog and eSIM inventory (once)."""
+    services = _services(db)
+    loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
+    console.print("demo data loaded" if loaded else "demo data was already there")
+
+
+@app.command("demo-credentials")
+def demo_credentials_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False, db: DbOption = None
+) -> None:
+    """Print the demo partners' credentials (only those that still work in this database)."""
+    services = _services(db)
+    result: dict[str, list[dict[str, object]]] = {}
+    with services.uow_factory(read_only=True) as uow:
+        for dialect, entries in demo_credentials().items():
+            live = []
+            for entry in entries:
+                stored = uow.partners.get_credential(str(entry["client_id"]))
+                if (
+                    stored
+                    and stored.revoked_at is None
+                    and verify_secret(str(entry["client_secret"]), stored.secret_hash)
+                ):
+                    live.append(entry)
+            result[dialect] = live
+    if not any(result.values()):
+        raise _fail("no demo data in this database: run `orderhub demo-data` or `orderhub serve --demo`")
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table("dialect", "partner", "client_id", "client_secret", "roles")
+    for dialect, entries in result.items():
+        for entry in entries:
+            table.add_row(
+                dialect,
+                str(entry["partner"]),
+                str(entry["client_id"]),
+                str(entry["client_secret"]),
+                ", ".join(entry["roles"]),
+            )  # type: ignore[arg-type]
+    console.print(table)
+
+
+# -- partners and credentials -------------------------------------------------------------------
+
+
+@partner_app.command("create")
+def partner_create(
+    partner_id: Annotated[str, typer.Argument(help="Short id, e.g. acme-travel")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    role: Annotated[list[str], typer.Option("--role", help="RESELLER or ACCOUNT_MANAGER (repeatable)")],
+    currency: Annotated[list[str], typer.Option("--currency", help="Supported currency (repeatable)")],
+    product: Annotated[list[str] | None, typer.Option("--product", help="Product in its catalog (repeatable)")] = None,
+    manager: Annotated[str | None, typer.Option(help="Id of the ACCOUNT_MANAGER partner managing it")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a partner with roles, supported currencies and a catalog."""
+    services = _services(db)
+    try:
+        services.partners.create_partner(
+            partner_id,
+            name=name,
+            roles=role,
+            currencies=currency,
+            product_ids=product or [],
+            manager_id=manager,
+        )
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"partner {partner_id} created")
+
+
+@partner_app.command("set-products")
+def partner_set_products(
+    partner_id: str,
+    product: Annotated[list[str], typer.Option("--product", help="Product in its catalog (repeatable)")],
+    db: DbOption = None,
+) -> None:
+    """Replace a partner's catalog."""
+    services = _services(db)
+    try:
+        services.partners.set_products(partner_id, product)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"catalog of {partner_id}: {', '.join(sorted(product))}")
+
+
+@partner_app.command("list")
+def partner_list(db: DbOption = None) -> None:
+    """List partners with their roles, currencies, catalog and live client ids."""
+    services = _services(db)
+    table = Table("id", "roles", "currencies", "manager", "products", "client ids")
+    for partner, client_ids in services.partners.list_partners():
+        table.add_row(
+            partner.id, ", ".join(sorted(partner.roles)), ", ".join(sorted(partner.currencies)),
+            partner.manager_id or "", ", ".join(sorted(partner.product_ids)), ", ".join(client_ids),
+        )  # fmt: skip
+    console.print(table)
+
+
+@credential_app.command("issue")
+def credential_issue(
+    partner_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Issue a client_id / client_secret pair. The secret is shown this once and stored hashed."""
+    services = _services(db)
+    try:
+        issued = services.partners.issue_credential(partner_id)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    if as_json:
+        print(json.dumps({"partner": partner_id, "client_id": issued.client_id, "client_secret": issued.client_secret}))
+        return
+    console.print(f"client_id:     {issued.client_id}\nclient_secret: {issued.client_secret}")
+    console.print("[yellow]Store the secret now: it cannot be shown again.[/yellow]")
+
+
+@credential_app.command("revoke")
+def credential_revoke(client_id: str, db: DbOption = None) -> None:
+    """Revoke a credential; its tokens stop working at once."""
+    services = _services(db)
+    if not services.partners.revoke_credential(client_id):
+        raise _fail(f"no live credential {client_id}")
+    console.print(f"credential {client_id} revoked")
+
+
+# -- catalog ------------------------------------------------------------------------------------
+
+
+def _product(data: dict[str, Any]) -> Product | str:
+    try:
+        prices_raw = data.get("prices") or {}
+        if isinstance(prices_raw, str):  # CSV: "USD=10;EUR=9.50"
+            prices_raw = dict(part.split("=", 1) for part in prices_raw.split(";") if part.strip())
+        footprint = data.get("footprint") or []
+        if isinstance(footprint, str):  # CSV: "PT;ES"
+            footprint = [c for c in footprint.split(";") if c.strip()]
+        return Product(
+            id=str(data["id"]).strip(),
+            name=str(data["name"]).strip(),
+            description=str(data.get("description") or ""),
+            data_mb=int(data["data_mb"]) if data.get("data_mb") not in (None, "") else None,
+            validity_days=int(data["validity_days"]) if data.get("validity_days") not in (None, "") else None,
+            footprint=tuple(str(c).strip().upper() for c in footprint),
+            prices={str(c).strip().upper(): Decimal(str(a).strip()) for c, a in prices_raw.items()},
+        )
+    except KeyError as exc:
+        return f"missing field {exc}"
+    except (ValueError, InvalidOperation, TypeError, AttributeError) as exc:
+        return f"unreadable value: {exc}"
+
+
+def _product_records(path: Path) -> Iterator[tuple[int, Product | str]]:
+    if path.suffix.lower() == ".json":
+        records = json.loads(path.read_text())
+        for number, record in enumerate(records if isinstance(records, list) else [records], start=1):
+            yield number, _product(record) if isinstance(record, dict) else "not an object"
+        return
+    with path.open(newline="") as handle:
+        for number, record in enumerate(csv.DictReader(handle), start=2):
+            yield number, _product(record)
+
+
+@product_app.command("import")
+def product_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON list or CSV file")],
+    db: DbOption = None,
+) -> None:
+    """Insert or update products from a JSON list or a CSV file (see the README for the columns)."""
+    services = _services(db)
+    try:
+        report = services.catalog.import_products(_product_records(file))
+    except json.JSONDecodeError as exc:
+        raise _fail(f"{file} is not valid JSON: {exc}") from exc
+    console.print(f"{report.accepted} products imported, {len(report.rejected)} rejected")
+    for line, reason in report.rejected:
+        console.print(f"  record {line}: {reason}")
+    if report.rejected:
+        raise typer.Exit(code=2)
+
+
+# -- inventory ----------------------------------------------------------------------------------
+
+_ICCID_COLUMNS = ("iccid", "ICCID")
+_MATCHING_COLUMNS = ("matching_id", "matchingId", "MATCHING_ID")
+_SMDP_COLUMNS = ("smdp_address", "smdpUrl", "smdp", "SMDP_ADDRESS")
+
+
+def _column(record: dict[str, str], names: tuple[str, ...]) -> str:
+    for name in names:
+        if record.get(name):
+            return record[name].strip()
+    return ""
+
+
+@inventory_app.command("import")
+def inventory_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: iccid,matching_id,smdp_address")],
+    batch: Annotated[str | None, typer.Option(help="Batch name kept with each profile")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import an eSIM profile batch from CSV, reporting each rejected row and why."""
+    services = _services(db)
+    with file.open(newline="") as handle:
+        total = max(sum(1 for _ in handle) - 1, 0)
+    with file.open(newline="") as handle, Progress(console=err) as progress:
+        task = progress.add_task(f"importing {file.name}", total=total)
+        rows = (
+            ProfileRow(line, _column(r, _ICCID_COLUMNS), _column(r, _MATCHING_COLUMNS), _column(r, _SMDP_COLUMNS))
+            for line, r in enumerate(csv.DictReader(handle), start=2)
+        )
+        report = services.inventory.import_profiles(
+            rows, batch=batch or file.stem, progress=lambda n: progress.advance(task, n)
+        )
+    console.print(f"{report.accepted} profiles imported, {len(report.rejected)} rejected")
+    if report.not_luhn_valid:
+        console.print(f"[yellow]{report.not_luhn_valid} imported ICCIDs fail the Luhn check (kept, flagged)[/yellow]")
+    for line, reason in sorted(report.rejected):
+        console.print(f"  line {line}: {reason}")
+    if report.rejected:
+        raise typer.Exit(code=2)
+
+
+@inventory_app.command("levels")
+def inventory_levels(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False, db: DbOption = None
+) -> None:
+    """Profiles per state (available, released, downloaded, installed)."""
+    services = _services(db)
+    levels = services.inventory.levels()
+    if as_json:
+        print(json.dumps(levels))
+        return
+    table = Table("state", "profiles")
+    for state, count in levels.items():
+        table.add_row(state, str(count))
+    console.print(table)
+    if levels["available"] < services.settings.low_stock_threshold:
+        console.print(f"[yellow]below the low-stock threshold ({services.settings.low_stock_threshold})[/yellow]")
+
+
+@inventory_app.command("set-state")
+def inventory_set_state(
+    iccid: str,
+    state: Annotated[str, typer.Argument(help="downloaded or installed (as reported by the SM-DP+)")],
+    db: DbOption = None,
+) -> None:
+    """Record an SM-DP+ notification: the profile was downloaded or installed."""
+    services = _services(db)
+    try:
+        services.inventory.set_profile_state(iccid, ProfileState(state.lower()))
+    except ValueError as exc:
+        raise _fail(f"unknown state {state}") from exc
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"{iccid}: {state.lower()}")
+
+
+def main() -> None:
+    app()

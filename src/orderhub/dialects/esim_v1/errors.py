@@ -1,0 +1,104 @@
+"""esim-v1 error envelope ``{"type", "messages"}`` and how each failure maps onto it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderhub.domain import errors
+
+log = logging.getLogger("orderhub.esim_v1")
+
+_DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
+    (errors.InvalidInput, 400, "INVALID_REQUEST_PARAMS"),
+    (errors.NotAuthenticated, 401, "UNAUTHORISED"),
+    (errors.AccessDenied, 403, "ACCESS_DENIED"),
+    (errors.OrderNotFound, 404, "ORDER_NOT_FOUND"),
+    (errors.SimNotFound, 404, "SIM_NOT_FOUND"),
+    (errors.ProductNotFound, 422, "PRODUCT_NOT_FOUND"),
+    (errors.CustomerMustExist, 422, "CUSTOMER_MUST_EXIST"),
+    (errors.EmailAndIccidDoNotMatch, 422, "EMAIL_AND_ICCID_DO_NOT_MATCH"),
+    (errors.SubscriptionLimitReached, 422, "SUBSCRIPTION_LIMIT_REACHED"),
+    (errors.IdempotencyConflict, 422, "IDEMPOTENCY_KEY_REUSED"),
+]
+
+_HTTP_TYPES = {
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "INVALID_HTTP_MESSAGE",
+    415: "INVALID_HTTP_MESSAGE",
+}
+
+
+class EsimError(Exception):
+    """An esim-v1 answer that is not a domain error (for example an order with no QR code yet)."""
+
+    def __init__(self, status: int, type_: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type_
+        self.message = message
+
+
+def error_response(status: int, type_: str, *messages: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"type": type_, "messages": list(messages)}, status_code=status, headers=headers)
+
+
+def http_error(status: int, message: str) -> JSONResponse:
+    return error_response(status, _HTTP_TYPES.get(status, "INVALID_HTTP_MESSAGE"), message)
+
+
+def domain_error_response(exc: errors.DomainError) -> JSONResponse:
+    for kind, status, type_ in _DOMAIN_ERRORS:
+        if isinstance(exc, kind):
+            headers = {"WWW-Authenticate": 'Bearer realm="esim-v1"'} if status == 401 else None
+            message = f"{exc.field}: {exc.message}" if exc.field and status == 400 else exc.message
+            return error_response(status, type_, message, headers=headers)
+    log.error("unmapped domain error %s", type(exc).__name__)
+    return error_response(500, "INTERNAL_ERROR", "internal error")
+
+
+def field_path(location: tuple[Any, ...]) -> str:
+    """('body', 'input', 'subscriptions', 0, 'price') -> 'input.subscriptions[0].price'."""
+    path = ""
+    for part in location[1:] if location and location[0] in ("body", "query", "path", "header") else location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    problems = list(exc.errors())
+    if any(p["type"] == "json_invalid" for p in problems):
+        return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
+    if any(p["type"] == "missing" and tuple(p["loc"]) == ("body",) for p in problems):
+        return error_response(400, "INVALID_HTTP_MESSAGE", "request body is required")
+    messages = [f"{field_path(tuple(p['loc']))}: {p['msg']}" for p in problems]
+    return error_response(400, "INVALID_REQUEST_PARAMS", *messages)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
+        return domain_error_response(exc)
+
+    @app.exception_handler(EsimError)
+    async def _esim(_request: Request, exc: EsimError) -> JSONResponse:
+        return error_response(exc.status, exc.type, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return http_error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "INTERNAL_ERROR", "internal error; quote the X-Correlation-ID to support")

@@ -1,0 +1,142 @@
+"""Translation between esim-v1 wire shapes and the domain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from orderhub.domain.catalog import Product
+from orderhub.domain.errors import InvalidInput
+from orderhub.domain.esim import EsimOrderRequest, ProfileState, SubscriptionRequest
+from orderhub.domain.orders import Operation, OrderState
+from orderhub.services.inventory import SimView
+from orderhub.services.ordering import OrderView
+
+from .wire import WireOrderRequest, WireSubscription
+
+STATUS: dict[OrderState, str] = {
+    OrderState.ACCEPTED: "FULFILLING",
+    OrderState.SCHEDULED: "FULFILLING",
+    OrderState.IN_PROGRESS: "FULFILLING",
+    OrderState.COMPLETED: "COMPLETED",
+    OrderState.FAILED: "FAILED",
+    # esim-v1 refuses at intake with a 4xx, and has no cancellation; shown as FAILED should one appear.
+    OrderState.REJECTED: "FAILED",
+    OrderState.CANCELLED: "FAILED",
+}
+
+SIM_STATUS = {
+    ProfileState.RELEASED: "Released",
+    ProfileState.DOWNLOADED: "Downloaded",
+    ProfileState.INSTALLED: "Installed",
+}
+
+OPERATIONS = {"NEW_ESIM": Operation.NEW_ESIM, "TOPUP": Operation.TOPUP, "TOPUP_ACTIVATION": Operation.TOPUP}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    # A date without an offset is read as UTC, like the API's own examples ("...Z").
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _product_id(subscription: WireSubscription, index: int, deprecations: list[str]) -> str:
+    given = {
+        name: value
+        for name, value in (
+            ("product_id", subscription.product_id),
+            ("allowanceId", subscription.allowanceId),
+            ("id", subscription.id),
+        )
+        if value
+    }
+    if not given:
+        raise InvalidInput("product_id is required", field=f"input.subscriptions[{index}].product_id")
+    if len(set(given.values())) > 1:
+        raise InvalidInput(
+            f"{', '.join(given)} name different products; send only product_id",
+            field=f"input.subscriptions[{index}].product_id",
+        )
+    if "allowanceId" in given and "product_id" not in given:
+        deprecations.append("subscriptions.allowanceId")
+    return next(iter(given.values()))
+
+
+def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
+    """The domain request, and the deprecated spellings the partner used (to signal them)."""
+    data = wire.input
+    deprecations: list[str] = []
+    if data.operationType == "TOPUP_ACTIVATION":
+        deprecations.append("operationType=TOPUP_ACTIVATION")
+    subscriptions = tuple(
+        SubscriptionRequest(
+            product_id=_product_id(s, index, deprecations),
+            price=s.price,
+            currency=s.currency,
+            activation_at=_utc(s.activationDate),
+        )
+        for index, s in enumerate(data.subscriptions)
+    )
+    request = EsimOrderRequest(
+        operation=OPERATIONS[data.operationType],
+        customer_email=data.customer.email.strip(),
+        device_type=data.device.type,
+        subscriptions=subscriptions,
+        country_code=data.countryCode,
+        country_of_residence=data.customer.countryOfResidence,
+        iccid=data.esim.iccid.strip() if data.esim and data.esim.iccid else None,
+    )
+    return request, deprecations
+
+
+def order_resource(view: OrderView) -> dict[str, Any]:
+    order = view.order
+    body: dict[str, Any] = {
+        "id": order.id,
+        "externalId": order.id,
+        "status": STATUS[order.state],
+        "input": order.request.get("input", {}),
+        "output": order.output if order.state is OrderState.COMPLETED else None,
+        "createdAt": order.created_at,
+        "updatedAt": order.updated_at or order.created_at,
+        "history": [{"at": event.at, "status": event.to_state.value, "reason": event.reason} for event in view.events],
+    }
+    if order.failure_reason:
+        body["failureReason"] = order.failure_reason
+    return body
+
+
+def product_resource(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "description": product.description,
+        "dataAllowanceMb": product.data_mb,
+        "validityDays": product.validity_days,
+        "footprint": list(product.footprint),
+        "prices": [{"price": amount, "currency": currency} for currency, amount in sorted(product.prices.items())],
+    }
+
+
+def subscription_resources(view: SimView) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.id,
+            "productId": s.product_id,
+            "orderId": s.order_id,
+            "status": s.status(view.now).value,
+            "startDate": s.starts_at,
+            "endDate": s.ends_at,
+        }
+        for s in view.subscriptions
+    ]
+
+
+def sim_resource(view: SimView) -> dict[str, Any]:
+    return {
+        "iccid": view.iccid,
+        "status": SIM_STATUS.get(view.state, "Released"),
+        "smdpUrl": view.smdp_address,
+        "subscriptions": subscription_resources(view),
+    }

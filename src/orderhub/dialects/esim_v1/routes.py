@@ -1,0 +1,177 @@
+"""esim-v1 HTTP routes, served under ``/esim/v1`` with their own OpenAPI document."""
+
+import io
+from typing import Annotated, Any, Literal
+
+import segno
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from orderhub.api.middleware import BodyGuardMiddleware, RequireHeaderMiddleware
+from orderhub.bootstrap import Services
+from orderhub.domain.errors import AccessDenied, NotAuthenticated, ProductNotFound
+from orderhub.domain.identifiers import ActivationCode
+from orderhub.domain.orders import OrderState
+from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
+from orderhub.observability import correlation_id
+
+from . import mapping
+from .errors import EsimError, error_response, install_error_handlers
+from .wire import (
+    ErrorBody,
+    InstallLinks,
+    OrderAccepted,
+    OrderResource,
+    ProductResource,
+    SimResource,
+    SubscriptionResource,
+    WireOrderRequest,
+)
+
+DIALECT = "esim-v1"
+# RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
+DEPRECATION_DATE = "@1704067200"
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 500)
+}
+
+
+def _http_error_renderer(status: int, message: str) -> JSONResponse:
+    return error_response(status, "INVALID_HTTP_MESSAGE", message)
+
+
+def create_esim_v1_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="orderhub esim-v1",
+        version="1.0",
+        description="eSIM order API: order eSIMs (NEW_ESIM) and top them up (TOPUP), poll by externalId.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        responses=_ERRORS,
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=_http_error_renderer
+    )
+    app.add_middleware(
+        RequireHeaderMiddleware,
+        header="X-Correlation-ID",
+        render_error=_http_error_renderer,
+        exempt_suffixes=("/openapi.json", "/docs", "/docs/oauth2-redirect"),
+    )
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
+        caller = services.auth.authenticate(token.strip())
+        if not caller.has_any_role(ESIM_ORDERING_ROLES):
+            raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
+        return caller
+
+    Caller = Annotated[Principal, Depends(principal)]
+
+    @app.post("/order", status_code=201, response_model=OrderAccepted, summary="Order a new eSIM or a top-up")
+    async def place_order(
+        body: WireOrderRequest,
+        caller: Caller,
+        request: Request,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+    ) -> dict[str, str]:
+        command, deprecations = mapping.to_domain(body)
+        placed = await run_in_threadpool(
+            services.ordering.place_esim_order,
+            caller,
+            command,
+            # Kept as sent (numbers stay numbers) for the echo in GET and for idempotency fingerprints.
+            raw_request=await request.json(),
+            dialect=DIALECT,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id.get(),
+        )
+        if deprecations:
+            response.headers["Deprecation"] = DEPRECATION_DATE
+            response.headers["X-Deprecated-Fields"] = ", ".join(deprecations)
+        if placed.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
+
+    @app.get(
+        "/order/{order_id}",
+        response_model=OrderResource,
+        response_model_exclude_none=True,
+        summary="Status and output of an order",
+    )
+    def get_order(order_id: str, caller: Caller) -> dict[str, Any]:
+        return mapping.order_resource(services.ordering.get_order(caller, order_id))
+
+    def activation_code(order_id: str, caller: Principal) -> ActivationCode:
+        order = services.ordering.get_order(caller, order_id).order
+        if order.state is not OrderState.COMPLETED:
+            raise EsimError(409, "ORDER_NOT_COMPLETED", "the order has no eSIM yet; poll until COMPLETED")
+        if not order.output.get("matchingId"):
+            raise EsimError(
+                422,
+                "NO_ACTIVATION_CODE",
+                "a top-up has no activation code; use the order that issued the eSIM",
+            )
+        return ActivationCode(order.output["smdpUrl"], order.output["matchingId"])
+
+    @app.get(
+        "/order/{order_id}/qrcode",
+        summary="The eSIM activation code as a QR image",
+        responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}, 409: {"model": ErrorBody}},
+        response_class=Response,
+    )
+    def qrcode(
+        order_id: str,
+        caller: Caller,
+        format: Literal["png", "svg"] = "png",
+        scale: Annotated[int, Query(ge=1, le=40)] = 8,
+    ) -> Response:
+        code = activation_code(order_id, caller)
+        buffer = io.BytesIO()
+        # Medium error correction and the standard 4-module quiet zone keep phone cameras happy.
+        segno.make(code.lpa_string, error="m", micro=False).save(buffer, kind=format, scale=scale, border=4)
+        media_type = "image/png" if format == "png" else "image/svg+xml"
+        return Response(buffer.getvalue(), media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.get("/order/{order_id}/install-links", response_model=InstallLinks, summary="One-tap install links")
+    def install_links(order_id: str, caller: Caller) -> dict[str, str]:
+        code = activation_code(order_id, caller)
+        return {"lpa_url": code.lpa_string, "ios": code.ios_install_url, "android": code.android_install_url}
+
+    @app.get("/product", response_model=list[ProductResource], summary="Products of your catalog")
+    def list_products(
+        caller: Caller, currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None
+    ) -> list[dict[str, Any]]:
+        return [mapping.product_resource(p) for p in services.catalog.products_for(caller, currency)]
+
+    @app.get("/product/{product_id}", response_model=ProductResource, summary="One product of your catalog")
+    def get_product(
+        product_id: str,
+        caller: Caller,
+        currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    ) -> dict[str, Any]:
+        try:
+            return mapping.product_resource(services.catalog.product_for(caller, product_id, currency))
+        except ProductNotFound as exc:
+            raise EsimError(404, "PRODUCT_NOT_FOUND", exc.message) from exc
+
+    @app.get("/sim/{iccid}", response_model=SimResource, summary="State of an eSIM and its subscriptions")
+    def get_sim(iccid: str, caller: Caller) -> dict[str, Any]:
+        return mapping.sim_resource(services.inventory.sim_for(caller, iccid))
+
+    @app.get(
+        "/sim/{iccid}/subscriptions",
+        response_model=list[SubscriptionResource],
+        summary="Subscriptions of an eSIM",
+    )
+    def get_sim_subscriptions(iccid: str, caller: Caller) -> list[dict[str, Any]]:
+        return mapping.subscription_resources(services.inventory.sim_for(caller, iccid))
+
+    return app

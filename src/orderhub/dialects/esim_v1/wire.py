@@ -1,0 +1,128 @@
+"""esim-v1 wire models: field names exactly as partners send and read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Wire(BaseModel):
+    # Partners send fields we do not use (and may add more); unknown fields are ignored, not refused.
+    model_config = ConfigDict(extra="ignore")
+
+
+class WireCustomer(_Wire):
+    email: str = Field(max_length=320)
+    countryOfResidence: str | None = Field(default=None, max_length=2)
+
+
+class WireDevice(_Wire):
+    product_id: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    type: str = Field(max_length=20, description="iot, ios or android (TOPUP: ios or android)")
+
+
+class WireSubscription(_Wire):
+    product_id: str | None = Field(default=None, max_length=64, description="Preferred product field")
+    allowanceId: str | None = Field(default=None, max_length=64, description="Deprecated: use product_id")
+    id: str | None = Field(default=None, max_length=64, description="Product id as in the API's examples")
+    activationDate: datetime | None = None
+    price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
+    currency: str | None = Field(default=None, max_length=3)
+
+
+class WireEsim(_Wire):
+    iccid: str | None = Field(default=None, max_length=22)
+
+
+class WireOrderInput(_Wire):
+    operationType: Literal["NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"] = Field(
+        description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP"
+    )
+    countryCode: str | None = Field(default=None, max_length=2)
+    customer: WireCustomer
+    device: WireDevice
+    subscriptions: list[WireSubscription] = Field(max_length=15)
+    esim: WireEsim | None = None
+
+
+class WireOrderRequest(_Wire):
+    input: WireOrderInput
+
+
+class OrderAccepted(BaseModel):
+    id: str
+    externalId: str
+    status: Literal["ACCEPTED"] = "ACCEPTED"
+
+
+class OrderOutput(BaseModel):
+    iccid: str
+    matchingId: str | None = None
+    smdpUrl: str
+    lpa_url: str | None = None
+    subscription_id: str
+    subscription_ids: list[str] | None = None
+
+
+class OrderHistoryEntry(BaseModel):
+    at: datetime
+    status: str
+    reason: str | None = None
+
+
+class OrderResource(BaseModel):
+    id: str
+    externalId: str
+    status: Literal["FULFILLING", "COMPLETED", "FAILED"]
+    input: dict
+    output: OrderOutput | None = None
+    failureReason: str | None = None
+    createdAt: datetime
+    updatedAt: datetime
+    history: list[OrderHistoryEntry]
+
+
+class InstallLinks(BaseModel):
+    lpa_url: str
+    ios: str
+    android: str
+
+
+class Price(BaseModel):
+    price: Decimal
+    currency: str
+
+
+class ProductResource(BaseModel):
+    id: str
+    name: str
+    description: str
+    dataAllowanceMb: int | None
+    validityDays: int | None
+    footprint: list[str]
+    prices: list[Price]
+
+
+class SubscriptionResource(BaseModel):
+    id: str
+    productId: str
+    orderId: str
+    status: Literal["PENDING", "ACTIVE", "EXPIRED"]
+    startDate: datetime
+    endDate: datetime | None
+
+
+class SimResource(BaseModel):
+    iccid: str
+    status: Literal["Released", "Downloaded", "Installed"]
+    smdpUrl: str
+    subscriptions: list[SubscriptionResource]
+
+
+class ErrorBody(BaseModel):
+    type: str
+    messages: list[str]

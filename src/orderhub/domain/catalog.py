@@ -1,0 +1,53 @@
+"""Products that can be sold, with their prices per currency."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class ProductKind(StrEnum):
+    ESIM_DATA = "esim_data"
+
+
+def currency_valid(code: str) -> bool:
+    return bool(_CURRENCY.match(code))
+
+
+def product_id_valid(product_id: str) -> bool:
+    return bool(_PRODUCT_ID.match(product_id))
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    kind: ProductKind = ProductKind.ESIM_DATA
+    description: str = ""
+    data_mb: int | None = None
+    validity_days: int | None = None
+    footprint: tuple[str, ...] = ()
+    prices: dict[str, Decimal] = field(default_factory=dict)
+
+    def validate(self) -> list[str]:
+        """Problems that keep this product out of the catalog (empty when it is fine)."""
+        problems = []
+        if not product_id_valid(self.id):
+            problems.append("id must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':', '-'")
+        if not self.name.strip():
+            problems.append("name is required")
+        if self.data_mb is not None and self.data_mb < 0:
+            problems.append("data_mb must not be negative")
+        if self.validity_days is not None and self.validity_days <= 0:
+            problems.append("validity_days must be positive")
+        for currency, amount in self.prices.items():
+            if not currency_valid(currency):
+                problems.append(f"currency {currency!r} is not an ISO 4217 code")
+            if amount < 0:
+                problems.append(f"price in {currency} must not be negative")
+        return problems

@@ -1,0 +1,121 @@
+"""Identifiers of the connectivity world: ICCID, EID, matching ID, activation code."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote
+
+_DIGITS = re.compile(r"^[0-9]+$")
+_MATCHING_ID = re.compile(r"^[0-9A-Z-]{1,64}$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def luhn_check_digit(payload: str) -> int:
+    """The digit that makes ``payload + digit`` pass the Luhn check (ISO/IEC 7812-1)."""
+    if not _DIGITS.match(payload):
+        raise ValueError("Luhn payload must be digits")
+    total = 0
+    # Walking from the right, the digit next to the (future) check digit is doubled.
+    for position, char in enumerate(reversed(payload)):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def luhn_valid(number: str) -> bool:
+    return bool(_DIGITS.match(number)) and len(number) >= 2 and luhn_check_digit(number[:-1]) == int(number[-1])
+
+
+@dataclass(frozen=True)
+class Iccid:
+    """ITU-T E.118 integrated circuit card identifier: ``89`` + country + issuer + account + Luhn digit.
+
+    Imported ICCIDs are accepted leniently (some vendors' fail the Luhn check); ``luhn_ok`` flags them.
+    """
+
+    value: str
+
+    MIN_LENGTH = 18
+    MAX_LENGTH = 22
+
+    @classmethod
+    def parse(cls, raw: str) -> Iccid:
+        text = raw.strip()
+        if not _DIGITS.match(text):
+            raise ValueError("an ICCID has only digits")
+        if not cls.MIN_LENGTH <= len(text) <= cls.MAX_LENGTH:
+            raise ValueError(f"an ICCID has {cls.MIN_LENGTH} to {cls.MAX_LENGTH} digits")
+        if not text.startswith("89"):
+            raise ValueError("an ICCID starts with 89 (telecommunication industry identifier)")
+        return cls(text)
+
+    @classmethod
+    def generate(cls, country_code: str = "44", issuer: str = "99", length: int = 19) -> Iccid:
+        """A random ICCID with a valid Luhn digit; ``length`` counts the check digit."""
+        prefix = "89" + country_code + issuer
+        body_length = length - 1 - len(prefix)
+        if body_length < 1:
+            raise ValueError("ICCID length too short for its prefix")
+        body = "".join(str(secrets.randbelow(10)) for _ in range(body_length))
+        payload = prefix + body
+        return cls(payload + str(luhn_check_digit(payload)))
+
+    @property
+    def luhn_ok(self) -> bool:
+        return luhn_valid(self.value)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def eid_valid(eid: str) -> bool:
+    """An eUICC identifier (GSMA SGP.29) is 32 digits whose value mod 97 is 1."""
+    return len(eid) == 32 and bool(_DIGITS.match(eid)) and int(eid) % 97 == 1
+
+
+def matching_id_valid(matching_id: str) -> bool:
+    return bool(_MATCHING_ID.match(matching_id))
+
+
+def generate_matching_id() -> str:
+    """A matching ID in the usual ``XXXXX-XXXXX-XXXXX-XXXXX`` shape (upper-case alphanumerics)."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def smdp_host_valid(host: str) -> bool:
+    return bool(_HOST.match(host))
+
+
+@dataclass(frozen=True)
+class ActivationCode:
+    """The GSMA SGP.22 activation code a device scans: ``LPA:1$<SM-DP+ address>$<matching ID>``."""
+
+    smdp_address: str
+    matching_id: str
+
+    def __post_init__(self) -> None:
+        if not smdp_host_valid(self.smdp_address):
+            raise ValueError("SM-DP+ address must be a bare host name")
+        if not matching_id_valid(self.matching_id):
+            raise ValueError("matching ID must be upper-case 0-9, A-Z and '-'")
+
+    @property
+    def lpa_string(self) -> str:
+        return f"LPA:1${self.smdp_address}${self.matching_id}"
+
+    @property
+    def ios_install_url(self) -> str:
+        return "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=" + quote(self.lpa_string, safe="")
+
+    @property
+    def android_install_url(self) -> str:
+        return "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + quote(self.lpa_string, safe="")

@@ -1,0 +1,112 @@
+"""Orders and the one state machine every dialect spells in its own words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from orderhub.domain.errors import IllegalTransition
+
+
+class OrderState(StrEnum):
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset({OrderState.COMPLETED, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED})
+
+ALLOWED_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    OrderState.ACCEPTED: frozenset(
+        {OrderState.SCHEDULED, OrderState.IN_PROGRESS, OrderState.REJECTED, OrderState.CANCELLED}
+    ),
+    OrderState.SCHEDULED: frozenset({OrderState.IN_PROGRESS, OrderState.CANCELLED}),
+    OrderState.IN_PROGRESS: frozenset({OrderState.COMPLETED, OrderState.FAILED}),
+    OrderState.COMPLETED: frozenset(),
+    OrderState.FAILED: frozenset(),
+    OrderState.REJECTED: frozenset(),
+    OrderState.CANCELLED: frozenset(),
+}
+
+# States a worker may pick up: work that was accepted (or scheduled) and not finished yet.
+WORKABLE_STATES = (OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.IN_PROGRESS)
+
+
+class Operation(StrEnum):
+    NEW_ESIM = "NEW_ESIM"
+    TOPUP = "TOPUP"
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    seq: int
+    product_id: str
+    price: Decimal | None = None
+    currency: str | None = None
+    activation_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    at: datetime
+    from_state: OrderState | None
+    to_state: OrderState
+    reason: str | None = None
+
+
+@dataclass
+class Order:
+    id: str
+    partner_id: str
+    dialect: str
+    operation: Operation
+    customer_id: str | None
+    items: list[OrderItem]
+    created_at: datetime
+    state: OrderState = OrderState.ACCEPTED
+    # What the partner sent, kept verbatim so the dialect can echo it back.
+    request: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    target_iccid: str | None = None
+    failure_reason: str | None = None
+    due_at: datetime | None = None
+    correlation_id: str | None = None
+    updated_at: datetime | None = None
+    # Events added since the order was loaded; the store appends them, never rewrites history.
+    new_events: list[OrderEvent] = field(default_factory=list)
+
+    @classmethod
+    def accept(cls, *, now: datetime, **fields: Any) -> Order:
+        order = cls(created_at=now, updated_at=now, due_at=fields.pop("due_at", None) or now, **fields)
+        order.new_events.append(OrderEvent(at=now, from_state=None, to_state=OrderState.ACCEPTED))
+        return order
+
+    def transition(self, to: OrderState, *, now: datetime, reason: str | None = None) -> None:
+        if to not in ALLOWED_TRANSITIONS[self.state]:
+            raise IllegalTransition(self.id, self.state, to)
+        self.new_events.append(OrderEvent(at=now, from_state=self.state, to_state=to, reason=reason))
+        self.state = to
+        self.updated_at = now
+
+    def start(self, now: datetime) -> None:
+        if self.state is not OrderState.IN_PROGRESS:
+            self.transition(OrderState.IN_PROGRESS, now=now)
+
+    def complete(self, output: dict[str, Any], now: datetime) -> None:
+        self.transition(OrderState.COMPLETED, now=now)
+        self.output = output
+
+    def fail(self, reason: str, now: datetime) -> None:
+        self.transition(OrderState.FAILED, now=now, reason=reason)
+        self.failure_reason = reason

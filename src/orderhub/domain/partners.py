@@ -1,0 +1,47 @@
+"""Partners (API client accounts), their roles and what they may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    RESELLER = "RESELLER"
+    ACCOUNT_MANAGER = "ACCOUNT_MANAGER"
+    # Roles of the dialects to come; a partner holding only these may not use esim-v1.
+    BUSINESS_CHANNEL = "BUSINESS_CHANNEL"
+    COMMUNICATION_OPERATOR = "COMMUNICATION_OPERATOR"
+
+
+ESIM_ORDERING_ROLES = frozenset({Role.RESELLER, Role.ACCOUNT_MANAGER})
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    roles: frozenset[Role]
+    currencies: frozenset[str]
+    product_ids: frozenset[str] = frozenset()
+    manager_id: str | None = None
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the partner behind a credential, and whose data it may see."""
+
+    partner: Partner
+    # The partner itself, plus the resellers it manages when it is an account manager.
+    visible_partner_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def partner_id(self) -> str:
+        return self.partner.id
+
+    def has_any_role(self, roles: frozenset[Role]) -> bool:
+        return bool(self.partner.roles & roles)
+
+    def can_see(self, partner_id: str) -> bool:
+        return partner_id in self.visible_partner_ids

@@ -1,0 +1,1 @@
+"""Fulfilment: the worker loop and one provisioner per kind of order."""

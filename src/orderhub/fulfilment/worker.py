@@ -1,0 +1,64 @@
+"""The background worker: claims due orders from the database and fulfils them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from orderhub.services.fulfilment import FulfilmentService
+
+log = logging.getLogger("orderhub.worker")
+
+
+class Worker:
+    """Runs in its own thread, inside ``orderhub serve`` or alone in ``orderhub worker``.
+
+    In-process, ``wake()`` is called after each accepted order so completion does not wait for the
+    poll; the poll still finds work that another process accepted or that a dead worker left behind.
+    """
+
+    def __init__(self, fulfilment: FulfilmentService, *, poll_interval: float = 0.5, batch_size: int = 50) -> None:
+        self._fulfilment = fulfilment
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="orderhub-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_forever(self) -> None:
+        log.info("worker %s started", self.worker_id)
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("worker loop error; retrying")
+                worked = 0
+            if worked == 0:
+                self._wake.wait(self._poll_interval)
+                self._wake.clear()
+        log.info("worker %s stopped", self.worker_id)
+
+    def run_once(self) -> int:
+        claimed = self._fulfilment.claim_due(self.worker_id, self._batch_size)
+        for order_id in claimed:
+            if self._stop.is_set():
+                break
+            self._fulfilment.fulfil(order_id)
+        return len(claimed)

@@ -1,0 +1,57 @@
+"""JSON logs that carry the request's correlation id and never show personal data or secrets."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Personal identity numbers such as YYYYMMDD-XXXX, and long digit runs that are not ICCIDs (89...).
+_IDENTITY = re.compile(r"\b(?:\d{6}|\d{8})[-+]\d{4}\b")
+_SECRET = re.compile(
+    r"(?i)((?:client_secret|secret|password|access_token|refresh_token|authorization)\W{1,3})[^\s,&\"']+"
+)
+
+
+def mask(text: str) -> str:
+    text = _EMAIL.sub(r"\1***@\2", text)
+    text = _IDENTITY.sub("********-****", text)
+    return _SECRET.sub(r"\1***", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask(record.getMessage()),
+        }
+        cid = correlation_id.get()
+        if cid:
+            entry["correlation_id"] = cid
+        for key in ("method", "path", "status", "duration_ms", "partner"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exception"] = mask(self.formatException(record.exc_info))
+        return json.dumps(entry)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # orderhub writes its own access log line with the correlation id.
+    logging.getLogger("uvicorn.access").disabled = True

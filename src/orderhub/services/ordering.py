@@ -1,0 +1,182 @@
+"""Order intake and order queries: the use cases every dialect calls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from orderhub.domain.customers import Customer
+from orderhub.domain.errors import (
+    CustomerMustExist,
+    EmailAndIccidDoNotMatch,
+    IdempotencyConflict,
+    OrderNotFound,
+    ProductNotFound,
+    SubscriptionLimitReached,
+)
+from orderhub.domain.esim import (
+    MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID,
+    EsimOrderRequest,
+    validate_esim_order,
+)
+from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem
+from orderhub.domain.partners import Principal
+from orderhub.services.clock import Clock, utc_now
+from orderhub.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order_id: str
+    # True when an earlier request with the same idempotency key already placed this order.
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    events: list[OrderEvent]
+
+
+def request_fingerprint(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class OrderingService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        clock: Clock = utc_now,
+        on_accepted: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        # Wakes an in-process worker so a new order does not wait for the next poll.
+        self._on_accepted = on_accepted
+
+    def place_esim_order(
+        self,
+        principal: Principal,
+        request: EsimOrderRequest,
+        *,
+        raw_request: dict[str, Any],
+        dialect: str,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+    ) -> PlacedOrder:
+        now = self._clock()
+        validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
+        fingerprint = request_fingerprint(raw_request)
+        try:
+            with self._uow() as uow:
+                if idempotency_key is not None:
+                    replay = self._replay(uow, principal, idempotency_key, fingerprint)
+                    if replay is not None:
+                        return replay
+                order = self._new_esim_order(uow, principal, request, now)
+                order.request = raw_request
+                order.correlation_id = correlation_id
+                order.dialect = dialect
+                uow.orders.add(order)
+                if idempotency_key is not None:
+                    uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
+                uow.commit()
+        except DuplicateKey:
+            # A concurrent request with the same key committed first (possible on PostgreSQL).
+            if idempotency_key is None:
+                raise
+            with self._uow(read_only=True) as uow:
+                replay = self._replay(uow, principal, idempotency_key, fingerprint)
+            if replay is None:
+                raise
+            return replay
+        self._on_accepted()
+        return PlacedOrder(order.id, replayed=False)
+
+    @staticmethod
+    def _replay(uow: UnitOfWork, principal: Principal, key: str, fingerprint: str) -> PlacedOrder | None:
+        stored = uow.partners.get_idempotency_key(principal.partner_id, key)
+        if stored is None:
+            return None
+        if stored.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                "Idempotency-Key was already used with a different request", field="Idempotency-Key"
+            )
+        return PlacedOrder(stored.order_id, replayed=True)
+
+    def _new_esim_order(self, uow: UnitOfWork, principal: Principal, request: EsimOrderRequest, now: Any) -> Order:
+        partner = principal.partner
+        for index, subscription in enumerate(request.subscriptions):
+            if subscription.product_id not in partner.product_ids or uow.catalog.get(subscription.product_id) is None:
+                raise ProductNotFound(
+                    f"product {subscription.product_id} is not in your product catalog",
+                    field=f"input.subscriptions[{index}].product_id",
+                )
+        target_iccid = None
+        if request.operation is Operation.TOPUP:
+            # A top-up may target any customer the caller can see (an account manager: its resellers').
+            customer = uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
+            assert request.iccid is not None
+            if customer is None:
+                raise CustomerMustExist(
+                    f"no customer with email {request.customer_email}", field="input.customer.email"
+                )
+            profile = uow.profiles.get(request.iccid)
+            if profile is None or profile.customer_id != customer.id:
+                raise EmailAndIccidDoNotMatch(
+                    "esim.iccid does not belong to the customer with this email", field="input.esim.iccid"
+                )
+            active = uow.subscriptions.count_unexpired(request.iccid, now)
+            pending = uow.orders.count_open_for_iccid(request.iccid, Operation.TOPUP)
+            if active + pending + len(request.subscriptions) > MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID:
+                raise SubscriptionLimitReached(
+                    f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions "
+                    f"({active} active, {pending} top-ups in progress)",
+                    field="input.esim.iccid",
+                )
+            target_iccid = request.iccid
+        else:
+            customer = uow.partners.find_customer([partner.id], request.customer_email)
+        if customer is None:
+            customer = Customer(
+                id=str(uuid.uuid4()),
+                partner_id=partner.id,
+                email=request.customer_email,
+                country_of_residence=request.country_of_residence,
+                created_at=now,
+            )
+            uow.partners.add_customer(customer)
+        items = [
+            OrderItem(
+                seq=seq,
+                product_id=s.product_id,
+                price=s.price,
+                currency=s.currency,
+                activation_at=s.activation_at,
+            )
+            for seq, s in enumerate(request.subscriptions, start=1)
+        ]
+        return Order.accept(
+            now=now,
+            id=str(uuid.uuid4()),
+            partner_id=partner.id,
+            dialect="",
+            operation=request.operation,
+            customer_id=customer.id,
+            items=items,
+            target_iccid=target_iccid,
+        )
+
+    def get_order(self, principal: Principal, order_id: str) -> OrderView:
+        with self._uow(read_only=True) as uow:
+            order = uow.orders.get(order_id)
+            # Unknown and someone else's answer alike, so order ids cannot be probed.
+            if order is None or not principal.can_see(order.partner_id):
+                raise OrderNotFound(f"order {order_id} not found", field="id")
+            return OrderView(order, uow.orders.events(order_id))

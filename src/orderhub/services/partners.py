@@ -1,0 +1,115 @@
+"""Operator use cases: partners and their credentials."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from orderhub.domain.catalog import currency_valid
+from orderhub.domain.errors import InvalidInput
+from orderhub.domain.partners import Partner, Role
+from orderhub.services.auth import hash_secret
+from orderhub.services.clock import Clock, utc_now
+from orderhub.services.ports import UnitOfWorkFactory
+
+_PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    partner_id: str
+    client_id: str
+    # Shown to the operator once; only its hash is kept.
+    client_secret: str
+
+
+class PartnerAdmin:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def create_partner(
+        self,
+        partner_id: str,
+        *,
+        name: str,
+        roles: Iterable[str],
+        currencies: Iterable[str],
+        product_ids: Iterable[str] = (),
+        manager_id: str | None = None,
+    ) -> Partner:
+        if not _PARTNER_ID.match(partner_id):
+            raise InvalidInput("partner id must be 2-63 characters of a-z, 0-9 and '-'", field="id")
+        try:
+            role_set = frozenset(Role(role.upper()) for role in roles)
+        except ValueError as exc:
+            raise InvalidInput(f"unknown role; known: {', '.join(Role)}", field="roles") from exc
+        if not role_set:
+            raise InvalidInput("a partner needs at least one role", field="roles")
+        currency_set = frozenset(c.upper() for c in currencies)
+        bad = [c for c in currency_set if not currency_valid(c)]
+        if bad:
+            raise InvalidInput(f"not ISO 4217 currency codes: {', '.join(sorted(bad))}", field="currencies")
+        partner = Partner(
+            id=partner_id,
+            name=name,
+            roles=role_set,
+            currencies=currency_set,
+            product_ids=frozenset(product_ids),
+            manager_id=manager_id,
+        )
+        with self._uow() as uow:
+            if uow.partners.get(partner_id) is not None:
+                raise InvalidInput(f"partner {partner_id} already exists", field="id")
+            if manager_id is not None:
+                manager = uow.partners.get(manager_id)
+                if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
+                    raise InvalidInput(f"{manager_id} is not an ACCOUNT_MANAGER partner", field="manager")
+            known = set(uow.catalog.all_ids())
+            unknown = sorted(set(partner.product_ids) - known)
+            if unknown:
+                raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
+            uow.partners.add(partner, self._clock())
+            uow.commit()
+        return partner
+
+    def set_products(self, partner_id: str, product_ids: Iterable[str]) -> None:
+        with self._uow() as uow:
+            if uow.partners.get(partner_id) is None:
+                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            uow.partners.set_products(partner_id, product_ids)
+            uow.commit()
+
+    def issue_credential(
+        self, partner_id: str, *, client_id: str | None = None, client_secret: str | None = None
+    ) -> IssuedCredential:
+        client_id = client_id or f"{partner_id}-{secrets.token_hex(4)}"
+        client_secret = client_secret or secrets.token_urlsafe(32)
+        with self._uow() as uow:
+            if uow.partners.get(partner_id) is None:
+                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            if uow.partners.get_credential(client_id) is not None:
+                raise InvalidInput(f"client id {client_id} is taken", field="client_id")
+            uow.partners.add_credential(client_id, partner_id, hash_secret(client_secret), self._clock())
+            uow.commit()
+        return IssuedCredential(partner_id, client_id, client_secret)
+
+    def revoke_credential(self, client_id: str) -> bool:
+        """Revoke the credential and every token issued to it. False when it was unknown or revoked already."""
+        with self._uow() as uow:
+            revoked = uow.partners.revoke_credential(client_id, self._clock())
+            uow.commit()
+        return revoked
+
+    def list_partners(self) -> list[tuple[Partner, list[str]]]:
+        """Each partner with the client ids of its live credentials."""
+        with self._uow(read_only=True) as uow:
+            result = []
+            for partner_id in uow.partners.list_ids():
+                partner = uow.partners.get(partner_id)
+                assert partner is not None
+                live = [c.client_id for c in uow.partners.credentials_of(partner_id) if c.revoked_at is None]
+                result.append((partner, live))
+            return result

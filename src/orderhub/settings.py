@@ -1,0 +1,43 @@
+"""One typed settings object, read from ``ORDERHUB_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///./orderhub.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Largest request body accepted, in bytes.
+    max_body_bytes: int = 64 * 1024
+    access_token_ttl_seconds: int = 3600
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    worker_poll_seconds: float = 0.5
+    worker_lease_seconds: float = 30.0
+    worker_max_attempts: int = 5
+    low_stock_threshold: int = 100
+    sqlite_synchronous: str = "FULL"
+    log_level: str = "INFO"
+    demo_inventory_size: int = 2000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            if spec.name == "extra":
+                continue
+            raw = env.get(f"ORDERHUB_{spec.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls, spec.name))
+            values[spec.name] = kind(raw)
+        settings = cls(**values)
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""Persistence: tables, repositories, the unit of work and migrations (SQLite or PostgreSQL)."""

@@ -1,0 +1,206 @@
+"""Catalog products, eSIM profiles and the subscriptions that run on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from orderhub.domain.catalog import Product, ProductKind
+from orderhub.domain.esim import ProfileState, Subscription
+from orderhub.store.tables import esim_profiles, product_prices, products, subscriptions
+
+
+@dataclass(frozen=True)
+class StoredProfile:
+    iccid: str
+    matching_id: str
+    smdp_address: str
+    state: ProfileState
+    order_id: str | None
+    customer_id: str | None
+    luhn_ok: bool
+
+
+class CatalogRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def upsert(self, product: Product, now: datetime) -> None:
+        values = {
+            "name": product.name,
+            "kind": product.kind.value,
+            "description": product.description,
+            "data_mb": product.data_mb,
+            "validity_days": product.validity_days,
+            "footprint": list(product.footprint),
+            "updated_at": now,
+        }
+        updated = self._db.execute(products.update().where(products.c.id == product.id).values(**values))
+        if updated.rowcount == 0:
+            self._db.execute(products.insert().values(id=product.id, **values))
+        self._db.execute(product_prices.delete().where(product_prices.c.product_id == product.id))
+        if product.prices:
+            self._db.execute(
+                product_prices.insert(),
+                [{"product_id": product.id, "currency": c, "amount": a} for c, a in product.prices.items()],
+            )
+
+    def get(self, product_id: str) -> Product | None:
+        found = self.get_many([product_id])
+        return found[0] if found else None
+
+    def get_many(self, product_ids: Iterable[str]) -> list[Product]:
+        ids = list(product_ids)
+        rows = self._db.execute(sa.select(products).where(products.c.id.in_(ids)).order_by(products.c.id)).mappings()
+        prices: dict[str, dict] = {}
+        for price in self._db.execute(sa.select(product_prices).where(product_prices.c.product_id.in_(ids))).mappings():
+            prices.setdefault(price["product_id"], {})[price["currency"]] = price["amount"]
+        return [
+            Product(
+                id=row["id"],
+                name=row["name"],
+                kind=ProductKind(row["kind"]),
+                description=row["description"],
+                data_mb=row["data_mb"],
+                validity_days=row["validity_days"],
+                footprint=tuple(row["footprint"]),
+                prices=prices.get(row["id"], {}),
+            )
+            for row in rows
+        ]
+
+    def all_ids(self) -> list[str]:
+        return list(self._db.execute(sa.select(products.c.id).order_by(products.c.id)).scalars())
+
+
+class ProfileRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def add_many(self, rows: list[dict], now: datetime) -> None:
+        self._db.execute(
+            esim_profiles.insert(),
+            [{**row, "state": ProfileState.AVAILABLE.value, "created_at": now, "updated_at": now} for row in rows],
+        )
+
+    def existing(self, iccids: Iterable[str], matching_ids: Iterable[str]) -> tuple[set[str], set[str]]:
+        iccid_list, matching_list = list(iccids), list(matching_ids)
+        known_iccids = set(
+            self._db.execute(sa.select(esim_profiles.c.iccid).where(esim_profiles.c.iccid.in_(iccid_list))).scalars()
+        )
+        known_matching = set(
+            self._db.execute(
+                sa.select(esim_profiles.c.matching_id).where(esim_profiles.c.matching_id.in_(matching_list))
+            ).scalars()
+        )
+        return known_iccids, known_matching
+
+    def get(self, iccid: str) -> StoredProfile | None:
+        row = self._db.execute(sa.select(esim_profiles).where(esim_profiles.c.iccid == iccid)).mappings().first()
+        return _profile(row) if row else None
+
+    def assigned_to(self, order_id: str) -> StoredProfile | None:
+        row = self._db.execute(sa.select(esim_profiles).where(esim_profiles.c.order_id == order_id)).mappings().first()
+        return _profile(row) if row else None
+
+    def claim_available(self, order_id: str, customer_id: str | None, now: datetime) -> StoredProfile | None:
+        """Hand one available profile to ``order_id``; None when the inventory is empty."""
+        for _ in range(20):
+            iccid = self._db.execute(
+                sa.select(esim_profiles.c.iccid)
+                .where(esim_profiles.c.state == ProfileState.AVAILABLE.value)
+                .order_by(esim_profiles.c.created_at, esim_profiles.c.iccid)
+                .limit(1)
+            ).scalar()
+            if iccid is None:
+                return None
+            # The state guard makes a concurrent claim of the same row lose instead of double-assigning.
+            taken = self._db.execute(
+                esim_profiles.update()
+                .where(esim_profiles.c.iccid == iccid, esim_profiles.c.state == ProfileState.AVAILABLE.value)
+                .values(
+                    state=ProfileState.RELEASED.value,
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    updated_at=now,
+                )
+            )
+            if taken.rowcount == 1:
+                return self.get(iccid)
+        raise RuntimeError("could not claim an eSIM profile after 20 attempts")
+
+    def set_state(self, iccid: str, state: ProfileState, now: datetime) -> None:
+        self._db.execute(
+            esim_profiles.update().where(esim_profiles.c.iccid == iccid).values(state=state.value, updated_at=now)
+        )
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self._db.execute(sa.select(esim_profiles.c.state, sa.func.count()).group_by(esim_profiles.c.state)).all()
+        return {state: count for state, count in rows}
+
+    def count_available(self) -> int:
+        return int(
+            self._db.execute(
+                sa.select(sa.func.count()).where(esim_profiles.c.state == ProfileState.AVAILABLE.value)
+            ).scalar_one()
+        )
+
+
+class SubscriptionRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def add(self, subscription: Subscription, item_seq: int, now: datetime) -> None:
+        self._db.execute(
+            subscriptions.insert().values(
+                id=subscription.id,
+                iccid=subscription.iccid,
+                order_id=subscription.order_id,
+                item_seq=item_seq,
+                product_id=subscription.product_id,
+                starts_at=subscription.starts_at,
+                ends_at=subscription.ends_at,
+                created_at=now,
+            )
+        )
+
+    def of_order(self, order_id: str) -> list[Subscription]:
+        query = sa.select(subscriptions).where(subscriptions.c.order_id == order_id).order_by(subscriptions.c.item_seq)
+        return [_subscription(row) for row in self._db.execute(query).mappings()]
+
+    def of_iccid(self, iccid: str) -> list[Subscription]:
+        query = sa.select(subscriptions).where(subscriptions.c.iccid == iccid).order_by(subscriptions.c.created_at)
+        return [_subscription(row) for row in self._db.execute(query).mappings()]
+
+    def count_unexpired(self, iccid: str, now: datetime) -> int:
+        query = sa.select(sa.func.count()).where(
+            subscriptions.c.iccid == iccid,
+            sa.or_(subscriptions.c.ends_at.is_(None), subscriptions.c.ends_at > now),
+        )
+        return int(self._db.execute(query).scalar_one())
+
+
+def _profile(row: sa.RowMapping) -> StoredProfile:
+    return StoredProfile(
+        iccid=row["iccid"],
+        matching_id=row["matching_id"],
+        smdp_address=row["smdp_address"],
+        state=ProfileState(row["state"]),
+        order_id=row["order_id"],
+        customer_id=row["customer_id"],
+        luhn_ok=row["luhn_ok"],
+    )
+
+
+def _subscription(row: sa.RowMapping) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        iccid=row["iccid"],
+        order_id=row["order_id"],
+        product_id=row["product_id"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+    )

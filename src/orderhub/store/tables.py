@@ -1,0 +1,175 @@
+"""The schema. Change it only together with a new Alembic migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from orderhub.store.types import DecimalText, UtcDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("currencies", sa.JSON, nullable=False),
+    sa.Column("manager_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("callback_url", sa.String(500), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("data_mb", sa.Integer, nullable=True),
+    sa.Column("validity_days", sa.Integer, nullable=True),
+    sa.Column("footprint", sa.JSON, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+product_prices = sa.Table(
+    "product_prices",
+    metadata,
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("amount", DecimalText, nullable=False),
+)
+
+partner_products = sa.Table(
+    "partner_products",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("secret_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), sa.ForeignKey("credentials.client_id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("country_of_residence", sa.String(2), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("partner_id", "email", name="uq_customers_partner_email"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("dialect", sa.String(32), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("customer_id", sa.String(36), sa.ForeignKey("customers.id"), nullable=True),
+    sa.Column("target_iccid", sa.String(22), nullable=True, index=True),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("output", sa.JSON, nullable=False),
+    sa.Column("failure_reason", sa.Text, nullable=True),
+    sa.Column("correlation_id", sa.String(200), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Work queue columns: when the order is due, and which worker holds it until when.
+    sa.Column("due_at", UtcDateTime, nullable=True),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_orders_work_queue", "state", "due_at"),
+)
+
+order_items = sa.Table(
+    "order_items",
+    metadata,
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id"), nullable=False),
+    sa.Column("price", DecimalText, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("activation_at", UtcDateTime, nullable=True),
+)
+
+order_events = sa.Table(
+    "order_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("from_state", sa.String(16), nullable=True),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+)
+
+esim_profiles = sa.Table(
+    "esim_profiles",
+    metadata,
+    sa.Column("iccid", sa.String(22), primary_key=True),
+    sa.Column("matching_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("smdp_address", sa.String(253), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    # Unique: the database itself refuses to hand one profile to two orders, or two profiles to one.
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=True, unique=True),
+    sa.Column("customer_id", sa.String(36), sa.ForeignKey("customers.id"), nullable=True, index=True),
+    sa.Column("luhn_ok", sa.Boolean, nullable=False),
+    sa.Column("batch", sa.String(100), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_esim_profiles_state", "state"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("iccid", sa.String(22), sa.ForeignKey("esim_profiles.iccid"), nullable=False, index=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("item_seq", sa.Integer, nullable=False),
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id"), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # One subscription per order item, so re-running a fulfilment cannot create a second one.
+    sa.UniqueConstraint("order_id", "item_seq", name="uq_subscriptions_order_item"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
