@@ -141,8 +141,8 @@ def demo_credentials_command(
                 str(entry["partner"]),
                 str(entry["client_id"]),
                 str(entry["client_secret"]),
-                ", ".join(entry["roles"]),
-            )  # type: ignore[arg-type]
+                ", ".join(map(str, entry["roles"])),  # type: ignore[call-overload]
+            )
     console.print(table)
 
 

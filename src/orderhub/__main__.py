@@ -1,0 +1,3 @@
+from orderhub.cli import main
+
+main()

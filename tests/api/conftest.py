@@ -1,0 +1,37 @@
+"""API tests: the real application served over real HTTP (uvicorn, loopback) on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.api.support import RunningServer, get_token, running_server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # The worker poll is 30 s: orders complete quickly only because acceptance wakes the worker.
+    with running_server(tmp_path_factory.mktemp("api") / "orderhub.db") as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: RunningServer) -> Iterator[httpx.Client]:
+    with server.client() as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def tokens(server: RunningServer) -> dict[str, str]:
+    with server.client() as http:
+        return {
+            name: get_token(http, name, f"{name}-secret")
+            for name in ("demo-reseller-1", "demo-reseller-2", "demo-account-manager")
+        }
+
+
+@pytest.fixture
+def reseller(tokens: dict[str, str]) -> str:
+    return tokens["demo-reseller-1"]

@@ -1,0 +1,151 @@
+"""OAuth2 tokens, roles, revocation, and partners never seeing each other's data."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import httpx
+
+from tests.api.support import RunningServer, completed_order, get_token, headers, new_esim_body, place
+from tests.api.test_errors import assert_error
+
+
+def new_partner(server: RunningServer, roles: list[str], manager: str | None = None) -> tuple[str, str, str]:
+    partner_id = f"p-{uuid.uuid4().hex[:8]}"
+    server.services.partners.create_partner(
+        partner_id,
+        name=partner_id,
+        roles=roles,
+        currencies=["USD"],
+        product_ids=["a3u3z000000PZBhAAO"],
+        manager_id=manager,
+    )
+    issued = server.services.partners.issue_credential(partner_id)
+    return partner_id, issued.client_id, issued.client_secret
+
+
+def test_token_by_form_answers_the_oauth2_shape(client: httpx.Client) -> None:
+    answer = client.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-reseller-1",
+            "client_secret": "demo-reseller-1-secret",
+        },
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] > 0
+    assert body["access_token"] and body["refresh_token"]
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_token_by_http_basic(client: httpx.Client) -> None:
+    basic = base64.b64encode(b"demo-reseller-2:demo-reseller-2-secret").decode()
+    answer = client.post(
+        "/oauth2/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
+    assert answer.status_code == 200
+    assert client.get("/esim/v1/product", headers=headers(answer.json()["access_token"])).status_code == 200
+
+
+def test_wrong_secret_is_invalid_client(client: httpx.Client) -> None:
+    answer = client.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": "demo-reseller-1", "client_secret": "guess"},
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "invalid_client"
+
+
+def test_unsupported_grant_and_missing_grant(client: httpx.Client) -> None:
+    assert client.post("/oauth2/token", data={"grant_type": "password"}).json()["error"] == "unsupported_grant_type"
+    assert client.post("/oauth2/token", data={}).json()["error"] == "invalid_request"
+    assert client.post("/oauth2/token", json={"grant_type": "client_credentials"}).status_code == 400
+
+
+def test_refresh_token_gives_a_new_pair_and_is_single_use(client: httpx.Client) -> None:
+    first = client.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-reseller-1",
+            "client_secret": "demo-reseller-1-secret",
+        },
+    ).json()
+    refreshed = client.post(
+        "/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    )
+    assert refreshed.status_code == 200
+    new_token = refreshed.json()["access_token"]
+    assert new_token != first["access_token"]
+    assert client.get("/esim/v1/product", headers=headers(new_token)).status_code == 200
+
+    again = client.post("/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    assert again.status_code == 400
+    assert again.json()["error"] == "invalid_grant"
+
+
+def test_revoked_credential_stops_its_tokens(server: RunningServer, client: httpx.Client) -> None:
+    _partner, client_id, secret = new_partner(server, ["RESELLER"])
+    token = get_token(client, client_id, secret)
+    assert client.get("/esim/v1/product", headers=headers(token)).status_code == 200
+
+    assert server.services.partners.revoke_credential(client_id)
+
+    assert_error(client.get("/esim/v1/product", headers=headers(token)), 401, "UNAUTHORISED")
+    answer = client.post(
+        "/oauth2/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    )
+    assert answer.status_code == 401
+
+
+def test_partner_without_an_esim_role_is_denied(server: RunningServer, client: httpx.Client) -> None:
+    _partner, client_id, secret = new_partner(server, ["COMMUNICATION_OPERATOR"])
+    token = get_token(client, client_id, secret)
+    assert_error(place(client, token, new_esim_body()), 403, "ACCESS_DENIED")
+    assert_error(client.get("/esim/v1/product", headers=headers(token)), 403, "ACCESS_DENIED")
+
+
+def test_reseller_cannot_see_another_resellers_order_or_sim(client: httpx.Client, tokens: dict[str, str]) -> None:
+    order = completed_order(client, tokens["demo-reseller-1"])
+    other = tokens["demo-reseller-2"]
+
+    assert_error(client.get(f"/esim/v1/order/{order['id']}", headers=headers(other)), 404, "ORDER_NOT_FOUND")
+    assert_error(client.get(f"/esim/v1/order/{order['id']}/qrcode", headers=headers(other)), 404, "ORDER_NOT_FOUND")
+    assert_error(client.get(f"/esim/v1/sim/{order['output']['iccid']}", headers=headers(other)), 404, "SIM_NOT_FOUND")
+
+
+def test_reseller_cannot_top_up_another_resellers_customer(client: httpx.Client, tokens: dict[str, str]) -> None:
+    email = f"shared-{uuid.uuid4().hex[:8]}@example.com"
+    order = completed_order(client, tokens["demo-reseller-1"], email)
+    body = new_esim_body(email)
+    body["input"].update(operationType="TOPUP", esim={"iccid": order["output"]["iccid"]})
+    assert_error(place(client, tokens["demo-reseller-2"], body), 422, "CUSTOMER_MUST_EXIST")
+
+
+def test_account_manager_sees_its_resellers_orders_and_sims(client: httpx.Client, tokens: dict[str, str]) -> None:
+    order = completed_order(client, tokens["demo-reseller-1"])
+    manager = tokens["demo-account-manager"]
+
+    seen = client.get(f"/esim/v1/order/{order['id']}", headers=headers(manager))
+    assert seen.status_code == 200
+    assert seen.json()["output"]["iccid"] == order["output"]["iccid"]
+    assert client.get(f"/esim/v1/sim/{order['output']['iccid']}", headers=headers(manager)).status_code == 200
+
+
+def test_account_manager_does_not_see_resellers_it_does_not_manage(
+    server: RunningServer, client: httpx.Client, tokens: dict[str, str]
+) -> None:
+    _partner, client_id, secret = new_partner(server, ["RESELLER"])
+    order = completed_order(client, get_token(client, client_id, secret))
+    answer = client.get(f"/esim/v1/order/{order['id']}", headers=headers(tokens["demo-account-manager"]))
+    assert_error(answer, 404, "ORDER_NOT_FOUND")
+
+
+def test_account_manager_orders_are_not_visible_to_its_resellers(client: httpx.Client, tokens: dict[str, str]) -> None:
+    order = completed_order(client, tokens["demo-account-manager"])
+    answer = client.get(f"/esim/v1/order/{order['id']}", headers=headers(tokens["demo-reseller-1"]))
+    assert_error(answer, 404, "ORDER_NOT_FOUND")
