@@ -12,17 +12,33 @@ from datetime import UTC, datetime
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-# Personal identity numbers such as YYYYMMDD-XXXX, and long digit runs that are not ICCIDs (89...).
-_IDENTITY = re.compile(r"\b(?:\d{6}|\d{8})[-+]\d{4}\b")
+# Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, and the 12-digit YYYYMMDDXXXX form.
+# ICCIDs (19-20 digits starting 89) are left alone: operators need them.
+_IDENTITY = re.compile(r"\b(?:\d{6}|\d{8})[-+]\d{4}\b|\b(?:19|20)\d{10}\b")
 _SECRET = re.compile(
-    r"(?i)((?:client_secret|secret|password|access_token|refresh_token|authorization)\W{1,3})[^\s,&\"']+"
+    r"(?i)((?:client_secret|secret|password|access_token|refresh_token)[\"']?\s*[:=]\s*[\"']?)[^\s,&\"'}]+"
 )
+_CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 
 
 def mask(text: str) -> str:
     text = _EMAIL.sub(r"\1***@\2", text)
     text = _IDENTITY.sub("********-****", text)
+    text = _CREDENTIALS.sub(r"\1 ***", text)
     return _SECRET.sub(r"\1***", text)
+
+
+_default_record_factory = logging.getLogRecordFactory()
+
+
+def _record_with_correlation_id(*args: object, **kwargs: object) -> logging.LogRecord:
+    # Captured when the record is made, so it survives handlers that format later or elsewhere.
+    record = _default_record_factory(*args, **kwargs)
+    record.correlation_id = correlation_id.get()
+    return record
+
+
+logging.setLogRecordFactory(_record_with_correlation_id)
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": mask(record.getMessage()),
         }
-        cid = correlation_id.get()
+        cid = getattr(record, "correlation_id", None) or correlation_id.get()
         if cid:
             entry["correlation_id"] = cid
         for key in ("method", "path", "status", "duration_ms", "partner"):

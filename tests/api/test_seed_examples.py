@@ -17,8 +17,7 @@ from tests.api.support import (
     wait_for,
 )
 
-SEED_NEW_ESIM = (
-    """{
+SEED_NEW_ESIM = """{
       	"input": {
             "operationType": "NEW_ESIM",
             "countryCode": "PT",
@@ -33,14 +32,12 @@ SEED_NEW_ESIM = (
             },
       	    "subscriptions": [{
       	        "id": "a3u3z000000PZBhAAO",
-      	        "activationDate": "%s",
+      	        "activationDate": "2019-09-13T12:00:00Z",
       	        "price": 10,
       	        "currency": "USD"
       	    }]
       	}
       }"""
-    % FUTURE
-)
 
 SEED_TOPUP = """{
       	"input": {
@@ -57,15 +54,20 @@ SEED_TOPUP = """{
             },
             "subscriptions": [{
       	        "id": "a3u3z000000PZBhAAO",
-      	        "activationDate": "%s",
+      	        "activationDate": "2019-09-13T12:00:00Z",
       	        "price": 10,
       	        "currency": "USD"
       	    }],
       	    "esim": {
-      	        "iccid": "%s"
+      	        "iccid": "123456789"
       	    }
       	}
       }"""
+
+
+def future(seed_body: str) -> str:
+    """The seed's example with its 2019 activation date moved to the future, nothing else changed."""
+    return seed_body.replace("2019-09-13T12:00:00Z", FUTURE)
 
 
 def seed_headers(token: str) -> dict[str, str]:
@@ -79,7 +81,7 @@ def seed_headers(token: str) -> dict[str, str]:
 
 
 def test_seed_new_esim_example_is_accepted_then_completed(client: httpx.Client, reseller: str) -> None:
-    answer = client.post("/esim/v1/order", content=SEED_NEW_ESIM, headers=seed_headers(reseller))
+    answer = client.post("/esim/v1/order", content=future(SEED_NEW_ESIM), headers=seed_headers(reseller))
 
     assert answer.status_code == 201
     body = answer.json()
@@ -124,7 +126,8 @@ def test_seed_topup_example_with_deprecated_operation_is_accepted_and_signalled(
 ) -> None:
     email = unique_email()
     iccid = completed_order(client, reseller, email)["output"]["iccid"]
-    body = SEED_TOPUP.replace("john@doe.com", email) % (FUTURE, iccid)
+    # Only the date, the customer and the ICCID (one this customer really owns) differ from the seed.
+    body = future(SEED_TOPUP).replace("john@doe.com", email).replace('"iccid": "123456789"', f'"iccid": "{iccid}"')
 
     answer = client.post("/esim/v1/order", content=body, headers=seed_headers(reseller))
 

@@ -1,0 +1,93 @@
+"""Health, OpenAPI, empty inventory, internal errors and what the logs say (servers of their own)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orderhub.observability import JsonFormatter
+from tests.api.support import get_token, headers, new_esim_body, place, running_server, unique_email, wait_for
+from tests.api.test_errors import assert_error
+
+
+def test_health_and_readiness(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+def test_openapi_document_describes_the_dialect(client: httpx.Client) -> None:
+    document = client.get("/esim/v1/openapi.json").json()
+    assert document["info"]["title"] == "orderhub esim-v1"
+    for path in ("/order", "/order/{order_id}", "/order/{order_id}/qrcode", "/product", "/sim/{iccid}"):
+        assert path in document["paths"], path
+    request_schema = document["components"]["schemas"]["WireOrderInput"]
+    assert set(request_schema["required"]) >= {"operationType", "customer", "device", "subscriptions"}
+    assert "201" in document["paths"]["/order"]["post"]["responses"]
+    assert client.get("/esim/v1/docs").status_code == 200
+
+
+def test_empty_inventory_fails_the_order_with_a_reason(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    with (
+        running_server(tmp_path / "empty.db", demo_inventory_size=1, low_stock_threshold=5) as server,
+        server.client() as http,
+    ):
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        first = place(http, token, new_esim_body(unique_email())).json()
+        second = place(http, token, new_esim_body(unique_email())).json()
+        done = wait_for(http, token, first["id"], lambda o: o["status"] != "FULFILLING")
+        failed = wait_for(http, token, second["id"], lambda o: o["status"] != "FULFILLING")
+        qr = http.get(f"/esim/v1/order/{second['id']}/qrcode", headers=headers(token))
+
+    assert done["status"] == "COMPLETED"
+    assert failed["status"] == "FAILED"
+    assert "no eSIM profile available" in failed["failureReason"]
+    assert failed["history"][-1]["status"] == "failed"
+    assert "output" not in failed
+    assert_error(qr, 409, "ORDER_NOT_COMPLETED")
+    assert any("inventory low" in r.getMessage() for r in caplog.records)
+
+
+def test_database_failure_is_an_internal_error_in_the_dialect_format(tmp_path: Path) -> None:
+    with running_server(tmp_path / "broken.db") as server, server.client() as http:
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        order = place(http, token, new_esim_body(unique_email())).json()
+        with sqlite3.connect(tmp_path / "broken.db") as db:
+            db.execute("DROP TABLE order_events")
+        answer = http.get(f"/esim/v1/order/{order['id']}", headers=headers(token))
+
+        assert_error(answer, 500, "INTERNAL_ERROR")
+        assert http.get("/healthz").status_code == 200
+
+
+def test_logs_are_json_with_the_correlation_id_and_without_personal_data_or_secrets(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    email = "very.private.person@example.com"
+    with running_server(tmp_path / "logs.db") as server, server.client() as http:
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        answer = http.post(
+            "/esim/v1/order",
+            json=new_esim_body(email),
+            headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "trace-42"},
+        )
+        # A failing top-up puts the email into an error message: it must still be masked in the logs.
+        body = new_esim_body(email)
+        body["input"].update(operationType="TOPUP", esim={"iccid": "8935100000000000000"})
+        http.post("/esim/v1/order", json=body, headers=headers(token))
+        wait_for(http, token, answer.json()["id"], lambda o: o["status"] == "COMPLETED")
+
+    formatter = JsonFormatter()
+    lines = [formatter.format(record) for record in caplog.records]
+    joined = "\n".join(lines)
+    assert any('"correlation_id": "trace-42"' in line and "POST /esim/v1/order 201" in line for line in lines)
+    assert email not in joined
+    assert "demo-reseller-1-secret" not in joined
+    assert token not in joined

@@ -1,0 +1,174 @@
+"""The order state machine: allowed transitions, forbidden ones, events and final states."""
+
+from datetime import UTC, datetime, timedelta
+from itertools import product
+
+import pytest
+
+from orderhub.domain.errors import IllegalTransition
+from orderhub.domain.orders import ALLOWED_TRANSITIONS, Operation, Order, OrderEvent, OrderItem, OrderState
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=3)
+
+ALLOWED_PAIRS = [(src, dst) for src, targets in ALLOWED_TRANSITIONS.items() for dst in sorted(targets)]
+ILLEGAL_PAIRS = [(src, dst) for src, dst in product(OrderState, OrderState) if dst not in ALLOWED_TRANSITIONS[src]]
+FINAL_STATES = {OrderState.COMPLETED, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED}
+
+
+def order_in(state: OrderState) -> Order:
+    return Order(
+        id="ord-1",
+        partner_id="partner-1",
+        dialect="esim-v1",
+        operation=Operation.NEW_ESIM,
+        customer_id="cust-1",
+        items=[OrderItem(seq=0, product_id="P1")],
+        created_at=NOW,
+        updated_at=NOW,
+        state=state,
+    )
+
+
+def accepted_order() -> Order:
+    return Order.accept(
+        now=NOW,
+        id="ord-1",
+        partner_id="partner-1",
+        dialect="esim-v1",
+        operation=Operation.NEW_ESIM,
+        customer_id="cust-1",
+        items=[OrderItem(seq=0, product_id="P1")],
+    )
+
+
+def test_table_covers_every_state():
+    assert set(ALLOWED_TRANSITIONS) == set(OrderState)
+
+
+def test_pairs_partition_all_state_pairs():
+    assert len(ALLOWED_PAIRS) == 8
+    assert len(ALLOWED_PAIRS) + len(ILLEGAL_PAIRS) == len(OrderState) ** 2
+
+
+def test_accept_starts_accepted_with_an_accepted_event():
+    order = accepted_order()
+    assert order.state is OrderState.ACCEPTED
+    assert order.created_at == NOW
+    assert order.updated_at == NOW
+    assert order.new_events == [OrderEvent(at=NOW, from_state=None, to_state=OrderState.ACCEPTED)]
+
+
+def test_accept_defaults_due_at_to_now_and_keeps_a_given_due_at():
+    assert accepted_order().due_at == NOW
+    due = NOW + timedelta(days=2)
+    order = Order.accept(
+        now=NOW,
+        due_at=due,
+        id="ord-2",
+        partner_id="partner-1",
+        dialect="esim-v1",
+        operation=Operation.TOPUP,
+        customer_id=None,
+        items=[],
+    )
+    assert order.due_at == due
+
+
+@pytest.mark.parametrize(("src", "dst"), ALLOWED_PAIRS, ids=[f"{s}->{d}" for s, d in ALLOWED_PAIRS])
+def test_allowed_transition_changes_state_and_appends_event(src, dst):
+    order = order_in(src)
+    order.transition(dst, now=LATER, reason="why")
+    assert order.state is dst
+    assert order.updated_at == LATER
+    assert order.new_events == [OrderEvent(at=LATER, from_state=src, to_state=dst, reason="why")]
+
+
+@pytest.mark.parametrize(("src", "dst"), ILLEGAL_PAIRS, ids=[f"{s}->{d}" for s, d in ILLEGAL_PAIRS])
+def test_illegal_transition_raises_and_changes_nothing(src, dst):
+    order = order_in(src)
+    with pytest.raises(IllegalTransition) as excinfo:
+        order.transition(dst, now=LATER)
+    assert excinfo.value.from_state is src
+    assert excinfo.value.to_state is dst
+    assert order.state is src
+    assert order.new_events == []
+    assert order.updated_at == NOW
+
+
+@pytest.mark.parametrize("state", list(OrderState))
+def test_final_states_are_final_and_have_no_way_out(state):
+    assert state.is_final == (state in FINAL_STATES)
+    assert state.is_final == (not ALLOWED_TRANSITIONS[state])
+
+
+def test_full_happy_path_records_every_event_in_order():
+    order = accepted_order()
+    order.transition(OrderState.SCHEDULED, now=NOW)
+    order.start(LATER)
+    order.complete({"iccid": "89014103211118510720"}, LATER)
+    assert [(e.from_state, e.to_state) for e in order.new_events] == [
+        (None, OrderState.ACCEPTED),
+        (OrderState.ACCEPTED, OrderState.SCHEDULED),
+        (OrderState.SCHEDULED, OrderState.IN_PROGRESS),
+        (OrderState.IN_PROGRESS, OrderState.COMPLETED),
+    ]
+
+
+def test_complete_sets_output():
+    order = order_in(OrderState.IN_PROGRESS)
+    order.complete({"iccid": "89014103211118510720"}, LATER)
+    assert order.state is OrderState.COMPLETED
+    assert order.output == {"iccid": "89014103211118510720"}
+    assert order.failure_reason is None
+
+
+def test_complete_from_accepted_is_illegal_and_keeps_output():
+    order = order_in(OrderState.ACCEPTED)
+    with pytest.raises(IllegalTransition):
+        order.complete({"iccid": "x"}, LATER)
+    assert order.output == {}
+    assert order.state is OrderState.ACCEPTED
+
+
+def test_fail_sets_failure_reason_and_event_reason():
+    order = order_in(OrderState.IN_PROGRESS)
+    order.fail("no profile available", LATER)
+    assert order.state is OrderState.FAILED
+    assert order.failure_reason == "no profile available"
+    assert order.new_events == [
+        OrderEvent(
+            at=LATER, from_state=OrderState.IN_PROGRESS, to_state=OrderState.FAILED, reason="no profile available"
+        )
+    ]
+
+
+def test_fail_from_accepted_is_illegal_and_keeps_failure_reason_empty():
+    order = order_in(OrderState.ACCEPTED)
+    with pytest.raises(IllegalTransition):
+        order.fail("boom", LATER)
+    assert order.failure_reason is None
+
+
+@pytest.mark.parametrize("state", [OrderState.ACCEPTED, OrderState.SCHEDULED])
+def test_start_moves_workable_order_to_in_progress(state):
+    order = order_in(state)
+    order.start(LATER)
+    assert order.state is OrderState.IN_PROGRESS
+    assert order.new_events == [OrderEvent(at=LATER, from_state=state, to_state=OrderState.IN_PROGRESS)]
+
+
+def test_start_on_in_progress_order_is_a_no_op():
+    order = order_in(OrderState.IN_PROGRESS)
+    order.start(LATER)
+    assert order.state is OrderState.IN_PROGRESS
+    assert order.new_events == []
+    assert order.updated_at == NOW
+
+
+@pytest.mark.parametrize("state", sorted(FINAL_STATES))
+def test_start_on_final_order_is_illegal(state):
+    order = order_in(state)
+    with pytest.raises(IllegalTransition):
+        order.start(LATER)
+    assert order.state is state
