@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.esim import ProfileState, Subscription
-from orderhub.store.tables import esim_profiles, product_prices, products, subscriptions
+from orderhub.store.tables import esim_assignments, esim_profiles, product_prices, products, subscriptions
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,7 @@ class ProfileRepository:
                 )
             )
             if taken.rowcount == 1:
+                self._db.execute(esim_assignments.insert().values(iccid=iccid, order_id=order_id, assigned_at=now))
                 return self.get(iccid)
         raise RuntimeError("could not claim an eSIM profile after 20 attempts")
 

@@ -139,7 +139,6 @@ esim_profiles = sa.Table(
     sa.Column("matching_id", sa.String(64), nullable=False, unique=True),
     sa.Column("smdp_address", sa.String(253), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    # Unique: the database itself refuses to hand one profile to two orders, or two profiles to one.
     sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=True, unique=True),
     sa.Column("customer_id", sa.String(36), sa.ForeignKey("customers.id"), nullable=True, index=True),
     sa.Column("luhn_ok", sa.Boolean, nullable=False),
@@ -147,6 +146,16 @@ esim_profiles = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_esim_profiles_state", "state"),
+)
+
+# Insert-only ledger of which order received which profile. Both keys are unique, so the database
+# itself refuses a second owner for a profile (or a second profile for an order), whatever code runs.
+esim_assignments = sa.Table(
+    "esim_assignments",
+    metadata,
+    sa.Column("iccid", sa.String(22), sa.ForeignKey("esim_profiles.iccid"), primary_key=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False, unique=True),
+    sa.Column("assigned_at", UtcDateTime, nullable=False),
 )
 
 subscriptions = sa.Table(

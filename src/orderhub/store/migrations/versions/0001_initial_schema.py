@@ -222,9 +222,23 @@ def upgrade() -> None:
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subscriptions_iccid"), ["iccid"], unique=False)
 
+    op.create_table(
+        "esim_assignments",
+        sa.Column("iccid", sa.String(length=22), nullable=False),
+        sa.Column("order_id", sa.String(length=36), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["iccid"], ["esim_profiles.iccid"], name=op.f("fk_esim_assignments_iccid_esim_profiles")
+        ),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_esim_assignments_order_id_orders")),
+        sa.PrimaryKeyConstraint("iccid", name=op.f("pk_esim_assignments")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_esim_assignments_order_id")),
+    )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("esim_assignments")
 
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscriptions_iccid"))
