@@ -111,6 +111,11 @@ def mutated(change: Any) -> dict[str, Any]:
             "input.subscriptions[0].activationDate",
         ),
         (lambda i: i["subscriptions"].extend([dict(i["subscriptions"][0])] * 15), "input.subscriptions"),
+        (lambda i: i["subscriptions"][0].update(activationDate=1893456000), "input.subscriptions[0].activationDate"),
+        (
+            lambda i: i["subscriptions"][0].update(activationDate="9999-12-31T23:59:59Z"),
+            "input.subscriptions[0].activationDate",
+        ),
     ],
     ids=[
         "unknown-operation",
@@ -134,6 +139,8 @@ def mutated(change: Any) -> dict[str, Any]:
         "currency-not-supported-by-partner",
         "activation-in-the-past",
         "more-than-15-subscriptions",
+        "activation-date-as-a-number",
+        "activation-date-far-ahead",
     ],
 )
 def test_invalid_request_params_name_the_field(client: httpx.Client, reseller: str, change: Any, field: str) -> None:

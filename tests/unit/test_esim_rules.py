@@ -56,7 +56,15 @@ def test_base_requests_are_valid():
 # --- customer and country -----------------------------------------------------------------------
 
 
-BAD_EMAILS = ["jane.doe", "jane@", "@example.com", "jane@example", "ja ne@example.com", "a@b@c.com"]
+BAD_EMAILS = [
+    "jane.doe",
+    "jane@",
+    "@example.com",
+    "jane@example",
+    "ja ne@example.com",
+    "a@b@c.com",
+    "ja\x00ne@example.com",
+]
 
 
 @pytest.mark.parametrize("email", BAD_EMAILS)
@@ -131,6 +139,11 @@ def test_activation_date_in_the_past_is_rejected():
 def test_activation_date_in_the_future_is_accepted():
     validate(with_subscription(activation_at=NOW + timedelta(seconds=1)))
     validate(with_subscription(activation_at=NOW + timedelta(days=365)))
+
+
+def test_activation_date_more_than_366_days_ahead_is_rejected():
+    validate(with_subscription(activation_at=NOW + timedelta(days=366)))
+    assert_rejected(with_subscription(activation_at=NOW + timedelta(days=367)), "input.subscriptions[0].activationDate")
 
 
 def test_activation_date_within_clock_skew_is_accepted():

@@ -17,8 +17,10 @@ MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID = 15
 MAX_SUBSCRIPTIONS_PER_ORDER = MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID
 # Partners' clocks drift; an activation date this little in the past still counts as "now".
 ACTIVATION_CLOCK_SKEW = timedelta(minutes=5)
+# Plans are sold for trips and renewals ahead, not for decades: a far date is almost always a typo.
+MAX_ACTIVATION_AHEAD = timedelta(days=366)
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -133,6 +135,10 @@ def _validate_subscription(
 ) -> None:
     if subscription.activation_at is not None and subscription.activation_at < now - ACTIVATION_CLOCK_SKEW:
         raise InvalidInput("activationDate can not be a date in the past", field=f"{where}.activationDate")
+    if subscription.activation_at is not None and subscription.activation_at > now + MAX_ACTIVATION_AHEAD:
+        raise InvalidInput(
+            f"activationDate can be at most {MAX_ACTIVATION_AHEAD.days} days ahead", field=f"{where}.activationDate"
+        )
     if subscription.price is not None and subscription.currency is None:
         raise InvalidInput("price must be sent together with currency", field=f"{where}.currency")
     if subscription.currency is not None and subscription.price is None:

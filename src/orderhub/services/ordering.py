@@ -80,9 +80,7 @@ class OrderingService:
                     if replay is not None:
                         return replay
                 order = self._new_esim_order(uow, principal, request, now)
-                order.request = raw_request
-                order.correlation_id = correlation_id
-                order.dialect = dialect
+                order.dialect, order.request, order.correlation_id = dialect, raw_request, correlation_id
                 uow.orders.add(order)
                 if idempotency_key is not None:
                     uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
@@ -166,6 +164,7 @@ class OrderingService:
             now=now,
             id=str(uuid.uuid4()),
             partner_id=partner.id,
+            # The calling dialect's name and wire request are set by place_esim_order.
             dialect="",
             operation=request.operation,
             customer_id=customer.id,

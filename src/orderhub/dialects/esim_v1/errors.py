@@ -77,7 +77,7 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
     if any(p["type"] == "missing" and tuple(p["loc"]) == ("body",) for p in problems):
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is required")
-    messages = [f"{field_path(tuple(p['loc']))}: {p['msg']}" for p in problems]
+    messages = [f"{field_path(tuple(p['loc']))}: {p['msg'].removeprefix('Value error, ')}" for p in problems]
     return error_response(400, "INVALID_REQUEST_PARAMS", *messages)
 
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _text_only(value: object) -> object:
+    # Without this, pydantic would read a bare number as a Unix timestamp.
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time string such as 2030-09-13T12:00:00Z")
+    return value
+
+
+DateTimeText = Annotated[datetime, BeforeValidator(_text_only)]
 
 
 class _Wire(BaseModel):
@@ -29,7 +39,7 @@ class WireSubscription(_Wire):
     product_id: str | None = Field(default=None, max_length=64, description="Preferred product field")
     allowanceId: str | None = Field(default=None, max_length=64, description="Deprecated: use product_id")
     id: str | None = Field(default=None, max_length=64, description="Product id as in the API's examples")
-    activationDate: datetime | None = None
+    activationDate: DateTimeText | None = None
     price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
     currency: str | None = Field(default=None, max_length=3)
 
