@@ -263,9 +263,10 @@ def _product_records(path: Path) -> Iterator[tuple[int, Product | str]]:
         for number, record in enumerate(records if isinstance(records, list) else [records], start=1):
             yield number, _product(record) if isinstance(record, dict) else "not an object"
         return
-    with path.open(newline="") as handle:
-        for number, record in enumerate(csv.DictReader(handle), start=2):
-            yield number, _product(record)
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        for record in reader:
+            yield reader.line_num, _product(record)
 
 
 @product_app.command("import")
@@ -308,13 +309,17 @@ def inventory_import(
 ) -> None:
     """Import an eSIM profile batch from CSV, reporting each rejected row and why."""
     services = _services(db)
-    with file.open(newline="") as handle:
+    # utf-8-sig: spreadsheet exports often start with a byte-order mark that would hide the first column.
+    with file.open(newline="", encoding="utf-8-sig") as handle:
         total = max(sum(1 for _ in handle) - 1, 0)
-    with file.open(newline="") as handle, Progress(console=err) as progress:
+    with file.open(newline="", encoding="utf-8-sig") as handle, Progress(console=err) as progress:
         task = progress.add_task(f"importing {file.name}", total=total)
+        reader = csv.DictReader(handle)
         rows = (
-            ProfileRow(line, _column(r, _ICCID_COLUMNS), _column(r, _MATCHING_COLUMNS), _column(r, _SMDP_COLUMNS))
-            for line, r in enumerate(csv.DictReader(handle), start=2)
+            ProfileRow(
+                reader.line_num, _column(r, _ICCID_COLUMNS), _column(r, _MATCHING_COLUMNS), _column(r, _SMDP_COLUMNS)
+            )
+            for r in reader
         )
         report = services.inventory.import_profiles(
             rows, batch=batch or file.stem, progress=lambda n: progress.advance(task, n)

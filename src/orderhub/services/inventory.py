@@ -29,6 +29,9 @@ class ProfileImportReport:
     accepted: int = 0
     not_luhn_valid: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # Everything read so far, so a repeat is called a duplicate even across import chunks.
+    seen_iccids: set[str] = field(default_factory=set, repr=False)
+    seen_matching_ids: set[str] = field(default_factory=set, repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,7 @@ class InventoryService:
 
     def _import_chunk(self, chunk: list[ProfileRow], batch: str | None, report: ProfileImportReport) -> None:
         valid: list[tuple[ProfileRow, Iccid]] = []
-        seen_iccids: set[str] = set()
-        seen_matching: set[str] = set()
+        seen_iccids, seen_matching = report.seen_iccids, report.seen_matching_ids
         for row in chunk:
             problem, iccid = _check_row(row)
             if problem is None and iccid is not None:

@@ -1,0 +1,247 @@
+"""Helpers for integration tests that run real ``orderhub`` processes, talking to them on 127.0.0.1 only.
+
+Every process started through ``OrderhubProcesses`` (the ``orderhub_procs`` fixture) writes its stdout and
+stderr to a log file under the test's ``tmp_path`` and is killed at teardown, whatever the test did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+HOST = "127.0.0.1"
+READY_TIMEOUT_SECONDS = 30.0
+# Small enough for a quick start, large enough for every test here.
+INVENTORY_SIZE = 400
+DEMO_PRODUCT_ID = "a3u3z000000PZBhAAO"
+DEMO_RESELLER = ("demo-reseller-1", "demo-reseller-1-secret")
+
+
+def free_port() -> int:
+    """A port that was free on 127.0.0.1 a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def sqlite_url(db_path: Path) -> str:
+    return f"sqlite:///{db_path}"
+
+
+def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of child processes: no inherited ORDERHUB_* settings, a small demo inventory."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERHUB_")}
+    env["ORDERHUB_DEMO_INVENTORY_SIZE"] = str(INVENTORY_SIZE)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m orderhub ARGS`` in ``cwd`` to completion; the result holds exit code, stdout and stderr.
+
+    A wide, colourless terminal keeps rich from wrapping or styling what the operator would read.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "orderhub", *map(str, args)],
+        cwd=cwd,
+        env=base_env({"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb", **(env or {})}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def client(base_url: str, timeout: float = 10.0) -> httpx.Client:
+    # trust_env=False: no proxy from the environment; these tests only ever talk to 127.0.0.1.
+    assert base_url.startswith(f"http://{HOST}:"), base_url
+    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False)
+
+
+def get_token(base_url: str, client_id: str = DEMO_RESELLER[0], client_secret: str = DEMO_RESELLER[1]) -> str:
+    with client(base_url) as http:
+        response = http.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
+        )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def api_headers(token: str, correlation_id: str | None = None) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "X-Correlation-ID": correlation_id or f"it-{uuid.uuid4()}",
+        "Content-Type": "application/json",
+    }
+
+
+def new_esim_body(email: str, product_id: str = DEMO_PRODUCT_ID) -> dict[str, Any]:
+    activation = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "input": {
+            "operationType": "NEW_ESIM",
+            "countryCode": "PT",
+            "customer": {"email": email, "countryOfResidence": "US"},
+            "device": {"product_id": "123456789", "model": "iPhone", "type": "ios"},
+            "subscriptions": [{"id": product_id, "activationDate": activation, "price": 10, "currency": "USD"}],
+        }
+    }
+
+
+def place_order(base_url: str, token: str, email: str) -> str:
+    with client(base_url) as http:
+        response = http.post("/esim/v1/order", json=new_esim_body(email), headers=api_headers(token))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "ACCEPTED"
+    return str(body["id"])
+
+
+def get_order(base_url: str, token: str, order_id: str) -> dict[str, Any]:
+    with client(base_url) as http:
+        response = http.get(f"/esim/v1/order/{order_id}", headers=api_headers(token))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@dataclass
+class OrderhubProcess:
+    """A running ``python -m orderhub ...`` child process."""
+
+    args: list[str]
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    port: int | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self.port is not None, "not a server process"
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def log(self, tail_chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-tail_chars:]
+        except FileNotFoundError:
+            return ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks run, exactly like a crash."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def terminate(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then wait (bounded) for the exit code."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        return self.popen.wait(timeout=timeout)
+
+
+class OrderhubProcesses:
+    """Starts orderhub processes for one test and kills every one of them at teardown."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.started: list[OrderhubProcess] = []
+        self._count = 0
+
+    def spawn(
+        self, args: Sequence[str], *, env: Mapping[str, str] | None = None, port: int | None = None
+    ) -> OrderhubProcess:
+        self._count += 1
+        log_path = self.tmp_path / f"proc-{self._count}-{args[0]}.log"
+        argv = [sys.executable, "-m", "orderhub", *args]
+        with log_path.open("wb") as log:
+            popen = subprocess.Popen(
+                argv,
+                cwd=self.tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=base_env(env),
+            )
+        process = OrderhubProcess(argv, popen, log_path, port)
+        self.started.append(process)
+        return process
+
+    def serve(
+        self,
+        db_path: Path,
+        *,
+        demo: bool = True,
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> OrderhubProcess:
+        """Start ``orderhub serve`` on 127.0.0.1 and return once GET /readyz answers 200.
+
+        When no port is given, a free one is picked; should another process grab it first, the start is
+        retried on a new port.
+        """
+        attempts = 1 if port is not None else 3
+        for attempt in range(1, attempts + 1):
+            chosen = port if port is not None else free_port()
+            args = ["serve", "--db", sqlite_url(db_path), "--host", HOST, "--port", str(chosen)]
+            args += ["--demo"] if demo else []
+            process = self.spawn([*args, *extra_args], env=env, port=chosen)
+            if wait_ready(process):
+                return process
+            process.kill()
+            if attempt == attempts or "address already in use" not in process.log().lower():
+                pytest.fail(f"orderhub serve did not become ready; log:\n{process.log()}")
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        for process in self.started:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                process.kill()
+
+
+def wait_ready(process: OrderhubProcess, timeout: float = READY_TIMEOUT_SECONDS) -> bool:
+    """Poll GET /readyz until 200; False when the process exits or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    with client(process.base_url, timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                return False
+            try:
+                if http.get("/readyz").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    return False
+
+
+def wait_until(predicate: Any, *, timeout: float, interval: float = 0.2, message: str = "condition") -> Any:
+    """Poll ``predicate()`` until it returns something truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)
