@@ -91,3 +91,37 @@ def test_logs_are_json_with_the_correlation_id_and_without_personal_data_or_secr
     assert email not in joined
     assert "demo-reseller-1-secret" not in joined
     assert token not in joined
+
+
+def test_metrics_count_requests_orders_and_inventory(client: httpx.Client, reseller: str) -> None:
+    def sample(text: str, name: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+    before = client.get("/metrics").text
+    answer = place(client, reseller, new_esim_body(unique_email()))
+    wait_for(client, reseller, answer.json()["id"], lambda o: o["status"] == "COMPLETED")
+    after = client.get("/metrics")
+
+    assert after.headers["content-type"].startswith("text/plain")
+    accepted = 'orderhub_orders_accepted_total{dialect="esim-v1",operation="NEW_ESIM"}'
+    completed = 'orderhub_orders_finished_total{operation="NEW_ESIM",state="completed"}'
+    created = 'orderhub_http_request_duration_seconds_count{api="esim-v1",method="POST",status="201"}'
+    for name in (accepted, completed, created):
+        assert sample(after.text, name) >= sample(before, name) + 1, name
+    assert sample(after.text, 'orderhub_esim_profiles{state="available"}') > 0
+
+
+def test_worker_log_lines_carry_the_orders_correlation_id(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    with running_server(tmp_path / "one.db", demo_inventory_size=0) as server, server.client() as http:
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        answer = http.post(
+            "/esim/v1/order",
+            json=new_esim_body(),
+            headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "trace-77"},
+        )
+        wait_for(http, token, answer.json()["id"], lambda o: o["status"] == "FAILED")
+
+    failures = [r for r in caplog.records if r.name == "orderhub.fulfilment" and "failed" in r.getMessage()]
+    assert failures
+    assert all(getattr(r, "correlation_id", None) == "trace-77" for r in failures)

@@ -1,15 +1,18 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and Prometheus metrics."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from orderhub.metrics import ESIM_PROFILES
+from orderhub.services.inventory import InventoryService
 from orderhub.store import migrate
 
 
-def health_router(engine: sa.Engine) -> APIRouter:
+def health_router(engine: sa.Engine, inventory: InventoryService) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -26,5 +29,11 @@ def health_router(engine: sa.Engine) -> APIRouter:
         if current != head:
             return JSONResponse({"status": "unavailable", "reason": f"migrations at {current}, expected {head}"}, 503)
         return JSONResponse({"status": "ready", "migration": current})
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    def metrics() -> Response:
+        for state, count in inventory.levels().items():
+            ESIM_PROFILES.labels(state).set(count)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

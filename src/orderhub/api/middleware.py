@@ -11,6 +11,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orderhub.metrics import HTTP_REQUESTS, api_of
 from orderhub.observability import correlation_id
 
 access_log = logging.getLogger("orderhub.access")
@@ -46,6 +47,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(api_of(scope["path"]), scope["method"], str(status)).observe(elapsed)
             access_log.info(
                 "%s %s %s",
                 scope["method"],
@@ -55,7 +58,7 @@ class RequestContextMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             correlation_id.reset(token)

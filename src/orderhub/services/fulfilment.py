@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from orderhub.domain.orders import Operation, OrderState
 from orderhub.fulfilment.provisioners import NotProvisioned, Provisioner
+from orderhub.metrics import ORDERS_FINISHED
+from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWorkFactory
 
@@ -53,11 +55,15 @@ class FulfilmentService:
         return claimed
 
     def fulfil(self, order_id: str) -> OrderState:
+        # Worker log lines carry the correlation id of the request that placed the order (set in _fulfil).
+        token = correlation_id.set(None)
         try:
             return self._fulfil(order_id)
         except Exception:
             log.exception("fulfilment of order %s raised", order_id)
             return self._after_error(order_id)
+        finally:
+            correlation_id.reset(token)
 
     def _fulfil(self, order_id: str) -> OrderState:
         now = self._clock()
@@ -69,6 +75,7 @@ class FulfilmentService:
                 uow.orders.release_lease(order_id)
                 uow.commit()
                 return order.state
+            correlation_id.set(order.correlation_id)
             outcome = self._provisioners[order.operation].provision(uow, order, now)
             if isinstance(outcome, NotProvisioned):
                 order.fail(outcome.reason, now)
@@ -78,6 +85,7 @@ class FulfilmentService:
             uow.orders.save(order)
             uow.orders.release_lease(order_id)
             uow.commit()
+        ORDERS_FINISHED.labels(order.operation.value, order.state.value).inc()
         if order.operation is Operation.NEW_ESIM:
             self._warn_if_low_stock()
         return order.state
@@ -94,6 +102,7 @@ class FulfilmentService:
                 order.fail(f"fulfilment failed after {attempts} attempts", now)
                 uow.orders.save(order)
                 uow.orders.release_lease(order_id)
+                ORDERS_FINISHED.labels(order.operation.value, order.state.value).inc()
             else:
                 uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
             uow.commit()

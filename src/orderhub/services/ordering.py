@@ -25,6 +25,7 @@ from orderhub.domain.esim import (
 )
 from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem
 from orderhub.domain.partners import Principal
+from orderhub.metrics import ORDERS_ACCEPTED
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
 
@@ -94,6 +95,7 @@ class OrderingService:
             if replay is None:
                 raise
             return replay
+        ORDERS_ACCEPTED.labels(dialect, request.operation.value).inc()
         self._on_accepted()
         return PlacedOrder(order.id, replayed=False)
 
