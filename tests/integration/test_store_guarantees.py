@@ -21,6 +21,7 @@ from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
+from orderhub.services.ordering import OrderingService, PlacedOrder
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.tables import esim_assignments, metadata
@@ -130,3 +131,24 @@ def test_two_workers_racing_fulfil_each_order_once(services: Services) -> None:
 def _caller(services: Services) -> Principal:
     with services.uow_factory(read_only=True) as uow:
         return principal_of(uow, "demo-reseller-1")
+
+
+def test_a_retry_gets_the_first_answer_even_after_its_activation_date_passed(services: Services) -> None:
+    caller = _caller(services)
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    request = EsimOrderRequest(
+        operation=Operation.NEW_ESIM,
+        customer_email="retry@example.com",
+        device_type=DeviceType.IOS,
+        subscriptions=(SubscriptionRequest(product_id="a3u3z000000PZBhAAO", activation_at=soon),),
+    )
+    first = services.ordering.place_esim_order(
+        caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
+    )
+    a_day_later = OrderingService(services.uow_factory, clock=lambda: datetime.now(UTC) + timedelta(days=1))
+
+    retry = a_day_later.place_esim_order(
+        caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
+    )
+
+    assert retry == PlacedOrder(first.order_id, replayed=True)

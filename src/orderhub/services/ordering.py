@@ -72,11 +72,19 @@ class OrderingService:
         correlation_id: str | None = None,
     ) -> PlacedOrder:
         now = self._clock()
-        validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
         fingerprint = request_fingerprint(raw_request)
+        if idempotency_key is not None:
+            # A retry answers what the first attempt got, even if the request would no longer pass
+            # validation now (its activation date may have passed in the meantime).
+            with self._uow(read_only=True) as uow:
+                replay = self._replay(uow, principal, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+        validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
         try:
             with self._uow() as uow:
                 if idempotency_key is not None:
+                    # Checked again under the write lock: a racing duplicate may have committed meanwhile.
                     replay = self._replay(uow, principal, idempotency_key, fingerprint)
                     if replay is not None:
                         return replay

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.customers import Customer
 from orderhub.domain.partners import Partner, Role
+from orderhub.services.ports import DuplicateKey
 from orderhub.store.tables import (
     credentials,
     customers,
@@ -180,8 +181,12 @@ class PartnerRepository:
         return StoredIdempotencyKey(**row) if row else None
 
     def add_idempotency_key(self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime) -> None:
-        self._db.execute(
-            idempotency_keys.insert().values(
-                partner_id=partner_id, key=key, request_hash=request_hash, order_id=order_id, created_at=now
+        try:
+            self._db.execute(
+                idempotency_keys.insert().values(
+                    partner_id=partner_id, key=key, request_hash=request_hash, order_id=order_id, created_at=now
+                )
             )
-        )
+        except sa.exc.IntegrityError as exc:
+            # Another transaction committed the same key first (a race only PostgreSQL lets through).
+            raise DuplicateKey(f"idempotency key {key!r} of {partner_id}") from exc
