@@ -60,11 +60,16 @@ def running_server(db_path: Path, **settings: Any) -> Iterator[RunningServer]:
         services.close()
 
 
-def get_token(http: httpx.Client, client_id: str, client_secret: str) -> str:
-    answer = http.post(
+def request_token(http: httpx.Client, client_id: str, client_secret: str) -> httpx.Response:
+    """The client-credentials grant with the credentials in the form."""
+    return http.post(
         "/oauth2/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
     )
+
+
+def get_token(http: httpx.Client, client_id: str, client_secret: str) -> str:
+    answer = request_token(http, client_id, client_secret)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
 

@@ -7,7 +7,15 @@ import uuid
 
 import httpx
 
-from tests.api.support import RunningServer, completed_order, get_token, headers, new_esim_body, place
+from tests.api.support import (
+    RunningServer,
+    completed_order,
+    get_token,
+    headers,
+    new_esim_body,
+    place,
+    request_token,
+)
 from tests.api.test_errors import assert_error
 
 
@@ -26,14 +34,7 @@ def new_partner(server: RunningServer, roles: list[str], manager: str | None = N
 
 
 def test_token_by_form_answers_the_oauth2_shape(client: httpx.Client) -> None:
-    answer = client.post(
-        "/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "demo-reseller-1",
-            "client_secret": "demo-reseller-1-secret",
-        },
-    )
+    answer = request_token(client, "demo-reseller-1", "demo-reseller-1-secret")
     assert answer.status_code == 200
     body = answer.json()
     assert body["token_type"] == "Bearer"
@@ -52,10 +53,7 @@ def test_token_by_http_basic(client: httpx.Client) -> None:
 
 
 def test_wrong_secret_is_invalid_client(client: httpx.Client) -> None:
-    answer = client.post(
-        "/oauth2/token",
-        data={"grant_type": "client_credentials", "client_id": "demo-reseller-1", "client_secret": "guess"},
-    )
+    answer = request_token(client, "demo-reseller-1", "guess")
     assert answer.status_code == 401
     assert answer.json()["error"] == "invalid_client"
 
@@ -67,14 +65,7 @@ def test_unsupported_grant_and_missing_grant(client: httpx.Client) -> None:
 
 
 def test_refresh_token_gives_a_new_pair_and_is_single_use(client: httpx.Client) -> None:
-    first = client.post(
-        "/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "demo-reseller-1",
-            "client_secret": "demo-reseller-1-secret",
-        },
-    ).json()
+    first = request_token(client, "demo-reseller-1", "demo-reseller-1-secret").json()
     refreshed = client.post(
         "/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     )
@@ -96,9 +87,7 @@ def test_revoked_credential_stops_its_tokens(server: RunningServer, client: http
     assert server.services.partners.revoke_credential(client_id)
 
     assert_error(client.get("/esim/v1/product", headers=headers(token)), 401, "UNAUTHORISED")
-    answer = client.post(
-        "/oauth2/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-    )
+    answer = request_token(client, client_id, secret)
     assert answer.status_code == 401
 
 
