@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from orderhub.domain.customers import Customer
@@ -88,8 +89,15 @@ class OrderingService:
                     replay = self._replay(uow, principal, idempotency_key, fingerprint)
                     if replay is not None:
                         return replay
-                order = self._new_esim_order(uow, principal, request, now)
-                order.dialect, order.request, order.correlation_id = dialect, raw_request, correlation_id
+                order = self._new_esim_order(
+                    uow,
+                    principal,
+                    request,
+                    now,
+                    dialect=dialect,
+                    raw_request=raw_request,
+                    correlation_id=correlation_id,
+                )
                 uow.orders.add(order)
                 if idempotency_key is not None:
                     uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
@@ -118,7 +126,17 @@ class OrderingService:
             )
         return PlacedOrder(stored.order_id, replayed=True)
 
-    def _new_esim_order(self, uow: UnitOfWork, principal: Principal, request: EsimOrderRequest, now: Any) -> Order:
+    def _new_esim_order(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        request: EsimOrderRequest,
+        now: datetime,
+        *,
+        dialect: str,
+        raw_request: dict[str, Any],
+        correlation_id: str | None,
+    ) -> Order:
         partner = principal.partner
         for index, subscription in enumerate(request.subscriptions):
             if subscription.product_id not in partner.product_ids or uow.catalog.get(subscription.product_id) is None:
@@ -174,12 +192,13 @@ class OrderingService:
             now=now,
             id=str(uuid.uuid4()),
             partner_id=partner.id,
-            # The calling dialect's name and wire request are set by place_esim_order.
-            dialect="",
+            dialect=dialect,
             operation=request.operation,
             customer_id=customer.id,
             items=items,
             target_iccid=target_iccid,
+            request=raw_request,
+            correlation_id=correlation_id,
         )
 
     def get_order(self, principal: Principal, order_id: str) -> OrderView:
