@@ -18,6 +18,7 @@ from orderhub.services.partners import PartnerAdmin
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.database import create_engine
+from orderhub.store.runtime import SqlDatabase
 from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
 
 
@@ -25,6 +26,7 @@ from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
 class Services:
     settings: Settings
     engine: sa.Engine
+    database: SqlDatabase
     uow_factory: SqlUnitOfWorkFactory
     auth: AuthService
     ordering: OrderingService
@@ -38,14 +40,24 @@ class Services:
         migrate.upgrade(self.engine)
 
     def close(self) -> None:
+        self.database.close()
         self.engine.dispose()
 
 
 def build_services(settings: Settings) -> Services:
-    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = create_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        busy_timeout_seconds=settings.db_write_timeout_seconds,
+    )
     uow_factory = SqlUnitOfWorkFactory(engine)
+    database = SqlDatabase(
+        settings.database_url,
+        write_timeout=settings.db_write_timeout_seconds,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
     fulfilment = FulfilmentService(
-        uow_factory,
+        database,
         default_provisioners(),
         lease=timedelta(seconds=settings.worker_lease_seconds),
         max_attempts=settings.worker_max_attempts,
@@ -55,13 +67,14 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         engine=engine,
+        database=database,
         uow_factory=uow_factory,
         auth=AuthService(
-            uow_factory,
+            database,
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
-        ordering=OrderingService(uow_factory, on_accepted=worker.wake),
+        ordering=OrderingService(database, on_accepted=worker.wake),
         catalog=CatalogService(uow_factory),
         inventory=InventoryService(uow_factory),
         partners=PartnerAdmin(uow_factory),

@@ -76,7 +76,15 @@ def serve(
     if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
         console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
     application = create_app(services, run_worker=worker)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
 
 
 @app.command("worker")

@@ -23,6 +23,8 @@ class Settings:
     worker_max_attempts: int = 5
     low_stock_threshold: int = 100
     sqlite_synchronous: str = "FULL"
+    # How long a write may wait for the database (a lock, a full pool) before answering 503.
+    db_write_timeout_seconds: float = 2.0
     log_level: str = "INFO"
     demo_inventory_size: int = 2000
     extra: dict[str, Any] = field(default_factory=dict)

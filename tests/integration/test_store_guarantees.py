@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -15,16 +17,17 @@ from alembic.runtime.migration import MigrationContext
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
-from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.orders import Operation, Order, OrderState
 from orderhub.domain.partners import Principal
-from orderhub.fulfilment.provisioners import default_provisioners
+from orderhub.fulfilment.provisioners import Provisioned, default_provisioners
 from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
-from orderhub.services.ordering import OrderingService, PlacedOrder
+from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
+from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
 from orderhub.store import migrate
-from orderhub.store.tables import esim_assignments, metadata
+from orderhub.store.tables import esim_assignments, metadata, orders
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +42,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 
 def place_orders(services: Services, count: int) -> list[str]:
-    with services.uow_factory(read_only=True) as uow:
-        caller = principal_of(uow, "demo-reseller-1")
+    caller = _caller(services)
     order_ids = []
     for _ in range(count):
         request = EsimOrderRequest(
@@ -49,9 +51,13 @@ def place_orders(services: Services, count: int) -> list[str]:
             device_type=DeviceType.IOS,
             subscriptions=(SubscriptionRequest(product_id="a3u3z000000PZBhAAO"),),
         )
-        placed = services.ordering.place_esim_order(caller, request, raw_request={}, dialect="esim-v1")
+        placed = asyncio.run(services.ordering.place_esim_order(caller, request, raw_request={}, dialect="esim-v1"))
         order_ids.append(placed.order_id)
     return order_ids
+
+
+def get_order(services: Services, order_id: str) -> OrderView:
+    return asyncio.run(services.ordering.get_order(_caller(services), order_id))
 
 
 def test_migrations_build_exactly_the_declared_schema(services: Services) -> None:
@@ -64,8 +70,7 @@ def test_migrations_build_exactly_the_declared_schema(services: Services) -> Non
 
 def test_the_database_refuses_a_second_owner_for_a_profile(services: Services) -> None:
     first, second = place_orders(services, 2)
-    services.fulfilment.claim_due("w", 10)
-    services.fulfilment.fulfil(first)
+    services.fulfilment.run_due("w", 1)
     with services.engine.begin() as connection:
         iccid = connection.execute(
             sa.select(esim_assignments.c.iccid).where(esim_assignments.c.order_id == first)
@@ -76,53 +81,86 @@ def test_the_database_refuses_a_second_owner_for_a_profile(services: Services) -
         )
 
 
-def test_fulfilling_an_order_again_changes_nothing(services: Services) -> None:
+def test_provisioning_an_order_again_changes_nothing(services: Services) -> None:
     (order_id,) = place_orders(services, 1)
-    services.fulfilment.claim_due("w", 10)
-    assert services.fulfilment.fulfil(order_id) is OrderState.COMPLETED
-    first = services.ordering.get_order(_caller(services), order_id)
+    assert services.fulfilment.run_due("w", 10) == 1
+    first = get_order(services, order_id)
+    assert first.order.state is OrderState.COMPLETED
 
-    # At-least-once delivery: the same order handed to a worker again.
-    assert services.fulfilment.fulfil(order_id) is OrderState.COMPLETED
+    # At-least-once delivery: the same order handed to its provisioner again finds what it made.
+    def provision_again(uow: UnitOfWork) -> dict[str, Any]:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        outcome = default_provisioners()[order.operation].provision(uow, order, datetime.now(UTC))
+        assert isinstance(outcome, Provisioned)
+        return outcome.output
 
-    again = services.ordering.get_order(_caller(services), order_id)
+    assert services.database.write_now(provision_again) == first.order.output
+    again = get_order(services, order_id)
     assert again.order.output == first.order.output
     assert [e.to_state for e in again.events] == [OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.COMPLETED]
+    with services.engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(esim_assignments)).scalar_one() == 1
 
 
-def test_a_dead_workers_order_is_claimed_again_after_its_lease(services: Services) -> None:
+def test_an_order_leased_by_a_dead_worker_is_taken_again_after_its_lease(services: Services) -> None:
     (order_id,) = place_orders(services, 1)
-    assert services.fulfilment.claim_due("dead-worker", 10) == [order_id]  # ... and it dies here
-    assert services.fulfilment.claim_due("other-worker", 10) == []  # the lease still holds
+    with services.engine.begin() as connection:  # a worker took it, then died before committing more
+        connection.execute(
+            orders.update()
+            .where(orders.c.id == order_id)
+            .values(lease_owner="dead-worker", lease_until=datetime.now(UTC) + timedelta(seconds=30))
+        )
+    assert services.fulfilment.run_due("other-worker", 10) == 0  # the lease still holds
 
     later = FulfilmentService(
-        services.uow_factory,
-        default_provisioners(),
-        clock=lambda: datetime.now(UTC) + timedelta(minutes=5),
+        services.database, default_provisioners(), clock=lambda: datetime.now(UTC) + timedelta(minutes=5)
     )
-    assert later.claim_due("other-worker", 10) == [order_id]
-    assert later.fulfil(order_id) is OrderState.COMPLETED
+    assert later.run_due("other-worker", 10) == 1
+    assert get_order(services, order_id).order.state is OrderState.COMPLETED
 
 
-def test_two_workers_racing_fulfil_each_order_once(services: Services) -> None:
+def test_an_order_whose_provisioning_raises_is_retried_then_failed(services: Services) -> None:
+    first, second = place_orders(services, 2)
+
+    class Exploding:
+        def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Provisioned:
+            if order.id == first:
+                raise RuntimeError("provisioning system down")
+            return default_provisioners()[order.operation].provision(uow, order, now)  # type: ignore[return-value]
+
+    moments = iter(datetime.now(UTC) + timedelta(minutes=minutes) for minutes in range(0, 600, 60))
+    flaky = FulfilmentService(
+        services.database, {Operation.NEW_ESIM: Exploding()}, clock=lambda: next(moments), max_attempts=3
+    )
+    assert flaky.run_due("w", 10) == 2  # the neighbour completes although the first order raised
+    assert get_order(services, second).order.state is OrderState.COMPLETED
+    assert get_order(services, first).order.state is OrderState.ACCEPTED
+    flaky.run_due("w", 10)
+    flaky.run_due("w", 10)
+    failed = get_order(services, first)
+    assert failed.order.state is OrderState.FAILED
+    assert failed.order.failure_reason == "fulfilment failed after 3 attempts"
+
+
+def test_two_worker_processes_racing_fulfil_each_order_once(services: Services, tmp_path: Path) -> None:
     order_ids = place_orders(services, 60)
-    workers = [
-        FulfilmentService(services.uow_factory, default_provisioners(), lease=timedelta(seconds=30)) for _ in range(2)
-    ]
+    # Two sets of services on one file: two writers, as two `orderhub worker` processes would have.
+    others = [build_services(Settings(database_url=services.settings.database_url)) for _ in range(2)]
 
     def drain(fulfilment: FulfilmentService, name: str) -> None:
-        while claimed := fulfilment.claim_due(name, 5):
-            for order_id in claimed:
-                fulfilment.fulfil(order_id)
+        while fulfilment.run_due(name, 5):
+            pass
 
-    threads = [threading.Thread(target=drain, args=(w, f"w{i}")) for i, w in enumerate(workers)]
+    threads = [threading.Thread(target=drain, args=(o.fulfilment, f"w{i}")) for i, o in enumerate(others)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    for other in others:
+        other.close()
 
-    caller = _caller(services)
-    views = [services.ordering.get_order(caller, order_id) for order_id in order_ids]
+    views = [get_order(services, order_id) for order_id in order_ids]
     assert all(v.order.state is OrderState.COMPLETED for v in views)
     assert len({v.order.output["iccid"] for v in views}) == len(order_ids)
     assert all(len(v.events) == 3 for v in views)
@@ -142,13 +180,17 @@ def test_a_retry_gets_the_first_answer_even_after_its_activation_date_passed(ser
         device_type=DeviceType.IOS,
         subscriptions=(SubscriptionRequest(product_id="a3u3z000000PZBhAAO", activation_at=soon),),
     )
-    first = services.ordering.place_esim_order(
-        caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
+    first = asyncio.run(
+        services.ordering.place_esim_order(
+            caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
+        )
     )
-    a_day_later = OrderingService(services.uow_factory, clock=lambda: datetime.now(UTC) + timedelta(days=1))
+    a_day_later = OrderingService(services.database, clock=lambda: datetime.now(UTC) + timedelta(days=1))
 
-    retry = a_day_later.place_esim_order(
-        caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
+    retry = asyncio.run(
+        a_day_later.place_esim_order(
+            caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
+        )
     )
 
     assert retry == PlacedOrder(first.order_id, replayed=True)

@@ -28,7 +28,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
 
     app = FastAPI(title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health_router(services.engine, services.inventory))
+    app.include_router(health_router(services.engine, services.database, services.inventory))
     app.include_router(token_router(services.auth))
     app.mount("/esim/v1", create_esim_v1_app(services))
     app.state.services = services

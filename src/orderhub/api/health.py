@@ -10,17 +10,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from orderhub.metrics import ESIM_PROFILES
 from orderhub.services.inventory import InventoryService
 from orderhub.store import migrate
+from orderhub.store.runtime import SqlDatabase
 
 
-def health_router(engine: sa.Engine, inventory: InventoryService) -> APIRouter:
+def health_router(engine: sa.Engine, database: SqlDatabase, inventory: InventoryService) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database is reachable and fully migrated")
+    @router.get("/readyz", summary="The database can be written and is fully migrated")
     def readyz() -> JSONResponse:
+        problem = database.probe_writable()
+        if problem is not None:
+            body = {"status": "unavailable", "reason": problem.reason}
+            return JSONResponse(body, 503, headers={"Retry-After": str(problem.retry_after)})
         try:
             current = migrate.current_revision(engine)
         except Exception as exc:  # any failure to reach the database means "not ready"

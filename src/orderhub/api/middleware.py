@@ -15,6 +15,7 @@ from orderhub.metrics import HTTP_REQUESTS, api_of
 from orderhub.observability import correlation_id
 
 access_log = logging.getLogger("orderhub.access")
+error_log = logging.getLogger("orderhub.errors")
 
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_ID_LENGTH = 200
@@ -142,3 +143,34 @@ class RequireHeaderMiddleware:
             await self.render_error(400, f"the {self.header} header is required")(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception nobody handled with ``render_error()`` (the dialect's 500) and logs it.
+
+    Starlette's own last-resort handler re-raises after answering, which makes the server drop the
+    connection: a partner's keep-alive connection must survive our bug.
+    """
+
+    def __init__(self, app: ASGIApp, *, render_error: Callable[[], Response]) -> None:
+        self.app = app
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            error_log.exception("unexpected error")
+            if started:
+                raise
+            await self.render_error()(scope, receive, send)

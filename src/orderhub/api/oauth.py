@@ -8,18 +8,20 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from orderhub.domain.errors import NotAuthenticated
 from orderhub.services.auth import AuthService, TokenPair
+from orderhub.services.ports import DatabaseUnavailable
 
 MAX_FORM_BYTES = 8 * 1024
 
 
-def _error(status: int, error: str, description: str) -> JSONResponse:
+def _error(status: int, error: str, description: str, *, retry_after: int | None = None) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="orderhub"'
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=headers)
 
 
@@ -69,13 +71,13 @@ def token_router(auth: AuthService) -> APIRouter:
                 client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
                 if not client_id or not secret:
                     return _error(401, "invalid_client", "client_id and client_secret are required")
-                pair = await run_in_threadpool(auth.issue_token, client_id, secret)
+                pair = await auth.issue_token(client_id, secret)
             elif grant_type == "refresh_token":
                 refresh = fields.get("refresh_token")
                 if not refresh:
                     return _error(400, "invalid_request", "refresh_token is required")
                 try:
-                    pair = await run_in_threadpool(auth.refresh, refresh)
+                    pair = await auth.refresh(refresh)
                 except NotAuthenticated as exc:
                     return _error(400, "invalid_grant", exc.message)
             elif grant_type is None:
@@ -84,6 +86,9 @@ def token_router(auth: AuthService) -> APIRouter:
                 return _error(400, "unsupported_grant_type", "use client_credentials or refresh_token")
         except NotAuthenticated:
             return _error(401, "invalid_client", "client authentication failed")
+        except DatabaseUnavailable as exc:
+            description = "the service cannot reach its database; retry"
+            return _error(503, "temporarily_unavailable", description, retry_after=exc.retry_after)
         return _tokens(pair)
 
     return router

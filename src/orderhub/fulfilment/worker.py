@@ -9,6 +9,7 @@ import threading
 import uuid
 
 from orderhub.services.fulfilment import FulfilmentService
+from orderhub.services.ports import DatabaseUnavailable
 
 log = logging.getLogger("orderhub.worker")
 
@@ -20,7 +21,7 @@ class Worker:
     poll; the poll still finds work that another process accepted or that a dead worker left behind.
     """
 
-    def __init__(self, fulfilment: FulfilmentService, *, poll_interval: float = 0.5, batch_size: int = 50) -> None:
+    def __init__(self, fulfilment: FulfilmentService, *, poll_interval: float = 0.5, batch_size: int = 64) -> None:
         self._fulfilment = fulfilment
         self._poll_interval = poll_interval
         self._batch_size = batch_size
@@ -45,20 +46,19 @@ class Worker:
     def run_forever(self) -> None:
         log.info("worker %s started", self.worker_id)
         while not self._stop.is_set():
+            # Cleared before looking for work, so a wake that comes while we work is not lost.
+            self._wake.clear()
             try:
                 worked = self.run_once()
+            except DatabaseUnavailable as exc:
+                log.warning("worker waits for the database: %s", exc.reason)
+                worked = 0
             except Exception:
                 log.exception("worker loop error; retrying")
                 worked = 0
             if worked == 0:
                 self._wake.wait(self._poll_interval)
-                self._wake.clear()
         log.info("worker %s stopped", self.worker_id)
 
     def run_once(self) -> int:
-        claimed = self._fulfilment.claim_due(self.worker_id, self._batch_size)
-        for order_id in claimed:
-            if self._stop.is_set():
-                break
-            self._fulfilment.fulfil(order_id)
-        return len(claimed)
+        return self._fulfilment.run_due(self.worker_id, self._batch_size)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from orderhub.domain.errors import NotAuthenticated
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+from orderhub.services.ports import Database, UnitOfWork
 
 ACCESS = "access"
 REFRESH = "refresh"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+# Past this many cached tokens the cache starts again: a bound on memory, not a correctness matter.
+MAX_CACHED_TOKENS = 100_000
 
 
 def hash_secret(secret: str) -> str:
@@ -48,45 +51,60 @@ class TokenPair:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class _CachedToken:
+    principal: Principal
+    expires_at: datetime
+
+
 class AuthService:
+    """Issues and checks tokens. Checked tokens are cached per process, keyed on the store's config
+    version, which every change to partners, credentials or the catalog moves on (also from another
+    process): a revoked credential stops working at the next request.
+    """
+
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        db: Database,
         *,
         access_ttl: timedelta = timedelta(hours=1),
         refresh_ttl: timedelta = timedelta(days=30),
         clock: Clock = utc_now,
     ) -> None:
-        self._uow = uow_factory
+        self._db = db
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
         self._clock = clock
+        self._cache_version: int | None = None
+        self._cache: dict[str, _CachedToken] = {}
 
-    def issue_token(self, client_id: str, client_secret: str) -> TokenPair:
-        with self._uow() as uow:
-            credential = uow.partners.get_credential(client_id)
-            if credential is None or credential.revoked_at is not None:
-                raise NotAuthenticated("unknown or revoked client")
-            if not verify_secret(client_secret, credential.secret_hash):
-                raise NotAuthenticated("client secret does not match")
-            pair = self._new_pair(uow, client_id)
-            uow.commit()
-            return pair
+    async def issue_token(self, client_id: str, client_secret: str) -> TokenPair:
+        credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
+        if credential is None or credential.revoked_at is not None:
+            raise NotAuthenticated("unknown or revoked client")
+        # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
+        if not await asyncio.to_thread(verify_secret, client_secret, credential.secret_hash):
+            raise NotAuthenticated("client secret does not match")
+        return await self._db.write(lambda uow: self._new_pair(uow, client_id))
 
-    def refresh(self, refresh_token: str) -> TokenPair:
-        now = self._clock()
-        with self._uow() as uow:
-            token_hash = _token_hash(refresh_token)
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        token_hash = _token_hash(refresh_token)
+
+        def rotate(uow: UnitOfWork) -> TokenPair:
             stored = uow.partners.get_token(token_hash)
-            if stored is None or stored.kind != REFRESH or stored.expires_at <= now:
+            if stored is None or stored.kind != REFRESH or stored.expires_at <= self._clock():
                 raise NotAuthenticated("refresh token is invalid or expired")
             # Refresh tokens are single use: the old one goes as the new pair is issued.
             uow.partners.delete_token(token_hash)
-            pair = self._new_pair(uow, stored.client_id)
-            uow.commit()
-            return pair
+            return self._new_pair(uow, stored.client_id)
+
+        return await self._db.write(rotate)
 
     def _new_pair(self, uow: UnitOfWork, client_id: str) -> TokenPair:
+        credential = uow.partners.get_credential(client_id)
+        if credential is None or credential.revoked_at is not None:
+            # Revoked between the secret check and this transaction.
+            raise NotAuthenticated("unknown or revoked client")
         now = self._clock()
         uow.partners.purge_expired_tokens(now)
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -94,16 +112,31 @@ class AuthService:
         uow.partners.add_token(_token_hash(refresh), client_id, REFRESH, now + self._refresh_ttl)
         return TokenPair(access, refresh, int(self._access_ttl.total_seconds()))
 
-    def authenticate(self, access_token: str) -> Principal:
+    async def authenticate(self, access_token: str) -> Principal:
         now = self._clock()
-        with self._uow(read_only=True) as uow:
-            stored = uow.partners.get_token(_token_hash(access_token))
-            if stored is None or stored.kind != ACCESS or stored.expires_at <= now:
-                raise NotAuthenticated("access token is invalid or expired")
-            credential = uow.partners.get_credential(stored.client_id)
-            if credential is None or credential.revoked_at is not None:
-                raise NotAuthenticated("the credential of this token was revoked")
-            return principal_of(uow, credential.partner_id)
+        token_hash = _token_hash(access_token)
+        version = await self._db.read(lambda uow: uow.partners.config_version())
+        if version != self._cache_version or len(self._cache) > MAX_CACHED_TOKENS:
+            self._cache = {}
+            self._cache_version = version
+        cached = self._cache.get(token_hash)
+        if cached is None:
+            cached = await self._db.read(lambda uow: _load_token(uow, token_hash))
+            self._cache[token_hash] = cached
+        if cached.expires_at <= now:
+            self._cache.pop(token_hash, None)
+            raise NotAuthenticated("access token is invalid or expired")
+        return cached.principal
+
+
+def _load_token(uow: UnitOfWork, token_hash: str) -> _CachedToken:
+    stored = uow.partners.get_token(token_hash)
+    if stored is None or stored.kind != ACCESS:
+        raise NotAuthenticated("access token is invalid or expired")
+    credential = uow.partners.get_credential(stored.client_id)
+    if credential is None or credential.revoked_at is not None:
+        raise NotAuthenticated("the credential of this token was revoked")
+    return _CachedToken(principal_of(uow, credential.partner_id), stored.expires_at)
 
 
 def principal_of(uow: UnitOfWork, partner_id: str) -> Principal:

@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.orders import Operation, Order, OrderState
 from orderhub.fulfilment.provisioners import NotProvisioned, Provisioner
 from orderhub.metrics import ORDERS_FINISHED
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ports import UnitOfWorkFactory
+from orderhub.services.ports import Database, UnitOfWork
 
 log = logging.getLogger("orderhub.fulfilment")
+
+
+@dataclass
+class BatchOutcome:
+    """What one fulfilment transaction did."""
+
+    finished: list[tuple[Operation, OrderState]] = field(default_factory=list)
+    retried: int = 0
+
+    @property
+    def worked(self) -> int:
+        return len(self.finished) + self.retried
 
 
 class FulfilmentService:
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        db: Database,
         provisioners: Mapping[Operation, Provisioner],
         *,
         clock: Clock = utc_now,
@@ -27,90 +40,90 @@ class FulfilmentService:
         max_attempts: int = 5,
         low_stock_threshold: int = 100,
     ) -> None:
-        self._uow = uow_factory
+        self._db = db
         self._provisioners = provisioners
         self._clock = clock
         self._lease = lease
         self._max_attempts = max_attempts
         self._low_stock_threshold = low_stock_threshold
 
-    def claim_due(self, worker_id: str, limit: int = 50) -> list[str]:
-        """Lease up to ``limit`` due orders for this worker and mark them in progress.
+    def run_due(self, worker_id: str, limit: int = 64) -> int:
+        """Fulfil up to ``limit`` due orders in one transaction; how many were worked on.
 
-        A worker that dies keeps its lease only until it expires; then another worker (or this one,
-        restarted) claims the order again.
+        Claim, provisioning and completion commit together, so a crash leaves each order either
+        untouched (it is claimed again) or finished. Each order runs in its own savepoint: one that
+        raises is retried later with backoff, without undoing its neighbours.
         """
-        now = self._clock()
-        with self._uow() as uow:
-            claimed = []
-            for order_id in uow.orders.due_order_ids(now, limit):
-                if not uow.orders.try_lease(order_id, worker_id, now, now + self._lease):
-                    continue
-                order = uow.orders.get(order_id)
-                assert order is not None
-                order.start(now)
-                uow.orders.save(order)
-                claimed.append(order_id)
-            uow.commit()
-        return claimed
+        outcome = self._db.write_now(lambda uow: self._run_batch(uow, worker_id, limit))
+        for operation, state in outcome.finished:
+            ORDERS_FINISHED.labels(operation.value, state.value).inc()
+        if any(operation is Operation.NEW_ESIM for operation, _ in outcome.finished):
+            self._warn_if_low_stock()
+        return outcome.worked
 
-    def fulfil(self, order_id: str) -> OrderState:
-        # Worker log lines carry the correlation id of the request that placed the order (set in _fulfil).
-        token = correlation_id.set(None)
-        try:
-            return self._fulfil(order_id)
-        except Exception:
-            log.exception("fulfilment of order %s raised", order_id)
-            return self._after_error(order_id)
-        finally:
-            correlation_id.reset(token)
-
-    def _fulfil(self, order_id: str) -> OrderState:
+    def _run_batch(self, uow: UnitOfWork, worker_id: str, limit: int) -> BatchOutcome:
         now = self._clock()
-        with self._uow() as uow:
-            order = uow.orders.get(order_id)
-            if order is None:
-                return OrderState.FAILED
-            if order.state.is_final:
-                uow.orders.release_lease(order_id)
-                uow.commit()
-                return order.state
-            correlation_id.set(order.correlation_id)
-            outcome = self._provisioners[order.operation].provision(uow, order, now)
-            if isinstance(outcome, NotProvisioned):
-                order.fail(outcome.reason, now)
-                log.warning("order %s failed: %s", order_id, outcome.reason)
-            else:
-                order.complete(outcome.output, now)
+        outcome = BatchOutcome()
+        for order_id in uow.orders.due_order_ids(now, limit):
+            token = correlation_id.set(None)
+            try:
+                with uow.savepoint():
+                    state = self._fulfil_one(uow, order_id, worker_id, now)
+                if state is not None:
+                    outcome.finished.append(state)
+            except Exception:
+                log.exception("fulfilment of order %s raised", order_id)
+                with uow.savepoint():
+                    finished = self._after_error(uow, order_id, now)
+                if finished is not None:
+                    outcome.finished.append(finished)
+                else:
+                    outcome.retried += 1
+            finally:
+                correlation_id.reset(token)
+        return outcome
+
+    def _fulfil_one(
+        self, uow: UnitOfWork, order_id: str, worker_id: str, now: datetime
+    ) -> tuple[Operation, OrderState] | None:
+        if not uow.orders.try_lease(order_id, worker_id, now, now + self._lease):
+            return None  # another worker holds it
+        order = uow.orders.get(order_id)
+        assert order is not None
+        # Worker log lines carry the correlation id of the request that placed the order.
+        correlation_id.set(order.correlation_id)
+        order.start(now)
+        self._provision(uow, order, now)
+        uow.orders.save(order)
+        uow.orders.release_lease(order_id)
+        return order.operation, order.state
+
+    def _provision(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
+        outcome = self._provisioners[order.operation].provision(uow, order, now)
+        if isinstance(outcome, NotProvisioned):
+            order.fail(outcome.reason, now)
+            log.warning("order %s failed: %s", order.id, outcome.reason)
+        else:
+            order.complete(outcome.output, now)
+
+    def _after_error(self, uow: UnitOfWork, order_id: str, now: datetime) -> tuple[Operation, OrderState] | None:
+        """Retry later with backoff; after ``max_attempts`` the order fails instead of hanging."""
+        order = uow.orders.get(order_id)
+        if order is None or order.state.is_final:
+            return None
+        # The failed savepoint undid the lease and its attempt count: count this attempt here.
+        attempts = uow.orders.record_attempt(order_id)
+        if attempts >= self._max_attempts:
+            order.start(now)
+            order.fail(f"fulfilment failed after {attempts} attempts", now)
             uow.orders.save(order)
             uow.orders.release_lease(order_id)
-            uow.commit()
-        ORDERS_FINISHED.labels(order.operation.value, order.state.value).inc()
-        if order.operation is Operation.NEW_ESIM:
-            self._warn_if_low_stock()
-        return order.state
-
-    def _after_error(self, order_id: str) -> OrderState:
-        """Retry later with backoff; after ``max_attempts`` the order fails instead of hanging."""
-        now = self._clock()
-        with self._uow() as uow:
-            order = uow.orders.get(order_id)
-            if order is None or order.state.is_final:
-                return order.state if order else OrderState.FAILED
-            attempts = uow.orders.attempts(order_id)
-            if attempts >= self._max_attempts:
-                order.fail(f"fulfilment failed after {attempts} attempts", now)
-                uow.orders.save(order)
-                uow.orders.release_lease(order_id)
-                ORDERS_FINISHED.labels(order.operation.value, order.state.value).inc()
-            else:
-                uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
-            uow.commit()
-            return order.state
+            return order.operation, order.state
+        uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
+        return None
 
     def _warn_if_low_stock(self) -> None:
-        with self._uow(read_only=True) as uow:
-            available = uow.profiles.count_available()
+        available = self._db.read_now(lambda uow: uow.profiles.count_available(at_most=self._low_stock_threshold))
         if available < self._low_stock_threshold:
             log.warning(
                 "eSIM inventory low: %d profiles available (threshold %d)",

@@ -28,7 +28,7 @@ from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem
 from orderhub.domain.partners import Principal
 from orderhub.metrics import ORDERS_ACCEPTED
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
+from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,17 @@ def request_fingerprint(body: Any) -> str:
 class OrderingService:
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        db: Database,
         *,
         clock: Clock = utc_now,
         on_accepted: Callable[[], None] = lambda: None,
     ) -> None:
-        self._uow = uow_factory
+        self._db = db
         self._clock = clock
         # Wakes an in-process worker so a new order does not wait for the next poll.
         self._on_accepted = on_accepted
 
-    def place_esim_order(
+    async def place_esim_order(
         self,
         principal: Principal,
         request: EsimOrderRequest,
@@ -72,48 +72,45 @@ class OrderingService:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
     ) -> PlacedOrder:
+        """Validate and store an order; returns once it is durably committed (or was placed before)."""
         now = self._clock()
         fingerprint = request_fingerprint(raw_request)
         if idempotency_key is not None:
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
-            with self._uow(read_only=True) as uow:
-                replay = self._replay(uow, principal, idempotency_key, fingerprint)
+            replay = await self._db.read(lambda uow: self._replay(uow, principal, idempotency_key, fingerprint))
             if replay is not None:
                 return replay
         validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
+
+        def place(uow: UnitOfWork) -> PlacedOrder:
+            if idempotency_key is not None:
+                # Checked again inside the write: a racing duplicate may have been placed meanwhile.
+                replay = self._replay(uow, principal, idempotency_key, fingerprint)
+                if replay is not None:
+                    return replay
+            order = self._new_esim_order(
+                uow, principal, request, now, dialect=dialect, raw_request=raw_request, correlation_id=correlation_id
+            )
+            uow.orders.add(order)
+            if idempotency_key is not None:
+                uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
+            return PlacedOrder(order.id, replayed=False)
+
         try:
-            with self._uow() as uow:
-                if idempotency_key is not None:
-                    # Checked again under the write lock: a racing duplicate may have committed meanwhile.
-                    replay = self._replay(uow, principal, idempotency_key, fingerprint)
-                    if replay is not None:
-                        return replay
-                order = self._new_esim_order(
-                    uow,
-                    principal,
-                    request,
-                    now,
-                    dialect=dialect,
-                    raw_request=raw_request,
-                    correlation_id=correlation_id,
-                )
-                uow.orders.add(order)
-                if idempotency_key is not None:
-                    uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
-                uow.commit()
+            placed = await self._db.write(place)
         except DuplicateKey:
-            # A concurrent request with the same key committed first (possible on PostgreSQL).
+            # Another process committed the same key first (possible on PostgreSQL).
             if idempotency_key is None:
                 raise
-            with self._uow(read_only=True) as uow:
-                replay = self._replay(uow, principal, idempotency_key, fingerprint)
+            replay = await self._db.read(lambda uow: self._replay(uow, principal, idempotency_key, fingerprint))
             if replay is None:
                 raise
             return replay
-        ORDERS_ACCEPTED.labels(dialect, request.operation.value).inc()
-        self._on_accepted()
-        return PlacedOrder(order.id, replayed=False)
+        if not placed.replayed:
+            ORDERS_ACCEPTED.labels(dialect, request.operation.value).inc()
+            self._on_accepted()
+        return placed
 
     @staticmethod
     def _replay(uow: UnitOfWork, principal: Principal, key: str, fingerprint: str) -> PlacedOrder | None:
@@ -139,7 +136,8 @@ class OrderingService:
     ) -> Order:
         partner = principal.partner
         for index, subscription in enumerate(request.subscriptions):
-            if subscription.product_id not in partner.product_ids or uow.catalog.get(subscription.product_id) is None:
+            # A partner's products exist in the catalog (a foreign key says so) and are never deleted.
+            if subscription.product_id not in partner.product_ids:
                 raise ProductNotFound(
                     f"product {subscription.product_id} is not in your product catalog",
                     field=f"input.subscriptions[{index}].product_id",
@@ -201,10 +199,12 @@ class OrderingService:
             correlation_id=correlation_id,
         )
 
-    def get_order(self, principal: Principal, order_id: str) -> OrderView:
-        with self._uow(read_only=True) as uow:
+    async def get_order(self, principal: Principal, order_id: str) -> OrderView:
+        def load(uow: UnitOfWork) -> OrderView:
             order = uow.orders.get(order_id)
             # Unknown and someone else's answer alike, so order ids cannot be probed.
             if order is None or not principal.can_see(order.partner_id):
                 raise OrderNotFound(f"order {order_id} not found", field="id")
             return OrderView(order, uow.orders.events(order_id))
+
+        return await self._db.read(load)

@@ -1,11 +1,14 @@
-"""What the services need from the store: a unit of work holding the repositories.
+"""What the services need from the store: units of work holding the repositories, and a database that
+runs work inside them.
 
 The store implements this seam; services depend on it, never on SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from orderhub.store.inventory_repository import (
@@ -16,9 +19,23 @@ if TYPE_CHECKING:
     from orderhub.store.order_repository import OrderRepository
     from orderhub.store.partner_repository import PartnerRepository
 
+T = TypeVar("T")
+
 
 class DuplicateKey(Exception):
     """A row with the same unique key was committed by someone else first."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be used within the configured bound (locked, read-only, missing, down).
+
+    Nothing was written for the request that got it; the caller may retry after ``retry_after`` seconds.
+    """
+
+    def __init__(self, reason: str, *, retry_after: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
 
 
 class UnitOfWork(Protocol):
@@ -34,6 +51,39 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception inside undoes only what was done inside."""
+        ...
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+Work = Callable[[UnitOfWork], T]
+
+
+class Database(Protocol):
+    """Runs a function inside one unit of work: the hot paths' way to the store.
+
+    ``write`` work may share its transaction with other writes (group commit): it must not commit, and
+    it returns only after the transaction that holds it is durably committed. An exception raised by
+    the work undoes that work alone. Both raise ``DatabaseUnavailable`` when the database cannot be
+    used within the configured bound.
+    """
+
+    async def read(self, work: Work[T]) -> T: ...
+
+    async def write(self, work: Work[T]) -> T: ...
+
+    def read_now(self, work: Work[T]) -> T:
+        """``read`` for threads that are not the event loop (the worker, the CLI)."""
+        ...
+
+    def write_now(self, work: Work[T]) -> T:
+        """``write`` for threads that are not the event loop (the worker, the CLI)."""
+        ...
+
+    def config_version(self) -> int:
+        """A number that changes whenever partners, credentials or the catalog change (cache keys)."""
+        ...

@@ -2,33 +2,77 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.pool import NullPool
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "FULL") -> sa.Engine:
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and for in-memory SQLite."""
     parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+def create_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    busy_timeout_seconds: float = 2.0,
+    existing_file_only: bool = False,
+    pool_size: int = 5,
+) -> sa.Engine:
+    """An engine for ``url``.
+
+    ``existing_file_only`` opens a SQLite file read-write but never creates it: a long-running
+    process whose file was deleted must notice, not start an empty database at the same path.
+    """
+    parsed = sa.make_url(url)
+    common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        url,
-        # Threads of the API and the worker share the pool; SQLite itself serialises the writers.
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        pool_size=20,
-        max_overflow=20,
-    )
-    _configure_sqlite(engine, sqlite_synchronous)
+        return sa.create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size,
+            pool_timeout=busy_timeout_seconds, **common,
+        )  # fmt: skip
+    path = sqlite_path(url)
+    options: dict[str, Any] = {}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if existing_file_only:
+
+            def connect() -> sqlite3.Connection:
+                return sqlite3.connect(
+                    f"file:{path}?mode=rw", uri=True, check_same_thread=False, timeout=busy_timeout_seconds
+                )
+
+            # Long-lived connections are held by their threads, so the pool keeps nothing.
+            options = {"creator": connect, "poolclass": NullPool}
+    if not options:
+        options = {
+            "connect_args": {"check_same_thread": False, "timeout": busy_timeout_seconds},
+            "pool_size": pool_size,
+            "max_overflow": 2 * pool_size,
+            # A checkout waits no longer than a write may: a full pool is an answer, not a hang.
+            "pool_timeout": busy_timeout_seconds,
+        }
+    engine = sa.create_engine(url, **options, **common)
+    _configure_sqlite(engine, sqlite_synchronous, busy_timeout_seconds)
     return engine
 
 
-def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: sa.Engine, synchronous: str, busy_timeout_seconds: float) -> None:
+    busy_ms = int(busy_timeout_seconds * 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _on_begin).
@@ -37,7 +81,7 @@ def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.esim import ProfileState, Subscription
+from orderhub.store.partner_repository import bump_config_version
 from orderhub.store.tables import esim_assignments, esim_profiles, product_prices, products, subscriptions
 
 
@@ -47,6 +48,7 @@ class CatalogRepository:
                 product_prices.insert(),
                 [{"product_id": product.id, "currency": c, "amount": a} for c, a in product.prices.items()],
             )
+        bump_config_version(self._db)
 
     def get(self, product_id: str) -> Product | None:
         found = self.get_many([product_id])
@@ -142,12 +144,12 @@ class ProfileRepository:
         rows = self._db.execute(sa.select(esim_profiles.c.state, sa.func.count()).group_by(esim_profiles.c.state)).all()
         return {state: count for state, count in rows}
 
-    def count_available(self) -> int:
-        return int(
-            self._db.execute(
-                sa.select(sa.func.count()).where(esim_profiles.c.state == ProfileState.AVAILABLE.value)
-            ).scalar_one()
-        )
+    def count_available(self, *, at_most: int | None = None) -> int:
+        """Available profiles; with ``at_most``, counting stops there (cheap on a large inventory)."""
+        available = sa.select(esim_profiles.c.iccid).where(esim_profiles.c.state == ProfileState.AVAILABLE.value)
+        if at_most is not None:
+            available = available.limit(at_most)
+        return int(self._db.execute(sa.select(sa.func.count()).select_from(available.subquery())).scalar_one())
 
 
 class SubscriptionRepository:

@@ -176,6 +176,11 @@ class OrderRepository:
     def attempts(self, order_id: str) -> int:
         return int(self._db.execute(sa.select(orders.c.attempts).where(orders.c.id == order_id)).scalar_one())
 
+    def record_attempt(self, order_id: str) -> int:
+        """Count one more fulfilment attempt; the new count."""
+        self._db.execute(orders.update().where(orders.c.id == order_id).values(attempts=orders.c.attempts + 1))
+        return self.attempts(order_id)
+
     def release_lease(self, order_id: str, *, retry_at: datetime | None = None) -> None:
         values: dict[str, object] = {"lease_owner": None, "lease_until": None}
         if retry_at is not None:

@@ -12,6 +12,7 @@ from orderhub.domain.customers import Customer
 from orderhub.domain.partners import Partner, Role
 from orderhub.services.ports import DuplicateKey
 from orderhub.store.tables import (
+    config_version,
     credentials,
     customers,
     idempotency_keys,
@@ -43,6 +44,11 @@ class StoredIdempotencyKey:
     order_id: str
 
 
+def bump_config_version(db: sa.Connection) -> None:
+    """Tells every process that caches partners, credentials or the catalog to read them again."""
+    db.execute(config_version.update().where(config_version.c.id == 1).values(version=config_version.c.version + 1))
+
+
 class PartnerRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
@@ -61,11 +67,18 @@ class PartnerRepository:
         )
         self.set_products(partner.id, partner.product_ids)
 
+    def config_version(self) -> int:
+        return int(self._db.execute(sa.select(config_version.c.version).where(config_version.c.id == 1)).scalar_one())
+
+    def bump_config_version(self) -> None:
+        bump_config_version(self._db)
+
     def set_products(self, partner_id: str, product_ids: Iterable[str]) -> None:
         self._db.execute(partner_products.delete().where(partner_products.c.partner_id == partner_id))
         rows = [{"partner_id": partner_id, "product_id": product_id} for product_id in sorted(set(product_ids))]
         if rows:
             self._db.execute(partner_products.insert(), rows)
+        self.bump_config_version()
 
     def get(self, partner_id: str) -> Partner | None:
         row = self._db.execute(sa.select(partners).where(partners.c.id == partner_id)).mappings().first()
@@ -116,6 +129,7 @@ class PartnerRepository:
             .values(revoked_at=now)
         )
         self._db.execute(tokens.delete().where(tokens.c.client_id == client_id))
+        self.bump_config_version()
         return result.rowcount == 1
 
     def add_token(self, token_hash: str, client_id: str, kind: str, expires_at: datetime) -> None:

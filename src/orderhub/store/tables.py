@@ -145,7 +145,7 @@ esim_profiles = sa.Table(
     sa.Column("batch", sa.String(100), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    sa.Index("ix_esim_profiles_state", "state"),
+    sa.Index("ix_esim_profiles_allocation", "state", "created_at", "iccid"),
 )
 
 # Insert-only ledger of which order received which profile. Both keys are unique, so the database
@@ -181,4 +181,13 @@ idempotency_keys = sa.Table(
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# One row whose version changes with every change to partners, credentials or the catalog, so that
+# every process can cache those and still notice a change made by another process at once.
+config_version = sa.Table(
+    "config_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, nullable=False),
 )

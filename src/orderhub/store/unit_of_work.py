@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
-from orderhub.services.ports import DuplicateKey
+from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
+from orderhub.store.errors import is_unavailable
 from orderhub.store.inventory_repository import CatalogRepository, ProfileRepository, SubscriptionRepository
 from orderhub.store.order_repository import OrderRepository
 from orderhub.store.partner_repository import PartnerRepository
 
 
-class SqlUnitOfWork:
-    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit."""
+class BoundUnitOfWork:
+    """The repositories over a connection whose transaction someone else begins and ends."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+        self.orders = OrderRepository(connection)
+        self.partners = PartnerRepository(connection)
+        self.catalog = CatalogRepository(connection)
+        self.profiles = ProfileRepository(connection)
+        self.subscriptions = SubscriptionRepository(connection)
+
+    def __enter__(self) -> BoundUnitOfWork:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        # The owner of the transaction commits (see store.runtime); work never commits by itself.
+        return None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        nested = self._connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            raise
+        else:
+            nested.commit()
+
+
+class SqlUnitOfWork(BoundUnitOfWork):
+    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit.
+
+    Used by the operator paths (CLI, imports); the request path goes through ``store.runtime``.
+    """
 
     def __init__(self, engine: sa.Engine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -19,15 +60,17 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> SqlUnitOfWork:
         connection = self._engine.connect()
-        if self._read_only:
-            connection = connection.execution_options(read_only=True)
-        self._connection = connection
-        self._transaction = connection.begin()
-        self.orders = OrderRepository(connection)
-        self.partners = PartnerRepository(connection)
-        self.catalog = CatalogRepository(connection)
-        self.profiles = ProfileRepository(connection)
-        self.subscriptions = SubscriptionRepository(connection)
+        try:
+            if self._read_only:
+                connection = connection.execution_options(read_only=True)
+            self._transaction = connection.begin()
+        except BaseException as exc:
+            # __exit__ does not run when __enter__ raises: give the connection back here, or it leaks.
+            connection.close()
+            if isinstance(exc, sa.exc.DBAPIError) and is_unavailable(exc):
+                raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+            raise
+        super().__init__(connection)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderhub.domain import errors
+from orderhub.services.ports import DatabaseUnavailable
 
 log = logging.getLogger("orderhub.esim_v1")
 
@@ -90,6 +91,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _esim(_request: Request, exc: EsimError) -> JSONResponse:
         return error_response(exc.status, exc.type, exc.message)
 
+    @app.exception_handler(DatabaseUnavailable)
+    async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return error_response(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "the service cannot reach its database right now; retry after the Retry-After delay",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_response(exc)
@@ -100,5 +110,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Only reached if UnexpectedErrorMiddleware is missing; it answers the same.
         log.exception("unexpected error", exc_info=exc)
-        return error_response(500, "INTERNAL_ERROR", "internal error; quote the X-Correlation-ID to support")
+        return internal_error_response()
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "INTERNAL_ERROR", "internal error; quote the X-Correlation-ID to support")

@@ -90,20 +90,31 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
     return request, deprecations
 
 
+_OUTPUT_FIELDS = ("iccid", "matchingId", "smdpUrl", "lpa_url", "subscription_id", "subscription_ids")
+
+
 def order_resource(view: OrderView) -> dict[str, Any]:
+    """The order as ``OrderResource`` renders it with ``exclude_none`` (built directly: this is the
+    hottest read, and validating our own output again would double its cost)."""
     order = view.order
     body: dict[str, Any] = {
         "id": order.id,
         "externalId": order.id,
         "status": STATUS[order.state],
         "input": order.request.get("input", {}),
-        "output": order.output if order.state is OrderState.COMPLETED else None,
-        "createdAt": order.created_at,
-        "updatedAt": order.updated_at or order.created_at,
-        "history": [{"at": event.at, "status": event.to_state.value, "reason": event.reason} for event in view.events],
     }
+    if order.state is OrderState.COMPLETED and order.output:
+        body["output"] = {key: order.output[key] for key in _OUTPUT_FIELDS if order.output.get(key) is not None}
     if order.failure_reason:
         body["failureReason"] = order.failure_reason
+    body["createdAt"] = order.created_at
+    body["updatedAt"] = order.updated_at or order.created_at
+    body["history"] = [
+        {"at": event.at, "status": event.to_state.value, "reason": event.reason}
+        if event.reason is not None
+        else {"at": event.at, "status": event.to_state.value}
+        for event in view.events
+    ]
     return body
 
 

@@ -1,14 +1,15 @@
 """esim-v1 HTTP routes, served under ``/esim/v1`` with their own OpenAPI document."""
 
+import asyncio
 import io
 from typing import Annotated, Any, Literal
 
+import orjson
 import segno
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from orderhub.api.middleware import BodyGuardMiddleware, RequireHeaderMiddleware
+from orderhub.api.middleware import BodyGuardMiddleware, RequireHeaderMiddleware, UnexpectedErrorMiddleware
 from orderhub.bootstrap import Services
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
@@ -17,7 +18,7 @@ from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 
 from . import mapping
-from .errors import EsimError, error_response, install_error_handlers
+from .errors import EsimError, error_response, install_error_handlers, internal_error_response
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -34,12 +35,30 @@ DIALECT = "esim-v1"
 DEPRECATION_DATE = "@1704067200"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 500)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 500, 503)
 }
 
 
 def _http_error_renderer(status: int, message: str) -> JSONResponse:
     return error_response(status, "INVALID_HTTP_MESSAGE", message)
+
+
+def _json(body: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # Returning a Response skips FastAPI's re-validation of our own output; the declared
+    # response_model still documents it (tests hold the two to the same shape).
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+def _qr_image(text: str, kind: str, scale: int) -> bytes:
+    buffer = io.BytesIO()
+    # Medium error correction and the standard 4-module quiet zone keep phone cameras happy.
+    segno.make(text, error="m", micro=False).save(buffer, kind=kind, scale=scale, border=4)
+    return buffer.getvalue()
 
 
 def create_esim_v1_app(services: Services) -> FastAPI:
@@ -53,6 +72,7 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         responses=_ERRORS,
     )
     install_error_handlers(app)
+    app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)
     app.add_middleware(
         BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=_http_error_renderer
     )
@@ -63,11 +83,11 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         exempt_suffixes=("/openapi.json", "/docs", "/docs/oauth2-redirect"),
     )
 
-    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
-        caller = services.auth.authenticate(token.strip())
+        caller = await services.auth.authenticate(token.strip())
         if not caller.has_any_role(ESIM_ORDERING_ROLES):
             raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
         return caller
@@ -79,26 +99,27 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         body: WireOrderRequest,
         caller: Caller,
         request: Request,
-        response: Response,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
-    ) -> dict[str, str]:
+    ) -> Response:
         command, deprecations = mapping.to_domain(body)
-        placed = await run_in_threadpool(
-            services.ordering.place_esim_order,
+        placed = await services.ordering.place_esim_order(
             caller,
             command,
-            # Kept as sent (numbers stay numbers) for the echo in GET and for idempotency fingerprints.
+            # Kept as sent (numbers stay numbers) for the echo in GET and for idempotency fingerprints;
+            # FastAPI parsed it once already and Starlette keeps the parsed body.
             raw_request=await request.json(),
             dialect=DIALECT,
             idempotency_key=idempotency_key,
             correlation_id=correlation_id.get(),
         )
+        headers: dict[str, str] = {}
         if deprecations:
-            response.headers["Deprecation"] = DEPRECATION_DATE
-            response.headers["X-Deprecated-Fields"] = ", ".join(deprecations)
+            headers["Deprecation"] = DEPRECATION_DATE
+            headers["X-Deprecated-Fields"] = ", ".join(deprecations)
         if placed.replayed:
-            response.headers["Idempotent-Replayed"] = "true"
-        return {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
+            headers["Idempotent-Replayed"] = "true"
+        accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
+        return _json(accepted, status_code=201, headers=headers)
 
     @app.get(
         "/order/{order_id}",
@@ -106,11 +127,11 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         response_model_exclude_none=True,
         summary="Status and output of an order",
     )
-    def get_order(order_id: str, caller: Caller) -> dict[str, Any]:
-        return mapping.order_resource(services.ordering.get_order(caller, order_id))
+    async def get_order(order_id: str, caller: Caller) -> Response:
+        return _json(mapping.order_resource(await services.ordering.get_order(caller, order_id)))
 
-    def activation_code(order_id: str, caller: Principal) -> ActivationCode:
-        order = services.ordering.get_order(caller, order_id).order
+    async def activation_code(order_id: str, caller: Principal) -> ActivationCode:
+        order = (await services.ordering.get_order(caller, order_id)).order
         if order.state is not OrderState.COMPLETED:
             raise EsimError(409, "ORDER_NOT_COMPLETED", "the order has no eSIM yet; poll until COMPLETED")
         if not order.output.get("matchingId"):
@@ -127,22 +148,21 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}, 409: {"model": ErrorBody}},
         response_class=Response,
     )
-    def qrcode(
+    async def qrcode(
         order_id: str,
         caller: Caller,
         format: Literal["png", "svg"] = "png",
         scale: Annotated[int, Query(ge=1, le=40)] = 8,
     ) -> Response:
-        code = activation_code(order_id, caller)
-        buffer = io.BytesIO()
-        # Medium error correction and the standard 4-module quiet zone keep phone cameras happy.
-        segno.make(code.lpa_string, error="m", micro=False).save(buffer, kind=format, scale=scale, border=4)
+        code = await activation_code(order_id, caller)
+        # Drawing a large image takes milliseconds of CPU: not on the event loop.
+        image = await asyncio.to_thread(_qr_image, code.lpa_string, format, scale)
         media_type = "image/png" if format == "png" else "image/svg+xml"
-        return Response(buffer.getvalue(), media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+        return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/order/{order_id}/install-links", response_model=InstallLinks, summary="One-tap install links")
-    def install_links(order_id: str, caller: Caller) -> dict[str, str]:
-        code = activation_code(order_id, caller)
+    async def install_links(order_id: str, caller: Caller) -> dict[str, str]:
+        code = await activation_code(order_id, caller)
         return {"lpa_url": code.lpa_string, "ios": code.ios_install_url, "android": code.android_install_url}
 
     @app.get("/product", response_model=list[ProductResource], summary="Products of your catalog")

@@ -1,0 +1,185 @@
+"""The database as the request path and the worker use it: reads on long-lived per-thread
+connections, writes through one group-commit writer, every wait bounded, every fault an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from orderhub.services.ports import DatabaseUnavailable, Work
+from orderhub.store.database import create_engine, sqlite_path
+from orderhub.store.errors import is_unavailable
+from orderhub.store.group_commit import GroupCommitWriter
+from orderhub.store.tables import config_version
+from orderhub.store.unit_of_work import BoundUnitOfWork
+
+log = logging.getLogger("orderhub.store")
+T = TypeVar("T")
+
+
+class SqliteFileGuard:
+    """Notices a database file that was deleted, replaced or made read-only under a running process.
+
+    SQLite keeps writing through descriptors it already holds, so without this check orders would be
+    accepted into a file that no longer exists, or that the next start cannot open for writing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._identity: tuple[int, int] | None = None
+
+    def remember(self) -> None:
+        stat = self._path.stat()
+        self._identity = (stat.st_dev, stat.st_ino)
+
+    def check(self) -> None:
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            raise DatabaseUnavailable(f"database file {self._path} is missing", retry_after=5) from None
+        if self._identity is not None and (stat.st_dev, stat.st_ino) != self._identity:
+            raise DatabaseUnavailable(f"database file {self._path} was replaced", retry_after=5)
+        if not os.access(self._path, os.W_OK):
+            raise DatabaseUnavailable(f"database file {self._path} is read-only", retry_after=5)
+
+
+class SqlDatabase:
+    """Implements ``services.ports.Database`` over SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, *, write_timeout: float, sqlite_synchronous: str = "FULL") -> None:
+        self._write_timeout = write_timeout
+        self._path = sqlite_path(url)
+        self._is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
+        # Long-lived connections: one per reading thread, one for the writer; never created anew
+        # for a request, and never creating a missing SQLite file.
+        self._engine = create_engine(
+            url,
+            sqlite_synchronous=sqlite_synchronous,
+            busy_timeout_seconds=write_timeout,
+            existing_file_only=True,
+        )
+        self._file_guard = SqliteFileGuard(self._path) if self._path is not None else None
+        self._local = threading.local()
+        self._unavailable: DatabaseUnavailable | None = None
+        self._unavailable_since = 0.0
+        self._writer = GroupCommitWriter(
+            self._connect_writer,
+            timeout=write_timeout,
+            guard=self._guard,
+            on_outcome=self._record_outcome,
+            set_busy_timeout=self._set_busy_timeout,
+        )
+
+    # -- ports.Database ----------------------------------------------------------------------------
+
+    async def read(self, work: Work[T]) -> T:
+        if self._is_sqlite:
+            # A SQLite read in WAL mode never waits for writers and takes tens of microseconds: a hop
+            # to a thread pool would cost more than the read itself.
+            return self.read_now(work)
+        return await asyncio.to_thread(self.read_now, work)
+
+    async def write(self, work: Work[T]) -> T:
+        return await asyncio.wrap_future(self._writer.submit(work))  # type: ignore[arg-type]
+
+    def read_now(self, work: Work[T]) -> T:
+        connection = self._reader()
+        try:
+            with connection.begin():
+                return work(BoundUnitOfWork(connection))
+        except sa.exc.DBAPIError as exc:
+            if not is_unavailable(exc):
+                raise
+            self._drop_reader()
+            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+
+    def write_now(self, work: Work[T]) -> T:
+        result: T = self._writer.submit(work).result()
+        return result
+
+    def config_version(self) -> int:
+        return self.read_now(lambda uow: uow.partners.config_version())
+
+    # -- health ------------------------------------------------------------------------------------
+
+    def probe_writable(self) -> DatabaseUnavailable | None:
+        """Why the database cannot be written right now, or None. Takes and drops the write lock."""
+        try:
+            self._guard()
+            self._probe_write_lock()
+        except DatabaseUnavailable as exc:
+            return exc
+        return None
+
+    def _probe_write_lock(self) -> None:
+        try:
+            with self._engine.connect() as connection:
+                self._set_busy_timeout(connection, min(self._write_timeout, 0.5))
+                with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
+                    connection.execute(sa.select(config_version.c.version)).scalar()
+        except sa.exc.DBAPIError as exc:
+            raise DatabaseUnavailable(f"database cannot be written: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self._writer.close()
+        self._drop_reader()
+        self._engine.dispose()
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _reader(self) -> sa.Connection:
+        connection: sa.Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            try:
+                connection = self._engine.connect().execution_options(read_only=True)
+            except sa.exc.DBAPIError as exc:
+                raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+            self._local.connection = connection
+        return connection
+
+    def _drop_reader(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.invalidate()
+                connection.close()
+            except Exception:
+                log.debug("closing a broken reader failed", exc_info=True)
+
+    def _connect_writer(self) -> sa.Connection:
+        try:
+            connection = self._engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+        if self._file_guard is not None:
+            self._file_guard.remember()
+        return connection
+
+    def _guard(self) -> None:
+        if self._file_guard is not None:
+            self._file_guard.check()
+
+    def _set_busy_timeout(self, connection: sa.Connection, seconds: float) -> None:
+        if self._is_sqlite:
+            # On the driver's connection: through SQLAlchemy the pragma would open a transaction.
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA busy_timeout={max(int(seconds * 1000), 1)}")
+        # PostgreSQL: lock_timeout is set per transaction by the writer (issue: PostgreSQL backend).
+
+    def _record_outcome(self, error: DatabaseUnavailable | None) -> None:
+        if error is None:
+            if self._unavailable is not None:
+                log.warning("database writable again after %.1f s", time.monotonic() - self._unavailable_since)
+            self._unavailable = None
+        elif self._unavailable is None:
+            self._unavailable, self._unavailable_since = error, time.monotonic()
