@@ -42,11 +42,10 @@ def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> list
     existing = uow.subscriptions.of_order(order.id)
     if existing:
         return existing
-    products = {p.id: p for p in uow.catalog.get_many(item.product_id for item in order.items)}
+    validity = uow.catalog.validity_days(item.product_id for item in order.items)
     made = []
     for item in order.items:
-        product = products.get(item.product_id)
-        starts_at, ends_at = subscription_period(item.activation_at, product.validity_days if product else None, now)
+        starts_at, ends_at = subscription_period(item.activation_at, validity.get(item.product_id), now)
         subscription = Subscription(
             id=str(uuid.uuid4()),
             iccid=iccid,

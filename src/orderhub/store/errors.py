@@ -22,6 +22,16 @@ def is_unavailable(exc: sa.exc.DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-        message = str(exc.orig).lower()
-        return any(text in message for text in _SQLITE_UNAVAILABLE) or "sqlite" not in type(exc.orig).__module__
+        return is_unavailable_message(str(exc.orig)) or "sqlite" not in type(exc.orig).__module__
     return False
+
+
+def is_unavailable_message(message: str) -> bool:
+    lowered = message.lower()
+    return any(text in lowered for text in _SQLITE_UNAVAILABLE)
+
+
+def is_driver_unavailable(exc: BaseException, dbapi: object) -> bool:
+    """The same question for an error the driver raised itself (hand-written SQL, see fastsql)."""
+    operational = getattr(dbapi, "OperationalError", None)
+    return operational is not None and isinstance(exc, operational) and is_unavailable_message(str(exc))

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
-from orderhub.store.errors import is_unavailable
+from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.unit_of_work import BoundUnitOfWork
 
 log = logging.getLogger("orderhub.store.writer")
@@ -54,6 +54,7 @@ class GroupCommitWriter:
         self._queue: deque[_Job] = deque()
         self._ready = threading.Condition()
         self._connection: sa.Connection | None = None
+        self._dbapi: object = None
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="orderhub-writer", daemon=True)
         self._thread.start()
@@ -108,6 +109,9 @@ class GroupCommitWriter:
             return
         except Exception as exc:
             self._drop_connection()
+            if is_driver_unavailable(exc, self._dbapi):
+                self._fail_all(live, DatabaseUnavailable(f"database unavailable: {exc}"))
+                return
             log.exception("group commit failed")
             self._fail_all(live, exc)
             return
@@ -123,28 +127,29 @@ class GroupCommitWriter:
         results: list[tuple[bool, Any]] = []
         with connection.begin():
             for job in jobs:
-                savepoint = connection.begin_nested()
                 try:
-                    value = job.work(uow)
+                    with uow.savepoint():
+                        value = job.work(uow)
                 except sa.exc.IntegrityError as exc:
-                    savepoint.rollback()
                     results.append((False, DuplicateKey(str(exc.orig))))
                 except sa.exc.DBAPIError as exc:
                     if is_unavailable(exc):
                         raise  # the whole transaction is lost: every job of the batch fails alike
-                    savepoint.rollback()
                     results.append((False, exc))
                 except Exception as exc:
-                    savepoint.rollback()
+                    if is_driver_unavailable(exc, connection.dialect.dbapi):
+                        raise
+                    if _is_driver_error(exc, connection, "IntegrityError"):
+                        exc = DuplicateKey(str(exc))
                     results.append((False, exc))
                 else:
-                    savepoint.commit()
                     results.append((True, value))
         return results
 
     def _connection_for(self, patience: float) -> sa.Connection:
         if self._connection is None:
             self._connection = self._connect()
+            self._dbapi = self._connection.dialect.dbapi
         # Wait for the write lock no longer than the most patient-less job of the batch may wait.
         self._set_busy_timeout(self._connection, max(patience, 0.001))
         return self._connection
@@ -164,3 +169,9 @@ class GroupCommitWriter:
             self._on_outcome(exc)
         for job in jobs:
             job.future.set_exception(exc)
+
+
+def _is_driver_error(exc: Exception, connection: sa.Connection, name: str) -> bool:
+    """Whether ``exc`` is the driver's own ``name`` error (raised by hand-written SQL, see fastsql)."""
+    kind = getattr(connection.dialect.dbapi, name, None)
+    return kind is not None and isinstance(exc, kind)

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.esim import ProfileState, Subscription
+from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.partner_repository import bump_config_version
-from orderhub.store.tables import esim_assignments, esim_profiles, product_prices, products, subscriptions
+from orderhub.store.tables import esim_profiles, product_prices, products, subscriptions
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,25 @@ class CatalogRepository:
             for row in rows
         ]
 
+    def validity_days(self, product_ids: Iterable[str]) -> dict[str, int | None]:
+        """Each product's validity: all that fulfilment needs of the catalog."""
+        ids = list(product_ids)
+        rows = FastSql(self._db).all(
+            f"SELECT id, validity_days FROM products WHERE id IN ({', '.join('?' * len(ids))})", ids
+        )
+        return dict(rows)  # type: ignore[arg-type]
+
     def all_ids(self) -> list[str]:
         return list(self._db.execute(sa.select(products.c.id).order_by(products.c.id)).scalars())
+
+
+_PROFILE_COLUMNS = "iccid, matching_id, smdp_address, state, order_id, customer_id, luhn_ok"
 
 
 class ProfileRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
+        self._sql = FastSql(connection)
 
     def add_many(self, rows: list[dict], now: datetime) -> None:
         self._db.execute(
@@ -101,39 +114,47 @@ class ProfileRepository:
         return known_iccids, known_matching
 
     def get(self, iccid: str) -> StoredProfile | None:
-        row = self._db.execute(sa.select(esim_profiles).where(esim_profiles.c.iccid == iccid)).mappings().first()
-        return _profile(row) if row else None
+        return self._one(f"SELECT {_PROFILE_COLUMNS} FROM esim_profiles WHERE iccid = ?", (iccid,))
 
     def assigned_to(self, order_id: str) -> StoredProfile | None:
-        row = self._db.execute(sa.select(esim_profiles).where(esim_profiles.c.order_id == order_id)).mappings().first()
-        return _profile(row) if row else None
+        return self._one(f"SELECT {_PROFILE_COLUMNS} FROM esim_profiles WHERE order_id = ?", (order_id,))
 
     def claim_available(self, order_id: str, customer_id: str | None, now: datetime) -> StoredProfile | None:
-        """Hand one available profile to ``order_id``; None when the inventory is empty."""
+        """Hand the oldest available profile to ``order_id``; None when the inventory is empty.
+
+        One statement picks and takes the profile; its state guard makes a concurrent claim of the same
+        row change nothing, and the insert-only assignment ledger refuses a second owner whatever runs.
+        """
+        sql = self._sql
+        at = sql.time(now)
         for _ in range(20):
-            iccid = self._db.execute(
-                sa.select(esim_profiles.c.iccid)
-                .where(esim_profiles.c.state == ProfileState.AVAILABLE.value)
-                .order_by(esim_profiles.c.created_at, esim_profiles.c.iccid)
-                .limit(1)
-            ).scalar()
-            if iccid is None:
-                return None
-            # The state guard makes a concurrent claim of the same row lose instead of double-assigning.
-            taken = self._db.execute(
-                esim_profiles.update()
-                .where(esim_profiles.c.iccid == iccid, esim_profiles.c.state == ProfileState.AVAILABLE.value)
-                .values(
-                    state=ProfileState.RELEASED.value,
-                    order_id=order_id,
-                    customer_id=customer_id,
-                    updated_at=now,
-                )
+            row = sql.one(
+                "UPDATE esim_profiles SET state = ?, order_id = ?, customer_id = ?, updated_at = ?"
+                " WHERE iccid = (SELECT iccid FROM esim_profiles WHERE state = ? ORDER BY created_at, iccid LIMIT 1)"
+                f" AND state = ? RETURNING {_PROFILE_COLUMNS}",
+                (
+                    ProfileState.RELEASED.value,
+                    order_id,
+                    customer_id,
+                    at,
+                    ProfileState.AVAILABLE.value,
+                    ProfileState.AVAILABLE.value,
+                ),
             )
-            if taken.rowcount == 1:
-                self._db.execute(esim_assignments.insert().values(iccid=iccid, order_id=order_id, assigned_at=now))
-                return self.get(iccid)
+            if row is not None:
+                profile = _profile_of(row)
+                sql.execute(
+                    "INSERT INTO esim_assignments (iccid, order_id, assigned_at) VALUES (?, ?, ?)",
+                    (profile.iccid, order_id, at),
+                )
+                return profile
+            if sql.one("SELECT 1 FROM esim_profiles WHERE state = ? LIMIT 1", (ProfileState.AVAILABLE.value,)) is None:
+                return None
         raise RuntimeError("could not claim an eSIM profile after 20 attempts")
+
+    def _one(self, sql: str, params: tuple[object, ...]) -> StoredProfile | None:
+        row = self._sql.one(sql, params)
+        return _profile_of(row) if row is not None else None
 
     def set_state(self, iccid: str, state: ProfileState, now: datetime) -> None:
         self._db.execute(
@@ -155,24 +176,42 @@ class ProfileRepository:
 class SubscriptionRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
+        self._sql = FastSql(connection)
 
     def add(self, subscription: Subscription, item_seq: int, now: datetime) -> None:
-        self._db.execute(
-            subscriptions.insert().values(
-                id=subscription.id,
-                iccid=subscription.iccid,
-                order_id=subscription.order_id,
-                item_seq=item_seq,
-                product_id=subscription.product_id,
-                starts_at=subscription.starts_at,
-                ends_at=subscription.ends_at,
-                created_at=now,
-            )
+        sql = self._sql
+        sql.execute(
+            "INSERT INTO subscriptions (id, iccid, order_id, item_seq, product_id, starts_at, ends_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                subscription.id,
+                subscription.iccid,
+                subscription.order_id,
+                item_seq,
+                subscription.product_id,
+                sql.time(subscription.starts_at),
+                sql.time(subscription.ends_at),
+                sql.time(now),
+            ),
         )
 
     def of_order(self, order_id: str) -> list[Subscription]:
-        query = sa.select(subscriptions).where(subscriptions.c.order_id == order_id).order_by(subscriptions.c.item_seq)
-        return [_subscription(row) for row in self._db.execute(query).mappings()]
+        rows = self._sql.all(
+            "SELECT id, iccid, order_id, product_id, starts_at, ends_at FROM subscriptions"
+            " WHERE order_id = ? ORDER BY item_seq",
+            (order_id,),
+        )
+        return [
+            Subscription(
+                id=row[0],
+                iccid=row[1],
+                order_id=row[2],
+                product_id=row[3],
+                starts_at=read_time(row[4]),  # type: ignore[arg-type]
+                ends_at=read_time(row[5]),
+            )
+            for row in rows
+        ]
 
     def of_iccid(self, iccid: str) -> list[Subscription]:
         query = sa.select(subscriptions).where(subscriptions.c.iccid == iccid).order_by(subscriptions.c.created_at)
@@ -186,15 +225,16 @@ class SubscriptionRepository:
         return int(self._db.execute(query).scalar_one())
 
 
-def _profile(row: sa.RowMapping) -> StoredProfile:
+def _profile_of(row: tuple[object, ...]) -> StoredProfile:
+    iccid, matching_id, smdp_address, state, order_id, customer_id, luhn_ok = row
     return StoredProfile(
-        iccid=row["iccid"],
-        matching_id=row["matching_id"],
-        smdp_address=row["smdp_address"],
-        state=ProfileState(row["state"]),
-        order_id=row["order_id"],
-        customer_id=row["customer_id"],
-        luhn_ok=row["luhn_ok"],
+        iccid=str(iccid),
+        matching_id=str(matching_id),
+        smdp_address=str(smdp_address),
+        state=ProfileState(str(state)),
+        order_id=order_id,  # type: ignore[arg-type]
+        customer_id=customer_id,  # type: ignore[arg-type]
+        luhn_ok=bool(luhn_ok),
     )
 
 

@@ -1,4 +1,7 @@
-"""Orders, their items and their append-only event history; and the work queue over them."""
+"""Orders, their items and their append-only event history; and the work queue over them.
+
+The statements every order runs are hand-written (see store.fastsql); the rest use SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
@@ -14,164 +17,182 @@ from orderhub.domain.orders import (
     OrderItem,
     OrderState,
 )
-from orderhub.store.tables import order_events, order_items, orders
+from orderhub.store.fastsql import FastSql, read_decimal, read_json, read_time
+from orderhub.store.tables import orders
+
+_WORKABLE = tuple(state.value for state in WORKABLE_STATES)
+_WORKABLE_IN = ", ".join(f"'{state}'" for state in _WORKABLE)
+
+_INSERT_ORDER = (
+    "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, target_iccid, request, output,"
+    " failure_reason, correlation_id, created_at, updated_at, due_at, attempts)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+)
+_INSERT_ITEM = (
+    "INSERT INTO order_items (order_id, seq, product_id, price, currency, activation_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_EVENT = "INSERT INTO order_events (order_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)"
+_SELECT_ORDER = (
+    "SELECT id, partner_id, dialect, operation, customer_id, created_at, state, request, output, target_iccid,"
+    " failure_reason, due_at, correlation_id, updated_at FROM orders WHERE id = ?"
+)
 
 
 class OrderRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
+        self._sql = FastSql(connection)
 
     def add(self, order: Order) -> None:
-        self._db.execute(
-            orders.insert().values(
-                id=order.id,
-                partner_id=order.partner_id,
-                dialect=order.dialect,
-                operation=order.operation.value,
-                state=order.state.value,
-                customer_id=order.customer_id,
-                target_iccid=order.target_iccid,
-                request=order.request,
-                output=order.output,
-                failure_reason=order.failure_reason,
-                correlation_id=order.correlation_id,
-                created_at=order.created_at,
-                updated_at=order.updated_at or order.created_at,
-                due_at=order.due_at,
-            )
+        sql = self._sql
+        sql.execute(
+            _INSERT_ORDER,
+            (
+                order.id,
+                order.partner_id,
+                order.dialect,
+                order.operation.value,
+                order.state.value,
+                order.customer_id,
+                order.target_iccid,
+                sql.json(order.request),
+                sql.json(order.output),
+                order.failure_reason,
+                order.correlation_id,
+                sql.time(order.created_at),
+                sql.time(order.updated_at or order.created_at),
+                sql.time(order.due_at),
+            ),
         )
         if order.items:
-            self._db.execute(
-                order_items.insert(),
+            sql.execute_many(
+                _INSERT_ITEM,
                 [
-                    {
-                        "order_id": order.id,
-                        "seq": item.seq,
-                        "product_id": item.product_id,
-                        "price": item.price,
-                        "currency": item.currency,
-                        "activation_at": item.activation_at,
-                    }
+                    (
+                        order.id,
+                        item.seq,
+                        item.product_id,
+                        sql.decimal(item.price),
+                        item.currency,
+                        sql.time(item.activation_at),
+                    )
                     for item in order.items
                 ],
             )
         self._append_events(order)
 
     def save(self, order: Order) -> None:
-        self._db.execute(
-            orders.update()
-            .where(orders.c.id == order.id)
-            .values(
-                state=order.state.value,
-                output=order.output,
-                failure_reason=order.failure_reason,
-                updated_at=order.updated_at,
-                due_at=order.due_at,
-                target_iccid=order.target_iccid,
-            )
+        sql = self._sql
+        sql.execute(
+            "UPDATE orders SET state = ?, output = ?, failure_reason = ?, updated_at = ?, due_at = ?,"
+            " target_iccid = ? WHERE id = ?",
+            (
+                order.state.value,
+                sql.json(order.output),
+                order.failure_reason,
+                sql.time(order.updated_at),
+                sql.time(order.due_at),
+                order.target_iccid,
+                order.id,
+            ),
         )
         self._append_events(order)
 
     def _append_events(self, order: Order) -> None:
         if not order.new_events:
             return
-        self._db.execute(
-            order_events.insert(),
+        sql = self._sql
+        sql.execute_many(
+            _INSERT_EVENT,
             [
-                {
-                    "order_id": order.id,
-                    "at": event.at,
-                    "from_state": event.from_state.value if event.from_state else None,
-                    "to_state": event.to_state.value,
-                    "reason": event.reason,
-                }
+                (
+                    order.id,
+                    sql.time(event.at),
+                    event.from_state.value if event.from_state else None,
+                    event.to_state.value,
+                    event.reason,
+                )
                 for event in order.new_events
             ],
         )
         order.new_events.clear()
 
     def get(self, order_id: str) -> Order | None:
-        row = self._db.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().first()
+        row = self._sql.one(_SELECT_ORDER, (order_id,))
         if row is None:
             return None
-        item_rows = self._db.execute(
-            sa.select(order_items).where(order_items.c.order_id == order_id).order_by(order_items.c.seq)
-        ).mappings()
+        items = self._sql.all(
+            "SELECT seq, product_id, price, currency, activation_at FROM order_items WHERE order_id = ? ORDER BY seq",
+            (order_id,),
+        )
         return Order(
-            id=row["id"],
-            partner_id=row["partner_id"],
-            dialect=row["dialect"],
-            operation=Operation(row["operation"]),
-            customer_id=row["customer_id"],
+            id=row[0],
+            partner_id=row[1],
+            dialect=row[2],
+            operation=Operation(row[3]),
+            customer_id=row[4],
             items=[
                 OrderItem(
-                    seq=item["seq"],
-                    product_id=item["product_id"],
-                    price=item["price"],
-                    currency=item["currency"],
-                    activation_at=item["activation_at"],
+                    seq=seq,
+                    product_id=product_id,
+                    price=read_decimal(price),
+                    currency=currency,
+                    activation_at=read_time(activation_at),
                 )
-                for item in item_rows
+                for seq, product_id, price, currency, activation_at in items
             ],
-            created_at=row["created_at"],
-            state=OrderState(row["state"]),
-            request=row["request"],
-            output=row["output"],
-            target_iccid=row["target_iccid"],
-            failure_reason=row["failure_reason"],
-            due_at=row["due_at"],
-            correlation_id=row["correlation_id"],
-            updated_at=row["updated_at"],
+            created_at=_time(row[5]),
+            state=OrderState(row[6]),
+            request=read_json(row[7]),
+            output=read_json(row[8]),
+            target_iccid=row[9],
+            failure_reason=row[10],
+            due_at=read_time(row[11]),
+            correlation_id=row[12],
+            updated_at=read_time(row[13]),
         )
 
     def events(self, order_id: str) -> list[OrderEvent]:
-        rows = self._db.execute(
-            sa.select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id)
-        ).mappings()
+        rows = self._sql.all(
+            "SELECT at, from_state, to_state, reason FROM order_events WHERE order_id = ? ORDER BY id", (order_id,)
+        )
         return [
             OrderEvent(
-                at=row["at"],
-                from_state=OrderState(row["from_state"]) if row["from_state"] else None,
-                to_state=OrderState(row["to_state"]),
-                reason=row["reason"],
+                at=_time(at),
+                from_state=OrderState(from_state) if from_state else None,
+                to_state=OrderState(to_state),
+                reason=reason,
             )
-            for row in rows
+            for at, from_state, to_state, reason in rows
         ]
 
     def count_open_for_iccid(self, iccid: str, operation: Operation) -> int:
         query = sa.select(sa.func.count()).where(
             orders.c.target_iccid == iccid,
             orders.c.operation == operation.value,
-            orders.c.state.in_([state.value for state in WORKABLE_STATES]),
+            orders.c.state.in_(_WORKABLE),
         )
         return int(self._db.execute(query).scalar_one())
 
     # -- work queue ------------------------------------------------------------------------------
 
     def due_order_ids(self, now: datetime, limit: int) -> list[str]:
-        query = (
-            sa.select(orders.c.id)
-            .where(
-                orders.c.state.in_([state.value for state in WORKABLE_STATES]),
-                orders.c.due_at <= now,
-                sa.or_(orders.c.lease_until.is_(None), orders.c.lease_until < now),
-            )
-            .order_by(orders.c.due_at)
-            .limit(limit)
+        at = self._sql.time(now)
+        rows = self._sql.all(
+            f"SELECT id FROM orders WHERE state IN ({_WORKABLE_IN}) AND due_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?",
+            (at, at, limit),
         )
-        return list(self._db.execute(query).scalars())
+        return [order_id for (order_id,) in rows]
 
     def try_lease(self, order_id: str, owner: str, now: datetime, until: datetime) -> bool:
         """Take the order for ``owner`` unless another worker holds a live lease on it."""
-        result = self._db.execute(
-            orders.update()
-            .where(
-                orders.c.id == order_id,
-                sa.or_(orders.c.lease_until.is_(None), orders.c.lease_until < now),
-            )
-            .values(lease_owner=owner, lease_until=until, attempts=orders.c.attempts + 1)
+        changed = self._sql.execute(
+            "UPDATE orders SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+            " WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
+            (owner, self._sql.time(until), order_id, self._sql.time(now)),
         )
-        return result.rowcount == 1
+        return changed == 1
 
     def attempts(self, order_id: str) -> int:
         return int(self._db.execute(sa.select(orders.c.attempts).where(orders.c.id == order_id)).scalar_one())
@@ -182,8 +203,13 @@ class OrderRepository:
         return self.attempts(order_id)
 
     def release_lease(self, order_id: str, *, retry_at: datetime | None = None) -> None:
-        values: dict[str, object] = {"lease_owner": None, "lease_until": None}
-        if retry_at is not None:
-            # A failed attempt waits before the next one instead of spinning on the same error.
-            values["lease_until"] = retry_at
-        self._db.execute(orders.update().where(orders.c.id == order_id).values(**values))
+        # A failed attempt waits until retry_at before the next one instead of spinning on the same error.
+        self._sql.execute(
+            "UPDATE orders SET lease_owner = NULL, lease_until = ? WHERE id = ?", (self._sql.time(retry_at), order_id)
+        )
+
+
+def _time(value: object) -> datetime:
+    moment = read_time(value)
+    assert moment is not None
+    return moment

@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from orderhub.domain.customers import Customer
 from orderhub.domain.partners import Partner, Role
 from orderhub.services.ports import DuplicateKey
+from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.tables import (
     config_version,
     credentials,
-    customers,
-    idempotency_keys,
     partner_products,
     partners,
     tokens,
@@ -52,6 +51,7 @@ def bump_config_version(db: sa.Connection) -> None:
 class PartnerRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
+        self._sql = FastSql(connection)
 
     def add(self, partner: Partner, now: datetime) -> None:
         self._db.execute(
@@ -68,7 +68,9 @@ class PartnerRepository:
         self.set_products(partner.id, partner.product_ids)
 
     def config_version(self) -> int:
-        return int(self._db.execute(sa.select(config_version.c.version).where(config_version.c.id == 1)).scalar_one())
+        row = self._sql.one("SELECT version FROM config_version WHERE id = 1")
+        assert row is not None, "migration 0002 creates the row"
+        return int(row[0])
 
     def bump_config_version(self) -> None:
         bump_config_version(self._db)
@@ -158,49 +160,48 @@ class PartnerRepository:
     # -- customers -------------------------------------------------------------------------------
 
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
-        row = (
-            self._db.execute(
-                sa.select(customers)
-                .where(customers.c.partner_id.in_(list(partner_ids)), customers.c.email == email)
-                .order_by(customers.c.created_at)
-            )
-            .mappings()
-            .first()
+        ids = list(partner_ids)
+        if not ids:
+            return None
+        row = self._sql.one(
+            "SELECT id, partner_id, email, country_of_residence, created_at FROM customers"
+            f" WHERE partner_id IN ({', '.join('?' * len(ids))}) AND email = ? ORDER BY created_at LIMIT 1",
+            (*ids, email),
         )
-        return Customer(**row) if row else None
+        if row is None:
+            return None
+        customer_id, partner_id, found_email, country, created_at = row
+        created = read_time(created_at)
+        assert created is not None
+        return Customer(customer_id, partner_id, found_email, created, country)
 
     def add_customer(self, customer: Customer) -> None:
-        self._db.execute(
-            customers.insert().values(
-                id=customer.id,
-                partner_id=customer.partner_id,
-                email=customer.email,
-                country_of_residence=customer.country_of_residence,
-                created_at=customer.created_at,
-            )
+        self._sql.execute(
+            "INSERT INTO customers (id, partner_id, email, country_of_residence, created_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                customer.id,
+                customer.partner_id,
+                customer.email,
+                customer.country_of_residence,
+                self._sql.time(customer.created_at),
+            ),
         )
 
     # -- idempotency -----------------------------------------------------------------------------
 
     def get_idempotency_key(self, partner_id: str, key: str) -> StoredIdempotencyKey | None:
-        row = (
-            self._db.execute(
-                sa.select(idempotency_keys.c.request_hash, idempotency_keys.c.order_id).where(
-                    idempotency_keys.c.partner_id == partner_id, idempotency_keys.c.key == key
-                )
-            )
-            .mappings()
-            .first()
+        row = self._sql.one(
+            "SELECT request_hash, order_id FROM idempotency_keys WHERE partner_id = ? AND key = ?", (partner_id, key)
         )
-        return StoredIdempotencyKey(**row) if row else None
+        return StoredIdempotencyKey(*row) if row else None
 
     def add_idempotency_key(self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime) -> None:
         try:
-            self._db.execute(
-                idempotency_keys.insert().values(
-                    partner_id=partner_id, key=key, request_hash=request_hash, order_id=order_id, created_at=now
-                )
+            self._sql.execute(
+                "INSERT INTO idempotency_keys (partner_id, key, request_hash, order_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (partner_id, key, request_hash, order_id, self._sql.time(now)),
             )
-        except sa.exc.IntegrityError as exc:
+        except self._db.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
             # Another transaction committed the same key first (a race only PostgreSQL lets through).
             raise DuplicateKey(f"idempotency key {key!r} of {partner_id}") from exc

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, Work
 from orderhub.store.database import create_engine, sqlite_path
-from orderhub.store.errors import is_unavailable
+from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.group_commit import GroupCommitWriter
 from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
@@ -100,6 +100,11 @@ class SqlDatabase:
                 raise
             self._drop_reader()
             raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+        except Exception as exc:
+            if not is_driver_unavailable(exc, self._engine.dialect.dbapi):
+                raise
+            self._drop_reader()
+            raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
 
     def write_now(self, work: Work[T]) -> T:
         result: T = self._writer.submit(work).result()

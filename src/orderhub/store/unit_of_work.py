@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
 from orderhub.store.errors import is_unavailable
+from orderhub.store.fastsql import FastSql
 from orderhub.store.inventory_repository import CatalogRepository, ProfileRepository, SubscriptionRepository
 from orderhub.store.order_repository import OrderRepository
 from orderhub.store.partner_repository import PartnerRepository
@@ -35,17 +35,8 @@ class BoundUnitOfWork:
         # The owner of the transaction commits (see store.runtime); work never commits by itself.
         return None
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        nested = self._connection.begin_nested()
-        try:
-            yield
-        except BaseException:
-            if nested.is_active:
-                nested.rollback()
-            raise
-        else:
-            nested.commit()
+    def savepoint(self) -> AbstractContextManager[None]:
+        return FastSql(self._connection).savepoint()
 
 
 class SqlUnitOfWork(BoundUnitOfWork):
