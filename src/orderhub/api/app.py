@@ -6,16 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from orderhub import __version__
 from orderhub.api.health import health_router
+from orderhub.api.hot_paths import HotPathRouter
 from orderhub.api.middleware import RequestContextMiddleware
 from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
-from orderhub.dialects.esim_v1 import create_esim_v1_app
+from orderhub.dialects.esim_v1 import PREFIX as ESIM_V1_PREFIX
+from orderhub.dialects.esim_v1 import create_esim_v1_app, create_esim_v1_hot_routes
 
 
-def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
+def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool = True) -> ASGIApp:
+    """The ASGI application. ``hot_paths=False`` serves every route through FastAPI (tests compare both)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if run_worker:
@@ -30,6 +35,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router(services.engine, services.database, services.inventory))
     app.include_router(token_router(services.auth))
-    app.mount("/esim/v1", create_esim_v1_app(services))
+    app.mount(ESIM_V1_PREFIX, create_esim_v1_app(services))
     app.state.services = services
-    return app
+    if not hot_paths:
+        return app
+    claims, stack = create_esim_v1_hot_routes(services)
+    return HotPathRouter(app, [(claims, RequestContextMiddleware(stack))])

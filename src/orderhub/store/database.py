@@ -88,6 +88,9 @@ def _configure_sqlite(engine: sa.Engine, synchronous: str, busy_timeout_seconds:
     def _on_begin(connection: sa.Connection) -> None:
         # A deferred transaction that reads and then writes can fail with SQLITE_BUSY without waiting;
         # writers take the write lock up front so the busy timeout applies and they simply queue.
+        driver = connection.connection.driver_connection
+        if driver is not None and driver.in_transaction:
+            return  # a transaction begun on the driver itself (store.runtime reads): join it
         if connection.get_execution_options().get("read_only"):
             connection.exec_driver_sql("BEGIN")
         else:

@@ -1,5 +1,5 @@
 """esim-v1: the eSIM order API (seed 000): NEW_ESIM and TOPUP orders, polled by externalId."""
 
-from orderhub.dialects.esim_v1.routes import create_esim_v1_app
+from orderhub.dialects.esim_v1.routes import PREFIX, create_esim_v1_app, create_esim_v1_hot_routes
 
-__all__ = ["create_esim_v1_app"]
+__all__ = ["PREFIX", "create_esim_v1_app", "create_esim_v1_hot_routes"]

@@ -93,12 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        return error_response(
-            503,
-            "SERVICE_UNAVAILABLE",
-            "the service cannot reach its database right now; retry after the Retry-After delay",
-            headers={"Retry-After": str(exc.retry_after)},
-        )
+        return database_unavailable_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -113,6 +108,15 @@ def install_error_handlers(app: FastAPI) -> None:
         # Only reached if UnexpectedErrorMiddleware is missing; it answers the same.
         log.exception("unexpected error", exc_info=exc)
         return internal_error_response()
+
+
+def database_unavailable_response(exc: DatabaseUnavailable) -> JSONResponse:
+    return error_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "the service cannot reach its database right now; retry after the Retry-After delay",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 def internal_error_response() -> JSONResponse:

@@ -4,11 +4,12 @@ import asyncio
 import io
 from typing import Annotated, Any, Literal
 
-import orjson
 import segno
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
+from orderhub.api.hot_paths import HotRoute, call_claimed_handler
 from orderhub.api.middleware import BodyGuardMiddleware, RequireHeaderMiddleware, UnexpectedErrorMiddleware
 from orderhub.bootstrap import Services
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, ProductNotFound
@@ -16,9 +17,11 @@ from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
+from orderhub.settings import Settings
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
+from .hot_routes import EsimHotRoutes, json_response
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -31,6 +34,7 @@ from .wire import (
 )
 
 DIALECT = "esim-v1"
+PREFIX = "/esim/v1"
 # RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
 DEPRECATION_DATE = "@1704067200"
 
@@ -43,15 +47,28 @@ def _http_error_renderer(status: int, message: str) -> JSONResponse:
     return error_response(status, "INVALID_HTTP_MESSAGE", message)
 
 
-def _json(body: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    # Returning a Response skips FastAPI's re-validation of our own output; the declared
-    # response_model still documents it (tests hold the two to the same shape).
-    return Response(
-        orjson.dumps(body, option=orjson.OPT_UTC_Z),
-        status_code=status_code,
-        headers=headers,
-        media_type="application/json",
+_DOC_PATHS = ("/openapi.json", "/docs", "/docs/oauth2-redirect")
+
+
+def _guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The dialect's own middleware, outermost first: correlation id, body limits, last-resort 500."""
+    app = UnexpectedErrorMiddleware(app, render_error=internal_error_response)
+    app = BodyGuardMiddleware(app, max_bytes=settings.max_body_bytes, render_error=_http_error_renderer)
+    return RequireHeaderMiddleware(
+        app, header="X-Correlation-ID", render_error=_http_error_renderer, exempt_suffixes=_DOC_PATHS
     )
+
+
+def create_esim_v1_hot_routes(services: Services) -> tuple[HotRoute, ASGIApp]:
+    """The hot routes and the stack that serves them (see api.hot_paths)."""
+    routes = EsimHotRoutes(
+        prefix=PREFIX,
+        dialect=DIALECT,
+        deprecation_date=DEPRECATION_DATE,
+        auth=services.auth,
+        ordering=services.ordering,
+    )
+    return routes.claims, _guarded(call_claimed_handler, services.settings)
 
 
 def _qr_image(text: str, kind: str, scale: int) -> bytes:
@@ -80,7 +97,7 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         RequireHeaderMiddleware,
         header="X-Correlation-ID",
         render_error=_http_error_renderer,
-        exempt_suffixes=("/openapi.json", "/docs", "/docs/oauth2-redirect"),
+        exempt_suffixes=_DOC_PATHS,
     )
 
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
@@ -119,7 +136,7 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         if placed.replayed:
             headers["Idempotent-Replayed"] = "true"
         accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
-        return _json(accepted, status_code=201, headers=headers)
+        return json_response(accepted, status_code=201, headers=headers)
 
     @app.get(
         "/order/{order_id}",
@@ -128,7 +145,7 @@ def create_esim_v1_app(services: Services) -> FastAPI:
         summary="Status and output of an order",
     )
     async def get_order(order_id: str, caller: Caller) -> Response:
-        return _json(mapping.order_resource(await services.ordering.get_order(caller, order_id)))
+        return json_response(mapping.order_resource(await services.ordering.get_order(caller, order_id)))
 
     async def activation_code(order_id: str, caller: Principal) -> ActivationCode:
         order = (await services.ordering.get_order(caller, order_id)).order

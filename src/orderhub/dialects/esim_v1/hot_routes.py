@@ -1,0 +1,178 @@
+"""esim-v1's two busiest routes as plain ASGI handlers: place an order, read an order.
+
+They answer exactly as the FastAPI routes in routes.py do (tests/api/test_hot_paths.py holds them to
+it, request by request): the same parsing order (JSON, then the caller, then headers and body), the
+same validation messages (the same pydantic models), the same envelopes and headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import orjson
+from pydantic import Field, TypeAdapter, ValidationError
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
+from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
+from orderhub.observability import correlation_id
+from orderhub.services.auth import AuthService
+from orderhub.services.ordering import OrderingService
+from orderhub.services.ports import DatabaseUnavailable
+
+from . import mapping
+from .errors import EsimError, database_unavailable_response, domain_error_response, error_response, http_error
+from .wire import WireOrderRequest
+
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_IDEMPOTENCY_KEY = TypeAdapter(Annotated[str, Field(min_length=1, max_length=255)])
+_MISSING = object()
+
+
+class EsimHotRoutes:
+    def __init__(
+        self, *, prefix: str, dialect: str, deprecation_date: str, auth: AuthService, ordering: OrderingService
+    ):
+        self._order_path = f"{prefix}/order"
+        self._order_prefix = f"{prefix}/order/"
+        self._dialect = dialect
+        self._deprecation_date = deprecation_date
+        self._auth = auth
+        self._ordering = ordering
+
+    def claims(self, scope: Scope) -> Handler | None:
+        path, method = scope["path"], scope["method"]
+        if method == "POST" and path == self._order_path:
+            return self.place_order
+        if method == "GET" and path.startswith(self._order_prefix):
+            order_id = path[len(self._order_prefix) :]
+            if order_id and "/" not in order_id:
+                return self.get_order
+        return None
+
+    async def place_order(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await _answer(lambda: self._place_order(scope, receive))
+        await response(scope, receive, send)
+
+    async def get_order(self, scope: Scope, receive: Receive, send: Send) -> None:
+        order_id = scope["path"][len(self._order_prefix) :]
+        response = await _answer(lambda: self._get_order(scope, order_id))
+        await response(scope, receive, send)
+
+    async def _place_order(self, scope: Scope, receive: Receive) -> Response:
+        body = await _parse_json(await _read_body(receive))
+        if isinstance(body, Response):
+            return body
+        headers = Headers(scope=scope)
+        caller = await self._principal(headers)
+        problems: list[dict[str, Any]] = []
+        key = headers.get("idempotency-key")
+        if key is not None:
+            try:
+                _IDEMPOTENCY_KEY.validate_python(key)
+            except ValidationError as exc:
+                problems += [{**p, "loc": ("header", "idempotency-key", *p["loc"])} for p in exc.errors()]
+        wire: WireOrderRequest | None = None
+        if body is _MISSING:
+            problems.append({"type": "missing", "loc": ("body",), "msg": "Field required"})
+        else:
+            try:
+                # As FastAPI validates a body parameter (objects' attributes count as fields).
+                wire = WireOrderRequest.model_validate(body, from_attributes=True)
+            except ValidationError as exc:
+                problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
+        if problems or wire is None:
+            return _validation_failed(problems)
+        command, deprecations = mapping.to_domain(wire)
+        placed = await self._ordering.place_esim_order(
+            caller,
+            command,
+            raw_request=body,  # type: ignore[arg-type]
+            dialect=self._dialect,
+            idempotency_key=key,
+            correlation_id=correlation_id.get(),
+        )
+        extra: dict[str, str] = {}
+        if deprecations:
+            extra["Deprecation"] = self._deprecation_date
+            extra["X-Deprecated-Fields"] = ", ".join(deprecations)
+        if placed.replayed:
+            extra["Idempotent-Replayed"] = "true"
+        accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
+        return json_response(accepted, status_code=201, headers=extra)
+
+    async def _get_order(self, scope: Scope, order_id: str) -> Response:
+        caller = await self._principal(Headers(scope=scope))
+        return json_response(mapping.order_resource(await self._ordering.get_order(caller, order_id)))
+
+    async def _principal(self, headers: Headers) -> Principal:
+        scheme, _, token = (headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
+        caller = await self._auth.authenticate(token.strip())
+        if not caller.has_any_role(ESIM_ORDERING_ROLES):
+            raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
+        return caller
+
+
+def json_response(body: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_UTC_Z),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+async def _answer(produce: Callable[[], Awaitable[Response]]) -> Response:
+    # The same mapping as errors.install_error_handlers; anything else is UnexpectedErrorMiddleware's.
+    try:
+        return await produce()
+    except DomainError as exc:
+        return domain_error_response(exc)
+    except EsimError as exc:
+        return error_response(exc.status, exc.type, exc.message)
+    except DatabaseUnavailable as exc:
+        return database_unavailable_response(exc)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _parse_json(raw: bytes) -> Any:
+    """The body as FastAPI would read it: JSON, or a 400 for what it cannot parse."""
+    if not raw:
+        return _MISSING
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    # orjson is stricter than the json module FastAPI uses (NaN, huge integers, lone surrogates).
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
+    except Exception:
+        return http_error(400, "There was an error parsing the body")
+
+
+def _validation_failed(problems: list[dict[str, Any]]) -> JSONResponse:
+    from fastapi.exceptions import RequestValidationError
+
+    from .errors import validation_response
+
+    return validation_response(RequestValidationError(problems))

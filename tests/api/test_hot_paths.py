@@ -1,0 +1,192 @@
+"""The hot routes (api.hot_paths) answer exactly as the FastAPI routes they stand in for.
+
+Each request below goes to the application twice, once with the hot paths and once without, over the
+same services and database; status, headers and body must be identical (ids of new orders aside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from orderhub.api.app import create_app
+from orderhub.bootstrap import Services, build_services
+from orderhub.services.demo import load_demo_data
+from orderhub.settings import Settings
+from tests.api.support import SEED_PRODUCT, new_esim_body
+
+UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+LONG_KEY = "k" * 256
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    path = tmp_path_factory.mktemp("hot") / "orderhub.db"
+    built = build_services(Settings(database_url=f"sqlite:///{path}", max_body_bytes=4096))
+    built.migrate()
+    load_demo_data(built.uow_factory, inventory_size=50)
+    yield built
+    built.close()
+
+
+def _ask(services: Services, hot: bool, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(services, run_worker=False, hot_paths=hot))
+        async with httpx.AsyncClient(transport=transport, base_url="http://orderhub.test") as http:
+            return await http.request(method, path, **kwargs)
+
+    return asyncio.run(go())
+
+
+def _token(services: Services) -> str:
+    answer = _ask(
+        services,
+        False,
+        "POST",
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-reseller-1",
+            "client_secret": "demo-reseller-1-secret",
+        },
+    )
+    return str(answer.json()["access_token"])
+
+
+def _comparable(answer: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(k, v) for k, v in answer.headers.multi_items() if k != "x-correlation-id"]
+    return answer.status_code, headers, UUID.sub(b"<uuid>", answer.content)
+
+
+def _json_headers(token: str | None = None, **extra: str) -> dict[str, str]:
+    headers = {"X-Correlation-ID": "hot-path-test", "Content-Type": "application/json", **extra}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _body(**subscription: Any) -> bytes:
+    import json
+
+    return json.dumps(new_esim_body("hot@example.com", **subscription)).encode()
+
+
+POSTS: list[tuple[str, dict[str, Any]]] = [
+    ("no correlation id", {"headers": {"Content-Type": "application/json"}, "content": b"{}"}),
+    ("no token", {"headers": _json_headers(), "content": _body()}),
+    ("bad token", {"headers": _json_headers("nope"), "content": _body()}),
+    ("basic scheme", {"headers": {**_json_headers(), "Authorization": "Basic abc"}, "content": _body()}),
+    ("invalid json before auth", {"headers": _json_headers(), "content": b"{not json"}),
+    ("invalid json", {"headers": _json_headers("TOKEN"), "content": b'{"input": '}),
+    ("empty body", {"headers": _json_headers("TOKEN"), "content": b""}),
+    ("null body", {"headers": _json_headers("TOKEN"), "content": b"null"}),
+    ("list body", {"headers": _json_headers("TOKEN"), "content": b"[]"}),
+    ("string body", {"headers": _json_headers("TOKEN"), "content": b'"x"'}),
+    ("nan price", {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": NaN')}),
+    (
+        "huge int price",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": ' + b"9" * 30)},
+    ),
+    ("latin-1 bytes", {"headers": _json_headers("TOKEN"), "content": b'{"input": "\xe9"}'}),
+    ("utf-16 body", {"headers": _json_headers("TOKEN"), "content": '{"input": 1}'.encode("utf-16")}),
+    ("missing input", {"headers": _json_headers("TOKEN"), "content": b"{}"}),
+    ("wrong types", {"headers": _json_headers("TOKEN"), "content": b'{"input": {"operationType": 5, "customer": []}}'}),
+    ("numeric date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate=1700000000)}),
+    ("past date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate="2020-01-01T00:00:00Z")}),
+    ("unknown product", {"headers": _json_headers("TOKEN"), "content": _body(id="no-such-product")}),
+    ("two product spellings", {"headers": _json_headers("TOKEN"), "content": _body(product_id="esim-world-1gb-7d")}),
+    ("price without currency", {"headers": _json_headers("TOKEN"), "content": _body(currency=None)}),
+    ("empty idempotency key", {"headers": _json_headers("TOKEN", **{"Idempotency-Key": ""}), "content": _body()}),
+    (
+        "long key and bad body",
+        {"headers": _json_headers("TOKEN", **{"Idempotency-Key": LONG_KEY}), "content": b'{"input": {}}'},
+    ),
+    (
+        "not json content type",
+        {"headers": {**_json_headers("TOKEN"), "Content-Type": "text/plain"}, "content": _body()},
+    ),
+    ("too large", {"headers": _json_headers("TOKEN"), "content": b" " * 5000}),
+    (
+        "topup of unknown customer",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"NEW_ESIM"', b'"TOPUP"')},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [name for name, _ in POSTS])
+def test_a_refused_order_is_answered_alike(services: Services, case: str) -> None:
+    request = dict(POSTS)[case]
+    token = _token(services)
+    if request["headers"].get("Authorization") == "Bearer TOKEN":
+        request = {**request, "headers": {**request["headers"], "Authorization": f"Bearer {token}"}}
+    fast = _ask(services, True, "POST", "/esim/v1/order", **request)
+    slow = _ask(services, False, "POST", "/esim/v1/order", **request)
+    assert fast.status_code >= 400, fast.text
+    assert _comparable(fast) == _comparable(slow)
+
+
+def test_an_accepted_order_is_answered_alike(services: Services) -> None:
+    token = _token(services)
+    body = _body(allowanceId=SEED_PRODUCT, id=None)  # a deprecated spelling: Deprecation headers too
+    for key in ("hot-1", "hot-1"):  # the second time, a replay
+        fast = _ask(
+            services,
+            True,
+            "POST",
+            "/esim/v1/order",
+            headers=_json_headers(token, **{"Idempotency-Key": key}),
+            content=body,
+        )
+        slow = _ask(
+            services,
+            False,
+            "POST",
+            "/esim/v1/order",
+            headers=_json_headers(token, **{"Idempotency-Key": key + "s"}),
+            content=body,
+        )
+        assert fast.status_code == 201
+        assert _comparable(fast) == _comparable(slow)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/esim/v1/order/{own}", "/esim/v1/order/unknown", "/esim/v1/order/with%20space", "/esim/v1/order/{other}"],
+)
+def test_an_order_read_is_answered_alike(services: Services, path: str) -> None:
+    token = _token(services)
+    placed = _ask(services, True, "POST", "/esim/v1/order", headers=_json_headers(token), content=_body()).json()
+    other_token = _ask(
+        services,
+        False,
+        "POST",
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-reseller-2",
+            "client_secret": "demo-reseller-2-secret",
+        },
+    ).json()["access_token"]
+    others = _ask(
+        services, True, "POST", "/esim/v1/order", headers=_json_headers(other_token), content=_body(currency="USD")
+    ).json()
+    url = path.format(own=placed["id"], other=others["id"])
+    for headers in (_json_headers(token), _json_headers(None), {"Authorization": f"Bearer {token}"}):
+        fast = _ask(services, True, "GET", url, headers=headers)
+        slow = _ask(services, False, "GET", url, headers=headers)
+        assert _comparable(fast) == _comparable(slow)
+
+
+def test_the_served_openapi_document_is_the_frameworks(services: Services) -> None:
+    fast = _ask(services, True, "GET", "/esim/v1/openapi.json")
+    slow = _ask(services, False, "GET", "/esim/v1/openapi.json")
+    assert fast.status_code == 200
+    assert fast.json() == slow.json()
+    assert set(fast.json()["paths"]) >= {"/order", "/order/{order_id}"}
+
+
