@@ -6,12 +6,17 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.ports import DatabaseUnavailable
 
 log = logging.getLogger("orderhub.worker")
+
+# How often an idle worker asks the database whether something changed: cheap (shared memory on
+# SQLite), and it bounds how long an order placed by another process waits for its worker.
+CHANGE_CHECK_SECONDS = 0.002
 
 
 class Worker:
@@ -57,8 +62,16 @@ class Worker:
                 log.exception("worker loop error; retrying")
                 worked = 0
             if worked == 0:
-                self._wake.wait(self._poll_interval)
+                self._wait_for_work()
         log.info("worker %s stopped", self.worker_id)
+
+    def _wait_for_work(self) -> None:
+        """Until woken in-process, until the database changed (another process placed an order), or
+        until the poll interval passed (scheduled orders fall due without anyone committing)."""
+        deadline = time.monotonic() + self._poll_interval
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            if self._wake.wait(CHANGE_CHECK_SECONDS) or self._fulfilment.changed():
+                return
 
     def run_once(self) -> int:
         return self._fulfilment.run_due(self.worker_id, self._batch_size)

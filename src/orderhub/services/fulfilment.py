@@ -54,12 +54,20 @@ class FulfilmentService:
         untouched (it is claimed again) or finished. Each order runs in its own savepoint: one that
         raises is retried later with backoff, without undoing its neighbours.
         """
+        now = self._clock()
+        # Looked for on a read first: an idle worker never takes the write lock.
+        if not self._db.read_now(lambda uow: uow.orders.due_order_ids(now, 1)):
+            return 0
         outcome = self._db.write_now(lambda uow: self._run_batch(uow, worker_id, limit))
         for operation, state in outcome.finished:
             ORDERS_FINISHED.labels(operation.value, state.value).inc()
         if any(operation is Operation.NEW_ESIM for operation, _ in outcome.finished):
             self._warn_if_low_stock()
         return outcome.worked
+
+    def changed(self) -> bool:
+        """Whether the database may hold new work (see ports.Database.changed)."""
+        return self._db.changed()
 
     def _run_batch(self, uow: UnitOfWork, worker_id: str, limit: int) -> BatchOutcome:
         now = self._clock()

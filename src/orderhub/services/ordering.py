@@ -13,6 +13,7 @@ from typing import Any
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import (
     CustomerMustExist,
+    DomainError,
     EmailAndIccidDoNotMatch,
     IdempotencyConflict,
     OrderNotFound,
@@ -75,17 +76,20 @@ class OrderingService:
         """Validate and store an order; returns once it is durably committed (or was placed before)."""
         now = self._clock()
         fingerprint = request_fingerprint(raw_request)
-        if idempotency_key is not None:
+        try:
+            validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
+        except DomainError:
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
-            replay = await self._db.read(lambda uow: self._replay(uow, principal, idempotency_key, fingerprint))
-            if replay is not None:
-                return replay
-        validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
+            if idempotency_key is not None:
+                replay = await self._db.read(lambda uow: self._replay(uow, principal, idempotency_key, fingerprint))
+                if replay is not None:
+                    return replay
+            raise
 
         def place(uow: UnitOfWork) -> PlacedOrder:
             if idempotency_key is not None:
-                # Checked again inside the write: a racing duplicate may have been placed meanwhile.
+                # Checked inside the write, before the business rules: a retry gets the first answer.
                 replay = self._replay(uow, principal, idempotency_key, fingerprint)
                 if replay is not None:
                     return replay

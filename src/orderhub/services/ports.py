@@ -84,6 +84,11 @@ class Database(Protocol):
         """``write`` for threads that are not the event loop (the worker, the CLI)."""
         ...
 
+    def changed(self) -> bool:
+        """Whether anyone committed since this thread last asked: a cheap way for a worker to notice
+        orders placed by another process (False when the store cannot tell; then the poll does)."""
+        ...
+
     def config_version(self) -> int:
         """A number that changes whenever partners, credentials or the catalog change (cache keys)."""
         ...

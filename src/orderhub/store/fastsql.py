@@ -49,6 +49,13 @@ class FastSql:
         finally:
             cursor.close()
 
+    def execute_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Runs a statement once per row (one row, the most common case, without executemany's overhead)."""
+        if len(rows) == 1:
+            self.execute(sql, rows[0])
+        elif rows:
+            self.execute_many(sql, rows)
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         cursor = self._cursor()
         try:

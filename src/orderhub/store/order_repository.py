@@ -64,21 +64,20 @@ class OrderRepository:
                 sql.time(order.due_at),
             ),
         )
-        if order.items:
-            sql.execute_many(
-                _INSERT_ITEM,
-                [
-                    (
-                        order.id,
-                        item.seq,
-                        item.product_id,
-                        sql.decimal(item.price),
-                        item.currency,
-                        sql.time(item.activation_at),
-                    )
-                    for item in order.items
-                ],
-            )
+        sql.execute_rows(
+            _INSERT_ITEM,
+            [
+                (
+                    order.id,
+                    item.seq,
+                    item.product_id,
+                    sql.decimal(item.price),
+                    item.currency,
+                    sql.time(item.activation_at),
+                )
+                for item in order.items
+            ],
+        )
         self._append_events(order)
 
     def save(self, order: Order) -> None:
@@ -102,7 +101,7 @@ class OrderRepository:
         if not order.new_events:
             return
         sql = self._sql
-        sql.execute_many(
+        sql.execute_rows(
             _INSERT_EVENT,
             [
                 (

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
 
 log = logging.getLogger("orderhub.store")
-sys.setswitchinterval(float(os.environ.get("SWI", "0.005")))
 T = TypeVar("T")
 
 
@@ -92,7 +90,8 @@ class SqlDatabase:
         return await asyncio.to_thread(self.read_now, work)
 
     async def write(self, work: Work[T]) -> T:
-        return await asyncio.wrap_future(self._writer.submit(work))  # type: ignore[arg-type]
+        result: T = await self._writer.submit_async(work)  # type: ignore[arg-type]
+        return result
 
     def read_now(self, work: Work[T]) -> T:
         connection = self._reader()
@@ -116,6 +115,21 @@ class SqlDatabase:
 
     def config_version(self) -> int:
         return self.read_now(lambda uow: uow.partners.config_version())
+
+    def changed(self) -> bool:
+        if not self._is_sqlite:
+            return False
+        try:
+            driver = self._reader().connection.driver_connection
+            assert driver is not None
+            # Moves whenever another connection commits; reading it touches only shared memory.
+            (version,) = driver.execute("PRAGMA data_version").fetchone()
+        except Exception:
+            self._drop_reader()
+            return True  # let the caller look, and meet the real error there
+        last = getattr(self._local, "data_version", None)
+        self._local.data_version = version
+        return last is not None and version != last
 
     # -- health ------------------------------------------------------------------------------------
 
@@ -201,7 +215,7 @@ class SqlDatabase:
             # On the driver's connection: through SQLAlchemy the pragma would open a transaction.
             driver = connection.connection.driver_connection
             assert driver is not None
-            driver.execute(f"PRAGMA busy_timeout={max(int(seconds * 1000), 1)}")
+            driver.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
         # PostgreSQL: lock_timeout is set per transaction by the writer (issue: PostgreSQL backend).
 
     def _record_outcome(self, error: DatabaseUnavailable | None) -> None:
