@@ -114,17 +114,18 @@ class AuthService:
 
     async def authenticate(self, access_token: str) -> Principal:
         now = self._clock()
-        token_hash = _token_hash(access_token)
         version = await self._db.read(lambda uow: uow.partners.config_version())
         if version != self._cache_version or len(self._cache) > MAX_CACHED_TOKENS:
             self._cache = {}
             self._cache_version = version
-        cached = self._cache.get(token_hash)
+        # Keyed on the token itself (it lives in this process's memory anyway): no hash per request.
+        cached = self._cache.get(access_token)
         if cached is None:
+            token_hash = _token_hash(access_token)
             cached = await self._db.read(lambda uow: _load_token(uow, token_hash))
-            self._cache[token_hash] = cached
+            self._cache[access_token] = cached
         if cached.expires_at <= now:
-            self._cache.pop(token_hash, None)
+            self._cache.pop(access_token, None)
             raise NotAuthenticated("access token is invalid or expired")
         return cached.principal
 

@@ -1,0 +1,132 @@
+"""The request path's store runtime on a real SQLite file: group commit, bounded waits, file faults."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orderhub.services.ports import DatabaseUnavailable, UnitOfWork
+from orderhub.store import migrate
+from orderhub.store.database import create_engine
+from orderhub.store.fastsql import FastSql
+from orderhub.store.runtime import SqlDatabase
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "runtime.db"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database(db_path: Path) -> Iterator[SqlDatabase]:
+    db = SqlDatabase(f"sqlite:///{db_path}", write_timeout=0.5)
+    yield db
+    db.close()
+
+
+def _bump(uow: UnitOfWork) -> int:
+    uow.partners.bump_config_version()
+    return uow.partners.config_version()
+
+
+def _version(db_path: Path) -> int:
+    with sqlite3.connect(db_path) as connection:
+        return int(connection.execute("SELECT version FROM config_version").fetchone()[0])
+
+
+def test_writes_that_arrive_together_commit_together_and_a_failing_one_is_undone_alone(
+    database: SqlDatabase, db_path: Path
+) -> None:
+    gate = threading.Event()
+    # The first write holds the writer, so the next three queue up and share one transaction.
+    blocker = database._writer.submit(lambda uow: gate.wait(5))
+
+    def bump_then_fail(uow: UnitOfWork) -> None:
+        uow.partners.bump_config_version()
+        raise ValueError("refused after writing")
+
+    first, failing, last = (database._writer.submit(work) for work in (_bump, bump_then_fail, _bump))
+    gate.set()
+    assert blocker.result(5) is True
+    assert first.result(5) == 2
+    with pytest.raises(ValueError, match="refused after writing"):
+        failing.result(5)
+    assert last.result(5) == 3  # the failing write's bump was undone, its neighbours' were kept
+    assert _version(db_path) == 3
+
+
+def test_a_write_lock_held_elsewhere_is_answered_within_the_bound_and_heals(
+    database: SqlDatabase, db_path: Path
+) -> None:
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable):
+        database.write_now(_bump)
+    assert time.monotonic() - started < 1.5
+    problem = database.probe_writable()
+    assert problem is not None and "cannot be written" in problem.reason
+    other.execute("ROLLBACK")
+    other.close()
+
+    assert database.probe_writable() is None
+    assert [database.write_now(_bump) for _ in range(50)] == list(range(2, 52))
+
+
+def test_a_deleted_database_file_refuses_writes_instead_of_accepting_them(database: SqlDatabase, db_path: Path) -> None:
+    assert database.write_now(_bump) == 2
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(DatabaseUnavailable, match="missing"):
+        database.write_now(_bump)
+    problem = database.probe_writable()
+    assert problem is not None and "missing" in problem.reason
+    assert not db_path.exists(), "a missing file must not be created anew, empty"
+
+
+def test_a_replaced_database_file_refuses_writes(database: SqlDatabase, db_path: Path, tmp_path: Path) -> None:
+    assert database.write_now(_bump) == 2
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(db_path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    copy.replace(db_path)
+    with pytest.raises(DatabaseUnavailable, match="replaced"):
+        database.write_now(_bump)
+
+
+def test_a_worker_notices_a_commit_made_by_another_connection(database: SqlDatabase, db_path: Path) -> None:
+    database.changed()  # the first call only remembers where the database stands
+    assert database.changed() is False
+    with sqlite3.connect(db_path) as other:
+        other.execute("UPDATE config_version SET version = version + 1")
+    assert database.changed() is True
+    assert database.changed() is False
+
+
+def test_reads_see_one_snapshot_and_never_wait_for_a_writer(database: SqlDatabase, db_path: Path) -> None:
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE config_version SET version = 99")
+    started = time.monotonic()
+
+    def twice(uow: UnitOfWork) -> tuple[int, int]:
+        first = uow.partners.config_version()
+        time.sleep(0.05)
+        return first, FastSql(uow.partners._db).one("SELECT version FROM config_version")[0]  # type: ignore[index, attr-defined]
+
+    assert database.read_now(twice) == (1, 1)
+    assert time.monotonic() - started < 0.5
+    other.execute("COMMIT")
+    other.close()
+    assert database.read_now(lambda uow: uow.partners.config_version()) == 99
