@@ -16,6 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from orderhub.bootstrap import Services, build_services
+from orderhub.domain.errors import SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
 from orderhub.domain.orders import Operation, Order, OrderState
 from orderhub.domain.partners import Principal
@@ -194,3 +195,29 @@ def test_a_retry_gets_the_first_answer_even_after_its_activation_date_passed(ser
     )
 
     assert retry == PlacedOrder(first.order_id, replayed=True)
+
+
+def test_subscriptions_of_top_ups_still_in_flight_count_towards_the_limit(services: Services) -> None:
+    caller = _caller(services)
+    (first,) = place_orders(services, 1)
+    services.fulfilment.run_due("w", 10)
+    order = get_order(services, first).order
+    iccid = order.output["iccid"]
+    with services.engine.connect() as connection:
+        email = connection.execute(
+            sa.text("SELECT email FROM customers WHERE id = :id"), {"id": order.customer_id}
+        ).scalar_one()
+
+    def top_up(count: int) -> EsimOrderRequest:
+        return EsimOrderRequest(
+            operation=Operation.TOPUP,
+            customer_email=email,
+            device_type=DeviceType.IOS,
+            subscriptions=(SubscriptionRequest(product_id="a3u3z000000PZBhAAO"),) * count,
+            iccid=iccid,
+        )
+
+    # Not fulfilled yet (no worker runs here): its 14 subscriptions are still to come.
+    asyncio.run(services.ordering.place_esim_order(caller, top_up(14), raw_request={}, dialect="esim-v1"))
+    with pytest.raises(SubscriptionLimitReached, match="1 active, 14 more"):
+        asyncio.run(services.ordering.place_esim_order(caller, top_up(1), raw_request={}, dialect="esim-v1"))

@@ -114,7 +114,7 @@ class AuthService:
 
     async def authenticate(self, access_token: str) -> Principal:
         now = self._clock()
-        version = await self._db.read(lambda uow: uow.partners.config_version())
+        version = self._db.config_version()
         if version != self._cache_version or len(self._cache) > MAX_CACHED_TOKENS:
             self._cache = {}
             self._cache_version = version

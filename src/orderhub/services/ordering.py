@@ -161,11 +161,11 @@ class OrderingService:
                     "esim.iccid does not belong to the customer with this email", field="input.esim.iccid"
                 )
             active = uow.subscriptions.count_unexpired(request.iccid, now)
-            pending = uow.orders.count_open_for_iccid(request.iccid, Operation.TOPUP)
+            pending = uow.orders.count_open_items_for_iccid(request.iccid, Operation.TOPUP)
             if active + pending + len(request.subscriptions) > MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID:
                 raise SubscriptionLimitReached(
                     f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions "
-                    f"({active} active, {pending} top-ups in progress)",
+                    f"({active} active, {pending} more from top-ups in progress)",
                     field="input.esim.iccid",
                 )
             target_iccid = request.iccid

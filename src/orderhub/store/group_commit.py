@@ -68,6 +68,7 @@ class GroupCommitWriter:
         self._queue: deque[_Job] = deque()
         self._ready = threading.Condition()
         self._connection: sa.Connection | None = None
+        self._uow: BoundUnitOfWork | None = None
         self._dbapi: object = None
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="orderhub-writer", daemon=True)
@@ -162,7 +163,8 @@ class GroupCommitWriter:
         deadline: float,
     ) -> list[Outcome] | None:
         """One try at the batch; None when a job wrote before it raised and the batch must run again."""
-        uow = BoundUnitOfWork(connection)
+        uow = self._uow
+        assert uow is not None, "set with the connection"
         driver: Any = connection.connection.driver_connection
         results: list[Outcome] = []
         with self._begin(connection, deadline) as transaction:
@@ -239,6 +241,7 @@ class GroupCommitWriter:
             # Waiting for the lock is _begin's business: SQLite itself should not wait.
             self._set_busy_timeout(connection, 0)
             self._connection = connection
+            self._uow = BoundUnitOfWork(connection)
             self._dbapi = connection.dialect.dbapi
         return self._connection
 

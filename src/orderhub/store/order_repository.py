@@ -18,7 +18,7 @@ from orderhub.domain.orders import (
     OrderState,
 )
 from orderhub.store.fastsql import FastSql, read_decimal, read_json, read_time
-from orderhub.store.tables import orders
+from orderhub.store.tables import order_items, orders
 
 _WORKABLE = tuple(state.value for state in WORKABLE_STATES)
 _WORKABLE_IN = ", ".join(f"'{state}'" for state in _WORKABLE)
@@ -165,11 +165,16 @@ class OrderRepository:
             for at, from_state, to_state, reason in rows
         ]
 
-    def count_open_for_iccid(self, iccid: str, operation: Operation) -> int:
-        query = sa.select(sa.func.count()).where(
-            orders.c.target_iccid == iccid,
-            orders.c.operation == operation.value,
-            orders.c.state.in_(_WORKABLE),
+    def count_open_items_for_iccid(self, iccid: str, operation: Operation) -> int:
+        """Items of ``operation`` orders on ``iccid`` that are not finished yet (subscriptions to come)."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(order_items.join(orders, orders.c.id == order_items.c.order_id))
+            .where(
+                orders.c.target_iccid == iccid,
+                orders.c.operation == operation.value,
+                orders.c.state.in_(_WORKABLE),
+            )
         )
         return int(self._db.execute(query).scalar_one())
 

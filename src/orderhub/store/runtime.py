@@ -97,7 +97,7 @@ class SqlDatabase:
         connection = self._reader()
         try:
             with self._snapshot(connection):
-                return work(BoundUnitOfWork(connection))
+                return work(self._local.uow)
         except sa.exc.DBAPIError as exc:
             if not is_unavailable(exc):
                 raise
@@ -114,7 +114,17 @@ class SqlDatabase:
         return result
 
     def config_version(self) -> int:
-        return self.read_now(lambda uow: uow.partners.config_version())
+        if not self._is_sqlite:
+            return self.read_now(lambda uow: uow.partners.config_version())
+        # One statement needs no transaction of its own: this runs on every authenticated request.
+        try:
+            driver = self._reader().connection.driver_connection
+            assert driver is not None
+            (version,) = driver.execute("SELECT version FROM config_version WHERE id = 1").fetchone()
+        except Exception as exc:
+            self._drop_reader()
+            raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
+        return int(version)
 
     def changed(self) -> bool:
         if not self._is_sqlite:
@@ -185,6 +195,7 @@ class SqlDatabase:
             except sa.exc.DBAPIError as exc:
                 raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
             self._local.connection = connection
+            self._local.uow = BoundUnitOfWork(connection)
         return connection
 
     def _drop_reader(self) -> None:
