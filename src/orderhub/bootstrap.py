@@ -74,7 +74,12 @@ def build_services(settings: Settings) -> Services:
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
-        ordering=OrderingService(database, on_accepted=worker.wake),
+        ordering=OrderingService(
+            database,
+            on_accepted=worker.wake,
+            fulfil_now=fulfilment.fulfil_in if settings.fulfil_inline else None,
+            after_fulfilled=fulfilment.after_inline,
+        ),
         catalog=CatalogService(uow_factory),
         inventory=InventoryService(uow_factory),
         partners=PartnerAdmin(uow_factory),

@@ -69,7 +69,8 @@ def serve(
 
     from orderhub.api.app import create_app
 
-    settings = Settings.from_env(database_url=db, host=host, port=port)
+    # Without a worker in this process, orders are left to the separate workers, not fulfilled at intake.
+    settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)
     configure_logging(settings.log_level)
     services = build_services(settings)
     services.migrate()

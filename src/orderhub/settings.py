@@ -25,6 +25,9 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # How long a write may wait for the database (a lock, a full pool) before answering 503.
     db_write_timeout_seconds: float = 2.0
+    # Fulfil an order in the transaction that accepts it when its provisioner works on local data
+    # (eSIM inventory); off for API processes that leave fulfilment to separate workers.
+    fulfil_inline: bool = True
     log_level: str = "INFO"
     demo_inventory_size: int = 2000
     extra: dict[str, Any] = field(default_factory=dict)
@@ -40,6 +43,14 @@ class Settings:
             if raw is None:
                 continue
             kind = type(getattr(cls, spec.name))
-            values[spec.name] = kind(raw)
+            values[spec.name] = _flag(raw) if kind is bool else kind(raw)
         settings = cls(**values)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _flag(raw: str) -> bool:
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")

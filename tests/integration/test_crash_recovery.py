@@ -42,11 +42,19 @@ def _db_rows(db_path: Path, query: str, params: tuple[object, ...] = ()) -> list
         connection.close()
 
 
+@pytest.mark.parametrize(
+    "fulfil_inline",
+    [
+        pytest.param("false", id="worker-fulfils"),  # orders wait for the worker: the kill leaves work behind
+        pytest.param("true", id="fulfilled-at-intake"),  # the default: an order commits fulfilled
+    ],
+)
 def test_orders_accepted_before_a_sigkill_complete_after_restart_each_with_its_own_esim(
-    orderhub_procs: OrderhubProcesses, tmp_path: Path
+    orderhub_procs: OrderhubProcesses, tmp_path: Path, fulfil_inline: str
 ) -> None:
     db_path = tmp_path / "x.db"
-    server = orderhub_procs.serve(db_path, env=LEASE_ENV)
+    env = {**LEASE_ENV, "ORDERHUB_FULFIL_INLINE": fulfil_inline}
+    server = orderhub_procs.serve(db_path, env=env)
     token = get_token(server.base_url)
 
     lock = threading.Lock()
@@ -132,9 +140,12 @@ def test_orders_accepted_before_a_sigkill_complete_after_restart_each_with_its_o
         f" {left_unfinished}, leased {left_leased}"
     )
 
-    assert left_unfinished > 0, "the kill should leave work behind for the restarted service to recover"
+    if fulfil_inline == "false":
+        assert left_unfinished > 0, "the kill should leave work behind for the restarted service to recover"
+    else:
+        assert left_unfinished == 0, "an order fulfilled at intake commits completed, or not at all"
 
-    restarted = orderhub_procs.serve(db_path, env=LEASE_ENV)
+    restarted = orderhub_procs.serve(db_path, env=env)
     token = get_token(restarted.base_url)
     pending = set(accepted)
     statuses: dict[str, dict] = {}

@@ -35,7 +35,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'store.db'}"))
+    # The worker's guarantees are tested here: orders wait for it instead of being fulfilled at intake.
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'store.db'}", fulfil_inline=False))
     built.migrate()
     load_demo_data(built.uow_factory, inventory_size=120)
     yield built
@@ -147,7 +148,7 @@ def test_an_order_whose_provisioning_raises_is_retried_then_failed(services: Ser
 def test_two_worker_processes_racing_fulfil_each_order_once(services: Services, tmp_path: Path) -> None:
     order_ids = place_orders(services, 60)
     # Two sets of services on one file: two writers, as two `orderhub worker` processes would have.
-    others = [build_services(Settings(database_url=services.settings.database_url)) for _ in range(2)]
+    others = [build_services(services.settings) for _ in range(2)]
 
     def drain(fulfilment: FulfilmentService, name: str) -> None:
         while fulfilment.run_due(name, 5):
@@ -221,3 +222,43 @@ def test_subscriptions_of_top_ups_still_in_flight_count_towards_the_limit(servic
     asyncio.run(services.ordering.place_esim_order(caller, top_up(14), raw_request={}, dialect="esim-v1"))
     with pytest.raises(SubscriptionLimitReached, match="1 active, 14 more"):
         asyncio.run(services.ordering.place_esim_order(caller, top_up(1), raw_request={}, dialect="esim-v1"))
+
+
+def test_an_order_due_now_is_fulfilled_in_the_transaction_that_accepts_it(tmp_path: Path) -> None:
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'inline.db'}"))
+    built.migrate()
+    load_demo_data(built.uow_factory, inventory_size=5)
+    try:
+        (order_id,) = place_orders(built, 1)
+        view = get_order(built, order_id)
+        assert view.order.state is OrderState.COMPLETED
+        assert [e.to_state for e in view.events] == [OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.COMPLETED]
+        assert view.order.output["iccid"].startswith("89")
+    finally:
+        built.close()
+
+
+def test_an_order_whose_provisioning_raises_at_intake_is_accepted_and_left_to_the_worker(tmp_path: Path) -> None:
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'inline.db'}"))
+    built.migrate()
+    load_demo_data(built.uow_factory, inventory_size=5)
+
+    class Exploding:
+        runs_inline = True
+
+        def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Provisioned:
+            uow.profiles.claim_available(order.id, order.customer_id, now)  # writes, then fails
+            raise RuntimeError("provisioning system down")
+
+    exploding = FulfilmentService(built.database, {Operation.NEW_ESIM: Exploding()})
+    built.ordering = OrderingService(built.database, fulfil_now=exploding.fulfil_in)
+    try:
+        (order_id,) = place_orders(built, 1)
+        view = get_order(built, order_id)
+        assert view.order.state is OrderState.ACCEPTED
+        with built.engine.connect() as connection:
+            assert connection.execute(sa.select(sa.func.count()).select_from(esim_assignments)).scalar_one() == 0
+        assert built.fulfilment.run_due("w", 10) == 1  # the real worker fulfils it
+        assert get_order(built, order_id).order.state is OrderState.COMPLETED
+    finally:
+        built.close()

@@ -33,6 +33,11 @@ Outcome = Provisioned | NotProvisioned
 
 
 class Provisioner(Protocol):
+    # True when provisioning touches only orderhub's own database and takes microseconds: then an
+    # order can be fulfilled in the very transaction that accepts it. A provisioner that calls out
+    # (an SM-DP+, an operator's network) says False and always runs in the worker.
+    runs_inline: bool
+
     def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome: ...
 
 
@@ -69,6 +74,8 @@ def _subscription_fields(subscriptions: list[Subscription]) -> dict[str, Any]:
 class NewEsimProvisioner:
     """Hands an inventory profile to the order and starts its subscriptions."""
 
+    runs_inline = True
+
     def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
         profile = uow.profiles.assigned_to(order.id) or uow.profiles.claim_available(order.id, order.customer_id, now)
         if profile is None:
@@ -89,6 +96,8 @@ class NewEsimProvisioner:
 
 class TopUpProvisioner:
     """Adds subscriptions to the customer's existing eSIM; no new profile, so no matching ID."""
+
+    runs_inline = True
 
     def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
         assert order.target_iccid is not None

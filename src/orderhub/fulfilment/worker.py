@@ -17,6 +17,7 @@ log = logging.getLogger("orderhub.worker")
 # How often an idle worker asks the database whether something changed: cheap (shared memory on
 # SQLite), and it bounds how long an order placed by another process waits for its worker.
 CHANGE_CHECK_SECONDS = 0.002
+MAX_BATCH = 512
 
 
 class Worker:
@@ -26,10 +27,13 @@ class Worker:
     poll; the poll still finds work that another process accepted or that a dead worker left behind.
     """
 
-    def __init__(self, fulfilment: FulfilmentService, *, poll_interval: float = 0.5, batch_size: int = 64) -> None:
+    def __init__(self, fulfilment: FulfilmentService, *, poll_interval: float = 0.5, batch_size: int = 32) -> None:
         self._fulfilment = fulfilment
         self._poll_interval = poll_interval
         self._batch_size = batch_size
+        # Grows while every batch comes back full (a backlog) and shrinks back once it is worked off:
+        # small batches keep the writer's transactions short, big ones let fulfilment catch up.
+        self._limit = batch_size
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -74,4 +78,9 @@ class Worker:
                 return
 
     def run_once(self) -> int:
-        return self._fulfilment.run_due(self.worker_id, self._batch_size)
+        worked = self._fulfilment.run_due(self.worker_id, self._limit)
+        if worked >= self._limit:
+            self._limit = min(self._limit * 2, MAX_BATCH)
+        else:
+            self._limit = max(self._limit // 2, self._batch_size)
+        return worked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +16,9 @@ from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
 
 log = logging.getLogger("orderhub.fulfilment")
+
+# Orders fulfilled at intake check the eSIM stock at most this often (the worker after each batch).
+STOCK_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -46,6 +50,7 @@ class FulfilmentService:
         self._lease = lease
         self._max_attempts = max_attempts
         self._low_stock_threshold = low_stock_threshold
+        self._next_stock_check = 0.0
 
     def run_due(self, worker_id: str, limit: int = 64) -> int:
         """Fulfil up to ``limit`` due orders in one transaction; how many were worked on.
@@ -64,6 +69,35 @@ class FulfilmentService:
         if any(operation is Operation.NEW_ESIM for operation, _ in outcome.finished):
             self._warn_if_low_stock()
         return outcome.worked
+
+    def fulfil_in(self, uow: UnitOfWork, order: Order, now: datetime) -> tuple[Operation, OrderState] | None:
+        """Fulfils a just-accepted order inside the transaction that accepts it, when it is due and its
+        provisioner works on local data only; None leaves it to the worker (also when provisioning
+        raised: that is undone and the worker retries it)."""
+        provisioner = self._provisioners.get(order.operation)
+        if provisioner is None or not provisioner.runs_inline or (order.due_at is not None and order.due_at > now):
+            return None
+        # The writer thread runs this: its log lines carry the order's correlation id, as the worker's do.
+        token = correlation_id.set(order.correlation_id)
+        try:
+            with uow.savepoint():
+                order.start(now)
+                self._provision(uow, order, now)
+                uow.orders.save(order)
+        except Exception:
+            log.exception("fulfilling order %s at once raised; the worker will retry it", order.id)
+            return None
+        finally:
+            correlation_id.reset(token)
+        return order.operation, order.state
+
+    def after_inline(self, finished: tuple[Operation, OrderState]) -> None:
+        """What follows the commit of an order fulfilled at once: metrics and the stock check."""
+        operation, state = finished
+        ORDERS_FINISHED.labels(operation.value, state.value).inc()
+        if operation is Operation.NEW_ESIM and time.monotonic() >= self._next_stock_check:
+            self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
+            self._warn_if_low_stock()
 
     def changed(self) -> bool:
         """Whether the database may hold new work (see ports.Database.changed)."""

@@ -25,7 +25,7 @@ from orderhub.domain.esim import (
     EsimOrderRequest,
     validate_esim_order,
 )
-from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem
+from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState
 from orderhub.domain.partners import Principal
 from orderhub.metrics import ORDERS_ACCEPTED
 from orderhub.services.clock import Clock, utc_now
@@ -37,6 +37,12 @@ class PlacedOrder:
     order_id: str
     # True when an earlier request with the same idempotency key already placed this order.
     replayed: bool
+    # Set when the order was fulfilled in the transaction that accepted it (see FulfilNow).
+    finished: tuple[Operation, OrderState] | None = None
+
+
+# Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).
+FulfilNow = Callable[[UnitOfWork, Order, datetime], "tuple[Operation, OrderState] | None"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,16 @@ class OrderingService:
         *,
         clock: Clock = utc_now,
         on_accepted: Callable[[], None] = lambda: None,
+        fulfil_now: FulfilNow | None = None,
+        after_fulfilled: Callable[[tuple[Operation, OrderState]], None] = lambda _finished: None,
     ) -> None:
         self._db = db
         self._clock = clock
         # Wakes an in-process worker so a new order does not wait for the next poll.
         self._on_accepted = on_accepted
+        # Without it (an API process next to separate workers) orders wait for a worker.
+        self._fulfil_now = fulfil_now
+        self._after_fulfilled = after_fulfilled
 
     async def place_esim_order(
         self,
@@ -99,7 +110,8 @@ class OrderingService:
             uow.orders.add(order)
             if idempotency_key is not None:
                 uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
-            return PlacedOrder(order.id, replayed=False)
+            finished = self._fulfil_now(uow, order, now) if self._fulfil_now is not None else None
+            return PlacedOrder(order.id, replayed=False, finished=finished)
 
         try:
             placed = await self._db.write(place)
@@ -113,7 +125,10 @@ class OrderingService:
             return replay
         if not placed.replayed:
             ORDERS_ACCEPTED.labels(dialect, request.operation.value).inc()
-            self._on_accepted()
+            if placed.finished is not None:
+                self._after_fulfilled(placed.finished)
+            else:
+                self._on_accepted()
         return placed
 
     @staticmethod
