@@ -98,7 +98,7 @@ def run_worker(db: DbOption = None) -> None:
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
-    services.worker.start()
+    services.worker.start(watch_database=True)
     stopped.wait()
     services.worker.stop()
 

@@ -188,5 +188,3 @@ def test_the_served_openapi_document_is_the_frameworks(services: Services) -> No
     assert fast.status_code == 200
     assert fast.json() == slow.json()
     assert set(fast.json()["paths"]) >= {"/order", "/order/{order_id}"}
-
-

@@ -38,11 +38,16 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._watch_database = False
 
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
+    def start(self, *, watch_database: bool = False) -> None:
+        """``watch_database``: also notice orders other processes commit, within milliseconds. A worker
+        inside the API process is woken by its own orders and leaves that to its poll: the watching
+        costs the busy API a share of its interpreter lock."""
+        self._watch_database = watch_database
         self._thread = threading.Thread(target=self.run_forever, name="orderhub-worker", daemon=True)
         self._thread.start()
 
@@ -72,6 +77,9 @@ class Worker:
     def _wait_for_work(self) -> None:
         """Until woken in-process, until the database changed (another process placed an order), or
         until the poll interval passed (scheduled orders fall due without anyone committing)."""
+        if not self._watch_database:
+            self._wake.wait(self._poll_interval)
+            return
         deadline = time.monotonic() + self._poll_interval
         while not self._stop.is_set() and time.monotonic() < deadline:
             if self._wake.wait(CHANGE_CHECK_SECONDS) or self._fulfilment.changed():
