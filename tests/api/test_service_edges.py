@@ -10,7 +10,16 @@ import httpx
 import pytest
 
 from orderhub.observability import JsonFormatter
-from tests.api.support import get_token, headers, new_esim_body, place, running_server, unique_email, wait_for
+from tests.api.support import (
+    get_token,
+    headers,
+    new_esim_body,
+    place,
+    request_token,
+    running_server,
+    unique_email,
+    wait_for,
+)
 from tests.api.test_errors import assert_error
 
 
@@ -64,6 +73,18 @@ def test_database_failure_is_an_internal_error_in_the_dialect_format(tmp_path: P
 
         assert_error(answer, 500, "INTERNAL_ERROR")
         assert http.get("/healthz").status_code == 200
+
+
+def test_a_token_endpoint_failure_answers_in_the_oauth_shape_and_keeps_the_connection(tmp_path: Path) -> None:
+    with running_server(tmp_path / "broken.db") as server, server.client() as http:
+        with sqlite3.connect(tmp_path / "broken.db") as db:
+            db.execute("DROP TABLE tokens")
+        answer = request_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+
+        assert answer.status_code == 500, answer.text
+        assert answer.json()["error"] == "server_error"
+        assert answer.headers["x-correlation-id"]
+        assert http.get("/healthz").status_code == 200  # the same keep-alive connection still serves
 
 
 def test_logs_are_json_with_the_correlation_id_and_without_personal_data_or_secrets(

@@ -6,16 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from orderhub import __version__
 from orderhub.api.health import health_router
 from orderhub.api.hot_paths import HotPathRouter
-from orderhub.api.middleware import RequestContextMiddleware
+from orderhub.api.middleware import RequestContextMiddleware, UnexpectedErrorMiddleware
 from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
 from orderhub.dialects.esim_v1 import PREFIX as ESIM_V1_PREFIX
 from orderhub.dialects.esim_v1 import create_esim_v1_app, create_esim_v1_hot_routes
+
+
+def _server_error() -> JSONResponse:
+    # The token endpoint's shape (RFC 6749 §5.2 server_error), for every route outside the dialects.
+    body = {"error": "server_error", "error_description": "internal error; quote the X-Correlation-ID to support"}
+    return JSONResponse(body, status_code=500, headers={"Cache-Control": "no-store"})
 
 
 def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool = True) -> ASGIApp:
@@ -32,6 +39,7 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
                 services.worker.stop()
 
     app = FastAPI(title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(UnexpectedErrorMiddleware, render_error=_server_error)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router(services.engine, services.database, services.inventory))
     app.include_router(token_router(services.auth))

@@ -65,11 +65,14 @@ class SqlUnitOfWork(BoundUnitOfWork):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        exc = exc_info[1] if len(exc_info) > 1 else None
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
         finally:
             self._connection.close()
+        if isinstance(exc, sa.exc.DBAPIError) and is_unavailable(exc):
+            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
 
     def commit(self) -> None:
         try:
