@@ -1,0 +1,304 @@
+"""One benchmark run: ``./dev bench`` (full, ~6 minutes) or ``./dev bench --smoke`` (seconds).
+
+Starts a bare ASGI app and orderhub on the same server stack, drives both with wrk, and prints a table
+of req/s, p50, p99, errors and the ratio to the baseline measured in the same run; writes JSON and a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import bulk, report
+from bench.load import LoadResult, ensure_wrk, run_wrk
+from bench.servers import REPO, Server, orderhub_cli, start_baseline, start_orderhub
+
+UNFINISHED = "SELECT COUNT(*) FROM orders WHERE state IN ('accepted', 'scheduled', 'in_progress')"
+
+
+@dataclass
+class Plan:
+    connections: list[int]
+    seconds: float
+    sustained_seconds: float
+    stored_orders: int
+    profiles: int
+    scenarios: set[str]
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    smoke = args.smoke
+    plan = Plan(
+        connections=[8] if smoke else [16, 64],
+        seconds=2 if smoke else 10,
+        sustained_seconds=4 if smoke else 60,
+        stored_orders=20_000 if smoke else 1_000_000,
+        profiles=30_000 if smoke else 400_000,
+        scenarios=set(args.scenario or ["accept", "get", "latency", "sustained", "stored"]),
+    )
+    if args.connections:
+        plan.connections = [int(c) for c in args.connections.split(",")]
+    if args.duration:
+        plan.seconds = plan.sustained_seconds = args.duration
+    return plan
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _token(server: Server) -> str:
+    answer = httpx.post(
+        server.url + "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-reseller-1",
+            "client_secret": "demo-reseller-1-secret",
+        },
+        trust_env=False,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+def _activation() -> str:
+    return (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT12:00:00Z")
+
+
+def _place(server: Server, token: str, count: int) -> list[str]:
+    body = {
+        "input": {
+            "operationType": "NEW_ESIM",
+            "countryCode": "PT",
+            "customer": {"email": "", "countryOfResidence": "US"},
+            "device": {"type": "ios"},
+            "subscriptions": [{"id": bulk.PRODUCT, "activationDate": _activation(), "price": 10, "currency": "USD"}],
+        }
+    }
+    ids = []
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=30) as http:
+        for _ in range(count):
+            body["input"]["customer"]["email"] = f"bench-{uuid.uuid4().hex[:12]}@example.com"  # type: ignore[index]
+            headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": f"bench-{uuid.uuid4()}"}
+            answer = http.post("/esim/v1/order", json=body, headers=headers)
+            answer.raise_for_status()
+            ids.append(answer.json()["id"])
+    return ids
+
+
+def _completion_ms(db_path: Path, since: datetime, until: datetime) -> dict[str, float | int]:
+    """accepted -> completed, from the orders' own history, for orders accepted in the window."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT a.at, c.at FROM order_events a JOIN order_events c ON c.order_id = a.order_id"
+            " AND c.to_state = 'completed' WHERE a.to_state = 'accepted' AND a.at BETWEEN ? AND ?",
+            (_utc_text(since), _utc_text(until)),
+        ).fetchall()
+    if not rows:
+        return {"orders": 0}
+    spans = sorted((datetime.fromisoformat(c) - datetime.fromisoformat(a)).total_seconds() * 1000 for a, c in rows)
+    return {
+        "orders": len(spans),
+        "p50_ms": round(spans[len(spans) // 2], 2),
+        "p99_ms": round(spans[min(len(spans) - 1, int(len(spans) * 0.99))], 2),
+    }
+
+
+def _unfinished(db_path: Path) -> int:
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as db:
+        return int(db.execute(UNFINISHED).fetchone()[0])
+
+
+def _prepare(db_path: Path, profiles: int, src: Path | None) -> None:
+    orderhub_cli("migrate", "--db", f"sqlite:///{db_path}", src=src)
+    orderhub_cli(
+        "demo-data", "--db", f"sqlite:///{db_path}", src=src, extra_env={"ORDERHUB_DEMO_INVENTORY_SIZE": "100"}
+    )
+    bulk.load_profiles(db_path, profiles)
+
+
+class Run:
+    def __init__(self, plan: Plan, workdir: Path, src: Path | None) -> None:
+        self.plan = plan
+        self.workdir = workdir
+        self.src = src
+        self.results: list[LoadResult] = []
+        self.ratios: dict[tuple[str, int], float | None] = {}
+        self.extra: dict[str, Any] = {}
+        self.servers: list[Server] = []
+
+    def load(self, scenario: str, server: Server, script: str, connections: int, env: dict[str, str],
+             baseline: LoadResult | None = None, seconds: float | None = None) -> LoadResult:  # fmt: skip
+        result = run_wrk(
+            scenario, server.url, script, connections=connections, seconds=seconds or self.plan.seconds, env=env
+        )
+        self.results.append(result)
+        self.ratios[(scenario, connections)] = (
+            round(result.rps / baseline.rps, 3) if baseline and baseline.rps else None
+        )
+        print(f"  {scenario} @{connections}: {result.rps:.0f} req/s, p99 {result.p99_ms} ms, errors {result.errors}")
+        return result
+
+    def start(self, db_path: Path) -> Server:
+        server = start_orderhub(db_path, self.workdir, src=self.src)
+        self.servers.append(server)
+        return server
+
+    def empty_database(self, baseline: Server) -> tuple[dict[int, LoadResult], dict[int, LoadResult]]:
+        db_path = self.workdir / "empty.db"
+        print(f"preparing a fresh database with {self.plan.profiles} eSIM profiles ...")
+        _prepare(db_path, self.plan.profiles, self.src)
+        server = self.start(db_path)
+        token = _token(server)
+        ids_file = self.workdir / "ids.txt"
+        ids_file.write_text("\n".join(_place(server, token, 200)) + "\n")
+        post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation()}
+        get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+        accepts: dict[int, LoadResult] = {}
+        gets: dict[int, LoadResult] = {}
+        for connections in self.plan.connections:
+            if "accept" in self.plan.scenarios:
+                base = self.load("baseline POST", baseline, "post_order.lua", connections, post_env)
+                since = datetime.now(UTC)
+                accepts[connections] = self.load(
+                    "esim-v1 accept (NEW_ESIM)", server, "post_order.lua", connections, post_env, base
+                )
+                time.sleep(1)
+                self.extra[f"completion_under_load_{connections}"] = _completion_ms(db_path, since, datetime.now(UTC))
+            if "get" in self.plan.scenarios:
+                base = self.load("baseline GET", baseline, "get_order.lua", connections, get_env)
+                gets[connections] = self.load("esim-v1 GET order", server, "get_order.lua", connections, get_env, base)
+        if "latency" in self.plan.scenarios:
+            since = datetime.now(UTC)
+            _place(server, token, 20 if self.plan.seconds < 5 else 200)
+            time.sleep(0.5)
+            self.extra["completion_idle"] = _completion_ms(db_path, since, datetime.now(UTC))
+            print(f"  POST -> COMPLETED idle: {self.extra['completion_idle']}")
+        if "sustained" in self.plan.scenarios:
+            self.sustained(server, db_path, post_env)
+        self.extra["rss_peak_mb"] = round(max((r for _, r in server.rss_samples), default=0) / 1e6, 1)
+        self.extra["rss_end_mb"] = round((server.rss_samples[-1][1] if server.rss_samples else 0) / 1e6, 1)
+        server.stop()
+        return accepts, gets
+
+    def sustained(self, server: Server, db_path: Path, env: dict[str, str]) -> None:
+        seconds = self.plan.sustained_seconds
+        samples: list[tuple[float, int, int]] = []
+        done = threading.Event()
+        started = time.monotonic()
+
+        def sample() -> None:
+            while not done.wait(1.0):
+                rss = server.rss_samples[-1][1] if server.rss_samples else 0
+                samples.append((round(time.monotonic() - started, 1), _unfinished(db_path), rss))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        since = datetime.now(UTC)
+        result = self.load("sustained accept (fulfilment)", server, "post_order.lua", 16, env, seconds=seconds)
+        drain_started = time.monotonic()
+        while _unfinished(db_path) and time.monotonic() - drain_started < 120:
+            time.sleep(0.2)
+        drained = round(time.monotonic() - drain_started, 2)
+        done.set()
+        sampler.join()
+        completions = _completion_ms(db_path, since, datetime.now(UTC))
+        half = [backlog for at, backlog, _ in samples if at >= seconds / 2]
+        rss = [r for _, _, r in samples if r]
+        self.extra["sustained"] = {
+            "seconds": seconds,
+            "accept_rps": result.rps,
+            "completed_rps": round(int(completions.get("orders", 0)) / max(result.seconds, 0.001), 1),
+            "backlog_max": max((b for _, b, _ in samples), default=0),
+            "backlog_second_half_mean": round(statistics.mean(half), 1) if half else 0,
+            "backlog_grew": bool(half) and half[-1] > 2 * max(half[0], 50),
+            "drain_seconds": drained,
+            "rss_start_mb": round(rss[0] / 1e6, 1) if rss else None,
+            "rss_end_mb": round(rss[-1] / 1e6, 1) if rss else None,
+            "completion": completions,
+            "backlog": samples,
+        }
+        summary = {k: v for k, v in self.extra["sustained"].items() if k != "backlog"}
+        print(f"  sustained: {summary}")
+
+    def stored_orders(self, accepts: dict[int, LoadResult], gets: dict[int, LoadResult]) -> None:
+        db_path = self.workdir / "stored.db"
+        count = self.plan.stored_orders
+        print(f"preparing a database with {count} stored orders ...")
+        loading = time.monotonic()
+        _prepare(db_path, 60_000 if count >= 100_000 else 10_000, self.src)
+        sample = bulk.load_completed_orders(db_path, count)
+        self.extra["stored_orders_load_seconds"] = round(time.monotonic() - loading, 1)
+        server = self.start(db_path)
+        token = _token(server)
+        ids_file = self.workdir / "stored-ids.txt"
+        ids_file.write_text("\n".join(sample) + "\n")
+        connections = max(self.plan.connections)
+        label = f"{count // 1000}k stored" if count < 1_000_000 else f"{count // 1_000_000}M stored"
+        if connections in accepts:
+            env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation()}
+            self.load(f"esim-v1 accept, {label}", server, "post_order.lua", connections, env, accepts[connections])
+        if connections in gets:
+            env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+            self.load(f"esim-v1 GET order, {label}", server, "get_order.lua", connections, env, gets[connections])
+        server.stop()
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="every scenario for a few seconds (CI)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where JSON and PNG go")
+    parser.add_argument("--connections", help="comma-separated, default 16,64 (8 in smoke)")
+    parser.add_argument("--duration", type=float, help="seconds per scenario")
+    parser.add_argument("--scenario", action="append", choices=["accept", "get", "latency", "sustained", "stored"])
+    parser.add_argument("--src", type=Path, help="run orderhub from another checkout's src/ (before/after)")
+    args = parser.parse_args(argv)
+    plan = _plan(args)
+    ensure_wrk()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="orderhub-bench-") as tmp:
+        run = Run(plan, Path(tmp), args.src)
+        baseline = start_baseline(Path(tmp))
+        try:
+            accepts, gets = run.empty_database(baseline)
+            if "stored" in plan.scenarios:
+                run.stored_orders(accepts, gets)
+        finally:
+            baseline.stop()
+            run.stop()
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "smoke" if args.smoke else "full",
+        "machine": report.machine_facts(),
+        "load": [{**r.as_dict(), "ratio": run.ratios.get((r.scenario, r.connections))} for r in run.results],
+        **run.extra,
+    }
+    print()
+    print(report.table(run.results, run.ratios))
+    print({k: v for k, v in run.extra.items() if k != "sustained"})
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    report.write_json(args.out / f"{stamp}.json", document)
+    report.write_json(args.out / "latest.json", document)
+    report.write_chart(args.out / "latest.png", document)
+    print(f"\nwrote {args.out / 'latest.json'} and {args.out / 'latest.png'}")
+    return 1 if any(r.requests == 0 or r.requests == r.errors for r in run.results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The benchmark's smoke mode runs end to end: both servers, every scenario, wrk, JSON and chart.
+
+It asserts nothing about speed (that is for bench/README.md's full runs), only that the benchmark still
+works and that every scenario got answers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads((tmp_path / "latest.json").read_text())
+    scenarios = {row["scenario"] for row in document["load"]}
+    assert {"baseline POST", "baseline GET", "esim-v1 accept (NEW_ESIM)", "esim-v1 GET order"} <= scenarios
+    assert any("stored" in name for name in scenarios)
+    # Every request answered as expected (201 for orders, 200 for reads): an error is a bug, not slowness.
+    assert all(row["rps"] > 0 and row["errors"] == 0 for row in document["load"]), document["load"]
+    assert document["sustained"]["completion"]["orders"] > 0
+    assert document["machine"]["cores"] >= 1
+    assert (tmp_path / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
