@@ -20,12 +20,13 @@ from orderhub.domain.errors import SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
 from orderhub.domain.orders import Operation, Order, OrderState
 from orderhub.domain.partners import Principal
-from orderhub.fulfilment.provisioners import Provisioned, default_provisioners
+from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
 from orderhub.services.ports import UnitOfWork
+from orderhub.services.provisioning import Provisioned
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.tables import esim_assignments, metadata, orders

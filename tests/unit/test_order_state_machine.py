@@ -5,8 +5,15 @@ from itertools import product
 
 import pytest
 
-from orderhub.domain.errors import IllegalTransition
-from orderhub.domain.orders import ALLOWED_TRANSITIONS, Operation, Order, OrderEvent, OrderItem, OrderState
+from orderhub.domain.orders import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransition,
+    Operation,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderState,
+)
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=3)

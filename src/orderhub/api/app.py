@@ -11,12 +11,12 @@ from starlette.types import ASGIApp
 
 from orderhub import __version__
 from orderhub.api.health import health_router
-from orderhub.api.hot_paths import HotPathRouter
-from orderhub.api.middleware import RequestContextMiddleware, UnexpectedErrorMiddleware
 from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
 from orderhub.dialects.esim_v1 import PREFIX as ESIM_V1_PREFIX
 from orderhub.dialects.esim_v1 import create_esim_v1_app, create_esim_v1_hot_routes
+from orderhub.web.hot_paths import HotPathRouter
+from orderhub.web.middleware import RequestContextMiddleware, UnexpectedErrorMiddleware
 
 
 def _server_error() -> JSONResponse:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from orderhub.domain.orders import OrderState
-
 
 class DomainError(Exception):
     """A request the business refuses. ``field`` names the input at fault, when there is one."""
@@ -55,12 +50,3 @@ class NotAuthenticated(DomainError):
 
 class AccessDenied(DomainError):
     pass
-
-
-class IllegalTransition(Exception):
-    """A state change the state machine forbids: always a bug in the caller, never an input error."""
-
-    def __init__(self, order_id: str, from_state: OrderState, to_state: OrderState) -> None:
-        super().__init__(f"order {order_id}: illegal transition {from_state} -> {to_state}")
-        self.from_state = from_state
-        self.to_state = to_state

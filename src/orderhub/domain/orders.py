@@ -8,7 +8,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from orderhub.domain.errors import IllegalTransition
+
+class IllegalTransition(Exception):
+    """A state change the state machine forbids: always a bug in the caller, never an input error."""
+
+    def __init__(self, order_id: str, from_state: OrderState, to_state: OrderState) -> None:
+        super().__init__(f"order {order_id}: illegal transition {from_state} -> {to_state}")
+        self.from_state = from_state
+        self.to_state = to_state
 
 
 class OrderState(StrEnum):

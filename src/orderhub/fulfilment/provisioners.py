@@ -7,38 +7,14 @@ the same order it finds what it made before instead of making it twice.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from orderhub.domain.esim import Subscription, subscription_period
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import Operation, Order
 from orderhub.services.ports import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    output: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class NotProvisioned:
-    """A business reason the order cannot be fulfilled; the order fails with it."""
-
-    reason: str
-
-
-Outcome = Provisioned | NotProvisioned
-
-
-class Provisioner(Protocol):
-    # True when provisioning touches only orderhub's own database and takes microseconds: then an
-    # order can be fulfilled in the very transaction that accepts it. A provisioner that calls out
-    # (an SM-DP+, an operator's network) says False and always runs in the worker.
-    runs_inline: bool
-
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome: ...
+from orderhub.services.provisioning import NotProvisioned, Outcome, Provisioned, Provisioner
 
 
 def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> list[Subscription]:

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from orderhub.domain.orders import Operation, Order, OrderState
-from orderhub.fulfilment.provisioners import NotProvisioned, Provisioner
 from orderhub.metrics import ORDERS_FINISHED
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.provisioning import NotProvisioned, Provisioner
 
 log = logging.getLogger("orderhub.fulfilment")
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from orderhub.store.inventory_repository import (
-        CatalogRepository,
-        ProfileRepository,
-        SubscriptionRepository,
-    )
-    from orderhub.store.order_repository import OrderRepository
-    from orderhub.store.partner_repository import PartnerRepository
+from orderhub.services.repositories import (
+    CatalogRepository,
+    OrderRepository,
+    PartnerRepository,
+    ProfileRepository,
+    SubscriptionRepository,
+)
 
 T = TypeVar("T")
 
@@ -39,11 +38,17 @@ class DatabaseUnavailable(Exception):
 
 
 class UnitOfWork(Protocol):
-    orders: OrderRepository
-    partners: PartnerRepository
-    catalog: CatalogRepository
-    profiles: ProfileRepository
-    subscriptions: SubscriptionRepository
+    # Read-only members, so that a store's own repository classes satisfy them.
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def partners(self) -> PartnerRepository: ...
+    @property
+    def catalog(self) -> CatalogRepository: ...
+    @property
+    def profiles(self) -> ProfileRepository: ...
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.esim import ProfileState, Subscription
+from orderhub.services.records import StoredProfile
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.partner_repository import bump_config_version
 from orderhub.store.tables import esim_profiles, product_prices, products, subscriptions
-
-
-@dataclass(frozen=True)
-class StoredProfile:
-    iccid: str
-    matching_id: str
-    smdp_address: str
-    state: ProfileState
-    order_id: str | None
-    customer_id: str | None
-    luhn_ok: bool
 
 
 class CatalogRepository:

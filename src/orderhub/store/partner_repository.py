@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 from orderhub.domain.customers import Customer
 from orderhub.domain.partners import Partner, Role
 from orderhub.services.ports import DuplicateKey
+from orderhub.services.records import StoredCredential, StoredIdempotencyKey, StoredToken
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.tables import (
     config_version,
@@ -19,28 +19,6 @@ from orderhub.store.tables import (
     partners,
     tokens,
 )
-
-
-@dataclass(frozen=True)
-class StoredCredential:
-    client_id: str
-    partner_id: str
-    secret_hash: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True)
-class StoredToken:
-    client_id: str
-    kind: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class StoredIdempotencyKey:
-    request_hash: str
-    order_id: str
 
 
 def bump_config_version(db: sa.Connection) -> None:

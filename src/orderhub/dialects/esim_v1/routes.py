@@ -9,8 +9,6 @@ from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
-from orderhub.api.hot_paths import HotRoute, call_claimed_handler
-from orderhub.api.middleware import BodyGuardMiddleware, RequireHeaderMiddleware, UnexpectedErrorMiddleware
 from orderhub.bootstrap import Services
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
@@ -18,6 +16,8 @@ from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.settings import Settings
+from orderhub.web.hot_paths import HotRoute, call_claimed_handler
+from orderhub.web.middleware import BodyGuardMiddleware, RequireHeaderMiddleware, UnexpectedErrorMiddleware
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response

@@ -1,0 +1,35 @@
+"""What fulfilment asks of a provisioner: the seam between the fulfilment use cases and the
+provisioners (fulfilment/provisioners.py) that turn an order into lines and subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from orderhub.domain.orders import Order
+from orderhub.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    output: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NotProvisioned:
+    """A business reason the order cannot be fulfilled; the order fails with it."""
+
+    reason: str
+
+
+Outcome = Provisioned | NotProvisioned
+
+
+class Provisioner(Protocol):
+    # True when provisioning touches only orderhub's own database and takes microseconds: then an
+    # order can be fulfilled in the very transaction that accepts it. A provisioner that calls out
+    # (an SM-DP+, an operator's network) says False and always runs in the worker.
+    runs_inline: bool
+
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome: ...
