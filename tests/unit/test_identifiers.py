@@ -202,3 +202,15 @@ def test_install_url_carries_the_percent_encoded_lpa_string(attribute, prefix):
     assert "$" not in carddata
     assert ":" not in carddata
     assert carddata.startswith("LPA%3A1%24")
+
+
+def test_new_ids_are_uuid7_sorted_by_time_and_unguessable() -> None:
+    import uuid
+
+    from orderhub.domain.identifiers import new_id
+
+    earlier, later = new_id(now_ms=1_700_000_000_000), new_id(now_ms=1_700_000_000_001)
+    assert earlier < later
+    parsed = uuid.UUID(earlier)
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert len({new_id(now_ms=1) for _ in range(1000)}) == 1000  # the same millisecond: random bits differ

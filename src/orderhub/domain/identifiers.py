@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -119,3 +121,20 @@ class ActivationCode:
     @property
     def android_install_url(self) -> str:
         return "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + quote(self.lpa_string, safe="")
+
+
+def new_id(now_ms: int | None = None) -> str:
+    """A new record id: a UUIDv7 (RFC 9562), the creation time in milliseconds then 74 random bits.
+
+    Still unguessable (the random bits), but ids made one after the other sort one after the other,
+    so an index grows at its end instead of touching a random page per insert: with a million orders
+    stored, random ids made every order dirty a dozen scattered pages.
+    """
+    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    random_bits = secrets.randbits(74)
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80
+    value |= 0x7 << 76  # version
+    value |= (random_bits >> 62) << 64  # 12 random bits
+    value |= 0b10 << 62  # variant
+    value |= random_bits & ((1 << 62) - 1)  # 62 random bits
+    return str(uuid.UUID(int=value))

@@ -6,12 +6,11 @@ the same order it finds what it made before instead of making it twice.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from orderhub.domain.esim import Subscription, subscription_period
-from orderhub.domain.identifiers import ActivationCode
+from orderhub.domain.identifiers import ActivationCode, new_id
 from orderhub.domain.orders import Operation, Order
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import NotProvisioned, Outcome, Provisioned, Provisioner
@@ -28,7 +27,7 @@ def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> list
     for item in order.items:
         starts_at, ends_at = subscription_period(item.activation_at, validity.get(item.product_id), now)
         subscription = Subscription(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             iccid=iccid,
             order_id=order.id,
             product_id=item.product_id,

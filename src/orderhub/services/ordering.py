@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from orderhub.domain.esim import (
     EsimOrderRequest,
     validate_esim_order,
 )
+from orderhub.domain.identifiers import new_id
 from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState
 from orderhub.domain.partners import Principal
 from orderhub.metrics import ORDERS_ACCEPTED
@@ -188,7 +188,7 @@ class OrderingService:
             customer = uow.partners.find_customer([partner.id], request.customer_email)
         if customer is None:
             customer = Customer(
-                id=str(uuid.uuid4()),
+                id=new_id(),
                 partner_id=partner.id,
                 email=request.customer_email,
                 country_of_residence=request.country_of_residence,
@@ -207,7 +207,7 @@ class OrderingService:
         ]
         return Order.accept(
             now=now,
-            id=str(uuid.uuid4()),
+            id=new_id(),
             partner_id=partner.id,
             dialect=dialect,
             operation=request.operation,
