@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import signal
 import threading
@@ -77,6 +78,11 @@ def serve(
     if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
         console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
     application = create_app(services, run_worker=worker)
+    # What startup built (the app, schemas, tables) lives as long as the process: the collector need not
+    # scan it again at every collection, and collections come less often (p99 under load: bench/README.md).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
     uvicorn.run(
         application,
         host=settings.host,
