@@ -21,7 +21,7 @@ from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.auth import AuthService
-from orderhub.services.ordering import OrderingService
+from orderhub.services.ordering import OrderingService, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 
 from . import mapping
@@ -97,27 +97,37 @@ class EsimHotRoutes:
             idempotency_key=key,
             correlation_id=correlation_id.get(),
         )
-        extra: dict[str, str] = {}
-        if deprecations:
-            extra["Deprecation"] = self._deprecation_date
-            extra["X-Deprecated-Fields"] = ", ".join(deprecations)
-        if placed.replayed:
-            extra["Idempotent-Replayed"] = "true"
-        accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
-        return json_response(accepted, status_code=201, headers=extra)
+        return accepted_response(placed, deprecations, self._deprecation_date)
 
     async def _get_order(self, scope: Scope, order_id: str) -> Response:
         caller = await self._principal(Headers(scope=scope))
         return json_response(mapping.order_resource(await self._ordering.get_order(caller, order_id)))
 
     async def _principal(self, headers: Headers) -> Principal:
-        scheme, _, token = (headers.get("authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
-        caller = await self._auth.authenticate(token.strip())
-        if not caller.has_any_role(ESIM_ORDERING_ROLES):
-            raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
-        return caller
+        return await caller_of(self._auth, headers.get("authorization"))
+
+
+async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
+    """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
+    caller = await auth.authenticate(token.strip())
+    if not caller.has_any_role(ESIM_ORDERING_ROLES):
+        raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
+    return caller
+
+
+def accepted_response(placed: PlacedOrder, deprecations: list[str], deprecation_date: str) -> Response:
+    """201 with both ids; deprecated spellings signalled (RFC 9745), a replay marked."""
+    headers: dict[str, str] = {}
+    if deprecations:
+        headers["Deprecation"] = deprecation_date
+        headers["X-Deprecated-Fields"] = ", ".join(deprecations)
+    if placed.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
+    return json_response(accepted, status_code=201, headers=headers)
 
 
 def json_response(body: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from orderhub.bootstrap import Services
-from orderhub.domain.errors import AccessDenied, NotAuthenticated, ProductNotFound
+from orderhub.domain.errors import ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import OrderState
-from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
+from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute, call_claimed_handler
@@ -21,7 +21,7 @@ from orderhub.web.middleware import BodyGuardMiddleware, RequireHeaderMiddleware
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
-from .hot_routes import EsimHotRoutes, json_response
+from .hot_routes import EsimHotRoutes, accepted_response, caller_of, json_response
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -101,13 +101,7 @@ def create_esim_v1_app(services: Services) -> FastAPI:
     )
 
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
-        caller = await services.auth.authenticate(token.strip())
-        if not caller.has_any_role(ESIM_ORDERING_ROLES):
-            raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
-        return caller
+        return await caller_of(services.auth, authorization)
 
     Caller = Annotated[Principal, Depends(principal)]
 
@@ -129,14 +123,7 @@ def create_esim_v1_app(services: Services) -> FastAPI:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id.get(),
         )
-        headers: dict[str, str] = {}
-        if deprecations:
-            headers["Deprecation"] = DEPRECATION_DATE
-            headers["X-Deprecated-Fields"] = ", ".join(deprecations)
-        if placed.replayed:
-            headers["Idempotent-Replayed"] = "true"
-        accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
-        return json_response(accepted, status_code=201, headers=headers)
+        return accepted_response(placed, deprecations, DEPRECATION_DATE)
 
     @app.get(
         "/order/{order_id}",
