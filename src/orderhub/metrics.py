@@ -15,10 +15,20 @@ ORDERS_FINISHED = Counter("orderhub_orders_finished_total", "Orders that reached
 ESIM_PROFILES = Gauge("orderhub_esim_profiles", "eSIM profiles in inventory by state (read at scrape)", ["state"])
 
 
+# (path prefix, label) of each API served; the app registers every dialect at start.
+_APIS: list[tuple[str, str]] = []
+
+
+def register_api(prefix: str, label: str) -> None:
+    if (prefix, label) not in _APIS:
+        _APIS.append((prefix, label))
+
+
 def api_of(path: str) -> str:
     """A low-cardinality label for a request path: which API it belongs to, never ids."""
-    if path.startswith("/esim/v1"):
-        return "esim-v1"
+    for prefix, label in _APIS:
+        if path.startswith(prefix):
+            return label
     if path.startswith("/oauth2"):
         return "oauth2"
     if path in ("/healthz", "/readyz", "/metrics"):

@@ -13,9 +13,9 @@ from orderhub import __version__
 from orderhub.api.health import health_router
 from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
-from orderhub.dialects.esim_v1 import PREFIX as ESIM_V1_PREFIX
-from orderhub.dialects.esim_v1 import create_esim_v1_app, create_esim_v1_hot_routes
-from orderhub.web.hot_paths import HotPathRouter
+from orderhub.dialects import DIALECTS, DialectContext
+from orderhub.metrics import register_api
+from orderhub.web.hot_paths import HotPathRouter, HotRoute
 from orderhub.web.middleware import RequestContextMiddleware, UnexpectedErrorMiddleware
 
 
@@ -43,9 +43,21 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router(services.engine, services.database, services.inventory))
     app.include_router(token_router(services.auth))
-    app.mount(ESIM_V1_PREFIX, create_esim_v1_app(services))
+    context = DialectContext(
+        settings=services.settings,
+        auth=services.auth,
+        ordering=services.ordering,
+        catalog=services.catalog,
+        inventory=services.inventory,
+    )
+    hot_routes: list[tuple[HotRoute, ASGIApp]] = []
+    for dialect in DIALECTS:
+        register_api(dialect.prefix, dialect.name)
+        app.mount(dialect.prefix, dialect.create_app(context))
+        if dialect.create_hot_routes is not None:
+            claims, stack = dialect.create_hot_routes(context)
+            hot_routes.append((claims, RequestContextMiddleware(stack)))
     app.state.services = services
-    if not hot_paths:
+    if not hot_paths or not hot_routes:
         return app
-    claims, stack = create_esim_v1_hot_routes(services)
-    return HotPathRouter(app, [(claims, RequestContextMiddleware(stack))])
+    return HotPathRouter(app, hot_routes)

@@ -1,1 +1,9 @@
 """Wire dialects: thin adapters that translate a partner API's format to and from the services."""
+
+from orderhub.dialects.context import Dialect, DialectContext
+from orderhub.dialects.esim_v1 import ESIM_V1
+
+# Every dialect the service serves; the app, the metrics and the docs iterate over this list.
+DIALECTS: tuple[Dialect, ...] = (ESIM_V1,)
+
+__all__ = ["DIALECTS", "Dialect", "DialectContext"]

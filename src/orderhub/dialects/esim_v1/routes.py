@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
-from orderhub.bootstrap import Services
+from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import OrderState
@@ -59,7 +59,7 @@ def _guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
     )
 
 
-def create_esim_v1_hot_routes(services: Services) -> tuple[HotRoute, ASGIApp]:
+def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, ASGIApp]:
     """The hot routes and the stack that serves them (see api.hot_paths)."""
     routes = EsimHotRoutes(
         prefix=PREFIX,
@@ -78,7 +78,7 @@ def _qr_image(text: str, kind: str, scale: int) -> bytes:
     return buffer.getvalue()
 
 
-def create_esim_v1_app(services: Services) -> FastAPI:
+def create_esim_v1_app(services: DialectContext) -> FastAPI:
     app = FastAPI(
         title="orderhub esim-v1",
         version="1.0",

@@ -1,0 +1,35 @@
+"""What a dialect gets to work with: the use cases and the settings, nothing of the wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp
+
+from orderhub.services.auth import AuthService
+from orderhub.services.catalog import CatalogService
+from orderhub.services.inventory import InventoryService
+from orderhub.services.ordering import OrderingService
+from orderhub.settings import Settings
+from orderhub.web.hot_paths import HotRoute
+
+
+@dataclass(frozen=True)
+class DialectContext:
+    settings: Settings
+    auth: AuthService
+    ordering: OrderingService
+    catalog: CatalogService
+    inventory: InventoryService
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """A partner API served under ``prefix``: its FastAPI app (routes, OpenAPI document) and, optionally,
+    the routes it serves as plain ASGI (web.hot_paths)."""
+
+    name: str
+    prefix: str
+    create_app: Callable[[DialectContext], ASGIApp]
+    create_hot_routes: Callable[[DialectContext], tuple[HotRoute, ASGIApp]] | None = None
