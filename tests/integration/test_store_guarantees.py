@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
-from orderhub.domain.orders import Operation, Order, OrderState
+from orderhub.domain.orders import Operation, Order, OrderItem, OrderState
 from orderhub.domain.partners import Principal
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.auth import principal_of
@@ -263,3 +263,34 @@ def test_an_order_whose_provisioning_raises_at_intake_is_accepted_and_left_to_th
         assert get_order(built, order_id).order.state is OrderState.COMPLETED
     finally:
         built.close()
+
+
+def test_an_order_due_later_waits_scheduled_and_the_worker_fulfils_it_when_due(services: Services) -> None:
+    now = datetime.now(UTC)
+    due = now + timedelta(hours=2)
+    (placed,) = place_orders(services, 1)  # a customer to order for
+    customer_id = get_order(services, placed).order.customer_id
+    later_order = Order.accept(
+        now=now,
+        due_at=due,
+        id="scheduled-order-1",
+        partner_id="demo-reseller-1",
+        dialect="esim-v1",
+        operation=Operation.NEW_ESIM,
+        customer_id=customer_id,
+        items=[OrderItem(seq=1, product_id="a3u3z000000PZBhAAO")],
+    )
+    services.database.write_now(lambda uow: uow.orders.add(later_order))
+    services.fulfilment.run_due("w", 10)  # fulfils the first order only: the second is not due
+    assert get_order(services, "scheduled-order-1").order.state is OrderState.SCHEDULED
+
+    when_due = FulfilmentService(services.database, default_provisioners(), clock=lambda: due + timedelta(seconds=1))
+    assert when_due.run_due("w", 10) == 1
+    view = get_order(services, "scheduled-order-1")
+    assert view.order.state is OrderState.COMPLETED
+    assert [e.to_state for e in view.events] == [
+        OrderState.ACCEPTED,
+        OrderState.SCHEDULED,
+        OrderState.IN_PROGRESS,
+        OrderState.COMPLETED,
+    ]

@@ -82,6 +82,28 @@ def test_accept_defaults_due_at_to_now_and_keeps_a_given_due_at():
     assert order.due_at == due
 
 
+def test_an_order_due_later_is_scheduled_until_then():
+    due = NOW + timedelta(hours=3)
+    order = Order.accept(
+        now=NOW,
+        due_at=due,
+        id="ord-3",
+        partner_id="p",
+        dialect="d",
+        operation=Operation.TOPUP,
+        customer_id=None,
+        items=[],
+    )
+    assert order.state is OrderState.SCHEDULED
+    assert [e.to_state for e in order.new_events] == [OrderState.ACCEPTED, OrderState.SCHEDULED]
+    order.start(due)  # the worker, once it is due
+    assert order.state is OrderState.IN_PROGRESS
+
+
+def test_an_order_due_now_stays_accepted():
+    assert accepted_order().state is OrderState.ACCEPTED
+
+
 @pytest.mark.parametrize(("src", "dst"), ALLOWED_PAIRS, ids=[f"{s}->{d}" for s, d in ALLOWED_PAIRS])
 def test_allowed_transition_changes_state_and_appends_event(src, dst):
     order = order_in(src)

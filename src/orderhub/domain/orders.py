@@ -95,8 +95,11 @@ class Order:
 
     @classmethod
     def accept(cls, *, now: datetime, **fields: Any) -> Order:
+        """A new order, accepted now; one due later is scheduled for then (the worker starts it)."""
         order = cls(created_at=now, updated_at=now, due_at=fields.pop("due_at", None) or now, **fields)
         order.new_events.append(OrderEvent(at=now, from_state=None, to_state=OrderState.ACCEPTED))
+        if order.due_at is not None and order.due_at > now:
+            order.transition(OrderState.SCHEDULED, now=now)
         return order
 
     def transition(self, to: OrderState, *, now: datetime, reason: str | None = None) -> None:
