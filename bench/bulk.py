@@ -100,15 +100,15 @@ def load_completed_orders(db_path: Path, count: int, *, customers: int = 1000) -
                     "input": {"operationType": "NEW_ESIM", "customer": {"email": f"bulk-{n % customers}@example.com"}}
                 }
                 output = {
+                    "kind": "esim",
                     "iccid": iccid,
-                    "matchingId": matching_id,
-                    "smdpUrl": SMDP,
-                    "lpa_url": f"LPA:1${SMDP}${matching_id}",
-                    "subscription_id": f"sub-{order_id}",
+                    "smdp_address": SMDP,
+                    "subscription_ids": [f"sub-{order_id}"],
+                    "matching_id": matching_id,
                 }
                 orders.append(
-                    (order_id, PARTNER, "esim-v1", "NEW_ESIM", "completed", customer_id, iccid, json.dumps(request),
-                     json.dumps(output), None, f"bulk-{n}", at, at, at, None, None, 1)
+                    (order_id, PARTNER, "esim-v1", "NEW_ESIM", "completed", customer_id, "esim", iccid,
+                     json.dumps(request), json.dumps(output), None, f"bulk-{n}", at, at, at, None, None, 1)
                 )  # fmt: skip
                 items.append((order_id, 1, PRODUCT, "10", "USD", at))
                 events += [
@@ -123,9 +123,9 @@ def load_completed_orders(db_path: Path, count: int, *, customers: int = 1000) -
                     sample.append(order_id)
             connection.execute("BEGIN")
             connection.executemany(
-                "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, target_iccid, request,"
-                " output, failure_reason, correlation_id, created_at, updated_at, due_at, lease_owner, lease_until,"
-                " attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, subject_kind, subject_ref,"
+                " request, output, failure_reason, correlation_id, created_at, updated_at, due_at, lease_owner,"
+                " lease_until, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 orders,
             )
             connection.executemany(

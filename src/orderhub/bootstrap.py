@@ -12,7 +12,9 @@ from orderhub.fulfilment.worker import Worker
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.fulfilment import FulfilmentService
+from orderhub.services.intakes import default_intakes
 from orderhub.services.inventory import InventoryService
+from orderhub.services.line_orders import LineService
 from orderhub.services.ordering import OrderingService
 from orderhub.services.partners import PartnerAdmin
 from orderhub.settings import Settings
@@ -33,6 +35,7 @@ class Services:
     catalog: CatalogService
     inventory: InventoryService
     partners: PartnerAdmin
+    lines: LineService
     fulfilment: FulfilmentService
     worker: Worker
 
@@ -76,6 +79,7 @@ def build_services(settings: Settings) -> Services:
         ),
         ordering=OrderingService(
             database,
+            default_intakes(),
             on_accepted=worker.wake,
             fulfil_now=fulfilment.fulfil_in if settings.fulfil_inline else None,
             after_fulfilled=fulfilment.after_inline,
@@ -83,6 +87,7 @@ def build_services(settings: Settings) -> Services:
         catalog=CatalogService(uow_factory),
         inventory=InventoryService(uow_factory),
         partners=PartnerAdmin(uow_factory),
+        lines=LineService(database),
         fulfilment=fulfilment,
         worker=worker,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,13 +19,15 @@ from alembic.runtime.migration import MigrationContext
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
-from orderhub.domain.orders import Operation, Order, OrderItem, OrderState
+from orderhub.domain.orders import Operation, Order, OrderItem, OrderState, Subject, SubjectKind
 from orderhub.domain.partners import Principal
+from orderhub.domain.results import EsimResult, FulfilmentResult
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
-from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
+from orderhub.services.intakes import default_intakes
+from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder, PlaceOrder
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import Provisioned
 from orderhub.settings import Settings
@@ -54,9 +57,26 @@ def place_orders(services: Services, count: int) -> list[str]:
             device_type=DeviceType.IOS,
             subscriptions=(SubscriptionRequest(product_id="a3u3z000000PZBhAAO"),),
         )
-        placed = asyncio.run(services.ordering.place_esim_order(caller, request, raw_request={}, dialect="esim-v1"))
+        placed = place_esim(services.ordering, caller, request)
         order_ids.append(placed.order_id)
     return order_ids
+
+
+def place_esim(
+    ordering: OrderingService,
+    caller: Principal,
+    request: EsimOrderRequest,
+    *,
+    raw_request: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> PlacedOrder:
+    command = PlaceOrder(request, raw_request or {}, "esim-v1", idempotency_keys=(key,) if key else ())
+    return asyncio.run(ordering.place(caller, command))
+
+
+def iccid_of(order: Order) -> str:
+    assert isinstance(order.result, EsimResult)
+    return order.result.iccid
 
 
 def get_order(services: Services, order_id: str) -> OrderView:
@@ -91,16 +111,16 @@ def test_provisioning_an_order_again_changes_nothing(services: Services) -> None
     assert first.order.state is OrderState.COMPLETED
 
     # At-least-once delivery: the same order handed to its provisioner again finds what it made.
-    def provision_again(uow: UnitOfWork) -> dict[str, Any]:
+    def provision_again(uow: UnitOfWork) -> FulfilmentResult:
         order = uow.orders.get(order_id)
         assert order is not None
         outcome = default_provisioners()[order.operation].provision(uow, order, datetime.now(UTC))
         assert isinstance(outcome, Provisioned)
-        return outcome.output
+        return outcome.result
 
-    assert services.database.write_now(provision_again) == first.order.output
+    assert services.database.write_now(provision_again) == first.order.result
     again = get_order(services, order_id)
-    assert again.order.output == first.order.output
+    assert again.order.result == first.order.result
     assert [e.to_state for e in again.events] == [OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.COMPLETED]
     with services.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(esim_assignments)).scalar_one() == 1
@@ -165,7 +185,7 @@ def test_two_worker_processes_racing_fulfil_each_order_once(services: Services, 
 
     views = [get_order(services, order_id) for order_id in order_ids]
     assert all(v.order.state is OrderState.COMPLETED for v in views)
-    assert len({v.order.output["iccid"] for v in views}) == len(order_ids)
+    assert len({iccid_of(v.order) for v in views}) == len(order_ids)
     assert all(len(v.events) == 3 for v in views)
 
 
@@ -183,18 +203,12 @@ def test_a_retry_gets_the_first_answer_even_after_its_activation_date_passed(ser
         device_type=DeviceType.IOS,
         subscriptions=(SubscriptionRequest(product_id="a3u3z000000PZBhAAO", activation_at=soon),),
     )
-    first = asyncio.run(
-        services.ordering.place_esim_order(
-            caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
-        )
+    first = place_esim(services.ordering, caller, request, raw_request={"n": 1}, key="retry-1")
+    a_day_later = OrderingService(
+        services.database, default_intakes(), clock=lambda: datetime.now(UTC) + timedelta(days=1)
     )
-    a_day_later = OrderingService(services.database, clock=lambda: datetime.now(UTC) + timedelta(days=1))
 
-    retry = asyncio.run(
-        a_day_later.place_esim_order(
-            caller, request, raw_request={"n": 1}, dialect="esim-v1", idempotency_key="retry-1"
-        )
-    )
+    retry = place_esim(a_day_later, caller, request, raw_request={"n": 1}, key="retry-1")
 
     assert retry == PlacedOrder(first.order_id, replayed=True)
 
@@ -204,7 +218,7 @@ def test_subscriptions_of_top_ups_still_in_flight_count_towards_the_limit(servic
     (first,) = place_orders(services, 1)
     services.fulfilment.run_due("w", 10)
     order = get_order(services, first).order
-    iccid = order.output["iccid"]
+    iccid = iccid_of(order)
     with services.engine.connect() as connection:
         email = connection.execute(
             sa.text("SELECT email FROM customers WHERE id = :id"), {"id": order.customer_id}
@@ -220,9 +234,9 @@ def test_subscriptions_of_top_ups_still_in_flight_count_towards_the_limit(servic
         )
 
     # Not fulfilled yet (no worker runs here): its 14 subscriptions are still to come.
-    asyncio.run(services.ordering.place_esim_order(caller, top_up(14), raw_request={}, dialect="esim-v1"))
+    place_esim(services.ordering, caller, top_up(14))
     with pytest.raises(SubscriptionLimitReached, match="1 active, 14 more"):
-        asyncio.run(services.ordering.place_esim_order(caller, top_up(1), raw_request={}, dialect="esim-v1"))
+        place_esim(services.ordering, caller, top_up(1))
 
 
 def test_an_order_due_now_is_fulfilled_in_the_transaction_that_accepts_it(tmp_path: Path) -> None:
@@ -234,7 +248,7 @@ def test_an_order_due_now_is_fulfilled_in_the_transaction_that_accepts_it(tmp_pa
         view = get_order(built, order_id)
         assert view.order.state is OrderState.COMPLETED
         assert [e.to_state for e in view.events] == [OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.COMPLETED]
-        assert view.order.output["iccid"].startswith("89")
+        assert iccid_of(view.order).startswith("89")
     finally:
         built.close()
 
@@ -252,7 +266,7 @@ def test_an_order_whose_provisioning_raises_at_intake_is_accepted_and_left_to_th
             raise RuntimeError("provisioning system down")
 
     exploding = FulfilmentService(built.database, {Operation.NEW_ESIM: Exploding()})
-    built.ordering = OrderingService(built.database, fulfil_now=exploding.fulfil_in)
+    built.ordering = OrderingService(built.database, default_intakes(), fulfil_now=exploding.fulfil_in)
     try:
         (order_id,) = place_orders(built, 1)
         view = get_order(built, order_id)
@@ -294,3 +308,41 @@ def test_an_order_due_later_waits_scheduled_and_the_worker_fulfils_it_when_due(s
         OrderState.IN_PROGRESS,
         OrderState.COMPLETED,
     ]
+
+
+def test_upgrading_keeps_orders_placed_before_the_generalised_core(tmp_path: Path) -> None:
+    """Orders stored by 0002 (ICCID in target_iccid, esim-v1's wire keys as output) read the same after 0003."""
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'old.db'}"))
+    migrate.upgrade(built.engine, "0002")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    legacy_output = {
+        "iccid": "8935101000000000017",
+        "matchingId": "MATCH-1",
+        "smdpUrl": "smdp.example.com",
+        "lpa_url": "LPA:1$smdp.example.com$MATCH-1",
+        "subscription_id": "sub-1",
+    }
+    with built.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO partners (id, name, roles, currencies, created_at) VALUES ('p', 'P', '[]', '[]', :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO orders (id, partner_id, dialect, operation, state, target_iccid, request, output,"
+                " created_at, updated_at) VALUES ('o1', 'p', 'esim-v1', 'TOPUP', 'completed', :iccid, '{}', :output,"
+                " :now, :now)"
+            ),
+            {"iccid": legacy_output["iccid"], "output": json.dumps(legacy_output), "now": now},
+        )
+    try:
+        built.migrate()
+        with built.uow_factory(read_only=True) as uow:
+            order = uow.orders.get("o1")
+        assert order is not None
+        assert order.subject == Subject(SubjectKind.ESIM, "8935101000000000017")
+        assert order.result == EsimResult("8935101000000000017", "smdp.example.com", ("sub-1",), "MATCH-1")
+    finally:
+        built.close()

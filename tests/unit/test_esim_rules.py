@@ -70,21 +70,21 @@ BAD_EMAILS = [
 @pytest.mark.parametrize("email", BAD_EMAILS)
 def test_customer_email_must_be_an_email_address(email):
     validate(replace(NEW_ESIM, customer_email="j+tag@mail.example.org"))
-    assert_rejected(replace(NEW_ESIM, customer_email=email), "input.customer.email")
+    assert_rejected(replace(NEW_ESIM, customer_email=email), "customer.email")
 
 
 @pytest.mark.parametrize("code", ["se", "Se", "SWE", "S", "S1", ""])
 def test_country_code_must_be_iso_alpha_2_upper_case(code):
     validate(replace(NEW_ESIM, country_code="GB"))
     validate(replace(NEW_ESIM, country_code=None))
-    assert_rejected(replace(NEW_ESIM, country_code=code), "input.countryCode")
+    assert_rejected(replace(NEW_ESIM, country_code=code), "country_code")
 
 
 @pytest.mark.parametrize("code", ["se", "Se", "SWE", "S", "S1", ""])
 def test_country_of_residence_must_be_iso_alpha_2_upper_case(code):
     validate(replace(NEW_ESIM, country_of_residence="GB"))
     validate(replace(NEW_ESIM, country_of_residence=None))
-    assert_rejected(replace(NEW_ESIM, country_of_residence=code), "input.customer.countryOfResidence")
+    assert_rejected(replace(NEW_ESIM, country_of_residence=code), "customer.country_of_residence")
 
 
 # --- device type --------------------------------------------------------------------------------
@@ -101,14 +101,14 @@ def test_topup_accepts_ios_and_android(device):
 
 
 def test_topup_rejects_iot_device():
-    assert_rejected(replace(TOPUP, device_type="iot"), "input.device.type")
+    assert_rejected(replace(TOPUP, device_type="iot"), "device.type")
 
 
 @pytest.mark.parametrize("base", [NEW_ESIM, TOPUP], ids=["NEW_ESIM", "TOPUP"])
 @pytest.mark.parametrize("device", ["windows", "", "phone"])
 def test_unknown_device_type_is_rejected(base, device):
     validate(base)
-    assert_rejected(replace(base, device_type=device), "input.device.type")
+    assert_rejected(replace(base, device_type=device), "device.type")
 
 
 # --- number of subscriptions --------------------------------------------------------------------
@@ -116,12 +116,12 @@ def test_unknown_device_type_is_rejected(base, device):
 
 def test_at_least_one_subscription():
     validate(replace(NEW_ESIM, subscriptions=(SUB,)))
-    assert_rejected(replace(NEW_ESIM, subscriptions=()), "input.subscriptions")
+    assert_rejected(replace(NEW_ESIM, subscriptions=()), "items")
 
 
 def test_at_most_15_subscriptions_per_order():
     validate(replace(NEW_ESIM, subscriptions=(SUB,) * 15))
-    assert_rejected(replace(NEW_ESIM, subscriptions=(SUB,) * 16), "input.subscriptions")
+    assert_rejected(replace(NEW_ESIM, subscriptions=(SUB,) * 16), "items")
 
 
 # --- activation date ----------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_clock_skew_allowance_is_five_minutes():
 
 def test_activation_date_in_the_past_is_rejected():
     validate(with_subscription(activation_at=NOW + timedelta(days=1)))
-    assert_rejected(with_subscription(activation_at=NOW - timedelta(days=1)), "input.subscriptions[0].activationDate")
+    assert_rejected(with_subscription(activation_at=NOW - timedelta(days=1)), "items[0].activation_at")
 
 
 def test_activation_date_in_the_future_is_accepted():
@@ -143,7 +143,7 @@ def test_activation_date_in_the_future_is_accepted():
 
 def test_activation_date_more_than_366_days_ahead_is_rejected():
     validate(with_subscription(activation_at=NOW + timedelta(days=366)))
-    assert_rejected(with_subscription(activation_at=NOW + timedelta(days=367)), "input.subscriptions[0].activationDate")
+    assert_rejected(with_subscription(activation_at=NOW + timedelta(days=367)), "items[0].activation_at")
 
 
 def test_activation_date_within_clock_skew_is_accepted():
@@ -152,7 +152,7 @@ def test_activation_date_within_clock_skew_is_accepted():
     validate(with_subscription(activation_at=NOW - ACTIVATION_CLOCK_SKEW))
     assert_rejected(
         with_subscription(activation_at=NOW - ACTIVATION_CLOCK_SKEW - timedelta(seconds=1)),
-        "input.subscriptions[0].activationDate",
+        "items[0].activation_at",
     )
 
 
@@ -161,23 +161,23 @@ def test_activation_date_within_clock_skew_is_accepted():
 
 def test_price_without_currency_is_rejected_naming_currency():
     validate(with_subscription(price=Decimal("9.90"), currency="EUR"))
-    assert_rejected(with_subscription(price=Decimal("9.90")), "input.subscriptions[0].currency")
+    assert_rejected(with_subscription(price=Decimal("9.90")), "items[0].currency")
 
 
 def test_currency_without_price_is_rejected_naming_price():
     validate(with_subscription(price=Decimal("9.90"), currency="EUR"))
-    assert_rejected(with_subscription(currency="EUR"), "input.subscriptions[0].price")
+    assert_rejected(with_subscription(currency="EUR"), "items[0].price")
 
 
 def test_negative_price_is_rejected():
     validate(with_subscription(price=Decimal("0"), currency="EUR"))
-    assert_rejected(with_subscription(price=Decimal("-0.01"), currency="EUR"), "input.subscriptions[0].price")
+    assert_rejected(with_subscription(price=Decimal("-0.01"), currency="EUR"), "items[0].price")
 
 
 @pytest.mark.parametrize("currency", ["USD", "eur", "EURO"])
 def test_currency_must_be_supported_by_the_partner(currency):
     validate(with_subscription(price=Decimal("99"), currency="SEK"))
-    assert_rejected(with_subscription(price=Decimal("99"), currency=currency), "input.subscriptions[0].currency")
+    assert_rejected(with_subscription(price=Decimal("99"), currency=currency), "items[0].currency")
 
 
 def test_no_currency_is_supported_when_partner_has_none():
@@ -190,7 +190,7 @@ def test_no_currency_is_supported_when_partner_has_none():
 def test_subscription_field_names_its_index():
     good = SubscriptionRequest(product_id="P1", price=Decimal("1"), currency="EUR")
     bad = SubscriptionRequest(product_id="P2", currency="EUR")
-    assert_rejected(replace(NEW_ESIM, subscriptions=(good, good, bad)), "input.subscriptions[2].price")
+    assert_rejected(replace(NEW_ESIM, subscriptions=(good, good, bad)), "items[2].price")
 
 
 # --- ICCID on top-ups ---------------------------------------------------------------------------
@@ -199,13 +199,13 @@ def test_subscription_field_names_its_index():
 @pytest.mark.parametrize("iccid", [None, ""])
 def test_topup_requires_an_iccid(iccid):
     validate(replace(TOPUP, iccid=ICCID))
-    assert_rejected(replace(TOPUP, iccid=iccid), "input.esim.iccid")
+    assert_rejected(replace(TOPUP, iccid=iccid), "subject.iccid")
 
 
 @pytest.mark.parametrize("iccid", ["not-an-iccid", "1234", "99014103211118510720", "8901410321111851072X"])
 def test_topup_rejects_text_that_is_not_an_iccid(iccid):
     validate(replace(TOPUP, iccid=ICCID))
-    assert_rejected(replace(TOPUP, iccid=iccid), "input.esim.iccid")
+    assert_rejected(replace(TOPUP, iccid=iccid), "subject.iccid")
 
 
 def test_new_esim_needs_no_iccid():

@@ -14,6 +14,7 @@ from orderhub.domain.orders import (
     OrderItem,
     OrderState,
 )
+from orderhub.domain.results import EsimResult
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=3)
@@ -144,19 +145,22 @@ def test_full_happy_path_records_every_event_in_order():
     ]
 
 
-def test_complete_sets_output():
+RESULT = EsimResult("89014103211118510720", "smdp.example.com", ("sub-1",), "MATCHING-ID")
+
+
+def test_complete_sets_result():
     order = order_in(OrderState.IN_PROGRESS)
-    order.complete({"iccid": "89014103211118510720"}, LATER)
+    order.complete(RESULT, LATER)
     assert order.state is OrderState.COMPLETED
-    assert order.output == {"iccid": "89014103211118510720"}
+    assert order.result == RESULT
     assert order.failure_reason is None
 
 
-def test_complete_from_accepted_is_illegal_and_keeps_output():
+def test_complete_from_accepted_is_illegal_and_keeps_no_result():
     order = order_in(OrderState.ACCEPTED)
     with pytest.raises(IllegalTransition):
-        order.complete({"iccid": "x"}, LATER)
-    assert order.output == {}
+        order.complete(RESULT, LATER)
+    assert order.result is None
     assert order.state is OrderState.ACCEPTED
 
 

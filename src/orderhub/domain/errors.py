@@ -50,3 +50,19 @@ class NotAuthenticated(DomainError):
 
 class AccessDenied(DomainError):
     pass
+
+
+class BusinessUnitNotFound(DomainError):
+    pass
+
+
+class LineNotFound(DomainError):
+    """The MSISDN is not a line of the business unit."""
+
+
+class OfferingNotAvailable(DomainError):
+    """The offering is not sold in that business unit for that plan type."""
+
+
+class NoActivePlan(DomainError):
+    """A data plan or add-on needs an active base plan on the line."""

@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from orderhub.domain.errors import InvalidInput
+from orderhub.domain.errors import (
+    CustomerMustExist,
+    EmailAndIccidDoNotMatch,
+    InvalidInput,
+    ProductNotFound,
+    SubscriptionLimitReached,
+)
 from orderhub.domain.identifiers import Iccid
 from orderhub.domain.orders import Operation
 
@@ -98,56 +104,83 @@ def subscription_period(
 
 
 def validate_esim_order(request: EsimOrderRequest, *, now: datetime, supported_currencies: Iterable[str]) -> None:
-    """Every rule of an eSIM order that needs no stored data. Raises ``InvalidInput`` naming the field."""
+    """Every rule of an eSIM order that needs no stored data. Raises ``InvalidInput`` naming the field
+    by its neutral path (``customer.email``, ``items[0].price``, ``subject.iccid``...); each dialect
+    renders that path in its own spelling."""
     currencies = frozenset(supported_currencies)
     if not _EMAIL.match(request.customer_email):
-        raise InvalidInput("customer.email must be a valid email address", field="input.customer.email")
+        raise InvalidInput("must be a valid email address", field="customer.email")
     if request.country_code is not None and not _COUNTRY.match(request.country_code):
-        raise InvalidInput("countryCode must be an ISO 3166-1 alpha-2 code", field="input.countryCode")
+        raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field="country_code")
     if request.country_of_residence is not None and not _COUNTRY.match(request.country_of_residence):
-        raise InvalidInput(
-            "customer.countryOfResidence must be an ISO 3166-1 alpha-2 code",
-            field="input.customer.countryOfResidence",
-        )
+        raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field="customer.country_of_residence")
     allowed_devices = DEVICE_TYPES_BY_OPERATION[request.operation]
     if request.device_type not in allowed_devices:
         names = ", ".join(sorted(allowed_devices))
-        raise InvalidInput(f"device.type must be one of {names} for {request.operation}", field="input.device.type")
+        raise InvalidInput(f"must be one of {names} for {request.operation}", field="device.type")
     if not request.subscriptions:
-        raise InvalidInput("subscriptions must hold at least one subscription", field="input.subscriptions")
+        raise InvalidInput("must hold at least one subscription", field="items")
     if len(request.subscriptions) > MAX_SUBSCRIPTIONS_PER_ORDER:
-        raise InvalidInput(
-            f"at most {MAX_SUBSCRIPTIONS_PER_ORDER} subscriptions per order", field="input.subscriptions"
-        )
+        raise InvalidInput(f"at most {MAX_SUBSCRIPTIONS_PER_ORDER} subscriptions per order", field="items")
     for index, subscription in enumerate(request.subscriptions):
-        _validate_subscription(subscription, f"input.subscriptions[{index}]", now, currencies)
+        _validate_subscription(subscription, f"items[{index}]", now, currencies)
     if request.operation is Operation.TOPUP:
         if not request.iccid:
-            raise InvalidInput("esim.iccid is mandatory for a top-up", field="input.esim.iccid")
+            raise InvalidInput("the eSIM's ICCID is mandatory for a top-up", field="subject.iccid")
         try:
             Iccid.parse(request.iccid)
         except ValueError as exc:
-            raise InvalidInput(f"esim.iccid is not an ICCID: {exc}", field="input.esim.iccid") from exc
+            raise InvalidInput(f"is not an ICCID: {exc}", field="subject.iccid") from exc
 
 
 def _validate_subscription(
     subscription: SubscriptionRequest, where: str, now: datetime, currencies: frozenset[str]
 ) -> None:
     if subscription.activation_at is not None and subscription.activation_at < now - ACTIVATION_CLOCK_SKEW:
-        raise InvalidInput("activationDate can not be a date in the past", field=f"{where}.activationDate")
+        raise InvalidInput("can not be a date in the past", field=f"{where}.activation_at")
     if subscription.activation_at is not None and subscription.activation_at > now + MAX_ACTIVATION_AHEAD:
-        raise InvalidInput(
-            f"activationDate can be at most {MAX_ACTIVATION_AHEAD.days} days ahead", field=f"{where}.activationDate"
-        )
+        raise InvalidInput(f"can be at most {MAX_ACTIVATION_AHEAD.days} days ahead", field=f"{where}.activation_at")
     if subscription.price is not None and subscription.currency is None:
-        raise InvalidInput("price must be sent together with currency", field=f"{where}.currency")
+        raise InvalidInput("a price must be sent together with its currency", field=f"{where}.currency")
     if subscription.currency is not None and subscription.price is None:
-        raise InvalidInput("currency must be sent together with price", field=f"{where}.price")
+        raise InvalidInput("a currency must be sent together with a price", field=f"{where}.price")
     if subscription.price is not None and subscription.price < 0:
-        raise InvalidInput("price must not be negative", field=f"{where}.price")
+        raise InvalidInput("must not be negative", field=f"{where}.price")
     if subscription.currency is not None and subscription.currency not in currencies:
         supported = ", ".join(sorted(currencies)) or "none"
         raise InvalidInput(
-            f"currency {subscription.currency} is not supported for this partner (supported: {supported})",
+            f"{subscription.currency} is not supported for this partner (supported: {supported})",
             field=f"{where}.currency",
+        )
+
+
+def check_products_sold(request: EsimOrderRequest, partner_products: frozenset[str]) -> None:
+    """Every subscription names a product of the partner's catalog."""
+    for index, subscription in enumerate(request.subscriptions):
+        if subscription.product_id not in partner_products:
+            raise ProductNotFound(
+                f"product {subscription.product_id} is not in your product catalog",
+                field=f"items[{index}].product_id",
+            )
+
+
+def check_topup(
+    request: EsimOrderRequest,
+    *,
+    customer_found: bool,
+    profile_owned_by_customer: bool,
+    active_subscriptions: int,
+    pending_subscriptions: int,
+) -> None:
+    """A top-up goes to an existing customer's own eSIM, within the subscription limit (subscriptions of
+    top-ups still in flight count: they become active once fulfilled)."""
+    if not customer_found:
+        raise CustomerMustExist(f"no customer with email {request.customer_email}", field="customer.email")
+    if not profile_owned_by_customer:
+        raise EmailAndIccidDoNotMatch("the eSIM does not belong to the customer with this email", field="subject.iccid")
+    if active_subscriptions + pending_subscriptions + len(request.subscriptions) > MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID:
+        raise SubscriptionLimitReached(
+            f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions "
+            f"({active_subscriptions} active, {pending_subscriptions} more from top-ups in progress)",
+            field="subject.iccid",
         )

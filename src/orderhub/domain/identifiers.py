@@ -7,6 +7,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -138,3 +139,10 @@ def new_id(now_ms: int | None = None) -> str:
     value |= 0b10 << 62  # variant
     value |= random_bits & ((1 << 62) - 1)  # 62 random bits
     return str(uuid.UUID(int=value))
+
+
+def order_reference(now: datetime, number: int) -> str:
+    """A partner-facing order number, ``ORD-YYYYMMDDHHMMSS-NNNN`` (UTC): ``number`` counts the orders
+    numbered in that second, so it is unique as long as the store hands out each number once. Past
+    9999 orders in one second it grows a digit rather than repeat."""
+    return f"ORD-{now.astimezone(UTC):%Y%m%d%H%M%S}-{number:04d}"

@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from orderhub.domain.results import FulfilmentResult
+
 
 class IllegalTransition(Exception):
     """A state change the state machine forbids: always a bug in the caller, never an input error."""
@@ -51,17 +53,39 @@ WORKABLE_STATES = (OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.IN_PROG
 
 
 class Operation(StrEnum):
+    """What an order does; each operation has its own rules (domain) and provisioner (fulfilment)."""
+
     NEW_ESIM = "NEW_ESIM"
     TOPUP = "TOPUP"
+    # Plans, data plans and add-ons on a mobile line of a business unit.
+    LINE_PRODUCTS = "LINE_PRODUCTS"
+
+
+class SubjectKind(StrEnum):
+    """What an order acts on."""
+
+    ESIM = "esim"  # an eSIM profile, by ICCID
+    LINE = "line"  # a mobile line of a business unit, by line id
+    ACCESS = "access"  # a network access point, by access id
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: SubjectKind
+    ref: str
 
 
 @dataclass(frozen=True)
 class OrderItem:
+    """One catalog offering ordered. ``attributes`` are the item's characteristics (e.g. the plan type)."""
+
     seq: int
     product_id: str
     price: Decimal | None = None
     currency: str | None = None
     activation_at: datetime | None = None
+    action: str = "add"
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,8 +108,12 @@ class Order:
     state: OrderState = OrderState.ACCEPTED
     # What the partner sent, kept verbatim so the dialect can echo it back.
     request: dict[str, Any] = field(default_factory=dict)
-    output: dict[str, Any] = field(default_factory=dict)
-    target_iccid: str | None = None
+    # What fulfilment made (set when the order completes); each dialect renders it in its own words.
+    result: FulfilmentResult | None = None
+    # What the order acts on; a new eSIM's subject is known only once a profile is assigned.
+    subject: Subject | None = None
+    # A partner-facing order number (e.g. ORD-20261124081500-0001), for dialects that show one.
+    reference: str | None = None
     failure_reason: str | None = None
     due_at: datetime | None = None
     correlation_id: str | None = None
@@ -113,9 +141,9 @@ class Order:
         if self.state is not OrderState.IN_PROGRESS:
             self.transition(OrderState.IN_PROGRESS, now=now)
 
-    def complete(self, output: dict[str, Any], now: datetime) -> None:
+    def complete(self, result: FulfilmentResult, now: datetime) -> None:
         self.transition(OrderState.COMPLETED, now=now)
-        self.output = output
+        self.result = result
 
     def fail(self, reason: str, now: datetime) -> None:
         self.transition(OrderState.FAILED, now=now, reason=reason)

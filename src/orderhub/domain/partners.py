@@ -15,6 +15,7 @@ class Role(StrEnum):
 
 
 ESIM_ORDERING_ROLES = frozenset({Role.RESELLER, Role.ACCOUNT_MANAGER})
+LINE_ORDERING_ROLES = frozenset({Role.BUSINESS_CHANNEL})
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Partner:
     product_ids: frozenset[str] = frozenset()
     manager_id: str | None = None
     callback_url: str | None = None
+    # The business units whose lines this partner may order for (business channels).
+    business_unit_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Provisioners turn an accepted order into lines and subscriptions.
+"""Provisioners turn an accepted order into lines and subscriptions, one per operation.
 
 Each runs inside the unit of work that also completes the order, and is idempotent: run again for
 the same order it finds what it made before instead of making it twice.
@@ -7,21 +7,22 @@ the same order it finds what it made before instead of making it twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from orderhub.domain.esim import Subscription, subscription_period
-from orderhub.domain.identifiers import ActivationCode, new_id
-from orderhub.domain.orders import Operation, Order
+from orderhub.domain.identifiers import new_id
+from orderhub.domain.lines import LineProduct, PlanType, plan_type_of
+from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
+from orderhub.domain.results import EsimResult, LineResult
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import NotProvisioned, Outcome, Provisioned, Provisioner
 
 
-def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> list[Subscription]:
+def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> tuple[str, ...]:
     # Subscriptions are written in the same transaction that completes the order, so an order has
     # either all of them (a re-run finds them) or none.
     existing = uow.subscriptions.of_order(order.id)
     if existing:
-        return existing
+        return tuple(s.id for s in existing)
     validity = uow.catalog.validity_days(item.product_id for item in order.items)
     made = []
     for item in order.items:
@@ -35,15 +36,8 @@ def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> list
             ends_at=ends_at,
         )
         uow.subscriptions.add(subscription, item.seq, now)
-        made.append(subscription)
-    return made
-
-
-def _subscription_fields(subscriptions: list[Subscription]) -> dict[str, Any]:
-    fields: dict[str, Any] = {"subscription_id": subscriptions[0].id}
-    if len(subscriptions) > 1:
-        fields["subscription_ids"] = [s.id for s in subscriptions]
-    return fields
+        made.append(subscription.id)
+    return tuple(made)
 
 
 class NewEsimProvisioner:
@@ -55,18 +49,9 @@ class NewEsimProvisioner:
         profile = uow.profiles.assigned_to(order.id) or uow.profiles.claim_available(order.id, order.customer_id, now)
         if profile is None:
             return NotProvisioned("no eSIM profile available in inventory")
-        code = ActivationCode(profile.smdp_address, profile.matching_id)
-        subscriptions = _subscribe(uow, order, profile.iccid, now)
-        order.target_iccid = profile.iccid
-        return Provisioned(
-            {
-                "iccid": profile.iccid,
-                "matchingId": profile.matching_id,
-                "smdpUrl": profile.smdp_address,
-                "lpa_url": code.lpa_string,
-                **_subscription_fields(subscriptions),
-            }
-        )
+        subscription_ids = _subscribe(uow, order, profile.iccid, now)
+        order.subject = Subject(SubjectKind.ESIM, profile.iccid)
+        return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids, profile.matching_id))
 
 
 class TopUpProvisioner:
@@ -75,15 +60,58 @@ class TopUpProvisioner:
     runs_inline = True
 
     def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
-        assert order.target_iccid is not None
-        profile = uow.profiles.get(order.target_iccid)
+        assert order.subject is not None
+        profile = uow.profiles.get(order.subject.ref)
         if profile is None:
-            return NotProvisioned(f"eSIM {order.target_iccid} no longer exists")
-        subscriptions = _subscribe(uow, order, profile.iccid, now)
-        return Provisioned(
-            {"iccid": profile.iccid, "smdpUrl": profile.smdp_address, **_subscription_fields(subscriptions)}
-        )
+            return NotProvisioned(f"eSIM {order.subject.ref} no longer exists")
+        subscription_ids = _subscribe(uow, order, profile.iccid, now)
+        return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids))
+
+
+class LineProductsProvisioner:
+    """Starts the ordered plans, data plans and add-ons on the line; a Plan replaces the base plan."""
+
+    runs_inline = True
+
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
+        assert order.subject is not None and order.subject.kind is SubjectKind.LINE
+        line = uow.lines.get_line(order.subject.ref)
+        if line is None:
+            return NotProvisioned("the line no longer exists")
+        made = uow.lines.products_of_order(order.id)
+        if not made:
+            validity = {
+                (o.product_id, o.plan_type): o.validity_days for o in uow.lines.offerings(line.business_unit_id)
+            }
+            base_plan = uow.lines.active_plan(line.id, now)
+            for item in order.items:
+                plan_type = plan_type_of(item)
+                if plan_type.needs_base_plan and base_plan is None:
+                    # The plan accepted with the order has expired since (a scheduled order).
+                    return NotProvisioned(f"no active Plan on MSISDN {line.msisdn}")
+                starts_at, ends_at = LineProduct.period(now, validity.get((item.product_id, plan_type)))
+                product = LineProduct(
+                    id=new_id(),
+                    line_id=line.id,
+                    order_id=order.id,
+                    item_seq=item.seq,
+                    product_id=item.product_id,
+                    plan_type=plan_type,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                )
+                if plan_type is PlanType.PLAN:
+                    if base_plan is not None:
+                        uow.lines.end_product(base_plan.id, now)
+                    base_plan = product
+                uow.lines.add_product(product, now)
+                made.append(product)
+        return Provisioned(LineResult(line.business_unit_id, line.msisdn, tuple(p.id for p in made)))
 
 
 def default_provisioners() -> dict[Operation, Provisioner]:
-    return {Operation.NEW_ESIM: NewEsimProvisioner(), Operation.TOPUP: TopUpProvisioner()}
+    return {
+        Operation.NEW_ESIM: NewEsimProvisioner(),
+        Operation.TOPUP: TopUpProvisioner(),
+        Operation.LINE_PRODUCTS: LineProductsProvisioner(),
+    }

@@ -1,35 +1,79 @@
-"""Order intake and order queries: the use cases every dialect calls."""
+"""Order intake and order queries: the use cases every dialect calls.
+
+One intake path serves every operation: validation, idempotency (fingerprint, replay, conflicts), the
+commit that holds the order, fulfilment at intake and waking the worker. What differs per operation
+(its rules, the stored data they need, the order's subject and items) is an ``Intake`` registered for
+that operation (services.esim_orders, services.line_orders).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from orderhub.domain.customers import Customer
-from orderhub.domain.errors import (
-    CustomerMustExist,
-    DomainError,
-    EmailAndIccidDoNotMatch,
-    IdempotencyConflict,
-    OrderNotFound,
-    ProductNotFound,
-    SubscriptionLimitReached,
-)
-from orderhub.domain.esim import (
-    MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID,
-    EsimOrderRequest,
-    validate_esim_order,
-)
-from orderhub.domain.identifiers import new_id
-from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState
+from orderhub.domain.errors import DomainError, IdempotencyConflict, OrderNotFound
+from orderhub.domain.identifiers import new_id, order_reference
+from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState, Subject
 from orderhub.domain.partners import Principal
 from orderhub.metrics import ORDERS_ACCEPTED
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
+
+
+class OrderRequest(Protocol):
+    """An operation's own request (domain.esim.EsimOrderRequest, domain.lines.LineOrderRequest...)."""
+
+    @property
+    def operation(self) -> Operation: ...
+
+
+R = TypeVar("R", bound=OrderRequest)
+R_contra = TypeVar("R_contra", bound=OrderRequest, contravariant=True)
+
+
+@dataclass(frozen=True)
+class PlaceOrder(Generic[R]):
+    """A dialect's request to place an order, translated: the one command intake takes."""
+
+    request: R
+    # What the partner sent, kept verbatim for the dialect's echo and for idempotency fingerprints.
+    raw_request: dict[str, Any]
+    dialect: str
+    # Keys that make a retry answer the first order (Idempotency-Key, or a dialect's correlation id).
+    idempotency_keys: tuple[str, ...] = ()
+    correlation_id: str | None = None
+    # Give the order a partner-facing number (domain.identifiers.order_reference).
+    numbered: bool = False
+    # What else, besides the body, makes two requests the same (e.g. the business unit in the path).
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """What an operation's intake decides about a new order; the intake path does the rest."""
+
+    items: list[OrderItem]
+    subject: Subject | None = None
+    customer_id: str | None = None
+    due_at: datetime | None = None
+
+
+class Intake(Protocol[R_contra]):
+    """One operation's rules at intake."""
+
+    def validate(self, principal: Principal, request: R_contra, now: datetime) -> None:
+        """The rules that need no stored data (run before the write, outside the write lock)."""
+        ...
+
+    def prepare(self, uow: UnitOfWork, principal: Principal, request: R_contra, now: datetime) -> NewOrder:
+        """The rules on stored data, inside the accepting transaction; may add what the order needs."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +83,7 @@ class PlacedOrder:
     replayed: bool
     # Set when the order was fulfilled in the transaction that accepted it (see FulfilNow).
     finished: tuple[Operation, OrderState] | None = None
+    reference: str | None = None
 
 
 # Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).
@@ -48,11 +93,13 @@ FulfilNow = Callable[[UnitOfWork, Order, datetime], "tuple[Operation, OrderState
 @dataclass(frozen=True)
 class OrderView:
     order: Order
-    events: list[OrderEvent]
+    events: list[OrderEvent] = field(default_factory=list)
 
 
-def request_fingerprint(body: Any) -> str:
+def request_fingerprint(body: Any, scope: str = "") -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    if scope:
+        canonical = f"{scope}\n{canonical}"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -60,6 +107,7 @@ class OrderingService:
     def __init__(
         self,
         db: Database,
+        intakes: Mapping[Operation, Intake[Any]],
         *,
         clock: Clock = utc_now,
         on_accepted: Callable[[], None] = lambda: None,
@@ -67,6 +115,7 @@ class OrderingService:
         after_fulfilled: Callable[[tuple[Operation, OrderState]], None] = lambda _finished: None,
     ) -> None:
         self._db = db
+        self._intakes = intakes
         self._clock = clock
         # Wakes an in-process worker so a new order does not wait for the next poll.
         self._on_accepted = on_accepted
@@ -74,57 +123,63 @@ class OrderingService:
         self._fulfil_now = fulfil_now
         self._after_fulfilled = after_fulfilled
 
-    async def place_esim_order(
-        self,
-        principal: Principal,
-        request: EsimOrderRequest,
-        *,
-        raw_request: dict[str, Any],
-        dialect: str,
-        idempotency_key: str | None = None,
-        correlation_id: str | None = None,
-    ) -> PlacedOrder:
+    async def place(self, principal: Principal, command: PlaceOrder[Any]) -> PlacedOrder:
         """Validate and store an order; returns once it is durably committed (or was placed before)."""
         now = self._clock()
-        fingerprint = request_fingerprint(raw_request)
+        operation: Operation = command.request.operation
+        intake = self._intakes[operation]
+        fingerprint = request_fingerprint(command.raw_request, command.scope)
+        keys = command.idempotency_keys
         try:
-            validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
+            intake.validate(principal, command.request, now)
         except DomainError:
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
-            if idempotency_key is not None:
-                replay = await self._db.read(lambda uow: self._replay(uow, principal, idempotency_key, fingerprint))
+            if keys:
+                replay = await self._db.read(lambda uow: self._replay(uow, principal, keys, fingerprint))
                 if replay is not None:
                     return replay
             raise
 
         def place(uow: UnitOfWork) -> PlacedOrder:
-            if idempotency_key is not None:
+            if keys:
                 # Checked inside the write, before the business rules: a retry gets the first answer.
-                replay = self._replay(uow, principal, idempotency_key, fingerprint)
+                replay = self._replay(uow, principal, keys, fingerprint)
                 if replay is not None:
                     return replay
-            order = self._new_esim_order(
-                uow, principal, request, now, dialect=dialect, raw_request=raw_request, correlation_id=correlation_id
+            new = intake.prepare(uow, principal, command.request, now)
+            order = Order.accept(
+                now=now,
+                id=new_id(),
+                partner_id=principal.partner_id,
+                dialect=command.dialect,
+                operation=operation,
+                customer_id=new.customer_id,
+                items=new.items,
+                subject=new.subject,
+                due_at=new.due_at,
+                request=command.raw_request,
+                correlation_id=command.correlation_id,
+                reference=order_reference(now, uow.orders.next_number(now)) if command.numbered else None,
             )
             uow.orders.add(order)
-            if idempotency_key is not None:
-                uow.partners.add_idempotency_key(principal.partner_id, idempotency_key, fingerprint, order.id, now)
+            for key in keys:
+                uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now)
             finished = self._fulfil_now(uow, order, now) if self._fulfil_now is not None else None
-            return PlacedOrder(order.id, replayed=False, finished=finished)
+            return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference)
 
         try:
             placed = await self._db.write(place)
         except DuplicateKey:
             # Another process committed the same key first (possible on PostgreSQL).
-            if idempotency_key is None:
+            if not keys:
                 raise
-            replay = await self._db.read(lambda uow: self._replay(uow, principal, idempotency_key, fingerprint))
+            replay = await self._db.read(lambda uow: self._replay(uow, principal, keys, fingerprint))
             if replay is None:
                 raise
             return replay
         if not placed.replayed:
-            ORDERS_ACCEPTED.labels(dialect, request.operation.value).inc()
+            ORDERS_ACCEPTED.labels(command.dialect, operation.value).inc()
             if placed.finished is not None:
                 self._after_fulfilled(placed.finished)
             else:
@@ -132,91 +187,17 @@ class OrderingService:
         return placed
 
     @staticmethod
-    def _replay(uow: UnitOfWork, principal: Principal, key: str, fingerprint: str) -> PlacedOrder | None:
-        stored = uow.partners.get_idempotency_key(principal.partner_id, key)
-        if stored is None:
-            return None
-        if stored.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "Idempotency-Key was already used with a different request", field="Idempotency-Key"
-            )
-        return PlacedOrder(stored.order_id, replayed=True)
-
-    def _new_esim_order(
-        self,
-        uow: UnitOfWork,
-        principal: Principal,
-        request: EsimOrderRequest,
-        now: datetime,
-        *,
-        dialect: str,
-        raw_request: dict[str, Any],
-        correlation_id: str | None,
-    ) -> Order:
-        partner = principal.partner
-        for index, subscription in enumerate(request.subscriptions):
-            # A partner's products exist in the catalog (a foreign key says so) and are never deleted.
-            if subscription.product_id not in partner.product_ids:
-                raise ProductNotFound(
-                    f"product {subscription.product_id} is not in your product catalog",
-                    field=f"input.subscriptions[{index}].product_id",
+    def _replay(uow: UnitOfWork, principal: Principal, keys: tuple[str, ...], fingerprint: str) -> PlacedOrder | None:
+        for key in keys:
+            stored = uow.partners.get_idempotency_key(principal.partner_id, key)
+            if stored is None:
+                continue
+            if stored.request_hash != fingerprint:
+                raise IdempotencyConflict(
+                    "the idempotency key was already used with a different request", field="idempotency_key"
                 )
-        target_iccid = None
-        if request.operation is Operation.TOPUP:
-            # A top-up may target any customer the caller can see (an account manager: its resellers').
-            customer = uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
-            assert request.iccid is not None
-            if customer is None:
-                raise CustomerMustExist(
-                    f"no customer with email {request.customer_email}", field="input.customer.email"
-                )
-            profile = uow.profiles.get(request.iccid)
-            if profile is None or profile.customer_id != customer.id:
-                raise EmailAndIccidDoNotMatch(
-                    "esim.iccid does not belong to the customer with this email", field="input.esim.iccid"
-                )
-            active = uow.subscriptions.count_unexpired(request.iccid, now)
-            pending = uow.orders.count_open_items_for_iccid(request.iccid, Operation.TOPUP)
-            if active + pending + len(request.subscriptions) > MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID:
-                raise SubscriptionLimitReached(
-                    f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions "
-                    f"({active} active, {pending} more from top-ups in progress)",
-                    field="input.esim.iccid",
-                )
-            target_iccid = request.iccid
-        else:
-            customer = uow.partners.find_customer([partner.id], request.customer_email)
-        if customer is None:
-            customer = Customer(
-                id=new_id(),
-                partner_id=partner.id,
-                email=request.customer_email,
-                country_of_residence=request.country_of_residence,
-                created_at=now,
-            )
-            uow.partners.add_customer(customer)
-        items = [
-            OrderItem(
-                seq=seq,
-                product_id=s.product_id,
-                price=s.price,
-                currency=s.currency,
-                activation_at=s.activation_at,
-            )
-            for seq, s in enumerate(request.subscriptions, start=1)
-        ]
-        return Order.accept(
-            now=now,
-            id=new_id(),
-            partner_id=partner.id,
-            dialect=dialect,
-            operation=request.operation,
-            customer_id=customer.id,
-            items=items,
-            target_iccid=target_iccid,
-            request=raw_request,
-            correlation_id=correlation_id,
-        )
+            return PlacedOrder(stored.order_id, replayed=True)
+        return None
 
     async def get_order(self, principal: Principal, order_id: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:
@@ -227,3 +208,22 @@ class OrderingService:
             return OrderView(order, uow.orders.events(order_id))
 
         return await self._db.read(load)
+
+    async def get_by_reference(self, principal: Principal, reference: str) -> OrderView:
+        def load(uow: UnitOfWork) -> OrderView:
+            order = uow.orders.get_by_reference(reference)
+            if order is None or not principal.can_see(order.partner_id):
+                raise OrderNotFound(f"order {reference} not found", field="id")
+            return OrderView(order, uow.orders.events(order.id))
+
+        return await self._db.read(load)
+
+    async def wait_until_settled(self, principal: Principal, order_id: str, budget_seconds: float) -> OrderView:
+        """The order once it is final or scheduled, or as it is when the budget runs out (for dialects
+        whose answer is final when provisioning is quick; the worker may be another process)."""
+        deadline = time.monotonic() + budget_seconds
+        while True:
+            view = await self.get_order(principal, order_id)
+            if view.order.state.is_final or view.order.state is OrderState.SCHEDULED or time.monotonic() >= deadline:
+                return view
+            await asyncio.sleep(0.01)

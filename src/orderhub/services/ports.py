@@ -12,6 +12,7 @@ from typing import Protocol, TypeVar
 
 from orderhub.services.repositories import (
     CatalogRepository,
+    LineRepository,
     OrderRepository,
     PartnerRepository,
     ProfileRepository,
@@ -49,6 +50,8 @@ class UnitOfWork(Protocol):
     def profiles(self) -> ProfileRepository: ...
     @property
     def subscriptions(self) -> SubscriptionRepository: ...
+    @property
+    def lines(self) -> LineRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from orderhub.domain.orders import Order
+from orderhub.domain.results import FulfilmentResult
 from orderhub.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
 class Provisioned:
-    output: dict[str, Any]
+    result: FulfilmentResult
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ The statements every order runs are hand-written (see store.fastsql); the rest u
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,25 +17,29 @@ from orderhub.domain.orders import (
     OrderEvent,
     OrderItem,
     OrderState,
+    Subject,
+    SubjectKind,
 )
 from orderhub.store.fastsql import FastSql, read_decimal, read_json, read_time
+from orderhub.store.results import dump_result, load_result
 from orderhub.store.tables import order_items, orders
 
 _WORKABLE = tuple(state.value for state in WORKABLE_STATES)
 _WORKABLE_IN = ", ".join(f"'{state}'" for state in _WORKABLE)
 
 _INSERT_ORDER = (
-    "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, target_iccid, request, output,"
-    " failure_reason, correlation_id, created_at, updated_at, due_at, attempts)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+    "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, subject_kind, subject_ref,"
+    " reference, request, output, failure_reason, correlation_id, created_at, updated_at, due_at, attempts)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
 )
 _INSERT_ITEM = (
-    "INSERT INTO order_items (order_id, seq, product_id, price, currency, activation_at) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO order_items (order_id, seq, product_id, price, currency, activation_at, action, attributes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = "INSERT INTO order_events (order_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)"
 _SELECT_ORDER = (
-    "SELECT id, partner_id, dialect, operation, customer_id, created_at, state, request, output, target_iccid,"
-    " failure_reason, due_at, correlation_id, updated_at FROM orders WHERE id = ?"
+    "SELECT id, partner_id, dialect, operation, customer_id, created_at, state, request, output, subject_kind,"
+    " subject_ref, failure_reason, due_at, correlation_id, updated_at, reference FROM orders WHERE "
 )
 
 
@@ -54,9 +59,11 @@ class OrderRepository:
                 order.operation.value,
                 order.state.value,
                 order.customer_id,
-                order.target_iccid,
+                order.subject.kind.value if order.subject else None,
+                order.subject.ref if order.subject else None,
+                order.reference,
                 sql.json(order.request),
-                sql.json(order.output),
+                sql.json(dump_result(order.result)),
                 order.failure_reason,
                 order.correlation_id,
                 sql.time(order.created_at),
@@ -74,6 +81,8 @@ class OrderRepository:
                     sql.decimal(item.price),
                     item.currency,
                     sql.time(item.activation_at),
+                    item.action,
+                    sql.json(item.attributes) if item.attributes else None,
                 )
                 for item in order.items
             ],
@@ -84,14 +93,15 @@ class OrderRepository:
         sql = self._sql
         sql.execute(
             "UPDATE orders SET state = ?, output = ?, failure_reason = ?, updated_at = ?, due_at = ?,"
-            " target_iccid = ? WHERE id = ?",
+            " subject_kind = ?, subject_ref = ? WHERE id = ?",
             (
                 order.state.value,
-                sql.json(order.output),
+                sql.json(dump_result(order.result)),
                 order.failure_reason,
                 sql.time(order.updated_at),
                 sql.time(order.due_at),
-                order.target_iccid,
+                order.subject.kind.value if order.subject else None,
+                order.subject.ref if order.subject else None,
                 order.id,
             ),
         )
@@ -117,17 +127,25 @@ class OrderRepository:
         order.new_events.clear()
 
     def get(self, order_id: str) -> Order | None:
-        row = self._sql.one(_SELECT_ORDER, (order_id,))
+        return self._load(self._sql.one(_SELECT_ORDER + "id = ?", (order_id,)))
+
+    def get_by_reference(self, reference: str) -> Order | None:
+        return self._load(self._sql.one(_SELECT_ORDER + "reference = ?", (reference,)))
+
+    def _load(self, row: tuple[Any, ...] | None) -> Order | None:
         if row is None:
             return None
+        order_id = row[0]
         items = self._sql.all(
-            "SELECT seq, product_id, price, currency, activation_at FROM order_items WHERE order_id = ? ORDER BY seq",
+            "SELECT seq, product_id, price, currency, activation_at, action, attributes FROM order_items"
+            " WHERE order_id = ? ORDER BY seq",
             (order_id,),
         )
+        subject_kind, subject_ref = row[9], row[10]
         return Order(
-            id=row[0],
-            partner_id=row[1],
-            dialect=row[2],
+            id=str(order_id),
+            partner_id=str(row[1]),
+            dialect=str(row[2]),
             operation=Operation(row[3]),
             customer_id=row[4],
             items=[
@@ -137,19 +155,37 @@ class OrderRepository:
                     price=read_decimal(price),
                     currency=currency,
                     activation_at=read_time(activation_at),
+                    action=action,
+                    attributes=read_json(attributes) if attributes is not None else {},
                 )
-                for seq, product_id, price, currency, activation_at in items
+                for seq, product_id, price, currency, activation_at, action, attributes in items
             ],
             created_at=_time(row[5]),
             state=OrderState(row[6]),
             request=read_json(row[7]),
-            output=read_json(row[8]),
-            target_iccid=row[9],
-            failure_reason=row[10],
-            due_at=read_time(row[11]),
-            correlation_id=row[12],
-            updated_at=read_time(row[13]),
+            result=load_result(read_json(row[8])),
+            subject=Subject(SubjectKind(subject_kind), str(subject_ref)) if subject_kind else None,
+            failure_reason=row[11],
+            due_at=read_time(row[12]),
+            correlation_id=row[13],
+            updated_at=read_time(row[14]),
+            reference=row[15],
         )
+
+    def next_number(self, now: datetime) -> int:
+        second = f"{now.astimezone(UTC):%Y%m%d%H%M%S}"
+        row = self._sql.one(
+            "INSERT INTO order_numbers (second, last) VALUES (?, 1)"
+            " ON CONFLICT (second) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+            (second,),
+        )
+        assert row is not None
+        number = int(row[0])
+        if number == 1:
+            # The first order of a new second prunes the counters of seconds long gone.
+            cutoff = f"{now.astimezone(UTC) - timedelta(minutes=1):%Y%m%d%H%M%S}"
+            self._sql.execute("DELETE FROM order_numbers WHERE second < ?", (cutoff,))
+        return number
 
     def events(self, order_id: str) -> list[OrderEvent]:
         rows = self._sql.all(
@@ -165,13 +201,14 @@ class OrderRepository:
             for at, from_state, to_state, reason in rows
         ]
 
-    def count_open_items_for_iccid(self, iccid: str, operation: Operation) -> int:
-        """Items of ``operation`` orders on ``iccid`` that are not finished yet (subscriptions to come)."""
+    def count_open_items_on(self, subject: Subject, operation: Operation) -> int:
+        """Items of ``operation`` orders on ``subject`` that are not finished yet (subscriptions to come)."""
         query = (
             sa.select(sa.func.count())
             .select_from(order_items.join(orders, orders.c.id == order_items.c.order_id))
             .where(
-                orders.c.target_iccid == iccid,
+                orders.c.subject_ref == subject.ref,
+                orders.c.subject_kind == subject.kind.value,
                 orders.c.operation == operation.value,
                 orders.c.state.in_(_WORKABLE),
             )

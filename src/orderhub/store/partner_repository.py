@@ -15,6 +15,7 @@ from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.tables import (
     config_version,
     credentials,
+    partner_business_units,
     partner_products,
     partners,
     tokens,
@@ -44,6 +45,7 @@ class PartnerRepository:
             )
         )
         self.set_products(partner.id, partner.product_ids)
+        self.set_business_units(partner.id, partner.business_unit_ids)
 
     def config_version(self) -> int:
         row = self._sql.one("SELECT version FROM config_version WHERE id = 1")
@@ -60,12 +62,24 @@ class PartnerRepository:
             self._db.execute(partner_products.insert(), rows)
         self.bump_config_version()
 
+    def set_business_units(self, partner_id: str, business_unit_ids: Iterable[str]) -> None:
+        self._db.execute(partner_business_units.delete().where(partner_business_units.c.partner_id == partner_id))
+        rows = [{"partner_id": partner_id, "business_unit_id": unit} for unit in sorted(set(business_unit_ids))]
+        if rows:
+            self._db.execute(partner_business_units.insert(), rows)
+        self.bump_config_version()
+
     def get(self, partner_id: str) -> Partner | None:
         row = self._db.execute(sa.select(partners).where(partners.c.id == partner_id)).mappings().first()
         if row is None:
             return None
         product_ids = self._db.execute(
             sa.select(partner_products.c.product_id).where(partner_products.c.partner_id == partner_id)
+        ).scalars()
+        business_unit_ids = self._db.execute(
+            sa.select(partner_business_units.c.business_unit_id).where(
+                partner_business_units.c.partner_id == partner_id
+            )
         ).scalars()
         return Partner(
             id=row["id"],
@@ -75,6 +89,7 @@ class PartnerRepository:
             product_ids=frozenset(product_ids),
             manager_id=row["manager_id"],
             callback_url=row["callback_url"],
+            business_unit_ids=frozenset(business_unit_ids),
         )
 
     def list_ids(self) -> list[str]:

@@ -95,7 +95,11 @@ orders = sa.Table(
     sa.Column("operation", sa.String(32), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("customer_id", sa.String(36), sa.ForeignKey("customers.id"), nullable=True),
-    sa.Column("target_iccid", sa.String(22), nullable=True, index=True),
+    # What the order acts on (domain.orders.Subject): an ICCID, a line id, an access id.
+    sa.Column("subject_kind", sa.String(16), nullable=True),
+    sa.Column("subject_ref", sa.String(64), nullable=True),
+    # The partner-facing order number of dialects that show one (ORD-YYYYMMDDHHMMSS-NNNN).
+    sa.Column("reference", sa.String(40), nullable=True),
     sa.Column("request", sa.JSON, nullable=False),
     sa.Column("output", sa.JSON, nullable=False),
     sa.Column("failure_reason", sa.Text, nullable=True),
@@ -108,6 +112,8 @@ orders = sa.Table(
     sa.Column("lease_until", UtcDateTime, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_orders_work_queue", "state", "due_at"),
+    sa.Index("ix_orders_subject", "subject_ref", "subject_kind"),
+    sa.Index("uq_orders_reference", "reference", unique=True),
 )
 
 order_items = sa.Table(
@@ -119,6 +125,8 @@ order_items = sa.Table(
     sa.Column("price", DecimalText, nullable=True),
     sa.Column("currency", sa.String(3), nullable=True),
     sa.Column("activation_at", UtcDateTime, nullable=True),
+    sa.Column("action", sa.String(16), nullable=False, server_default="add"),
+    sa.Column("attributes", sa.JSON, nullable=True),
 )
 
 order_events = sa.Table(
@@ -190,4 +198,67 @@ config_version = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.Integer, nullable=False),
+)
+
+# How many orders were numbered in each second (domain.identifiers.order_reference). An upsert on the
+# second's row hands out each number once, also across processes; old rows are pruned as time moves on.
+order_numbers = sa.Table(
+    "order_numbers",
+    metadata,
+    sa.Column("second", sa.String(14), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+business_units = sa.Table(
+    "business_units",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("msisdn_pattern", sa.String(200), nullable=False),
+    sa.Column("msisdn_hint", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+partner_business_units = sa.Table(
+    "partner_business_units",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("business_unit_id", sa.String(16), sa.ForeignKey("business_units.id"), primary_key=True),
+)
+
+# What each business unit sells, and as what: one offering may be sold as a Plan, a DataPlan and an Addon.
+business_unit_offerings = sa.Table(
+    "business_unit_offerings",
+    metadata,
+    sa.Column("business_unit_id", sa.String(16), sa.ForeignKey("business_units.id"), primary_key=True),
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id"), primary_key=True),
+    sa.Column("plan_type", sa.String(16), primary_key=True),
+    sa.Column("validity_days", sa.Integer, nullable=True),
+)
+
+lines = sa.Table(
+    "lines",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("business_unit_id", sa.String(16), sa.ForeignKey("business_units.id"), nullable=False),
+    sa.Column("msisdn", sa.String(20), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("business_unit_id", "msisdn", name="uq_lines_business_unit_msisdn"),
+)
+
+line_products = sa.Table(
+    "line_products",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("line_id", sa.String(36), sa.ForeignKey("lines.id"), nullable=False, index=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=True),
+    sa.Column("item_seq", sa.Integer, nullable=True),
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id"), nullable=False),
+    sa.Column("plan_type", sa.String(16), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # One product per order item, so re-running a fulfilment cannot start a second one.
+    sa.UniqueConstraint("order_id", "item_seq", name="uq_line_products_order_item"),
 )

@@ -10,6 +10,7 @@ from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
 from orderhub.store.errors import is_unavailable
 from orderhub.store.fastsql import FastSql
 from orderhub.store.inventory_repository import CatalogRepository, ProfileRepository, SubscriptionRepository
+from orderhub.store.line_repository import LineRepository
 from orderhub.store.order_repository import OrderRepository
 from orderhub.store.partner_repository import PartnerRepository
 
@@ -24,6 +25,7 @@ class BoundUnitOfWork:
         self.catalog = CatalogRepository(connection)
         self.profiles = ProfileRepository(connection)
         self.subscriptions = SubscriptionRepository(connection)
+        self.lines = LineRepository(connection)
 
     def __enter__(self) -> BoundUnitOfWork:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -54,11 +55,35 @@ def http_error(status: int, message: str) -> JSONResponse:
     return error_response(status, _HTTP_TYPES.get(status, "INVALID_HTTP_MESSAGE"), message)
 
 
+# The domain names fields by neutral paths; esim-v1 spells them as its wire body does.
+_WIRE_FIELDS = {
+    "customer.email": "input.customer.email",
+    "customer.country_of_residence": "input.customer.countryOfResidence",
+    "country_code": "input.countryCode",
+    "device.type": "input.device.type",
+    "items": "input.subscriptions",
+    "subject.iccid": "input.esim.iccid",
+}
+_WIRE_ITEM_FIELDS = {"activation_at": "activationDate"}
+_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+
+
+def wire_field(path: str) -> str:
+    """``items[0].activation_at`` -> ``input.subscriptions[0].activationDate``; other paths as they are."""
+    if path in _WIRE_FIELDS:
+        return _WIRE_FIELDS[path]
+    item = _ITEM_FIELD.match(path)
+    if item is not None:
+        index, name = item.groups()
+        return f"input.subscriptions[{index}].{_WIRE_ITEM_FIELDS.get(name, name)}"
+    return path
+
+
 def domain_error_response(exc: errors.DomainError) -> JSONResponse:
     for kind, status, type_ in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
             headers = {"WWW-Authenticate": 'Bearer realm="esim-v1"'} if status == 401 else None
-            message = f"{exc.field}: {exc.message}" if exc.field and status == 400 else exc.message
+            message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
             return error_response(status, type_, message, headers=headers)
     log.error("unmapped domain error %s", type(exc).__name__)
     return error_response(500, "INTERNAL_ERROR", "internal error")

@@ -19,7 +19,6 @@ from starlette.types import Receive, Scope, Send
 
 from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
-from orderhub.observability import correlation_id
 from orderhub.services.auth import AuthService
 from orderhub.services.ordering import OrderingService, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
@@ -88,14 +87,10 @@ class EsimHotRoutes:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
             return _validation_failed(problems)
-        command, deprecations = mapping.to_domain(wire)
-        placed = await self._ordering.place_esim_order(
+        request, deprecations = mapping.to_domain(wire)
+        placed = await self._ordering.place(
             caller,
-            command,
-            raw_request=body,  # type: ignore[arg-type]
-            dialect=self._dialect,
-            idempotency_key=key,
-            correlation_id=correlation_id.get(),
+            mapping.place_command(request, body, key),  # type: ignore[arg-type]
         )
         return accepted_response(placed, deprecations, self._deprecation_date)
 

@@ -8,11 +8,16 @@ from typing import Any
 from orderhub.domain.catalog import Product
 from orderhub.domain.errors import InvalidInput
 from orderhub.domain.esim import EsimOrderRequest, ProfileState, SubscriptionRequest
+from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.results import EsimResult
+from orderhub.observability import correlation_id
 from orderhub.services.inventory import SimView
-from orderhub.services.ordering import OrderView
+from orderhub.services.ordering import OrderView, PlaceOrder
 
 from .wire import WireOrderRequest, WireSubscription
+
+DIALECT = "esim-v1"
 
 STATUS: dict[OrderState, str] = {
     OrderState.ACCEPTED: "FULFILLING",
@@ -90,7 +95,29 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
     return request, deprecations
 
 
-_OUTPUT_FIELDS = ("iccid", "matchingId", "smdpUrl", "lpa_url", "subscription_id", "subscription_ids")
+def place_command(request: EsimOrderRequest, body: dict[str, Any], idempotency_key: str | None) -> PlaceOrder[Any]:
+    return PlaceOrder(
+        request=request,
+        raw_request=body,
+        dialect=DIALECT,
+        idempotency_keys=(idempotency_key,) if idempotency_key is not None else (),
+        correlation_id=correlation_id.get(),
+    )
+
+
+def output_resource(result: EsimResult) -> dict[str, Any]:
+    """The order's ``output``: the eSIM, its activation code (a new eSIM only) and its subscriptions."""
+    output: dict[str, Any] = {"iccid": result.iccid}
+    if result.matching_id is not None:
+        output["matchingId"] = result.matching_id
+    output["smdpUrl"] = result.smdp_address
+    if result.matching_id is not None:
+        output["lpa_url"] = ActivationCode(result.smdp_address, result.matching_id).lpa_string
+    if result.subscription_ids:
+        output["subscription_id"] = result.subscription_ids[0]
+    if len(result.subscription_ids) > 1:
+        output["subscription_ids"] = list(result.subscription_ids)
+    return output
 
 
 def order_resource(view: OrderView) -> dict[str, Any]:
@@ -103,8 +130,8 @@ def order_resource(view: OrderView) -> dict[str, Any]:
         "status": STATUS[order.state],
         "input": order.request.get("input", {}),
     }
-    if order.state is OrderState.COMPLETED and order.output:
-        body["output"] = {key: order.output[key] for key in _OUTPUT_FIELDS if order.output.get(key) is not None}
+    if order.state is OrderState.COMPLETED and isinstance(order.result, EsimResult):
+        body["output"] = output_resource(order.result)
     if order.failure_reason:
         body["failureReason"] = order.failure_reason
     body["createdAt"] = order.created_at

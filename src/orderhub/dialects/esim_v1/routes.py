@@ -14,7 +14,7 @@ from orderhub.domain.errors import ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import Principal
-from orderhub.observability import correlation_id
+from orderhub.domain.results import EsimResult
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute, call_claimed_handler
 from orderhub.web.middleware import BodyGuardMiddleware, RequireHeaderMiddleware, UnexpectedErrorMiddleware
@@ -33,7 +33,7 @@ from .wire import (
     WireOrderRequest,
 )
 
-DIALECT = "esim-v1"
+DIALECT = mapping.DIALECT
 PREFIX = "/esim/v1"
 # RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
 DEPRECATION_DATE = "@1704067200"
@@ -112,17 +112,11 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         request: Request,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
     ) -> Response:
-        command, deprecations = mapping.to_domain(body)
-        placed = await services.ordering.place_esim_order(
-            caller,
-            command,
-            # Kept as sent (numbers stay numbers) for the echo in GET and for idempotency fingerprints;
-            # FastAPI parsed it once already and Starlette keeps the parsed body.
-            raw_request=await request.json(),
-            dialect=DIALECT,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation_id.get(),
-        )
+        domain_request, deprecations = mapping.to_domain(body)
+        # The body kept as sent (numbers stay numbers) for the echo in GET and for idempotency
+        # fingerprints; FastAPI parsed it once already and Starlette keeps the parsed body.
+        command = mapping.place_command(domain_request, await request.json(), idempotency_key)
+        placed = await services.ordering.place(caller, command)
         return accepted_response(placed, deprecations, DEPRECATION_DATE)
 
     @app.get(
@@ -138,13 +132,14 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         order = (await services.ordering.get_order(caller, order_id)).order
         if order.state is not OrderState.COMPLETED:
             raise EsimError(409, "ORDER_NOT_COMPLETED", "the order has no eSIM yet; poll until COMPLETED")
-        if not order.output.get("matchingId"):
+        result = order.result
+        if not isinstance(result, EsimResult) or result.matching_id is None:
             raise EsimError(
                 422,
                 "NO_ACTIVATION_CODE",
                 "a top-up has no activation code; use the order that issued the eSIM",
             )
-        return ActivationCode(order.output["smdpUrl"], order.output["matchingId"])
+        return ActivationCode(result.smdp_address, result.matching_id)
 
     @app.get(
         "/order/{order_id}/qrcode",

@@ -1,0 +1,147 @@
+"""Mobile lines of a business unit and the plans, data plans and add-ons ordered on them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
+from orderhub.domain.orders import Operation, OrderItem
+
+MAX_ITEMS_PER_LINE_ORDER = 15
+SUPPORTED_ACTIONS = frozenset({"add"})
+# The order item attribute that holds an item's plan type.
+PLAN_TYPE_ATTRIBUTE = "planType"
+
+
+class PlanType(StrEnum):
+    """What an offering does to a line: a base plan, or something that rides on one."""
+
+    PLAN = "Plan"
+    DATA_PLAN = "DataPlan"
+    ADDON = "Addon"
+
+    @property
+    def needs_base_plan(self) -> bool:
+        return self is not PlanType.PLAN
+
+
+@dataclass(frozen=True)
+class BusinessUnit:
+    """An operator's country business (e.g. CR, Costa Rica): its own lines, catalog and local time."""
+
+    id: str
+    name: str
+    timezone: str
+    msisdn_pattern: str
+    msisdn_hint: str
+
+    def msisdn_valid(self, msisdn: str) -> bool:
+        return re.fullmatch(self.msisdn_pattern, msisdn) is not None
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str
+    business_unit_id: str
+    msisdn: str
+
+
+@dataclass(frozen=True)
+class Offering:
+    """An offering a business unit sells as a given plan type (one offering id may be sold as several)."""
+
+    business_unit_id: str
+    product_id: str
+    plan_type: PlanType
+    validity_days: int | None = None
+
+
+@dataclass(frozen=True)
+class LineProduct:
+    """A plan, data plan or add-on running on a line; a replaced plan ends when its successor starts."""
+
+    id: str
+    line_id: str
+    order_id: str | None
+    item_seq: int | None
+    product_id: str
+    plan_type: PlanType
+    starts_at: datetime
+    ends_at: datetime | None
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
+
+    @staticmethod
+    def period(now: datetime, validity_days: int | None) -> tuple[datetime, datetime | None]:
+        return now, (now + timedelta(days=validity_days) if validity_days else None)
+
+
+@dataclass(frozen=True)
+class LineItemRequest:
+    offering_id: str
+    plan_type: PlanType
+    action: str = "add"
+
+
+@dataclass(frozen=True)
+class LineOrderRequest:
+    """Offerings to start on one line (``msisdn``) of a business unit."""
+
+    business_unit_id: str
+    msisdn: str
+    items: tuple[LineItemRequest, ...]
+    operation: Operation = Operation.LINE_PRODUCTS
+
+
+def validate_line_order(request: LineOrderRequest, unit: BusinessUnit) -> None:
+    """The rules that need no stored data. Field paths are neutral (``subject.msisdn``, ``items[0]...``)."""
+    if not request.items:
+        raise InvalidInput("must hold at least one item", field="items")
+    if len(request.items) > MAX_ITEMS_PER_LINE_ORDER:
+        raise InvalidInput(f"at most {MAX_ITEMS_PER_LINE_ORDER} items per order", field="items")
+    if not unit.msisdn_valid(request.msisdn):
+        raise InvalidInput(f"is not an MSISDN of business unit {unit.id} ({unit.msisdn_hint})", field="subject.msisdn")
+    for index, item in enumerate(request.items):
+        if item.action not in SUPPORTED_ACTIONS:
+            raise InvalidInput(
+                f"action {item.action!r} is not supported; supported: {', '.join(sorted(SUPPORTED_ACTIONS))}",
+                field=f"items[{index}].action",
+            )
+
+
+def check_line_order(
+    request: LineOrderRequest,
+    *,
+    line: Line | None,
+    offerings: frozenset[tuple[str, PlanType]],
+    has_active_plan: bool,
+) -> None:
+    """The rules on stored data: the offering is sold for that plan type, the line exists, and data
+    plans and add-ons ride on a base plan (one already active, or one started by this same order)."""
+    for index, item in enumerate(request.items):
+        if (item.offering_id, item.plan_type) not in offerings:
+            raise OfferingNotAvailable(
+                f"offering {item.offering_id} is not available as {item.plan_type} in business unit "
+                f"{request.business_unit_id}",
+                field=f"items[{index}].offering_id",
+            )
+    if line is None:
+        raise LineNotFound(
+            f"MSISDN {request.msisdn} is not a line of business unit {request.business_unit_id}",
+            field="subject.msisdn",
+        )
+    orders_plan = any(item.plan_type is PlanType.PLAN for item in request.items)
+    if not has_active_plan and not orders_plan:
+        needing = next(item for item in request.items if item.plan_type.needs_base_plan)
+        raise NoActivePlan(
+            f"a {needing.plan_type} needs an active Plan on MSISDN {request.msisdn}; order a Plan first",
+            field="subject.msisdn",
+        )
+
+
+def plan_type_of(item: OrderItem) -> PlanType:
+    return PlanType(item.attributes[PLAN_TYPE_ATTRIBUTE])

@@ -1,0 +1,63 @@
+"""The eSIM operations' intake (NEW_ESIM, TOPUP): their rules on stored data, and the customer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from orderhub.domain.customers import Customer
+from orderhub.domain.esim import EsimOrderRequest, check_products_sold, check_topup, validate_esim_order
+from orderhub.domain.identifiers import new_id
+from orderhub.domain.orders import Operation, OrderItem, Subject, SubjectKind
+from orderhub.domain.partners import Principal
+from orderhub.services.ordering import NewOrder
+from orderhub.services.ports import UnitOfWork
+
+
+class EsimIntake:
+    def validate(self, principal: Principal, request: EsimOrderRequest, now: datetime) -> None:
+        validate_esim_order(request, now=now, supported_currencies=principal.partner.currencies)
+
+    def prepare(self, uow: UnitOfWork, principal: Principal, request: EsimOrderRequest, now: datetime) -> NewOrder:
+        partner = principal.partner
+        # A partner's products exist in the catalog (a foreign key says so) and are never deleted.
+        check_products_sold(request, partner.product_ids)
+        subject = None
+        if request.operation is Operation.TOPUP:
+            assert request.iccid is not None
+            # A top-up may target any customer the caller can see (an account manager: its resellers').
+            customer = uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
+            profile = uow.profiles.get(request.iccid) if customer is not None else None
+            check_topup(
+                request,
+                customer_found=customer is not None,
+                profile_owned_by_customer=customer is not None
+                and profile is not None
+                and profile.customer_id == customer.id,
+                active_subscriptions=uow.subscriptions.count_unexpired(request.iccid, now),
+                pending_subscriptions=uow.orders.count_open_items_on(
+                    Subject(SubjectKind.ESIM, request.iccid), Operation.TOPUP
+                ),
+            )
+            subject = Subject(SubjectKind.ESIM, request.iccid)
+        else:
+            customer = uow.partners.find_customer([partner.id], request.customer_email)
+        if customer is None:
+            customer = Customer(
+                id=new_id(),
+                partner_id=partner.id,
+                email=request.customer_email,
+                country_of_residence=request.country_of_residence,
+                created_at=now,
+            )
+            uow.partners.add_customer(customer)
+        items = [
+            OrderItem(
+                seq=seq,
+                product_id=s.product_id,
+                price=s.price,
+                currency=s.currency,
+                activation_at=s.activation_at,
+            )
+            for seq, s in enumerate(request.subscriptions, start=1)
+        ]
+        return NewOrder(items=items, subject=subject, customer_id=customer.id)
