@@ -25,6 +25,7 @@ from orderhub.observability import configure_logging
 from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.services.inventory import ProfileRow
+from orderhub.services.line_orders import LineAdmin
 from orderhub.settings import Settings
 
 app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
@@ -36,6 +37,8 @@ app.add_typer(partner_app, name="partner")
 app.add_typer(credential_app, name="credential")
 app.add_typer(product_app, name="product")
 app.add_typer(inventory_app, name="inventory")
+line_app = typer.Typer(help="Mobile lines of business units and the products on them.", no_args_is_help=True)
+app.add_typer(line_app, name="line")
 
 console = Console()
 err = Console(stderr=True)
@@ -148,15 +151,16 @@ def demo_credentials_command(
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    table = Table("dialect", "partner", "client_id", "client_secret", "roles")
+    table = Table("dialect", "partner", "client_id", "client_secret", "roles / business units")
     for dialect, entries in result.items():
         for entry in entries:
+            scope = entry.get("roles", entry.get("business_ids", []))
             table.add_row(
                 dialect,
                 str(entry["partner"]),
                 str(entry["client_id"]),
                 str(entry["client_secret"]),
-                ", ".join(map(str, entry["roles"])),  # type: ignore[call-overload]
+                ", ".join(map(str, scope)),  # type: ignore[call-overload]
             )
     console.print(table)
 
@@ -168,13 +172,19 @@ def demo_credentials_command(
 def partner_create(
     partner_id: Annotated[str, typer.Argument(help="Short id, e.g. acme-travel")],
     name: Annotated[str, typer.Option(help="Display name")],
-    role: Annotated[list[str], typer.Option("--role", help="RESELLER or ACCOUNT_MANAGER (repeatable)")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="RESELLER, ACCOUNT_MANAGER or BUSINESS_CHANNEL (repeatable)")
+    ],
     currency: Annotated[list[str], typer.Option("--currency", help="Supported currency (repeatable)")],
     product: Annotated[list[str] | None, typer.Option("--product", help="Product in its catalog (repeatable)")] = None,
     manager: Annotated[str | None, typer.Option(help="Id of the ACCOUNT_MANAGER partner managing it")] = None,
+    business_unit: Annotated[
+        list[str] | None,
+        typer.Option("--business-unit", help="Business unit whose lines a BUSINESS_CHANNEL orders for (repeatable)"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Create a partner with roles, supported currencies and a catalog."""
+    """Create a partner with roles, supported currencies and a catalog (or business units)."""
     services = _services(db)
     try:
         services.partners.create_partner(
@@ -184,6 +194,7 @@ def partner_create(
             currencies=currency,
             product_ids=product or [],
             manager_id=manager,
+            business_unit_ids=business_unit or [],
         )
     except DomainError as exc:
         raise _fail(exc.message) from exc
@@ -385,3 +396,55 @@ def inventory_set_state(
 
 def main() -> None:
     app()
+
+
+# -- mobile lines ---------------------------------------------------------------------------------
+
+
+@line_app.command("add")
+def line_add(
+    business_unit: Annotated[str, typer.Argument(help="Business unit id, e.g. CR")],
+    msisdn: Annotated[str, typer.Argument(help="The line's number in the business unit's format")],
+    plan: Annotated[str | None, typer.Option(help="Start this offering as the line's base Plan")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a line to a business unit, optionally with an active base plan."""
+    services = _services(db)
+    try:
+        LineAdmin(services.uow_factory).add_line(business_unit, msisdn, plan=plan)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"line {msisdn} added to {business_unit}" + (f" with plan {plan}" if plan else ""))
+
+
+@line_app.command("show")
+def line_show(
+    business_unit: Annotated[str, typer.Argument(help="Business unit id, e.g. CR")],
+    msisdn: Annotated[str, typer.Argument(help="The line's number")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """A line's plans, data plans and add-ons, active and past, with the orders that started them."""
+    services = _services(db)
+    view = services.lines.line(business_unit, msisdn)
+    if view is None:
+        raise _fail(f"{msisdn} is not a line of business unit {business_unit}")
+    rows = [
+        {
+            "id": p.id,
+            "product": p.product_id,
+            "planType": p.plan_type.value,
+            "status": "active" if p.active(view.now) else ("pending" if view.now < p.starts_at else "ended"),
+            "startDate": p.starts_at.isoformat(),
+            "endDate": p.ends_at.isoformat() if p.ends_at else None,
+            "order": p.order_id,
+        }
+        for p in view.products
+    ]
+    if as_json:
+        print(json.dumps({"businessUnit": business_unit, "msisdn": msisdn, "products": rows}, indent=2))
+        return
+    table = Table("id", "product", "planType", "status", "startDate", "endDate", "order")
+    for row in rows:
+        table.add_row(*(str(row[key] or "") for key in row))
+    console.print(table)

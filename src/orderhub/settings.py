@@ -30,6 +30,8 @@ class Settings:
     fulfil_inline: bool = True
     log_level: str = "INFO"
     demo_inventory_size: int = 2000
+    # How long tmf-productorder waits for provisioning before answering acknowledged instead of final.
+    final_answer_budget_seconds: float = 2.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

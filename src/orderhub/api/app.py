@@ -49,11 +49,14 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
         ordering=services.ordering,
         catalog=services.catalog,
         inventory=services.inventory,
+        lines=services.lines,
     )
     hot_routes: list[tuple[HotRoute, ASGIApp]] = []
     for dialect in DIALECTS:
-        register_api(dialect.prefix, dialect.name)
-        app.mount(dialect.prefix, dialect.create_app(context))
+        dialect_app = dialect.create_app(context)
+        for prefix in dialect.prefixes:
+            register_api(prefix, dialect.name)
+            app.mount(prefix, dialect_app)
         if dialect.create_hot_routes is not None:
             claims, stack = dialect.create_hot_routes(context)
             hot_routes.append((claims, RequestContextMiddleware(stack)))

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.inventory import InventoryService
+from orderhub.services.line_orders import LineService
 from orderhub.services.ordering import OrderingService
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute
@@ -22,6 +23,7 @@ class DialectContext:
     ordering: OrderingService
     catalog: CatalogService
     inventory: InventoryService
+    lines: LineService
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,9 @@ class Dialect:
     prefix: str
     create_app: Callable[[DialectContext], ASGIApp]
     create_hot_routes: Callable[[DialectContext], tuple[HotRoute, ASGIApp]] | None = None
+    # Further prefixes serving the same API (e.g. a shorter path partners already call).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return (self.prefix, *self.aliases)

@@ -13,6 +13,8 @@ _PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 class ProductKind(StrEnum):
     ESIM_DATA = "esim_data"
+    # Sold on mobile lines by business units (as a Plan, DataPlan or Addon: domain.lines.Offering).
+    LINE_OFFERING = "line_offering"
 
 
 def currency_valid(code: str) -> bool:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from orderhub.domain.catalog import Product
+from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.identifiers import Iccid, generate_matching_id
+from orderhub.domain.lines import BusinessUnit, Offering, PlanType
 from orderhub.services.catalog import CatalogService
 from orderhub.services.inventory import InventoryService, ProfileRow
+from orderhub.services.line_orders import LineAdmin
 from orderhub.services.partners import PartnerAdmin
 from orderhub.services.ports import UnitOfWorkFactory
 
@@ -68,20 +70,78 @@ DEMO_PARTNERS = [
 ]  # fmt: skip
 
 
+# Business units, what they sell and their lines (tmf-productorder). The seed's examples order
+# OFFER-DP-001 as Plan, DataPlan and Addon on CR line 69877689, which therefore holds an active Plan.
+DEMO_LINE_OFFERINGS = [
+    Product(id="OFFER-DP-001", name="Prepaid bundle", kind=ProductKind.LINE_OFFERING,
+            description="Sold as a base plan, a data plan or an add-on", prices={"USD": Decimal("10")}),
+    Product(id="OFFER-PLAN-002", name="Prepaid plan 2", kind=ProductKind.LINE_OFFERING,
+            description="A base plan", prices={"USD": Decimal("15")}),
+    Product(id="OFFER-ADDON-003", name="Roaming add-on", kind=ProductKind.LINE_OFFERING,
+            description="An add-on", prices={"USD": Decimal("5")}),
+]  # fmt: skip
+_EIGHT_DIGITS = ("[0-9]{8}", "8 digits")
+DEMO_BUSINESS_UNITS = [
+    (BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", *_EIGHT_DIGITS),
+     [("OFFER-DP-001", PlanType.PLAN, 30), ("OFFER-DP-001", PlanType.DATA_PLAN, 7),
+      ("OFFER-DP-001", PlanType.ADDON, 30), ("OFFER-PLAN-002", PlanType.PLAN, 30),
+      ("OFFER-ADDON-003", PlanType.ADDON, 30)],
+     {"69877689": "OFFER-DP-001", "69877690": "OFFER-PLAN-002", "69877691": None, "69877692": None,
+      "69877693": None, "69877694": None, "69877695": None}),
+    (BusinessUnit("PA", "Panama", "America/Panama", *_EIGHT_DIGITS),
+     [("OFFER-DP-001", PlanType.PLAN, 30), ("OFFER-DP-001", PlanType.DATA_PLAN, 7),
+      ("OFFER-DP-001", PlanType.ADDON, 30)],
+     {"61234567": "OFFER-DP-001", "61234568": None}),
+]  # fmt: skip
+# (partner id, name, business units, client_id, client_secret)
+DEMO_CHANNELS = [
+    ("demo-channel-1", "Demo Sales Channel One", ["CR"], "demo-channel-1", "demo-channel-1-secret"),
+    ("demo-channel-2", "Demo Sales Channel Two", ["CR", "PA"], "demo-channel-2", "demo-channel-2-secret"),
+]
+
+
 def demo_credentials() -> dict[str, list[dict[str, object]]]:
     return {
         "esim-v1": [
             {"partner": pid, "client_id": cid, "client_secret": secret, "roles": roles}
             for pid, _name, roles, _cur, _prod, _mgr, cid, secret in DEMO_PARTNERS
-        ]
+        ],
+        "tmf-productorder": [
+            {"partner": pid, "client_id": cid, "client_secret": secret, "business_ids": units}
+            for pid, _name, units, cid, secret in DEMO_CHANNELS
+        ],
     }
 
 
 def load_demo_data(uow_factory: UnitOfWorkFactory, *, inventory_size: int = 2000) -> bool:
-    """Load the demo data unless it is there already. True when it was loaded now."""
+    """Load the demo data unless it is there already. True when some of it was loaded now (a database
+    from an older release gains the parts added since)."""
     with uow_factory(read_only=True) as uow:
-        if uow.partners.get(DEMO_PARTNERS[0][0]) is not None:
-            return False
+        has_esim = uow.partners.get(DEMO_PARTNERS[0][0]) is not None
+        has_lines = uow.lines.business_unit(DEMO_BUSINESS_UNITS[0][0].id) is not None
+    if not has_esim:
+        _load_esim_demo(uow_factory, inventory_size)
+    if not has_lines:
+        _load_line_demo(uow_factory)
+    return not (has_esim and has_lines)
+
+
+def _load_line_demo(uow_factory: UnitOfWorkFactory) -> None:
+    CatalogService(uow_factory).import_products(enumerate(DEMO_LINE_OFFERINGS, start=1))
+    lines = LineAdmin(uow_factory)
+    for unit, offerings, numbers in DEMO_BUSINESS_UNITS:
+        lines.add_business_unit(
+            unit, [Offering(unit.id, product, plan_type, days) for product, plan_type, days in offerings]
+        )
+        for msisdn, plan in numbers.items():
+            lines.add_line(unit.id, msisdn, plan=plan)
+    admin = PartnerAdmin(uow_factory)
+    for pid, name, units, client_id, secret in DEMO_CHANNELS:
+        admin.create_partner(pid, name=name, roles=["BUSINESS_CHANNEL"], currencies=["USD"], business_unit_ids=units)
+        admin.issue_credential(pid, client_id=client_id, client_secret=secret)
+
+
+def _load_esim_demo(uow_factory: UnitOfWorkFactory, inventory_size: int) -> None:
     CatalogService(uow_factory).import_products(enumerate(DEMO_PRODUCTS, start=1))
     admin = PartnerAdmin(uow_factory)
     for pid, name, roles, currencies, products, manager, client_id, secret in DEMO_PARTNERS:
@@ -99,4 +159,3 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, *, inventory_size: int = 2000
         for line in range(1, inventory_size + 1)
     )
     InventoryService(uow_factory).import_profiles(rows, batch="demo")
-    return True

@@ -3,15 +3,20 @@ dialects and the operator CLI use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from orderhub.domain.errors import AccessDenied, BusinessUnitNotFound
+from orderhub.domain.errors import AccessDenied, BusinessUnitNotFound, InvalidInput
+from orderhub.domain.identifiers import new_id
 from orderhub.domain.lines import (
     PLAN_TYPE_ATTRIBUTE,
     BusinessUnit,
+    Line,
     LineOrderRequest,
     LineProduct,
+    Offering,
+    PlanType,
     check_line_order,
     validate_line_order,
 )
@@ -19,7 +24,7 @@ from orderhub.domain.orders import OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ordering import NewOrder
-from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
 
 
 def unit_for(uow: UnitOfWork, principal: Principal, business_unit_id: str) -> BusinessUnit:
@@ -63,6 +68,49 @@ class LineView:
     msisdn: str
     products: list[LineProduct]
     now: datetime
+
+
+class LineAdmin:
+    """Operators' (and the demo data's) way to set up business units, their offerings and lines."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, clock: Clock = utc_now) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def add_business_unit(self, unit: BusinessUnit, offerings: Iterable[Offering]) -> None:
+        with self._uow() as uow:
+            uow.lines.add_business_unit(unit, self._clock())
+            for offering in offerings:
+                uow.lines.add_offering(offering)
+            uow.partners.bump_config_version()
+            uow.commit()
+
+    def add_line(self, business_unit_id: str, msisdn: str, *, plan: str | None = None) -> Line:
+        """A line, optionally with an active base plan (``plan``: an offering sold as a Plan there)."""
+        now = self._clock()
+        with self._uow() as uow:
+            unit = uow.lines.business_unit(business_unit_id)
+            if unit is None:
+                raise BusinessUnitNotFound(f"business unit {business_unit_id} not found", field="business_unit")
+            if not unit.msisdn_valid(msisdn):
+                raise InvalidInput(f"{msisdn} is not an MSISDN of {unit.id} ({unit.msisdn_hint})", field="msisdn")
+            if uow.lines.find_line(unit.id, msisdn) is not None:
+                raise InvalidInput(f"{msisdn} is a line of {unit.id} already", field="msisdn")
+            line = Line(new_id(), unit.id, msisdn)
+            uow.lines.add_line(line, now)
+            if plan is not None:
+                offering = next(
+                    (o for o in uow.lines.offerings(unit.id) if o.product_id == plan and o.plan_type is PlanType.PLAN),
+                    None,
+                )
+                if offering is None:
+                    raise InvalidInput(f"{plan} is not sold as a Plan in {unit.id}", field="plan")
+                starts_at, ends_at = LineProduct.period(now, offering.validity_days)
+                uow.lines.add_product(
+                    LineProduct(new_id(), line.id, None, None, plan, PlanType.PLAN, starts_at, ends_at), now
+                )
+            uow.commit()
+        return line
 
 
 class LineService:

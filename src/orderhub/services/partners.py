@@ -39,6 +39,7 @@ class PartnerAdmin:
         currencies: Iterable[str],
         product_ids: Iterable[str] = (),
         manager_id: str | None = None,
+        business_unit_ids: Iterable[str] = (),
     ) -> Partner:
         if not _PARTNER_ID.match(partner_id):
             raise InvalidInput("partner id must be 2-63 characters of a-z, 0-9 and '-'", field="id")
@@ -59,6 +60,7 @@ class PartnerAdmin:
             currencies=currency_set,
             product_ids=frozenset(product_ids),
             manager_id=manager_id,
+            business_unit_ids=frozenset(business_unit_ids),
         )
         with self._uow() as uow:
             if uow.partners.get(partner_id) is not None:
@@ -71,6 +73,9 @@ class PartnerAdmin:
             unknown = sorted(set(partner.product_ids) - known)
             if unknown:
                 raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
+            unknown_units = sorted(u for u in partner.business_unit_ids if uow.lines.business_unit(u) is None)
+            if unknown_units:
+                raise InvalidInput(f"unknown business units: {', '.join(unknown_units)}", field="business_units")
             uow.partners.add(partner, self._clock())
             uow.commit()
         return partner

@@ -1,0 +1,13 @@
+"""tmf-productorder: prepaid line orders (seed 001), a TMF622-style vendor API, served under two prefixes."""
+
+from orderhub.dialects.context import Dialect
+from orderhub.dialects.tmf_productorder.mapping import DIALECT
+from orderhub.dialects.tmf_productorder.routes import create_tmf_productorder_app
+
+# The documented base path, and the shorter one the seed's own curl examples call.
+PREFIX = "/emida-ux-lcr/emida-ux/v1"
+ALIASES = ("/emida-ux/v1",)
+
+TMF_PRODUCTORDER = Dialect(name=DIALECT, prefix=PREFIX, aliases=ALIASES, create_app=create_tmf_productorder_app)
+
+__all__ = ["ALIASES", "PREFIX", "TMF_PRODUCTORDER"]

@@ -1,0 +1,114 @@
+"""The TMF error shape ``{"code", "reason", "message", "status"}`` and how each failure maps onto it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderhub.domain import errors
+from orderhub.services.ports import DatabaseUnavailable
+
+log = logging.getLogger("orderhub.tmf_productorder")
+
+_DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
+    (errors.InvalidInput, 400, "INVALID_REQUEST"),
+    (errors.NotAuthenticated, 401, "UNAUTHORIZED"),
+    (errors.AccessDenied, 403, "FORBIDDEN"),
+    (errors.BusinessUnitNotFound, 404, "NOT_FOUND"),
+    (errors.OrderNotFound, 404, "NOT_FOUND"),
+    (errors.IdempotencyConflict, 409, "CONFLICT"),
+    (errors.OfferingNotAvailable, 422, "OFFERING_NOT_AVAILABLE"),
+    (errors.LineNotFound, 422, "LINE_NOT_FOUND"),
+    (errors.NoActivePlan, 422, "NO_ACTIVE_PLAN"),
+]
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+# Neutral field paths of the domain, spelled as this API's body names them.
+_WIRE_FIELDS = {
+    "subject.msisdn": "productOrderItem[].product.productCharacteristic[MSISDN].value",
+    "items": "productOrderItem",
+}
+_ITEM_FIELDS = {"offering_id": "product.productOffering.id", "action": "action"}
+_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+
+
+class TmfError(Exception):
+    """An answer of this API that is not a domain error (a missing header, a malformed body)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def wire_field(path: str) -> str:
+    if path in _WIRE_FIELDS:
+        return _WIRE_FIELDS[path]
+    item = _ITEM_FIELD.match(path)
+    if item is not None:
+        index, name = item.groups()
+        return f"productOrderItem[{index}].{_ITEM_FIELDS.get(name, name)}"
+    return path
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"code": code, "reason": HTTPStatus(status).phrase, "message": message, "status": str(status)}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def http_error(status: int, message: str) -> JSONResponse:
+    return error_response(status, _HTTP_CODES.get(status, "INVALID_REQUEST"), message)
+
+
+def domain_error_response(exc: errors.DomainError) -> JSONResponse:
+    for kind, status, code in _DOMAIN_ERRORS:
+        if isinstance(exc, kind):
+            message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
+            return error_response(status, code, message)
+    log.error("unmapped domain error %s", type(exc).__name__)
+    return internal_error_response()
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "INTERNAL_ERROR", "internal error; quote the X-Correlation-ID to support")
+
+
+def unavailable_response(exc: DatabaseUnavailable) -> JSONResponse:
+    return error_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "the service cannot reach its database right now; retry after the Retry-After delay",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
+        return domain_error_response(exc)
+
+    @app.exception_handler(TmfError)
+    async def _tmf(_request: Request, exc: TmfError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return unavailable_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only path and header parameters are validated by FastAPI here; the body is read by wire.py.
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return error_response(400, "INVALID_REQUEST", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return http_error(exc.status_code, str(exc.detail))

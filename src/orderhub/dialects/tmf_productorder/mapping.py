@@ -1,0 +1,67 @@
+"""Orders as this API shows them: the seed's response shape, dates in the business unit's local time."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from orderhub.domain.orders import Order, OrderState
+from orderhub.domain.results import LineResult
+
+DIALECT = "tmf-productorder"
+
+# TMF622 order states; SCHEDULED is TMF's "pending" (accepted, waiting for its time).
+STATE: dict[OrderState, str] = {
+    OrderState.ACCEPTED: "acknowledged",
+    OrderState.SCHEDULED: "pending",
+    OrderState.IN_PROGRESS: "inProgress",
+    OrderState.COMPLETED: "completed",
+    OrderState.FAILED: "failed",
+    OrderState.REJECTED: "rejected",
+    OrderState.CANCELLED: "cancelled",
+}
+
+_DESCRIPTION: dict[OrderState, str] = {
+    OrderState.ACCEPTED: "Order received; provisioning has not finished yet",
+    OrderState.SCHEDULED: "Order received; provisioning is scheduled",
+    OrderState.IN_PROGRESS: "Provisioning in progress",
+    OrderState.COMPLETED: "Product provisioned successfully",
+    OrderState.REJECTED: "Order rejected",
+    OrderState.CANCELLED: "Order cancelled",
+}
+
+
+def stored_request(business_unit_id: str, echo: dict[str, Any]) -> dict[str, Any]:
+    """What the order keeps of the request: the body as echoed, and the business unit of the path."""
+    return {"businessId": business_unit_id, "order": echo}
+
+
+def business_unit_of(order: Order) -> str | None:
+    value = order.request.get("businessId")
+    return value if isinstance(value, str) else None
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """``2026-11-24T02:15:00.123-06:00``: milliseconds and the business unit's offset, as in the seed."""
+    return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="milliseconds")
+
+
+def order_resource(order: Order, timezone: str) -> dict[str, Any]:
+    echo = copy.deepcopy(order.request["order"])
+    if isinstance(order.result, LineResult):
+        # Each item's product is now a product instance on the line: its id lets support find it.
+        for item, product_id in zip(echo["productOrderItem"], order.result.line_product_ids, strict=False):
+            item["product"] = {"id": product_id, **item["product"]}
+    body: dict[str, Any] = {
+        "id": order.reference,
+        "category": echo["category"],
+        "orderDate": local_time(order.created_at, timezone),
+        "state": STATE[order.state],
+        "description": order.failure_reason if order.state is OrderState.FAILED else _DESCRIPTION[order.state],
+        "productOrderItem": echo["productOrderItem"],
+    }
+    if "relatedParty" in echo:
+        body["relatedParty"] = echo["relatedParty"]
+    return body

@@ -1,0 +1,112 @@
+"""The productOrder body: read and checked by hand, so every problem names its field the way the
+partner's body does, and the echo carries the seed's defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
+
+from .errors import TmfError
+
+MSISDN = "MSISDN"
+PLAN_TYPE = "planType"
+_PLAN_TYPES = ", ".join(plan.value for plan in PlanType)
+
+
+def _bad(message: str) -> TmfError:
+    return TmfError(400, "INVALID_REQUEST", message)
+
+
+def _text(value: Any, where: str, *, required: bool = True, default: str | None = None) -> str:
+    if value is None:
+        if required:
+            raise _bad(f"{where} is required")
+        assert default is not None
+        return default
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(f"{where} must be a non-empty string")
+    if len(value) > 200:
+        raise _bad(f"{where} must be at most 200 characters")
+    return value
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        raise _bad(f"{where} is required")
+    if not isinstance(value, dict):
+        raise _bad(f"{where} must be an object")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        raise _bad(f"{where} is required")
+    if not isinstance(value, list) or not value:
+        raise _bad(f"{where} must be a non-empty list")
+    return value
+
+
+def _characteristics(value: Any, where: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    given = _list(value, where)
+    by_name: dict[str, str] = {}
+    for index, entry in enumerate(given):
+        entry = _object(entry, f"{where}[{index}]")
+        name = _text(entry.get("name"), f"{where}[{index}].name")
+        by_name[name] = _text(entry.get("value"), f"{where}[{index}].value")
+    for required in (MSISDN, PLAN_TYPE):
+        if required not in by_name:
+            raise _bad(f"{where} must hold the {required} characteristic")
+    return given, by_name
+
+
+def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]:
+    where = f"productOrderItem[{index}]"
+    item = _object(value, where)
+    product = _object(item.get("product"), f"{where}.product")
+    is_bundle = product.get("isBundle", False)
+    if not isinstance(is_bundle, bool):
+        raise _bad(f"{where}.product.isBundle must be true or false")
+    offering = _object(product.get("productOffering"), f"{where}.product.productOffering")
+    offering_id = _text(offering.get("id"), f"{where}.product.productOffering.id")
+    characteristics, by_name = _characteristics(
+        product.get("productCharacteristic"), f"{where}.product.productCharacteristic"
+    )
+    try:
+        plan_type = PlanType(by_name[PLAN_TYPE])
+    except ValueError:
+        raise _bad(f"{where}.product.productCharacteristic[planType].value must be one of {_PLAN_TYPES}") from None
+    action = _text(item.get("action"), f"{where}.action", required=False, default="add")
+    echo = {
+        "id": _text(item.get("id"), f"{where}.id", required=False, default=str(index + 1)),
+        "action": action,
+        "product": {
+            "isBundle": is_bundle,
+            "@type": _text(product.get("@type"), f"{where}.product.@type", required=False, default="Product"),
+            "productOffering": {"id": offering_id},
+            "productCharacteristic": characteristics,
+        },
+    }
+    return echo, by_name[MSISDN], LineItemRequest(offering_id, plan_type, action)
+
+
+def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict[str, Any]]:
+    """The domain request and the body as this API echoes it (defaults filled in)."""
+    if not isinstance(body, dict):
+        raise _bad("the request body must be a JSON object")
+    category = _text(body.get("category"), "category")
+    items = _list(body.get("productOrderItem"), "productOrderItem")
+    read = [_item(item, index) for index, item in enumerate(items)]
+    msisdns = {msisdn for _echo, msisdn, _item_request in read}
+    if len(msisdns) > 1:
+        raise _bad("all productOrderItem of one order must name the same MSISDN")
+    echo: dict[str, Any] = {"category": category, "productOrderItem": [e for e, _m, _i in read]}
+    related = body.get("relatedParty")
+    if related is not None:
+        if not isinstance(related, list) or not all(isinstance(party, dict) for party in related):
+            raise _bad("relatedParty must be a list of objects")
+        echo["relatedParty"] = related
+    request = LineOrderRequest(
+        business_unit_id=business_unit_id, msisdn=msisdns.pop(), items=tuple(i for _e, _m, i in read)
+    )
+    return request, echo
