@@ -1,0 +1,115 @@
+"""An in-memory unit of work for use-case tests: the rules run without a server or a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, cast
+
+from orderhub.domain.customers import Customer
+from orderhub.domain.esim import Subscription
+from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, PlanType
+from orderhub.domain.orders import Operation, Order, Subject
+from orderhub.services.ports import UnitOfWork
+from orderhub.services.records import StoredProfile
+
+
+@dataclass
+class FakeLines:
+    units: dict[str, BusinessUnit] = field(default_factory=dict)
+    offering_list: list[Offering] = field(default_factory=list)
+    lines: dict[str, Line] = field(default_factory=dict)
+    products: dict[str, LineProduct] = field(default_factory=dict)
+
+    def business_unit(self, business_unit_id: str) -> BusinessUnit | None:
+        return self.units.get(business_unit_id)
+
+    def offerings(self, business_unit_id: str) -> list[Offering]:
+        return [o for o in self.offering_list if o.business_unit_id == business_unit_id]
+
+    def find_line(self, business_unit_id: str, msisdn: str) -> Line | None:
+        return next(
+            (
+                line
+                for line in self.lines.values()
+                if (line.business_unit_id, line.msisdn) == (business_unit_id, msisdn)
+            ),
+            None,
+        )
+
+    def get_line(self, line_id: str) -> Line | None:
+        return self.lines.get(line_id)
+
+    def add_product(self, product: LineProduct, now: datetime) -> None:
+        self.products[product.id] = product
+
+    def end_product(self, product_id: str, at: datetime) -> None:
+        self.products[product_id] = replace(self.products[product_id], ends_at=at)
+
+    def active_plan(self, line_id: str, now: datetime) -> LineProduct | None:
+        plans = [
+            p for p in self.products.values() if p.line_id == line_id and p.plan_type is PlanType.PLAN and p.active(now)
+        ]
+        return plans[-1] if plans else None
+
+    def products_of_order(self, order_id: str) -> list[LineProduct]:
+        return sorted((p for p in self.products.values() if p.order_id == order_id), key=lambda p: p.item_seq or 0)
+
+
+@dataclass
+class FakePartners:
+    customers: list[Customer] = field(default_factory=list)
+
+    def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
+        ids = set(partner_ids)
+        return next((c for c in self.customers if c.partner_id in ids and c.email == email), None)
+
+    def add_customer(self, customer: Customer) -> None:
+        self.customers.append(customer)
+
+
+@dataclass
+class FakeProfiles:
+    profiles: dict[str, StoredProfile] = field(default_factory=dict)
+
+    def get(self, iccid: str) -> StoredProfile | None:
+        return self.profiles.get(iccid)
+
+
+@dataclass
+class FakeSubscriptions:
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    def count_unexpired(self, iccid: str, now: datetime) -> int:
+        return sum(1 for s in self.subscriptions if s.iccid == iccid and (s.ends_at is None or s.ends_at > now))
+
+
+@dataclass
+class FakeOrders:
+    orders: list[Order] = field(default_factory=list)
+
+    def count_open_items_on(self, subject: Subject, operation: Operation) -> int:
+        return sum(
+            len(o.items)
+            for o in self.orders
+            if o.subject == subject and o.operation is operation and not o.state.is_final
+        )
+
+
+@dataclass
+class FakeUnitOfWork:
+    lines: FakeLines = field(default_factory=FakeLines)
+    partners: FakePartners = field(default_factory=FakePartners)
+    profiles: FakeProfiles = field(default_factory=FakeProfiles)
+    subscriptions: FakeSubscriptions = field(default_factory=FakeSubscriptions)
+    orders: FakeOrders = field(default_factory=FakeOrders)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        yield
+
+    def as_port(self) -> UnitOfWork:
+        # The fakes hold only what the use cases under test call; the rest of the port is unused.
+        return cast(UnitOfWork, cast(Any, self))

@@ -1,0 +1,198 @@
+"""Intake rules and provisioning of each operation, against an in-memory unit of work."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from orderhub.domain.customers import Customer
+from orderhub.domain.errors import (
+    AccessDenied,
+    BusinessUnitNotFound,
+    CustomerMustExist,
+    EmailAndIccidDoNotMatch,
+    NoActivePlan,
+    SubscriptionLimitReached,
+)
+from orderhub.domain.esim import DeviceType, EsimOrderRequest, ProfileState, SubscriptionRequest
+from orderhub.domain.lines import BusinessUnit, Line, LineItemRequest, LineOrderRequest, LineProduct, Offering, PlanType
+from orderhub.domain.orders import Operation, Order, OrderState, Subject, SubjectKind
+from orderhub.domain.partners import Partner, Principal, Role
+from orderhub.domain.results import LineResult
+from orderhub.fulfilment.provisioners import LineProductsProvisioner
+from orderhub.services.esim_orders import EsimIntake
+from orderhub.services.line_orders import LineIntake
+from orderhub.services.provisioning import Provisioned
+from orderhub.services.records import StoredProfile
+from tests.services.fakes import FakeOrders, FakeUnitOfWork
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+CR = BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]{8}", "8 digits")
+
+
+def principal(partner_id: str, roles: set[Role], business_units: frozenset[str] = frozenset()) -> Principal:
+    partner = Partner(
+        id=partner_id,
+        name=partner_id,
+        roles=frozenset(roles),
+        currencies=frozenset({"USD"}),
+        product_ids=frozenset({"esim-1"}),
+        business_unit_ids=frozenset(business_units),
+    )
+    return Principal(partner, frozenset({partner_id}))
+
+
+CHANNEL = principal("channel", {Role.BUSINESS_CHANNEL}, frozenset({"CR"}))
+RESELLER = principal("reseller", {Role.RESELLER})
+
+
+def line_world(*, with_plan: bool) -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    uow.lines.units["CR"] = CR
+    uow.lines.offering_list += [
+        Offering("CR", "OFFER-DP-001", PlanType.PLAN, 30),
+        Offering("CR", "OFFER-DP-001", PlanType.DATA_PLAN, 7),
+    ]
+    uow.lines.lines["line-1"] = Line("line-1", "CR", "69877689")
+    if with_plan:
+        uow.lines.products["plan-0"] = LineProduct(
+            "plan-0",
+            "line-1",
+            None,
+            None,
+            "OFFER-DP-001",
+            PlanType.PLAN,
+            NOW - timedelta(days=1),
+            NOW + timedelta(days=29),
+        )
+    return uow
+
+
+def line_order(*plan_types: PlanType, unit: str = "CR") -> LineOrderRequest:
+    return LineOrderRequest(unit, "69877689", tuple(LineItemRequest("OFFER-DP-001", p) for p in plan_types))
+
+
+def test_a_line_order_acts_on_the_line_with_one_item_per_offering() -> None:
+    uow = line_world(with_plan=True)
+    new = LineIntake().prepare(uow.as_port(), CHANNEL, line_order(PlanType.DATA_PLAN), NOW)
+    assert new.subject == Subject(SubjectKind.LINE, "line-1")
+    assert [(i.seq, i.product_id, i.attributes) for i in new.items] == [(1, "OFFER-DP-001", {"planType": "DataPlan"})]
+
+
+def test_a_line_order_in_an_unknown_business_unit_is_not_found() -> None:
+    with pytest.raises(BusinessUnitNotFound):
+        LineIntake().prepare(line_world(with_plan=True).as_port(), CHANNEL, line_order(PlanType.PLAN, unit="XX"), NOW)
+
+
+@pytest.mark.parametrize("caller", [RESELLER, principal("other-channel", {Role.BUSINESS_CHANNEL}, frozenset({"PA"}))])
+def test_only_channels_enabled_for_the_business_unit_order_there(caller: Principal) -> None:
+    with pytest.raises(AccessDenied):
+        LineIntake().prepare(line_world(with_plan=True).as_port(), caller, line_order(PlanType.PLAN), NOW)
+
+
+def test_a_data_plan_on_a_line_without_plan_is_refused() -> None:
+    with pytest.raises(NoActivePlan):
+        LineIntake().prepare(line_world(with_plan=False).as_port(), CHANNEL, line_order(PlanType.DATA_PLAN), NOW)
+
+
+def placed(uow: FakeUnitOfWork, *plan_types: PlanType) -> Order:
+    new = LineIntake().prepare(uow.as_port(), CHANNEL, line_order(*plan_types), NOW)
+    order = Order.accept(
+        now=NOW,
+        id="order-1",
+        partner_id="channel",
+        dialect="test",
+        operation=Operation.LINE_PRODUCTS,
+        customer_id=None,
+        items=new.items,
+        subject=new.subject,
+    )
+    order.start(NOW)
+    return order
+
+
+def test_a_plan_replaces_the_base_plan_and_the_old_one_ends_now() -> None:
+    uow = line_world(with_plan=True)
+    order = placed(uow, PlanType.PLAN)
+    outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW)
+    assert isinstance(outcome, Provisioned)
+    assert isinstance(outcome.result, LineResult)
+    (new_plan_id,) = outcome.result.line_product_ids
+    assert uow.lines.products["plan-0"].ends_at == NOW
+    assert uow.lines.active_plan("line-1", NOW + timedelta(seconds=1)) == uow.lines.products[new_plan_id]
+    assert uow.lines.products[new_plan_id].ends_at == NOW + timedelta(days=30)
+
+
+def test_provisioning_a_line_order_again_makes_nothing_twice() -> None:
+    uow = line_world(with_plan=True)
+    order = placed(uow, PlanType.DATA_PLAN)
+    first = LineProductsProvisioner().provision(uow.as_port(), order, NOW)
+    again = LineProductsProvisioner().provision(uow.as_port(), order, NOW)
+    assert first == again
+    assert len(uow.lines.products) == 2
+
+
+def test_a_data_plan_whose_plan_expired_before_provisioning_fails() -> None:
+    uow = line_world(with_plan=True)
+    order = placed(uow, PlanType.DATA_PLAN)
+    outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=30))
+    assert not isinstance(outcome, Provisioned)
+    assert "no active Plan" in outcome.reason
+
+
+ICCID = "8935101000000000017"
+
+
+def esim_world() -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    uow.partners.customers.append(Customer("cust-1", "reseller", "jane@example.com", NOW))
+    uow.partners.customers.append(Customer("cust-2", "reseller", "joe@example.com", NOW))
+    uow.profiles.profiles[ICCID] = StoredProfile(
+        ICCID, "M-1", "smdp.example.com", ProfileState.RELEASED, "o", "cust-1", True
+    )
+    return uow
+
+
+def top_up(email: str, count: int = 1) -> EsimOrderRequest:
+    return EsimOrderRequest(
+        operation=Operation.TOPUP,
+        customer_email=email,
+        device_type=DeviceType.IOS,
+        subscriptions=(SubscriptionRequest("esim-1"),) * count,
+        iccid=ICCID,
+    )
+
+
+def test_a_top_up_goes_to_the_customers_own_esim() -> None:
+    new = EsimIntake().prepare(esim_world().as_port(), RESELLER, top_up("jane@example.com"), NOW)
+    assert new.subject == Subject(SubjectKind.ESIM, ICCID)
+    assert new.customer_id == "cust-1"
+
+
+def test_a_top_up_needs_an_existing_customer() -> None:
+    with pytest.raises(CustomerMustExist):
+        EsimIntake().prepare(esim_world().as_port(), RESELLER, top_up("nobody@example.com"), NOW)
+
+
+def test_a_top_up_of_someone_elses_esim_is_refused() -> None:
+    with pytest.raises(EmailAndIccidDoNotMatch):
+        EsimIntake().prepare(esim_world().as_port(), RESELLER, top_up("joe@example.com"), NOW)
+
+
+def test_top_ups_in_flight_count_towards_the_limit() -> None:
+    uow = esim_world()
+    in_flight = Order.accept(
+        now=NOW,
+        id="o-2",
+        partner_id="reseller",
+        dialect="test",
+        operation=Operation.TOPUP,
+        customer_id="cust-1",
+        items=EsimIntake().prepare(uow.as_port(), RESELLER, top_up("jane@example.com", 15), NOW).items,
+        subject=Subject(SubjectKind.ESIM, ICCID),
+    )
+    uow.orders = FakeOrders([in_flight])
+    assert in_flight.state is OrderState.ACCEPTED
+    with pytest.raises(SubscriptionLimitReached, match="0 active, 15 more"):
+        EsimIntake().prepare(uow.as_port(), RESELLER, top_up("jane@example.com"), NOW)
