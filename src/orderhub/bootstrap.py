@@ -7,14 +7,18 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from orderhub.dialects import DIALECTS
+from orderhub.fulfilment.hub_dispatcher import HubDispatcher, RenderEvent
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.fulfilment.worker import Worker
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.fulfilment import FulfilmentService
+from orderhub.services.hub import HubService
 from orderhub.services.intakes import default_intakes
 from orderhub.services.inventory import InventoryService
 from orderhub.services.line_orders import LineService
+from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
 from orderhub.services.partners import PartnerAdmin
 from orderhub.settings import Settings
@@ -36,6 +40,10 @@ class Services:
     inventory: InventoryService
     partners: PartnerAdmin
     lines: LineService
+    changes: OrderChanges
+    hub: HubService
+    # Delivers order events to partners' listeners; runs wherever the worker runs.
+    hub_dispatcher: HubDispatcher
     fulfilment: FulfilmentService
     worker: Worker
 
@@ -45,6 +53,13 @@ class Services:
     def close(self) -> None:
         self.database.close()
         self.engine.dispose()
+
+
+def _event_renderer(settings: Settings) -> RenderEvent:
+    """The event body of the dialect that has a hub (TMF622), with links to this service's address."""
+    base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    (render,) = [dialect.render_event for dialect in DIALECTS if dialect.render_event is not None]
+    return lambda pending: render(pending, base_url)
 
 
 def build_services(settings: Settings) -> Services:
@@ -67,6 +82,7 @@ def build_services(settings: Settings) -> Services:
         low_stock_threshold=settings.low_stock_threshold,
     )
     worker = Worker(fulfilment, poll_interval=settings.worker_poll_seconds)
+    hub = HubService(database)
     return Services(
         settings=settings,
         engine=engine,
@@ -88,6 +104,9 @@ def build_services(settings: Settings) -> Services:
         inventory=InventoryService(uow_factory),
         partners=PartnerAdmin(uow_factory),
         lines=LineService(database),
+        changes=OrderChanges(database, on_changed=worker.wake),
+        hub=hub,
+        hub_dispatcher=HubDispatcher(hub, _event_renderer(settings)),
         fulfilment=fulfilment,
         worker=worker,
     )

@@ -99,7 +99,7 @@ def serve(
 
 @app.command("worker")
 def run_worker(db: DbOption = None) -> None:
-    """Run the fulfilment worker alone (for `serve --no-worker` deployments)."""
+    """Run the fulfilment worker and the event dispatcher alone (for `serve --no-worker` deployments)."""
     settings = Settings.from_env(database_url=db)
     configure_logging(settings.log_level)
     services = build_services(settings)
@@ -108,7 +108,9 @@ def run_worker(db: DbOption = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
     services.worker.start(watch_database=True)
+    services.hub_dispatcher.start()
     stopped.wait()
+    services.hub_dispatcher.stop()
     services.worker.stop()
 
 

@@ -28,6 +28,9 @@ class Settings:
     # Fulfil an order in the transaction that accepts it when its provisioner works on local data
     # (eSIM inventory); off for API processes that leave fulfilment to separate workers.
     fulfil_inline: bool = True
+    # The address partners reach this service at (for absolute hrefs in TMF622 events); by default
+    # http://<host>:<port>. Answers to requests use the address the request came to.
+    public_url: str = ""
     log_level: str = "INFO"
     demo_inventory_size: int = 2000
     # How long tmf-productorder waits for provisioning before answering acknowledged instead of final.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from orderhub.domain.errors import DomainError, InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
@@ -15,6 +17,7 @@ from orderhub.domain.lines import (
     validate_line_order,
 )
 
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 CR = BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]{8}", "8 digits")
 LINE = Line("line-1", "CR", "69877689")
 OFFERINGS = frozenset({("OFFER-DP-001", PlanType.PLAN), ("OFFER-DP-001", PlanType.DATA_PLAN)})
@@ -31,24 +34,24 @@ def check(request: LineOrderRequest, *, line: Line | None = LINE, has_active_pla
 @pytest.mark.parametrize("msisdn", ["6987768", "698776890", "6987768a", "+50669877689", ""])
 def test_an_msisdn_must_have_the_business_units_format(msisdn: str) -> None:
     with pytest.raises(InvalidInput) as excinfo:
-        validate_line_order(order(("OFFER-DP-001", PlanType.PLAN), msisdn=msisdn), CR)
+        validate_line_order(order(("OFFER-DP-001", PlanType.PLAN), msisdn=msisdn), CR, NOW)
     assert excinfo.value.field == "subject.msisdn"
 
 
 def test_a_well_formed_order_passes_validation() -> None:
-    validate_line_order(order(("OFFER-DP-001", PlanType.PLAN)), CR)
+    validate_line_order(order(("OFFER-DP-001", PlanType.PLAN)), CR, NOW)
 
 
 def test_an_order_needs_items_and_not_too_many() -> None:
     with pytest.raises(InvalidInput, match="at least one"):
-        validate_line_order(order(), CR)
+        validate_line_order(order(), CR, NOW)
     with pytest.raises(InvalidInput, match="at most 15"):
-        validate_line_order(order(*[("OFFER-DP-001", PlanType.DATA_PLAN)] * 16), CR)
+        validate_line_order(order(*[("OFFER-DP-001", PlanType.DATA_PLAN)] * 16), CR, NOW)
 
 
 def test_only_add_is_supported() -> None:
     with pytest.raises(InvalidInput) as excinfo:
-        validate_line_order(order(("OFFER-DP-001", PlanType.PLAN), action="delete"), CR)
+        validate_line_order(order(("OFFER-DP-001", PlanType.PLAN), action="delete"), CR, NOW)
     assert excinfo.value.field == "items[0].action"
 
 
@@ -83,3 +86,12 @@ def test_rule_errors_are_domain_errors_with_neutral_paths() -> None:
     with pytest.raises(DomainError) as excinfo:
         check(order(("OFFER-DP-001", PlanType.DATA_PLAN)), has_active_plan=False)
     assert excinfo.value.field == "subject.msisdn"
+
+
+def test_a_requested_date_far_ahead_is_refused() -> None:
+    far = LineOrderRequest(
+        "CR", "69877689", (LineItemRequest("OFFER-DP-001", PlanType.PLAN),), NOW + timedelta(days=400)
+    )
+    with pytest.raises(InvalidInput) as excinfo:
+        validate_line_order(far, CR, NOW)
+    assert excinfo.value.field == "requested_at"

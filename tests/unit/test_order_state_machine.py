@@ -5,6 +5,7 @@ from itertools import product
 
 import pytest
 
+from orderhub.domain.errors import CannotCancel
 from orderhub.domain.orders import (
     ALLOWED_TRANSITIONS,
     IllegalTransition,
@@ -18,10 +19,11 @@ from orderhub.domain.results import EsimResult
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=3)
+RESULT = EsimResult("89014103211118510720", "smdp.example.com", ("sub-1",), "MATCHING-ID")
 
 ALLOWED_PAIRS = [(src, dst) for src, targets in ALLOWED_TRANSITIONS.items() for dst in sorted(targets)]
 ILLEGAL_PAIRS = [(src, dst) for src, dst in product(OrderState, OrderState) if dst not in ALLOWED_TRANSITIONS[src]]
-FINAL_STATES = {OrderState.COMPLETED, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED}
+FINAL_STATES = {OrderState.COMPLETED, OrderState.PARTIAL, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED}
 
 
 def order_in(state: OrderState) -> Order:
@@ -55,7 +57,7 @@ def test_table_covers_every_state():
 
 
 def test_pairs_partition_all_state_pairs():
-    assert len(ALLOWED_PAIRS) == 8
+    assert len(ALLOWED_PAIRS) == 24
     assert len(ALLOWED_PAIRS) + len(ILLEGAL_PAIRS) == len(OrderState) ** 2
 
 
@@ -136,16 +138,13 @@ def test_full_happy_path_records_every_event_in_order():
     order = accepted_order()
     order.transition(OrderState.SCHEDULED, now=NOW)
     order.start(LATER)
-    order.complete({"iccid": "89014103211118510720"}, LATER)
+    order.complete(RESULT, LATER)
     assert [(e.from_state, e.to_state) for e in order.new_events] == [
         (None, OrderState.ACCEPTED),
         (OrderState.ACCEPTED, OrderState.SCHEDULED),
         (OrderState.SCHEDULED, OrderState.IN_PROGRESS),
         (OrderState.IN_PROGRESS, OrderState.COMPLETED),
     ]
-
-
-RESULT = EsimResult("89014103211118510720", "smdp.example.com", ("sub-1",), "MATCHING-ID")
 
 
 def test_complete_sets_result():
@@ -205,3 +204,25 @@ def test_start_on_final_order_is_illegal(state):
     with pytest.raises(IllegalTransition):
         order.start(LATER)
     assert order.state is state
+
+
+@pytest.mark.parametrize("state", [OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.HELD])
+def test_an_order_not_started_is_cancelled_through_assessment_and_pending(state):
+    order = order_in(state)
+    order.cancel("customer changed their mind", LATER)
+    assert order.state is OrderState.CANCELLED
+    assert [(e.from_state, e.to_state) for e in order.new_events] == [
+        (state, OrderState.ASSESSING_CANCELLATION),
+        (OrderState.ASSESSING_CANCELLATION, OrderState.PENDING_CANCELLATION),
+        (OrderState.PENDING_CANCELLATION, OrderState.CANCELLED),
+    ]
+    assert order.new_events[-1].reason == "customer changed their mind"
+
+
+@pytest.mark.parametrize("state", [OrderState.IN_PROGRESS, *sorted(FINAL_STATES)])
+def test_an_order_in_provisioning_or_finished_cannot_be_cancelled(state):
+    order = order_in(state)
+    with pytest.raises(CannotCancel):
+        order.cancel(None, LATER)
+    assert order.state is state
+    assert order.new_events == []

@@ -32,10 +32,12 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if run_worker:
             services.worker.start()
+            services.hub_dispatcher.start()
         try:
             yield
         finally:
             if run_worker:
+                services.hub_dispatcher.stop()
                 services.worker.stop()
 
     app = FastAPI(title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -50,6 +52,8 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
         catalog=services.catalog,
         inventory=services.inventory,
         lines=services.lines,
+        changes=services.changes,
+        hub=services.hub,
     )
     hot_routes: list[tuple[HotRoute, ASGIApp]] = []
     for dialect in DIALECTS:

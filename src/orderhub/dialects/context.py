@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.types import ASGIApp
 
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
+from orderhub.services.hub import HubService, PendingEvent
 from orderhub.services.inventory import InventoryService
 from orderhub.services.line_orders import LineService
+from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute
@@ -24,6 +27,8 @@ class DialectContext:
     catalog: CatalogService
     inventory: InventoryService
     lines: LineService
+    changes: OrderChanges
+    hub: HubService
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class Dialect:
     create_hot_routes: Callable[[DialectContext], tuple[HotRoute, ASGIApp]] | None = None
     # Further prefixes serving the same API (e.g. a shorter path partners already call).
     aliases: tuple[str, ...] = ()
+    # How this API's listeners receive an order event (the body posted to them), given the public
+    # base URL for absolute links; set by a dialect that has a hub.
+    render_event: Callable[[PendingEvent, str], dict[str, Any]] | None = None
 
     @property
     def prefixes(self) -> tuple[str, ...]:

@@ -66,3 +66,11 @@ class OfferingNotAvailable(DomainError):
 
 class NoActivePlan(DomainError):
     """A data plan or add-on needs an active base plan on the line."""
+
+
+class CannotCancel(DomainError):
+    """The order has gone too far (or is finished) to be cancelled."""
+
+
+class CannotChange(DomainError):
+    """The change is not possible in the order's current state."""

@@ -11,6 +11,8 @@ from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, Off
 from orderhub.domain.orders import Operation, OrderItem
 
 MAX_ITEMS_PER_LINE_ORDER = 15
+# Orders are placed for the coming months, not for decades: a far date is almost always a typo.
+MAX_REQUESTED_AHEAD = timedelta(days=366)
 SUPPORTED_ACTIONS = frozenset({"add"})
 # The order item attribute that holds an item's plan type.
 PLAN_TYPE_ATTRIBUTE = "planType"
@@ -94,11 +96,15 @@ class LineOrderRequest:
     business_unit_id: str
     msisdn: str
     items: tuple[LineItemRequest, ...]
+    # When the partner wants it done; None or a past moment means now.
+    requested_at: datetime | None = None
     operation: Operation = Operation.LINE_PRODUCTS
 
 
-def validate_line_order(request: LineOrderRequest, unit: BusinessUnit) -> None:
+def validate_line_order(request: LineOrderRequest, unit: BusinessUnit, now: datetime) -> None:
     """The rules that need no stored data. Field paths are neutral (``subject.msisdn``, ``items[0]...``)."""
+    if request.requested_at is not None and request.requested_at > now + MAX_REQUESTED_AHEAD:
+        raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
     if not request.items:
         raise InvalidInput("must hold at least one item", field="items")
     if len(request.items) > MAX_ITEMS_PER_LINE_ORDER:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from orderhub.domain.errors import CannotCancel, CannotChange
 from orderhub.domain.results import FulfilmentResult
 
 
@@ -23,10 +24,17 @@ class IllegalTransition(Exception):
 class OrderState(StrEnum):
     ACCEPTED = "accepted"
     SCHEDULED = "scheduled"
+    # Stopped by the operator, or waiting on something outside orderhub; resumes or is cancelled.
+    HELD = "held"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    # Some items were delivered, others failed.
+    PARTIAL = "partial"
     FAILED = "failed"
     REJECTED = "rejected"
+    # A cancellation was asked for and is being assessed; then it is carried out, or refused.
+    ASSESSING_CANCELLATION = "assessing_cancellation"
+    PENDING_CANCELLATION = "pending_cancellation"
     CANCELLED = "cancelled"
 
     @property
@@ -34,15 +42,51 @@ class OrderState(StrEnum):
         return self in _FINAL
 
 
-_FINAL = frozenset({OrderState.COMPLETED, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED})
+_FINAL = frozenset(
+    {OrderState.COMPLETED, OrderState.PARTIAL, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED}
+)
+# Before provisioning starts an order can be called off.
+CANCELLABLE_STATES = frozenset({OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.HELD})
 
+# TMF622's state model (acknowledged, pending, held, inProgress, assessingCancellation...) is the
+# richest of the dialects; the others spell subsets of it.
 ALLOWED_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     OrderState.ACCEPTED: frozenset(
-        {OrderState.SCHEDULED, OrderState.IN_PROGRESS, OrderState.REJECTED, OrderState.CANCELLED}
+        {
+            OrderState.SCHEDULED,
+            OrderState.IN_PROGRESS,
+            OrderState.HELD,
+            OrderState.REJECTED,
+            OrderState.CANCELLED,
+            OrderState.ASSESSING_CANCELLATION,
+        }
     ),
-    OrderState.SCHEDULED: frozenset({OrderState.IN_PROGRESS, OrderState.CANCELLED}),
-    OrderState.IN_PROGRESS: frozenset({OrderState.COMPLETED, OrderState.FAILED}),
+    OrderState.SCHEDULED: frozenset(
+        {OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.CANCELLED, OrderState.ASSESSING_CANCELLATION}
+    ),
+    OrderState.HELD: frozenset({OrderState.IN_PROGRESS, OrderState.CANCELLED, OrderState.ASSESSING_CANCELLATION}),
+    OrderState.IN_PROGRESS: frozenset(
+        {
+            OrderState.COMPLETED,
+            OrderState.PARTIAL,
+            OrderState.FAILED,
+            OrderState.HELD,
+            OrderState.ASSESSING_CANCELLATION,
+        }
+    ),
+    # A refused cancellation goes back to where the order was.
+    OrderState.ASSESSING_CANCELLATION: frozenset(
+        {
+            OrderState.PENDING_CANCELLATION,
+            OrderState.ACCEPTED,
+            OrderState.SCHEDULED,
+            OrderState.HELD,
+            OrderState.IN_PROGRESS,
+        }
+    ),
+    OrderState.PENDING_CANCELLATION: frozenset({OrderState.CANCELLED}),
     OrderState.COMPLETED: frozenset(),
+    OrderState.PARTIAL: frozenset(),
     OrderState.FAILED: frozenset(),
     OrderState.REJECTED: frozenset(),
     OrderState.CANCELLED: frozenset(),
@@ -148,3 +192,23 @@ class Order:
     def fail(self, reason: str, now: datetime) -> None:
         self.transition(OrderState.FAILED, now=now, reason=reason)
         self.failure_reason = reason
+
+    def reschedule(self, due_at: datetime, now: datetime) -> None:
+        """Move the date an order not yet started is due; it waits (SCHEDULED) or is due now (ACCEPTED)."""
+        if self.state not in (OrderState.ACCEPTED, OrderState.SCHEDULED):
+            raise CannotChange(f"an order that is {self.state.value.replace('_', ' ')} can no longer be rescheduled")
+        self.due_at = max(due_at, now)
+        if self.due_at > now and self.state is OrderState.ACCEPTED:
+            self.transition(OrderState.SCHEDULED, now=now, reason="rescheduled")
+        elif self.due_at <= now and self.state is OrderState.SCHEDULED:
+            self.transition(OrderState.ACCEPTED, now=now, reason="rescheduled")
+        self.updated_at = now
+
+    def cancel(self, reason: str | None, now: datetime) -> None:
+        """Call the order off before provisioning starts: assessed, then carried out, each step recorded.
+        Raises ``CannotCancel`` (an answer for the partner, not a bug) once provisioning has started."""
+        if self.state not in CANCELLABLE_STATES:
+            raise CannotCancel(f"an order that is {self.state.value.replace('_', ' ')} can no longer be cancelled")
+        self.transition(OrderState.ASSESSING_CANCELLATION, now=now, reason=reason)
+        self.transition(OrderState.PENDING_CANCELLATION, now=now)
+        self.transition(OrderState.CANCELLED, now=now, reason=reason)

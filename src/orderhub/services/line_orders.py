@@ -44,7 +44,7 @@ class LineIntake:
 
     def prepare(self, uow: UnitOfWork, principal: Principal, request: LineOrderRequest, now: datetime) -> NewOrder:
         unit = unit_for(uow, principal, request.business_unit_id)
-        validate_line_order(request, unit)
+        validate_line_order(request, unit, now)
         line = uow.lines.find_line(unit.id, request.msisdn)
         offerings = frozenset((o.product_id, o.plan_type) for o in uow.lines.offerings(unit.id))
         has_active_plan = line is not None and uow.lines.active_plan(line.id, now) is not None
@@ -59,7 +59,7 @@ class LineIntake:
             )
             for seq, item in enumerate(request.items, start=1)
         ]
-        return NewOrder(items=items, subject=Subject(SubjectKind.LINE, line.id))
+        return NewOrder(items=items, subject=Subject(SubjectKind.LINE, line.id), due_at=request.requested_at)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -24,6 +24,7 @@ from orderhub.domain.partners import Principal
 from orderhub.metrics import ORDERS_ACCEPTED
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
+from orderhub.services.records import OrderQuery
 
 
 class OrderRequest(Protocol):
@@ -208,6 +209,13 @@ class OrderingService:
             return OrderView(order, uow.orders.events(order_id))
 
         return await self._db.read(load)
+
+    async def list_orders(
+        self, principal: Principal, query: OrderQuery, *, offset: int, limit: int
+    ) -> tuple[list[Order], int]:
+        """One page of the caller's orders that ``query`` selects, newest first, and the total."""
+        scoped = replace(query, partner_ids=query.partner_ids & principal.visible_partner_ids)
+        return await self._db.read(lambda uow: uow.orders.search(scoped, offset, limit))
 
     async def get_by_reference(self, principal: Principal, reference: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:

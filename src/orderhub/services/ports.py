@@ -11,8 +11,10 @@ from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
 from orderhub.services.repositories import (
+    CancellationRepository,
     CatalogRepository,
     LineRepository,
+    ListenerRepository,
     OrderRepository,
     PartnerRepository,
     ProfileRepository,
@@ -52,6 +54,10 @@ class UnitOfWork(Protocol):
     def subscriptions(self) -> SubscriptionRepository: ...
     @property
     def lines(self) -> LineRepository: ...
+    @property
+    def cancellations(self) -> CancellationRepository: ...
+    @property
+    def listeners(self) -> ListenerRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

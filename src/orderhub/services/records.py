@@ -1,5 +1,5 @@
-"""Records the store hands back that are not domain objects: credentials, tokens, idempotency keys and
-eSIM profiles as stored."""
+"""Records the store hands back that are not domain objects (credentials, tokens, idempotency keys,
+eSIM profiles as stored), and the queries use cases hand to it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from orderhub.domain.esim import ProfileState
+from orderhub.domain.orders import Operation, OrderState
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,15 @@ class StoredProfile:
     order_id: str | None
     customer_id: str | None
     luhn_ok: bool
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Which orders a listing wants (all conditions hold); deleted orders are never listed."""
+
+    partner_ids: frozenset[str]
+    operations: tuple[Operation, ...]
+    states: frozenset[OrderState] | None = None
+    reference: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None

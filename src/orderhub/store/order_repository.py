@@ -20,6 +20,7 @@ from orderhub.domain.orders import (
     Subject,
     SubjectKind,
 )
+from orderhub.services.records import OrderQuery
 from orderhub.store.fastsql import FastSql, read_decimal, read_json, read_time
 from orderhub.store.results import dump_result, load_result
 from orderhub.store.tables import order_items, orders
@@ -130,7 +131,40 @@ class OrderRepository:
         return self._load(self._sql.one(_SELECT_ORDER + "id = ?", (order_id,)))
 
     def get_by_reference(self, reference: str) -> Order | None:
-        return self._load(self._sql.one(_SELECT_ORDER + "reference = ?", (reference,)))
+        return self._load(self._sql.one(_SELECT_ORDER + "reference = ? AND deleted_at IS NULL", (reference,)))
+
+    def search(self, query: OrderQuery, offset: int, limit: int) -> tuple[list[Order], int]:
+        """One page of the orders ``query`` selects, newest first, and how many it selects in all."""
+        conditions: list[sa.ColumnElement[bool]] = [
+            orders.c.partner_id.in_(sorted(query.partner_ids)),
+            orders.c.operation.in_([operation.value for operation in query.operations]),
+            orders.c.deleted_at.is_(None),
+        ]
+        if query.states is not None:
+            conditions.append(orders.c.state.in_(sorted(state.value for state in query.states)))
+        if query.reference is not None:
+            conditions.append(orders.c.reference == query.reference)
+        if query.created_from is not None:
+            conditions.append(orders.c.created_at >= query.created_from)
+        if query.created_before is not None:
+            conditions.append(orders.c.created_at < query.created_before)
+        total = self._db.execute(sa.select(sa.func.count()).select_from(orders).where(*conditions)).scalar_one()
+        ids = self._db.execute(
+            sa.select(orders.c.id)
+            .where(*conditions)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).scalars()
+        found = [self.get(order_id) for order_id in ids]
+        return [order for order in found if order is not None], int(total)
+
+    def update_request(self, order: Order) -> None:
+        """Keep a change the partner made to what it sent (TMF622 PATCH of descriptive fields)."""
+        self._sql.execute("UPDATE orders SET request = ? WHERE id = ?", (self._sql.json(order.request), order.id))
+
+    def mark_deleted(self, order_id: str, now: datetime) -> None:
+        self._sql.execute("UPDATE orders SET deleted_at = ? WHERE id = ?", (self._sql.time(now), order_id))
 
     def _load(self, row: tuple[Any, ...] | None) -> Order | None:
         if row is None:

@@ -111,6 +111,8 @@ orders = sa.Table(
     sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Column("lease_until", UtcDateTime, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # Set when a partner deletes the order (TMF622 DELETE): hidden from its APIs, kept for the audit trail.
+    sa.Column("deleted_at", UtcDateTime, nullable=True),
     sa.Index("ix_orders_work_queue", "state", "due_at"),
     sa.Index("ix_orders_subject", "subject_ref", "subject_kind"),
     sa.Index("uq_orders_reference", "reference", unique=True),
@@ -261,4 +263,37 @@ line_products = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     # One product per order item, so re-running a fulfilment cannot start a second one.
     sa.UniqueConstraint("order_id", "item_seq", name="uq_line_products_order_item"),
+)
+
+# A partner's request to cancel an order (TMF622 cancelProductOrder) and how it ended.
+cancellations = sa.Table(
+    "cancellations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("requested_for", UtcDateTime, nullable=True),
+    sa.Column("refusal", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("effective_at", UtcDateTime, nullable=True),
+)
+
+# Partners' event listeners (TMF622 hub). The order events are the outbox: they are written in the
+# transaction that changes the order, and each listener keeps a cursor into them.
+hub_listeners = sa.Table(
+    "hub_listeners",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("callback", sa.String(500), nullable=False),
+    sa.Column("query", sa.String(500), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # The last order event delivered; events after it are delivered in order, one at a time.
+    sa.Column("delivered_event_id", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
 )

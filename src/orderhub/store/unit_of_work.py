@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
+from orderhub.store.change_repository import CancellationRepository, ListenerRepository
 from orderhub.store.errors import is_unavailable
 from orderhub.store.fastsql import FastSql
 from orderhub.store.inventory_repository import CatalogRepository, ProfileRepository, SubscriptionRepository
@@ -26,6 +27,8 @@ class BoundUnitOfWork:
         self.profiles = ProfileRepository(connection)
         self.subscriptions = SubscriptionRepository(connection)
         self.lines = LineRepository(connection)
+        self.cancellations = CancellationRepository(connection)
+        self.listeners = ListenerRepository(connection)
 
     def __enter__(self) -> BoundUnitOfWork:
         return self

@@ -23,8 +23,12 @@ STATUS: dict[OrderState, str] = {
     OrderState.ACCEPTED: "FULFILLING",
     OrderState.SCHEDULED: "FULFILLING",
     OrderState.IN_PROGRESS: "FULFILLING",
+    OrderState.HELD: "FULFILLING",
     OrderState.COMPLETED: "COMPLETED",
     OrderState.FAILED: "FAILED",
+    OrderState.PARTIAL: "FAILED",
+    OrderState.ASSESSING_CANCELLATION: "FULFILLING",
+    OrderState.PENDING_CANCELLATION: "FULFILLING",
     # esim-v1 refuses at intake with a 4xx, and has no cancellation; shown as FAILED should one appear.
     OrderState.REJECTED: "FAILED",
     OrderState.CANCELLED: "FAILED",

@@ -23,6 +23,8 @@ _DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.BusinessUnitNotFound, 404, "NOT_FOUND"),
     (errors.OrderNotFound, 404, "NOT_FOUND"),
     (errors.IdempotencyConflict, 409, "CONFLICT"),
+    (errors.CannotCancel, 409, "CONFLICT"),
+    (errors.CannotChange, 409, "CONFLICT"),
     (errors.OfferingNotAvailable, 422, "OFFERING_NOT_AVAILABLE"),
     (errors.LineNotFound, 422, "LINE_NOT_FOUND"),
     (errors.NoActivePlan, 422, "NO_ACTIVE_PLAN"),
@@ -34,6 +36,7 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LA
 _WIRE_FIELDS = {
     "subject.msisdn": "productOrderItem[].product.productCharacteristic[MSISDN].value",
     "items": "productOrderItem",
+    "requested_at": "requestedStartDate",
 }
 _ITEM_FIELDS = {"offering_id": "product.productOffering.id", "action": "action"}
 _ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)$")
@@ -68,11 +71,12 @@ def http_error(status: int, message: str) -> JSONResponse:
     return error_response(status, _HTTP_CODES.get(status, "INVALID_REQUEST"), message)
 
 
-def domain_error_response(exc: errors.DomainError) -> JSONResponse:
+def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) -> JSONResponse:
     for kind, status, code in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
             message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
-            return error_response(status, code, message)
+            headers = {"WWW-Authenticate": f'Bearer realm="{realm}"'} if realm and status == 401 else None
+            return error_response(status, code, message, headers)
     log.error("unmapped domain error %s", type(exc).__name__)
     return internal_error_response()
 
@@ -90,10 +94,12 @@ def unavailable_response(exc: DatabaseUnavailable) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, bearer_realm: str | None = None) -> None:
+    """``bearer_realm``: the API takes bearer tokens, so a 401 says so (RFC 6750)."""
+
     @app.exception_handler(errors.DomainError)
     async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
-        return domain_error_response(exc)
+        return domain_error_response(exc, realm=bearer_realm)
 
     @app.exception_handler(TmfError)
     async def _tmf(_request: Request, exc: TmfError) -> JSONResponse:

@@ -16,19 +16,27 @@ DIALECT = "tmf-productorder"
 STATE: dict[OrderState, str] = {
     OrderState.ACCEPTED: "acknowledged",
     OrderState.SCHEDULED: "pending",
+    OrderState.HELD: "held",
     OrderState.IN_PROGRESS: "inProgress",
     OrderState.COMPLETED: "completed",
+    OrderState.PARTIAL: "partial",
     OrderState.FAILED: "failed",
     OrderState.REJECTED: "rejected",
+    OrderState.ASSESSING_CANCELLATION: "assessingCancellation",
+    OrderState.PENDING_CANCELLATION: "pendingCancellation",
     OrderState.CANCELLED: "cancelled",
 }
 
 _DESCRIPTION: dict[OrderState, str] = {
     OrderState.ACCEPTED: "Order received; provisioning has not finished yet",
     OrderState.SCHEDULED: "Order received; provisioning is scheduled",
+    OrderState.HELD: "Order held",
     OrderState.IN_PROGRESS: "Provisioning in progress",
     OrderState.COMPLETED: "Product provisioned successfully",
+    OrderState.PARTIAL: "Some products could not be provisioned",
     OrderState.REJECTED: "Order rejected",
+    OrderState.ASSESSING_CANCELLATION: "Cancellation requested",
+    OrderState.PENDING_CANCELLATION: "Cancellation in progress",
     OrderState.CANCELLED: "Order cancelled",
 }
 

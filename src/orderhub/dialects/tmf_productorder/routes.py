@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Header, Request, Response
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import OrderNotFound
 from orderhub.domain.lines import BusinessUnit
+from orderhub.domain.orders import Operation
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
@@ -108,7 +109,8 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
     async def get_order(order_id: str, who: Caller) -> Response:
         principal, unit = who
         view = await services.ordering.get_by_reference(principal, order_id)
-        if view.order.dialect != mapping.DIALECT or mapping.business_unit_of(view.order) != unit.id:
+        # Line orders placed through the standard TMF622 API are the same orders: shown here too.
+        if view.order.operation is not Operation.LINE_PRODUCTS or mapping.business_unit_of(view.order) != unit.id:
             raise OrderNotFound(f"order {order_id} not found")
         return _json(mapping.order_resource(view.order, unit.timezone))
 

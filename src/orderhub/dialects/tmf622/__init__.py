@@ -1,0 +1,9 @@
+"""tmf622: TM Forum's standard TMF622 v4 Product Ordering API over the line orders."""
+
+from orderhub.dialects.context import Dialect
+from orderhub.dialects.tmf622.mapping import DIALECT, PREFIX, event_envelope
+from orderhub.dialects.tmf622.routes import create_tmf622_app
+
+TMF622 = Dialect(name=DIALECT, prefix=PREFIX, create_app=create_tmf622_app, render_event=event_envelope)
+
+__all__ = ["PREFIX", "TMF622"]

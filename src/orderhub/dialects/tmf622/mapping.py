@@ -1,0 +1,122 @@
+"""Orders, cancellations, listeners and events as TMF622 v4 shows them (dates in UTC with Z)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from orderhub.dialects.tmf_productorder.mapping import STATE
+from orderhub.domain.changes import Cancellation, CancellationState, Listener
+from orderhub.domain.orders import Order, OrderState
+from orderhub.domain.results import LineResult
+from orderhub.services.hub import PendingEvent
+
+DIALECT = "tmf622"
+PREFIX = "/tmf-api/productOrderingManagement/v4"
+
+# An item's state follows its order's: items are provisioned together, in one transaction.
+_ITEM_STATE: dict[OrderState, str] = {
+    OrderState.ACCEPTED: "acknowledged",
+    OrderState.SCHEDULED: "pending",
+    OrderState.HELD: "held",
+    OrderState.IN_PROGRESS: "inProgress",
+    OrderState.COMPLETED: "completed",
+    OrderState.PARTIAL: "failed",
+    OrderState.FAILED: "failed",
+    OrderState.REJECTED: "rejected",
+    OrderState.ASSESSING_CANCELLATION: "assessingCancellation",
+    OrderState.PENDING_CANCELLATION: "pendingCancellation",
+    OrderState.CANCELLED: "cancelled",
+}
+_CANCELLATION_STATE = {CancellationState.DONE: "done", CancellationState.REFUSED: "terminatedWithError"}
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def order_href(base_url: str, reference: str) -> str:
+    return f"{base_url}{PREFIX}/productOrder/{reference}"
+
+
+def order_resource(order: Order, base_url: str, *, state: OrderState | None = None) -> dict[str, Any]:
+    """The ProductOrder; ``state`` shows it as it was at an event instead of as it is."""
+    shown = state or order.state
+    echo = copy.deepcopy(order.request.get("order", {}))
+    items = echo.pop("productOrderItem", [])
+    product_ids = order.result.line_product_ids if isinstance(order.result, LineResult) else ()
+    for index, item in enumerate(items):
+        item["state"] = _ITEM_STATE[shown]
+        product = item.setdefault("product", {})
+        item.setdefault("productOffering", product.get("productOffering", {}))
+        if shown is OrderState.COMPLETED and index < len(product_ids):
+            item["product"] = {"id": product_ids[index], **product}
+    assert order.reference is not None
+    body: dict[str, Any] = {
+        "id": order.reference,
+        "href": order_href(base_url, order.reference),
+        **{name: value for name, value in echo.items() if name != "relatedParty"},
+        "orderDate": utc(order.created_at),
+        "state": STATE[shown],
+        "productOrderItem": items,
+        "relatedParty": echo.get("relatedParty", []),
+        "@type": "ProductOrder",
+    }
+    if order.due_at is not None and order.due_at > order.created_at:
+        body["requestedStartDate"] = utc(order.due_at)
+    if shown.is_final and order.updated_at is not None:
+        body["completionDate"] = utc(order.updated_at)
+    if shown is OrderState.CANCELLED and order.updated_at is not None:
+        body["cancellationDate"] = utc(order.updated_at)
+    if shown is OrderState.FAILED and order.failure_reason:
+        body["description"] = order.failure_reason
+    return body
+
+
+def project(resource: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
+    """``fields=`` (TMF630): only the attributes asked for, and always what identifies the resource."""
+    if fields is None:
+        return resource
+    keep = {"id", "href", *fields}
+    return {name: value for name, value in resource.items() if name in keep}
+
+
+def cancellation_resource(cancellation: Cancellation, order: Order, base_url: str) -> dict[str, Any]:
+    assert order.reference is not None
+    body: dict[str, Any] = {
+        "id": cancellation.id,
+        "href": f"{base_url}{PREFIX}/cancelProductOrder/{cancellation.id}",
+        "state": _CANCELLATION_STATE[cancellation.state],
+        "productOrder": {
+            "id": order.reference,
+            "href": order_href(base_url, order.reference),
+            "@referredType": "ProductOrder",
+        },
+        "creationDate": utc(cancellation.created_at),
+        "@type": "CancelProductOrder",
+    }
+    if cancellation.reason is not None:
+        body["cancellationReason"] = cancellation.reason
+    if cancellation.requested_for is not None:
+        body["requestedCancellationDate"] = utc(cancellation.requested_for)
+    if cancellation.effective_at is not None:
+        body["effectiveCancellationDate"] = utc(cancellation.effective_at)
+    if cancellation.refusal is not None:
+        body["errorMessage"] = cancellation.refusal
+    return body
+
+
+def listener_resource(listener: Listener) -> dict[str, Any]:
+    return {"id": listener.id, "callback": listener.callback, "query": listener.query}
+
+
+def event_envelope(pending: PendingEvent, base_url: str) -> dict[str, Any]:
+    """The TMF event: the order as it was right after the change the event records."""
+    created = pending.event.from_state is None
+    return {
+        "eventId": str(pending.event_id),
+        "eventTime": utc(pending.event.at),
+        "eventType": "ProductOrderCreateEvent" if created else "ProductOrderStateChangeEvent",
+        "event": {"productOrder": order_resource(pending.order, base_url, state=pending.event.to_state)},
+    }

@@ -1,0 +1,203 @@
+"""TMF622 v4 Product Ordering: productOrder, cancelProductOrder and hub, with bearer tokens."""
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, Header, Request, Response
+
+from orderhub.dialects.context import DialectContext
+from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
+from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
+from orderhub.domain.errors import AccessDenied, NotAuthenticated, OrderNotFound
+from orderhub.domain.orders import Operation
+from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
+from orderhub.observability import correlation_id
+from orderhub.services.ordering import PlaceOrder
+from orderhub.services.records import OrderQuery
+from orderhub.web.middleware import BodyGuardMiddleware, UnexpectedErrorMiddleware
+
+from . import mapping, wire
+
+REALM = "tmf622"
+
+
+def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        raise TmfError(400, "INVALID_REQUEST", "a JSON request body is required")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise TmfError(400, "INVALID_REQUEST", "the request body is not valid JSON") from None
+
+
+def _base_url(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def create_tmf622_app(services: DialectContext) -> FastAPI:
+    app = FastAPI(
+        title="orderhub TMF622 Product Ordering",
+        version="4.0.0",
+        description=(
+            "TM Forum TMF622 v4 Product Ordering over the same line orders as tmf-productorder. Bearer tokens "
+            "from POST /oauth2/token with your client_id and client_secret."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app, bearer_realm=REALM)
+    app.add_middleware(UnexpectedErrorMiddleware, render_error=tmf_internal_error)
+    app.add_middleware(BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=http_error)
+
+    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
+        caller = await services.auth.authenticate(token.strip())
+        if not caller.has_any_role(LINE_ORDERING_ROLES):
+            raise AccessDenied("this API needs the BUSINESS_CHANNEL role")
+        return caller
+
+    Caller = Annotated[Principal, Depends(principal)]
+
+    async def visible_order(caller: Principal, order_id: str) -> Any:
+        view = await services.ordering.get_by_reference(caller, order_id)
+        if view.order.operation is not Operation.LINE_PRODUCTS:
+            raise OrderNotFound(f"order {order_id} not found")
+        return view.order
+
+    @app.post("/productOrder", status_code=201, summary="Create a product order")
+    async def create_order(
+        request: Request, caller: Caller, idempotency_key: Annotated[str | None, Header(max_length=255)] = None
+    ) -> Response:
+        body = await _body(request)
+        unit_id = wire.business_unit_of(body if isinstance(body, dict) else {}, caller.partner.business_unit_ids)
+        unit = await services.lines.business_unit(caller, unit_id)
+        line_order, echo = wire.read_order(body, unit.id)
+        placed = await services.ordering.place(
+            caller,
+            PlaceOrder(
+                request=line_order,
+                raw_request={"businessId": unit.id, "order": echo},
+                dialect=mapping.DIALECT,
+                idempotency_keys=(idempotency_key,) if idempotency_key else (),
+                correlation_id=correlation_id.get(),
+                numbered=True,
+                scope=unit.id,
+            ),
+        )
+        budget = 0.0 if placed.finished is not None else services.settings.final_answer_budget_seconds
+        view = await services.ordering.wait_until_settled(caller, placed.order_id, budget)
+        resource = mapping.order_resource(view.order, _base_url(request))
+        headers = {"Location": resource["href"]}
+        if placed.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return _json(resource, 201, headers)
+
+    @app.get("/productOrder", summary="List product orders")
+    async def list_orders(request: Request, caller: Caller) -> Response:
+        query = wire.read_list_query(dict(request.query_params))
+        found, total = await services.ordering.list_orders(
+            caller,
+            OrderQuery(
+                partner_ids=caller.visible_partner_ids,
+                operations=(Operation.LINE_PRODUCTS,),
+                states=query.states,
+                reference=query.reference,
+                created_from=query.created_from,
+                created_before=query.created_before,
+            ),
+            offset=query.offset,
+            limit=query.limit,
+        )
+        base = _base_url(request)
+        page = [mapping.project(mapping.order_resource(order, base), query.fields) for order in found]
+        return _json(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
+
+    @app.get("/productOrder/{order_id}", summary="Retrieve a product order")
+    async def get_order(order_id: str, request: Request, caller: Caller, fields: str | None = None) -> Response:
+        order = await visible_order(caller, order_id)
+        wanted = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None
+        return _json(mapping.project(mapping.order_resource(order, _base_url(request)), wanted))
+
+    @app.patch("/productOrder/{order_id}", summary="Change a product order (JSON merge-patch)")
+    async def patch_order(order_id: str, request: Request, caller: Caller) -> Response:
+        await visible_order(caller, order_id)
+        changes, start = wire.read_patch(await _body(request))
+
+        def rewrite(stored: dict[str, Any]) -> dict[str, Any]:
+            return {**stored, "order": wire.merge_patch(stored.get("order", {}), changes)}
+
+        order = await services.changes.amend(caller, order_id, request=rewrite, due_at=start)
+        return _json(mapping.order_resource(order, _base_url(request)))
+
+    @app.delete("/productOrder/{order_id}", status_code=204, summary="Delete a finished product order")
+    async def delete_order(order_id: str, caller: Caller) -> Response:
+        await visible_order(caller, order_id)
+        await services.changes.delete(caller, order_id)
+        return Response(status_code=204)
+
+    @app.post("/cancelProductOrder", status_code=201, summary="Ask for a product order to be cancelled")
+    async def cancel_order(request: Request, caller: Caller) -> Response:
+        body = await _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("productOrder"), dict):
+            raise TmfError(400, "INVALID_REQUEST", "productOrder is required (an object with the order's id)")
+        order_id = body["productOrder"].get("id")
+        if not isinstance(order_id, str) or not order_id:
+            raise TmfError(400, "INVALID_REQUEST", "productOrder.id is required")
+        reason = body.get("cancellationReason")
+        if reason is not None and not isinstance(reason, str):
+            raise TmfError(400, "INVALID_REQUEST", "cancellationReason must be a string")
+        requested = body.get("requestedCancellationDate")
+        requested_for = wire.parse_time(requested, "requestedCancellationDate") if requested is not None else None
+        await visible_order(caller, order_id)
+        cancellation = await services.changes.cancel(caller, order_id, reason=reason, requested_for=requested_for)
+        _, order = await services.changes.cancellation(caller, cancellation.id)
+        resource = mapping.cancellation_resource(cancellation, order, _base_url(request))
+        return _json(resource, 201, {"Location": resource["href"]})
+
+    @app.get("/cancelProductOrder", summary="List cancellation requests")
+    async def list_cancellations(request: Request, caller: Caller) -> Response:
+        params = dict(request.query_params)
+        unknown = sorted(set(params) - {"offset", "limit"})
+        if unknown:
+            raise TmfError(400, "INVALID_REQUEST", f"filtering on {', '.join(unknown)} is not supported")
+        query = wire.read_list_query({k: v for k, v in params.items() if k in ("offset", "limit")})
+        pairs, total = await services.changes.cancellations(caller, query.offset, query.limit)
+        base = _base_url(request)
+        page = [mapping.cancellation_resource(c, o, base) for c, o in pairs]
+        return _json(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
+
+    @app.get("/cancelProductOrder/{cancellation_id}", summary="Retrieve a cancellation request")
+    async def get_cancellation(cancellation_id: str, request: Request, caller: Caller) -> Response:
+        cancellation, order = await services.changes.cancellation(caller, cancellation_id)
+        return _json(mapping.cancellation_resource(cancellation, order, _base_url(request)))
+
+    @app.post("/hub", status_code=201, summary="Register a listener for product order events")
+    async def register(request: Request, caller: Caller) -> Response:
+        body = await _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("callback"), str):
+            raise TmfError(400, "INVALID_REQUEST", "callback is required (the listener's URL)")
+        query = body.get("query")
+        if query is not None and not isinstance(query, str):
+            raise TmfError(400, "INVALID_REQUEST", "query must be a string")
+        listener = await services.hub.register(caller, body["callback"], query)
+        location = f"{_base_url(request)}{mapping.PREFIX}/hub/{listener.id}"
+        return _json(mapping.listener_resource(listener), 201, {"Location": location})
+
+    @app.get("/hub/{listener_id}", summary="Retrieve a listener")
+    async def get_listener(listener_id: str, caller: Caller) -> Response:
+        return _json(mapping.listener_resource(await services.hub.get(caller, listener_id)))
+
+    @app.delete("/hub/{listener_id}", status_code=204, summary="Unregister a listener")
+    async def unregister(listener_id: str, caller: Caller) -> Response:
+        await services.hub.unregister(caller, listener_id)
+        return Response(status_code=204)
+
+    return app

@@ -1,0 +1,163 @@
+"""TMF622 v4 bodies: ProductOrder_Create, the merge-patch of a ProductOrder, CancelProductOrder_Create,
+and the query string of a listing; read by hand so each problem names its field."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orderhub.dialects.tmf_productorder import wire as vendor_wire
+from orderhub.dialects.tmf_productorder.errors import TmfError
+from orderhub.domain.lines import LineOrderRequest
+from orderhub.domain.orders import OrderState
+
+from .mapping import STATE
+
+BUSINESS_ID = "businessId"
+# What a client may change with PATCH; the rest is the order's history or computed.
+PATCHABLE = frozenset({"description", "externalId", "priority", "category", "note", "requestedStartDate",
+                       "requestedCompletionDate"})  # fmt: skip
+# Descriptive fields of ProductOrder_Create kept as sent and shown again.
+DESCRIPTIVE = PATCHABLE | {"channel", "agreement", "billingAccount", "@baseType", "@schemaLocation"}
+LIST_PARAMETERS = frozenset({"fields", "offset", "limit"})
+FILTERS = frozenset({"id", "state", "orderDate"})
+MAX_LIMIT = 1000
+
+
+def _bad(message: str) -> TmfError:
+    return TmfError(400, "INVALID_REQUEST", message)
+
+
+def parse_time(value: Any, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise _bad(f"{where} must be an RFC 3339 date-time")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z") from None
+    if moment.tzinfo is None:
+        raise _bad(f"{where} must carry a time zone (Z or an offset)")
+    return moment.astimezone(UTC)
+
+
+def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str:
+    """The business unit an order is for: a ``businessId`` characteristic of its items, or the
+    partner's only business unit."""
+    named = set()
+    items = body.get("productOrderItem")
+    for item in items if isinstance(items, list) else []:
+        product = item.get("product") if isinstance(item, dict) else None
+        characteristics = product.get("productCharacteristic") if isinstance(product, dict) else None
+        for entry in characteristics if isinstance(characteristics, list) else []:
+            if isinstance(entry, dict) and entry.get("name") == BUSINESS_ID and isinstance(entry.get("value"), str):
+                named.add(entry["value"])
+    if len(named) > 1:
+        raise _bad("all productOrderItem of one order must name the same businessId")
+    if named:
+        return named.pop()
+    if len(partner_units) == 1:
+        return next(iter(partner_units))
+    raise _bad(
+        "productOrderItem[].product.productCharacteristic must hold a businessId characteristic "
+        f"(you order for several business units: {', '.join(sorted(partner_units))})"
+    )
+
+
+def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict[str, Any]]:
+    """The domain request and what the order keeps of the body (the items with the seed's defaults)."""
+    if not isinstance(body, dict):
+        raise _bad("the request body must be a JSON object")
+    vendor_body = copy.deepcopy(body)
+    vendor_body.setdefault("category", "productOrder")
+    # TMF622 names the offering on the item; the vendor flavour on the item's product: take either.
+    for item in vendor_body.get("productOrderItem") or []:
+        if isinstance(item, dict) and isinstance(item.get("productOffering"), dict):
+            product = item.setdefault("product", {})
+            if isinstance(product, dict):
+                product.setdefault("productOffering", item["productOffering"])
+    request, echo = vendor_wire.read_order(vendor_body, business_unit_id)
+    if "category" not in body:
+        del echo["category"]
+    for name in DESCRIPTIVE:
+        if name in body:
+            echo[name] = body[name]
+    echo.setdefault("relatedParty", [])
+    requested_at = (
+        parse_time(body["requestedStartDate"], "requestedStartDate") if "requestedStartDate" in body else None
+    )
+    return LineOrderRequest(request.business_unit_id, request.msisdn, request.items, requested_at), echo
+
+
+def read_patch(body: Any) -> tuple[dict[str, Any], datetime | None]:
+    """The descriptive changes of a merge-patch, and the new requested start date if there is one."""
+    if not isinstance(body, dict) or not body:
+        raise _bad("the request body must be a non-empty JSON object (a JSON merge-patch)")
+    fixed = sorted(set(body) - PATCHABLE)
+    if fixed:
+        raise _bad(f"{', '.join(fixed)} cannot be changed; changeable: {', '.join(sorted(PATCHABLE))}")
+    start = body.get("requestedStartDate")
+    return body, parse_time(start, "requestedStartDate") if start is not None else None
+
+
+def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396: null removes a member, objects merge, anything else replaces."""
+    merged = dict(target)
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        elif isinstance(value, dict) and isinstance(merged.get(name), dict):
+            merged[name] = merge_patch(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    offset: int
+    limit: int
+    fields: tuple[str, ...] | None
+    reference: str | None
+    states: frozenset[OrderState] | None
+    created_from: datetime | None
+    created_before: datetime | None
+
+
+def _count(value: str | None, name: str, default: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise _bad(f"{name} must be a whole number")
+    number = int(value)
+    if number > maximum:
+        raise _bad(f"{name} must be at most {maximum}")
+    return number
+
+
+def read_list_query(params: dict[str, str]) -> ListQuery:
+    unknown = sorted(set(params) - LIST_PARAMETERS - FILTERS)
+    if unknown:
+        raise _bad(f"filtering on {', '.join(unknown)} is not supported; filters: {', '.join(sorted(FILTERS))}")
+    fields = tuple(f.strip() for f in params["fields"].split(",") if f.strip()) if "fields" in params else None
+    states = None
+    if "state" in params:
+        wanted = {s.strip() for s in params["state"].split(",")}
+        states = frozenset(state for state, spelled in STATE.items() if spelled in wanted)
+        if not states or len(wanted) != len({STATE[s] for s in states}):
+            raise _bad(f"state must be one of {', '.join(sorted(set(STATE.values())))}")
+    created_from = created_before = None
+    if "orderDate" in params:
+        # orderDate is shown to the millisecond: an exact match is the millisecond it names.
+        created_from = parse_time(params["orderDate"], "orderDate")
+        created_before = created_from + timedelta(milliseconds=1)
+    return ListQuery(
+        offset=_count(params.get("offset"), "offset", 0, 10**9),
+        limit=_count(params.get("limit"), "limit", 100, MAX_LIMIT),
+        fields=fields,
+        reference=params.get("id"),
+        states=states,
+        created_from=created_from,
+        created_before=created_before,
+    )

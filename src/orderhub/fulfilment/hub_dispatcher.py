@@ -1,0 +1,109 @@
+"""Delivers order events to partners' listeners, from its own threads: a slow or failing listener
+never holds up order intake, nor the other listeners."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from orderhub.domain.changes import Listener
+from orderhub.services.hub import HubService, PendingEvent
+from orderhub.services.ports import DatabaseUnavailable
+
+log = logging.getLogger("orderhub.hub")
+
+# Turns one pending event into the JSON body the listener receives (the dialect's event envelope).
+RenderEvent = Callable[[PendingEvent], dict[str, Any]]
+
+
+class HubDispatcher:
+    def __init__(
+        self,
+        hub: HubService,
+        render: RenderEvent,
+        *,
+        poll_interval: float = 0.2,
+        timeout: float = 5.0,
+        max_parallel: int = 8,
+    ) -> None:
+        self._hub = hub
+        self._render = render
+        self._poll_interval = poll_interval
+        self._timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="orderhub-hub")
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="orderhub-hub-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                claimed = self._hub.claim_due()
+                # Each listener in its own thread; the round ends when all of them are done.
+                for future in [self._pool.submit(self.deliver, listener) for listener in claimed]:
+                    future.result()
+            except DatabaseUnavailable as exc:
+                log.warning("hub dispatcher waits for the database: %s", exc.reason)
+            except Exception:
+                log.exception("hub dispatcher loop error; retrying")
+            self._wake.wait(self._poll_interval)
+
+    def deliver(self, listener: Listener) -> int:
+        """Send the listener its pending events in order, until it fails or is up to date; how many
+        were delivered."""
+        delivered = 0
+        try:
+            with httpx.Client(timeout=self._timeout, follow_redirects=False) as http:
+                while not self._stop.is_set():
+                    batch = self._hub.pending(listener)
+                    if not batch:
+                        return delivered
+                    for pending in batch:
+                        error = self._post(http, listener.callback, self._render(pending))
+                        if error is not None:
+                            retry_at = self._hub.failed(listener, error)
+                            log.warning(
+                                "listener %s failed (%s); event %d again at %s",
+                                listener.id,
+                                error,
+                                pending.event_id,
+                                retry_at.isoformat(),
+                            )
+                            return delivered
+                        self._hub.delivered(listener.id, pending.event_id)
+                        listener = replace(listener, delivered_event_id=pending.event_id, failures=0)
+                        delivered += 1
+        finally:
+            self._hub.release(listener.id)
+        return delivered
+
+    @staticmethod
+    def _post(http: httpx.Client, url: str, body: dict[str, Any]) -> str | None:
+        try:
+            answer = http.post(url, json=body)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if 200 <= answer.status_code < 300:
+            return None
+        return f"HTTP {answer.status_code}"

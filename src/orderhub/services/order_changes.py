@@ -1,0 +1,129 @@
+"""Changes partners make to orders after intake: a new date, descriptive details, cancellation,
+deletion. Each is one transaction; every state change lands in the order's history (and so reaches
+the partner's listeners)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from orderhub.domain.changes import Cancellation, CancellationState
+from orderhub.domain.errors import CannotCancel, CannotChange, OrderNotFound
+from orderhub.domain.identifiers import new_id
+from orderhub.domain.orders import Order
+from orderhub.domain.partners import Principal
+from orderhub.services.clock import Clock, utc_now
+from orderhub.services.ports import Database, UnitOfWork
+
+
+def _visible(uow: UnitOfWork, principal: Principal, reference: str) -> Order:
+    order = uow.orders.get_by_reference(reference)
+    if order is None or not principal.can_see(order.partner_id):
+        raise OrderNotFound(f"order {reference} not found", field="id")
+    return order
+
+
+class OrderChanges:
+    def __init__(self, db: Database, *, clock: Clock = utc_now, on_changed: Callable[[], None] = lambda: None):
+        self._db = db
+        self._clock = clock
+        # Wakes the worker: a rescheduled order may be due now.
+        self._on_changed = on_changed
+
+    async def amend(
+        self,
+        principal: Principal,
+        reference: str,
+        *,
+        request: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        due_at: datetime | None = None,
+    ) -> Order:
+        """Give a not-yet-started order a new due date and/or rewrite what the partner sent about it
+        (``request`` maps the stored request to the new one; descriptive fields only)."""
+
+        def change(uow: UnitOfWork) -> Order:
+            now = self._clock()
+            order = _visible(uow, principal, reference)
+            if due_at is not None:
+                order.reschedule(due_at, now)
+                uow.orders.save(order)
+            if request is not None:
+                if order.state.is_final:
+                    raise CannotChange(f"a {order.state.value} order can no longer be changed")
+                order.request = request(order.request)
+                uow.orders.update_request(order)
+            return order
+
+        order = await self._db.write(change)
+        if due_at is not None:
+            self._on_changed()
+        return order
+
+    async def delete(self, principal: Principal, reference: str) -> None:
+        """Hide a finished order from the partner's APIs; its history stays for the audit trail."""
+
+        def delete(uow: UnitOfWork) -> None:
+            order = _visible(uow, principal, reference)
+            if not order.state.is_final:
+                raise CannotChange("only a finished order can be deleted; cancel it first")
+            uow.orders.mark_deleted(order.id, self._clock())
+
+        await self._db.write(delete)
+
+    async def cancel(
+        self, principal: Principal, reference: str, *, reason: str | None, requested_for: datetime | None
+    ) -> Cancellation:
+        """Cancel the order now if provisioning has not started; the request is kept either way."""
+
+        def cancel(uow: UnitOfWork) -> Cancellation:
+            now = self._clock()
+            order = _visible(uow, principal, reference)
+            refusal: str | None = None
+            effective_at: datetime | None = None
+            try:
+                order.cancel(reason, now)
+            except CannotCancel as refused:
+                state, refusal = CancellationState.REFUSED, refused.message
+            else:
+                uow.orders.save(order)
+                state, effective_at = CancellationState.DONE, now
+            cancellation = Cancellation(
+                id=new_id(),
+                partner_id=principal.partner_id,
+                order_id=order.id,
+                state=state,
+                created_at=now,
+                reason=reason,
+                requested_for=requested_for,
+                refusal=refusal,
+                effective_at=effective_at,
+            )
+            uow.cancellations.add(cancellation)
+            return cancellation
+
+        return await self._db.write(cancel)
+
+    async def cancellation(self, principal: Principal, cancellation_id: str) -> tuple[Cancellation, Order]:
+        def load(uow: UnitOfWork) -> tuple[Cancellation, Order]:
+            found = uow.cancellations.get(cancellation_id)
+            order = uow.orders.get(found.order_id) if found is not None else None
+            if found is None or order is None or not principal.can_see(found.partner_id):
+                raise OrderNotFound(f"cancellation {cancellation_id} not found", field="id")
+            return found, order
+
+        return await self._db.read(load)
+
+    async def cancellations(
+        self, principal: Principal, offset: int, limit: int
+    ) -> tuple[list[tuple[Cancellation, Order]], int]:
+        def load(uow: UnitOfWork) -> tuple[list[tuple[Cancellation, Order]], int]:
+            found, total = uow.cancellations.of_partners(principal.visible_partner_ids, offset, limit)
+            pairs = []
+            for cancellation in found:
+                order = uow.orders.get(cancellation.order_id)
+                assert order is not None
+                pairs.append((cancellation, order))
+            return pairs, total
+
+        return await self._db.read(load)

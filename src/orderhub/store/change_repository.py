@@ -1,0 +1,160 @@
+"""Cancellation requests and event listeners (see domain.changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from orderhub.domain.changes import Cancellation, CancellationState, Listener
+from orderhub.domain.orders import OrderEvent, OrderState
+from orderhub.store.fastsql import FastSql, read_time
+from orderhub.store.tables import cancellations, hub_listeners
+
+
+class CancellationRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def add(self, cancellation: Cancellation) -> None:
+        self._db.execute(
+            cancellations.insert().values(
+                id=cancellation.id,
+                partner_id=cancellation.partner_id,
+                order_id=cancellation.order_id,
+                state=cancellation.state.value,
+                reason=cancellation.reason,
+                requested_for=cancellation.requested_for,
+                refusal=cancellation.refusal,
+                created_at=cancellation.created_at,
+                effective_at=cancellation.effective_at,
+            )
+        )
+
+    def get(self, cancellation_id: str) -> Cancellation | None:
+        row = self._db.execute(sa.select(cancellations).where(cancellations.c.id == cancellation_id)).mappings().first()
+        return _cancellation(row) if row is not None else None
+
+    def of_partners(self, partner_ids: Iterable[str], offset: int, limit: int) -> tuple[list[Cancellation], int]:
+        where = cancellations.c.partner_id.in_(list(partner_ids))
+        total = self._db.execute(sa.select(sa.func.count()).select_from(cancellations).where(where)).scalar_one()
+        rows = self._db.execute(
+            sa.select(cancellations)
+            .where(where)
+            .order_by(cancellations.c.created_at.desc(), cancellations.c.id)
+            .offset(offset)
+            .limit(limit)
+        ).mappings()
+        return [_cancellation(row) for row in rows], int(total)
+
+
+def _cancellation(row: Any) -> Cancellation:
+    return Cancellation(
+        id=row["id"],
+        partner_id=row["partner_id"],
+        order_id=row["order_id"],
+        state=CancellationState(row["state"]),
+        created_at=row["created_at"],
+        reason=row["reason"],
+        requested_for=row["requested_for"],
+        refusal=row["refusal"],
+        effective_at=row["effective_at"],
+    )
+
+
+class ListenerRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+        self._sql = FastSql(connection)
+
+    def last_event_id(self) -> int:
+        row = self._sql.one("SELECT MAX(id) FROM order_events")
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    def add(self, listener: Listener) -> None:
+        self._db.execute(
+            hub_listeners.insert().values(
+                id=listener.id,
+                partner_id=listener.partner_id,
+                callback=listener.callback,
+                query=listener.query,
+                created_at=listener.created_at,
+                delivered_event_id=listener.delivered_event_id,
+            )
+        )
+
+    def get(self, listener_id: str) -> Listener | None:
+        row = self._db.execute(sa.select(hub_listeners).where(hub_listeners.c.id == listener_id)).mappings().first()
+        return _listener(row) if row is not None else None
+
+    def remove(self, listener_id: str) -> None:
+        self._db.execute(hub_listeners.delete().where(hub_listeners.c.id == listener_id))
+
+    def due(self, now: datetime) -> list[Listener]:
+        """Listeners that are not waiting out a failure and that no other process is delivering to."""
+        rows = self._db.execute(
+            sa.select(hub_listeners).where(
+                sa.or_(hub_listeners.c.next_attempt_at.is_(None), hub_listeners.c.next_attempt_at <= now),
+                sa.or_(hub_listeners.c.lease_until.is_(None), hub_listeners.c.lease_until < now),
+            )
+        ).mappings()
+        return [_listener(row) for row in rows]
+
+    def try_lease(self, listener_id: str, now: datetime, until: datetime) -> bool:
+        changed = self._sql.execute(
+            "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
+            (self._sql.time(until), listener_id, self._sql.time(now)),
+        )
+        return changed == 1
+
+    def events_after(
+        self, listener: Listener, operations: Iterable[str], limit: int
+    ) -> list[tuple[str, OrderEvent, int]]:
+        """(order id, event, event id) of the listener's partner's orders, oldest first."""
+        kinds = list(operations)
+        marks = ", ".join("?" for _ in kinds)
+        rows = self._sql.all(
+            "SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason FROM order_events e"
+            " JOIN orders o ON o.id = e.order_id"
+            f" WHERE e.id > ? AND o.partner_id = ? AND o.operation IN ({marks}) ORDER BY e.id LIMIT ?",
+            (listener.delivered_event_id, listener.partner_id, *kinds, limit),
+        )
+        events = []
+        for event_id, order_id, at, from_state, to_state, reason in rows:
+            moment = read_time(at)
+            assert moment is not None
+            event = OrderEvent(moment, OrderState(from_state) if from_state else None, OrderState(to_state), reason)
+            events.append((order_id, event, int(event_id)))
+        return events
+
+    def delivered(self, listener_id: str, event_id: int) -> None:
+        self._sql.execute(
+            "UPDATE hub_listeners SET delivered_event_id = ?, failures = 0, next_attempt_at = NULL, last_error = NULL"
+            " WHERE id = ? AND delivered_event_id < ?",
+            (event_id, listener_id, event_id),
+        )
+
+    def failed(self, listener_id: str, error: str, retry_at: datetime) -> None:
+        self._sql.execute(
+            "UPDATE hub_listeners SET failures = failures + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            (self._sql.time(retry_at), error[:500], listener_id),
+        )
+
+    def release(self, listener_id: str) -> None:
+        self._sql.execute("UPDATE hub_listeners SET lease_until = NULL WHERE id = ?", (listener_id,))
+
+
+def _listener(row: Any) -> Listener:
+    return Listener(
+        id=row["id"],
+        partner_id=row["partner_id"],
+        callback=row["callback"],
+        query=row["query"],
+        created_at=row["created_at"],
+        delivered_event_id=row["delivered_event_id"],
+        failures=row["failures"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+    )
