@@ -1,0 +1,330 @@
+"""The standard TMF622 v4 Product Ordering API over real HTTP: orders, listings, changes,
+cancellation and event delivery to a real listener."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from orderhub.dialects.tmf_productorder.mapping import STATE
+from orderhub.services.demo import demo_credentials
+from tests.api.support import RunningServer, get_token, running_server
+
+BASE = "/tmf-api/productOrderingManagement/v4"
+CHANNELS = demo_credentials()["tmf-productorder"]
+
+
+@pytest.fixture(scope="module")
+def tmf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # Its own server: these tests change lines (plans) and register listeners.
+    with running_server(tmp_path_factory.mktemp("tmf622") / "orderhub.db", worker_poll_seconds=0.2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(tmf_server: RunningServer) -> Iterator[httpx.Client]:
+    with tmf_server.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(http: httpx.Client) -> list[str]:
+    return [get_token(http, str(c["client_id"]), str(c["client_secret"])) for c in CHANNELS]
+
+
+def auth(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "X-Correlation-ID": str(uuid.uuid4()), **extra}
+
+
+def order_body(msisdn: str = "69877689", plan_type: str = "DataPlan", **extra: Any) -> dict[str, Any]:
+    return {
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": "add",
+                "productOffering": {"id": "OFFER-DP-001"},
+                "product": {
+                    "productCharacteristic": [
+                        {"name": "MSISDN", "value": msisdn},
+                        {"name": "planType", "value": plan_type},
+                    ]
+                },
+            }
+        ],
+        "relatedParty": [{"id": "456-dd-df45", "@referredType": "Individual"}],
+        **extra,
+    }
+
+
+def create(http: httpx.Client, token: str, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    answer = http.post(f"{BASE}/productOrder", json=body, headers=auth(token, **headers))
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def test_create_answers_the_order_with_link_items_and_parties(http: httpx.Client, tokens: list[str]) -> None:
+    answer = http.post(f"{BASE}/productOrder", json=order_body(externalId="shop-1"), headers=auth(tokens[0]))
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+    assert order["href"] == f"{str(http.base_url).rstrip('/')}{BASE}/productOrder/{order['id']}"
+    assert answer.headers["Location"] == order["href"]
+    assert order["orderDate"].endswith("Z")
+    assert order["state"] == "completed"
+    assert order["externalId"] == "shop-1"
+    assert order["relatedParty"] == [{"id": "456-dd-df45", "@referredType": "Individual"}]
+    (item,) = order["productOrderItem"]
+    assert item["state"] == "completed"
+    assert item["productOffering"] == {"id": "OFFER-DP-001"}
+    assert item["product"]["id"]
+    assert http.get(f"{BASE}/productOrder/{order['id']}", headers=auth(tokens[0])).json() == order
+
+
+def test_bad_input_gets_the_tmf_error_shape(http: httpx.Client, tokens: list[str]) -> None:
+    cases = [
+        (b"{not json", 400, "INVALID_REQUEST"),
+        (json.dumps(order_body(msisdn="123")).encode(), 400, "INVALID_REQUEST"),
+        (json.dumps(order_body(plan_type="Gold")).encode(), 400, "INVALID_REQUEST"),
+        (json.dumps(order_body(requestedStartDate="tomorrow")).encode(), 400, "INVALID_REQUEST"),
+        (json.dumps(order_body(msisdn="69877691")).encode(), 422, "NO_ACTIVE_PLAN"),
+    ]
+    for raw, status, code in cases:
+        answer = http.post(
+            f"{BASE}/productOrder", content=raw, headers=auth(tokens[0], **{"Content-Type": "application/json"})
+        )
+        assert answer.status_code == status, answer.text
+        body = answer.json()
+        assert body["code"] == code and body["status"] == str(status) and body["reason"] and body["message"]
+
+
+def test_a_bearer_token_is_required(http: httpx.Client) -> None:
+    answer = http.post(f"{BASE}/productOrder", json=order_body())
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert answer.json()["code"] == "UNAUTHORIZED"
+    reseller = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+    assert http.get(f"{BASE}/productOrder", headers=auth(reseller)).status_code == 403
+
+
+def test_a_business_unit_is_named_when_the_channel_has_several(http: httpx.Client, tokens: list[str]) -> None:
+    answer = http.post(f"{BASE}/productOrder", json=order_body(msisdn="61234567"), headers=auth(tokens[1]))
+    assert answer.status_code == 400 and "businessId" in answer.json()["message"]
+    body = order_body(msisdn="61234567")
+    body["productOrderItem"][0]["product"]["productCharacteristic"].append({"name": "businessId", "value": "PA"})
+    assert create(http, tokens[1], body)["state"] == "completed"
+
+
+def test_list_counts_pages_filters_and_projects(http: httpx.Client, tokens: list[str]) -> None:
+    made = [create(http, tokens[0], order_body()) for _ in range(3)]
+    everything = http.get(f"{BASE}/productOrder", headers=auth(tokens[0]))
+    total = int(everything.headers["X-Total-Count"])
+    assert total >= 3 and everything.headers["X-Result-Count"] == str(len(everything.json()))
+    page = http.get(f"{BASE}/productOrder", params={"offset": 1, "limit": 2}, headers=auth(tokens[0]))
+    assert page.headers["X-Total-Count"] == str(total) and page.headers["X-Result-Count"] == "2"
+    assert [o["id"] for o in page.json()] == [o["id"] for o in everything.json()[1:3]]
+
+    by_id = http.get(f"{BASE}/productOrder", params={"id": made[0]["id"]}, headers=auth(tokens[0])).json()
+    assert [o["id"] for o in by_id] == [made[0]["id"]]
+    by_date = http.get(f"{BASE}/productOrder", params={"orderDate": made[1]["orderDate"]}, headers=auth(tokens[0]))
+    assert made[1]["id"] in [o["id"] for o in by_date.json()]
+    completed = http.get(f"{BASE}/productOrder", params={"state": "completed"}, headers=auth(tokens[0])).json()
+    assert completed and all(o["state"] == "completed" for o in completed)
+    assert (
+        http.get(f"{BASE}/productOrder", params={"state": "cancelled,held"}, headers=auth(tokens[0])).status_code == 200
+    )
+
+    projected = http.get(f"{BASE}/productOrder", params={"fields": "state", "limit": 1}, headers=auth(tokens[0])).json()
+    assert set(projected[0]) == {"id", "href", "state"}
+    assert http.get(f"{BASE}/productOrder", params={"color": "red"}, headers=auth(tokens[0])).status_code == 400
+    assert http.get(f"{BASE}/productOrder", params={"state": "sleeping"}, headers=auth(tokens[0])).status_code == 400
+
+
+def test_a_partner_never_sees_another_partners_orders(http: httpx.Client, tokens: list[str]) -> None:
+    mine = create(http, tokens[0], order_body())
+    others = http.get(f"{BASE}/productOrder", params={"limit": 1000}, headers=auth(tokens[1])).json()
+    assert mine["id"] not in [o["id"] for o in others]
+    for method, path, body in [
+        ("GET", f"/productOrder/{mine['id']}", None),
+        ("PATCH", f"/productOrder/{mine['id']}", {"description": "mine now"}),
+        ("DELETE", f"/productOrder/{mine['id']}", None),
+        ("POST", "/cancelProductOrder", {"productOrder": {"id": mine["id"]}}),
+    ]:
+        answer = http.request(method, f"{BASE}{path}", json=body, headers=auth(tokens[1]))
+        assert answer.status_code == 404, (method, path, answer.text)
+    assert http.get(f"{BASE}/productOrder/{mine['id']}", headers=auth(tokens[0])).json()["state"] == "completed"
+
+
+def later(days: int = 3) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_order_for_later_is_pending_can_be_rescheduled_and_patched(http: httpx.Client, tokens: list[str]) -> None:
+    order = create(http, tokens[0], order_body(requestedStartDate=later(), description="first"))
+    assert order["state"] == "pending" and order["productOrderItem"][0]["state"] == "pending"
+    path = f"{BASE}/productOrder/{order['id']}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    patched = http.patch(path, content=json.dumps({"description": "second", "requestedStartDate": later(5)}),
+                         headers=auth(tokens[0], **merge))  # fmt: skip
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["description"] == "second" and patched.json()["requestedStartDate"].startswith(later(5)[:10])
+    refused = http.patch(path, json={"state": "completed"}, headers=auth(tokens[0]))
+    assert refused.status_code == 400 and "state" in refused.json()["message"]
+    # Due now: the worker provisions it.
+    assert http.patch(path, json={"requestedStartDate": later(-1)}, headers=auth(tokens[0])).status_code == 200
+    deadline = time.monotonic() + 10
+    while http.get(path, headers=auth(tokens[0])).json()["state"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert http.get(path, headers=auth(tokens[0])).json()["state"] == "completed"
+    assert http.patch(path, json={"description": "too late"}, headers=auth(tokens[0])).status_code == 409
+
+
+def test_cancelling_a_pending_order_goes_through_the_cancellation_states(
+    tmf_server: RunningServer, http: httpx.Client, tokens: list[str]
+) -> None:
+    order = create(http, tokens[0], order_body(requestedStartDate=later()))
+    answer = http.post(
+        f"{BASE}/cancelProductOrder",
+        json={"productOrder": {"id": order["id"]}, "cancellationReason": "customer changed their mind"},
+        headers=auth(tokens[0]),
+    )
+    assert answer.status_code == 201, answer.text
+    cancellation = answer.json()
+    assert cancellation["state"] == "done" and cancellation["effectiveCancellationDate"].endswith("Z")
+    assert cancellation["productOrder"]["id"] == order["id"]
+    assert http.get(f"{BASE}/cancelProductOrder/{cancellation['id']}", headers=auth(tokens[0])).json() == cancellation
+    listed = http.get(f"{BASE}/cancelProductOrder", headers=auth(tokens[0]))
+    assert cancellation["id"] in [c["id"] for c in listed.json()]
+    assert http.get(f"{BASE}/cancelProductOrder/{cancellation['id']}", headers=auth(tokens[1])).status_code == 404
+
+    cancelled = http.get(f"{BASE}/productOrder/{order['id']}", headers=auth(tokens[0])).json()
+    assert cancelled["state"] == "cancelled" and cancelled["cancellationDate"].endswith("Z")
+    assert history(tmf_server, order["id"]) == [
+        "acknowledged",
+        "pending",
+        "assessingCancellation",
+        "pendingCancellation",
+        "cancelled",
+    ]
+
+    # A finished order cannot be cancelled: the request ends terminatedWithError, the order stays.
+    done = create(http, tokens[0], order_body())
+    refused = http.post(
+        f"{BASE}/cancelProductOrder", json={"productOrder": {"id": done["id"]}}, headers=auth(tokens[0])
+    )
+    assert refused.status_code == 201 and refused.json()["state"] == "terminatedWithError"
+    assert http.get(f"{BASE}/productOrder/{done['id']}", headers=auth(tokens[0])).json()["state"] == "completed"
+
+
+def history(server: RunningServer, reference: str) -> list[str]:
+    """The states an order went through, as TMF spells them (the operator's view of its events)."""
+    with server.services.uow_factory(read_only=True) as uow:
+        order = uow.orders.get_by_reference(reference)
+        assert order is not None
+        return [STATE[event.to_state] for event in uow.orders.events(order.id)]
+
+
+def test_delete_hides_a_finished_order_only(http: httpx.Client, tokens: list[str]) -> None:
+    pending = create(http, tokens[0], order_body(requestedStartDate=later()))
+    assert http.delete(f"{BASE}/productOrder/{pending['id']}", headers=auth(tokens[0])).status_code == 409
+    done = create(http, tokens[0], order_body())
+    assert http.delete(f"{BASE}/productOrder/{done['id']}", headers=auth(tokens[0])).status_code == 204
+    assert http.get(f"{BASE}/productOrder/{done['id']}", headers=auth(tokens[0])).status_code == 404
+
+
+class Listener:
+    """A real HTTP listener on loopback; it can be told to fail (as if down) for a while."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.failing = False
+        self.refused = 0
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if listener.failing:
+                    listener.refused += 1
+                    self.send_response(503)
+                else:
+                    listener.events.append(body)
+                    self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/listener"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.events) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.events
+
+
+def test_a_listener_gets_every_event_in_order_also_after_being_down(tmp_path: Path) -> None:
+    # Its own server and partner: the events of the other tests must not interleave.
+    listener = Listener()
+    with running_server(tmp_path / "hub.db", worker_poll_seconds=0.2) as server, server.client() as client:
+        token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+        registered = client.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
+        assert registered.status_code == 201, registered.text
+        hub_id = registered.json()["id"]
+        assert registered.json()["callback"] == listener.url
+        assert client.get(f"{BASE}/hub/{hub_id}", headers=auth(token)).json()["callback"] == listener.url
+
+        first = create(client, token, order_body())
+        events = listener.wait_for(3)
+        assert [e["eventType"] for e in events] == [
+            "ProductOrderCreateEvent",
+            "ProductOrderStateChangeEvent",
+            "ProductOrderStateChangeEvent",
+        ]
+        assert [e["event"]["productOrder"]["state"] for e in events] == ["acknowledged", "inProgress", "completed"]
+        assert all(e["event"]["productOrder"]["id"] == first["id"] and e["eventTime"].endswith("Z") for e in events)
+        assert len({e["eventId"] for e in events}) == 3
+
+        # The listener goes down; orders keep being accepted at once, events wait for it.
+        listener.failing = True
+        started = time.monotonic()
+        during = [create(client, token, order_body()) for _ in range(3)]
+        assert time.monotonic() - started < 5
+        deadline = time.monotonic() + 10
+        while listener.refused < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert listener.refused >= 2  # retried while down
+        listener.failing = False
+        events = listener.wait_for(12, timeout=40)
+        assert len(events) == 12
+        assert [e["event"]["productOrder"]["id"] for e in events[3:]] == [o["id"] for o in during for _ in range(3)]
+        assert [int(e["eventId"]) for e in events] == sorted(int(e["eventId"]) for e in events)
+
+        assert client.delete(f"{BASE}/hub/{hub_id}", headers=auth(token)).status_code == 204
+        create(client, token, order_body())
+        time.sleep(1)
+        assert len(listener.events) == 12
+        assert client.delete(f"{BASE}/hub/{hub_id}", headers=auth(token)).status_code == 404
+    listener.close()
+
+
+def test_a_listener_callback_must_be_an_http_url(http: httpx.Client, tokens: list[str]) -> None:
+    for callback in ("ftp://example.com/x", "not a url", ""):
+        answer = http.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(tokens[0]))
+        assert answer.status_code == 400, answer.text
