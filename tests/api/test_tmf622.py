@@ -328,3 +328,24 @@ def test_a_listener_callback_must_be_an_http_url(http: httpx.Client, tokens: lis
     for callback in ("ftp://example.com/x", "not a url", ""):
         answer = http.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(tokens[0]))
         assert answer.status_code == 400, answer.text
+
+
+def test_both_tmf_apis_show_the_same_orders(http: httpx.Client, tokens: list[str]) -> None:
+    channel = CHANNELS[0]
+    vendor_headers = {
+        "client_id": str(channel["client_id"]),
+        "client_secret": str(channel["client_secret"]),
+        "X-Correlation-ID": str(uuid.uuid4()),
+    }
+    standard = create(http, tokens[0], order_body())
+    seen = http.get(f"/emida-ux-lcr/emida-ux/v1/CR/productOrder/{standard['id']}", headers=vendor_headers)
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["state"] == "completed" and seen.json()["orderDate"].endswith("-06:00")
+
+    vendor_body = {"category": "esimPrepaid", "productOrderItem": order_body()["productOrderItem"]}
+    vendor_body["productOrderItem"][0]["product"]["productOffering"] = {"id": "OFFER-DP-001"}
+    placed = http.post("/emida-ux/v1/CR/productOrder", json=vendor_body, headers=vendor_headers)
+    assert placed.status_code == 201, placed.text
+    shown = http.get(f"{BASE}/productOrder/{placed.json()['id']}", headers=auth(tokens[0])).json()
+    assert shown["state"] == "completed" and shown["relatedParty"] == [] and shown["category"] == "esimPrepaid"
+    assert shown["orderDate"].endswith("Z")

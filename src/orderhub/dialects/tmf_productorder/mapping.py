@@ -62,9 +62,10 @@ def order_resource(order: Order, timezone: str) -> dict[str, Any]:
         # Each item's product is now a product instance on the line: its id lets support find it.
         for item, product_id in zip(echo["productOrderItem"], order.result.line_product_ids, strict=False):
             item["product"] = {"id": product_id, **item["product"]}
-    body: dict[str, Any] = {
-        "id": order.reference,
-        "category": echo["category"],
+    body: dict[str, Any] = {"id": order.reference}
+    if "category" in echo:  # an order placed through TMF622 may have none
+        body["category"] = echo["category"]
+    body |= {
         "orderDate": local_time(order.created_at, timezone),
         "state": STATE[order.state],
         "description": order.failure_reason if order.state is OrderState.FAILED else _DESCRIPTION[order.state],
