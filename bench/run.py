@@ -46,7 +46,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         sustained_seconds=4 if smoke else 60,
         stored_orders=20_000 if smoke else 1_000_000,
         profiles=30_000 if smoke else 400_000,
-        scenarios=set(args.scenario or ["accept", "get", "latency", "sustained", "stored"]),
+        scenarios=set(args.scenario or ["accept", "get", "vendor", "latency", "sustained", "stored"]),
     )
     if args.connections:
         plan.connections = [int(c) for c in args.connections.split(",")]
@@ -168,6 +168,7 @@ class Run:
         ids_file.write_text("\n".join(_place(server, token, 200)) + "\n")
         post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation()}
         get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+        tmf_env = {"BENCH_CLIENT_ID": "demo-channel-1", "BENCH_CLIENT_SECRET": "demo-channel-1-secret"}
         accepts: dict[int, LoadResult] = {}
         gets: dict[int, LoadResult] = {}
         for connections in self.plan.connections:
@@ -182,6 +183,9 @@ class Run:
             if "get" in self.plan.scenarios:
                 base = self.load("baseline GET", baseline, "get_order.lua", connections, get_env)
                 gets[connections] = self.load("esim-v1 GET order", server, "get_order.lua", connections, get_env, base)
+            if "vendor" in self.plan.scenarios:
+                base = self.load("baseline POST (vendor)", baseline, "tmf_post_order.lua", connections, tmf_env)
+                self.load("tmf-productorder POST (Addon)", server, "tmf_post_order.lua", connections, tmf_env, base)
         if "latency" in self.plan.scenarios:
             since = datetime.now(UTC)
             _place(server, token, 20 if self.plan.seconds < 5 else 200)
@@ -271,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where JSON and PNG go")
     parser.add_argument("--connections", help="comma-separated, default 16,64 (8 in smoke)")
     parser.add_argument("--duration", type=float, help="seconds per scenario")
-    parser.add_argument("--scenario", action="append", choices=["accept", "get", "latency", "sustained", "stored"])
+    parser.add_argument("--scenario", action="append", choices=["accept", "get", "vendor", "latency", "sustained", "stored"])
     parser.add_argument("--stored", type=int, help="orders stored before the last scenarios (default 1,000,000)")
     parser.add_argument("--src", type=Path, help="run orderhub from another checkout's src/ (before/after)")
     args = parser.parse_args(argv)
