@@ -275,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where JSON and PNG go")
     parser.add_argument("--connections", help="comma-separated, default 16,64 (8 in smoke)")
     parser.add_argument("--duration", type=float, help="seconds per scenario")
-    parser.add_argument("--scenario", action="append", choices=["accept", "get", "vendor", "latency", "sustained", "stored"])
+    parser.add_argument(
+        "--scenario", action="append", choices=["accept", "get", "vendor", "latency", "sustained", "stored"]
+    )
     parser.add_argument("--stored", type=int, help="orders stored before the last scenarios (default 1,000,000)")
     parser.add_argument("--src", type=Path, help="run orderhub from another checkout's src/ (before/after)")
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from orderhub.dialects.tmf_productorder.mapping import STATE
+from orderhub.domain.customers import Identity
 from orderhub.services.demo import demo_credentials
 from tests.api.support import RunningServer, get_token, running_server
 
@@ -349,3 +350,24 @@ def test_both_tmf_apis_show_the_same_orders(http: httpx.Client, tokens: list[str
     shown = http.get(f"{BASE}/productOrder/{placed.json()['id']}", headers=auth(tokens[0])).json()
     assert shown["state"] == "completed" and shown["relatedParty"] == [] and shown["category"] == "esimPrepaid"
     assert shown["orderDate"].endswith("Z")
+
+
+def test_the_customer_party_becomes_a_customer_known_by_its_identification(
+    tmf_server: RunningServer, http: httpx.Client, tokens: list[str]
+) -> None:
+    number = f"9{uuid.uuid4().int % 10**8:08d}"
+    party = {
+        "id": number,
+        "name": "Juan;Carlos;Perez;Gonzalez",
+        "role": "Customer",
+        "characteristic": [{"name": "identificationType", "valueType": "string", "value": "Passport"}],
+        "@referredType": "Individual",
+    }
+    first = create(http, tokens[0], order_body(relatedParty=[party]))
+    second = create(http, tokens[0], order_body(relatedParty=[party]))
+    assert first["relatedParty"] == [party]
+    with tmf_server.services.uow_factory(read_only=True) as uow:
+        orders = [uow.orders.get_by_reference(o["id"]) for o in (first, second)]
+        customer = uow.partners.find_customer_by_identity(["demo-channel-1"], Identity("Passport", number))
+    assert customer is not None and customer.name == "Juan;Carlos;Perez;Gonzalez" and customer.email is None
+    assert [o.customer_id for o in orders if o is not None] == [customer.id, customer.id]

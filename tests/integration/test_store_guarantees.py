@@ -331,9 +331,15 @@ def test_upgrading_keeps_orders_placed_before_the_generalised_core(tmp_path: Pat
         )
         connection.execute(
             sa.text(
-                "INSERT INTO orders (id, partner_id, dialect, operation, state, target_iccid, request, output,"
-                " created_at, updated_at) VALUES ('o1', 'p', 'esim-v1', 'TOPUP', 'completed', :iccid, '{}', :output,"
-                " :now, :now)"
+                "INSERT INTO customers (id, partner_id, email, created_at) VALUES ('c1', 'p', 'jane@example.com', :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, target_iccid, request,"
+                " output, created_at, updated_at) VALUES ('o1', 'p', 'esim-v1', 'TOPUP', 'completed', 'c1', :iccid,"
+                " '{}', :output, :now, :now)"
             ),
             {"iccid": legacy_output["iccid"], "output": json.dumps(legacy_output), "now": now},
         )
@@ -344,5 +350,13 @@ def test_upgrading_keeps_orders_placed_before_the_generalised_core(tmp_path: Pat
         assert order is not None
         assert order.subject == Subject(SubjectKind.ESIM, "8935101000000000017")
         assert order.result == EsimResult("8935101000000000017", "smdp.example.com", ("sub-1",), "MATCH-1")
+        # The customers table was rebuilt (e-mail became optional): its rows and the orders'
+        # references to them survived.
+        assert order.customer_id == "c1"
+        with built.uow_factory(read_only=True) as uow:
+            customer = uow.partners.find_customer(["p"], "jane@example.com")
+        assert customer is not None and customer.id == "c1"
+        with built.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         built.close()

@@ -17,7 +17,7 @@ from orderhub.domain.errors import (
 )
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, ProfileState, SubscriptionRequest
 from orderhub.domain.lines import BusinessUnit, Line, LineItemRequest, LineOrderRequest, LineProduct, Offering, PlanType
-from orderhub.domain.orders import Operation, Order, OrderState, Subject, SubjectKind
+from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
 from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import LineResult
 from orderhub.fulfilment.provisioners import LineProductsProvisioner
@@ -118,7 +118,7 @@ def test_a_plan_replaces_the_base_plan_and_the_old_one_ends_now() -> None:
     outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW)
     assert isinstance(outcome, Provisioned)
     assert isinstance(outcome.result, LineResult)
-    (new_plan_id,) = outcome.result.line_product_ids
+    ((_seq, new_plan_id),) = outcome.result.line_products
     assert uow.lines.products["plan-0"].ends_at == NOW
     assert uow.lines.active_plan("line-1", NOW + timedelta(seconds=1)) == uow.lines.products[new_plan_id]
     assert uow.lines.products[new_plan_id].ends_at == NOW + timedelta(days=30)
@@ -133,12 +133,27 @@ def test_provisioning_a_line_order_again_makes_nothing_twice() -> None:
     assert len(uow.lines.products) == 2
 
 
-def test_a_data_plan_whose_plan_expired_before_provisioning_fails() -> None:
+def test_a_data_plan_whose_plan_ended_before_provisioning_is_not_delivered() -> None:
     uow = line_world(with_plan=True)
     order = placed(uow, PlanType.DATA_PLAN)
     outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=30))
-    assert not isinstance(outcome, Provisioned)
-    assert "no active Plan" in outcome.reason
+    assert isinstance(outcome, Provisioned)
+    assert outcome.failed_items == {1: "no active Plan on MSISDN 69877689"}
+    order.finish(outcome.result, outcome.failed_items, NOW)
+    assert order.state is OrderState.FAILED
+
+
+def test_an_order_whose_items_end_differently_is_partial() -> None:
+    uow = line_world(with_plan=True)
+    # Accepted on the running plan; by provisioning time that plan has ended: the Plan item is
+    # delivered, the DataPlan before it is not.
+    order = placed(uow, PlanType.DATA_PLAN, PlanType.PLAN)
+    outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=30))
+    assert isinstance(outcome, Provisioned)
+    order.finish(outcome.result, outcome.failed_items, NOW + timedelta(days=30))
+    assert order.state is OrderState.PARTIAL
+    assert [(i.seq, i.state) for i in order.items] == [(1, ItemState.FAILED), (2, ItemState.DELIVERED)]
+    assert order.failure_reason == "item 1: no active Plan on MSISDN 69877689"
 
 
 ICCID = "8935101000000000017"

@@ -9,6 +9,7 @@ from orderhub.domain.errors import CannotCancel
 from orderhub.domain.orders import (
     ALLOWED_TRANSITIONS,
     IllegalTransition,
+    ItemState,
     Operation,
     Order,
     OrderEvent,
@@ -226,3 +227,17 @@ def test_an_order_in_provisioning_or_finished_cannot_be_cancelled(state):
         order.cancel(None, LATER)
     assert order.state is state
     assert order.new_events == []
+
+
+def test_an_order_ends_as_its_items_did():
+    for failed, expected in [({}, OrderState.COMPLETED), ({0: "gone"}, OrderState.FAILED)]:
+        order = order_in(OrderState.IN_PROGRESS)
+        order.finish(RESULT, failed, LATER)
+        assert order.state is expected
+        assert order.items[0].state is (ItemState.FAILED if failed else ItemState.DELIVERED)
+    two = order_in(OrderState.IN_PROGRESS)
+    two.items.append(OrderItem(seq=1, product_id="P2"))
+    two.finish(RESULT, {1: "offering withdrawn"}, LATER)
+    assert two.state is OrderState.PARTIAL
+    assert two.failure_reason == "item 1: offering withdrawn"
+    assert [i.state for i in two.items] == [ItemState.DELIVERED, ItemState.FAILED]

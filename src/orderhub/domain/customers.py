@@ -1,4 +1,9 @@
-"""Customers: the end users partners order for."""
+"""Customers: the end users partners order for.
+
+Each API knows its customers by another key: esim-v1 by e-mail, TMF by the related party's
+identification (type and number, e.g. a passport), ON-API by personal identity number. A customer
+has at least one of them; identity numbers are personal data, masked in logs.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,28 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class Identity:
+    """An identification document or number: ``kind`` as the partner names it (Passport, PIN...)."""
+
+    kind: str
+    number: str
+
+
+@dataclass(frozen=True)
 class Customer:
     id: str
     partner_id: str
-    email: str
+    email: str | None
     created_at: datetime
     country_of_residence: str | None = None
+    name: str | None = None
+    identity: Identity | None = None
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """Who an order is for, as the partner describes them (before they are a stored customer)."""
+
+    identity: Identity | None = None
+    name: str | None = None
+    email: str | None = None

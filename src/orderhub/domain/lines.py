@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from orderhub.domain.customers import CustomerDetails
 from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
 from orderhub.domain.orders import Operation, OrderItem
 
@@ -98,11 +99,16 @@ class LineOrderRequest:
     items: tuple[LineItemRequest, ...]
     # When the partner wants it done; None or a past moment means now.
     requested_at: datetime | None = None
+    # The end customer, when the partner names one (TMF: the related party with role Customer).
+    customer: CustomerDetails | None = None
     operation: Operation = Operation.LINE_PRODUCTS
 
 
 def validate_line_order(request: LineOrderRequest, unit: BusinessUnit, now: datetime) -> None:
     """The rules that need no stored data. Field paths are neutral (``subject.msisdn``, ``items[0]...``)."""
+    identity = request.customer.identity if request.customer else None
+    if identity is not None and not (0 < len(identity.number) <= 64 and 0 < len(identity.kind) <= 64):
+        raise InvalidInput("the customer's identification must be 1 to 64 characters", field="customer.identity")
     if request.requested_at is not None and request.requested_at > now + MAX_REQUESTED_AHEAD:
         raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
     if not request.items:

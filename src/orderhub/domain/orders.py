@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -119,7 +120,14 @@ class Subject:
     ref: str
 
 
-@dataclass(frozen=True)
+class ItemState(StrEnum):
+    """How an item ended; an open item has none (it follows its order)."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass
 class OrderItem:
     """One catalog offering ordered. ``attributes`` are the item's characteristics (e.g. the plan type)."""
 
@@ -130,6 +138,8 @@ class OrderItem:
     activation_at: datetime | None = None
     action: str = "add"
     attributes: dict[str, str] = field(default_factory=dict)
+    state: ItemState | None = None
+    failure_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,12 +196,32 @@ class Order:
             self.transition(OrderState.IN_PROGRESS, now=now)
 
     def complete(self, result: FulfilmentResult, now: datetime) -> None:
-        self.transition(OrderState.COMPLETED, now=now)
+        self.finish(result, {}, now)
+
+    def finish(self, result: FulfilmentResult, failed_items: Mapping[int, str], now: datetime) -> None:
+        """Provisioning is over: ``failed_items`` (item seq -> reason) did not get delivered, the others
+        did. The order's state follows its items': all delivered, completed; none, failed; else partial."""
+        for item in self.items:
+            reason = failed_items.get(item.seq)
+            item.state = ItemState.FAILED if reason is not None else ItemState.DELIVERED
+            item.failure_reason = reason
+        if not failed_items:
+            self.transition(OrderState.COMPLETED, now=now)
+        else:
+            reasons = "; ".join(f"item {seq}: {reason}" for seq, reason in sorted(failed_items.items()))
+            if len(failed_items) >= len(self.items):
+                self.transition(OrderState.FAILED, now=now, reason=reasons)
+                self.failure_reason = reasons
+            else:
+                self.transition(OrderState.PARTIAL, now=now, reason=reasons)
+                self.failure_reason = reasons
         self.result = result
 
     def fail(self, reason: str, now: datetime) -> None:
         self.transition(OrderState.FAILED, now=now, reason=reason)
         self.failure_reason = reason
+        for item in self.items:
+            item.state, item.failure_reason = ItemState.FAILED, reason
 
     def reschedule(self, due_at: datetime, now: datetime) -> None:
         """Move the date an order not yet started is due; it waits (SCHEDULED) or is due now (ACCEPTED)."""

@@ -17,11 +17,15 @@ class EsimResult:
 
 @dataclass(frozen=True)
 class LineResult:
-    """The products started on a mobile line, one per order item (in item order)."""
+    """The products started on a mobile line, one per delivered order item (in item order)."""
 
     business_unit_id: str
     msisdn: str
-    line_product_ids: tuple[str, ...]
+    # (order item seq, id of the product started on the line) for each delivered item.
+    line_products: tuple[tuple[int, str], ...]
+
+    def product_of(self, item_seq: int) -> str | None:
+        return next((product for seq, product in self.line_products if seq == item_seq), None)
 
 
 FulfilmentResult = EsimResult | LineResult

@@ -79,17 +79,21 @@ class LineProductsProvisioner:
         if line is None:
             return NotProvisioned("the line no longer exists")
         made = uow.lines.products_of_order(order.id)
+        failed: dict[int, str] = {}
         if not made:
-            validity = {
-                (o.product_id, o.plan_type): o.validity_days for o in uow.lines.offerings(line.business_unit_id)
-            }
+            offerings = uow.lines.offerings(line.business_unit_id)
+            validity = {(o.product_id, o.plan_type): o.validity_days for o in offerings}
             base_plan = uow.lines.active_plan(line.id, now)
             for item in order.items:
                 plan_type = plan_type_of(item)
+                if (item.product_id, plan_type) not in validity:
+                    failed[item.seq] = f"offering {item.product_id} is no longer sold as {plan_type}"
+                    continue
                 if plan_type.needs_base_plan and base_plan is None:
-                    # The plan accepted with the order has expired since (a scheduled order).
-                    return NotProvisioned(f"no active Plan on MSISDN {line.msisdn}")
-                starts_at, ends_at = LineProduct.period(now, validity.get((item.product_id, plan_type)))
+                    # The plan the order was accepted on has ended since (an order scheduled for later).
+                    failed[item.seq] = f"no active Plan on MSISDN {line.msisdn}"
+                    continue
+                starts_at, ends_at = LineProduct.period(now, validity[(item.product_id, plan_type)])
                 product = LineProduct(
                     id=new_id(),
                     line_id=line.id,
@@ -106,7 +110,12 @@ class LineProductsProvisioner:
                     base_plan = product
                 uow.lines.add_product(product, now)
                 made.append(product)
-        return Provisioned(LineResult(line.business_unit_id, line.msisdn, tuple(p.id for p in made)))
+        else:
+            delivered = {p.item_seq for p in made}
+            failed = {i.seq: "not provisioned" for i in order.items if i.seq not in delivered}
+        delivered_products = tuple((p.item_seq, p.id) for p in made if p.item_seq is not None)
+        result = LineResult(line.business_unit_id, line.msisdn, delivered_products)
+        return Provisioned(result, failed)
 
 
 def default_provisioners() -> dict[Operation, Provisioner]:

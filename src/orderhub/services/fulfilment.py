@@ -146,7 +146,7 @@ class FulfilmentService:
             order.fail(outcome.reason, now)
             log.warning("order %s failed: %s", order.id, outcome.reason)
         else:
-            order.complete(outcome.result, now)
+            order.finish(outcome.result, outcome.failed_items, now)
 
     def _after_error(self, uow: UnitOfWork, order_id: str, now: datetime) -> tuple[Operation, OrderState] | None:
         """Retry later with backoff; after ``max_attempts`` the order fails instead of hanging."""

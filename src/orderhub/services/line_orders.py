@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from orderhub.domain.customers import Customer
 from orderhub.domain.errors import AccessDenied, BusinessUnitNotFound, InvalidInput
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.lines import (
@@ -50,6 +51,7 @@ class LineIntake:
         has_active_plan = line is not None and uow.lines.active_plan(line.id, now) is not None
         check_line_order(request, line=line, offerings=offerings, has_active_plan=has_active_plan)
         assert line is not None
+        customer_id = _customer_of(uow, principal, request, now)
         items = [
             OrderItem(
                 seq=seq,
@@ -59,7 +61,32 @@ class LineIntake:
             )
             for seq, item in enumerate(request.items, start=1)
         ]
-        return NewOrder(items=items, subject=Subject(SubjectKind.LINE, line.id), due_at=request.requested_at)
+        return NewOrder(
+            items=items,
+            subject=Subject(SubjectKind.LINE, line.id),
+            customer_id=customer_id,
+            due_at=request.requested_at,
+        )
+
+
+def _customer_of(uow: UnitOfWork, principal: Principal, request: LineOrderRequest, now: datetime) -> str | None:
+    """The stored customer the order is for: found by identification, or created on first order."""
+    details = request.customer
+    if details is None or details.identity is None:
+        return None
+    found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity)
+    if found is not None:
+        return found.id
+    customer = Customer(
+        id=new_id(),
+        partner_id=principal.partner_id,
+        email=details.email,
+        created_at=now,
+        name=details.name,
+        identity=details.identity,
+    )
+    uow.partners.add_customer(customer)
+    return customer.id
 
 
 @dataclass(frozen=True)

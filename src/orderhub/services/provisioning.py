@@ -3,7 +3,8 @@ provisioners (fulfilment/provisioners.py) that turn an order into lines and subs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -14,7 +15,11 @@ from orderhub.services.ports import UnitOfWork
 
 @dataclass(frozen=True)
 class Provisioned:
+    """What was made; ``failed_items`` (item seq -> reason) could not be delivered (the order ends
+    partial, or failed when no item was delivered)."""
+
     result: FulfilmentResult
+    failed_items: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

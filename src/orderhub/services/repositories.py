@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from orderhub.domain.catalog import Product
 from orderhub.domain.changes import Cancellation, Listener
-from orderhub.domain.customers import Customer
+from orderhub.domain.customers import Customer, Identity
 from orderhub.domain.esim import ProfileState, Subscription
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering
 from orderhub.domain.orders import Operation, Order, OrderEvent, Subject
@@ -64,6 +64,7 @@ class PartnerRepository(Protocol):
     def purge_expired_tokens(self, now: datetime) -> None: ...
     # Customers and idempotency keys.
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None: ...
+    def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None: ...
     def add_customer(self, customer: Customer) -> None: ...
     def get_idempotency_key(self, partner_id: str, key: str) -> StoredIdempotencyKey | None: ...
     def add_idempotency_key(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -23,8 +24,25 @@ def _config(connection: sa.Connection | None = None) -> Config:
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     # The migration runs in plain (deferred) transactions; see store.database for why writers differ.
     with engine.connect() as connection:
-        command.upgrade(_config(connection), revision)
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Some migrations rebuild a table (SQLite cannot drop a NOT NULL otherwise): with foreign
+            # keys on, dropping the old table would delete or refuse the rows that point at it. The
+            # pragma only works outside a transaction, so it goes to the driver before anything begins.
+            _driver(connection).execute("PRAGMA foreign_keys=OFF")
+        try:
+            command.upgrade(_config(connection), revision)
+            connection.commit()
+        finally:
+            if sqlite:
+                broken = _driver(connection).execute("PRAGMA foreign_key_check").fetchall()
+                _driver(connection).execute("PRAGMA foreign_keys=ON")
+                if broken:
+                    raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+
+
+def _driver(connection: sa.Connection) -> Any:
+    return connection.connection.driver_connection
 
 
 def head_revision() -> str:

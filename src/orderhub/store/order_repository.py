@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.orders import (
     WORKABLE_STATES,
+    ItemState,
     Operation,
     Order,
     OrderEvent,
@@ -106,7 +107,24 @@ class OrderRepository:
                 order.id,
             ),
         )
+        self._save_item_states(order)
         self._append_events(order)
+
+    def _save_item_states(self, order: Order) -> None:
+        if not order.state.is_final:
+            return
+        sql = self._sql
+        if all(item.state is ItemState.DELIVERED for item in order.items):
+            # The common case in one statement.
+            sql.execute("UPDATE order_items SET state = ? WHERE order_id = ?", (ItemState.DELIVERED.value, order.id))
+            return
+        sql.execute_rows(
+            "UPDATE order_items SET state = ?, failure_reason = ? WHERE order_id = ? AND seq = ?",
+            [
+                (item.state.value if item.state else None, item.failure_reason, order.id, item.seq)
+                for item in order.items
+            ],
+        )
 
     def _append_events(self, order: Order) -> None:
         if not order.new_events:
@@ -171,7 +189,8 @@ class OrderRepository:
             return None
         order_id = row[0]
         items = self._sql.all(
-            "SELECT seq, product_id, price, currency, activation_at, action, attributes FROM order_items"
+            "SELECT seq, product_id, price, currency, activation_at, action, attributes, state, failure_reason"
+            " FROM order_items"
             " WHERE order_id = ? ORDER BY seq",
             (order_id,),
         )
@@ -191,8 +210,10 @@ class OrderRepository:
                     activation_at=read_time(activation_at),
                     action=action,
                     attributes=read_json(attributes) if attributes is not None else {},
+                    state=ItemState(state) if state else None,
+                    failure_reason=reason,
                 )
-                for seq, product_id, price, currency, activation_at, action, attributes in items
+                for seq, product_id, price, currency, activation_at, action, attributes, state, reason in items
             ],
             created_at=_time(row[5]),
             state=OrderState(row[6]),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from orderhub.domain.customers import Customer
+from orderhub.domain.customers import Customer, Identity
 from orderhub.domain.partners import Partner, Role
 from orderhub.services.ports import DuplicateKey
 from orderhub.services.records import StoredCredential, StoredIdempotencyKey, StoredToken
@@ -153,30 +153,42 @@ class PartnerRepository:
     # -- customers -------------------------------------------------------------------------------
 
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
+        return self._customer("email = ?", partner_ids, (email,))
+
+    def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
+        return self._customer("identity_type = ? AND identity_value = ?", partner_ids, (identity.kind, identity.number))
+
+    def _customer(self, where: str, partner_ids: Iterable[str], params: tuple[str, ...]) -> Customer | None:
         ids = list(partner_ids)
         if not ids:
             return None
         row = self._sql.one(
-            "SELECT id, partner_id, email, country_of_residence, created_at FROM customers"
-            f" WHERE partner_id IN ({', '.join('?' * len(ids))}) AND email = ? ORDER BY created_at LIMIT 1",
-            (*ids, email),
+            "SELECT id, partner_id, email, country_of_residence, created_at, name, identity_type, identity_value"
+            f" FROM customers WHERE partner_id IN ({', '.join('?' * len(ids))}) AND {where}"
+            " ORDER BY created_at LIMIT 1",
+            (*ids, *params),
         )
         if row is None:
             return None
-        customer_id, partner_id, found_email, country, created_at = row
+        customer_id, partner_id, email, country, created_at, name, identity_type, identity_value = row
         created = read_time(created_at)
         assert created is not None
-        return Customer(customer_id, partner_id, found_email, created, country)
+        identity = Identity(identity_type, identity_value) if identity_type and identity_value else None
+        return Customer(customer_id, partner_id, email, created, country, name, identity)
 
     def add_customer(self, customer: Customer) -> None:
         self._sql.execute(
-            "INSERT INTO customers (id, partner_id, email, country_of_residence, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO customers (id, partner_id, email, country_of_residence, created_at, name, identity_type,"
+            " identity_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 customer.id,
                 customer.partner_id,
                 customer.email,
                 customer.country_of_residence,
                 self._sql.time(customer.created_at),
+                customer.name,
+                customer.identity.kind if customer.identity else None,
+                customer.identity.number if customer.identity else None,
             ),
         )
 

@@ -24,7 +24,7 @@ def dump_result(result: FulfilmentResult | None) -> dict[str, Any]:
         "kind": "line",
         "business_unit_id": result.business_unit_id,
         "msisdn": result.msisdn,
-        "line_product_ids": list(result.line_product_ids),
+        "line_products": [[seq, product] for seq, product in result.line_products],
     }
 
 
@@ -38,4 +38,5 @@ def load_result(data: dict[str, Any] | None) -> FulfilmentResult | None:
             subscription_ids=tuple(data["subscription_ids"]),
             matching_id=data.get("matching_id"),
         )
-    return LineResult(data["business_unit_id"], data["msisdn"], tuple(data["line_product_ids"]))
+    products = tuple((int(seq), str(product)) for seq, product in data["line_products"])
+    return LineResult(data["business_unit_id"], data["msisdn"], products)

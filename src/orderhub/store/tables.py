@@ -80,10 +80,15 @@ customers = sa.Table(
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False),
-    sa.Column("email", sa.String(320), nullable=False),
+    # Each API's key for its customers: e-mail (esim-v1), identification (TMF, ON-API); one at least.
+    sa.Column("email", sa.String(320), nullable=True),
     sa.Column("country_of_residence", sa.String(2), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("identity_type", sa.String(64), nullable=True),
+    sa.Column("identity_value", sa.String(64), nullable=True),
     sa.UniqueConstraint("partner_id", "email", name="uq_customers_partner_email"),
+    sa.Index("uq_customers_identity", "partner_id", "identity_type", "identity_value", unique=True),
 )
 
 orders = sa.Table(
@@ -129,6 +134,9 @@ order_items = sa.Table(
     sa.Column("activation_at", UtcDateTime, nullable=True),
     sa.Column("action", sa.String(16), nullable=False, server_default="add"),
     sa.Column("attributes", sa.JSON, nullable=True),
+    # How the item ended (domain.orders.ItemState), once its order ended.
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Column("failure_reason", sa.Text, nullable=True),
 )
 
 order_events = sa.Table(

@@ -8,7 +8,7 @@ from typing import Any
 
 from orderhub.dialects.tmf_productorder.mapping import STATE
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
-from orderhub.domain.orders import Order, OrderState
+from orderhub.domain.orders import ItemState, Order, OrderState
 from orderhub.domain.results import LineResult
 from orderhub.services.hub import PendingEvent
 
@@ -29,6 +29,7 @@ _ITEM_STATE: dict[OrderState, str] = {
     OrderState.PENDING_CANCELLATION: "pendingCancellation",
     OrderState.CANCELLED: "cancelled",
 }
+_ITEM_ENDED = {ItemState.DELIVERED: "completed", ItemState.FAILED: "failed"}
 _CANCELLATION_STATE = {CancellationState.DONE: "done", CancellationState.REFUSED: "terminatedWithError"}
 
 
@@ -45,13 +46,16 @@ def order_resource(order: Order, base_url: str, *, state: OrderState | None = No
     shown = state or order.state
     echo = copy.deepcopy(order.request.get("order", {}))
     items = echo.pop("productOrderItem", [])
-    product_ids = order.result.line_product_ids if isinstance(order.result, LineResult) else ()
-    for index, item in enumerate(items):
-        item["state"] = _ITEM_STATE[shown]
+    result = order.result if isinstance(order.result, LineResult) else None
+    for (seq, item), ordered in zip(enumerate(items, start=1), order.items, strict=False):
+        # An item follows its order until the order ends; then it says how it itself ended.
+        ended = shown.is_final and shown is order.state and ordered.state is not None
+        item["state"] = _ITEM_ENDED[ordered.state] if ended and ordered.state else _ITEM_STATE[shown]
         product = item.setdefault("product", {})
         item.setdefault("productOffering", product.get("productOffering", {}))
-        if shown is OrderState.COMPLETED and index < len(product_ids):
-            item["product"] = {"id": product_ids[index], **product}
+        product_id = result.product_of(seq) if result is not None and shown.is_final else None
+        if product_id is not None:
+            item["product"] = {"id": product_id, **product}
     assert order.reference is not None
     body: dict[str, Any] = {
         "id": order.reference,

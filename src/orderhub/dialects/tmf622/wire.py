@@ -4,7 +4,7 @@ and the query string of a listing; read by hand so each problem names its field.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,7 +87,7 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     requested_at = (
         parse_time(body["requestedStartDate"], "requestedStartDate") if "requestedStartDate" in body else None
     )
-    return LineOrderRequest(request.business_unit_id, request.msisdn, request.items, requested_at), echo
+    return replace(request, requested_at=requested_at), echo
 
 
 def read_patch(body: Any) -> tuple[dict[str, Any], datetime | None]:

@@ -37,6 +37,7 @@ _WIRE_FIELDS = {
     "subject.msisdn": "productOrderItem[].product.productCharacteristic[MSISDN].value",
     "items": "productOrderItem",
     "requested_at": "requestedStartDate",
+    "customer.identity": "relatedParty[Customer].id",
 }
 _ITEM_FIELDS = {"offering_id": "product.productOffering.id", "action": "action"}
 _ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)$")

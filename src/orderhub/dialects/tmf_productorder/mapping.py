@@ -59,9 +59,11 @@ def local_time(moment: datetime, timezone: str) -> str:
 def order_resource(order: Order, timezone: str) -> dict[str, Any]:
     echo = copy.deepcopy(order.request["order"])
     if isinstance(order.result, LineResult):
-        # Each item's product is now a product instance on the line: its id lets support find it.
-        for item, product_id in zip(echo["productOrderItem"], order.result.line_product_ids, strict=False):
-            item["product"] = {"id": product_id, **item["product"]}
+        # Each delivered item's product is now a product instance on the line: its id lets support find it.
+        for seq, item in enumerate(echo["productOrderItem"], start=1):
+            product_id = order.result.product_of(seq)
+            if product_id is not None:
+                item["product"] = {"id": product_id, **item["product"]}
     body: dict[str, Any] = {"id": order.reference}
     if "category" in echo:  # an order placed through TMF622 may have none
         body["category"] = echo["category"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orderhub.domain.customers import CustomerDetails, Identity
 from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
 
 from .errors import TmfError
@@ -107,6 +108,24 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
             raise _bad("relatedParty must be a list of objects")
         echo["relatedParty"] = related
     request = LineOrderRequest(
-        business_unit_id=business_unit_id, msisdn=msisdns.pop(), items=tuple(i for _e, _m, i in read)
+        business_unit_id=business_unit_id,
+        msisdn=msisdns.pop(),
+        items=tuple(i for _e, _m, i in read),
+        customer=_customer(related or []),
     )
     return request, echo
+
+
+def _customer(parties: list[dict[str, Any]]) -> CustomerDetails | None:
+    """The related party with role Customer: its id is the identification number, of the type its
+    ``identificationType`` characteristic names (as given; "id" when it names none)."""
+    for party in parties:
+        if party.get("role") != "Customer" or not isinstance(party.get("id"), str):
+            continue
+        kind = "id"
+        for entry in party.get("characteristic") or []:
+            if isinstance(entry, dict) and entry.get("name") == "identificationType" and entry.get("value"):
+                kind = str(entry["value"])
+        name = party.get("name")
+        return CustomerDetails(Identity(kind, party["id"]), name=name if isinstance(name, str) else None)
+    return None
