@@ -35,7 +35,7 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(db_path: Path, **settings: Any) -> Iterator[RunningServer]:
+def running_server(db_path: Path, *, run_worker: bool = True, **settings: Any) -> Iterator[RunningServer]:
     options = {"demo_inventory_size": 300, "worker_poll_seconds": 30.0, "log_level": "INFO", **settings}
     services = build_services(Settings(database_url=f"sqlite:///{db_path}", **options))
     services.migrate()
@@ -43,7 +43,9 @@ def running_server(db_path: Path, **settings: Any) -> Iterator[RunningServer]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(services), log_config=None, access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services, run_worker=run_worker), log_config=None, access_log=False)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
