@@ -58,12 +58,14 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 def order_resource(order: Order, timezone: str) -> dict[str, Any]:
     echo = copy.deepcopy(order.request["order"])
-    if isinstance(order.result, LineResult):
-        # Each delivered item's product is now a product instance on the line: its id lets support find it.
-        for seq, item in enumerate(echo["productOrderItem"], start=1):
-            product_id = order.result.product_of(seq)
-            if product_id is not None:
-                item["product"] = {"id": product_id, **item["product"]}
+    for seq, item in enumerate(echo["productOrderItem"], start=1):
+        product = item["product"]
+        # As the API's own response example: the items echo only the MSISDN characteristic.
+        product["productCharacteristic"] = [c for c in product["productCharacteristic"] if c.get("name") == "MSISDN"]
+        # A delivered item's product is now a product instance on the line: its id lets support find it.
+        product_id = order.result.product_of(seq) if isinstance(order.result, LineResult) else None
+        if product_id is not None:
+            item["product"] = {"id": product_id, **product}
     body: dict[str, Any] = {"id": order.reference}
     if "category" in echo:  # an order placed through TMF622 may have none
         body["category"] = echo["category"]
