@@ -11,6 +11,7 @@ from orderhub.dialects import DIALECTS
 from orderhub.fulfilment.hub_dispatcher import HubDispatcher, RenderEvent
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.fulfilment.worker import Worker
+from orderhub.services.access_orders import AccessQueries
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.fulfilment import FulfilmentService
@@ -42,6 +43,7 @@ class Services:
     lines: LineService
     changes: OrderChanges
     hub: HubService
+    accesses: AccessQueries
     # Delivers order events to partners' listeners; runs wherever the worker runs.
     hub_dispatcher: HubDispatcher
     fulfilment: FulfilmentService
@@ -106,6 +108,7 @@ def build_services(settings: Settings) -> Services:
         lines=LineService(database),
         changes=OrderChanges(database, on_changed=worker.wake),
         hub=hub,
+        accesses=AccessQueries(database),
         hub_dispatcher=HubDispatcher(hub, _event_renderer(settings)),
         fulfilment=fulfilment,
         worker=worker,

@@ -12,16 +12,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from orderhub.bootstrap import Services, build_services
+from orderhub.domain.accesses import AccessState, NetworkOffering
 from orderhub.domain.catalog import Product
 from orderhub.domain.errors import DomainError
 from orderhub.domain.esim import ProfileState
-from orderhub.observability import configure_logging
+from orderhub.observability import configure_logging, mask, mask_identity
+from orderhub.services.access_orders import AccessAdmin
 from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.services.inventory import ProfileRow
@@ -39,6 +42,12 @@ app.add_typer(product_app, name="product")
 app.add_typer(inventory_app, name="inventory")
 line_app = typer.Typer(help="Mobile lines of business units and the products on them.", no_args_is_help=True)
 app.add_typer(line_app, name="line")
+access_app = typer.Typer(
+    help="Network accesses, their services and the SP's offerings (onapi-order).", no_args_is_help=True
+)
+app.add_typer(access_app, name="access")
+order_app = typer.Typer(help="Orders of every API.", no_args_is_help=True)
+app.add_typer(order_app, name="order")
 
 console = Console()
 err = Console(stderr=True)
@@ -140,12 +149,11 @@ def demo_credentials_command(
         for dialect, entries in demo_credentials().items():
             live = []
             for entry in entries:
-                stored = uow.partners.get_credential(str(entry["client_id"]))
-                if (
-                    stored
-                    and stored.revoked_at is None
-                    and verify_secret(str(entry["client_secret"]), stored.secret_hash)
-                ):
+                # ON-API calls the pair username and password (HTTP Basic).
+                client_id = str(entry.get("client_id", entry.get("username")))
+                secret = str(entry.get("client_secret", entry.get("password")))
+                stored = uow.partners.get_credential(client_id)
+                if stored and stored.revoked_at is None and verify_secret(secret, stored.secret_hash):
                     live.append(entry)
             result[dialect] = live
     if not any(result.values()):
@@ -153,15 +161,15 @@ def demo_credentials_command(
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    table = Table("dialect", "partner", "client_id", "client_secret", "roles / business units")
+    table = Table("dialect", "partner", "client_id / username", "client_secret / password", "scope")
     for dialect, entries in result.items():
         for entry in entries:
-            scope = entry.get("roles", entry.get("business_ids", []))
+            scope = entry.get("roles", entry.get("business_ids", [f"coId {entry.get('co_id')}"]))
             table.add_row(
                 dialect,
                 str(entry["partner"]),
-                str(entry["client_id"]),
-                str(entry["client_secret"]),
+                str(entry.get("client_id", entry.get("username"))),
+                str(entry.get("client_secret", entry.get("password"))),
                 ", ".join(map(str, scope)),  # type: ignore[call-overload]
             )
     console.print(table)
@@ -184,6 +192,9 @@ def partner_create(
         list[str] | None,
         typer.Option("--business-unit", help="Business unit whose lines a BUSINESS_CHANNEL orders for (repeatable)"),
     ] = None,
+    co_id: Annotated[str | None, typer.Option(help="A COMMUNICATION_OPERATOR's ON-API coId")] = None,
+    language: Annotated[str, typer.Option(help="Language of end-customer messages: en or sv")] = "en",
+    rate_limit: Annotated[int | None, typer.Option(help="Requests a minute it may send (default: no limit)")] = None,
     db: DbOption = None,
 ) -> None:
     """Create a partner with roles, supported currencies and a catalog (or business units)."""
@@ -197,10 +208,51 @@ def partner_create(
             product_ids=product or [],
             manager_id=manager,
             business_unit_ids=business_unit or [],
+            co_id=co_id,
+            language=language,
+            rate_limit_per_minute=rate_limit,
         )
     except DomainError as exc:
         raise _fail(exc.message) from exc
     console.print(f"partner {partner_id} created")
+
+
+@partner_app.command("set-rate-limit")
+def partner_set_rate_limit(
+    partner_id: str,
+    per_minute: Annotated[int | None, typer.Argument(help="Requests a minute; leave out for no limit")] = None,
+    db: DbOption = None,
+) -> None:
+    """Limit how many requests a minute a partner may send (ON-API answers 429 beyond it)."""
+    services = _services(db)
+    try:
+        services.partners.set_rate_limit(partner_id, per_minute)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"{partner_id}: " + (f"at most {per_minute} requests a minute" if per_minute else "no limit"))
+
+
+@partner_app.command("set-offerings")
+def partner_set_offerings(
+    partner_id: str,
+    offering: Annotated[
+        list[str], typer.Option("--offering", help="product_id/offering_id it may order on accesses (repeatable)")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Replace the network offerings a communication operator may order (onapi-order)."""
+    services = _services(db)
+    pairs = []
+    for text in offering:
+        product_id, _, offering_id = text.partition("/")
+        if not product_id or not offering_id:
+            raise _fail(f"{text!r}: expected product_id/offering_id")
+        pairs.append((product_id, offering_id))
+    try:
+        AccessAdmin(services.uow_factory).allow(partner_id, pairs)
+    except (DomainError, sa.exc.IntegrityError) as exc:
+        raise _fail(getattr(exc, "message", "unknown offering")) from exc
+    console.print(f"{partner_id} may order: {', '.join(offering)}")
 
 
 @partner_app.command("set-products")
@@ -450,3 +502,147 @@ def line_show(
     for row in rows:
         table.add_row(*(str(row[key] or "") for key in row))
     console.print(table)
+
+
+# -- network accesses (onapi-order) ---------------------------------------------------------------
+
+
+@access_app.command("add-offering")
+def access_add_offering(
+    product_id: Annotated[str, typer.Argument(help="A product of the catalog (product import)")],
+    offering_id: Annotated[str, typer.Argument(help="ON-API offering id, e.g. 1000-1000")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. '1000/1000 Mbit/s'")],
+    db: DbOption = None,
+) -> None:
+    """Add an offering of a product to the SP's catalog (then: partner set-offerings)."""
+    services = _services(db)
+    try:
+        AccessAdmin(services.uow_factory).add_offerings([NetworkOffering(product_id, offering_id, name)])
+    except sa.exc.IntegrityError as exc:
+        raise _fail(f"{product_id}/{offering_id}: unknown product or offering exists already") from exc
+    console.print(f"offering {product_id}/{offering_id} added")
+
+
+@access_app.command("add")
+def access_add(
+    ref: Annotated[str, typer.Argument(help="The access id COs use (coAccessId)")],
+    blocked: Annotated[bool, typer.Option("--blocked", help="Takes no new orders")] = False,
+    db: DbOption = None,
+) -> None:
+    """Add an access of the network."""
+    services = _services(db)
+    try:
+        AccessAdmin(services.uow_factory).add_access(ref, blocked=blocked)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"access {ref} added" + (" (blocked)" if blocked else ""))
+
+
+@access_app.command("set-state")
+def access_set_state(
+    ref: str,
+    state: Annotated[str, typer.Argument(help="free, active or blocked")],
+    db: DbOption = None,
+) -> None:
+    """Block an access for new orders (or open it again)."""
+    services = _services(db)
+    try:
+        AccessAdmin(services.uow_factory).set_state(ref, AccessState(state))
+    except ValueError as exc:
+        raise _fail("state must be free, active or blocked") from exc
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"access {ref}: {state}")
+
+
+@access_app.command("show")
+def access_show(ref: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+                db: DbOption = None) -> None:  # fmt: skip
+    """An access, its state and the services on it, with the orders that started them."""
+    services = _services(db)
+    with services.uow_factory(read_only=True) as uow:
+        access = uow.accesses.by_ref(ref)
+        running = uow.accesses.services_of(access.id) if access is not None else []
+    if access is None:
+        raise _fail(f"no access {ref}")
+    data = {
+        "access": access.ref,
+        "state": access.state.value,
+        "services": [
+            {"product": s.product_id, "offering": s.offering_id, "since": s.started_at.isoformat(), "order": s.order_id}
+            for s in running
+        ],
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    console.print(f"access {access.ref}: {access.state.value}")
+    table = Table("product", "offering", "since", "order")
+    for service in data["services"]:
+        table.add_row(*(str(v or "") for v in service.values()))  # type: ignore[union-attr]
+    console.print(table)
+
+
+# -- orders ------------------------------------------------------------------------------------------
+
+
+@order_app.command("show")
+def order_show(
+    order_id: Annotated[str, typer.Argument(help="The order's id, or its number (ORD-...)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """An order of any API: what it is, for whom (identity numbers masked), how it ended, its history."""
+    services = _services(db)
+    with services.uow_factory(read_only=True) as uow:
+        order = uow.orders.get(order_id) or uow.orders.get_by_reference(order_id)
+        events = uow.orders.events(order.id) if order is not None else []
+        customer = uow.partners.get_customer(order.customer_id) if order and order.customer_id else None
+    if order is None:
+        raise _fail(f"no order {order_id}")
+    data: dict[str, Any] = {
+        "id": order.id,
+        "reference": order.reference,
+        "partner": order.partner_id,
+        "dialect": order.dialect,
+        "operation": order.operation.value,
+        "state": order.state.value,
+        "subject": f"{order.subject.kind.value} {order.subject.ref}" if order.subject else None,
+        "due": order.due_at.isoformat() if order.due_at else None,
+        "failure": order.failure_reason,
+        "items": [
+            {"seq": i.seq, "product": i.product_id, **i.attributes, "state": i.state.value if i.state else None}
+            for i in order.items
+        ],
+        "customer": None
+        if customer is None
+        else {
+            "id": customer.id,
+            "name": customer.name,
+            "email": mask(customer.email) if customer.email else None,
+            "identity": f"{customer.identity.kind} {mask_identity(customer.identity.number)}"
+            if customer.identity
+            else None,
+        },
+        "history": [
+            {"at": e.at.isoformat(), "state": e.to_state.value, **({"reason": e.reason} if e.reason else {})}
+            for e in events
+        ],
+    }
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if key not in ("items", "history", "customer"):
+            console.print(f"{key}: {value}")
+    console.print(f"customer: {data['customer']}")
+    items = Table("seq", "product", "attributes", "state")
+    for item in order.items:
+        items.add_row(
+            str(item.seq), item.product_id, json.dumps(item.attributes), item.state.value if item.state else ""
+        )
+    console.print(items)
+    history = Table("at", "state", "reason")
+    for event in events:
+        history.add_row(event.at.isoformat(), event.to_state.value, event.reason or "")
+    console.print(history)

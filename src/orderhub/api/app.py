@@ -54,6 +54,7 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
         lines=services.lines,
         changes=services.changes,
         hub=services.hub,
+        accesses=services.accesses,
     )
     hot_routes: list[tuple[HotRoute, ASGIApp]] = []
     for dialect in DIALECTS:

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
+from orderhub.services.access_orders import AccessQueries
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.hub import HubService, PendingEvent
@@ -29,6 +30,7 @@ class DialectContext:
     lines: LineService
     changes: OrderChanges
     hub: HubService
+    accesses: AccessQueries
 
 
 @dataclass(frozen=True)

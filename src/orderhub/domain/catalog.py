@@ -15,6 +15,8 @@ class ProductKind(StrEnum):
     ESIM_DATA = "esim_data"
     # Sold on mobile lines by business units (as a Plan, DataPlan or Addon: domain.lines.Offering).
     LINE_OFFERING = "line_offering"
+    # A service on a network access (open-access fibre), ordered as one of its offerings.
+    NETWORK_SERVICE = "network_service"
 
 
 def currency_valid(code: str) -> bool:

@@ -7,8 +7,15 @@ has at least one of them; identity numbers are personal data, masked in logs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$")
+
+
+def email_valid(text: str) -> bool:
+    return len(text) <= 320 and _EMAIL.match(text) is not None
 
 
 @dataclass(frozen=True)

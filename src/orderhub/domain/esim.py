@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from orderhub.domain.customers import email_valid
 from orderhub.domain.errors import (
     CustomerMustExist,
     EmailAndIccidDoNotMatch,
@@ -26,7 +27,6 @@ ACTIVATION_CLOCK_SKEW = timedelta(minutes=5)
 # Plans are sold for trips and renewals ahead, not for decades: a far date is almost always a typo.
 MAX_ACTIVATION_AHEAD = timedelta(days=366)
 
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -108,7 +108,7 @@ def validate_esim_order(request: EsimOrderRequest, *, now: datetime, supported_c
     by its neutral path (``customer.email``, ``items[0].price``, ``subject.iccid``...); each dialect
     renders that path in its own spelling."""
     currencies = frozenset(supported_currencies)
-    if not _EMAIL.match(request.customer_email):
+    if not email_valid(request.customer_email):
         raise InvalidInput("must be a valid email address", field="customer.email")
     if request.country_code is not None and not _COUNTRY.match(request.country_code):
         raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field="country_code")

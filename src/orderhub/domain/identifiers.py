@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -146,3 +146,37 @@ def order_reference(now: datetime, number: int) -> str:
     numbered in that second, so it is unique as long as the store hands out each number once. Past
     9999 orders in one second it grows a digit rather than repeat."""
     return f"ORD-{now.astimezone(UTC):%Y%m%d%H%M%S}-{number:04d}"
+
+
+def personal_identity_number_valid(text: str, today: date) -> bool:
+    """A Swedish personal identity number: ``YYYYMMDD-XXXX`` (or 12 digits without the dash), or the
+    short ``YYMMDD-XXXX`` where ``-`` means under 100 years old and ``+`` 100 or older. The date must
+    exist and not lie ahead (a coordination number adds 60 to the day); the last digit is the Luhn
+    check digit of the ten digits ``YYMMDDNNNC``."""
+    full = _PIN_LONG.fullmatch(text)
+    if full is not None:
+        century, year, month, day, serial = full.groups()
+        born_year = int(century + year)
+    else:
+        short = _PIN_SHORT.fullmatch(text)
+        if short is None:
+            return False
+        year, month, day, sign, serial = short.groups()
+        # The century that puts the birth year at most 100 (or, with "+", over 100) years back.
+        born_year = today.year - ((today.year - int(year)) % 100)
+        if sign == "+":
+            born_year -= 100
+    real_day = int(day) - 60 if int(day) > 60 else int(day)
+    try:
+        born = date(born_year, int(month), real_day)
+    except ValueError:
+        return False
+    if full is None and sign == "-" and born > today:
+        born = date(born_year - 100, int(month), real_day)
+    if born > today:
+        return False
+    return luhn_valid(f"{year}{month}{day}{serial}")
+
+
+_PIN_LONG = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{2})-?(\d{4})")
+_PIN_SHORT = re.compile(r"(\d{2})(\d{2})(\d{2})([-+])(\d{4})")

@@ -104,6 +104,8 @@ class Operation(StrEnum):
     TOPUP = "TOPUP"
     # Plans, data plans and add-ons on a mobile line of a business unit.
     LINE_PRODUCTS = "LINE_PRODUCTS"
+    # Services activated on a network access (open-access fibre).
+    ACTIVATE_SERVICE = "ACTIVATE_SERVICE"
 
 
 class SubjectKind(StrEnum):

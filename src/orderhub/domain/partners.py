@@ -16,6 +16,8 @@ class Role(StrEnum):
 
 ESIM_ORDERING_ROLES = frozenset({Role.RESELLER, Role.ACCOUNT_MANAGER})
 LINE_ORDERING_ROLES = frozenset({Role.BUSINESS_CHANNEL})
+ACCESS_ORDERING_ROLES = frozenset({Role.COMMUNICATION_OPERATOR})
+LANGUAGES = frozenset({"en", "sv"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,12 @@ class Partner:
     callback_url: str | None = None
     # The business units whose lines this partner may order for (business channels).
     business_unit_ids: frozenset[str] = frozenset()
+    # A communication operator's ON-API id (coId).
+    co_id: str | None = None
+    # The language of messages its end customers read (ON-API: "en" or "sv").
+    language: str = "en"
+    # Requests a minute it may send; None: no limit.
+    rate_limit_per_minute: int | None = None
 
 
 @dataclass(frozen=True)

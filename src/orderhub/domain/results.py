@@ -28,4 +28,12 @@ class LineResult:
         return next((product for seq, product in self.line_products if seq == item_seq), None)
 
 
-FulfilmentResult = EsimResult | LineResult
+@dataclass(frozen=True)
+class AccessResult:
+    """The services activated on a network access: (order item seq, service id) per delivered item."""
+
+    access_ref: str
+    services: tuple[tuple[int, str], ...]
+
+
+FulfilmentResult = EsimResult | LineResult | AccessResult

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from orderhub.domain.accesses import AccessService, AccessState, offering_of
 from orderhub.domain.esim import Subscription, subscription_period
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.lines import LineProduct, PlanType, plan_type_of
 from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
-from orderhub.domain.results import EsimResult, LineResult
+from orderhub.domain.results import AccessResult, EsimResult, LineResult
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import NotProvisioned, Outcome, Provisioned, Provisioner
 
@@ -118,9 +119,47 @@ class LineProductsProvisioner:
         return Provisioned(result, failed)
 
 
+class ServiceActivationProvisioner:
+    """Activates the ordered services on the access; one the SP cannot deliver now (the access was
+    blocked meanwhile, the product got active through another order) is not delivered."""
+
+    runs_inline = True
+
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
+        assert order.subject is not None and order.subject.kind is SubjectKind.ACCESS
+        access = uow.accesses.get(order.subject.ref)
+        if access is None:
+            return NotProvisioned("the access no longer exists")
+        made = uow.accesses.services_of_order(order.id)
+        failed: dict[int, str] = {}
+        if not made:
+            active = set(uow.accesses.active_products(access.id))
+            for item in order.items:
+                if access.state is AccessState.BLOCKED:
+                    failed[item.seq] = f"access {access.ref} is blocked"
+                    continue
+                if item.product_id in active:
+                    failed[item.seq] = f"{item.product_id} is already active on access {access.ref}"
+                    continue
+                service = AccessService(
+                    new_id(), access.id, order.id, item.seq, item.product_id, offering_of(item), now
+                )
+                uow.accesses.add_service(service, now)
+                active.add(item.product_id)
+                made.append(service)
+            if made and access.state is AccessState.FREE:
+                uow.accesses.set_state(access.id, AccessState.ACTIVE, now)
+        else:
+            delivered = {s.item_seq for s in made}
+            failed = {i.seq: "not activated" for i in order.items if i.seq not in delivered}
+        services = tuple((s.item_seq, s.id) for s in made if s.item_seq is not None)
+        return Provisioned(AccessResult(access.ref, services), failed)
+
+
 def default_provisioners() -> dict[Operation, Provisioner]:
     return {
         Operation.NEW_ESIM: NewEsimProvisioner(),
         Operation.TOPUP: TopUpProvisioner(),
         Operation.LINE_PRODUCTS: LineProductsProvisioner(),
+        Operation.ACTIVATE_SERVICE: ServiceActivationProvisioner(),
     }

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from orderhub.domain.accesses import NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.identifiers import Iccid, generate_matching_id
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
+from orderhub.services.access_orders import AccessAdmin
 from orderhub.services.catalog import CatalogService
 from orderhub.services.inventory import InventoryService, ProfileRow
 from orderhub.services.line_orders import LineAdmin
@@ -100,6 +102,38 @@ DEMO_CHANNELS = [
 ]
 
 
+# The SP's network catalog (onapi-order): products with offerings, the COs and what each may order,
+# and accesses in each state. The seed's example orders its product/offering id pair on its access.
+SEED_ONAPI_ID = "8732c2f065e2490babce820e94b1011a"
+DEMO_NETWORK_PRODUCTS = [
+    Product(id="fiber-internet", name="Fiber internet", kind=ProductKind.NETWORK_SERVICE,
+            description="Internet access over fibre", prices={"SEK": Decimal("399")}),
+    Product(id="iptv", name="IPTV", kind=ProductKind.NETWORK_SERVICE, description="Television over IP",
+            prices={"SEK": Decimal("199")}),
+    Product(id=SEED_ONAPI_ID, name="Seed example service", kind=ProductKind.NETWORK_SERVICE,
+            description="The product of the ON-API example", prices={"SEK": Decimal("299")}),
+]  # fmt: skip
+DEMO_NETWORK_OFFERINGS = [
+    NetworkOffering("fiber-internet", "1000-1000", "1000/1000 Mbit/s"),
+    NetworkOffering("fiber-internet", "250-250", "250/250 Mbit/s"),
+    NetworkOffering("iptv", "basic", "Basic channel package"),
+    NetworkOffering(SEED_ONAPI_ID, SEED_ONAPI_ID, "Seed example offering"),
+]
+# (partner id, name, co_id, language, offerings it may order, username, password)
+DEMO_OPERATORS = [
+    ("demo-co-acme", "Acme Communications", "Acme", "en",
+     [(o.product_id, o.offering_id) for o in DEMO_NETWORK_OFFERINGS], "demo-co-acme", "demo-co-acme-secret"),
+    ("demo-co-fibra", "Fibra Kommunikation", "Fibra", "sv", [("fiber-internet", "250-250")],
+     "demo-co-fibra", "demo-co-fibra-secret"),
+]  # fmt: skip
+DEMO_ACCESSES = [
+    (SEED_ONAPI_ID, False, []),
+    *[(f"access-free-{n}", False, []) for n in range(1, 10)],
+    ("access-active-1", False, [("fiber-internet", "250-250")]),
+    ("access-blocked-1", True, []),
+]
+
+
 def demo_credentials() -> dict[str, list[dict[str, object]]]:
     return {
         "esim-v1": [
@@ -110,6 +144,10 @@ def demo_credentials() -> dict[str, list[dict[str, object]]]:
             {"partner": pid, "client_id": cid, "client_secret": secret, "business_ids": units}
             for pid, _name, units, cid, secret in DEMO_CHANNELS
         ],
+        "onapi-order": [
+            {"partner": pid, "co_id": co_id, "username": user, "password": password}
+            for pid, _name, co_id, _lang, _offerings, user, password in DEMO_OPERATORS
+        ],
     }
 
 
@@ -119,11 +157,29 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, *, inventory_size: int = 2000
     with uow_factory(read_only=True) as uow:
         has_esim = uow.partners.get(DEMO_PARTNERS[0][0]) is not None
         has_lines = uow.lines.business_unit(DEMO_BUSINESS_UNITS[0][0].id) is not None
+        has_accesses = uow.accesses.by_ref(SEED_ONAPI_ID) is not None
     if not has_esim:
         _load_esim_demo(uow_factory, inventory_size)
     if not has_lines:
         _load_line_demo(uow_factory)
-    return not (has_esim and has_lines)
+    if not has_accesses:
+        _load_access_demo(uow_factory)
+    return not (has_esim and has_lines and has_accesses)
+
+
+def _load_access_demo(uow_factory: UnitOfWorkFactory) -> None:
+    CatalogService(uow_factory).import_products(enumerate(DEMO_NETWORK_PRODUCTS, start=1))
+    accesses = AccessAdmin(uow_factory)
+    accesses.add_offerings(DEMO_NETWORK_OFFERINGS)
+    admin = PartnerAdmin(uow_factory)
+    for pid, name, co_id, language, offerings, username, password in DEMO_OPERATORS:
+        admin.create_partner(
+            pid, name=name, roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"], co_id=co_id, language=language
+        )
+        admin.issue_credential(pid, client_id=username, client_secret=password)
+        accesses.allow(pid, offerings)
+    for ref, blocked, active in DEMO_ACCESSES:
+        accesses.add_access(ref, blocked=blocked, active=active)
 
 
 def _load_line_demo(uow_factory: UnitOfWorkFactory) -> None:

@@ -53,6 +53,9 @@ class PlaceOrder(Generic[R]):
     numbered: bool = False
     # What else, besides the body, makes two requests the same (e.g. the business unit in the path).
     scope: str = ""
+    # Keys that stand for part of the request only (a dialect's natural key, e.g. ON-API's access,
+    # products and date): the same key with that part the same is a retry, whatever else differs.
+    key_basis: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,15 +132,17 @@ class OrderingService:
         now = self._clock()
         operation: Operation = command.request.operation
         intake = self._intakes[operation]
-        fingerprint = request_fingerprint(command.raw_request, command.scope)
         keys = command.idempotency_keys
+        fingerprints = {
+            key: request_fingerprint(command.key_basis.get(key, command.raw_request), command.scope) for key in keys
+        }
         try:
             intake.validate(principal, command.request, now)
         except DomainError:
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
             if keys:
-                replay = await self._db.read(lambda uow: self._replay(uow, principal, keys, fingerprint))
+                replay = await self._db.read(lambda uow: self._replay(uow, principal, fingerprints))
                 if replay is not None:
                     return replay
             raise
@@ -145,7 +150,7 @@ class OrderingService:
         def place(uow: UnitOfWork) -> PlacedOrder:
             if keys:
                 # Checked inside the write, before the business rules: a retry gets the first answer.
-                replay = self._replay(uow, principal, keys, fingerprint)
+                replay = self._replay(uow, principal, fingerprints)
                 if replay is not None:
                     return replay
             new = intake.prepare(uow, principal, command.request, now)
@@ -164,7 +169,7 @@ class OrderingService:
                 reference=order_reference(now, uow.orders.next_number(now)) if command.numbered else None,
             )
             uow.orders.add(order)
-            for key in keys:
+            for key, fingerprint in fingerprints.items():
                 uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now)
             finished = self._fulfil_now(uow, order, now) if self._fulfil_now is not None else None
             return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference)
@@ -175,7 +180,7 @@ class OrderingService:
             # Another process committed the same key first (possible on PostgreSQL).
             if not keys:
                 raise
-            replay = await self._db.read(lambda uow: self._replay(uow, principal, keys, fingerprint))
+            replay = await self._db.read(lambda uow: self._replay(uow, principal, fingerprints))
             if replay is None:
                 raise
             return replay
@@ -188,8 +193,8 @@ class OrderingService:
         return placed
 
     @staticmethod
-    def _replay(uow: UnitOfWork, principal: Principal, keys: tuple[str, ...], fingerprint: str) -> PlacedOrder | None:
-        for key in keys:
+    def _replay(uow: UnitOfWork, principal: Principal, fingerprints: Mapping[str, str]) -> PlacedOrder | None:
+        for key, fingerprint in fingerprints.items():
             stored = uow.partners.get_idempotency_key(principal.partner_id, key)
             if stored is None:
                 continue

@@ -7,9 +7,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from orderhub.domain.accesses import ONAPI_ID
 from orderhub.domain.catalog import currency_valid
 from orderhub.domain.errors import InvalidInput
-from orderhub.domain.partners import Partner, Role
+from orderhub.domain.partners import LANGUAGES, Partner, Role
 from orderhub.services.auth import hash_secret
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWorkFactory
@@ -40,6 +41,9 @@ class PartnerAdmin:
         product_ids: Iterable[str] = (),
         manager_id: str | None = None,
         business_unit_ids: Iterable[str] = (),
+        co_id: str | None = None,
+        language: str = "en",
+        rate_limit_per_minute: int | None = None,
     ) -> Partner:
         if not _PARTNER_ID.match(partner_id):
             raise InvalidInput("partner id must be 2-63 characters of a-z, 0-9 and '-'", field="id")
@@ -53,6 +57,12 @@ class PartnerAdmin:
         bad = [c for c in currency_set if not currency_valid(c)]
         if bad:
             raise InvalidInput(f"not ISO 4217 currency codes: {', '.join(sorted(bad))}", field="currencies")
+        if language not in LANGUAGES:
+            raise InvalidInput(f"language must be one of {', '.join(sorted(LANGUAGES))}", field="language")
+        if co_id is not None and not ONAPI_ID.match(co_id):
+            raise InvalidInput("co id must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'", field="co_id")
+        if rate_limit_per_minute is not None and rate_limit_per_minute <= 0:
+            raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
         partner = Partner(
             id=partner_id,
             name=name,
@@ -61,10 +71,15 @@ class PartnerAdmin:
             product_ids=frozenset(product_ids),
             manager_id=manager_id,
             business_unit_ids=frozenset(business_unit_ids),
+            co_id=co_id,
+            language=language,
+            rate_limit_per_minute=rate_limit_per_minute,
         )
         with self._uow() as uow:
             if uow.partners.get(partner_id) is not None:
                 raise InvalidInput(f"partner {partner_id} already exists", field="id")
+            if co_id is not None and uow.partners.co_id_taken(co_id):
+                raise InvalidInput(f"co id {co_id} belongs to another partner", field="co_id")
             if manager_id is not None:
                 manager = uow.partners.get(manager_id)
                 if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
@@ -79,6 +94,16 @@ class PartnerAdmin:
             uow.partners.add(partner, self._clock())
             uow.commit()
         return partner
+
+    def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None:
+        """How many requests a minute the partner may send (None: no limit); applies at once."""
+        if per_minute is not None and per_minute <= 0:
+            raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
+        with self._uow() as uow:
+            if uow.partners.get(partner_id) is None:
+                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            uow.partners.set_rate_limit(partner_id, per_minute)
+            uow.commit()
 
     def set_products(self, partner_id: str, product_ids: Iterable[str]) -> None:
         with self._uow() as uow:

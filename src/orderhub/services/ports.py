@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar
 
 from orderhub.services.repositories import (
+    AccessRepository,
     CancellationRepository,
     CatalogRepository,
     LineRepository,
@@ -58,6 +59,8 @@ class UnitOfWork(Protocol):
     def cancellations(self) -> CancellationRepository: ...
     @property
     def listeners(self) -> ListenerRepository: ...
+    @property
+    def accesses(self) -> AccessRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

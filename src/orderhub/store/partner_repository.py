@@ -42,6 +42,9 @@ class PartnerRepository:
                 manager_id=partner.manager_id,
                 callback_url=partner.callback_url,
                 created_at=now,
+                co_id=partner.co_id,
+                language=partner.language,
+                rate_limit_per_minute=partner.rate_limit_per_minute,
             )
         )
         self.set_products(partner.id, partner.product_ids)
@@ -69,6 +72,13 @@ class PartnerRepository:
             self._db.execute(partner_business_units.insert(), rows)
         self.bump_config_version()
 
+    def co_id_taken(self, co_id: str) -> bool:
+        return self._sql.one("SELECT 1 FROM partners WHERE co_id = ?", (co_id,)) is not None
+
+    def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None:
+        self._db.execute(partners.update().where(partners.c.id == partner_id).values(rate_limit_per_minute=per_minute))
+        self.bump_config_version()
+
     def get(self, partner_id: str) -> Partner | None:
         row = self._db.execute(sa.select(partners).where(partners.c.id == partner_id)).mappings().first()
         if row is None:
@@ -90,6 +100,9 @@ class PartnerRepository:
             manager_id=row["manager_id"],
             callback_url=row["callback_url"],
             business_unit_ids=frozenset(business_unit_ids),
+            co_id=row["co_id"],
+            language=row["language"],
+            rate_limit_per_minute=row["rate_limit_per_minute"],
         )
 
     def list_ids(self) -> list[str]:
@@ -152,20 +165,25 @@ class PartnerRepository:
 
     # -- customers -------------------------------------------------------------------------------
 
+    def get_customer(self, customer_id: str) -> Customer | None:
+        return self._customer("id = ?", [], (customer_id,), any_partner=True)
+
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
         return self._customer("email = ?", partner_ids, (email,))
 
     def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
         return self._customer("identity_type = ? AND identity_value = ?", partner_ids, (identity.kind, identity.number))
 
-    def _customer(self, where: str, partner_ids: Iterable[str], params: tuple[str, ...]) -> Customer | None:
+    def _customer(
+        self, where: str, partner_ids: Iterable[str], params: tuple[str, ...], *, any_partner: bool = False
+    ) -> Customer | None:
         ids = list(partner_ids)
-        if not ids:
+        if not ids and not any_partner:
             return None
+        scope = "" if any_partner else f"partner_id IN ({', '.join('?' * len(ids))}) AND "
         row = self._sql.one(
             "SELECT id, partner_id, email, country_of_residence, created_at, name, identity_type, identity_value"
-            f" FROM customers WHERE partner_id IN ({', '.join('?' * len(ids))}) AND {where}"
-            " ORDER BY created_at LIMIT 1",
+            f" FROM customers WHERE {scope}{where} ORDER BY created_at LIMIT 1",
             (*ids, *params),
         )
         if row is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderhub.domain.results import EsimResult, FulfilmentResult, LineResult
+from orderhub.domain.results import AccessResult, EsimResult, FulfilmentResult, LineResult
 
 
 def dump_result(result: FulfilmentResult | None) -> dict[str, Any]:
@@ -20,6 +20,8 @@ def dump_result(result: FulfilmentResult | None) -> dict[str, Any]:
         if result.matching_id is not None:
             data["matching_id"] = result.matching_id
         return data
+    if isinstance(result, AccessResult):
+        return {"kind": "access", "access_ref": result.access_ref, "services": [list(s) for s in result.services]}
     return {
         "kind": "line",
         "business_unit_id": result.business_unit_id,
@@ -38,5 +40,7 @@ def load_result(data: dict[str, Any] | None) -> FulfilmentResult | None:
             subscription_ids=tuple(data["subscription_ids"]),
             matching_id=data.get("matching_id"),
         )
+    if data["kind"] == "access":
+        return AccessResult(data["access_ref"], tuple((int(seq), str(sid)) for seq, sid in data["services"]))
     products = tuple((int(seq), str(product)) for seq, product in data["line_products"])
     return LineResult(data["business_unit_id"], data["msisdn"], products)

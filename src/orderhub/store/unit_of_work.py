@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
+from orderhub.store.access_repository import AccessRepository
 from orderhub.store.change_repository import CancellationRepository, ListenerRepository
 from orderhub.store.errors import is_unavailable
 from orderhub.store.fastsql import FastSql
@@ -29,6 +30,7 @@ class BoundUnitOfWork:
         self.lines = LineRepository(connection)
         self.cancellations = CancellationRepository(connection)
         self.listeners = ListenerRepository(connection)
+        self.accesses = AccessRepository(connection)
 
     def __enter__(self) -> BoundUnitOfWork:
         return self

@@ -1,0 +1,77 @@
+"""ON-API's common responses ``{"cause"}``, and its input errors: 400 ``{"cause", "message"}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orderhub.domain import errors
+from orderhub.services.ports import DatabaseUnavailable
+
+log = logging.getLogger("orderhub.onapi")
+
+_DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.NotAuthenticated, 401),
+    (errors.AccessDenied, 403),
+    (errors.OrderNotFound, 404),
+    (errors.IdempotencyConflict, 409),
+]
+REALM = 'Basic realm="onapi", charset="UTF-8"'
+
+
+class OnapiError(Exception):
+    def __init__(self, status: int, cause: str, message: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(cause)
+        self.status = status
+        self.cause = cause
+        self.message = message
+        self.headers = headers
+
+
+def error_response(
+    status: int, cause: str, message: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"cause": cause}
+    if message is not None:
+        body["message"] = message
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def http_error(status: int, text: str) -> JSONResponse:
+    return error_response(status, text)
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "Internal error; quote the X-Correlation-ID to support")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OnapiError)
+    async def _onapi(_request: Request, exc: OnapiError) -> JSONResponse:
+        return error_response(exc.status, exc.cause, exc.message, exc.headers)
+
+    @app.exception_handler(errors.DomainError)
+    async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
+        for kind, status in _DOMAIN_STATUS:
+            if isinstance(exc, kind):
+                headers = {"WWW-Authenticate": REALM} if status == 401 else None
+                return error_response(status, exc.message, headers=headers)
+        log.error("unmapped domain error %s", type(exc).__name__)
+        return internal_error_response()
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return error_response(503, "Service unavailable; retry later", headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, "Bad request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail))

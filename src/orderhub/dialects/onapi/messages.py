@@ -1,0 +1,56 @@
+"""What the communication operator may show its end customer, in the CO's language (en, sv)."""
+
+from __future__ import annotations
+
+from orderhub.domain.accesses import RefusalReason
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "body": {
+        "en": "The order could not be read.",
+        "sv": "Beställningen kunde inte läsas.",
+    },
+    "order": {
+        "en": "The order is incorrect; please contact your provider.",
+        "sv": "Beställningen är felaktig; kontakta din leverantör.",
+    },
+    "pin": {
+        "en": "Social security number is missing or incorrect.",
+        "sv": "Personnumret saknas eller är felaktigt.",
+    },
+    "email": {"en": "The e-mail address is incorrect.", "sv": "E-postadressen är felaktig."},
+    "phone": {"en": "The phone number is incorrect.", "sv": "Telefonnumret är felaktigt."},
+    "postal_code": {"en": "The postal code is incorrect.", "sv": "Postnumret är felaktigt."},
+    "name": {"en": "The name is missing or too long.", "sv": "Namnet saknas eller är för långt."},
+    "address": {"en": "The invoice address is incomplete.", "sv": "Fakturaadressen är ofullständig."},
+    "date": {"en": "The requested date is incorrect.", "sv": "Det önskade datumet är felaktigt."},
+    "activated": {"en": "The service is activated.", "sv": "Tjänsten är aktiverad."},
+    "received": {
+        "en": "The order is received. The service will be activated {when}.",
+        "sv": "Beställningen är mottagen. Tjänsten aktiveras {when}.",
+    },
+    "failed": {
+        "en": "The service could not be activated. Please contact customer service.",
+        "sv": "Tjänsten kunde inte aktiveras. Kontakta kundtjänst.",
+    },
+    RefusalReason.OFFERING_NOT_AVAILABLE: {
+        "en": "The selected service is not available at this address.",
+        "sv": "Den valda tjänsten finns inte på den här adressen.",
+    },
+    RefusalReason.ACCESS_NOT_FOUND: {
+        "en": "The connection could not be found.",
+        "sv": "Anslutningen kunde inte hittas.",
+    },
+    RefusalReason.ACCESS_BLOCKED: {
+        "en": "New orders cannot be placed for this connection right now.",
+        "sv": "Det går inte att beställa till den här anslutningen just nu.",
+    },
+    RefusalReason.ALREADY_ACTIVE: {
+        "en": "The service is already active on this connection.",
+        "sv": "Tjänsten är redan aktiv på den här anslutningen.",
+    },
+}
+
+
+def message(key: str, language: str, **values: str) -> str:
+    texts = MESSAGES[key]
+    return texts.get(language, texts["en"]).format(**values)

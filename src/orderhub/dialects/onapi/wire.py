@@ -1,0 +1,134 @@
+"""The ON-API order body, read field by field in the order of the specification: the first field at
+fault answers 400 with ``Bad <field>`` as the cause and a message the end customer can read."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from orderhub.domain.accesses import ONAPI_ID, ActivationRequest
+from orderhub.domain.customers import CustomerDetails, Identity, email_valid
+from orderhub.domain.identifiers import personal_identity_number_valid
+from orderhub.services.ordering import request_fingerprint
+
+from .errors import OnapiError
+from .messages import message
+
+MAX_TEXT = 255
+_PHONE = re.compile(r"^\+[0-9]{6,15}$")
+_POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}$")
+PIN_KIND = "personalIdentityNumber"
+
+
+class _Reader:
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def bad(self, field: str, key: str = "order") -> OnapiError:
+        return OnapiError(400, f"Bad {field}", message(key, self.language))
+
+    def text(self, data: dict[str, Any], name: str, where: str, key: str, *, required: bool = True) -> str | None:
+        value = data.get(name)
+        if value is None or value == "":
+            if required:
+                raise self.bad(where, key)
+            return None
+        if not isinstance(value, str) or len(value) > MAX_TEXT or not value.strip():
+            raise self.bad(where, key)
+        return value.strip()
+
+    def identifier(self, data: dict[str, Any], name: str, where: str) -> str:
+        value = data.get(name)
+        if not isinstance(value, str) or not ONAPI_ID.match(value):
+            raise self.bad(where)
+        return value
+
+    def moment(self, data: dict[str, Any], name: str) -> datetime:
+        value = data.get(name)
+        # RFC 3339 in UTC: "Z" (or +00:00), seconds required, fractions allowed.
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", value):
+            raise self.bad(name, "date")
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            raise self.bad(name, "date") from None
+
+
+def read_order(body: Any, language: str, today: date) -> tuple[str, ActivationRequest]:
+    """The coId the body names, and the activation it asks for."""
+    read = _Reader(language)
+    if not isinstance(body, dict):
+        raise OnapiError(400, "Bad request body", message("body", language))
+    co_id = read.identifier(body, "coId", "coId")
+    access_ref = read.identifier(body, "coAccessId", "coAccessId")
+    if body.get("operation") != "ACTIVATE":
+        raise read.bad("operation")
+    read.moment(body, "orderDateTime")
+    requested_at = read.moment(body, "requestedDateTime")
+    products = body.get("products")
+    if not isinstance(products, list) or not products:
+        raise read.bad("products")
+    services = []
+    for index, product in enumerate(products):
+        if not isinstance(product, dict):
+            raise read.bad(f"products[{index}]")
+        services.append(
+            (
+                read.identifier(product, "productId", f"products[{index}].productId"),
+                read.identifier(product, "offeringId", f"products[{index}].offeringId"),
+            )
+        )
+    customer = _customer(read, body.get("customerDetails"), today)
+    return co_id, ActivationRequest(access_ref, tuple(services), requested_at, customer)
+
+
+def _customer(read: _Reader, details: Any, today: date) -> CustomerDetails:
+    where = "customerDetails"
+    if not isinstance(details, dict):
+        raise read.bad(where)
+    identified = details.get("identifiedCustomer")
+    if not isinstance(identified, bool):
+        raise read.bad(f"{where}.identifiedCustomer")
+    identity = None
+    if identified:
+        number = details.get("personalIdentityNumber")
+        if not isinstance(number, str) or not personal_identity_number_valid(number.strip(), today):
+            raise read.bad(f"{where}.personalIdentityNumber", "pin")
+        identity = Identity(PIN_KIND, number.strip())
+    first = read.text(details, "customerFirstname", f"{where}.customerFirstname", "name")
+    last = read.text(details, "customerLastName", f"{where}.customerLastName", "name")
+    for phone in ("customerPhone", "customerMobilePhone"):
+        value = read.text(details, phone, f"{where}.{phone}", "phone", required=False)
+        if value is not None and not _PHONE.match(value):
+            raise read.bad(f"{where}.{phone}", "phone")
+    email = read.text(details, "customerEmail", f"{where}.customerEmail", "email", required=False)
+    if email is not None and not email_valid(email):
+        raise read.bad(f"{where}.customerEmail", "email")
+    invoice = details.get("invoiceDetails")
+    if invoice is not None:
+        _invoice(read, invoice, f"{where}.invoiceDetails")
+    return CustomerDetails(identity=identity, name=f"{first} {last}", email=email)
+
+
+def _invoice(read: _Reader, invoice: Any, where: str) -> None:
+    if not isinstance(invoice, dict):
+        raise read.bad(where, "address")
+    read.text(invoice, "streetName", f"{where}.streetName", "address")
+    read.text(invoice, "streetNumber", f"{where}.streetNumber", "address", required=False)
+    read.text(invoice, "streetLittera", f"{where}.streetLittera", "address", required=False)
+    postal = invoice.get("postalCode")
+    if not isinstance(postal, str) or not _POSTAL_CODE.match(postal):
+        raise read.bad(f"{where}.postalCode", "postal_code")
+    read.text(invoice, "city", f"{where}.city", "address")
+
+
+def natural_key(co_id: str, request: ActivationRequest) -> tuple[str, dict[str, Any]]:
+    """The same order sent again (same CO, access, products and requested time) is the same order."""
+    basis = {
+        "co": co_id,
+        "access": request.access_ref,
+        "products": sorted([list(pair) for pair in request.services]),
+        "requested": request.requested_at.isoformat(),
+    }
+    return "onapi:" + request_fingerprint(basis), basis

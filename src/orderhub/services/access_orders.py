@@ -1,0 +1,140 @@
+"""Service activations on network accesses (ACTIVATE_SERVICE, ON-API): intake rules on stored data,
+what a communication operator may order, and the operator's set-up of offerings and accesses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from orderhub.domain.accesses import (
+    MAX_REQUESTED_AHEAD,
+    MAX_SERVICES_PER_ORDER,
+    OFFERING_ATTRIBUTE,
+    Access,
+    AccessService,
+    AccessState,
+    ActivationRequest,
+    NetworkOffering,
+    check_activation,
+)
+from orderhub.domain.customers import Customer
+from orderhub.domain.errors import AccessDenied, InvalidInput
+from orderhub.domain.identifiers import new_id
+from orderhub.domain.orders import OrderItem, Subject, SubjectKind
+from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
+from orderhub.services.clock import Clock, utc_now
+from orderhub.services.ordering import NewOrder
+from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
+
+
+class AccessIntake:
+    def validate(self, principal: Principal, request: ActivationRequest, now: datetime) -> None:
+        if not principal.has_any_role(ACCESS_ORDERING_ROLES):
+            raise AccessDenied("only communication operators order services on accesses")
+        if not request.services:
+            raise InvalidInput("must hold at least one product", field="products")
+        if len(request.services) > MAX_SERVICES_PER_ORDER:
+            raise InvalidInput(f"at most {MAX_SERVICES_PER_ORDER} products per order", field="products")
+        if request.requested_at > now + MAX_REQUESTED_AHEAD:
+            raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
+
+    def prepare(self, uow: UnitOfWork, principal: Principal, request: ActivationRequest, now: datetime) -> NewOrder:
+        access = uow.accesses.by_ref(request.access_ref)
+        available = frozenset((o.product_id, o.offering_id) for o in uow.accesses.offerings_for(principal.partner_id))
+        active = uow.accesses.active_products(access.id) if access is not None else frozenset()
+        check_activation(request, available=available, access=access, active_products=active)
+        assert access is not None
+        items = [
+            OrderItem(seq=seq, product_id=product_id, attributes={OFFERING_ATTRIBUTE: offering_id})
+            for seq, (product_id, offering_id) in enumerate(request.services, start=1)
+        ]
+        return NewOrder(
+            items=items,
+            subject=Subject(SubjectKind.ACCESS, access.id),
+            customer_id=_customer_of(uow, principal, request, now),
+            due_at=request.requested_at,
+        )
+
+
+def _customer_of(uow: UnitOfWork, principal: Principal, request: ActivationRequest, now: datetime) -> str | None:
+    details = request.customer
+    if details is None or (details.identity is None and details.email is None):
+        return None
+    found = None
+    if details.identity is not None:
+        found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity)
+    elif details.email is not None:
+        found = uow.partners.find_customer([principal.partner_id], details.email)
+    if found is not None:
+        return found.id
+    customer = Customer(
+        id=new_id(),
+        partner_id=principal.partner_id,
+        # An identified customer is known by their identity number; the e-mail is kept only for a
+        # customer known by nothing else (an e-mail can move between people).
+        email=details.email if details.identity is None else None,
+        created_at=now,
+        name=details.name,
+        identity=details.identity,
+    )
+    uow.partners.add_customer(customer)
+    return customer.id
+
+
+class AccessQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def offerings_for(self, principal: Principal) -> list[NetworkOffering]:
+        """What the caller may order: the products and offerings of the SP's catalog open to it."""
+        if not principal.has_any_role(ACCESS_ORDERING_ROLES):
+            raise AccessDenied("only communication operators order services on accesses")
+        return await self._db.read(lambda uow: uow.accesses.offerings_for(principal.partner_id))
+
+
+class AccessAdmin:
+    """The SP's set-up: offerings of its products, which CO may order which, and its accesses."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, clock: Clock = utc_now) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def add_offerings(self, offerings: Iterable[NetworkOffering]) -> None:
+        with self._uow() as uow:
+            for offering in offerings:
+                uow.accesses.add_offering(offering)
+            uow.commit()
+
+    def allow(self, partner_id: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Replace the offerings a communication operator may order."""
+        with self._uow() as uow:
+            if uow.partners.get(partner_id) is None:
+                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            uow.accesses.set_partner_offerings(partner_id, pairs)
+            uow.partners.bump_config_version()
+            uow.commit()
+
+    def add_access(self, ref: str, *, blocked: bool = False, active: Iterable[tuple[str, str]] = ()) -> Access:
+        """An access of the network; ``active``: (product, offering) services already running on it."""
+        now = self._clock()
+        services = list(active)
+        state = AccessState.BLOCKED if blocked else (AccessState.ACTIVE if services else AccessState.FREE)
+        access = Access(new_id(), ref, state)
+        with self._uow() as uow:
+            if uow.accesses.by_ref(ref) is not None:
+                raise InvalidInput(f"access {ref} exists already", field="ref")
+            uow.accesses.add(access, now)
+            for product_id, offering_id in services:
+                uow.accesses.add_service(
+                    AccessService(new_id(), access.id, None, None, product_id, offering_id, now), now
+                )
+            uow.commit()
+        return access
+
+    def set_state(self, ref: str, state: AccessState) -> None:
+        with self._uow() as uow:
+            access = uow.accesses.by_ref(ref)
+            if access is None:
+                raise InvalidInput(f"no access {ref}", field="ref")
+            uow.accesses.set_state(access.id, state, self._clock())
+            uow.commit()

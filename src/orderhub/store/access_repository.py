@@ -1,0 +1,103 @@
+"""Network offerings, which communication operator may order which, accesses and their services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
+from orderhub.store.fastsql import FastSql, read_time
+from orderhub.store.tables import accesses, network_offerings, partner_network_offerings
+
+_SERVICE_COLUMNS = "id, access_id, order_id, item_seq, product_id, offering_id, started_at"
+
+
+class AccessRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+        self._sql = FastSql(connection)
+
+    def add_offering(self, offering: NetworkOffering) -> None:
+        self._db.execute(
+            network_offerings.insert().values(
+                product_id=offering.product_id, offering_id=offering.offering_id, name=offering.name
+            )
+        )
+
+    def set_partner_offerings(self, partner_id: str, pairs: Iterable[tuple[str, str]]) -> None:
+        self._db.execute(partner_network_offerings.delete().where(partner_network_offerings.c.partner_id == partner_id))
+        rows = [{"partner_id": partner_id, "product_id": p, "offering_id": o} for p, o in sorted(set(pairs))]
+        if rows:
+            self._db.execute(partner_network_offerings.insert(), rows)
+
+    def offerings_for(self, partner_id: str) -> list[NetworkOffering]:
+        rows = self._sql.all(
+            "SELECT o.product_id, o.offering_id, o.name, pr.name FROM network_offerings o"
+            " JOIN partner_network_offerings p ON p.product_id = o.product_id AND p.offering_id = o.offering_id"
+            " JOIN products pr ON pr.id = o.product_id WHERE p.partner_id = ? ORDER BY o.product_id, o.offering_id",
+            (partner_id,),
+        )
+        return [NetworkOffering(*row) for row in rows]
+
+    def add(self, access: Access, now: datetime) -> None:
+        self._db.execute(
+            accesses.insert().values(
+                id=access.id, ref=access.ref, state=access.state.value, created_at=now, updated_at=now
+            )
+        )
+
+    def get(self, access_id: str) -> Access | None:
+        row = self._sql.one("SELECT id, ref, state FROM accesses WHERE id = ?", (access_id,))
+        return Access(row[0], row[1], AccessState(row[2])) if row is not None else None
+
+    def by_ref(self, ref: str) -> Access | None:
+        row = self._sql.one("SELECT id, ref, state FROM accesses WHERE ref = ?", (ref,))
+        return Access(row[0], row[1], AccessState(row[2])) if row is not None else None
+
+    def set_state(self, access_id: str, state: AccessState, now: datetime) -> None:
+        self._sql.execute(
+            "UPDATE accesses SET state = ?, updated_at = ? WHERE id = ?", (state.value, self._sql.time(now), access_id)
+        )
+
+    def active_products(self, access_id: str) -> frozenset[str]:
+        rows = self._sql.all(
+            "SELECT product_id FROM access_services WHERE access_id = ? AND ended_at IS NULL", (access_id,)
+        )
+        return frozenset(product_id for (product_id,) in rows)
+
+    def add_service(self, service: AccessService, now: datetime) -> None:
+        sql = self._sql
+        sql.execute(
+            f"INSERT INTO access_services ({_SERVICE_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                service.id,
+                service.access_id,
+                service.order_id,
+                service.item_seq,
+                service.product_id,
+                service.offering_id,
+                sql.time(service.started_at),
+                sql.time(now),
+            ),
+        )
+
+    def services_of_order(self, order_id: str) -> list[AccessService]:
+        rows = self._sql.all(
+            f"SELECT {_SERVICE_COLUMNS} FROM access_services WHERE order_id = ? ORDER BY item_seq", (order_id,)
+        )
+        return [_service(row) for row in rows]
+
+    def services_of(self, access_id: str) -> list[AccessService]:
+        rows = self._sql.all(
+            f"SELECT {_SERVICE_COLUMNS} FROM access_services WHERE access_id = ? ORDER BY started_at", (access_id,)
+        )
+        return [_service(row) for row in rows]
+
+
+def _service(row: tuple[Any, ...]) -> AccessService:
+    started = read_time(row[6])
+    assert started is not None
+    return AccessService(row[0], row[1], row[2], row[3], row[4], row[5], started)
