@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from orderhub.domain.customers import Customer
+from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
+from orderhub.domain.customers import Customer, Identity
 from orderhub.domain.esim import Subscription
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, PlanType
 from orderhub.domain.orders import Operation, Order, Subject
@@ -62,6 +63,10 @@ class FakeLines:
 class FakePartners:
     customers: list[Customer] = field(default_factory=list)
 
+    def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
+        ids = set(partner_ids)
+        return next((c for c in self.customers if c.partner_id in ids and c.identity == identity), None)
+
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
         ids = set(partner_ids)
         return next((c for c in self.customers if c.partner_id in ids and c.email == email), None)
@@ -99,12 +104,41 @@ class FakeOrders:
 
 
 @dataclass
+class FakeAccesses:
+    offerings: dict[str, list[NetworkOffering]] = field(default_factory=dict)
+    accesses: dict[str, Access] = field(default_factory=dict)
+    services: list[AccessService] = field(default_factory=list)
+
+    def offerings_for(self, partner_id: str) -> list[NetworkOffering]:
+        return self.offerings.get(partner_id, [])
+
+    def by_ref(self, ref: str) -> Access | None:
+        return next((a for a in self.accesses.values() if a.ref == ref), None)
+
+    def get(self, access_id: str) -> Access | None:
+        return self.accesses.get(access_id)
+
+    def set_state(self, access_id: str, state: AccessState, now: datetime) -> None:
+        self.accesses[access_id] = replace(self.accesses[access_id], state=state)
+
+    def active_products(self, access_id: str) -> frozenset[str]:
+        return frozenset(s.product_id for s in self.services if s.access_id == access_id)
+
+    def add_service(self, service: AccessService, now: datetime) -> None:
+        self.services.append(service)
+
+    def services_of_order(self, order_id: str) -> list[AccessService]:
+        return [s for s in self.services if s.order_id == order_id]
+
+
+@dataclass
 class FakeUnitOfWork:
     lines: FakeLines = field(default_factory=FakeLines)
     partners: FakePartners = field(default_factory=FakePartners)
     profiles: FakeProfiles = field(default_factory=FakeProfiles)
     subscriptions: FakeSubscriptions = field(default_factory=FakeSubscriptions)
     orders: FakeOrders = field(default_factory=FakeOrders)
+    accesses: FakeAccesses = field(default_factory=FakeAccesses)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -1,0 +1,127 @@
+"""Service activations on network accesses: intake rules and provisioning, in memory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from orderhub.domain.accesses import (
+    Access,
+    AccessService,
+    AccessState,
+    ActivationRefused,
+    ActivationRequest,
+    NetworkOffering,
+    RefusalReason,
+)
+from orderhub.domain.customers import CustomerDetails, Identity
+from orderhub.domain.errors import AccessDenied
+from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
+from orderhub.domain.partners import Partner, Principal, Role
+from orderhub.domain.results import AccessResult
+from orderhub.fulfilment.provisioners import ServiceActivationProvisioner
+from orderhub.services.access_orders import AccessIntake
+from orderhub.services.provisioning import Provisioned
+from tests.services.fakes import FakeUnitOfWork
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+CO = Principal(
+    Partner("co", "CO", frozenset({Role.COMMUNICATION_OPERATOR}), frozenset({"SEK"}), co_id="Acme"), frozenset({"co"})
+)
+PIN = Identity("personalIdentityNumber", "19121212-1212")
+
+
+def network() -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    uow.accesses.offerings["co"] = [
+        NetworkOffering("fiber", "1000", "1000 Mbit/s"),
+        NetworkOffering("iptv", "basic", "Basic"),
+    ]
+    uow.accesses.accesses |= {
+        "a-free": Access("a-free", "free-1", AccessState.FREE),
+        "a-blocked": Access("a-blocked", "blocked-1", AccessState.BLOCKED),
+        "a-active": Access("a-active", "active-1", AccessState.ACTIVE),
+    }
+    uow.accesses.services.append(AccessService("s0", "a-active", None, None, "fiber", "1000", NOW))
+    return uow
+
+
+def activation(ref: str = "free-1", *services: tuple[str, str], at: datetime = NOW) -> ActivationRequest:
+    return ActivationRequest(ref, services or (("fiber", "1000"),), at, CustomerDetails(PIN, name="Anna Berg"))
+
+
+def test_an_activation_acts_on_the_access_when_requested_for_the_customer() -> None:
+    uow = network()
+    later = NOW + timedelta(days=2)
+    new = AccessIntake().prepare(uow.as_port(), CO, activation(at=later), NOW)
+    assert new.subject == Subject(SubjectKind.ACCESS, "a-free")
+    assert new.due_at == later
+    assert [(i.product_id, i.attributes) for i in new.items] == [("fiber", {"offeringId": "1000"})]
+    (customer,) = uow.partners.customers
+    assert customer.identity == PIN and customer.email is None and new.customer_id == customer.id
+    again = AccessIntake().prepare(uow.as_port(), CO, activation(at=later), NOW)
+    assert again.customer_id == customer.id  # known by the identity number from then on
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (activation("free-1", ("fiber", "250")), RefusalReason.OFFERING_NOT_AVAILABLE),
+        (activation("nowhere"), RefusalReason.ACCESS_NOT_FOUND),
+        (activation("blocked-1"), RefusalReason.ACCESS_BLOCKED),
+        (activation("active-1"), RefusalReason.ALREADY_ACTIVE),
+    ],
+)
+def test_business_refusals(request_: ActivationRequest, reason: RefusalReason) -> None:
+    with pytest.raises(ActivationRefused) as refused:
+        AccessIntake().prepare(network().as_port(), CO, request_, NOW)
+    assert refused.value.reason is reason
+
+
+def test_a_different_product_on_an_active_access_is_fine() -> None:
+    AccessIntake().prepare(network().as_port(), CO, activation("active-1", ("iptv", "basic")), NOW)
+
+
+def test_only_communication_operators_activate() -> None:
+    channel = Principal(Partner("ch", "Ch", frozenset({Role.BUSINESS_CHANNEL}), frozenset()), frozenset({"ch"}))
+    with pytest.raises(AccessDenied):
+        AccessIntake().validate(channel, activation(), NOW)
+
+
+def accepted(uow: FakeUnitOfWork, request: ActivationRequest) -> Order:
+    new = AccessIntake().prepare(uow.as_port(), CO, request, NOW)
+    order = Order.accept(
+        now=NOW,
+        id="o1",
+        partner_id="co",
+        dialect="test",
+        operation=Operation.ACTIVATE_SERVICE,
+        customer_id=new.customer_id,
+        items=new.items,
+        subject=new.subject,
+    )
+    order.start(NOW)
+    return order
+
+
+def test_provisioning_activates_the_services_once() -> None:
+    uow = network()
+    order = accepted(uow, activation("free-1", ("fiber", "1000"), ("iptv", "basic")))
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW)
+    assert isinstance(outcome, Provisioned) and not outcome.failed_items
+    assert isinstance(outcome.result, AccessResult) and len(outcome.result.services) == 2
+    assert uow.accesses.accesses["a-free"].state is AccessState.ACTIVE
+    assert ServiceActivationProvisioner().provision(uow.as_port(), order, NOW) == outcome
+    assert len(uow.accesses.services_of_order("o1")) == 2
+
+
+def test_an_access_blocked_before_its_date_gets_nothing() -> None:
+    uow = network()
+    order = accepted(uow, activation("free-1"))
+    uow.accesses.set_state("a-free", AccessState.BLOCKED, NOW)
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW)
+    assert isinstance(outcome, Provisioned)
+    order.finish(outcome.result, outcome.failed_items, NOW)
+    assert order.state is OrderState.FAILED
+    assert order.items[0].state is ItemState.FAILED
