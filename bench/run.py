@@ -7,6 +7,7 @@ of req/s, p50, p99, errors and the ratio to the baseline measured in the same ru
 from __future__ import annotations
 
 import argparse
+import base64
 import sqlite3
 import statistics
 import sys
@@ -46,7 +47,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         sustained_seconds=4 if smoke else 60,
         stored_orders=20_000 if smoke else 1_000_000,
         profiles=30_000 if smoke else 400_000,
-        scenarios=set(args.scenario or ["accept", "get", "vendor", "latency", "sustained", "stored"]),
+        scenarios=set(args.scenario or ["accept", "get", "vendor", "onapi", "latency", "sustained", "stored"]),
     )
     if args.connections:
         plan.connections = [int(c) for c in args.connections.split(",")]
@@ -169,6 +170,11 @@ class Run:
         post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation()}
         get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
         tmf_env = {"BENCH_CLIENT_ID": "demo-channel-1", "BENCH_CLIENT_SECRET": "demo-channel-1-secret"}
+        onapi_env = {
+            "BENCH_BASIC_AUTH": base64.b64encode(b"demo-co-acme:demo-co-acme-secret").decode(),
+            # Months ahead, so every order waits (RECEIVED) and none is activated during the run.
+            "BENCH_START_EPOCH": str(int(time.time()) + 200 * 86400),
+        }
         accepts: dict[int, LoadResult] = {}
         gets: dict[int, LoadResult] = {}
         for connections in self.plan.connections:
@@ -186,6 +192,9 @@ class Run:
             if "vendor" in self.plan.scenarios:
                 base = self.load("baseline POST (vendor)", baseline, "tmf_post_order.lua", connections, tmf_env)
                 self.load("tmf-productorder POST (Addon)", server, "tmf_post_order.lua", connections, tmf_env, base)
+            if "onapi" in self.plan.scenarios:
+                base = self.load("baseline POST (onapi)", baseline, "onapi_post_order.lua", connections, onapi_env)
+                self.load("onapi-order POST (RECEIVED)", server, "onapi_post_order.lua", connections, onapi_env, base)
         if "latency" in self.plan.scenarios:
             since = datetime.now(UTC)
             _place(server, token, 20 if self.plan.seconds < 5 else 200)
@@ -276,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", help="comma-separated, default 16,64 (8 in smoke)")
     parser.add_argument("--duration", type=float, help="seconds per scenario")
     parser.add_argument(
-        "--scenario", action="append", choices=["accept", "get", "vendor", "latency", "sustained", "stored"]
+        "--scenario", action="append", choices=["accept", "get", "vendor", "onapi", "latency", "sustained", "stored"]
     )
     parser.add_argument("--stored", type=int, help="orders stored before the last scenarios (default 1,000,000)")
     parser.add_argument("--src", type=Path, help="run orderhub from another checkout's src/ (before/after)")

@@ -83,6 +83,7 @@ class AuthService:
         self._cache_version: int | None = None
         self._cache: dict[str, _CachedToken] = {}
         self._verified: dict[tuple[str, str], _CachedToken] = {}
+        self._verifying: dict[tuple[str, str], asyncio.Future[Principal]] = {}
 
     async def issue_token(self, client_id: str, client_secret: str) -> TokenPair:
         credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
@@ -134,14 +135,23 @@ class AuthService:
         cached = self._verified.get(key)
         if cached is not None and cached.expires_at > now:
             return cached.principal
+        # Requests that arrive together with the same pair share one (slow) verification.
+        pending = self._verifying.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._verify(client_id, client_secret))
+            self._verifying[key] = pending
+            pending.add_done_callback(lambda _done: self._verifying.pop(key, None))
+        principal = await asyncio.shield(pending)
+        self._verified[key] = _CachedToken(principal, now + CLIENT_VERIFICATION_TTL)
+        return principal
+
+    async def _verify(self, client_id: str, client_secret: str) -> Principal:
         credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
         if credential is None or credential.revoked_at is not None:
             raise NotAuthenticated("unknown or revoked client")
         if not await asyncio.to_thread(verify_secret, client_secret, credential.secret_hash):
             raise NotAuthenticated("client secret does not match")
-        principal = await self._db.read(lambda uow: principal_of(uow, credential.partner_id))
-        self._verified[key] = _CachedToken(principal, now + CLIENT_VERIFICATION_TTL)
-        return principal
+        return await self._db.read(lambda uow: principal_of(uow, credential.partner_id))
 
     async def authenticate(self, access_token: str) -> Principal:
         now = self._clock()
