@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from orderhub.observability import JsonFormatter
 from tests.api.support import (
+    RunningServer,
     get_token,
     headers,
     new_esim_body,
@@ -21,6 +21,7 @@ from tests.api.support import (
     wait_for,
 )
 from tests.api.test_errors import assert_error
+from tests.databases import on_postgres
 
 
 def test_health_and_readiness(client: httpx.Client) -> None:
@@ -63,12 +64,17 @@ def test_empty_inventory_fails_the_order_with_a_reason(tmp_path: Path, caplog: p
     assert any("inventory low" in r.getMessage() for r in caplog.records)
 
 
+def drop_table(server: RunningServer, table: str) -> None:
+    """Break the database under the running server (a bug's stand-in), whichever database it is."""
+    with server.services.engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE {table} CASCADE" if on_postgres() else f"DROP TABLE {table}")
+
+
 def test_database_failure_is_an_internal_error_in_the_dialect_format(tmp_path: Path) -> None:
     with running_server(tmp_path / "broken.db") as server, server.client() as http:
         token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
         order = place(http, token, new_esim_body(unique_email())).json()
-        with sqlite3.connect(tmp_path / "broken.db") as db:
-            db.execute("DROP TABLE order_events")
+        drop_table(server, "order_events")
         answer = http.get(f"/esim/v1/order/{order['id']}", headers=headers(token))
 
         assert_error(answer, 500, "INTERNAL_ERROR")
@@ -77,8 +83,7 @@ def test_database_failure_is_an_internal_error_in_the_dialect_format(tmp_path: P
 
 def test_a_token_endpoint_failure_answers_in_the_oauth_shape_and_keeps_the_connection(tmp_path: Path) -> None:
     with running_server(tmp_path / "broken.db") as server, server.client() as http:
-        with sqlite3.connect(tmp_path / "broken.db") as db:
-            db.execute("DROP TABLE tokens")
+        drop_table(server, "tokens")
         answer = request_token(http, "demo-reseller-1", "demo-reseller-1-secret")
 
         assert answer.status_code == 500, answer.text

@@ -24,6 +24,9 @@ class FakeLines:
     lines: dict[str, Line] = field(default_factory=dict)
     products: dict[str, LineProduct] = field(default_factory=dict)
 
+    def lock(self, key: str) -> None:
+        return None
+
     def business_unit(self, business_unit_id: str) -> BusinessUnit | None:
         return self.units.get(business_unit_id)
 
@@ -71,8 +74,9 @@ class FakePartners:
         ids = set(partner_ids)
         return next((c for c in self.customers if c.partner_id in ids and c.email == email), None)
 
-    def add_customer(self, customer: Customer) -> None:
+    def add_customer(self, customer: Customer) -> str:
         self.customers.append(customer)
+        return customer.id
 
 
 @dataclass
@@ -81,6 +85,9 @@ class FakeProfiles:
 
     def get(self, iccid: str) -> StoredProfile | None:
         return self.profiles.get(iccid)
+
+    def lock(self, iccid: str) -> None:
+        return None
 
 
 @dataclass
@@ -108,6 +115,9 @@ class FakeAccesses:
     offerings: dict[str, list[NetworkOffering]] = field(default_factory=dict)
     accesses: dict[str, Access] = field(default_factory=dict)
     services: list[AccessService] = field(default_factory=list)
+
+    def lock(self, access_id: str) -> None:
+        return None
 
     def offerings_for(self, partner_id: str) -> list[NetworkOffering]:
         return self.offerings.get(partner_id, [])

@@ -79,6 +79,7 @@ class LineProductsProvisioner:
         line = uow.lines.get_line(order.subject.ref)
         if line is None:
             return NotProvisioned("the line no longer exists")
+        uow.lines.lock(line.id)
         made = uow.lines.products_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:
@@ -130,6 +131,7 @@ class ServiceActivationProvisioner:
         access = uow.accesses.get(order.subject.ref)
         if access is None:
             return NotProvisioned("the access no longer exists")
+        uow.accesses.lock(access.id)
         made = uow.accesses.services_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:

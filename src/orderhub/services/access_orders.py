@@ -40,6 +40,8 @@ class AccessIntake:
 
     def prepare(self, uow: UnitOfWork, principal: Principal, request: ActivationRequest, now: datetime) -> NewOrder:
         access = uow.accesses.by_ref(request.access_ref)
+        if access is not None:
+            uow.accesses.lock(access.id)  # its services are read here and changed by orders racing this one
         available = frozenset((o.product_id, o.offering_id) for o in uow.accesses.offerings_for(principal.partner_id))
         active = uow.accesses.active_products(access.id) if access is not None else frozenset()
         check_activation(request, available=available, access=access, active_products=active)
@@ -77,8 +79,7 @@ def _customer_of(uow: UnitOfWork, principal: Principal, request: ActivationReque
         name=details.name,
         identity=details.identity,
     )
-    uow.partners.add_customer(customer)
-    return customer.id
+    return uow.partners.add_customer(customer)
 
 
 class AccessQueries:

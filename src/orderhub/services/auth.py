@@ -101,8 +101,10 @@ class AuthService:
             stored = uow.partners.get_token(token_hash)
             if stored is None or stored.kind != REFRESH or stored.expires_at <= self._clock():
                 raise NotAuthenticated("refresh token is invalid or expired")
-            # Refresh tokens are single use: the old one goes as the new pair is issued.
-            uow.partners.delete_token(token_hash)
+            # Refresh tokens are single use: the old one goes as the new pair is issued. Of two requests
+            # racing with the same token (other processes, PostgreSQL), only the one that deletes it wins.
+            if not uow.partners.delete_token(token_hash):
+                raise NotAuthenticated("refresh token is invalid or expired")
             return self._new_pair(uow, stored.client_id)
 
         return await self._db.write(rotate)

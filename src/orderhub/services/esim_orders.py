@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from orderhub.domain.customers import Customer
@@ -26,6 +27,8 @@ class EsimIntake:
             assert request.iccid is not None
             # A top-up may target any customer the caller can see (an account manager: its resellers').
             customer = uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
+            # Top-ups racing for the last subscriptions of one eSIM are counted one after the other.
+            uow.profiles.lock(request.iccid)
             profile = uow.profiles.get(request.iccid) if customer is not None else None
             check_topup(
                 request,
@@ -49,7 +52,8 @@ class EsimIntake:
                 country_of_residence=request.country_of_residence,
                 created_at=now,
             )
-            uow.partners.add_customer(customer)
+            # Another process may have added the same customer a moment ago: then it is that one.
+            customer = replace(customer, id=uow.partners.add_customer(customer))
         items = [
             OrderItem(
                 seq=seq,

@@ -106,7 +106,7 @@ class FulfilmentService:
     def _run_batch(self, uow: UnitOfWork, worker_id: str, limit: int) -> BatchOutcome:
         now = self._clock()
         outcome = BatchOutcome()
-        for order_id in uow.orders.due_order_ids(now, limit):
+        for order_id in uow.orders.due_order_ids(now, limit, claim=True):
             token = correlation_id.set(None)
             try:
                 with uow.savepoint():

@@ -47,6 +47,8 @@ class LineIntake:
         unit = unit_for(uow, principal, request.business_unit_id)
         validate_line_order(request, unit, now)
         line = uow.lines.find_line(unit.id, request.msisdn)
+        if line is not None:
+            uow.lines.lock(line.id)  # its plans are read here and changed by orders racing this one
         offerings = frozenset((o.product_id, o.plan_type) for o in uow.lines.offerings(unit.id))
         has_active_plan = line is not None and uow.lines.active_plan(line.id, now) is not None
         check_line_order(request, line=line, offerings=offerings, has_active_plan=has_active_plan)
@@ -80,13 +82,12 @@ def _customer_of(uow: UnitOfWork, principal: Principal, request: LineOrderReques
     customer = Customer(
         id=new_id(),
         partner_id=principal.partner_id,
-        email=details.email,
+        email=None,
         created_at=now,
         name=details.name,
         identity=details.identity,
     )
-    uow.partners.add_customer(customer)
-    return customer.id
+    return uow.partners.add_customer(customer)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ class AccessRepository:
         row = self._sql.one("SELECT id, ref, state FROM accesses WHERE ref = ?", (ref,))
         return Access(row[0], row[1], AccessState(row[2])) if row is not None else None
 
+    def lock(self, access_id: str) -> None:
+        self._sql.lock_row("accesses", "id", access_id)
+
     def set_state(self, access_id: str, state: AccessState, now: datetime) -> None:
         self._sql.execute(
             "UPDATE accesses SET state = ?, updated_at = ? WHERE id = ?", (state.value, self._sql.time(now), access_id)

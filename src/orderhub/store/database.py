@@ -41,11 +41,16 @@ def create_engine(
     """
     parsed = sa.make_url(url)
     common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
-    if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=2 * pool_size,
-            pool_timeout=busy_timeout_seconds, **common,
+    if parsed.get_backend_name() == "postgresql":
+        engine = sa.create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=pool_size,
+            max_overflow=2 * pool_size, pool_timeout=busy_timeout_seconds,
+            connect_args={"connect_timeout": max(1, int(busy_timeout_seconds))}, **common,
         )  # fmt: skip
+        _configure_postgresql(engine, busy_timeout_seconds)
+        return engine
+    if parsed.get_backend_name() != "sqlite":
+        raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
     path = sqlite_path(url)
     options: dict[str, Any] = {}
     if path is not None:
@@ -70,6 +75,20 @@ def create_engine(
     engine = sa.create_engine(url, **options, **common)
     _configure_sqlite(engine, sqlite_synchronous, busy_timeout_seconds)
     return engine
+
+
+def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> None:
+    """Every wait bounded: a row lock held elsewhere, a statement that runs away, a transaction left
+    open by a stuck client. A lock wait that runs out is a contention error the writer retries."""
+    lock_ms = int(busy_timeout_seconds * 1000)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {max(lock_ms // 2, 50)}")
+            cursor.execute(f"SET statement_timeout = {max(lock_ms * 5, 10_000)}")
+            cursor.execute("SET idle_in_transaction_session_timeout = 60000")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: sa.Engine, synchronous: str, busy_timeout_seconds: float) -> None:

@@ -1,11 +1,12 @@
-"""Which database errors mean "the database cannot be used right now" rather than a bug."""
+"""Which database errors mean "the database cannot be used right now", which mean "another
+transaction was in the way, try again", and which are bugs."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 # SQLite reports a locked, read-only, full, vanished or broken file through OperationalError with
-# these messages; PostgreSQL's connection-level failures are flagged by the driver.
+# these messages.
 _SQLITE_UNAVAILABLE = (
     "database is locked",
     "database table is locked",
@@ -16,14 +17,22 @@ _SQLITE_UNAVAILABLE = (
     "unable to open database file",
     "database disk image is malformed",
 )
+# PostgreSQL's SQLSTATE classes: connection exceptions, operator intervention (a terminated backend,
+# a shutdown), insufficient resources, system errors.
+_PG_UNAVAILABLE_CLASSES = ("08", "57", "53", "58")
+# Serialization failure, deadlock, lock not available (lock_timeout): the work may simply run again.
+_PG_CONTENTION = ("40001", "40P01", "55P03")
+
+
+def _sqlstate(error: BaseException | None) -> str | None:
+    state = getattr(error, "sqlstate", None)
+    return state if isinstance(state, str) else None
 
 
 def is_unavailable(exc: sa.exc.DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
-        return is_unavailable_message(str(exc.orig)) or "sqlite" not in type(exc.orig).__module__
-    return False
+    return is_driver_unavailable(exc.orig, None) if exc.orig is not None else False
 
 
 def is_unavailable_message(message: str) -> bool:
@@ -33,5 +42,17 @@ def is_unavailable_message(message: str) -> bool:
 
 def is_driver_unavailable(exc: BaseException, dbapi: object) -> bool:
     """The same question for an error the driver raised itself (hand-written SQL, see fastsql)."""
-    operational = getattr(dbapi, "OperationalError", None)
-    return operational is not None and isinstance(exc, operational) and is_unavailable_message(str(exc))
+    state = _sqlstate(exc)
+    if state is not None:
+        return state[:2] in _PG_UNAVAILABLE_CLASSES
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        # No SQLSTATE: the connection itself broke (closed, lost, never made).
+        return type(exc).__name__ in ("OperationalError", "InterfaceError")
+    return "sqlite" in module and is_unavailable_message(str(exc))
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Another transaction was in the way (a deadlock, a lock wait that ran out): worth another try."""
+    error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return _sqlstate(error) in _PG_CONTENTION

@@ -73,6 +73,17 @@ class FastSql:
         finally:
             cursor.close()
 
+    @property
+    def sqlite(self) -> bool:
+        return self._sqlite
+
+    def lock_row(self, table: str, column: str, value: Any) -> None:
+        """Holds the row until the transaction ends, so that rules read on it cannot change under the
+        caller (PostgreSQL: other processes write at the same time). SQLite has one writer at a time
+        already: nothing to do there."""
+        if not self._sqlite:
+            self.one(f"SELECT 1 FROM {table} WHERE {column} = ? FOR UPDATE", (value,))
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A savepoint in the current transaction: an exception inside undoes only what ran inside."""

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
-from orderhub.store.errors import is_driver_unavailable, is_unavailable
+from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable
 from orderhub.store.unit_of_work import BoundUnitOfWork
 
 log = logging.getLogger("orderhub.store.writer")
@@ -31,6 +31,8 @@ log = logging.getLogger("orderhub.store.writer")
 MAX_BATCH = 512
 
 LOCK_RETRY_SECONDS = 0.0003
+# How often a job that met another transaction's locks runs again before its caller gets a 503.
+CONTENTION_RETRIES = 3
 
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 
@@ -174,11 +176,7 @@ class GroupCommitWriter:
                     continue
                 before = driver.total_changes if counts_changes else 0
                 try:
-                    if counts_changes:
-                        value = job.work(uow)
-                    else:
-                        with uow.savepoint():
-                            value = job.work(uow)
+                    value = job.work(uow) if counts_changes else self._in_savepoint(uow, job)
                 except Exception as exc:
                     error = self._job_error(exc, connection)
                     if counts_changes and driver.total_changes != before:
@@ -189,6 +187,22 @@ class GroupCommitWriter:
                 else:
                     results.append((True, value))
         return results
+
+    @staticmethod
+    def _in_savepoint(uow: BoundUnitOfWork, job: _Job) -> Any:
+        """Runs the job in a savepoint; a deadlock or a lock wait that ran out (another process's
+        transaction in the way, PostgreSQL) runs it again, a few times, before it counts as failed."""
+        for attempt in range(CONTENTION_RETRIES + 1):
+            try:
+                with uow.savepoint():
+                    return job.work(uow)
+            except Exception as exc:
+                if not is_contention(exc):
+                    raise
+                if attempt == CONTENTION_RETRIES or time.monotonic() >= job.deadline:
+                    raise DatabaseUnavailable("the database is too busy right now", retry_after=1) from exc
+                time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _job_error(self, exc: Exception, connection: sa.Connection) -> Exception:
         """What the job's caller gets; raises _TransactionLost when the whole batch is lost."""

@@ -108,6 +108,9 @@ class ProfileRepository:
     def assigned_to(self, order_id: str) -> StoredProfile | None:
         return self._one(f"SELECT {_PROFILE_COLUMNS} FROM esim_profiles WHERE order_id = ?", (order_id,))
 
+    def lock(self, iccid: str) -> None:
+        self._sql.lock_row("esim_profiles", "iccid", iccid)
+
     def claim_available(self, order_id: str, customer_id: str | None, now: datetime) -> StoredProfile | None:
         """Hand the oldest available profile to ``order_id``; None when the inventory is empty.
 
@@ -119,7 +122,9 @@ class ProfileRepository:
         for _ in range(20):
             row = sql.one(
                 "UPDATE esim_profiles SET state = ?, order_id = ?, customer_id = ?, updated_at = ?"
-                " WHERE iccid = (SELECT iccid FROM esim_profiles WHERE state = ? ORDER BY created_at, iccid LIMIT 1)"
+                " WHERE iccid = (SELECT iccid FROM esim_profiles WHERE state = ? ORDER BY created_at, iccid LIMIT 1"
+                # Workers of other processes skip the profile one of them is taking, instead of queueing on it.
+                f"{'' if sql.sqlite else ' FOR UPDATE SKIP LOCKED'})"
                 f" AND state = ? RETURNING {_PROFILE_COLUMNS}",
                 (
                     ProfileState.RELEASED.value,

@@ -74,6 +74,9 @@ class LineRepository:
         row = self._sql.one("SELECT id, business_unit_id, msisdn FROM lines WHERE id = ?", (line_id,))
         return Line(*row) if row is not None else None
 
+    def lock(self, line_id: str) -> None:
+        self._sql.lock_row("lines", "id", line_id)
+
     def add_product(self, product: LineProduct, now: datetime) -> None:
         sql = self._sql
         sql.execute(

@@ -272,11 +272,14 @@ class OrderRepository:
 
     # -- work queue ------------------------------------------------------------------------------
 
-    def due_order_ids(self, now: datetime, limit: int) -> list[str]:
+    def due_order_ids(self, now: datetime, limit: int, *, claim: bool = False) -> list[str]:
+        """Orders due by ``now`` and not leased. ``claim`` (inside a write): on PostgreSQL the rows are
+        locked, and rows another worker's transaction holds are skipped rather than waited for."""
         at = self._sql.time(now)
+        skip_locked = " FOR UPDATE SKIP LOCKED" if claim and not self._sql.sqlite else ""
         rows = self._sql.all(
             f"SELECT id FROM orders WHERE state IN ({_WORKABLE_IN}) AND due_at <= ?"
-            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?",
+            f" AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?{skip_locked}",
             (at, at, limit),
         )
         return [order_id for (order_id,) in rows]

@@ -157,8 +157,9 @@ class PartnerRepository:
         )
         return StoredToken(**row) if row else None
 
-    def delete_token(self, token_hash: str) -> None:
-        self._db.execute(tokens.delete().where(tokens.c.token_hash == token_hash))
+    def delete_token(self, token_hash: str) -> bool:
+        """True when this transaction removed it (of two racing to use it, one gets False)."""
+        return bool(self._db.execute(tokens.delete().where(tokens.c.token_hash == token_hash)).rowcount == 1)
 
     def purge_expired_tokens(self, now: datetime) -> None:
         self._db.execute(tokens.delete().where(tokens.c.expires_at < now))
@@ -194,10 +195,12 @@ class PartnerRepository:
         identity = Identity(identity_type, identity_value) if identity_type and identity_value else None
         return Customer(customer_id, partner_id, email, created, country, name, identity)
 
-    def add_customer(self, customer: Customer) -> None:
-        self._sql.execute(
+    def add_customer(self, customer: Customer) -> str:
+        """Stores the customer, or finds the one another transaction stored first under the same key
+        (same e-mail, or same identification, of the partner): the id of the one that stands."""
+        added = self._sql.execute(
             "INSERT INTO customers (id, partner_id, email, country_of_residence, created_at, name, identity_type,"
-            " identity_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " identity_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 customer.id,
                 customer.partner_id,
@@ -209,6 +212,15 @@ class PartnerRepository:
                 customer.identity.number if customer.identity else None,
             ),
         )
+        if added:
+            return customer.id
+        existing = (
+            self.find_customer_by_identity([customer.partner_id], customer.identity)
+            if customer.identity is not None
+            else self.find_customer([customer.partner_id], customer.email or "")
+        )
+        assert existing is not None, "a conflicting customer exists"
+        return existing.id
 
     # -- idempotency -----------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ orders = sa.Table(
     sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
     sa.Column("dialect", sa.String(32), nullable=False),
     sa.Column("operation", sa.String(32), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
     sa.Column("customer_id", sa.String(36), sa.ForeignKey("customers.id"), nullable=True),
     # What the order acts on (domain.orders.Subject): an ICCID, a line id, an access id.
     sa.Column("subject_kind", sa.String(16), nullable=True),
@@ -151,8 +151,8 @@ order_events = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("at", UtcDateTime, nullable=False),
-    sa.Column("from_state", sa.String(16), nullable=True),
-    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("from_state", sa.String(32), nullable=True),
+    sa.Column("to_state", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
 )
 

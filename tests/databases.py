@@ -1,0 +1,46 @@
+"""Where tests keep their data: a SQLite file by default; a fresh PostgreSQL database per test server
+when ``ORDERHUB_TEST_POSTGRES`` names a PostgreSQL server (``./dev test`` runs the API tests both ways).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+
+POSTGRES = os.environ.get("ORDERHUB_TEST_POSTGRES", "")
+_created: set[str] = set()
+
+
+def on_postgres() -> bool:
+    return bool(POSTGRES)
+
+
+def database_url(db_path: Path) -> str:
+    """The database for a test that would use the SQLite file ``db_path``. On PostgreSQL: a database of
+    its own, named after the path, so that the same path (a restart) finds the same data again."""
+    if not POSTGRES:
+        return f"sqlite:///{db_path}"
+    name = "oh_" + hashlib.sha1(str(db_path).encode()).hexdigest()[:20]
+    if name not in _created:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{name}"')
+        _created.add(name)
+    return str(sa.make_url(POSTGRES).set(database=name))
+
+
+def drop_created() -> None:
+    for name in sorted(_created):
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _created.clear()
+
+
+def _admin(statement: str) -> None:
+    engine = sa.create_engine(sa.make_url(POSTGRES).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
