@@ -29,6 +29,7 @@ from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.services.inventory import ProfileRow
 from orderhub.services.line_orders import LineAdmin
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import Settings
 
 app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
@@ -449,7 +450,18 @@ def inventory_set_state(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable) as exc:
+        # An unreachable or misconfigured database is the operator's to fix: one line, not a traceback.
+        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else str(exc.orig).strip().splitlines()[0]
+        err.print(f"[red]error:[/red] cannot use the database: {reason}")
+        raise SystemExit(1) from None
+    except ValueError as exc:
+        if "unsupported database" not in str(exc):
+            raise
+        err.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from None
 
 
 # -- mobile lines ---------------------------------------------------------------------------------

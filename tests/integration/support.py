@@ -194,8 +194,10 @@ class OrderhubProcesses:
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         port: int | None = None,
+        db_url: str | None = None,
     ) -> OrderhubProcess:
-        """Start ``orderhub serve`` on 127.0.0.1 and return once GET /readyz answers 200.
+        """Start ``orderhub serve`` on 127.0.0.1 and return once GET /readyz answers 200 (on the SQLite
+        file ``db_path``, or on ``db_url`` when given).
 
         When no port is given, a free one is picked; should another process grab it first, the start is
         retried on a new port.
@@ -203,7 +205,7 @@ class OrderhubProcesses:
         attempts = 1 if port is not None else 3
         for attempt in range(1, attempts + 1):
             chosen = port if port is not None else free_port()
-            args = ["serve", "--db", sqlite_url(db_path), "--host", HOST, "--port", str(chosen)]
+            args = ["serve", "--db", db_url or sqlite_url(db_path), "--host", HOST, "--port", str(chosen)]
             args += ["--demo"] if demo else []
             process = self.spawn([*args, *extra_args], env=env, port=chosen)
             if wait_ready(process):

@@ -60,6 +60,7 @@ class GroupCommitWriter:
         guard: Callable[[], None] = lambda: None,
         on_outcome: Callable[[DatabaseUnavailable | None], None] = lambda _error: None,
         set_busy_timeout: Callable[[sa.Connection, float], None] = lambda _c, _s: None,
+        notify_channel: str | None = None,
     ) -> None:
         self._connect = connect
         self._timeout = timeout
@@ -67,6 +68,8 @@ class GroupCommitWriter:
         self._guard = guard
         self._on_outcome = on_outcome
         self._set_busy_timeout = set_busy_timeout
+        # PostgreSQL: each batch tells listening workers (other processes) that the database changed.
+        self._notify = f"NOTIFY {notify_channel}" if notify_channel else None
         self._queue: deque[_Job] = deque()
         self._ready = threading.Condition()
         self._connection: sa.Connection | None = None
@@ -186,6 +189,8 @@ class GroupCommitWriter:
                     results.append((False, error))
                 else:
                     results.append((True, value))
+            if self._notify is not None:
+                connection.exec_driver_sql(self._notify)
         return results
 
     @staticmethod

@@ -12,6 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+# A PostgreSQL advisory lock key of orderhub's own ("orderhub" in ASCII, as a number).
+MIGRATION_LOCK = 0x6F72646572687562
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
@@ -30,10 +32,18 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
             # keys on, dropping the old table would delete or refuse the rows that point at it. The
             # pragma only works outside a transaction, so it goes to the driver before anything begins.
             _driver(connection).execute("PRAGMA foreign_keys=OFF")
+        else:
+            # Several hosts may start at once: one migrates, the others wait and then find nothing to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            connection.commit()
         try:
             command.upgrade(_config(connection), revision)
             connection.commit()
         finally:
+            if not sqlite:
+                connection.rollback()
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                connection.commit()
             if sqlite:
                 broken = _driver(connection).execute("PRAGMA foreign_key_check").fetchall()
                 _driver(connection).execute("PRAGMA foreign_keys=ON")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -24,6 +24,8 @@ from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
 
 log = logging.getLogger("orderhub.store")
+# The PostgreSQL notification channel that tells workers of new work.
+WORK_CHANNEL = "orderhub_work"
 T = TypeVar("T")
 
 
@@ -78,7 +80,10 @@ class SqlDatabase:
             guard=self._guard,
             on_outcome=self._record_outcome,
             set_busy_timeout=self._set_busy_timeout,
+            notify_channel=None if self._is_sqlite else WORK_CHANNEL,
         )
+        self._url = url
+        self._listener: Any = None
 
     # -- ports.Database ----------------------------------------------------------------------------
 
@@ -128,7 +133,7 @@ class SqlDatabase:
 
     def changed(self) -> bool:
         if not self._is_sqlite:
-            return False
+            return self._notified()
         try:
             driver = self._reader().connection.driver_connection
             assert driver is not None
@@ -140,6 +145,29 @@ class SqlDatabase:
         last = getattr(self._local, "data_version", None)
         self._local.data_version = version
         return last is not None and version != last
+
+    def _notified(self) -> bool:
+        """PostgreSQL: whether a NOTIFY came since the last look (every write batch sends one)."""
+        import psycopg  # only reached on PostgreSQL
+
+        try:
+            if self._listener is None:
+                conninfo = sa.make_url(self._url).set(drivername="postgresql").render_as_string(hide_password=False)
+                self._listener = psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+                self._listener.execute(f"LISTEN {WORK_CHANNEL}")
+                return True  # the first look, or after a reconnect: let the caller check for work
+            return any(True for _ in self._listener.notifies(timeout=0))
+        except psycopg.Error:
+            self._close_listener()
+            return True  # let the caller look, and meet the real error there
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except Exception:
+                log.debug("closing the listener failed", exc_info=True)
+            self._listener = None
 
     # -- health ------------------------------------------------------------------------------------
 
@@ -162,6 +190,7 @@ class SqlDatabase:
             raise DatabaseUnavailable(f"database cannot be written: {exc.orig}") from exc
 
     def close(self) -> None:
+        self._close_listener()
         self._writer.close()
         self._drop_reader()
         self._engine.dispose()

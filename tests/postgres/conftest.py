@@ -1,0 +1,50 @@
+"""Tests that only mean something on PostgreSQL (several processes, row locks); ``./dev test`` runs
+them in its PostgreSQL pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orderhub.bootstrap import Services, build_services
+from orderhub.services.demo import load_demo_data
+from orderhub.settings import Settings
+from tests.databases import database_url, on_postgres
+from tests.integration.support import OrderhubProcesses
+
+if not on_postgres():
+    pytest.skip("set ORDERHUB_TEST_POSTGRES to run the PostgreSQL tests", allow_module_level=True)
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path) -> str:
+    """A fresh PostgreSQL database with the schema and the demo data."""
+    url = database_url(tmp_path / "pg.db")
+    services = build_services(Settings(database_url=url, demo_inventory_size=400))
+    services.migrate()
+    load_demo_data(services.uow_factory, inventory_size=400)
+    services.close()
+    return url
+
+
+@pytest.fixture
+def two_processes(pg_url: str) -> Iterator[tuple[Services, Services]]:
+    """Two independent sets of services on one database: each with its own writer and connections, as
+    two API processes have, so their transactions really run at the same time."""
+    pair = tuple(build_services(Settings(database_url=pg_url)) for _ in range(2))
+    try:
+        yield pair  # type: ignore[misc]
+    finally:
+        for services in pair:
+            services.close()
+
+
+@pytest.fixture
+def orderhub_procs(tmp_path: Path) -> Iterator[OrderhubProcesses]:
+    processes = OrderhubProcesses(tmp_path)
+    try:
+        yield processes
+    finally:
+        processes.close()
