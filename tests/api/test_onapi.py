@@ -1,0 +1,294 @@
+"""onapi-order (seed 002) over real HTTP: the seed's example, validation, activation now and later
+(also across a restart), business refusals, duplicates, auth, rate limits and the listings."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from orderhub.services.demo import demo_credentials
+from tests.api.support import RunningServer, running_server
+
+ORDER = "/2.5/sp_spec/order/"
+OPERATORS = demo_credentials()["onapi-order"]
+ACME, FIBRA = OPERATORS[0], OPERATORS[1]
+SEED_REQUEST = """{
+  "coId": "Acme",
+  "coAccessId": "8732c2f065e2490babce820e94b1011a",
+  "operation": "ACTIVATE",
+  "orderDateTime": "2021-05-03T20:31:15Z",
+  "requestedDateTime": "2021-05-06T00:01:00Z",
+  "products": [
+    {
+      "productId": "8732c2f065e2490babce820e94b1011a",
+      "offeringId": "8732c2f065e2490babce820e94b1011a"
+    }
+  ],
+  "customerDetails": {
+    "identifiedCustomer": true,
+    "personalIdentityNumber": "string",
+    "customerFirstname": "string",
+    "customerLastName": "string",
+    "customerPhone": "string",
+    "customerMobilePhone": "string",
+    "customerEmail": "string",
+    "invoiceDetails": {
+      "streetName": "string",
+      "streetNumber": "string",
+      "streetLittera": "string",
+      "postalCode": "string",
+      "city": "string"
+    }
+  }
+}"""
+
+
+def auth(operator: dict[str, object]) -> tuple[str, str]:
+    return str(operator["username"]), str(operator["password"])
+
+
+def when(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def valid_body(access: str, *, requested: str | None = None, co: str = "Acme", **products: str) -> dict[str, Any]:
+    body = json.loads(SEED_REQUEST)
+    body.update(coId=co, coAccessId=access, requestedDateTime=requested or when(-60))
+    if products:
+        body["products"] = [{"productId": products["product"], "offeringId": products["offering"]}]
+    body["customerDetails"].update(
+        personalIdentityNumber="19121212-1212",
+        customerFirstname="Anna",
+        customerLastName="Berg",
+        customerPhone="+46812345678",
+        customerMobilePhone="+46701234567",
+        customerEmail="anna@example.se",
+    )
+    body["customerDetails"]["invoiceDetails"].update(postalCode="12345", city="Stockholm", streetName="Storgatan")
+    return body
+
+
+def send(http: httpx.Client, body: Any, operator: dict[str, object] = ACME, **headers: str) -> httpx.Response:
+    content = body if isinstance(body, str | bytes) else json.dumps(body)
+    return http.post(
+        ORDER, content=content, auth=auth(operator), headers={"Content-Type": "application/json", **headers}
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("onapi") / "orderhub.db", worker_poll_seconds=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+def test_the_seeds_example_verbatim_answers_the_seeds_error(http: httpx.Client) -> None:
+    answer = send(http, SEED_REQUEST)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "cause": "Bad customerDetails.personalIdentityNumber",
+        "message": "Social security number is missing or incorrect.",
+    }
+
+
+def test_a_swedish_operator_gets_the_message_in_swedish(http: httpx.Client) -> None:
+    answer = send(http, SEED_REQUEST.replace('"Acme"', '"Fibra"'), FIBRA)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "cause": "Bad customerDetails.personalIdentityNumber",
+        "message": "Personnumret saknas eller är felaktigt.",
+    }
+
+
+def test_the_seeds_order_with_valid_data_is_activated_at_once(http: httpx.Client) -> None:
+    body = json.loads(SEED_REQUEST)
+    valid = valid_body(body["coAccessId"], requested=body["requestedDateTime"])
+    answer = send(http, valid)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "ACTIVATED", "message": "The service is activated."}
+    # The same order again answers its state; it does not order twice.
+    assert send(http, valid).json()["status"] == "ACTIVATED"
+
+
+def test_an_order_for_later_is_received_and_activated_by_the_worker_then(
+    server: RunningServer, http: httpx.Client
+) -> None:
+    body = valid_body("access-free-1", requested=when(2), product="fiber-internet", offering="1000-1000")
+    first = send(http, body).json()
+    assert first["status"] == "RECEIVED" and "UTC" in first["message"]
+    deadline = time.monotonic() + 15
+    while send(http, body).json()["status"] != "ACTIVATED" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert send(http, body).json()["status"] == "ACTIVATED"
+    with server.services.engine.connect() as connection:
+        orders = connection.execute(
+            sa.text("SELECT count(*) FROM orders WHERE operation = 'ACTIVATE_SERVICE' AND CAST(request AS TEXT) LIKE :a"),
+            {"a": '%"access-free-1"%'},
+        ).scalar_one()
+    assert orders == 1
+
+
+def test_a_received_order_survives_a_restart(tmp_path: Path) -> None:
+    body = valid_body("access-free-2", requested=when(3), product="iptv", offering="basic")
+    with running_server(tmp_path / "restart.db", worker_poll_seconds=0.2) as server, server.client() as http:
+        assert send(http, body).json()["status"] == "RECEIVED"
+    time.sleep(3.5)  # due while nothing runs
+    with running_server(tmp_path / "restart.db", worker_poll_seconds=0.2) as server, server.client() as http:
+        deadline = time.monotonic() + 15
+        while send(http, body).json()["status"] != "ACTIVATED" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert send(http, body).json()["status"] == "ACTIVATED"
+
+
+def change(edit: Any) -> dict[str, Any]:
+    body = valid_body("access-free-3", requested=when(86400 * 30), product="fiber-internet", offering="250-250")
+    edit(body)
+    return body
+
+
+def customer(**values: Any) -> Any:
+    return lambda body: body["customerDetails"].update(values)
+
+
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        (change(lambda b: b.update(coAccessId="not an id!")), "Bad coAccessId"),
+        (change(lambda b: b.update(coAccessId="x" * 37)), "Bad coAccessId"),
+        (change(lambda b: b.update(operation="DEACTIVATE")), "Bad operation"),
+        (change(lambda b: b.update(orderDateTime="yesterday")), "Bad orderDateTime"),
+        (change(lambda b: b.update(requestedDateTime="2026-12-01T10:00:00+02:00")), "Bad requestedDateTime"),
+        (change(lambda b: b.update(products=[])), "Bad products"),
+        (change(lambda b: b["products"][0].update(productId="bad id")), "Bad products[0].productId"),
+        (change(lambda b: b["products"][0].pop("offeringId")), "Bad products[0].offeringId"),
+        (change(lambda b: b.pop("customerDetails")), "Bad customerDetails"),
+        (change(customer(personalIdentityNumber="19121212-1213")), "Bad customerDetails.personalIdentityNumber"),
+        (change(customer(personalIdentityNumber="19990230-1234")), "Bad customerDetails.personalIdentityNumber"),
+        (change(customer(customerFirstname="")), "Bad customerDetails.customerFirstname"),
+        (change(customer(customerLastName="x" * 256)), "Bad customerDetails.customerLastName"),
+        (change(customer(customerPhone="0812345678")), "Bad customerDetails.customerPhone"),
+        (change(customer(customerMobilePhone="+46 70 123")), "Bad customerDetails.customerMobilePhone"),
+        (change(customer(customerEmail="anna@")), "Bad customerDetails.customerEmail"),
+        (change(lambda b: b["customerDetails"]["invoiceDetails"].update(postalCode="01234")),
+         "Bad customerDetails.invoiceDetails.postalCode"),
+        (change(lambda b: b["customerDetails"]["invoiceDetails"].pop("city")),
+         "Bad customerDetails.invoiceDetails.city"),
+        (b"{not json", "Bad request body"),
+    ],
+)  # fmt: skip
+def test_each_input_error_names_its_field_and_gives_a_customer_message(
+    http: httpx.Client, body: Any, cause: str
+) -> None:
+    answer = send(http, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["cause"] == cause
+    assert answer.json()["message"]
+
+
+@pytest.mark.parametrize("number", ["19121212-1212", "121212-1212", "191212121212", "121212+1212"])
+def test_identity_numbers_in_each_documented_form_are_accepted(http: httpx.Client, number: str) -> None:
+    body = change(customer(personalIdentityNumber=number))
+    assert send(http, body).json()["status"] in ("RECEIVED", "ACTIVATED")
+
+
+def test_an_unidentified_customer_needs_no_identity_number(http: httpx.Client) -> None:
+    body = change(customer(identifiedCustomer=False, personalIdentityNumber=None))
+    body["coAccessId"] = "access-free-4"
+    assert send(http, body).json()["status"] == "RECEIVED"
+
+
+@pytest.mark.parametrize(
+    ("access", "product", "offering", "operator", "message"),
+    [
+        ("access-free-5", "iptv", "basic", FIBRA, "Den valda tjänsten finns inte"),  # not Fibra's to order
+        ("access-free-5", "fiber-internet", "9999-9999", ACME, "not available"),
+        ("no-such-access", "fiber-internet", "1000-1000", ACME, "could not be found"),
+        ("access-blocked-1", "fiber-internet", "1000-1000", ACME, "cannot be placed"),
+        ("access-active-1", "fiber-internet", "1000-1000", ACME, "already active"),
+    ],
+)
+def test_business_refusals_are_rejected_with_a_presentable_message(
+    http: httpx.Client, access: str, product: str, offering: str, operator: dict[str, object], message: str
+) -> None:
+    body = valid_body(access, co=str(operator["co_id"]), product=product, offering=offering)
+    answer = send(http, body, operator)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "REJECTED" and message in answer.json()["message"]
+
+
+def test_another_operators_co_id_is_forbidden_and_credentials_are_required(http: httpx.Client) -> None:
+    answer = send(http, valid_body("access-free-6", co="Fibra"))
+    assert answer.status_code == 403 and set(answer.json()) == {"cause"}
+    anonymous = http.post(ORDER, json=valid_body("access-free-6"))
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = http.post(ORDER, json=valid_body("access-free-6"), auth=("demo-co-acme", "wrong-password"))
+    assert wrong.status_code == 401 and set(wrong.json()) == {"cause"}
+    channel = http.post(ORDER, json=valid_body("access-free-6"), auth=("demo-channel-1", "demo-channel-1-secret"))
+    assert channel.status_code == 403
+
+
+def test_the_path_without_the_trailing_slash_and_idempotency_keys(http: httpx.Client) -> None:
+    body = valid_body("access-free-7", requested=when(86400), product="fiber-internet", offering="250-250")
+    key = str(uuid.uuid4())
+    first = http.post(ORDER.rstrip("/"), json=body, auth=auth(ACME), headers={"Idempotency-Key": key})
+    assert first.json()["status"] == "RECEIVED"
+    other = copy.deepcopy(body)
+    other["requestedDateTime"] = when(2 * 86400)
+    conflict = http.post(ORDER, json=other, auth=auth(ACME), headers={"Idempotency-Key": key})
+    assert conflict.status_code == 409 and set(conflict.json()) == {"cause"}
+
+
+def test_a_duplicate_with_other_customer_details_answers_the_first_order(http: httpx.Client) -> None:
+    body = valid_body("access-free-8", requested=when(3 * 86400), product="fiber-internet", offering="250-250")
+    assert send(http, body).json()["status"] == "RECEIVED"
+    body["orderDateTime"] = when(0)
+    body["customerDetails"]["customerFirstname"] = "Annie"
+    assert send(http, body).json()["status"] == "RECEIVED"
+
+
+def test_a_co_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
+    with running_server(tmp_path / "rate.db") as server, server.client() as http:
+        server.services.partners.set_rate_limit(str(ACME["partner"]), 3)
+        answers = [http.get("/2.5/sp_spec/products/", auth=auth(ACME)) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert int(answers[-1].headers["Retry-After"]) >= 1 and set(answers[-1].json()) == {"cause"}
+        assert http.get("/2.5/sp_spec/products/", auth=auth(FIBRA)).status_code == 200  # its own budget
+
+
+def test_unknown_paths_under_2_5_are_not_implemented(http: httpx.Client) -> None:
+    answer = http.get("/2.5/sp_spec/unknown/")
+    assert answer.status_code == 501 and set(answer.json()) == {"cause"}
+
+
+def test_the_endpoint_list_and_each_operators_products(http: httpx.Client) -> None:
+    endpoints = http.get("/2.5/").json()
+    assert {"name", "endpoint", "version", "documentation"} <= set(endpoints[0])
+    assert ORDER in [e["endpoint"] for e in endpoints]
+    acme = http.get("/2.5/sp_spec/products/", auth=auth(ACME)).json()
+    assert sorted(p["productId"] for p in acme) == sorted(
+        ["fiber-internet", "iptv", "8732c2f065e2490babce820e94b1011a"]
+    )
+    assert sum(len(p["offerings"]) for p in acme) == 4
+    fibra = http.get("/2.5/sp_spec/products", auth=auth(FIBRA)).json()
+    assert fibra == [
+        {
+            "productId": "fiber-internet",
+            "name": "Fiber internet",
+            "offerings": [{"offeringId": "250-250", "name": "250/250 Mbit/s"}],
+        }
+    ]
