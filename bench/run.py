@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench import bulk, report
+from bench import bulk, postgres, report
 from bench.load import LoadResult, ensure_wrk, run_wrk
 from bench.servers import REPO, Server, orderhub_cli, start_baseline, start_orderhub
 
@@ -277,6 +277,38 @@ class Run:
             self.load(f"esim-v1 GET order, {label}", server, "get_order.lua", connections, env, gets[connections])
         server.stop()
 
+    def postgres(self, baseline: Server, server_url: str) -> None:
+        """esim-v1 accept and GET on PostgreSQL: one API process, then two API processes and a worker."""
+        print("preparing a PostgreSQL database ...")
+        url = postgres.fresh_database(server_url, 2_000 if self.plan.seconds < 5 else 100_000, self.src)
+        connections = max(self.plan.connections)
+        seconds = self.plan.seconds
+        one = postgres.start(url, self.workdir, src=self.src)
+        self.servers.append(one)
+        token = _token(one)
+        ids_file = self.workdir / "pg-ids.txt"
+        ids_file.write_text("\n".join(_place(one, token, 200)) + "\n")
+        post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation()}
+        get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+        base_post = self.load("baseline POST (PostgreSQL runs)", baseline, "post_order.lua", connections, post_env)
+        base_get = self.load("baseline GET (PostgreSQL runs)", baseline, "get_order.lua", connections, get_env)
+        self.load("PostgreSQL, 1 API: esim-v1 accept", one, "post_order.lua", connections, post_env, base_post)
+        self.load("PostgreSQL, 1 API: esim-v1 GET order", one, "get_order.lua", connections, get_env, base_get)
+        one.stop()
+        two = [postgres.start(url, self.workdir, "--no-worker", src=self.src) for _ in range(2)]
+        worker = postgres.start(url, self.workdir, "worker", src=self.src)
+        self.servers += [*two, worker]
+        for name, script, env, base in (
+            ("PostgreSQL, 2 API: esim-v1 accept", "post_order.lua", post_env, base_post),
+            ("PostgreSQL, 2 API: esim-v1 GET order", "get_order.lua", get_env, base_get),
+        ):
+            result = postgres.split_load(name, two, script, connections, seconds, env)
+            self.results.append(result)
+            self.ratios[(name, result.connections)] = round(result.rps / base.rps, 3) if base.rps else None
+            print(f"  {name} @{result.connections}: {result.rps:.0f} req/s, p99 {result.p99_ms} ms")
+        for server in (*two, worker):
+            server.stop()
+
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
@@ -293,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--stored", type=int, help="orders stored before the last scenarios (default 1,000,000)")
     parser.add_argument("--src", type=Path, help="run orderhub from another checkout's src/ (before/after)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on PostgreSQL, with 1 and 2 API processes (a server URL; a bench database is made there)",
+    )
     args = parser.parse_args(argv)
     plan = _plan(args)
     ensure_wrk()
@@ -304,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             accepts, gets = run.empty_database(baseline)
             if "stored" in plan.scenarios:
                 run.stored_orders(accepts, gets)
+            if args.postgres:
+                run.postgres(baseline, args.postgres)
         finally:
             baseline.stop()
             run.stop()

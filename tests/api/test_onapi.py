@@ -137,7 +137,9 @@ def test_an_order_for_later_is_received_and_activated_by_the_worker_then(
     assert send(http, body).json()["status"] == "ACTIVATED"
     with server.services.engine.connect() as connection:
         orders = connection.execute(
-            sa.text("SELECT count(*) FROM orders WHERE operation = 'ACTIVATE_SERVICE' AND CAST(request AS TEXT) LIKE :a"),
+            sa.text(
+                "SELECT count(*) FROM orders WHERE operation = 'ACTIVATE_SERVICE' AND CAST(request AS TEXT) LIKE :a"
+            ),
             {"a": '%"access-free-1"%'},
         ).scalar_one()
     assert orders == 1

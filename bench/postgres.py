@@ -1,0 +1,70 @@
+"""The PostgreSQL scenarios: esim-v1 accept and GET with one API process (its worker inside), then
+with two API processes and a separate worker, the load split over both (as a load balancer would)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+from bench.load import LoadResult, run_wrk
+from bench.servers import REPO, Server, free_port, orderhub_cli, orderhub_env
+
+BENCH_DATABASE = "orderhub_bench"
+
+
+def fresh_database(server_url: str, profiles: int, src: Path | None) -> str:
+    """A new database on the server of ``server_url``, migrated, with the demo data and ``profiles``."""
+    admin = sa.make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    url = sa.make_url(server_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    orderhub_cli("migrate", "--db", url, src=src)
+    orderhub_cli("demo-data", "--db", url, src=src, extra_env={"ORDERHUB_DEMO_INVENTORY_SIZE": str(profiles)})
+    return url
+
+
+def start(url: str, workdir: Path, *extra: str, src: Path | None = None) -> Server:
+    """``orderhub serve`` (extra args such as --no-worker) or, with extra == ("worker",), a worker."""
+    port = free_port()
+    log_path = workdir / f"pg-{port}.log"
+    if extra == ("worker",):
+        argv = [sys.executable, "-m", "orderhub", "worker", "--db", url]
+    else:
+        argv = [sys.executable, "-m", "orderhub", "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)]
+        argv += list(extra)
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=orderhub_env(src)
+        )
+    server = Server("worker" if extra == ("worker",) else "orderhub-pg", popen, port, log_path)
+    if extra != ("worker",):
+        server.wait_ready("/readyz")
+    return server
+
+
+def split_load(
+    scenario: str, servers: list[Server], script: str, connections: int, seconds: float, env: dict[str, str]
+) -> LoadResult:
+    """The same script against each server at once, connections shared out; the figures combined."""
+    share = max(1, connections // len(servers))
+    with ThreadPoolExecutor(len(servers)) as pool:
+        parts = list(
+            pool.map(lambda s: run_wrk(scenario, s.url, script, connections=share, seconds=seconds, env=env), servers)
+        )
+    requests = sum(p.requests for p in parts)
+    return LoadResult(
+        scenario=scenario,
+        connections=share * len(servers),
+        seconds=max(p.seconds for p in parts),
+        requests=requests,
+        rps=round(sum(p.rps for p in parts), 1),
+        p50_ms=max(p.p50_ms for p in parts),
+        p99_ms=max(p.p99_ms for p in parts),
+        errors=sum(p.errors for p in parts),
+    )
