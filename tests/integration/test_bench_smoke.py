@@ -7,6 +7,7 @@ works and that every scenario got answers.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,21 +17,24 @@ import pytest
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
+# The PostgreSQL server ./dev test checked is there (the benchmark makes its own database on it).
+POSTGRES = os.environ.get("ORDERHUB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(tmp_path)],
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(tmp_path), "--postgres", POSTGRES],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads((tmp_path / "latest.json").read_text())
     scenarios = {row["scenario"] for row in document["load"]}
     assert {"baseline POST", "baseline GET", "esim-v1 accept (NEW_ESIM)", "esim-v1 GET order"} <= scenarios
     assert any("stored" in name for name in scenarios)
+    assert {"PostgreSQL, 1 API: esim-v1 accept", "PostgreSQL, 2 API: esim-v1 accept"} <= scenarios
     # Every request answered as expected (201 for orders, 200 for reads): an error is a bug, not slowness.
     assert all(row["rps"] > 0 and row["errors"] == 0 for row in document["load"]), document["load"]
     assert document["sustained"]["completion"]["orders"] > 0
