@@ -69,12 +69,14 @@ def build_services(settings: Settings) -> Services:
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
         busy_timeout_seconds=settings.db_write_timeout_seconds,
+        pool_size=settings.db_pool_size,
     )
     uow_factory = SqlUnitOfWorkFactory(engine)
     database = SqlDatabase(
         settings.database_url,
         write_timeout=settings.db_write_timeout_seconds,
         sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
     )
     fulfilment = FulfilmentService(
         database,

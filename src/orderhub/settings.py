@@ -25,6 +25,8 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # How long a write may wait for the database (a lock, a full pool) before answering 503.
     db_write_timeout_seconds: float = 2.0
+    # Connections each pool keeps (PostgreSQL; up to twice as many more under a burst).
+    db_pool_size: int = 5
     # Fulfil an order in the transaction that accepts it when its provisioner works on local data
     # (eSIM inventory); off for API processes that leave fulfilment to separate workers.
     fulfil_inline: bool = True

@@ -58,7 +58,7 @@ class SqliteFileGuard:
 class SqlDatabase:
     """Implements ``services.ports.Database`` over SQLAlchemy (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str, *, write_timeout: float, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(self, url: str, *, write_timeout: float, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> None:
         self._write_timeout = write_timeout
         self._path = sqlite_path(url)
         self._is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
@@ -69,6 +69,7 @@ class SqlDatabase:
             sqlite_synchronous=sqlite_synchronous,
             busy_timeout_seconds=write_timeout,
             existing_file_only=True,
+            pool_size=pool_size,
         )
         self._file_guard = SqliteFileGuard(self._path) if self._path is not None else None
         self._local = threading.local()

@@ -1,0 +1,45 @@
+"""Operating orderhub on PostgreSQL: migrations from several hosts at once, a database that is not
+there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.databases import database_url
+from tests.integration.support import base_env
+
+
+def orderhub(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orderhub", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=base_env({"COLUMNS": "300", "NO_COLOR": "1"}),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_migrations_started_on_several_hosts_at_once_all_succeed(tmp_path: Path) -> None:
+    url = database_url(tmp_path / "migrate.db")
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: orderhub("migrate", "--db", url), range(4)))
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], [run.stderr for run in runs]
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one() == 1
+    engine.dispose()
+
+
+def test_a_database_that_is_not_there_is_one_clear_line_and_a_failing_exit() -> None:
+    for url in ("postgresql://postgres@127.0.0.1:1/nowhere", "postgresql://postgres@127.0.0.1:5432/no_such_db"):
+        for command in (["migrate"], ["worker"], ["demo-data"]):
+            run = orderhub(*command, "--db", url)
+            assert run.returncode == 1, (command, run.stdout, run.stderr)
+            assert "Traceback" not in run.stderr and "cannot use the database" in run.stderr
+            assert len(run.stderr.strip().splitlines()) <= 2, run.stderr
