@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
 
+import orjson
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +21,7 @@ error_log = logging.getLogger("orderhub.errors")
 
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_ID_LENGTH = 200
+_CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 
 
 class RequestContextMiddleware:
@@ -31,8 +34,10 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        supplied = Headers(scope=scope).get(CORRELATION_HEADER, "")[:MAX_CORRELATION_ID_LENGTH]
-        cid = supplied or str(uuid.uuid4())
+        supplied = Headers(scope=scope).get(CORRELATION_HEADER, "").strip()
+        # A malformed id is never echoed into a header or a log line; a dialect that requires the
+        # header refuses it (RequireHeaderMiddleware), the others get a fresh one.
+        cid = supplied if correlation_id_valid(supplied) else str(uuid.uuid4())
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
@@ -102,6 +107,11 @@ class BodyGuardMiddleware:
         if body and self.json_only and not _is_json(headers.get("content-type", "")):
             await self._refuse(scope, receive, send, 415, "Content-Type must be application/json")
             return
+        if body and self.json_only and not _strict_json(bytes(body)):
+            # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
+            # fail every read of the order (a surrogate cannot be encoded again).
+            await self._refuse(scope, receive, send, 400, "request body is not valid JSON")
+            return
 
         delivered = False
 
@@ -118,31 +128,54 @@ class BodyGuardMiddleware:
         await self.render_error(status, message)(scope, receive, send)
 
 
+def _strict_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def _is_json(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 class RequireHeaderMiddleware:
-    """Refuses requests without ``header`` (documentation pages excepted), in the dialect's format."""
+    """Refuses requests without a well-formed ``header`` (documentation pages excepted: exactly those
+    paths, under the app's mount point), in the dialect's format."""
 
     def __init__(
-        self, app: ASGIApp, *, header: str, render_error: ErrorRenderer, exempt_suffixes: tuple[str, ...] = ()
+        self, app: ASGIApp, *, header: str, render_error: ErrorRenderer, exempt_paths: tuple[str, ...] = ()
     ) -> None:
         self.app = app
         self.header = header.lower()
         self.render_error = render_error
-        self.exempt_suffixes = exempt_suffixes
+        self.exempt_paths = frozenset(exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and not scope["path"].endswith(self.exempt_suffixes)
-            and not Headers(scope=scope).get(self.header, "").strip()
-        ):
-            await self.render_error(400, f"the {self.header} header is required")(scope, receive, send)
-            return
+        if scope["type"] == "http" and _local_path(scope) not in self.exempt_paths:
+            value = Headers(scope=scope).get(self.header, "").strip()
+            if not value:
+                await self.render_error(400, f"the {self.header} header is required")(scope, receive, send)
+                return
+            if self.header == CORRELATION_HEADER and not correlation_id_valid(value):
+                message = f"the {self.header} header must be 1 to {MAX_CORRELATION_ID_LENGTH} visible ASCII characters"
+                await self.render_error(400, message)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+
+def _local_path(scope: Scope) -> str:
+    """The path below the app's mount point (``/esim/v1/openapi.json`` -> ``/openapi.json``)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def correlation_id_valid(value: str) -> bool:
+    """Echoed in a response header and written to logs: visible ASCII only, bounded."""
+    return _CORRELATION_ID.fullmatch(value) is not None
 
 
 class UnexpectedErrorMiddleware:

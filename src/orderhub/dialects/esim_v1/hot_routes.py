@@ -7,7 +7,6 @@ same validation messages (the same pydantic models), the same envelopes and head
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from orderhub.services.ordering import OrderingService, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 
 from . import mapping
-from .errors import EsimError, database_unavailable_response, domain_error_response, error_response, http_error
+from .errors import EsimError, database_unavailable_response, domain_error_response, error_response
 from .wire import WireOrderRequest
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -162,17 +161,11 @@ async def _parse_json(raw: bytes) -> Any:
     """The body as FastAPI would read it: JSON, or a 400 for what it cannot parse."""
     if not raw:
         return _MISSING
+    # Strict JSON, as BodyGuardMiddleware already checked: no NaN, Infinity or lone surrogates.
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        pass
-    # orjson is stricter than the json module FastAPI uses (NaN, huge integers, lone surrogates).
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
-    except Exception:
-        return http_error(400, "There was an error parsing the body")
 
 
 def _validation_failed(problems: list[dict[str, Any]]) -> JSONResponse:

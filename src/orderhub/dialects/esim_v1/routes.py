@@ -55,7 +55,7 @@ def _guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
     app = UnexpectedErrorMiddleware(app, render_error=internal_error_response)
     app = BodyGuardMiddleware(app, max_bytes=settings.max_body_bytes, render_error=_http_error_renderer)
     return RequireHeaderMiddleware(
-        app, header="X-Correlation-ID", render_error=_http_error_renderer, exempt_suffixes=_DOC_PATHS
+        app, header="X-Correlation-ID", render_error=_http_error_renderer, exempt_paths=_DOC_PATHS
     )
 
 
@@ -97,7 +97,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         RequireHeaderMiddleware,
         header="X-Correlation-ID",
         render_error=_http_error_renderer,
-        exempt_suffixes=_DOC_PATHS,
+        exempt_paths=_DOC_PATHS,
     )
 
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:

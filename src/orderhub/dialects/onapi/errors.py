@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
 
+from .messages import message
+
 log = logging.getLogger("orderhub.onapi")
 
 _DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
@@ -22,6 +24,8 @@ _DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.IdempotencyConflict, 409),
 ]
 REALM = 'Basic realm="onapi", charset="UTF-8"'
+# The domain's neutral field paths as this API names them, and which customer message fits.
+_WIRE_FIELDS = {"requested_at": ("requestedDateTime", "date"), "products": ("products", "order")}
 
 
 class OnapiError(Exception):
@@ -43,6 +47,8 @@ def error_response(
 
 
 def http_error(status: int, text: str) -> JSONResponse:
+    if status == 400:  # an unreadable body is an input error: with a message for the end customer
+        return error_response(400, "Bad request body", "The order could not be read.")
     return error_response(status, text)
 
 
@@ -54,6 +60,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnapiError)
     async def _onapi(_request: Request, exc: OnapiError) -> JSONResponse:
         return error_response(exc.status, exc.cause, exc.message, exc.headers)
+
+    @app.exception_handler(errors.InvalidInput)
+    async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:
+        # Rules the domain holds (a date too far ahead, too many products): a 400 like the body's own.
+        field, key = _WIRE_FIELDS.get(exc.field or "", (exc.field or "request", "order"))
+        return error_response(400, f"Bad {field}", message(key, getattr(request.state, "language", "en")))
 
     @app.exception_handler(errors.DomainError)
     async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:

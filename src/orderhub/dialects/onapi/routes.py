@@ -61,7 +61,9 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     app.add_middleware(BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=http_error)
     limiter = RateLimiter()
 
-    async def operator(credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]) -> Principal:
+    async def operator(
+        request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+    ) -> Principal:
         if credentials is None:
             raise OnapiError(401, "Authentication required", headers={"WWW-Authenticate": REALM})
         try:
@@ -70,6 +72,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
             raise OnapiError(401, "Bad credentials", headers={"WWW-Authenticate": REALM}) from None
         if not caller.has_any_role(ACCESS_ORDERING_ROLES) or caller.partner.co_id is None:
             raise OnapiError(403, "Not a communication operator")
+        request.state.language = caller.partner.language
         wait = limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
         if wait:
             raise OnapiError(429, "Too many requests", headers={"Retry-After": str(wait)})

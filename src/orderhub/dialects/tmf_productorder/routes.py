@@ -12,7 +12,12 @@ from orderhub.domain.orders import Operation
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
-from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH, BodyGuardMiddleware, UnexpectedErrorMiddleware
+from orderhub.web.middleware import (
+    MAX_CORRELATION_ID_LENGTH,
+    BodyGuardMiddleware,
+    UnexpectedErrorMiddleware,
+    correlation_id_valid,
+)
 
 from . import mapping, wire
 from .errors import TmfError, http_error, install_error_handlers, internal_error_response
@@ -28,13 +33,15 @@ def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = No
     return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
 
 
-def _header(value: str | None, name: str, *, min_length: int = 1) -> str:
+def _header(value: str | None, name: str, *, min_length: int = 1, visible_ascii: bool = False) -> str:
     if value is None or not value.strip():
         raise TmfError(400, "MISSING_HEADER", f"the {name} header is required")
     if len(value.strip()) < min_length:
         raise TmfError(400, "MISSING_HEADER", f"the {name} header must be at least {min_length} characters")
     if len(value) > MAX_HEADER_LENGTH:
         raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be at most {MAX_HEADER_LENGTH} characters")
+    if visible_ascii and not correlation_id_valid(value.strip()):
+        raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be visible ASCII characters")
     return value.strip()
 
 
@@ -61,7 +68,7 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         client_secret: Annotated[str | None, Header(alias="client_secret", convert_underscores=False)] = None,
         x_correlation_id: Annotated[str | None, Header()] = None,
     ) -> tuple[Principal, BusinessUnit]:
-        _header(x_correlation_id, "X-Correlation-ID")
+        _header(x_correlation_id, "X-Correlation-ID", visible_ascii=True)
         client = _header(client_id, "client_id", min_length=MIN_CREDENTIAL_LENGTH)
         secret = _header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
         principal = await services.auth.verify_client(client, secret)

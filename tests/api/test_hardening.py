@@ -1,0 +1,89 @@
+"""Defects found by probing (issue: hardening), each held for every API: not-JSON bodies, unsafe
+correlation ids, exact documentation exemptions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.api.support import FUTURE, SEED_PRODUCT, headers
+
+AHEAD = (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
+TMF_HEADERS = {"client_id": "demo-channel-1", "client_secret": "demo-channel-1-secret"}
+ONAPI_AUTH = ("demo-co-acme", "demo-co-acme-secret")
+ESIM = (
+    '{"input": {"operationType": "NEW_ESIM", "countryCode": "PT", "customer": {"email": "nan@example.com"}, '
+    '"device": {"type": "ios"}, "subscriptions": [{"id": "' + SEED_PRODUCT + '", "activationDate": "' + FUTURE + '", '
+    '"price": 10, "currency": "USD"}], "extra": VALUE}}'
+)
+TMF = (
+    '{"category": "esimPrepaid", "productOrderItem": [{"product": {"productOffering": {"id": "OFFER-DP-001"}, '
+    '"productCharacteristic": [{"name": "MSISDN", "value": "69877689"}, {"name": "planType", "value": "Addon"}]}}], '
+    '"extra": VALUE}'
+)
+ONAPI = (
+    '{"coId": "Acme", "coAccessId": "access-free-9", "operation": "ACTIVATE", "orderDateTime": "2026-01-01T00:00:00Z", '
+    '"requestedDateTime": "' + AHEAD + '", "products": [{"productId": "iptv", "offeringId": "basic"}], '
+    '"customerDetails": {"identifiedCustomer": false, "customerFirstname": "A", "customerLastName": "B"}, '
+    '"extra": VALUE}'
+)
+
+
+def send(http: httpx.Client, api: str, body: str, token: str) -> httpx.Response:
+    json_type = {"Content-Type": "application/json"}
+    if api == "esim-v1":
+        return http.post("/esim/v1/order", content=body, headers=headers(token, **json_type))
+    if api == "tmf-productorder":
+        tmf = {**TMF_HEADERS, **json_type, "X-Correlation-ID": str(uuid.uuid4())}
+        return http.post("/emida-ux/v1/CR/productOrder", content=body, headers=tmf)
+    return http.post("/2.5/sp_spec/order/", content=body, auth=ONAPI_AUTH, headers=json_type)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", '"\\ud800"', '"\\udfff tail"'])
+@pytest.mark.parametrize(("api", "template"), [("esim-v1", ESIM), ("tmf-productorder", TMF), ("onapi-order", ONAPI)])
+def test_what_is_not_json_is_refused_at_the_door(
+    client: httpx.Client, reseller: str, api: str, template: str, value: str
+) -> None:
+    answer = send(client, api, template.replace("VALUE", value), reseller)
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    if api == "esim-v1":
+        assert body == {"type": "INVALID_HTTP_MESSAGE", "messages": ["request body is not valid JSON"]}
+    elif api == "tmf-productorder":
+        assert body["code"] == "INVALID_REQUEST" and "not valid JSON" in body["message"]
+    else:
+        assert body == {"cause": "Bad request body", "message": "The order could not be read."}
+
+
+def test_the_same_bodies_with_a_real_value_are_accepted(client: httpx.Client, reseller: str) -> None:
+    assert send(client, "esim-v1", ESIM.replace("VALUE", "1"), reseller).status_code == 201
+    assert send(client, "tmf-productorder", TMF.replace("VALUE", "1"), reseller).status_code == 201
+    assert send(client, "onapi-order", ONAPI.replace("VALUE", "1"), reseller).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["a\tb", "x" * 201, "with space"])
+def test_a_correlation_id_that_is_not_visible_ascii_is_refused(client: httpx.Client, reseller: str, bad: str) -> None:
+    esim = client.get("/esim/v1/product", headers={"Authorization": f"Bearer {reseller}", "X-Correlation-ID": bad})
+    assert esim.status_code == 400 and esim.json()["type"] == "INVALID_HTTP_MESSAGE", esim.text
+    assert esim.headers["X-Correlation-ID"] != bad
+    tmf = client.get("/emida-ux/v1/CR/productOrder/ORD-1", headers={**TMF_HEADERS, "X-Correlation-ID": bad})
+    assert tmf.status_code == 400 and tmf.json()["code"] == "INVALID_REQUEST", tmf.text
+
+
+def test_apis_where_it_is_optional_never_echo_a_malformed_correlation_id(client: httpx.Client) -> None:
+    answer = client.get("/2.5/", headers={"X-Correlation-ID": "evil value"})
+    assert answer.status_code == 200
+    assert answer.headers["X-Correlation-ID"] != "evil value"
+    uuid.UUID(answer.headers["X-Correlation-ID"])  # a fresh one instead
+
+
+def test_only_the_documentation_paths_themselves_skip_the_correlation_id(client: httpx.Client) -> None:
+    assert client.get("/esim/v1/openapi.json").status_code == 200
+    assert client.get("/esim/v1/docs").status_code == 200
+    for path in ("/esim/v1/order/docs", "/esim/v1/sim/openapi.json", "/esim/v1/x/docs/oauth2-redirect"):
+        answer = client.get(path)
+        assert answer.status_code == 400, (path, answer.text)
+        assert "x-correlation-id" in answer.json()["messages"][0].lower()
