@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.api.support import FUTURE, SEED_PRODUCT, headers
+from tests.api.support import FUTURE, SEED_PRODUCT, get_token, headers, new_esim_body, place, unique_email
 
 AHEAD = (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
 TMF_HEADERS = {"client_id": "demo-channel-1", "client_secret": "demo-channel-1-secret"}
@@ -87,3 +87,49 @@ def test_only_the_documentation_paths_themselves_skip_the_correlation_id(client:
         answer = client.get(path)
         assert answer.status_code == 400, (path, answer.text)
         assert "x-correlation-id" in answer.json()["messages"][0].lower()
+
+
+def esim_body(**input_fields: object) -> dict[str, object]:
+    body = new_esim_body(unique_email())
+    body["input"].update(input_fields)  # type: ignore[union-attr]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"countryCode": "ZZ"}, "input.countryCode"), ({"customer": {"email": "a@b.co", "countryOfResidence": "XX"}},
+                                                    "input.customer.countryOfResidence")],
+)  # fmt: skip
+def test_country_codes_are_checked_against_iso_3166(
+    client: httpx.Client, reseller: str, change: dict[str, object], field: str
+) -> None:
+    answer = place(client, reseller, esim_body(**change))
+    assert answer.status_code == 400 and field in answer.json()["messages"][0], answer.text
+    assert place(client, reseller, esim_body(countryCode="SE")).status_code == 201
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_dates_at_the_edge_of_the_calendar_are_a_400_not_a_500(
+    client: httpx.Client, reseller: str, moment: str
+) -> None:
+    body = new_esim_body(unique_email(), activationDate=moment)
+    answer = place(client, reseller, body)
+    assert answer.status_code == 400 and answer.json()["type"] == "INVALID_REQUEST_PARAMS", answer.text
+    token = get_token(client, "demo-channel-1", "demo-channel-1-secret")
+    tmf = client.post(
+        "/tmf-api/productOrderingManagement/v4/productOrder",
+        json={"requestedStartDate": moment, "productOrderItem": [{"productOffering": {"id": "OFFER-DP-001"},
+              "product": {"productCharacteristic": [{"name": "MSISDN", "value": "69877689"},
+                                                    {"name": "planType", "value": "Addon"}]}}]},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert tmf.status_code == 400 and tmf.json()["code"] == "INVALID_REQUEST", tmf.text
+
+
+def test_invented_http_methods_do_not_invent_metric_series(client: httpx.Client) -> None:
+    # Methods the HTTP parser lets through (WebDAV's), each once: before, each became a series.
+    for method in ("PROPFIND", "MKCOL", "LOCK", "UNLOCK", "REPORT"):
+        client.request(method, "/esim/v1/order")
+    metrics = client.get("/metrics").text
+    assert not any(m in metrics for m in ("PROPFIND", "MKCOL", "UNLOCK", "REPORT"))
+    assert 'method="other"' in metrics

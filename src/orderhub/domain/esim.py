@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from orderhub.domain.countries import country_code_valid
 from orderhub.domain.customers import email_valid
 from orderhub.domain.errors import (
     CustomerMustExist,
@@ -26,8 +26,6 @@ MAX_SUBSCRIPTIONS_PER_ORDER = MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID
 ACTIVATION_CLOCK_SKEW = timedelta(minutes=5)
 # Plans are sold for trips and renewals ahead, not for decades: a far date is almost always a typo.
 MAX_ACTIVATION_AHEAD = timedelta(days=366)
-
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 class DeviceType(StrEnum):
@@ -110,9 +108,9 @@ def validate_esim_order(request: EsimOrderRequest, *, now: datetime, supported_c
     currencies = frozenset(supported_currencies)
     if not email_valid(request.customer_email):
         raise InvalidInput("must be a valid email address", field="customer.email")
-    if request.country_code is not None and not _COUNTRY.match(request.country_code):
+    if request.country_code is not None and not country_code_valid(request.country_code):
         raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field="country_code")
-    if request.country_of_residence is not None and not _COUNTRY.match(request.country_of_residence):
+    if request.country_of_residence is not None and not country_code_valid(request.country_of_residence):
         raise InvalidInput("must be an ISO 3166-1 alpha-2 code", field="customer.country_of_residence")
     allowed_devices = DEVICE_TYPES_BY_OPERATION[request.operation]
     if request.device_type not in allowed_devices:

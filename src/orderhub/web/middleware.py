@@ -21,6 +21,8 @@ error_log = logging.getLogger("orderhub.errors")
 
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_ID_LENGTH = 200
+# Metric labels take known values only: a client inventing methods must not invent time series.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 
 
@@ -54,7 +56,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            HTTP_REQUESTS.labels(api_of(scope["path"]), scope["method"], str(status)).observe(elapsed)
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "other"
+            HTTP_REQUESTS.labels(api_of(scope["path"]), method, str(status)).observe(elapsed)
             access_log.info(
                 "%s %s %s",
                 scope["method"],

@@ -43,11 +43,16 @@ SIM_STATUS = {
 OPERATIONS = {"NEW_ESIM": Operation.NEW_ESIM, "TOPUP": Operation.TOPUP, "TOPUP_ACTIVATION": Operation.TOPUP}
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime | None, index: int) -> datetime | None:
     if moment is None:
         return None
     # A date without an offset is read as UTC, like the API's own examples ("...Z").
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00, year 9999 at -14:00: no such moment in UTC
+        raise InvalidInput(
+            "is out of the range of dates", field=f"input.subscriptions[{index}].activationDate"
+        ) from None
 
 
 def _product_id(subscription: WireSubscription, index: int, deprecations: list[str]) -> str:
@@ -83,7 +88,7 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
             product_id=_product_id(s, index, deprecations),
             price=s.price,
             currency=s.currency,
-            activation_at=_utc(s.activationDate),
+            activation_at=_utc(s.activationDate, index),
         )
         for index, s in enumerate(data.subscriptions)
     )

@@ -39,7 +39,10 @@ def parse_time(value: Any, where: str) -> datetime:
         raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z") from None
     if moment.tzinfo is None:
         raise _bad(f"{where} must carry a time zone (Z or an offset)")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise _bad(f"{where} is out of the range of dates") from None
 
 
 def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str:
