@@ -138,3 +138,15 @@ def test_account_manager_orders_are_not_visible_to_its_resellers(client: httpx.C
     order = completed_order(client, tokens["demo-account-manager"])
     answer = client.get(f"/esim/v1/order/{order['id']}", headers=headers(tokens["demo-reseller-1"]))
     assert_error(answer, 404, "ORDER_NOT_FOUND")
+
+
+def test_an_account_manager_tops_up_the_esim_of_the_right_reseller_when_emails_repeat(
+    client: httpx.Client, tokens: dict[str, str]
+) -> None:
+    email = f"twice-{uuid.uuid4().hex[:8]}@example.com"
+    completed_order(client, tokens["demo-reseller-1"], email)  # the older customer with that e-mail
+    second = completed_order(client, tokens["demo-reseller-2"], email)
+    body = new_esim_body(email)
+    body["input"].update(operationType="TOPUP", esim={"iccid": second["output"]["iccid"]})
+    answer = place(client, tokens["demo-account-manager"], body)
+    assert answer.status_code == 201, answer.text

@@ -66,6 +66,9 @@ class FakeLines:
 class FakePartners:
     customers: list[Customer] = field(default_factory=list)
 
+    def get_customer(self, customer_id: str) -> Customer | None:
+        return next((c for c in self.customers if c.id == customer_id), None)
+
     def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
         ids = set(partner_ids)
         return next((c for c in self.customers if c.partner_id in ids and c.identity == identity), None)

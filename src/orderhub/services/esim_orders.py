@@ -26,16 +26,19 @@ class EsimIntake:
         if request.operation is Operation.TOPUP:
             assert request.iccid is not None
             # A top-up may target any customer the caller can see (an account manager: its resellers').
-            customer = uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
             # Top-ups racing for the last subscriptions of one eSIM are counted one after the other.
             uow.profiles.lock(request.iccid)
-            profile = uow.profiles.get(request.iccid) if customer is not None else None
+            profile = uow.profiles.get(request.iccid)
+            # The eSIM's own customer, when the caller may see it and the e-mail is theirs: an account
+            # manager's resellers may each have a customer with the same e-mail.
+            owner = uow.partners.get_customer(profile.customer_id) if profile and profile.customer_id else None
+            if owner is not None and (owner.email != request.customer_email or not principal.can_see(owner.partner_id)):
+                owner = None
+            customer = owner or uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
             check_topup(
                 request,
                 customer_found=customer is not None,
-                profile_owned_by_customer=customer is not None
-                and profile is not None
-                and profile.customer_id == customer.id,
+                profile_owned_by_customer=owner is not None,
                 active_subscriptions=uow.subscriptions.count_unexpired(request.iccid, now),
                 pending_subscriptions=uow.orders.count_open_items_on(
                     Subject(SubjectKind.ESIM, request.iccid), Operation.TOPUP
