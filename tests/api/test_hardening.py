@@ -8,8 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
-from tests.api.support import FUTURE, SEED_PRODUCT, get_token, headers, new_esim_body, place, unique_email
+from orderhub.domain.errors import InvalidInput
+from orderhub.domain.esim import ProfileState
+from tests.api.support import (
+    FUTURE,
+    SEED_PRODUCT,
+    RunningServer,
+    completed_order,
+    get_token,
+    headers,
+    new_esim_body,
+    place,
+    unique_email,
+)
 
 AHEAD = (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
 TMF_HEADERS = {"client_id": "demo-channel-1", "client_secret": "demo-channel-1-secret"}
@@ -133,3 +146,23 @@ def test_invented_http_methods_do_not_invent_metric_series(client: httpx.Client)
     metrics = client.get("/metrics").text
     assert not any(m in metrics for m in ("PROPFIND", "MKCOL", "UNLOCK", "REPORT"))
     assert 'method="other"' in metrics
+
+
+def test_a_released_profile_never_goes_back_to_stock_and_the_allocator_skips_a_refused_one(
+    server: RunningServer, client: httpx.Client, reseller: str
+) -> None:
+    order = completed_order(client, reseller)
+    iccid = order["output"]["iccid"]
+    for state in (ProfileState.AVAILABLE, ProfileState.RESERVED):
+        with pytest.raises(InvalidInput, match="belongs to a customer"):
+            server.services.inventory.set_profile_state(iccid, state)
+    # Even if the state says so (a repair by hand gone wrong), the ledger's profile is never drawn again.
+    with server.services.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE esim_profiles SET state = 'available' WHERE iccid = :i"), {"i": iccid})
+    try:
+        for _ in range(3):
+            again = completed_order(client, reseller)
+            assert again["output"]["iccid"] != iccid
+    finally:
+        with server.services.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE esim_profiles SET state = 'released' WHERE iccid = :i"), {"i": iccid})

@@ -122,6 +122,13 @@ class InventoryService:
                 raise SimNotFound(f"no eSIM profile {iccid}", field="iccid")
             if profile.state in (ProfileState.AVAILABLE, ProfileState.RESERVED):
                 raise InvalidInput("the profile has not been released to a customer yet", field="state")
+            if state in (ProfileState.AVAILABLE, ProfileState.RESERVED):
+                # A profile handed to a customer is theirs for good: back in stock it would be offered
+                # again, refused by the assignment ledger, and fail every order that drew it.
+                raise InvalidInput(
+                    f"a released profile cannot become {state.value} again; it belongs to a customer",
+                    field="state",
+                )
             uow.profiles.set_state(iccid, state, self._clock())
             uow.commit()
 

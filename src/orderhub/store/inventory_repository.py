@@ -122,7 +122,10 @@ class ProfileRepository:
         for _ in range(20):
             row = sql.one(
                 "UPDATE esim_profiles SET state = ?, order_id = ?, customer_id = ?, updated_at = ?"
-                " WHERE iccid = (SELECT iccid FROM esim_profiles WHERE state = ? ORDER BY created_at, iccid LIMIT 1"
+                " WHERE iccid = (SELECT iccid FROM esim_profiles WHERE state = ?"
+                # A profile the ledger already gave to an order is never drawn again, whatever its state says.
+                " AND NOT EXISTS (SELECT 1 FROM esim_assignments a WHERE a.iccid = esim_profiles.iccid)"
+                " ORDER BY created_at, iccid LIMIT 1"
                 # Workers of other processes skip the profile one of them is taking, instead of queueing on it.
                 f"{'' if sql.sqlite else ' FOR UPDATE SKIP LOCKED'})"
                 f" AND state = ? RETURNING {_PROFILE_COLUMNS}",
