@@ -3,8 +3,10 @@ correlation ids, exact documentation exemptions."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +23,8 @@ from tests.api.support import (
     headers,
     new_esim_body,
     place,
+    request_token,
+    running_server,
     unique_email,
 )
 
@@ -166,3 +170,36 @@ def test_a_released_profile_never_goes_back_to_stock_and_the_allocator_skips_a_r
     finally:
         with server.services.engine.begin() as connection:
             connection.execute(sa.text("UPDATE esim_profiles SET state = 'released' WHERE iccid = :i"), {"i": iccid})
+
+
+def test_failed_sign_ins_are_limited_per_client_id_without_locking_out_other_clients(tmp_path: Path) -> None:
+    with running_server(tmp_path / "signins.db") as server, server.client() as http:
+        answers = [request_token(http, "demo-reseller-1", "wrong-secret") for _ in range(11)]
+        assert [a.status_code for a in answers[:10]] == [401] * 10
+        limited = answers[10]
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        assert limited.json()["error"] == "invalid_client"
+        # Even the right secret waits now for that client id; the partner's other client ids do not.
+        assert request_token(http, "demo-reseller-1", "demo-reseller-1-secret").status_code == 429
+        assert request_token(http, "demo-reseller-2", "demo-reseller-2-secret").status_code == 200
+        # The header-authenticated APIs share the limit.
+        tmf = {"client_id": "demo-channel-1", "client_secret": "wrong-secret", "X-Correlation-ID": "c-1"}
+        codes = [http.get("/emida-ux/v1/CR/productOrder/ORD-1", headers=tmf).status_code for _ in range(11)]
+        assert codes == [401] * 10 + [429]
+
+
+def test_an_unknown_client_id_costs_as_much_as_a_wrong_secret(tmp_path: Path) -> None:
+    """Timing must not tell which client ids exist: both run the same hash (ratio, not an absolute time)."""
+    with running_server(tmp_path / "timing.db") as server, server.client() as http:
+
+        def median_seconds(client_id: str) -> float:
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                assert request_token(http, client_id, "not-the-secret").status_code == 401
+                times.append(time.perf_counter() - started)
+            return sorted(times)[2]
+
+        known = median_seconds("demo-account-manager")
+        unknown = median_seconds(f"nobody-{uuid.uuid4().hex[:6]}")
+    assert unknown > 0.4 * known, (unknown, known)

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from orderhub.domain.errors import NotAuthenticated
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services.auth import AuthService, TokenPair
 from orderhub.services.ports import DatabaseUnavailable
 
@@ -71,7 +71,7 @@ def token_router(auth: AuthService) -> APIRouter:
                 client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
                 if not client_id or not secret:
                     return _error(401, "invalid_client", "client_id and client_secret are required")
-                pair = await auth.issue_token(client_id, secret)
+                pair = await auth.issue_token(client_id, secret, source=request.client.host if request.client else None)
             elif grant_type == "refresh_token":
                 refresh = fields.get("refresh_token")
                 if not refresh:
@@ -86,6 +86,8 @@ def token_router(auth: AuthService) -> APIRouter:
                 return _error(400, "unsupported_grant_type", "use client_credentials or refresh_token")
         except NotAuthenticated:
             return _error(401, "invalid_client", "client authentication failed")
+        except TooManyAttempts as exc:
+            return _error(429, "invalid_client", exc.message, retry_after=exc.retry_after)
         except DatabaseUnavailable as exc:
             description = "the service cannot reach its database; retry"
             return _error(503, "temporarily_unavailable", description, retry_after=exc.retry_after)

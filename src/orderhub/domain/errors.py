@@ -52,6 +52,14 @@ class AccessDenied(DomainError):
     pass
 
 
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for a client id or from a source: wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class BusinessUnitNotFound(DomainError):
     pass
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orderhub.domain.errors import NotAuthenticated
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
@@ -31,6 +35,43 @@ def hash_secret(secret: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+# Checked against when the client id is unknown or revoked, so that the answer takes as long as for a
+# known id with a wrong secret: timing must not tell which client ids exist.
+_DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+# Failed sign-ins allowed per client id, and per source address, in a sliding minute; past them the
+# answer is 429 without the (slow, memory-hungry) hash. Other client ids of the same partner still work.
+FAILURES_PER_CLIENT = 10
+FAILURES_PER_SOURCE = 30
+FAILURE_WINDOW_SECONDS = 60.0
+# scrypt takes ~40 ms and 16 MB: at most this many at once, whatever arrives.
+MAX_CONCURRENT_HASHES = 2
+
+
+class FailedSignIns:
+    """Counts failed sign-ins per key (client id, source address) over a sliding window, per process."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, key: str, limit: int) -> int:
+        recent = self._recent(key)
+        if len(recent) < limit:
+            return 0
+        return max(1, math.ceil(recent[0] + FAILURE_WINDOW_SECONDS - self._clock()))
+
+    def record(self, key: str) -> None:
+        self._recent(key).append(self._clock())
+        if len(self._failures) > 100_000:  # a bound on memory under a flood of invented ids
+            self._failures = {k: v for k, v in self._failures.items() if v}
+
+    def _recent(self, key: str) -> deque[float]:
+        recent = self._failures.setdefault(key, deque())
+        while recent and recent[0] <= self._clock() - FAILURE_WINDOW_SECONDS:
+            recent.popleft()
+        return recent
 
 
 def verify_secret(secret: str, stored: str) -> bool:
@@ -83,16 +124,38 @@ class AuthService:
         self._cache_version: int | None = None
         self._cache: dict[str, _CachedToken] = {}
         self._verified: dict[tuple[str, str], _CachedToken] = {}
+        self._failed = FailedSignIns()
+        self._hashing: asyncio.Semaphore | None = None
         self._verifying: dict[tuple[str, str], asyncio.Future[Principal]] = {}
 
-    async def issue_token(self, client_id: str, client_secret: str) -> TokenPair:
-        credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
-        if credential is None or credential.revoked_at is not None:
-            raise NotAuthenticated("unknown or revoked client")
-        # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
-        if not await asyncio.to_thread(verify_secret, client_secret, credential.secret_hash):
-            raise NotAuthenticated("client secret does not match")
+    async def issue_token(self, client_id: str, client_secret: str, *, source: str | None = None) -> TokenPair:
+        await self._check_secret(client_id, client_secret, source)
         return await self._db.write(lambda uow: self._new_pair(uow, client_id))
+
+    async def _check_secret(self, client_id: str, client_secret: str, source: str | None) -> str:
+        """The partner id of a live credential whose secret matches; otherwise NotAuthenticated (the
+        same work and the same answer for an unknown id, a revoked one and a wrong secret), or
+        TooManyAttempts once a client id or a source has failed too often."""
+        keys = [(f"client:{client_id}", FAILURES_PER_CLIENT)]
+        if source:
+            keys.append((f"source:{source}", FAILURES_PER_SOURCE))
+        wait = max(self._failed.retry_after(key, limit) for key, limit in keys)
+        if wait:
+            raise TooManyAttempts("too many failed sign-ins; retry later", retry_after=wait)
+        credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
+        live = credential is not None and credential.revoked_at is None
+        stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
+        if self._hashing is None:
+            self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
+        async with self._hashing:
+            # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
+            matches = await asyncio.to_thread(verify_secret, client_secret, stored)
+        if not (live and matches):
+            for key, _limit in keys:
+                self._failed.record(key)
+            raise NotAuthenticated("client authentication failed")
+        assert credential is not None
+        return credential.partner_id
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         token_hash = _token_hash(refresh_token)
@@ -128,7 +191,7 @@ class AuthService:
             self._verified = {}
             self._cache_version = version
 
-    async def verify_client(self, client_id: str, client_secret: str) -> Principal:
+    async def verify_client(self, client_id: str, client_secret: str, *, source: str | None = None) -> Principal:
         """Who a client id and secret sent with the request speak for (no token involved)."""
         now = self._clock()
         self._fresh_caches()
@@ -140,20 +203,16 @@ class AuthService:
         # Requests that arrive together with the same pair share one (slow) verification.
         pending = self._verifying.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._verify(client_id, client_secret))
+            pending = asyncio.ensure_future(self._verify(client_id, client_secret, source))
             self._verifying[key] = pending
             pending.add_done_callback(lambda _done: self._verifying.pop(key, None))
         principal = await asyncio.shield(pending)
         self._verified[key] = _CachedToken(principal, now + CLIENT_VERIFICATION_TTL)
         return principal
 
-    async def _verify(self, client_id: str, client_secret: str) -> Principal:
-        credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
-        if credential is None or credential.revoked_at is not None:
-            raise NotAuthenticated("unknown or revoked client")
-        if not await asyncio.to_thread(verify_secret, client_secret, credential.secret_hash):
-            raise NotAuthenticated("client secret does not match")
-        return await self._db.read(lambda uow: principal_of(uow, credential.partner_id))
+    async def _verify(self, client_id: str, client_secret: str, source: str | None) -> Principal:
+        partner_id = await self._check_secret(client_id, client_secret, source)
+        return await self._db.read(lambda uow: principal_of(uow, partner_id))
 
     async def authenticate(self, access_token: str) -> Principal:
         now = self._clock()

@@ -10,7 +10,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.accesses import ActivationRefused
-from orderhub.domain.errors import NotAuthenticated
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
@@ -66,10 +66,13 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     ) -> Principal:
         if credentials is None:
             raise OnapiError(401, "Authentication required", headers={"WWW-Authenticate": REALM})
+        source = request.client.host if request.client else None
         try:
-            caller = await services.auth.verify_client(credentials.username, credentials.password)
+            caller = await services.auth.verify_client(credentials.username, credentials.password, source=source)
         except NotAuthenticated:
             raise OnapiError(401, "Bad credentials", headers={"WWW-Authenticate": REALM}) from None
+        except TooManyAttempts as exc:
+            raise OnapiError(429, "Too many failed sign-ins", headers={"Retry-After": str(exc.retry_after)}) from None
         if not caller.has_any_role(ACCESS_ORDERING_ROLES) or caller.partner.co_id is None:
             raise OnapiError(403, "Not a communication operator")
         request.state.language = caller.partner.language

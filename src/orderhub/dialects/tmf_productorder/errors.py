@@ -19,6 +19,7 @@ log = logging.getLogger("orderhub.tmf_productorder")
 _DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.InvalidInput, 400, "INVALID_REQUEST"),
     (errors.NotAuthenticated, 401, "UNAUTHORIZED"),
+    (errors.TooManyAttempts, 429, "TOO_MANY_REQUESTS"),
     (errors.AccessDenied, 403, "FORBIDDEN"),
     (errors.BusinessUnitNotFound, 404, "NOT_FOUND"),
     (errors.OrderNotFound, 404, "NOT_FOUND"),
@@ -77,6 +78,8 @@ def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) 
         if isinstance(exc, kind):
             message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
             headers = {"WWW-Authenticate": f'Bearer realm="{realm}"'} if realm and status == 401 else None
+            if isinstance(exc, errors.TooManyAttempts):
+                headers = {"Retry-After": str(exc.retry_after)}
             return error_response(status, code, message, headers)
     log.error("unmapped domain error %s", type(exc).__name__)
     return internal_error_response()

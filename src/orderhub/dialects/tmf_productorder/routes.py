@@ -64,6 +64,7 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
 
     async def caller(
         business_id: str,
+        request: Request,
         client_id: Annotated[str | None, Header(alias="client_id", convert_underscores=False)] = None,
         client_secret: Annotated[str | None, Header(alias="client_secret", convert_underscores=False)] = None,
         x_correlation_id: Annotated[str | None, Header()] = None,
@@ -71,7 +72,8 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         _header(x_correlation_id, "X-Correlation-ID", visible_ascii=True)
         client = _header(client_id, "client_id", min_length=MIN_CREDENTIAL_LENGTH)
         secret = _header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
-        principal = await services.auth.verify_client(client, secret)
+        source = request.client.host if request.client else None
+        principal = await services.auth.verify_client(client, secret, source=source)
         return principal, await services.lines.business_unit(principal, business_id)
 
     Caller = Annotated[tuple[Principal, BusinessUnit], Depends(caller)]
