@@ -3,6 +3,7 @@ correlation ids, exact documentation exemptions."""
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -203,3 +204,20 @@ def test_an_unknown_client_id_costs_as_much_as_a_wrong_secret(tmp_path: Path) ->
         known = median_seconds("demo-account-manager")
         unknown = median_seconds(f"nobody-{uuid.uuid4().hex[:6]}")
     assert unknown > 0.4 * known, (unknown, known)
+
+
+def test_a_client_that_goes_away_mid_request_is_not_counted_as_a_server_error(
+    server: RunningServer, client: httpx.Client
+) -> None:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    for _ in range(3):
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            raw.sendall(
+                b"POST /emida-ux/v1/CR/productOrder HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 500\r\n\r\n{"category": '
+            )
+        time.sleep(0.2)
+    time.sleep(0.5)
+    metrics = client.get("/metrics").text
+    assert 'api="tmf-productorder",method="POST",status="499"' in metrics
+    assert 'api="tmf-productorder",method="POST",status="500"' not in metrics

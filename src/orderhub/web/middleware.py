@@ -22,6 +22,7 @@ error_log = logging.getLogger("orderhub.errors")
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_ID_LENGTH = 200
 # Metric labels take known values only: a client inventing methods must not invent time series.
+CLIENT_CLOSED_REQUEST = 499
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 
@@ -43,18 +44,31 @@ class RequestContextMiddleware:
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
+        responded = False
+        disconnected = False
+
+        async def receive_watching() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            disconnected = disconnected or message["type"] == "http.disconnect"
+            return message
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
+            nonlocal responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 headers = MutableHeaders(scope=message)
                 headers[CORRELATION_HEADER] = cid
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_watching, send_with_id)
         finally:
+            if not responded and disconnected:
+                # The client went away before an answer: not a server error (nginx's "499").
+                status = CLIENT_CLOSED_REQUEST
             elapsed = time.perf_counter() - started
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else "other"
             HTTP_REQUESTS.labels(api_of(scope["path"]), method, str(status)).observe(elapsed)
