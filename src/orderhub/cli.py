@@ -316,6 +316,9 @@ def credential_revoke(client_id: str, db: DbOption = None) -> None:
 
 
 def _product(data: dict[str, Any]) -> Product | str:
+    for required in ("id", "name"):
+        if data.get(required) is None or not str(data[required]).strip():
+            return f"missing field '{required}'"
     try:
         prices_raw = data.get("prices") or {}
         if isinstance(prices_raw, str):  # CSV: "USD=10;EUR=9.50"
@@ -334,7 +337,7 @@ def _product(data: dict[str, Any]) -> Product | str:
         )
     except KeyError as exc:
         return f"missing field {exc}"
-    except (ValueError, InvalidOperation, TypeError, AttributeError) as exc:
+    except (ValueError, InvalidOperation, TypeError, AttributeError, OverflowError) as exc:
         return f"unreadable value: {exc}"
 
 

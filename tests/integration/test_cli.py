@@ -323,3 +323,21 @@ def test_inventory_import_accepts_a_csv_with_a_utf8_byte_order_mark(tmp_path: Pa
     bom_file.write_bytes("\ufefficcid,matching_id,smdp_address\r\n".encode() + "\r\n".join(rows).encode() + b"\r\n")
     output = ok(cli(tmp_path, db_path, "inventory", "import", bom_file))
     assert "3 profiles imported, 0 rejected" in output
+
+
+def test_product_import_refuses_values_that_are_not_money_or_not_numbers(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))
+    path = tmp_path / "odd.json"
+    path.write_text(
+        '[{"id": "it-inf", "name": "Inf", "prices": {"USD": "Infinity"}},'
+        ' {"id": "it-nan", "name": "NaN", "prices": {"USD": "NaN"}},'
+        ' {"id": null, "name": "No id", "prices": {"USD": "1"}},'
+        ' {"id": "it-huge", "name": "Huge", "data_mb": 1e400, "prices": {"USD": "1"}},'
+        ' {"id": "it-fine", "name": "Fine", "prices": {"USD": "1.50"}}]'
+    )
+    result = cli(tmp_path, db_path, "product", "import", path)
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert "1 products imported, 4 rejected" in result.stdout, result.stdout
+    rejected = reported(result.stdout, "record")
+    assert set(rejected) == {1, 2, 3, 4}, result.stdout

@@ -84,3 +84,12 @@ def test_negative_data_volume_is_a_problem():
 def test_every_problem_is_reported():
     bad = Product(id="", name="", data_mb=-1, validity_days=0, prices={"eur": Decimal("-1")})
     assert len(bad.validate()) == 6
+
+
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [("Infinity", "must be a number"), ("NaN", "must be a number"), ("-Infinity", "must be a number"),
+     ("1.00001", "more than 4 decimals")],
+)  # fmt: skip
+def test_money_is_finite_and_has_a_currencys_decimals(amount: str, problem: str) -> None:
+    assert any(problem in p for p in product(prices={"USD": Decimal(amount)}).validate())

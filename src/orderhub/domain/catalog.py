@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# No currency has a finer minor unit than this (ISO 4217 exponents are 0 to 4).
+MAX_PRICE_DECIMALS = 4
 _PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -52,6 +54,10 @@ class Product:
         for currency, amount in self.prices.items():
             if not currency_valid(currency):
                 problems.append(f"currency {currency!r} is not an ISO 4217 code")
-            if amount < 0:
+            if not amount.is_finite():
+                problems.append(f"price in {currency} must be a number")
+            elif amount < 0:
                 problems.append(f"price in {currency} must not be negative")
+            elif not isinstance(amount.as_tuple().exponent, int) or amount.as_tuple().exponent < -MAX_PRICE_DECIMALS:
+                problems.append(f"price in {currency} has more than {MAX_PRICE_DECIMALS} decimals")
         return problems
