@@ -317,7 +317,7 @@ def credential_revoke(client_id: str, db: DbOption = None) -> None:
 
 def _product(data: dict[str, Any]) -> Product | str:
     for required in ("id", "name"):
-        if data.get(required) is None or not str(data[required]).strip():
+        if data.get(required) is None:  # absent or null (an empty one is the validation's to name)
             return f"missing field '{required}'"
     try:
         prices_raw = data.get("prices") or {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -221,3 +222,20 @@ def test_a_client_that_goes_away_mid_request_is_not_counted_as_a_server_error(
     metrics = client.get("/metrics").text
     assert 'api="tmf-productorder",method="POST",status="499"' in metrics
     assert 'api="tmf-productorder",method="POST",status="500"' not in metrics
+
+
+def test_every_answer_of_the_token_endpoint_is_shaped_as_rfc_6749_says(client: httpx.Client) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        answer = client.request(method, "/oauth2/token")
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
+        assert set(answer.json()) == {"error", "error_description"}
+
+    def chunks() -> Iterator[bytes]:
+        yield b"grant_type=client_credentials&client_id=x&client_secret="
+        for _ in range(4096):  # 4 MB, sent chunked: no Content-Length to check
+            yield b"x" * 1024
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = client.post("/oauth2/token", content=chunks(), headers=form)
+    assert answer.status_code == 413 and answer.json()["error"] == "invalid_request"
+    assert client.post("/oauth2/token", content=b"\xff\xfe=1", headers=form).status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -60,10 +60,16 @@ def token_router(auth: AuthService) -> APIRouter:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             return _error(400, "invalid_request", "send a form: Content-Type application/x-www-form-urlencoded")
-        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-            return _error(400, "invalid_request", "request too large")
-        form = await request.form()
-        fields = {key: str(value) for key, value in form.items()}
+        # Read at most MAX_FORM_BYTES whatever the framing (a chunked body declares no length).
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw.extend(chunk)
+            if len(raw) > MAX_FORM_BYTES:
+                return _error(413, "invalid_request", f"request larger than {MAX_FORM_BYTES} bytes")
+        try:
+            fields = dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20))
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "invalid_request", "the form could not be read")
         grant_type = fields.get("grant_type")
         try:
             if grant_type == "client_credentials":
@@ -92,5 +98,13 @@ def token_router(auth: AuthService) -> APIRouter:
             description = "the service cannot reach its database; retry"
             return _error(503, "temporarily_unavailable", description, retry_after=exc.retry_after)
         return _tokens(pair)
+
+    @router.api_route(
+        "/oauth2/token", methods=["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False
+    )
+    async def other_methods(request: Request) -> JSONResponse:
+        answer = _error(405, "invalid_request", "use POST with a form")
+        answer.headers["Allow"] = "POST"
+        return answer
 
     return router

@@ -58,6 +58,8 @@ class Product:
                 problems.append(f"price in {currency} must be a number")
             elif amount < 0:
                 problems.append(f"price in {currency} must not be negative")
-            elif not isinstance(amount.as_tuple().exponent, int) or amount.as_tuple().exponent < -MAX_PRICE_DECIMALS:
-                problems.append(f"price in {currency} has more than {MAX_PRICE_DECIMALS} decimals")
+            else:
+                exponent = amount.as_tuple().exponent  # an int for every finite amount
+                if isinstance(exponent, int) and exponent < -MAX_PRICE_DECIMALS:
+                    problems.append(f"price in {currency} has more than {MAX_PRICE_DECIMALS} decimals")
         return problems
