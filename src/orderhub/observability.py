@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Any address, non-ASCII ones included (an internationalised e-mail is personal data too).
+_EMAIL = re.compile(r"([^\s@\"'<>(),;:\[\]/])[^\s@\"'<>(),;:\[\]/]*@([^\s@\"'<>(),;:\[\]/]+\.[^\s@\"'<>(),;:\[\]/.]{2,})")
 # Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, and the 12-digit YYYYMMDDXXXX form.
 # ICCIDs (19-20 digits starting 89) are left alone: operators need them.
 _IDENTITY = re.compile(r"\b(?:\d{6}|\d{8})[-+]\d{4}\b|\b(?:19|20)\d{10}\b")
@@ -56,10 +57,13 @@ class JsonFormatter(logging.Formatter):
         }
         cid = getattr(record, "correlation_id", None) or correlation_id.get()
         if cid:
-            entry["correlation_id"] = cid
+            # A partner may put anything in it, personal data included.
+            entry["correlation_id"] = mask(str(cid))
         for key in ("method", "path", "status", "duration_ms", "partner"):
             if hasattr(record, key):
-                entry[key] = getattr(record, key)
+                value = getattr(record, key)
+                # A path can carry an e-mail or an identity number (a client's mistake, or a probe).
+                entry[key] = mask(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = mask(self.formatException(record.exc_info))
         return json.dumps(entry)

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from orderhub.observability import JsonFormatter
 from tests.api.support import RunningServer, get_token, running_server
+
+
+@pytest.fixture(autouse=True, scope="session")
+def session_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every log line of the API test run, formatted as in production (test_zz_log_scan reads it)."""
+    path = tmp_path_factory.mktemp("logs") / "api-tests.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        handler.close()
 
 
 @pytest.fixture(scope="session")
