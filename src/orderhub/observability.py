@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 # Any address, non-ASCII ones included (an internationalised e-mail is personal data too).
-_NOT_IN_ADDRESS = r"\s@\"'<>(),;:\[\]/"
-_EMAIL = re.compile(rf"([^{_NOT_IN_ADDRESS}])[^{_NOT_IN_ADDRESS}]*@([^{_NOT_IN_ADDRESS}]+\.[^{_NOT_IN_ADDRESS}.]{{2,}})")
+_NOT_IN = r"\s@\"'<>(),;:\[\]/"  # characters no address holds
+_EMAIL = re.compile(rf"([^{_NOT_IN}])[^{_NOT_IN}]*@([^{_NOT_IN}]+\.[^{_NOT_IN}.]{{2,}})")
 # Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, and the 12-digit YYYYMMDDXXXX form.
 # ICCIDs (19-20 digits starting 89) are left alone: operators need them.
 _IDENTITY = re.compile(r"\b(?:\d{6}|\d{8})[-+]\d{4}\b|\b(?:19|20)\d{10}\b")

@@ -23,7 +23,7 @@ def demo_secrets() -> list[str]:
 
 def test_the_logs_of_the_api_tests_hold_no_personal_data_or_secrets(session_log: Path, tokens: dict[str, str]) -> None:
     text = session_log.read_text(encoding="utf-8")
-    assert text.count("\n") > 100, "the API tests logged something"  # the scan looked at real output
+    assert '"status":' in text, "the scan reads real access-log output"
     assert not _EMAIL.search(text), _EMAIL.search(text)
     assert not _IDENTITY.search(text), _IDENTITY.search(text)
     for secret in demo_secrets():
