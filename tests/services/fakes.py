@@ -97,6 +97,9 @@ class FakeProfiles:
 class FakeSubscriptions:
     subscriptions: list[Subscription] = field(default_factory=list)
 
+    def of_order(self, order_id: str) -> list[Subscription]:
+        return [s for s in self.subscriptions if s.order_id == order_id]
+
     def count_unexpired(self, iccid: str, now: datetime) -> int:
         return sum(1 for s in self.subscriptions if s.iccid == iccid and (s.ends_at is None or s.ends_at > now))
 

@@ -15,15 +15,15 @@ from orderhub.domain.errors import (
     NoActivePlan,
     SubscriptionLimitReached,
 )
-from orderhub.domain.esim import DeviceType, EsimOrderRequest, ProfileState, SubscriptionRequest
+from orderhub.domain.esim import DeviceType, EsimOrderRequest, ProfileState, Subscription, SubscriptionRequest
 from orderhub.domain.lines import BusinessUnit, Line, LineItemRequest, LineOrderRequest, LineProduct, Offering, PlanType
 from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
 from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import LineResult
-from orderhub.fulfilment.provisioners import LineProductsProvisioner
+from orderhub.fulfilment.provisioners import LineProductsProvisioner, TopUpProvisioner
 from orderhub.services.esim_orders import EsimIntake
 from orderhub.services.line_orders import LineIntake
-from orderhub.services.provisioning import Provisioned
+from orderhub.services.provisioning import NotProvisioned, Provisioned
 from orderhub.services.records import StoredProfile
 from tests.services.fakes import FakeOrders, FakeUnitOfWork
 
@@ -211,3 +211,26 @@ def test_top_ups_in_flight_count_towards_the_limit() -> None:
     assert in_flight.state is OrderState.ACCEPTED
     with pytest.raises(SubscriptionLimitReached, match="0 active, 15 more"):
         EsimIntake().prepare(uow.as_port(), RESELLER, top_up("jane@example.com"), NOW)
+
+
+def test_a_top_up_that_would_exceed_the_limit_by_fulfilment_time_fails_with_the_reason() -> None:
+    uow = esim_world()
+    order = Order.accept(
+        now=NOW,
+        id="o-late",
+        partner_id="reseller",
+        dialect="test",
+        operation=Operation.TOPUP,
+        customer_id="cust-1",
+        items=EsimIntake().prepare(uow.as_port(), RESELLER, top_up("jane@example.com", 3), NOW).items,
+        subject=Subject(SubjectKind.ESIM, ICCID),
+    )
+    # Meanwhile 13 subscriptions became active on the eSIM (another order, scheduled earlier).
+    uow.subscriptions.subscriptions += [
+        Subscription(f"s{n}", ICCID, "o-other", "esim-1", NOW - timedelta(days=1), NOW + timedelta(days=30))
+        for n in range(13)
+    ]
+    order.start(NOW)
+    outcome = TopUpProvisioner().provision(uow.as_port(), order, NOW)
+    assert isinstance(outcome, NotProvisioned)
+    assert "at most 15 active subscriptions (13 active, 3 more ordered)" in outcome.reason

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from orderhub.domain.accesses import AccessService, AccessState, offering_of
-from orderhub.domain.esim import Subscription, subscription_period
+from orderhub.domain.esim import MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID, Subscription, subscription_period
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.lines import LineProduct, PlanType, plan_type_of
 from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
@@ -62,9 +62,19 @@ class TopUpProvisioner:
 
     def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
         assert order.subject is not None
+        uow.profiles.lock(order.subject.ref)
         profile = uow.profiles.get(order.subject.ref)
         if profile is None:
             return NotProvisioned(f"eSIM {order.subject.ref} no longer exists")
+        if not uow.subscriptions.of_order(order.id):
+            # The limit holds at fulfilment too: checked at intake, it may no longer hold (an order
+            # scheduled for later, subscriptions added meanwhile).
+            active = uow.subscriptions.count_unexpired(profile.iccid, now)
+            if active + len(order.items) > MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID:
+                return NotProvisioned(
+                    f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions"
+                    f" ({active} active, {len(order.items)} more ordered)"
+                )
         subscription_ids = _subscribe(uow, order, profile.iccid, now)
         return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids))
 
