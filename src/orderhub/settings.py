@@ -16,6 +16,8 @@ class Settings:
     port: int = 8080
     # Largest request body accepted, in bytes.
     max_body_bytes: int = 64 * 1024
+    # How long a request body may take to arrive (a client that stops sending gets a 408).
+    request_body_timeout_seconds: float = 10.0
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     worker_poll_seconds: float = 0.5

@@ -44,7 +44,7 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
     app.add_middleware(UnexpectedErrorMiddleware, render_error=_server_error)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router(services.engine, services.database, services.inventory))
-    app.include_router(token_router(services.auth))
+    app.include_router(token_router(services.auth, body_timeout=services.settings.request_body_timeout_seconds))
     context = DialectContext(
         settings=services.settings,
         auth=services.auth,

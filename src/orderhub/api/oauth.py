@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from urllib.parse import parse_qsl, unquote_plus
@@ -52,7 +53,7 @@ def _tokens(pair: TokenPair) -> JSONResponse:
     )
 
 
-def token_router(auth: AuthService) -> APIRouter:
+def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
     router = APIRouter(tags=["oauth2"])
 
     @router.post("/oauth2/token", summary="Get a bearer token (client credentials or refresh token)")
@@ -62,10 +63,14 @@ def token_router(auth: AuthService) -> APIRouter:
             return _error(400, "invalid_request", "send a form: Content-Type application/x-www-form-urlencoded")
         # Read at most MAX_FORM_BYTES whatever the framing (a chunked body declares no length).
         raw = bytearray()
-        async for chunk in request.stream():
-            raw.extend(chunk)
-            if len(raw) > MAX_FORM_BYTES:
-                return _error(413, "invalid_request", f"request larger than {MAX_FORM_BYTES} bytes")
+        try:
+            async with asyncio.timeout(body_timeout):
+                async for chunk in request.stream():
+                    raw.extend(chunk)
+                    if len(raw) > MAX_FORM_BYTES:
+                        return _error(413, "invalid_request", f"request larger than {MAX_FORM_BYTES} bytes")
+        except TimeoutError:
+            return _error(408, "invalid_request", "the request body did not arrive in time")
         try:
             fields = dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20))
         except (UnicodeDecodeError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -95,11 +96,21 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 class BodyGuardMiddleware:
     """Refuses oversized bodies (413) and non-JSON bodies (415) before any parsing, in the dialect's format."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, render_error: ErrorRenderer, json_only: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        render_error: ErrorRenderer,
+        json_only: bool = True,
+        body_timeout: float = 10.0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.render_error = render_error
         self.json_only = json_only
+        # A body that stops arriving holds a connection and a task forever (slowloris): bounded.
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
@@ -113,7 +124,13 @@ class BodyGuardMiddleware:
         body = bytearray()
         more = True
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                await self._refuse(
+                    scope, receive, send, 408, f"the request body did not arrive within {self.body_timeout:g} s"
+                )
+                return
             if message["type"] == "http.disconnect":
                 return
             body.extend(message.get("body", b""))

@@ -53,7 +53,12 @@ _DOC_PATHS = ("/openapi.json", "/docs", "/docs/oauth2-redirect")
 def _guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
     """The dialect's own middleware, outermost first: correlation id, body limits, last-resort 500."""
     app = UnexpectedErrorMiddleware(app, render_error=internal_error_response)
-    app = BodyGuardMiddleware(app, max_bytes=settings.max_body_bytes, render_error=_http_error_renderer)
+    app = BodyGuardMiddleware(
+        app,
+        max_bytes=settings.max_body_bytes,
+        render_error=_http_error_renderer,
+        body_timeout=settings.request_body_timeout_seconds,
+    )
     return RequireHeaderMiddleware(
         app, header="X-Correlation-ID", render_error=_http_error_renderer, exempt_paths=_DOC_PATHS
     )
@@ -91,7 +96,10 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)
     app.add_middleware(
-        BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=_http_error_renderer
+        BodyGuardMiddleware,
+        max_bytes=services.settings.max_body_bytes,
+        render_error=_http_error_renderer,
+        body_timeout=services.settings.request_body_timeout_seconds,
     )
     app.add_middleware(
         RequireHeaderMiddleware,

@@ -53,7 +53,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
     )
     install_error_handlers(app, bearer_realm=REALM)
     app.add_middleware(UnexpectedErrorMiddleware, render_error=tmf_internal_error)
-    app.add_middleware(BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=http_error)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=services.settings.max_body_bytes,
+        render_error=http_error,
+        body_timeout=services.settings.request_body_timeout_seconds,
+    )
 
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")

@@ -60,7 +60,12 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)
-    app.add_middleware(BodyGuardMiddleware, max_bytes=services.settings.max_body_bytes, render_error=http_error)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=services.settings.max_body_bytes,
+        render_error=http_error,
+        body_timeout=services.settings.request_body_timeout_seconds,
+    )
 
     async def caller(
         business_id: str,
