@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 import json
 import signal
 import threading
@@ -341,16 +342,45 @@ def _product(data: dict[str, Any]) -> Product | str:
         return f"unreadable value: {exc}"
 
 
+class UnreadableFile(Exception):
+    """The file as a whole cannot be imported (not UTF-8, not the expected format): nothing is."""
+
+
+def _text(path: Path) -> str:
+    try:
+        # utf-8-sig: spreadsheet exports and some editors start with a byte-order mark; JSON too.
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+
+
+def _csv_records(path: Path, required: tuple[tuple[str, ...], ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file whose header holds one of each group of ``required`` column names."""
+    reader = csv.DictReader(io.StringIO(_text(path), newline=""))
+    columns = set(reader.fieldnames or [])
+    missing = [names[0] for names in required if not columns & set(names)]
+    if missing:
+        raise UnreadableFile(f"{path} lacks the column(s) {', '.join(missing)}: not a file for this import")
+    try:
+        for record in reader:
+            yield reader.line_num, record
+    except csv.Error as exc:
+        raise UnreadableFile(f"{path} line {reader.line_num}: {exc}") from None
+
+
 def _product_records(path: Path) -> Iterator[tuple[int, Product | str]]:
     if path.suffix.lower() == ".json":
-        records = json.loads(path.read_text())
+        try:
+            records = json.loads(_text(path))
+        except json.JSONDecodeError as exc:
+            raise UnreadableFile(f"{path} is not valid JSON: {exc}") from None
+        if not isinstance(records, list | dict):
+            raise UnreadableFile(f"{path} holds no product records (a JSON list of objects is expected)")
         for number, record in enumerate(records if isinstance(records, list) else [records], start=1):
             yield number, _product(record) if isinstance(record, dict) else "not an object"
         return
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        for record in reader:
-            yield reader.line_num, _product(record)
+    for line, record in _csv_records(path, (("id",), ("name",))):
+        yield line, _product(record)
 
 
 @product_app.command("import")
@@ -361,9 +391,10 @@ def product_import(
     """Insert or update products from a JSON list or a CSV file (see the README for the columns)."""
     services = _services(db)
     try:
+        # One transaction: a file that turns out unreadable half-way imports nothing.
         report = services.catalog.import_products(_product_records(file))
-    except json.JSONDecodeError as exc:
-        raise _fail(f"{file} is not valid JSON: {exc}") from exc
+    except UnreadableFile as exc:
+        raise _fail(str(exc)) from exc
     console.print(f"{report.accepted} products imported, {len(report.rejected)} rejected")
     for line, reason in report.rejected:
         console.print(f"  record {line}: {reason}")
@@ -393,17 +424,15 @@ def inventory_import(
 ) -> None:
     """Import an eSIM profile batch from CSV, reporting each rejected row and why."""
     services = _services(db)
-    # utf-8-sig: spreadsheet exports often start with a byte-order mark that would hide the first column.
-    with file.open(newline="", encoding="utf-8-sig") as handle:
-        total = max(sum(1 for _ in handle) - 1, 0)
-    with file.open(newline="", encoding="utf-8-sig") as handle, Progress(console=err) as progress:
-        task = progress.add_task(f"importing {file.name}", total=total)
-        reader = csv.DictReader(handle)
+    try:
+        records = list(_csv_records(file, (_ICCID_COLUMNS, _MATCHING_COLUMNS, _SMDP_COLUMNS)))
+    except UnreadableFile as exc:
+        raise _fail(str(exc)) from exc
+    with Progress(console=err) as progress:
+        task = progress.add_task(f"importing {file.name}", total=len(records))
         rows = (
-            ProfileRow(
-                reader.line_num, _column(r, _ICCID_COLUMNS), _column(r, _MATCHING_COLUMNS), _column(r, _SMDP_COLUMNS)
-            )
-            for r in reader
+            ProfileRow(line, _column(r, _ICCID_COLUMNS), _column(r, _MATCHING_COLUMNS), _column(r, _SMDP_COLUMNS))
+            for line, r in records
         )
         report = services.inventory.import_profiles(
             rows, batch=batch or file.stem, progress=lambda n: progress.advance(task, n)

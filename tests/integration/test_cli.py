@@ -341,3 +341,25 @@ def test_product_import_refuses_values_that_are_not_money_or_not_numbers(tmp_pat
     assert "1 products imported, 4 rejected" in result.stdout, result.stdout
     rejected = reported(result.stdout, "record")
     assert set(rejected) == {1, 2, 3, 4}, result.stdout
+
+
+def test_files_that_cannot_be_imported_say_why_and_import_nothing(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("id,name,prices\nit-l1,Caf\xe9,USD=1\n".encode("latin-1"))
+    unrelated = tmp_path / "notes.csv"
+    unrelated.write_text("just some notes\nnothing to see\n")
+    huge = tmp_path / "huge.csv"
+    huge.write_text('id,name,prices\nit-ok-1,Fine,USD=1\nit-huge,"' + "x" * 200_000 + '",USD=1\n')
+    for path, reason in [(latin1, "not UTF-8"), (unrelated, "lacks the column(s) id, name"), (huge, "field larger")]:
+        result = cli(tmp_path, db_path, "product", "import", path)
+        assert result.returncode == 1, (path, result)
+        assert reason in result.stderr and "Traceback" not in result.stderr, result.stderr
+    with sqlite3.connect(db_path) as db:  # nothing half-imported: the good first row of huge.csv is not there
+        assert db.execute("SELECT count(*) FROM products WHERE id LIKE 'it-%'").fetchone()[0] == 0
+    inventory = cli(tmp_path, db_path, "inventory", "import", unrelated)
+    assert inventory.returncode == 1 and "lacks the column(s) iccid" in inventory.stderr, inventory
+
+    with_bom = tmp_path / "bom.json"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + b'[{"id": "it-bom", "name": "BOM", "prices": {"USD": "1"}}]')
+    assert cli(tmp_path, db_path, "product", "import", with_bom).returncode == 0
