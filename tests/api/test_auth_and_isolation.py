@@ -64,19 +64,37 @@ def test_unsupported_grant_and_missing_grant(client: httpx.Client) -> None:
     assert client.post("/oauth2/token", json={"grant_type": "client_credentials"}).status_code == 400
 
 
-def test_refresh_token_gives_a_new_pair_and_is_single_use(client: httpx.Client) -> None:
+RESELLER_1 = {"client_id": "demo-reseller-1", "client_secret": "demo-reseller-1-secret"}
+
+
+def refresh(client: httpx.Client, token: str, **credentials: str) -> httpx.Response:
+    return client.post("/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": token, **credentials})
+
+
+def test_refresh_token_gives_a_new_pair_and_a_replay_revokes_every_token_issued_from_it(client: httpx.Client) -> None:
     first = request_token(client, "demo-reseller-1", "demo-reseller-1-secret").json()
-    refreshed = client.post(
-        "/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
-    )
+    refreshed = refresh(client, first["refresh_token"], **RESELLER_1)
     assert refreshed.status_code == 200
     new_token = refreshed.json()["access_token"]
     assert new_token != first["access_token"]
     assert client.get("/esim/v1/product", headers=headers(new_token)).status_code == 200
 
-    again = client.post("/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
-    assert again.status_code == 400
-    assert again.json()["error"] == "invalid_grant"
+    # The first refresh token again: a replay. Every token of that sign-in stops working.
+    again = refresh(client, first["refresh_token"], **RESELLER_1)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert "revoked" in again.json()["error_description"]
+    assert client.get("/esim/v1/product", headers=headers(new_token)).status_code == 401
+    assert client.get("/esim/v1/product", headers=headers(first["access_token"])).status_code == 401
+    assert refresh(client, refreshed.json()["refresh_token"], **RESELLER_1).status_code == 400
+
+
+def test_refreshing_needs_the_clients_own_credentials(client: httpx.Client) -> None:
+    token = request_token(client, "demo-reseller-1", "demo-reseller-1-secret").json()["refresh_token"]
+    assert refresh(client, token).status_code == 401
+    assert refresh(client, token, client_id="demo-reseller-1", client_secret="wrong-secret").status_code == 401
+    other = refresh(client, token, client_id="demo-reseller-2", client_secret="demo-reseller-2-secret")
+    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+    assert refresh(client, token, **RESELLER_1).status_code == 200
 
 
 def test_revoked_credential_stops_its_tokens(server: RunningServer, client: httpx.Client) -> None:

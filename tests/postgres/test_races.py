@@ -83,7 +83,8 @@ def test_one_refresh_token_used_twice_at_once_gives_one_new_pair(two_processes: 
     a, b = two_processes
     for _ in range(ROUNDS):
         token = asyncio.run(a.auth.issue_token("demo-reseller-1", "demo-reseller-1-secret")).refresh_token
-        outcomes = race(partial(a.auth.refresh, token), partial(b.auth.refresh, token))
+        credentials = {"client_id": "demo-reseller-1", "client_secret": "demo-reseller-1-secret"}
+        outcomes = race(partial(a.auth.refresh, token, **credentials), partial(b.auth.refresh, token, **credentials))
         winners = [o for o in outcomes if not isinstance(o, Exception)]
         losers = [o for o in outcomes if isinstance(o, Exception)]
         assert len(winners) == 1, outcomes

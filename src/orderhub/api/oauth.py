@@ -76,20 +76,28 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
         except (UnicodeDecodeError, ValueError):
             return _error(400, "invalid_request", "the form could not be read")
         grant_type = fields.get("grant_type")
+        source = request.client.host if request.client else None
         try:
             if grant_type == "client_credentials":
                 basic = _basic_credentials(request.headers.get("authorization", ""))
                 client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
                 if not client_id or not secret:
                     return _error(401, "invalid_client", "client_id and client_secret are required")
-                pair = await auth.issue_token(client_id, secret, source=request.client.host if request.client else None)
+                pair = await auth.issue_token(client_id, secret, source=source)
             elif grant_type == "refresh_token":
                 refresh = fields.get("refresh_token")
                 if not refresh:
                     return _error(400, "invalid_request", "refresh_token is required")
+                # RFC 6749 §6: a confidential client authenticates when it refreshes, as when it signs in.
+                basic = _basic_credentials(request.headers.get("authorization", ""))
+                client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
+                if not client_id or not secret:
+                    return _error(401, "invalid_client", "client_id and client_secret are required to refresh")
                 try:
-                    pair = await auth.refresh(refresh)
+                    pair = await auth.refresh(refresh, client_id=client_id, client_secret=secret, source=source)
                 except NotAuthenticated as exc:
+                    if exc.message == "client authentication failed":
+                        raise
                     return _error(400, "invalid_grant", exc.message)
             elif grant_type is None:
                 return _error(400, "invalid_request", "grant_type is required")

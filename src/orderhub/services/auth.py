@@ -157,22 +157,37 @@ class AuthService:
         assert credential is not None
         return credential.partner_id
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(
+        self, refresh_token: str, *, client_id: str, client_secret: str, source: str | None = None
+    ) -> TokenPair:
+        """A new pair for a refresh token of this client (RFC 6749 §6: the client authenticates too).
+
+        Refresh tokens are single use. One presented again is a replay (stolen, or a client's bug):
+        every token issued from the same sign-in is revoked, so a thief's copy stops working as well.
+        """
+        await self._check_secret(client_id, client_secret, source)
         token_hash = _token_hash(refresh_token)
 
-        def rotate(uow: UnitOfWork) -> TokenPair:
+        def rotate(uow: UnitOfWork) -> TokenPair | str:
+            now = self._clock()
             stored = uow.partners.get_token(token_hash)
-            if stored is None or stored.kind != REFRESH or stored.expires_at <= self._clock():
-                raise NotAuthenticated("refresh token is invalid or expired")
-            # Refresh tokens are single use: the old one goes as the new pair is issued. Of two requests
-            # racing with the same token (other processes, PostgreSQL), only the one that deletes it wins.
-            if not uow.partners.delete_token(token_hash):
-                raise NotAuthenticated("refresh token is invalid or expired")
-            return self._new_pair(uow, stored.client_id)
+            if stored is None or stored.kind != REFRESH or stored.expires_at <= now or stored.client_id != client_id:
+                return "invalid"
+            # Of two requests racing with one token (other processes, PostgreSQL), one marks it used.
+            if stored.used_at is not None or not uow.partners.use_refresh_token(token_hash, now):
+                if stored.family is not None:
+                    uow.partners.revoke_family(stored.family)
+                return "replayed"  # returned, not raised: the revocation must commit
+            return self._new_pair(uow, client_id, family=stored.family)
 
-        return await self._db.write(rotate)
+        outcome = await self._db.write(rotate)
+        if outcome == "replayed":
+            raise NotAuthenticated("refresh token was used before: every token issued from it is revoked")
+        if isinstance(outcome, str):
+            raise NotAuthenticated("refresh token is invalid or expired")
+        return outcome
 
-    def _new_pair(self, uow: UnitOfWork, client_id: str) -> TokenPair:
+    def _new_pair(self, uow: UnitOfWork, client_id: str, *, family: str | None = None) -> TokenPair:
         credential = uow.partners.get_credential(client_id)
         if credential is None or credential.revoked_at is not None:
             # Revoked between the secret check and this transaction.
@@ -180,8 +195,9 @@ class AuthService:
         now = self._clock()
         uow.partners.purge_expired_tokens(now)
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        uow.partners.add_token(_token_hash(access), client_id, ACCESS, now + self._access_ttl)
-        uow.partners.add_token(_token_hash(refresh), client_id, REFRESH, now + self._refresh_ttl)
+        family = family or secrets.token_hex(16)
+        uow.partners.add_token(_token_hash(access), client_id, ACCESS, now + self._access_ttl, family)
+        uow.partners.add_token(_token_hash(refresh), client_id, REFRESH, now + self._refresh_ttl, family)
         return TokenPair(access, refresh, int(self._access_ttl.total_seconds()))
 
     def _fresh_caches(self) -> None:

@@ -24,6 +24,8 @@ class StoredToken:
     client_id: str
     kind: str
     expires_at: datetime
+    family: str | None = None
+    used_at: datetime | None = None
 
 
 @dataclass(frozen=True)

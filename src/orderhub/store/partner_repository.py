@@ -140,17 +140,32 @@ class PartnerRepository:
         self.bump_config_version()
         return result.rowcount == 1
 
-    def add_token(self, token_hash: str, client_id: str, kind: str, expires_at: datetime) -> None:
+    def add_token(
+        self, token_hash: str, client_id: str, kind: str, expires_at: datetime, family: str | None = None
+    ) -> None:
         self._db.execute(
-            tokens.insert().values(token_hash=token_hash, client_id=client_id, kind=kind, expires_at=expires_at)
+            tokens.insert().values(
+                token_hash=token_hash, client_id=client_id, kind=kind, expires_at=expires_at, family=family
+            )
         )
+
+    def use_refresh_token(self, token_hash: str, now: datetime) -> bool:
+        """Mark it used; True for the one transaction that did (of two racing, one gets False)."""
+        changed = self._db.execute(
+            tokens.update().where(tokens.c.token_hash == token_hash, tokens.c.used_at.is_(None)).values(used_at=now)
+        )
+        return bool(changed.rowcount == 1)
+
+    def revoke_family(self, family: str) -> None:
+        self._db.execute(tokens.delete().where(tokens.c.family == family))
+        self.bump_config_version()  # processes drop the family's cached access tokens at once
 
     def get_token(self, token_hash: str) -> StoredToken | None:
         row = (
             self._db.execute(
-                sa.select(tokens.c.client_id, tokens.c.kind, tokens.c.expires_at).where(
-                    tokens.c.token_hash == token_hash
-                )
+                sa.select(
+                    tokens.c.client_id, tokens.c.kind, tokens.c.expires_at, tokens.c.family, tokens.c.used_at
+                ).where(tokens.c.token_hash == token_hash)
             )
             .mappings()
             .first()

@@ -79,6 +79,10 @@ tokens = sa.Table(
     sa.Column("client_id", sa.String(64), sa.ForeignKey("credentials.client_id"), nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
+    # Tokens issued from one sign-in and its refreshes: a replayed refresh token revokes them all.
+    sa.Column("family", sa.String(64), nullable=True, index=True),
+    # When a refresh token was used (kept until it expires, so that a replay is recognised).
+    sa.Column("used_at", UtcDateTime, nullable=True),
 )
 
 customers = sa.Table(
