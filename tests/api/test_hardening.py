@@ -265,3 +265,25 @@ def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_freed(tmp
             answer = raw.recv(4096).decode(errors="replace")
         assert answer.startswith("HTTP/1.1 408"), answer
         assert time.monotonic() - started < 5
+
+
+def test_a_405_says_which_methods_the_path_takes(client: httpx.Client, reseller: str) -> None:
+    for path, api in [("/esim/v1/order", "esim-v1"), ("/emida-ux/v1/CR/productOrder", "tmf")]:
+        answer = client.delete(path, headers=headers(reseller))
+        assert answer.status_code == 405, (api, answer.text)
+        assert "POST" in answer.headers["Allow"] or "GET" in answer.headers["Allow"], answer.headers
+
+
+def test_head_answers_as_get_without_a_body(client: httpx.Client, reseller: str) -> None:
+    get = client.get("/esim/v1/product", headers=headers(reseller))
+    head = client.head("/esim/v1/product", headers=headers(reseller))
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_the_esim_v1_document_declares_the_bearer_scheme_and_the_correlation_id(client: httpx.Client) -> None:
+    document = client.get("/esim/v1/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    order = document["paths"]["/order"]["post"]
+    assert {"bearer": []} in order["security"]
+    assert any(p["name"] == "X-Correlation-ID" and p["in"] == "header" for p in order["parameters"])

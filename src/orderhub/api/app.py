@@ -16,7 +16,7 @@ from orderhub.bootstrap import Services
 from orderhub.dialects import DIALECTS, DialectContext
 from orderhub.metrics import register_api
 from orderhub.web.hot_paths import HotPathRouter, HotRoute
-from orderhub.web.middleware import RequestContextMiddleware, UnexpectedErrorMiddleware
+from orderhub.web.middleware import HeadAsGetMiddleware, RequestContextMiddleware, UnexpectedErrorMiddleware
 
 
 def _server_error() -> JSONResponse:
@@ -67,5 +67,5 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
             hot_routes.append((claims, RequestContextMiddleware(stack)))
     app.state.services = services
     if not hot_paths or not hot_routes:
-        return app
-    return HotPathRouter(app, hot_routes)
+        return HeadAsGetMiddleware(app)
+    return HeadAsGetMiddleware(HotPathRouter(app, hot_routes))

@@ -241,3 +241,16 @@ class UnexpectedErrorMiddleware:
             if started:
                 raise
             await self.render_error()(scope, receive, send)
+
+
+class HeadAsGetMiddleware:
+    """HEAD on a resource answers as GET does, without the body (RFC 9110 §9.3.2): the server drops
+    the body of an answer to HEAD, so the app can simply run the GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await self.app(scope, receive, send)

@@ -126,7 +126,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return http_error(exc.status_code, str(exc.detail))
+        answer = http_error(exc.status_code, str(exc.detail))
+        # A 405 says which methods the path takes (RFC 9110 §15.5.6).
+        answer.headers.update(exc.headers or {})
+        return answer
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import segno
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp
 
 from orderhub.dialects.context import DialectContext
@@ -48,6 +49,8 @@ def _http_error_renderer(status: int, message: str) -> JSONResponse:
 
 
 _DOC_PATHS = ("/openapi.json", "/docs", "/docs/oauth2-redirect")
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="A token from POST /oauth2/token")
+_CORRELATION_DOC = "Identifies the request end to end; echoed on the answer. 1-200 visible ASCII characters."
 
 
 def _guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -108,7 +111,15 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         exempt_paths=_DOC_PATHS,
     )
 
-    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+    async def principal(
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        # For the OpenAPI document: the bearer scheme and the correlation id every request carries
+        # (RequireHeaderMiddleware enforces the header before any route runs).
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+        _x_correlation_id: Annotated[
+            str, Header(alias="X-Correlation-ID", min_length=1, max_length=200, description=_CORRELATION_DOC)
+        ] = "",
+    ) -> Principal:
         return await caller_of(services.auth, authorization)
 
     Caller = Annotated[Principal, Depends(principal)]
