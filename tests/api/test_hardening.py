@@ -268,7 +268,8 @@ def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_freed(tmp
 
 
 def test_a_405_says_which_methods_the_path_takes(client: httpx.Client, reseller: str) -> None:
-    for path, api in [("/esim/v1/order", "esim-v1"), ("/emida-ux/v1/CR/productOrder", "tmf")]:
+    for path, api in [("/esim/v1/order", "esim-v1"), ("/emida-ux/v1/CR/productOrder", "tmf"), ("/2.5/", "onapi"),
+                      ("/2.5/sp_spec/order/", "onapi")]:  # fmt: skip
         answer = client.delete(path, headers=headers(reseller))
         assert answer.status_code == 405, (api, answer.text)
         assert "POST" in answer.headers["Allow"] or "GET" in answer.headers["Allow"], answer.headers

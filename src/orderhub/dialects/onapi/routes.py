@@ -28,6 +28,8 @@ VERSION = "2.5"
 ORDER_PATH = "/sp_spec/order/"
 PRODUCTS_PATH = "/sp_spec/products/"
 _basic = HTTPBasic(auto_error=False, realm="onapi")
+# The paths served here (without the trailing slash) and their methods, for 405 answers.
+_ALLOWED = {"": "GET", ORDER_PATH.strip("/"): "POST", PRODUCTS_PATH.strip("/"): "GET"}
 
 
 def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -146,6 +148,9 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def not_implemented(path: str) -> Response:
+        allowed = _ALLOWED.get(path.rstrip("/"))
+        if allowed is not None:  # a path served here, asked with another method
+            return _json({"cause": "Method not allowed"}, 405, {"Allow": allowed})
         return _json({"cause": f"Not implemented: {PREFIX}/{path}"}, 501)
 
     return app
