@@ -288,3 +288,20 @@ def test_the_esim_v1_document_declares_the_bearer_scheme_and_the_correlation_id(
     order = document["paths"]["/order"]["post"]
     assert {"bearer": []} in order["security"]
     assert any(p["name"] == "X-Correlation-ID" and p["in"] == "header" for p in order["parameters"])
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        ("/emida-ux-lcr/emida-ux/v1/openapi.json", "/{business_id}/productOrder"),
+        ("/tmf-api/productOrderingManagement/v4/openapi.json", "/productOrder"),
+        ("/2.5/openapi.json", "/sp_spec/order/"),
+    ],
+)
+def test_the_documents_describe_the_bodies_the_apis_read_by_hand(
+    client: httpx.Client, document: str, path: str
+) -> None:
+    served = client.get(document)
+    assert served.status_code == 200
+    body = served.json()["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] and body["properties"]

@@ -18,7 +18,7 @@ from orderhub.services.ordering import PlaceOrder
 from orderhub.web.middleware import BodyGuardMiddleware, UnexpectedErrorMiddleware
 from orderhub.web.rate_limit import RateLimiter
 
-from . import wire
+from . import schema, wire
 from .errors import REALM, OnapiError, http_error, install_error_handlers, internal_error_response
 from .messages import message
 
@@ -113,7 +113,12 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
             entry["offerings"].append({"offeringId": offering.offering_id, "name": offering.name})
         return _json(list(listed.values()))
 
-    @app.post(ORDER_PATH, summary="Order a service on an access")
+    @app.post(
+        ORDER_PATH,
+        summary="Order a service on an access",
+        openapi_extra=schema.request_body(),
+        responses={200: {"model": schema.OrderAnswer}},
+    )
     @app.post(ORDER_PATH.rstrip("/"), include_in_schema=False)
     async def order(
         request: Request, caller: Operator, idempotency_key: Annotated[str | None, Header(max_length=255)] = None

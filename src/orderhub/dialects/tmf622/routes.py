@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Header, Request, Response
 from orderhub.dialects.context import DialectContext
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
 from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
+from orderhub.dialects.tmf_productorder.schema import EXAMPLE, ProductOrderRequest, request_body
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, OrderNotFound
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
@@ -77,7 +78,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             raise OrderNotFound(f"order {order_id} not found")
         return view.order
 
-    @app.post("/productOrder", status_code=201, summary="Create a product order")
+    @app.post(
+        "/productOrder",
+        status_code=201,
+        summary="Create a product order",
+        openapi_extra=request_body(ProductOrderRequest, EXAMPLE),
+    )
     async def create_order(
         request: Request, caller: Caller, idempotency_key: Annotated[str | None, Header(max_length=255)] = None
     ) -> Response:

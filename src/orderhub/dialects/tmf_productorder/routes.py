@@ -19,7 +19,7 @@ from orderhub.web.middleware import (
     correlation_id_valid,
 )
 
-from . import mapping, wire
+from . import mapping, schema, wire
 from .errors import TmfError, http_error, install_error_handlers, internal_error_response
 
 MIN_CREDENTIAL_LENGTH = 5
@@ -83,7 +83,12 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
 
     Caller = Annotated[tuple[Principal, BusinessUnit], Depends(caller)]
 
-    @app.post("/{business_id}/productOrder", status_code=201, summary="Order a Plan, DataPlan or Addon on a line")
+    @app.post(
+        "/{business_id}/productOrder",
+        status_code=201,
+        summary="Order a Plan, DataPlan or Addon on a line",
+        openapi_extra=schema.request_body(schema.ProductOrderRequest, schema.EXAMPLE),
+    )
     async def place_order(
         business_id: str,
         request: Request,
