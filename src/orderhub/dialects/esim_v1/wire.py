@@ -25,8 +25,10 @@ class _Wire(BaseModel):
 
 
 class WireCustomer(_Wire):
-    email: str = Field(max_length=320)
-    countryOfResidence: str | None = Field(default=None, max_length=2)
+    email: str = Field(min_length=3, max_length=320, json_schema_extra={"format": "email"})
+    countryOfResidence: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (checked against the code list)"
+    )
 
 
 class WireDevice(_Wire):
@@ -40,8 +42,10 @@ class WireSubscription(_Wire):
     allowanceId: str | None = Field(default=None, max_length=64, description="Deprecated: use product_id")
     id: str | None = Field(default=None, max_length=64, description="Product id as in the API's examples")
     activationDate: DateTimeText | None = None
-    price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
-    currency: str | None = Field(default=None, max_length=3)
+    price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217, one the partner sells in; sent with price"
+    )
 
 
 class WireEsim(_Wire):
@@ -52,10 +56,12 @@ class WireOrderInput(_Wire):
     operationType: Literal["NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"] = Field(
         description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP"
     )
-    countryCode: str | None = Field(default=None, max_length=2)
+    countryCode: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (checked against the code list)"
+    )
     customer: WireCustomer
     device: WireDevice
-    subscriptions: list[WireSubscription] = Field(max_length=15)
+    subscriptions: list[WireSubscription] = Field(min_length=1, max_length=15)
     esim: WireEsim | None = None
 
 
