@@ -288,6 +288,7 @@ def test_the_esim_v1_document_declares_the_bearer_scheme_and_the_correlation_id(
     order = document["paths"]["/order"]["post"]
     assert {"bearer": []} in order["security"]
     assert any(p["name"] == "X-Correlation-ID" and p["in"] == "header" for p in order["parameters"])
+    assert "409" in document["paths"]["/order/{order_id}/install-links"]["get"]["responses"]
 
 
 @pytest.mark.parametrize(

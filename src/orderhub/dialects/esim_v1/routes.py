@@ -178,7 +178,12 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         media_type = "image/png" if format == "png" else "image/svg+xml"
         return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
 
-    @app.get("/order/{order_id}/install-links", response_model=InstallLinks, summary="One-tap install links")
+    @app.get(
+        "/order/{order_id}/install-links",
+        response_model=InstallLinks,
+        summary="One-tap install links",
+        responses={409: {"model": ErrorBody}},
+    )
     async def install_links(order_id: str, caller: Caller) -> dict[str, str]:
         code = await activation_code(order_id, caller)
         return {"lpa_url": code.lpa_string, "ios": code.ios_install_url, "android": code.android_install_url}
