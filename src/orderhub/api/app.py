@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from orderhub import __version__
@@ -65,6 +66,23 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
         if dialect.create_hot_routes is not None:
             claims, stack = dialect.create_hot_routes(context)
             hot_routes.append((claims, RequestContextMiddleware(stack)))
+    renderers = [
+        (prefix, dialect.render_http_error)
+        for dialect in DIALECTS
+        if dialect.render_http_error is not None
+        for prefix in dialect.prefixes
+    ]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # A path under an API's prefix gets that API's error shape, even when its mount cannot take it.
+        for prefix, render in renderers:
+            if request.url.path.startswith(prefix + "/") or request.url.path == prefix:
+                answer = render(exc.status_code, str(exc.detail))
+                answer.headers.update(exc.headers or {})
+                return answer
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
     app.state.services = services
     if not hot_paths or not hot_routes:
         return HeadAsGetMiddleware(app)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from orderhub.services.access_orders import AccessQueries
@@ -47,6 +48,9 @@ class Dialect:
     # How this API's listeners receive an order event (the body posted to them), given the public
     # base URL for absolute links; set by a dialect that has a hub.
     render_event: Callable[[PendingEvent, str], dict[str, Any]] | None = None
+    # The API's error shape for HTTP-level answers (404, 405) given outside its own app: a path
+    # under the prefix that the mount itself cannot take (e.g. one holding a control character).
+    render_http_error: Callable[[int, str], Response] | None = None
 
     @property
     def prefixes(self) -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """onapi-order: ON-API 2.5's order endpoint served by the SP (seed 002): services on network accesses."""
 
 from orderhub.dialects.context import Dialect
+from orderhub.dialects.onapi.errors import http_error
 from orderhub.dialects.onapi.routes import DIALECT, PREFIX, create_onapi_app
 
-ONAPI = Dialect(name=DIALECT, prefix=PREFIX, create_app=create_onapi_app)
+ONAPI = Dialect(name=DIALECT, prefix=PREFIX, create_app=create_onapi_app, render_http_error=http_error)
 
 __all__ = ["ONAPI", "PREFIX"]

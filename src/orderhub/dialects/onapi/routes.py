@@ -57,6 +57,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        responses=schema.ERRORS,
     )
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)

@@ -57,3 +57,15 @@ def request_body() -> dict[str, Any]:
             "content": {"application/json": {"schema": OrderRequest.model_json_schema()}},
         }
     }
+
+
+class ErrorBody(BaseModel):
+    """ON-API's common response; input errors (400) add a message for the end customer."""
+
+    cause: str
+    message: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 501, 503)
+}

@@ -3,7 +3,10 @@
 from orderhub.dialects.context import Dialect
 from orderhub.dialects.tmf622.mapping import DIALECT, PREFIX, event_envelope
 from orderhub.dialects.tmf622.routes import create_tmf622_app
+from orderhub.dialects.tmf_productorder.errors import http_error
 
-TMF622 = Dialect(name=DIALECT, prefix=PREFIX, create_app=create_tmf622_app, render_event=event_envelope)
+TMF622 = Dialect(
+    name=DIALECT, prefix=PREFIX, create_app=create_tmf622_app, render_event=event_envelope, render_http_error=http_error
+)
 
 __all__ = ["PREFIX", "TMF622"]

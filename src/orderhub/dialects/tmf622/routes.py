@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI, Header, Request, Response
 from orderhub.dialects.context import DialectContext
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
 from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
-from orderhub.dialects.tmf_productorder.schema import EXAMPLE, ProductOrderRequest, request_body
+from orderhub.dialects.tmf_productorder.schema import ERRORS, EXAMPLE, ProductOrderRequest, request_body
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, OrderNotFound
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
@@ -51,6 +51,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        responses=ERRORS,
     )
     install_error_handlers(app, bearer_realm=REALM)
     app.add_middleware(UnexpectedErrorMiddleware, render_error=tmf_internal_error)

@@ -1,6 +1,7 @@
 """tmf-productorder: prepaid line orders (seed 001), a TMF622-style vendor API, served under two prefixes."""
 
 from orderhub.dialects.context import Dialect
+from orderhub.dialects.tmf_productorder.errors import http_error
 from orderhub.dialects.tmf_productorder.mapping import DIALECT
 from orderhub.dialects.tmf_productorder.routes import create_tmf_productorder_app
 
@@ -8,6 +9,8 @@ from orderhub.dialects.tmf_productorder.routes import create_tmf_productorder_ap
 PREFIX = "/emida-ux-lcr/emida-ux/v1"
 ALIASES = ("/emida-ux/v1",)
 
-TMF_PRODUCTORDER = Dialect(name=DIALECT, prefix=PREFIX, aliases=ALIASES, create_app=create_tmf_productorder_app)
+TMF_PRODUCTORDER = Dialect(
+    name=DIALECT, prefix=PREFIX, aliases=ALIASES, create_app=create_tmf_productorder_app, render_http_error=http_error
+)
 
 __all__ = ["ALIASES", "PREFIX", "TMF_PRODUCTORDER"]

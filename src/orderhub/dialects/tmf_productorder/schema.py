@@ -76,3 +76,18 @@ EXAMPLE = {
         }
     ],
 }
+
+
+class ErrorBody(BaseModel):
+    """TMF's error: ``status`` is the HTTP status as a string."""
+
+    code: str
+    reason: str
+    message: str
+    status: str
+
+
+# Every error status the TMF APIs answer, for the OpenAPI documents.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 503)
+}
