@@ -32,6 +32,7 @@ from orderhub.services.inventory import ProfileRow
 from orderhub.services.line_orders import LineAdmin
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import Settings
+from orderhub.web.server import protocol_with_header_timeout
 
 app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (API client accounts).", no_args_is_help=True)
@@ -104,7 +105,8 @@ def serve(
         log_config=None,
         access_log=False,
         loop="uvloop",
-        http="httptools",
+        # httptools with a bound on how long request headers may take (slowloris).
+        http=protocol_with_header_timeout(settings.request_header_timeout_seconds),
     )
 
 

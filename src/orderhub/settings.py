@@ -18,6 +18,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     # How long a request body may take to arrive (a client that stops sending gets a 408).
     request_body_timeout_seconds: float = 10.0
+    # How long request headers may take to arrive (past it the connection is closed).
+    request_header_timeout_seconds: float = 10.0
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     worker_poll_seconds: float = 0.5
