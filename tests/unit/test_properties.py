@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orderhub.dialects.esim_v1.mapping import _utc
+from orderhub.dialects.tmf622.wire import parse_time
+from orderhub.dialects.tmf_productorder.errors import TmfError
 from orderhub.domain.catalog import Product
 from orderhub.domain.customers import email_valid
-from orderhub.domain.errors import CannotCancel
+from orderhub.domain.errors import CannotCancel, InvalidInput
 from orderhub.domain.identifiers import (
     Iccid,
     eid_valid,
@@ -21,6 +24,10 @@ from orderhub.domain.identifiers import (
 )
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.orders import ALLOWED_TRANSITIONS, IllegalTransition, Operation, Order, OrderItem, OrderState
+
+# No deadlines: this machine is shared and noisy, and speed is the benchmarks' business, not a test's.
+settings.register_profile("orderhub", deadline=None)
+settings.load_profile("orderhub")
 
 TODAY = date(2026, 11, 24)
 CR = BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]{8}", "8 digits")
@@ -104,3 +111,23 @@ def test_no_sequence_of_requests_reaches_a_state_by_a_forbidden_step(targets: li
             assert event.to_state in ALLOWED_TRANSITIONS[previous]
         previous = event.to_state
     assert previous is order.state
+
+
+@given(st.text(max_size=40))
+def test_tmf_dates_are_read_or_refused_with_a_400_never_anything_else(text: str) -> None:
+    try:
+        moment = parse_time(text, "requestedStartDate")
+    except TmfError as refused:
+        assert refused.status == 400
+        return
+    assert moment.tzinfo is not None
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_esim_activation_dates_anywhere_in_the_calendar_are_read_or_refused_as_input(moment: datetime) -> None:
+    try:
+        converted = _utc(moment, 0)
+    except InvalidInput as refused:
+        assert refused.field == "input.subscriptions[0].activationDate"
+        return
+    assert converted is not None and converted.utcoffset() == timedelta(0)
