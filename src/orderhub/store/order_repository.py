@@ -16,14 +16,13 @@ from orderhub.domain.orders import (
     Operation,
     Order,
     OrderEvent,
-    OrderItem,
     OrderState,
     Subject,
-    SubjectKind,
 )
 from orderhub.services.records import OrderQuery
-from orderhub.store.fastsql import FastSql, read_decimal, read_json, read_time
-from orderhub.store.results import dump_result, load_result
+from orderhub.store.fastsql import FastSql
+from orderhub.store.order_rows import SELECT_ITEMS, SELECT_ORDER, order_from_rows, required_time
+from orderhub.store.results import dump_result
 from orderhub.store.tables import order_items, orders
 
 _WORKABLE = tuple(state.value for state in WORKABLE_STATES)
@@ -39,10 +38,6 @@ _INSERT_ITEM = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = "INSERT INTO order_events (order_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)"
-_SELECT_ORDER = (
-    "SELECT id, partner_id, dialect, operation, customer_id, created_at, state, request, output, subject_kind,"
-    " subject_ref, failure_reason, due_at, correlation_id, updated_at, reference FROM orders WHERE "
-)
 
 
 class OrderRepository:
@@ -146,10 +141,10 @@ class OrderRepository:
         order.new_events.clear()
 
     def get(self, order_id: str) -> Order | None:
-        return self._load(self._sql.one(_SELECT_ORDER + "id = ?", (order_id,)))
+        return self._load(self._sql.one(SELECT_ORDER + "id = ?", (order_id,)))
 
     def get_by_reference(self, reference: str) -> Order | None:
-        return self._load(self._sql.one(_SELECT_ORDER + "reference = ? AND deleted_at IS NULL", (reference,)))
+        return self._load(self._sql.one(SELECT_ORDER + "reference = ? AND deleted_at IS NULL", (reference,)))
 
     def search(self, query: OrderQuery, offset: int, limit: int) -> tuple[list[Order], int]:
         """One page of the orders ``query`` selects, newest first, and how many it selects in all."""
@@ -187,45 +182,7 @@ class OrderRepository:
     def _load(self, row: tuple[Any, ...] | None) -> Order | None:
         if row is None:
             return None
-        order_id = row[0]
-        items = self._sql.all(
-            "SELECT seq, product_id, price, currency, activation_at, action, attributes, state, failure_reason"
-            " FROM order_items"
-            " WHERE order_id = ? ORDER BY seq",
-            (order_id,),
-        )
-        subject_kind, subject_ref = row[9], row[10]
-        return Order(
-            id=str(order_id),
-            partner_id=str(row[1]),
-            dialect=str(row[2]),
-            operation=Operation(row[3]),
-            customer_id=row[4],
-            items=[
-                OrderItem(
-                    seq=seq,
-                    product_id=product_id,
-                    price=read_decimal(price),
-                    currency=currency,
-                    activation_at=read_time(activation_at),
-                    action=action,
-                    attributes=read_json(attributes) if attributes is not None else {},
-                    state=ItemState(state) if state else None,
-                    failure_reason=reason,
-                )
-                for seq, product_id, price, currency, activation_at, action, attributes, state, reason in items
-            ],
-            created_at=_time(row[5]),
-            state=OrderState(row[6]),
-            request=read_json(row[7]),
-            result=load_result(read_json(row[8])),
-            subject=Subject(SubjectKind(subject_kind), str(subject_ref)) if subject_kind else None,
-            failure_reason=row[11],
-            due_at=read_time(row[12]),
-            correlation_id=row[13],
-            updated_at=read_time(row[14]),
-            reference=row[15],
-        )
+        return order_from_rows(row, self._sql.all(SELECT_ITEMS, (row[0],)))
 
     def next_number(self, now: datetime) -> int:
         second = f"{now.astimezone(UTC):%Y%m%d%H%M%S}"
@@ -248,7 +205,7 @@ class OrderRepository:
         )
         return [
             OrderEvent(
-                at=_time(at),
+                at=required_time(at),
                 from_state=OrderState(from_state) if from_state else None,
                 to_state=OrderState(to_state),
                 reason=reason,
@@ -306,9 +263,3 @@ class OrderRepository:
         self._sql.execute(
             "UPDATE orders SET lease_owner = NULL, lease_until = ? WHERE id = ?", (self._sql.time(retry_at), order_id)
         )
-
-
-def _time(value: object) -> datetime:
-    moment = read_time(value)
-    assert moment is not None
-    return moment

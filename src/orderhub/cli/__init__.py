@@ -1,0 +1,27 @@
+"""The ``orderhub`` command: run the service and the worker, and operate partners, catalog, inventory,
+lines, accesses and orders. Each module holds one group of commands; importing them registers them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from orderhub.cli import imports, network, orders, partners, service  # noqa: F401  (registers the commands)
+from orderhub.cli.base import app, err
+from orderhub.services.ports import DatabaseUnavailable
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    try:
+        app()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable) as exc:
+        # An unreachable or misconfigured database is the operator's to fix: one line, not a traceback.
+        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else str(exc.orig).strip().splitlines()[0]
+        err.print(f"[red]error:[/red] cannot use the database: {reason}")
+        raise SystemExit(1) from None
+    except ValueError as exc:
+        if "unsupported database" not in str(exc):
+            raise
+        err.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from None

@@ -1,0 +1,49 @@
+"""The command's groups, its consoles, and what every command shares: the database option and the
+wired services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from orderhub.bootstrap import Services, build_services
+from orderhub.settings import Settings
+
+app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
+partner_app = typer.Typer(help="Partners (API client accounts).", no_args_is_help=True)
+credential_app = typer.Typer(help="Client credentials of partners.", no_args_is_help=True)
+product_app = typer.Typer(help="The product catalog.", no_args_is_help=True)
+inventory_app = typer.Typer(help="The eSIM profile inventory.", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
+app.add_typer(credential_app, name="credential")
+app.add_typer(product_app, name="product")
+app.add_typer(inventory_app, name="inventory")
+line_app = typer.Typer(help="Mobile lines of business units and the products on them.", no_args_is_help=True)
+app.add_typer(line_app, name="line")
+access_app = typer.Typer(
+    help="Network accesses, their services and the SP's offerings (onapi-order).", no_args_is_help=True
+)
+app.add_typer(access_app, name="access")
+order_app = typer.Typer(help="Orders of every API.", no_args_is_help=True)
+app.add_typer(order_app, name="order")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $ORDERHUB_DATABASE_URL or sqlite:///./orderhub.db)"),
+]
+
+
+def _services(db: str | None, **overrides: Any) -> Services:
+    services = build_services(Settings.from_env(database_url=db, **overrides))
+    services.migrate()
+    return services
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)

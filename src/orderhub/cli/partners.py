@@ -1,0 +1,157 @@
+"""Partners and their credentials."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.table import Table
+
+from orderhub.cli.base import (
+    DbOption,
+    _fail,
+    _services,
+    console,
+    credential_app,
+    partner_app,
+)
+from orderhub.domain.errors import DomainError
+from orderhub.services.access_orders import AccessAdmin
+
+
+@partner_app.command("create")
+def partner_create(
+    partner_id: Annotated[str, typer.Argument(help="Short id, e.g. acme-travel")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="RESELLER, ACCOUNT_MANAGER or BUSINESS_CHANNEL (repeatable)")
+    ],
+    currency: Annotated[list[str], typer.Option("--currency", help="Supported currency (repeatable)")],
+    product: Annotated[list[str] | None, typer.Option("--product", help="Product in its catalog (repeatable)")] = None,
+    manager: Annotated[str | None, typer.Option(help="Id of the ACCOUNT_MANAGER partner managing it")] = None,
+    business_unit: Annotated[
+        list[str] | None,
+        typer.Option("--business-unit", help="Business unit whose lines a BUSINESS_CHANNEL orders for (repeatable)"),
+    ] = None,
+    co_id: Annotated[str | None, typer.Option(help="A COMMUNICATION_OPERATOR's ON-API coId")] = None,
+    language: Annotated[str, typer.Option(help="Language of end-customer messages: en or sv")] = "en",
+    rate_limit: Annotated[int | None, typer.Option(help="Requests a minute it may send (default: no limit)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a partner with roles, supported currencies and a catalog (or business units)."""
+    services = _services(db)
+    try:
+        services.partners.create_partner(
+            partner_id,
+            name=name,
+            roles=role,
+            currencies=currency,
+            product_ids=product or [],
+            manager_id=manager,
+            business_unit_ids=business_unit or [],
+            co_id=co_id,
+            language=language,
+            rate_limit_per_minute=rate_limit,
+        )
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"partner {partner_id} created")
+
+
+@partner_app.command("set-rate-limit")
+def partner_set_rate_limit(
+    partner_id: str,
+    per_minute: Annotated[int | None, typer.Argument(help="Requests a minute; leave out for no limit")] = None,
+    db: DbOption = None,
+) -> None:
+    """Limit how many requests a minute a partner may send (ON-API answers 429 beyond it)."""
+    services = _services(db)
+    try:
+        services.partners.set_rate_limit(partner_id, per_minute)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"{partner_id}: " + (f"at most {per_minute} requests a minute" if per_minute else "no limit"))
+
+
+@partner_app.command("set-offerings")
+def partner_set_offerings(
+    partner_id: str,
+    offering: Annotated[
+        list[str], typer.Option("--offering", help="product_id/offering_id it may order on accesses (repeatable)")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Replace the network offerings a communication operator may order (onapi-order)."""
+    services = _services(db)
+    pairs = []
+    for text in offering:
+        product_id, _, offering_id = text.partition("/")
+        if not product_id or not offering_id:
+            raise _fail(f"{text!r}: expected product_id/offering_id")
+        pairs.append((product_id, offering_id))
+    try:
+        AccessAdmin(services.uow_factory).allow(partner_id, pairs)
+    except (DomainError, sa.exc.IntegrityError) as exc:
+        raise _fail(getattr(exc, "message", "unknown offering")) from exc
+    console.print(f"{partner_id} may order: {', '.join(offering)}")
+
+
+@partner_app.command("set-products")
+def partner_set_products(
+    partner_id: str,
+    product: Annotated[list[str], typer.Option("--product", help="Product in its catalog (repeatable)")],
+    db: DbOption = None,
+) -> None:
+    """Replace a partner's catalog."""
+    services = _services(db)
+    try:
+        services.partners.set_products(partner_id, product)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    console.print(f"catalog of {partner_id}: {', '.join(sorted(product))}")
+
+
+@partner_app.command("list")
+def partner_list(db: DbOption = None) -> None:
+    """List partners with their roles, currencies, catalog and live client ids."""
+    services = _services(db)
+    table = Table("id", "roles", "currencies", "manager", "products", "client ids")
+    for partner, client_ids in services.partners.list_partners():
+        table.add_row(
+            partner.id, ", ".join(sorted(partner.roles)), ", ".join(sorted(partner.currencies)),
+            partner.manager_id or "", ", ".join(sorted(partner.product_ids)), ", ".join(client_ids),
+        )  # fmt: skip
+    console.print(table)
+
+
+@credential_app.command("issue")
+def credential_issue(
+    partner_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Issue a client_id / client_secret pair. The secret is shown this once and stored hashed."""
+    services = _services(db)
+    try:
+        issued = services.partners.issue_credential(partner_id)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    if as_json:
+        print(json.dumps({"partner": partner_id, "client_id": issued.client_id, "client_secret": issued.client_secret}))
+        return
+    console.print(f"client_id:     {issued.client_id}\nclient_secret: {issued.client_secret}")
+    console.print("[yellow]Store the secret now: it cannot be shown again.[/yellow]")
+
+
+@credential_app.command("revoke")
+def credential_revoke(client_id: str, db: DbOption = None) -> None:
+    """Revoke a credential; its tokens stop working at once."""
+    services = _services(db)
+    if not services.partners.revoke_credential(client_id):
+        raise _fail(f"no live credential {client_id}")
+    console.print(f"credential {client_id} revoked")
+
+
+# -- catalog ------------------------------------------------------------------------------------

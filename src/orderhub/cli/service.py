@@ -1,0 +1,136 @@
+"""Running orderhub: the service, the worker, migrations, demo data."""
+
+from __future__ import annotations
+
+import gc
+import json
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orderhub.bootstrap import build_services
+from orderhub.cli.base import (
+    DbOption,
+    _fail,
+    _services,
+    app,
+    console,
+)
+from orderhub.observability import configure_logging
+from orderhub.services.auth import verify_secret
+from orderhub.services.demo import demo_credentials, load_demo_data
+from orderhub.settings import Settings
+from orderhub.web.server import protocol_with_header_timeout
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080)")] = None,
+    db: DbOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load demo partners, catalog and inventory if absent")] = False,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the fulfilment worker in-process")] = True,
+) -> None:
+    """Run the HTTP API (and, by default, the fulfilment worker) after applying migrations."""
+    import uvicorn
+
+    from orderhub.api.app import create_app
+
+    # Without a worker in this process, orders are left to the separate workers, not fulfilled at intake.
+    settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    services.migrate()
+    if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
+        console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
+    application = create_app(services, run_worker=worker)
+    # What startup built (the app, schemas, tables) lives as long as the process: the collector need not
+    # scan it again at every collection, and collections come less often (p99 under load: bench/README.md).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        # httptools with a bound on how long request headers may take (slowloris).
+        http=protocol_with_header_timeout(settings.request_header_timeout_seconds),
+    )
+
+
+@app.command("worker")
+def run_worker(db: DbOption = None) -> None:
+    """Run the fulfilment worker and the event dispatcher alone (for `serve --no-worker` deployments)."""
+    settings = Settings.from_env(database_url=db)
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    services.migrate()
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    services.worker.start(watch_database=True)
+    services.hub_dispatcher.start()
+    stopped.wait()
+    services.hub_dispatcher.stop()
+    services.worker.stop()
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """Apply database migrations up to the newest."""
+    _services(db)
+    console.print("database is at the newest migration")
+
+
+@app.command("demo-data")
+def demo_data(db: DbOption = None) -> None:
+    """Load the demo partners, catalog and eSIM inventory (once)."""
+    services = _services(db)
+    loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
+    console.print("demo data loaded" if loaded else "demo data was already there")
+
+
+@app.command("demo-credentials")
+def demo_credentials_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False, db: DbOption = None
+) -> None:
+    """Print the demo partners' credentials (only those that still work in this database)."""
+    services = _services(db)
+    result: dict[str, list[dict[str, object]]] = {}
+    with services.uow_factory(read_only=True) as uow:
+        for dialect, entries in demo_credentials().items():
+            live = []
+            for entry in entries:
+                # ON-API calls the pair username and password (HTTP Basic).
+                client_id = str(entry.get("client_id", entry.get("username")))
+                secret = str(entry.get("client_secret", entry.get("password")))
+                stored = uow.partners.get_credential(client_id)
+                if stored and stored.revoked_at is None and verify_secret(secret, stored.secret_hash):
+                    live.append(entry)
+            result[dialect] = live
+    if not any(result.values()):
+        raise _fail("no demo data in this database: run `orderhub demo-data` or `orderhub serve --demo`")
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table("dialect", "partner", "client_id / username", "client_secret / password", "scope")
+    for dialect, entries in result.items():
+        for entry in entries:
+            scope = entry.get("roles", entry.get("business_ids", [f"coId {entry.get('co_id')}"]))
+            table.add_row(
+                dialect,
+                str(entry["partner"]),
+                str(entry.get("client_id", entry.get("username"))),
+                str(entry.get("client_secret", entry.get("password"))),
+                ", ".join(map(str, scope)),  # type: ignore[call-overload]
+            )
+    console.print(table)
+
+
+# -- partners and credentials -------------------------------------------------------------------

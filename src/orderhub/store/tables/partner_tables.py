@@ -1,0 +1,113 @@
+"""Partners, their catalog, credentials, tokens, customers and idempotency keys; the config version."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from orderhub.store.tables.base import metadata
+from orderhub.store.types import DecimalText, UtcDateTime
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("currencies", sa.JSON, nullable=False),
+    sa.Column("manager_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=True),
+    sa.Column("callback_url", sa.String(500), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # A communication operator's ON-API id (coId), the language its customers read, and how many
+    # requests a minute it may send (no limit when empty).
+    sa.Column("co_id", sa.String(64), nullable=True),
+    sa.Column("language", sa.String(8), nullable=False, server_default="en"),
+    sa.Column("rate_limit_per_minute", sa.Integer, nullable=True),
+    sa.Index("uq_partners_co_id", "co_id", unique=True),
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("data_mb", sa.Integer, nullable=True),
+    sa.Column("validity_days", sa.Integer, nullable=True),
+    sa.Column("footprint", sa.JSON, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+product_prices = sa.Table(
+    "product_prices",
+    metadata,
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("amount", DecimalText, nullable=False),
+)
+
+partner_products = sa.Table(
+    "partner_products",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
+    sa.Column("secret_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), sa.ForeignKey("credentials.client_id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    # Tokens issued from one sign-in and its refreshes: a replayed refresh token revokes them all.
+    sa.Column("family", sa.String(64), nullable=True, index=True),
+    # When a refresh token was used (kept until it expires, so that a replay is recognised).
+    sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False),
+    # Each API's key for its customers: e-mail (esim-v1), identification (TMF, ON-API); one at least.
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("country_of_residence", sa.String(2), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("identity_type", sa.String(64), nullable=True),
+    sa.Column("identity_value", sa.String(64), nullable=True),
+    sa.UniqueConstraint("partner_id", "email", name="uq_customers_partner_email"),
+    sa.Index("uq_customers_identity", "partner_id", "identity_type", "identity_value", unique=True),
+)
+
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# One row whose version changes with every change to partners, credentials or the catalog, so that
+# every process can cache those and still notice a change made by another process at once.
+config_version = sa.Table(
+    "config_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
