@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
@@ -254,3 +255,17 @@ class HeadAsGetMiddleware:
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
         await self.app(scope, receive, send)
+
+
+def add_request_guards(
+    app: Any,
+    *,
+    max_bytes: int,
+    body_timeout: float,
+    render_error: ErrorRenderer,
+    render_internal_error: Callable[[], Response],
+) -> None:
+    """What every API's app carries, in its own error shape: bounded bodies (size, time, strict JSON)
+    and a last-resort answer for an exception nobody handled."""
+    app.add_middleware(UnexpectedErrorMiddleware, render_error=render_internal_error)
+    app.add_middleware(BodyGuardMiddleware, max_bytes=max_bytes, render_error=render_error, body_timeout=body_timeout)

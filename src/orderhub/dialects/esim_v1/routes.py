@@ -18,7 +18,12 @@ from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute, call_claimed_handler
-from orderhub.web.middleware import BodyGuardMiddleware, RequireHeaderMiddleware, UnexpectedErrorMiddleware
+from orderhub.web.middleware import (
+    BodyGuardMiddleware,
+    RequireHeaderMiddleware,
+    UnexpectedErrorMiddleware,
+    add_request_guards,
+)
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
@@ -97,12 +102,12 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         responses=_ERRORS,
     )
     install_error_handlers(app)
-    app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)
-    app.add_middleware(
-        BodyGuardMiddleware,
+    add_request_guards(
+        app,
         max_bytes=services.settings.max_body_bytes,
-        render_error=_http_error_renderer,
         body_timeout=services.settings.request_body_timeout_seconds,
+        render_error=_http_error_renderer,
+        render_internal_error=internal_error_response,
     )
     app.add_middleware(
         RequireHeaderMiddleware,

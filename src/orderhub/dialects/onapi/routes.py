@@ -15,7 +15,7 @@ from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
-from orderhub.web.middleware import BodyGuardMiddleware, UnexpectedErrorMiddleware
+from orderhub.web.middleware import add_request_guards
 from orderhub.web.rate_limit import RateLimiter
 
 from . import schema, wire
@@ -60,12 +60,12 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         responses=schema.ERRORS,
     )
     install_error_handlers(app)
-    app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)
-    app.add_middleware(
-        BodyGuardMiddleware,
+    add_request_guards(
+        app,
         max_bytes=services.settings.max_body_bytes,
-        render_error=http_error,
         body_timeout=services.settings.request_body_timeout_seconds,
+        render_error=http_error,
+        render_internal_error=internal_error_response,
     )
     limiter = RateLimiter()
 

@@ -15,7 +15,7 @@ from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
 from orderhub.services.records import OrderQuery
-from orderhub.web.middleware import BodyGuardMiddleware, UnexpectedErrorMiddleware
+from orderhub.web.middleware import add_request_guards
 
 from . import mapping, wire
 
@@ -54,12 +54,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         responses=ERRORS,
     )
     install_error_handlers(app, bearer_realm=REALM)
-    app.add_middleware(UnexpectedErrorMiddleware, render_error=tmf_internal_error)
-    app.add_middleware(
-        BodyGuardMiddleware,
+    add_request_guards(
+        app,
         max_bytes=services.settings.max_body_bytes,
-        render_error=http_error,
         body_timeout=services.settings.request_body_timeout_seconds,
+        render_error=http_error,
+        render_internal_error=tmf_internal_error,
     )
 
     async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:

@@ -14,8 +14,7 @@ from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
 from orderhub.web.middleware import (
     MAX_CORRELATION_ID_LENGTH,
-    BodyGuardMiddleware,
-    UnexpectedErrorMiddleware,
+    add_request_guards,
     correlation_id_valid,
 )
 
@@ -60,12 +59,12 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         responses=schema.ERRORS,
     )
     install_error_handlers(app)
-    app.add_middleware(UnexpectedErrorMiddleware, render_error=internal_error_response)
-    app.add_middleware(
-        BodyGuardMiddleware,
+    add_request_guards(
+        app,
         max_bytes=services.settings.max_body_bytes,
-        render_error=http_error,
         body_timeout=services.settings.request_body_timeout_seconds,
+        render_error=http_error,
+        render_internal_error=internal_error_response,
     )
 
     async def caller(
