@@ -360,3 +360,33 @@ def test_upgrading_keeps_orders_placed_before_the_generalised_core(tmp_path: Pat
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         built.close()
+
+
+def test_every_change_an_api_could_show_moves_the_order_version(services: Services) -> None:
+    """The version is what services.rendered_orders trusts: a change that did not move it would be
+    served stale from a rendered copy."""
+    (order_id,) = place_orders(services, 1)
+
+    def version() -> int:
+        with services.uow_factory(read_only=True) as uow:
+            stamp = uow.orders.stamp(order_id)
+            assert stamp is not None and stamp.partner_id == "demo-reseller-1"
+            return stamp.version
+
+    seen = [version()]
+    assert services.fulfilment.run_due("worker") == 1  # state, output, items, history
+    seen.append(version())
+    with services.uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        order.request = {**order.request, "description": "changed by the partner"}
+        uow.orders.update_request(order)
+        uow.commit()
+    seen.append(version())
+    with services.uow_factory() as uow:
+        uow.orders.mark_deleted(order_id, datetime.now(UTC))
+        uow.commit()
+    seen.append(version())
+    assert seen == sorted(set(seen)), seen  # strictly increasing
+    with services.uow_factory(read_only=True) as uow:
+        assert uow.orders.stamp("no-such-order") is None

@@ -16,7 +16,7 @@ from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
 from orderhub.dialects import DIALECTS, DialectContext
 from orderhub.metrics import register_api
-from orderhub.web.hot_paths import HotPathRouter, HotRoute
+from orderhub.web.hot_paths import HotPathRouter, HotRoute, HotStack
 from orderhub.web.middleware import HeadAsGetMiddleware, RequestContextMiddleware, UnexpectedErrorMiddleware
 
 
@@ -57,15 +57,14 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
         hub=services.hub,
         accesses=services.accesses,
     )
-    hot_routes: list[tuple[HotRoute, ASGIApp]] = []
+    hot_routes: list[tuple[HotRoute, HotStack]] = []
     for dialect in DIALECTS:
         dialect_app = dialect.create_app(context)
         for prefix in dialect.prefixes:
             register_api(prefix, dialect.name)
             app.mount(prefix, dialect_app)
         if dialect.create_hot_routes is not None:
-            claims, stack = dialect.create_hot_routes(context)
-            hot_routes.append((claims, RequestContextMiddleware(stack)))
+            hot_routes.append(dialect.create_hot_routes(context))
     renderers = [
         (prefix, dialect.render_http_error)
         for dialect in DIALECTS

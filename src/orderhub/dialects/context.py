@@ -18,7 +18,7 @@ from orderhub.services.line_orders import LineService
 from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
 from orderhub.settings import Settings
-from orderhub.web.hot_paths import HotRoute
+from orderhub.web.hot_paths import HotRoute, HotStack
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Dialect:
     name: str
     prefix: str
     create_app: Callable[[DialectContext], ASGIApp]
-    create_hot_routes: Callable[[DialectContext], tuple[HotRoute, ASGIApp]] | None = None
+    create_hot_routes: Callable[[DialectContext], tuple[HotRoute, HotStack]] | None = None
     # Further prefixes serving the same API (e.g. a shorter path partners already call).
     aliases: tuple[str, ...] = ()
     # How this API's listeners receive an order event (the body posted to them), given the public

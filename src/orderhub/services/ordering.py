@@ -25,6 +25,7 @@ from orderhub.metrics import ORDERS_ACCEPTED
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 from orderhub.services.records import OrderQuery
+from orderhub.services.rendered_orders import RenderedOrders
 
 
 class OrderRequest(Protocol):
@@ -36,6 +37,7 @@ class OrderRequest(Protocol):
 
 R = TypeVar("R", bound=OrderRequest)
 R_contra = TypeVar("R_contra", bound=OrderRequest, contravariant=True)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,24 @@ class OrderingService:
             if order is None or not principal.can_see(order.partner_id):
                 raise OrderNotFound(f"order {order_id} not found", field="id")
             return OrderView(order, uow.orders.events(order_id))
+
+        return await self._db.read(load)
+
+    async def get_rendered(self, principal: Principal, order_id: str, rendered: RenderedOrders[T]) -> T:
+        """The order as ``rendered`` renders it: made again only when the order changed since."""
+
+        def load(uow: UnitOfWork) -> T:
+            stamp = uow.orders.stamp(order_id)
+            if stamp is None or not principal.can_see(stamp.partner_id):
+                raise OrderNotFound(f"order {order_id} not found", field="id")
+            hit = rendered.get(order_id, stamp.version)
+            if hit is not None:
+                return hit
+            order = uow.orders.get(order_id)
+            assert order is not None, "read in the same snapshot as its stamp"
+            made = rendered.render(OrderView(order, uow.orders.events(order_id)))
+            rendered.put(order_id, stamp.version, made)
+            return made
 
         return await self._db.read(load)
 

@@ -46,6 +46,14 @@ class StoredProfile:
 
 
 @dataclass(frozen=True)
+class OrderStamp:
+    """Whose an order is, and its version (moves with every change an API could show of it)."""
+
+    partner_id: str
+    version: int
+
+
+@dataclass(frozen=True)
 class OrderQuery:
     """Which orders a listing wants (all conditions hold); deleted orders are never listed."""
 

@@ -19,7 +19,7 @@ from orderhub.domain.orders import (
     OrderState,
     Subject,
 )
-from orderhub.services.records import OrderQuery
+from orderhub.services.records import OrderQuery, OrderStamp
 from orderhub.store.fastsql import FastSql
 from orderhub.store.order_rows import SELECT_ITEMS, SELECT_ORDER, order_from_rows, required_time
 from orderhub.store.results import dump_result
@@ -90,7 +90,7 @@ class OrderRepository:
         sql = self._sql
         sql.execute(
             "UPDATE orders SET state = ?, output = ?, failure_reason = ?, updated_at = ?, due_at = ?,"
-            " subject_kind = ?, subject_ref = ? WHERE id = ?",
+            " subject_kind = ?, subject_ref = ?, version = version + 1 WHERE id = ?",
             (
                 order.state.value,
                 sql.json(dump_result(order.result)),
@@ -143,6 +143,12 @@ class OrderRepository:
     def get(self, order_id: str) -> Order | None:
         return self._load(self._sql.one(SELECT_ORDER + "id = ?", (order_id,)))
 
+    def stamp(self, order_id: str) -> OrderStamp | None:
+        """Whose the order is and its version: one indexed read, to tell whether a representation made
+        earlier is still right."""
+        row = self._sql.one("SELECT partner_id, version FROM orders WHERE id = ?", (order_id,))
+        return OrderStamp(str(row[0]), int(row[1])) if row is not None else None
+
     def get_by_reference(self, reference: str) -> Order | None:
         return self._load(self._sql.one(SELECT_ORDER + "reference = ? AND deleted_at IS NULL", (reference,)))
 
@@ -174,10 +180,15 @@ class OrderRepository:
 
     def update_request(self, order: Order) -> None:
         """Keep a change the partner made to what it sent (TMF622 PATCH of descriptive fields)."""
-        self._sql.execute("UPDATE orders SET request = ? WHERE id = ?", (self._sql.json(order.request), order.id))
+        self._sql.execute(
+            "UPDATE orders SET request = ?, version = version + 1 WHERE id = ?",
+            (self._sql.json(order.request), order.id),
+        )
 
     def mark_deleted(self, order_id: str, now: datetime) -> None:
-        self._sql.execute("UPDATE orders SET deleted_at = ? WHERE id = ?", (self._sql.time(now), order_id))
+        self._sql.execute(
+            "UPDATE orders SET deleted_at = ?, version = version + 1 WHERE id = ?", (self._sql.time(now), order_id)
+        )
 
     def _load(self, row: tuple[Any, ...] | None) -> Order | None:
         if row is None:

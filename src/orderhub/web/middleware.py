@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
@@ -39,10 +39,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        supplied = Headers(scope=scope).get(CORRELATION_HEADER, "").strip()
-        # A malformed id is never echoed into a header or a log line; a dialect that requires the
-        # header refuses it (RequireHeaderMiddleware), the others get a fresh one.
-        cid = supplied if correlation_id_valid(supplied) else str(uuid.uuid4())
+        cid = correlation_id_for(Headers(scope=scope).get(CORRELATION_HEADER, ""))
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
@@ -71,22 +68,36 @@ class RequestContextMiddleware:
             if not responded and disconnected:
                 # The client went away before an answer: not a server error (nginx's "499").
                 status = CLIENT_CLOSED_REQUEST
-            elapsed = time.perf_counter() - started
-            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "other"
-            HTTP_REQUESTS.labels(api_of(scope["path"]), method, str(status)).observe(elapsed)
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            record_request(scope["method"], scope["path"], status, time.perf_counter() - started)
             correlation_id.reset(token)
+
+
+def correlation_id_for(supplied: str) -> str:
+    """The request's correlation id: the caller's, or a new one. A malformed id is never echoed into a
+    header or a log line; a dialect that requires the header refuses it (``header_problem``)."""
+    supplied = supplied.strip()
+    return supplied if correlation_id_valid(supplied) else str(uuid.uuid4())
+
+
+_request_series: dict[tuple[str, str, int], Any] = {}
+
+
+def record_request(method: str, path: str, status: int, elapsed: float) -> None:
+    """The request's metric and its access line."""
+    known_method = method if method in _KNOWN_METHODS else "other"
+    api = api_of(path)
+    series = _request_series.get((api, known_method, status))
+    if series is None:  # labels() takes a lock and builds a key; the few series are kept at hand
+        series = _request_series[(api, known_method, status)] = HTTP_REQUESTS.labels(api, known_method, str(status))
+    series.observe(elapsed)
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "%s %s %s",
+            method,
+            path,
+            status,
+            extra={"method": method, "path": path, "status": status, "duration_ms": round(elapsed * 1000, 2)},
+        )
 
 
 ErrorRenderer = Callable[[int, str], Response]
@@ -118,34 +129,17 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send, 413, f"request body larger than {self.max_bytes} bytes")
+        body = await read_guarded_body(
+            receive,
+            content_length=headers.get("content-length"),
+            content_type=headers.get("content-type", "") if self.json_only else None,
+            max_bytes=self.max_bytes,
+            timeout=self.body_timeout,
+        )
+        if body is None:  # the client went away
             return
-        body = bytearray()
-        more = True
-        while more:
-            try:
-                message = await asyncio.wait_for(receive(), self.body_timeout)
-            except TimeoutError:
-                await self._refuse(
-                    scope, receive, send, 408, f"the request body did not arrive within {self.body_timeout:g} s"
-                )
-                return
-            if message["type"] == "http.disconnect":
-                return
-            body.extend(message.get("body", b""))
-            more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._refuse(scope, receive, send, 413, f"request body larger than {self.max_bytes} bytes")
-                return
-        if body and self.json_only and not _is_json(headers.get("content-type", "")):
-            await self._refuse(scope, receive, send, 415, "Content-Type must be application/json")
-            return
-        if body and self.json_only and not _strict_json(bytes(body)):
-            # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
-            # fail every read of the order (a surrogate cannot be encoded again).
-            await self._refuse(scope, receive, send, 400, "request body is not valid JSON")
+        if isinstance(body, BodyRefused):
+            await self.render_error(body.status, body.message)(scope, receive, send)
             return
 
         delivered = False
@@ -155,15 +149,50 @@ class BodyGuardMiddleware:
             if delivered:
                 return await receive()
             delivered = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-        await self.render_error(status, message)(scope, receive, send)
+
+class BodyRefused(NamedTuple):
+    status: int
+    message: str
 
 
-def _strict_json(body: bytes) -> bool:
+async def read_guarded_body(
+    receive: Receive, *, content_length: str | None, content_type: str | None, max_bytes: int, timeout: float
+) -> bytes | BodyRefused | None:
+    """The whole request body, or why it is refused (too large, too slow, not JSON when ``content_type``
+    is given), or None when the client disconnected first."""
+    if content_length is not None and (not content_length.isdigit() or int(content_length) > max_bytes):
+        return BodyRefused(413, f"request body larger than {max_bytes} bytes")
+    body = bytearray()
+    more = True
+    try:
+        # One bound for the whole body (a client trickling a byte at a time gains nothing), and no
+        # task per read as wait_for would make.
+        async with asyncio.timeout(timeout):
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                body.extend(message.get("body", b""))
+                more = message.get("more_body", False)
+                if len(body) > max_bytes:
+                    return BodyRefused(413, f"request body larger than {max_bytes} bytes")
+    except TimeoutError:
+        return BodyRefused(408, f"the request body did not arrive within {timeout:g} s")
+    if body and content_type is not None:
+        if not _is_json(content_type):
+            return BodyRefused(415, "Content-Type must be application/json")
+        if not _strict_json(body):
+            # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
+            # fail every read of the order (a surrogate cannot be encoded again).
+            return BodyRefused(400, "request body is not valid JSON")
+    return bytes(body)
+
+
+def _strict_json(body: bytes | bytearray) -> bool:
     try:
         orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -190,15 +219,21 @@ class RequireHeaderMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _local_path(scope) not in self.exempt_paths:
-            value = Headers(scope=scope).get(self.header, "").strip()
-            if not value:
-                await self.render_error(400, f"the {self.header} header is required")(scope, receive, send)
-                return
-            if self.header == CORRELATION_HEADER and not correlation_id_valid(value):
-                message = f"the {self.header} header must be 1 to {MAX_CORRELATION_ID_LENGTH} visible ASCII characters"
-                await self.render_error(400, message)(scope, receive, send)
+            problem = header_problem(self.header, Headers(scope=scope).get(self.header, ""))
+            if problem is not None:
+                await self.render_error(400, problem)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def header_problem(header: str, value: str) -> str | None:
+    """Why a required header's value is refused, or None."""
+    value = value.strip()
+    if not value:
+        return f"the {header} header is required"
+    if header == CORRELATION_HEADER and not correlation_id_valid(value):
+        return f"the {header} header must be 1 to {MAX_CORRELATION_ID_LENGTH} visible ASCII characters"
+    return None
 
 
 def _local_path(scope: Scope) -> str:

@@ -12,21 +12,20 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService
 from orderhub.services.ordering import OrderingService, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.services.rendered_orders import RenderedOrders
+from orderhub.web.hot_paths import HotHandler, HotRequest
 
 from . import mapping
 from .errors import EsimError, database_unavailable_response, domain_error_response, error_response
 from .wire import WireOrderRequest
-
-Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _IDEMPOTENCY_KEY = TypeAdapter(Annotated[str, Field(min_length=1, max_length=255)])
 _MISSING = object()
@@ -42,8 +41,10 @@ class EsimHotRoutes:
         self._deprecation_date = deprecation_date
         self._auth = auth
         self._ordering = ordering
+        # The body of a GET, kept per order version (services.rendered_orders).
+        self._rendered = RenderedOrders(lambda view: _json_body(mapping.order_resource(view)))
 
-    def claims(self, scope: Scope) -> Handler | None:
+    def claims(self, scope: Scope) -> HotHandler | None:
         path, method = scope["path"], scope["method"]
         if method == "POST" and path == self._order_path:
             return self.place_order
@@ -53,23 +54,19 @@ class EsimHotRoutes:
                 return self.get_order
         return None
 
-    async def place_order(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await _answer(lambda: self._place_order(scope, receive))
-        await response(scope, receive, send)
+    async def place_order(self, request: HotRequest) -> Response:
+        return await _answer(lambda: self._place_order(request))
 
-    async def get_order(self, scope: Scope, receive: Receive, send: Send) -> None:
-        order_id = scope["path"][len(self._order_prefix) :]
-        response = await _answer(lambda: self._get_order(scope, order_id))
-        await response(scope, receive, send)
+    async def get_order(self, request: HotRequest) -> Response:
+        return await _answer(lambda: self._get_order(request))
 
-    async def _place_order(self, scope: Scope, receive: Receive) -> Response:
-        body = await _parse_json(await _read_body(receive))
+    async def _place_order(self, request: HotRequest) -> Response:
+        body = _parse_json(request.body)
         if isinstance(body, Response):
             return body
-        headers = Headers(scope=scope)
-        caller = await self._principal(headers)
+        caller = await caller_of(self._auth, request.headers.get("authorization"))
         problems: list[dict[str, Any]] = []
-        key = headers.get("idempotency-key")
+        key = request.headers.get("idempotency-key")
         if key is not None:
             try:
                 _IDEMPOTENCY_KEY.validate_python(key)
@@ -86,19 +83,18 @@ class EsimHotRoutes:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
             return _validation_failed(problems)
-        request, deprecations = mapping.to_domain(wire)
+        domain_request, deprecations = mapping.to_domain(wire)
         placed = await self._ordering.place(
             caller,
-            mapping.place_command(request, body, key),  # type: ignore[arg-type]
+            mapping.place_command(domain_request, body, key),  # type: ignore[arg-type]
         )
         return accepted_response(placed, deprecations, self._deprecation_date)
 
-    async def _get_order(self, scope: Scope, order_id: str) -> Response:
-        caller = await self._principal(Headers(scope=scope))
-        return json_response(mapping.order_resource(await self._ordering.get_order(caller, order_id)))
-
-    async def _principal(self, headers: Headers) -> Principal:
-        return await caller_of(self._auth, headers.get("authorization"))
+    async def _get_order(self, request: HotRequest) -> Response:
+        caller = await caller_of(self._auth, request.headers.get("authorization"))
+        order_id = request.scope["path"][len(self._order_prefix) :]
+        body = await self._ordering.get_rendered(caller, order_id, self._rendered)
+        return Response(body, media_type="application/json")
 
 
 async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
@@ -124,9 +120,13 @@ def accepted_response(placed: PlacedOrder, deprecations: list[str], deprecation_
     return json_response(accepted, status_code=201, headers=headers)
 
 
+def _json_body(body: Any) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
+
+
 def json_response(body: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(body, option=orjson.OPT_UTC_Z),
+        _json_body(body),
         status_code=status_code,
         headers=headers,
         media_type="application/json",
@@ -145,23 +145,11 @@ async def _answer(produce: Callable[[], Awaitable[Response]]) -> Response:
         return database_unavailable_response(exc)
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _parse_json(raw: bytes) -> Any:
+def _parse_json(raw: bytes) -> Any:
     """The body as FastAPI would read it: JSON, or a 400 for what it cannot parse."""
     if not raw:
         return _MISSING
-    # Strict JSON, as BodyGuardMiddleware already checked: no NaN, Infinity or lone surrogates.
+    # Strict JSON, as the hot stack's body guard already checked: no NaN, Infinity or lone surrogates.
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -8,7 +8,6 @@ import segno
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import ASGIApp
 
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import ProductNotFound
@@ -16,12 +15,9 @@ from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
-from orderhub.settings import Settings
-from orderhub.web.hot_paths import HotRoute, call_claimed_handler
+from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.middleware import (
-    BodyGuardMiddleware,
     RequireHeaderMiddleware,
-    UnexpectedErrorMiddleware,
     add_request_guards,
 )
 
@@ -58,22 +54,8 @@ _BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="A toke
 _CORRELATION_DOC = "Identifies the request end to end; echoed on the answer. 1-200 visible ASCII characters."
 
 
-def _guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """The dialect's own middleware, outermost first: correlation id, body limits, last-resort 500."""
-    app = UnexpectedErrorMiddleware(app, render_error=internal_error_response)
-    app = BodyGuardMiddleware(
-        app,
-        max_bytes=settings.max_body_bytes,
-        render_error=_http_error_renderer,
-        body_timeout=settings.request_body_timeout_seconds,
-    )
-    return RequireHeaderMiddleware(
-        app, header="X-Correlation-ID", render_error=_http_error_renderer, exempt_paths=_DOC_PATHS
-    )
-
-
-def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, ASGIApp]:
-    """The hot routes and the stack that serves them (see api.hot_paths)."""
+def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotStack]:
+    """The hot routes and the guards around them: those the dialect's app puts around its other routes."""
     routes = EsimHotRoutes(
         prefix=PREFIX,
         dialect=DIALECT,
@@ -81,7 +63,14 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, ASGIA
         auth=services.auth,
         ordering=services.ordering,
     )
-    return routes.claims, _guarded(call_claimed_handler, services.settings)
+    stack = HotStack(
+        required_header="X-Correlation-ID",
+        max_bytes=services.settings.max_body_bytes,
+        body_timeout=services.settings.request_body_timeout_seconds,
+        render_error=_http_error_renderer,
+        render_internal_error=internal_error_response,
+    )
+    return routes.claims, stack
 
 
 def _qr_image(text: str, kind: str, scale: int) -> bytes:

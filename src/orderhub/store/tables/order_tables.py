@@ -34,6 +34,9 @@ orders = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     # Set when a partner deletes the order (TMF622 DELETE): hidden from its APIs, kept for the audit trail.
     sa.Column("deleted_at", UtcDateTime, nullable=True),
+    # Moves with every change of what an API shows of the order (state, output, request, history):
+    # a representation made at one version stays right until the version moves (services.rendered).
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_orders_work_queue", "state", "due_at"),
     sa.Index("ix_orders_subject", "subject_ref", "subject_kind"),
     sa.Index("uq_orders_reference", "reference", unique=True),
