@@ -102,10 +102,15 @@ class FastSql:
     def time(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
-        naive = value.astimezone(UTC).replace(tzinfo=None)
-        return naive.isoformat(" ", "microseconds") if self._sqlite else naive
+        if not self._sqlite:
+            return _naive_utc(value)
+        # An order's writes store the same instant a dozen times (its "now"): converted once.
+        last = _last_text
+        if last[0] is value:
+            return last[1]
+        text = _naive_utc(value).isoformat(" ", "microseconds")
+        _remember_text(value, text)
+        return text
 
     def json(self, value: Any) -> Any:
         text = orjson.dumps(value).decode()
@@ -121,6 +126,21 @@ class FastSql:
 
     def flag(self, value: bool) -> Any:
         return int(value) if self._sqlite else value
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+# The last instant converted and its text, as one tuple (threads replace it whole, never half of it).
+_last_text: tuple[datetime | None, str] = (None, "")
+
+
+def _remember_text(value: datetime, text: str) -> None:
+    global _last_text
+    _last_text = (value, text)
 
 
 def read_time(value: Any) -> datetime | None:
