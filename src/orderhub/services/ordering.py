@@ -217,7 +217,7 @@ class OrderingService:
 
         return await self._db.read(load)
 
-    async def get_rendered(self, principal: Principal, order_id: str, rendered: RenderedOrders[T]) -> T:
+    async def get_rendered(self, principal: Principal, order_id: str, rendered: RenderedOrders[OrderView, T]) -> T:
         """The order as ``rendered`` renders it: made again only when the order changed since."""
 
         def load(uow: UnitOfWork) -> T:

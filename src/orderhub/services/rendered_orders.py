@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
-if TYPE_CHECKING:
-    from orderhub.services.ordering import OrderView
-
-T = TypeVar("T")
+V = TypeVar("V")  # what is rendered (services.ordering.OrderView)
+T = TypeVar("T")  # what it is rendered as
 
 # ~1-2 KB of JSON each: a few tens of MB at most, for the orders polled most recently.
 DEFAULT_MAX_ENTRIES = 20_000
 
 
-class RenderedOrders(Generic[T]):
-    def __init__(self, render: Callable[[OrderView], T], *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+class RenderedOrders(Generic[V, T]):
+    def __init__(self, render: Callable[[V], T], *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self.render = render
         self._max_entries = max_entries
         self._entries: dict[str, tuple[int, T]] = {}

@@ -18,7 +18,7 @@ from starlette.types import Scope
 from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService
-from orderhub.services.ordering import OrderingService, PlacedOrder
+from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
 from orderhub.web.hot_paths import HotHandler, HotRequest
@@ -42,7 +42,9 @@ class EsimHotRoutes:
         self._auth = auth
         self._ordering = ordering
         # The body of a GET, kept per order version (services.rendered_orders).
-        self._rendered = RenderedOrders(lambda view: _json_body(mapping.order_resource(view)))
+        self._rendered: RenderedOrders[OrderView, bytes] = RenderedOrders(
+            lambda view: _json_body(mapping.order_resource(view))
+        )
 
     def claims(self, scope: Scope) -> HotHandler | None:
         path, method = scope["path"], scope["method"]
