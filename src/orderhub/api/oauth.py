@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from urllib.parse import parse_qsl, unquote_plus
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services.auth import AuthService, TokenPair
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.web.body_guard import BodyRefused, read_guarded_body
 
 MAX_FORM_BYTES = 8 * 1024
 
@@ -61,16 +61,18 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             return _error(400, "invalid_request", "send a form: Content-Type application/x-www-form-urlencoded")
-        # Read at most MAX_FORM_BYTES whatever the framing (a chunked body declares no length).
-        raw = bytearray()
-        try:
-            async with asyncio.timeout(body_timeout):
-                async for chunk in request.stream():
-                    raw.extend(chunk)
-                    if len(raw) > MAX_FORM_BYTES:
-                        return _error(413, "invalid_request", f"request larger than {MAX_FORM_BYTES} bytes")
-        except TimeoutError:
-            return _error(408, "invalid_request", "the request body did not arrive in time")
+        # At most MAX_FORM_BYTES whatever the framing (a chunked body declares no length), in time.
+        raw = await read_guarded_body(
+            request.receive,
+            content_length=request.headers.get("content-length"),
+            content_type=None,
+            max_bytes=MAX_FORM_BYTES,
+            timeout=body_timeout,
+        )
+        if raw is None:
+            return _error(400, "invalid_request", "the request body did not arrive")  # the client went away
+        if isinstance(raw, BodyRefused):
+            return _error(raw.status, "invalid_request", raw.message)
         try:
             fields = dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20))
         except (UnicodeDecodeError, ValueError):

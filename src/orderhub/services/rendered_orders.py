@@ -39,6 +39,3 @@ class RenderedOrders(Generic[V, T]):
                 # The oldest entry goes (dicts keep insertion order): cheap, and a miss only renders again.
                 del entries[next(iter(entries))]
             entries[order_id] = (version, rendered)
-
-    def __len__(self) -> int:
-        return len(self._entries)

@@ -100,6 +100,7 @@ class FastSql:
     # -- values, stored as the SQLAlchemy column types of store.types and store.tables store them ----
 
     def time(self, value: datetime | None) -> Any:
+        global _last_text
         if value is None:
             return None
         if not self._sqlite:
@@ -109,7 +110,7 @@ class FastSql:
         if last[0] is value:
             return last[1]
         text = _naive_utc(value).isoformat(" ", "microseconds")
-        _remember_text(value, text)
+        _last_text = (value, text)
         return text
 
     def json(self, value: Any) -> Any:
@@ -136,11 +137,6 @@ def _naive_utc(value: datetime) -> datetime:
 
 # The last instant converted and its text, as one tuple (threads replace it whole, never half of it).
 _last_text: tuple[datetime | None, str] = (None, "")
-
-
-def _remember_text(value: datetime, text: str) -> None:
-    global _last_text
-    _last_text = (value, text)
 
 
 def read_time(value: Any) -> datetime | None:

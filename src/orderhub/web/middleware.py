@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
-import orjson
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderhub.metrics import HTTP_REQUESTS, api_of
 from orderhub.observability import correlation_id
+from orderhub.web.body_guard import BodyGuardMiddleware, ErrorRenderer
 
 access_log = logging.getLogger("orderhub.access")
 error_log = logging.getLogger("orderhub.errors")
 
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_ID_LENGTH = 200
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away before the answer
 # Metric labels take known values only: a client inventing methods must not invent time series.
-CLIENT_CLOSED_REQUEST = 499
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 
@@ -98,111 +97,6 @@ def record_request(method: str, path: str, status: int, elapsed: float) -> None:
             status,
             extra={"method": method, "path": path, "status": status, "duration_ms": round(elapsed * 1000, 2)},
         )
-
-
-ErrorRenderer = Callable[[int, str], Response]
-
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-class BodyGuardMiddleware:
-    """Refuses oversized bodies (413) and non-JSON bodies (415) before any parsing, in the dialect's format."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        max_bytes: int,
-        render_error: ErrorRenderer,
-        json_only: bool = True,
-        body_timeout: float = 10.0,
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.render_error = render_error
-        self.json_only = json_only
-        # A body that stops arriving holds a connection and a task forever (slowloris): bounded.
-        self.body_timeout = body_timeout
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        body = await read_guarded_body(
-            receive,
-            content_length=headers.get("content-length"),
-            content_type=headers.get("content-type", "") if self.json_only else None,
-            max_bytes=self.max_bytes,
-            timeout=self.body_timeout,
-        )
-        if body is None:  # the client went away
-            return
-        if isinstance(body, BodyRefused):
-            await self.render_error(body.status, body.message)(scope, receive, send)
-            return
-
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-class BodyRefused(NamedTuple):
-    status: int
-    message: str
-
-
-async def read_guarded_body(
-    receive: Receive, *, content_length: str | None, content_type: str | None, max_bytes: int, timeout: float
-) -> bytes | BodyRefused | None:
-    """The whole request body, or why it is refused (too large, too slow, not JSON when ``content_type``
-    is given), or None when the client disconnected first."""
-    if content_length is not None and (not content_length.isdigit() or int(content_length) > max_bytes):
-        return BodyRefused(413, f"request body larger than {max_bytes} bytes")
-    body = bytearray()
-    more = True
-    try:
-        # One bound for the whole body (a client trickling a byte at a time gains nothing), and no
-        # task per read as wait_for would make.
-        async with asyncio.timeout(timeout):
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return None
-                body.extend(message.get("body", b""))
-                more = message.get("more_body", False)
-                if len(body) > max_bytes:
-                    return BodyRefused(413, f"request body larger than {max_bytes} bytes")
-    except TimeoutError:
-        return BodyRefused(408, f"the request body did not arrive within {timeout:g} s")
-    if body and content_type is not None:
-        if not _is_json(content_type):
-            return BodyRefused(415, "Content-Type must be application/json")
-        if not _strict_json(body):
-            # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
-            # fail every read of the order (a surrogate cannot be encoded again).
-            return BodyRefused(400, "request body is not valid JSON")
-    return bytes(body)
-
-
-def _strict_json(body: bytes | bytearray) -> bool:
-    try:
-        orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 class RequireHeaderMiddleware:

@@ -35,7 +35,7 @@ orders = sa.Table(
     # Set when a partner deletes the order (TMF622 DELETE): hidden from its APIs, kept for the audit trail.
     sa.Column("deleted_at", UtcDateTime, nullable=True),
     # Moves with every change of what an API shows of the order (state, output, request, history):
-    # a representation made at one version stays right until the version moves (services.rendered).
+    # a representation made at one version stays right until the version moves (services.rendered_orders).
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_orders_work_queue", "state", "due_at"),
     sa.Index("ix_orders_subject", "subject_ref", "subject_kind"),
