@@ -370,7 +370,7 @@ def test_every_change_an_api_could_show_moves_the_order_version(services: Servic
     def version() -> int:
         with services.uow_factory(read_only=True) as uow:
             stamp = uow.orders.stamp(order_id)
-            assert stamp is not None and stamp.partner_id == "demo-reseller-1"
+            assert stamp.partner_id == "demo-reseller-1"
             return stamp.version
 
     seen = [version()]
@@ -389,4 +389,6 @@ def test_every_change_an_api_could_show_moves_the_order_version(services: Servic
     seen.append(version())
     assert seen == sorted(set(seen)), seen  # strictly increasing
     with services.uow_factory(read_only=True) as uow:
-        assert uow.orders.stamp("no-such-order") is None
+        missing = uow.orders.stamp("no-such-order")
+        assert missing.partner_id is None
+        assert missing.config_version == uow.partners.config_version()

@@ -200,8 +200,9 @@ class AuthService:
         uow.partners.add_token(_token_hash(refresh), client_id, REFRESH, now + self._refresh_ttl, family)
         return TokenPair(access, refresh, int(self._access_ttl.total_seconds()))
 
-    def _fresh_caches(self) -> None:
-        version = self._db.config_version()
+    def _fresh_caches(self, version: int | None = None) -> None:
+        if version is None:
+            version = self._db.config_version()
         if version != self._cache_version or len(self._cache) + len(self._verified) > MAX_CACHED_TOKENS:
             self._cache = {}
             self._verified = {}
@@ -230,9 +231,11 @@ class AuthService:
         partner_id = await self._check_secret(client_id, client_secret, source)
         return await self._db.read(lambda uow: principal_of(uow, partner_id))
 
-    async def authenticate(self, access_token: str) -> Principal:
+    async def authenticate(self, access_token: str, *, config_version: int | None = None) -> Principal:
+        """Who an access token speaks for. ``config_version``: the store's, when the caller has just read
+        it (services.ordering.get_rendered), which spares reading it again."""
         now = self._clock()
-        self._fresh_caches()
+        self._fresh_caches(config_version)
         # Keyed on the token itself (it lives in this process's memory anyway): no hash per request.
         cached = self._cache.get(access_token)
         if cached is None:

@@ -91,6 +91,11 @@ class Database(Protocol):
 
     async def read(self, work: Work[T]) -> T: ...
 
+    async def read_statement(self, work: Work[T]) -> T:
+        """``read`` for work that runs a single statement: one statement sees one consistent state on
+        its own, so no transaction is begun around it where the store can skip one."""
+        ...
+
     async def write(self, work: Work[T]) -> T: ...
 
     def read_now(self, work: Work[T]) -> T:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from orderhub.domain.esim import ProfileState
 from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.partners import Principal
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,16 @@ class StoredProfile:
 
 @dataclass(frozen=True)
 class OrderStamp:
-    """Whose an order is, and its version (moves with every change an API could show of it)."""
+    """Whose an order is (None: there is no such order) and its version, which moves with every change
+    an API could show of it; and the store's config version, read by the same statement, so that the
+    caller's cached credentials are checked against the same moment."""
 
-    partner_id: str
+    partner_id: str | None
     version: int
+    config_version: int
+
+    def visible_to(self, principal: Principal) -> bool:
+        return self.partner_id is not None and principal.can_see(self.partner_id)
 
 
 @dataclass(frozen=True)

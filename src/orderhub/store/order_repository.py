@@ -143,11 +143,19 @@ class OrderRepository:
     def get(self, order_id: str) -> Order | None:
         return self._load(self._sql.one(SELECT_ORDER + "id = ?", (order_id,)))
 
-    def stamp(self, order_id: str) -> OrderStamp | None:
-        """Whose the order is and its version: one indexed read, to tell whether a representation made
-        earlier is still right."""
-        row = self._sql.one("SELECT partner_id, version FROM orders WHERE id = ?", (order_id,))
-        return OrderStamp(str(row[0]), int(row[1])) if row is not None else None
+    def stamp(self, order_id: str) -> OrderStamp:
+        """Whose the order is, its version and the config version: one statement of one indexed read,
+        to tell whether a representation made earlier and the caller's credentials are still right."""
+        row = self._sql.one(
+            "SELECT c.version, o.partner_id, o.version FROM config_version c"
+            " LEFT JOIN orders o ON o.id = ? WHERE c.id = 1",
+            (order_id,),
+        )
+        assert row is not None, "config_version has its one row from the first migration"
+        config, partner_id, version = row
+        if partner_id is None:
+            return OrderStamp(None, 0, int(config))
+        return OrderStamp(str(partner_id), int(version), int(config))
 
     def get_by_reference(self, reference: str) -> Order | None:
         return self._load(self._sql.one(SELECT_ORDER + "reference = ? AND deleted_at IS NULL", (reference,)))

@@ -69,11 +69,8 @@ class HotStack:
         self.render_internal_error = render_internal_error
 
     async def serve(self, handler: HotHandler, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1")
-            if name not in headers:
-                headers[name] = raw_value.decode("latin-1")
+        # The first value of each name: later ones are written first and overwritten.
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
         cid = correlation_id_for(headers.get(CORRELATION_HEADER, ""))
         token = correlation_id.set(cid)
         started = time.perf_counter()

@@ -78,17 +78,11 @@ def correlation_id_for(supplied: str) -> str:
     return supplied if correlation_id_valid(supplied) else str(uuid.uuid4())
 
 
-_request_series: dict[tuple[str, str, int], Any] = {}
-
-
 def record_request(method: str, path: str, status: int, elapsed: float) -> None:
     """The request's metric and its access line."""
     known_method = method if method in _KNOWN_METHODS else "other"
     api = api_of(path)
-    series = _request_series.get((api, known_method, status))
-    if series is None:  # labels() takes a lock and builds a key; the few series are kept at hand
-        series = _request_series[(api, known_method, status)] = HTTP_REQUESTS.labels(api, known_method, str(status))
-    series.observe(elapsed)
+    HTTP_REQUESTS.observe(api, known_method, status, elapsed)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "%s %s %s",

@@ -41,9 +41,10 @@ class EsimHotRoutes:
         self._deprecation_date = deprecation_date
         self._auth = auth
         self._ordering = ordering
-        # The body of a GET, kept per order version (services.rendered_orders).
-        self._rendered: RenderedOrders[OrderView, bytes] = RenderedOrders(
-            lambda view: _json_body(mapping.order_resource(view))
+        # The answer to a GET, kept per order version (services.rendered_orders); the hot stack only
+        # reads a response, so one may be sent any number of times.
+        self._rendered: RenderedOrders[OrderView, Response] = RenderedOrders(
+            lambda view: json_response(mapping.order_resource(view))
         )
 
     def claims(self, scope: Scope) -> HotHandler | None:
@@ -93,21 +94,31 @@ class EsimHotRoutes:
         return accepted_response(placed, deprecations, self._deprecation_date)
 
     async def _get_order(self, request: HotRequest) -> Response:
-        caller = await caller_of(self._auth, request.headers.get("authorization"))
+        token = bearer_token(request.headers.get("authorization"))
         order_id = request.scope["path"][len(self._order_prefix) :]
-        body = await self._ordering.get_rendered(caller, order_id, self._rendered)
-        return Response(body, media_type="application/json")
+
+        async def caller(config_version: int) -> Principal:
+            return esim_caller(await self._auth.authenticate(token, config_version=config_version))
+
+        return await self._ordering.get_rendered(caller, order_id, self._rendered)
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
+    return token.strip()
+
+
+def esim_caller(principal: Principal) -> Principal:
+    if not principal.has_any_role(ESIM_ORDERING_ROLES):
+        raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
+    return principal
 
 
 async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
     """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
-    caller = await auth.authenticate(token.strip())
-    if not caller.has_any_role(ESIM_ORDERING_ROLES):
-        raise AccessDenied("this API needs the RESELLER or ACCOUNT_MANAGER role")
-    return caller
+    return esim_caller(await auth.authenticate(bearer_token(authorization)))
 
 
 def accepted_response(placed: PlacedOrder, deprecations: list[str], deprecation_date: str) -> Response:
