@@ -85,4 +85,5 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
     app.state.services = services
     if not hot_paths or not hot_routes:
         return HeadAsGetMiddleware(app)
-    return HeadAsGetMiddleware(HotPathRouter(app, hot_routes))
+    # HEAD never takes a hot route (it is not busy): the framework's routes answer it as they do GET.
+    return HotPathRouter(HeadAsGetMiddleware(app), hot_routes)

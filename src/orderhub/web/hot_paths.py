@@ -61,12 +61,16 @@ class HotStack:
         body_timeout: float,
         render_error: ErrorRenderer,
         render_internal_error: Callable[[], Response],
+        render_failure: Callable[[Exception], Response | None],
     ) -> None:
+        """``render_failure``: the dialect's answer to what a handler raised (a domain error, the
+        database unavailable), or None for anything else: a bug, answered ``render_internal_error()``."""
         self.required_header = required_header.lower() if required_header else None
         self.max_bytes = max_bytes
         self.body_timeout = body_timeout
         self.render_error = render_error
         self.render_internal_error = render_internal_error
+        self.render_failure = render_failure
 
     async def serve(self, handler: HotHandler, scope: Scope, receive: Receive, send: Send) -> None:
         # The first value of each name: later ones are written first and overwritten.
@@ -77,7 +81,13 @@ class HotStack:
         status = 500
         sent = False
         try:
-            response = await self._respond(handler, scope, receive, headers)
+            try:
+                response = await self._respond(handler, scope, receive, headers)
+            except Exception as exc:
+                # One handler per stack instead of one per route: an answer is a layer less without it.
+                response = self.render_failure(exc)
+                if response is None:
+                    raise
             if response is None:
                 status = CLIENT_CLOSED_REQUEST  # the client went away before an answer: not a server error
                 return

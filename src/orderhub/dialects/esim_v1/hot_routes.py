@@ -7,7 +7,6 @@ same validation messages (the same pydantic models), the same envelopes and head
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -58,12 +57,6 @@ class EsimHotRoutes:
         return None
 
     async def place_order(self, request: HotRequest) -> Response:
-        return await _answer(lambda: self._place_order(request))
-
-    async def get_order(self, request: HotRequest) -> Response:
-        return await _answer(lambda: self._get_order(request))
-
-    async def _place_order(self, request: HotRequest) -> Response:
         body = _parse_json(request.body)
         if isinstance(body, Response):
             return body
@@ -93,7 +86,7 @@ class EsimHotRoutes:
         )
         return accepted_response(placed, deprecations, self._deprecation_date)
 
-    async def _get_order(self, request: HotRequest) -> Response:
+    async def get_order(self, request: HotRequest) -> Response:
         token = bearer_token(request.headers.get("authorization"))
         order_id = request.scope["path"][len(self._order_prefix) :]
 
@@ -146,16 +139,15 @@ def json_response(body: Any, *, status_code: int = 200, headers: dict[str, str] 
     )
 
 
-async def _answer(produce: Callable[[], Awaitable[Response]]) -> Response:
-    # The same mapping as errors.install_error_handlers; anything else is UnexpectedErrorMiddleware's.
-    try:
-        return await produce()
-    except DomainError as exc:
+def failure_response(exc: Exception) -> Response | None:
+    """What the hot routes raised, answered as errors.install_error_handlers answers it; None for a bug."""
+    if isinstance(exc, DomainError):
         return domain_error_response(exc)
-    except EsimError as exc:
+    if isinstance(exc, EsimError):
         return error_response(exc.status, exc.type, exc.message)
-    except DatabaseUnavailable as exc:
+    if isinstance(exc, DatabaseUnavailable):
         return database_unavailable_response(exc)
+    return None
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -23,7 +23,7 @@ from orderhub.web.middleware import (
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
-from .hot_routes import EsimHotRoutes, accepted_response, caller_of, json_response
+from .hot_routes import EsimHotRoutes, accepted_response, caller_of, failure_response, json_response
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -69,6 +69,7 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
         body_timeout=services.settings.request_body_timeout_seconds,
         render_error=_http_error_renderer,
         render_internal_error=internal_error_response,
+        render_failure=failure_response,
     )
     return routes.claims, stack
 
