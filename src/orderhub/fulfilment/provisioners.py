@@ -18,10 +18,10 @@ from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import NotProvisioned, Outcome, Provisioned, Provisioner
 
 
-def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime) -> tuple[str, ...]:
+def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime, *, first_run: bool) -> tuple[str, ...]:
     # Subscriptions are written in the same transaction that completes the order, so an order has
     # either all of them (a re-run finds them) or none.
-    existing = uow.subscriptions.of_order(order.id)
+    existing = () if first_run else uow.subscriptions.of_order(order.id)
     if existing:
         return tuple(s.id for s in existing)
     validity = uow.catalog.validity_days(item.product_id for item in order.items)
@@ -46,11 +46,12 @@ class NewEsimProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
-        profile = uow.profiles.assigned_to(order.id) or uow.profiles.claim_available(order.id, order.customer_id, now)
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+        earlier = None if first_run else uow.profiles.assigned_to(order.id)
+        profile = earlier or uow.profiles.claim_available(order.id, order.customer_id, now)
         if profile is None:
             return NotProvisioned("no eSIM profile available in inventory")
-        subscription_ids = _subscribe(uow, order, profile.iccid, now)
+        subscription_ids = _subscribe(uow, order, profile.iccid, now, first_run=first_run)
         order.subject = Subject(SubjectKind.ESIM, profile.iccid)
         return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids, profile.matching_id))
 
@@ -60,13 +61,13 @@ class TopUpProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
         assert order.subject is not None
         uow.profiles.lock(order.subject.ref)
         profile = uow.profiles.get(order.subject.ref)
         if profile is None:
             return NotProvisioned(f"eSIM {order.subject.ref} no longer exists")
-        if not uow.subscriptions.of_order(order.id):
+        if first_run or not uow.subscriptions.of_order(order.id):
             # The limit holds at fulfilment too: checked at intake, it may no longer hold (an order
             # scheduled for later, subscriptions added meanwhile).
             active = uow.subscriptions.count_unexpired(profile.iccid, now)
@@ -75,7 +76,7 @@ class TopUpProvisioner:
                     f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions"
                     f" ({active} active, {len(order.items)} more ordered)"
                 )
-        subscription_ids = _subscribe(uow, order, profile.iccid, now)
+        subscription_ids = _subscribe(uow, order, profile.iccid, now, first_run=first_run)
         return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids))
 
 
@@ -84,13 +85,13 @@ class LineProductsProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
         assert order.subject is not None and order.subject.kind is SubjectKind.LINE
         line = uow.lines.get_line(order.subject.ref)
         if line is None:
             return NotProvisioned("the line no longer exists")
         uow.lines.lock(line.id)
-        made = uow.lines.products_of_order(order.id)
+        made = [] if first_run else uow.lines.products_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:
             offerings = uow.lines.offerings(line.business_unit_id)
@@ -136,13 +137,13 @@ class ServiceActivationProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome:
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
         assert order.subject is not None and order.subject.kind is SubjectKind.ACCESS
         access = uow.accesses.get(order.subject.ref)
         if access is None:
             return NotProvisioned("the access no longer exists")
         uow.accesses.lock(access.id)
-        made = uow.accesses.services_of_order(order.id)
+        made = [] if first_run else uow.accesses.services_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:
             active = set(uow.accesses.active_products(access.id))

@@ -82,7 +82,7 @@ class FulfilmentService:
         try:
             with uow.savepoint():
                 order.start(now)
-                self._provision(uow, order, now)
+                self._provision(uow, order, now, first_run=True)
                 uow.orders.save(order)
         except Exception:
             log.exception("fulfilling order %s at once raised; the worker will retry it", order.id)
@@ -140,8 +140,8 @@ class FulfilmentService:
         uow.orders.release_lease(order_id)
         return order.operation, order.state
 
-    def _provision(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
-        outcome = self._provisioners[order.operation].provision(uow, order, now)
+    def _provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> None:
+        outcome = self._provisioners[order.operation].provision(uow, order, now, first_run=first_run)
         if isinstance(outcome, NotProvisioned):
             order.fail(outcome.reason, now)
             log.warning("order %s failed: %s", order.id, outcome.reason)

@@ -38,4 +38,8 @@ class Provisioner(Protocol):
     # (an SM-DP+, an operator's network) says False and always runs in the worker.
     runs_inline: bool
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime) -> Outcome: ...
+    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+        """Provision ``order``; run again for it, find what an earlier run made instead of making it twice.
+        ``first_run``: the order was placed in this very transaction, so no earlier run can have made
+        anything, and the look for it is skipped (an order fulfilled at intake)."""
+        ...
