@@ -75,22 +75,40 @@ class HotStack:
     async def serve(self, handler: HotHandler, scope: Scope, receive: Receive, send: Send) -> None:
         # The first value of each name: later ones are written first and overwritten.
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
-        cid = correlation_id_for(headers.get(CORRELATION_HEADER, ""))
+        supplied = headers.get(CORRELATION_HEADER, "")
+        cid = correlation_id_for(supplied)
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
         sent = False
         try:
             try:
-                response = await self._respond(handler, scope, receive, headers)
+                # One pass, one coroutine: each layer more costs about a microsecond per request.
+                response = self._refusal(headers, supplied_is_cid=cid == supplied.strip())
+                if response is None:
+                    body = b""
+                    if scope["method"] in BODY_METHODS:
+                        read = await read_guarded_body(
+                            receive,
+                            content_length=headers.get("content-length"),
+                            content_type=headers.get("content-type", ""),
+                            max_bytes=self.max_bytes,
+                            timeout=self.body_timeout,
+                        )
+                        if read is None:
+                            status = CLIENT_CLOSED_REQUEST  # the client went away first: not a server error
+                            return
+                        if isinstance(read, BodyRefused):
+                            response = self.render_error(read.status, read.message)
+                        else:
+                            body = read
+                    if response is None:
+                        response = await handler(HotRequest(scope, headers, body))
             except Exception as exc:
                 # One handler per stack instead of one per route: an answer is a layer less without it.
                 response = self.render_failure(exc)
                 if response is None:
                     raise
-            if response is None:
-                status = CLIENT_CLOSED_REQUEST  # the client went away before an answer: not a server error
-                return
             status = response.status_code
             sent = True
             await _send(response, send, cid)
@@ -103,28 +121,12 @@ class HotStack:
             record_request(scope["method"], scope["path"], status, time.perf_counter() - started)
             correlation_id.reset(token)
 
-    async def _respond(
-        self, handler: HotHandler, scope: Scope, receive: Receive, headers: dict[str, str]
-    ) -> Response | None:
-        if self.required_header is not None:
-            problem = header_problem(self.required_header, headers.get(self.required_header, ""))
-            if problem is not None:
-                return self.render_error(400, problem)
-        body = b""
-        if scope["method"] in BODY_METHODS:
-            read = await read_guarded_body(
-                receive,
-                content_length=headers.get("content-length"),
-                content_type=headers.get("content-type", ""),
-                max_bytes=self.max_bytes,
-                timeout=self.body_timeout,
-            )
-            if read is None:
-                return None
-            if isinstance(read, BodyRefused):
-                return self.render_error(read.status, read.message)
-            body = read
-        return await handler(HotRequest(scope, headers, body))
+    def _refusal(self, headers: dict[str, str], *, supplied_is_cid: bool) -> Response | None:
+        """The answer to a request without the required header, or None."""
+        if self.required_header is None or (self.required_header == CORRELATION_HEADER and supplied_is_cid):
+            return None  # a correlation id that correlation_id_for kept is well-formed
+        problem = header_problem(self.required_header, headers.get(self.required_header, ""))
+        return None if problem is None else self.render_error(400, problem)
 
 
 async def _send(response: Response, send: Send, cid: str) -> None:
