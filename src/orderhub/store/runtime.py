@@ -100,22 +100,20 @@ class SqlDatabase:
             return await self.read(work)
         # Outside a transaction each statement is its own, as consistent as one begun for it: BEGIN and
         # ROLLBACK would double what the busiest read (an order's stamp) costs.
-        self._reader()
-        try:
-            return work(self._local.uow)
-        except Exception as exc:
-            unavailable = self._as_unavailable(exc)
-            if unavailable is None:
-                raise
-            raise unavailable from exc
+        return self._read(work, in_snapshot=False)
 
     async def write(self, work: Work[T]) -> T:
         result: T = await self._writer.submit_async(work)  # type: ignore[arg-type]
         return result
 
     def read_now(self, work: Work[T]) -> T:
+        return self._read(work, in_snapshot=True)
+
+    def _read(self, work: Work[T], *, in_snapshot: bool) -> T:
         connection = self._reader()
         try:
+            if not in_snapshot:
+                return work(self._local.uow)
             with self._snapshot(connection):
                 return work(self._local.uow)
         except Exception as exc:
