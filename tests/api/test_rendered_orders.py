@@ -51,3 +51,26 @@ def test_an_order_of_another_partner_is_not_found_even_once_rendered(tmp_path: P
         refused = http.get(f"/esim/v1/order/{order_id}", headers=other)
         assert refused.status_code == 404
         assert refused.json()["type"] == "ORDER_NOT_FOUND"
+
+
+def test_a_credential_revoked_by_another_process_stops_the_next_poll(tmp_path: Path) -> None:
+    """A poll checks the caller's cached token against the config version read with the order's
+    version: a revocation from the CLI of another process applies at once, for known and unknown ids."""
+    db_path = tmp_path / "orderhub.db"
+    with running_server(db_path) as server, server.client() as http:
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": "rendered-orders"}
+        order_id = http.post("/esim/v1/order", json=new_esim_body("revoked@example.com"), headers=headers).json()["id"]
+        for _ in range(2):  # the token and the rendered copy are both cached now
+            assert http.get(f"/esim/v1/order/{order_id}", headers=headers).status_code == 200
+
+        other = build_services(Settings(database_url=database_url(db_path)))
+        try:
+            assert other.partners.revoke_credential("demo-reseller-1")
+        finally:
+            other.close()
+
+        for path in (f"/esim/v1/order/{order_id}", "/esim/v1/order/no-such-order"):
+            refused = http.get(path, headers=headers)
+            assert refused.status_code == 401, refused.text
+            assert refused.json()["type"] == "UNAUTHORISED"

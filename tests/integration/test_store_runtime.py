@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -130,3 +131,19 @@ def test_reads_see_one_snapshot_and_never_wait_for_a_writer(database: SqlDatabas
     other.execute("COMMIT")
     other.close()
     assert database.read_now(lambda uow: uow.partners.config_version()) == 99
+
+
+def test_a_single_statement_read_leaves_no_snapshot_behind(database: SqlDatabase, db_path: Path) -> None:
+    """The busiest read runs outside a transaction: one left open would pin the WAL, which could then
+    never be checkpointed and would grow for as long as the process lives."""
+    with sqlite3.connect(db_path) as other:
+        other.execute("UPDATE config_version SET version = version + 1")
+
+    async def stamp() -> int:
+        return await database.read_statement(lambda uow: uow.orders.stamp("no-such-order").config_version)
+
+    assert asyncio.run(stamp()) == 2
+    checkpoint = sqlite3.connect(db_path, isolation_level=None, timeout=0.2)
+    busy, _frames, _moved = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    checkpoint.close()
+    assert busy == 0  # no reader left on the WAL
