@@ -22,6 +22,7 @@ class RequestDurations(Collector):
         self._name = name
         self._documentation = documentation
         self._bounds = buckets
+        self._bound_texts = [*(str(float(bound)) for bound in buckets), "+Inf"]  # the le labels, once
         # (api, method, status) -> a count per bucket, then one for +Inf, then the sum of durations.
         self._series: dict[tuple[str, str, int], list[float]] = {}
 
@@ -37,15 +38,11 @@ class RequestDurations(Collector):
         for (api, method, status), series in list(self._series.items()):
             counts = series[:]
             buckets, total = [], 0.0
-            for bound, count in zip([*map(_bound_text, self._bounds), "+Inf"], counts[:-1], strict=True):
+            for bound, count in zip(self._bound_texts, counts[:-1], strict=True):
                 total += count
                 buckets.append((bound, total))
             family.add_metric([api, method, str(status)], buckets, sum_value=counts[-1])
         yield family
-
-
-def _bound_text(bound: float) -> str:
-    return str(float(bound))
 
 
 HTTP_REQUESTS = RequestDurations(

@@ -1,7 +1,7 @@
 """The HTTP server's protocol, with the one bound uvicorn lacks: request headers must arrive in time.
 
 A client that opens a connection and trickles its headers (slowloris) would otherwise hold the
-connection forever; bodies are bounded by the body guard (web.middleware).
+connection forever; bodies are bounded by the body guard (web.body_guard).
 """
 
 from __future__ import annotations

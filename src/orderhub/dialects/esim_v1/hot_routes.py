@@ -126,13 +126,9 @@ def accepted_response(placed: PlacedOrder, deprecations: list[str], deprecation_
     return json_response(accepted, status_code=201, headers=headers)
 
 
-def _json_body(body: Any) -> bytes:
-    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
-
-
 def json_response(body: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        _json_body(body),
+        orjson.dumps(body, option=orjson.OPT_UTC_Z),
         status_code=status_code,
         headers=headers,
         media_type="application/json",
