@@ -147,3 +147,89 @@ def test_a_single_statement_read_leaves_no_snapshot_behind(database: SqlDatabase
     busy, _frames, _moved = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     checkpoint.close()
     assert busy == 0  # no reader left on the WAL
+
+
+def _bump_then_fail(uow: UnitOfWork) -> None:
+    uow.partners.bump_config_version()
+    raise ValueError("refused after writing")
+
+
+def test_writes_from_an_event_loop_run_on_it_share_a_commit_and_a_failing_one_is_undone_alone(
+    database: SqlDatabase, db_path: Path
+) -> None:
+    """On SQLite a coroutine's write runs on its own loop, where a statement costs half what it costs
+    on the writer thread (store.group_commit); only the commit goes to the writer thread."""
+    ran_on: set[int] = set()
+
+    def bump_here(uow: UnitOfWork) -> int:
+        ran_on.add(threading.get_ident())
+        return _bump(uow)
+
+    async def together() -> list[object]:
+        return await asyncio.gather(
+            *(database.write(work) for work in (bump_here, _bump_then_fail, bump_here)), return_exceptions=True
+        )
+
+    first, failing, last = asyncio.run(together())
+    assert ran_on == {threading.get_ident()}  # asyncio.run's loop runs on this thread
+    assert (first, last) == (2, 3)
+    assert isinstance(failing, ValueError)
+    assert _version(db_path) == 3
+
+
+def test_an_event_loop_does_not_wait_for_a_write_lock_held_elsewhere(database: SqlDatabase, db_path: Path) -> None:
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write_while_ticking() -> tuple[BaseException | int, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        started = time.monotonic()
+        (outcome,) = await asyncio.gather(database.write(_bump), return_exceptions=True)
+        waited = time.monotonic() - started
+        ticker.cancel()
+        # The writer thread waited out the 0.5 s bound; the loop went on meanwhile.
+        assert 0.4 < waited < 1.5
+        return outcome, ticks
+
+    outcome, ticks = asyncio.run(write_while_ticking())
+    assert isinstance(outcome, DatabaseUnavailable)
+    assert ticks >= 20
+    other.execute("ROLLBACK")
+    other.close()
+
+    async def write() -> int:
+        return await database.write(_bump)
+
+    assert asyncio.run(write()) == 2
+
+
+def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(
+    database: SqlDatabase, db_path: Path
+) -> None:
+    """The writer thread and a loop take turns on the one connection: none of 600 increments is lost."""
+    from_thread: list[int] = []
+
+    def thread_writes() -> None:
+        from_thread.extend(database.write_now(_bump) for _ in range(200))
+
+    async def loop_writes() -> list[int]:
+        results: list[int] = []
+        for _ in range(20):
+            results += await asyncio.gather(*(database.write(_bump) for _ in range(20)))
+        return results
+
+    thread = threading.Thread(target=thread_writes)
+    thread.start()
+    from_loop = asyncio.run(loop_writes())
+    thread.join(30)
+    assert len(from_thread) == 200 and len(from_loop) == 400
+    assert sorted(from_thread + from_loop) == list(range(2, 602))
+    assert _version(db_path) == 601

@@ -22,6 +22,7 @@ from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.group_commit import GroupCommitWriter
 from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
+from orderhub.store.write_batches import BatchRunner
 
 log = logging.getLogger("orderhub.store")
 # The PostgreSQL notification channel that tells workers of new work.
@@ -75,14 +76,15 @@ class SqlDatabase:
         self._local = threading.local()
         self._unavailable: DatabaseUnavailable | None = None
         self._unavailable_since = 0.0
-        self._writer = GroupCommitWriter(
+        runner = BatchRunner(
             self._connect_writer,
-            timeout=write_timeout,
             guard=self._guard,
             on_outcome=self._record_outcome,
             set_busy_timeout=self._set_busy_timeout,
             notify_channel=None if self._is_sqlite else WORK_CHANNEL,
         )
+        # SQLite: a batch runs on the event loop that submitted it (store.group_commit says why).
+        self._writer = GroupCommitWriter(runner, timeout=write_timeout, batches_on_loop=self._is_sqlite)
         self._url = url
         self._listener: Any = None
 

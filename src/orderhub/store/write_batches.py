@@ -1,0 +1,241 @@
+"""Running a batch of writes in one transaction on the writer's connection, and committing it.
+
+The two halves are apart because they may run on different threads: on SQLite the batch runs on the
+event loop that submitted it and only the COMMIT (an fsync, during which the driver lets go of the
+GIL) runs on the writer thread (store.group_commit). A piece of work that raises is undone alone: on
+SQLite the runner sees from the connection's change counter whether it wrote anything before raising,
+and if it did, runs the batch again without it; elsewhere each piece runs in a savepoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
+from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable
+from orderhub.store.unit_of_work import BoundUnitOfWork
+
+log = logging.getLogger("orderhub.store.writer")
+
+LOCK_RETRY_SECONDS = 0.0003
+# How often a job that met another transaction's locks runs again before its caller gets a 503.
+CONTENTION_RETRIES = 3
+
+Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
+Work = Callable[[BoundUnitOfWork], Any]
+
+
+@dataclass(frozen=True)
+class WriteJob:
+    work: Work
+    # When its caller stops waiting: past it the job is not run at all.
+    deadline: float
+
+
+@dataclass
+class RanBatch:
+    """A batch that ran: its outcomes, which stand once ``transaction`` (if any) is committed."""
+
+    outcomes: list[Outcome]
+    transaction: sa.RootTransaction | None = None
+
+
+class WriteLockBusy(Exception):
+    """Another connection holds SQLite's write lock and the caller asked not to wait for it."""
+
+
+class _TransactionLost(Exception):
+    """The database failed under the batch: every job of it fails alike."""
+
+
+class BatchRunner:
+    """Owns the writer's connection; whoever calls it must be the only one using it at that time."""
+
+    def __init__(
+        self,
+        connect: Callable[[], sa.Connection],
+        *,
+        guard: Callable[[], None],
+        on_outcome: Callable[[DatabaseUnavailable | None], None],
+        set_busy_timeout: Callable[[sa.Connection, float], None],
+        notify_channel: str | None,
+    ) -> None:
+        self._connect = connect
+        # Raises DatabaseUnavailable when the database must not be written (file gone, read-only).
+        self._guard = guard
+        self._on_outcome = on_outcome
+        self._set_busy_timeout = set_busy_timeout
+        # PostgreSQL: each batch tells listening workers (other processes) that the database changed.
+        self._notify = f"NOTIFY {notify_channel}" if notify_channel else None
+        self._connection: sa.Connection | None = None
+        self._uow: BoundUnitOfWork | None = None
+
+    def run(self, batch: Sequence[WriteJob], *, wait_for_lock: bool) -> RanBatch:
+        """Runs every job still wanted in one open transaction; raises WriteLockBusy when
+        ``wait_for_lock`` is false and another connection holds the write lock."""
+        now = time.monotonic()
+        late = DatabaseUnavailable("the database was not available in time")
+        outcomes: list[Outcome | None] = [(False, late) if job.deadline <= now else None for job in batch]
+        live = [job for job, outcome in zip(batch, outcomes, strict=True) if outcome is None]
+        if not live:
+            return RanBatch([outcome for outcome in outcomes if outcome is not None])
+        try:
+            self._guard()
+            connection = self._connection_for()
+            deadline = min(job.deadline for job in live) if wait_for_lock else None
+            transaction, results = self._run_jobs(connection, live, deadline)
+        except DatabaseUnavailable as exc:
+            return self._refused(outcomes, exc)
+        except (sa.exc.DBAPIError, _TransactionLost) as exc:
+            return self._refused(outcomes, self._lost(exc))
+        ran = iter(results)
+        return RanBatch([outcome or next(ran) for outcome in outcomes], transaction)
+
+    def finish(self, ran: RanBatch) -> list[Outcome]:
+        """Commits what ``run`` left open; the outcomes to answer."""
+        if ran.transaction is None:
+            return ran.outcomes
+        try:
+            ran.transaction.commit()
+        except sa.exc.DBAPIError as exc:
+            unavailable = self._lost(exc)
+            return [(False, unavailable)] * len(ran.outcomes)
+        self._on_outcome(None)
+        return ran.outcomes
+
+    def close(self) -> None:
+        self._drop_connection()
+
+    def _refused(self, outcomes: list[Outcome | None], exc: DatabaseUnavailable) -> RanBatch:
+        log.warning("writes refused: %s", exc.reason)
+        self._on_outcome(exc)
+        return RanBatch([outcome or (False, exc) for outcome in outcomes])
+
+    def _lost(self, exc: sa.exc.DBAPIError | _TransactionLost) -> DatabaseUnavailable:
+        self._drop_connection()
+        cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc.__cause__
+        if isinstance(exc, sa.exc.DBAPIError) and not is_unavailable(exc):
+            log.error("group commit failed", exc_info=exc)
+        unavailable = DatabaseUnavailable(f"database unavailable: {cause}")
+        log.warning("writes refused: %s", unavailable.reason)
+        self._on_outcome(unavailable)
+        return unavailable
+
+    def _run_jobs(
+        self, connection: sa.Connection, jobs: Sequence[WriteJob], deadline: float | None
+    ) -> tuple[sa.RootTransaction, list[Outcome]]:
+        driver = connection.connection.driver_connection
+        counts_changes = hasattr(driver, "total_changes")
+        refused: dict[int, Exception] = {}
+        while True:
+            transaction = self._begin(connection, deadline)
+            try:
+                results = self._attempt(connection, jobs, refused, counts_changes)
+            except BaseException:
+                transaction.rollback()
+                raise
+            if results is not None:
+                return transaction, results
+            transaction.rollback()
+
+    def _attempt(
+        self, connection: sa.Connection, jobs: Sequence[WriteJob], refused: dict[int, Exception], counts_changes: bool
+    ) -> list[Outcome] | None:
+        """One try at the batch; None when a job wrote before it raised and the batch must run again."""
+        uow = self._uow
+        assert uow is not None, "set with the connection"
+        driver: Any = connection.connection.driver_connection
+        results: list[Outcome] = []
+        for index, job in enumerate(jobs):
+            if index in refused:
+                results.append((False, refused[index]))
+                continue
+            before = driver.total_changes if counts_changes else 0
+            try:
+                value = job.work(uow) if counts_changes else self._in_savepoint(uow, job)
+            except Exception as exc:
+                error = self._job_error(exc, connection)
+                if counts_changes and driver.total_changes != before:
+                    refused[index] = error
+                    return None
+                results.append((False, error))
+            else:
+                results.append((True, value))
+        if self._notify is not None:
+            connection.exec_driver_sql(self._notify)
+        return results
+
+    @staticmethod
+    def _in_savepoint(uow: BoundUnitOfWork, job: WriteJob) -> Any:
+        """Runs the job in a savepoint; a deadlock or a lock wait that ran out (another process's
+        transaction in the way, PostgreSQL) runs it again, a few times, before it counts as failed."""
+        for attempt in range(CONTENTION_RETRIES + 1):
+            try:
+                with uow.savepoint():
+                    return job.work(uow)
+            except Exception as exc:
+                if not is_contention(exc):
+                    raise
+                if attempt == CONTENTION_RETRIES or time.monotonic() >= job.deadline:
+                    raise DatabaseUnavailable("the database is too busy right now", retry_after=1) from exc
+                time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _job_error(exc: Exception, connection: sa.Connection) -> Exception:
+        """What the job's caller gets; raises _TransactionLost when the whole batch is lost."""
+        dbapi = connection.dialect.dbapi
+        if isinstance(exc, sa.exc.DBAPIError):
+            if is_unavailable(exc):
+                raise _TransactionLost() from exc.orig
+            return DuplicateKey(str(exc.orig)) if isinstance(exc, sa.exc.IntegrityError) else exc
+        if is_driver_unavailable(exc, dbapi):
+            raise _TransactionLost() from exc
+        integrity = getattr(dbapi, "IntegrityError", None)
+        if integrity is not None and isinstance(exc, integrity):
+            return DuplicateKey(str(exc))
+        return exc
+
+    @staticmethod
+    def _begin(connection: sa.Connection, deadline: float | None) -> sa.RootTransaction:
+        """Begins the batch's transaction, waiting for the write lock until ``deadline`` at most
+        (None: not at all, WriteLockBusy instead).
+
+        SQLite's own busy handler sleeps up to 100 ms between tries; while another process commits
+        every few milliseconds that turns into long stalls, so the writer asks again every 0.3 ms.
+        """
+        while True:
+            try:
+                return connection.begin()
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc.orig):
+                    raise
+                if deadline is None:
+                    raise WriteLockBusy() from exc
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(LOCK_RETRY_SECONDS)
+
+    def _connection_for(self) -> sa.Connection:
+        if self._connection is None:
+            connection = self._connect()
+            # Waiting for the lock is _begin's business: SQLite itself should not wait.
+            self._set_busy_timeout(connection, 0)
+            self._connection = connection
+            self._uow = BoundUnitOfWork(connection)
+        return self._connection
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.invalidate()
+                self._connection.close()
+            except Exception:
+                log.debug("closing a broken connection failed", exc_info=True)
+            self._connection = None
