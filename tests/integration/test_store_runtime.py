@@ -16,6 +16,7 @@ from orderhub.store import migrate
 from orderhub.store.database import create_engine
 from orderhub.store.fastsql import FastSql
 from orderhub.store.runtime import SqlDatabase
+from tests.integration.support import nested_savepoints_undo_only_the_inner_one
 
 pytestmark = pytest.mark.integration
 
@@ -233,3 +234,7 @@ def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(
     assert len(from_thread) == 200 and len(from_loop) == 400
     assert sorted(from_thread + from_loop) == list(range(2, 602))
     assert _version(db_path) == 601
+
+
+def test_a_failing_savepoint_inside_another_undoes_only_its_own_writes(db_path: Path) -> None:
+    assert nested_savepoints_undo_only_the_inner_one(f"sqlite:///{db_path}") == [1, 101]

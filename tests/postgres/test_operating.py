@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.databases import database_url
-from tests.integration.support import base_env
+from tests.integration.support import base_env, nested_savepoints_undo_only_the_inner_one
 
 
 def orderhub(*args: str) -> subprocess.CompletedProcess[str]:
@@ -43,3 +43,7 @@ def test_a_database_that_is_not_there_is_one_clear_line_and_a_failing_exit() -> 
             assert run.returncode == 1, (command, run.stdout, run.stderr)
             assert "Traceback" not in run.stderr and "cannot use the database" in run.stderr
             assert len(run.stderr.strip().splitlines()) <= 2, run.stderr
+
+
+def test_a_failing_savepoint_inside_another_undoes_only_its_own_writes(pg_url: str) -> None:
+    assert nested_savepoints_undo_only_the_inner_one(pg_url) == [1, 101]

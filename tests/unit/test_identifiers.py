@@ -213,4 +213,5 @@ def test_new_ids_are_uuid7_sorted_by_time_and_unguessable() -> None:
     assert earlier < later
     parsed = uuid.UUID(earlier)
     assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert all(str(uuid.UUID(made)) == made for made in (earlier, later, new_id()))  # the canonical spelling
     assert len({new_id(now_ms=1) for _ in range(1000)}) == 1000  # the same millisecond: random bits differ

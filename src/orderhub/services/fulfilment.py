@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from orderhub.domain.orders import Operation, Order, OrderState
-from orderhub.metrics import ORDERS_FINISHED
+from orderhub.metrics import orders_finished
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
@@ -65,7 +65,7 @@ class FulfilmentService:
             return 0
         outcome = self._db.write_now(lambda uow: self._run_batch(uow, worker_id, limit))
         for operation, state in outcome.finished:
-            ORDERS_FINISHED.labels(operation.value, state.value).inc()
+            orders_finished(operation.value, state.value).inc()
         if any(operation is Operation.NEW_ESIM for operation, _ in outcome.finished):
             self._warn_if_low_stock()
         return outcome.worked
@@ -94,7 +94,7 @@ class FulfilmentService:
     def after_inline(self, finished: tuple[Operation, OrderState]) -> None:
         """What follows the commit of an order fulfilled at once: metrics and the stock check."""
         operation, state = finished
-        ORDERS_FINISHED.labels(operation.value, state.value).inc()
+        orders_finished(operation.value, state.value).inc()
         if operation is Operation.NEW_ESIM and time.monotonic() >= self._next_stock_check:
             self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
             self._warn_if_low_stock()

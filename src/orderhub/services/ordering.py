@@ -21,7 +21,7 @@ from orderhub.domain.errors import DomainError, IdempotencyConflict, OrderNotFou
 from orderhub.domain.identifiers import new_id, order_reference
 from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState, Subject
 from orderhub.domain.partners import Principal
-from orderhub.metrics import ORDERS_ACCEPTED
+from orderhub.metrics import orders_accepted
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 from orderhub.services.records import OrderQuery
@@ -187,7 +187,7 @@ class OrderingService:
                 raise
             return replay
         if not placed.replayed:
-            ORDERS_ACCEPTED.labels(command.dialect, operation.value).inc()
+            orders_accepted(command.dialect, operation.value).inc()
             if placed.finished is not None:
                 self._after_fulfilled(placed.finished)
             else:

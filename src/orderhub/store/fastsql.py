@@ -7,7 +7,6 @@ here. The SQL is plain ANSI with RETURNING, so SQLite (3.35+) and PostgreSQL bot
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,7 +16,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-_savepoint_names = itertools.count(1)
+# One name for every savepoint: SQLite and PostgreSQL both release and roll back to the innermost
+# savepoint of a name, which is what nested ``with`` blocks need, and the driver then compiles the two
+# statements once instead of once per order (a name per savepoint cost 25 µs an order).
+_SAVEPOINT = "orderhub_savepoint"
 
 
 class FastSql:
@@ -25,10 +27,16 @@ class FastSql:
         self._connection = connection
         self._sqlite = connection.dialect.name == "sqlite"
         self._qmark = connection.dialect.paramstyle == "qmark"
+        self._pooled: Any = None
+        self._driver: Any = None
 
     def _cursor(self) -> Any:
-        # Looked up per call: the connection may have been invalidated and replaced in between.
-        return self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # The pooled connection is looked up per call (it may have been invalidated and replaced in
+        # between); its driver connection only when it changed, which halves what a cursor costs.
+        pooled = self._connection.connection
+        if pooled is not self._pooled:
+            self._pooled, self._driver = pooled, pooled.driver_connection
+        return self._driver.cursor()
 
     def _sql(self, sql: str) -> str:
         return sql if self._qmark else sql.replace("?", "%s")
@@ -87,7 +95,7 @@ class FastSql:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A savepoint in the current transaction: an exception inside undoes only what ran inside."""
-        name = f"sp{next(_savepoint_names)}"
+        name = _SAVEPOINT
         self.execute(f"SAVEPOINT {name}")
         try:
             yield
