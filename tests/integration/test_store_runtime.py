@@ -223,8 +223,8 @@ def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(
 
     async def loop_writes() -> list[int]:
         results: list[int] = []
-        for _ in range(20):
-            results += await asyncio.gather(*(database.write(_bump) for _ in range(20)))
+        for size in (10, 200, 190):  # 200 at once: more than one batch on the loop (LOOP_BATCH)
+            results += await asyncio.gather(*(database.write(_bump) for _ in range(size)))
         return results
 
     thread = threading.Thread(target=thread_writes)

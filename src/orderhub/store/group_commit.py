@@ -31,6 +31,9 @@ log = logging.getLogger("orderhub.store.writer")
 
 # Enough to amortise the commit, small enough that one transaction stays a few milliseconds long.
 MAX_BATCH = 512
+# A batch on an event loop holds the loop while it runs (about 0.2 ms an order): 64 orders keep every
+# other request's wait near 10 ms and still share each commit among many.
+LOOP_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ class GroupCommitWriter:
             pending = self._on_loop.get(loop)
             if not pending or self._owner is not None:
                 return  # nothing to run, or the connection is busy: its owner calls again when done
-            batch = pending[:MAX_BATCH]
-            del pending[:MAX_BATCH]
+            batch = pending[:LOOP_BATCH]
+            del pending[:LOOP_BATCH]
             if self._stopping:
                 refused: Outcome = (False, DatabaseUnavailable("the service is shutting down"))
                 self._settle(batch, [refused] * len(batch))
