@@ -49,7 +49,7 @@ line_products = sa.Table(
     "line_products",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("line_id", sa.String(36), sa.ForeignKey("lines.id"), nullable=False, index=True),
+    sa.Column("line_id", sa.String(36), sa.ForeignKey("lines.id"), nullable=False),
     sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=True),
     sa.Column("item_seq", sa.Integer, nullable=True),
     sa.Column("product_id", sa.String(64), sa.ForeignKey("products.id"), nullable=False),
@@ -59,4 +59,7 @@ line_products = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     # One product per order item, so re-running a fulfilment cannot start a second one.
     sa.UniqueConstraint("order_id", "item_seq", name="uq_line_products_order_item"),
+    # A line's current plan is found among its plans alone, newest first, however many add-ons and
+    # data plans it gathered (each order on a line looks it up).
+    sa.Index("ix_line_products_line_plans", "line_id", "plan_type", "starts_at"),
 )
