@@ -108,6 +108,8 @@ class GroupCommitWriter:
                 return  # nothing to run, or the connection is busy: its owner calls again when done
             batch = pending[:LOOP_BATCH]
             del pending[:LOOP_BATCH]
+            if not pending:
+                del self._on_loop[loop]  # loops come and go (asyncio.run in a CLI, tests): forget each
             if self._stopping:
                 refused: Outcome = (False, DatabaseUnavailable("the service is shutting down"))
                 self._settle(batch, [refused] * len(batch))
