@@ -152,6 +152,8 @@ class Run:
         self.ratios: dict[tuple[str, int], float | None] = {}
         self.extra: dict[str, Any] = {}
         self.servers: list[Server] = []
+        # The bare app's figure each orderhub figure was measured against, by (script, connections).
+        self.baselines: dict[tuple[str, int], LoadResult] = {}
 
     def load(self, scenario: str, server: Server, script: str, connections: int, env: dict[str, str],
              baseline: LoadResult | None = None, seconds: float | None = None) -> LoadResult:  # fmt: skip
@@ -191,6 +193,7 @@ class Run:
         for connections in self.plan.connections:
             if "accept" in self.plan.scenarios:
                 base = self.load("baseline POST", baseline, "post_order.lua", connections, post_env)
+                self.baselines[("post_order.lua", connections)] = base
                 since = datetime.now(UTC)
                 accepts[connections] = self.load(
                     "esim-v1 accept (NEW_ESIM)", server, "post_order.lua", connections, post_env, base
@@ -199,6 +202,7 @@ class Run:
                 self.extra[f"completion_under_load_{connections}"] = _completion_ms(db_path, since, datetime.now(UTC))
             if "get" in self.plan.scenarios:
                 base = self.load("baseline GET", baseline, "get_order.lua", connections, get_env)
+                self.baselines[("get_order.lua", connections)] = base
                 gets[connections] = self.load("esim-v1 GET order", server, "get_order.lua", connections, get_env, base)
             if "vendor" in self.plan.scenarios:
                 base = self.load("baseline POST (vendor)", baseline, "tmf_post_order.lua", connections, tmf_env)
@@ -259,7 +263,7 @@ class Run:
         summary = {k: v for k, v in self.extra["sustained"].items() if k != "backlog"}
         print(f"  sustained: {summary}")
 
-    def stored_orders(self, accepts: dict[int, LoadResult], gets: dict[int, LoadResult]) -> None:
+    def stored_orders(self, baseline: Server, accepts: dict[int, LoadResult], gets: dict[int, LoadResult]) -> None:
         db_path = self.workdir / "stored.db"
         count = self.plan.stored_orders
         print(f"preparing a database with {count} stored orders ...")
@@ -281,13 +285,32 @@ class Run:
         run_wrk("warm-up", server.url, "get_order.lua", connections=connections, seconds=3,
                 env={"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)})  # fmt: skip
         label = f"{count // 1000}k stored" if count < 1_000_000 else f"{count // 1_000_000}M stored"
-        if connections in accepts:
-            env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation()}
-            self.load(f"esim-v1 accept, {label}", server, "post_order.lua", connections, env, accepts[connections])
-        if connections in gets:
-            env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
-            self.load(f"esim-v1 GET order, {label}", server, "get_order.lua", connections, env, gets[connections])
+        runs = [("esim-v1 accept", "post_order.lua", accepts), ("esim-v1 GET order", "get_order.lua", gets)]
+        env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation(), "BENCH_IDS": str(ids_file)}
+        for name, script, empty in runs:
+            if connections in empty:
+                pair = (baseline, server)
+                self.share_of_empty(f"{name}, {label}", pair, script, connections, env, empty[connections])
         server.stop()
+
+    def share_of_empty(
+        self,
+        scenario: str,
+        servers: tuple[Server, Server],
+        script: str,
+        connections: int,
+        env: dict[str, str],
+        empty: LoadResult,
+    ) -> None:
+        """The stored-database figure as a share of the empty one, each first taken as a ratio to the
+        bare app measured just before it: minutes apart on a shared machine, the bare app itself
+        moved by 10 % within one run."""
+        baseline, server = servers
+        base = self.load(f"baseline, {scenario.partition(', ')[2]}", baseline, script, connections, env)
+        stored = self.load(scenario, server, script, connections, env)
+        then = self.baselines[(script, connections)]
+        if base.rps and then.rps and empty.rps:
+            self.ratios[(scenario, connections)] = round((stored.rps / base.rps) / (empty.rps / then.rps), 3)
 
     def postgres(self, baseline: Server, server_url: str) -> None:
         """esim-v1 accept and GET on PostgreSQL: one API process, then two API processes and a worker."""
@@ -352,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             accepts, gets = run.empty_database(baseline)
             if "stored" in plan.scenarios:
-                run.stored_orders(accepts, gets)
+                run.stored_orders(baseline, accepts, gets)
             if args.postgres:
                 run.postgres(baseline, args.postgres)
         finally:
