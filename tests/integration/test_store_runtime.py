@@ -238,3 +238,27 @@ def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(
 
 def test_a_failing_savepoint_inside_another_undoes_only_its_own_writes(db_path: Path) -> None:
     assert nested_savepoints_undo_only_the_inner_one(f"sqlite:///{db_path}") == [1, 101]
+
+
+def test_a_batch_on_the_loop_does_not_log_under_the_correlation_id_of_the_request_that_started_it(
+    database: SqlDatabase,
+) -> None:
+    """Many requests' writes share one batch: the first one's correlation id must not label the
+    others' log lines (fulfilment sets each order's own)."""
+    from orderhub.observability import correlation_id
+
+    seen: list[str | None] = []
+
+    def note(uow: UnitOfWork) -> int:
+        seen.append(correlation_id.get())
+        return _bump(uow)
+
+    async def as_request(cid: str) -> int:
+        correlation_id.set(cid)
+        return await database.write(note)
+
+    async def two_requests() -> list[int]:
+        return await asyncio.gather(as_request("request-a"), as_request("request-b"))
+
+    assert sorted(asyncio.run(two_requests())) == [2, 3]
+    assert seen == [None, None]

@@ -16,6 +16,7 @@ Whoever runs a batch owns the connection until its commit is done, so the two ne
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -85,8 +86,9 @@ class GroupCommitWriter:
             pending.append(job)
             first = len(pending) == 1
         if first:
-            # After the callbacks already ready: writes that arrived together share the batch.
-            loop.call_soon(self._run_on_loop, loop)
+            # After the callbacks already ready: writes that arrived together share the batch. In a
+            # context of its own: not this request's (its correlation id), for the batch runs many.
+            loop.call_soon(self._run_on_loop, loop, context=contextvars.Context())
         return awaitable
 
     def close(self, timeout: float = 10.0) -> None:
@@ -178,11 +180,14 @@ class GroupCommitWriter:
         for loop in waiting:
             try:
                 # Two hops: the answers of the batch just committed go out before the next batch runs.
-                loop.call_soon_threadsafe(loop.call_soon, self._run_on_loop, loop)
+                loop.call_soon_threadsafe(self._run_soon, loop)
             except RuntimeError:  # the loop closed; nobody waits for its writes any more
                 with self._ready:
                     dropped = self._on_loop.pop(loop, [])
                 log.warning("an event loop closed before its %d writes ran", len(dropped))
+
+    def _run_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.call_soon(self._run_on_loop, loop, context=contextvars.Context())
 
     def _settle(self, batch: list[_Job], outcomes: list[Outcome]) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
