@@ -289,14 +289,15 @@ class Run:
         env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation(), "BENCH_IDS": str(ids_file)}
         for name, script, empty in runs:
             if connections in empty:
-                pair = (baseline, server)
-                self.share_of_empty(f"{name}, {label}", pair, script, connections, env, empty[connections])
+                scenario = f"{name}, {label}"
+                self.share_of_empty(scenario, baseline, server, script, connections, env, empty[connections])
         server.stop()
 
     def share_of_empty(
         self,
         scenario: str,
-        servers: tuple[Server, Server],
+        baseline: Server,
+        server: Server,
         script: str,
         connections: int,
         env: dict[str, str],
@@ -305,7 +306,6 @@ class Run:
         """The stored-database figure as a share of the empty one, each first taken as a ratio to the
         bare app measured just before it: minutes apart on a shared machine, the bare app itself
         moved by 10 % within one run."""
-        baseline, server = servers
         base = self.load(f"baseline, {scenario.partition(', ')[2]}", baseline, script, connections, env)
         stored = self.load(scenario, server, script, connections, env)
         then = self.baselines[(script, connections)]

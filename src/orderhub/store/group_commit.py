@@ -64,10 +64,7 @@ class GroupCommitWriter:
     def submit(self, work: Work) -> Future[Any]:
         """For threads: a future that holds the work's result once it is committed."""
         job = _Job(work, time.monotonic() + self._timeout, future=Future())
-        with self._ready:
-            self._refuse_when_stopping()
-            self._queue.append(job)
-            self._ready.notify()
+        self._enqueue(job)
         assert job.future is not None
         return job.future
 
@@ -76,19 +73,16 @@ class GroupCommitWriter:
         loop = asyncio.get_running_loop()
         awaitable = loop.create_future()
         job = _Job(work, time.monotonic() + self._timeout, loop=loop, awaitable=awaitable)
+        if not self._batches_on_loop:
+            self._enqueue(job)
+            return awaitable
         with self._ready:
             self._refuse_when_stopping()
-            if not self._batches_on_loop:
-                self._queue.append(job)
-                self._ready.notify()
-                return awaitable
             pending = self._on_loop.setdefault(loop, [])
             pending.append(job)
             first = len(pending) == 1
         if first:
-            # After the callbacks already ready: writes that arrived together share the batch. In a
-            # context of its own: not this request's (its correlation id), for the batch runs many.
-            loop.call_soon(self._run_on_loop, loop, context=contextvars.Context())
+            self._run_soon(loop)
         return awaitable
 
     def close(self, timeout: float = 10.0) -> None:
@@ -96,6 +90,13 @@ class GroupCommitWriter:
             self._stopping = True
             self._ready.notify()
         self._thread.join(timeout)
+
+    def _enqueue(self, job: _Job) -> None:
+        """For the writer thread."""
+        with self._ready:
+            self._refuse_when_stopping()
+            self._queue.append(job)
+            self._ready.notify()
 
     def _refuse_when_stopping(self) -> None:
         if self._stopping:
@@ -187,6 +188,9 @@ class GroupCommitWriter:
                 log.warning("an event loop closed before its %d writes ran", len(dropped))
 
     def _run_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        # After the callbacks already ready: writes that arrived together share the batch. In a context
+        # of its own: not that of the request whose write came first (its correlation id), for the
+        # batch runs many requests' writes.
         loop.call_soon(self._run_on_loop, loop, context=contextvars.Context())
 
     def _settle(self, batch: list[_Job], outcomes: list[Outcome]) -> None:
