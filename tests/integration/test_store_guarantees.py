@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
-from orderhub.domain.orders import Operation, Order, OrderItem, OrderState, Subject, SubjectKind
+from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, OrderState, Subject, SubjectKind
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult, FulfilmentResult
 from orderhub.fulfilment.provisioners import default_provisioners
@@ -249,8 +249,37 @@ def test_an_order_due_now_is_fulfilled_in_the_transaction_that_accepts_it(tmp_pa
         assert view.order.state is OrderState.COMPLETED
         assert [e.to_state for e in view.events] == [OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.COMPLETED]
         assert iccid_of(view.order).startswith("89")
+        # Its items and history are written once, in their final state, with the completion.
+        assert [(item.seq, item.state) for item in view.order.items] == [(1, ItemState.DELIVERED)]
+        history = [(None, "accepted"), ("accepted", "in_progress"), ("in_progress", "completed")]
+        assert _event_rows(built, order_id) == history
     finally:
         built.close()
+
+
+def test_an_order_that_fails_at_intake_for_want_of_stock_keeps_its_items_and_whole_history(tmp_path: Path) -> None:
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'inline.db'}"))
+    built.migrate()
+    load_demo_data(built.uow_factory, inventory_size=1)
+    try:
+        first, second = place_orders(built, 2)
+        assert get_order(built, first).order.state is OrderState.COMPLETED
+        view = get_order(built, second)
+        assert view.order.state is OrderState.FAILED
+        assert view.order.failure_reason == "no eSIM profile available in inventory"
+        assert [(item.seq, item.state) for item in view.order.items] == [(1, ItemState.FAILED)]
+        history = [(None, "accepted"), ("accepted", "in_progress"), ("in_progress", "failed")]
+        assert _event_rows(built, second) == history
+    finally:
+        built.close()
+
+
+def _event_rows(built: Services, order_id: str) -> list[tuple[str | None, str]]:
+    with built.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT from_state, to_state FROM order_events WHERE order_id = :id ORDER BY id"), {"id": order_id}
+        )
+        return [(row[0], row[1]) for row in rows]
 
 
 def test_an_order_whose_provisioning_raises_at_intake_is_accepted_and_left_to_the_worker(tmp_path: Path) -> None:
@@ -273,8 +302,14 @@ def test_an_order_whose_provisioning_raises_at_intake_is_accepted_and_left_to_th
         assert view.order.state is OrderState.ACCEPTED
         with built.engine.connect() as connection:
             assert connection.execute(sa.select(sa.func.count()).select_from(esim_assignments)).scalar_one() == 0
+        # The undone attempt leaves the order as accepted: its item not yet delivered, one event.
+        assert [(item.seq, item.state) for item in view.order.items] == [(1, None)]
+        assert _event_rows(built, order_id) == [(None, "accepted")]
         assert built.fulfilment.run_due("w", 10) == 1  # the real worker fulfils it
-        assert get_order(built, order_id).order.state is OrderState.COMPLETED
+        done = get_order(built, order_id)
+        assert done.order.state is OrderState.COMPLETED
+        assert [(item.seq, item.state) for item in done.order.items] == [(1, ItemState.DELIVERED)]
+        assert [state for _from, state in _event_rows(built, order_id)] == ["accepted", "in_progress", "completed"]
     finally:
         built.close()
 

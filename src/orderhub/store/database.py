@@ -13,6 +13,11 @@ from sqlalchemy.pool import NullPool
 
 SQLITE_CACHE_KIB = 16 * 1024
 
+# The driver binds str, int and float directly, but looks every other value up among its adapters,
+# and for None that lookup fails through two attribute errors: ~0.2 µs a NULL, and an order binds a
+# score of them. Registered, None is bound as NULL, as before, without the failing lookups.
+sqlite3.register_adapter(type(None), lambda value: value)
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()

@@ -108,17 +108,18 @@ class FastSql:
     # -- values, stored as the SQLAlchemy column types of store.types and store.tables store them ----
 
     def time(self, value: datetime | None) -> Any:
-        global _last_text
         if value is None:
             return None
         if not self._sqlite:
             return _naive_utc(value)
-        # An order's writes store the same instant a dozen times (its "now"): converted once.
-        last = _last_text
-        if last[0] is value:
-            return last[1]
-        text = _naive_utc(value).isoformat(" ", "microseconds")
-        _last_text = (value, text)
+        # An order's writes store a few instants a dozen times (its "now", an activation date and the
+        # periods it starts): each is converted once (~1.4 µs each time before).
+        text = _texts.get(value)
+        if text is None:
+            text = _sqlite_text(value)
+            if len(_texts) >= _MAX_TEXTS:
+                _texts.clear()
+            _texts[value] = text
         return text
 
     def json(self, value: Any) -> Any:
@@ -143,8 +144,20 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-# The last instant converted and its text, as one tuple (threads replace it whole, never half of it).
-_last_text: tuple[datetime | None, str] = (None, "")
+def _sqlite_text(value: datetime) -> str:
+    """The instant as SQLAlchemy's SQLite DateTime stores it: UTC, naive, to the microsecond."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+
+
+# Instants converted lately and their text (aware datetimes are equal, and hash alike, by instant).
+# Threads share it: each get and set is one step under the interpreter lock, and a clear only costs
+# conversions again.
+_texts: dict[datetime, str] = {}
+_MAX_TEXTS = 1024
 
 
 def read_time(value: Any) -> datetime | None:
