@@ -1,6 +1,9 @@
-"""The baseline: a bare ASGI app on the same server stack as orderhub (uvicorn, uvloop, httptools).
+"""The baseline: a bare ASGI app on the same server stack as orderhub (uvicorn, uvloop, httptools,
+and orderhub's own protocol on top: its header timeout and its writes once per loop turn).
 
 It reads the body and answers a small JSON document: what the server stack alone costs per request.
+
+    .venv/bin/python -m bench.baseline_app PORT
 """
 
 from __future__ import annotations
@@ -27,3 +30,21 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     status = 201 if scope["method"] == "POST" else 200
     await send({"type": "http.response.start", "status": status, "headers": _HEADERS})
     await send({"type": "http.response.body", "body": _BODY})
+
+
+def main() -> None:
+    import sys
+
+    import uvicorn
+
+    from orderhub.settings import Settings
+    from orderhub.web.server import protocol_with_header_timeout
+
+    # As `orderhub serve` runs uvicorn (cli/service.py), with this app instead of orderhub.
+    protocol = protocol_with_header_timeout(Settings().request_header_timeout_seconds)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
+                loop="uvloop", http=protocol)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

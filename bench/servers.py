@@ -94,8 +94,7 @@ class Server:
 def start_baseline(workdir: Path) -> Server:
     port = free_port()
     log_path = workdir / "baseline.log"
-    argv = [sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--host", HOST, "--port", str(port)]
-    argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    argv = [sys.executable, "-m", "bench.baseline_app", str(port)]
     with log_path.open("wb") as log:
         popen = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = Server("baseline", popen, port, log_path)

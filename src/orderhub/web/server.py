@@ -1,7 +1,8 @@
 """The HTTP server's protocol, with the one bound uvicorn lacks: request headers must arrive in time.
 
 A client that opens a connection and trickles its headers (slowloris) would otherwise hold the
-connection forever; bodies are bounded by the body guard (web.body_guard).
+connection forever; bodies are bounded by the body guard (web.body_guard). Its writes go out once per
+turn of the event loop (web.coalesced_writes).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from orderhub.web.coalesced_writes import CoalescedWrites
 
 
 def protocol_with_header_timeout(seconds: float) -> type[HttpToolsProtocol]:
@@ -38,7 +41,7 @@ def protocol_with_header_timeout(seconds: float) -> type[HttpToolsProtocol]:
 
     class HeaderTimeoutProtocol(HttpToolsProtocol):
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-            super().connection_made(transport)
+            super().connection_made(CoalescedWrites(transport, self.loop))  # type: ignore[arg-type]
             self._await_headers()
 
         def on_message_begin(self) -> None:
