@@ -5,7 +5,8 @@ at once. Over loopback, and wherever the client's side is idle when the answer c
 calls also wakes the client up; measured under load (bench/README.md), the wake-ups cost more kernel
 time per GET than the whole request costs the bare app. Writes gathered until the loop's turn ends go
 out together: one call per connection and turn, and the answers of a turn reach their clients
-together. A response waits at most for the rest of the turn it was written in.
+together. A response waits for the callbacks the loop already had due when it was written (with a
+batch of orders among them, up to ~10 ms under load; accept's p99 measured the same with and without).
 """
 
 from __future__ import annotations
