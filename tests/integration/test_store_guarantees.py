@@ -249,7 +249,7 @@ def test_an_order_due_now_is_fulfilled_in_the_transaction_that_accepts_it(tmp_pa
         assert view.order.state is OrderState.COMPLETED
         assert [e.to_state for e in view.events] == [OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.COMPLETED]
         assert iccid_of(view.order).startswith("89")
-        # Its items and history are written once, in their final state, with the completion.
+        # Its item delivered and its whole history kept, all in the transaction that accepted it.
         assert [(item.seq, item.state) for item in view.order.items] == [(1, ItemState.DELIVERED)]
         history = [(None, "accepted"), ("accepted", "in_progress"), ("in_progress", "completed")]
         assert _event_rows(built, order_id) == history
