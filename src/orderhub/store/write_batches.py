@@ -104,8 +104,7 @@ class BatchRunner:
         try:
             ran.transaction.commit()
         except sa.exc.DBAPIError as exc:
-            unavailable = self._lost(exc)
-            return [(False, unavailable)] * len(ran.outcomes)
+            return self._refused([None] * len(ran.outcomes), self._lost(exc)).outcomes
         self._on_outcome(None)
         return ran.outcomes
 
@@ -118,14 +117,12 @@ class BatchRunner:
         return RanBatch([outcome or (False, exc) for outcome in outcomes])
 
     def _lost(self, exc: sa.exc.DBAPIError | _TransactionLost) -> DatabaseUnavailable:
+        """Drops the connection the database failed under; what its writes are refused with."""
         self._drop_connection()
         cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc.__cause__
         if isinstance(exc, sa.exc.DBAPIError) and not is_unavailable(exc):
             log.error("group commit failed", exc_info=exc)
-        unavailable = DatabaseUnavailable(f"database unavailable: {cause}")
-        log.warning("writes refused: %s", unavailable.reason)
-        self._on_outcome(unavailable)
-        return unavailable
+        return DatabaseUnavailable(f"database unavailable: {cause}")
 
     def _run_jobs(
         self, connection: sa.Connection, jobs: Sequence[WriteJob], deadline: float | None
