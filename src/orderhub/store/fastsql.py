@@ -111,7 +111,7 @@ class FastSql:
         if value is None:
             return None
         if not self._sqlite:
-            return _naive_utc(value)
+            return _utc(value).replace(tzinfo=None)
         # An order's writes store a few instants a dozen times (its "now", an activation date and the
         # periods it starts): each is converted once (~1.4 µs each time before).
         text = _texts.get(value)
@@ -138,19 +138,17 @@ class FastSql:
         return int(value) if self._sqlite else value
 
 
-def _naive_utc(value: datetime) -> datetime:
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; use aware UTC datetimes")
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return value.astimezone(UTC)
 
 
 def _sqlite_text(value: datetime) -> str:
     """The instant as SQLAlchemy's SQLite DateTime stores it: UTC, naive, to the microsecond."""
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+    return _utc(value).isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
 
 
 # Instants converted lately and their text (aware datetimes are equal, and hash alike, by instant).
