@@ -35,15 +35,16 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def main() -> None:
     import sys
 
-    import uvicorn
-
     from orderhub.settings import Settings
-    from orderhub.web.server import protocol_with_header_timeout
+    from orderhub.web.server import run_server
 
-    # As `orderhub serve` runs uvicorn (cli/service.py), with this app instead of orderhub.
-    protocol = protocol_with_header_timeout(Settings().request_header_timeout_seconds)
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
-                loop="uvloop", http=protocol)  # fmt: skip
+    run_server(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        header_timeout_seconds=Settings().request_header_timeout_seconds,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import itertools
 import os
 import shutil
@@ -71,6 +70,7 @@ async def _drive(db_path: Path, orders: int) -> None:
     from orderhub.api.app import create_app
     from orderhub.bootstrap import build_services
     from orderhub.settings import Settings
+    from orderhub.web.server import settle_collector
 
     services = build_services(Settings.from_env({"ORDERHUB_LOG_LEVEL": "WARNING"}, database_url=f"sqlite:///{db_path}"))
     app = create_app(services, run_worker=False)
@@ -109,9 +109,7 @@ async def _drive(db_path: Path, orders: int) -> None:
     await in_flight(place, WARM_UP)
     ids = placed[-WARM_UP:] * (orders // WARM_UP + 1)
     await poll(placed[-WARM_UP:])  # every answer rendered once
-    gc.collect()
-    gc.freeze()  # as `orderhub serve` does after startup, with its thresholds
-    gc.set_threshold(20_000, 50, 100)
+    settle_collector()  # as `orderhub serve` does after startup
     for scenario in ("accept", "get"):
         print(f"scenario {scenario}", flush=True)
         _instrument(True)

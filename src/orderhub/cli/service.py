@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import signal
 import threading
@@ -23,7 +22,7 @@ from orderhub.observability import configure_logging
 from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.settings import Settings
-from orderhub.web.server import protocol_with_header_timeout
+from orderhub.web.server import run_server
 
 
 @app.command()
@@ -35,8 +34,6 @@ def serve(
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the fulfilment worker in-process")] = True,
 ) -> None:
     """Run the HTTP API (and, by default, the fulfilment worker) after applying migrations."""
-    import uvicorn
-
     from orderhub.api.app import create_app
 
     # Without a worker in this process, orders are left to the separate workers, not fulfilled at intake.
@@ -47,20 +44,12 @@ def serve(
     if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
         console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
     application = create_app(services, run_worker=worker)
-    # What startup built (the app, schemas, tables) lives as long as the process: the collector need not
-    # scan it again at every collection, and collections come less often (p99 under load: bench/README.md).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
-    uvicorn.run(
+    run_server(
         application,
         host=settings.host,
         port=settings.port,
+        header_timeout_seconds=settings.request_header_timeout_seconds,
         log_config=None,
-        access_log=False,
-        loop="uvloop",
-        # httptools with a bound on how long request headers may take (slowloris).
-        http=protocol_with_header_timeout(settings.request_header_timeout_seconds),
     )
 
 
