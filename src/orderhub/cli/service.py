@@ -1,10 +1,11 @@
-"""Running orderhub: the service, the worker, migrations, demo data."""
+"""Running orderhub: the service, the worker, migrations, backups, demo data."""
 
 from __future__ import annotations
 
 import json
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +23,7 @@ from orderhub.observability import configure_logging
 from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.settings import Settings
+from orderhub.store.backup import BackupRefused, backup_sqlite
 from orderhub.web.server import run_server
 
 
@@ -75,6 +77,23 @@ def migrate(db: DbOption = None) -> None:
     """Apply database migrations up to the newest."""
     _services(db)
     console.print("database is at the newest migration")
+
+
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="The new file to write (refused if it exists)")],
+    db: DbOption = None,
+) -> None:
+    """Copy the SQLite database as of one moment, while orderhub keeps serving from it."""
+    settings = Settings.from_env(database_url=db)
+    try:
+        report = backup_sqlite(settings.database_url, target)
+    except BackupRefused as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"backup written: {report.target} ({report.orders:,} orders, migration {report.migration},"
+        f" {report.size_bytes / 1e6:,.1f} MB, {report.seconds:.1f} s)"
+    )
 
 
 @app.command("demo-data")
