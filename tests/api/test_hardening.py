@@ -3,6 +3,7 @@ correlation ids, exact documentation exemptions."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import time
 import uuid
@@ -51,8 +52,8 @@ ONAPI = (
 )
 
 
-def send(http: httpx.Client, api: str, body: str, token: str) -> httpx.Response:
-    json_type = {"Content-Type": "application/json"}
+def send(http: httpx.Client, api: str, body: str | bytes, token: str, **extra: str) -> httpx.Response:
+    json_type = {"Content-Type": "application/json", **extra}
     if api == "esim-v1":
         return http.post("/esim/v1/order", content=body, headers=headers(token, **json_type))
     if api == "tmf-productorder":
@@ -81,6 +82,38 @@ def test_the_same_bodies_with_a_real_value_are_accepted(client: httpx.Client, re
     assert send(client, "esim-v1", ESIM.replace("VALUE", "1"), reseller).status_code == 201
     assert send(client, "tmf-productorder", TMF.replace("VALUE", "1"), reseller).status_code == 201
     assert send(client, "onapi-order", ONAPI.replace("VALUE", "1"), reseller).status_code == 200
+
+
+@pytest.mark.parametrize(("api", "template"), [("esim-v1", ESIM), ("tmf-productorder", TMF), ("onapi-order", ONAPI)])
+def test_a_compressed_body_is_refused_as_such_not_as_bad_json(
+    client: httpx.Client, reseller: str, api: str, template: str
+) -> None:
+    body = template.replace("VALUE", "1")
+    answer = send(client, api, gzip.compress(body.encode()), reseller, **{"Content-Encoding": "gzip"})
+    assert answer.status_code == 415, answer.text
+    if api == "esim-v1":
+        assert answer.json() == {
+            "type": "INVALID_HTTP_MESSAGE",
+            "messages": ["Content-Encoding is not supported: send the request body uncompressed"],
+        }
+    elif api == "tmf-productorder":
+        assert "Content-Encoding is not supported" in answer.json()["message"]
+    else:  # ON-API answers all but its 400s with a cause alone
+        assert answer.json() == {"cause": "Content-Encoding is not supported: send the request body uncompressed"}
+    # "identity" is no compression at all: the same body, sent so, is taken.
+    assert send(client, api, body, reseller, **{"Content-Encoding": "identity"}).status_code in (200, 201)
+
+
+def test_the_token_endpoint_and_tmf622_refuse_a_compressed_body_too(client: httpx.Client, reseller: str) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"}
+    token = client.post("/oauth2/token", content=gzip.compress(b"grant_type=client_credentials"), headers=form)
+    assert token.status_code == 415 and token.json()["error"] == "invalid_request", token.text
+    tmf622 = client.post(
+        "/tmf-api/productOrderingManagement/v4/productOrder",
+        content=gzip.compress(b'{"productOrderItem": []}'),
+        headers={"Authorization": f"Bearer {reseller}", "Content-Type": "application/json", "Content-Encoding": "br"},
+    )
+    assert tmf622.status_code == 415 and "Content-Encoding is not supported" in tmf622.text, tmf622.text
 
 
 @pytest.mark.parametrize("bad", ["a\tb", "x" * 201, "with space"])

@@ -7,6 +7,7 @@ same services and database; status, headers and body must be identical (ids of n
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -111,6 +112,10 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
         {"headers": {**_json_headers("TOKEN"), "Content-Type": "text/plain"}, "content": _body()},
     ),
     ("too large", {"headers": _json_headers("TOKEN"), "content": b" " * 5000}),
+    (
+        "compressed body",
+        {"headers": {**_json_headers("TOKEN"), "Content-Encoding": "gzip"}, "content": gzip.compress(_body())},
+    ),
     (
         "topup of unknown customer",
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"NEW_ESIM"', b'"TOPUP"')},

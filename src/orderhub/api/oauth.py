@@ -68,6 +68,7 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
             content_type=None,
             max_bytes=MAX_FORM_BYTES,
             timeout=body_timeout,
+            content_encoding=request.headers.get("content-encoding"),
         )
         if raw is None:
             return _error(400, "invalid_request", "the request body did not arrive")  # the client went away

@@ -21,7 +21,8 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class BodyGuardMiddleware:
-    """Refuses oversized bodies (413) and non-JSON bodies (415) before any parsing, in the dialect's format."""
+    """Refuses oversized bodies (413), compressed and non-JSON bodies (415) before any parsing, in the
+    dialect's format."""
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class BodyGuardMiddleware:
             content_type=headers.get("content-type", "") if self.json_only else None,
             max_bytes=self.max_bytes,
             timeout=self.body_timeout,
+            content_encoding=headers.get("content-encoding"),
         )
         if body is None:  # the client went away
             return
@@ -75,12 +77,21 @@ class BodyRefused(NamedTuple):
 
 
 async def read_guarded_body(
-    receive: Receive, *, content_length: str | None, content_type: str | None, max_bytes: int, timeout: float
+    receive: Receive,
+    *,
+    content_length: str | None,
+    content_type: str | None,
+    max_bytes: int,
+    timeout: float,
+    content_encoding: str | None = None,
 ) -> bytes | BodyRefused | None:
-    """The whole request body, or why it is refused (too large, too slow, not JSON when ``content_type``
-    is given), or None when the client disconnected first."""
+    """The whole request body, or why it is refused (too large, too slow, compressed, not JSON when
+    ``content_type`` is given), or None when the client disconnected first."""
     if content_length is not None and (not content_length.isdigit() or int(content_length) > max_bytes):
         return BodyRefused(413, f"request body larger than {max_bytes} bytes")
+    if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
+        # Read as it is, a compressed body would only ever be "not valid JSON": say what is wrong.
+        return BodyRefused(415, "Content-Encoding is not supported: send the request body uncompressed")
     body = bytearray()
     more = True
     try:

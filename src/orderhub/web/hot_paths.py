@@ -94,6 +94,7 @@ class HotStack:
                             content_type=headers.get("content-type", ""),
                             max_bytes=self.max_bytes,
                             timeout=self.body_timeout,
+                            content_encoding=headers.get("content-encoding"),
                         )
                         if read is None:
                             status = CLIENT_CLOSED_REQUEST  # the client went away first: not a server error
