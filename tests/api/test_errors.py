@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.support import completed_order, headers, new_esim_body, place, topup_body, unique_email
+from tests.api.support import (
+    RunningServer,
+    completed_order,
+    headers,
+    new_esim_body,
+    place,
+    topup_body,
+    unique_email,
+    wait_for,
+)
 
 
 def assert_error(answer: httpx.Response, status: int, type_: str, mentions: str | None = None) -> None:
@@ -194,6 +204,24 @@ def test_topup_iccid_must_belong_to_the_email(client: httpx.Client, reseller: st
     answer = place(client, reseller, topup_body(other, iccid))
 
     assert_error(answer, 422, "EMAIL_AND_ICCID_DO_NOT_MATCH")
+
+
+def test_a_customer_is_found_by_email_whatever_its_case(
+    server: RunningServer, client: httpx.Client, reseller: str
+) -> None:
+    # As a partner's systems may spell it: the sign-up form as typed, the CRM lower-cased.
+    typed = f"Jane.Doe-{uuid.uuid4().hex[:6]}@Example.COM"
+    first = completed_order(client, reseller, typed)["output"]["iccid"]
+    second = completed_order(client, reseller, typed.upper())["output"]["iccid"]
+    with server.services.uow_factory(read_only=True) as uow:
+        owners = {uow.profiles.get(iccid).customer_id for iccid in (first, second)}  # type: ignore[union-attr]
+    assert len(owners) == 1, "one customer, not one per spelling"
+
+    for email, iccid in [(typed.lower(), first), (typed, second), (typed.swapcase(), first)]:
+        answer = place(client, reseller, topup_body(email, iccid))
+        assert answer.status_code == 201, answer.text
+        done = wait_for(client, reseller, answer.json()["id"], lambda o: o["status"] != "FULFILLING")
+        assert done["status"] == "COMPLETED" and done["output"]["iccid"] == iccid, done
 
 
 def test_topup_needs_esim_iccid(client: httpx.Client, reseller: str) -> None:

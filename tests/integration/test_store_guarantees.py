@@ -397,6 +397,61 @@ def test_upgrading_keeps_orders_placed_before_the_generalised_core(tmp_path: Pat
         built.close()
 
 
+def test_upgrading_keys_stored_customers_by_email_whatever_its_case(tmp_path: Path) -> None:
+    """Customers stored before 0011 are found by any case of their e-mail; of two whose e-mails differ
+    only in case, the older one."""
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'old.db'}"))
+    migrate.upgrade(built.engine, "0010")
+    with built.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO partners (id, name, roles, currencies, created_at) VALUES ('p', 'P', '[]', '[]', :now)"
+            ),
+            {"now": datetime(2026, 1, 1)},
+        )
+        stored_before = [
+            ("c2", "JANE.DOE@example.com", 2),
+            ("c1", "Jane.Doe@Example.com", 1),
+            ("c3", None, 3),
+            ("c4", "Ölaf@Example.com", 4),
+            ("c5", "sam@x.io", 5),
+        ]
+        for customer_id, email, day in stored_before:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO customers (id, partner_id, email, identity_type, identity_value, created_at)"
+                    " VALUES (:id, 'p', :email, :kind, :number, :at)"
+                ),
+                {"id": customer_id, "email": email, "at": datetime(2026, 1, day),
+                 "kind": None if email else "PIN", "number": None if email else "19121212-1212"},
+            )  # fmt: skip
+    try:
+        built.migrate()
+        with built.uow_factory(read_only=True) as uow:
+            asked = [
+                "jane.doe@example.com",
+                "JANE.DOE@EXAMPLE.COM",
+                "Jane.Doe@Example.com",
+                "ölaf@example.com",
+                "SAM@X.IO",
+            ]
+            found = {email: uow.partners.find_customer(["p"], email) for email in asked}
+        assert {email: c.id if c else None for email, c in found.items()} == {
+            "jane.doe@example.com": "c1",
+            "JANE.DOE@EXAMPLE.COM": "c1",
+            "Jane.Doe@Example.com": "c1",
+            "ölaf@example.com": "c4",  # beyond ASCII too, as Python folds it
+            "SAM@X.IO": "c5",
+        }
+        with built.engine.connect() as connection:
+            stored = dict(connection.exec_driver_sql("SELECT id, email FROM customers").all())
+        # The younger of the two keeps its spelling (and its orders), and is no longer found by e-mail.
+        assert stored == {"c1": "jane.doe@example.com", "c2": "JANE.DOE@example.com", "c3": None,
+                          "c4": "ölaf@example.com", "c5": "sam@x.io"}  # fmt: skip
+    finally:
+        built.close()
+
+
 def test_every_change_an_api_could_show_moves_the_order_version(services: Services) -> None:
     """The version is what services.rendered_orders trusts: a change that did not move it would be
     served stale from a rendered copy."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
-from orderhub.domain.customers import Customer, Identity
+from orderhub.domain.customers import Customer, Identity, email_key
 from orderhub.domain.esim import Subscription
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, PlanType
 from orderhub.domain.orders import Operation, Order, Subject
@@ -75,7 +75,8 @@ class FakePartners:
 
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
         ids = set(partner_ids)
-        return next((c for c in self.customers if c.partner_id in ids and c.email == email), None)
+        key = email_key(email)
+        return next((c for c in self.customers if c.partner_id in ids and c.email and email_key(c.email) == key), None)
 
     def add_customer(self, customer: Customer) -> str:
         self.customers.append(customer)

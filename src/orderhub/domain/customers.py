@@ -18,6 +18,14 @@ def email_valid(text: str) -> bool:
     return len(text) <= 320 and _EMAIL.match(text) is not None
 
 
+def email_key(email: str) -> str:
+    """What every spelling of one address shares, and how a customer's e-mail is stored and found:
+    ``Jane.Doe@Example.com`` is ``jane.doe@example.com``. Domains ignore case (RFC 5321), and so, in
+    practice, do mailboxes; partners' systems change it (a sign-up form keeps it as typed, a CRM
+    lower-cases it), and a top-up must still find its customer."""
+    return email.lower()
+
+
 @dataclass(frozen=True)
 class Identity:
     """An identification document or number: ``kind`` as the partner names it (Passport, PIN...)."""

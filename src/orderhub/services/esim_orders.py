@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from orderhub.domain.customers import Customer
+from orderhub.domain.customers import Customer, email_key
 from orderhub.domain.esim import EsimOrderRequest, check_products_sold, check_topup, validate_esim_order
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.orders import Operation, OrderItem, Subject, SubjectKind
@@ -32,7 +32,11 @@ class EsimIntake:
             # The eSIM's own customer, when the caller may see it and the e-mail is theirs: an account
             # manager's resellers may each have a customer with the same e-mail.
             owner = uow.partners.get_customer(profile.customer_id) if profile and profile.customer_id else None
-            if owner is not None and (owner.email != request.customer_email or not principal.can_see(owner.partner_id)):
+            if owner is not None and (
+                owner.email is None
+                or email_key(owner.email) != email_key(request.customer_email)
+                or not principal.can_see(owner.partner_id)
+            ):
                 owner = None
             customer = owner or uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
             check_topup(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from orderhub.domain.customers import Customer, Identity
+from orderhub.domain.customers import Customer, Identity, email_key
 from orderhub.domain.partners import Partner, Role
 from orderhub.services.ports import DuplicateKey
 from orderhub.services.records import StoredCredential, StoredIdempotencyKey, StoredToken
@@ -185,7 +185,8 @@ class PartnerRepository:
         return self._customer("id = ?", [], (customer_id,), any_partner=True)
 
     def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
-        return self._customer("email = ?", partner_ids, (email,))
+        """The customer of that e-mail, whatever its case: e-mails are stored as their key."""
+        return self._customer("email = ?", partner_ids, (email_key(email),))
 
     def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
         return self._customer("identity_type = ? AND identity_value = ?", partner_ids, (identity.kind, identity.number))
@@ -211,15 +212,16 @@ class PartnerRepository:
         return Customer(customer_id, partner_id, email, created, country, name, identity)
 
     def add_customer(self, customer: Customer) -> str:
-        """Stores the customer, or finds the one another transaction stored first under the same key
-        (same e-mail, or same identification, of the partner): the id of the one that stands."""
+        """Stores the customer (its e-mail as its key, domain.customers.email_key), or finds the one
+        another transaction stored first under the same key (same e-mail whatever its case, or same
+        identification, of the partner): the id of the one that stands."""
         added = self._sql.execute(
             "INSERT INTO customers (id, partner_id, email, country_of_residence, created_at, name, identity_type,"
             " identity_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 customer.id,
                 customer.partner_id,
-                customer.email,
+                email_key(customer.email) if customer.email is not None else None,
                 customer.country_of_residence,
                 self._sql.time(customer.created_at),
                 customer.name,
