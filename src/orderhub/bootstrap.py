@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from orderhub.dialects import DIALECTS
+from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.fulfilment.hub_dispatcher import HubDispatcher, RenderEvent
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.fulfilment.worker import Worker
@@ -86,7 +87,7 @@ def build_services(settings: Settings) -> Services:
         low_stock_threshold=settings.low_stock_threshold,
     )
     worker = Worker(fulfilment, poll_interval=settings.worker_poll_seconds)
-    hub = HubService(database)
+    hub = HubService(database, callbacks=CallbackAddresses.from_setting(settings.hub_allowed_networks))
     return Services(
         settings=settings,
         engine=engine,

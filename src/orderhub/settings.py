@@ -41,6 +41,9 @@ class Settings:
     demo_inventory_size: int = 2000
     # How long tmf-productorder waits for provisioning before answering acknowledged instead of final.
     final_answer_budget_seconds: float = 2.0
+    # Networks (comma-separated CIDR blocks) event callbacks may reach although they are not public
+    # addresses; by default callbacks reach public addresses only (domain.callbacks).
+    hub_allowed_networks: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

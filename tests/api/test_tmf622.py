@@ -283,7 +283,8 @@ class Listener:
 def test_a_listener_gets_every_event_in_order_also_after_being_down(tmp_path: Path) -> None:
     # Its own server and partner: the events of the other tests must not interleave.
     listener = Listener()
-    with running_server(tmp_path / "hub.db", worker_poll_seconds=0.2) as server, server.client() as client:
+    loopback = {"hub_allowed_networks": "127.0.0.1/32"}  # the listener is on this machine
+    with running_server(tmp_path / "hub.db", worker_poll_seconds=0.2, **loopback) as server, server.client() as client:
         token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
         registered = client.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
         assert registered.status_code == 201, registered.text
@@ -322,6 +323,49 @@ def test_a_listener_gets_every_event_in_order_also_after_being_down(tmp_path: Pa
         time.sleep(1)
         assert len(listener.events) == 12
         assert client.delete(f"{BASE}/hub/{hub_id}", headers=auth(token)).status_code == 404
+    listener.close()
+
+
+def test_a_listener_callback_must_reach_a_public_address(http: httpx.Client, tokens: list[str]) -> None:
+    # Else a partner could have orderhub call internal services for it: the database, cloud metadata.
+    for callback in ("http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/x",
+                     "https://localhost/hub", "http://10.0.0.7/events", "http://[::ffff:192.168.0.1]/"):  # fmt: skip
+        answer = http.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(tokens[0]))
+        assert answer.status_code == 400, (callback, answer.text)
+        assert "must reach a public address" in answer.text, answer.text
+    public = http.post(
+        f"{BASE}/hub", json={"callback": "https://partner.example.com/tmf/events"}, headers=auth(tokens[0])
+    )
+    assert public.status_code == 201, public.text
+    assert http.delete(f"{BASE}/hub/{public.json()['id']}", headers=auth(tokens[0])).status_code == 204
+
+
+def test_a_callback_that_resolves_to_an_address_not_allowed_gets_nothing_until_it_is_allowed(tmp_path: Path) -> None:
+    """Names are checked on what they resolve to each time an event is sent: events wait, none is lost."""
+    listener = Listener()
+    callback = listener.url.replace("127.0.0.1", "localhost")
+    db, loopback = tmp_path / "hub.db", {"hub_allowed_networks": "127.0.0.0/8,::1/128"}
+    with running_server(db, **loopback) as server, server.client() as client:
+        token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+        registered = client.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(token))
+        assert registered.status_code == 201, registered.text
+    # The operator takes the allowance back: the listener is on a loopback address, so it gets nothing.
+    with running_server(db, worker_poll_seconds=0.2) as server, server.client() as client:
+        token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+        order = create(client, token, order_body())
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with server.services.uow_factory(read_only=True) as uow:
+                stored = uow.listeners.get(registered.json()["id"])
+            assert stored is not None
+            if stored.last_error:
+                break
+            time.sleep(0.05)
+        assert stored.last_error is not None and stored.last_error.startswith("callback address refused"), stored
+        assert listener.events == []
+    with running_server(db, **loopback) as server:
+        events = listener.wait_for(3)
+        assert [e["event"]["productOrder"]["id"] for e in events] == [order["id"]] * 3
     listener.close()
 
 

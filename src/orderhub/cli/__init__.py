@@ -21,7 +21,7 @@ def main() -> None:
         err.print(f"[red]error:[/red] cannot use the database: {reason}")
         raise SystemExit(1) from None
     except ValueError as exc:
-        if "unsupported database" not in str(exc):
+        if "unsupported database" not in str(exc) and not str(exc).startswith("ORDERHUB_"):
             raise
         err.print(f"[red]error:[/red] {exc}")
         raise SystemExit(1) from None

@@ -4,14 +4,17 @@ never holds up order intake, nor the other listeners."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.domain.changes import Listener
 from orderhub.services.hub import HubService, PendingEvent
 from orderhub.services.ports import DatabaseUnavailable
@@ -80,7 +83,7 @@ class HubDispatcher:
                     if not batch:
                         return delivered
                     for pending in batch:
-                        error = self._post(http, listener.callback, self._render(pending))
+                        error = self._post(http, self._hub.callbacks, listener.callback, self._render(pending))
                         if error is not None:
                             retry_at = self._hub.failed(listener, error)
                             log.warning(
@@ -99,11 +102,43 @@ class HubDispatcher:
         return delivered
 
     @staticmethod
-    def _post(http: httpx.Client, url: str, body: dict[str, Any]) -> str | None:
+    def _post(http: httpx.Client, allowed: CallbackAddresses, url: str, body: dict[str, Any]) -> str | None:
+        target = pinned(url, allowed)
+        if isinstance(target, str):
+            return target
+        pinned_url, headers, extensions = target
         try:
-            answer = http.post(url, json=body)
+            answer = http.post(pinned_url, json=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
         if 200 <= answer.status_code < 300:
             return None
         return f"HTTP {answer.status_code}"
+
+
+def pinned(url: str, allowed: CallbackAddresses) -> tuple[str, dict[str, str], dict[str, Any]] | str:
+    """The request for ``url`` sent to the address its host resolves to now, once every address it
+    resolves to passed ``allowed``; or why not. Sent to that address itself (the host goes in the Host
+    header and, for TLS, as the server name the certificate is checked against), so that the name cannot
+    resolve to another address between the check and the connection (DNS rebinding)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+    for address in addresses:
+        refused = allowed.refusal(address)
+        if refused is not None:
+            return f"callback address refused: {refused}"
+    address = addresses[0]
+    userinfo, _, host_and_port = parts.netloc.rpartition("@")
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    if userinfo:
+        netloc = f"{userinfo}@{netloc}"
+    request_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return request_url, {"Host": host_and_port}, {"sni_hostname": host}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.domain.changes import Listener
 from orderhub.domain.errors import InvalidInput, OrderNotFound
 from orderhub.domain.identifiers import new_id
@@ -40,8 +41,11 @@ class HubService:
         clock: Clock = utc_now,
         operations: tuple[Operation, ...] = (Operation.LINE_PRODUCTS,),
         lease: timedelta = timedelta(seconds=60),
+        callbacks: CallbackAddresses | None = None,
     ) -> None:
         self._db = db
+        # Where callbacks may point; the dispatcher checks the same before each delivery.
+        self.callbacks = callbacks or CallbackAddresses()
         self._clock = clock
         # Listeners hear about the orders of these operations (the TMF622 API's orders).
         self._operations = tuple(operation.value for operation in operations)
@@ -49,10 +53,17 @@ class HubService:
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
         parts = urlsplit(callback)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(callback) > MAX_CALLBACK_LENGTH:
+        try:
+            host, _port = parts.hostname, parts.port  # a port that is not a number raises
+        except ValueError:
+            host = None
+        if parts.scheme not in ("http", "https") or not host or len(callback) > MAX_CALLBACK_LENGTH:
             raise InvalidInput(
                 f"must be an absolute http or https URL of at most {MAX_CALLBACK_LENGTH} characters", field="callback"
             )
+        refused = self.callbacks.host_refusal(host)
+        if refused is not None:
+            raise InvalidInput(f"must reach a public address: {refused}", field="callback")
 
         def add(uow: UnitOfWork) -> Listener:
             # A new listener hears what happens from now on, not the partner's whole history.

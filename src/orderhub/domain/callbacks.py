@@ -1,0 +1,56 @@
+"""Where event callbacks may be sent: to public addresses, and to the networks the operator allows.
+
+A listener's callback URL is the partner's to choose, and orderhub then sends requests to it from
+inside the operator's network. Left open, a partner could make orderhub call the database, a cloud
+metadata service (169.254.169.254) or any other internal service for it (server-side request forgery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+
+
+class CallbackAddresses:
+    def __init__(self, allowed_networks: Iterable[str] = ()) -> None:
+        """``allowed_networks``: CIDR blocks callbacks may reach although they are not public
+        (``10.0.0.0/8`` for listeners on the operator's own network, ``127.0.0.1/32`` in development)."""
+        self._allowed = tuple(ip_network(network.strip(), strict=False) for network in allowed_networks)
+
+    @classmethod
+    def from_setting(cls, text: str) -> CallbackAddresses:
+        """From a comma-separated list, as ``ORDERHUB_HUB_ALLOWED_NETWORKS`` gives it."""
+        networks = [part.strip() for part in text.split(",") if part.strip()]
+        for network in networks:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"ORDERHUB_HUB_ALLOWED_NETWORKS: {network!r} is not a network (CIDR, e.g. 10.0.0.0/8)"
+                ) from None
+        return cls(networks)
+
+    def refusal(self, address: str) -> str | None:
+        """Why a callback must not reach this IP address, or None when it may."""
+        ip: IPv4Address | IPv6Address = ip_address(address)
+        if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+        if any(ip in network for network in self._allowed):
+            return None
+        if ip.is_global and not ip.is_multicast:
+            return None
+        return f"{address} is not a public address (loopback, private, link-local or reserved)"
+
+    def host_refusal(self, host: str) -> str | None:
+        """Why a callback must not name this host, as far as the name itself tells: an IP address, or a
+        name that is this machine by definition. Other names are checked on what they resolve to each
+        time an event is sent (fulfilment.hub_dispatcher), since that may change."""
+        try:
+            return self.refusal(host)
+        except ValueError:
+            pass
+        name = host.rstrip(".").lower()
+        loopback = name == "localhost" or name.endswith(".localhost")  # RFC 6761: always this machine
+        if loopback and self.refusal("127.0.0.1") is not None and self.refusal("::1") is not None:
+            return f"{host} is this machine (loopback)"
+        return None
