@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.fulfilment.hub_dispatcher import pinned
+
+TLS = Path(__file__).parent / "tls"
 
 NOT_PUBLIC = [
     "127.0.0.1",  # loopback
@@ -75,3 +84,46 @@ def test_an_event_is_not_sent_where_the_name_resolves_to_an_address_not_allowed(
 def test_a_mistyped_network_is_named_in_the_error() -> None:
     with pytest.raises(ValueError, match=re.escape("ORDERHUB_HUB_ALLOWED_NETWORKS: '10.0.0/33' is not a network")):
         CallbackAddresses.from_setting("127.0.0.1/32,10.0.0/33")
+
+
+@pytest.fixture
+def tls_listener() -> Iterator[tuple[int, list[str]]]:
+    """A listener on 127.0.0.1 serving TLS with a certificate for ``localhost`` only; the Host headers it saw."""
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "localhost-cert.pem", TLS / "localhost-key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], hosts
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_https_event_sent_to_the_checked_address_is_verified_against_the_callbacks_name(
+    tls_listener: tuple[int, list[str]],
+) -> None:
+    port, hosts = tls_listener
+    allowed = CallbackAddresses(["127.0.0.1/32"])
+    target = pinned(f"https://localhost:{port}/events", allowed)
+    assert not isinstance(target, str), target
+    url, headers, extensions = target
+    assert url == f"https://127.0.0.1:{port}/events"
+    with httpx.Client(verify=ssl.create_default_context(cafile=TLS / "localhost-cert.pem")) as http:
+        assert http.post(url, json={}, headers=headers, extensions=extensions).status_code == 201
+        assert hosts == [f"localhost:{port}"]
+        # The same address under a name its certificate does not hold is refused by TLS itself.
+        with pytest.raises(httpx.ConnectError, match="Hostname mismatch"):
+            http.post(url, json={}, headers={"Host": "partner.example"}, extensions={"sni_hostname": "partner.example"})
