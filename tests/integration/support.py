@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,6 +41,15 @@ def free_port() -> int:
 
 def sqlite_url(db_path: Path) -> str:
     return f"sqlite:///{db_path}"
+
+
+def db_rows(db_path: Path, query: str) -> list[tuple[object, ...]]:
+    """What ``query`` finds in the SQLite file, read-only and closed at once (a server may be using it)."""
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()
 
 
 def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import stat
 import threading
 import uuid
@@ -15,6 +14,7 @@ from tests.integration.support import (
     OrderhubProcesses,
     api_headers,
     client,
+    db_rows,
     get_order,
     get_token,
     new_esim_body,
@@ -24,14 +24,6 @@ from tests.integration.support import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _rows(db_path: Path, query: str) -> list[tuple[object, ...]]:
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return connection.execute(query).fetchall()
-    finally:
-        connection.close()
 
 
 def test_a_backup_taken_under_load_is_one_consistent_state_that_serves_every_order_answered_before_it(
@@ -76,23 +68,23 @@ def test_a_backup_taken_under_load_is_one_consistent_state_that_serves_every_ord
     # One file, for its owner only, that SQLite finds sound.
     assert stat.S_IMODE(copy_path.stat().st_mode) == 0o600
     assert sorted(p.name for p in copy_path.parent.iterdir()) == ["backup.db"]
-    assert _rows(copy_path, "PRAGMA quick_check") == [("ok",)]
-    assert _rows(copy_path, "PRAGMA journal_mode") == [("delete",)]
+    assert db_rows(copy_path, "PRAGMA quick_check") == [("ok",)]
+    assert db_rows(copy_path, "PRAGMA journal_mode") == [("delete",)]
 
     # Everything answered before the copy began is in it; of what came during, a prefix in commit order.
-    copied = {order_id for (order_id,) in _rows(copy_path, "SELECT id FROM orders")}
+    copied = {order_id for (order_id,) in db_rows(copy_path, "SELECT id FROM orders")}
     assert set(answered_before) <= copied
     assert set(answered_before_copy) <= copied
     assert 20 <= len(copied & set(answered_during)) < len(answered_during)
     assert len(copied) == len(answered_before) + len(copied & set(answered_during))
     # Each copied order is whole: completed at intake, its item delivered, its history in full, its eSIM.
-    assert _rows(copy_path, "SELECT DISTINCT state FROM orders") == [("completed",)]
-    assert _rows(copy_path, "SELECT DISTINCT state FROM order_items") == [("delivered",)]
-    histories = _rows(
+    assert db_rows(copy_path, "SELECT DISTINCT state FROM orders") == [("completed",)]
+    assert db_rows(copy_path, "SELECT DISTINCT state FROM order_items") == [("delivered",)]
+    histories = db_rows(
         copy_path, "SELECT group_concat(to_state, '>') FROM (SELECT * FROM order_events ORDER BY id) GROUP BY order_id"
     )
     assert set(histories) == {("accepted>in_progress>completed",)} and len(histories) == len(copied)
-    assert _rows(copy_path, "SELECT count(*) FROM esim_assignments") == [(len(copied),)]
+    assert db_rows(copy_path, "SELECT count(*) FROM esim_assignments") == [(len(copied),)]
 
     # Restored, it serves those orders as they were.
     server.terminate()
@@ -105,7 +97,7 @@ def test_a_backup_taken_under_load_is_one_consistent_state_that_serves_every_ord
     again = run_cli("backup", tmp_path / "again.db", "--db", sqlite_url(db_path), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     every = len(answered_before) + len(answered_during)
-    assert _rows(tmp_path / "again.db", "SELECT count(*) FROM orders") == [(every,)]
+    assert db_rows(tmp_path / "again.db", "SELECT count(*) FROM orders") == [(every,)]
 
 
 def test_backup_refuses_to_overwrite_and_never_creates_or_touches_the_source(tmp_path: Path) -> None:

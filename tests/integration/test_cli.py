@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.support import OrderhubProcesses, api_headers, client, get_token, run_cli, sqlite_url
+from tests.integration.support import (
+    OrderhubProcesses,
+    api_headers,
+    client,
+    db_rows,
+    get_token,
+    run_cli,
+    sqlite_url,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -53,14 +61,6 @@ def db_bytes(db_path: Path) -> bytes:
     """The database as stored on disk, with any write-ahead log not yet checkpointed."""
     files = [db_path, db_path.with_name(db_path.name + "-wal")]
     return b"".join(path.read_bytes() for path in files if path.exists())
-
-
-def db_rows(db_path: Path, query: str) -> list[tuple[object, ...]]:
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return connection.execute(query).fetchall()
-    finally:
-        connection.close()
 
 
 def luhn_iccid(serial: int) -> str:
