@@ -49,7 +49,7 @@ def run_wrk(
     threads = min(2, connections)
     argv = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{max(round(seconds), 1)}s"]
     argv += ["--timeout", "10s", "-s", str(LUA / script), url]
-    run_env = {**os.environ, "BENCH_LUA_DIR": str(LUA), **env}
+    run_env = {**os.environ, "BENCH_LUA_DIR": str(LUA), "BENCH_THREADS": str(threads), **env}
     done = subprocess.run(argv, capture_output=True, text=True, env=run_env, timeout=seconds + 60)
     line = next((row for row in done.stdout.splitlines() if row.startswith("BENCH ")), None)
     if done.returncode != 0 or line is None:

@@ -35,6 +35,10 @@ UNFINISHED = (
 )
 
 
+# The paced scenario's offered rates, as shares of the accept rate measured flat out just before.
+PACED_SHARES = (0.5, 0.8)
+
+
 @dataclass
 class Plan:
     # How many distinct orders the GET scenarios poll, the same with an empty and with a full database:
@@ -54,11 +58,11 @@ def _plan(args: argparse.Namespace) -> Plan:
     plan = Plan(
         polled_orders=200 if smoke else 1_000,
         connections=[8] if smoke else [16, 64],
-        seconds=2 if smoke else 10,
-        sustained_seconds=4 if smoke else 60,
-        stored_orders=20_000 if smoke else 1_000_000,
+        seconds=1 if smoke else 10,
+        sustained_seconds=2 if smoke else 60,
+        stored_orders=10_000 if smoke else 1_000_000,
         profiles=30_000 if smoke else 400_000,
-        scenarios=set(args.scenario or ["accept", "get", "vendor", "onapi", "latency", "sustained", "stored"]),
+        scenarios=set(args.scenario or ["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"]),
     )
     if args.connections:
         plan.connections = [int(c) for c in args.connections.split(",")]
@@ -210,6 +214,8 @@ class Run:
             if "onapi" in self.plan.scenarios:
                 base = self.load("baseline POST (onapi)", baseline, "onapi_post_order.lua", connections, onapi_env)
                 self.load("onapi-order POST (RECEIVED)", server, "onapi_post_order.lua", connections, onapi_env, base)
+        if "paced" in self.plan.scenarios and accepts:
+            self.paced(server, post_env, accepts[max(accepts)])
         if "latency" in self.plan.scenarios:
             since = datetime.now(UTC)
             _place(server, token, 20 if self.plan.seconds < 5 else 200)
@@ -222,6 +228,16 @@ class Run:
         self.extra["rss_end_mb"] = round((server.rss_samples[-1][1] if server.rss_samples else 0) / 1e6, 1)
         server.stop()
         return accepts, gets
+
+    def paced(self, server: Server, env: dict[str, str], saturated: LoadResult) -> None:
+        """Accept at a given share of what the server took flat out, on as many connections: what a
+        partner's order waits at a busy hour that the server can follow. Flat out, wrk keeps every
+        connection busy, so the latency is set by the throughput (connections / req/s) whatever the
+        server does; paced, it is what the order itself costs, with the batches it shares a commit with."""
+        for share in PACED_SHARES:
+            scenario = f"esim-v1 accept, paced {round(share * 100)} %"
+            rate = f"{share * saturated.rps:.1f}"
+            self.load(scenario, server, "post_order.lua", saturated.connections, {**env, "BENCH_RATE": rate})
 
     def sustained(self, server: Server, db_path: Path, env: dict[str, str]) -> None:
         seconds = self.plan.sustained_seconds
@@ -282,7 +298,7 @@ class Run:
         ids_file.write_text("\n".join(polled) + "\n")
         connections = max(self.plan.connections)
         # A few seconds of reads first: a restarted process on a big file starts with a cold page cache.
-        run_wrk("warm-up", server.url, "get_order.lua", connections=connections, seconds=3,
+        run_wrk("warm-up", server.url, "get_order.lua", connections=connections, seconds=min(3, self.plan.seconds),
                 env={"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)})  # fmt: skip
         label = f"{count // 1000}k stored" if count < 1_000_000 else f"{count // 1_000_000}M stored"
         runs = [("esim-v1 accept", "post_order.lua", accepts), ("esim-v1 GET order", "get_order.lua", gets)]
@@ -356,7 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", help="comma-separated, default 16,64 (8 in smoke)")
     parser.add_argument("--duration", type=float, help="seconds per scenario")
     parser.add_argument(
-        "--scenario", action="append", choices=["accept", "get", "vendor", "onapi", "latency", "sustained", "stored"]
+        "--scenario",
+        action="append",
+        choices=["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"],
+        help="paced needs accept (it offers shares of accept's rate)",
     )
     parser.add_argument("--stored", type=int, help="orders stored before the last scenarios (default 1,000,000)")
     parser.add_argument("--src", type=Path, help="run orderhub from another checkout's src/ (before/after)")

@@ -8,6 +8,31 @@ local activation = os.getenv("BENCH_ACTIVATION")
 local prefix = nil
 local counter = 0
 
+-- BENCH_RATE (the paced scenario): orders are sent at this rate in all, at random instants (a Poisson
+-- process, as from many independent clients), instead of each connection sending its next order the
+-- moment its answer arrives. Each of wrk's BENCH_THREADS threads keeps its share of the schedule and
+-- sends on whichever of its connections is free; latency is timed from the send, so a server that
+-- falls behind the schedule would be measured kindly: the scenario offers rates it can follow.
+local rate = tonumber(os.getenv("BENCH_RATE") or "")
+if rate then
+  local ffi = require("ffi")
+  ffi.cdef("typedef struct { long tv_sec; long tv_nsec; } bench_timespec;"
+    .. " int clock_gettime(int clock_id, bench_timespec *tp);")
+  local clock = ffi.new("bench_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+    return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+  end
+  local mean_gap_ms = 1000 * tonumber(os.getenv("BENCH_THREADS")) / rate
+  local next_send = nil
+  function delay()
+    local now = now_ms()
+    next_send = math.max(next_send or now, now - 10 * mean_gap_ms)  -- no burst to catch up a long stall
+      + -math.log(1 - math.random()) * mean_gap_ms
+    return math.max(0, math.floor(next_send - now))
+  end
+end
+
 function request()
   if prefix == nil then
     -- Seeded per thread and per run, so two runs on one database never replay each other's keys.

@@ -34,6 +34,7 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path: Path) -> None
     document = json.loads((tmp_path / "latest.json").read_text())
     scenarios = {row["scenario"] for row in document["load"]}
     assert {"baseline POST", "baseline GET", "esim-v1 accept (NEW_ESIM)", "esim-v1 GET order"} <= scenarios
+    assert {"esim-v1 accept, paced 50 %", "esim-v1 accept, paced 80 %"} <= scenarios
     assert any("stored" in name for name in scenarios)
     assert {"PostgreSQL, 1 API: esim-v1 accept", "PostgreSQL, 2 API: esim-v1 accept"} <= scenarios
     # Every request answered as expected (201 for orders, 200 for reads): an error is a bug, not slowness.

@@ -77,7 +77,7 @@ def final_counts(engine: sa.Engine) -> tuple[int, int]:
 def test_two_api_and_three_worker_processes_with_a_worker_killed_mid_way(
     pg_url: str, orderhub_procs: OrderhubProcesses
 ) -> None:
-    count = 1000
+    count = 400
     setup = build_services(Settings(database_url=pg_url))
     admin = AccessAdmin(setup.uow_factory)
     for n in range(count):
