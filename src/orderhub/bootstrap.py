@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.dialects import DIALECTS
 from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.fulfilment.hub_dispatcher import HubDispatcher, RenderEvent
 from orderhub.fulfilment.provisioners import default_provisioners
@@ -16,7 +16,7 @@ from orderhub.services.access_orders import AccessQueries
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.fulfilment import FulfilmentService
-from orderhub.services.hub import HubService
+from orderhub.services.hub import HubService, PendingEvent
 from orderhub.services.intakes import default_intakes
 from orderhub.services.inventory import InventoryService
 from orderhub.services.line_orders import LineService
@@ -61,8 +61,16 @@ class Services:
 def _event_renderer(settings: Settings) -> RenderEvent:
     """The event body of the dialect that has a hub (TMF622), with links to this service's address."""
     base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
-    (render,) = [dialect.render_event for dialect in DIALECTS if dialect.render_event is not None]
-    return lambda pending: render(pending, base_url)
+
+    def render(pending: PendingEvent) -> dict[str, Any]:
+        # Imported when the first event is sent: the dialects bring the web framework with them, which
+        # the CLI's commands (migrate, partners, imports) would otherwise load for nothing.
+        from orderhub.dialects import DIALECTS
+
+        (render_event,) = [dialect.render_event for dialect in DIALECTS if dialect.render_event is not None]
+        return render_event(pending, base_url)
+
+    return render
 
 
 def build_services(settings: Settings) -> Services:
