@@ -35,6 +35,8 @@ UNFINISHED = (
 )
 
 
+# Every scenario, in the order a full run takes them (``--scenario`` picks some).
+SCENARIOS = ["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"]
 # The paced scenario's offered rates, as shares of the accept rate measured flat out just before.
 PACED_SHARES = (0.5, 0.8)
 
@@ -62,7 +64,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         sustained_seconds=2 if smoke else 60,
         stored_orders=10_000 if smoke else 1_000_000,
         profiles=30_000 if smoke else 400_000,
-        scenarios=set(args.scenario or ["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"]),
+        scenarios=set(args.scenario or SCENARIOS),
     )
     if args.connections:
         plan.connections = [int(c) for c in args.connections.split(",")]
@@ -374,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"],
+        choices=SCENARIOS,
         help="paced needs accept (it offers shares of accept's rate)",
     )
     parser.add_argument("--stored", type=int, help="orders stored before the last scenarios (default 1,000,000)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -63,14 +65,19 @@ def _event_renderer(settings: Settings) -> RenderEvent:
     base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
 
     def render(pending: PendingEvent) -> dict[str, Any]:
-        # Imported when the first event is sent: the dialects bring the web framework with them, which
-        # the CLI's commands (migrate, partners, imports) would otherwise load for nothing.
-        from orderhub.dialects import DIALECTS
-
-        (render_event,) = [dialect.render_event for dialect in DIALECTS if dialect.render_event is not None]
-        return render_event(pending, base_url)
+        return _hub_dialect_renderer()(pending, base_url)
 
     return render
+
+
+@functools.cache
+def _hub_dialect_renderer() -> Callable[[PendingEvent, str], dict[str, Any]]:
+    # Looked up when the first event is sent: the dialects bring the web framework with them, which the
+    # CLI's commands (migrate, partners, imports) would otherwise load for nothing.
+    from orderhub.dialects import DIALECTS
+
+    (render_event,) = [dialect.render_event for dialect in DIALECTS if dialect.render_event is not None]
+    return render_event
 
 
 def build_services(settings: Settings) -> Services:
