@@ -45,13 +45,14 @@ def machine_facts() -> dict[str, Any]:
 
 
 def table(results: list[LoadResult], ratios: dict[tuple[str, int], float | None]) -> str:
-    header = f"{'scenario':<34} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>7}"
+    width = max([34, *(len(result.scenario) for result in results)])
+    header = f"{'scenario':<{width}} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>7}"
     lines = [header, "-" * len(header)]
     for result in results:
         ratio = ratios.get((result.scenario, result.connections))
         shown = f"{ratio:.3f}" if ratio is not None else "-"
         lines.append(
-            f"{result.scenario:<34} {result.connections:>5} {result.rps:>9.0f} {result.p50_ms:>8.2f}"
+            f"{result.scenario:<{width}} {result.connections:>5} {result.rps:>9.0f} {result.p50_ms:>8.2f}"
             f" {result.p99_ms:>8.2f} {result.errors:>7} {shown:>7}"
         )
     return "\n".join(lines)
