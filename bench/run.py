@@ -316,21 +316,21 @@ class Run:
             scenario = f"esim-v1 accept, {label}"
             self.share_of_empty(scenario, baseline, server, "post_order.lua", connections, env, accepts[connections])
         if connections in gets and self.empty_get is not None:
-            self.stored_get(f"esim-v1 GET order, {label}", server, env, connections)
+            self.stored_get(f"esim-v1 GET order, {label}", server, env, connections, self.empty_get)
         server.stop()
 
-    def stored_get(self, scenario: str, server: Server, env: dict[str, str], connections: int) -> None:
+    def stored_get(self, scenario: str, server: Server, env: dict[str, str], connections: int,
+                   empty_get: tuple[Server, dict[str, str]]) -> None:  # fmt: skip
         """The stored database's GET as a share of the empty one's, the two servers (both still up)
-        taking turns: one pair of loads minutes apart moved by 10-20 % on this shared machine, which
-        is more than the difference being measured (bench/README.md, "The stored GET")."""
-        assert self.empty_get is not None
-        empty_server, empty_env = self.empty_get
+        taking turns: from one load to the next the figure moved by up to 60 % on this shared
+        machine, more than the difference being measured (bench/README.md, "The stored GET")."""
+        empty_server, empty_env = empty_get
         empty_rps, stored_rps = 0.0, 0.0
         for turn in range(1, self.plan.stored_get_turns + 1):
             empty = self.load(f"esim-v1 GET order, empty (turn {turn})", empty_server, "get_order.lua",
                               connections, empty_env)  # fmt: skip
-            stored = self.load(f"{scenario} (turn {turn})", server, "get_order.lua", connections, env)
-            self.ratios[(stored.scenario, connections)] = round(stored.rps / empty.rps, 3) if empty.rps else None
+            # Its ratio is to the empty GET just before it.
+            stored = self.load(f"{scenario} (turn {turn})", server, "get_order.lua", connections, env, empty)
             empty_rps += empty.rps
             stored_rps += stored.rps
         share = round(stored_rps / empty_rps, 3) if empty_rps else None
