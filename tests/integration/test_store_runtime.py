@@ -116,6 +116,27 @@ def test_a_worker_notices_a_commit_made_by_another_connection(database: SqlDatab
     assert database.changed() is False
 
 
+def test_on_an_event_loop_the_config_version_is_read_once_a_turn_and_anew_the_next(
+    database: SqlDatabase, db_path: Path
+) -> None:
+    async def scenario() -> tuple[int, int, int]:
+        before = database.config_version()
+        # Changed by another process within this turn: requests of this turn arrived before the read.
+        with sqlite3.connect(db_path) as other:
+            other.execute("UPDATE config_version SET version = version + 1")
+        same_turn = database.config_version()
+        await asyncio.sleep(0)  # the next turn of the loop
+        return before, same_turn, database.config_version()
+
+    before, same_turn, next_turn = asyncio.run(scenario())
+    assert same_turn == before
+    assert next_turn == before + 1 == _version(db_path)
+    # Off a loop (the worker's and the CLI's threads) every call reads.
+    with sqlite3.connect(db_path) as other:
+        other.execute("UPDATE config_version SET version = version + 1")
+    assert database.config_version() == next_turn + 1
+
+
 def test_reads_see_one_snapshot_and_never_wait_for_a_writer(database: SqlDatabase, db_path: Path) -> None:
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")

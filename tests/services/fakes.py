@@ -79,6 +79,14 @@ class FakePartners:
         return next((c for c in self.customers if c.partner_id in ids and c.email and email_key(c.email) == key), None)
 
     def add_customer(self, customer: Customer) -> str:
+        # As the store's: the partner's customer of the same e-mail (or identification) stands.
+        existing = (
+            self.find_customer_by_identity([customer.partner_id], customer.identity)
+            if customer.identity is not None
+            else self.find_customer([customer.partner_id], customer.email or "")
+        )
+        if existing is not None:
+            return existing.id
         self.customers.append(customer)
         return customer.id
 

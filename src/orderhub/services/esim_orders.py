@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from orderhub.domain.customers import Customer, email_key
@@ -23,6 +22,7 @@ class EsimIntake:
         # A partner's products exist in the catalog (a foreign key says so) and are never deleted.
         check_products_sold(request, partner.product_ids)
         subject = None
+        customer_id: str | None = None
         if request.operation is Operation.TOPUP:
             assert request.iccid is not None
             # A top-up may target any customer the caller can see (an account manager: its resellers').
@@ -49,18 +49,20 @@ class EsimIntake:
                 ),
             )
             subject = Subject(SubjectKind.ESIM, request.iccid)
-        else:
-            customer = uow.partners.find_customer([partner.id], request.customer_email)
-        if customer is None:
-            customer = Customer(
-                id=new_id(),
-                partner_id=partner.id,
-                email=request.customer_email,
-                country_of_residence=request.country_of_residence,
-                created_at=now,
+            customer_id = customer.id if customer is not None else None
+        if customer_id is None:
+            # Stored at once; when the partner has a customer of that e-mail already (placed before, or
+            # by another process a moment ago), the insert's conflict finds that one. So a new customer,
+            # the usual case of a NEW_ESIM, costs one statement, not a look-up and then an insert.
+            customer_id = uow.partners.add_customer(
+                Customer(
+                    id=new_id(),
+                    partner_id=partner.id,
+                    email=request.customer_email,
+                    country_of_residence=request.country_of_residence,
+                    created_at=now,
+                )
             )
-            # Another process may have added the same customer a moment ago: then it is that one.
-            customer = replace(customer, id=uow.partners.add_customer(customer))
         items = [
             OrderItem(
                 seq=seq,
@@ -71,4 +73,4 @@ class EsimIntake:
             )
             for seq, s in enumerate(request.subscriptions, start=1)
         ]
-        return NewOrder(items=items, subject=subject, customer_id=customer.id)
+        return NewOrder(items=items, subject=subject, customer_id=customer_id)

@@ -129,6 +129,31 @@ class SqlDatabase:
         return result
 
     def config_version(self) -> int:
+        """The store's config version (services.auth checks cached credentials against it).
+
+        On an event loop it is read once per turn of the loop: every request whose handler runs before
+        the next turn arrived before that read (the loop's I/O callbacks all come from the poll at the
+        start of a turn), so each is still checked against the configuration as it stood after it
+        arrived, which is all "a revoked credential stops working at the next request" asks; under
+        load a turn handles dozens of requests, and each would otherwise pay a statement of its own.
+        """
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            return self._read_config_version()
+        remembered: int | None = getattr(self._local, "turn_config_version", None)
+        if remembered is None:
+            remembered = self._read_config_version()
+            self._local.turn_config_version = remembered
+            loop.call_soon(self._forget_turn_config_version)
+        return remembered
+
+    def _forget_turn_config_version(self) -> None:
+        self._local.turn_config_version = None
+
+    def _read_config_version(self) -> int:
         if not self._is_sqlite:
             return self.read_now(lambda uow: uow.partners.config_version())
         # One statement needs no transaction of its own: this runs on every authenticated request.
