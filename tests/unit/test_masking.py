@@ -1,12 +1,25 @@
 """Log masking of personal data and secrets, and the JSON log format."""
 
+import asyncio
+import io
 import json
 import logging
 import sys
+from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from orderhub.observability import JsonFormatter, correlation_id, mask
+from orderhub import observability
+from orderhub.observability import (
+    JsonFormatter,
+    JsonLogHandler,
+    configure_logging,
+    correlation_id,
+    direct_access_handler,
+    mask,
+)
 
 
 def test_email_is_masked():
@@ -114,3 +127,131 @@ def test_json_formatter_copies_request_fields(cid):
     rec.method, rec.path, rec.status = "POST", "/orders", 201
     entry = json.loads(JsonFormatter().format(rec))
     assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/orders", 201)
+
+
+# --- fast paths ---------------------------------------------------------------------------------
+
+
+def _mask_every_time(text: str) -> str:
+    """mask as it was before its fast paths: every substitution on every text."""
+    text = observability._EMAIL.sub(r"\1***@\2", text)
+    text = observability._IDENTITY.sub("********-****", text)
+    text = observability._CREDENTIALS.sub(r"\1 ***", text)
+    return observability._SECRET.sub(r"\1***", text)
+
+
+# Pieces that make the patterns match, in odd cases too (the long s and the Kelvin sign match s and k
+# case-insensitively, which str.lower() would not tell), among arbitrary text.
+_PIECES = st.sampled_from(
+    ["@", "a@b.cd", "jo@doe.com", "Bearer ", "BASIC ", "beareR x", "\u017fecret", "client_\u017fecret=", "password:",
+     "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8944",
+     " ", "=", ":", '"', "'", "&", ",", "/", "é", "İ", "Token", "8111", "12189876",
+     "\u0661\u0662\u0663\u0664\u0665\u0666-\u0661\u0662\u0663\u0664", "\u0661\u0662\u0663"]
+)  # fmt: skip
+_TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join)
+_ASCII_TEXTS = st.lists(st.one_of(_PIECES, st.text(st.characters(max_codepoint=127), max_size=8)), max_size=12).map(
+    "".join
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_TEXTS, _ASCII_TEXTS))
+def test_mask_with_its_fast_paths_hides_exactly_what_every_substitution_would(text: str) -> None:
+    assert mask(text) == _mask_every_time(text)
+
+
+def test_an_access_line_carries_the_request_masked_and_its_correlation_id(cid: str) -> None:
+    from orderhub.web.middleware import record_request
+
+    lines: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = lines.append  # type: ignore[method-assign]
+    access = logging.getLogger("orderhub.access")
+    access.addHandler(handler)
+    previous = access.level
+    access.setLevel(logging.INFO)
+    try:
+        record_request("GET", "/esim/v1/order/jo@doe.com", 404, 0.01234)
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(previous)
+    (line,) = lines
+    entry = json.loads(JsonFormatter().format(line))
+    assert entry["message"] == "GET /esim/v1/order/j***@doe.com 404"
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/esim/v1/order/j***@doe.com", 404)
+    assert entry["duration_ms"] == 12.34
+    assert entry["correlation_id"] == cid
+    assert entry["logger"] == "orderhub.access"
+
+
+# --- access lines straight to the log's handler -------------------------------------------------
+
+
+@pytest.fixture
+def configured_log() -> Iterator[io.StringIO]:
+    """The logging configure_logging sets up, its stream captured; restored afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    stream = io.StringIO()
+    configure_logging("INFO")
+    (handler,) = root.handlers
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    try:
+        yield stream
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+
+
+def test_access_lines_of_one_loop_turn_go_out_together_before_any_later_line(
+    configured_log: io.StringIO, cid: str
+) -> None:
+    from orderhub.web.middleware import record_request
+
+    async def turn() -> tuple[str, str]:
+        record_request("GET", "/esim/v1/order/jo@doe.com", 404, 0.01234)
+        record_request("POST", "/esim/v1/order", 201, 0.002)
+        during = configured_log.getvalue()
+        await asyncio.sleep(0)  # the next turn
+        after = configured_log.getvalue()
+        logging.getLogger("orderhub.test").warning("later")
+        return during, after
+
+    root = logging.getLogger()
+    others = [handler for handler in root.handlers if not isinstance(handler, JsonLogHandler)]
+    for handler in others:  # pytest's own capture, added for the test's call
+        root.removeHandler(handler)
+    try:
+        during, after = asyncio.run(turn())
+    finally:
+        for handler in others:
+            root.addHandler(handler)
+    assert during == ""
+    first, second, later = (json.loads(line) for line in configured_log.getvalue().splitlines())
+    assert after.count("\n") == 2
+    # The same object JsonFormatter makes of a record with these fields, masked alike.
+    as_record = logging.LogRecord("orderhub.access", logging.INFO, __file__, 0, "%s %s %s",
+                                  ("GET", "/esim/v1/order/jo@doe.com", 404), None)  # fmt: skip
+    as_record.method, as_record.path, as_record.status, as_record.duration_ms = (
+        "GET", "/esim/v1/order/jo@doe.com", 404, 12.34)  # fmt: skip
+    expected = json.loads(JsonFormatter().format(as_record))
+    assert {**first, "ts": None} == {**expected, "ts": None}
+    assert first["path"] == "/esim/v1/order/j***@doe.com" and first["correlation_id"] == cid
+    assert (second["method"], second["status"]) == ("POST", 201)
+    assert later["message"] == "later"
+
+
+def test_another_handler_on_the_way_gets_access_lines_through_logging(configured_log: io.StringIO) -> None:
+    from orderhub.web.middleware import access_log, record_request
+
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    try:
+        assert direct_access_handler(access_log) is None
+        record_request("GET", "/healthz", 200, 0.001)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [record.getMessage() for record in seen] == ["GET /healthz 200"]
+    assert json.loads(configured_log.getvalue())["path"] == "/healthz"
