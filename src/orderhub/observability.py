@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import TextIO
@@ -135,7 +136,9 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self.setFormatter(JsonFormatter())
         self._pending: list[str] = []
+        # The loop (and its thread) that will write out the pending lines at the end of its turn.
         self._flush_loop: asyncio.AbstractEventLoop | None = None
+        self._flush_thread = 0
 
     def access_line(self, logger: str, method: str, path: str, status: int, duration_ms: float) -> None:
         if method in _PLAIN_METHODS:
@@ -155,18 +158,23 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             entry["correlation_id"] = mask(cid)
         entry.update(method=method, path=masked_path, status=status, duration_ms=duration_ms)
         line = json_line(entry)
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None  # not on an event loop: no turn to wait for
         with self.lock:  # type: ignore[union-attr]
             self._pending.append(line)
-            if loop is None or len(self._pending) >= MAX_PENDING_ACCESS_LINES:
+            if len(self._pending) >= MAX_PENDING_ACCESS_LINES:
                 self._write_pending()
-            elif self._flush_loop is not loop:
-                # Per loop: one that stopped before its turn ended must not hold the lines of the next.
-                loop.call_soon(self.flush)
-                self._flush_loop = loop
+                return
+            scheduled = self._flush_loop
+            # The running loop of this thread has its flush coming: nothing more to do (asking asyncio
+            # for the running loop costs a getpid() call, once a line would be once a request).
+            if scheduled is not None and self._flush_thread == threading.get_ident() and scheduled.is_running():
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._write_pending()  # not on an event loop: no turn to wait for
+                return
+            loop.call_soon(self.flush)
+            self._flush_loop, self._flush_thread = loop, threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
         self._write_pending()

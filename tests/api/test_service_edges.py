@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -113,7 +114,8 @@ def test_logs_are_json_with_the_correlation_id_and_without_personal_data_or_secr
     formatter = JsonFormatter()
     lines = [formatter.format(record) for record in caplog.records]
     joined = "\n".join(lines)
-    assert any('"correlation_id": "trace-42"' in line and "POST /esim/v1/order 201" in line for line in lines)
+    entries = [json.loads(line) for line in lines]
+    assert any(e.get("correlation_id") == "trace-42" and e["message"] == "POST /esim/v1/order 201" for e in entries)
     assert email not in joined
     assert "demo-reseller-1-secret" not in joined
     assert token not in joined

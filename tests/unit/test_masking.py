@@ -255,3 +255,37 @@ def test_another_handler_on_the_way_gets_access_lines_through_logging(configured
         logging.getLogger().removeHandler(handler)
     assert [record.getMessage() for record in seen] == ["GET /healthz 200"]
     assert json.loads(configured_log.getvalue())["path"] == "/healthz"
+
+
+def test_lines_left_by_a_loop_that_stopped_go_out_with_the_next_loops_turn(configured_log: io.StringIO) -> None:
+    from orderhub.web.middleware import record_request
+
+    root = logging.getLogger()
+    others = [handler for handler in root.handlers if not isinstance(handler, JsonLogHandler)]
+    for handler in others:
+        root.removeHandler(handler)
+    try:
+
+        async def one_line(path: str) -> None:
+            record_request("GET", path, 200, 0.001)
+
+        first = asyncio.new_event_loop()
+
+        def line_then_stop() -> None:
+            record_request("GET", "/first", 200, 0.001)
+            first.stop()  # before the turn that would write the line
+
+        first.call_soon(line_then_stop)
+        first.run_forever()
+        first.close()
+        assert configured_log.getvalue() == ""
+
+        async def next_turn() -> None:
+            await one_line("/second")
+            await asyncio.sleep(0)
+
+        asyncio.run(next_turn())
+    finally:
+        for handler in others:
+            root.addHandler(handler)
+    assert [json.loads(line)["path"] for line in configured_log.getvalue().splitlines()] == ["/first", "/second"]
