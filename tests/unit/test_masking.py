@@ -289,3 +289,39 @@ def test_lines_left_by_a_loop_that_stopped_go_out_with_the_next_loops_turn(confi
         for handler in others:
             root.addHandler(handler)
     assert [json.loads(line)["path"] for line in configured_log.getvalue().splitlines()] == ["/first", "/second"]
+
+
+# --- correlation ids ----------------------------------------------------------------------------
+
+# Eight digits, a dash and four digits: what the identity-number pattern looks for, and how about one
+# UUID in 280 begins (orderhub makes a UUID for every request that comes without an id).
+DIGITS_FIRST_UUID = "12345678-1234-4abc-8def-0123456789ab"
+
+
+@pytest.mark.parametrize("uuid", [DIGITS_FIRST_UUID, DIGITS_FIRST_UUID.upper()])
+def test_a_uuid_correlation_id_is_logged_as_answered(configured_log: io.StringIO, uuid: str) -> None:
+    from orderhub.web.middleware import record_request
+
+    token = correlation_id.set(uuid)
+    try:
+        logging.getLogger("orderhub.test").warning("with an id")
+        record_request("GET", "/healthz", 200, 0.001)  # not on a loop: written at once
+    finally:
+        correlation_id.reset(token)
+    assert [json.loads(line)["correlation_id"] for line in configured_log.getvalue().splitlines()] == [uuid, uuid]
+
+
+# The second is one hex digit longer than a UUID.
+@pytest.mark.parametrize("supplied", ["cust-19900101-1234", "19900101-1234-4abc-8def-0123456789abc"])
+def test_a_correlation_id_that_is_not_a_uuid_is_masked(configured_log: io.StringIO, supplied: str) -> None:
+    from orderhub.web.middleware import record_request
+
+    token = correlation_id.set(supplied)
+    try:
+        logging.getLogger("orderhub.test").warning("with an id")
+        record_request("GET", "/healthz", 200, 0.001)
+    finally:
+        correlation_id.reset(token)
+    logged = [json.loads(line)["correlation_id"] for line in configured_log.getvalue().splitlines()]
+    assert logged == [mask(supplied)] * 2
+    assert "19900101" not in logged[0]
