@@ -6,7 +6,6 @@ same services and database; status, headers and body must be identical (ids of n
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import re
 from collections.abc import Iterator
@@ -15,10 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from orderhub.api.app import create_app
-from orderhub.bootstrap import Services, build_services
-from orderhub.services.demo import load_demo_data
-from orderhub.settings import Settings
+from orderhub.bootstrap import Services
+from tests.api.hot_path_support import ask, demo_services
 from tests.api.support import SEED_PRODUCT, new_esim_body
 
 UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -27,25 +24,12 @@ LONG_KEY = "k" * 256
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    path = tmp_path_factory.mktemp("hot") / "orderhub.db"
-    built = build_services(Settings(database_url=f"sqlite:///{path}", max_body_bytes=4096))
-    built.migrate()
-    load_demo_data(built.uow_factory, inventory_size=50)
-    yield built
-    built.close()
-
-
-def _ask(services: Services, hot: bool, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(services, run_worker=False, hot_paths=hot))
-        async with httpx.AsyncClient(transport=transport, base_url="http://orderhub.test") as http:
-            return await http.request(method, path, **kwargs)
-
-    return asyncio.run(go())
+    with demo_services(tmp_path_factory.mktemp("hot") / "orderhub.db", inventory_size=50) as built:
+        yield built
 
 
 def _token(services: Services) -> str:
-    answer = _ask(
+    answer = ask(
         services,
         False,
         "POST",
@@ -129,8 +113,8 @@ def test_a_refused_order_is_answered_alike(services: Services, case: str) -> Non
     token = _token(services)
     if request["headers"].get("Authorization") == "Bearer TOKEN":
         request = {**request, "headers": {**request["headers"], "Authorization": f"Bearer {token}"}}
-    fast = _ask(services, True, "POST", "/esim/v1/order", **request)
-    slow = _ask(services, False, "POST", "/esim/v1/order", **request)
+    fast = ask(services, True, "POST", "/esim/v1/order", **request)
+    slow = ask(services, False, "POST", "/esim/v1/order", **request)
     assert fast.status_code >= 400, fast.text
     assert _comparable(fast) == _comparable(slow)
 
@@ -139,7 +123,7 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
     token = _token(services)
     body = _body(allowanceId=SEED_PRODUCT, id=None)  # a deprecated spelling: Deprecation headers too
     for key in ("hot-1", "hot-1"):  # the second time, a replay
-        fast = _ask(
+        fast = ask(
             services,
             True,
             "POST",
@@ -147,7 +131,7 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
             headers=_json_headers(token, **{"Idempotency-Key": key}),
             content=body,
         )
-        slow = _ask(
+        slow = ask(
             services,
             False,
             "POST",
@@ -165,8 +149,8 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
 )
 def test_an_order_read_is_answered_alike(services: Services, path: str) -> None:
     token = _token(services)
-    placed = _ask(services, True, "POST", "/esim/v1/order", headers=_json_headers(token), content=_body()).json()
-    other_token = _ask(
+    placed = ask(services, True, "POST", "/esim/v1/order", headers=_json_headers(token), content=_body()).json()
+    other_token = ask(
         services,
         False,
         "POST",
@@ -177,19 +161,19 @@ def test_an_order_read_is_answered_alike(services: Services, path: str) -> None:
             "client_secret": "demo-reseller-2-secret",
         },
     ).json()["access_token"]
-    others = _ask(
+    others = ask(
         services, True, "POST", "/esim/v1/order", headers=_json_headers(other_token), content=_body(currency="USD")
     ).json()
     url = path.format(own=placed["id"], other=others["id"])
     for headers in (_json_headers(token), _json_headers(None), {"Authorization": f"Bearer {token}"}):
-        fast = _ask(services, True, "GET", url, headers=headers)
-        slow = _ask(services, False, "GET", url, headers=headers)
+        fast = ask(services, True, "GET", url, headers=headers)
+        slow = ask(services, False, "GET", url, headers=headers)
         assert _comparable(fast) == _comparable(slow)
 
 
 def test_the_served_openapi_document_is_the_frameworks(services: Services) -> None:
-    fast = _ask(services, True, "GET", "/esim/v1/openapi.json")
-    slow = _ask(services, False, "GET", "/esim/v1/openapi.json")
+    fast = ask(services, True, "GET", "/esim/v1/openapi.json")
+    slow = ask(services, False, "GET", "/esim/v1/openapi.json")
     assert fast.status_code == 200
     assert fast.json() == slow.json()
     assert set(fast.json()["paths"]) >= {"/order", "/order/{order_id}"}

@@ -223,7 +223,9 @@ def test_an_event_loop_does_not_wait_for_a_write_lock_held_elsewhere(database: S
 
     outcome, ticks = asyncio.run(write_while_ticking())
     assert isinstance(outcome, DatabaseUnavailable)
-    assert ticks >= 20
+    # ~50 on an idle machine; a loop blocked for the wait would tick once at most. Not 20: a busy
+    # CI machine gave 13.
+    assert ticks >= 5
     other.execute("ROLLBACK")
     other.close()
 
@@ -233,10 +235,11 @@ def test_an_event_loop_does_not_wait_for_a_write_lock_held_elsewhere(database: S
     assert asyncio.run(write()) == 2
 
 
-def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(
-    database: SqlDatabase, db_path: Path
-) -> None:
+def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(db_path: Path) -> None:
     """The writer thread and a loop take turns on the one connection: none of 600 increments is lost."""
+    # Not the fixture's 0.5 s bound: 600 commits with fsync on a busy CI machine can take longer, and
+    # what is tested is that none is lost or run twice, not how long they wait.
+    database = SqlDatabase(f"sqlite:///{db_path}", write_timeout=30)
     from_thread: list[int] = []
 
     def thread_writes() -> None:
@@ -252,6 +255,7 @@ def test_writes_from_threads_and_from_an_event_loop_at_once_each_commit_once(
     thread.start()
     from_loop = asyncio.run(loop_writes())
     thread.join(30)
+    database.close()
     assert len(from_thread) == 200 and len(from_loop) == 400
     assert sorted(from_thread + from_loop) == list(range(2, 602))
     assert _version(db_path) == 601

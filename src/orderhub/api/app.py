@@ -26,6 +26,21 @@ def _server_error() -> JSONResponse:
     return JSONResponse(body, status_code=500, headers={"Cache-Control": "no-store"})
 
 
+def dialect_context(services: Services) -> DialectContext:
+    """What the dialects of one application work with (one rate limiter among them)."""
+    return DialectContext(
+        settings=services.settings,
+        auth=services.auth,
+        ordering=services.ordering,
+        catalog=services.catalog,
+        inventory=services.inventory,
+        lines=services.lines,
+        changes=services.changes,
+        hub=services.hub,
+        accesses=services.accesses,
+    )
+
+
 def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool = True) -> ASGIApp:
     """The ASGI application. ``hot_paths=False`` serves every route through FastAPI (tests compare both)."""
 
@@ -46,17 +61,7 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router(services.engine, services.database, services.inventory))
     app.include_router(token_router(services.auth, body_timeout=services.settings.request_body_timeout_seconds))
-    context = DialectContext(
-        settings=services.settings,
-        auth=services.auth,
-        ordering=services.ordering,
-        catalog=services.catalog,
-        inventory=services.inventory,
-        lines=services.lines,
-        changes=services.changes,
-        hub=services.hub,
-        accesses=services.accesses,
-    )
+    context = dialect_context(services)
     hot_routes: list[tuple[HotRoute, HotStack]] = []
     for dialect in DIALECTS:
         dialect_app = dialect.create_app(context)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import Response
@@ -19,6 +19,7 @@ from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute, HotStack
+from orderhub.web.rate_limit import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class DialectContext:
     changes: OrderChanges
     hub: HubService
     accesses: AccessQueries
+    # Per-partner request budgets, one per application: a dialect's hot routes and its framework routes
+    # draw on the same one.
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
 
 
 @dataclass(frozen=True)

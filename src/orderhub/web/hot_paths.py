@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Annotated
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -46,6 +50,26 @@ class HotRequest:
 
 
 HotHandler = Callable[[HotRequest], Awaitable[Response]]
+
+
+@cache
+def _bounded_text(max_length: int) -> TypeAdapter[str]:
+    return TypeAdapter(Annotated[str, Field(max_length=max_length)])
+
+
+def check_optional_header(name: str, value: str | None, *, max_length: int) -> None:
+    """Refuses ``value`` as FastAPI refuses a ``Header(max_length=...)`` parameter that breaks it: a
+    RequestValidationError that the dialect's handler renders (the same messages, from pydantic)."""
+    if value is None:
+        return
+    try:
+        _bounded_text(max_length).validate_python(value)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**problem, "loc": ("header", name, *problem["loc"])} for problem in exc.errors()]
+        ) from None
+
+
 # Given a request, the handler that serves it fast, or None to leave it to the framework.
 HotRoute = Callable[[Scope], HotHandler | None]
 

@@ -2,8 +2,14 @@
 
 from orderhub.dialects.context import Dialect
 from orderhub.dialects.onapi.errors import http_error
-from orderhub.dialects.onapi.routes import DIALECT, PREFIX, create_onapi_app
+from orderhub.dialects.onapi.routes import DIALECT, PREFIX, create_onapi_app, create_onapi_hot_routes
 
-ONAPI = Dialect(name=DIALECT, prefix=PREFIX, create_app=create_onapi_app, render_http_error=http_error)
+ONAPI = Dialect(
+    name=DIALECT,
+    prefix=PREFIX,
+    create_app=create_onapi_app,
+    create_hot_routes=create_onapi_hot_routes,
+    render_http_error=http_error,
+)
 
 __all__ = ["ONAPI", "PREFIX"]

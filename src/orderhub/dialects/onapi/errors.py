@@ -56,37 +56,44 @@ def internal_error_response() -> JSONResponse:
     return error_response(500, "Internal error; quote the X-Correlation-ID to support")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(OnapiError)
-    async def _onapi(_request: Request, exc: OnapiError) -> JSONResponse:
+def invalid_input_response(exc: errors.InvalidInput, language: str) -> JSONResponse:
+    # Rules the domain holds (a date too far ahead, too many products): a 400 like the body's own.
+    field, key = _WIRE_FIELDS.get(exc.field or "", (exc.field or "request", "order"))
+    return error_response(400, f"Bad {field}", message(key, language))
+
+
+def failure_response(exc: Exception, language: str = "en") -> JSONResponse | None:
+    """The answer to what a route raised, as the handlers below give it; None for anything else (a bug).
+    ``language``: the caller's, once known. Hot routes (web.hot_paths) call it directly."""
+    if isinstance(exc, OnapiError):
         return error_response(exc.status, exc.cause, exc.message, exc.headers)
-
-    @app.exception_handler(errors.InvalidInput)
-    async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:
-        # Rules the domain holds (a date too far ahead, too many products): a 400 like the body's own.
-        field, key = _WIRE_FIELDS.get(exc.field or "", (exc.field or "request", "order"))
-        return error_response(400, f"Bad {field}", message(key, getattr(request.state, "language", "en")))
-
-    @app.exception_handler(errors.DomainError)
-    async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
+    if isinstance(exc, errors.InvalidInput):
+        return invalid_input_response(exc, language)
+    if isinstance(exc, errors.DomainError):
         for kind, status in _DOMAIN_STATUS:
             if isinstance(exc, kind):
                 headers = {"WWW-Authenticate": REALM} if status == 401 else None
                 return error_response(status, exc.message, headers=headers)
         log.error("unmapped domain error %s", type(exc).__name__)
         return internal_error_response()
-
-    @app.exception_handler(DatabaseUnavailable)
-    async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
+    if isinstance(exc, DatabaseUnavailable):
         return error_response(503, "Service unavailable; retry later", headers={"Retry-After": str(exc.retry_after)})
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    if isinstance(exc, RequestValidationError):
         return error_response(400, "Bad request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if isinstance(exc, StarletteHTTPException):
         answer = error_response(exc.status_code, str(exc.detail))
         # A 405 says which methods the path takes (RFC 9110 §15.5.6).
         answer.headers.update(exc.headers or {})
         return answer
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def _failure(request: Request, exc: Exception) -> JSONResponse:
+        # The operator dependency leaves the caller's language on the request.
+        answer = failure_response(exc, getattr(request.state, "language", "en"))
+        assert answer is not None, "registered only for the exceptions failure_response answers"
+        return answer
+
+    for kind in (OnapiError, errors.DomainError, DatabaseUnavailable, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, _failure)

@@ -98,26 +98,36 @@ def unavailable_response(exc: DatabaseUnavailable) -> JSONResponse:
     )
 
 
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    # Only path and header parameters are validated by FastAPI here; the body is read by wire.py.
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return error_response(400, "INVALID_REQUEST", problems)
+
+
+def failure_response(exc: Exception, *, bearer_realm: str | None = None) -> JSONResponse | None:
+    """The answer to what a route raised, as the handlers below give it; None for anything else (a bug).
+    Hot routes (web.hot_paths) call it directly."""
+    if isinstance(exc, errors.DomainError):
+        return domain_error_response(exc, realm=bearer_realm)
+    if isinstance(exc, TmfError):
+        return error_response(exc.status, exc.code, exc.message)
+    if isinstance(exc, DatabaseUnavailable):
+        return unavailable_response(exc)
+    if isinstance(exc, RequestValidationError):
+        return validation_response(exc)
+    return None
+
+
 def install_error_handlers(app: FastAPI, *, bearer_realm: str | None = None) -> None:
     """``bearer_realm``: the API takes bearer tokens, so a 401 says so (RFC 6750)."""
 
-    @app.exception_handler(errors.DomainError)
-    async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
-        return domain_error_response(exc, realm=bearer_realm)
+    async def _failure(_request: Request, exc: Exception) -> JSONResponse:
+        answer = failure_response(exc, bearer_realm=bearer_realm)
+        assert answer is not None, "registered only for the exceptions failure_response answers"
+        return answer
 
-    @app.exception_handler(TmfError)
-    async def _tmf(_request: Request, exc: TmfError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
-
-    @app.exception_handler(DatabaseUnavailable)
-    async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        return unavailable_response(exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Only path and header parameters are validated by FastAPI here; the body is read by wire.py.
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return error_response(400, "INVALID_REQUEST", problems)
+    for kind in (errors.DomainError, TmfError, DatabaseUnavailable, RequestValidationError):
+        app.add_exception_handler(kind, _failure)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,0 +1,94 @@
+"""What the order POST does, whichever way it is served: by its FastAPI route (routes.py, which also
+makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
+``operator`` (HTTP Basic credentials, role, rate limit), the Idempotency-Key check, then ``place``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from starlette.responses import Response
+
+from orderhub.dialects.context import DialectContext
+from orderhub.domain.accesses import ActivationRefused
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
+from orderhub.domain.orders import OrderState
+from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
+from orderhub.observability import correlation_id
+from orderhub.services.ordering import PlaceOrder
+from orderhub.web.rate_limit import RateLimiter
+
+from . import wire
+from .errors import REALM, OnapiError
+from .messages import message
+
+DIALECT = "onapi-order"
+BASIC = HTTPBasic(auto_error=False, realm="onapi")
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
+
+
+async def operator(
+    context: DialectContext, limiter: RateLimiter, credentials: HTTPBasicCredentials | None, source: str | None
+) -> Principal:
+    """The communication operator the request speaks for, within its rate limit."""
+    if credentials is None:
+        raise OnapiError(401, "Authentication required", headers={"WWW-Authenticate": REALM})
+    try:
+        caller = await context.auth.verify_client(credentials.username, credentials.password, source=source)
+    except NotAuthenticated:
+        raise OnapiError(401, "Bad credentials", headers={"WWW-Authenticate": REALM}) from None
+    except TooManyAttempts as exc:
+        raise OnapiError(429, "Too many failed sign-ins", headers={"Retry-After": str(exc.retry_after)}) from None
+    if not caller.has_any_role(ACCESS_ORDERING_ROLES) or caller.partner.co_id is None:
+        raise OnapiError(403, "Not a communication operator")
+    wait = limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
+    if wait:
+        raise OnapiError(429, "Too many requests", headers={"Retry-After": str(wait)})
+    return caller
+
+
+def order_status(state: OrderState, due_at: datetime | None, language: str) -> dict[str, str]:
+    """The answer for an order in ``state``: ACTIVATED, RECEIVED (with when) or REJECTED."""
+    if state is OrderState.COMPLETED:
+        return {"status": "ACTIVATED", "message": message("activated", language)}
+    if state.is_final:
+        return {"status": "REJECTED", "message": message("failed", language)}
+    when = f"{due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if due_at else "shortly"
+    return {"status": "RECEIVED", "message": message("received", language, when=when)}
+
+
+async def place(context: DialectContext, caller: Principal, raw_body: bytes, idempotency_key: str | None) -> Response:
+    """The order placed (or the first one, for a retry), answered in its state once settled."""
+    language = caller.partner.language
+    try:
+        body = orjson.loads(raw_body)
+    except orjson.JSONDecodeError:
+        raise OnapiError(400, "Bad request body", message("body", language)) from None
+    co_id, activation = wire.read_order(body, language, datetime.now(UTC).date())
+    if co_id != caller.partner.co_id:
+        raise OnapiError(403, f"coId {co_id} is not the authenticated communication operator")
+    key, basis = wire.natural_key(co_id, activation)
+    keys = (key, idempotency_key) if idempotency_key else (key,)
+    try:
+        placed = await context.ordering.place(
+            caller,
+            PlaceOrder(
+                request=activation,
+                raw_request=body,
+                dialect=DIALECT,
+                idempotency_keys=keys,
+                correlation_id=correlation_id.get(),
+                key_basis={key: basis},
+            ),
+        )
+    except ActivationRefused as refused:
+        return json_response({"status": "REJECTED", "message": message(refused.reason, language)})
+    budget = 0.0 if placed.finished is not None else context.settings.final_answer_budget_seconds
+    view = await context.ordering.wait_until_settled(caller, placed.order_id, budget)
+    return json_response(order_status(view.order.state, view.order.due_at, language))

@@ -1,0 +1,93 @@
+"""What a productOrder POST does, whichever way it is served: by its FastAPI route (routes.py, which
+also makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
+``caller`` (headers, credentials, business unit), the Idempotency-Key check, then ``place``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from orderhub.dialects.context import DialectContext
+from orderhub.domain.lines import BusinessUnit
+from orderhub.domain.partners import Principal
+from orderhub.observability import correlation_id
+from orderhub.services.ordering import PlaceOrder
+from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH, correlation_id_valid
+
+from . import mapping, wire
+from .errors import TmfError
+
+MIN_CREDENTIAL_LENGTH = 5
+# X-Correlation-ID is this API's idempotency key: longer values would be cut (web.middleware), and two
+# different ids must never count as one.
+MAX_HEADER_LENGTH = MAX_CORRELATION_ID_LENGTH
+CORRELATION_KEY_PREFIX = "x-correlation-id:"
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
+
+
+def required_header(value: str | None, name: str, *, min_length: int = 1, visible_ascii: bool = False) -> str:
+    if value is None or not value.strip():
+        raise TmfError(400, "MISSING_HEADER", f"the {name} header is required")
+    if len(value.strip()) < min_length:
+        raise TmfError(400, "MISSING_HEADER", f"the {name} header must be at least {min_length} characters")
+    if len(value) > MAX_HEADER_LENGTH:
+        raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be at most {MAX_HEADER_LENGTH} characters")
+    if visible_ascii and not correlation_id_valid(value.strip()):
+        raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be visible ASCII characters")
+    return value.strip()
+
+
+async def caller(
+    context: DialectContext,
+    business_id: str,
+    *,
+    client_id: str | None,
+    client_secret: str | None,
+    x_correlation_id: str | None,
+    source: str | None,
+) -> tuple[Principal, BusinessUnit]:
+    """Who the request speaks for, and the business unit it orders under."""
+    required_header(x_correlation_id, "X-Correlation-ID", visible_ascii=True)
+    client = required_header(client_id, "client_id", min_length=MIN_CREDENTIAL_LENGTH)
+    secret = required_header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
+    principal = await context.auth.verify_client(client, secret, source=source)
+    return principal, await context.lines.business_unit(principal, business_id)
+
+
+async def place(
+    context: DialectContext, principal: Principal, unit: BusinessUnit, raw_body: bytes, idempotency_key: str | None
+) -> Response:
+    """The order placed (or the first one, for a retry), answered in its state once settled."""
+    try:
+        body = orjson.loads(raw_body)
+    except orjson.JSONDecodeError:
+        raise TmfError(400, "INVALID_REQUEST", "the request body is not valid JSON") from None
+    line_order, echo = wire.read_order(body, unit.id)
+    correlation = correlation_id.get()
+    assert correlation is not None  # the caller required it
+    keys: tuple[str, ...] = (CORRELATION_KEY_PREFIX + correlation,)
+    if idempotency_key:
+        keys += (idempotency_key,)
+    placed = await context.ordering.place(
+        principal,
+        PlaceOrder(
+            request=line_order,
+            raw_request=mapping.stored_request(unit.id, echo),
+            dialect=mapping.DIALECT,
+            idempotency_keys=keys,
+            correlation_id=correlation,
+            numbered=True,
+            scope=unit.id,
+        ),
+    )
+    # The answer is final when provisioning finishes within the budget (at once when it ran at intake).
+    budget = 0.0 if placed.finished is not None else context.settings.final_answer_budget_seconds
+    view = await context.ordering.wait_until_settled(principal, placed.order_id, budget)
+    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
+    return json_response(mapping.order_resource(view.order, unit.timezone), 201, headers)
