@@ -132,6 +132,9 @@ def test_an_offering_sold_as_that_plan_type_on_a_line_with_a_plan_is_provisioned
 ) -> None:
     answer = post(http, line_order(msisdn, plan_type, offering))
     assert answer.status_code == 201 and answer.json()["state"] == "completed", answer.text
+    # The answer is the order as its transaction left it, not read back: reading it shows the same.
+    read = http.get(f"{PATH.format(bu='CR')}/{answer.json()['id']}", headers=tmf_headers(ONE))
+    assert read.json() == answer.json()
 
 
 @pytest.mark.parametrize(

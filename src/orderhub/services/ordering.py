@@ -90,6 +90,8 @@ class PlacedOrder:
     # Set when the order was fulfilled in the transaction that accepted it (see FulfilNow).
     finished: tuple[Operation, OrderState] | None = None
     reference: str | None = None
+    # The order as that transaction left it when final or scheduled: what reading it back would find.
+    settled: Order | None = None
 
 
 # Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).
@@ -174,7 +176,8 @@ class OrderingService:
             for key, fingerprint in fingerprints.items():
                 uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now)
             finished = self._fulfil_now(uow, order, now) if self._fulfil_now is not None else None
-            return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference)
+            settled = order if finished is not None or order.state is OrderState.SCHEDULED else None
+            return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference, settled=settled)
 
         try:
             placed = await self._db.write(place)
@@ -264,6 +267,14 @@ class OrderingService:
             return OrderView(order, uow.orders.events(order.id))
 
         return await self._db.read(load)
+
+    async def settled_order(self, principal: Principal, placed: PlacedOrder, budget_seconds: float) -> Order:
+        """The order to answer a placement with, for dialects whose answer is final when provisioning is
+        quick: as its accepting transaction left it when it was fulfilled there or scheduled for later
+        (no read back), else once final or scheduled, or as it is when ``budget_seconds`` run out."""
+        if placed.settled is not None:
+            return placed.settled
+        return (await self.wait_until_settled(principal, placed.order_id, budget_seconds)).order
 
     async def wait_until_settled(self, principal: Principal, order_id: str, budget_seconds: float) -> OrderView:
         """The order once it is final or scheduled, or as it is when the budget runs out (for dialects

@@ -89,6 +89,5 @@ async def place(context: DialectContext, caller: Principal, raw_body: bytes, ide
         )
     except ActivationRefused as refused:
         return json_response({"status": "REJECTED", "message": message(refused.reason, language)})
-    budget = 0.0 if placed.finished is not None else context.settings.final_answer_budget_seconds
-    view = await context.ordering.wait_until_settled(caller, placed.order_id, budget)
-    return json_response(order_status(view.order.state, view.order.due_at, language))
+    order = await context.ordering.settled_order(caller, placed, context.settings.final_answer_budget_seconds)
+    return json_response(order_status(order.state, order.due_at, language))

@@ -104,9 +104,9 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
                 scope=unit.id,
             ),
         )
-        budget = 0.0 if placed.finished is not None else services.settings.final_answer_budget_seconds
-        view = await services.ordering.wait_until_settled(caller, placed.order_id, budget)
-        resource = mapping.order_resource(view.order, _base_url(request))
+        budget = services.settings.final_answer_budget_seconds
+        order = await services.ordering.settled_order(caller, placed, budget)
+        resource = mapping.order_resource(order, _base_url(request))
         headers = {"Location": resource["href"]}
         if placed.replayed:
             headers["Idempotent-Replayed"] = "true"

@@ -87,7 +87,6 @@ async def place(
         ),
     )
     # The answer is final when provisioning finishes within the budget (at once when it ran at intake).
-    budget = 0.0 if placed.finished is not None else context.settings.final_answer_budget_seconds
-    view = await context.ordering.wait_until_settled(principal, placed.order_id, budget)
+    order = await context.ordering.settled_order(principal, placed, context.settings.final_answer_budget_seconds)
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
-    return json_response(mapping.order_resource(view.order, unit.timezone), 201, headers)
+    return json_response(mapping.order_resource(order, unit.timezone), 201, headers)
