@@ -145,7 +145,14 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/esim/v1/order/{own}", "/esim/v1/order/unknown", "/esim/v1/order/with%20space", "/esim/v1/order/{other}"],
+    [
+        "/esim/v1/order/{own}",
+        "/esim/v1/order/unknown",
+        "/esim/v1/order/with%20space",
+        "/esim/v1/order/{other}",
+        "/esim/v1/order/a%0Ab",
+        "/esim/v1/order/a%0Db",
+    ],
 )
 def test_an_order_read_is_answered_alike(services: Services, path: str) -> None:
     token = _token(services)

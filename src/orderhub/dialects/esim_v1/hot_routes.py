@@ -52,7 +52,9 @@ class EsimHotRoutes:
             return self.place_order
         if method == "GET" and path.startswith(self._order_prefix):
             order_id = path[len(self._order_prefix) :]
-            if order_id and "/" not in order_id:
+            # The app's mount matches the rest of the path with ``.*``, which stops at a newline: such
+            # a path is the framework's 404, not an order id.
+            if order_id and "/" not in order_id and "\n" not in order_id:
                 return self.get_order
         return None
 

@@ -27,7 +27,8 @@ class TmfProductOrderHotRoutes:
 
     def claims(self, scope: Scope) -> HotHandler | None:
         """``POST <prefix>/{business_id}/productOrder``, as the FastAPI route matches it: a business id
-        of one non-empty path segment. Anything else (a trailing slash, another method) is the app's."""
+        of one non-empty path segment without a newline. Anything else (a trailing slash, another
+        method) is the app's."""
         if scope["method"] != "POST" or self.business_id(scope) is None:
             return None
         return self.place_order
@@ -39,7 +40,11 @@ class TmfProductOrderHotRoutes:
         for prefix in self._prefixes:
             if path.startswith(prefix):
                 business_id = path[len(prefix) : -len(_ORDERS)]
-                return business_id if business_id and "/" not in business_id else None
+                # The app's mount matches the rest of the path with ``.*``, which stops at a newline
+                # ("%0A" in the request line): the app answers such a path 404 without this route.
+                if not business_id or "/" in business_id or "\n" in business_id:
+                    return None
+                return business_id
         return None
 
     async def place_order(self, request: HotRequest) -> Response:
