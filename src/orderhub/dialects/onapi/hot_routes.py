@@ -16,16 +16,14 @@ from starlette.types import Scope
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import InvalidInput
 from orderhub.web.hot_paths import HotHandler, HotRequest, check_optional_header
-from orderhub.web.rate_limit import RateLimiter
 
 from . import placing
 from .errors import invalid_input_response
 
 
 class OnapiHotRoutes:
-    def __init__(self, context: DialectContext, limiter: RateLimiter, order_paths: tuple[str, ...]) -> None:
+    def __init__(self, context: DialectContext, order_paths: tuple[str, ...]) -> None:
         self._context = context
-        self._limiter = limiter
         self._order_paths = frozenset(order_paths)
 
     def claims(self, scope: Scope) -> HotHandler | None:
@@ -36,7 +34,7 @@ class OnapiHotRoutes:
     async def place_order(self, request: HotRequest) -> Response:
         credentials = await placing.BASIC(Request(request.scope))
         client = request.scope.get("client")
-        caller = await placing.operator(self._context, self._limiter, credentials, client[0] if client else None)
+        caller = await placing.operator(self._context, credentials, client[0] if client else None)
         key = request.headers.get("idempotency-key")
         try:
             check_optional_header("idempotency-key", key, max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)

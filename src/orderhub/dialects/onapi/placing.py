@@ -5,7 +5,6 @@ makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
@@ -18,7 +17,7 @@ from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
-from orderhub.web.rate_limit import RateLimiter
+from orderhub.web.json_response import json_response
 
 from . import wire
 from .errors import REALM, OnapiError
@@ -29,14 +28,8 @@ BASIC = HTTPBasic(auto_error=False, realm="onapi")
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
-def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
-
-
-async def operator(
-    context: DialectContext, limiter: RateLimiter, credentials: HTTPBasicCredentials | None, source: str | None
-) -> Principal:
-    """The communication operator the request speaks for, within its rate limit."""
+async def operator(context: DialectContext, credentials: HTTPBasicCredentials | None, source: str | None) -> Principal:
+    """The communication operator the request speaks for, within its rate limit (the application's)."""
     if credentials is None:
         raise OnapiError(401, "Authentication required", headers={"WWW-Authenticate": REALM})
     try:
@@ -47,7 +40,7 @@ async def operator(
         raise OnapiError(429, "Too many failed sign-ins", headers={"Retry-After": str(exc.retry_after)}) from None
     if not caller.has_any_role(ACCESS_ORDERING_ROLES) or caller.partner.co_id is None:
         raise OnapiError(403, "Not a communication operator")
-    wait = limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
+    wait = context.rate_limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
     if wait:
         raise OnapiError(429, "Too many requests", headers={"Retry-After": str(wait)})
     return caller

@@ -9,12 +9,13 @@ from fastapi.security import HTTPBasicCredentials
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
+from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
 
 from . import placing, schema
 from .errors import failure_response, http_error, install_error_handlers, internal_error_response
 from .hot_routes import OnapiHotRoutes
-from .placing import BASIC, DIALECT, json_response
+from .placing import BASIC, DIALECT
 
 __all__ = ["DIALECT", "PREFIX", "create_onapi_app", "create_onapi_hot_routes"]
 
@@ -37,7 +38,7 @@ def create_onapi_hot_routes(services: DialectContext) -> tuple[HotRoute, HotStac
         render_failure=failure_response,
     )
     paths = (PREFIX + ORDER_PATH, PREFIX + ORDER_PATH.rstrip("/"))
-    return OnapiHotRoutes(services, services.rate_limiter, paths).claims, stack
+    return OnapiHotRoutes(services, paths).claims, stack
 
 
 def create_onapi_app(services: DialectContext) -> FastAPI:
@@ -66,7 +67,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(BASIC)]
     ) -> Principal:
         source = request.client.host if request.client else None
-        caller = await placing.operator(services, services.rate_limiter, credentials, source)
+        caller = await placing.operator(services, credentials, source)
         request.state.language = caller.partner.language
         return caller
 

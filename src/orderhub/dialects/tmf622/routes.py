@@ -15,15 +15,12 @@ from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
 from orderhub.services.records import OrderQuery
+from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
 
 from . import mapping, wire
 
 REALM = "tmf622"
-
-
-def _json(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
 
 
 async def _body(request: Request) -> Any:
@@ -110,7 +107,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         headers = {"Location": resource["href"]}
         if placed.replayed:
             headers["Idempotent-Replayed"] = "true"
-        return _json(resource, 201, headers)
+        return json_response(resource, 201, headers)
 
     @app.get("/productOrder", summary="List product orders")
     async def list_orders(request: Request, caller: Caller) -> Response:
@@ -130,13 +127,13 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         )
         base = _base_url(request)
         page = [mapping.project(mapping.order_resource(order, base), query.fields) for order in found]
-        return _json(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
+        return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
     @app.get("/productOrder/{order_id}", summary="Retrieve a product order")
     async def get_order(order_id: str, request: Request, caller: Caller, fields: str | None = None) -> Response:
         order = await visible_order(caller, order_id)
         wanted = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None
-        return _json(mapping.project(mapping.order_resource(order, _base_url(request)), wanted))
+        return json_response(mapping.project(mapping.order_resource(order, _base_url(request)), wanted))
 
     @app.patch("/productOrder/{order_id}", summary="Change a product order (JSON merge-patch)")
     async def patch_order(order_id: str, request: Request, caller: Caller) -> Response:
@@ -147,7 +144,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             return {**stored, "order": wire.merge_patch(stored.get("order", {}), changes)}
 
         order = await services.changes.amend(caller, order_id, request=rewrite, due_at=start)
-        return _json(mapping.order_resource(order, _base_url(request)))
+        return json_response(mapping.order_resource(order, _base_url(request)))
 
     @app.delete("/productOrder/{order_id}", status_code=204, summary="Delete a finished product order")
     async def delete_order(order_id: str, caller: Caller) -> Response:
@@ -172,7 +169,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         cancellation = await services.changes.cancel(caller, order_id, reason=reason, requested_for=requested_for)
         _, order = await services.changes.cancellation(caller, cancellation.id)
         resource = mapping.cancellation_resource(cancellation, order, _base_url(request))
-        return _json(resource, 201, {"Location": resource["href"]})
+        return json_response(resource, 201, {"Location": resource["href"]})
 
     @app.get("/cancelProductOrder", summary="List cancellation requests")
     async def list_cancellations(request: Request, caller: Caller) -> Response:
@@ -184,12 +181,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         pairs, total = await services.changes.cancellations(caller, query.offset, query.limit)
         base = _base_url(request)
         page = [mapping.cancellation_resource(c, o, base) for c, o in pairs]
-        return _json(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
+        return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
     @app.get("/cancelProductOrder/{cancellation_id}", summary="Retrieve a cancellation request")
     async def get_cancellation(cancellation_id: str, request: Request, caller: Caller) -> Response:
         cancellation, order = await services.changes.cancellation(caller, cancellation_id)
-        return _json(mapping.cancellation_resource(cancellation, order, _base_url(request)))
+        return json_response(mapping.cancellation_resource(cancellation, order, _base_url(request)))
 
     @app.post("/hub", status_code=201, summary="Register a listener for product order events")
     async def register(request: Request, caller: Caller) -> Response:
@@ -201,11 +198,11 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             raise TmfError(400, "INVALID_REQUEST", "query must be a string")
         listener = await services.hub.register(caller, body["callback"], query)
         location = f"{_base_url(request)}{mapping.PREFIX}/hub/{listener.id}"
-        return _json(mapping.listener_resource(listener), 201, {"Location": location})
+        return json_response(mapping.listener_resource(listener), 201, {"Location": location})
 
     @app.get("/hub/{listener_id}", summary="Retrieve a listener")
     async def get_listener(listener_id: str, caller: Caller) -> Response:
-        return _json(mapping.listener_resource(await services.hub.get(caller, listener_id)))
+        return json_response(mapping.listener_resource(await services.hub.get(caller, listener_id)))
 
     @app.delete("/hub/{listener_id}", status_code=204, summary="Unregister a listener")
     async def unregister(listener_id: str, caller: Caller) -> Response:

@@ -9,6 +9,8 @@ order itself.
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -29,9 +31,8 @@ class TmfProductOrderHotRoutes:
         """``POST <prefix>/{business_id}/productOrder``, as the FastAPI route matches it: a business id
         of one non-empty path segment without a newline. Anything else (a trailing slash, another
         method) is the app's."""
-        if scope["method"] != "POST" or self.business_id(scope) is None:
-            return None
-        return self.place_order
+        business_id = self.business_id(scope) if scope["method"] == "POST" else None
+        return None if business_id is None else partial(self.place_order, business_id)
 
     def business_id(self, scope: Scope) -> str | None:
         path: str = scope["path"]
@@ -47,10 +48,8 @@ class TmfProductOrderHotRoutes:
                 return business_id
         return None
 
-    async def place_order(self, request: HotRequest) -> Response:
+    async def place_order(self, business_id: str, request: HotRequest) -> Response:
         headers = request.headers
-        business_id = self.business_id(request.scope)
-        assert business_id is not None  # claimed
         client = request.scope.get("client")
         principal, unit = await placing.caller(
             self._context,

@@ -4,8 +4,6 @@ also makes the OpenAPI document) or by its hot route (hot_routes.py). Both call 
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from starlette.responses import Response
 
@@ -14,6 +12,7 @@ from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
 from orderhub.services.ordering import PlaceOrder
+from orderhub.web.json_response import json_response
 from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH, correlation_id_valid
 
 from . import mapping, wire
@@ -25,10 +24,6 @@ MIN_CREDENTIAL_LENGTH = 5
 MAX_HEADER_LENGTH = MAX_CORRELATION_ID_LENGTH
 CORRELATION_KEY_PREFIX = "x-correlation-id:"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
-
-def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
 
 
 def required_header(value: str | None, name: str, *, min_length: int = 1, visible_ascii: bool = False) -> str:

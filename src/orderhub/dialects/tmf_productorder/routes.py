@@ -10,6 +10,7 @@ from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
+from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
 
 from . import mapping, placing, schema
@@ -95,6 +96,6 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         # Line orders placed through the standard TMF622 API are the same orders: shown here too.
         if view.order.operation is not Operation.LINE_PRODUCTS or mapping.business_unit_of(view.order) != unit.id:
             raise OrderNotFound(f"order {order_id} not found")
-        return placing.json_response(mapping.order_resource(view.order, unit.timezone))
+        return json_response(mapping.order_resource(view.order, unit.timezone))
 
     return app
