@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ import sqlalchemy as sa
 from orderhub.services.ports import DatabaseUnavailable, Work
 from orderhub.store.database import create_engine, sqlite_path
 from orderhub.store.errors import is_driver_unavailable, is_unavailable
+from orderhub.store.file_guard import SqliteFileGuard
 from orderhub.store.group_commit import GroupCommitWriter
 from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
@@ -28,32 +27,6 @@ log = logging.getLogger("orderhub.store")
 # The PostgreSQL notification channel that tells workers of new work.
 WORK_CHANNEL = "orderhub_work"
 T = TypeVar("T")
-
-
-class SqliteFileGuard:
-    """Notices a database file that was deleted, replaced or made read-only under a running process.
-
-    SQLite keeps writing through descriptors it already holds, so without this check orders would be
-    accepted into a file that no longer exists, or that the next start cannot open for writing.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._identity: tuple[int, int] | None = None
-
-    def remember(self) -> None:
-        stat = self._path.stat()
-        self._identity = (stat.st_dev, stat.st_ino)
-
-    def check(self) -> None:
-        try:
-            stat = self._path.stat()
-        except FileNotFoundError:
-            raise DatabaseUnavailable(f"database file {self._path} is missing", retry_after=5) from None
-        if self._identity is not None and (stat.st_dev, stat.st_ino) != self._identity:
-            raise DatabaseUnavailable(f"database file {self._path} was replaced", retry_after=5)
-        if not os.access(self._path, os.W_OK):
-            raise DatabaseUnavailable(f"database file {self._path} is read-only", retry_after=5)
 
 
 class SqlDatabase:
