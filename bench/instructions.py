@@ -6,7 +6,9 @@ every thread while it accepts ``--orders`` NEW_ESIM orders, then while it answer
 Instructions are not time (a cache miss costs more than an add), but the count is the same from one
 run to the next within ~0.2 %, where req/s on this shared machine moves by 10 %: a change of 1 %
 shows. Each source runs on its own copy of one prepared database. With ``--src`` it prints the
-other checkout's figures and their ratio to this one's.
+other checkout's figures and their ratio to this one's. It counts at orderhub's default log level, as
+the bench serves (an access line per request, written to /dev/null); ``--log-level WARNING`` counts
+without them, as every count before 2026-12-05 did.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import os
 import shutil
 import subprocess
@@ -63,16 +66,21 @@ def _instrument(on: bool) -> None:
     subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
 
 
-async def _drive(db_path: Path, orders: int) -> None:
+async def _drive(db_path: Path, orders: int, log_level: str) -> None:
     """The child, under callgrind: instrumented only while the measured requests run."""
     import orjson
 
     from orderhub.api.app import create_app
     from orderhub.bootstrap import build_services
+    from orderhub.observability import configure_logging
     from orderhub.settings import Settings
     from orderhub.web.server import settle_collector
 
-    services = build_services(Settings.from_env({"ORDERHUB_LOG_LEVEL": "WARNING"}, database_url=f"sqlite:///{db_path}"))
+    settings = Settings.from_env({"ORDERHUB_LOG_LEVEL": log_level}, database_url=f"sqlite:///{db_path}")
+    # As `orderhub serve` sets logging up, its lines written (to a file that keeps none of them).
+    configure_logging(settings.log_level)
+    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115 (the child's, for good)
+    services = build_services(settings)
     app = create_app(services, run_worker=False)
     client = "demo-reseller-1"
     form = {"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"}
@@ -131,12 +139,13 @@ def _totals(out_prefix: Path) -> list[int]:
     return totals
 
 
-def measure(src: Path, prepared: Path, workdir: Path, orders: int) -> dict[str, float]:
+def measure(src: Path, prepared: Path, workdir: Path, orders: int, log_level: str) -> dict[str, float]:
     db_path = workdir / f"run-{abs(hash(src))}.db"
     shutil.copy(prepared, db_path)
     out_prefix = workdir / f"callgrind-{abs(hash(src))}"
     argv = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_prefix}"]
     argv += [sys.executable, "-m", "bench.instructions", "--child", str(db_path), "--orders", str(orders)]
+    argv += ["--log-level", log_level]
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERHUB_")}
     env["PYTHONPATH"] = os.pathsep.join([str(src), str(REPO)])
     env["PYTHONHASHSEED"] = "0"  # the same dict layouts, and so the same count, run after run
@@ -152,10 +161,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="./dev bench instructions", description=__doc__)
     parser.add_argument("--src", type=Path, help="also count another checkout's src/, and compare")
     parser.add_argument("--orders", type=int, default=1_000, help="orders (and GETs) counted, default 1,000")
+    parser.add_argument("--log-level", default="INFO", help="orderhub's log level, default INFO (its default)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        asyncio.run(_drive(args.child, args.orders))
+        asyncio.run(_drive(args.child, args.orders, args.log_level))
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed (Debian's package valgrind)")
@@ -166,7 +176,7 @@ def main() -> None:
         orderhub_cli("demo-data", "--db", f"sqlite:///{prepared}", extra_env={"ORDERHUB_DEMO_INVENTORY_SIZE": "100"})
         bulk.load_profiles(prepared, args.orders + WARM_UP + 1_000)
         sources = [("this checkout", REPO / "src")] + ([("--src", args.src.resolve())] if args.src else [])
-        figures = {label: measure(src, prepared, workdir, args.orders) for label, src in sources}
+        figures = {label: measure(src, prepared, workdir, args.orders, args.log_level) for label, src in sources}
     mine = figures["this checkout"]
     print(f"{'source':16} {'accept instr/order':>20} {'GET instr/request':>20}")
     for label, counted in figures.items():

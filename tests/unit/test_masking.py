@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -325,3 +326,44 @@ def test_a_correlation_id_that_is_not_a_uuid_is_masked(configured_log: io.String
     logged = [json.loads(line)["correlation_id"] for line in configured_log.getvalue().splitlines()]
     assert logged == [mask(supplied)] * 2
     assert "19900101" not in logged[0]
+
+
+# --- what an access line remembers --------------------------------------------------------------
+
+
+def test_a_path_that_comes_back_is_masked_every_time_and_a_long_one_too(configured_log: io.StringIO) -> None:
+    from orderhub.web.middleware import record_request
+
+    long_path = "/esim/v1/order/" + "x" * 300 + "/jo@doe.com"
+    for path in ["/esim/v1/order/jo@doe.com", "/esim/v1/order/jo@doe.com", long_path, long_path]:
+        record_request("GET", path, 404, 0.001)  # not on a loop: written at once
+    logged = [json.loads(line) for line in configured_log.getvalue().splitlines()]
+    assert [entry["path"] for entry in logged] == [
+        "/esim/v1/order/j***@doe.com",
+        "/esim/v1/order/j***@doe.com",
+        mask(long_path),
+        mask(long_path),
+    ]
+    assert all("jo@doe.com" not in entry["message"] for entry in logged)
+
+
+def test_what_access_lines_remember_stays_bounded() -> None:
+    for n in range(6_000):
+        observability.masked_path(f"/esim/v1/order/{n}")
+        observability.masked_request_correlation_id(f"cid-{n}")
+    assert observability._remembered_path.cache_info().currsize <= 4_096
+    assert observability._remembered_correlation_id.cache_info().currsize <= 1_024
+
+
+def _timestamp_made_afresh(created: float) -> str:
+    milli = int(created * 1000)
+    moment = datetime.fromtimestamp(milli // 1000, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{milli % 1000:03d}+00:00"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False), min_size=1, max_size=20))
+def test_a_log_timestamp_is_the_instant_to_the_millisecond_whatever_came_before(instants: list[float]) -> None:
+    # Nearby instants too (the same millisecond, the next, across a second): the remembered ones.
+    for created in [t for base in instants for t in (base, base + 0.0001, base + 0.001, base + 0.9995)]:
+        assert observability.log_timestamp(created) == _timestamp_made_afresh(created)
