@@ -93,6 +93,7 @@ def build_services(settings: Settings) -> Services:
         write_timeout=settings.db_write_timeout_seconds,
         sqlite_synchronous=settings.sqlite_synchronous,
         pool_size=settings.db_pool_size,
+        writers=settings.db_writers,
     )
     fulfilment = FulfilmentService(
         database,

@@ -31,6 +31,8 @@ class Settings:
     db_write_timeout_seconds: float = 2.0
     # Connections each pool keeps (PostgreSQL; up to twice as many more under a burst).
     db_pool_size: int = 5
+    # PostgreSQL: group-commit writers side by side, each with a connection of its own (store.writer_pool).
+    db_writers: int = 2
     # Fulfil an order in the transaction that accepts it when its provisioner works on local data
     # (eSIM inventory); off for API processes that leave fulfilment to separate workers.
     fulfil_inline: bool = True

@@ -287,3 +287,13 @@ def test_a_batch_on_the_loop_does_not_log_under_the_correlation_id_of_the_reques
 
     assert sorted(asyncio.run(two_requests())) == [2, 3]
     assert seen == [None, None]
+
+
+def test_sqlite_keeps_one_writer_whatever_is_asked(db_path: Path) -> None:
+    # One write lock: writers side by side would only queue for it (store.writer_pool).
+    database = SqlDatabase(f"sqlite:///{db_path}", write_timeout=2, writers=4)
+    try:
+        assert len(database._writer) == 1
+        assert asyncio.run(database.write(_bump)) == _version(db_path)
+    finally:
+        database.close()

@@ -86,6 +86,10 @@ class GroupCommitWriter:
             self._run_soon(loop)
         return awaitable
 
+    def waiting(self) -> int:
+        """Writes submitted and not yet taken into a batch (a hint: read without the lock)."""
+        return len(self._queue) + sum(len(pending) for pending in self._on_loop.values())
+
     def close(self, timeout: float = 10.0) -> None:
         with self._ready:
             self._stopping = True

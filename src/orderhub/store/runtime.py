@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -19,47 +19,53 @@ from orderhub.store.database import create_engine, sqlite_path
 from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.file_guard import SqliteFileGuard
 from orderhub.store.group_commit import GroupCommitWriter
+from orderhub.store.notifications import WORK_CHANNEL, WorkNotifications
 from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
 from orderhub.store.write_batches import BatchRunner
+from orderhub.store.writer_pool import WriterPool
 
 log = logging.getLogger("orderhub.store")
-# The PostgreSQL notification channel that tells workers of new work.
-WORK_CHANNEL = "orderhub_work"
 T = TypeVar("T")
 
 
 class SqlDatabase:
     """Implements ``services.ports.Database`` over SQLAlchemy (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str, *, write_timeout: float, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        write_timeout: float,
+        sqlite_synchronous: str = "FULL",
+        pool_size: int = 5,
+        writers: int = 1,
+    ) -> None:
         self._write_timeout = write_timeout
         self._path = sqlite_path(url)
         self._is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
-        # Long-lived connections: one per reading thread, one for the writer; never created anew
+        # Long-lived connections: one per reading thread, one per writer; never created anew
         # for a request, and never creating a missing SQLite file.
         self._engine = create_engine(
             url,
             sqlite_synchronous=sqlite_synchronous,
             busy_timeout_seconds=write_timeout,
             existing_file_only=True,
-            pool_size=pool_size,
+            pool_size=pool_size + writers,  # the writers' connections are held for good
         )
         self._file_guard = SqliteFileGuard(self._path) if self._path is not None else None
         self._local = threading.local()
         self._unavailable: DatabaseUnavailable | None = None
         self._unavailable_since = 0.0
-        runner = BatchRunner(
-            self._connect_writer,
-            guard=self._guard,
-            on_outcome=self._record_outcome,
-            set_busy_timeout=self._set_busy_timeout,
-            notify_channel=None if self._is_sqlite else WORK_CHANNEL,
+        # SQLite: one writer (one write lock), whose batches run on the event loop that submitted them
+        # (store.group_commit says why). PostgreSQL: ``writers`` side by side (store.writer_pool).
+        self._writer = WriterPool(
+            [
+                GroupCommitWriter(self._new_runner(), timeout=write_timeout, batches_on_loop=self._is_sqlite)
+                for _ in range(1 if self._is_sqlite else max(writers, 1))
+            ]
         )
-        # SQLite: a batch runs on the event loop that submitted it (store.group_commit says why).
-        self._writer = GroupCommitWriter(runner, timeout=write_timeout, batches_on_loop=self._is_sqlite)
-        self._url = url
-        self._listener: Any = None
+        self._notifications = WorkNotifications(url)
 
     # -- ports.Database ----------------------------------------------------------------------------
 
@@ -141,7 +147,7 @@ class SqlDatabase:
 
     def changed(self) -> bool:
         if not self._is_sqlite:
-            return self._notified()
+            return self._notifications.arrived()
         try:
             driver = self._reader().connection.driver_connection
             assert driver is not None
@@ -153,29 +159,6 @@ class SqlDatabase:
         last = getattr(self._local, "data_version", None)
         self._local.data_version = version
         return last is not None and version != last
-
-    def _notified(self) -> bool:
-        """PostgreSQL: whether a NOTIFY came since the last look (every write batch sends one)."""
-        import psycopg  # only reached on PostgreSQL
-
-        try:
-            if self._listener is None:
-                conninfo = sa.make_url(self._url).set(drivername="postgresql").render_as_string(hide_password=False)
-                self._listener = psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
-                self._listener.execute(f"LISTEN {WORK_CHANNEL}")
-                return True  # the first look, or after a reconnect: let the caller check for work
-            return any(True for _ in self._listener.notifies(timeout=0))
-        except psycopg.Error:
-            self._close_listener()
-            return True  # let the caller look, and meet the real error there
-
-    def _close_listener(self) -> None:
-        if self._listener is not None:
-            try:
-                self._listener.close()
-            except Exception:
-                log.debug("closing the listener failed", exc_info=True)
-            self._listener = None
 
     # -- health ------------------------------------------------------------------------------------
 
@@ -198,7 +181,7 @@ class SqlDatabase:
             raise DatabaseUnavailable(f"database cannot be written: {exc.orig}") from exc
 
     def close(self) -> None:
-        self._close_listener()
+        self._notifications.close()
         self._writer.close()
         self._drop_reader()
         self._engine.dispose()
@@ -258,6 +241,15 @@ class SqlDatabase:
                 connection.close()
             except Exception:
                 log.debug("closing a broken reader failed", exc_info=True)
+
+    def _new_runner(self) -> BatchRunner:
+        return BatchRunner(
+            self._connect_writer,
+            guard=self._guard,
+            on_outcome=self._record_outcome,
+            set_busy_timeout=self._set_busy_timeout,
+            notify_channel=None if self._is_sqlite else WORK_CHANNEL,
+        )
 
     def _connect_writer(self) -> sa.Connection:
         try:
