@@ -79,7 +79,9 @@ async def _drive(db_path: Path, orders: int, log_level: str) -> None:
     settings = Settings.from_env({"ORDERHUB_LOG_LEVEL": log_level}, database_url=f"sqlite:///{db_path}")
     # As `orderhub serve` sets logging up, its lines written (to a file that keeps none of them).
     configure_logging(settings.log_level)
-    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115 (the child's, for good)
+    (handler,) = logging.getLogger().handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (the child's, for good)
     services = build_services(settings)
     app = create_app(services, run_worker=False)
     client = "demo-reseller-1"
