@@ -53,8 +53,8 @@ class Plan:
     stored_orders: int
     profiles: int
     scenarios: set[str]
-    # The stored GET and the empty one take turns this many times (see Run.stored_get).
-    stored_get_turns: int = 3
+    # The stored database's accept and GET take turns with the empty one's this many times (Run.in_turns).
+    stored_turns: int = 3
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -67,7 +67,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         stored_orders=10_000 if smoke else 1_000_000,
         profiles=30_000 if smoke else 400_000,
         scenarios=set(args.scenario or SCENARIOS),
-        stored_get_turns=1 if smoke else 3,
+        stored_turns=1 if smoke else 3,
     )
     if args.connections:
         plan.connections = [int(c) for c in args.connections.split(",")]
@@ -233,8 +233,9 @@ class Run:
             self.sustained(server, db_path, post_env)
         self.extra["rss_peak_mb"] = round(max((r for _, r in server.rss_samples), default=0) / 1e6, 1)
         self.extra["rss_end_mb"] = round((server.rss_samples[-1][1] if server.rss_samples else 0) / 1e6, 1)
-        if "stored" in self.plan.scenarios and gets:
-            self.empty_get = (server, get_env)  # stopped with the others at the end
+        if "stored" in self.plan.scenarios and (gets or accepts):
+            # Stopped with the others at the end; its accept turns need an activation date too.
+            self.empty_get = (server, {**get_env, "BENCH_ACTIVATION": _activation()})
         else:
             server.stop()
         return accepts, gets
@@ -289,12 +290,13 @@ class Run:
         summary = {k: v for k, v in self.extra["sustained"].items() if k != "backlog"}
         print(f"  sustained: {summary}")
 
-    def stored_orders(self, baseline: Server, accepts: dict[int, LoadResult], gets: dict[int, LoadResult]) -> None:
+    def stored_orders(self, accepts: dict[int, LoadResult], gets: dict[int, LoadResult]) -> None:
         db_path = self.workdir / "stored.db"
         count = self.plan.stored_orders
         print(f"preparing a database with {count} stored orders ...")
         loading = time.monotonic()
-        _prepare(db_path, 60_000 if count >= 100_000 else 10_000, self.src)
+        # Profiles enough for the accept turns (~3,000 orders/s, 10 s a turn) and the warm-up.
+        _prepare(db_path, 150_000 if count >= 100_000 else 10_000, self.src)
         sample = bulk.load_completed_orders(db_path, count)
         # The loader leaves gigabytes for the kernel to write back; orderhub's first fsyncs would wait
         # for that writeback, which is the loader's cost, not the service's.
@@ -312,49 +314,32 @@ class Run:
                 env={"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)})  # fmt: skip
         label = f"{count // 1000}k stored" if count < 1_000_000 else f"{count // 1_000_000}M stored"
         env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": _activation(), "BENCH_IDS": str(ids_file)}
-        if connections in accepts:
-            scenario = f"esim-v1 accept, {label}"
-            self.share_of_empty(scenario, baseline, server, "post_order.lua", connections, env, accepts[connections])
-        if connections in gets and self.empty_get is not None:
-            self.stored_get(f"esim-v1 GET order, {label}", server, env, connections, self.empty_get)
+        if self.empty_get is not None:
+            if connections in accepts:
+                self.in_turns("accept", f"esim-v1 accept, {label}", "post_order.lua", server, env, connections)
+            if connections in gets:
+                self.in_turns("get", f"esim-v1 GET order, {label}", "get_order.lua", server, env, connections)
         server.stop()
 
-    def stored_get(self, scenario: str, server: Server, env: dict[str, str], connections: int,
-                   empty_get: tuple[Server, dict[str, str]]) -> None:  # fmt: skip
-        """The stored database's GET as a share of the empty one's, the two servers (both still up)
-        taking turns: from one load to the next the figure moved by up to 60 % on this shared
-        machine, more than the difference being measured (bench/README.md, "The stored GET")."""
-        empty_server, empty_env = empty_get
+    def in_turns(
+        self, key: str, scenario: str, script: str, server: Server, env: dict[str, str], connections: int
+    ) -> None:
+        """The stored database's figure as a share of the empty one's, the two servers (both still up)
+        taking turns: from one load to the next a figure moved by up to 60 % on this shared machine,
+        more than the difference being measured (bench/README.md, "The stored GET")."""
+        assert self.empty_get is not None
+        empty_server, empty_env = self.empty_get
+        kind = scenario.partition(", ")[0]
         empty_rps, stored_rps = 0.0, 0.0
-        for turn in range(1, self.plan.stored_get_turns + 1):
-            empty = self.load(f"esim-v1 GET order, empty (turn {turn})", empty_server, "get_order.lua",
-                              connections, empty_env)  # fmt: skip
-            # Its ratio is to the empty GET just before it.
-            stored = self.load(f"{scenario} (turn {turn})", server, "get_order.lua", connections, env, empty)
+        for turn in range(1, self.plan.stored_turns + 1):
+            empty = self.load(f"{kind}, empty (turn {turn})", empty_server, script, connections, empty_env)
+            # Its ratio is to the empty database's figure just before it.
+            stored = self.load(f"{scenario} (turn {turn})", server, script, connections, env, empty)
             empty_rps += empty.rps
             stored_rps += stored.rps
         share = round(stored_rps / empty_rps, 3) if empty_rps else None
-        self.extra["stored_get_share_of_empty"] = share
-        print(f"  {scenario}: {share} of the empty database's GET over {self.plan.stored_get_turns} turns")
-
-    def share_of_empty(
-        self,
-        scenario: str,
-        baseline: Server,
-        server: Server,
-        script: str,
-        connections: int,
-        env: dict[str, str],
-        empty: LoadResult,
-    ) -> None:
-        """The stored-database figure as a share of the empty one, each first taken as a ratio to the
-        bare app measured just before it: minutes apart on a shared machine, the bare app itself
-        moved by 10 % within one run."""
-        base = self.load(f"baseline, {scenario.partition(', ')[2]}", baseline, script, connections, env)
-        stored = self.load(scenario, server, script, connections, env)
-        then = self.baselines[(script, connections)]
-        if base.rps and then.rps and empty.rps:
-            self.ratios[(scenario, connections)] = round((stored.rps / base.rps) / (empty.rps / then.rps), 3)
+        self.extra[f"stored_{key}_share_of_empty"] = share
+        print(f"  {scenario}: {share} of the empty database's figure over {self.plan.stored_turns} turns")
 
     def postgres(self, baseline: Server, server_url: str) -> None:
         """esim-v1 accept and GET on PostgreSQL: one API process, then two API processes and a worker."""
@@ -422,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             accepts, gets = run.empty_database(baseline)
             if "stored" in plan.scenarios:
-                run.stored_orders(baseline, accepts, gets)
+                run.stored_orders(accepts, gets)
             if args.postgres:
                 run.postgres(baseline, args.postgres)
         finally:

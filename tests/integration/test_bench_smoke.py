@@ -36,9 +36,10 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path: Path) -> None
     assert {"baseline POST", "baseline GET", "esim-v1 accept (NEW_ESIM)", "esim-v1 GET order"} <= scenarios
     assert {"esim-v1 accept, paced 50 %", "esim-v1 accept, paced 80 %"} <= scenarios
     assert any("stored" in name for name in scenarios)
-    # The stored GET measured in turns with the empty database's, whose server stayed up for it.
+    # The stored accept and GET measured in turns with the empty database's, whose server stayed up.
     assert {"esim-v1 GET order, empty (turn 1)", "esim-v1 GET order, 10k stored (turn 1)"} <= scenarios
-    assert document["stored_get_share_of_empty"] > 0
+    assert {"esim-v1 accept, empty (turn 1)", "esim-v1 accept, 10k stored (turn 1)"} <= scenarios
+    assert document["stored_get_share_of_empty"] > 0 and document["stored_accept_share_of_empty"] > 0
     assert {"PostgreSQL, 1 API: esim-v1 accept", "PostgreSQL, 2 API: esim-v1 accept"} <= scenarios
     # Every request answered as expected (201 for orders, 200 for reads): an error is a bug, not slowness.
     assert all(row["rps"] > 0 and row["errors"] == 0 for row in document["load"]), document["load"]
