@@ -1,4 +1,4 @@
-"""One benchmark run: ``./dev bench`` (full, ~8 minutes) or ``./dev bench --smoke`` (seconds).
+"""One benchmark run: ``./dev bench`` (full, ~11 minutes) or ``./dev bench --smoke`` (seconds).
 
 Starts a bare ASGI app and orderhub on the same server stack, drives both with wrk, and prints a table
 of req/s, p50, p99, errors and the ratio to the baseline measured in the same run; writes JSON and a PNG.
