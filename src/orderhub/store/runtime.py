@@ -44,6 +44,9 @@ class SqlDatabase:
         self._write_timeout = write_timeout
         self._path = sqlite_path(url)
         self._is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
+        # SQLite: one writer (one write lock), whose batches run on the event loop that submitted them
+        # (store.group_commit says why). PostgreSQL: ``writers`` side by side (store.writer_pool).
+        writer_count = 1 if self._is_sqlite else max(writers, 1)
         # Long-lived connections: one per reading thread, one per writer; never created anew
         # for a request, and never creating a missing SQLite file.
         self._engine = create_engine(
@@ -51,18 +54,16 @@ class SqlDatabase:
             sqlite_synchronous=sqlite_synchronous,
             busy_timeout_seconds=write_timeout,
             existing_file_only=True,
-            pool_size=pool_size + writers,  # the writers' connections are held for good
+            pool_size=pool_size + writer_count,  # the writers' connections are held for good
         )
         self._file_guard = SqliteFileGuard(self._path) if self._path is not None else None
         self._local = threading.local()
         self._unavailable: DatabaseUnavailable | None = None
         self._unavailable_since = 0.0
-        # SQLite: one writer (one write lock), whose batches run on the event loop that submitted them
-        # (store.group_commit says why). PostgreSQL: ``writers`` side by side (store.writer_pool).
         self._writer = WriterPool(
             [
                 GroupCommitWriter(self._new_runner(), timeout=write_timeout, batches_on_loop=self._is_sqlite)
-                for _ in range(1 if self._is_sqlite else max(writers, 1))
+                for _ in range(writer_count)
             ]
         )
         self._notifications = WorkNotifications(url)
