@@ -74,6 +74,13 @@ def check_optional_header(name: str, value: str | None, *, max_length: int) -> N
 HotRoute = Callable[[Scope], HotHandler | None]
 
 
+def path_parameter(text: str) -> bool:
+    """Whether ``text`` is what the framework matches as one path parameter: a non-empty segment
+    without a newline (a dialect's mount matches the rest of the path with ``.*``, which stops at a
+    newline, "%0A" in the request line: such a path is the framework's 404, never the hot route's)."""
+    return bool(text) and "/" not in text and "\n" not in text
+
+
 class HotStack:
     """The dialect's guards around its hot handlers."""
 

@@ -20,7 +20,7 @@ from orderhub.services.auth import AuthService
 from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
-from orderhub.web.hot_paths import HotHandler, HotRequest
+from orderhub.web.hot_paths import HotHandler, HotRequest, path_parameter
 
 from . import mapping
 from .errors import EsimError, database_unavailable_response, domain_error_response, error_response
@@ -50,12 +50,8 @@ class EsimHotRoutes:
         path, method = scope["path"], scope["method"]
         if method == "POST" and path == self._order_path:
             return self.place_order
-        if method == "GET" and path.startswith(self._order_prefix):
-            order_id = path[len(self._order_prefix) :]
-            # The app's mount matches the rest of the path with ``.*``, which stops at a newline: such
-            # a path is the framework's 404, not an order id.
-            if order_id and "/" not in order_id and "\n" not in order_id:
-                return self.get_order
+        if method == "GET" and path.startswith(self._order_prefix) and path_parameter(path[len(self._order_prefix) :]):
+            return self.get_order
         return None
 
     async def place_order(self, request: HotRequest) -> Response:

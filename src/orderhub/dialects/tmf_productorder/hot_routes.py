@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from orderhub.dialects.context import DialectContext
-from orderhub.web.hot_paths import HotHandler, HotRequest, check_optional_header
+from orderhub.web.hot_paths import HotHandler, HotRequest, check_optional_header, path_parameter
 
 from . import placing
 
@@ -41,11 +41,7 @@ class TmfProductOrderHotRoutes:
         for prefix in self._prefixes:
             if path.startswith(prefix):
                 business_id = path[len(prefix) : -len(_ORDERS)]
-                # The app's mount matches the rest of the path with ``.*``, which stops at a newline
-                # ("%0A" in the request line): the app answers such a path 404 without this route.
-                if not business_id or "/" in business_id or "\n" in business_id:
-                    return None
-                return business_id
+                return business_id if path_parameter(business_id) else None
         return None
 
     async def place_order(self, business_id: str, request: HotRequest) -> Response:
