@@ -30,7 +30,10 @@ from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
 
 def unit_for(uow: UnitOfWork, principal: Principal, business_unit_id: str) -> BusinessUnit:
     """The business unit, if the caller may order there (unknown: not found; not enabled: denied)."""
-    unit = uow.lines.business_unit(business_unit_id)
+    return _enabled(principal, business_unit_id, uow.lines.business_unit(business_unit_id))
+
+
+def _enabled(principal: Principal, business_unit_id: str, unit: BusinessUnit | None) -> BusinessUnit:
     if unit is None:
         raise BusinessUnitNotFound(f"business unit {business_unit_id} not found", field="business_unit")
     if not principal.has_any_role(LINE_ORDERING_ROLES) or business_unit_id not in principal.partner.business_unit_ids:
@@ -141,15 +144,33 @@ class LineAdmin:
         return line
 
 
+MAX_CACHED_UNITS = 1024
+
+
 class LineService:
     """What dialects and operators ask about business units and lines."""
 
     def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
+        # Business units read lately, for the store's config version they were read under: every
+        # productOrder POST names one, and adding a unit bumps the version. Unknown ids are not kept,
+        # so made-up ones cannot fill it.
+        self._units: dict[str, BusinessUnit] = {}
+        self._units_version: int | None = None
 
     async def business_unit(self, principal: Principal, business_unit_id: str) -> BusinessUnit:
-        return await self._db.read(lambda uow: unit_for(uow, principal, business_unit_id))
+        """The business unit, if the caller may order there (unknown: not found; not enabled: denied).
+        The intake checks it again inside the order's transaction; this is the early answer."""
+        version = self._db.config_version()
+        if version != self._units_version or len(self._units) >= MAX_CACHED_UNITS:
+            self._units, self._units_version = {}, version
+        unit = self._units.get(business_unit_id)
+        if unit is None:
+            unit = await self._db.read(lambda uow: uow.lines.business_unit(business_unit_id))
+            if unit is not None:
+                self._units[business_unit_id] = unit
+        return _enabled(principal, business_unit_id, unit)
 
     def line(self, business_unit_id: str, msisdn: str) -> LineView | None:
         """A line and every product it ever had (operator view)."""
