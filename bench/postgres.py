@@ -11,7 +11,9 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
+from bench import orders
 from bench.load import LoadResult, run_wrk
+from bench.scenarios import Run
 from bench.servers import REPO, Server, free_port, orderhub_cli, orderhub_env
 
 BENCH_DATABASE = "orderhub_bench"
@@ -68,3 +70,36 @@ def split_load(
         p99_ms=max(p.p99_ms for p in parts),
         errors=sum(p.errors for p in parts),
     )
+
+
+def scenarios(run: Run, baseline: Server, server_url: str) -> None:
+    """esim-v1 accept and GET on PostgreSQL: one API process, then two API processes and a worker."""
+    print("preparing a PostgreSQL database ...")
+    url = fresh_database(server_url, 2_000 if run.plan.seconds < 5 else 100_000, run.src)
+    connections = max(run.plan.connections)
+    seconds = run.plan.seconds
+    one = start(url, run.workdir, src=run.src)
+    run.servers.append(one)
+    token = orders.token(one)
+    ids_file = run.workdir / "pg-ids.txt"
+    ids_file.write_text("\n".join(orders.place(one, token, 200)) + "\n")
+    post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": orders.activation()}
+    get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+    base_post = run.load("baseline POST (PostgreSQL runs)", baseline, "post_order.lua", connections, post_env)
+    base_get = run.load("baseline GET (PostgreSQL runs)", baseline, "get_order.lua", connections, get_env)
+    run.load("PostgreSQL, 1 API: esim-v1 accept", one, "post_order.lua", connections, post_env, base_post)
+    run.load("PostgreSQL, 1 API: esim-v1 GET order", one, "get_order.lua", connections, get_env, base_get)
+    one.stop()
+    two = [start(url, run.workdir, "--no-worker", src=run.src) for _ in range(2)]
+    worker = start(url, run.workdir, "worker", src=run.src)
+    run.servers += [*two, worker]
+    for name, script, env, base in (
+        ("PostgreSQL, 2 API: esim-v1 accept", "post_order.lua", post_env, base_post),
+        ("PostgreSQL, 2 API: esim-v1 GET order", "get_order.lua", get_env, base_get),
+    ):
+        result = split_load(name, two, script, connections, seconds, env)
+        run.results.append(result)
+        run.ratios[(name, result.connections)] = round(result.rps / base.rps, 3) if base.rps else None
+        print(f"  {name} @{result.connections}: {result.rps:.0f} req/s, p99 {result.p99_ms} ms")
+    for server in (*two, worker):
+        server.stop()
