@@ -205,7 +205,8 @@ class SqlDatabase:
 
     @contextmanager
     def _snapshot(self, connection: sa.Connection) -> Iterator[None]:
-        """One read transaction, begun on the driver: SQLAlchemy's begin() costs more than the reads."""
+        """One read transaction, begun on the driver: SQLAlchemy's begin() costs more than the reads.
+        On PostgreSQL only SQLAlchemy's: its readers send no BEGIN (see ``_reader``)."""
         if not self._is_sqlite:
             with connection.begin():
                 yield
@@ -227,6 +228,11 @@ class SqlDatabase:
         if connection is None or connection.closed:
             try:
                 connection = self._engine.connect().execution_options(read_only=True)
+                if not self._is_sqlite:
+                    # PostgreSQL reads at READ COMMITTED, where each statement reads a snapshot of its
+                    # own inside a transaction or not: a transaction would add only its BEGIN and its
+                    # end, two round trips to the server for a read of one statement.
+                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             except sa.exc.DBAPIError as exc:
                 raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
             self._local.connection = connection
