@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -34,10 +36,31 @@ def test_a_read_opens_no_transaction_on_the_server_and_sees_each_commit(pg_url: 
         seen["version_after"] = sql.one("SELECT version FROM config_version WHERE id = 1")
 
     try:
-        asyncio.run(database.read(read))
+        asyncio.run(database.read(lambda uow: read(cast(BoundUnitOfWork, uow))))
         assert database.config_version() == seen["version_after"][0]  # type: ignore[index]
     finally:
         database.close()
         admin.dispose()
     assert seen["state"] == "idle"
     assert seen["version_after"][0] == seen["version_before"][0] + 1  # type: ignore[index]
+
+
+def test_reads_from_many_threads_at_once_all_get_a_connection(pg_url: str) -> None:
+    """A host with many cores gives asyncio's default executor up to 32 threads, more than the pool
+    holds; the reads must still all be answered, not wait for a connection and fail."""
+    database = SqlDatabase(pg_url, write_timeout=1)  # the default pool
+
+    def slow_read(uow: BoundUnitOfWork) -> int:
+        (value,) = uow.orders._sql.one("SELECT 1 FROM pg_sleep(0.05)") or (0,)
+        return int(value)
+
+    async def many_at_once() -> list[int]:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
+        return await asyncio.gather(
+            *(database.read(lambda uow: slow_read(cast(BoundUnitOfWork, uow))) for _ in range(96))
+        )
+
+    try:
+        assert asyncio.run(many_at_once()) == [1] * 96
+    finally:
+        database.close()

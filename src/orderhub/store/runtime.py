@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -67,15 +68,22 @@ class SqlDatabase:
             ]
         )
         self._notifications = WorkNotifications(url)
+        # PostgreSQL reads wait on the server, so they run on threads, each holding a connection for
+        # good: as many threads as the pool keeps connections. asyncio's default executor has up to 32
+        # threads on a big host, more than the pool holds, and the reads past it would wait for a
+        # connection and fail.
+        self._read_threads = (
+            None if self._is_sqlite else ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="orderhub-read")
+        )
 
     # -- ports.Database ----------------------------------------------------------------------------
 
     async def read(self, work: Work[T]) -> T:
-        if self._is_sqlite:
+        if self._read_threads is None:
             # A SQLite read in WAL mode never waits for writers and takes tens of microseconds: a hop
             # to a thread pool would cost more than the read itself.
             return self.read_now(work)
-        return await asyncio.to_thread(self.read_now, work)
+        return await asyncio.get_running_loop().run_in_executor(self._read_threads, self.read_now, work)
 
     async def read_statement(self, work: Work[T]) -> T:
         if not self._is_sqlite:
@@ -183,6 +191,8 @@ class SqlDatabase:
 
     def close(self) -> None:
         self._notifications.close()
+        if self._read_threads is not None:
+            self._read_threads.shutdown(wait=True)
         self._writer.close()
         self._drop_reader()
         self._engine.dispose()
@@ -233,8 +243,8 @@ class SqlDatabase:
                     # own inside a transaction or not: a transaction would add only its BEGIN and its
                     # end, two round trips to the server for a read of one statement.
                     connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            except sa.exc.DBAPIError as exc:
-                raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+            except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:  # TimeoutError: the pool stayed full
+                raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
             self._local.connection = connection
             self._local.uow = BoundUnitOfWork(connection)
         return connection
@@ -261,8 +271,8 @@ class SqlDatabase:
     def _connect_writer(self) -> sa.Connection:
         try:
             connection = self._engine.connect()
-        except sa.exc.DBAPIError as exc:
-            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+            raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
         if self._file_guard is not None:
             self._file_guard.remember()
         return connection
