@@ -120,21 +120,21 @@ def test_on_an_event_loop_the_config_version_is_read_once_a_turn_and_anew_the_ne
     database: SqlDatabase, db_path: Path
 ) -> None:
     async def scenario() -> tuple[int, int, int]:
-        before = database.config_version()
+        before = await database.config_version()
         # Changed by another process within this turn: requests of this turn arrived before the read.
         with sqlite3.connect(db_path) as other:
             other.execute("UPDATE config_version SET version = version + 1")
-        same_turn = database.config_version()
+        same_turn = await database.config_version()
         await asyncio.sleep(0)  # the next turn of the loop
-        return before, same_turn, database.config_version()
+        return before, same_turn, await database.config_version()
 
     before, same_turn, next_turn = asyncio.run(scenario())
     assert same_turn == before
     assert next_turn == before + 1 == _version(db_path)
-    # Off a loop (the worker's and the CLI's threads) every call reads.
+    # Another loop, later: read anew.
     with sqlite3.connect(db_path) as other:
         other.execute("UPDATE config_version SET version = version + 1")
-    assert database.config_version() == next_turn + 1
+    assert asyncio.run(database.config_version()) == next_turn + 1
 
 
 def test_reads_see_one_snapshot_and_never_wait_for_a_writer(database: SqlDatabase, db_path: Path) -> None:

@@ -37,7 +37,6 @@ def test_a_read_opens_no_transaction_on_the_server_and_sees_each_commit(pg_url: 
 
     try:
         asyncio.run(database.read(lambda uow: read(cast(BoundUnitOfWork, uow))))
-        assert database.config_version() == seen["version_after"][0]  # type: ignore[index]
     finally:
         database.close()
         admin.dispose()

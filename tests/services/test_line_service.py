@@ -24,7 +24,7 @@ class CountingDatabase:
         self.version = 1
         self.reads = 0
 
-    def config_version(self) -> int:
+    async def config_version(self) -> int:
         return self.version
 
     async def read(self, work: Callable[[Any], Any]) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +23,16 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
         return {"status": "ok"}
 
     @router.get("/readyz", summary="The database can be written and is fully migrated")
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
+        # On a thread, and bounded: a database server that stopped answering would hold the probe (and
+        # the orchestrator asking) for as long as TCP lets it.
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(readiness), database.answer_timeout)
+        except TimeoutError:
+            body = {"status": "unavailable", "reason": "the database did not answer in time"}
+            return JSONResponse(body, 503, headers={"Retry-After": "1"})
+
+    def readiness() -> JSONResponse:
         problem = database.probe_writable()
         if problem is not None:
             body = {"status": "unavailable", "reason": problem.reason}

@@ -200,9 +200,7 @@ class AuthService:
         uow.partners.add_token(_token_hash(refresh), client_id, REFRESH, now + self._refresh_ttl, family)
         return TokenPair(access, refresh, int(self._access_ttl.total_seconds()))
 
-    def _fresh_caches(self, version: int | None = None) -> None:
-        if version is None:
-            version = self._db.config_version()
+    def _fresh_caches(self, version: int) -> None:
         if version != self._cache_version or len(self._cache) + len(self._verified) > MAX_CACHED_TOKENS:
             self._cache = {}
             self._verified = {}
@@ -211,7 +209,7 @@ class AuthService:
     async def verify_client(self, client_id: str, client_secret: str, *, source: str | None = None) -> Principal:
         """Who a client id and secret sent with the request speak for (no token involved)."""
         now = self._clock()
-        self._fresh_caches()
+        self._fresh_caches(await self._db.config_version())
         # Keyed on a digest of the secret, so the cache never holds a secret itself.
         key = (client_id, hashlib.sha256(client_secret.encode()).hexdigest())
         cached = self._verified.get(key)
@@ -235,7 +233,7 @@ class AuthService:
         """Who an access token speaks for. ``config_version``: the store's, when the caller has just read
         it (services.ordering.get_rendered), which spares reading it again."""
         now = self._clock()
-        self._fresh_caches(config_version)
+        self._fresh_caches(config_version if config_version is not None else await self._db.config_version())
         # Keyed on the token itself (it lives in this process's memory anyway): no hash per request.
         cached = self._cache.get(access_token)
         if cached is None:

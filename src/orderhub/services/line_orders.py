@@ -162,7 +162,7 @@ class LineService:
     async def business_unit(self, principal: Principal, business_unit_id: str) -> BusinessUnit:
         """The business unit, if the caller may order there (unknown: not found; not enabled: denied).
         The intake checks it again inside the order's transaction; this is the early answer."""
-        version = self._db.config_version()
+        version = await self._db.config_version()
         if version != self._units_version or len(self._units) >= MAX_CACHED_UNITS:
             self._units, self._units_version = {}, version
         unit = self._units.get(business_unit_id)

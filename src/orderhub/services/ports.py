@@ -111,6 +111,6 @@ class Database(Protocol):
         orders placed by another process (False when the store cannot tell; then the poll does)."""
         ...
 
-    def config_version(self) -> int:
+    async def config_version(self) -> int:
         """A number that changes whenever partners, credentials or the catalog change (cache keys)."""
         ...

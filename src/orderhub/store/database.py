@@ -50,7 +50,8 @@ def create_engine(
         engine = sa.create_engine(
             parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=pool_size,
             max_overflow=2 * pool_size, pool_timeout=busy_timeout_seconds,
-            connect_args={"connect_timeout": max(1, int(busy_timeout_seconds))}, **common,
+            connect_args={"connect_timeout": max(1, int(busy_timeout_seconds)), **_tcp_bounds(busy_timeout_seconds)},
+            **common,
         )  # fmt: skip
         _configure_postgresql(engine, busy_timeout_seconds)
         return engine
@@ -82,6 +83,19 @@ def create_engine(
     return engine
 
 
+def statement_timeout_seconds(busy_timeout_seconds: float) -> float:
+    """The longest a statement may run on PostgreSQL, and a request wait for its answer."""
+    return max(busy_timeout_seconds * 5, 10.0)
+
+
+def _tcp_bounds(busy_timeout_seconds: float) -> dict[str, int]:
+    """libpq's TCP settings: a connection whose server stopped acknowledging (a network gone) fails
+    after about as long as a statement may run, instead of whenever the kernel gives up."""
+    seconds = statement_timeout_seconds(busy_timeout_seconds)
+    return {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+            "tcp_user_timeout": int(seconds * 1000)}  # fmt: skip
+
+
 def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> None:
     """Every wait bounded: a row lock held elsewhere, a statement that runs away, a transaction left
     open by a stuck client. A lock wait that runs out is a contention error the writer retries."""
@@ -91,7 +105,7 @@ def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> Non
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = {max(lock_ms // 2, 50)}")
-            cursor.execute(f"SET statement_timeout = {max(lock_ms * 5, 10_000)}")
+            cursor.execute(f"SET statement_timeout = {int(statement_timeout_seconds(busy_timeout_seconds) * 1000)}")
             cursor.execute("SET idle_in_transaction_session_timeout = 60000")
         dbapi_connection.commit()
 

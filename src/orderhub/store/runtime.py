@@ -16,7 +16,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, Work
-from orderhub.store.database import create_engine, sqlite_path
+from orderhub.store.database import create_engine, sqlite_path, statement_timeout_seconds
 from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.file_guard import SqliteFileGuard
 from orderhub.store.group_commit import GroupCommitWriter
@@ -43,6 +43,8 @@ class SqlDatabase:
         writers: int = 1,
     ) -> None:
         self._write_timeout = write_timeout
+        # PostgreSQL: the longest a request waits for the server to answer (its statement_timeout too).
+        self.answer_timeout = statement_timeout_seconds(write_timeout)
         self._path = sqlite_path(url)
         self._is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
         # SQLite: one writer (one write lock), whose batches run on the event loop that submitted them
@@ -83,7 +85,9 @@ class SqlDatabase:
             # A SQLite read in WAL mode never waits for writers and takes tens of microseconds: a hop
             # to a thread pool would cost more than the read itself.
             return self.read_now(work)
-        return await asyncio.get_running_loop().run_in_executor(self._read_threads, self.read_now, work)
+        return await self._answered_in_time(
+            asyncio.get_running_loop().run_in_executor(self._read_threads, self.read_now, work)
+        )
 
     async def read_statement(self, work: Work[T]) -> T:
         if not self._is_sqlite:
@@ -93,8 +97,19 @@ class SqlDatabase:
         return self._read(work, in_snapshot=False)
 
     async def write(self, work: Work[T]) -> T:
-        result: T = await self._writer.submit_async(work)  # type: ignore[arg-type]
+        pending = self._writer.submit_async(work)  # type: ignore[arg-type]
+        result: T = await (pending if self._is_sqlite else self._answered_in_time(pending))
         return result
+
+    async def _answered_in_time(self, pending: asyncio.Future[T]) -> T:
+        """PostgreSQL: a server or a network that stops answering holds the thread waiting on it for as
+        long as TCP lets it (store.database bounds that too); the request is answered 503 at
+        ``answer_timeout`` instead. A write may still commit once the server answers again: a retry
+        with the same Idempotency-Key then gets that order."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending), self.answer_timeout)
+        except TimeoutError:
+            raise DatabaseUnavailable("the database did not answer in time") from None
 
     def read_now(self, work: Work[T]) -> T:
         return self._read(work, in_snapshot=True)
@@ -113,38 +128,29 @@ class SqlDatabase:
             raise unavailable from exc
 
     def write_now(self, work: Work[T]) -> T:
-        result: T = self._writer.submit(work).result()
-        return result
+        return self._writer.submit(work).result()  # type: ignore[no-any-return]
 
-    def config_version(self) -> int:
+    async def config_version(self) -> int:
         """The store's config version (services.auth checks cached credentials against it).
 
-        On an event loop it is read once per turn of the loop: every request whose handler runs before
-        the next turn arrived before that read (the loop's I/O callbacks all come from the poll at the
-        start of a turn), so each is still checked against the configuration as it stood after it
-        arrived, which is all "a revoked credential stops working at the next request" asks; under
-        load a turn handles dozens of requests, and each would otherwise pay a statement of its own.
+        Read once per turn of the event loop: a turn's requests all arrived before the read (the loop's
+        I/O callbacks come from the poll at its start), so each is checked against the configuration as
+        it stood after it arrived, which is all "a revoked credential stops working at the next request"
+        asks. On PostgreSQL the read runs on a reading thread (the loop never waits on the network),
+        and the turn's requests share it.
         """
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None:
-            return self._read_config_version()
-        remembered: int | None = getattr(self._local, "turn_config_version", None)
+        remembered: int | asyncio.Future[int] | None = getattr(self._local, "turn_config_version", None)
         if remembered is None:
-            remembered = self._read_config_version()
+            if self._is_sqlite:
+                remembered = self._read_config_version()
+            else:
+                remembered = asyncio.ensure_future(self.read(lambda uow: uow.partners.config_version()))
             self._local.turn_config_version = remembered
-            loop.call_soon(self._forget_turn_config_version)
-        return remembered
-
-    def _forget_turn_config_version(self) -> None:
-        self._local.turn_config_version = None
+            asyncio.get_running_loop().call_soon(setattr, self._local, "turn_config_version", None)
+        return remembered if isinstance(remembered, int) else await asyncio.shield(remembered)
 
     def _read_config_version(self) -> int:
-        if not self._is_sqlite:
-            return self.read_now(lambda uow: uow.partners.config_version())
-        # One statement needs no transaction of its own: this runs on every authenticated request.
+        # SQLite. One statement needs no transaction of its own: this runs on every authenticated request.
         try:
             driver = self._reader().connection.driver_connection
             assert driver is not None
@@ -175,19 +181,15 @@ class SqlDatabase:
         """Why the database cannot be written right now, or None. Takes and drops the write lock."""
         try:
             self._guard()
-            self._probe_write_lock()
-        except DatabaseUnavailable as exc:
-            return exc
-        return None
-
-    def _probe_write_lock(self) -> None:
-        try:
             with self._engine.connect() as connection:
                 self._set_busy_timeout(connection, min(self._write_timeout, 0.5))
                 with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
                     connection.execute(sa.select(config_version.c.version)).scalar()
-        except sa.exc.DBAPIError as exc:
-            raise DatabaseUnavailable(f"database cannot be written: {exc.orig}") from exc
+        except DatabaseUnavailable as exc:
+            return exc
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+            return DatabaseUnavailable(f"database cannot be written: {getattr(exc, 'orig', exc)}")
+        return None
 
     def close(self) -> None:
         self._notifications.close()

@@ -1,0 +1,137 @@
+"""A PostgreSQL server that stops answering (hung, or the network to it gone quiet) while orderhub
+serves: the process stays alive, answers 503 within its bound instead of hanging, and heals by itself.
+
+The server is reached through a proxy on loopback that can be frozen: it keeps every connection open
+and stops passing bytes, which is what a hung server looks like from the client's side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.support import HOST, OrderhubProcesses, client, free_port, get_token, new_esim_body
+
+# The process's bound on an answer from the server with the write timeout below (store.database).
+ANSWER_BOUND_SECONDS = 10.0
+
+
+class FreezableProxy:
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self.thawed = threading.Event()
+        self.thawed.set()
+        self._target_port = target_port
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.wait(5)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(asyncio.start_server(self._handle, HOST, self.port))
+        ready.set()
+        self._loop.run_forever()
+
+    async def _wait_thawed(self) -> None:
+        while not self.thawed.is_set():
+            await asyncio.sleep(0.02)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                await self._wait_thawed()
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._wait_thawed()
+        server_reader, server_writer = await asyncio.open_connection(HOST, self._target_port)
+        await asyncio.gather(self._pipe(reader, server_writer), self._pipe(server_reader, writer))
+
+    def close(self) -> None:
+        self.thawed.set()
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    async def _shutdown(self) -> None:
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@pytest.fixture
+def proxy(pg_url: str) -> Iterator[FreezableProxy]:
+    port = sa.make_url(pg_url).port or 5432
+    running = FreezableProxy(port)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def _timed(call: object) -> tuple[int | str, float]:
+    started = time.monotonic()
+    try:
+        status: int | str = call()  # type: ignore[operator]
+    except httpx.HTTPError as exc:
+        status = type(exc).__name__
+    return status, time.monotonic() - started
+
+
+def test_a_server_that_stops_answering_gets_fast_503s_and_the_service_heals(
+    pg_url: str, proxy: FreezableProxy, orderhub_procs: OrderhubProcesses
+) -> None:
+    proxied = str(sa.make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False))
+    server = orderhub_procs.serve(
+        orderhub_procs.tmp_path / "unused.db", db_url=proxied, demo=False,
+        env={"ORDERHUB_DB_WRITE_TIMEOUT_SECONDS": "0.5"},
+    )  # fmt: skip
+    token = get_token(server.base_url)
+    headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": str(uuid.uuid4())}
+    with client(server.base_url, timeout=3 * ANSWER_BOUND_SECONDS) as http:
+        placed = http.post("/esim/v1/order", json=new_esim_body("before@example.com"), headers=headers)
+        assert placed.status_code == 201, placed.text
+        order_path = f"/esim/v1/order/{placed.json()['id']}"
+
+        proxy.thawed.clear()
+        calls = {
+            "GET order": lambda: http.get(order_path, headers=headers).status_code,
+            "POST order": lambda: (
+                http.post("/esim/v1/order", json=new_esim_body("frozen@example.com"), headers=headers).status_code
+            ),
+            "readyz": lambda: http.get("/readyz").status_code,
+        }
+        with ThreadPoolExecutor(len(calls)) as pool:
+            pending = {name: pool.submit(_timed, call) for name, call in calls.items()}
+            time.sleep(1)
+            # Meanwhile the process itself answers at once: nothing of it waits on the server.
+            alive, alive_seconds = _timed(lambda: http.get("/healthz").status_code)
+            answers = {name: future.result() for name, future in pending.items()}
+        assert (alive, alive_seconds < 1) == (200, True), (alive, alive_seconds)
+        for name, (status, seconds) in answers.items():
+            assert status == 503 and seconds < ANSWER_BOUND_SECONDS + 3, (name, status, seconds)
+
+        proxy.thawed.set()
+        deadline = time.monotonic() + 30
+        while http.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "not ready again after the server answered again"
+            time.sleep(0.2)
+        assert http.get(order_path, headers=headers).status_code == 200
+        after = http.post("/esim/v1/order", json=new_esim_body("after@example.com"), headers=headers)
+        assert after.status_code == 201, after.text
