@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ class FulfilmentService:
         self._max_attempts = max_attempts
         self._low_stock_threshold = low_stock_threshold
         self._next_stock_check = 0.0
+        self._stock_check: asyncio.Future[int] | None = None  # kept: the loop holds tasks weakly
 
     def run_due(self, worker_id: str, limit: int = 64) -> int:
         """Fulfil up to ``limit`` due orders in one transaction; how many were worked on.
@@ -97,7 +99,10 @@ class FulfilmentService:
         orders_finished(operation.value, state.value).inc()
         if operation is Operation.NEW_ESIM and time.monotonic() >= self._next_stock_check:
             self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
-            self._warn_if_low_stock()
+            # On the request's event loop, which must never wait on the database itself (PostgreSQL:
+            # a server that stops answering would hold it): the store's own async read, after the answer.
+            self._stock_check = asyncio.ensure_future(self._db.read(self._count_available))
+            self._stock_check.add_done_callback(self._warn_on_count)
 
     def changed(self) -> bool:
         """Whether the database may hold new work (see ports.Database.changed)."""
@@ -164,8 +169,18 @@ class FulfilmentService:
         uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
         return None
 
+    def _count_available(self, uow: UnitOfWork) -> int:
+        return uow.profiles.count_available(at_most=self._low_stock_threshold)
+
+    def _warn_on_count(self, counted: asyncio.Future[int]) -> None:
+        if counted.cancelled() or counted.exception() is not None:
+            return  # the database is unavailable: the requests say so, the next check looks again
+        self._warn_if_low(counted.result())
+
     def _warn_if_low_stock(self) -> None:
-        available = self._db.read_now(lambda uow: uow.profiles.count_available(at_most=self._low_stock_threshold))
+        self._warn_if_low(self._db.read_now(self._count_available))
+
+    def _warn_if_low(self, available: int) -> None:
         if available < self._low_stock_threshold:
             log.warning(
                 "eSIM inventory low: %d profiles available (threshold %d)",
