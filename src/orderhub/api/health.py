@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -11,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from orderhub.metrics import ESIM_PROFILES
 from orderhub.services.inventory import InventoryService
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store import migrate
 from orderhub.store.runtime import SqlDatabase
 
@@ -47,9 +49,13 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
         return JSONResponse({"status": "ready", "migration": current})
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    def metrics() -> Response:
-        for state, count in inventory.levels().items():
-            ESIM_PROFILES.labels(state).set(count)
+    async def metrics() -> Response:
+        # The inventory gauges are read fresh when the database answers in time; otherwise the
+        # metrics go out with the last levels read, so a stuck database does not stop the scraping.
+        with contextlib.suppress(TimeoutError, DatabaseUnavailable):
+            levels = await asyncio.wait_for(asyncio.to_thread(inventory.levels), database.answer_timeout)
+            for state, count in levels.items():
+                ESIM_PROFILES.labels(state).set(count)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
