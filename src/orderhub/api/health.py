@@ -29,16 +29,18 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
         # On a thread, and bounded: a database server that stopped answering would hold the probe (and
         # the orchestrator asking) for as long as TCP lets it.
         try:
-            return await asyncio.wait_for(asyncio.to_thread(readiness), database.answer_timeout)
-        except TimeoutError:
-            body = {"status": "unavailable", "reason": "the database did not answer in time"}
-            return JSONResponse(body, 503, headers={"Retry-After": "1"})
+            return await database.answered_in_time(asyncio.to_thread(readiness))
+        except DatabaseUnavailable as exc:
+            return not_ready(exc)
+
+    def not_ready(problem: DatabaseUnavailable) -> JSONResponse:
+        body = {"status": "unavailable", "reason": problem.reason}
+        return JSONResponse(body, 503, headers={"Retry-After": str(problem.retry_after)})
 
     def readiness() -> JSONResponse:
         problem = database.probe_writable()
         if problem is not None:
-            body = {"status": "unavailable", "reason": problem.reason}
-            return JSONResponse(body, 503, headers={"Retry-After": str(problem.retry_after)})
+            return not_ready(problem)
         try:
             current = migrate.current_revision(engine)
         except Exception as exc:  # any failure to reach the database means "not ready"
@@ -52,8 +54,8 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
     async def metrics() -> Response:
         # The inventory gauges are read fresh when the database answers in time; otherwise the
         # metrics go out with the last levels read, so a stuck database does not stop the scraping.
-        with contextlib.suppress(TimeoutError, DatabaseUnavailable):
-            levels = await asyncio.wait_for(asyncio.to_thread(inventory.levels), database.answer_timeout)
+        with contextlib.suppress(DatabaseUnavailable):
+            levels = await database.answered_in_time(asyncio.to_thread(inventory.levels))
             for state, count in levels.items():
                 ESIM_PROFILES.labels(state).set(count)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -32,7 +32,9 @@ class DuplicateKey(Exception):
 class DatabaseUnavailable(Exception):
     """The database could not be used within the configured bound (locked, read-only, missing, down).
 
-    Nothing was written for the request that got it; the caller may retry after ``retry_after`` seconds.
+    Nothing was written for the request that got it, except when the database stopped answering in the
+    middle of a write (PostgreSQL): that write may still commit once it answers again, which a retry
+    with the same idempotency key finds. The caller may retry after ``retry_after`` seconds.
     """
 
     def __init__(self, reason: str, *, retry_after: int = 1) -> None:

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
@@ -44,7 +44,7 @@ class SqlDatabase:
     ) -> None:
         self._write_timeout = write_timeout
         # PostgreSQL: the longest a request waits for the server to answer (its statement_timeout too).
-        self.answer_timeout = statement_timeout_seconds(write_timeout)
+        self._answer_timeout = statement_timeout_seconds(write_timeout)
         self._path = sqlite_path(url)
         self._is_sqlite = sa.make_url(url).get_backend_name() == "sqlite"
         # SQLite: one writer (one write lock), whose batches run on the event loop that submitted them
@@ -85,7 +85,7 @@ class SqlDatabase:
             # A SQLite read in WAL mode never waits for writers and takes tens of microseconds: a hop
             # to a thread pool would cost more than the read itself.
             return self.read_now(work)
-        return await self._answered_in_time(
+        return await self.answered_in_time(
             asyncio.get_running_loop().run_in_executor(self._read_threads, self.read_now, work)
         )
 
@@ -98,16 +98,16 @@ class SqlDatabase:
 
     async def write(self, work: Work[T]) -> T:
         pending = self._writer.submit_async(work)  # type: ignore[arg-type]
-        result: T = await (pending if self._is_sqlite else self._answered_in_time(pending))
+        result: T = await (pending if self._is_sqlite else self.answered_in_time(pending))
         return result
 
-    async def _answered_in_time(self, pending: asyncio.Future[T]) -> T:
-        """PostgreSQL: a server or a network that stops answering holds the thread waiting on it for as
-        long as TCP lets it (store.database bounds that too); the request is answered 503 at
-        ``answer_timeout`` instead. A write may still commit once the server answers again: a retry
-        with the same Idempotency-Key then gets that order."""
+    async def answered_in_time(self, pending: Awaitable[T]) -> T:
+        """``pending`` (work on a thread that waits on the database), or DatabaseUnavailable at
+        ``_answer_timeout``: a PostgreSQL server or network that stops answering holds that thread for
+        as long as TCP lets it (store.database bounds that too). A write may still commit once the
+        server answers again: a retry with the same Idempotency-Key then gets that order."""
         try:
-            return await asyncio.wait_for(asyncio.shield(pending), self.answer_timeout)
+            return await asyncio.wait_for(asyncio.shield(pending), self._answer_timeout)
         except TimeoutError:
             raise DatabaseUnavailable("the database did not answer in time") from None
 
@@ -238,15 +238,12 @@ class SqlDatabase:
     def _reader(self) -> sa.Connection:
         connection: sa.Connection | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed:
-            try:
-                connection = self._engine.connect().execution_options(read_only=True)
-                if not self._is_sqlite:
-                    # PostgreSQL reads at READ COMMITTED, where each statement reads a snapshot of its
-                    # own inside a transaction or not: a transaction would add only its BEGIN and its
-                    # end, two round trips to the server for a read of one statement.
-                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:  # TimeoutError: the pool stayed full
-                raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
+            connection = self._connect().execution_options(read_only=True)
+            if not self._is_sqlite:
+                # PostgreSQL reads at READ COMMITTED, where each statement reads a snapshot of its own
+                # inside a transaction or not: a transaction would add only its BEGIN and its end, two
+                # round trips to the server for a read of one statement.
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             self._local.connection = connection
             self._local.uow = BoundUnitOfWork(connection)
         return connection
@@ -270,11 +267,14 @@ class SqlDatabase:
             notify_channel=None if self._is_sqlite else WORK_CHANNEL,
         )
 
-    def _connect_writer(self) -> sa.Connection:
+    def _connect(self) -> sa.Connection:
         try:
-            connection = self._engine.connect()
-        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+            return self._engine.connect()
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:  # TimeoutError: the pool stayed full
             raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
+
+    def _connect_writer(self) -> sa.Connection:
+        connection = self._connect()
         if self._file_guard is not None:
             self._file_guard.remember()
         return connection
