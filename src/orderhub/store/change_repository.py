@@ -103,7 +103,7 @@ class ListenerRepository:
         return [_listener(row) for row in rows]
 
     def try_lease(self, listener_id: str, now: datetime, until: datetime) -> bool:
-        changed = self._sql.execute(
+        changed = self._sql.execute_now(
             "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
             (self._sql.time(until), listener_id, self._sql.time(now)),
         )

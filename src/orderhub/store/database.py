@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
+from orderhub.store.fastsql import answer_before_reading
+
 SQLITE_CACHE_KIB = 16 * 1024
 
 # The driver binds str, int and float directly, but looks every other value up among its adapters,
@@ -108,6 +110,10 @@ def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> Non
             cursor.execute(f"SET statement_timeout = {int(statement_timeout_seconds(busy_timeout_seconds) * 1000)}")
             cursor.execute("SET idle_in_transaction_session_timeout = 60000")
         dbapi_connection.commit()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _on_execute(_connection: Any, cursor: Any, *_: Any) -> None:
+        answer_before_reading(cursor.connection)
 
 
 def _configure_sqlite(engine: sa.Engine, synchronous: str, busy_timeout_seconds: float) -> None:

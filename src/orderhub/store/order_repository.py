@@ -262,7 +262,7 @@ class OrderRepository:
 
     def try_lease(self, order_id: str, owner: str, now: datetime, until: datetime) -> bool:
         """Take the order for ``owner`` unless another worker holds a live lease on it."""
-        changed = self._sql.execute(
+        changed = self._sql.execute_now(
             "UPDATE orders SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
             " WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
             (owner, self._sql.time(until), order_id, self._sql.time(now)),

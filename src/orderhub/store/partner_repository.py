@@ -215,7 +215,7 @@ class PartnerRepository:
         """Stores the customer (its e-mail as its key, domain.customers.email_key), or finds the one
         another transaction stored first under the same key (same e-mail whatever its case, or same
         identification, of the partner): the id of the one that stands."""
-        added = self._sql.execute(
+        added = self._sql.execute_now(
             "INSERT INTO customers (id, partner_id, email, country_of_residence, created_at, name, identity_type,"
             " identity_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
@@ -249,7 +249,8 @@ class PartnerRepository:
 
     def add_idempotency_key(self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime) -> None:
         try:
-            self._sql.execute(
+            # Waited for: a key committed meanwhile by another transaction must be raised here, as DuplicateKey.
+            self._sql.execute_now(
                 "INSERT INTO idempotency_keys (partner_id, key, request_hash, order_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (partner_id, key, request_hash, order_id, self._sql.time(now)),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
 from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable
+from orderhub.store.fastsql import FastSql
 from orderhub.store.unit_of_work import BoundUnitOfWork
 
 log = logging.getLogger("orderhub.store.writer")
@@ -149,24 +151,42 @@ class BatchRunner:
         assert uow is not None, "set with the connection"
         driver: Any = connection.connection.driver_connection
         results: list[Outcome] = []
-        for index, job in enumerate(jobs):
-            if index in refused:
-                results.append((False, refused[index]))
-                continue
-            before = driver.total_changes if counts_changes else 0
-            try:
-                value = job.work(uow) if counts_changes else self._in_savepoint(uow, job)
-            except Exception as exc:
-                error = self._job_error(exc, connection)
-                if counts_changes and driver.total_changes != before:
-                    refused[index] = error
-                    return None
-                results.append((False, error))
-            else:
-                results.append((True, value))
-        if self._notify is not None:
-            connection.exec_driver_sql(self._notify)
+        with self._pipelined(connection, counts_changes):
+            for index, job in enumerate(jobs):
+                if index in refused:
+                    results.append((False, refused[index]))
+                    continue
+                before = driver.total_changes if counts_changes else 0
+                try:
+                    value = job.work(uow) if counts_changes else self._in_savepoint(uow, job)
+                except Exception as exc:
+                    error = self._job_error(exc, connection)
+                    if counts_changes and driver.total_changes != before:
+                        refused[index] = error
+                        return None
+                    results.append((False, error))
+                else:
+                    results.append((True, value))
+            if self._notify is not None:
+                FastSql(connection).execute(self._notify)  # answered as the pipeline closes
         return results
+
+    @staticmethod
+    @contextmanager
+    def _pipelined(connection: sa.Connection, counts_changes: bool) -> Iterator[None]:
+        """PostgreSQL: the batch's statements go out pipelined (store.fastsql), each job in its savepoint.
+        A connection that fails on the way into or out of the pipeline loses the batch, as a statement
+        that fails on it does."""
+        if counts_changes:
+            yield
+            return
+        try:
+            with FastSql(connection).pipelined():
+                yield
+        except Exception as exc:
+            if is_driver_unavailable(exc, connection.dialect.dbapi):
+                raise _TransactionLost() from exc
+            raise
 
     @staticmethod
     def _in_savepoint(uow: BoundUnitOfWork, job: WriteJob) -> Any:

@@ -1,0 +1,212 @@
+"""The writers' batches go out pipelined on PostgreSQL (store.fastsql): statements whose answers nobody
+reads are sent without waiting, so a job costs a few round trips instead of one per statement, and
+every error still belongs to the job, and the savepoint, that ran the statement that met it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from orderhub.bootstrap import build_services
+from orderhub.services.ordering import PlacedOrder
+from orderhub.services.ports import DuplicateKey
+from orderhub.settings import Settings
+from orderhub.store.runtime import SqlDatabase
+from orderhub.store.unit_of_work import BoundUnitOfWork
+from tests.postgres.test_hung_server import FreezableProxy
+from tests.postgres.test_races import esim, placing
+
+Work = Callable[[BoundUnitOfWork], Any]
+
+
+class CountingProxy(FreezableProxy):
+    """Counts the chunks the server sends: the server holds a pipeline's answers until the client asks
+    for them, so each chunk is one wait of the client for the server, one round trip."""
+
+    def __init__(self, target_port: int) -> None:
+        self.answers = 0
+        super().__init__(target_port)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        await asyncio.gather(self._pipe(reader, server_writer), self._count(server_reader, writer))
+
+    async def _count(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                self.answers += 1
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+def probe(pg_url: str) -> Iterator[tuple[sa.Engine, SqlDatabase]]:
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE pipe_probe (n integer PRIMARY KEY)"))
+    database = SqlDatabase(pg_url, write_timeout=10, writers=1)
+    try:
+        yield engine, database
+    finally:
+        database.close()
+        engine.dispose()
+
+
+def _insert(uow: BoundUnitOfWork, n: int) -> None:
+    uow.orders._sql.execute("INSERT INTO pipe_probe (n) VALUES (?)", (n,))
+
+
+def _stored(engine: sa.Engine) -> list[int]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(sa.text("SELECT n FROM pipe_probe")).scalars())
+
+
+def _together(database: SqlDatabase, *works: Work) -> list[Any]:
+    """The works submitted at once, so that they run in one batch; each one's result or exception."""
+
+    async def submit() -> list[Any]:
+        return await asyncio.gather(*(database.write(work) for work in works), return_exceptions=True)
+
+    return asyncio.run(submit())
+
+
+def test_a_job_of_ten_inserts_and_a_read_waits_for_the_server_a_few_times_not_once_a_statement(pg_url: str) -> None:
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE pipe_probe (n integer PRIMARY KEY)"))
+    url = sa.make_url(pg_url)
+    proxy = CountingProxy(url.port or 5432)
+    database = SqlDatabase(str(url.set(host="127.0.0.1", port=proxy.port)), write_timeout=10, writers=1)
+
+    def ten_inserts_and_a_read(uow: BoundUnitOfWork) -> int:
+        for n in range(10):
+            _insert(uow, n)
+        (count,) = uow.orders._sql.one("SELECT count(*) FROM pipe_probe") or (0,)
+        return int(count)
+
+    try:
+        asyncio.run(database.write(lambda uow: uow.orders._sql.one("SELECT 1")))  # connected, settled
+        before = proxy.answers
+        assert asyncio.run(database.write(ten_inserts_and_a_read)) == 10
+        waits = proxy.answers - before
+    finally:
+        database.close()
+        proxy.close()
+        engine.dispose()
+    # One statement at a time it was 17 (BEGIN, SAVEPOINT, 10 inserts, the read, RELEASE, NOTIFY, COMMIT); now 5.
+    assert waits <= 6, waits
+    assert _stored(engine) == list(range(10))
+
+
+def test_a_statement_that_fails_unread_fails_its_own_job_only_and_undoes_all_of_it(
+    probe: tuple[sa.Engine, SqlDatabase],
+) -> None:
+    engine, database = probe
+
+    def clashes(uow: BoundUnitOfWork) -> str:
+        _insert(uow, 1)
+        _insert(uow, 2)
+        _insert(uow, 1)  # a duplicate key, sent without waiting
+        _insert(uow, 3)
+        return "answered"
+
+    outcomes = _together(database, lambda uow: _insert(uow, 10), clashes, lambda uow: _insert(uow, 11))
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], DuplicateKey)
+    assert _stored(engine) == [10, 11]
+
+
+def test_an_error_inside_a_nested_savepoint_is_undone_there_and_the_job_goes_on(
+    probe: tuple[sa.Engine, SqlDatabase],
+) -> None:
+    engine, database = probe
+    caught: list[Exception] = []
+
+    def recovers(uow: BoundUnitOfWork) -> str:
+        _insert(uow, 1)
+        try:
+            with uow.savepoint():
+                _insert(uow, 2)
+                _insert(uow, 1)  # fails, unread: the savepoint's end collects it
+        except Exception as exc:
+            caught.append(exc)
+        _insert(uow, 3)
+        return "went on"
+
+    assert _together(database, recovers) == ["went on"]
+    assert len(caught) == 1 and "duplicate key" in str(caught[0])
+    assert _stored(engine) == [1, 3]
+
+
+def test_an_error_sent_before_a_nested_savepoint_is_not_taken_for_the_savepoints_own(
+    probe: tuple[sa.Engine, SqlDatabase],
+) -> None:
+    """Had the inner savepoint undone it, its ROLLBACK TO would have gone to the job's own savepoint
+    (one name for all, store.fastsql) and the job would have answered with its first insert lost."""
+    engine, database = probe
+
+    def fails_before(uow: BoundUnitOfWork) -> str:
+        _insert(uow, 1)
+        _insert(uow, 1)  # fails, unread, before the savepoint
+        try:
+            with uow.savepoint():
+                _insert(uow, 2)
+        except Exception:
+            pass  # as services.fulfilment does around what it fulfils at once
+        return "answered"
+
+    outcomes = _together(database, lambda uow: _insert(uow, 10), fails_before)
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], Exception), outcomes[1]
+    assert _stored(engine) == [10]
+
+
+def test_statements_sqlalchemy_runs_read_their_answers_inside_a_pipelined_job(
+    probe: tuple[sa.Engine, SqlDatabase],
+) -> None:
+    engine, database = probe
+
+    def mixed(uow: BoundUnitOfWork) -> int:
+        _insert(uow, 1)
+        _insert(uow, 2)
+        connection = uow.orders._db
+        return int(connection.execute(sa.text("SELECT count(*) FROM pipe_probe")).scalar_one())
+
+    assert _together(database, mixed) == [2]
+    assert _stored(engine) == [1, 2]
+
+
+def test_orders_placed_together_through_a_pipelined_writer_are_all_stored_whole(pg_url: str) -> None:
+    services = build_services(Settings(database_url=pg_url, db_writers=1))
+    try:
+
+        async def place_together() -> list[Any]:
+            emails = [f"p-{uuid.uuid4().hex[:8]}@example.com" for _ in range(30)]
+            calls = [placing(services, esim(email, subscriptions=2)) for email in emails]
+            return await asyncio.gather(*(call() for call in calls))
+
+        placed = asyncio.run(place_together())
+    finally:
+        services.close()
+    assert all(isinstance(p, PlacedOrder) for p in placed)
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    ids = [p.order_id for p in placed]
+    with engine.connect() as connection:
+        states = dict(
+            connection.execute(sa.text("SELECT id, state FROM orders WHERE id = ANY(:ids)"), {"ids": ids}).all()
+        )
+        subscriptions = connection.execute(
+            sa.text("SELECT count(*) FROM subscriptions WHERE order_id = ANY(:ids)"), {"ids": ids}
+        ).scalar_one()
+    engine.dispose()
+    assert set(states) == set(ids) and set(states.values()) == {"completed"}
+    assert subscriptions == 60
