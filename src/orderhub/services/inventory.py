@@ -58,12 +58,22 @@ class InventoryService:
         """Import profiles in chunks; bad or duplicate rows are reported, the rest are kept."""
         report = ProfileImportReport()
         chunk: list[ProfileRow] = []
+        counted_at = 0  # profiles this import had added when the store last counted the inventory
         for row in rows:
             chunk.append(row)
             if len(chunk) >= IMPORT_CHUNK:
                 self._import_chunk(chunk, batch, report)
                 progress(len(chunk))
                 chunk = []
+                # Each chunk looks its rows up among those already stored. A query plan made while
+                # the inventory was small stays in use after it has grown (PostgreSQL keeps a prepared
+                # statement's plan) and turns each look-up into a scan of the whole table: counted
+                # again each time the import has doubled what it added, a few times in all.
+                if report.accepted >= 2 * counted_at + IMPORT_CHUNK:
+                    counted_at = report.accepted
+                    with self._uow() as uow:
+                        uow.profiles.refresh_statistics()
+                        uow.commit()
         if chunk:
             self._import_chunk(chunk, batch, report)
             progress(len(chunk))

@@ -102,6 +102,12 @@ class ProfileRepository:
         )
         return known_iccids, known_matching
 
+    def refresh_statistics(self) -> None:
+        # SQLite picks the unique indexes for these look-ups without statistics; PostgreSQL's planner
+        # goes by them (and autovacuum may be late, or off).
+        if not self._sql.sqlite:
+            self._sql.execute("ANALYZE esim_profiles")
+
     def get(self, iccid: str) -> StoredProfile | None:
         return self._one(f"SELECT {_PROFILE_COLUMNS} FROM esim_profiles WHERE iccid = ?", (iccid,))
 
