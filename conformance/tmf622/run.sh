@@ -3,6 +3,7 @@
 #
 #   ./dev conformance [CTK]     CTK: a checkout of github.com/tmforum-rand/CTK-TMF622-ProductOrdering
 #                               (default: cloned into .conformance/ on first use)
+#   CTK_DATABASE_URL=postgresql://…/empty_db ./dev conformance [CTK]    the same on PostgreSQL
 #
 # Needs git, node and npm (the kit runs its Postman collection with newman). It cannot run in CI, which
 # reaches only the package registries; run it before changing the TMF622 API. Only config.json is
@@ -16,7 +17,7 @@ if [ ! -d "$ctk" ]; then
 fi
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-ORDERHUB_DATABASE_URL="sqlite:///$work/ctk.db" .venv/bin/orderhub serve --demo --port "$port" >"$work/server.log" 2>&1 &
+ORDERHUB_DATABASE_URL="${CTK_DATABASE_URL:-sqlite:///$work/ctk.db}" .venv/bin/orderhub serve --demo --port "$port" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
