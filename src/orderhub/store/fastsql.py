@@ -178,7 +178,9 @@ class FastSql:
     @contextmanager
     def _pipelined_savepoint(driver: Any, pipeline: _Pipeline) -> Iterator[None]:
         """The savepoint's errors must be those of the statements inside it: an error of one sent
-        before it is raised before it begins, and every answer from inside is collected before it ends."""
+        before it is raised before it begins, and every answer from inside is collected before it ends.
+        A caller that catches around the savepoint still sees the earlier error, but the transaction
+        stays failed, so its job fails at the next statement, as it did when the error came at once."""
         driver.execute(f"SAVEPOINT {_SAVEPOINT}")
         if pipeline.unanswered:
             pipeline.collect()
