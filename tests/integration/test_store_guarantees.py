@@ -147,7 +147,9 @@ def test_an_order_whose_provisioning_raises_is_retried_then_failed(services: Ser
     first, second = place_orders(services, 2)
 
     class Exploding:
-        def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Provisioned:
+        def provision(
+            self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False, readings: object = None
+        ) -> Provisioned:
             if order.id == first:
                 raise RuntimeError("provisioning system down")
             return default_provisioners()[order.operation].provision(uow, order, now)  # type: ignore[return-value]
@@ -290,7 +292,9 @@ def test_an_order_whose_provisioning_raises_at_intake_is_accepted_and_left_to_th
     class Exploding:
         runs_inline = True
 
-        def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Provisioned:
+        def provision(
+            self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False, readings: object = None
+        ) -> Provisioned:
             uow.profiles.claim_available(order.id, order.customer_id, now)  # writes, then fails
             raise RuntimeError("provisioning system down")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -234,3 +235,47 @@ def test_a_top_up_that_would_exceed_the_limit_by_fulfilment_time_fails_with_the_
     outcome = TopUpProvisioner().provision(uow.as_port(), order, NOW)
     assert isinstance(outcome, NotProvisioned)
     assert "at most 15 active subscriptions (13 active, 3 more ordered)" in outcome.reason
+
+
+class CountingLines:
+    """The fake lines, counting the reads and locks a provisioner asks of them."""
+
+    def __init__(self, lines: object) -> None:
+        self._lines = lines
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("get_line", "lock", "offerings", "active_plan"):
+            self.calls.append(name)
+        return getattr(self._lines, name)
+
+
+@pytest.mark.parametrize("plan_type", [PlanType.PLAN, PlanType.DATA_PLAN])
+def test_a_line_order_fulfilled_where_it_is_accepted_is_not_read_again_and_ends_the_same(plan_type: PlanType) -> None:
+    results = []
+    for hand_over in (False, True):
+        uow = line_world(with_plan=True)
+        new = LineIntake().prepare(uow.as_port(), CHANNEL, line_order(plan_type), NOW)
+        order = placed(uow, plan_type)
+        counting = CountingLines(uow.lines)
+        uow.lines = counting  # type: ignore[assignment]
+        readings = new.readings if hand_over else None
+        outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=readings)
+        assert isinstance(outcome, Provisioned) and not outcome.failed_items
+        # The intake read the line under its lock, its offerings and its plan in the same transaction.
+        assert counting.calls == ([] if hand_over else ["get_line", "lock", "offerings", "active_plan"])
+        made = sorted((p.product_id, p.plan_type, p.starts_at, p.ends_at) for p in counting._lines.products.values())  # type: ignore[attr-defined]
+        results.append(made)
+    assert results[0] == results[1]
+
+
+def test_readings_of_another_line_are_not_used() -> None:
+    uow = line_world(with_plan=True)
+    new = LineIntake().prepare(uow.as_port(), CHANNEL, line_order(PlanType.DATA_PLAN), NOW)
+    assert new.readings is not None
+    other = replace(new.readings, line=Line("line-2", "CR", "69870000"))
+    order = placed(uow, PlanType.DATA_PLAN)
+    counting = CountingLines(uow.lines)
+    uow.lines = counting  # type: ignore[assignment]
+    LineProductsProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=other)
+    assert counting.calls == ["get_line", "lock", "offerings", "active_plan"]

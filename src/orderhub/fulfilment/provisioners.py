@@ -15,7 +15,14 @@ from orderhub.domain.lines import LineProduct, PlanType, plan_type_of
 from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
 from orderhub.domain.results import AccessResult, EsimResult, LineResult
 from orderhub.services.ports import UnitOfWork
-from orderhub.services.provisioning import NotProvisioned, Outcome, Provisioned, Provisioner
+from orderhub.services.provisioning import (
+    IntakeReadings,
+    LineReadings,
+    NotProvisioned,
+    Outcome,
+    Provisioned,
+    Provisioner,
+)
 
 
 def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime, *, first_run: bool) -> tuple[str, ...]:
@@ -46,7 +53,15 @@ class NewEsimProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+    def provision(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        *,
+        first_run: bool = False,
+        readings: IntakeReadings | None = None,
+    ) -> Outcome:
         earlier = None if first_run else uow.profiles.assigned_to(order.id)
         profile = earlier or uow.profiles.claim_available(order.id, order.customer_id, now)
         if profile is None:
@@ -61,7 +76,15 @@ class TopUpProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+    def provision(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        *,
+        first_run: bool = False,
+        readings: IntakeReadings | None = None,
+    ) -> Outcome:
         assert order.subject is not None
         uow.profiles.lock(order.subject.ref)
         profile = uow.profiles.get(order.subject.ref)
@@ -85,18 +108,33 @@ class LineProductsProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+    def provision(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        *,
+        first_run: bool = False,
+        readings: IntakeReadings | None = None,
+    ) -> Outcome:
         assert order.subject is not None and order.subject.kind is SubjectKind.LINE
-        line = uow.lines.get_line(order.subject.ref)
-        if line is None:
-            return NotProvisioned("the line no longer exists")
-        uow.lines.lock(line.id)
+        # Fulfilled in the transaction that accepted it: the intake has read the line under its lock.
+        known = readings if first_run and isinstance(readings, LineReadings) else None
+        if known is not None and known.line.id == order.subject.ref:
+            line = known.line
+        else:
+            known = None
+            found = uow.lines.get_line(order.subject.ref)
+            if found is None:
+                return NotProvisioned("the line no longer exists")
+            line = found
+            uow.lines.lock(line.id)
         made = [] if first_run else uow.lines.products_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:
-            offerings = uow.lines.offerings(line.business_unit_id)
+            offerings = known.offerings if known else uow.lines.offerings(line.business_unit_id)
             validity = {(o.product_id, o.plan_type): o.validity_days for o in offerings}
-            base_plan = uow.lines.active_plan(line.id, now)
+            base_plan = known.base_plan if known else uow.lines.active_plan(line.id, now)
             for item in order.items:
                 plan_type = plan_type_of(item)
                 if (item.product_id, plan_type) not in validity:
@@ -137,7 +175,15 @@ class ServiceActivationProvisioner:
 
     runs_inline = True
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+    def provision(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        *,
+        first_run: bool = False,
+        readings: IntakeReadings | None = None,
+    ) -> Outcome:
         assert order.subject is not None and order.subject.kind is SubjectKind.ACCESS
         access = uow.accesses.get(order.subject.ref)
         if access is None:

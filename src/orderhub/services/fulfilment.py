@@ -14,7 +14,7 @@ from orderhub.metrics import orders_finished
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
-from orderhub.services.provisioning import NotProvisioned, Provisioner
+from orderhub.services.provisioning import IntakeReadings, NotProvisioned, Provisioner
 
 log = logging.getLogger("orderhub.fulfilment")
 
@@ -72,7 +72,9 @@ class FulfilmentService:
             self._warn_if_low_stock()
         return outcome.worked
 
-    def fulfil_in(self, uow: UnitOfWork, order: Order, now: datetime) -> tuple[Operation, OrderState] | None:
+    def fulfil_in(
+        self, uow: UnitOfWork, order: Order, now: datetime, readings: IntakeReadings | None = None
+    ) -> tuple[Operation, OrderState] | None:
         """Fulfils a just-accepted order inside the transaction that accepts it, when it is due and its
         provisioner works on local data only; None leaves it to the worker (also when provisioning
         raised: that is undone and the worker retries it)."""
@@ -84,7 +86,7 @@ class FulfilmentService:
         try:
             with uow.savepoint():
                 order.start(now)
-                self._provision(uow, order, now, first_run=True)
+                self._provision(uow, order, now, first_run=True, readings=readings)
                 uow.orders.save(order)
         except Exception:
             log.exception("fulfilling order %s at once raised; the worker will retry it", order.id)
@@ -145,8 +147,16 @@ class FulfilmentService:
         uow.orders.release_lease(order_id)
         return order.operation, order.state
 
-    def _provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> None:
-        outcome = self._provisioners[order.operation].provision(uow, order, now, first_run=first_run)
+    def _provision(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        *,
+        first_run: bool = False,
+        readings: IntakeReadings | None = None,
+    ) -> None:
+        outcome = self._provisioners[order.operation].provision(uow, order, now, first_run=first_run, readings=readings)
         if isinstance(outcome, NotProvisioned):
             order.fail(outcome.reason, now)
             log.warning("order %s failed: %s", order.id, outcome.reason)

@@ -26,6 +26,7 @@ from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ordering import NewOrder
 from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
+from orderhub.services.provisioning import LineReadings
 
 
 def unit_for(uow: UnitOfWork, principal: Principal, business_unit_id: str) -> BusinessUnit:
@@ -52,9 +53,10 @@ class LineIntake:
         line = uow.lines.find_line(unit.id, request.msisdn)
         if line is not None:
             uow.lines.lock(line.id)  # its plans are read here and changed by orders racing this one
-        offerings = frozenset((o.product_id, o.plan_type) for o in uow.lines.offerings(unit.id))
-        has_active_plan = line is not None and uow.lines.active_plan(line.id, now) is not None
-        check_line_order(request, line=line, offerings=offerings, has_active_plan=has_active_plan)
+        offerings = tuple(uow.lines.offerings(unit.id))
+        base_plan = uow.lines.active_plan(line.id, now) if line is not None else None
+        sold = frozenset((o.product_id, o.plan_type) for o in offerings)
+        check_line_order(request, line=line, offerings=sold, has_active_plan=base_plan is not None)
         assert line is not None
         customer_id = _customer_of(uow, principal, request, now)
         items = [
@@ -71,6 +73,7 @@ class LineIntake:
             subject=Subject(SubjectKind.LINE, line.id),
             customer_id=customer_id,
             due_at=request.requested_at,
+            readings=LineReadings(line, offerings, base_plan),
         )
 
 

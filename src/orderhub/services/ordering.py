@@ -24,6 +24,7 @@ from orderhub.domain.partners import Principal
 from orderhub.metrics import orders_accepted
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
+from orderhub.services.provisioning import IntakeReadings
 from orderhub.services.records import OrderQuery
 from orderhub.services.rendered_orders import RenderedOrders
 
@@ -68,6 +69,8 @@ class NewOrder:
     subject: Subject | None = None
     customer_id: str | None = None
     due_at: datetime | None = None
+    # Handed to the provisioner when the order is fulfilled in the transaction that accepts it.
+    readings: IntakeReadings | None = None
 
 
 class Intake(Protocol[R_contra]):
@@ -95,7 +98,7 @@ class PlacedOrder:
 
 
 # Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).
-FulfilNow = Callable[[UnitOfWork, Order, datetime], "tuple[Operation, OrderState] | None"]
+FulfilNow = Callable[[UnitOfWork, Order, datetime, IntakeReadings | None], "tuple[Operation, OrderState] | None"]
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ class OrderingService:
             uow.orders.add(order)
             for key, fingerprint in fingerprints.items():
                 uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now)
-            finished = self._fulfil_now(uow, order, now) if self._fulfil_now is not None else None
+            finished = self._fulfil_now(uow, order, now, new.readings) if self._fulfil_now is not None else None
             settled = order if finished is not None or order.state is OrderState.SCHEDULED else None
             return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference, settled=settled)
 

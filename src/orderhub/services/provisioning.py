@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from orderhub.domain.lines import Line, LineProduct, Offering
 from orderhub.domain.orders import Order
 from orderhub.domain.results import FulfilmentResult
 from orderhub.services.ports import UnitOfWork
@@ -32,14 +33,38 @@ class NotProvisioned:
 Outcome = Provisioned | NotProvisioned
 
 
+@dataclass(frozen=True)
+class LineReadings:
+    """What a line order's intake read, under the line's lock, in the transaction that accepts it: the
+    same transaction fulfilling the order need not read it again (three statements fewer, each a round
+    trip on PostgreSQL)."""
+
+    line: Line
+    offerings: tuple[Offering, ...]
+    base_plan: LineProduct | None
+
+
+# What an intake may hand to the provisioner of an order fulfilled in the transaction that accepts it.
+IntakeReadings = LineReadings
+
+
 class Provisioner(Protocol):
     # True when provisioning touches only orderhub's own database and takes microseconds: then an
     # order can be fulfilled in the very transaction that accepts it. A provisioner that calls out
     # (an SM-DP+, an operator's network) says False and always runs in the worker.
     runs_inline: bool
 
-    def provision(self, uow: UnitOfWork, order: Order, now: datetime, *, first_run: bool = False) -> Outcome:
+    def provision(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        *,
+        first_run: bool = False,
+        readings: IntakeReadings | None = None,
+    ) -> Outcome:
         """Provision ``order``; run again for it, find what an earlier run made instead of making it twice.
         ``first_run``: the order was placed in this very transaction, so no earlier run can have made
-        anything, and the look for it is skipped (an order fulfilled at intake)."""
+        anything, and the look for it is skipped (an order fulfilled at intake); ``readings``: what its
+        intake read in this transaction, at the same instant ``now``, if it handed anything over."""
         ...
