@@ -125,3 +125,47 @@ def test_an_access_blocked_before_its_date_gets_nothing() -> None:
     order.finish(outcome.result, outcome.failed_items, NOW)
     assert order.state is OrderState.FAILED
     assert order.items[0].state is ItemState.FAILED
+
+
+class CountingAccesses:
+    """The fake accesses, counting the lock and the active products a provisioner asks for."""
+
+    def __init__(self, accesses: object) -> None:
+        self._accesses = accesses
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("lock", "active_products"):
+            self.calls.append(name)
+        return getattr(self._accesses, name)
+
+
+def _fulfilled_at_intake(uow: FakeUnitOfWork, *, hand_over: bool) -> tuple[object, list[str]]:
+    request = activation("free-1", ("fiber", "1000"), ("iptv", "basic"))
+    new = AccessIntake().prepare(uow.as_port(), CO, request, NOW)
+    order = accepted(uow, request)
+    counting = CountingAccesses(uow.accesses)
+    uow.accesses = counting  # type: ignore[assignment]
+    readings = new.readings if hand_over else None
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=readings)
+    return outcome, counting.calls
+
+
+def test_an_activation_fulfilled_where_it_is_accepted_uses_what_the_intake_read_under_the_lock() -> None:
+    plain, plain_calls = _fulfilled_at_intake(network(), hand_over=False)
+    handed, handed_calls = _fulfilled_at_intake(network(), hand_over=True)
+    assert plain_calls == ["lock", "active_products"] and handed_calls == []
+    assert isinstance(plain, Provisioned) and isinstance(handed, Provisioned)
+    assert not handed.failed_items
+    assert isinstance(handed.result, AccessResult) and isinstance(plain.result, AccessResult)
+    assert [seq for seq, _ in handed.result.services] == [seq for seq, _ in plain.result.services] == [1, 2]
+
+
+def test_an_access_blocked_after_the_intake_read_it_gets_nothing_even_with_the_readings() -> None:
+    uow = network()
+    request = activation("free-1")
+    new = AccessIntake().prepare(uow.as_port(), CO, request, NOW)
+    order = accepted(uow, request)
+    uow.accesses.set_state("a-free", AccessState.BLOCKED, NOW)  # between the intake's read and its lock
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=new.readings)
+    assert isinstance(outcome, Provisioned) and outcome.failed_items == {1: "access free-1 is blocked"}

@@ -16,6 +16,7 @@ from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
 from orderhub.domain.results import AccessResult, EsimResult, LineResult
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import (
+    AccessReadings,
     IntakeReadings,
     LineReadings,
     NotProvisioned,
@@ -188,11 +189,16 @@ class ServiceActivationProvisioner:
         access = uow.accesses.get(order.subject.ref)
         if access is None:
             return NotProvisioned("the access no longer exists")
-        uow.accesses.lock(access.id)
+        # Fulfilled in the transaction that accepted it: the intake holds the access's lock and has read
+        # its active products under it.
+        known = readings if first_run and isinstance(readings, AccessReadings) else None
+        if known is None or known.access_id != access.id:
+            known = None
+            uow.accesses.lock(access.id)
         made = [] if first_run else uow.accesses.services_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:
-            active = set(uow.accesses.active_products(access.id))
+            active = set(known.active_products if known else uow.accesses.active_products(access.id))
             for item in order.items:
                 if access.state is AccessState.BLOCKED:
                     failed[item.seq] = f"access {access.ref} is blocked"

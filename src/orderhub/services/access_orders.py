@@ -25,6 +25,7 @@ from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ordering import NewOrder
 from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
+from orderhub.services.provisioning import AccessReadings
 
 
 class AccessIntake:
@@ -55,6 +56,7 @@ class AccessIntake:
             subject=Subject(SubjectKind.ACCESS, access.id),
             customer_id=_customer_of(uow, principal, request, now),
             due_at=request.requested_at,
+            readings=AccessReadings(access.id, frozenset(active)),
         )
 
 

@@ -44,8 +44,18 @@ class LineReadings:
     base_plan: LineProduct | None
 
 
+@dataclass(frozen=True)
+class AccessReadings:
+    """What a service activation's intake read under the access's lock, in the transaction that accepts
+    it (see LineReadings). Not the access itself: the intake read it before taking the lock, and its
+    state may have changed in between (blocked), so fulfilment reads it again."""
+
+    access_id: str
+    active_products: frozenset[str]
+
+
 # What an intake may hand to the provisioner of an order fulfilled in the transaction that accepts it.
-IntakeReadings = LineReadings
+IntakeReadings = LineReadings | AccessReadings
 
 
 class Provisioner(Protocol):
