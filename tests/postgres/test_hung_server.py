@@ -27,6 +27,9 @@ ANSWER_BOUND_SECONDS = 10.0
 class FreezableProxy:
     def __init__(self, target_port: int) -> None:
         self.port = free_port()
+        # Chunks the server sent: it holds a pipeline's answers until the client asks for them, so each
+        # is one wait of the client for the server, one round trip (test_pipelined_writes).
+        self.answers = 0
         self.thawed = threading.Event()
         self.thawed.set()
         self._target_port = target_port
@@ -46,9 +49,13 @@ class FreezableProxy:
         while not self.thawed.is_set():
             await asyncio.sleep(0.02)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, from_server: bool = False
+    ) -> None:
         try:
             while data := await reader.read(65536):
+                if from_server:
+                    self.answers += 1
                 await self._wait_thawed()
                 writer.write(data)
                 await writer.drain()
@@ -60,7 +67,7 @@ class FreezableProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await self._wait_thawed()
         server_reader, server_writer = await asyncio.open_connection(HOST, self._target_port)
-        await asyncio.gather(self._pipe(reader, server_writer), self._pipe(server_reader, writer))
+        await asyncio.gather(self._pipe(reader, server_writer), self._pipe(server_reader, writer, from_server=True))
 
     def close(self) -> None:
         self.thawed.set()

@@ -24,41 +24,24 @@ from tests.postgres.test_races import esim, placing
 Work = Callable[[BoundUnitOfWork], Any]
 
 
-class CountingProxy(FreezableProxy):
-    """Counts the chunks the server sends: the server holds a pipeline's answers until the client asks
-    for them, so each chunk is one wait of the client for the server, one round trip."""
-
-    def __init__(self, target_port: int) -> None:
-        self.answers = 0
-        super().__init__(target_port)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
-        await asyncio.gather(self._pipe(reader, server_writer), self._count(server_reader, writer))
-
-    async def _count(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                self.answers += 1
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-
 @pytest.fixture
-def probe(pg_url: str) -> Iterator[tuple[sa.Engine, SqlDatabase]]:
+def probe_table(pg_url: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as connection:
         connection.execute(sa.text("CREATE TABLE pipe_probe (n integer PRIMARY KEY)"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def probe(pg_url: str, probe_table: sa.Engine) -> Iterator[tuple[sa.Engine, SqlDatabase]]:
     database = SqlDatabase(pg_url, write_timeout=10, writers=1)
     try:
-        yield engine, database
+        yield probe_table, database
     finally:
         database.close()
-        engine.dispose()
 
 
 def _insert(uow: BoundUnitOfWork, n: int) -> None:
@@ -79,12 +62,11 @@ def _together(database: SqlDatabase, *works: Work) -> list[Any]:
     return asyncio.run(submit())
 
 
-def test_a_job_of_ten_inserts_and_a_read_waits_for_the_server_a_few_times_not_once_a_statement(pg_url: str) -> None:
-    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
-        connection.execute(sa.text("CREATE TABLE pipe_probe (n integer PRIMARY KEY)"))
+def test_a_job_of_ten_inserts_and_a_read_waits_for_the_server_a_few_times_not_once_a_statement(
+    pg_url: str, probe_table: sa.Engine
+) -> None:
     url = sa.make_url(pg_url)
-    proxy = CountingProxy(url.port or 5432)
+    proxy = FreezableProxy(url.port or 5432)
     database = SqlDatabase(str(url.set(host="127.0.0.1", port=proxy.port)), write_timeout=10, writers=1)
 
     def ten_inserts_and_a_read(uow: BoundUnitOfWork) -> int:
@@ -101,10 +83,9 @@ def test_a_job_of_ten_inserts_and_a_read_waits_for_the_server_a_few_times_not_on
     finally:
         database.close()
         proxy.close()
-        engine.dispose()
     # One statement at a time it was 17 (BEGIN, SAVEPOINT, 10 inserts, the read, RELEASE, NOTIFY, COMMIT); now 5.
     assert waits <= 6, waits
-    assert _stored(engine) == list(range(10))
+    assert _stored(probe_table) == list(range(10))
 
 
 def test_a_statement_that_fails_unread_fails_its_own_job_only_and_undoes_all_of_it(

@@ -87,9 +87,7 @@ class FastSql:
             driver.execute(sql, params)
             return
         driver.execute(self._sql(sql), params)
-        pipeline = _pipelines.get(id(driver))
-        if pipeline is not None:
-            pipeline.unanswered = True
+        self._sent(driver)
 
     def execute_now(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Runs a statement and waits for its answer: the number of rows it changed."""
@@ -97,9 +95,7 @@ class FastSql:
         if self._qmark:
             return int(driver.execute(sql, params).rowcount)
         cursor = driver.execute(self._sql(sql), params)
-        pipeline = _pipelines.get(id(driver))
-        if pipeline is not None:
-            pipeline.collect()
+        answer_before_reading(driver)
         return int(cursor.rowcount)
 
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -110,9 +106,7 @@ class FastSql:
             return
         with driver.cursor() as cursor:  # psycopg's connection has no executemany of its own
             cursor.executemany(self._sql(sql), rows)
-        pipeline = _pipelines.get(id(driver))
-        if pipeline is not None:
-            pipeline.unanswered = True
+        self._sent(driver)
 
     def execute_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Runs a statement once per row (one row, the most common case, without executemany's overhead)."""
@@ -137,6 +131,12 @@ class FastSql:
         if not self._qmark:
             self._answered(driver)
         return [tuple(row) for row in rows]
+
+    @staticmethod
+    def _sent(driver: Any) -> None:
+        pipeline = _pipelines.get(id(driver))
+        if pipeline is not None:
+            pipeline.unanswered = True
 
     @staticmethod
     def _answered(driver: Any) -> None:
