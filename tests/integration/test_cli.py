@@ -7,6 +7,8 @@ import json
 import re
 import sqlite3
 import subprocess
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +19,9 @@ from tests.integration.support import (
     api_headers,
     client,
     db_rows,
+    get_order,
     get_token,
+    new_esim_body,
     run_cli,
     sqlite_url,
 )
@@ -258,6 +262,48 @@ def test_partner_credential_token_products_and_revocation(
     again = cli(tmp_path, db_path, "credential", "revoke", client_id)
     assert again.returncode == 1
     assert "no live credential" in again.stderr
+
+
+def test_a_product_validity_changed_by_the_operator_reaches_the_next_order_of_a_running_server(
+    tmp_path: Path, db_path: Path, orderhub_procs: OrderhubProcesses
+) -> None:
+    # The server keeps each caller's products and their validity with its credentials (no catalog read
+    # per order); a change made by another process must still reach the very next order.
+    def import_validity(days: int) -> None:
+        catalog = write_products_json(tmp_path / f"catalog-{days}.json", [product("acme-eu-3gb", validity_days=days)])
+        assert "1 products imported, 0 rejected" in ok(cli(tmp_path, db_path, "product", "import", catalog))
+
+    def subscription_days(order_id: str) -> list[float]:
+        rows = db_rows(db_path, f"SELECT starts_at, ends_at FROM subscriptions WHERE order_id = '{order_id}'")
+        return [
+            (datetime.fromisoformat(ends) - datetime.fromisoformat(starts)) / timedelta(days=1) for starts, ends in rows
+        ]
+
+    import_validity(15)
+    ok(cli(tmp_path, db_path, "partner", "create", "acme-travel", "--name", "Acme Travel", "--role", "RESELLER",
+           "--currency", "USD", "--product", "acme-eu-3gb"))  # fmt: skip
+    issued = json.loads(ok(cli(tmp_path, db_path, "credential", "issue", "acme-travel", "--json")))
+    profiles = [[luhn_iccid(n), f"ABCDE-12345-FGHIJ-{n:05d}", "smdp.example.com"] for n in range(1, 4)]
+    inventory = write_csv(tmp_path / "profiles.csv", ["iccid", "matching_id", "smdp_address"], profiles)
+    ok(cli(tmp_path, db_path, "inventory", "import", inventory))
+    server = orderhub_procs.serve(db_path, demo=False)
+    token = get_token(server.base_url, issued["client_id"], issued["client_secret"])
+
+    def place() -> str:
+        with client(server.base_url) as http:
+            answer = http.post(
+                "/esim/v1/order",
+                json=new_esim_body(f"{uuid.uuid4().hex}@example.com", product_id="acme-eu-3gb"),
+                headers=api_headers(token),
+            )
+        assert answer.status_code == 201, answer.text
+        order_id = str(answer.json()["id"])
+        assert get_order(server.base_url, token, order_id)["status"] == "COMPLETED"
+        return order_id
+
+    assert subscription_days(place()) == [15]
+    import_validity(7)
+    assert subscription_days(place()) == [7]
 
 
 def test_inventory_import_names_each_bad_line_and_levels_count_the_good_ones(tmp_path: Path, db_path: Path) -> None:

@@ -112,6 +112,9 @@ class FakeSubscriptions:
     def count_unexpired(self, iccid: str, now: datetime) -> int:
         return sum(1 for s in self.subscriptions if s.iccid == iccid and (s.ends_at is None or s.ends_at > now))
 
+    def add(self, subscription: Subscription, item_seq: int, now: datetime) -> None:
+        self.subscriptions.append(subscription)
+
 
 @dataclass
 class FakeOrders:
@@ -157,6 +160,16 @@ class FakeAccesses:
 
 
 @dataclass
+class FakeCatalog:
+    validity: dict[str, int | None] = field(default_factory=dict)
+    reads: int = 0
+
+    def validity_days(self, product_ids: Iterable[str]) -> dict[str, int | None]:
+        self.reads += 1
+        return {product_id: self.validity[product_id] for product_id in product_ids}
+
+
+@dataclass
 class FakeUnitOfWork:
     lines: FakeLines = field(default_factory=FakeLines)
     partners: FakePartners = field(default_factory=FakePartners)
@@ -164,6 +177,7 @@ class FakeUnitOfWork:
     subscriptions: FakeSubscriptions = field(default_factory=FakeSubscriptions)
     orders: FakeOrders = field(default_factory=FakeOrders)
     accesses: FakeAccesses = field(default_factory=FakeAccesses)
+    catalog: FakeCatalog = field(default_factory=FakeCatalog)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

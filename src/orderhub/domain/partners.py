@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -46,6 +47,11 @@ class Principal:
     partner: Partner
     # The partner itself, plus the resellers it manages when it is an account manager.
     visible_partner_ids: frozenset[str] = field(default_factory=frozenset)
+    # The validity (days; None: no end) of each product the partner sells, as the catalog stood when
+    # the principal was loaded. Every catalog change moves the store's config version, and a principal
+    # is only used while that version stands (services.auth), so an order placed now is made on the
+    # catalog as it stood when the order arrived, without asking the catalog again.
+    product_validity_days: Mapping[str, int | None] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def partner_id(self) -> str:

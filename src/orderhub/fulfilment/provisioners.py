@@ -17,6 +17,7 @@ from orderhub.domain.results import AccessResult, EsimResult, LineResult
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import (
     AccessReadings,
+    EsimReadings,
     IntakeReadings,
     LineReadings,
     NotProvisioned,
@@ -26,13 +27,19 @@ from orderhub.services.provisioning import (
 )
 
 
-def _subscribe(uow: UnitOfWork, order: Order, iccid: str, now: datetime, *, first_run: bool) -> tuple[str, ...]:
+def _subscribe(
+    uow: UnitOfWork, order: Order, iccid: str, now: datetime, *, first_run: bool, readings: IntakeReadings | None
+) -> tuple[str, ...]:
     # Subscriptions are written in the same transaction that completes the order, so an order has
     # either all of them (a re-run finds them) or none.
     existing = () if first_run else uow.subscriptions.of_order(order.id)
     if existing:
         return tuple(s.id for s in existing)
-    validity = uow.catalog.validity_days(item.product_id for item in order.items)
+    # Fulfilled in the transaction that accepted it: the intake handed on the products' validity.
+    if first_run and isinstance(readings, EsimReadings):
+        validity = readings.validity_days
+    else:
+        validity = uow.catalog.validity_days(item.product_id for item in order.items)
     made = []
     for item in order.items:
         starts_at, ends_at = subscription_period(item.activation_at, validity.get(item.product_id), now)
@@ -67,7 +74,7 @@ class NewEsimProvisioner:
         profile = earlier or uow.profiles.claim_available(order.id, order.customer_id, now)
         if profile is None:
             return NotProvisioned("no eSIM profile available in inventory")
-        subscription_ids = _subscribe(uow, order, profile.iccid, now, first_run=first_run)
+        subscription_ids = _subscribe(uow, order, profile.iccid, now, first_run=first_run, readings=readings)
         order.subject = Subject(SubjectKind.ESIM, profile.iccid)
         return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids, profile.matching_id))
 
@@ -100,7 +107,7 @@ class TopUpProvisioner:
                     f"an eSIM holds at most {MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID} active subscriptions"
                     f" ({active} active, {len(order.items)} more ordered)"
                 )
-        subscription_ids = _subscribe(uow, order, profile.iccid, now, first_run=first_run)
+        subscription_ids = _subscribe(uow, order, profile.iccid, now, first_run=first_run, readings=readings)
         return Provisioned(EsimResult(profile.iccid, profile.smdp_address, subscription_ids))
 
 

@@ -263,4 +263,5 @@ def principal_of(uow: UnitOfWork, partner_id: str) -> Principal:
     visible = {partner.id}
     if Role.ACCOUNT_MANAGER in partner.roles:
         visible.update(uow.partners.managed_by(partner.id))
-    return Principal(partner=partner, visible_partner_ids=frozenset(visible))
+    validity = uow.catalog.validity_days(partner.product_ids) if partner.product_ids else {}
+    return Principal(partner=partner, visible_partner_ids=frozenset(visible), product_validity_days=validity)

@@ -11,6 +11,7 @@ from orderhub.domain.orders import Operation, OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import Principal
 from orderhub.services.ordering import NewOrder
 from orderhub.services.ports import UnitOfWork
+from orderhub.services.provisioning import EsimReadings
 
 
 class EsimIntake:
@@ -73,4 +74,10 @@ class EsimIntake:
             )
             for seq, s in enumerate(request.subscriptions, start=1)
         ]
-        return NewOrder(items=items, subject=subject, customer_id=customer_id)
+        known = principal.product_validity_days
+        readings = (
+            EsimReadings({item.product_id: known[item.product_id] for item in items})
+            if all(item.product_id in known for item in items)
+            else None
+        )
+        return NewOrder(items=items, subject=subject, customer_id=customer_id, readings=readings)
