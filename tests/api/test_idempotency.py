@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import sqlalchemy as sa
 
-from tests.api.support import RunningServer, headers, new_esim_body, unique_email
+from tests.api.support import RunningServer, headers, new_esim_body, place, topup_body, unique_email, wait_for
 from tests.api.test_errors import assert_error
 
 
@@ -77,3 +77,42 @@ def test_racing_duplicates_make_one_order(server: RunningServer, reseller: str) 
             {"e": email},
         ).scalar_one()
     assert orders == 1
+
+
+def test_a_retry_gets_the_first_order_even_when_the_business_rules_would_refuse_it_now(
+    client: httpx.Client, reseller: str
+) -> None:
+    email = unique_email()
+    first = place(client, reseller, new_esim_body(email))
+    assert first.status_code == 201, first.text
+    esim = wait_for(client, reseller, first.json()["id"], lambda o: o["status"] == "COMPLETED")
+    key = str(uuid.uuid4())
+    top_up = topup_body(email, esim["output"]["iccid"])
+    accepted = place(client, reseller, top_up, **{"Idempotency-Key": key})
+    assert accepted.status_code == 201, accepted.text
+    # Other top-ups fill the eSIM to its limit of 15 active subscriptions: the same top-up, new, is refused.
+    filler = topup_body(email, esim["output"]["iccid"])
+    filler["input"]["subscriptions"] *= 13
+    assert place(client, reseller, filler).status_code == 201
+    assert_error(place(client, reseller, top_up), 422, "SUBSCRIPTION_LIMIT_REACHED")
+
+    retry = place(client, reseller, top_up, **{"Idempotency-Key": key})
+
+    assert retry.status_code == 201, retry.text
+    assert retry.json() == accepted.json()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_key_reused_with_another_request_leaves_nothing_of_that_request_behind(
+    server: RunningServer, client: httpx.Client, reseller: str
+) -> None:
+    key = str(uuid.uuid4())
+    assert place(client, reseller, new_esim_body(unique_email()), **{"Idempotency-Key": key}).status_code == 201
+    other_email = unique_email()
+
+    answer = place(client, reseller, new_esim_body(other_email), **{"Idempotency-Key": key})
+
+    assert_error(answer, 422, "IDEMPOTENCY_KEY_REUSED")
+    with server.services.engine.connect() as db:
+        customers = db.execute(sa.text("SELECT count(*) FROM customers WHERE email = :e"), {"e": other_email})
+        assert customers.scalar_one() == 0

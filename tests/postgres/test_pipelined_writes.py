@@ -13,13 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.bootstrap import build_services
-from orderhub.services.ordering import PlacedOrder
+from orderhub.services.ordering import PlacedOrder, PlaceOrder
 from orderhub.services.ports import DuplicateKey
 from orderhub.settings import Settings
 from orderhub.store.runtime import SqlDatabase
 from orderhub.store.unit_of_work import BoundUnitOfWork
 from tests.postgres.test_hung_server import FreezableProxy
-from tests.postgres.test_races import esim, placing
+from tests.postgres.test_races import caller, esim, placing
 
 Work = Callable[[BoundUnitOfWork], Any]
 
@@ -191,3 +191,27 @@ def test_orders_placed_together_through_a_pipelined_writer_are_all_stored_whole(
     engine.dispose()
     assert set(states) == set(ids) and set(states.values()) == {"completed"}
     assert subscriptions == 60
+
+
+def test_the_idempotency_key_look_up_of_an_order_costs_no_round_trip_of_its_own(pg_url: str) -> None:
+    """An esim-v1 order with an Idempotency-Key, alone in its batch: the key's look-up is sent and its
+    answer comes in with the customer's upsert. 9 round trips when the look-up waited for its answer."""
+    url = sa.make_url(pg_url)
+    proxy = FreezableProxy(url.port or 5432)
+    services = build_services(Settings(database_url=str(url.set(host="127.0.0.1", port=proxy.port)), db_writers=1))
+    counts = []
+    try:
+        principal = caller(services)
+        for _ in range(6):
+            request = esim(f"rt-{uuid.uuid4().hex[:8]}@example.com")
+            command = PlaceOrder(
+                request, {"email": request.customer_email}, "esim-v1", idempotency_keys=(str(uuid.uuid4()),)
+            )
+            before = proxy.answers
+            assert isinstance(asyncio.run(services.ordering.place(principal, command)), PlacedOrder)
+            counts.append(proxy.answers - before)
+    finally:
+        services.close()
+        proxy.close()
+    # The first orders also connect and prepare statements; once a second a low-stock check reads.
+    assert min(counts[2:]) <= 8, counts

@@ -25,7 +25,7 @@ from orderhub.metrics import orders_accepted
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings
-from orderhub.services.records import OrderQuery
+from orderhub.services.records import OrderQuery, StoredIdempotencyKey
 from orderhub.services.rendered_orders import RenderedOrders
 
 
@@ -114,6 +114,40 @@ def request_fingerprint(body: Any, scope: str = "") -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class _Replayed(Exception):
+    """Raised inside the write when the order turns out to be a retry: the write is undone and the
+    first order is the answer."""
+
+    def __init__(self, placed: PlacedOrder) -> None:
+        super().__init__(placed.order_id)
+        self.placed = placed
+
+
+# Each idempotency key of a request, its fingerprint, and its stored use read when called.
+_StoredKeys = list[tuple[str, str, Callable[[], StoredIdempotencyKey | None]]]
+
+
+def _stored_keys(uow: UnitOfWork, principal: Principal, fingerprints: Mapping[str, str]) -> _StoredKeys:
+    return [
+        (key, fingerprint, uow.partners.idempotency_key_later(principal.partner_id, key))
+        for key, fingerprint in fingerprints.items()
+    ]
+
+
+def _replay(stored_keys: _StoredKeys) -> PlacedOrder | None:
+    """The first order, when a key was used before with the same request."""
+    for _key, fingerprint, read in stored_keys:
+        stored = read()
+        if stored is None:
+            continue
+        if stored.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                "the idempotency key was already used with a different request", field="idempotency_key"
+            )
+        return PlacedOrder(stored.order_id, replayed=True)
+    return None
+
+
 class OrderingService:
     def __init__(
         self,
@@ -149,18 +183,26 @@ class OrderingService:
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
             if keys:
-                replay = await self._db.read(lambda uow: self._replay(uow, principal, fingerprints))
+                replay = await self._db.read(lambda uow: _replay(_stored_keys(uow, principal, fingerprints)))
                 if replay is not None:
                     return replay
             raise
 
         def place(uow: UnitOfWork) -> PlacedOrder:
-            if keys:
-                # Checked inside the write, before the business rules: a retry gets the first answer.
-                replay = self._replay(uow, principal, fingerprints)
+            # Looked up inside the write, and a retry gets the first answer whatever the business rules
+            # say now. Asked for before the rules and read after them: on PostgreSQL the look-up then
+            # rides with the intake's first read instead of costing a round trip of its own.
+            stored = _stored_keys(uow, principal, fingerprints)
+            try:
+                new = intake.prepare(uow, principal, command.request, now)
+            except DomainError:
+                replay = _replay(stored)
                 if replay is not None:
-                    return replay
-            new = intake.prepare(uow, principal, command.request, now)
+                    raise _Replayed(replay) from None
+                raise
+            replay = _replay(stored)
+            if replay is not None:
+                raise _Replayed(replay)  # undoes whatever the intake wrote meanwhile
             order = Order.accept(
                 now=now,
                 id=new_id(),
@@ -184,11 +226,13 @@ class OrderingService:
 
         try:
             placed = await self._db.write(place)
+        except _Replayed as retry:
+            return retry.placed
         except DuplicateKey:
             # Another process committed the same key first (possible on PostgreSQL).
             if not keys:
                 raise
-            replay = await self._db.read(lambda uow: self._replay(uow, principal, fingerprints))
+            replay = await self._db.read(lambda uow: _replay(_stored_keys(uow, principal, fingerprints)))
             if replay is None:
                 raise
             return replay
@@ -199,19 +243,6 @@ class OrderingService:
             else:
                 self._on_accepted()
         return placed
-
-    @staticmethod
-    def _replay(uow: UnitOfWork, principal: Principal, fingerprints: Mapping[str, str]) -> PlacedOrder | None:
-        for key, fingerprint in fingerprints.items():
-            stored = uow.partners.get_idempotency_key(principal.partner_id, key)
-            if stored is None:
-                continue
-            if stored.request_hash != fingerprint:
-                raise IdempotencyConflict(
-                    "the idempotency key was already used with a different request", field="idempotency_key"
-                )
-            return PlacedOrder(stored.order_id, replayed=True)
-        return None
 
     async def get_order(self, principal: Principal, order_id: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:

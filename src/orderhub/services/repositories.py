@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -79,7 +79,12 @@ class PartnerRepository(Protocol):
 
     def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None: ...
     def add_customer(self, customer: Customer) -> str: ...
-    def get_idempotency_key(self, partner_id: str, key: str) -> StoredIdempotencyKey | None: ...
+    def idempotency_key_later(self, partner_id: str, key: str) -> Callable[[], StoredIdempotencyKey | None]:
+        """Looks the key up; the answer is read when the returned function is called. A store that
+        pipelines its writes (PostgreSQL) only sends the look-up, and its answer comes in with the next
+        statement whose answer is read, instead of costing a round trip of its own."""
+        ...
+
     def add_idempotency_key(
         self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime
     ) -> None: ...

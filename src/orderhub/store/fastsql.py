@@ -12,7 +12,7 @@ here, about what a statement costs the server, and an order runs ~15 (bench/READ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -124,6 +124,27 @@ class FastSql:
         if not self._qmark:
             self._answered(driver)
         return tuple(row) if row is not None else None
+
+    def one_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], tuple[Any, ...] | None]:
+        """``one``, its answer read when the returned function is called. Pipelined, the statement is
+        only sent: its answer comes in with the next statement whose answer is read, or is waited for
+        when asked for first. Elsewhere it runs at once."""
+        driver = self._driver_connection()
+        if self._qmark:
+            row = driver.execute(sql, params).fetchone()
+            return lambda: tuple(row) if row is not None else None
+        cursor = driver.execute(self._sql(sql), params)
+        self._sent(driver)
+
+        def answer() -> tuple[Any, ...] | None:
+            # Waiting for this answer collects every one sent before it; already in, it collects nothing.
+            waited = cursor.pgresult is None
+            row = cursor.fetchone()
+            if waited:
+                self._answered(driver)
+            return tuple(row) if row is not None else None
+
+        return answer
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         driver = self._driver_connection()

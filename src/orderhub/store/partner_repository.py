@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -241,11 +241,16 @@ class PartnerRepository:
 
     # -- idempotency -----------------------------------------------------------------------------
 
-    def get_idempotency_key(self, partner_id: str, key: str) -> StoredIdempotencyKey | None:
-        row = self._sql.one(
+    def idempotency_key_later(self, partner_id: str, key: str) -> Callable[[], StoredIdempotencyKey | None]:
+        answer = self._sql.one_later(
             "SELECT request_hash, order_id FROM idempotency_keys WHERE partner_id = ? AND key = ?", (partner_id, key)
         )
-        return StoredIdempotencyKey(*row) if row else None
+
+        def stored() -> StoredIdempotencyKey | None:
+            row = answer()
+            return StoredIdempotencyKey(*row) if row else None
+
+        return stored
 
     def add_idempotency_key(self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime) -> None:
         try:
