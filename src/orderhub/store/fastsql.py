@@ -29,7 +29,10 @@ _SAVEPOINT = "orderhub_savepoint"
 
 class _Pipeline:
     """A psycopg pipeline open on a writer's connection, and whether statements went out since every
-    answer was last collected."""
+    answer was last collected without an error. It stays set after a collect that raised: a job may
+    catch the error and go on, and its transaction is then failed, which the end of its savepoint must
+    find out. (An error read any other way leaves psycopg's pipeline aborted, and the next statement
+    sent, the savepoint's release at the latest, raises it.)"""
 
     __slots__ = ("_pipeline", "unanswered")
 
@@ -39,8 +42,12 @@ class _Pipeline:
 
     def collect(self) -> None:
         """Waits for the answer of every statement sent; raises the error of the first that failed."""
+        try:
+            self._pipeline.sync()
+        except BaseException:
+            self.unanswered = True
+            raise
         self.unanswered = False
-        self._pipeline.sync()
 
 
 # The pipelines open now, by id of the driver connection they are open on (see FastSql.pipelined).
@@ -202,15 +209,16 @@ class FastSql:
         before it is raised before it begins, and every answer from inside is collected before it ends.
         A caller that catches around the savepoint still sees the earlier error, but the transaction
         stays failed, so its job fails at the next statement, as it did when the error came at once."""
+        # With every answer before it in, a savepoint and its release cannot fail: their own answers can
+        # wait for the next read (an order's savepoint ends right after fulfilment's has collected).
         driver.execute(f"SAVEPOINT {_SAVEPOINT}")
         if pipeline.unanswered:
             pipeline.collect()
-        else:
-            pipeline.unanswered = True  # a savepoint cannot fail on its own: its answer can wait
         try:
             yield
             driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            pipeline.collect()
+            if pipeline.unanswered:
+                pipeline.collect()
         except BaseException:
             # The pipeline stays aborted after an error until it is collected; that error, or the one
             # being raised, is what the savepoint undoes.
