@@ -64,3 +64,18 @@ def test_the_instruction_count_counts_orders_and_gets() -> None:
     # (instrumentation never switched on) or of everything (never switched off) would be far off.
     assert 200_000 < accept < 20_000_000
     assert 20_000 < get < accept
+
+
+def test_the_remote_postgresql_run_places_orders_through_the_delaying_proxy_for_each_checkout() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.remote_pg", "--postgres", POSTGRES, "--src", str(REPO / "src"),
+         "--orders", "64", "--rounds", "1", "--delay-ms", "0.1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    means = {line.split()[0]: float(line.split()[-1]) for line in done.stdout.splitlines() if " mean " in line}
+    assert set(means) == {"this", "--src"}, done.stdout
+    assert all(rate > 0 for rate in means.values())
