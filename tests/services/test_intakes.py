@@ -297,8 +297,8 @@ def test_a_top_up_fulfilled_where_it_is_accepted_takes_validity_from_the_princip
     assert [ends - starts for _, starts, ends in made[1]] == [timedelta(days=7)] * 2
 
 
-def test_an_esim_order_whose_product_the_principal_holds_no_validity_for_reads_the_catalog() -> None:
-    # A principal loaded before this version of orderhub, or made by hand: nothing is handed on.
+def test_an_esim_order_whose_product_the_principal_holds_no_validity_for_hands_nothing_on() -> None:
+    # A principal made without it (by hand, as here): the provisioner then reads the catalog itself.
     new = EsimIntake().prepare(esim_world().as_port(), RESELLER, top_up("jane@example.com"), NOW)
     assert new.readings is None
 
