@@ -19,13 +19,17 @@ from bench.servers import REPO, Server, free_port, orderhub_cli, orderhub_env
 BENCH_DATABASE = "orderhub_bench"
 
 
-def fresh_database(server_url: str, profiles: int, src: Path | None) -> str:
-    """A new database on the server of ``server_url``, migrated, with the demo data and ``profiles``."""
-    admin = sa.make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    url = sa.make_url(server_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+def admin_url(server_url: str) -> str:
+    """``server_url`` as psycopg takes it, for creating and dropping databases on that server."""
+    return sa.make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def fresh_database(server_url: str, profiles: int, src: Path | None, name: str = BENCH_DATABASE) -> str:
+    """A new database ``name`` on the server of ``server_url``, migrated, with the demo data and ``profiles``."""
+    with psycopg.connect(admin_url(server_url), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     orderhub_cli("migrate", "--db", url, src=src)
     orderhub_cli("demo-data", "--db", url, src=src, extra_env={"ORDERHUB_DEMO_INVENTORY_SIZE": str(profiles)})
     return url

@@ -23,7 +23,8 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
-from bench.servers import REPO, free_port, orderhub_cli, orderhub_env
+from bench.postgres import admin_url, fresh_database
+from bench.servers import REPO, free_port, orderhub_env
 
 IN_FLIGHT = 64
 TEMPLATE = "orderhub_bench_remote"
@@ -91,23 +92,10 @@ async def _place(url: str, orders: int) -> float:
         services.close()
 
 
-def _admin(server_url: str) -> str:
-    return sa.make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _prepare(server_url: str, profiles: int) -> None:
-    with psycopg.connect(_admin(server_url), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{TEMPLATE}"')
-    url = sa.make_url(server_url).set(database=TEMPLATE).render_as_string(hide_password=False)
-    orderhub_cli("migrate", "--db", url)
-    orderhub_cli("demo-data", "--db", url, extra_env={"ORDERHUB_DEMO_INVENTORY_SIZE": str(profiles)})
-
-
 def _run(server_url: str, proxy_port: int, src: Path, orders: int, run: int) -> float:
     """One child on a fresh copy of the prepared database, reached through the proxy."""
     name = f"{TEMPLATE}_{run}"
-    with psycopg.connect(_admin(server_url), autocommit=True) as connection:
+    with psycopg.connect(admin_url(server_url), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
     url = sa.make_url(server_url).set(host="127.0.0.1", port=proxy_port, database=name)
@@ -115,7 +103,7 @@ def _run(server_url: str, proxy_port: int, src: Path, orders: int, run: int) -> 
     env["PYTHONPATH"] = os.pathsep.join([str(src), str(REPO)])
     argv = [sys.executable, "-m", "bench.remote_pg", "--child", url.render_as_string(hide_password=False)]
     done = subprocess.run([*argv, "--orders", str(orders)], cwd=REPO, env=env, capture_output=True, text=True)
-    with psycopg.connect(_admin(server_url), autocommit=True) as connection:
+    with psycopg.connect(admin_url(server_url), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if done.returncode != 0:
         raise RuntimeError(f"the measured run failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
@@ -140,7 +128,7 @@ def main() -> None:
         return
     sources = [("this checkout", REPO / "src")] + ([("--src", args.src.resolve())] if args.src else [])
     print(f"preparing a PostgreSQL database with {args.orders + 2 * IN_FLIGHT + 100} eSIM profiles ...")
-    _prepare(args.postgres, args.orders + 2 * IN_FLIGHT + 100)
+    fresh_database(args.postgres, args.orders + 2 * IN_FLIGHT + 100, None, name=TEMPLATE)
     proxy_port = free_port()
     proxy_argv = [sys.executable, "-m", "bench.remote_pg", "--proxy", str(proxy_port)]
     proxy_argv += ["--postgres", args.postgres, "--delay-ms", str(args.delay_ms)]
