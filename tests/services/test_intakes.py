@@ -24,6 +24,7 @@ from orderhub.domain.results import LineResult
 from orderhub.fulfilment.provisioners import LineProductsProvisioner, TopUpProvisioner
 from orderhub.services.esim_orders import EsimIntake
 from orderhub.services.line_orders import LineIntake
+from orderhub.services.ordering import NewOrder
 from orderhub.services.provisioning import EsimReadings, NotProvisioned, Provisioned
 from orderhub.services.records import StoredProfile
 from tests.services.fakes import FakeOrders, FakeUnitOfWork
@@ -97,20 +98,25 @@ def test_a_data_plan_on_a_line_without_plan_is_refused() -> None:
         LineIntake().prepare(line_world(with_plan=False).as_port(), CHANNEL, line_order(PlanType.DATA_PLAN), NOW)
 
 
-def placed(uow: FakeUnitOfWork, *plan_types: PlanType) -> Order:
-    new = LineIntake().prepare(uow.as_port(), CHANNEL, line_order(*plan_types), NOW)
+def started(new: NewOrder, operation: Operation, partner_id: str) -> Order:
+    """The order an intake's decision makes, accepted and started as fulfilment starts it."""
     order = Order.accept(
         now=NOW,
         id="order-1",
-        partner_id="channel",
+        partner_id=partner_id,
         dialect="test",
-        operation=Operation.LINE_PRODUCTS,
-        customer_id=None,
+        operation=operation,
+        customer_id=new.customer_id,
         items=new.items,
         subject=new.subject,
     )
     order.start(NOW)
     return order
+
+
+def placed(uow: FakeUnitOfWork, *plan_types: PlanType) -> Order:
+    new = LineIntake().prepare(uow.as_port(), CHANNEL, line_order(*plan_types), NOW)
+    return started(new, Operation.LINE_PRODUCTS, "channel")
 
 
 def test_a_plan_replaces_the_base_plan_and_the_old_one_ends_now() -> None:
@@ -277,18 +283,8 @@ def test_a_top_up_fulfilled_where_it_is_accepted_takes_validity_from_the_princip
         uow.catalog.validity["esim-1"] = 7
         new = EsimIntake().prepare(uow.as_port(), caller, top_up("jane@example.com", 2), NOW)
         assert new.readings == EsimReadings({"esim-1": 7})
-        order = Order.accept(
-            now=NOW,
-            id="o-top-up",
-            partner_id="reseller",
-            dialect="test",
-            operation=Operation.TOPUP,
-            customer_id=new.customer_id,
-            items=new.items,
-            subject=new.subject,
-        )
-        order.start(NOW)
         readings = new.readings if hand_over else None
+        order = started(new, Operation.TOPUP, "reseller")
         outcome = TopUpProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=readings)
         assert isinstance(outcome, Provisioned)
         assert uow.catalog.reads == (0 if hand_over else 1)
