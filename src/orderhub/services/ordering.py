@@ -9,23 +9,22 @@ that operation (services.esim_orders, services.line_orders).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from orderhub.domain.errors import DomainError, IdempotencyConflict, OrderNotFound
+from orderhub.domain.errors import DomainError, OrderNotFound
 from orderhub.domain.identifiers import new_id, order_reference
 from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState, Subject
 from orderhub.domain.partners import Principal
 from orderhub.metrics import orders_accepted
+from orderhub.services import idempotency
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings
-from orderhub.services.records import OrderQuery, StoredIdempotencyKey
+from orderhub.services.records import OrderQuery
 from orderhub.services.rendered_orders import RenderedOrders
 
 
@@ -107,13 +106,6 @@ class OrderView:
     events: list[OrderEvent] = field(default_factory=list)
 
 
-def request_fingerprint(body: Any, scope: str = "") -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    if scope:
-        canonical = f"{scope}\n{canonical}"
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 class _Replayed(Exception):
     """Raised inside the write when the order turns out to be a retry: the write is undone and the
     first order is the answer."""
@@ -121,31 +113,6 @@ class _Replayed(Exception):
     def __init__(self, placed: PlacedOrder) -> None:
         super().__init__(placed.order_id)
         self.placed = placed
-
-
-# Each idempotency key of a request, its fingerprint, and its stored use read when called.
-_StoredKeys = list[tuple[str, str, Callable[[], StoredIdempotencyKey | None]]]
-
-
-def _stored_keys(uow: UnitOfWork, principal: Principal, fingerprints: Mapping[str, str]) -> _StoredKeys:
-    return [
-        (key, fingerprint, uow.partners.idempotency_key_later(principal.partner_id, key))
-        for key, fingerprint in fingerprints.items()
-    ]
-
-
-def _replay(stored_keys: _StoredKeys) -> PlacedOrder | None:
-    """The first order, when a key was used before with the same request."""
-    for _key, fingerprint, read in stored_keys:
-        stored = read()
-        if stored is None:
-            continue
-        if stored.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "the idempotency key was already used with a different request", field="idempotency_key"
-            )
-        return PlacedOrder(stored.order_id, replayed=True)
-    return None
 
 
 class OrderingService:
@@ -175,34 +142,36 @@ class OrderingService:
         intake = self._intakes[operation]
         keys = command.idempotency_keys
         fingerprints = {
-            key: request_fingerprint(command.key_basis.get(key, command.raw_request), command.scope) for key in keys
+            key: idempotency.request_fingerprint(command.key_basis.get(key, command.raw_request), command.scope)
+            for key in keys
         }
         try:
             intake.validate(principal, command.request, now)
         except DomainError:
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
-            if keys:
-                replay = await self._db.read(lambda uow: _replay(_stored_keys(uow, principal, fingerprints)))
-                if replay is not None:
-                    return replay
+            replay = await self._replay_now(principal, fingerprints)
+            if replay is not None:
+                return replay
             raise
 
         def place(uow: UnitOfWork) -> PlacedOrder:
             # Looked up inside the write, and a retry gets the first answer whatever the business rules
             # say now. Asked for before the rules and read after them: on PostgreSQL the look-up then
             # rides with the intake's first read instead of costing a round trip of its own.
-            stored = _stored_keys(uow, principal, fingerprints)
+            stored = idempotency.look_up(uow, principal.partner_id, fingerprints)
+
+            def undone_if_a_retry() -> None:
+                first = idempotency.first_order(stored)
+                if first is not None:
+                    raise _Replayed(PlacedOrder(first, replayed=True))  # undoes what the intake wrote
+
             try:
                 new = intake.prepare(uow, principal, command.request, now)
             except DomainError:
-                replay = _replay(stored)
-                if replay is not None:
-                    raise _Replayed(replay) from None
+                undone_if_a_retry()
                 raise
-            replay = _replay(stored)
-            if replay is not None:
-                raise _Replayed(replay)  # undoes whatever the intake wrote meanwhile
+            undone_if_a_retry()
             order = Order.accept(
                 now=now,
                 id=new_id(),
@@ -230,9 +199,7 @@ class OrderingService:
             return retry.placed
         except DuplicateKey:
             # Another process committed the same key first (possible on PostgreSQL).
-            if not keys:
-                raise
-            replay = await self._db.read(lambda uow: _replay(_stored_keys(uow, principal, fingerprints)))
+            replay = await self._replay_now(principal, fingerprints)
             if replay is None:
                 raise
             return replay
@@ -243,6 +210,15 @@ class OrderingService:
             else:
                 self._on_accepted()
         return placed
+
+    async def _replay_now(self, principal: Principal, fingerprints: Mapping[str, str]) -> PlacedOrder | None:
+        """The first order of a retry, read outside any write; None without keys or for a new request."""
+        if not fingerprints:
+            return None
+        first = await self._db.read(
+            lambda uow: idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints))
+        )
+        return PlacedOrder(first, replayed=True) if first is not None else None
 
     async def get_order(self, principal: Principal, order_id: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:

@@ -10,7 +10,7 @@ from typing import Any
 from orderhub.domain.accesses import ONAPI_ID, ActivationRequest
 from orderhub.domain.customers import CustomerDetails, Identity, email_valid
 from orderhub.domain.identifiers import personal_identity_number_valid
-from orderhub.services.ordering import request_fingerprint
+from orderhub.services.idempotency import request_fingerprint
 
 from .errors import OnapiError
 from .messages import message

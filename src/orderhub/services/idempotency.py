@@ -1,0 +1,47 @@
+"""Idempotency keys: what makes two requests the same (their fingerprint), and what a key was used for
+before (the first order, or a conflict when it came with another request)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from orderhub.domain.errors import IdempotencyConflict
+from orderhub.services.ports import UnitOfWork
+from orderhub.services.records import StoredIdempotencyKey
+
+
+def request_fingerprint(body: Any, scope: str = "") -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    if scope:
+        canonical = f"{scope}\n{canonical}"
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Each idempotency key of a request, its fingerprint, and its stored use, read when called.
+StoredKeys = list[tuple[str, Callable[[], StoredIdempotencyKey | None]]]
+
+
+def look_up(uow: UnitOfWork, partner_id: str, fingerprints: Mapping[str, str]) -> StoredKeys:
+    """Asks for each key's stored use; the answers are read by ``first_order`` (see
+    ``PartnerRepository.idempotency_key_later``: pipelined, the look-ups cost no round trip of their own)."""
+    return [
+        (fingerprint, uow.partners.idempotency_key_later(partner_id, key)) for key, fingerprint in fingerprints.items()
+    ]
+
+
+def first_order(stored_keys: StoredKeys) -> str | None:
+    """The order a key was used for before with the same request; IdempotencyConflict when it came
+    with another; None for keys never used."""
+    for fingerprint, read in stored_keys:
+        stored = read()
+        if stored is None:
+            continue
+        if stored.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                "the idempotency key was already used with a different request", field="idempotency_key"
+            )
+        return stored.order_id
+    return None
