@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
-from orderhub.store.fastsql import answer_before_reading
+from orderhub.store.pipelines import answer_before_reading
 
 SQLITE_CACHE_KIB = 16 * 1024
 

@@ -13,7 +13,7 @@ here, about what a statement costs the server, and an order runs ~15 (bench/READ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,45 +21,12 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from orderhub.store import pipelines
+
 # One name for every savepoint: SQLite and PostgreSQL both release and roll back to the innermost
 # savepoint of a name, which is what nested ``with`` blocks need, and the driver then compiles the two
 # statements once instead of once per order (a name per savepoint cost 25 µs an order).
 _SAVEPOINT = "orderhub_savepoint"
-
-
-class _Pipeline:
-    """A psycopg pipeline open on a writer's connection, and whether statements went out since every
-    answer was last collected without an error. It stays set after a collect that raised: a job may
-    catch the error and go on, and its transaction is then failed, which the end of its savepoint must
-    find out. (An error read any other way leaves psycopg's pipeline aborted, and the next statement
-    sent, the savepoint's release at the latest, raises it.)"""
-
-    __slots__ = ("_pipeline", "unanswered")
-
-    def __init__(self, pipeline: Any) -> None:
-        self._pipeline = pipeline
-        self.unanswered = False
-
-    def collect(self) -> None:
-        """Waits for the answer of every statement sent; raises the error of the first that failed."""
-        try:
-            self._pipeline.sync()
-        except BaseException:
-            self.unanswered = True
-            raise
-        self.unanswered = False
-
-
-# The pipelines open now, by id of the driver connection they are open on (see FastSql.pipelined).
-_pipelines: dict[int, _Pipeline] = {}
-
-
-def answer_before_reading(driver: Any) -> None:
-    """For statements SQLAlchemy runs (store.database): it reads each answer as soon as the statement is
-    sent, which on a pipelined connection first needs everything sent before it answered."""
-    pipeline = _pipelines.get(id(driver))
-    if pipeline is not None:
-        pipeline.collect()
 
 
 class FastSql:
@@ -94,7 +61,7 @@ class FastSql:
             driver.execute(sql, params)
             return
         driver.execute(self._sql(sql), params)
-        self._sent(driver)
+        pipelines.sent(driver)
 
     def execute_now(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Runs a statement and waits for its answer: the number of rows it changed."""
@@ -102,7 +69,7 @@ class FastSql:
         if self._qmark:
             return int(driver.execute(sql, params).rowcount)
         cursor = driver.execute(self._sql(sql), params)
-        answer_before_reading(driver)
+        pipelines.answer_before_reading(driver)
         return int(cursor.rowcount)
 
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -113,7 +80,7 @@ class FastSql:
             return
         with driver.cursor() as cursor:  # psycopg's connection has no executemany of its own
             cursor.executemany(self._sql(sql), rows)
-        self._sent(driver)
+        pipelines.sent(driver)
 
     def execute_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Runs a statement once per row (one row, the most common case, without executemany's overhead)."""
@@ -129,7 +96,7 @@ class FastSql:
         driver = self._driver_connection()
         row = driver.execute(sql if self._qmark else self._sql(sql), params).fetchone()
         if not self._qmark:
-            self._answered(driver)
+            pipelines.answered(driver)
         return tuple(row) if row is not None else None
 
     def one_later(self, sql: str, params: Sequence[Any] = ()) -> Callable[[], tuple[Any, ...] | None]:
@@ -141,14 +108,14 @@ class FastSql:
             row = driver.execute(sql, params).fetchone()
             return lambda: tuple(row) if row is not None else None
         cursor = driver.execute(self._sql(sql), params)
-        self._sent(driver)
+        pipelines.sent(driver)
 
         def answer() -> tuple[Any, ...] | None:
             # Waiting for this answer collects every one sent before it; already in, it collects nothing.
             waited = cursor.pgresult is None
             row = cursor.fetchone()
             if waited:
-                self._answered(driver)
+                pipelines.answered(driver)
             return tuple(row) if row is not None else None
 
         return answer
@@ -157,20 +124,8 @@ class FastSql:
         driver = self._driver_connection()
         rows = driver.execute(sql if self._qmark else self._sql(sql), params).fetchall()
         if not self._qmark:
-            self._answered(driver)
+            pipelines.answered(driver)
         return [tuple(row) for row in rows]
-
-    @staticmethod
-    def _sent(driver: Any) -> None:
-        pipeline = _pipelines.get(id(driver))
-        if pipeline is not None:
-            pipeline.unanswered = True
-
-    @staticmethod
-    def _answered(driver: Any) -> None:
-        pipeline = _pipelines.get(id(driver))
-        if pipeline is not None:
-            pipeline.unanswered = False
 
     @property
     def sqlite(self) -> bool:
@@ -188,9 +143,9 @@ class FastSql:
         """A savepoint in the current transaction: an exception inside undoes only what ran inside."""
         name = _SAVEPOINT
         driver = self._driver_connection()
-        pipeline = None if self._sqlite else _pipelines.get(id(driver))
+        pipeline = None if self._sqlite else pipelines.on(driver)
         if pipeline is not None:
-            with self._pipelined_savepoint(driver, pipeline):
+            with pipelines.savepoint(driver, pipeline, name):
                 yield
             return
         self.execute(f"SAVEPOINT {name}")
@@ -202,33 +157,6 @@ class FastSql:
             raise
         self.execute(f"RELEASE SAVEPOINT {name}")
 
-    @staticmethod
-    @contextmanager
-    def _pipelined_savepoint(driver: Any, pipeline: _Pipeline) -> Iterator[None]:
-        """The savepoint's errors must be those of the statements inside it: an error of one sent
-        before it is raised before it begins, and every answer from inside is collected before it ends.
-        A caller that catches around the savepoint still sees the earlier error, but the transaction
-        stays failed, so its job fails at the next statement, as it did when the error came at once."""
-        # With every answer before it in, a savepoint and its release cannot fail: their own answers can
-        # wait for the next read (an order's savepoint ends right after fulfilment's has collected).
-        driver.execute(f"SAVEPOINT {_SAVEPOINT}")
-        if pipeline.unanswered:
-            pipeline.collect()
-        try:
-            yield
-            driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            if pipeline.unanswered:
-                pipeline.collect()
-        except BaseException:
-            # The pipeline stays aborted after an error until it is collected; that error, or the one
-            # being raised, is what the savepoint undoes.
-            with suppress(Exception):
-                pipeline.collect()
-            driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            pipeline.collect()
-            raise
-
     @contextmanager
     def pipelined(self) -> Iterator[None]:
         """PostgreSQL: statements run in the block are sent without waiting for answers nobody reads
@@ -236,13 +164,8 @@ class FastSql:
         if self._sqlite:
             yield
             return
-        driver = self._driver_connection()
-        with driver.pipeline() as pipeline:
-            _pipelines[id(driver)] = _Pipeline(pipeline)
-            try:
-                yield
-            finally:
-                del _pipelines[id(driver)]
+        with pipelines.opened(self._driver_connection()):
+            yield
 
     # -- values, stored as the SQLAlchemy column types of store.types and store.tables store them ----
 
