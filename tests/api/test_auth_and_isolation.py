@@ -8,6 +8,7 @@ import uuid
 import httpx
 
 from tests.api.support import (
+    SEED_PRODUCT,
     RunningServer,
     completed_order,
     get_token,
@@ -15,6 +16,8 @@ from tests.api.support import (
     new_esim_body,
     place,
     request_token,
+    unique_email,
+    wait_for,
 )
 from tests.api.test_errors import assert_error
 
@@ -107,6 +110,39 @@ def test_revoked_credential_stops_its_tokens(server: RunningServer, client: http
     assert_error(client.get("/esim/v1/product", headers=headers(token)), 401, "UNAUTHORISED")
     answer = request_token(client, client_id, secret)
     assert answer.status_code == 401
+
+
+def test_an_order_after_a_revocation_is_refused_with_a_token_that_ordered_before(
+    server: RunningServer, client: httpx.Client
+) -> None:
+    # On PostgreSQL an order's credentials are taken from the cache and checked in the order's write
+    # (services.auth.Caller): the revocation must still stop the very next order, a retry included.
+    _partner, client_id, secret = new_partner(server, ["RESELLER"])
+    token = get_token(client, client_id, secret)
+    first = place(client, token, new_esim_body(unique_email()), **{"Idempotency-Key": "before-revocation"})
+    assert first.status_code == 201, first.text
+
+    assert server.services.partners.revoke_credential(client_id)
+
+    assert_error(place(client, token, new_esim_body(unique_email())), 401, "UNAUTHORISED")
+    retry = place(client, token, new_esim_body(), **{"Idempotency-Key": "before-revocation"})
+    assert_error(retry, 401, "UNAUTHORISED")
+
+
+def test_a_partners_products_apply_from_its_next_order_either_way(server: RunningServer, client: httpx.Client) -> None:
+    partner_id, client_id, secret = new_partner(server, ["RESELLER"])
+    token = get_token(client, client_id, secret)
+    assert place(client, token, new_esim_body(unique_email())).status_code == 201
+
+    server.services.partners.set_products(partner_id, [])
+    refused = place(client, token, new_esim_body(unique_email()))
+    assert_error(refused, 422, "PRODUCT_NOT_FOUND", "not in your product catalog")
+
+    # The principal cached without the product must not refuse the order once the product is back.
+    server.services.partners.set_products(partner_id, [SEED_PRODUCT])
+    again = place(client, token, new_esim_body(unique_email()))
+    assert again.status_code == 201, again.text
+    assert wait_for(client, token, again.json()["id"], lambda o: o["status"] != "FULFILLING")["status"] == "COMPLETED"
 
 
 def test_partner_without_an_esim_role_is_denied(server: RunningServer, client: httpx.Client) -> None:

@@ -137,6 +137,14 @@ def test_on_an_event_loop_the_config_version_is_read_once_a_turn_and_anew_the_ne
     assert asyncio.run(database.config_version()) == next_turn + 1
 
 
+def test_on_sqlite_the_config_version_is_always_at_hand(database: SqlDatabase, db_path: Path) -> None:
+    async def scenario() -> tuple[int | None, int]:
+        return database.config_version_at_hand(), await database.config_version()
+
+    at_hand, awaited = asyncio.run(scenario())
+    assert at_hand == awaited == _version(db_path)
+
+
 def test_reads_see_one_snapshot_and_never_wait_for_a_writer(database: SqlDatabase, db_path: Path) -> None:
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")

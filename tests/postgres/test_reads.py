@@ -63,3 +63,19 @@ def test_reads_from_many_threads_at_once_all_get_a_connection(pg_url: str) -> No
         assert asyncio.run(many_at_once()) == [1] * 96
     finally:
         database.close()
+
+
+def test_the_config_version_is_never_at_hand(pg_url: str) -> None:
+    # Reading it is a wait on PostgreSQL: an order then takes its credentials from the cache and has
+    # its write check them (services.auth.Caller).
+    database = SqlDatabase(pg_url, write_timeout=10)
+
+    async def scenario() -> tuple[int | None, int]:
+        return database.config_version_at_hand(), await database.config_version()
+
+    try:
+        at_hand, read = asyncio.run(scenario())
+    finally:
+        database.close()
+    assert at_hand is None
+    assert read > 0

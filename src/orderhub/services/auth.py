@@ -9,11 +9,11 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
+from orderhub.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
@@ -101,6 +101,21 @@ class TokenPair:
 class _CachedToken:
     principal: Principal
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request speaks for, to place an order with.
+
+    ``unchecked_at``: None when the principal was checked against the store's config version as it
+    stood after the request arrived. Otherwise the version it was cached at: reading the store's costs
+    a wait of its own on PostgreSQL, so the order's write reads it instead, with its other reads, and
+    when it moved the request asks ``again`` for a principal checked now and starts over.
+    """
+
+    principal: Principal
+    unchecked_at: int | None = None
+    again: Callable[[], Awaitable[Principal]] | None = None
 
 
 class AuthService:
@@ -233,17 +248,38 @@ class AuthService:
         """Who an access token speaks for. ``config_version``: the store's, when the caller has just read
         it (services.ordering.get_rendered), which spares reading it again."""
         now = self._clock()
-        self._fresh_caches(config_version if config_version is not None else await self._db.config_version())
+        version = config_version if config_version is not None else await self._db.config_version()
+        self._fresh_caches(version)
         # Keyed on the token itself (it lives in this process's memory anyway): no hash per request.
         cached = self._cache.get(access_token)
         if cached is None:
             token_hash = _token_hash(access_token)
             cached = await self._db.read(lambda uow: _load_token(uow, token_hash))
-            self._cache[access_token] = cached
+            if self._cache_version == version:  # else the configuration moved while it was read
+                self._cache[access_token] = cached
         if cached.expires_at <= now:
             self._cache.pop(access_token, None)
             raise NotAuthenticated("access token is invalid or expired")
         return cached.principal
+
+    async def caller(self, access_token: str, allowed: Callable[[Principal], Principal]) -> Caller:
+        """Who an access token speaks for, to place an order with, if ``allowed`` (which raises when
+        not). From the cache without waiting for the store's config version where reading it would be
+        a wait of its own (PostgreSQL): the order's write checks it then (``Caller``)."""
+        at_hand = self._db.config_version_at_hand()
+        if at_hand is None and self._cache_version is not None:
+            cached = self._cache.get(access_token)
+            if cached is not None and cached.expires_at > self._clock():
+                try:
+                    principal = allowed(cached.principal)
+                except DomainError:
+                    pass  # refused on what may be stale: asked again below
+                else:
+                    return Caller(principal, self._cache_version, lambda: self._allowed(access_token, allowed))
+        return Caller(allowed(await self.authenticate(access_token, config_version=at_hand)))
+
+    async def _allowed(self, access_token: str, allowed: Callable[[Principal], Principal]) -> Principal:
+        return allowed(await self.authenticate(access_token))
 
 
 def _load_token(uow: UnitOfWork, token_hash: str) -> _CachedToken:

@@ -21,6 +21,7 @@ from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, Orde
 from orderhub.domain.partners import Principal
 from orderhub.metrics import orders_accepted
 from orderhub.services import idempotency
+from orderhub.services.auth import Caller
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings
@@ -115,6 +116,11 @@ class _Replayed(Exception):
         self.placed = placed
 
 
+class _CheckCaller(Exception):
+    """Raised where a principal taken from the cache unchecked decided something: the configuration
+    moved since it was cached (or its request was refused), and the caller is asked again."""
+
+
 class OrderingService:
     def __init__(
         self,
@@ -135,8 +141,19 @@ class OrderingService:
         self._fulfil_now = fulfil_now
         self._after_fulfilled = after_fulfilled
 
-    async def place(self, principal: Principal, command: PlaceOrder[Any]) -> PlacedOrder:
+    async def place(self, caller: Principal | Caller, command: PlaceOrder[Any]) -> PlacedOrder:
         """Validate and store an order; returns once it is durably committed (or was placed before)."""
+        if isinstance(caller, Principal):
+            return await self._place(caller, None, command)
+        try:
+            return await self._place(caller.principal, caller.unchecked_at, command)
+        except _CheckCaller:
+            assert caller.again is not None
+            return await self._place(await caller.again(), None, command)
+
+    async def _place(self, principal: Principal, unchecked_at: int | None, command: PlaceOrder[Any]) -> PlacedOrder:
+        """``place``; with ``unchecked_at`` (a config version, see services.auth.Caller), the principal
+        is checked in the write, and _CheckCaller raised before anything it decided is answered."""
         now = self._clock()
         operation: Operation = command.request.operation
         intake = self._intakes[operation]
@@ -148,6 +165,8 @@ class OrderingService:
         try:
             intake.validate(principal, command.request, now)
         except DomainError:
+            if unchecked_at is not None:
+                raise _CheckCaller from None  # the refusal may be the stale principal's
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
             replay = await self._replay_now(principal, fingerprints)
@@ -159,9 +178,12 @@ class OrderingService:
             # Looked up inside the write, and a retry gets the first answer whatever the business rules
             # say now. Asked for before the rules and read after them: on PostgreSQL the look-up then
             # rides with the intake's first read instead of costing a round trip of its own.
+            checked = uow.partners.config_version_later() if unchecked_at is not None else None
             stored = idempotency.look_up(uow, principal.partner_id, fingerprints)
 
             def undone_if_a_retry() -> None:
+                if checked is not None and checked() != unchecked_at:
+                    raise _CheckCaller  # first: a caller no longer allowed gets no first order either
                 first = idempotency.first_order(stored)
                 if first is not None:
                     raise _Replayed(PlacedOrder(first, replayed=True))  # undoes what the intake wrote

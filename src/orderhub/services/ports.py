@@ -116,3 +116,7 @@ class Database(Protocol):
     async def config_version(self) -> int:
         """A number that changes whenever partners, credentials or the catalog change (cache keys)."""
         ...
+
+    def config_version_at_hand(self) -> int | None:
+        """``config_version`` when the store can tell it without a wait on the event loop, else None."""
+        ...

@@ -55,6 +55,10 @@ class PartnerRepository:
         assert row is not None, "migration 0002 creates the row"
         return int(row[0])
 
+    def config_version_later(self) -> Callable[[], int]:
+        answer = self._sql.one_later("SELECT version FROM config_version WHERE id = 1")
+        return lambda: int(answer()[0])  # type: ignore[index]
+
     def bump_config_version(self) -> None:
         bump_config_version(self._db)
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, Work
+from orderhub.store.config_versions import ConfigVersionPerTurn
 from orderhub.store.database import create_engine, sqlite_path, statement_timeout_seconds
 from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.file_guard import SqliteFileGuard
@@ -77,6 +78,10 @@ class SqlDatabase:
         self._read_threads = (
             None if self._is_sqlite else ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="orderhub-read")
         )
+        self._config_versions = ConfigVersionPerTurn(
+            read_at_once=self._read_config_version if self._is_sqlite else None,
+            read_away=lambda: self.read(lambda uow: uow.partners.config_version()),
+        )
 
     # -- ports.Database ----------------------------------------------------------------------------
 
@@ -131,23 +136,12 @@ class SqlDatabase:
         return self._writer.submit(work).result()  # type: ignore[no-any-return]
 
     async def config_version(self) -> int:
-        """The store's config version (services.auth checks cached credentials against it).
+        """The store's config version, read once per turn of the event loop (store.config_versions);
+        on PostgreSQL on a reading thread (the loop never waits on the network)."""
+        return await self._config_versions.get()
 
-        Read once per turn of the event loop: a turn's requests all arrived before the read (the loop's
-        I/O callbacks come from the poll at its start), so each is checked against the configuration as
-        it stood after it arrived, which is all "a revoked credential stops working at the next request"
-        asks. On PostgreSQL the read runs on a reading thread (the loop never waits on the network),
-        and the turn's requests share it.
-        """
-        remembered: int | asyncio.Future[int] | None = getattr(self._local, "turn_config_version", None)
-        if remembered is None:
-            if self._is_sqlite:
-                remembered = self._read_config_version()
-            else:
-                remembered = asyncio.ensure_future(self.read(lambda uow: uow.partners.config_version()))
-            self._local.turn_config_version = remembered
-            asyncio.get_running_loop().call_soon(setattr, self._local, "turn_config_version", None)
-        return remembered if isinstance(remembered, int) else await asyncio.shield(remembered)
+    def config_version_at_hand(self) -> int | None:
+        return self._config_versions.at_hand()
 
     def _read_config_version(self) -> int:
         # SQLite. One statement needs no transaction of its own: this runs on every authenticated request.

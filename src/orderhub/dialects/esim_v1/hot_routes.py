@@ -58,7 +58,7 @@ class EsimHotRoutes:
         body = _parse_json(request.body)
         if isinstance(body, Response):
             return body
-        caller = await caller_of(self._auth, request.headers.get("authorization"))
+        caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
         problems: list[dict[str, Any]] = []
         key = request.headers.get("idempotency-key")
         if key is not None:
