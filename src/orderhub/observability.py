@@ -21,9 +21,15 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("cor
 # Any address, non-ASCII ones included (an internationalised e-mail is personal data too).
 _NOT_IN = r"\s@\"'<>(),;:\[\]/"  # characters no address holds
 _EMAIL = re.compile(rf"([^{_NOT_IN}])[^{_NOT_IN}]*@([^{_NOT_IN}]+\.[^{_NOT_IN}.]{{2,}})")
-# Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, and the 12-digit YYYYMMDDXXXX form.
-# ICCIDs (19-20 digits starting 89) are left alone: operators need them.
-_IDENTITY = re.compile(r"\b(?:\d{6}|\d{8})[-+]\d{4}\b|\b(?:19|20)\d{10}\b")
+# Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, the 12-digit YYYYMMDDXXXX form, and the
+# 10-digit YYMMDDXXXX form when its month and day are a date's (day + 60 for a coordination number),
+# wherever they stand, next to letters too ("pin191212121212"). Digits on either side make it part of a
+# longer number: ICCIDs (19-20 digits starting 89) are left alone, operators need them.
+_IDENTITY = re.compile(
+    r"(?<!\d)(?:(?:\d{6}|\d{8})[-+]\d{4}"
+    r"|(?:19|20)\d{10}"
+    r"|\d\d(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])\d{4})(?!\d)"
+)
 _SECRET = re.compile(
     r"(?i)((?:client_secret|secret|password|access_token|refresh_token)[\"']?\s*[:=]\s*[\"']?)[^\s,&\"'}]+"
 )

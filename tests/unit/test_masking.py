@@ -70,6 +70,20 @@ def test_identity_number_without_separator_is_masked():
     assert "198112189876" not in mask("personal number 198112189876 given")
 
 
+@pytest.mark.parametrize(
+    "text", ["/2.5/1212121212", "8112189876", "pin191212121212x", "id:811278-9876;", "no_8112189876_here"]
+)
+def test_identity_numbers_are_masked_in_ids_and_paths_as_well(text):
+    # The ten-digit form, and any form next to letters: a partner may put one in a path or correlation id.
+    masked = mask(text)
+    assert "9876" not in masked and "1212121212" not in masked, masked
+
+
+@pytest.mark.parametrize("text", ["2125551234", "1800000000", "ORD-20261124143025-0001", "69877689", "12345678901"])
+def test_numbers_that_are_no_identity_number_stay(text):
+    assert mask(text) == text
+
+
 # --- JSON formatter -----------------------------------------------------------------------------
 
 
@@ -145,7 +159,7 @@ def _mask_every_time(text: str) -> str:
 # case-insensitively, which str.lower() would not tell), among arbitrary text.
 _PIECES = st.sampled_from(
     ["@", "a@b.cd", "jo@doe.com", "Bearer ", "BASIC ", "beareR x", "\u017fecret", "client_\u017fecret=", "password:",
-     "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8944",
+     "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8112189876", "x1912121212", "8944",
      " ", "=", ":", '"', "'", "&", ",", "/", "é", "İ", "Token", "8111", "12189876",
      "\u0661\u0662\u0663\u0664\u0665\u0666-\u0661\u0662\u0663\u0664", "\u0661\u0662\u0663"]
 )  # fmt: skip
