@@ -159,8 +159,8 @@ def _mask_every_time(text: str) -> str:
 # case-insensitively, which str.lower() would not tell), among arbitrary text.
 _PIECES = st.sampled_from(
     ["@", "a@b.cd", "jo@doe.com", "Bearer ", "BASIC ", "beareR x", "\u017fecret", "client_\u017fecret=", "password:",
-     "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8112189876", "x1912121212", "8944",
-     " ", "=", ":", '"', "'", "&", ",", "/", "é", "İ", "Token", "8111", "12189876",
+     "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8944",
+     " ", "=", ":", '"', "'", "&", ",", "/", "é", "İ", "Token", "8111", "12189876", "8112189876", "x1912121212",
      "\u0661\u0662\u0663\u0664\u0665\u0666-\u0661\u0662\u0663\u0664", "\u0661\u0662\u0663"]
 )  # fmt: skip
 _TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join)
