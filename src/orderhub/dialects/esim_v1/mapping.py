@@ -55,7 +55,7 @@ def _utc(moment: datetime | None, index: int) -> datetime | None:
         ) from None
 
 
-def _product_id(subscription: WireSubscription, index: int, deprecations: list[str]) -> str:
+def _product_id(subscription: WireSubscription, index: int) -> str:
     given = {
         name: value
         for name, value in (
@@ -72,20 +72,28 @@ def _product_id(subscription: WireSubscription, index: int, deprecations: list[s
             f"{', '.join(given)} name different products; send only product_id",
             field=f"input.subscriptions[{index}].product_id",
         )
-    if "allowanceId" in given and "product_id" not in given:
-        deprecations.append("subscriptions.allowanceId")
     return next(iter(given.values()))
+
+
+def deprecations(wire: WireOrderRequest) -> list[str]:
+    """The deprecated spellings the partner used (to signal them): each one sent, and not null, counts,
+    whatever else the request carries beside it."""
+    data = wire.input
+    used: list[str] = []
+    if data.operationType == "TOPUP_ACTIVATION":
+        used.append("operationType=TOPUP_ACTIVATION")
+    if any(s.allowanceId is not None for s in data.subscriptions):
+        used.append("subscriptions.allowanceId")
+    return used
 
 
 def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
     """The domain request, and the deprecated spellings the partner used (to signal them)."""
     data = wire.input
-    deprecations: list[str] = []
-    if data.operationType == "TOPUP_ACTIVATION":
-        deprecations.append("operationType=TOPUP_ACTIVATION")
+    used = deprecations(wire)
     subscriptions = tuple(
         SubscriptionRequest(
-            product_id=_product_id(s, index, deprecations),
+            product_id=_product_id(s, index),
             price=s.price,
             currency=s.currency,
             activation_at=_utc(s.activationDate, index),
@@ -101,7 +109,7 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
         country_of_residence=data.customer.countryOfResidence,
         iccid=data.esim.iccid.strip() if data.esim and data.esim.iccid else None,
     )
-    return request, deprecations
+    return request, used
 
 
 def place_command(request: EsimOrderRequest, body: dict[str, Any], idempotency_key: str | None) -> PlaceOrder[Any]:
