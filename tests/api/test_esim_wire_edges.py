@@ -30,3 +30,34 @@ def test_a_null_allowance_id_is_not_signalled(client: httpx.Client, reseller: st
     answer = place(client, reseller, new_esim_body(unique_email(), allowanceId=None))
     assert answer.status_code == 201, answer.text
     assert "Deprecation" not in answer.headers
+
+
+def _deprecated_topup(**subscription: Any) -> dict[str, Any]:
+    body = new_esim_body(unique_email(), **subscription)
+    body["input"]["operationType"] = "TOPUP_ACTIVATION"
+    body["input"]["esim"] = {"iccid": "8935100000000000000"}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "fields"),
+    [
+        (_deprecated_topup(activationDate="2020-01-01T00:00:00Z"), 400, "operationType=TOPUP_ACTIVATION"),
+        (_deprecated_topup(price="ten"), 400, "operationType=TOPUP_ACTIVATION"),
+        (_deprecated_topup(), 422, "operationType=TOPUP_ACTIVATION"),
+        (new_esim_body(unique_email(), allowanceId="no-such-product", id=None), 422, "subscriptions.allowanceId"),
+        (
+            new_esim_body(unique_email(), allowanceId=SEED_PRODUCT, activationDate="2020-01-01T00:00:00Z"),
+            400,
+            "subscriptions.allowanceId",
+        ),
+    ],
+    ids=["past-date", "field-refused", "customer-must-exist", "unknown-product", "allowance-id-past-date"],
+)
+def test_deprecated_spellings_are_signalled_on_refusals_too(
+    client: httpx.Client, reseller: str, body: dict[str, Any], status: int, fields: str
+) -> None:
+    answer = place(client, reseller, body)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Deprecation"] == "@1704067200"
+    assert answer.headers["X-Deprecated-Fields"] == fields

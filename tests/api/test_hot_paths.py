@@ -85,6 +85,14 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
     ("past date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate="2020-01-01T00:00:00Z")}),
     ("unknown product", {"headers": _json_headers("TOKEN"), "content": _body(id="no-such-product")}),
     ("two product spellings", {"headers": _json_headers("TOKEN"), "content": _body(product_id="esim-world-1gb-7d")}),
+    (
+        "deprecated spelling and past date",
+        {"headers": _json_headers("TOKEN"), "content": _body(allowanceId="x", activationDate="2020-01-01T00:00:00Z")},
+    ),
+    (
+        "deprecated spelling and refused field",
+        {"headers": _json_headers("TOKEN"), "content": _body(allowanceId="x", price="ten")},
+    ),
     ("price without currency", {"headers": _json_headers("TOKEN"), "content": _body(currency=None)}),
     ("empty idempotency key", {"headers": _json_headers("TOKEN", **{"Idempotency-Key": ""}), "content": _body()}),
     (

@@ -16,7 +16,7 @@ from starlette.types import Scope
 
 from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
-from orderhub.services.auth import AuthService
+from orderhub.services.auth import AuthService, Caller
 from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
@@ -31,13 +31,10 @@ _MISSING = object()
 
 
 class EsimHotRoutes:
-    def __init__(
-        self, *, prefix: str, dialect: str, deprecation_date: str, auth: AuthService, ordering: OrderingService
-    ):
+    def __init__(self, *, prefix: str, dialect: str, auth: AuthService, ordering: OrderingService):
         self._order_path = f"{prefix}/order"
         self._order_prefix = f"{prefix}/order/"
         self._dialect = dialect
-        self._deprecation_date = deprecation_date
         self._auth = auth
         self._ordering = ordering
         # The answer to a GET, kept per order version (services.rendered_orders); the hot stack only
@@ -76,13 +73,8 @@ class EsimHotRoutes:
             except ValidationError as exc:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
-            return _validation_failed(problems)
-        domain_request, deprecations = mapping.to_domain(wire)
-        placed = await self._ordering.place(
-            caller,
-            mapping.place_command(domain_request, body, key),  # type: ignore[arg-type]
-        )
-        return accepted_response(placed, deprecations, self._deprecation_date)
+            return _validation_failed(problems, None if body is _MISSING else body)
+        return await place_wire_order(self._ordering, caller, wire, body, key)
 
     async def get_order(self, request: HotRequest) -> Response:
         token = bearer_token(request.headers.get("authorization"))
@@ -112,12 +104,25 @@ async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
     return esim_caller(await auth.authenticate(bearer_token(authorization)))
 
 
-def accepted_response(placed: PlacedOrder, deprecations: list[str], deprecation_date: str) -> Response:
+async def place_wire_order(
+    ordering: OrderingService, caller: Principal | Caller, wire: WireOrderRequest, body: Any, key: str | None
+) -> Response:
+    """The order placed (201), or refused by a rule (4xx); either answer signals the deprecated
+    spellings the request used."""
+    used = mapping.deprecations(body)
+    try:
+        placed = await ordering.place(caller, mapping.place_command(mapping.to_domain(wire), body, key))
+    except DomainError as exc:
+        refused = domain_error_response(exc)
+        if refused.status_code < 500:
+            refused.headers.update(mapping.deprecation_headers(used))
+        return refused
+    return accepted_response(placed, used)
+
+
+def accepted_response(placed: PlacedOrder, deprecations: list[str]) -> Response:
     """201 with both ids; deprecated spellings signalled (RFC 9745), a replay marked."""
-    headers: dict[str, str] = {}
-    if deprecations:
-        headers["Deprecation"] = deprecation_date
-        headers["X-Deprecated-Fields"] = ", ".join(deprecations)
+    headers = mapping.deprecation_headers(deprecations)
     if placed.replayed:
         headers["Idempotent-Replayed"] = "true"
     accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
@@ -155,9 +160,9 @@ def _parse_json(raw: bytes) -> Any:
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
 
 
-def _validation_failed(problems: list[dict[str, Any]]) -> JSONResponse:
+def _validation_failed(problems: list[dict[str, Any]], body: Any) -> JSONResponse:
     from fastapi.exceptions import RequestValidationError
 
     from .errors import validation_response
 
-    return validation_response(RequestValidationError(problems))
+    return validation_response(RequestValidationError(problems, body=body))

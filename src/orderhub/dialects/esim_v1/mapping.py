@@ -18,6 +18,8 @@ from orderhub.services.ordering import OrderView, PlaceOrder
 from .wire import WireOrderRequest, WireSubscription
 
 DIALECT = "esim-v1"
+# RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
+DEPRECATION_DATE = "@1704067200"
 
 STATUS: dict[OrderState, str] = {
     OrderState.ACCEPTED: "FULFILLING",
@@ -75,22 +77,31 @@ def _product_id(subscription: WireSubscription, index: int) -> str:
     return next(iter(given.values()))
 
 
-def deprecations(wire: WireOrderRequest) -> list[str]:
-    """The deprecated spellings the partner used (to signal them): each one sent, and not null, counts,
-    whatever else the request carries beside it."""
-    data = wire.input
+def deprecations(body: object) -> list[str]:
+    """The deprecated spellings the partner used, read from the body as sent (so also when another
+    field is refused): each one sent, and not null, counts, whatever else the request carries."""
+    data = body.get("input") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return []
     used: list[str] = []
-    if data.operationType == "TOPUP_ACTIVATION":
+    if data.get("operationType") == "TOPUP_ACTIVATION":
         used.append("operationType=TOPUP_ACTIVATION")
-    if any(s.allowanceId is not None for s in data.subscriptions):
+    subscriptions = data.get("subscriptions")
+    if isinstance(subscriptions, list) and any(
+        isinstance(s, dict) and s.get("allowanceId") is not None for s in subscriptions
+    ):
         used.append("subscriptions.allowanceId")
     return used
 
 
-def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
-    """The domain request, and the deprecated spellings the partner used (to signal them)."""
+def deprecation_headers(used: list[str]) -> dict[str, str]:
+    """RFC 9745 ``Deprecation`` and the spellings in ``X-Deprecated-Fields``; none if none was used."""
+    return {"Deprecation": DEPRECATION_DATE, "X-Deprecated-Fields": ", ".join(used)} if used else {}
+
+
+def to_domain(wire: WireOrderRequest) -> EsimOrderRequest:
+    """The domain request (``deprecations`` says which deprecated spellings it came in)."""
     data = wire.input
-    used = deprecations(wire)
     subscriptions = tuple(
         SubscriptionRequest(
             product_id=_product_id(s, index),
@@ -100,7 +111,7 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
         )
         for index, s in enumerate(data.subscriptions)
     )
-    request = EsimOrderRequest(
+    return EsimOrderRequest(
         operation=OPERATIONS[data.operationType],
         customer_email=data.customer.email.strip(),
         device_type=data.device.type,
@@ -109,7 +120,6 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
         country_of_residence=data.customer.countryOfResidence,
         iccid=data.esim.iccid.strip() if data.esim and data.esim.iccid else None,
     )
-    return request, used
 
 
 def place_command(request: EsimOrderRequest, body: dict[str, Any], idempotency_key: str | None) -> PlaceOrder[Any]:

@@ -23,7 +23,7 @@ from orderhub.web.middleware import (
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
-from .hot_routes import EsimHotRoutes, accepted_response, caller_of, failure_response, json_response
+from .hot_routes import EsimHotRoutes, caller_of, failure_response, json_response, place_wire_order
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -37,8 +37,6 @@ from .wire import (
 
 DIALECT = mapping.DIALECT
 PREFIX = "/esim/v1"
-# RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
-DEPRECATION_DATE = "@1704067200"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 500, 503)
@@ -59,7 +57,6 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
     routes = EsimHotRoutes(
         prefix=PREFIX,
         dialect=DIALECT,
-        deprecation_date=DEPRECATION_DATE,
         auth=services.auth,
         ordering=services.ordering,
     )
@@ -126,12 +123,9 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         request: Request,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
     ) -> Response:
-        domain_request, deprecations = mapping.to_domain(body)
         # The body kept as sent (numbers stay numbers) for the echo in GET and for idempotency
         # fingerprints; FastAPI parsed it once already and Starlette keeps the parsed body.
-        command = mapping.place_command(domain_request, await request.json(), idempotency_key)
-        placed = await services.ordering.place(caller, command)
-        return accepted_response(placed, deprecations, DEPRECATION_DATE)
+        return await place_wire_order(services.ordering, caller, body, await request.json(), idempotency_key)
 
     @app.get(
         "/order/{order_id}",
