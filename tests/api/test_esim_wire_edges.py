@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import SEED_PRODUCT, new_esim_body, place, unique_email
+from tests.api.support import FUTURE, SEED_PRODUCT, new_esim_body, place, unique_email
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,29 @@ def test_deprecated_spellings_are_signalled_on_refusals_too(
     assert answer.status_code == status, answer.text
     assert answer.headers["Deprecation"] == "@1704067200"
     assert answer.headers["X-Deprecated-Fields"] == fields
+
+
+@pytest.mark.parametrize("stamp", ["1800000000", "1800000000.5", "+1800000000", "-1", "0"])
+def test_an_activation_date_as_a_numeric_string_is_refused(client: httpx.Client, reseller: str, stamp: str) -> None:
+    answer = place(client, reseller, new_esim_body(unique_email(), activationDate=stamp))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["type"] == "INVALID_REQUEST_PARAMS"
+    assert any("input.subscriptions[0].activationDate" in m for m in answer.json()["messages"])
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        FUTURE,  # the seed's form
+        FUTURE[:10],  # a date alone: 00:00 UTC
+        FUTURE.removesuffix("Z"),  # no offset: UTC
+        FUTURE.replace("T", " "),  # RFC 3339 §5.6 allows a space
+        FUTURE.lower(),  # and lower-case t and z
+        FUTURE.replace("Z", "+01:00"),
+    ],
+)
+def test_activation_date_forms_partners_may_send_are_accepted(
+    client: httpx.Client, reseller: str, spelling: str
+) -> None:
+    answer = place(client, reseller, new_esim_body(unique_email(), activationDate=spelling))
+    assert answer.status_code == 201, answer.text

@@ -10,8 +10,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 def _text_only(value: object) -> object:
-    # Without this, pydantic would read a bare number as a Unix timestamp.
-    if not isinstance(value, str):
+    # Without this, pydantic would read a bare number, or a string of digits ("1800000000"), as a
+    # Unix timestamp. Every date form it reads otherwise starts with the year and its "-".
+    if not isinstance(value, str) or value[4:5] != "-":
         raise ValueError("must be an RFC 3339 date-time string such as 2030-09-13T12:00:00Z")
     return value
 
