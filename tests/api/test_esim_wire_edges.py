@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.support import FUTURE, SEED_PRODUCT, new_esim_body, place, unique_email
+from tests.api.support import FUTURE, SEED_PRODUCT, headers, new_esim_body, place, unique_email
+
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.mark.parametrize(
@@ -87,3 +90,40 @@ def test_activation_date_forms_partners_may_send_are_accepted(
 ) -> None:
     answer = place(client, reseller, new_esim_body(unique_email(), activationDate=spelling))
     assert answer.status_code == 201, answer.text
+
+
+def _raw(body: dict[str, Any], old: bytes, new: bytes) -> bytes:
+    content = json.dumps(body).encode()
+    assert old in content
+    return content.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        (b'"price": 10', b'"price": 1e400', "input.subscriptions[0].price"),
+        (b'"price": 10', b'"price": -1e400', "input.subscriptions[0].price"),
+        (b'"price": 10', b'"price": 1' + b"0" * 309, "input.subscriptions[0].price"),
+        (b'"countryCode"', b'"note": 1e400, "countryCode"', "input.note"),
+        (b'"model"', b'"sizes": [1, 1' + b"0" * 400 + b'], "model"', "input.device.sizes[1]"),
+    ],
+    ids=["price-1e400", "price-minus-1e400", "price-310-digits", "ignored-field", "ignored-list"],
+)
+def test_numbers_beyond_a_double_are_refused_by_field(
+    client: httpx.Client, reseller: str, old: bytes, new: bytes, field: str
+) -> None:
+    content = _raw(new_esim_body(unique_email()), old, new)
+    answer = client.post("/esim/v1/order", content=content, headers=headers(reseller, **JSON))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["type"] == "INVALID_REQUEST_PARAMS"
+    assert any(m.startswith(field + ":") for m in answer.json()["messages"]), answer.json()
+
+
+@pytest.mark.parametrize(
+    "new", [b'"price": 1e400, "x": NaN', b'"price": 1e400, "x": "\\ud800"'], ids=["nan", "lone-surrogate"]
+)
+def test_a_big_number_does_not_let_invalid_json_through(client: httpx.Client, reseller: str, new: bytes) -> None:
+    content = _raw(new_esim_body(unique_email()), b'"price": 10', new)
+    answer = client.post("/esim/v1/order", content=content, headers=headers(reseller, **JSON))
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {"type": "INVALID_HTTP_MESSAGE", "messages": ["request body is not valid JSON"]}

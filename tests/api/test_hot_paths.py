@@ -77,6 +77,22 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
         "huge int price",
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": ' + b"9" * 30)},
     ),
+    (
+        "price beyond a double",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1e400')},
+    ),
+    (
+        "310-digit price",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1' + b"0" * 309)},
+    ),
+    (
+        "big number in an ignored field",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10, "x": 1e999')},
+    ),
+    (
+        "big number and NaN",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1e400, "x": NaN')},
+    ),
     ("latin-1 bytes", {"headers": _json_headers("TOKEN"), "content": b'{"input": "\xe9"}'}),
     ("utf-16 body", {"headers": _json_headers("TOKEN"), "content": '{"input": 1}'.encode("utf-16")}),
     ("missing input", {"headers": _json_headers("TOKEN"), "content": b"{}"}),

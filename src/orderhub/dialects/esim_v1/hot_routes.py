@@ -14,12 +14,13 @@ from pydantic import Field, TypeAdapter, ValidationError
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
-from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
+from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
 from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
+from orderhub.web.body_guard import BIG_NUMBER, loads_big_numbers
 from orderhub.web.hot_paths import HotHandler, HotRequest, path_parameter
 
 from . import mapping
@@ -52,7 +53,7 @@ class EsimHotRoutes:
         return None
 
     async def place_order(self, request: HotRequest) -> Response:
-        body = _parse_json(request.body)
+        body, big_numbers = parse_body(request.body)
         if isinstance(body, Response):
             return body
         caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
@@ -74,7 +75,7 @@ class EsimHotRoutes:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
             return _validation_failed(problems, None if body is _MISSING else body)
-        return await place_wire_order(self._ordering, caller, wire, body, key)
+        return await place_wire_order(self._ordering, caller, wire, body, key, big_numbers=big_numbers)
 
     async def get_order(self, request: HotRequest) -> Response:
         token = bearer_token(request.headers.get("authorization"))
@@ -105,12 +106,22 @@ async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
 
 
 async def place_wire_order(
-    ordering: OrderingService, caller: Principal | Caller, wire: WireOrderRequest, body: Any, key: str | None
+    ordering: OrderingService,
+    caller: Principal | Caller,
+    wire: WireOrderRequest,
+    body: Any,
+    key: str | None,
+    *,
+    big_numbers: bool = False,
 ) -> Response:
     """The order placed (201), or refused by a rule (4xx); either answer signals the deprecated
-    spellings the request used."""
+    spellings the request used. ``big_numbers``: the body holds numbers beyond a double (parse_body)."""
     used = mapping.deprecations(body)
     try:
+        # The wire model refuses such a number in its own fields; elsewhere it could not be kept.
+        beyond = mapping.out_of_range(body) if big_numbers else None
+        if beyond is not None:
+            raise InvalidInput("number is out of range", field=beyond)
         placed = await ordering.place(caller, mapping.place_command(mapping.to_domain(wire), body, key))
     except DomainError as exc:
         refused = domain_error_response(exc)
@@ -149,15 +160,19 @@ def failure_response(exc: Exception) -> Response | None:
     return None
 
 
-def _parse_json(raw: bytes) -> Any:
-    """The body as FastAPI would read it: JSON, or a 400 for what it cannot parse."""
+def parse_body(raw: bytes) -> tuple[Any, bool]:
+    """The body as sent, and whether it holds numbers beyond a double (RFC 8259 allows them; the body
+    guard let them through and the standard json module reads them); or a 400 for what is not JSON."""
     if not raw:
-        return _MISSING
+        return _MISSING, False
     # Strict JSON, as the hot stack's body guard already checked: no NaN, Infinity or lone surrogates.
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
+        return orjson.loads(raw), False
+    except orjson.JSONDecodeError as exc:
+        parsed = loads_big_numbers(raw) if str(exc).startswith(BIG_NUMBER) else None
+        if parsed is None:
+            return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON"), False
+        return parsed, True
 
 
 def _validation_failed(problems: list[dict[str, Any]], body: Any) -> JSONResponse:

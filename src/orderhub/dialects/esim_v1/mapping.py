@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,6 +93,22 @@ def deprecations(body: object) -> list[str]:
     ):
         used.append("subscriptions.allowanceId")
     return used
+
+
+def out_of_range(value: object, path: str = "") -> str | None:
+    """The first number, by its wire path, beyond what orderhub keeps and echoes (a double, a 64-bit
+    integer): only the standard json module reads such numbers, for a body orjson refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        found = out_of_range(item, inner)
+        if found is not None:
+            return found
+    return None
 
 
 def deprecation_headers(used: list[str]) -> dict[str, str]:

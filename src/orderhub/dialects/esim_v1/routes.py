@@ -23,7 +23,7 @@ from orderhub.web.middleware import (
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
-from .hot_routes import EsimHotRoutes, caller_of, failure_response, json_response, place_wire_order
+from .hot_routes import EsimHotRoutes, caller_of, failure_response, json_response, parse_body, place_wire_order
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -67,6 +67,7 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
         render_error=_http_error_renderer,
         render_internal_error=internal_error_response,
         render_failure=failure_response,
+        big_numbers=True,
     )
     return routes.claims, stack
 
@@ -95,6 +96,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         body_timeout=services.settings.request_body_timeout_seconds,
         render_error=_http_error_renderer,
         render_internal_error=internal_error_response,
+        big_numbers=True,
     )
     app.add_middleware(
         RequireHeaderMiddleware,
@@ -124,8 +126,11 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
     ) -> Response:
         # The body kept as sent (numbers stay numbers) for the echo in GET and for idempotency
-        # fingerprints; FastAPI parsed it once already and Starlette keeps the parsed body.
-        return await place_wire_order(services.ordering, caller, body, await request.json(), idempotency_key)
+        # fingerprints, read as the hot route reads it (orjson; the json module for numbers beyond a double).
+        raw, big_numbers = parse_body(await request.body())
+        if isinstance(raw, Response):
+            return raw
+        return await place_wire_order(services.ordering, caller, body, raw, idempotency_key, big_numbers=big_numbers)
 
     @app.get(
         "/order/{order_id}",
