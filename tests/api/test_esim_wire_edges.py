@@ -127,3 +127,17 @@ def test_a_big_number_does_not_let_invalid_json_through(client: httpx.Client, re
     answer = client.post("/esim/v1/order", content=content, headers=headers(reseller, **JSON))
     assert answer.status_code == 400, answer.text
     assert answer.json() == {"type": "INVALID_HTTP_MESSAGE", "messages": ["request body is not valid JSON"]}
+
+
+@pytest.mark.parametrize("price", ["1_0", "\u0661\u0660", " 10 ", "1e3", "10\n", "+10", ".5", "1.", "0x10"])
+def test_a_price_string_is_plain_ascii_decimal(client: httpx.Client, reseller: str, price: str) -> None:
+    answer = place(client, reseller, new_esim_body(unique_email(), price=price))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["type"] == "INVALID_REQUEST_PARAMS"
+    assert any(m.startswith("input.subscriptions[0].price:") for m in answer.json()["messages"]), answer.json()
+
+
+@pytest.mark.parametrize("price", ["10", "10.50", "0", 10, 10.5])
+def test_a_price_as_decimal_text_or_number_is_accepted(client: httpx.Client, reseller: str, price: Any) -> None:
+    answer = place(client, reseller, new_esim_body(unique_email(), price=price))
+    assert answer.status_code == 201, answer.text

@@ -99,6 +99,7 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
     ("wrong types", {"headers": _json_headers("TOKEN"), "content": b'{"input": {"operationType": 5, "customer": []}}'}),
     ("numeric date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate=1700000000)}),
     ("numeric string date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate="1800000000")}),
+    ("arabic-indic price", {"headers": _json_headers("TOKEN"), "content": _body(price="\u0661\u0660")}),
     ("past date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate="2020-01-01T00:00:00Z")}),
     ("unknown product", {"headers": _json_headers("TOKEN"), "content": _body(id="no-such-product")}),
     ("two product spellings", {"headers": _json_headers("TOKEN"), "content": _body(product_id="esim-world-1gb-7d")}),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 
 def _text_only(value: object) -> object:
@@ -18,6 +19,16 @@ def _text_only(value: object) -> object:
 
 
 DateTimeText = Annotated[datetime, BeforeValidator(_text_only)]
+
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _decimal_text(value: object) -> object:
+    # pydantic would read "1_0", Arabic-Indic digits, " 10 " and "1e3" as numbers; as text a
+    # price is plain ASCII decimal digits (a JSON number is read as it is).
+    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value) is None:
+        raise ValueError('must be a number, or a string of ASCII decimal digits such as "10.50"')
+    return value
 
 
 class _Wire(BaseModel):
@@ -47,6 +58,8 @@ class WireSubscription(_Wire):
     currency: str | None = Field(
         default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217, one the partner sells in; sent with price"
     )
+
+    _price_text = field_validator("price", mode="before")(_decimal_text)
 
 
 class WireEsim(_Wire):
