@@ -143,6 +143,8 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
 
     async def activation_code(order_id: str, caller: Principal) -> ActivationCode:
         order = (await services.ordering.get_order(caller, order_id)).order
+        if mapping.STATUS[order.state] == "FAILED":  # it never completes: polling would not help
+            raise EsimError(422, "NO_ACTIVATION_CODE", "the order FAILED; it has no eSIM and no activation code")
         if order.state is not OrderState.COMPLETED:
             raise EsimError(409, "ORDER_NOT_COMPLETED", "the order has no eSIM yet; poll until COMPLETED")
         result = order.result
@@ -157,7 +159,11 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     @app.get(
         "/order/{order_id}/qrcode",
         summary="The eSIM activation code as a QR image",
-        responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}, 409: {"model": ErrorBody}},
+        responses={
+            200: {"content": {"image/png": {}, "image/svg+xml": {}}},
+            409: {"model": ErrorBody},
+            422: {"model": ErrorBody},
+        },
         response_class=Response,
     )
     async def qrcode(
@@ -176,7 +182,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         "/order/{order_id}/install-links",
         response_model=InstallLinks,
         summary="One-tap install links",
-        responses={409: {"model": ErrorBody}},
+        responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
     async def install_links(order_id: str, caller: Caller) -> dict[str, str]:
         code = await activation_code(order_id, caller)
