@@ -141,3 +141,19 @@ def test_a_price_string_is_plain_ascii_decimal(client: httpx.Client, reseller: s
 def test_a_price_as_decimal_text_or_number_is_accepted(client: httpx.Client, reseller: str, price: Any) -> None:
     answer = place(client, reseller, new_esim_body(unique_email(), price=price))
     assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/esim/v1/order/"), ("GET", "/esim/v1/order/some-order/"), ("GET", "/esim/v1/product/")],
+)
+def test_a_trailing_slash_is_not_found_not_redirected(
+    client: httpx.Client, reseller: str, method: str, path: str
+) -> None:
+    # A redirect came before authentication, to a Location built from the client's Host header.
+    answer = client.request(
+        method, path, json=new_esim_body(unique_email()), headers=headers(reseller, Host="evil.example")
+    )
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["type"] == "NOT_FOUND"
+    assert "location" not in answer.headers

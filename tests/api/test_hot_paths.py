@@ -173,6 +173,7 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
     "path",
     [
         "/esim/v1/order/{own}",
+        "/esim/v1/order/{own}/",
         "/esim/v1/order/unknown",
         "/esim/v1/order/with%20space",
         "/esim/v1/order/{other}",

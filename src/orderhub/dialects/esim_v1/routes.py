@@ -88,6 +88,9 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         responses=_ERRORS,
+        # "/order/" is not "/order": 404 in the dialect's envelope. A redirect would answer before
+        # authentication, with a Location built from the client's Host header.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     add_request_guards(
