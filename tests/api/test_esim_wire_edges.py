@@ -157,3 +157,15 @@ def test_a_trailing_slash_is_not_found_not_redirected(
     assert answer.status_code == 404, answer.text
     assert answer.json()["type"] == "NOT_FOUND"
     assert "location" not in answer.headers
+
+
+@pytest.mark.parametrize("email", ["john@doe..com", f"john@{'a' * 64}.com"])
+def test_an_email_with_an_empty_or_too_long_domain_label_is_refused(
+    client: httpx.Client, reseller: str, email: str
+) -> None:
+    answer = place(client, reseller, new_esim_body(email))
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {
+        "type": "INVALID_REQUEST_PARAMS",
+        "messages": ["input.customer.email: must be a valid email address"],
+    }
