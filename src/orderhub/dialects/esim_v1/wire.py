@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from orderhub.domain.orders import OrderState
+
 
 def _text_only(value: object) -> object:
     # Without this, pydantic would read a bare number, or a string of digits ("1800000000"), as a
@@ -100,7 +102,8 @@ class OrderOutput(BaseModel):
 
 class OrderHistoryEntry(BaseModel):
     at: datetime
-    status: str
+    # orderhub's own addition (the API's Order resource has no history): the canonical state names.
+    status: OrderState = Field(description="The state the order entered (orderhub's canonical names)")
     reason: str | None = None
 
 
