@@ -24,6 +24,7 @@ from orderhub.web.middleware import (
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
 from .hot_routes import EsimHotRoutes, caller_of, failure_response, json_response, parse_body, place_wire_order
+from .openapi import declare_response_headers
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -93,6 +94,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    declare_response_headers(app)
     add_request_guards(
         app,
         max_bytes=services.settings.max_body_bytes,
@@ -109,13 +111,14 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     )
 
     async def principal(
+        # Required, as the middleware requires it (a missing one never reaches a route).
+        _x_correlation_id: Annotated[
+            str, Header(alias="X-Correlation-ID", min_length=1, max_length=200, description=_CORRELATION_DOC)
+        ],
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
         # For the OpenAPI document: the bearer scheme and the correlation id every request carries
         # (RequireHeaderMiddleware enforces the header before any route runs).
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
-        _x_correlation_id: Annotated[
-            str, Header(alias="X-Correlation-ID", min_length=1, max_length=200, description=_CORRELATION_DOC)
-        ] = "",
     ) -> Principal:
         return await caller_of(services.auth, authorization)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, field_validator
 
 from orderhub.domain.orders import OrderState
 
@@ -48,12 +48,28 @@ class WireCustomer(_Wire):
 class WireDevice(_Wire):
     product_id: str | None = Field(default=None, max_length=100)
     model: str | None = Field(default=None, max_length=100)
-    type: str = Field(max_length=20, description="iot, ios or android (TOPUP: ios or android)")
+    # Documented as an enum, checked by the domain (whose message names the values for the operation).
+    type: str = Field(
+        max_length=20,
+        description="iot, ios or android (TOPUP: ios or android)",
+        json_schema_extra={"enum": ["iot", "ios", "android"]},
+    )
+
+
+def _product_named(name: str) -> JsonValue:
+    return {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
 
 
 class WireSubscription(_Wire):
+    # The product is required, under one name or another (mapping._product_id checks it).
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [_product_named(n) for n in ("product_id", "allowanceId", "id")]}
+    )
+
     product_id: str | None = Field(default=None, max_length=64, description="Preferred product field")
-    allowanceId: str | None = Field(default=None, max_length=64, description="Deprecated: use product_id")
+    allowanceId: str | None = Field(
+        default=None, max_length=64, description="Deprecated: use product_id", json_schema_extra={"deprecated": True}
+    )
     id: str | None = Field(default=None, max_length=64, description="Product id as in the API's examples")
     activationDate: DateTimeText | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
@@ -68,9 +84,19 @@ class WireEsim(_Wire):
     iccid: str | None = Field(default=None, max_length=22)
 
 
+def _operation_type_schema(schema: dict[str, Any]) -> None:
+    # OpenAPI marks a schema deprecated, not an enum value: the deprecated spelling is a choice of its own.
+    schema.pop("enum", None)
+    schema.pop("type", None)
+    schema["anyOf"] = [
+        {"type": "string", "enum": ["NEW_ESIM", "TOPUP"]},
+        {"type": "string", "const": "TOPUP_ACTIVATION", "deprecated": True},
+    ]
+
+
 class WireOrderInput(_Wire):
     operationType: Literal["NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"] = Field(
-        description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP"
+        description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP", json_schema_extra=_operation_type_schema
     )
     countryCode: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (checked against the code list)"
