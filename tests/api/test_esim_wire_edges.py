@@ -169,3 +169,34 @@ def test_an_email_with_an_empty_or_too_long_domain_label_is_refused(
         "type": "INVALID_REQUEST_PARAMS",
         "messages": ["input.customer.email: must be a valid email address"],
     }
+
+
+NUL = "\u0000"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda i: i["customer"].update(email=f"jo{NUL}hn@doe.com"),
+        lambda i: i["device"].update(model=f"iPh{NUL}one"),
+        lambda i: i["device"].update(product_id=f"12{NUL}3"),
+        lambda i: i["device"].update(type=f"ios{NUL}"),
+        lambda i: i["subscriptions"][0].update(id=f"a3u3z{NUL}"),
+        lambda i: i["subscriptions"][0].update(price=f"1{NUL}0"),
+        lambda i: i.update(countryCode=f"P{NUL}"),
+        lambda i: i.update(esim={"iccid": f"89{NUL}"}),
+        lambda i: i.update(note=f"an ignored field {NUL}"),
+        lambda i: i.update({f"key{NUL}": "an ignored field's name"}),
+        lambda i: i["subscriptions"][0].update(extra=[{"deep": NUL}]),
+    ],
+    ids=["email", "model", "device-product", "type", "product", "price", "country", "iccid", "ignored", "key", "deep"],
+)
+def test_a_nul_character_anywhere_is_refused_not_an_internal_error(
+    client: httpx.Client, reseller: str, change: Any
+) -> None:
+    body = new_esim_body(unique_email())
+    change(body["input"])
+    answer = place(client, reseller, body)
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()) == {"type", "messages"}
+    assert answer.json()["type"] == "INVALID_REQUEST_PARAMS"

@@ -93,6 +93,14 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
         "big number and NaN",
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1e400, "x": NaN')},
     ),
+    (
+        "NUL in a field",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"iPhone"', b'"iPh\\u0000one"')},
+    ),
+    (
+        "NUL in an ignored key",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10, "\\u0000": 1')},
+    ),
     ("latin-1 bytes", {"headers": _json_headers("TOKEN"), "content": b'{"input": "\xe9"}'}),
     ("utf-16 body", {"headers": _json_headers("TOKEN"), "content": '{"input": 1}'.encode("utf-16")}),
     ("missing input", {"headers": _json_headers("TOKEN"), "content": b"{}"}),

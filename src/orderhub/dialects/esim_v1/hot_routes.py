@@ -53,7 +53,7 @@ class EsimHotRoutes:
         return None
 
     async def place_order(self, request: HotRequest) -> Response:
-        body, big_numbers = parse_body(request.body)
+        body, unusual = parse_body(request.body)
         if isinstance(body, Response):
             return body
         caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
@@ -75,7 +75,7 @@ class EsimHotRoutes:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
             return _validation_failed(problems, None if body is _MISSING else body)
-        return await place_wire_order(self._ordering, caller, wire, body, key, big_numbers=big_numbers)
+        return await place_wire_order(self._ordering, caller, wire, body, key, unusual=unusual)
 
     async def get_order(self, request: HotRequest) -> Response:
         token = bearer_token(request.headers.get("authorization"))
@@ -112,16 +112,16 @@ async def place_wire_order(
     body: Any,
     key: str | None,
     *,
-    big_numbers: bool = False,
+    unusual: bool = False,
 ) -> Response:
     """The order placed (201), or refused by a rule (4xx); either answer signals the deprecated
-    spellings the request used. ``big_numbers``: the body holds numbers beyond a double (parse_body)."""
+    spellings the request used. ``unusual``: the body may hold what cannot be kept (parse_body)."""
     used = mapping.deprecations(body)
     try:
-        # The wire model refuses such a number in its own fields; elsewhere it could not be kept.
-        beyond = mapping.out_of_range(body) if big_numbers else None
-        if beyond is not None:
-            raise InvalidInput("number is out of range", field=beyond)
+        # What the wire model did not refuse in its own fields, and could not be kept elsewhere.
+        wrong = mapping.unkeepable(body) if unusual else None
+        if wrong is not None:
+            raise InvalidInput(wrong[1], field=wrong[0])
         placed = await ordering.place(caller, mapping.place_command(mapping.to_domain(wire), body, key))
     except DomainError as exc:
         refused = domain_error_response(exc)
@@ -161,13 +161,14 @@ def failure_response(exc: Exception) -> Response | None:
 
 
 def parse_body(raw: bytes) -> tuple[Any, bool]:
-    """The body as sent, and whether it holds numbers beyond a double (RFC 8259 allows them; the body
-    guard let them through and the standard json module reads them); or a 400 for what is not JSON."""
+    """The body as sent, and whether it may hold what orderhub cannot keep (mapping.unkeepable): a NUL
+    character (JSON can only spell it \\u0000), numbers beyond a double (RFC 8259 allows them; the
+    body guard let them through and the standard json module reads them); or a 400 for what is not JSON."""
     if not raw:
         return _MISSING, False
     # Strict JSON, as the hot stack's body guard already checked: no NaN, Infinity or lone surrogates.
     try:
-        return orjson.loads(raw), False
+        return orjson.loads(raw), b"\\u0000" in raw
     except orjson.JSONDecodeError as exc:
         parsed = loads_big_numbers(raw) if str(exc).startswith(BIG_NUMBER) else None
         if parsed is None:

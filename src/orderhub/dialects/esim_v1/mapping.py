@@ -95,17 +95,20 @@ def deprecations(body: object) -> list[str]:
     return used
 
 
-def out_of_range(value: object, path: str = "") -> str | None:
-    """The first number, by its wire path, beyond what orderhub keeps and echoes (a double, a 64-bit
-    integer): only the standard json module reads such numbers, for a body orjson refused."""
+def unkeepable(value: object, path: str = "") -> tuple[str, str] | None:
+    """The first value, by its wire path, and what is wrong with it, that orderhub could not keep and
+    echo as sent: a number beyond a double or a 64-bit integer (only the standard json module reads
+    them, for a body orjson refused), a NUL character (which PostgreSQL's text cannot hold)."""
+    if isinstance(value, str):
+        return (path, "must not contain the NUL character (\\u0000)") if "\x00" in value else None
     if isinstance(value, float) and not math.isfinite(value):
-        return path
+        return path, "number is out of range"
     if isinstance(value, int) and not -(2**63) <= value < 2**64:
-        return path
+        return path, "number is out of range"
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
-        found = out_of_range(item, inner)
+        found = unkeepable(key, inner.replace("\x00", "\\u0000")) or unkeepable(item, inner)
         if found is not None:
             return found
     return None

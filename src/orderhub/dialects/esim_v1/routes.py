@@ -133,10 +133,10 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     ) -> Response:
         # The body kept as sent (numbers stay numbers) for the echo in GET and for idempotency
         # fingerprints, read as the hot route reads it (orjson; the json module for numbers beyond a double).
-        raw, big_numbers = parse_body(await request.body())
+        raw, unusual = parse_body(await request.body())
         if isinstance(raw, Response):
             return raw
-        return await place_wire_order(services.ordering, caller, body, raw, idempotency_key, big_numbers=big_numbers)
+        return await place_wire_order(services.ordering, caller, body, raw, idempotency_key, unusual=unusual)
 
     @app.get(
         "/order/{order_id}",
