@@ -77,14 +77,48 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
         "huge int price",
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": ' + b"9" * 30)},
     ),
+    (
+        "price beyond a double",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1e400')},
+    ),
+    (
+        "310-digit price",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1' + b"0" * 309)},
+    ),
+    (
+        "big number in an ignored field",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10, "x": 1e999')},
+    ),
+    (
+        "big number and NaN",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1e400, "x": NaN')},
+    ),
+    (
+        "NUL in a field",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"iPhone"', b'"iPh\\u0000one"')},
+    ),
+    (
+        "NUL in an ignored key",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10, "\\u0000": 1')},
+    ),
     ("latin-1 bytes", {"headers": _json_headers("TOKEN"), "content": b'{"input": "\xe9"}'}),
     ("utf-16 body", {"headers": _json_headers("TOKEN"), "content": '{"input": 1}'.encode("utf-16")}),
     ("missing input", {"headers": _json_headers("TOKEN"), "content": b"{}"}),
     ("wrong types", {"headers": _json_headers("TOKEN"), "content": b'{"input": {"operationType": 5, "customer": []}}'}),
     ("numeric date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate=1700000000)}),
+    ("numeric string date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate="1800000000")}),
+    ("arabic-indic price", {"headers": _json_headers("TOKEN"), "content": _body(price="\u0661\u0660")}),
     ("past date", {"headers": _json_headers("TOKEN"), "content": _body(activationDate="2020-01-01T00:00:00Z")}),
     ("unknown product", {"headers": _json_headers("TOKEN"), "content": _body(id="no-such-product")}),
     ("two product spellings", {"headers": _json_headers("TOKEN"), "content": _body(product_id="esim-world-1gb-7d")}),
+    (
+        "deprecated spelling and past date",
+        {"headers": _json_headers("TOKEN"), "content": _body(allowanceId="x", activationDate="2020-01-01T00:00:00Z")},
+    ),
+    (
+        "deprecated spelling and refused field",
+        {"headers": _json_headers("TOKEN"), "content": _body(allowanceId="x", price="ten")},
+    ),
     ("price without currency", {"headers": _json_headers("TOKEN"), "content": _body(currency=None)}),
     ("empty idempotency key", {"headers": _json_headers("TOKEN", **{"Idempotency-Key": ""}), "content": _body()}),
     (
@@ -147,6 +181,7 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
     "path",
     [
         "/esim/v1/order/{own}",
+        "/esim/v1/order/{own}/",
         "/esim/v1/order/unknown",
         "/esim/v1/order/with%20space",
         "/esim/v1/order/{other}",

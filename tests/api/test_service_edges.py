@@ -55,13 +55,16 @@ def test_empty_inventory_fails_the_order_with_a_reason(tmp_path: Path, caplog: p
         done = wait_for(http, token, first["id"], lambda o: o["status"] != "FULFILLING")
         failed = wait_for(http, token, second["id"], lambda o: o["status"] != "FULFILLING")
         qr = http.get(f"/esim/v1/order/{second['id']}/qrcode", headers=headers(token))
+        links = http.get(f"/esim/v1/order/{second['id']}/install-links", headers=headers(token))
 
     assert done["status"] == "COMPLETED"
     assert failed["status"] == "FAILED"
     assert "no eSIM profile available" in failed["failureReason"]
     assert failed["history"][-1]["status"] == "failed"
     assert "output" not in failed
-    assert_error(qr, 409, "ORDER_NOT_COMPLETED")
+    # It never completes: not "poll until COMPLETED" (409) but no activation code, because it FAILED.
+    assert_error(qr, 422, "NO_ACTIVATION_CODE", "FAILED")
+    assert_error(links, 422, "NO_ACTIVATION_CODE", "FAILED")
     assert any("inventory low" in r.getMessage() for r in caplog.records)
 
 

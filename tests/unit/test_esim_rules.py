@@ -64,7 +64,26 @@ BAD_EMAILS = [
     "ja ne@example.com",
     "a@b@c.com",
     "ja\x00ne@example.com",
+    "john@doe..com",  # an empty domain label
+    "john@.doe.com",
+    "john@doe.com.",
+    f"john@{'a' * 64}.com",  # a domain label is at most 63 characters (RFC 1035)
+    f"john@{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 63}.com",  # a domain of more than 253
 ]
+
+GOOD_EMAILS = [
+    "john@doe.com",
+    "j+tag@mail.example.org",
+    f"john@{'a' * 63}.com",
+    "jöhn.dœ@exämple.com",
+    "用户@例子.广告",
+    "Jane.Doe@Example.COM",
+]
+
+
+@pytest.mark.parametrize("email", GOOD_EMAILS)
+def test_customer_email_valid_addresses_are_accepted(email):
+    validate(replace(NEW_ESIM, customer_email=email))
 
 
 @pytest.mark.parametrize("email", BAD_EMAILS)

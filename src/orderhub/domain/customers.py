@@ -11,11 +11,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]{2,}$")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@([^@\s\x00-\x1f\x7f]{1,253})")
 
 
 def email_valid(text: str) -> bool:
-    return len(text) <= 320 and _EMAIL.match(text) is not None
+    """A mailbox of 1-64 characters, an @ and a domain of at most 253 characters in two or more dot-
+    separated labels, each of 1-63 characters (RFC 1035), the last of two or more; characters beyond
+    ASCII are allowed (internationalised addresses, RFC 6531)."""
+    if len(text) > 320:
+        return False
+    address = _EMAIL.fullmatch(text)
+    if address is None:
+        return False
+    labels = address.group(1).split(".")
+    return len(labels) >= 2 and len(labels[-1]) >= 2 and all(1 <= len(label) <= 63 for label in labels)
 
 
 def email_key(email: str) -> str:

@@ -7,6 +7,7 @@ Shared by the dialects' middleware (``BodyGuardMiddleware``) and the hot routes'
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -32,8 +33,10 @@ class BodyGuardMiddleware:
         render_error: ErrorRenderer,
         json_only: bool = True,
         body_timeout: float = 10.0,
+        big_numbers: bool = False,
     ) -> None:
         self.app = app
+        self.big_numbers = big_numbers
         self.max_bytes = max_bytes
         self.render_error = render_error
         self.json_only = json_only
@@ -52,6 +55,7 @@ class BodyGuardMiddleware:
             max_bytes=self.max_bytes,
             timeout=self.body_timeout,
             content_encoding=headers.get("content-encoding"),
+            big_numbers=self.big_numbers,
         )
         if body is None:  # the client went away
             return
@@ -84,9 +88,11 @@ async def read_guarded_body(
     max_bytes: int,
     timeout: float,
     content_encoding: str | None = None,
+    big_numbers: bool = False,
 ) -> bytes | BodyRefused | None:
     """The whole request body, or why it is refused (too large, too slow, compressed, not JSON when
-    ``content_type`` is given), or None when the client disconnected first."""
+    ``content_type`` is given), or None when the client disconnected first. ``big_numbers``: numbers
+    beyond a double (``1e400``, 310 digits), valid JSON (RFC 8259), pass for the API to refuse by field."""
     if content_length is not None and (not content_length.isdigit() or int(content_length) > max_bytes):
         return BodyRefused(413, f"request body larger than {max_bytes} bytes")
     if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
@@ -111,19 +117,39 @@ async def read_guarded_body(
     if body and content_type is not None:
         if not _is_json(content_type):
             return BodyRefused(415, "Content-Type must be application/json")
-        if not _strict_json(body):
+        if not _strict_json(body, big_numbers):
             # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
             # fail every read of the order (a surrogate cannot be encoded again).
             return BodyRefused(400, "request body is not valid JSON")
     return bytes(body)
 
 
-def _strict_json(body: bytes | bytearray) -> bool:
+def _strict_json(body: bytes | bytearray, big_numbers: bool = False) -> bool:
     try:
         orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
+    except orjson.JSONDecodeError as exc:
+        return big_numbers and str(exc).startswith(BIG_NUMBER) and loads_big_numbers(body) is not None
     return True
+
+
+# orjson's words for a number beyond a double, which RFC 8259 allows (it leaves the range to parsers).
+BIG_NUMBER = "number is infinity"
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_big_numbers(body: bytes | bytearray) -> object | None:
+    """A body orjson refused only for a number beyond a double, parsed by the standard json module
+    (such numbers become ``inf`` or a Python int); None if it is not strict JSON after all (NaN,
+    Infinity, lone surrogates, not UTF-8, more than 4300 digits)."""
+    try:
+        parsed = json.loads(bytes(body).decode("utf-8"), parse_constant=_no_constant)
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
+    except ValueError:  # UnicodeError and JSONDecodeError are ValueErrors
+        return None
+    return parsed
 
 
 def _is_json(content_type: str) -> bool:

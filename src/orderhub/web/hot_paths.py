@@ -93,6 +93,7 @@ class HotStack:
         render_error: ErrorRenderer,
         render_internal_error: Callable[[], Response],
         render_failure: Callable[[Exception], Response | None],
+        big_numbers: bool = False,
     ) -> None:
         """``render_failure``: the dialect's answer to what a handler raised (a domain error, the
         database unavailable), or None for anything else: a bug, answered ``render_internal_error()``."""
@@ -102,6 +103,7 @@ class HotStack:
         self.render_error = render_error
         self.render_internal_error = render_internal_error
         self.render_failure = render_failure
+        self.big_numbers = big_numbers
 
     async def serve(self, handler: HotHandler, scope: Scope, receive: Receive, send: Send) -> None:
         # The first value of each name: later ones are written first and overwritten.
@@ -126,6 +128,7 @@ class HotStack:
                             max_bytes=self.max_bytes,
                             timeout=self.body_timeout,
                             content_encoding=headers.get("content-encoding"),
+                            big_numbers=self.big_numbers,
                         )
                         if read is None:
                             status = CLIENT_CLOSED_REQUEST  # the client went away first: not a server error

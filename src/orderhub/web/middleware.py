@@ -198,8 +198,15 @@ def add_request_guards(
     body_timeout: float,
     render_error: ErrorRenderer,
     render_internal_error: Callable[[], Response],
+    big_numbers: bool = False,
 ) -> None:
     """What every API's app carries, in its own error shape: bounded bodies (size, time, strict JSON)
     and a last-resort answer for an exception nobody handled."""
     app.add_middleware(UnexpectedErrorMiddleware, render_error=render_internal_error)
-    app.add_middleware(BodyGuardMiddleware, max_bytes=max_bytes, render_error=render_error, body_timeout=body_timeout)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=max_bytes,
+        render_error=render_error,
+        body_timeout=body_timeout,
+        big_numbers=big_numbers,
+    )

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
 
+from .mapping import deprecation_headers, deprecations
+
 log = logging.getLogger("orderhub.esim_v1")
 
 _DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
@@ -104,7 +106,9 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     if any(p["type"] == "missing" and tuple(p["loc"]) == ("body",) for p in problems):
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is required")
     messages = [f"{field_path(tuple(p['loc']))}: {p['msg'].removeprefix('Value error, ')}" for p in problems]
-    return error_response(400, "INVALID_REQUEST_PARAMS", *messages)
+    # A body refused field by field still says which deprecated spellings it used.
+    headers = deprecation_headers(deprecations(exc.body)) or None
+    return error_response(400, "INVALID_REQUEST_PARAMS", *messages, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -14,12 +14,13 @@ from pydantic import Field, TypeAdapter, ValidationError
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
-from orderhub.domain.errors import AccessDenied, DomainError, NotAuthenticated
+from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
-from orderhub.services.auth import AuthService
+from orderhub.services.auth import AuthService, Caller
 from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
+from orderhub.web.body_guard import BIG_NUMBER, loads_big_numbers
 from orderhub.web.hot_paths import HotHandler, HotRequest, path_parameter
 
 from . import mapping
@@ -31,13 +32,10 @@ _MISSING = object()
 
 
 class EsimHotRoutes:
-    def __init__(
-        self, *, prefix: str, dialect: str, deprecation_date: str, auth: AuthService, ordering: OrderingService
-    ):
+    def __init__(self, *, prefix: str, dialect: str, auth: AuthService, ordering: OrderingService):
         self._order_path = f"{prefix}/order"
         self._order_prefix = f"{prefix}/order/"
         self._dialect = dialect
-        self._deprecation_date = deprecation_date
         self._auth = auth
         self._ordering = ordering
         # The answer to a GET, kept per order version (services.rendered_orders); the hot stack only
@@ -55,7 +53,7 @@ class EsimHotRoutes:
         return None
 
     async def place_order(self, request: HotRequest) -> Response:
-        body = _parse_json(request.body)
+        body, unusual = parse_body(request.body)
         if isinstance(body, Response):
             return body
         caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
@@ -76,13 +74,8 @@ class EsimHotRoutes:
             except ValidationError as exc:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
-            return _validation_failed(problems)
-        domain_request, deprecations = mapping.to_domain(wire)
-        placed = await self._ordering.place(
-            caller,
-            mapping.place_command(domain_request, body, key),  # type: ignore[arg-type]
-        )
-        return accepted_response(placed, deprecations, self._deprecation_date)
+            return _validation_failed(problems, None if body is _MISSING else body)
+        return await place_wire_order(self._ordering, caller, wire, body, key, unusual=unusual)
 
     async def get_order(self, request: HotRequest) -> Response:
         token = bearer_token(request.headers.get("authorization"))
@@ -112,12 +105,35 @@ async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
     return esim_caller(await auth.authenticate(bearer_token(authorization)))
 
 
-def accepted_response(placed: PlacedOrder, deprecations: list[str], deprecation_date: str) -> Response:
+async def place_wire_order(
+    ordering: OrderingService,
+    caller: Principal | Caller,
+    wire: WireOrderRequest,
+    body: Any,
+    key: str | None,
+    *,
+    unusual: bool = False,
+) -> Response:
+    """The order placed (201), or refused by a rule (4xx); either answer signals the deprecated
+    spellings the request used. ``unusual``: the body may hold what cannot be kept (parse_body)."""
+    used = mapping.deprecations(body)
+    try:
+        # What the wire model did not refuse in its own fields, and could not be kept elsewhere.
+        wrong = mapping.unkeepable(body) if unusual else None
+        if wrong is not None:
+            raise InvalidInput(wrong[1], field=wrong[0])
+        placed = await ordering.place(caller, mapping.place_command(mapping.to_domain(wire), body, key))
+    except DomainError as exc:
+        refused = domain_error_response(exc)
+        if refused.status_code < 500:
+            refused.headers.update(mapping.deprecation_headers(used))
+        return refused
+    return accepted_response(placed, used)
+
+
+def accepted_response(placed: PlacedOrder, deprecations: list[str]) -> Response:
     """201 with both ids; deprecated spellings signalled (RFC 9745), a replay marked."""
-    headers: dict[str, str] = {}
-    if deprecations:
-        headers["Deprecation"] = deprecation_date
-        headers["X-Deprecated-Fields"] = ", ".join(deprecations)
+    headers = mapping.deprecation_headers(deprecations)
     if placed.replayed:
         headers["Idempotent-Replayed"] = "true"
     accepted = {"id": placed.order_id, "externalId": placed.order_id, "status": "ACCEPTED"}
@@ -144,20 +160,25 @@ def failure_response(exc: Exception) -> Response | None:
     return None
 
 
-def _parse_json(raw: bytes) -> Any:
-    """The body as FastAPI would read it: JSON, or a 400 for what it cannot parse."""
+def parse_body(raw: bytes) -> tuple[Any, bool]:
+    """The body as sent, and whether it may hold what orderhub cannot keep (mapping.unkeepable): a NUL
+    character (JSON can only spell it \\u0000), numbers beyond a double (RFC 8259 allows them; the
+    body guard let them through and the standard json module reads them); or a 400 for what is not JSON."""
     if not raw:
-        return _MISSING
+        return _MISSING, False
     # Strict JSON, as the hot stack's body guard already checked: no NaN, Infinity or lone surrogates.
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
+        return orjson.loads(raw), b"\\u0000" in raw
+    except orjson.JSONDecodeError as exc:
+        parsed = loads_big_numbers(raw) if str(exc).startswith(BIG_NUMBER) else None
+        if parsed is None:
+            return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON"), False
+        return parsed, True
 
 
-def _validation_failed(problems: list[dict[str, Any]]) -> JSONResponse:
+def _validation_failed(problems: list[dict[str, Any]], body: Any) -> JSONResponse:
     from fastapi.exceptions import RequestValidationError
 
     from .errors import validation_response
 
-    return validation_response(RequestValidationError(problems))
+    return validation_response(RequestValidationError(problems, body=body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from orderhub.services.ordering import OrderView, PlaceOrder
 from .wire import WireOrderRequest, WireSubscription
 
 DIALECT = "esim-v1"
+# RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
+DEPRECATION_DATE = "@1704067200"
 
 STATUS: dict[OrderState, str] = {
     OrderState.ACCEPTED: "FULFILLING",
@@ -55,7 +58,7 @@ def _utc(moment: datetime | None, index: int) -> datetime | None:
         ) from None
 
 
-def _product_id(subscription: WireSubscription, index: int, deprecations: list[str]) -> str:
+def _product_id(subscription: WireSubscription, index: int) -> str:
     given = {
         name: value
         for name, value in (
@@ -72,27 +75,63 @@ def _product_id(subscription: WireSubscription, index: int, deprecations: list[s
             f"{', '.join(given)} name different products; send only product_id",
             field=f"input.subscriptions[{index}].product_id",
         )
-    if "allowanceId" in given and "product_id" not in given:
-        deprecations.append("subscriptions.allowanceId")
     return next(iter(given.values()))
 
 
-def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
-    """The domain request, and the deprecated spellings the partner used (to signal them)."""
+def deprecations(body: object) -> list[str]:
+    """The deprecated spellings the partner used, read from the body as sent (so also when another
+    field is refused): each one sent, and not null, counts, whatever else the request carries."""
+    data = body.get("input") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return []
+    used: list[str] = []
+    if data.get("operationType") == "TOPUP_ACTIVATION":
+        used.append("operationType=TOPUP_ACTIVATION")
+    subscriptions = data.get("subscriptions")
+    if isinstance(subscriptions, list) and any(
+        isinstance(s, dict) and s.get("allowanceId") is not None for s in subscriptions
+    ):
+        used.append("subscriptions.allowanceId")
+    return used
+
+
+def unkeepable(value: object, path: str = "") -> tuple[str, str] | None:
+    """The first value, by its wire path, and what is wrong with it, that orderhub could not keep and
+    echo as sent: a number beyond a double or a 64-bit integer (only the standard json module reads
+    them, for a body orjson refused), a NUL character (which PostgreSQL's text cannot hold)."""
+    if isinstance(value, str):
+        return (path, "must not contain the NUL character (\\u0000)") if "\x00" in value else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "number is out of range"
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return path, "number is out of range"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        found = unkeepable(key, inner.replace("\x00", "\\u0000")) or unkeepable(item, inner)
+        if found is not None:
+            return found
+    return None
+
+
+def deprecation_headers(used: list[str]) -> dict[str, str]:
+    """RFC 9745 ``Deprecation`` and the spellings in ``X-Deprecated-Fields``; none if none was used."""
+    return {"Deprecation": DEPRECATION_DATE, "X-Deprecated-Fields": ", ".join(used)} if used else {}
+
+
+def to_domain(wire: WireOrderRequest) -> EsimOrderRequest:
+    """The domain request (``deprecations`` says which deprecated spellings it came in)."""
     data = wire.input
-    deprecations: list[str] = []
-    if data.operationType == "TOPUP_ACTIVATION":
-        deprecations.append("operationType=TOPUP_ACTIVATION")
     subscriptions = tuple(
         SubscriptionRequest(
-            product_id=_product_id(s, index, deprecations),
+            product_id=_product_id(s, index),
             price=s.price,
             currency=s.currency,
             activation_at=_utc(s.activationDate, index),
         )
         for index, s in enumerate(data.subscriptions)
     )
-    request = EsimOrderRequest(
+    return EsimOrderRequest(
         operation=OPERATIONS[data.operationType],
         customer_email=data.customer.email.strip(),
         device_type=data.device.type,
@@ -101,7 +140,6 @@ def to_domain(wire: WireOrderRequest) -> tuple[EsimOrderRequest, list[str]]:
         country_of_residence=data.customer.countryOfResidence,
         iccid=data.esim.iccid.strip() if data.esim and data.esim.iccid else None,
     )
-    return request, deprecations
 
 
 def place_command(request: EsimOrderRequest, body: dict[str, Any], idempotency_key: str | None) -> PlaceOrder[Any]:

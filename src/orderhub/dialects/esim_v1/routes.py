@@ -23,7 +23,8 @@ from orderhub.web.middleware import (
 
 from . import mapping
 from .errors import EsimError, error_response, install_error_handlers, internal_error_response
-from .hot_routes import EsimHotRoutes, accepted_response, caller_of, failure_response, json_response
+from .hot_routes import EsimHotRoutes, caller_of, failure_response, json_response, parse_body, place_wire_order
+from .openapi import declare_response_headers
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -37,8 +38,6 @@ from .wire import (
 
 DIALECT = mapping.DIALECT
 PREFIX = "/esim/v1"
-# RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
-DEPRECATION_DATE = "@1704067200"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 500, 503)
@@ -59,7 +58,6 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
     routes = EsimHotRoutes(
         prefix=PREFIX,
         dialect=DIALECT,
-        deprecation_date=DEPRECATION_DATE,
         auth=services.auth,
         ordering=services.ordering,
     )
@@ -70,6 +68,7 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
         render_error=_http_error_renderer,
         render_internal_error=internal_error_response,
         render_failure=failure_response,
+        big_numbers=True,
     )
     return routes.claims, stack
 
@@ -90,14 +89,19 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         responses=_ERRORS,
+        # "/order/" is not "/order": 404 in the dialect's envelope. A redirect would answer before
+        # authentication, with a Location built from the client's Host header.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
+    declare_response_headers(app)
     add_request_guards(
         app,
         max_bytes=services.settings.max_body_bytes,
         body_timeout=services.settings.request_body_timeout_seconds,
         render_error=_http_error_renderer,
         render_internal_error=internal_error_response,
+        big_numbers=True,
     )
     app.add_middleware(
         RequireHeaderMiddleware,
@@ -107,13 +111,14 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     )
 
     async def principal(
+        # Required, as the middleware requires it (a missing one never reaches a route).
+        _x_correlation_id: Annotated[
+            str, Header(alias="X-Correlation-ID", min_length=1, max_length=200, description=_CORRELATION_DOC)
+        ],
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
         # For the OpenAPI document: the bearer scheme and the correlation id every request carries
         # (RequireHeaderMiddleware enforces the header before any route runs).
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
-        _x_correlation_id: Annotated[
-            str, Header(alias="X-Correlation-ID", min_length=1, max_length=200, description=_CORRELATION_DOC)
-        ] = "",
     ) -> Principal:
         return await caller_of(services.auth, authorization)
 
@@ -126,12 +131,12 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         request: Request,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
     ) -> Response:
-        domain_request, deprecations = mapping.to_domain(body)
         # The body kept as sent (numbers stay numbers) for the echo in GET and for idempotency
-        # fingerprints; FastAPI parsed it once already and Starlette keeps the parsed body.
-        command = mapping.place_command(domain_request, await request.json(), idempotency_key)
-        placed = await services.ordering.place(caller, command)
-        return accepted_response(placed, deprecations, DEPRECATION_DATE)
+        # fingerprints, read as the hot route reads it (orjson; the json module for numbers beyond a double).
+        raw, unusual = parse_body(await request.body())
+        if isinstance(raw, Response):
+            return raw
+        return await place_wire_order(services.ordering, caller, body, raw, idempotency_key, unusual=unusual)
 
     @app.get(
         "/order/{order_id}",
@@ -144,6 +149,8 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
 
     async def activation_code(order_id: str, caller: Principal) -> ActivationCode:
         order = (await services.ordering.get_order(caller, order_id)).order
+        if mapping.STATUS[order.state] == "FAILED":  # it never completes: polling would not help
+            raise EsimError(422, "NO_ACTIVATION_CODE", "the order FAILED; it has no eSIM and no activation code")
         if order.state is not OrderState.COMPLETED:
             raise EsimError(409, "ORDER_NOT_COMPLETED", "the order has no eSIM yet; poll until COMPLETED")
         result = order.result
@@ -158,7 +165,11 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     @app.get(
         "/order/{order_id}/qrcode",
         summary="The eSIM activation code as a QR image",
-        responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}, 409: {"model": ErrorBody}},
+        responses={
+            200: {"content": {"image/png": {}, "image/svg+xml": {}}},
+            409: {"model": ErrorBody},
+            422: {"model": ErrorBody},
+        },
         response_class=Response,
     )
     async def qrcode(
@@ -177,7 +188,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         "/order/{order_id}/install-links",
         response_model=InstallLinks,
         summary="One-tap install links",
-        responses={409: {"model": ErrorBody}},
+        responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
     async def install_links(order_id: str, caller: Caller) -> dict[str, str]:
         code = await activation_code(order_id, caller)

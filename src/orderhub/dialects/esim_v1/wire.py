@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, field_validator
+
+from orderhub.domain.orders import OrderState
 
 
 def _text_only(value: object) -> object:
-    # Without this, pydantic would read a bare number as a Unix timestamp.
-    if not isinstance(value, str):
+    # Without this, pydantic would read a bare number, or a string of digits ("1800000000"), as a
+    # Unix timestamp. Every date form it reads otherwise starts with the year and its "-".
+    if not isinstance(value, str) or value[4:5] != "-":
         raise ValueError("must be an RFC 3339 date-time string such as 2030-09-13T12:00:00Z")
     return value
 
 
 DateTimeText = Annotated[datetime, BeforeValidator(_text_only)]
+
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _decimal_text(value: object) -> object:
+    # pydantic would read "1_0", Arabic-Indic digits, " 10 " and "1e3" as numbers; as text a
+    # price is plain ASCII decimal digits (a JSON number is read as it is).
+    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value) is None:
+        raise ValueError('must be a number, or a string of ASCII decimal digits such as "10.50"')
+    return value
 
 
 class _Wire(BaseModel):
@@ -34,12 +48,28 @@ class WireCustomer(_Wire):
 class WireDevice(_Wire):
     product_id: str | None = Field(default=None, max_length=100)
     model: str | None = Field(default=None, max_length=100)
-    type: str = Field(max_length=20, description="iot, ios or android (TOPUP: ios or android)")
+    # Documented as an enum, checked by the domain (whose message names the values for the operation).
+    type: str = Field(
+        max_length=20,
+        description="iot, ios or android (TOPUP: ios or android)",
+        json_schema_extra={"enum": ["iot", "ios", "android"]},
+    )
+
+
+def _product_named(name: str) -> JsonValue:
+    return {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
 
 
 class WireSubscription(_Wire):
+    # The product is required, under one name or another (mapping._product_id checks it).
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [_product_named(n) for n in ("product_id", "allowanceId", "id")]}
+    )
+
     product_id: str | None = Field(default=None, max_length=64, description="Preferred product field")
-    allowanceId: str | None = Field(default=None, max_length=64, description="Deprecated: use product_id")
+    allowanceId: str | None = Field(
+        default=None, max_length=64, description="Deprecated: use product_id", json_schema_extra={"deprecated": True}
+    )
     id: str | None = Field(default=None, max_length=64, description="Product id as in the API's examples")
     activationDate: DateTimeText | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
@@ -47,14 +77,26 @@ class WireSubscription(_Wire):
         default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217, one the partner sells in; sent with price"
     )
 
+    _price_text = field_validator("price", mode="before")(_decimal_text)
+
 
 class WireEsim(_Wire):
     iccid: str | None = Field(default=None, max_length=22)
 
 
+def _operation_type_schema(schema: dict[str, Any]) -> None:
+    # OpenAPI marks a schema deprecated, not an enum value: the deprecated spelling is a choice of its own.
+    schema.pop("enum", None)
+    schema.pop("type", None)
+    schema["anyOf"] = [
+        {"type": "string", "enum": ["NEW_ESIM", "TOPUP"]},
+        {"type": "string", "const": "TOPUP_ACTIVATION", "deprecated": True},
+    ]
+
+
 class WireOrderInput(_Wire):
     operationType: Literal["NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"] = Field(
-        description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP"
+        description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP", json_schema_extra=_operation_type_schema
     )
     countryCode: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (checked against the code list)"
@@ -86,7 +128,8 @@ class OrderOutput(BaseModel):
 
 class OrderHistoryEntry(BaseModel):
     at: datetime
-    status: str
+    # orderhub's own addition (the API's Order resource has no history): the canonical state names.
+    status: OrderState = Field(description="The state the order entered (orderhub's canonical names)")
     reason: str | None = None
 
 

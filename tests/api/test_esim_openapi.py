@@ -1,0 +1,79 @@
+"""The served esim-v1 OpenAPI document says what the server does (answers unchanged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from orderhub.domain.orders import OrderState
+
+
+@pytest.fixture
+def document(client: httpx.Client) -> dict[str, Any]:
+    answer = client.get("/esim/v1/openapi.json")
+    assert answer.status_code == 200
+    return dict(answer.json())
+
+
+def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def test_history_statuses_are_listed(document: dict[str, Any]) -> None:
+    # history is orderhub's own addition (the seed's Order resource has none): its statuses are the
+    # canonical state names, and the document lists every one.
+    entry = document["components"]["schemas"]["OrderHistoryEntry"]["properties"]["status"]
+    assert set(resolve(document, entry)["enum"]) == {state.value for state in OrderState}
+
+
+def test_the_correlation_id_is_a_required_header(document: dict[str, Any]) -> None:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            (header,) = [p for p in operation["parameters"] if p["name"] == "X-Correlation-ID"]
+            assert header["in"] == "header"
+            assert header["required"] is True, (method, path)
+            assert "default" not in header["schema"], (method, path)
+
+
+def test_device_type_lists_its_values(document: dict[str, Any]) -> None:
+    device_type = document["components"]["schemas"]["WireDevice"]["properties"]["type"]
+    assert device_type["enum"] == ["iot", "ios", "android"]
+
+
+def test_a_subscription_names_its_product_one_way_or_another(document: dict[str, Any]) -> None:
+    subscription = document["components"]["schemas"]["WireSubscription"]
+    assert sorted(tuple(choice["required"]) for choice in subscription["anyOf"]) == [
+        ("allowanceId",),
+        ("id",),
+        ("product_id",),
+    ]
+
+
+def test_deprecated_spellings_are_marked_deprecated(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["WireSubscription"]["properties"]["allowanceId"]["deprecated"] is True
+    assert "deprecated" not in schemas["WireSubscription"]["properties"]["product_id"]
+    choices = schemas["WireOrderInput"]["properties"]["operationType"]["anyOf"]
+    deprecated = [c for c in choices if c.get("deprecated")]
+    assert [c["const"] for c in deprecated] == ["TOPUP_ACTIVATION"]
+    assert {v for c in choices for v in c.get("enum", [c.get("const")])} == {"NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"}
+
+
+def test_response_headers_are_declared(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/order"]["post"]["responses"]
+    assert set(responses["201"]["headers"]) >= {
+        "Deprecation",
+        "X-Deprecated-Fields",
+        "Idempotent-Replayed",
+        "X-Correlation-ID",
+    }
+    for status in ("400", "422"):
+        assert set(responses[status]["headers"]) >= {"Deprecation", "X-Deprecated-Fields", "X-Correlation-ID"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                assert "X-Correlation-ID" in response.get("headers", {}), (method, path, status)
