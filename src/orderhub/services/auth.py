@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import math
 import secrets
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +14,7 @@ from orderhub.domain.errors import DomainError, NotAuthenticated, TooManyAttempt
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.sign_ins import FailedSignIns
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -44,34 +42,8 @@ _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
 # answer is 429 without the (slow, memory-hungry) hash. Other client ids of the same partner still work.
 FAILURES_PER_CLIENT = 10
 FAILURES_PER_SOURCE = 30
-FAILURE_WINDOW_SECONDS = 60.0
 # scrypt takes ~40 ms and 16 MB: at most this many at once, whatever arrives.
 MAX_CONCURRENT_HASHES = 2
-
-
-class FailedSignIns:
-    """Counts failed sign-ins per key (client id, source address) over a sliding window, per process."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, key: str, limit: int) -> int:
-        recent = self._recent(key)
-        if len(recent) < limit:
-            return 0
-        return max(1, math.ceil(recent[0] + FAILURE_WINDOW_SECONDS - self._clock()))
-
-    def record(self, key: str) -> None:
-        self._recent(key).append(self._clock())
-        if len(self._failures) > 100_000:  # a bound on memory under a flood of invented ids
-            self._failures = {k: v for k, v in self._failures.items() if v}
-
-    def _recent(self, key: str) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and recent[0] <= self._clock() - FAILURE_WINDOW_SECONDS:
-            recent.popleft()
-        return recent
 
 
 def verify_secret(secret: str, stored: str) -> bool:
