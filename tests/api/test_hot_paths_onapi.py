@@ -120,6 +120,10 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("not offered", {"headers": _headers(), "content": _content(_order(products=[{"productId": "x"}]))}),
     ("blocked access", {"headers": _headers(), "content": _content(_order("access-blocked-1"))}),
     ("active access", {"headers": _headers(), "content": _content(_order("access-active-1"))}),
+    (
+        "a product twice",
+        {"headers": _headers(), "content": _content(_order(products=[_order()["products"][0]] * 2))},
+    ),
 ]
 
 

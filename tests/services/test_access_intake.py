@@ -16,7 +16,7 @@ from orderhub.domain.accesses import (
     RefusalReason,
 )
 from orderhub.domain.customers import CustomerDetails, Identity
-from orderhub.domain.errors import AccessDenied
+from orderhub.domain.errors import AccessDenied, InvalidInput
 from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
 from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import AccessResult
@@ -169,3 +169,10 @@ def test_an_access_blocked_after_the_intake_read_it_gets_nothing_even_with_the_r
     uow.accesses.set_state("a-free", AccessState.BLOCKED, NOW)  # between the intake's read and its lock
     outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=new.readings)
     assert isinstance(outcome, Provisioned) and outcome.failed_items == {1: "access free-1 is blocked"}
+
+
+@pytest.mark.parametrize("services", [(("fiber", "1000"), ("fiber", "1000")), (("fiber", "1000"), ("fiber", "250"))])
+def test_a_product_listed_twice_is_invalid_input(services: tuple[tuple[str, str], ...]) -> None:
+    with pytest.raises(InvalidInput) as invalid:
+        AccessIntake().validate(CO, activation("free-1", *services), NOW)
+    assert invalid.value.field == "products"

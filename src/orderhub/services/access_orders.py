@@ -36,6 +36,9 @@ class AccessIntake:
             raise InvalidInput("must hold at least one product", field="products")
         if len(request.services) > MAX_SERVICES_PER_ORDER:
             raise InvalidInput(f"at most {MAX_SERVICES_PER_ORDER} products per order", field="products")
+        if len({product_id for product_id, _offering in request.services}) < len(request.services):
+            # Each product runs once on an access: a second of it could only fail next to the first.
+            raise InvalidInput("each product may be ordered once per order", field="products")
         if request.requested_at > now + MAX_REQUESTED_AHEAD:
             raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
 

@@ -1,0 +1,64 @@
+"""onapi-order over real HTTP: what an order must not get through to (a product twice, a product
+already scheduled, text a database cannot hold, a reused Idempotency-Key), and the paths and forms
+at the edge of the contract. Runs on SQLite and, with ORDERHUB_TEST_POSTGRES, on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from orderhub.services.access_orders import AccessAdmin
+from tests.api.support import RunningServer, running_server
+from tests.api.test_onapi import FIBRA, send, valid_body, when
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("onapi-refusals") / "orderhub.db", worker_poll_seconds=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+@pytest.fixture
+def access(server: RunningServer) -> str:
+    """A free access of this test's own."""
+    ref = f"access-{uuid.uuid4().hex[:12]}"
+    AccessAdmin(server.services.uow_factory).add_access(ref)
+    return ref
+
+
+def services_on(server: RunningServer, ref: str) -> list[str]:
+    """The products ever activated on the access ``ref``."""
+    with server.services.uow_factory() as uow:
+        found = uow.accesses.by_ref(ref)
+        assert found is not None
+        return [s.product_id for s in uow.accesses.services_of(found.id)]
+
+
+@pytest.mark.parametrize("offerings", [("1000-1000", "1000-1000"), ("1000-1000", "250-250")])
+@pytest.mark.parametrize("due", [-60, 86400])
+def test_an_order_listing_a_product_twice_is_refused_and_activates_nothing(
+    server: RunningServer, http: httpx.Client, access: str, offerings: tuple[str, str], due: int
+) -> None:
+    body = valid_body(access, requested=when(due))
+    body["products"] = [{"productId": "fiber-internet", "offeringId": offering} for offering in offerings]
+    answer = send(http, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {
+        "cause": "Bad products",
+        "message": "An order may hold at most 10 services, each of them once.",
+    }
+    assert services_on(server, access) == []
+    fibra = valid_body(access, requested=when(due), co="Fibra")
+    fibra["products"] = [{"productId": "fiber-internet", "offeringId": "250-250"}] * 2
+    swedish = send(http, fibra, FIBRA)
+    assert swedish.status_code == 400
+    assert swedish.json()["message"] == "En beställning får innehålla högst 10 tjänster, var och en bara en gång."
