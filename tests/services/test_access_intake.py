@@ -176,3 +176,18 @@ def test_a_product_listed_twice_is_invalid_input(services: tuple[tuple[str, str]
     with pytest.raises(InvalidInput) as invalid:
         AccessIntake().validate(CO, activation("free-1", *services), NOW)
     assert invalid.value.field == "products"
+
+
+def test_an_order_one_of_whose_products_cannot_be_activated_activates_none() -> None:
+    # iptv got active through another order before this one's date: nothing of it is delivered, so
+    # that REJECTED (failed) never stands for an order part of which runs.
+    uow = network()
+    order = accepted(uow, activation("free-1", ("fiber", "1000"), ("iptv", "basic")))
+    uow.accesses.add_service(AccessService("s1", "a-free", "other", 1, "iptv", "basic", NOW), NOW)
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW)
+    assert isinstance(outcome, Provisioned)
+    order.finish(outcome.result, outcome.failed_items, NOW)
+    assert order.state is OrderState.FAILED
+    assert [item.state for item in order.items] == [ItemState.FAILED, ItemState.FAILED]
+    assert uow.accesses.services_of_order("o1") == []
+    assert uow.accesses.accesses["a-free"].state is AccessState.FREE
