@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -62,3 +63,28 @@ def test_an_order_listing_a_product_twice_is_refused_and_activates_nothing(
     swedish = send(http, fibra, FIBRA)
     assert swedish.status_code == 400
     assert swedish.json()["message"] == "En beställning får innehålla högst 10 tjänster, var och en bara en gång."
+
+
+def test_a_product_already_scheduled_on_the_access_is_rejected_at_intake(
+    server: RunningServer, http: httpx.Client, access: str
+) -> None:
+    first = valid_body(access, requested=when(86400), product="fiber-internet", offering="1000-1000")
+    assert send(http, first).json()["status"] == "RECEIVED"
+    later = valid_body(access, requested=when(2 * 86400), product="fiber-internet", offering="250-250")
+    answer = send(http, later)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "REJECTED", "message": "The service is already ordered for this connection."}
+    assert send(http, first).json()["status"] == "RECEIVED"  # the first order again: its own answer
+    other = valid_body(access, requested=when(2 * 86400), product="iptv", offering="basic")
+    assert send(http, other).json()["status"] == "RECEIVED"  # another product is fine
+
+
+def test_two_orders_racing_for_one_product_on_an_access_are_not_both_received(http: httpx.Client, access: str) -> None:
+    bodies = [
+        valid_body(access, requested=when(86400 * days), product="fiber-internet", offering="1000-1000")
+        for days in (1, 2, 3, 4)
+    ]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        answers = list(pool.map(lambda body: send(http, body), bodies))
+    assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
+    assert sorted(answer.json()["status"] for answer in answers) == ["RECEIVED", "REJECTED", "REJECTED", "REJECTED"]

@@ -191,3 +191,12 @@ def test_an_order_one_of_whose_products_cannot_be_activated_activates_none() -> 
     assert [item.state for item in order.items] == [ItemState.FAILED, ItemState.FAILED]
     assert uow.accesses.services_of_order("o1") == []
     assert uow.accesses.accesses["a-free"].state is AccessState.FREE
+
+
+def test_a_product_another_open_order_schedules_on_the_access_is_refused() -> None:
+    uow = network()
+    uow.accesses.ordered["a-free"] = {"fiber"}  # an open order activates it at its own date
+    with pytest.raises(ActivationRefused) as refused:
+        AccessIntake().prepare(uow.as_port(), CO, activation("free-1", at=NOW + timedelta(days=3)), NOW)
+    assert refused.value.reason is RefusalReason.ALREADY_ORDERED
+    AccessIntake().prepare(uow.as_port(), CO, activation("free-1", ("iptv", "basic")), NOW)  # another product

@@ -48,7 +48,10 @@ class AccessIntake:
             uow.accesses.lock(access.id)  # its services are read here and changed by orders racing this one
         available = frozenset((o.product_id, o.offering_id) for o in uow.accesses.offerings_for(principal.partner_id))
         active = uow.accesses.active_products(access.id) if access is not None else frozenset()
-        check_activation(request, available=available, access=access, active_products=active)
+        # Read under the access's lock, as the active products: of two orders racing for one product,
+        # the second reads the first's (committed) order.
+        ordered = uow.accesses.ordered_products(access.id) if access is not None else frozenset()
+        check_activation(request, available=available, access=access, active_products=active, ordered_products=ordered)
         assert access is not None
         items = [
             OrderItem(seq=seq, product_id=product_id, attributes={OFFERING_ATTRIBUTE: offering_id})

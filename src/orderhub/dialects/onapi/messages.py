@@ -52,6 +52,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The service is already active on this connection.",
         "sv": "Tjänsten är redan aktiv på den här anslutningen.",
     },
+    RefusalReason.ALREADY_ORDERED: {
+        "en": "The service is already ordered for this connection.",
+        "sv": "Tjänsten är redan beställd till den här anslutningen.",
+    },
 }
 
 
