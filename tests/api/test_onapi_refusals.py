@@ -4,6 +4,7 @@ at the edge of the contract. Runs on SQLite and, with ORDERHUB_TEST_POSTGRES, on
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_orders import AccessAdmin
 from tests.api.support import RunningServer, running_server
 from tests.api.test_onapi import FIBRA, send, valid_body, when
@@ -34,6 +36,13 @@ def access(server: RunningServer) -> str:
     ref = f"access-{uuid.uuid4().hex[:12]}"
     AccessAdmin(server.services.uow_factory).add_access(ref)
     return ref
+
+
+def new_pin() -> str:
+    """A valid personal identity number no test used before: a customer orderhub does not know yet."""
+    serial = f"{random.randrange(1000):03d}"
+    payload = f"{random.randrange(1950, 2000)}0{random.randrange(1, 10)}1{random.randrange(10)}"
+    return f"{payload}-{serial}{luhn_check_digit(payload[2:] + serial)}"
 
 
 def services_on(server: RunningServer, ref: str) -> list[str]:
@@ -88,3 +97,13 @@ def test_two_orders_racing_for_one_product_on_an_access_are_not_both_received(ht
         answers = list(pool.map(lambda body: send(http, body), bodies))
     assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
     assert sorted(answer.json()["status"] for answer in answers) == ["RECEIVED", "REJECTED", "REJECTED", "REJECTED"]
+
+
+def test_a_new_customer_with_two_names_of_the_longest_allowed_is_stored(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    body["customerDetails"].update(
+        customerFirstname="F" * 255, customerLastName="L" * 255, personalIdentityNumber=new_pin()
+    )
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "RECEIVED"
