@@ -121,6 +121,15 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("blocked access", {"headers": _headers(), "content": _content(_order("access-blocked-1"))}),
     ("active access", {"headers": _headers(), "content": _content(_order("access-active-1"))}),
     (
+        "a nul in a name",
+        {
+            "headers": _headers(),
+            "content": _content(
+                _order(customerDetails={**_order()["customerDetails"], "customerFirstname": "A\u0000"})
+            ),
+        },
+    ),
+    (
         "a product twice",
         {"headers": _headers(), "content": _content(_order(products=[_order()["products"][0]] * 2))},
     ),

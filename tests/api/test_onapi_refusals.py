@@ -8,6 +8,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -107,3 +108,57 @@ def test_a_new_customer_with_two_names_of_the_longest_allowed_is_stored(http: ht
     answer = send(http, body)
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "RECEIVED"
+
+
+STRING_FIELDS = [
+    ("coId",),
+    ("coAccessId",),
+    ("operation",),
+    ("orderDateTime",),
+    ("requestedDateTime",),
+    ("products", 0, "productId"),
+    ("products", 0, "offeringId"),
+    *[
+        ("customerDetails", name)
+        for name in (
+            "personalIdentityNumber",
+            "customerFirstname",
+            "customerLastName",
+            "customerPhone",
+            "customerMobilePhone",
+            "customerEmail",
+        )
+    ],
+    *[
+        ("customerDetails", "invoiceDetails", name)
+        for name in ("streetName", "streetNumber", "streetLittera", "postalCode", "city")
+    ],
+]
+
+
+def _path(field: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in field).replace(".0.", "[0].")
+
+
+@pytest.mark.parametrize("control", ["\u0000", "\u001f"])
+@pytest.mark.parametrize("field", STRING_FIELDS, ids=_path)
+def test_a_control_character_in_any_text_field_answers_that_fields_400(
+    http: httpx.Client, access: str, field: tuple[str | int, ...], control: str
+) -> None:
+    body = valid_body(access, requested=when(86400))
+    parent: Any = body
+    for step in field[:-1]:
+        parent = parent[step]
+    parent[field[-1]] += control
+    answer = send(http, body)
+    assert answer.status_code == 400, answer.text
+    expected = "Bad " + _path(field)
+    assert answer.json()["cause"] == expected and answer.json()["message"]
+
+
+def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    body["note"] = "a\u0000b"
+    body["customerDetails"]["extra"] = {"x": "\u0000"}
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text

@@ -18,6 +18,8 @@ from .messages import message
 MAX_TEXT = 255
 _PHONE = re.compile(r"^\+[0-9]{6,15}$")
 _POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}$")
+# Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PIN_KIND = "personalIdentityNumber"
 
 
@@ -34,7 +36,7 @@ class _Reader:
             if required:
                 raise self.bad(where, key)
             return None
-        if not isinstance(value, str) or len(value) > MAX_TEXT or not value.strip():
+        if not isinstance(value, str) or len(value) > MAX_TEXT or not value.strip() or _CONTROL.search(value):
             raise self.bad(where, key)
         return value.strip()
 
@@ -93,7 +95,11 @@ def _customer(read: _Reader, details: Any, today: date) -> CustomerDetails:
     identity = None
     if identified:
         number = details.get("personalIdentityNumber")
-        if not isinstance(number, str) or not personal_identity_number_valid(number.strip(), today):
+        if (
+            not isinstance(number, str)
+            or _CONTROL.search(number)
+            or not personal_identity_number_valid(number.strip(), today)
+        ):
             raise read.bad(f"{where}.personalIdentityNumber", "pin")
         identity = Identity(PIN_KIND, number.strip())
     first = read.text(details, "customerFirstname", f"{where}.customerFirstname", "name")
