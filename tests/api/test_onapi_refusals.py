@@ -4,6 +4,7 @@ at the edge of the contract. Runs on SQLite and, with ORDERHUB_TEST_POSTGRES, on
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from collections.abc import Iterator
@@ -162,3 +163,18 @@ def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.
     body["customerDetails"]["extra"] = {"x": "\u0000"}
     answer = send(http, body)
     assert answer.status_code == 200, answer.text
+
+
+def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_natural_key_matches(
+    http: httpx.Client, access: str
+) -> None:
+    body = valid_body(access, requested=when(86400))
+    key = str(uuid.uuid4())
+    assert send(http, body, **{"Idempotency-Key": key}).json()["status"] == "RECEIVED"
+    assert send(http, body, **{"Idempotency-Key": key}).json()["status"] == "RECEIVED"  # a retry
+    other = copy.deepcopy(body)
+    other["customerDetails"]["customerEmail"] = "someone.else@example.se"
+    conflict = send(http, other, **{"Idempotency-Key": key})
+    assert conflict.status_code == 409, conflict.text
+    assert set(conflict.json()) == {"cause"}
+    assert send(http, other).json()["status"] == "RECEIVED"  # without the key: the same order again
