@@ -141,7 +141,7 @@ def _path(field: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in field).replace(".0.", "[0].")
 
 
-@pytest.mark.parametrize("control", ["\u0000", "\u001f"])
+@pytest.mark.parametrize("control", ["\u0000", "\u001f", "\n"])
 @pytest.mark.parametrize("field", STRING_FIELDS, ids=_path)
 def test_a_control_character_in_any_text_field_answers_that_fields_400(
     http: httpx.Client, access: str, field: tuple[str | int, ...], control: str

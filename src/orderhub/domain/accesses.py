@@ -12,7 +12,7 @@ from orderhub.domain.errors import DomainError
 from orderhub.domain.orders import Operation, OrderItem
 
 # ON-API's identifier format (access ids, product and offering ids).
-ONAPI_ID = re.compile(r"^[-0-9a-zA-Z.]{1,36}$")
+ONAPI_ID = re.compile(r"^[-0-9a-zA-Z.]{1,36}\Z")
 OFFERING_ATTRIBUTE = "offeringId"
 MAX_SERVICES_PER_ORDER = 10
 # Activations are requested for the coming months; a far date is almost always a typo.

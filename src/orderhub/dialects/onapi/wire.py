@@ -16,8 +16,8 @@ from .errors import OnapiError
 from .messages import message
 
 MAX_TEXT = 255
-_PHONE = re.compile(r"^\+[0-9]{6,15}$")
-_POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}$")
+_PHONE = re.compile(r"^\+[0-9]{6,15}\Z")
+_POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
 # Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PIN_KIND = "personalIdentityNumber"
