@@ -178,3 +178,19 @@ def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_nat
     assert conflict.status_code == 409, conflict.text
     assert set(conflict.json()) == {"cause"}
     assert send(http, other).json()["status"] == "RECEIVED"  # without the key: the same order again
+
+
+def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    answer = send(http, body, **{"Idempotency-Key": "k" * 256})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "cause": "Bad Idempotency-Key",
+        "message": "The order is incorrect; please contact your provider.",
+    }
+    fibra = send(http, valid_body(access, requested=when(86400), co="Fibra"), FIBRA, **{"Idempotency-Key": "k" * 256})
+    assert fibra.json() == {
+        "cause": "Bad Idempotency-Key",
+        "message": "Beställningen är felaktig; kontakta din leverantör.",
+    }
+    assert send(http, body, **{"Idempotency-Key": "k" * 255}).json()["status"] == "RECEIVED"

@@ -106,7 +106,8 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     async def order(
         request: Request,
         caller: Operator,
-        idempotency_key: Annotated[str | None, Header(max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)] = None,
+        # At most MAX_IDEMPOTENCY_KEY_LENGTH characters, checked by placing.place (400 Bad Idempotency-Key).
+        idempotency_key: Annotated[str | None, Header()] = None,
     ) -> Response:
         return await placing.place(services, caller, await request.body(), idempotency_key)
 
