@@ -194,3 +194,24 @@ def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx
         "message": "Beställningen är felaktig; kontakta din leverantör.",
     }
     assert send(http, body, **{"Idempotency-Key": "k" * 255}).json()["status"] == "RECEIVED"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("POST", "/2.5/sp_spec/order//", 501, None),
+        ("POST", "/2.5/sp_spec/order///", 501, None),
+        ("GET", "/2.5/sp_spec/products//", 501, None),
+        ("POST", "/2.5//", 501, None),
+        ("GET", "/2.5/sp_spec/order/", 405, "POST"),
+        ("GET", "/2.5/sp_spec/order", 405, "POST"),
+        ("POST", "/2.5/sp_spec/products/", 405, "GET"),
+    ],
+)
+def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
+    http: httpx.Client, method: str, path: str, status: int, allow: str | None
+) -> None:
+    answer = http.request(method, path, auth=("demo-co-acme", "demo-co-acme-secret"))
+    assert answer.status_code == status, answer.text
+    assert set(answer.json()) == {"cause"}
+    assert answer.headers.get("Allow") == allow
