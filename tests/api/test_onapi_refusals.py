@@ -215,3 +215,14 @@ def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
     assert answer.status_code == status, answer.text
     assert set(answer.json()) == {"cause"}
     assert answer.headers.get("Allow") == allow
+
+
+@pytest.mark.parametrize("spell", [str.lower, lambda text: text.replace("Z", "z"), lambda text: text.replace("T", "t")])
+def test_rfc_3339_dates_may_spell_t_and_z_in_lower_case(http: httpx.Client, access: str, spell: Any) -> None:
+    requested = when(86400)
+    body = valid_body(access, requested=spell(requested))
+    body["orderDateTime"] = spell(body["orderDateTime"])
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "RECEIVED"
+    assert send(http, valid_body(access, requested=requested)).json()["status"] == "RECEIVED"  # the same order

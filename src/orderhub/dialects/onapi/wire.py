@@ -18,6 +18,7 @@ from .messages import message
 MAX_TEXT = 255
 _PHONE = re.compile(r"^\+[0-9]{6,15}\Z")
 _POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)")
 # Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PIN_KIND = "personalIdentityNumber"
@@ -48,11 +49,12 @@ class _Reader:
 
     def moment(self, data: dict[str, Any], name: str) -> datetime:
         value = data.get(name)
-        # RFC 3339 in UTC: "Z" (or +00:00), seconds required, fractions allowed.
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", value):
+        # RFC 3339 in UTC: "Z" (or +00:00), seconds required, fractions allowed; "t" and "z" may be
+        # lower case (RFC 3339 §5.6).
+        if not isinstance(value, str) or not _MOMENT.fullmatch(value):
             raise self.bad(name, "date")
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+            return datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             raise self.bad(name, "date") from None
 
