@@ -6,6 +6,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,11 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.bootstrap import Services
+from orderhub.domain.accesses import ActivationRefused, ActivationRequest, RefusalReason
+from orderhub.domain.customers import CustomerDetails
 from orderhub.domain.errors import NotAuthenticated, SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
+from orderhub.services.access_orders import AccessAdmin
 from orderhub.services.auth import principal_of
 from orderhub.services.ordering import PlacedOrder, PlaceOrder
 
@@ -130,3 +134,26 @@ def test_profiles_claimed_by_two_processes_at_once_are_never_shared(
     with a.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT iccid, count(*) FROM esim_assignments GROUP BY iccid")).all()
     assert all(n == 1 for _iccid, n in rows)
+
+
+def test_two_processes_ordering_one_product_on_one_access_at_two_dates_let_one_through(
+    two_processes: tuple[Services, Services],
+) -> None:
+    a, b = two_processes
+    with a.uow_factory(read_only=True) as uow:
+        operator = principal_of(uow, "demo-co-acme")
+    for _ in range(ROUNDS):
+        ref = f"race-{uuid.uuid4().hex[:12]}"
+        AccessAdmin(a.uow_factory).add_access(ref)
+
+        def activating(services: Services, days: int, ref: str = ref) -> Callable[[], Any]:
+            at = datetime.now(UTC) + timedelta(days=days)
+            request = ActivationRequest(ref, (("fiber-internet", "1000-1000"),), at, CustomerDetails(name="A B"))
+            command = PlaceOrder(request, {"access": ref, "days": days}, "onapi-order")
+            return lambda: services.ordering.place(operator, command)
+
+        outcomes = race(activating(a, 1), activating(b, 2))
+        placed = [o for o in outcomes if isinstance(o, PlacedOrder)]
+        refused = [o for o in outcomes if isinstance(o, ActivationRefused)]
+        assert len(placed) == 1 and len(refused) == 1, outcomes
+        assert refused[0].reason is RefusalReason.ALREADY_ORDERED

@@ -133,6 +133,8 @@ class FakeAccesses:
     offerings: dict[str, list[NetworkOffering]] = field(default_factory=dict)
     accesses: dict[str, Access] = field(default_factory=dict)
     services: list[AccessService] = field(default_factory=list)
+    # access id -> the products its open orders are to activate
+    ordered: dict[str, set[str]] = field(default_factory=dict)
 
     def lock(self, access_id: str) -> None:
         return None
@@ -151,6 +153,9 @@ class FakeAccesses:
 
     def active_products(self, access_id: str) -> frozenset[str]:
         return frozenset(s.product_id for s in self.services if s.access_id == access_id)
+
+    def ordered_products(self, access_id: str) -> frozenset[str]:
+        return frozenset(self.ordered.get(access_id, ()))
 
     def add_service(self, service: AccessService, now: datetime) -> None:
         self.services.append(service)

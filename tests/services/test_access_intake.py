@@ -16,7 +16,7 @@ from orderhub.domain.accesses import (
     RefusalReason,
 )
 from orderhub.domain.customers import CustomerDetails, Identity
-from orderhub.domain.errors import AccessDenied
+from orderhub.domain.errors import AccessDenied, InvalidInput
 from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
 from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import AccessResult
@@ -169,3 +169,34 @@ def test_an_access_blocked_after_the_intake_read_it_gets_nothing_even_with_the_r
     uow.accesses.set_state("a-free", AccessState.BLOCKED, NOW)  # between the intake's read and its lock
     outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=new.readings)
     assert isinstance(outcome, Provisioned) and outcome.failed_items == {1: "access free-1 is blocked"}
+
+
+@pytest.mark.parametrize("services", [(("fiber", "1000"), ("fiber", "1000")), (("fiber", "1000"), ("fiber", "250"))])
+def test_a_product_listed_twice_is_invalid_input(services: tuple[tuple[str, str], ...]) -> None:
+    with pytest.raises(InvalidInput) as invalid:
+        AccessIntake().validate(CO, activation("free-1", *services), NOW)
+    assert invalid.value.field == "products"
+
+
+def test_an_order_one_of_whose_products_cannot_be_activated_activates_none() -> None:
+    # iptv got active through another order before this one's date: nothing of it is delivered, so
+    # that REJECTED (failed) never stands for an order part of which runs.
+    uow = network()
+    order = accepted(uow, activation("free-1", ("fiber", "1000"), ("iptv", "basic")))
+    uow.accesses.add_service(AccessService("s1", "a-free", "other", 1, "iptv", "basic", NOW), NOW)
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW)
+    assert isinstance(outcome, Provisioned)
+    order.finish(outcome.result, outcome.failed_items, NOW)
+    assert order.state is OrderState.FAILED
+    assert [item.state for item in order.items] == [ItemState.FAILED, ItemState.FAILED]
+    assert uow.accesses.services_of_order("o1") == []
+    assert uow.accesses.accesses["a-free"].state is AccessState.FREE
+
+
+def test_a_product_another_open_order_schedules_on_the_access_is_refused() -> None:
+    uow = network()
+    uow.accesses.ordered["a-free"] = {"fiber"}  # an open order activates it at its own date
+    with pytest.raises(ActivationRefused) as refused:
+        AccessIntake().prepare(uow.as_port(), CO, activation("free-1", at=NOW + timedelta(days=3)), NOW)
+    assert refused.value.reason is RefusalReason.ALREADY_ORDERED
+    AccessIntake().prepare(uow.as_port(), CO, activation("free-1", ("iptv", "basic")), NOW)  # another product

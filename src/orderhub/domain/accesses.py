@@ -12,7 +12,7 @@ from orderhub.domain.errors import DomainError
 from orderhub.domain.orders import Operation, OrderItem
 
 # ON-API's identifier format (access ids, product and offering ids).
-ONAPI_ID = re.compile(r"^[-0-9a-zA-Z.]{1,36}$")
+ONAPI_ID = re.compile(r"^[-0-9a-zA-Z.]{1,36}\Z")
 OFFERING_ATTRIBUTE = "offeringId"
 MAX_SERVICES_PER_ORDER = 10
 # Activations are requested for the coming months; a far date is almost always a typo.
@@ -77,6 +77,7 @@ class RefusalReason(StrEnum):
     ACCESS_NOT_FOUND = "access_not_found"
     ACCESS_BLOCKED = "access_blocked"
     ALREADY_ACTIVE = "already_active"
+    ALREADY_ORDERED = "already_ordered"  # another open order activates it on the access
 
 
 def check_activation(
@@ -85,9 +86,10 @@ def check_activation(
     available: frozenset[tuple[str, str]],
     access: Access | None,
     active_products: frozenset[str],
+    ordered_products: frozenset[str] = frozenset(),
 ) -> None:
     """The SP's rules: an offering this CO may order, on a known access that takes orders and does
-    not run that product already."""
+    not run that product already, nor will through another open order (``ordered_products``)."""
     for product_id, offering_id in request.services:
         if (product_id, offering_id) not in available:
             raise ActivationRefused(
@@ -100,6 +102,10 @@ def check_activation(
     for product_id, _offering in request.services:
         if product_id in active_products:
             raise ActivationRefused(RefusalReason.ALREADY_ACTIVE, f"{product_id} is already active on {access.ref}")
+        if product_id in ordered_products:
+            raise ActivationRefused(
+                RefusalReason.ALREADY_ORDERED, f"{product_id} is already ordered on {access.ref} by an open order"
+            )
 
 
 def offering_of(item: OrderItem) -> str:

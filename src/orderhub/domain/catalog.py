@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 # No currency has a finer minor unit than this (ISO 4217 exponents are 0 to 4).
 MAX_PRICE_DECIMALS = 4
-_PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 
 
 class ProductKind(StrEnum):

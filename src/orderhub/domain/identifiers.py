@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
-_DIGITS = re.compile(r"^[0-9]+$")
-_MATCHING_ID = re.compile(r"^[0-9A-Z-]{1,64}$")
+_DIGITS = re.compile(r"^[0-9]+\Z")
+_MATCHING_ID = re.compile(r"^[0-9A-Z-]{1,64}\Z")
 _HOST = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    r"^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z"
 )
 
 

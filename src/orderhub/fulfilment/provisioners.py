@@ -178,8 +178,8 @@ class LineProductsProvisioner:
 
 
 class ServiceActivationProvisioner:
-    """Activates the ordered services on the access; one the SP cannot deliver now (the access was
-    blocked meanwhile, the product got active through another order) is not delivered."""
+    """Activates the ordered services on the access, all of them or none: when one cannot be delivered
+    now (the access was blocked meanwhile, the product got active through another order), none is."""
 
     runs_inline = True
 
@@ -209,18 +209,25 @@ class ServiceActivationProvisioner:
             for item in order.items:
                 if access.state is AccessState.BLOCKED:
                     failed[item.seq] = f"access {access.ref} is blocked"
-                    continue
-                if item.product_id in active:
+                elif item.product_id in active:
                     failed[item.seq] = f"{item.product_id} is already active on access {access.ref}"
-                    continue
-                service = AccessService(
-                    new_id(), access.id, order.id, item.seq, item.product_id, offering_of(item), now
-                )
-                uow.accesses.add_service(service, now)
                 active.add(item.product_id)
-                made.append(service)
-            if made and access.state is AccessState.FREE:
-                uow.accesses.set_state(access.id, AccessState.ACTIVE, now)
+            if failed:
+                # All or nothing: an order is activated whole or not at all, never in part (ON-API
+                # answers REJECTED for an order that did not complete).
+                failed = {
+                    i.seq: failed.get(i.seq, "not activated: another service of the order could not be")
+                    for i in order.items
+                }
+            else:
+                for item in order.items:
+                    service = AccessService(
+                        new_id(), access.id, order.id, item.seq, item.product_id, offering_of(item), now
+                    )
+                    uow.accesses.add_service(service, now)
+                    made.append(service)
+                if access.state is AccessState.FREE:
+                    uow.accesses.set_state(access.id, AccessState.ACTIVE, now)
         else:
             delivered = {s.item_seq for s in made}
             failed = {i.seq: "not activated" for i in order.items if i.seq not in delivered}

@@ -36,6 +36,9 @@ class AccessIntake:
             raise InvalidInput("must hold at least one product", field="products")
         if len(request.services) > MAX_SERVICES_PER_ORDER:
             raise InvalidInput(f"at most {MAX_SERVICES_PER_ORDER} products per order", field="products")
+        if len({product_id for product_id, _offering in request.services}) < len(request.services):
+            # Each product runs once on an access: a second of it could only fail next to the first.
+            raise InvalidInput("each product may be ordered once per order", field="products")
         if request.requested_at > now + MAX_REQUESTED_AHEAD:
             raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
 
@@ -45,7 +48,10 @@ class AccessIntake:
             uow.accesses.lock(access.id)  # its services are read here and changed by orders racing this one
         available = frozenset((o.product_id, o.offering_id) for o in uow.accesses.offerings_for(principal.partner_id))
         active = uow.accesses.active_products(access.id) if access is not None else frozenset()
-        check_activation(request, available=available, access=access, active_products=active)
+        # Read under the access's lock, as the active products: of two orders racing for one product,
+        # the second reads the first's (committed) order.
+        ordered = uow.accesses.ordered_products(access.id) if access is not None else frozenset()
+        check_activation(request, available=available, access=access, active_products=active, ordered_products=ordered)
         assert access is not None
         items = [
             OrderItem(seq=seq, product_id=product_id, attributes={OFFERING_ATTRIBUTE: offering_id})

@@ -33,8 +33,10 @@ def look_up(uow: UnitOfWork, partner_id: str, fingerprints: Mapping[str, str]) -
 
 
 def first_order(stored_keys: StoredKeys) -> str | None:
-    """The order a key was used for before with the same request; IdempotencyConflict when it came
-    with another; None for keys never used."""
+    """The order a key was used for before with the same request; IdempotencyConflict when any key
+    came with another (each key is checked: a dialect's natural key, standing for part of the request,
+    may match where the Idempotency-Key, standing for all of it, does not); None for keys never used."""
+    first = None
     for fingerprint, read in stored_keys:
         stored = read()
         if stored is None:
@@ -43,5 +45,5 @@ def first_order(stored_keys: StoredKeys) -> str | None:
             raise IdempotencyConflict(
                 "the idempotency key was already used with a different request", field="idempotency_key"
             )
-        return stored.order_id
-    return None
+        first = first or stored.order_id
+    return first

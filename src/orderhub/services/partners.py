@@ -15,7 +15,7 @@ from orderhub.services.auth import hash_secret
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWorkFactory
 
-_PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
+from orderhub.domain.orders import OrderState, SubjectKind
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.tables import accesses, network_offerings, partner_network_offerings
 
@@ -68,6 +69,15 @@ class AccessRepository:
     def active_products(self, access_id: str) -> frozenset[str]:
         rows = self._sql.all(
             "SELECT product_id FROM access_services WHERE access_id = ? AND ended_at IS NULL", (access_id,)
+        )
+        return frozenset(product_id for (product_id,) in rows)
+
+    def ordered_products(self, access_id: str) -> frozenset[str]:
+        final = ", ".join(f"'{state.value}'" for state in OrderState if state.is_final)
+        rows = self._sql.all(
+            "SELECT DISTINCT i.product_id FROM orders o JOIN order_items i ON i.order_id = o.id"
+            f" WHERE o.subject_ref = ? AND o.subject_kind = ? AND o.state NOT IN ({final})",
+            (access_id, SubjectKind.ACCESS.value),
         )
         return frozenset(product_id for (product_id,) in rows)
 

@@ -67,7 +67,7 @@ _WIRE_FIELDS = {
     "subject.iccid": "input.esim.iccid",
 }
 _WIRE_ITEM_FIELDS = {"activation_at": "activationDate"}
-_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)\Z")
 
 
 def wire_field(path: str) -> str:

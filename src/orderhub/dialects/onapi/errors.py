@@ -25,7 +25,7 @@ _DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
 ]
 REALM = 'Basic realm="onapi", charset="UTF-8"'
 # The domain's neutral field paths as this API names them, and which customer message fits.
-_WIRE_FIELDS = {"requested_at": ("requestedDateTime", "date"), "products": ("products", "order")}
+_WIRE_FIELDS = {"requested_at": ("requestedDateTime", "date"), "products": ("products", "products")}
 
 
 class OnapiError(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orderhub.domain.accesses import RefusalReason
+from orderhub.domain.accesses import MAX_SERVICES_PER_ORDER, RefusalReason
 
 MESSAGES: dict[str, dict[str, str]] = {
     "body": {
@@ -16,6 +16,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pin": {
         "en": "Social security number is missing or incorrect.",
         "sv": "Personnumret saknas eller är felaktigt.",
+    },
+    "products": {
+        "en": f"An order may hold at most {MAX_SERVICES_PER_ORDER} services, each of them once.",
+        "sv": f"En beställning får innehålla högst {MAX_SERVICES_PER_ORDER} tjänster, var och en bara en gång.",
     },
     "email": {"en": "The e-mail address is incorrect.", "sv": "E-postadressen är felaktig."},
     "phone": {"en": "The phone number is incorrect.", "sv": "Telefonnumret är felaktigt."},
@@ -47,6 +51,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     RefusalReason.ALREADY_ACTIVE: {
         "en": "The service is already active on this connection.",
         "sv": "Tjänsten är redan aktiv på den här anslutningen.",
+    },
+    RefusalReason.ALREADY_ORDERED: {
+        "en": "The service is already ordered for this connection.",
+        "sv": "Tjänsten är redan beställd till den här anslutningen.",
     },
 }
 

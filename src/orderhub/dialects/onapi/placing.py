@@ -1,6 +1,6 @@
 """What the order POST does, whichever way it is served: by its FastAPI route (routes.py, which also
 makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
-``operator`` (HTTP Basic credentials, role, rate limit), the Idempotency-Key check, then ``place``."""
+``operator`` (HTTP Basic credentials, role, rate limit), then ``place`` (the Idempotency-Key, the body)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def order_status(state: OrderState, due_at: datetime | None, language: str) -> d
 async def place(context: DialectContext, caller: Principal, raw_body: bytes, idempotency_key: str | None) -> Response:
     """The order placed (or the first one, for a retry), answered in its state once settled."""
     language = caller.partner.language
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise OnapiError(400, "Bad Idempotency-Key", message("order", language))
     try:
         body = orjson.loads(raw_body)
     except orjson.JSONDecodeError:

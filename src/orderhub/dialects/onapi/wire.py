@@ -16,8 +16,11 @@ from .errors import OnapiError
 from .messages import message
 
 MAX_TEXT = 255
-_PHONE = re.compile(r"^\+[0-9]{6,15}$")
-_POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}$")
+_PHONE = re.compile(r"^\+[0-9]{6,15}\Z")
+_POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)")
+# Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PIN_KIND = "personalIdentityNumber"
 
 
@@ -34,7 +37,7 @@ class _Reader:
             if required:
                 raise self.bad(where, key)
             return None
-        if not isinstance(value, str) or len(value) > MAX_TEXT or not value.strip():
+        if not isinstance(value, str) or len(value) > MAX_TEXT or not value.strip() or _CONTROL.search(value):
             raise self.bad(where, key)
         return value.strip()
 
@@ -46,11 +49,12 @@ class _Reader:
 
     def moment(self, data: dict[str, Any], name: str) -> datetime:
         value = data.get(name)
-        # RFC 3339 in UTC: "Z" (or +00:00), seconds required, fractions allowed.
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", value):
+        # RFC 3339 in UTC: "Z" (or +00:00), seconds required, fractions allowed; "t" and "z" may be
+        # lower case (RFC 3339 §5.6).
+        if not isinstance(value, str) or not _MOMENT.fullmatch(value):
             raise self.bad(name, "date")
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+            return datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             raise self.bad(name, "date") from None
 
@@ -93,7 +97,11 @@ def _customer(read: _Reader, details: Any, today: date) -> CustomerDetails:
     identity = None
     if identified:
         number = details.get("personalIdentityNumber")
-        if not isinstance(number, str) or not personal_identity_number_valid(number.strip(), today):
+        if (
+            not isinstance(number, str)
+            or _CONTROL.search(number)
+            or not personal_identity_number_valid(number.strip(), today)
+        ):
             raise read.bad(f"{where}.personalIdentityNumber", "pin")
         identity = Identity(PIN_KIND, number.strip())
     first = read.text(details, "customerFirstname", f"{where}.customerFirstname", "name")

@@ -41,7 +41,7 @@ _WIRE_FIELDS = {
     "customer.identity": "relatedParty[Customer].id",
 }
 _ITEM_FIELDS = {"offering_id": "product.productOffering.id", "action": "action"}
-_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)\Z")
 
 
 class TmfError(Exception):

@@ -85,7 +85,8 @@ customers = sa.Table(
     sa.Column("email", sa.String(320), nullable=True),
     sa.Column("country_of_residence", sa.String(2), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("name", sa.String(200), nullable=True),
+    # ON-API's customerFirstname and customerLastName (255 characters each), a space between them.
+    sa.Column("name", sa.String(511), nullable=True),
     sa.Column("identity_type", sa.String(64), nullable=True),
     sa.Column("identity_value", sa.String(64), nullable=True),
     sa.UniqueConstraint("partner_id", "email", name="uq_customers_partner_email"),

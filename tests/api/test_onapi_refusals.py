@@ -1,0 +1,228 @@
+"""onapi-order over real HTTP: what an order must not get through to (a product twice, a product
+already scheduled, text a database cannot hold, a reused Idempotency-Key), and the paths and forms
+at the edge of the contract. Runs on SQLite and, with ORDERHUB_TEST_POSTGRES, on PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from orderhub.domain.identifiers import luhn_check_digit
+from orderhub.services.access_orders import AccessAdmin
+from tests.api.support import RunningServer, running_server
+from tests.api.test_onapi import FIBRA, send, valid_body, when
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("onapi-refusals") / "orderhub.db", worker_poll_seconds=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+@pytest.fixture
+def access(server: RunningServer) -> str:
+    """A free access of this test's own."""
+    ref = f"access-{uuid.uuid4().hex[:12]}"
+    AccessAdmin(server.services.uow_factory).add_access(ref)
+    return ref
+
+
+def new_pin() -> str:
+    """A valid personal identity number no test used before: a customer orderhub does not know yet."""
+    serial = f"{random.randrange(1000):03d}"
+    payload = f"{random.randrange(1950, 2000)}0{random.randrange(1, 10)}1{random.randrange(10)}"
+    return f"{payload}-{serial}{luhn_check_digit(payload[2:] + serial)}"
+
+
+def services_on(server: RunningServer, ref: str) -> list[str]:
+    """The products ever activated on the access ``ref``."""
+    with server.services.uow_factory() as uow:
+        found = uow.accesses.by_ref(ref)
+        assert found is not None
+        return [s.product_id for s in uow.accesses.services_of(found.id)]
+
+
+@pytest.mark.parametrize("offerings", [("1000-1000", "1000-1000"), ("1000-1000", "250-250")])
+@pytest.mark.parametrize("due", [-60, 86400])
+def test_an_order_listing_a_product_twice_is_refused_and_activates_nothing(
+    server: RunningServer, http: httpx.Client, access: str, offerings: tuple[str, str], due: int
+) -> None:
+    body = valid_body(access, requested=when(due))
+    body["products"] = [{"productId": "fiber-internet", "offeringId": offering} for offering in offerings]
+    answer = send(http, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {
+        "cause": "Bad products",
+        "message": "An order may hold at most 10 services, each of them once.",
+    }
+    assert services_on(server, access) == []
+    fibra = valid_body(access, requested=when(due), co="Fibra")
+    fibra["products"] = [{"productId": "fiber-internet", "offeringId": "250-250"}] * 2
+    swedish = send(http, fibra, FIBRA)
+    assert swedish.status_code == 400
+    assert swedish.json()["message"] == "En beställning får innehålla högst 10 tjänster, var och en bara en gång."
+
+
+def test_a_product_already_scheduled_on_the_access_is_rejected_at_intake(
+    server: RunningServer, http: httpx.Client, access: str
+) -> None:
+    first = valid_body(access, requested=when(86400), product="fiber-internet", offering="1000-1000")
+    assert send(http, first).json()["status"] == "RECEIVED"
+    later = valid_body(access, requested=when(2 * 86400), product="fiber-internet", offering="250-250")
+    answer = send(http, later)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "REJECTED", "message": "The service is already ordered for this connection."}
+    assert send(http, first).json()["status"] == "RECEIVED"  # the first order again: its own answer
+    other = valid_body(access, requested=when(2 * 86400), product="iptv", offering="basic")
+    assert send(http, other).json()["status"] == "RECEIVED"  # another product is fine
+
+
+def test_two_orders_racing_for_one_product_on_an_access_are_not_both_received(http: httpx.Client, access: str) -> None:
+    bodies = [
+        valid_body(access, requested=when(86400 * days), product="fiber-internet", offering="1000-1000")
+        for days in (1, 2, 3, 4)
+    ]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        answers = list(pool.map(lambda body: send(http, body), bodies))
+    assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
+    assert sorted(answer.json()["status"] for answer in answers) == ["RECEIVED", "REJECTED", "REJECTED", "REJECTED"]
+
+
+def test_a_new_customer_with_two_names_of_the_longest_allowed_is_stored(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    body["customerDetails"].update(
+        customerFirstname="F" * 255, customerLastName="L" * 255, personalIdentityNumber=new_pin()
+    )
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "RECEIVED"
+
+
+STRING_FIELDS = [
+    ("coId",),
+    ("coAccessId",),
+    ("operation",),
+    ("orderDateTime",),
+    ("requestedDateTime",),
+    ("products", 0, "productId"),
+    ("products", 0, "offeringId"),
+    *[
+        ("customerDetails", name)
+        for name in (
+            "personalIdentityNumber",
+            "customerFirstname",
+            "customerLastName",
+            "customerPhone",
+            "customerMobilePhone",
+            "customerEmail",
+        )
+    ],
+    *[
+        ("customerDetails", "invoiceDetails", name)
+        for name in ("streetName", "streetNumber", "streetLittera", "postalCode", "city")
+    ],
+]
+
+
+def _path(field: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in field).replace(".0.", "[0].")
+
+
+@pytest.mark.parametrize("control", ["\u0000", "\u001f", "\n"])
+@pytest.mark.parametrize("field", STRING_FIELDS, ids=_path)
+def test_a_control_character_in_any_text_field_answers_that_fields_400(
+    http: httpx.Client, access: str, field: tuple[str | int, ...], control: str
+) -> None:
+    body = valid_body(access, requested=when(86400))
+    parent: Any = body
+    for step in field[:-1]:
+        parent = parent[step]
+    parent[field[-1]] += control
+    answer = send(http, body)
+    assert answer.status_code == 400, answer.text
+    expected = "Bad " + _path(field)
+    assert answer.json()["cause"] == expected and answer.json()["message"]
+
+
+def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    body["note"] = "a\u0000b"
+    body["customerDetails"]["extra"] = {"x": "\u0000"}
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_natural_key_matches(
+    http: httpx.Client, access: str
+) -> None:
+    body = valid_body(access, requested=when(86400))
+    key = str(uuid.uuid4())
+    assert send(http, body, **{"Idempotency-Key": key}).json()["status"] == "RECEIVED"
+    assert send(http, body, **{"Idempotency-Key": key}).json()["status"] == "RECEIVED"  # a retry
+    other = copy.deepcopy(body)
+    other["customerDetails"]["customerEmail"] = "someone.else@example.se"
+    conflict = send(http, other, **{"Idempotency-Key": key})
+    assert conflict.status_code == 409, conflict.text
+    assert set(conflict.json()) == {"cause"}
+    assert send(http, other).json()["status"] == "RECEIVED"  # without the key: the same order again
+
+
+def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    answer = send(http, body, **{"Idempotency-Key": "k" * 256})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "cause": "Bad Idempotency-Key",
+        "message": "The order is incorrect; please contact your provider.",
+    }
+    fibra = send(http, valid_body(access, requested=when(86400), co="Fibra"), FIBRA, **{"Idempotency-Key": "k" * 256})
+    assert fibra.json() == {
+        "cause": "Bad Idempotency-Key",
+        "message": "Beställningen är felaktig; kontakta din leverantör.",
+    }
+    assert send(http, body, **{"Idempotency-Key": "k" * 255}).json()["status"] == "RECEIVED"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("POST", "/2.5/sp_spec/order//", 501, None),
+        ("POST", "/2.5/sp_spec/order///", 501, None),
+        ("GET", "/2.5/sp_spec/products//", 501, None),
+        ("POST", "/2.5//", 501, None),
+        ("GET", "/2.5/sp_spec/order/", 405, "POST"),
+        ("GET", "/2.5/sp_spec/order", 405, "POST"),
+        ("POST", "/2.5/sp_spec/products/", 405, "GET"),
+    ],
+)
+def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
+    http: httpx.Client, method: str, path: str, status: int, allow: str | None
+) -> None:
+    answer = http.request(method, path, auth=("demo-co-acme", "demo-co-acme-secret"))
+    assert answer.status_code == status, answer.text
+    assert set(answer.json()) == {"cause"}
+    assert answer.headers.get("Allow") == allow
+
+
+@pytest.mark.parametrize("spell", [str.lower, lambda text: text.replace("Z", "z"), lambda text: text.replace("T", "t")])
+def test_rfc_3339_dates_may_spell_t_and_z_in_lower_case(http: httpx.Client, access: str, spell: Any) -> None:
+    requested = when(86400)
+    body = valid_body(access, requested=spell(requested))
+    body["orderDateTime"] = spell(body["orderDateTime"])
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "RECEIVED"
+    assert send(http, valid_body(access, requested=requested)).json()["status"] == "RECEIVED"  # the same order
