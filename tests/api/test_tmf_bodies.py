@@ -1,0 +1,77 @@
+"""Bodies both TMF dialects (tmf-productorder and TMF622) read the same way, over real HTTP: what each
+refuses with a 400 in the TMF error shape, and orders whose answer must not depend on how they are written."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from orderhub.services.demo import demo_credentials
+from tests.api.support import RunningServer, get_token, running_server
+
+VENDOR = "/emida-ux-lcr/emida-ux/v1/CR/productOrder"
+TMF622 = "/tmf-api/productOrderingManagement/v4"
+ONE = demo_credentials()["tmf-productorder"][0]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("tmf-bodies") / "orderhub.db") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def token(http: httpx.Client) -> str:
+    return get_token(http, str(ONE["client_id"]), str(ONE["client_secret"]))
+
+
+def item(msisdn: str, plan_type: str, offering: str = "OFFER-DP-001", **extra: Any) -> dict[str, Any]:
+    characteristics = [{"name": "MSISDN", "value": msisdn}, {"name": "planType", "value": plan_type}]
+    return {"product": {"productOffering": {"id": offering}, "productCharacteristic": characteristics}, **extra}
+
+
+def vendor_post(http: httpx.Client, body: Any) -> httpx.Response:
+    headers = {
+        "client_id": str(ONE["client_id"]),
+        "client_secret": str(ONE["client_secret"]),
+        "X-Correlation-ID": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    return http.post(VENDOR, content=json.dumps(body), headers=headers)
+
+
+def tmf622_post(http: httpx.Client, token: str, body: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return http.post(f"{TMF622}/productOrder", content=json.dumps(body), headers=headers)
+
+
+def assert_invalid(answer: httpx.Response, mentions: str = "") -> None:
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert set(body) == {"code", "reason", "message", "status"}, body
+    assert (body["code"], body["status"]) == ("INVALID_REQUEST", "400"), body
+    assert mentions in body["message"], body
+
+
+@pytest.mark.parametrize(
+    ("repeated", "mentions"),
+    [({"name": "MSISDN", "value": "69877690"}, "MSISDN"), ({"name": "planType", "value": "Plan"}, "planType")],
+)
+def test_a_characteristic_given_twice_with_different_values_is_refused_by_both_dialects(
+    http: httpx.Client, token: str, repeated: dict[str, str], mentions: str
+) -> None:
+    body: dict[str, Any] = {"category": "esimPrepaid", "productOrderItem": [item("69877689", "DataPlan")]}
+    body["productOrderItem"][0]["product"]["productCharacteristic"].append(repeated)
+    assert_invalid(vendor_post(http, body), mentions)
+    assert_invalid(tmf622_post(http, token, body), mentions)
