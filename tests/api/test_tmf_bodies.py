@@ -75,3 +75,19 @@ def test_a_characteristic_given_twice_with_different_values_is_refused_by_both_d
     body["productOrderItem"][0]["product"]["productCharacteristic"].append(repeated)
     assert_invalid(vendor_post(http, body), mentions)
     assert_invalid(tmf622_post(http, token, body), mentions)
+
+
+def test_an_addon_listed_before_the_plan_it_rides_on_is_provisioned_in_its_place(
+    server: RunningServer, http: httpx.Client
+) -> None:
+    # 69877692 has no Plan: the order's own Plan carries the Addon, whichever comes first.
+    body = {"category": "esimPrepaid", "productOrderItem": [item("69877692", "Addon"), item("69877692", "Plan")]}
+    answer = vendor_post(http, body)
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+    assert (order["state"], order["description"]) == ("completed", "Product provisioned successfully"), order
+    assert [i["id"] for i in order["productOrderItem"]] == ["1", "2"]
+    view = server.services.lines.line("CR", "69877692")
+    assert view is not None
+    started = {p.id: p.plan_type.value for p in view.products if p.active(view.now)}
+    assert [started[i["product"]["id"]] for i in order["productOrderItem"]] == ["Addon", "Plan"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -157,3 +158,9 @@ def check_line_order(
 
 def plan_type_of(item: OrderItem) -> PlanType:
     return PlanType(item.attributes[PLAN_TYPE_ATTRIBUTE])
+
+
+def provisioning_order(items: Iterable[OrderItem]) -> list[OrderItem]:
+    """The items in the order they are provisioned: Plans first, so a DataPlan or Addon listed before
+    the Plan of the same order rides on it; otherwise as listed (the last of two Plans is the one left)."""
+    return sorted(items, key=lambda item: plan_type_of(item).needs_base_plan)
