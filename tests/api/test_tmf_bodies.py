@@ -91,3 +91,17 @@ def test_an_addon_listed_before_the_plan_it_rides_on_is_provisioned_in_its_place
     assert view is not None
     started = {p.id: p.plan_type.value for p in view.products if p.active(view.now)}
     assert [started[i["product"]["id"]] for i in order["productOrderItem"]] == ["Addon", "Plan"]
+
+
+def test_tmf622_refuses_two_different_offerings_on_one_item_and_echoes_the_one_sent(
+    http: httpx.Client, token: str
+) -> None:
+    body = {
+        "productOrderItem": [item("69877689", "DataPlan", "OFFER-PLAN-002", productOffering={"id": "OFFER-DP-001"})]
+    }
+    assert_invalid(tmf622_post(http, token, body), "productOffering")
+    sent = {"id": "OFFER-DP-001", "name": "Data plan"}
+    body = {"productOrderItem": [item("69877689", "DataPlan", productOffering=sent)]}
+    answer = tmf622_post(http, token, body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["productOrderItem"][0]["productOffering"] == sent

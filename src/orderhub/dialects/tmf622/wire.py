@@ -74,13 +74,24 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
         raise _bad("the request body must be a JSON object")
     vendor_body = copy.deepcopy(body)
     vendor_body.setdefault("category", "productOrder")
-    # TMF622 names the offering on the item; the vendor flavour on the item's product: take either.
-    for item in vendor_body.get("productOrderItem") or []:
+    # TMF622 names the offering on the item; the vendor flavour on the item's product: take either,
+    # and both only when they name the same one.
+    items = vendor_body.get("productOrderItem")
+    offered: dict[int, Any] = {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict) and isinstance(item.get("productOffering"), dict):
+            offered[index] = item["productOffering"]
             product = item.setdefault("product", {})
             if isinstance(product, dict):
-                product.setdefault("productOffering", item["productOffering"])
+                inner = product.setdefault("productOffering", item["productOffering"])
+                if isinstance(inner, dict) and inner.get("id") != item["productOffering"].get("id"):
+                    raise _bad(
+                        f"productOrderItem[{index}].productOffering.id and "
+                        f"productOrderItem[{index}].product.productOffering.id name different offerings"
+                    )
     request, echo = vendor_wire.read_order(vendor_body, business_unit_id)
+    for index, offering in offered.items():
+        echo["productOrderItem"][index]["productOffering"] = offering  # shown as sent
     if "category" not in body:
         del echo["category"]
     for name in DESCRIPTIVE:
