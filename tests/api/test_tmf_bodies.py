@@ -105,3 +105,14 @@ def test_tmf622_refuses_two_different_offerings_on_one_item_and_echoes_the_one_s
     answer = tmf622_post(http, token, body)
     assert answer.status_code == 201, answer.text
     assert answer.json()["productOrderItem"][0]["productOffering"] == sent
+
+
+@pytest.mark.parametrize(
+    "host", ["127.1", "0x7f000001", "2130706433", "0177.0.0.1", "0x7f.1", "10.1", "0251.0376.0251.0376"]
+)
+def test_a_hub_callback_to_loopback_or_private_written_in_short_or_numeric_form_is_refused(
+    http: httpx.Client, token: str, host: str
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = http.post(f"{TMF622}/hub", json={"callback": f"http://{host}:8080/events"}, headers=headers)
+    assert_invalid(answer, "must reach a public address")
