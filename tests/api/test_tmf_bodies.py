@@ -116,3 +116,23 @@ def test_a_hub_callback_to_loopback_or_private_written_in_short_or_numeric_form_
     headers = {"Authorization": f"Bearer {token}"}
     answer = http.post(f"{TMF622}/hub", json={"callback": f"http://{host}:8080/events"}, headers=headers)
     assert_invalid(answer, "must reach a public address")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "served"),
+    [
+        ("PUT", "/productOrder/ORD-1", {"GET", "PATCH", "DELETE"}),
+        ("DELETE", "/productOrder", {"GET", "POST"}),
+        ("PUT", "/cancelProductOrder", {"GET", "POST"}),
+        ("DELETE", "/cancelProductOrder/c-1", {"GET"}),
+        ("PUT", "/hub/h-1", {"GET", "DELETE"}),
+        ("GET", "/hub", {"POST"}),
+    ],
+)
+def test_a_tmf622_405_allows_every_method_served_on_the_path(
+    http: httpx.Client, token: str, method: str, path: str, served: set[str]
+) -> None:
+    answer = http.request(method, f"{TMF622}{path}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 405, answer.text
+    assert answer.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert {m.strip() for m in answer.headers["Allow"].split(",")} - {"HEAD"} == served

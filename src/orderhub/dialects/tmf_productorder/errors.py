@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
@@ -130,8 +131,20 @@ def install_error_handlers(app: FastAPI, *, bearer_realm: str | None = None) -> 
         app.add_exception_handler(kind, _failure)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         answer = http_error(exc.status_code, str(exc.detail))
-        # A 405 says which methods the path takes (RFC 9110 §15.5.6).
         answer.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # A 405 says which methods the path takes (RFC 9110 §15.5.6): every route on it, not only the
+            # first one the router tried.
+            answer.headers["Allow"] = ", ".join(allowed_methods(request))
         return answer
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the routes of the request's app serve on its path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
