@@ -136,3 +136,45 @@ def test_a_tmf622_405_allows_every_method_served_on_the_path(
     assert answer.status_code == 405, answer.text
     assert answer.json()["code"] == "METHOD_NOT_ALLOWED"
     assert {m.strip() for m in answer.headers["Allow"].split(",")} - {"HEAD"} == served
+
+
+def customer(**change: Any) -> dict[str, Any]:
+    party = {
+        "id": "900770050",
+        "name": "Juan;Carlos;Perez;Gonzalez",
+        "role": "Customer",
+        "characteristic": [{"name": "identificationType", "valueType": "string", "value": "Passport"}],
+        "@referredType": "Individual",
+    }
+    return {**party, **change}
+
+
+@pytest.mark.parametrize(
+    ("party", "mentions"),
+    [
+        (customer(id=900770050), "relatedParty[0].id"),
+        (customer(id=None), "relatedParty[0].id"),
+        (customer(role=5), "relatedParty[0].role"),
+        (customer(name=["Juan"]), "relatedParty[0].name"),
+        (customer(**{"@referredType": {}}), "relatedParty[0].@referredType"),
+        (customer(characteristic=None), "relatedParty[0].characteristic"),
+        (customer(characteristic={}), "relatedParty[0].characteristic"),
+        (customer(characteristic=[None]), "relatedParty[0].characteristic[0]"),
+        (
+            customer(characteristic=[{"name": "identificationType", "value": 5}]),
+            "relatedParty[0].characteristic[0].value",
+        ),
+        (customer(characteristic=[{"value": "Passport"}]), "relatedParty[0].characteristic[0].name"),
+    ],
+)
+def test_a_malformed_related_party_is_refused(http: httpx.Client, party: dict[str, Any], mentions: str) -> None:
+    body = {"category": "esimPrepaid", "productOrderItem": [item("69877689", "DataPlan")], "relatedParty": [party]}
+    assert_invalid(vendor_post(http, body), mentions)
+
+
+def test_the_seeds_related_parties_are_kept_as_sent(http: httpx.Client) -> None:
+    parties = [{"id": "RESELLER-001", "role": "Seller", "@referredType": "Individual"}, customer()]
+    body = {"category": "esimPrepaid", "productOrderItem": [item("69877689", "DataPlan")], "relatedParty": parties}
+    answer = vendor_post(http, body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["relatedParty"] == parties

@@ -107,9 +107,7 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     echo: dict[str, Any] = {"category": category, "productOrderItem": [e for e, _m, _i in read]}
     related = body.get("relatedParty")
     if related is not None:
-        if not isinstance(related, list) or not all(isinstance(party, dict) for party in related):
-            raise _bad("relatedParty must be a list of objects")
-        echo["relatedParty"] = related
+        echo["relatedParty"] = _related_parties(related)
     request = LineOrderRequest(
         business_unit_id=business_unit_id,
         msisdn=msisdns.pop(),
@@ -117,6 +115,27 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
         customer=_customer(related or []),
     )
     return request, echo
+
+
+def _strings(entry: dict[str, Any], names: tuple[str, ...], where: str, *, required: tuple[str, ...] = ()) -> None:
+    """Each of ``names`` the entry holds is a string (kept as sent); ``required`` ones must be there."""
+    for name in (*required, *names):
+        if name in entry or name in required:
+            _text(entry.get(name), f"{where}.{name}")
+
+
+def _related_parties(value: Any) -> list[dict[str, Any]]:
+    """The seed's related parties: every field it names a String, characteristics a list of objects."""
+    if not isinstance(value, list) or not all(isinstance(party, dict) for party in value):
+        raise _bad("relatedParty must be a list of objects")
+    for index, party in enumerate(value):
+        where = f"relatedParty[{index}]"
+        _strings(party, ("id", "role", "name", "@referredType"), where)
+        if "characteristic" in party:
+            for at, entry in enumerate(_list(party["characteristic"], f"{where}.characteristic")):
+                entry = _object(entry, f"{where}.characteristic[{at}]")
+                _strings(entry, ("valueType",), f"{where}.characteristic[{at}]", required=("name", "value"))
+    return value
 
 
 def _customer(parties: list[dict[str, Any]]) -> CustomerDetails | None:
