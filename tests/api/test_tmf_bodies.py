@@ -178,3 +178,42 @@ def test_the_seeds_related_parties_are_kept_as_sent(http: httpx.Client) -> None:
     answer = vendor_post(http, body)
     assert answer.status_code == 201, answer.text
     assert answer.json()["relatedParty"] == parties
+
+
+TMF622_BAD_FIELDS = [
+    ({"description": {}}, "description"),
+    ({"priority": 5}, "priority"),
+    ({"externalId": 5}, "externalId"),
+    ({"category": ["x"]}, "category"),
+    ({"note": "x"}, "note"),
+    ({"note": ["x"]}, "note[0]"),
+    ({"note": [{"text": 5}]}, "note[0].text"),
+    ({"requestedCompletionDate": "garbage"}, "requestedCompletionDate"),
+    ({"requestedCompletionDate": 5}, "requestedCompletionDate"),
+]
+
+
+@pytest.mark.parametrize(("fields", "mentions"), TMF622_BAD_FIELDS)
+def test_tmf622_checks_the_type_of_optional_fields_on_create_and_on_patch(
+    http: httpx.Client, token: str, fields: dict[str, Any], mentions: str
+) -> None:
+    body = {"productOrderItem": [item("69877689", "DataPlan")], "relatedParty": []}
+    assert_invalid(tmf622_post(http, token, {**body, **fields}), mentions)
+    order = tmf622_post(http, token, body).json()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json"}
+    answer = http.patch(f"{TMF622}/productOrder/{order['id']}", content=json.dumps(fields), headers=headers)
+    assert_invalid(answer, mentions)
+
+
+def test_tmf622_keeps_well_typed_optional_fields(http: httpx.Client, token: str) -> None:
+    fields = {
+        "description": "d",
+        "priority": "1",
+        "externalId": "x-1",
+        "note": [{"text": "call first", "author": "shop", "date": "2026-12-01T10:00:00Z"}],
+        "requestedCompletionDate": "2026-12-01T10:00:00Z",
+    }
+    body = {"productOrderItem": [item("69877689", "DataPlan")], "relatedParty": [], **fields}
+    answer = tmf622_post(http, token, body)
+    assert answer.status_code == 201, answer.text
+    assert {name: answer.json()[name] for name in fields} == fields

@@ -45,6 +45,39 @@ def parse_time(value: Any, where: str) -> datetime:
         raise _bad(f"{where} is out of the range of dates") from None
 
 
+# TMF622 v4's types of the descriptive fields: strings, date-times, lists of objects, an object.
+_STRINGS = ("description", "externalId", "priority", "category", "@baseType", "@schemaLocation")
+_TIMES = ("requestedStartDate", "requestedCompletionDate")
+_LISTS = ("note", "channel", "agreement")
+_NOTE_STRINGS = ("id", "author", "text", "@type")
+
+
+def check_descriptive(body: dict[str, Any], *, removable: bool) -> None:
+    """The descriptive fields of a create or a merge-patch have their TMF622 types (``removable``: a
+    merge-patch's null removes a field)."""
+    for name, value in body.items():
+        if value is None and removable:
+            continue
+        if name in _STRINGS and not isinstance(value, str):
+            raise _bad(f"{name} must be a string")
+        if name in _TIMES:
+            parse_time(value, name)
+        if name in _LISTS:
+            if not isinstance(value, list):
+                raise _bad(f"{name} must be a list of objects")
+            for index, entry in enumerate(value):
+                if not isinstance(entry, dict):
+                    raise _bad(f"{name}[{index}] must be an object")
+        if name == "billingAccount" and not isinstance(value, dict):
+            raise _bad(f"{name} must be an object")
+    for index, note in enumerate(body.get("note") or []):
+        for field in _NOTE_STRINGS:
+            if field in note and not isinstance(note[field], str):
+                raise _bad(f"note[{index}].{field} must be a string")
+        if "date" in note:
+            parse_time(note["date"], f"note[{index}].date")
+
+
 def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str:
     """The business unit an order is for: a ``businessId`` characteristic of its items, or the
     partner's only business unit."""
@@ -72,6 +105,7 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     """The domain request and what the order keeps of the body (the items with the seed's defaults)."""
     if not isinstance(body, dict):
         raise _bad("the request body must be a JSON object")
+    check_descriptive(body, removable=False)
     vendor_body = copy.deepcopy(body)
     vendor_body.setdefault("category", "productOrder")
     # TMF622 names the offering on the item; the vendor flavour on the item's product: take either,
@@ -111,6 +145,7 @@ def read_patch(body: Any) -> tuple[dict[str, Any], datetime | None]:
     fixed = sorted(set(body) - PATCHABLE)
     if fixed:
         raise _bad(f"{', '.join(fixed)} cannot be changed; changeable: {', '.join(sorted(PATCHABLE))}")
+    check_descriptive(body, removable=True)
     start = body.get("requestedStartDate")
     return body, parse_time(start, "requestedStartDate") if start is not None else None
 
