@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -217,3 +218,17 @@ def test_tmf622_keeps_well_typed_optional_fields(http: httpx.Client, token: str)
     answer = tmf622_post(http, token, body)
     assert answer.status_code == 201, answer.text
     assert {name: answer.json()[name] for name in fields} == fields
+
+
+def test_tmf622_cancellations_take_fields_as_orders_do(http: httpx.Client, token: str) -> None:
+    later = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"productOrderItem": [item("69877689", "DataPlan")], "requestedStartDate": later}
+    order = tmf622_post(http, token, body).json()
+    headers = {"Authorization": f"Bearer {token}"}
+    made = http.post(f"{TMF622}/cancelProductOrder", json={"productOrder": {"id": order["id"]}}, headers=headers)
+    assert made.status_code == 201, made.text
+    one = http.get(f"{TMF622}/cancelProductOrder/{made.json()['id']}", params={"fields": "state"}, headers=headers)
+    assert one.status_code == 200 and set(one.json()) == {"id", "href", "state"}, one.text
+    listed = http.get(f"{TMF622}/cancelProductOrder", params={"fields": "state", "limit": 5}, headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert listed.json() and all(set(c) == {"id", "href", "state"} for c in listed.json())

@@ -185,11 +185,16 @@ def _count(value: str | None, name: str, default: int, maximum: int) -> int:
     return number
 
 
+def read_fields(value: str | None) -> tuple[str, ...] | None:
+    """``fields=`` (TMF630): the attributes asked for; None (all of them) when not given."""
+    return tuple(f.strip() for f in value.split(",") if f.strip()) if value is not None else None
+
+
 def read_list_query(params: dict[str, str]) -> ListQuery:
     unknown = sorted(set(params) - LIST_PARAMETERS - FILTERS)
     if unknown:
         raise _bad(f"filtering on {', '.join(unknown)} is not supported; filters: {', '.join(sorted(FILTERS))}")
-    fields = tuple(f.strip() for f in params["fields"].split(",") if f.strip()) if "fields" in params else None
+    fields = read_fields(params.get("fields"))
     states = None
     if "state" in params:
         wanted = {s.strip() for s in params["state"].split(",")}
