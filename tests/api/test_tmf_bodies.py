@@ -232,3 +232,14 @@ def test_tmf622_cancellations_take_fields_as_orders_do(http: httpx.Client, token
     listed = http.get(f"{TMF622}/cancelProductOrder", params={"fields": "state", "limit": 5}, headers=headers)
     assert listed.status_code == 200, listed.text
     assert listed.json() and all(set(c) == {"id", "href", "state"} for c in listed.json())
+
+
+def test_the_vendor_view_of_a_tmf622_order_has_the_seeds_category_and_item_shape(
+    http: httpx.Client, token: str
+) -> None:
+    body = {"productOrderItem": [item("69877689", "DataPlan", productOffering={"id": "OFFER-DP-001"})]}
+    placed = tmf622_post(http, token, body).json()
+    headers = {"client_id": str(ONE["client_id"]), "client_secret": str(ONE["client_secret"])}
+    seen = http.get(f"{VENDOR}/{placed['id']}", headers={**headers, "X-Correlation-ID": str(uuid.uuid4())}).json()
+    assert seen["category"] == "esimPrepaid"
+    assert set(seen["productOrderItem"][0]) == {"id", "action", "product"}
