@@ -243,3 +243,22 @@ def test_the_vendor_view_of_a_tmf622_order_has_the_seeds_category_and_item_shape
     seen = http.get(f"{VENDOR}/{placed['id']}", headers={**headers, "X-Correlation-ID": str(uuid.uuid4())}).json()
     assert seen["category"] == "esimPrepaid"
     assert set(seen["productOrderItem"][0]) == {"id", "action", "product"}
+
+
+def test_a_409_names_the_header_whose_value_was_used_for_another_body(http: httpx.Client) -> None:
+    headers = {"client_id": str(ONE["client_id"]), "client_secret": str(ONE["client_secret"])}
+    first = {"category": "esimPrepaid", "productOrderItem": [item("69877689", "DataPlan")]}
+    other = {"category": "esimPrepaid", "productOrderItem": [item("69877689", "Addon")]}
+
+    def send(body: dict[str, Any], **extra: str) -> httpx.Response:
+        return http.post(VENDOR, json=body, headers={**headers, "X-Correlation-ID": str(uuid.uuid4()), **extra})
+
+    correlation = {"X-Correlation-ID": str(uuid.uuid4())}
+    assert send(first, **correlation).status_code == 201
+    clash = send(other, **correlation)
+    assert clash.status_code == 409 and "X-Correlation-ID" in clash.json()["message"], clash.text
+    assert "Idempotency-Key" not in clash.json()["message"] and "idempotency key" not in clash.json()["message"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    assert send(first, **key).status_code == 201
+    clash = send(other, **key)
+    assert clash.status_code == 409 and "Idempotency-Key" in clash.json()["message"], clash.text
