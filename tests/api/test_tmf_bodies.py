@@ -262,3 +262,23 @@ def test_a_409_names_the_header_whose_value_was_used_for_another_body(http: http
     assert send(first, **key).status_code == 201
     clash = send(other, **key)
     assert clash.status_code == 409 and "Idempotency-Key" in clash.json()["message"], clash.text
+
+
+def test_an_addon_without_a_plan_is_named_with_the_right_article(http: httpx.Client) -> None:
+    body = {"category": "esimPrepaid", "productOrderItem": [item("69877693", "Addon")]}
+    answer = vendor_post(http, body)
+    assert answer.status_code == 422 and "an Addon needs an active Plan" in answer.json()["message"], answer.text
+
+
+def test_two_items_with_one_id_are_refused(http: httpx.Client, token: str) -> None:
+    items = [item("69877689", "DataPlan", id="1"), item("69877689", "Addon", id="1")]
+    assert_invalid(vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}), "productOrderItem[1].id")
+    assert_invalid(tmf622_post(http, token, {"productOrderItem": items}), "productOrderItem[1].id")
+    # An id given as another item's default is the same id.
+    items = [item("69877689", "DataPlan"), item("69877689", "Addon", id="1")]
+    assert_invalid(vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}), "productOrderItem[1].id")
+
+
+def test_a_malformed_msisdn_is_named_as_the_other_fields_are(http: httpx.Client) -> None:
+    answer = vendor_post(http, {"category": "esimPrepaid", "productOrderItem": [item("6987768", "Addon")]})
+    assert_invalid(answer, "productOrderItem[0].product.productCharacteristic[MSISDN].value is not an MSISDN of")

@@ -31,6 +31,10 @@ class PlanType(StrEnum):
     def needs_base_plan(self) -> bool:
         return self is not PlanType.PLAN
 
+    @property
+    def with_article(self) -> str:
+        return f"an {self}" if self is PlanType.ADDON else f"a {self}"
+
 
 @dataclass(frozen=True)
 class BusinessUnit:
@@ -109,19 +113,19 @@ def validate_line_order(request: LineOrderRequest, unit: BusinessUnit, now: date
     """The rules that need no stored data. Field paths are neutral (``subject.msisdn``, ``items[0]...``)."""
     identity = request.customer.identity if request.customer else None
     if identity is not None and not (0 < len(identity.number) <= 64 and 0 < len(identity.kind) <= 64):
-        raise InvalidInput("the customer's identification must be 1 to 64 characters", field="customer.identity")
+        raise InvalidInput("must be 1 to 64 characters (the customer's identification)", field="customer.identity")
     if request.requested_at is not None and request.requested_at > now + MAX_REQUESTED_AHEAD:
         raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
     if not request.items:
         raise InvalidInput("must hold at least one item", field="items")
     if len(request.items) > MAX_ITEMS_PER_LINE_ORDER:
-        raise InvalidInput(f"at most {MAX_ITEMS_PER_LINE_ORDER} items per order", field="items")
+        raise InvalidInput(f"must hold at most {MAX_ITEMS_PER_LINE_ORDER} items", field="items")
     if not unit.msisdn_valid(request.msisdn):
         raise InvalidInput(f"is not an MSISDN of business unit {unit.id} ({unit.msisdn_hint})", field="subject.msisdn")
     for index, item in enumerate(request.items):
         if item.action not in SUPPORTED_ACTIONS:
             raise InvalidInput(
-                f"action {item.action!r} is not supported; supported: {', '.join(sorted(SUPPORTED_ACTIONS))}",
+                f"{item.action!r} is not supported; supported: {', '.join(sorted(SUPPORTED_ACTIONS))}",
                 field=f"items[{index}].action",
             )
 
@@ -151,7 +155,7 @@ def check_line_order(
     if not has_active_plan and not orders_plan:
         needing = next(item for item in request.items if item.plan_type.needs_base_plan)
         raise NoActivePlan(
-            f"a {needing.plan_type} needs an active Plan on MSISDN {request.msisdn}; order a Plan first",
+            f"{needing.plan_type.with_article} needs an active Plan on MSISDN {request.msisdn}; order a Plan first",
             field="subject.msisdn",
         )
 

@@ -36,7 +36,8 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LA
 
 # Neutral field paths of the domain, spelled as this API's body names them.
 _WIRE_FIELDS = {
-    "subject.msisdn": "productOrderItem[].product.productCharacteristic[MSISDN].value",
+    # Every item names the one MSISDN of the order: the first one is where it is read.
+    "subject.msisdn": "productOrderItem[0].product.productCharacteristic[MSISDN].value",
     "items": "productOrderItem",
     "requested_at": "requestedStartDate",
     "customer.identity": "relatedParty[Customer].id",
@@ -77,7 +78,8 @@ def http_error(status: int, message: str) -> JSONResponse:
 def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) -> JSONResponse:
     for kind, status, code in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
-            message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
+            # The domain's messages say what is wrong with the field: "<field> must ...", as wire.py's do.
+            message = f"{wire_field(exc.field)} {exc.message}" if exc.field and status == 400 else exc.message
             headers = {"WWW-Authenticate": f'Bearer realm="{realm}"'} if realm and status == 401 else None
             if isinstance(exc, errors.TooManyAttempts):
                 headers = {"Retry-After": str(exc.retry_after)}

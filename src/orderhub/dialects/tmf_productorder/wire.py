@@ -101,6 +101,10 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     category = _text(body.get("category"), "category")
     items = _list(body.get("productOrderItem"), "productOrderItem")
     read = [_item(item, index) for index, item in enumerate(items)]
+    ids = [echo["id"] for echo, _m, _i in read]
+    for index, item_id in enumerate(ids):
+        if item_id in ids[:index]:
+            raise _bad(f"productOrderItem[{index}].id {item_id!r} is the id of productOrderItem[{ids.index(item_id)}]")
     msisdns = {msisdn for _echo, msisdn, _item_request in read}
     if len(msisdns) > 1:
         raise _bad("all productOrderItem of one order must name the same MSISDN")
