@@ -6,6 +6,7 @@ import orjson
 from fastapi import Depends, FastAPI, Header, Request, Response
 
 from orderhub.dialects.context import DialectContext
+from orderhub.dialects.tmf_productorder import wire as vendor_wire
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
 from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
 from orderhub.dialects.tmf_productorder.schema import ERRORS, EXAMPLE, ProductOrderRequest, request_body
@@ -28,9 +29,11 @@ async def _body(request: Request) -> Any:
     if not raw:
         raise TmfError(400, "INVALID_REQUEST", "a JSON request body is required")
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise TmfError(400, "INVALID_REQUEST", "the request body is not valid JSON") from None
+    vendor_wire.refuse_nul(raw, body)
+    return body
 
 
 def _base_url(request: Request) -> str:

@@ -64,6 +64,7 @@ async def place(
         body = orjson.loads(raw_body)
     except orjson.JSONDecodeError:
         raise TmfError(400, "INVALID_REQUEST", "the request body is not valid JSON") from None
+    wire.refuse_nul(raw_body, body)
     line_order, echo = wire.read_order(body, unit.id)
     correlation = correlation_id.get()
     assert correlation is not None  # the caller required it
