@@ -146,15 +146,29 @@ def test_a_data_plan_whose_plan_ended_before_provisioning_is_not_delivered() -> 
 
 def test_an_order_whose_items_end_differently_is_partial() -> None:
     uow = line_world(with_plan=True)
-    # Accepted on the running plan; by provisioning time that plan has ended: the Plan item is
-    # delivered, the DataPlan before it is not.
+    # Accepted; by provisioning time the DataPlan is no longer sold: the Plan item is delivered, the
+    # DataPlan before it is not.
     order = placed(uow, PlanType.DATA_PLAN, PlanType.PLAN)
+    uow.lines.offering_list[:] = [o for o in uow.lines.offering_list if o.plan_type is PlanType.PLAN]
     outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=30))
     assert isinstance(outcome, Provisioned)
     order.finish(outcome.result, outcome.failed_items, NOW + timedelta(days=30))
     assert order.state is OrderState.PARTIAL
     assert [(i.seq, i.state) for i in order.items] == [(1, ItemState.FAILED), (2, ItemState.DELIVERED)]
-    assert order.failure_reason == "item 1: no active Plan on MSISDN 69877689"
+    assert order.failure_reason == "item 1: offering OFFER-DP-001 is no longer sold as DataPlan"
+
+
+def test_a_data_plan_listed_before_the_plan_of_its_order_rides_on_that_plan() -> None:
+    uow = line_world(with_plan=True)
+    # Accepted on the running plan; by provisioning time that plan has ended: the order's own Plan,
+    # provisioned first, carries the DataPlan listed before it.
+    order = placed(uow, PlanType.DATA_PLAN, PlanType.PLAN)
+    outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=30))
+    assert isinstance(outcome, Provisioned) and isinstance(outcome.result, LineResult)
+    assert outcome.failed_items == {}
+    assert [seq for seq, _product in outcome.result.line_products] == [1, 2]
+    kinds = [uow.lines.products[product].plan_type for _seq, product in outcome.result.line_products]
+    assert kinds == [PlanType.DATA_PLAN, PlanType.PLAN]
 
 
 class CountingLines:

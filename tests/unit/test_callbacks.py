@@ -66,6 +66,23 @@ def test_a_host_is_refused_at_once_when_it_is_an_address_or_this_machine_by_name
     assert addresses.host_refusal("partner.example.com") is None
 
 
+@pytest.mark.parametrize(
+    ("host", "means"),
+    [("127.1", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"),
+     ("0xA9.254.169.254", "169.254.169.254"), ("10.1", "10.0.0.1")],
+)  # fmt: skip
+def test_an_ipv4_address_in_the_resolvers_short_or_numeric_forms_is_judged_as_the_address_it_means(
+    host: str, means: str
+) -> None:
+    assert CallbackAddresses().host_refusal(host) is not None
+    assert CallbackAddresses([f"{means}/32"]).host_refusal(host) is None
+
+
+def test_names_that_only_look_numeric_are_names() -> None:
+    for name in ("1.2.3.4.5", "0x", "08.1", "deadbeef"):
+        assert CallbackAddresses().host_refusal(name) is None
+
+
 def test_an_event_is_sent_to_the_address_checked_with_the_name_kept_for_host_and_tls() -> None:
     allowed = CallbackAddresses(["127.0.0.0/8", "::1/128"])
     url, headers, extensions = pinned("https://user:pw@localhost:8443/hub/events?x=1", allowed)  # type: ignore[misc]

@@ -14,8 +14,10 @@ from orderhub.domain.lines import (
     LineOrderRequest,
     PlanType,
     check_line_order,
+    provisioning_order,
     validate_line_order,
 )
+from orderhub.domain.orders import OrderItem
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 CR = BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]{8}", "8 digits")
@@ -95,3 +97,9 @@ def test_a_requested_date_far_ahead_is_refused() -> None:
     with pytest.raises(InvalidInput) as excinfo:
         validate_line_order(far, CR, NOW)
     assert excinfo.value.field == "requested_at"
+
+
+def test_plans_are_provisioned_first_and_otherwise_as_listed() -> None:
+    kinds = [PlanType.ADDON, PlanType.PLAN, PlanType.DATA_PLAN, PlanType.PLAN]
+    items = [OrderItem(seq, f"P{seq}", attributes={"planType": kind.value}) for seq, kind in enumerate(kinds, 1)]
+    assert [item.seq for item in provisioning_order(items)] == [2, 4, 1, 3]

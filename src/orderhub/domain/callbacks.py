@@ -7,8 +7,24 @@ metadata service (169.254.169.254) or any other internal service for it (server-
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+
+# What may be an IPv4 address in one of inet_aton's forms (127.1, 0x7f000001, 2130706433, 0177.0.0.1).
+_NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+def ipv4_of(host: str) -> str | None:
+    """The dotted-quad IPv4 address a host means when it is one in any form the system's resolver takes
+    (inet_aton: one to four parts, each decimal, octal with a leading 0 or hex with 0x); None for a name."""
+    if not _NUMERIC_HOST.fullmatch(host):
+        return None  # inet_aton takes trailing text after a space on some systems: not an address here
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
 
 
 class CallbackAddresses:
@@ -49,6 +65,10 @@ class CallbackAddresses:
             return self.refusal(host)
         except ValueError:
             pass
+        address = ipv4_of(host)
+        if address is not None:
+            refused = self.refusal(address)
+            return f"{host} is {address}, and {refused}" if refused else None
         name = host.rstrip(".").lower()
         loopback = name == "localhost" or name.endswith(".localhost")  # RFC 6761: always this machine
         if loopback and self.refusal("127.0.0.1") is not None and self.refusal("::1") is not None:

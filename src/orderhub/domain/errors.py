@@ -41,7 +41,12 @@ class SimNotFound(DomainError):
 
 
 class IdempotencyConflict(DomainError):
-    """The same idempotency key came with a different request."""
+    """The same idempotency key came with a different request; ``key`` is the key that clashed (as the
+    dialect handed it on), so the dialect can name the header it came in."""
+
+    def __init__(self, message: str, *, field: str | None = None, key: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.key = key
 
 
 class NotAuthenticated(DomainError):

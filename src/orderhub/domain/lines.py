@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +30,10 @@ class PlanType(StrEnum):
     @property
     def needs_base_plan(self) -> bool:
         return self is not PlanType.PLAN
+
+    @property
+    def with_article(self) -> str:
+        return f"an {self}" if self is PlanType.ADDON else f"a {self}"
 
 
 @dataclass(frozen=True)
@@ -108,19 +113,19 @@ def validate_line_order(request: LineOrderRequest, unit: BusinessUnit, now: date
     """The rules that need no stored data. Field paths are neutral (``subject.msisdn``, ``items[0]...``)."""
     identity = request.customer.identity if request.customer else None
     if identity is not None and not (0 < len(identity.number) <= 64 and 0 < len(identity.kind) <= 64):
-        raise InvalidInput("the customer's identification must be 1 to 64 characters", field="customer.identity")
+        raise InvalidInput("must be 1 to 64 characters (the customer's identification)", field="customer.identity")
     if request.requested_at is not None and request.requested_at > now + MAX_REQUESTED_AHEAD:
         raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
     if not request.items:
         raise InvalidInput("must hold at least one item", field="items")
     if len(request.items) > MAX_ITEMS_PER_LINE_ORDER:
-        raise InvalidInput(f"at most {MAX_ITEMS_PER_LINE_ORDER} items per order", field="items")
+        raise InvalidInput(f"must hold at most {MAX_ITEMS_PER_LINE_ORDER} items", field="items")
     if not unit.msisdn_valid(request.msisdn):
         raise InvalidInput(f"is not an MSISDN of business unit {unit.id} ({unit.msisdn_hint})", field="subject.msisdn")
     for index, item in enumerate(request.items):
         if item.action not in SUPPORTED_ACTIONS:
             raise InvalidInput(
-                f"action {item.action!r} is not supported; supported: {', '.join(sorted(SUPPORTED_ACTIONS))}",
+                f"{item.action!r} is not supported; supported: {', '.join(sorted(SUPPORTED_ACTIONS))}",
                 field=f"items[{index}].action",
             )
 
@@ -150,10 +155,16 @@ def check_line_order(
     if not has_active_plan and not orders_plan:
         needing = next(item for item in request.items if item.plan_type.needs_base_plan)
         raise NoActivePlan(
-            f"a {needing.plan_type} needs an active Plan on MSISDN {request.msisdn}; order a Plan first",
+            f"{needing.plan_type.with_article} needs an active Plan on MSISDN {request.msisdn}; order a Plan first",
             field="subject.msisdn",
         )
 
 
 def plan_type_of(item: OrderItem) -> PlanType:
     return PlanType(item.attributes[PLAN_TYPE_ATTRIBUTE])
+
+
+def provisioning_order(items: Iterable[OrderItem]) -> list[OrderItem]:
+    """The items in the order they are provisioned: Plans first, so a DataPlan or Addon listed before
+    the Plan of the same order rides on it; otherwise as listed (the last of two Plans is the one left)."""
+    return sorted(items, key=lambda item: plan_type_of(item).needs_base_plan)

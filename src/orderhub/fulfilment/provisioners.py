@@ -11,7 +11,7 @@ from datetime import datetime
 from orderhub.domain.accesses import AccessService, AccessState, offering_of
 from orderhub.domain.esim import MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID, Subscription, subscription_period
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.lines import LineProduct, PlanType, plan_type_of
+from orderhub.domain.lines import LineProduct, PlanType, plan_type_of, provisioning_order
 from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
 from orderhub.domain.results import AccessResult, EsimResult, LineResult
 from orderhub.services.ports import UnitOfWork
@@ -143,7 +143,7 @@ class LineProductsProvisioner:
             offerings = known.offerings if known else uow.lines.offerings(line.business_unit_id)
             validity = {(o.product_id, o.plan_type): o.validity_days for o in offerings}
             base_plan = known.base_plan if known else uow.lines.active_plan(line.id, now)
-            for item in order.items:
+            for item in provisioning_order(order.items):
                 plan_type = plan_type_of(item)
                 if (item.product_id, plan_type) not in validity:
                     failed[item.seq] = f"offering {item.product_id} is no longer sold as {plan_type}"
@@ -172,7 +172,7 @@ class LineProductsProvisioner:
         else:
             delivered = {p.item_seq for p in made}
             failed = {i.seq: "not provisioned" for i in order.items if i.seq not in delivered}
-        delivered_products = tuple((p.item_seq, p.id) for p in made if p.item_seq is not None)
+        delivered_products = tuple(sorted((p.item_seq, p.id) for p in made if p.item_seq is not None))
         result = LineResult(line.business_unit_id, line.msisdn, delivered_products)
         return Provisioned(result, failed)
 

@@ -21,14 +21,15 @@ def request_fingerprint(body: Any, scope: str = "") -> str:
 
 
 # Each idempotency key of a request, its fingerprint, and its stored use, read when called.
-StoredKeys = list[tuple[str, Callable[[], StoredIdempotencyKey | None]]]
+StoredKeys = list[tuple[str, str, Callable[[], StoredIdempotencyKey | None]]]
 
 
 def look_up(uow: UnitOfWork, partner_id: str, fingerprints: Mapping[str, str]) -> StoredKeys:
     """Asks for each key's stored use; the answers are read by ``first_order`` (see
     ``PartnerRepository.idempotency_key_later``: pipelined, the look-ups cost no round trip of their own)."""
     return [
-        (fingerprint, uow.partners.idempotency_key_later(partner_id, key)) for key, fingerprint in fingerprints.items()
+        (key, fingerprint, uow.partners.idempotency_key_later(partner_id, key))
+        for key, fingerprint in fingerprints.items()
     ]
 
 
@@ -37,13 +38,13 @@ def first_order(stored_keys: StoredKeys) -> str | None:
     came with another (each key is checked: a dialect's natural key, standing for part of the request,
     may match where the Idempotency-Key, standing for all of it, does not); None for keys never used."""
     first = None
-    for fingerprint, read in stored_keys:
+    for key, fingerprint, read in stored_keys:
         stored = read()
         if stored is None:
             continue
         if stored.request_hash != fingerprint:
             raise IdempotencyConflict(
-                "the idempotency key was already used with a different request", field="idempotency_key"
+                "the idempotency key was already used with a different request", field="idempotency_key", key=key
             )
         first = first or stored.order_id
     return first

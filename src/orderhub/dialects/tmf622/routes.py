@@ -6,6 +6,7 @@ import orjson
 from fastapi import Depends, FastAPI, Header, Request, Response
 
 from orderhub.dialects.context import DialectContext
+from orderhub.dialects.tmf_productorder import wire as vendor_wire
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
 from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
 from orderhub.dialects.tmf_productorder.schema import ERRORS, EXAMPLE, ProductOrderRequest, request_body
@@ -28,9 +29,11 @@ async def _body(request: Request) -> Any:
     if not raw:
         raise TmfError(400, "INVALID_REQUEST", "a JSON request body is required")
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise TmfError(400, "INVALID_REQUEST", "the request body is not valid JSON") from None
+    vendor_wire.refuse_nul(raw, body)
+    return body
 
 
 def _base_url(request: Request) -> str:
@@ -132,8 +135,8 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
     @app.get("/productOrder/{order_id}", summary="Retrieve a product order")
     async def get_order(order_id: str, request: Request, caller: Caller, fields: str | None = None) -> Response:
         order = await visible_order(caller, order_id)
-        wanted = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None
-        return json_response(mapping.project(mapping.order_resource(order, _base_url(request)), wanted))
+        resource = mapping.order_resource(order, _base_url(request))
+        return json_response(mapping.project(resource, wire.read_fields(fields or None)))
 
     @app.patch("/productOrder/{order_id}", summary="Change a product order (JSON merge-patch)")
     async def patch_order(order_id: str, request: Request, caller: Caller) -> Response:
@@ -174,19 +177,22 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
     @app.get("/cancelProductOrder", summary="List cancellation requests")
     async def list_cancellations(request: Request, caller: Caller) -> Response:
         params = dict(request.query_params)
-        unknown = sorted(set(params) - {"offset", "limit"})
+        unknown = sorted(set(params) - wire.LIST_PARAMETERS)
         if unknown:
             raise TmfError(400, "INVALID_REQUEST", f"filtering on {', '.join(unknown)} is not supported")
-        query = wire.read_list_query({k: v for k, v in params.items() if k in ("offset", "limit")})
+        query = wire.read_list_query(params)
         pairs, total = await services.changes.cancellations(caller, query.offset, query.limit)
         base = _base_url(request)
-        page = [mapping.cancellation_resource(c, o, base) for c, o in pairs]
+        page = [mapping.project(mapping.cancellation_resource(c, o, base), query.fields) for c, o in pairs]
         return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
     @app.get("/cancelProductOrder/{cancellation_id}", summary="Retrieve a cancellation request")
-    async def get_cancellation(cancellation_id: str, request: Request, caller: Caller) -> Response:
+    async def get_cancellation(
+        cancellation_id: str, request: Request, caller: Caller, fields: str | None = None
+    ) -> Response:
         cancellation, order = await services.changes.cancellation(caller, cancellation_id)
-        return json_response(mapping.cancellation_resource(cancellation, order, _base_url(request)))
+        resource = mapping.cancellation_resource(cancellation, order, _base_url(request))
+        return json_response(mapping.project(resource, wire.read_fields(fields or None)))
 
     @app.post("/hub", status_code=201, summary="Register a listener for product order events")
     async def register(request: Request, caller: Caller) -> Response:

@@ -45,6 +45,39 @@ def parse_time(value: Any, where: str) -> datetime:
         raise _bad(f"{where} is out of the range of dates") from None
 
 
+# TMF622 v4's types of the descriptive fields: strings, date-times, lists of objects, an object.
+_STRINGS = ("description", "externalId", "priority", "category", "@baseType", "@schemaLocation")
+_TIMES = ("requestedStartDate", "requestedCompletionDate")
+_LISTS = ("note", "channel", "agreement")
+_NOTE_STRINGS = ("id", "author", "text", "@type")
+
+
+def check_descriptive(body: dict[str, Any], *, removable: bool) -> None:
+    """The descriptive fields of a create or a merge-patch have their TMF622 types (``removable``: a
+    merge-patch's null removes a field)."""
+    for name, value in body.items():
+        if value is None and removable:
+            continue
+        if name in _STRINGS and not isinstance(value, str):
+            raise _bad(f"{name} must be a string")
+        if name in _TIMES:
+            parse_time(value, name)
+        if name in _LISTS:
+            if not isinstance(value, list):
+                raise _bad(f"{name} must be a list of objects")
+            for index, entry in enumerate(value):
+                if not isinstance(entry, dict):
+                    raise _bad(f"{name}[{index}] must be an object")
+        if name == "billingAccount" and not isinstance(value, dict):
+            raise _bad(f"{name} must be an object")
+    for index, note in enumerate(body.get("note") or []):
+        for field in _NOTE_STRINGS:
+            if field in note and not isinstance(note[field], str):
+                raise _bad(f"note[{index}].{field} must be a string")
+        if "date" in note:
+            parse_time(note["date"], f"note[{index}].date")
+
+
 def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str:
     """The business unit an order is for: a ``businessId`` characteristic of its items, or the
     partner's only business unit."""
@@ -72,15 +105,27 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     """The domain request and what the order keeps of the body (the items with the seed's defaults)."""
     if not isinstance(body, dict):
         raise _bad("the request body must be a JSON object")
+    check_descriptive(body, removable=False)
     vendor_body = copy.deepcopy(body)
     vendor_body.setdefault("category", "productOrder")
-    # TMF622 names the offering on the item; the vendor flavour on the item's product: take either.
-    for item in vendor_body.get("productOrderItem") or []:
+    # TMF622 names the offering on the item; the vendor flavour on the item's product: take either,
+    # and both only when they name the same one.
+    items = vendor_body.get("productOrderItem")
+    offered: dict[int, Any] = {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict) and isinstance(item.get("productOffering"), dict):
+            offered[index] = item["productOffering"]
             product = item.setdefault("product", {})
             if isinstance(product, dict):
-                product.setdefault("productOffering", item["productOffering"])
+                inner = product.setdefault("productOffering", item["productOffering"])
+                if isinstance(inner, dict) and inner.get("id") != item["productOffering"].get("id"):
+                    raise _bad(
+                        f"productOrderItem[{index}].productOffering.id and "
+                        f"productOrderItem[{index}].product.productOffering.id name different offerings"
+                    )
     request, echo = vendor_wire.read_order(vendor_body, business_unit_id)
+    for index, offering in offered.items():
+        echo["productOrderItem"][index]["productOffering"] = offering  # shown as sent
     if "category" not in body:
         del echo["category"]
     for name in DESCRIPTIVE:
@@ -100,6 +145,7 @@ def read_patch(body: Any) -> tuple[dict[str, Any], datetime | None]:
     fixed = sorted(set(body) - PATCHABLE)
     if fixed:
         raise _bad(f"{', '.join(fixed)} cannot be changed; changeable: {', '.join(sorted(PATCHABLE))}")
+    check_descriptive(body, removable=True)
     start = body.get("requestedStartDate")
     return body, parse_time(start, "requestedStartDate") if start is not None else None
 
@@ -139,11 +185,16 @@ def _count(value: str | None, name: str, default: int, maximum: int) -> int:
     return number
 
 
+def read_fields(value: str | None) -> tuple[str, ...] | None:
+    """``fields=`` (TMF630): the attributes asked for; None (all of them) when not given."""
+    return tuple(f.strip() for f in value.split(",") if f.strip()) if value is not None else None
+
+
 def read_list_query(params: dict[str, str]) -> ListQuery:
     unknown = sorted(set(params) - LIST_PARAMETERS - FILTERS)
     if unknown:
         raise _bad(f"filtering on {', '.join(unknown)} is not supported; filters: {', '.join(sorted(FILTERS))}")
-    fields = tuple(f.strip() for f in params["fields"].split(",") if f.strip()) if "fields" in params else None
+    fields = read_fields(params.get("fields"))
     states = None
     if "state" in params:
         wanted = {s.strip() for s in params["state"].split(",")}

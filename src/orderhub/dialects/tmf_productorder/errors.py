@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
@@ -35,7 +36,8 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LA
 
 # Neutral field paths of the domain, spelled as this API's body names them.
 _WIRE_FIELDS = {
-    "subject.msisdn": "productOrderItem[].product.productCharacteristic[MSISDN].value",
+    # Every item names the one MSISDN of the order: the first one is where it is read.
+    "subject.msisdn": "productOrderItem[0].product.productCharacteristic[MSISDN].value",
     "items": "productOrderItem",
     "requested_at": "requestedStartDate",
     "customer.identity": "relatedParty[Customer].id",
@@ -76,7 +78,8 @@ def http_error(status: int, message: str) -> JSONResponse:
 def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) -> JSONResponse:
     for kind, status, code in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
-            message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
+            # The domain's messages say what is wrong with the field: "<field> must ...", as wire.py's do.
+            message = f"{wire_field(exc.field)} {exc.message}" if exc.field and status == 400 else exc.message
             headers = {"WWW-Authenticate": f'Bearer realm="{realm}"'} if realm and status == 401 else None
             if isinstance(exc, errors.TooManyAttempts):
                 headers = {"Retry-After": str(exc.retry_after)}
@@ -130,8 +133,20 @@ def install_error_handlers(app: FastAPI, *, bearer_realm: str | None = None) -> 
         app.add_exception_handler(kind, _failure)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         answer = http_error(exc.status_code, str(exc.detail))
-        # A 405 says which methods the path takes (RFC 9110 §15.5.6).
         answer.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # A 405 says which methods the path takes (RFC 9110 §15.5.6): every route on it, not only the
+            # first one the router tried.
+            answer.headers["Allow"] = ", ".join(allowed_methods(request))
         return answer
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the routes of the request's app serve on its path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)

@@ -11,6 +11,7 @@ from orderhub.domain.orders import Order, OrderState
 from orderhub.domain.results import LineResult
 
 DIALECT = "tmf-productorder"
+DEFAULT_CATEGORY = "esimPrepaid"
 
 # TMF622 order states; SCHEDULED is TMF's "pending" (accepted, waiting for its time).
 STATE: dict[OrderState, str] = {
@@ -59,6 +60,7 @@ def local_time(moment: datetime, timezone: str) -> str:
 def order_resource(order: Order, timezone: str) -> dict[str, Any]:
     echo = copy.deepcopy(order.request["order"])
     for seq, item in enumerate(echo["productOrderItem"], start=1):
+        item.pop("productOffering", None)  # TMF622's place for it; this API's is the product's
         product = item["product"]
         # As the API's own response example: the items echo only the MSISDN characteristic.
         product["productCharacteristic"] = [c for c in product["productCharacteristic"] if c.get("name") == "MSISDN"]
@@ -66,10 +68,10 @@ def order_resource(order: Order, timezone: str) -> dict[str, Any]:
         product_id = order.result.product_of(seq) if isinstance(order.result, LineResult) else None
         if product_id is not None:
             item["product"] = {"id": product_id, **product}
-    body: dict[str, Any] = {"id": order.reference}
-    if "category" in echo:  # an order placed through TMF622 may have none
-        body["category"] = echo["category"]
-    body |= {
+    body: dict[str, Any] = {
+        "id": order.reference,
+        # Required here; an order placed through TMF622 may have none: the seed's default then.
+        "category": echo.get("category", DEFAULT_CATEGORY),
         "orderDate": local_time(order.created_at, timezone),
         "state": STATE[order.state],
         "description": order.failure_reason if order.state is OrderState.FAILED else _DESCRIPTION[order.state],

@@ -8,6 +8,7 @@ import orjson
 from starlette.responses import Response
 
 from orderhub.dialects.context import DialectContext
+from orderhub.domain.errors import IdempotencyConflict
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
@@ -63,24 +64,29 @@ async def place(
         body = orjson.loads(raw_body)
     except orjson.JSONDecodeError:
         raise TmfError(400, "INVALID_REQUEST", "the request body is not valid JSON") from None
+    wire.refuse_nul(raw_body, body)
     line_order, echo = wire.read_order(body, unit.id)
     correlation = correlation_id.get()
     assert correlation is not None  # the caller required it
     keys: tuple[str, ...] = (CORRELATION_KEY_PREFIX + correlation,)
     if idempotency_key:
         keys += (idempotency_key,)
-    placed = await context.ordering.place(
-        principal,
-        PlaceOrder(
-            request=line_order,
-            raw_request=mapping.stored_request(unit.id, echo),
-            dialect=mapping.DIALECT,
-            idempotency_keys=keys,
-            correlation_id=correlation,
-            numbered=True,
-            scope=unit.id,
-        ),
-    )
+    try:
+        placed = await context.ordering.place(
+            principal,
+            PlaceOrder(
+                request=line_order,
+                raw_request=mapping.stored_request(unit.id, echo),
+                dialect=mapping.DIALECT,
+                idempotency_keys=keys,
+                correlation_id=correlation,
+                numbered=True,
+                scope=unit.id,
+            ),
+        )
+    except IdempotencyConflict as conflict:
+        header = "X-Correlation-ID" if conflict.key == keys[0] else "Idempotency-Key"
+        raise TmfError(409, "CONFLICT", f"the {header} was already used with a different request") from None
     # The answer is final when provisioning finishes within the budget (at once when it ran at intake).
     order = await context.ordering.settled_order(principal, placed, context.settings.final_answer_budget_seconds)
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else None

@@ -32,6 +32,30 @@ def _text(value: Any, where: str, *, required: bool = True, default: str | None 
     return value
 
 
+def refuse_nul(raw: bytes, body: Any) -> None:
+    """A NUL character (JSON's \\u0000) in any string or name of the body is a 400: no store keeps it
+    (PostgreSQL text cannot hold it) and no field of these APIs means it."""
+    if b"\\u0000" not in raw:  # JSON can hold a NUL only written so: most bodies are done here
+        return
+    found = _nul_at(body, "")
+    if found is not None:
+        raise _bad(f"{found or 'the request body'} must not contain the NUL character (\\u0000)")
+
+
+def _nul_at(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    pairs = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in pairs:
+        path = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return where or "the request body"
+        found = _nul_at(inner, path)
+        if found is not None:
+            return found
+    return None
+
+
 def _object(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         raise _bad(f"{where} is required")
@@ -54,7 +78,10 @@ def _characteristics(value: Any, where: str) -> tuple[list[dict[str, Any]], dict
     for index, entry in enumerate(given):
         entry = _object(entry, f"{where}[{index}]")
         name = _text(entry.get("name"), f"{where}[{index}].name")
-        by_name[name] = _text(entry.get("value"), f"{where}[{index}].value")
+        value = _text(entry.get("value"), f"{where}[{index}].value")
+        # Read as a map: a name given twice with two values would leave the last one silently.
+        if by_name.setdefault(name, value) != value:
+            raise _bad(f"{where} names the {name} characteristic twice, with different values")
     for required in (MSISDN, PLAN_TYPE):
         if required not in by_name:
             raise _bad(f"{where} must hold the {required} characteristic")
@@ -98,15 +125,17 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     category = _text(body.get("category"), "category")
     items = _list(body.get("productOrderItem"), "productOrderItem")
     read = [_item(item, index) for index, item in enumerate(items)]
+    ids = [echo["id"] for echo, _m, _i in read]
+    for index, item_id in enumerate(ids):
+        if item_id in ids[:index]:
+            raise _bad(f"productOrderItem[{index}].id {item_id!r} is the id of productOrderItem[{ids.index(item_id)}]")
     msisdns = {msisdn for _echo, msisdn, _item_request in read}
     if len(msisdns) > 1:
         raise _bad("all productOrderItem of one order must name the same MSISDN")
     echo: dict[str, Any] = {"category": category, "productOrderItem": [e for e, _m, _i in read]}
     related = body.get("relatedParty")
     if related is not None:
-        if not isinstance(related, list) or not all(isinstance(party, dict) for party in related):
-            raise _bad("relatedParty must be a list of objects")
-        echo["relatedParty"] = related
+        echo["relatedParty"] = _related_parties(related)
     request = LineOrderRequest(
         business_unit_id=business_unit_id,
         msisdn=msisdns.pop(),
@@ -114,6 +143,27 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
         customer=_customer(related or []),
     )
     return request, echo
+
+
+def _strings(entry: dict[str, Any], names: tuple[str, ...], where: str, *, required: tuple[str, ...] = ()) -> None:
+    """Each of ``names`` the entry holds is a string (kept as sent); ``required`` ones must be there."""
+    for name in (*required, *names):
+        if name in entry or name in required:
+            _text(entry.get(name), f"{where}.{name}")
+
+
+def _related_parties(value: Any) -> list[dict[str, Any]]:
+    """The seed's related parties: every field it names a String, characteristics a list of objects."""
+    if not isinstance(value, list) or not all(isinstance(party, dict) for party in value):
+        raise _bad("relatedParty must be a list of objects")
+    for index, party in enumerate(value):
+        where = f"relatedParty[{index}]"
+        _strings(party, ("id", "role", "name", "@referredType"), where)
+        if "characteristic" in party:
+            for at, entry in enumerate(_list(party["characteristic"], f"{where}.characteristic")):
+                entry = _object(entry, f"{where}.characteristic[{at}]")
+                _strings(entry, ("valueType",), f"{where}.characteristic[{at}]", required=("name", "value"))
+    return value
 
 
 def _customer(parties: list[dict[str, Any]]) -> CustomerDetails | None:
