@@ -18,7 +18,7 @@ from typing import Any
 
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.orders import Operation, OrderState
-from orderhub.services.ordering import PlacedOrder
+from orderhub.services.order_commands import PlacedOrder
 
 
 class _AnsweredWrites:

@@ -61,8 +61,12 @@ async def _place(url: str, orders: int) -> float:
     from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
     from orderhub.domain.orders import Operation
     from orderhub.services.auth import principal_of
-    from orderhub.services.ordering import PlaceOrder
     from orderhub.settings import Settings
+
+    try:
+        from orderhub.services.order_commands import PlaceOrder
+    except ImportError:  # a checkout (--src) from before 2026-12-06
+        from orderhub.services.ordering import PlaceOrder  # type: ignore[attr-defined,no-redef]
 
     services = build_services(Settings(database_url=url))
     try:

@@ -27,7 +27,8 @@ from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.intakes import default_intakes
-from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder, PlaceOrder
+from orderhub.services.order_commands import OrderView, PlacedOrder, PlaceOrder
+from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import Provisioned
 from orderhub.settings import Settings

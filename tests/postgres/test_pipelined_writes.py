@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.bootstrap import build_services
-from orderhub.services.ordering import PlacedOrder, PlaceOrder
+from orderhub.services.order_commands import PlacedOrder, PlaceOrder
 from orderhub.services.ports import DuplicateKey
 from orderhub.settings import Settings
 from orderhub.store.runtime import SqlDatabase

@@ -23,7 +23,7 @@ from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
 from orderhub.services.access_orders import AccessAdmin
 from orderhub.services.auth import principal_of
-from orderhub.services.ordering import PlacedOrder, PlaceOrder
+from orderhub.services.order_commands import PlacedOrder, PlaceOrder
 
 PRODUCT = "a3u3z000000PZBhAAO"
 ROUNDS = 8

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.bootstrap import Services, build_services
-from orderhub.services.ordering import PlacedOrder
+from orderhub.services.order_commands import PlacedOrder
 from orderhub.settings import Settings
 from orderhub.store.runtime import SqlDatabase
 from orderhub.store.unit_of_work import BoundUnitOfWork

@@ -19,7 +19,7 @@ from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import LineResult
 from orderhub.fulfilment.provisioners import LineProductsProvisioner
 from orderhub.services.line_orders import LineIntake
-from orderhub.services.ordering import NewOrder
+from orderhub.services.order_commands import NewOrder
 from orderhub.services.provisioning import Provisioned
 from tests.services.fakes import FakeUnitOfWork
 

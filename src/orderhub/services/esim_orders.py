@@ -9,7 +9,7 @@ from orderhub.domain.esim import EsimOrderRequest, check_products_sold, check_to
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.orders import Operation, OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import Principal
-from orderhub.services.ordering import NewOrder
+from orderhub.services.order_commands import NewOrder
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import EsimReadings
 

@@ -8,7 +8,7 @@ from orderhub.domain.orders import Operation
 from orderhub.services.access_orders import AccessIntake
 from orderhub.services.esim_orders import EsimIntake
 from orderhub.services.line_orders import LineIntake
-from orderhub.services.ordering import Intake
+from orderhub.services.order_commands import Intake
 
 
 def default_intakes() -> dict[Operation, Intake[Any]]:

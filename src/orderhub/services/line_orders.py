@@ -24,7 +24,7 @@ from orderhub.domain.lines import (
 from orderhub.domain.orders import OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ordering import NewOrder
+from orderhub.services.order_commands import NewOrder
 from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
 from orderhub.services.provisioning import LineReadings
 

@@ -11,100 +11,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from orderhub.domain.errors import DomainError, OrderNotFound
 from orderhub.domain.identifiers import new_id, order_reference
-from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState, Subject
+from orderhub.domain.orders import Operation, Order, OrderState
 from orderhub.domain.partners import Principal
 from orderhub.metrics import orders_accepted
 from orderhub.services import idempotency
 from orderhub.services.auth import Caller
 from orderhub.services.clock import Clock, utc_now
+from orderhub.services.order_commands import FulfilNow, Intake, OrderView, PlacedOrder, PlaceOrder
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
-from orderhub.services.provisioning import IntakeReadings
 from orderhub.services.records import OrderQuery
 from orderhub.services.rendered_orders import RenderedOrders
 
-
-class OrderRequest(Protocol):
-    """An operation's own request (domain.esim.EsimOrderRequest, domain.lines.LineOrderRequest...)."""
-
-    @property
-    def operation(self) -> Operation: ...
-
-
-R = TypeVar("R", bound=OrderRequest)
-R_contra = TypeVar("R_contra", bound=OrderRequest, contravariant=True)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class PlaceOrder(Generic[R]):
-    """A dialect's request to place an order, translated: the one command intake takes."""
-
-    request: R
-    # What the partner sent, kept verbatim for the dialect's echo and for idempotency fingerprints.
-    raw_request: dict[str, Any]
-    dialect: str
-    # Keys that make a retry answer the first order (Idempotency-Key, or a dialect's correlation id).
-    idempotency_keys: tuple[str, ...] = ()
-    correlation_id: str | None = None
-    # Give the order a partner-facing number (domain.identifiers.order_reference).
-    numbered: bool = False
-    # What else, besides the body, makes two requests the same (e.g. the business unit in the path).
-    scope: str = ""
-    # Keys that stand for part of the request only (a dialect's natural key, e.g. ON-API's access,
-    # products and date): the same key with that part the same is a retry, whatever else differs.
-    key_basis: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    """What an operation's intake decides about a new order; the intake path does the rest."""
-
-    items: list[OrderItem]
-    subject: Subject | None = None
-    customer_id: str | None = None
-    due_at: datetime | None = None
-    # Handed to the provisioner when the order is fulfilled in the transaction that accepts it.
-    readings: IntakeReadings | None = None
-
-
-class Intake(Protocol[R_contra]):
-    """One operation's rules at intake."""
-
-    def validate(self, principal: Principal, request: R_contra, now: datetime) -> None:
-        """The rules that need no stored data (run before the write, outside the write lock)."""
-        ...
-
-    def prepare(self, uow: UnitOfWork, principal: Principal, request: R_contra, now: datetime) -> NewOrder:
-        """The rules on stored data, inside the accepting transaction; may add what the order needs."""
-        ...
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    order_id: str
-    # True when an earlier request with the same idempotency key already placed this order.
-    replayed: bool
-    # Set when the order was fulfilled in the transaction that accepted it (see FulfilNow).
-    finished: tuple[Operation, OrderState] | None = None
-    reference: str | None = None
-    # The order as that transaction left it when final or scheduled: what reading it back would find.
-    settled: Order | None = None
-
-
-# Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).
-FulfilNow = Callable[[UnitOfWork, Order, datetime, IntakeReadings | None], "tuple[Operation, OrderState] | None"]
-
-
-@dataclass(frozen=True)
-class OrderView:
-    order: Order
-    events: list[OrderEvent] = field(default_factory=list)
 
 
 class _Replayed(Exception):

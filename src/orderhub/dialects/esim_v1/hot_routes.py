@@ -17,7 +17,8 @@ from starlette.types import Scope
 from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
-from orderhub.services.ordering import OrderingService, OrderView, PlacedOrder
+from orderhub.services.order_commands import OrderView, PlacedOrder
+from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
 from orderhub.web.body_guard import BIG_NUMBER, loads_big_numbers

@@ -14,7 +14,7 @@ from orderhub.domain.orders import Operation, OrderState
 from orderhub.domain.results import EsimResult
 from orderhub.observability import correlation_id
 from orderhub.services.inventory import SimView
-from orderhub.services.ordering import OrderView, PlaceOrder
+from orderhub.services.order_commands import OrderView, PlaceOrder
 
 from .wire import WireOrderRequest, WireSubscription
 

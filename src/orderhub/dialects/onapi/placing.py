@@ -16,7 +16,7 @@ from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
-from orderhub.services.ordering import PlaceOrder
+from orderhub.services.order_commands import PlaceOrder
 from orderhub.web.json_response import json_response
 
 from . import wire

@@ -14,7 +14,7 @@ from orderhub.domain.errors import AccessDenied, NotAuthenticated, OrderNotFound
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
-from orderhub.services.ordering import PlaceOrder
+from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.records import OrderQuery
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards

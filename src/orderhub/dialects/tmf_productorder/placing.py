@@ -12,7 +12,7 @@ from orderhub.domain.errors import IdempotencyConflict
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
-from orderhub.services.ordering import PlaceOrder
+from orderhub.services.order_commands import PlaceOrder
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH, correlation_id_valid
 
