@@ -166,6 +166,13 @@ def customer(**change: Any) -> dict[str, Any]:
             "relatedParty[0].characteristic[0].value",
         ),
         (customer(characteristic=[{"value": "Passport"}]), "relatedParty[0].characteristic[0].name"),
+        # Longer than orderhub keeps a customer's identification, its type and name.
+        (customer(id="9" * 65), "relatedParty[Customer].id must be 1 to 64"),
+        (
+            customer(characteristic=[{"name": "identificationType", "value": "P" * 65}]),
+            "relatedParty[Customer].characteristic[identificationType].value must be 1 to 64",
+        ),
+        (customer(name="J" * 512), "relatedParty[0].name"),
     ],
 )
 def test_a_malformed_related_party_is_refused(http: httpx.Client, party: dict[str, Any], mentions: str) -> None:

@@ -112,8 +112,10 @@ class LineOrderRequest:
 def validate_line_order(request: LineOrderRequest, unit: BusinessUnit, now: datetime) -> None:
     """The rules that need no stored data. Field paths are neutral (``subject.msisdn``, ``items[0]...``)."""
     identity = request.customer.identity if request.customer else None
-    if identity is not None and not (0 < len(identity.number) <= 64 and 0 < len(identity.kind) <= 64):
+    if identity is not None and not 0 < len(identity.number) <= 64:
         raise InvalidInput("must be 1 to 64 characters (the customer's identification)", field="customer.identity")
+    if identity is not None and not 0 < len(identity.kind) <= 64:
+        raise InvalidInput("must be 1 to 64 characters (the identification's type)", field="customer.identity_type")
     if request.requested_at is not None and request.requested_at > now + MAX_REQUESTED_AHEAD:
         raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
     if not request.items:

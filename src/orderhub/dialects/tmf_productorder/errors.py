@@ -41,6 +41,7 @@ _WIRE_FIELDS = {
     "items": "productOrderItem",
     "requested_at": "requestedStartDate",
     "customer.identity": "relatedParty[Customer].id",
+    "customer.identity_type": "relatedParty[Customer].characteristic[identificationType].value",
 }
 _ITEM_FIELDS = {"offering_id": "product.productOffering.id", "action": "action"}
 _ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)\Z")
