@@ -5,6 +5,7 @@ at the edge of the contract. Runs on SQLite and, with ORDERHUB_TEST_POSTGRES, on
 from __future__ import annotations
 
 import copy
+import json
 import random
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_orders import AccessAdmin
 from tests.api.support import RunningServer, running_server
-from tests.api.test_onapi import FIBRA, send, valid_body, when
+from tests.api.test_onapi import FIBRA, ORDER, send, valid_body, when
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +227,20 @@ def test_rfc_3339_dates_may_spell_t_and_z_in_lower_case(http: httpx.Client, acce
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "RECEIVED"
     assert send(http, valid_body(access, requested=requested)).json()["status"] == "RECEIVED"  # the same order
+
+
+@pytest.mark.parametrize("authorization", [None, "Basic !!!", "Basic " + "a" * 10, "Bearer x"])
+def test_every_401_has_one_shape_and_one_challenge(http: httpx.Client, authorization: str | None) -> None:
+    headers = {"Content-Type": "application/json"} | ({"Authorization": authorization} if authorization else {})
+    answer = http.post(ORDER, content=json.dumps(valid_body("access-free-1")), headers=headers)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["cause"] in ("Authentication required", "Bad credentials"), answer.text
+    assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE"])
+def test_every_405_says_method_not_allowed_alike(http: httpx.Client, method: str) -> None:
+    answer = http.request(method, ORDER)
+    assert answer.status_code == 405, answer.text
+    assert answer.json() == {"cause": "Method not allowed"}
+    assert answer.headers["allow"] == "POST"

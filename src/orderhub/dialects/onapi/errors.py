@@ -81,7 +81,10 @@ def failure_response(exc: Exception, language: str = "en") -> JSONResponse | Non
     if isinstance(exc, RequestValidationError):
         return error_response(400, "Bad request")
     if isinstance(exc, StarletteHTTPException):
-        answer = error_response(exc.status_code, str(exc.detail))
+        if exc.status_code == 401:  # a malformed Basic header, refused by the framework's HTTPBasic
+            return error_response(401, "Bad credentials", headers={"WWW-Authenticate": REALM})
+        # One wording for every 405, the framework's own (OPTIONS) included.
+        answer = error_response(exc.status_code, "Method not allowed" if exc.status_code == 405 else str(exc.detail))
         # A 405 says which methods the path takes (RFC 9110 §15.5.6).
         answer.headers.update(exc.headers or {})
         return answer
