@@ -113,7 +113,7 @@ class AuthService:
         self._verified: dict[tuple[str, str], _CachedToken] = {}
         self._failed = FailedSignIns()
         self._hashing: asyncio.Semaphore | None = None
-        self._verifying: dict[tuple[str, str], asyncio.Future[Principal]] = {}
+        self._verifying: dict[tuple[str, str, int], asyncio.Future[Principal]] = {}
 
     async def issue_token(self, client_id: str, client_secret: str, *, source: str | None = None) -> TokenPair:
         await self._check_secret(client_id, client_secret, source)
@@ -196,20 +196,24 @@ class AuthService:
     async def verify_client(self, client_id: str, client_secret: str, *, source: str | None = None) -> Principal:
         """Who a client id and secret sent with the request speak for (no token involved)."""
         now = self._clock()
-        self._fresh_caches(await self._db.config_version())
+        version = await self._db.config_version()
+        self._fresh_caches(version)
         # Keyed on a digest of the secret, so the cache never holds a secret itself.
         key = (client_id, hashlib.sha256(client_secret.encode()).hexdigest())
         cached = self._verified.get(key)
         if cached is not None and cached.expires_at > now:
             return cached.principal
-        # Requests that arrive together with the same pair share one (slow) verification.
-        pending = self._verifying.get(key)
+        # Requests that arrive together with the same pair share one (slow) verification, begun under
+        # the configuration they are checked against.
+        sharing = (*key, version)
+        pending = self._verifying.get(sharing)
         if pending is None:
             pending = asyncio.ensure_future(self._verify(client_id, client_secret, source))
-            self._verifying[key] = pending
-            pending.add_done_callback(lambda _done: self._verifying.pop(key, None))
+            self._verifying[sharing] = pending
+            pending.add_done_callback(lambda _done: self._verifying.pop(sharing, None))
         principal = await asyncio.shield(pending)
-        self._verified[key] = _CachedToken(principal, now + CLIENT_VERIFICATION_TTL)
+        if self._cache_version == version:  # else the configuration moved while it was verified
+            self._verified[key] = _CachedToken(principal, now + CLIENT_VERIFICATION_TTL)
         return principal
 
     async def _verify(self, client_id: str, client_secret: str, source: str | None) -> Principal:
