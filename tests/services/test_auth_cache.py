@@ -90,7 +90,7 @@ def test_a_client_verified_before_the_configuration_moved_is_verified_again(monk
         answers.append(await service.verify_client("client", "secret"))
         return answers
 
-    assert asyncio.run(scenario()) == [
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [
         "verified under version 2",
         "verified under version 1",
         "verified under version 2",
