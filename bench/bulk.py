@@ -52,6 +52,27 @@ def _chunks(count: int) -> Iterator[range]:
         yield range(start, min(start + CHUNK, count))
 
 
+# Free network accesses for the onapi-order scenario: an open order for a product on an access makes a
+# second one for it REJECTED, so each order of the scenario names an access of its own.
+ACCESS_PREFIX = "bench-access-"
+
+
+def load_accesses(db_path: Path, count: int) -> None:
+    """``count`` free accesses, ``bench-access-0`` …, that take orders."""
+    now = _time(datetime.now(UTC) - timedelta(days=1))
+    connection = _connect(db_path)
+    try:
+        for numbers in _chunks(count):
+            rows = [(f"bench-acc-{n:012d}", f"{ACCESS_PREFIX}{n}", "free", now, now) for n in numbers]
+            connection.execute("BEGIN")
+            connection.executemany(
+                "INSERT INTO accesses (id, ref, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", rows
+            )
+            connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
 def load_profiles(db_path: Path, count: int, *, prefix: str = "999") -> None:
     """``count`` available profiles (ICCIDs 89<prefix>…, unique matching ids)."""
     now = _time(datetime.now(UTC) - timedelta(days=1))

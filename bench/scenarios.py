@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import orders
+from bench import bulk, orders
 from bench.load import LoadResult, run_wrk
 from bench.servers import Server, start_orderhub
 
 # Every scenario, in the order a full run takes them (``--scenario`` picks some).
 SCENARIOS = ["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"]
+# Accesses each wrk thread of an onapi-order load orders on, one an order (bench.bulk.load_accesses):
+# more than a thread sends in a full run's load, so none is ordered on twice.
+ONAPI_ACCESSES_PER_THREAD = 60_000
 # The paced scenario's offered rates, as shares of the accept rate measured flat out just before.
 PACED_SHARES = (0.5, 0.8)
 
@@ -74,6 +77,10 @@ class Run:
         db_path = self.workdir / "empty.db"
         print(f"preparing a fresh database with {self.plan.profiles} eSIM profiles ...")
         orders.prepare(db_path, self.plan.profiles, self.src)
+        # Accesses enough for every onapi-order load to give each of its orders one of its own.
+        per_thread = ONAPI_ACCESSES_PER_THREAD if self.plan.seconds >= 5 else 5_000
+        if "onapi" in self.plan.scenarios:
+            bulk.load_accesses(db_path, per_thread * 2 * len(self.plan.connections))
         server = self.start(db_path)
         token = orders.token(server)
         ids_file = self.workdir / "ids.txt"
@@ -108,6 +115,8 @@ class Run:
                 base = self.load("baseline POST (vendor)", baseline, "tmf_post_order.lua", connections, tmf_env)
                 self.load("tmf-productorder POST (Addon)", server, "tmf_post_order.lua", connections, tmf_env, base)
             if "onapi" in self.plan.scenarios:
+                first = per_thread * 2 * self.plan.connections.index(connections)
+                onapi_env |= {"BENCH_ACCESS_FIRST": str(first), "BENCH_ACCESS_PER_THREAD": str(per_thread)}
                 base = self.load("baseline POST (onapi)", baseline, "onapi_post_order.lua", connections, onapi_env)
                 self.load("onapi-order POST (RECEIVED)", server, "onapi_post_order.lua", connections, onapi_env, base)
         if "paced" in self.plan.scenarios and accepts:

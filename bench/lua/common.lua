@@ -3,6 +3,7 @@ local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("thread_index", #threads - 1)  -- 0, 1, ... in each thread's own state
 end
 
 unexpected = 0
