@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from orderhub.domain.errors import InvalidInput
 from orderhub.services.ports import DatabaseUnavailable, UnitOfWork
 from orderhub.store import migrate
 from orderhub.store.database import create_engine
@@ -135,6 +138,29 @@ def test_on_an_event_loop_the_config_version_is_read_once_a_turn_and_anew_the_ne
     with sqlite3.connect(db_path) as other:
         other.execute("UPDATE config_version SET version = version + 1")
     assert asyncio.run(database.config_version()) == next_turn + 1
+
+
+def test_a_refused_write_keeps_nothing_its_job_held(database: SqlDatabase) -> None:
+    # A refusal raised inside a write (an order the rules refuse) travels back to its caller; what the
+    # job's frames held must not travel with it (nor the batch's, through a cycle).
+    class Held:
+        pass
+
+    held: list[weakref.ref[Held]] = []
+
+    def refuse(uow: UnitOfWork) -> None:
+        big = Held()
+        held.append(weakref.ref(big))
+        raise InvalidInput("refused by a rule", field="x")
+
+    gc.disable()
+    try:
+        with pytest.raises(InvalidInput) as caught:
+            database.write_now(refuse)
+        assert caught.value.__traceback__ is not None  # still says where it came from
+        assert held[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_on_sqlite_the_config_version_is_always_at_hand(database: SqlDatabase, db_path: Path) -> None:

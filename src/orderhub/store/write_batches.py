@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,6 +97,13 @@ class BatchRunner:
             return self._refused(outcomes, exc)
         except (sa.exc.DBAPIError, _TransactionLost) as exc:
             return self._refused(outcomes, self._lost(exc))
+        for ok, value in results:
+            if not ok and value.__traceback__ is not None:
+                # A failed job's traceback holds the frames it ran in, and _attempt's holds the batch's
+                # results, this error among them: a cycle per refused order, and the whole batch kept
+                # until the cyclic collector finds it (a flood of refusals grew the process and its
+                # p99). The frames are done: their locals go, the lines for a log stay.
+                traceback.clear_frames(value.__traceback__)
         ran = iter(results)
         return RanBatch([outcome or next(ran) for outcome in outcomes], transaction)
 
