@@ -64,9 +64,10 @@ def _characteristics(value: Any, where: str) -> tuple[list[dict[str, Any]], dict
         entry = _object(entry, f"{where}[{index}]")
         name = _text(entry.get("name"), f"{where}[{index}].name")
         value = _text(entry.get("value"), f"{where}[{index}].value")
-        # Read as a map: a name given twice with two values would leave the last one silently.
-        if by_name.setdefault(name, value) != value:
-            raise _bad(f"{where} names the {name} characteristic twice, with different values")
+        # Read as a map, a name given twice would leave one value unread: each name once, same value or not.
+        if name in by_name:
+            raise _bad(f"{where} names the {name} characteristic twice")
+        by_name[name] = value
     for required in (MSISDN, PLAN_TYPE):
         if required not in by_name:
             raise _bad(f"{where} must hold the {required} characteristic")
