@@ -58,7 +58,10 @@ class EsimHotRoutes:
         body, unusual = parse_body(request.body)
         if isinstance(body, Response):
             return body
-        caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
+        try:
+            caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
+        except DomainError as exc:  # 401, 403: the body is read by now, and says what it used
+            return refusal(exc, mapping.deprecations(body))
         problems: list[dict[str, Any]] = []
         key = request.headers.get("idempotency-key")
         if key is not None:
@@ -126,11 +129,16 @@ async def place_wire_order(
             raise InvalidInput(wrong[1], field=wrong[0])
         placed = await ordering.place(caller, mapping.place_command(mapping.to_domain(wire), body, key))
     except DomainError as exc:
-        refused = domain_error_response(exc)
-        if refused.status_code < 500:
-            refused.headers.update(mapping.deprecation_headers(used))
-        return refused
+        return refusal(exc, used)
     return accepted_response(placed, used)
+
+
+def refusal(exc: DomainError, deprecations: list[str]) -> Response:
+    """An order refused (4xx, the deprecated spellings its body used signalled) or failed (5xx)."""
+    refused = domain_error_response(exc)
+    if refused.status_code < 500:
+        refused.headers.update(mapping.deprecation_headers(deprecations))
+    return refused
 
 
 def accepted_response(placed: PlacedOrder, deprecations: list[str]) -> Response:
