@@ -71,7 +71,7 @@ def test_response_headers_are_declared(document: dict[str, Any]) -> None:
         "Idempotent-Replayed",
         "X-Correlation-ID",
     }
-    for status in ("400", "422"):
+    for status in ("400", "401", "403", "422"):
         assert set(responses[status]["headers"]) >= {"Deprecation", "X-Deprecated-Fields", "X-Correlation-ID"}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

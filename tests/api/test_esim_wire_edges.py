@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import FUTURE, SEED_PRODUCT, headers, new_esim_body, place, unique_email
+from tests.api.support import FUTURE, SEED_PRODUCT, get_token, headers, new_esim_body, place, unique_email
 
 JSON = {"Content-Type": "application/json"}
 
@@ -64,6 +64,23 @@ def test_deprecated_spellings_are_signalled_on_refusals_too(
     assert answer.status_code == status, answer.text
     assert answer.headers["Deprecation"] == "@1704067200"
     assert answer.headers["X-Deprecated-Fields"] == fields
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [(None, 401), ("not a token", 401), ("demo-channel-1", 403)],
+    ids=["no-token", "bad-token", "no-esim-role"],
+)
+def test_deprecated_spellings_are_signalled_when_the_caller_is_refused(
+    client: httpx.Client, who: str | None, status: int
+) -> None:
+    # The body is read (within the size limit) before the token is checked: what it used is known.
+    token = get_token(client, who, f"{who}-secret") if who and who.startswith("demo-") else who
+    body = _deprecated_topup(allowanceId=SEED_PRODUCT)
+    answer = client.post("/esim/v1/order", json=body, headers=headers(token))
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Deprecation"] == "@1704067200"
+    assert answer.headers["X-Deprecated-Fields"] == "operationType=TOPUP_ACTIVATION, subscriptions.allowanceId"
 
 
 @pytest.mark.parametrize("stamp", ["1800000000", "1800000000.5", "+1800000000", "-1", "0"])

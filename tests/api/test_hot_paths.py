@@ -153,6 +153,24 @@ def test_a_refused_order_is_answered_alike(services: Services, case: str) -> Non
     assert _comparable(fast) == _comparable(slow)
 
 
+@pytest.mark.parametrize("authorization", [None, "Bearer nope", "Basic abc", "CHANNEL"])
+def test_a_refused_caller_is_told_of_deprecated_spellings_alike(services: Services, authorization: str | None) -> None:
+    if authorization == "CHANNEL":  # a partner without an eSIM ordering role: 403
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": "demo-channel-1",
+            "client_secret": "demo-channel-1-secret",
+        }
+        authorization = "Bearer " + ask(services, False, "POST", "/oauth2/token", data=form).json()["access_token"]
+    extra = {"Authorization": authorization} if authorization else {}
+    request = {"headers": _json_headers(**extra), "content": _body(allowanceId=SEED_PRODUCT, id=None)}
+    fast = ask(services, True, "POST", "/esim/v1/order", **request)
+    slow = ask(services, False, "POST", "/esim/v1/order", **request)
+    assert fast.status_code in (401, 403), fast.text
+    assert fast.headers["X-Deprecated-Fields"] == "subscriptions.allowanceId"
+    assert _comparable(fast) == _comparable(slow)
+
+
 def test_an_accepted_order_is_answered_alike(services: Services) -> None:
     token = _token(services)
     body = _body(allowanceId=SEED_PRODUCT, id=None)  # a deprecated spelling: Deprecation headers too

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -47,6 +47,14 @@ class EsimError(Exception):
         self.status = status
         self.type = type_
         self.message = message
+
+
+class Answer(Exception):
+    """An answer a FastAPI dependency gives in place of its route (a dependency can only raise)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def error_response(status: int, type_: str, *messages: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -119,6 +127,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EsimError)
     async def _esim(_request: Request, exc: EsimError) -> JSONResponse:
         return error_response(exc.status, exc.type, exc.message)
+
+    @app.exception_handler(Answer)
+    async def _answer(_request: Request, exc: Answer) -> Response:
+        return exc.response
 
     @app.exception_handler(DatabaseUnavailable)
     async def _unavailable(_request: Request, exc: DatabaseUnavailable) -> JSONResponse:

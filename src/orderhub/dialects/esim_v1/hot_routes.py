@@ -22,6 +22,7 @@ from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rendered_orders import RenderedOrders
 from orderhub.web.body_guard import BIG_NUMBER, loads_big_numbers
+from orderhub.web.body_values import NUL_ESCAPE, unkeepable
 from orderhub.web.hot_paths import HotHandler, HotRequest, path_parameter
 
 from . import mapping
@@ -57,7 +58,10 @@ class EsimHotRoutes:
         body, unusual = parse_body(request.body)
         if isinstance(body, Response):
             return body
-        caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
+        try:
+            caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
+        except DomainError as exc:  # 401, 403: the body is read by now, and says what it used
+            return refusal(exc, mapping.deprecations(body))
         problems: list[dict[str, Any]] = []
         key = request.headers.get("idempotency-key")
         if key is not None:
@@ -120,16 +124,21 @@ async def place_wire_order(
     used = mapping.deprecations(body)
     try:
         # What the wire model did not refuse in its own fields, and could not be kept elsewhere.
-        wrong = mapping.unkeepable(body) if unusual else None
+        wrong = unkeepable(body) if unusual else None
         if wrong is not None:
             raise InvalidInput(wrong[1], field=wrong[0])
         placed = await ordering.place(caller, mapping.place_command(mapping.to_domain(wire), body, key))
     except DomainError as exc:
-        refused = domain_error_response(exc)
-        if refused.status_code < 500:
-            refused.headers.update(mapping.deprecation_headers(used))
-        return refused
+        return refusal(exc, used)
     return accepted_response(placed, used)
+
+
+def refusal(exc: DomainError, deprecations: list[str]) -> Response:
+    """An order refused (4xx, the deprecated spellings its body used signalled) or failed (5xx)."""
+    refused = domain_error_response(exc)
+    if refused.status_code < 500:
+        refused.headers.update(mapping.deprecation_headers(deprecations))
+    return refused
 
 
 def accepted_response(placed: PlacedOrder, deprecations: list[str]) -> Response:
@@ -162,14 +171,14 @@ def failure_response(exc: Exception) -> Response | None:
 
 
 def parse_body(raw: bytes) -> tuple[Any, bool]:
-    """The body as sent, and whether it may hold what orderhub cannot keep (mapping.unkeepable): a NUL
-    character (JSON can only spell it \\u0000), numbers beyond a double (RFC 8259 allows them; the
-    body guard let them through and the standard json module reads them); or a 400 for what is not JSON."""
+    """The body as sent, and whether it may hold what orderhub cannot keep (web.body_values): a
+    NUL character, numbers beyond a double (RFC 8259 allows them; the body guard let them through and
+    the standard json module reads them); or a 400 for what is not JSON."""
     if not raw:
         return _MISSING, False
     # Strict JSON, as the hot stack's body guard already checked: no NaN, Infinity or lone surrogates.
     try:
-        return orjson.loads(raw), b"\\u0000" in raw
+        return orjson.loads(raw), NUL_ESCAPE in raw
     except orjson.JSONDecodeError as exc:
         parsed = loads_big_numbers(raw) if str(exc).startswith(BIG_NUMBER) else None
         if parsed is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,25 +92,6 @@ def deprecations(body: object) -> list[str]:
     ):
         used.append("subscriptions.allowanceId")
     return used
-
-
-def unkeepable(value: object, path: str = "") -> tuple[str, str] | None:
-    """The first value, by its wire path, and what is wrong with it, that orderhub could not keep and
-    echo as sent: a number beyond a double or a 64-bit integer (only the standard json module reads
-    them, for a body orjson refused), a NUL character (which PostgreSQL's text cannot hold)."""
-    if isinstance(value, str):
-        return (path, "must not contain the NUL character (\\u0000)") if "\x00" in value else None
-    if isinstance(value, float) and not math.isfinite(value):
-        return path, "number is out of range"
-    if isinstance(value, int) and not -(2**63) <= value < 2**64:
-        return path, "number is out of range"
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
-        found = unkeepable(key, inner.replace("\x00", "\\u0000")) or unkeepable(item, inner)
-        if found is not None:
-            return found
-    return None
 
 
 def deprecation_headers(used: list[str]) -> dict[str, str]:

@@ -21,8 +21,8 @@ _DEPRECATION = {
     "X-Deprecated-Fields": _header("The deprecated spellings the request used, comma-separated"),
 }
 _REPLAYED = {"Idempotent-Replayed": _header("The Idempotency-Key was used before: its order", enum=["true"])}
-# The answers to POST /order that signal deprecated spellings (hot_routes.place_wire_order, errors).
-_SIGNALLING = {"201", "400", "422"}
+# The answers to POST /order that signal deprecated spellings (hot_routes.place_wire_order, refusal, errors).
+_SIGNALLING = {"201", "400", "401", "403", "422"}
 
 
 def declare_response_headers(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orderhub.dialects.context import DialectContext
-from orderhub.domain.errors import ProductNotFound
+from orderhub.domain.errors import DomainError, ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import Principal
@@ -22,8 +22,16 @@ from orderhub.web.middleware import (
 )
 
 from . import mapping
-from .errors import EsimError, error_response, install_error_handlers, internal_error_response
-from .hot_routes import EsimHotRoutes, caller_of, failure_response, json_response, parse_body, place_wire_order
+from .errors import Answer, EsimError, error_response, install_error_handlers, internal_error_response
+from .hot_routes import (
+    EsimHotRoutes,
+    caller_of,
+    failure_response,
+    json_response,
+    parse_body,
+    place_wire_order,
+    refusal,
+)
 from .openapi import declare_response_headers
 from .wire import (
     ErrorBody,
@@ -111,6 +119,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     )
 
     async def principal(
+        request: Request,
         # Required, as the middleware requires it (a missing one never reaches a route).
         _x_correlation_id: Annotated[
             str, Header(alias="X-Correlation-ID", min_length=1, max_length=200, description=_CORRELATION_DOC)
@@ -120,7 +129,13 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         # (RequireHeaderMiddleware enforces the header before any route runs).
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
     ) -> Principal:
-        return await caller_of(services.auth, authorization)
+        try:
+            return await caller_of(services.auth, authorization)
+        except DomainError as exc:
+            if request.method != "POST":
+                raise
+            # POST /order, whose body FastAPI read first: a 401 or 403 signals its deprecated spellings too.
+            raise Answer(refusal(exc, mapping.deprecations(parse_body(await request.body())[0]))) from None
 
     Caller = Annotated[Principal, Depends(principal)]
 

@@ -25,7 +25,7 @@ class Product(_Doc):
     isBundle: bool = False
     type_: str = Field("Product", alias="@type")
     productOffering: OfferingRef
-    productCharacteristic: list[Characteristic] = Field(min_length=2)
+    productCharacteristic: list[Characteristic] = Field(min_length=2, description="each name once")
 
 
 class ProductOrderItem(_Doc):

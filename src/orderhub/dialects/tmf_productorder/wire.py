@@ -7,6 +7,7 @@ from typing import Any
 
 from orderhub.domain.customers import CustomerDetails, Identity
 from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
+from orderhub.web.body_values import NUL_ESCAPE, unkeepable
 
 from .errors import TmfError
 
@@ -33,27 +34,11 @@ def _text(value: Any, where: str, *, required: bool = True, default: str | None 
 
 
 def refuse_nul(raw: bytes, body: Any) -> None:
-    """A NUL character (JSON's \\u0000) in any string or name of the body is a 400: no store keeps it
-    (PostgreSQL text cannot hold it) and no field of these APIs means it."""
-    if b"\\u0000" not in raw:  # JSON can hold a NUL only written so: most bodies are done here
-        return
-    found = _nul_at(body, "")
+    """A NUL character (JSON's \\u0000) in any string or name of the body is a 400 naming where (a name:
+    the object holding it): no store keeps it (PostgreSQL text cannot hold it) and no field means it."""
+    found = unkeepable(body, name_at_parent=True) if NUL_ESCAPE in raw else None
     if found is not None:
-        raise _bad(f"{found or 'the request body'} must not contain the NUL character (\\u0000)")
-
-
-def _nul_at(value: Any, where: str) -> str | None:
-    if isinstance(value, str):
-        return where if "\x00" in value else None
-    pairs = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, inner in pairs:
-        path = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
-        if isinstance(key, str) and "\x00" in key:
-            return where or "the request body"
-        found = _nul_at(inner, path)
-        if found is not None:
-            return found
-    return None
+        raise _bad(f"{found[0] or 'the request body'} {found[1]}")
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
@@ -79,9 +64,10 @@ def _characteristics(value: Any, where: str) -> tuple[list[dict[str, Any]], dict
         entry = _object(entry, f"{where}[{index}]")
         name = _text(entry.get("name"), f"{where}[{index}].name")
         value = _text(entry.get("value"), f"{where}[{index}].value")
-        # Read as a map: a name given twice with two values would leave the last one silently.
-        if by_name.setdefault(name, value) != value:
-            raise _bad(f"{where} names the {name} characteristic twice, with different values")
+        # Read as a map, a name given twice would leave one value unread: each name once, same value or not.
+        if name in by_name:
+            raise _bad(f"{where} names the {name} characteristic twice")
+        by_name[name] = value
     for required in (MSISDN, PLAN_TYPE):
         if required not in by_name:
             raise _bad(f"{where} must hold the {required} characteristic")
