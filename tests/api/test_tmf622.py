@@ -242,9 +242,10 @@ def test_delete_hides_a_finished_order_only(http: httpx.Client, tokens: list[str
 
 
 class Listener:
-    """A real HTTP listener on loopback; it can be told to fail (as if down) for a while."""
+    """A real HTTP listener on loopback (on ``port``, or one the system picks); it can be told to fail (as
+    if down) for a while."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.events: list[dict[str, Any]] = []
         self.failing = False
         self.refused = 0
@@ -265,7 +266,7 @@ class Listener:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/listener"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -108,6 +108,12 @@ class Operation(StrEnum):
     ACTIVATE_SERVICE = "ACTIVATE_SERVICE"
 
 
+# The operations whose orders partners' listeners hear about (TMF622's line orders): each event of
+# theirs keeps a snapshot of what the event shows of the order. The others' events (esim-v1's hot
+# path) keep nothing more.
+LISTENED_OPERATIONS = frozenset({Operation.LINE_PRODUCTS})
+
+
 class SubjectKind(StrEnum):
     """What an order acts on."""
 
@@ -145,11 +151,24 @@ class OrderItem:
 
 
 @dataclass(frozen=True)
+class OrderSnapshot:
+    """What of an order may change after one of its events without an event of its own (a partner's
+    new date or descriptive fields), as it was right after that event. The rest of what an event shows
+    follows from the event itself: see ``Order.as_at``."""
+
+    request: dict[str, Any]
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OrderEvent:
     at: datetime
     from_state: OrderState | None
     to_state: OrderState
     reason: str | None = None
+    # Taken when the event happens, for orders of the LISTENED_OPERATIONS; None for the others, and for
+    # events stored before migration 0013.
+    snapshot: OrderSnapshot | None = None
 
 
 @dataclass
@@ -181,7 +200,7 @@ class Order:
     def accept(cls, *, now: datetime, **fields: Any) -> Order:
         """A new order, accepted now; one due later is scheduled for then (the worker starts it)."""
         order = cls(created_at=now, updated_at=now, due_at=fields.pop("due_at", None) or now, **fields)
-        order.new_events.append(OrderEvent(at=now, from_state=None, to_state=OrderState.ACCEPTED))
+        order.new_events.append(OrderEvent(now, None, OrderState.ACCEPTED, None, order._snapshot()))
         if order.due_at is not None and order.due_at > now:
             order.transition(OrderState.SCHEDULED, now=now)
         return order
@@ -189,9 +208,38 @@ class Order:
     def transition(self, to: OrderState, *, now: datetime, reason: str | None = None) -> None:
         if to not in ALLOWED_TRANSITIONS[self.state]:
             raise IllegalTransition(self.id, self.state, to)
-        self.new_events.append(OrderEvent(at=now, from_state=self.state, to_state=to, reason=reason))
+        self.new_events.append(OrderEvent(now, self.state, to, reason, self._snapshot()))
         self.state = to
         self.updated_at = now
+
+    def _snapshot(self) -> OrderSnapshot | None:
+        if self.operation not in LISTENED_OPERATIONS:
+            return None
+        return OrderSnapshot(self.request, self.due_at)
+
+    def as_at(self, event: OrderEvent) -> Order:
+        """This order as it was right after ``event``, one of its own: what a listener is shown.
+
+        The state is the event's, and the order was last updated by it (every transition updates
+        the order). Item ends, the result and the failure reason are set with a final state, which has
+        no way out: an earlier event shows none of them, and the final event is the last one, so the
+        order still holds what it ended with. The partner's request and due date may have been changed
+        since without an event: the event's snapshot has them as they were; an event stored without
+        one (before migration 0013) shows them as they are now. (A new eSIM's subject, set while it is
+        provisioned, is left as it is now: no listener hears of those orders.)"""
+        final = event.to_state.is_final
+        shown = replace(
+            self,
+            state=event.to_state,
+            updated_at=event.at,
+            items=self.items if final else [replace(item, state=None, failure_reason=None) for item in self.items],
+            result=self.result if final else None,
+            failure_reason=self.failure_reason if final else None,
+            new_events=[],
+        )
+        if event.snapshot is not None:
+            shown.request, shown.due_at = event.snapshot.request, event.snapshot.due_at
+        return shown
 
     def start(self, now: datetime) -> None:
         if self.state is not OrderState.IN_PROGRESS:

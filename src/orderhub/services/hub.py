@@ -16,7 +16,7 @@ from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.domain.changes import Listener
 from orderhub.domain.errors import InvalidInput, OrderNotFound
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.orders import Operation, Order, OrderEvent
+from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order, OrderEvent
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
@@ -28,6 +28,7 @@ MAX_BACKOFF = timedelta(seconds=30)
 
 @dataclass(frozen=True)
 class PendingEvent:
+    # The order as it was right after the event (Order.as_at), however long ago that was.
     order: Order
     event: OrderEvent
     event_id: int
@@ -39,7 +40,7 @@ class HubService:
         db: Database,
         *,
         clock: Clock = utc_now,
-        operations: tuple[Operation, ...] = (Operation.LINE_PRODUCTS,),
+        operations: tuple[Operation, ...] = tuple(sorted(LISTENED_OPERATIONS)),
         lease: timedelta = timedelta(seconds=60),
         callbacks: CallbackAddresses | None = None,
     ) -> None:
@@ -47,7 +48,8 @@ class HubService:
         # Where callbacks may point; the dispatcher checks the same before each delivery.
         self.callbacks = callbacks or CallbackAddresses()
         self._clock = clock
-        # Listeners hear about the orders of these operations (the TMF622 API's orders).
+        # Listeners hear about the orders of these operations (the TMF622 API's orders). The domain keeps
+        # a snapshot with the events of LISTENED_OPERATIONS' orders only: others' show the order as it is.
         self._operations = tuple(operation.value for operation in operations)
         self._lease = lease
 
@@ -115,10 +117,13 @@ class HubService:
     def pending(self, listener: Listener, limit: int = 50) -> list[PendingEvent]:
         def load(uow: UnitOfWork) -> list[PendingEvent]:
             found = []
+            current: dict[str, Order] = {}  # a batch often holds several events of one order
             for order_id, event, event_id in uow.listeners.events_after(listener, self._operations, limit):
-                order = uow.orders.get(order_id)
+                order = current.get(order_id) or uow.orders.get(order_id)
                 assert order is not None
-                found.append(PendingEvent(order, event, event_id))
+                current[order_id] = order
+                # Shown as it was right after the event, not as it is now (it may have moved on since).
+                found.append(PendingEvent(order.as_at(event), event, event_id))
             return found
 
         return self._db.read_now(load)

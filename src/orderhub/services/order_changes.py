@@ -45,14 +45,15 @@ class OrderChanges:
         def change(uow: UnitOfWork) -> Order:
             now = self._clock()
             order = _visible(uow, principal, reference)
-            if due_at is not None:
-                order.reschedule(due_at, now)
-                uow.orders.save(order)
+            # The request first: the event of a new date shows the order after the whole change.
             if request is not None:
                 if order.state.is_final:
                     raise CannotChange(f"a {order.state.value} order can no longer be changed")
                 order.request = request(order.request)
                 uow.orders.update_request(order)
+            if due_at is not None:
+                order.reschedule(due_at, now)
+                uow.orders.save(order)
             return order
 
         order = await self._db.write(change)

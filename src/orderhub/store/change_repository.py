@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
 from orderhub.domain.orders import OrderEvent, OrderState
 from orderhub.store.fastsql import FastSql, read_time
+from orderhub.store.order_rows import load_snapshot
 from orderhub.store.tables import cancellations, hub_listeners
 
 
@@ -116,16 +117,17 @@ class ListenerRepository:
         kinds = list(operations)
         marks = ", ".join("?" for _ in kinds)
         rows = self._sql.all(
-            "SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason FROM order_events e"
+            "SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason, e.snapshot FROM order_events e"
             " JOIN orders o ON o.id = e.order_id"
             f" WHERE e.id > ? AND o.partner_id = ? AND o.operation IN ({marks}) ORDER BY e.id LIMIT ?",
             (listener.delivered_event_id, listener.partner_id, *kinds, limit),
         )
         events = []
-        for event_id, order_id, at, from_state, to_state, reason in rows:
+        for event_id, order_id, at, from_state, to_state, reason, snapshot in rows:
             moment = read_time(at)
             assert moment is not None
-            event = OrderEvent(moment, OrderState(from_state) if from_state else None, OrderState(to_state), reason)
+            previous = OrderState(from_state) if from_state else None
+            event = OrderEvent(moment, previous, OrderState(to_state), reason, load_snapshot(snapshot))
             events.append((order_id, event, int(event_id)))
         return events
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, OrderState, Subject, SubjectKind
+from orderhub.domain.orders import (
+    ItemState,
+    Operation,
+    Order,
+    OrderItem,
+    OrderSnapshot,
+    OrderState,
+    Subject,
+    SubjectKind,
+)
 from orderhub.store.fastsql import read_decimal, read_json, read_time
 from orderhub.store.results import load_result
 
@@ -59,3 +68,18 @@ def required_time(value: object) -> datetime:
     moment = read_time(value)
     assert moment is not None
     return moment
+
+
+def dump_snapshot(snapshot: OrderSnapshot) -> dict[str, Any]:
+    """The JSON an event's ``snapshot`` column holds (instants in UTC, ISO 8601)."""
+    due_at = snapshot.due_at.astimezone(UTC).isoformat() if snapshot.due_at is not None else None
+    return {"request": snapshot.request, "due_at": due_at}
+
+
+def load_snapshot(value: Any) -> OrderSnapshot | None:
+    """An event's snapshot from its column; None for an event stored without one."""
+    data = read_json(value) if value is not None else None
+    if data is None:
+        return None
+    due_at = data.get("due_at")
+    return OrderSnapshot(request=data["request"], due_at=datetime.fromisoformat(due_at) if due_at else None)

@@ -41,15 +41,15 @@ def order_href(base_url: str, reference: str) -> str:
     return f"{base_url}{PREFIX}/productOrder/{reference}"
 
 
-def order_resource(order: Order, base_url: str, *, state: OrderState | None = None) -> dict[str, Any]:
-    """The ProductOrder; ``state`` shows it as it was at an event instead of as it is."""
-    shown = state or order.state
+def order_resource(order: Order, base_url: str) -> dict[str, Any]:
+    """The ProductOrder (an event's: the order as it was right after the event, ``Order.as_at``)."""
+    shown = order.state
     echo = copy.deepcopy(order.request.get("order", {}))
     items = echo.pop("productOrderItem", [])
     result = order.result if isinstance(order.result, LineResult) else None
     for (seq, item), ordered in zip(enumerate(items, start=1), order.items, strict=False):
         # An item follows its order until the order ends; then it says how it itself ended.
-        ended = shown.is_final and shown is order.state and ordered.state is not None
+        ended = shown.is_final and ordered.state is not None
         item["state"] = _ITEM_ENDED[ordered.state] if ended and ordered.state else _ITEM_STATE[shown]
         product = item.setdefault("product", {})
         item.setdefault("productOffering", product.get("productOffering", {}))
@@ -122,5 +122,5 @@ def event_envelope(pending: PendingEvent, base_url: str) -> dict[str, Any]:
         "eventId": str(pending.event_id),
         "eventTime": utc(pending.event.at),
         "eventType": "ProductOrderCreateEvent" if created else "ProductOrderStateChangeEvent",
-        "event": {"productOrder": order_resource(pending.order, base_url, state=pending.event.to_state)},
+        "event": {"productOrder": order_resource(pending.order, base_url)},
     }

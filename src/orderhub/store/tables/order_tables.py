@@ -67,6 +67,9 @@ order_events = sa.Table(
     sa.Column("from_state", sa.String(32), nullable=True),
     sa.Column("to_state", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
+    # What the event shows of its order, as it was right after it (domain.orders.OrderSnapshot), for the
+    # orders listeners hear about; NULL for the others and for events stored before migration 0013.
+    sa.Column("snapshot", sa.JSON, nullable=True),
 )
 
 
