@@ -1,5 +1,6 @@
-"""What the hot-path comparison tests share: one set of services on a small SQLite file, and each
-request asked of the application with and without its hot routes."""
+"""What the hot-path comparison tests share: one set of services on a small database (a SQLite file, or
+a PostgreSQL database of its own when ``ORDERHUB_TEST_POSTGRES`` is set), and each request asked of the
+application with and without its hot routes."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from orderhub.api.app import create_app
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
+from tests.databases import database_url
 
 
 @contextmanager
 def demo_services(path: Path, *, inventory_size: int = 50) -> Iterator[Services]:
-    """Services over a migrated file with the demo data; bodies are capped at 4 KiB."""
-    built = build_services(Settings(database_url=f"sqlite:///{path}", max_body_bytes=4096))
+    """Services over a migrated database with the demo data; bodies are capped at 4 KiB."""
+    built = build_services(Settings(database_url=database_url(path), max_body_bytes=4096))
     built.migrate()
     load_demo_data(built.uow_factory, inventory_size=inventory_size)
     try:
