@@ -359,3 +359,17 @@ def test_a_nul_character_in_tmf622s_other_posts_is_a_400(
 ) -> None:
     answer = http.post(f"{TMF622}{path}", json=body, headers={"Authorization": f"Bearer {token}"})
     assert_invalid(answer)
+
+
+@pytest.mark.parametrize("spelling", ["Dataplan", "dataplan", "DATAPLAN"])
+def test_the_plan_type_is_read_in_any_case_as_the_seeds_table_spells_it(
+    http: httpx.Client, token: str, spelling: str
+) -> None:
+    # Seed 001's DataPlan table names the value "Dataplan"; its example sends "DataPlan".
+    answer = vendor_post(http, {"category": "esimPrepaid", "productOrderItem": [item("69877689", spelling)]})
+    assert answer.status_code == 201 and answer.json()["state"] == "completed", answer.text
+    answer = tmf622_post(http, token, {"productOrderItem": [item("69877689", spelling.swapcase())]})
+    assert answer.status_code == 201, answer.text
+    # What the order keeps is the plan type, not the spelling: a DataPlan, which needs the line's Plan.
+    answer = vendor_post(http, {"category": "esimPrepaid", "productOrderItem": [item("69877693", spelling)]})
+    assert answer.status_code == 422 and "a DataPlan needs an active Plan" in answer.json()["message"], answer.text

@@ -14,6 +14,8 @@ from .errors import TmfError
 MSISDN = "MSISDN"
 PLAN_TYPE = "planType"
 _PLAN_TYPES = ", ".join(plan.value for plan in PlanType)
+# The seed's tables spell one "Dataplan" where its examples send "DataPlan": any case is read.
+_PLAN_TYPE_BY_LOWER = {plan.value.lower(): plan for plan in PlanType}
 
 
 def _bad(message: str) -> TmfError:
@@ -86,10 +88,9 @@ def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]
     characteristics, by_name = _characteristics(
         product.get("productCharacteristic"), f"{where}.product.productCharacteristic"
     )
-    try:
-        plan_type = PlanType(by_name[PLAN_TYPE])
-    except ValueError:
-        raise _bad(f"{where}.product.productCharacteristic[planType].value must be one of {_PLAN_TYPES}") from None
+    plan_type = _PLAN_TYPE_BY_LOWER.get(by_name[PLAN_TYPE].lower())
+    if plan_type is None:
+        raise _bad(f"{where}.product.productCharacteristic[planType].value must be one of {_PLAN_TYPES}")
     action = _text(item.get("action"), f"{where}.action", required=False, default="add")
     echo = {
         "id": _text(item.get("id"), f"{where}.id", required=False, default=str(index + 1)),
