@@ -23,14 +23,14 @@ from orderhub.services import idempotency
 from orderhub.services.auth import Caller
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import FulfilNow, Intake, OrderView, PlacedOrder, PlaceOrder
-from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
+from orderhub.services.ports import Database, DuplicateKey, Refusal, UnitOfWork
 from orderhub.services.records import OrderQuery
 from orderhub.services.rendered_orders import RenderedOrders
 
 T = TypeVar("T")
 
 
-class _Replayed(Exception):
+class _Replayed(Refusal):
     """Raised inside the write when the order turns out to be a retry: the write is undone and the
     first order is the answer."""
 
@@ -39,7 +39,7 @@ class _Replayed(Exception):
         self.placed = placed
 
 
-class _CheckCaller(Exception):
+class _CheckCaller(Refusal):
     """Raised where a principal taken from the cache unchecked decided something: the configuration
     moved since it was cached (or its request was refused), and the caller is asked again."""
 

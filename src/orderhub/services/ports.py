@@ -25,7 +25,12 @@ from orderhub.services.repositories import (
 T = TypeVar("T")
 
 
-class DuplicateKey(Exception):
+class Refusal(Exception):
+    """An answer a write gives by raising, as a DomainError does: not a fault, so the store keeps no
+    traceback of it (store.write_batches)."""
+
+
+class DuplicateKey(Refusal):
     """A row with the same unique key was committed by someone else first."""
 
 

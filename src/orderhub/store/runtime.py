@@ -103,7 +103,13 @@ class SqlDatabase:
 
     async def write(self, work: Work[T]) -> T:
         pending = self._writer.submit_async(work)  # type: ignore[arg-type]
-        result: T = await (pending if self._is_sqlite else self.answered_in_time(pending))
+        try:
+            result: T = await (pending if self._is_sqlite else self.answered_in_time(pending))
+        finally:
+            # A refusal raised here holds this frame in its traceback, and the future holds the
+            # refusal: without this, a cycle per refused write, each left to the cyclic collector,
+            # whose pauses then grew with a flood of refusals (bench/README.md).
+            del pending
         return result
 
     async def answered_in_time(self, pending: Awaitable[T]) -> T:

@@ -19,7 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
+from orderhub.domain.errors import DomainError
+from orderhub.services.ports import DatabaseUnavailable, DuplicateKey, Refusal
 from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable
 from orderhub.store.fastsql import FastSql
 from orderhub.store.unit_of_work import BoundUnitOfWork
@@ -99,11 +100,16 @@ class BatchRunner:
             return self._refused(outcomes, self._lost(exc))
         for ok, value in results:
             if not ok and value.__traceback__ is not None:
-                # A failed job's traceback holds the frames it ran in, and _attempt's holds the batch's
-                # results, this error among them: a cycle per refused order, and the whole batch kept
-                # until the cyclic collector finds it (a flood of refusals grew the process and its
-                # p99). The frames are done: their locals go, the lines for a log stay.
-                traceback.clear_frames(value.__traceback__)
+                # A failed job's traceback holds the frames it ran in, and through each frame's caller
+                # the frames of this batch (this one's among them), which hold the batch's jobs, their
+                # futures and so this error: a cycle, and the whole batch kept until the cyclic
+                # collector finds it. A flood of refusals made the collector's pauses the p99
+                # (bench/README.md). A refusal is an answer, not a bug: it keeps no traceback. Any
+                # other error keeps its lines for the log (its frames' locals go).
+                if isinstance(value, DomainError | Refusal):
+                    value.__traceback__ = None
+                else:
+                    traceback.clear_frames(value.__traceback__)
         ran = iter(results)
         return RanBatch([outcome or next(ran) for outcome in outcomes], transaction)
 
