@@ -262,14 +262,6 @@ def test_the_path_without_the_trailing_slash_and_idempotency_keys(http: httpx.Cl
     assert conflict.status_code == 409 and set(conflict.json()) == {"cause"}
 
 
-def test_a_duplicate_with_other_customer_details_answers_the_first_order(http: httpx.Client) -> None:
-    body = valid_body("access-free-8", requested=when(3 * 86400), product="fiber-internet", offering="250-250")
-    assert send(http, body).json()["status"] == "RECEIVED"
-    body["orderDateTime"] = when(0)
-    body["customerDetails"]["customerFirstname"] = "Annie"
-    assert send(http, body).json()["status"] == "RECEIVED"
-
-
 def test_a_co_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
     with running_server(tmp_path / "rate.db") as server, server.client() as http:
         server.services.partners.set_rate_limit(str(ACME["partner"]), 3)

@@ -68,7 +68,7 @@ async def place(context: DialectContext, caller: Principal, raw_body: bytes, ide
     co_id, activation = wire.read_order(body, language, datetime.now(UTC).date())
     if co_id != caller.partner.co_id:
         raise OnapiError(403, f"coId {co_id} is not the authenticated communication operator")
-    key, basis = wire.natural_key(co_id, activation)
+    key, basis = wire.natural_key(co_id, activation, body["customerDetails"])
     keys = (key, idempotency_key) if idempotency_key else (key,)
     try:
         placed = await context.ordering.place(

@@ -131,12 +131,19 @@ def _invoice(read: _Reader, invoice: Any, where: str) -> None:
     read.text(invoice, "city", f"{where}.city", "address")
 
 
-def natural_key(co_id: str, request: ActivationRequest) -> tuple[str, dict[str, Any]]:
-    """The same order sent again (same CO, access, products and requested time) is the same order."""
+def natural_key(co_id: str, request: ActivationRequest, customer_details: Any) -> tuple[str, dict[str, Any]]:
+    """The same order sent again is the same order: same CO, access, products, requested time and end
+    customer (``customerDetails`` as sent, all of it). Another customer's order for the same services is
+    a new order, which the intake's rules then answer (the product is ordered or active already), never
+    the first order's answer. ``orderDateTime`` is left out: a CO retrying an order may stamp it anew,
+    and the same customer's order alike in all else would only be refused next to the first (a failed
+    first order included: it answers its failure, as the identical body does). The customer's data
+    stands in the basis as a fingerprint only: it is personal data."""
     basis = {
         "co": co_id,
         "access": request.access_ref,
         "products": sorted([list(pair) for pair in request.services]),
         "requested": request.requested_at.isoformat(),
+        "customer": request_fingerprint(customer_details),
     }
     return "onapi:" + request_fingerprint(basis), basis
