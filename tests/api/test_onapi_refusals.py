@@ -140,7 +140,8 @@ STRING_FIELDS = [
 
 
 def _path(field: tuple[str | int, ...]) -> str:
-    return ".".join(str(p) for p in field).replace(".0.", "[0].")
+    """The field as the specification's headings name it: no index, invoice fields under customerDetails."""
+    return ".".join(str(p) for p in field if not isinstance(p, int) and p != "invoiceDetails")
 
 
 @pytest.mark.parametrize("control", ["\u0000", "\u001f", "\n"])
