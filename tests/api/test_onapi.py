@@ -160,6 +160,39 @@ def test_a_received_order_survives_a_restart(tmp_path: Path) -> None:
         assert send(http, body).json()["status"] == "ACTIVATED"
 
 
+def test_an_order_due_now_not_activated_within_the_answers_budget_names_no_past_date(tmp_path: Path) -> None:
+    # An API process whose worker does not keep up (here: none, as with serve --no-worker): an order
+    # due now is answered RECEIVED when the budget runs out, and must not say it will be activated
+    # at its requested time, which is gone (it said "...will be activated 2021-05-06 00:01 UTC.").
+    settings = {"fulfil_inline": False, "final_answer_budget_seconds": 0.3}
+    with running_server(tmp_path / "late.db", run_worker=False, **settings) as server, server.client() as http:
+        seeds = valid_body("access-free-1", requested="2021-05-06T00:01:00Z", product="iptv", offering="basic")
+        soon = {
+            "status": "RECEIVED",
+            "message": "The order is received. The service will be activated as soon as possible.",
+        }
+        assert send(http, seeds).json() == soon
+        assert send(http, seeds).json() == soon  # the same order again, still waiting
+        fibra = valid_body(
+            "access-free-2", co="Fibra", requested=when(-60), product="fiber-internet", offering="250-250"
+        )
+        assert send(http, fibra, FIBRA).json() == {
+            "status": "RECEIVED",
+            "message": "Beställningen är mottagen. Tjänsten aktiveras så snart som möjligt.",
+        }
+        requested = datetime.now(UTC) + timedelta(days=1)
+        later = valid_body(
+            "access-free-3", requested=requested.strftime("%Y-%m-%dT%H:%M:%SZ"), product="iptv", offering="basic"
+        )
+        assert send(http, later).json() == {
+            "status": "RECEIVED",
+            "message": f"The order is received. The service will be activated {requested:%Y-%m-%d %H:%M} UTC.",
+        }
+        # A worker comes along (here: the same services, run once): the orders due are activated.
+        assert server.services.fulfilment.run_due("test-worker", 10) == 2
+        assert send(http, seeds).json() == {"status": "ACTIVATED", "message": "The service is activated."}
+
+
 def change(edit: Any) -> dict[str, Any]:
     body = valid_body("access-free-3", requested=when(86400 * 30), product="fiber-internet", offering="250-250")
     edit(body)
