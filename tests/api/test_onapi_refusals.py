@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_orders import AccessAdmin
@@ -139,7 +140,8 @@ STRING_FIELDS = [
 
 
 def _path(field: tuple[str | int, ...]) -> str:
-    return ".".join(str(p) for p in field).replace(".0.", "[0].")
+    """The field as the specification's headings name it: no index, invoice fields under customerDetails."""
+    return ".".join(str(p) for p in field if not isinstance(p, int) and p != "invoiceDetails")
 
 
 @pytest.mark.parametrize("control", ["\u0000", "\u001f", "\n"])
@@ -166,6 +168,79 @@ def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.
     assert answer.status_code == 200, answer.text
 
 
+ALREADY_ORDERED = "The service is already ordered for this connection."
+
+
+def orders_on(server: RunningServer, ref: str) -> int:
+    """How many orders were stored for the access ``ref``."""
+    with server.services.engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text("SELECT count(*) FROM orders WHERE CAST(request AS TEXT) LIKE :ref"), {"ref": f'%"{ref}"%'}
+            ).scalar_one()
+        )
+
+
+def another_customer(body: dict[str, Any], **details: Any) -> dict[str, Any]:
+    other = copy.deepcopy(body)
+    other["orderDateTime"] = when(0)
+    other["customerDetails"].update(details)
+    return other
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"personalIdentityNumber": "121212-1212", "customerFirstname": "Bo", "customerEmail": "bo@example.se"},
+        {"identifiedCustomer": False, "personalIdentityNumber": None, "customerFirstname": "Cecilia"},
+        {"customerFirstname": "Annie"},  # the same identity number, another name
+        {"invoiceDetails": {"streetName": "Lillgatan", "postalCode": "54321", "city": "Lund"}},
+    ],
+    ids=["another person", "an unidentified person", "another name", "another invoice address"],
+)
+def test_another_customers_order_with_the_first_ones_access_products_and_date_is_not_its_replay(
+    server: RunningServer, http: httpx.Client, access: str, other: dict[str, Any]
+) -> None:
+    # The review's case: the second customer used to be answered RECEIVED and dropped (the natural key
+    # left customerDetails out). Now it is a new order, refused as the product is ordered already.
+    body = valid_body(access, requested="2027-01-01T00:00:00Z", product="iptv", offering="basic")
+    assert send(http, body).json()["status"] == "RECEIVED"
+    answer = send(http, another_customer(body, **other))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "REJECTED", "message": ALREADY_ORDERED}
+    assert orders_on(server, access) == 1
+    # Fibra's customer hears it in Swedish (its own access: Fibra may order fiber-internet/250-250 only).
+    swedish = valid_body(f"{access}-sv", requested="2027-01-01T00:00:00Z", co="Fibra")
+    swedish["products"] = [{"productId": "fiber-internet", "offeringId": "250-250"}]
+    AccessAdmin(server.services.uow_factory).add_access(swedish["coAccessId"])
+    assert send(http, swedish, FIBRA).json()["status"] == "RECEIVED"
+    assert send(http, another_customer(swedish, **other), FIBRA).json() == {
+        "status": "REJECTED",
+        "message": "Tjänsten är redan beställd till den här anslutningen.",
+    }
+
+
+@pytest.mark.parametrize("due", [-60, 86400])
+def test_a_true_retry_answers_the_first_orders_state_even_with_a_new_order_date_time(
+    server: RunningServer, http: httpx.Client, access: str, due: int
+) -> None:
+    body = valid_body(access, requested=when(due), product="fiber-internet", offering="1000-1000")
+    first = send(http, body).json()
+    assert first["status"] == ("ACTIVATED" if due < 0 else "RECEIVED")
+    assert send(http, body).json() == first  # byte for byte the same body
+    restamped = copy.deepcopy(body)
+    restamped["orderDateTime"] = when(0)
+    # A retry may carry a new orderDateTime, and the customer's fields in another key order.
+    restamped["customerDetails"] = dict(reversed(list(restamped["customerDetails"].items())))
+    assert send(http, restamped).json() == first
+    assert orders_on(server, access) == 1
+    # Another customer's: the product is active (due now) or ordered (later) on the access already.
+    refused = send(http, another_customer(body, customerFirstname="Annie")).json()
+    expected = "The service is already active on this connection." if due < 0 else ALREADY_ORDERED
+    assert refused == {"status": "REJECTED", "message": expected}
+    assert orders_on(server, access) == 1
+
+
 def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_natural_key_matches(
     http: httpx.Client, access: str
 ) -> None:
@@ -178,7 +253,9 @@ def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_nat
     conflict = send(http, other, **{"Idempotency-Key": key})
     assert conflict.status_code == 409, conflict.text
     assert set(conflict.json()) == {"cause"}
-    assert send(http, other).json()["status"] == "RECEIVED"  # without the key: the same order again
+    # Without the key: another customer's order for the product the first one orders, not a retry of it.
+    assert send(http, other).json() == {"status": "REJECTED", "message": ALREADY_ORDERED}
+    assert send(http, body).json()["status"] == "RECEIVED"  # the first order again, without its key
 
 
 def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx.Client, access: str) -> None:

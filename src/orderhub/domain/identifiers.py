@@ -151,7 +151,8 @@ def order_reference(now: datetime, number: int) -> str:
 
 def personal_identity_number_valid(text: str, today: date) -> bool:
     """A Swedish personal identity number: ``YYYYMMDD-XXXX`` (or 12 digits without the dash), or the
-    short ``YYMMDD-XXXX`` where ``-`` means under 100 years old and ``+`` 100 or older. The date must
+    short ``YYMMDD-XXXX`` where ``-`` means under 100 years old and ``+`` 100 or older; the short form's
+    10 digits without a separator (``YYMMDDXXXX``, a common spelling) read as with ``-``. The date must
     exist and not lie ahead (a coordination number adds 60 to the day); the last digit is the Luhn
     check digit of the ten digits ``YYMMDDNNNC``."""
     full = _PIN_LONG.fullmatch(text)
@@ -172,7 +173,7 @@ def personal_identity_number_valid(text: str, today: date) -> bool:
         born = date(born_year, int(month), real_day)
     except ValueError:
         return False
-    if full is None and sign == "-" and born > today:
+    if full is None and sign != "+" and born > today:
         born = date(born_year - 100, int(month), real_day)
     if born > today:
         return False
@@ -180,4 +181,4 @@ def personal_identity_number_valid(text: str, today: date) -> bool:
 
 
 _PIN_LONG = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{2})-?(\d{4})")
-_PIN_SHORT = re.compile(r"(\d{2})(\d{2})(\d{2})([-+])(\d{4})")
+_PIN_SHORT = re.compile(r"(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})")

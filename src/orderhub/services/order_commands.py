@@ -41,7 +41,7 @@ class PlaceOrder(Generic[R]):
     # What else, besides the body, makes two requests the same (e.g. the business unit in the path).
     scope: str = ""
     # Keys that stand for part of the request only (a dialect's natural key, e.g. ON-API's access,
-    # products and date): the same key with that part the same is a retry, whatever else differs.
+    # products, date and customer): the same key with that part the same is a retry, whatever else differs.
     key_basis: Mapping[str, Any] = field(default_factory=dict)
 
 

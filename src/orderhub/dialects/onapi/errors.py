@@ -24,7 +24,8 @@ _DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.IdempotencyConflict, 409),
 ]
 REALM = 'Basic realm="onapi", charset="UTF-8"'
-# The domain's neutral field paths as this API names them, and which customer message fits.
+# The domain's neutral field paths as this API names them, and which customer message fits. Any other
+# (none the access intake raises today) is "Bad request": a cause names only the specification's fields.
 _WIRE_FIELDS = {"requested_at": ("requestedDateTime", "date"), "products": ("products", "products")}
 
 
@@ -58,7 +59,7 @@ def internal_error_response() -> JSONResponse:
 
 def invalid_input_response(exc: errors.InvalidInput, language: str) -> JSONResponse:
     # Rules the domain holds (a date too far ahead, too many products): a 400 like the body's own.
-    field, key = _WIRE_FIELDS.get(exc.field or "", (exc.field or "request", "order"))
+    field, key = _WIRE_FIELDS.get(exc.field or "", ("request", "order"))
     return error_response(400, f"Bad {field}", message(key, language))
 
 

@@ -32,6 +32,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The order is received. The service will be activated {when}.",
         "sv": "Beställningen är mottagen. Tjänsten aktiveras {when}.",
     },
+    "received_due": {
+        "en": "The order is received. The service will be activated as soon as possible.",
+        "sv": "Beställningen är mottagen. Tjänsten aktiveras så snart som möjligt.",
+    },
     "failed": {
         "en": "The service could not be activated. Please contact customer service.",
         "sv": "Tjänsten kunde inte aktiveras. Kontakta kundtjänst.",

@@ -46,13 +46,17 @@ async def operator(context: DialectContext, credentials: HTTPBasicCredentials | 
     return caller
 
 
-def order_status(state: OrderState, due_at: datetime | None, language: str) -> dict[str, str]:
+def order_status(state: OrderState, due_at: datetime | None, language: str, now: datetime) -> dict[str, str]:
     """The answer for an order in ``state``: ACTIVATED, RECEIVED (with when) or REJECTED."""
     if state is OrderState.COMPLETED:
         return {"status": "ACTIVATED", "message": message("activated", language)}
     if state.is_final:
         return {"status": "REJECTED", "message": message("failed", language)}
-    when = f"{due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if due_at else "shortly"
+    if due_at is None or due_at <= now:
+        # Due already, but not finished within the answer's budget (no worker in time): the requested
+        # date is gone, so the end customer is not told it as the date to come.
+        return {"status": "RECEIVED", "message": message("received_due", language)}
+    when = f"{due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     return {"status": "RECEIVED", "message": message("received", language, when=when)}
 
 
@@ -68,7 +72,7 @@ async def place(context: DialectContext, caller: Principal, raw_body: bytes, ide
     co_id, activation = wire.read_order(body, language, datetime.now(UTC).date())
     if co_id != caller.partner.co_id:
         raise OnapiError(403, f"coId {co_id} is not the authenticated communication operator")
-    key, basis = wire.natural_key(co_id, activation)
+    key, basis = wire.natural_key(co_id, activation, body["customerDetails"])
     keys = (key, idempotency_key) if idempotency_key else (key,)
     try:
         placed = await context.ordering.place(
@@ -85,4 +89,4 @@ async def place(context: DialectContext, caller: Principal, raw_body: bytes, ide
     except ActivationRefused as refused:
         return json_response({"status": "REJECTED", "message": message(refused.reason, language)})
     order = await context.ordering.settled_order(caller, placed, context.settings.final_answer_budget_seconds)
-    return json_response(order_status(order.state, order.due_at, language))
+    return json_response(order_status(order.state, order.due_at, language, datetime.now(UTC)))

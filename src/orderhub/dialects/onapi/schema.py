@@ -25,7 +25,11 @@ class InvoiceDetails(BaseModel):
 class CustomerDetails(BaseModel):
     identifiedCustomer: bool
     personalIdentityNumber: str | None = Field(
-        None, description="Required when identifiedCustomer: YYYYMMDD-XXXX (or YYMMDD-XXXX), Luhn check digit"
+        None,
+        description=(
+            "Required when identifiedCustomer: YYYYMMDD-XXXX or YYYYMMDDXXXX, or YYMMDD-XXXX (+ for 100 or older)"
+            " or YYMMDDXXXX; a real date, Luhn check digit"
+        ),
     )
     customerFirstname: str = Field(min_length=1, max_length=255)
     customerLastName: str = Field(min_length=1, max_length=255)

@@ -1,5 +1,8 @@
 """The ON-API order body, read field by field in the order of the specification: the first field at
-fault answers 400 with ``Bad <field>`` as the cause and a message the end customer can read."""
+fault answers 400 with ``Bad <field>`` as the cause and a message the end customer can read. ``<field>``
+is the field's name as the specification's headings spell it: ``products.offeringId`` (no index), and
+the invoice fields under ``customerDetails`` (``customerDetails.postalCode``), as a CO's integration
+built from the specification expects them."""
 
 from __future__ import annotations
 
@@ -74,13 +77,13 @@ def read_order(body: Any, language: str, today: date) -> tuple[str, ActivationRe
     if not isinstance(products, list) or not products:
         raise read.bad("products")
     services = []
-    for index, product in enumerate(products):
+    for product in products:
         if not isinstance(product, dict):
-            raise read.bad(f"products[{index}]")
+            raise read.bad("products")
         services.append(
             (
-                read.identifier(product, "productId", f"products[{index}].productId"),
-                read.identifier(product, "offeringId", f"products[{index}].offeringId"),
+                read.identifier(product, "productId", "products.productId"),
+                read.identifier(product, "offeringId", "products.offeringId"),
             )
         )
     customer = _customer(read, body.get("customerDetails"), today)
@@ -115,13 +118,14 @@ def _customer(read: _Reader, details: Any, today: date) -> CustomerDetails:
         raise read.bad(f"{where}.customerEmail", "email")
     invoice = details.get("invoiceDetails")
     if invoice is not None:
-        _invoice(read, invoice, f"{where}.invoiceDetails")
+        _invoice(read, invoice)
     return CustomerDetails(identity=identity, name=f"{first} {last}", email=email)
 
 
-def _invoice(read: _Reader, invoice: Any, where: str) -> None:
+def _invoice(read: _Reader, invoice: Any) -> None:
     if not isinstance(invoice, dict):
-        raise read.bad(where, "address")
+        raise read.bad("customerDetails.invoiceDetails", "address")
+    where = "customerDetails"  # the specification heads the invoice fields customerDetails.<field>
     read.text(invoice, "streetName", f"{where}.streetName", "address")
     read.text(invoice, "streetNumber", f"{where}.streetNumber", "address", required=False)
     read.text(invoice, "streetLittera", f"{where}.streetLittera", "address", required=False)
@@ -131,12 +135,19 @@ def _invoice(read: _Reader, invoice: Any, where: str) -> None:
     read.text(invoice, "city", f"{where}.city", "address")
 
 
-def natural_key(co_id: str, request: ActivationRequest) -> tuple[str, dict[str, Any]]:
-    """The same order sent again (same CO, access, products and requested time) is the same order."""
+def natural_key(co_id: str, request: ActivationRequest, customer_details: Any) -> tuple[str, dict[str, Any]]:
+    """The same order sent again is the same order: same CO, access, products, requested time and end
+    customer (``customerDetails`` as sent, all of it). Another customer's order for the same services is
+    a new order, which the intake's rules then answer (the product is ordered or active already), never
+    the first order's answer. ``orderDateTime`` is left out: a CO retrying an order may stamp it anew,
+    and the same customer's order alike in all else would only be refused next to the first (a failed
+    first order included: it answers its failure, as the identical body does). The customer's data
+    stands in the basis as a fingerprint only: it is personal data."""
     basis = {
         "co": co_id,
         "access": request.access_ref,
         "products": sorted([list(pair) for pair in request.services]),
         "requested": request.requested_at.isoformat(),
+        "customer": request_fingerprint(customer_details),
     }
     return "onapi:" + request_fingerprint(basis), basis
