@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from orderhub.bootstrap import build_services
+from orderhub.settings import Settings
+from orderhub.store import migrate
 from tests.databases import database_url
 from tests.integration.support import base_env, nested_savepoints_undo_only_the_inner_one
 
@@ -34,6 +38,30 @@ def test_migrations_started_on_several_hosts_at_once_all_succeed(tmp_path: Path)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one() == 1
     engine.dispose()
+
+
+def test_a_host_waits_for_another_hosts_long_migration_and_the_pool_keeps_its_bounds(tmp_path: Path) -> None:
+    # Another host migrating holds the advisory lock for longer than the service's lock timeout (1 s at
+    # the default 2 s write bound): this host must wait for it, not fail, as README promises.
+    url = database_url(tmp_path / "long.db")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as other_host:
+        other_host.exec_driver_sql(f"SELECT pg_advisory_lock({migrate.MIGRATION_LOCK})")
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(orderhub, "migrate", "--db", url)
+            time.sleep(3)
+            assert not waiting.done(), waiting.result().stderr
+            other_host.exec_driver_sql(f"SELECT pg_advisory_unlock({migrate.MIGRATION_LOCK})")
+            run = waiting.result()
+    assert run.returncode == 0, run.stderr
+    engine.dispose()
+    # In a serving process the migration runs on a pooled connection, which keeps the service's bounds.
+    services = build_services(Settings(database_url=url))
+    services.migrate()
+    with services.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW lock_timeout").scalar_one() == "1s"
+        assert connection.exec_driver_sql("SHOW statement_timeout").scalar_one() == "10s"
+    services.close()
 
 
 def test_a_database_that_is_not_there_is_one_clear_line_and_a_failing_exit() -> None:

@@ -24,7 +24,6 @@ from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.settings import Settings
 from orderhub.store.backup import BackupRefused, backup_sqlite
-from orderhub.web.server import run_server
 
 
 @app.command()
@@ -36,7 +35,9 @@ def serve(
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the fulfilment worker in-process")] = True,
 ) -> None:
     """Run the HTTP API (and, by default, the fulfilment worker) after applying migrations."""
+    # The web stack is imported by the command that serves it: the other commands start faster.
     from orderhub.api.app import create_app
+    from orderhub.web.server import run_server
 
     # Without a worker in this process, orders are left to the separate workers, not fulfilled at intake.
     settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)

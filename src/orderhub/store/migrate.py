@@ -1,15 +1,17 @@
-"""Apply and inspect the Alembic migrations shipped inside the package."""
+"""Apply and inspect the Alembic migrations shipped inside the package.
+
+Alembic is imported where it is used: it is a fifth of a CLI command's start-up, and most commands
+(and every request but /readyz) never need it."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # A PostgreSQL advisory lock key of orderhub's own ("orderhub" in ASCII, as a number).
@@ -17,6 +19,8 @@ MIGRATION_LOCK = 0x6F72646572687562
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
@@ -34,15 +38,23 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
             _driver(connection).execute("PRAGMA foreign_keys=OFF")
         else:
             # Several hosts may start at once: one migrates, the others wait and then find nothing to do.
+            # The waits the service bounds (store.database: a lock ~1 s, a statement ~10 s) are not the
+            # migration's: another host's migration, or one that rewrites a big table, may take minutes.
+            bounds = _unbounded(connection)
             connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
             connection.commit()
         try:
+            from alembic import command
+
             command.upgrade(_config(connection), revision)
             connection.commit()
         finally:
             if not sqlite:
                 connection.rollback()
                 connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                # The connection goes back to the service's pool: with the service's bounds.
+                for setting, value in bounds.items():
+                    connection.exec_driver_sql(f"SET {setting} = '{value}'")
                 connection.commit()
             if sqlite:
                 broken = _driver(connection).execute("PRAGMA foreign_key_check").fetchall()
@@ -51,17 +63,30 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
                     raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
 
 
+def _unbounded(connection: sa.Connection) -> dict[str, str]:
+    """Lifts this session's lock and statement timeouts; what they were, to put back."""
+    bounds = {}
+    for setting in ("lock_timeout", "statement_timeout"):
+        bounds[setting] = str(connection.exec_driver_sql(f"SHOW {setting}").scalar_one())
+        connection.exec_driver_sql(f"SET {setting} = 0")
+    return bounds
+
+
 def _driver(connection: sa.Connection) -> Any:
     return connection.connection.driver_connection
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect().execution_options(read_only=True) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
