@@ -126,7 +126,7 @@ def validate_esim_order(request: EsimOrderRequest, *, now: datetime, supported_c
         if not request.iccid:
             raise InvalidInput("the eSIM's ICCID is mandatory for a top-up", field="subject.iccid")
         try:
-            Iccid.parse(request.iccid)
+            Iccid.reference(request.iccid)
         except ValueError as exc:
             raise InvalidInput(f"is not an ICCID: {exc}", field="subject.iccid") from exc
 
