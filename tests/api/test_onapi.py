@@ -191,7 +191,7 @@ def customer(**values: Any) -> Any:
          "Bad customerDetails.invoiceDetails.postalCode"),
         (change(lambda b: b["customerDetails"]["invoiceDetails"].pop("city")),
          "Bad customerDetails.invoiceDetails.city"),
-        (change(lambda b: b.update(requestedDateTime=when(86400 * 400))), "Bad requestedDateTime"),
+        (change(lambda b: b.update(requestedDateTime=when(86400 * 3653 + 600))), "Bad requestedDateTime"),
         (b"{not json", "Bad request body"),
     ],
 )  # fmt: skip

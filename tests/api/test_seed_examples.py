@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,18 @@ def test_future_activation_date_issues_the_esim_now_and_starts_the_subscription_
 def test_each_new_esim_gets_its_own_profile(client: httpx.Client, reseller: str) -> None:
     iccids = {completed_order(client, reseller)["output"]["iccid"] for _ in range(5)}
     assert len(iccids) == 5
+
+
+def test_seed_examples_with_their_year_made_nine_years_later_are_completed(client: httpx.Client, reseller: str) -> None:
+    # How someone trying the examples makes their 2019 future: a year well ahead (within ten years).
+    year = datetime.now(UTC).year + 9
+    for seed_body in (SEED_NEW_ESIM, SEED_TOPUP):
+        body = seed_body.replace("2019-09-13T12:00:00Z", f"{year}-09-13T12:00:00Z")
+        answer = client.post("/esim/v1/order", content=body, headers=seed_headers(reseller))
+        assert answer.status_code == 201, answer.text
+        order = wait_for(client, reseller, answer.json()["id"], lambda o: o["status"] != "FULFILLING")
+        assert order["status"] == "COMPLETED", order
+        assert order["input"]["subscriptions"][0]["activationDate"] == f"{year}-09-13T12:00:00Z"
 
 
 def test_demo_data_gives_the_seed_customer_the_seed_esim_once(tmp_path: Path) -> None:
