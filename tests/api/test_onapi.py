@@ -243,7 +243,7 @@ INPUT_ERRORS = [
     (change(invoice(streetLittera="B" * 256)), "Bad customerDetails.streetLittera"),
     (change(invoice(postalCode="01234")), "Bad customerDetails.postalCode"),
     (change(lambda b: b["customerDetails"]["invoiceDetails"].pop("city")), "Bad customerDetails.city"),
-    (change(lambda b: b.update(requestedDateTime=when(86400 * 400))), "Bad requestedDateTime"),
+    (change(lambda b: b.update(requestedDateTime=when(86400 * 3653 + 600))), "Bad requestedDateTime"),
     (b"{not json", "Bad request body"),
 ]
 

@@ -82,6 +82,23 @@ def test_iccid_parse_rejects_prefix_other_than_89(raw):
         Iccid.parse(raw)
 
 
+@pytest.mark.parametrize("raw", ["123456789", "1", VALID_ICCID, "0" * 22, " 123456789\n"])
+def test_an_iccid_reference_is_up_to_22_digits_stripped(raw):
+    assert Iccid.reference(raw) == raw.strip()
+
+
+@pytest.mark.parametrize("raw", ["", " ", "12345678X", "12 34", "\u0661\u0662\u0663", "+123", "1" * 23])
+def test_an_iccid_reference_refuses_anything_but_up_to_22_digits(raw):
+    with pytest.raises(ValueError, match="an ICCID has"):
+        Iccid.reference(raw)
+
+
+def test_iccid_parse_stays_strict_for_the_seeds_reference():
+    # Inventory keeps to E.118: the seed's 123456789 names an eSIM, it does not make one.
+    with pytest.raises(ValueError):
+        Iccid.parse("123456789")
+
+
 def test_iccid_generate_gives_19_luhn_valid_digits_with_prefix():
     iccid = Iccid.generate(country_code="46", issuer="01")
     assert len(iccid.value) == 19

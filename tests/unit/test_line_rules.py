@@ -90,12 +90,14 @@ def test_rule_errors_are_domain_errors_with_neutral_paths() -> None:
     assert excinfo.value.field == "subject.msisdn"
 
 
-def test_a_requested_date_far_ahead_is_refused() -> None:
-    far = LineOrderRequest(
-        "CR", "69877689", (LineItemRequest("OFFER-DP-001", PlanType.PLAN),), NOW + timedelta(days=400)
-    )
-    with pytest.raises(InvalidInput) as excinfo:
-        validate_line_order(far, CR, NOW)
+def test_a_requested_date_more_than_ten_years_ahead_is_refused() -> None:
+    def at(ahead: timedelta) -> LineOrderRequest:
+        return LineOrderRequest("CR", "69877689", (LineItemRequest("OFFER-DP-001", PlanType.PLAN),), NOW + ahead)
+
+    validate_line_order(at(timedelta(days=400)), CR, NOW)
+    validate_line_order(at(timedelta(days=3653)), CR, NOW)
+    with pytest.raises(InvalidInput, match="at most 3653 days ahead") as excinfo:
+        validate_line_order(at(timedelta(days=3653, seconds=1)), CR, NOW)
     assert excinfo.value.field == "requested_at"
 
 

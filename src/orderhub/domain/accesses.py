@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from orderhub.domain.customers import CustomerDetails
@@ -15,8 +15,6 @@ from orderhub.domain.orders import Operation, OrderItem
 ONAPI_ID = re.compile(r"^[-0-9a-zA-Z.]{1,36}\Z")
 OFFERING_ATTRIBUTE = "offeringId"
 MAX_SERVICES_PER_ORDER = 10
-# Activations are requested for the coming months; a far date is almost always a typo.
-MAX_REQUESTED_AHEAD = timedelta(days=366)
 
 
 class AccessState(StrEnum):

@@ -18,14 +18,12 @@ from orderhub.domain.errors import (
     SubscriptionLimitReached,
 )
 from orderhub.domain.identifiers import Iccid
-from orderhub.domain.orders import Operation
+from orderhub.domain.orders import MAX_DATE_AHEAD, Operation
 
 MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID = 15
 MAX_SUBSCRIPTIONS_PER_ORDER = MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID
 # Partners' clocks drift; an activation date this little in the past still counts as "now".
 ACTIVATION_CLOCK_SKEW = timedelta(minutes=5)
-# Plans are sold for trips and renewals ahead, not for decades: a far date is almost always a typo.
-MAX_ACTIVATION_AHEAD = timedelta(days=366)
 
 
 class DeviceType(StrEnum):
@@ -126,7 +124,7 @@ def validate_esim_order(request: EsimOrderRequest, *, now: datetime, supported_c
         if not request.iccid:
             raise InvalidInput("the eSIM's ICCID is mandatory for a top-up", field="subject.iccid")
         try:
-            Iccid.parse(request.iccid)
+            Iccid.reference(request.iccid)
         except ValueError as exc:
             raise InvalidInput(f"is not an ICCID: {exc}", field="subject.iccid") from exc
 
@@ -136,8 +134,8 @@ def _validate_subscription(
 ) -> None:
     if subscription.activation_at is not None and subscription.activation_at < now - ACTIVATION_CLOCK_SKEW:
         raise InvalidInput("can not be a date in the past", field=f"{where}.activation_at")
-    if subscription.activation_at is not None and subscription.activation_at > now + MAX_ACTIVATION_AHEAD:
-        raise InvalidInput(f"can be at most {MAX_ACTIVATION_AHEAD.days} days ahead", field=f"{where}.activation_at")
+    if subscription.activation_at is not None and subscription.activation_at > now + MAX_DATE_AHEAD:
+        raise InvalidInput(f"can be at most {MAX_DATE_AHEAD.days} days ahead", field=f"{where}.activation_at")
     if subscription.price is not None and subscription.currency is None:
         raise InvalidInput("a price must be sent together with its currency", field=f"{where}.currency")
     if subscription.currency is not None and subscription.price is None:

@@ -41,6 +41,8 @@ class Iccid:
     """ITU-T E.118 integrated circuit card identifier: ``89`` + country + issuer + account + Luhn digit.
 
     Imported ICCIDs are accepted leniently (some vendors' fail the Luhn check); ``luhn_ok`` flags them.
+    ``parse`` and ``generate`` hold where ICCIDs are made (inventory import, generated profiles);
+    ``reference`` only checks a number that names one already stored.
     """
 
     value: str
@@ -69,6 +71,18 @@ class Iccid:
         body = "".join(str(secrets.randbelow(10)) for _ in range(body_length))
         payload = prefix + body
         return cls(payload + str(luhn_check_digit(payload)))
+
+    @classmethod
+    def reference(cls, raw: str) -> str:
+        """The ICCID a request names to look an eSIM up by (a top-up's): only digits, at most
+        ``MAX_LENGTH``. Not ``parse``'s rules: what a partner was given is whatever orderhub stores,
+        and an unknown number is a business answer (not that customer's eSIM), not a malformed one."""
+        text = raw.strip()
+        if not _DIGITS.match(text):
+            raise ValueError("an ICCID has only digits")
+        if len(text) > cls.MAX_LENGTH:
+            raise ValueError(f"an ICCID has at most {cls.MAX_LENGTH} digits")
+        return text
 
     @property
     def luhn_ok(self) -> bool:

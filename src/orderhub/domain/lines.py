@@ -10,11 +10,9 @@ from enum import StrEnum
 
 from orderhub.domain.customers import CustomerDetails
 from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
-from orderhub.domain.orders import Operation, OrderItem
+from orderhub.domain.orders import MAX_DATE_AHEAD, Operation, OrderItem
 
 MAX_ITEMS_PER_LINE_ORDER = 15
-# Orders are placed for the coming months, not for decades: a far date is almost always a typo.
-MAX_REQUESTED_AHEAD = timedelta(days=366)
 SUPPORTED_ACTIONS = frozenset({"add"})
 # The order item attribute that holds an item's plan type.
 PLAN_TYPE_ATTRIBUTE = "planType"
@@ -116,8 +114,8 @@ def validate_line_order(request: LineOrderRequest, unit: BusinessUnit, now: date
         raise InvalidInput("must be 1 to 64 characters (the customer's identification)", field="customer.identity")
     if identity is not None and not 0 < len(identity.kind) <= 64:
         raise InvalidInput("must be 1 to 64 characters (the identification's type)", field="customer.identity_type")
-    if request.requested_at is not None and request.requested_at > now + MAX_REQUESTED_AHEAD:
-        raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
+    if request.requested_at is not None and request.requested_at > now + MAX_DATE_AHEAD:
+        raise InvalidInput(f"can be at most {MAX_DATE_AHEAD.days} days ahead", field="requested_at")
     if not request.items:
         raise InvalidInput("must hold at least one item", field="items")
     if len(request.items) > MAX_ITEMS_PER_LINE_ORDER:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -46,6 +46,9 @@ class OrderState(StrEnum):
 _FINAL = frozenset(
     {OrderState.COMPLETED, OrderState.PARTIAL, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED}
 )
+# How far ahead any order's date may lie (an eSIM activation, a line order's start, a service activation).
+# The partner APIs forbid only past dates; ten years still refuses a mistyped century.
+MAX_DATE_AHEAD = timedelta(days=3653)
 # Before provisioning starts an order can be called off.
 CANCELLABLE_STATES = frozenset({OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.HELD})
 

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from orderhub.domain.accesses import (
-    MAX_REQUESTED_AHEAD,
     MAX_SERVICES_PER_ORDER,
     OFFERING_ATTRIBUTE,
     Access,
@@ -20,7 +19,7 @@ from orderhub.domain.accesses import (
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import AccessDenied, InvalidInput
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.orders import OrderItem, Subject, SubjectKind
+from orderhub.domain.orders import MAX_DATE_AHEAD, OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import NewOrder
@@ -39,8 +38,8 @@ class AccessIntake:
         if len({product_id for product_id, _offering in request.services}) < len(request.services):
             # Each product runs once on an access: a second of it could only fail next to the first.
             raise InvalidInput("each product may be ordered once per order", field="products")
-        if request.requested_at > now + MAX_REQUESTED_AHEAD:
-            raise InvalidInput(f"can be at most {MAX_REQUESTED_AHEAD.days} days ahead", field="requested_at")
+        if request.requested_at > now + MAX_DATE_AHEAD:
+            raise InvalidInput(f"can be at most {MAX_DATE_AHEAD.days} days ahead", field="requested_at")
 
     def prepare(self, uow: UnitOfWork, principal: Principal, request: ActivationRequest, now: datetime) -> NewOrder:
         access = uow.accesses.by_ref(request.access_ref)

@@ -9,10 +9,12 @@ from decimal import Decimal
 
 from orderhub.domain.accesses import NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
-from orderhub.domain.identifiers import Iccid, generate_matching_id
+from orderhub.domain.customers import Customer
+from orderhub.domain.identifiers import Iccid, generate_matching_id, luhn_valid, new_id
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
 from orderhub.services.access_orders import AccessAdmin
 from orderhub.services.catalog import CatalogService
+from orderhub.services.clock import utc_now
 from orderhub.services.inventory import InventoryService, ProfileRow
 from orderhub.services.line_orders import LineAdmin
 from orderhub.services.partners import PartnerAdmin
@@ -71,6 +73,12 @@ DEMO_PARTNERS = [
      "demo-reseller-2", "demo-reseller-2-secret"),
 ]  # fmt: skip
 
+
+# The seed's top-up example tops up the eSIM 123456789 of john@doe.com: demo-reseller-1 holds both, the
+# eSIM handed to its customer before orderhub kept the inventory (no order made it, and its ICCID is
+# no number an inventory import takes: only the seed's reference to it).
+SEED_CUSTOMER = ("demo-reseller-1", "john@doe.com", "US")
+SEED_ICCID = "123456789"
 
 # Business units, what they sell and their lines (tmf-productorder). The seed's examples order
 # OFFER-DP-001 as Plan, DataPlan and Addon on CR line 69877689, which therefore holds an active Plan.
@@ -158,13 +166,16 @@ def load_demo_data(uow_factory: UnitOfWorkFactory, *, inventory_size: int = 2000
         has_esim = uow.partners.get(DEMO_PARTNERS[0][0]) is not None
         has_lines = uow.lines.business_unit(DEMO_BUSINESS_UNITS[0][0].id) is not None
         has_accesses = uow.accesses.by_ref(SEED_ONAPI_ID) is not None
+        has_seed_esim = uow.profiles.get(SEED_ICCID) is not None
     if not has_esim:
         _load_esim_demo(uow_factory, inventory_size)
+    if not has_seed_esim:
+        _load_seed_esim(uow_factory)
     if not has_lines:
         _load_line_demo(uow_factory)
     if not has_accesses:
         _load_access_demo(uow_factory)
-    return not (has_esim and has_lines and has_accesses)
+    return not (has_esim and has_seed_esim and has_lines and has_accesses)
 
 
 def _load_access_demo(uow_factory: UnitOfWorkFactory) -> None:
@@ -215,3 +226,22 @@ def _load_esim_demo(uow_factory: UnitOfWorkFactory, inventory_size: int) -> None
         for line in range(1, inventory_size + 1)
     )
     InventoryService(uow_factory).import_profiles(rows, batch="demo")
+
+
+def _load_seed_esim(uow_factory: UnitOfWorkFactory) -> None:
+    partner_id, email, country = SEED_CUSTOMER
+    now = utc_now()
+    profile = {
+        "iccid": SEED_ICCID,
+        "matching_id": generate_matching_id(),
+        "smdp_address": DEMO_SMDP_ADDRESS,
+        "luhn_ok": luhn_valid(SEED_ICCID),
+        "batch": "demo-seed",
+    }
+    with uow_factory() as uow:
+        # The customer the seed's NEW_ESIM example creates, or finds when it ran before.
+        customer_id = uow.partners.add_customer(
+            Customer(id=new_id(), partner_id=partner_id, email=email, country_of_residence=country, created_at=now)
+        )
+        uow.profiles.add_released(profile, customer_id, now)
+        uow.commit()

@@ -11,7 +11,8 @@ from orderhub.domain.esim import ProfileState, Subscription
 from orderhub.domain.identifiers import Iccid, matching_id_valid, smdp_host_valid
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ports import UnitOfWorkFactory
+from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+from orderhub.services.records import StoredProfile
 
 IMPORT_CHUNK = 500
 
@@ -145,12 +146,22 @@ class InventoryService:
     def sim_for(self, principal: Principal, iccid: str) -> SimView:
         with self._uow(read_only=True) as uow:
             profile = uow.profiles.get(iccid)
-            owner = uow.orders.get(profile.order_id) if profile and profile.order_id else None
+            owner = _owner_of(uow, profile) if profile is not None else None
             # Unknown and someone else's look the same, so ICCIDs cannot be probed.
-            if profile is None or owner is None or not principal.can_see(owner.partner_id):
+            if profile is None or owner is None or not principal.can_see(owner):
                 raise SimNotFound(f"no eSIM {iccid}", field="iccid")
             subscriptions = uow.subscriptions.of_iccid(iccid)
         return SimView(iccid, profile.state, profile.smdp_address, subscriptions, self._clock())
+
+
+def _owner_of(uow: UnitOfWork, profile: StoredProfile) -> str | None:
+    """The partner whose order received the profile; of one handed to its customer outside any order
+    (the demo's seed eSIM), the customer's partner."""
+    if profile.order_id is not None:
+        order = uow.orders.get(profile.order_id)
+        return order.partner_id if order is not None else None
+    customer = uow.partners.get_customer(profile.customer_id) if profile.customer_id else None
+    return customer.partner_id if customer is not None else None
 
 
 def _check_row(row: ProfileRow) -> tuple[str | None, Iccid | None]:

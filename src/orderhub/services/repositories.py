@@ -105,6 +105,10 @@ class CatalogRepository(Protocol):
 
 class ProfileRepository(Protocol):
     def add_many(self, rows: list[dict[str, Any]], now: datetime) -> None: ...
+    def add_released(self, row: dict[str, Any], customer_id: str, now: datetime) -> bool:
+        """A profile already handed to the customer, outside any order; False when it is stored already."""
+        ...
+
     def existing(self, iccids: Iterable[str], matching_ids: Iterable[str]) -> tuple[set[str], set[str]]: ...
     def refresh_statistics(self) -> None:
         """Let the database's planner know how many profiles there are now (after a bulk load)."""

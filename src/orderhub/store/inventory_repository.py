@@ -90,6 +90,27 @@ class ProfileRepository:
             [{**row, "state": ProfileState.AVAILABLE.value, "created_at": now, "updated_at": now} for row in rows],
         )
 
+    def add_released(self, row: dict, customer_id: str, now: datetime) -> bool:
+        """A profile handed to a customer before this inventory kept it (no order of orderhub's made
+        it); False when its ICCID or matching ID is stored already."""
+        return bool(
+            self._sql.execute_now(
+                "INSERT INTO esim_profiles (iccid, matching_id, smdp_address, state, order_id, customer_id, luhn_ok,"
+                " batch, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    row["iccid"],
+                    row["matching_id"],
+                    row["smdp_address"],
+                    ProfileState.RELEASED.value,
+                    customer_id,
+                    row["luhn_ok"],
+                    row.get("batch"),
+                    self._sql.time(now),
+                    self._sql.time(now),
+                ),
+            )
+        )
+
     def existing(self, iccids: Iterable[str], matching_ids: Iterable[str]) -> tuple[set[str], set[str]]:
         iccid_list, matching_list = list(iccids), list(matching_ids)
         known_iccids = set(
