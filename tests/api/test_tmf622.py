@@ -179,6 +179,10 @@ def test_an_order_for_later_is_pending_can_be_rescheduled_and_patched(http: http
     assert patched.json()["description"] == "second" and patched.json()["requestedStartDate"].startswith(later(5)[:10])
     refused = http.patch(path, json={"state": "completed"}, headers=auth(tokens[0]))
     assert refused.status_code == 400 and "state" in refused.json()["message"]
+    # A new date has the bounds a first one has: at most ten years ahead.
+    refused = http.patch(path, json={"requestedStartDate": later(3654)}, headers=auth(tokens[0]))
+    assert refused.status_code == 400 and "3653 days ahead" in refused.json()["message"], refused.text
+    assert http.get(path, headers=auth(tokens[0])).json()["requestedStartDate"].startswith(later(5)[:10])
     # Due now: the worker provisions it.
     assert http.patch(path, json={"requestedStartDate": later(-1)}, headers=auth(tokens[0])).status_code == 200
     deadline = time.monotonic() + 10

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from orderhub.domain.errors import CannotCancel, CannotChange
+from orderhub.domain.errors import CannotCancel, CannotChange, InvalidInput
 from orderhub.domain.results import FulfilmentResult
 
 
@@ -280,6 +280,8 @@ class Order:
         """Move the date an order not yet started is due; it waits (SCHEDULED) or is due now (ACCEPTED)."""
         if self.state not in (OrderState.ACCEPTED, OrderState.SCHEDULED):
             raise CannotChange(f"an order that is {self.state.value.replace('_', ' ')} can no longer be rescheduled")
+        if due_at > now + MAX_DATE_AHEAD:  # as when the order was placed
+            raise InvalidInput(f"can be at most {MAX_DATE_AHEAD.days} days ahead", field="requested_at")
         self.due_at = max(due_at, now)
         if self.due_at > now and self.state is OrderState.ACCEPTED:
             self.transition(OrderState.SCHEDULED, now=now, reason="rescheduled")
