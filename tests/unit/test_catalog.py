@@ -77,6 +77,13 @@ def test_non_positive_validity_is_a_problem(days):
     assert product(validity_days=days).validate() == ["validity_days must be positive"]
 
 
+def test_values_beyond_what_the_store_and_the_calendar_hold_are_problems():
+    # 3,000,000 days would end a subscription after the year 9999: a 500 at fulfilment, not at import.
+    assert product(validity_days=3_000_000).validate() == ["validity_days must be at most 36500"]
+    assert product(data_mb=2**31).validate() == ["data_mb must be at most 2147483647"]
+    assert product(validity_days=36_500, data_mb=2**31 - 1).validate() == []
+
+
 def test_negative_data_volume_is_a_problem():
     assert product(data_mb=-1).validate() == ["data_mb must not be negative"]
 

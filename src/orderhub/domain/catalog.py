@@ -29,6 +29,12 @@ def product_id_valid(product_id: str) -> bool:
     return bool(_PRODUCT_ID.match(product_id))
 
 
+# What the store's columns hold (32-bit integers) and what a subscription's end can be computed from
+# (a validity of millions of days would pass the calendar's end when an order is fulfilled).
+MAX_DATA_MB = 2**31 - 1
+MAX_VALIDITY_DAYS = 36_500
+
+
 @dataclass(frozen=True)
 class Product:
     id: str
@@ -49,8 +55,12 @@ class Product:
             problems.append("name is required")
         if self.data_mb is not None and self.data_mb < 0:
             problems.append("data_mb must not be negative")
+        elif self.data_mb is not None and self.data_mb > MAX_DATA_MB:
+            problems.append(f"data_mb must be at most {MAX_DATA_MB}")
         if self.validity_days is not None and self.validity_days <= 0:
             problems.append("validity_days must be positive")
+        elif self.validity_days is not None and self.validity_days > MAX_VALIDITY_DAYS:
+            problems.append(f"validity_days must be at most {MAX_VALIDITY_DAYS}")
         for currency, amount in self.prices.items():
             if not currency_valid(currency):
                 problems.append(f"currency {currency!r} is not an ISO 4217 code")
