@@ -71,6 +71,16 @@ def test_identity_number_without_separator_is_masked():
 
 
 @pytest.mark.parametrize(
+    "number",
+    ["20121212-1212", "201212121212", "121212-1212", "1212121212", "121212+1212", "191212721219", "1212721219"],
+)
+def test_every_spelling_of_a_number_and_its_canonical_form_is_masked(number):
+    # Customers are kept by the canonical 12 digits (domain.customers.personal_identity): masked too.
+    masked = mask(f'{{"personalIdentityNumber": "{number}"}}')
+    assert number not in masked and number[-4:] not in masked, masked
+
+
+@pytest.mark.parametrize(
     "text", ["/2.5/1212121212", "8112189876", "pin191212121212x", "id:811278-9876;", "no_8112189876_here"]
 )
 def test_identity_numbers_are_masked_in_ids_and_paths_as_well(text):

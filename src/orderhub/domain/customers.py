@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+from orderhub.domain.identifiers import personal_identity_number
 
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@([^@\s\x00-\x1f\x7f]{1,253})")
 
@@ -41,6 +43,20 @@ class Identity:
 
     kind: str
     number: str
+
+
+# ON-API's kind of identity: a Swedish personal identity number, kept in its canonical spelling.
+PERSONAL_IDENTITY_NUMBER = "personalIdentityNumber"
+
+
+def personal_identity(text: str, today: date) -> Identity | None:
+    """The identity a Swedish personal identity number names, or None when it is no valid number. A
+    customer is kept and found by the number's 12 digits ``YYYYMMDDXXXX`` (identifiers.
+    personal_identity_number), whichever of its spellings an order sends: ``121212-1212``,
+    ``1212121212``, ``20121212-1212`` and ``201212121212`` are one person. Other kinds of identity (TMF's
+    identification types) are kept as the partner spells them."""
+    number = personal_identity_number(text, today)
+    return None if number is None else Identity(PERSONAL_IDENTITY_NUMBER, number)
 
 
 @dataclass(frozen=True)

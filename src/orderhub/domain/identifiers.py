@@ -169,6 +169,15 @@ def personal_identity_number_valid(text: str, today: date) -> bool:
     10 digits without a separator (``YYMMDDXXXX``, a common spelling) read as with ``-``. The date must
     exist and not lie ahead (a coordination number adds 60 to the day); the last digit is the Luhn
     check digit of the ten digits ``YYMMDDNNNC``."""
+    return personal_identity_number(text, today) is not None
+
+
+def personal_identity_number(text: str, today: date) -> str | None:
+    """The number ``text`` spells, as every spelling of it shares it: its 12 digits ``YYYYMMDDXXXX``,
+    the century resolved as validation resolves it on ``today`` (a coordination number keeps its day
+    plus 60); None when ``text`` is no valid number (personal_identity_number_valid). ``19121212-1212``,
+    ``191212121212`` and ``121212+1212`` are ``191212121212``; ``121212-1212`` and ``1212121212`` are
+    ``201212121212`` (born 2012, under 100)."""
     full = _PIN_LONG.fullmatch(text)
     if full is not None:
         century, year, month, day, serial = full.groups()
@@ -176,7 +185,7 @@ def personal_identity_number_valid(text: str, today: date) -> bool:
     else:
         short = _PIN_SHORT.fullmatch(text)
         if short is None:
-            return False
+            return None
         year, month, day, sign, serial = short.groups()
         # The century that puts the birth year at most 100 (or, with "+", over 100) years back.
         born_year = today.year - ((today.year - int(year)) % 100)
@@ -186,12 +195,12 @@ def personal_identity_number_valid(text: str, today: date) -> bool:
     try:
         born = date(born_year, int(month), real_day)
     except ValueError:
-        return False
+        return None
     if full is None and sign != "+" and born > today:
         born = date(born_year - 100, int(month), real_day)
-    if born > today:
-        return False
-    return luhn_valid(f"{year}{month}{day}{serial}")
+    if born > today or not luhn_valid(f"{year}{month}{day}{serial}"):
+        return None
+    return f"{born.year:04d}{month}{day}{serial}"
 
 
 _PIN_LONG = re.compile(r"(\d{2})(\d{2})(\d{2})(\d{2})-?(\d{4})")

@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from orderhub.domain.accesses import ONAPI_ID, ActivationRequest
-from orderhub.domain.customers import CustomerDetails, Identity, email_valid
-from orderhub.domain.identifiers import personal_identity_number_valid
+from orderhub.domain.customers import CustomerDetails, email_valid, personal_identity
 from orderhub.services.idempotency import request_fingerprint
 
 from .errors import OnapiError
@@ -24,7 +23,6 @@ _POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)")
 # Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-PIN_KIND = "personalIdentityNumber"
 
 
 class _Reader:
@@ -100,13 +98,11 @@ def _customer(read: _Reader, details: Any, today: date) -> CustomerDetails:
     identity = None
     if identified:
         number = details.get("personalIdentityNumber")
-        if (
-            not isinstance(number, str)
-            or _CONTROL.search(number)
-            or not personal_identity_number_valid(number.strip(), today)
-        ):
+        # The customer is known by the number whatever its spelling: its canonical 12 digits.
+        if isinstance(number, str) and not _CONTROL.search(number):
+            identity = personal_identity(number.strip(), today)
+        if identity is None:
             raise read.bad(f"{where}.personalIdentityNumber", "pin")
-        identity = Identity(PIN_KIND, number.strip())
     first = read.text(details, "customerFirstname", f"{where}.customerFirstname", "name")
     last = read.text(details, "customerLastName", f"{where}.customerLastName", "name")
     for phone in ("customerPhone", "customerMobilePhone"):
