@@ -69,6 +69,12 @@ def orders_finished(operation: str, state: str) -> Any:
     return ORDERS_FINISHED.labels(operation, state)
 
 
+# Counted where events are sent: in the worker process (or a serve with its worker).
+EVENTS_SENT = Counter(
+    "orderhub_events_sent_total",
+    "TMF622 events sent to listeners, by outcome (delivered: answered 2xx; failed: sent again later)",
+    ["outcome"],
+)
 ESIM_PROFILES = Gauge("orderhub_esim_profiles", "eSIM profiles in inventory by state (read at scrape)", ["state"])
 
 

@@ -25,6 +25,9 @@ class Settings:
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: float = 30.0
     worker_max_attempts: int = 5
+    # `orderhub worker`'s operations endpoint (/healthz, /readyz, /metrics): off while the port is 0.
+    worker_host: str = "127.0.0.1"
+    worker_port: int = 0
     low_stock_threshold: int = 100
     sqlite_synchronous: str = "FULL"
     # How long a write may wait for the database (a lock, a full pool) before answering 503.

@@ -8,12 +8,10 @@ import contextlib
 import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from orderhub.metrics import ESIM_PROFILES
+from orderhub.probes import METRICS_CONTENT_TYPE, ProbeAnswer, metrics_text, not_ready, read_inventory_levels, readiness
 from orderhub.services.inventory import InventoryService
 from orderhub.services.ports import DatabaseUnavailable
-from orderhub.store import migrate
 from orderhub.store.runtime import SqlDatabase
 
 
@@ -29,35 +27,21 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
         # On a thread, and bounded: a database server that stopped answering would hold the probe (and
         # the orchestrator asking) for as long as TCP lets it.
         try:
-            return await database.answered_in_time(asyncio.to_thread(readiness))
+            answer = await database.answered_in_time(asyncio.to_thread(readiness, engine, database))
         except DatabaseUnavailable as exc:
-            return not_ready(exc)
-
-    def not_ready(problem: DatabaseUnavailable) -> JSONResponse:
-        body = {"status": "unavailable", "reason": problem.reason}
-        return JSONResponse(body, 503, headers={"Retry-After": str(problem.retry_after)})
-
-    def readiness() -> JSONResponse:
-        problem = database.probe_writable()
-        if problem is not None:
-            return not_ready(problem)
-        try:
-            current = migrate.current_revision(engine)
-        except Exception as exc:  # any failure to reach the database means "not ready"
-            return JSONResponse({"status": "unavailable", "reason": f"database: {type(exc).__name__}"}, 503)
-        head = migrate.head_revision()
-        if current != head:
-            return JSONResponse({"status": "unavailable", "reason": f"migrations at {current}, expected {head}"}, 503)
-        return JSONResponse({"status": "ready", "migration": current})
+            answer = not_ready(exc)
+        return _json(answer)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
         # The inventory gauges are read fresh when the database answers in time; otherwise the
         # metrics go out with the last levels read, so a stuck database does not stop the scraping.
         with contextlib.suppress(DatabaseUnavailable):
-            levels = await database.answered_in_time(asyncio.to_thread(inventory.levels))
-            for state, count in levels.items():
-                ESIM_PROFILES.labels(state).set(count)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+            await database.answered_in_time(asyncio.to_thread(read_inventory_levels, inventory))
+        return Response(metrics_text(), media_type=METRICS_CONTENT_TYPE)
 
     return router
+
+
+def _json(answer: ProbeAnswer) -> JSONResponse:
+    return JSONResponse(answer.body, answer.status, headers=answer.headers or None)

@@ -57,18 +57,37 @@ def serve(
 
 
 @app.command("worker")
-def run_worker(db: DbOption = None) -> None:
+def run_worker(
+    db: DbOption = None,
+    host: Annotated[str | None, typer.Option(help="Interface of the operations endpoint (default 127.0.0.1)")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the operations endpoint: /healthz, /readyz, /metrics (default 0: none)"),
+    ] = None,
+) -> None:
     """Run the fulfilment worker and the event dispatcher alone (for `serve --no-worker` deployments)."""
-    settings = Settings.from_env(database_url=db)
+    from orderhub.fulfilment.ops_server import worker_ops_endpoint
+
+    settings = Settings.from_env(database_url=db, worker_host=host, worker_port=port)
     configure_logging(settings.log_level)
     services = build_services(settings)
     services.migrate()
+    ops = None
+    if settings.worker_port:
+        try:
+            ops = worker_ops_endpoint(services, settings.worker_host, settings.worker_port)
+        except OSError as exc:
+            raise _fail(f"cannot listen on {settings.worker_host}:{settings.worker_port}: {exc.strerror}") from None
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
     services.worker.start(watch_database=True)
     services.hub_dispatcher.start()
+    if ops is not None:
+        ops.start()
     stopped.wait()
+    if ops is not None:
+        ops.stop()
     services.hub_dispatcher.stop()
     services.worker.stop()
 

@@ -16,6 +16,8 @@ import httpx
 
 from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.domain.changes import Listener
+from orderhub.fulfilment.liveness import Heartbeat
+from orderhub.metrics import EVENTS_SENT
 from orderhub.services.hub import HubService, PendingEvent
 from orderhub.services.ports import DatabaseUnavailable
 
@@ -43,11 +45,13 @@ class HubDispatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self.heartbeat = Heartbeat("event dispatcher")
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
+        self.heartbeat.beat()
         self._thread = threading.Thread(target=self._run, name="orderhub-hub-dispatcher", daemon=True)
         self._thread.start()
 
@@ -58,8 +62,14 @@ class HubDispatcher:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def stalled(self, stale_after: float) -> str | None:
+        """Why the dispatcher is not alive (not running, or neither a turn of its loop nor an event
+        sent or failed for ``stale_after`` seconds), or None."""
+        return self.heartbeat.stalled(self._thread, stale_after)
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.heartbeat.beat()
             self._wake.clear()
             try:
                 claimed = self._hub.claim_due()
@@ -84,7 +94,9 @@ class HubDispatcher:
                         return delivered
                     for pending in batch:
                         error = self._post(http, self._hub.callbacks, listener.callback, self._render(pending))
+                        self.heartbeat.beat()  # a round may take long with many events: each one is progress
                         if error is not None:
+                            EVENTS_SENT.labels("failed").inc()
                             retry_at = self._hub.failed(listener, error)
                             log.warning(
                                 "listener %s failed (%s); event %d again at %s",
@@ -95,6 +107,7 @@ class HubDispatcher:
                             )
                             return delivered
                         self._hub.delivered(listener.id, pending.event_id)
+                        EVENTS_SENT.labels("delivered").inc()
                         listener = replace(listener, delivered_event_id=pending.event_id, failures=0)
                         delivered += 1
         finally:

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 
+from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.ports import DatabaseUnavailable
 
@@ -39,6 +40,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._watch_database = False
+        self.heartbeat = Heartbeat("worker loop")
 
     def wake(self) -> None:
         self._wake.set()
@@ -48,6 +50,7 @@ class Worker:
         inside the API process is woken by its own orders and leaves that to its poll: the watching
         costs the busy API a share of its interpreter lock."""
         self._watch_database = watch_database
+        self.heartbeat.beat()
         self._thread = threading.Thread(target=self.run_forever, name="orderhub-worker", daemon=True)
         self._thread.start()
 
@@ -57,9 +60,15 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def stalled(self, stale_after: float) -> str | None:
+        """Why this worker's loop is not alive (not running, or no turn for ``stale_after`` seconds),
+        or None."""
+        return self.heartbeat.stalled(self._thread, stale_after)
+
     def run_forever(self) -> None:
         log.info("worker %s started", self.worker_id)
         while not self._stop.is_set():
+            self.heartbeat.beat()
             # Cleared before looking for work, so a wake that comes while we work is not lost.
             self._wake.clear()
             try:
@@ -82,6 +91,7 @@ class Worker:
             return
         deadline = time.monotonic() + self._poll_interval
         while not self._stop.is_set() and time.monotonic() < deadline:
+            self.heartbeat.beat()
             if self._wake.wait(CHANGE_CHECK_SECONDS) or self._fulfilment.changed():
                 return
 

@@ -1,0 +1,59 @@
+"""What ``/readyz`` and ``/metrics`` answer, without a web framework: the API (api/health.py) and the
+standalone worker's operations endpoint (fulfilment/ops_server.py) answer the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from orderhub.metrics import ESIM_PROFILES
+from orderhub.services.inventory import InventoryService
+from orderhub.services.ports import DatabaseUnavailable
+from orderhub.store import migrate
+from orderhub.store.runtime import SqlDatabase
+
+METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """A probe's HTTP status, JSON body and headers."""
+
+    status: int
+    body: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def not_ready(problem: DatabaseUnavailable) -> ProbeAnswer:
+    body = {"status": "unavailable", "reason": problem.reason}
+    return ProbeAnswer(503, body, {"Retry-After": str(problem.retry_after)})
+
+
+def readiness(engine: sa.Engine, database: SqlDatabase) -> ProbeAnswer:
+    """Whether the database can be written now (it takes and releases the write lock) and is fully
+    migrated. Waits on the database: call it on a thread, and bound the wait."""
+    problem = database.probe_writable()
+    if problem is not None:
+        return not_ready(problem)
+    try:
+        current = migrate.current_revision(engine)
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return ProbeAnswer(503, {"status": "unavailable", "reason": f"database: {type(exc).__name__}"})
+    head = migrate.head_revision()
+    if current != head:
+        return ProbeAnswer(503, {"status": "unavailable", "reason": f"migrations at {current}, expected {head}"})
+    return ProbeAnswer(200, {"status": "ready", "migration": str(current)})
+
+
+def read_inventory_levels(inventory: InventoryService) -> None:
+    """Sets the eSIM inventory gauges from the database. Waits on the database: call it on a thread,
+    and bound the wait (the gauges keep the last levels read when it does not answer in time)."""
+    for state, count in inventory.levels().items():
+        ESIM_PROFILES.labels(state).set(count)
+
+
+def metrics_text() -> bytes:
+    """The process's Prometheus registry in the text exposition format."""
+    return generate_latest()

@@ -1,0 +1,63 @@
+"""The worker's operations endpoint over loopback HTTP, with its probes' answers given: a stalled loop
+is a 503 /healthz, and a database that does not answer is a bounded 503 /readyz."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from orderhub.fulfilment.ops_server import OpsEndpoint
+from orderhub.probes import ProbeAnswer
+
+
+@pytest.fixture
+def stuck() -> Iterator[threading.Event]:
+    released = threading.Event()
+    yield released
+    released.set()
+
+
+def _endpoint(problems: list[str], readiness: ProbeAnswer | threading.Event) -> OpsEndpoint:
+    def ready() -> ProbeAnswer:
+        if isinstance(readiness, threading.Event):
+            readiness.wait(10)  # a database that does not answer
+            return ProbeAnswer(200, {"status": "ready"})
+        return readiness
+
+    endpoint = OpsEndpoint(
+        "127.0.0.1", 0, liveness=lambda: problems, readiness=ready, refresh_metrics=lambda: None, answer_timeout=0.5
+    )
+    endpoint.start()
+    return endpoint
+
+
+def test_healthz_is_503_with_the_reason_while_a_loop_is_stalled() -> None:
+    problems = ["worker loop made no progress for 31.0 s (the limit is 30.5 s)"]
+    endpoint = _endpoint(problems, ProbeAnswer(200, {"status": "ready"}))
+    try:
+        stalled = httpx.get(f"{endpoint.url}/healthz")
+        assert stalled.status_code == 503
+        assert stalled.json() == {"status": "stalled", "reason": problems[0]}
+        problems.clear()
+        assert httpx.get(f"{endpoint.url}/healthz").json() == {"status": "ok"}
+    finally:
+        endpoint.stop()
+
+
+def test_readyz_answers_503_in_time_when_the_database_does_not_answer(stuck: threading.Event) -> None:
+    endpoint = _endpoint([], stuck)
+    try:
+        started = time.monotonic()
+        answer = httpx.get(f"{endpoint.url}/readyz", timeout=5)
+        assert time.monotonic() - started < 2
+        assert answer.status_code == 503
+        assert answer.json() == {"status": "unavailable", "reason": "the database did not answer in time"}
+        assert int(answer.headers["retry-after"]) >= 1
+        # Metrics still answer, with the gauges last read.
+        assert httpx.get(f"{endpoint.url}/metrics", timeout=5).status_code == 200
+    finally:
+        endpoint.stop()
