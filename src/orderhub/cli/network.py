@@ -7,6 +7,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.base import (
@@ -89,7 +90,7 @@ def access_add_offering(
     try:
         AccessAdmin(services.uow_factory).add_offerings([NetworkOffering(product_id, offering_id, name)])
     except DomainError as exc:
-        raise _fail(exc.message) from exc
+        raise _fail(escape(exc.message)) from exc
     except sa.exc.IntegrityError as exc:  # added by another process meanwhile
         raise _fail(f"offering {product_id}/{offering_id} exists already") from exc
     console.print(f"offering {product_id}/{offering_id} added")

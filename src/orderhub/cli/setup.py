@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.base import DbOption, _fail, _services, access_app, app, console, line_app
@@ -43,7 +44,7 @@ def _prices(texts: list[str] | None) -> dict[str, Decimal]:
         try:
             prices[currency.strip().upper()] = Decimal(amount.strip())
         except InvalidOperation:
-            raise _fail(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10") from None
+            raise _fail(escape(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10")) from None
     return prices
 
 
@@ -64,8 +65,8 @@ def unit_add(
     try:
         LineAdmin(_services(db).uow_factory).add_business_unit(unit)
     except DomainError as exc:
-        raise _fail(exc.message) from exc
-    console.print(f"business unit {unit_id} added ({timezone}, MSISDN {unit.msisdn_hint})")
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"business unit {unit_id} added ({timezone}, MSISDN {unit.msisdn_hint})"))
 
 
 @unit_app.command("update")
@@ -84,8 +85,8 @@ def unit_update(
     try:
         unit = LineAdmin(_services(db).uow_factory).update_business_unit(unit_id, **changes)
     except DomainError as exc:
-        raise _fail(exc.message) from exc
-    console.print(f"business unit {unit.id}: {unit.name}, {unit.timezone}, MSISDN {unit.msisdn_hint}")
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"business unit {unit.id}: {unit.name}, {unit.timezone}, MSISDN {unit.msisdn_hint}"))
 
 
 @unit_app.command("list")
@@ -108,7 +109,7 @@ def unit_list(as_json: AsJson = False, db: DbOption = None) -> None:
         return
     table = Table("id", "name", "timezone", "MSISDN pattern", "MSISDN hint", "offerings")
     for row in rows:
-        table.add_row(*(str(value) for value in row.values()))
+        table.add_row(*(escape(str(value)) for value in row.values()))
     console.print(table)
 
 
@@ -123,13 +124,13 @@ def unit_add_offering(
     """Sell a line offering in a business unit as one plan type."""
     kind = next((p for p in PlanType if p.value.lower() == plan_type.lower()), None)
     if kind is None:
-        raise _fail(f"plan type {plan_type!r} must be Plan, DataPlan or Addon")
+        raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
     try:
         LineAdmin(_services(db).uow_factory).add_offering(Offering(unit_id, product_id, kind, validity_days))
     except DomainError as exc:
-        raise _fail(exc.message) from exc
+        raise _fail(escape(exc.message)) from exc
     days = f"{validity_days} days" if validity_days else "no end"
-    console.print(f"{unit_id} sells {product_id} as {kind} ({days})")
+    console.print(escape(f"{unit_id} sells {product_id} as {kind} ({days})"))
 
 
 @unit_app.command("offerings")
@@ -137,14 +138,14 @@ def unit_offerings(unit_id: str, as_json: AsJson = False, db: DbOption = None) -
     """What a business unit sells, as which plan type, for how long."""
     found = next((o for u, o in LineAdmin(_services(db).uow_factory).business_units() if u.id == unit_id), None)
     if found is None:
-        raise _fail(f"business unit {unit_id} not found")
+        raise _fail(escape(f"business unit {unit_id} not found"))
     rows = [{"product": o.product_id, "planType": o.plan_type.value, "validityDays": o.validity_days} for o in found]
     if as_json:
         print(json.dumps({"businessUnit": unit_id, "offerings": rows}, indent=2))
         return
     table = Table("product", "planType", "validityDays")
     for row in rows:
-        table.add_row(*(str(value or "") for value in row.values()))
+        table.add_row(*(escape(str(value or "")) for value in row.values()))
     console.print(table)
 
 
@@ -164,7 +165,7 @@ def line_add_product(
     try:
         created = _services(db).catalog.add_product(product)
     except DomainError as exc:
-        raise _fail(exc.message) from exc
+        raise _fail(escape(exc.message)) from exc
     console.print(f"line offering product {product_id} {'created' if created else 'updated'}")
 
 
@@ -182,7 +183,7 @@ def access_add_product(
             product_id, name, description=description, prices=_prices(price)
         )
     except DomainError as exc:
-        raise _fail(exc.message) from exc
+        raise _fail(escape(exc.message)) from exc
     console.print(f"network product {product_id} {'created' if created else 'updated'}")
 
 
@@ -197,5 +198,5 @@ def access_offerings(as_json: AsJson = False, db: DbOption = None) -> None:
         return
     table = Table("product", "product name", "offering", "name")
     for row in rows:
-        table.add_row(*row.values())
+        table.add_row(*(escape(value) for value in row.values()))
     console.print(table)
