@@ -39,6 +39,7 @@ COMMANDS = [
     "credential",
     "product",
     "inventory",
+    "business-unit",
 ]
 
 

@@ -1,11 +1,11 @@
 """The ``orderhub`` command: run the service and the worker, and operate partners, catalog, inventory,
-lines, accesses and orders. Each module holds one group of commands; importing them registers them."""
+business units, lines, accesses and orders. Each module holds one group of commands; importing them registers them."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from orderhub.cli import imports, network, orders, partners, service  # noqa: F401  (registers the commands)
+from orderhub.cli import imports, network, orders, partners, service, setup  # noqa: F401  (registers the commands)
 from orderhub.cli.base import app, err
 from orderhub.services.ports import DatabaseUnavailable
 

@@ -45,5 +45,5 @@ def _services(db: str | None, **overrides: Any) -> Services:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, whatever the terminal width
     return typer.Exit(code=1)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.base import (
@@ -79,7 +80,7 @@ def line_show(
 
 @access_app.command("add-offering")
 def access_add_offering(
-    product_id: Annotated[str, typer.Argument(help="A product of the catalog (product import)")],
+    product_id: Annotated[str, typer.Argument(help="A network product (access add-product)")],
     offering_id: Annotated[str, typer.Argument(help="ON-API offering id, e.g. 1000-1000")],
     name: Annotated[str, typer.Option(help="Display name, e.g. '1000/1000 Mbit/s'")],
     db: DbOption = None,
@@ -88,8 +89,10 @@ def access_add_offering(
     services = _services(db)
     try:
         AccessAdmin(services.uow_factory).add_offerings([NetworkOffering(product_id, offering_id, name)])
-    except sa.exc.IntegrityError as exc:
-        raise _fail(f"{product_id}/{offering_id}: unknown product or offering exists already") from exc
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    except sa.exc.IntegrityError as exc:  # added by another process meanwhile
+        raise _fail(f"offering {product_id}/{offering_id} exists already") from exc
     console.print(f"offering {product_id}/{offering_id} added")
 
 

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from orderhub.domain.catalog import MAX_VALIDITY_DAYS
 from orderhub.domain.customers import CustomerDetails
 from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
 from orderhub.domain.orders import MAX_DATE_AHEAD, Operation, OrderItem
@@ -47,6 +49,41 @@ class BusinessUnit:
     def msisdn_valid(self, msisdn: str) -> bool:
         return re.fullmatch(self.msisdn_pattern, msisdn) is not None
 
+    def problems(self) -> list[str]:
+        """What keeps this unit out of the store (empty when it is fine), one short sentence each."""
+        problems = []
+        if not _UNIT_ID.match(self.id):
+            problems.append(f"id {self.id!r} must be 1-16 characters of A-Z, a-z, 0-9, '_', '-'")
+        for label, text in (("name", self.name), ("MSISDN hint", self.msisdn_hint)):
+            if not text.strip() or len(text) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+                problems.append(f"{label} must be 1-200 characters without control characters")
+        if not timezone_valid(self.timezone):
+            problems.append(f"timezone {self.timezone!r} is not an IANA time zone (e.g. America/Costa_Rica)")
+        try:
+            matches_nothing = re.fullmatch(self.msisdn_pattern, "") is not None
+        except re.error as exc:
+            problems.append(f"MSISDN pattern {self.msisdn_pattern!r} is not a regular expression ({exc})")
+        else:
+            if matches_nothing or len(self.msisdn_pattern) > 200:
+                problems.append("MSISDN pattern must be at most 200 characters and not match an empty number")
+        return problems
+
+
+_UNIT_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}\Z")
+# The longest MSISDN the store keeps (E.164 numbers have at most 15 digits).
+MAX_MSISDN_LENGTH = 20
+
+
+def timezone_valid(name: str) -> bool:
+    """An IANA time zone name this system knows (as the business unit's orders are dated in it)."""
+    if not name or name != name.strip() or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
 
 @dataclass(frozen=True)
 class Line:
@@ -63,6 +100,11 @@ class Offering:
     product_id: str
     plan_type: PlanType
     validity_days: int | None = None
+
+    def problems(self) -> list[str]:
+        if self.validity_days is not None and not 0 < self.validity_days <= MAX_VALIDITY_DAYS:
+            return [f"validity days must be 1 to {MAX_VALIDITY_DAYS} (or left out: no end)"]
+        return []
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from orderhub.domain.accesses import (
     MAX_SERVICES_PER_ORDER,
     OFFERING_ATTRIBUTE,
+    ONAPI_ID,
     Access,
     AccessService,
     AccessState,
@@ -16,11 +17,13 @@ from orderhub.domain.accesses import (
     NetworkOffering,
     check_activation,
 )
+from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import AccessDenied, InvalidInput
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.orders import MAX_DATE_AHEAD, OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
+from orderhub.services.catalog import CatalogService
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import NewOrder
 from orderhub.services.ports import Database, UnitOfWork, UnitOfWorkFactory
@@ -107,11 +110,26 @@ class AccessAdmin:
         self._uow = uow_factory
         self._clock = clock
 
+    def add_product(self, product_id: str, name: str, *, description: str = "", prices: dict | None = None) -> bool:
+        """A product of the network (kind network_service) COs order as one of its offerings; an existing
+        one is updated. True when it was created."""
+        if not ONAPI_ID.match(product_id):
+            raise InvalidInput(f"product id {product_id!r} must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'")
+        product = Product(product_id, name, ProductKind.NETWORK_SERVICE, description, prices=dict(prices or {}))
+        return CatalogService(self._uow, self._clock).add_product(product)
+
     def add_offerings(self, offerings: Iterable[NetworkOffering]) -> None:
         with self._uow() as uow:
+            known = {(o.product_id, o.offering_id) for o in uow.accesses.all_offerings()}
             for offering in offerings:
+                _check_offering(uow, offering, known)
                 uow.accesses.add_offering(offering)
+                known.add((offering.product_id, offering.offering_id))
             uow.commit()
+
+    def offerings(self) -> list[NetworkOffering]:
+        with self._uow(read_only=True) as uow:
+            return uow.accesses.all_offerings()
 
     def allow(self, partner_id: str, pairs: Iterable[tuple[str, str]]) -> None:
         """Replace the offerings a communication operator may order."""
@@ -146,3 +164,25 @@ class AccessAdmin:
                 raise InvalidInput(f"no access {ref}", field="ref")
             uow.accesses.set_state(access.id, state, self._clock())
             uow.commit()
+
+
+def _check_offering(uow: UnitOfWork, offering: NetworkOffering, known: set[tuple[str, str]]) -> None:
+    """Each problem of a new offering on its own: the product, the ids, the name, a duplicate."""
+    pair = f"{offering.product_id}/{offering.offering_id}"
+    product = uow.catalog.get(offering.product_id)
+    if product is None:
+        raise InvalidInput(
+            f"no product {offering.product_id}: create it first (orderhub access add-product "
+            f"{offering.product_id} --name ...)",
+            field="product",
+        )
+    if product.kind is not ProductKind.NETWORK_SERVICE:
+        raise InvalidInput(f"product {product.id} is a {product.kind} product, not a network service", field="product")
+    if not ONAPI_ID.match(offering.offering_id):
+        raise InvalidInput(
+            f"offering id {offering.offering_id!r} must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'", field="offering"
+        )
+    if not offering.name.strip() or len(offering.name) > 200:
+        raise InvalidInput("name must be 1-200 characters", field="name")
+    if (offering.product_id, offering.offering_id) in known:
+        raise InvalidInput(f"offering {pair} exists already", field="offering")

@@ -41,6 +41,23 @@ class CatalogService:
             uow.commit()
         return ImportReport(accepted, rejected)
 
+    def add_product(self, product: Product) -> bool:
+        """Create a product of its kind, or update one of the same kind (name, description, prices).
+        True when it was created. A product of another kind is refused: it is sold elsewhere."""
+        problems = product.validate()
+        if problems:
+            raise InvalidInput("; ".join(problems), field="product")
+        with self._uow() as uow:
+            stored = uow.catalog.get(product.id)
+            if stored is not None and stored.kind is not product.kind:
+                raise InvalidInput(
+                    f"product {product.id} exists already as a {stored.kind} product, not a {product.kind} one",
+                    field="product",
+                )
+            uow.catalog.upsert(product, self._clock())  # moves the config version: servers read it anew
+            uow.commit()
+        return stored is None
+
     def products_for(self, principal: Principal, currency: str | None = None) -> list[Product]:
         if currency is not None and currency not in principal.partner.currencies:
             raise InvalidInput(f"currency {currency} is not supported for this partner", field="currency")

@@ -4,13 +4,15 @@ dialects and the operator CLI use."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from orderhub.domain.catalog import ProductKind
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import AccessDenied, BusinessUnitNotFound, InvalidInput
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.lines import (
+    MAX_MSISDN_LENGTH,
     PLAN_TYPE_ATTRIBUTE,
     BusinessUnit,
     Line,
@@ -111,22 +113,70 @@ class LineAdmin:
         self._uow = uow_factory
         self._clock = clock
 
-    def add_business_unit(self, unit: BusinessUnit, offerings: Iterable[Offering]) -> None:
+    def add_business_unit(self, unit: BusinessUnit, offerings: Iterable[Offering] = ()) -> None:
+        problems = unit.problems()
+        if problems:
+            raise InvalidInput("; ".join(problems), field="business_unit")
         with self._uow() as uow:
+            if uow.lines.business_unit(unit.id) is not None:
+                raise InvalidInput(f"business unit {unit.id} exists already", field="business_unit")
             uow.lines.add_business_unit(unit, self._clock())
             for offering in offerings:
-                uow.lines.add_offering(offering)
+                self._add_offering(uow, offering)
             uow.partners.bump_config_version()
             uow.commit()
+
+    def update_business_unit(self, business_unit_id: str, **changes: str | None) -> BusinessUnit:
+        """Change a unit's name, timezone, msisdn_pattern or msisdn_hint (None: kept). Running servers
+        keep units by the config version, which this moves: their next order reads the new unit."""
+        with self._uow() as uow:
+            unit = _existing_unit(uow, business_unit_id)
+            updated = replace(unit, **{k: v for k, v in changes.items() if v is not None})
+            problems = updated.problems()
+            if problems:
+                raise InvalidInput("; ".join(problems), field="business_unit")
+            uow.lines.update_business_unit(updated)
+            uow.partners.bump_config_version()
+            uow.commit()
+        return updated
+
+    def business_units(self) -> list[tuple[BusinessUnit, list[Offering]]]:
+        with self._uow(read_only=True) as uow:
+            return [(unit, uow.lines.offerings(unit.id)) for unit in uow.lines.business_units()]
+
+    def add_offering(self, offering: Offering) -> None:
+        """Sell a line offering (a product of kind line_offering) in a business unit as one plan type."""
+        with self._uow() as uow:
+            _existing_unit(uow, offering.business_unit_id)
+            self._add_offering(uow, offering)
+            uow.partners.bump_config_version()
+            uow.commit()
+
+    @staticmethod
+    def _add_offering(uow: UnitOfWork, offering: Offering) -> None:
+        problems = offering.problems()
+        if problems:
+            raise InvalidInput("; ".join(problems), field="offering")
+        product = uow.catalog.get(offering.product_id)
+        if product is None:
+            raise InvalidInput(
+                f"no product {offering.product_id}: create it first (orderhub line add-product)", field="offering"
+            )
+        if product.kind is not ProductKind.LINE_OFFERING:
+            raise InvalidInput(
+                f"product {product.id} is a {product.kind} product, not a line offering", field="offering"
+            )
+        unit_id, plan_type = offering.business_unit_id, offering.plan_type
+        if any(o.product_id == product.id and o.plan_type is plan_type for o in uow.lines.offerings(unit_id)):
+            raise InvalidInput(f"{unit_id} sells {product.id} as {plan_type} already", field="offering")
+        uow.lines.add_offering(offering)
 
     def add_line(self, business_unit_id: str, msisdn: str, *, plan: str | None = None) -> Line:
         """A line, optionally with an active base plan (``plan``: an offering sold as a Plan there)."""
         now = self._clock()
         with self._uow() as uow:
-            unit = uow.lines.business_unit(business_unit_id)
-            if unit is None:
-                raise BusinessUnitNotFound(f"business unit {business_unit_id} not found", field="business_unit")
-            if not unit.msisdn_valid(msisdn):
+            unit = _existing_unit(uow, business_unit_id)
+            if len(msisdn) > MAX_MSISDN_LENGTH or not unit.msisdn_valid(msisdn):
                 raise InvalidInput(f"{msisdn} is not an MSISDN of {unit.id} ({unit.msisdn_hint})", field="msisdn")
             if uow.lines.find_line(unit.id, msisdn) is not None:
                 raise InvalidInput(f"{msisdn} is a line of {unit.id} already", field="msisdn")
@@ -145,6 +195,15 @@ class LineAdmin:
                 )
             uow.commit()
         return line
+
+
+def _existing_unit(uow: UnitOfWork, business_unit_id: str) -> BusinessUnit:
+    unit = uow.lines.business_unit(business_unit_id)
+    if unit is None:
+        raise BusinessUnitNotFound(
+            f"business unit {business_unit_id} not found (orderhub business-unit add)", field="business_unit"
+        )
+    return unit
 
 
 MAX_CACHED_UNITS = 1024

@@ -43,6 +43,13 @@ class AccessRepository:
         )
         return [NetworkOffering(*row) for row in rows]
 
+    def all_offerings(self) -> list[NetworkOffering]:
+        rows = self._sql.all(
+            "SELECT o.product_id, o.offering_id, o.name, pr.name FROM network_offerings o"
+            " JOIN products pr ON pr.id = o.product_id ORDER BY o.product_id, o.offering_id"
+        )
+        return [NetworkOffering(*row) for row in rows]
+
     def add(self, access: Access, now: datetime) -> None:
         self._db.execute(
             accesses.insert().values(

@@ -38,6 +38,21 @@ class LineRepository:
             )
         )
 
+    def business_units(self) -> list[BusinessUnit]:
+        rows = self._sql.all(
+            "SELECT id, name, timezone, msisdn_pattern, msisdn_hint FROM business_units ORDER BY id", ()
+        )
+        return [BusinessUnit(*row) for row in rows]
+
+    def update_business_unit(self, unit: BusinessUnit) -> None:
+        self._db.execute(
+            business_units.update()
+            .where(business_units.c.id == unit.id)
+            .values(
+                name=unit.name, timezone=unit.timezone, msisdn_pattern=unit.msisdn_pattern, msisdn_hint=unit.msisdn_hint
+            )
+        )
+
     def add_offering(self, offering: Offering) -> None:
         self._db.execute(
             business_unit_offerings.insert().values(

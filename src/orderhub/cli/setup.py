@@ -1,0 +1,202 @@
+"""Setting up what line and network orders need, without demo data: business units and what they sell
+(tmf-productorder, TMF622), and the network's products and offerings (onapi-order)."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from orderhub.cli.base import DbOption, _fail, _services, access_app, app, console, line_app
+from orderhub.domain.catalog import Product, ProductKind
+from orderhub.domain.errors import DomainError
+from orderhub.domain.lines import BusinessUnit, Offering, PlanType
+from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.line_orders import LineAdmin
+
+unit_app = typer.Typer(
+    help="Business units (tmf-productorder, TMF622): time zone, MSISDN format and the offerings they sell.",
+    no_args_is_help=True,
+)
+app.add_typer(unit_app, name="business-unit")
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON")]
+PriceOption = Annotated[
+    list[str] | None, typer.Option("--price", help="A price as CUR=AMOUNT, e.g. USD=10 (repeatable)")
+]
+_DIGITS = re.compile(r"^(?:\[0-9\]|\\d)\{(\d+)\}$")
+
+
+def _hint(pattern: str) -> str:
+    digits = _DIGITS.match(pattern)
+    return f"{digits.group(1)} digits" if digits else f"matching {pattern}"
+
+
+def _prices(texts: list[str] | None) -> dict[str, Decimal]:
+    prices = {}
+    for text in texts or []:
+        currency, _, amount = text.partition("=")
+        try:
+            prices[currency.strip().upper()] = Decimal(amount.strip())
+        except InvalidOperation:
+            raise _fail(escape(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10")) from None
+    return prices
+
+
+# -- business units ------------------------------------------------------------------------------------
+
+
+@unit_app.command("add")
+def unit_add(
+    unit_id: Annotated[str, typer.Argument(help="The businessId partners order under, e.g. CR")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 'Costa Rica'")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone its orders are dated in, e.g. America/Costa_Rica")],
+    msisdn_pattern: Annotated[str, typer.Option(help="Its MSISDNs as a regular expression, e.g. '[0-9]{8}'")],
+    msisdn_hint: Annotated[str | None, typer.Option(help="The format in words (default: '8 digits' …)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a business unit (then: business-unit add-offering, line add, partner create --business-unit)."""
+    unit = BusinessUnit(unit_id, name, timezone, msisdn_pattern, msisdn_hint or _hint(msisdn_pattern))
+    try:
+        LineAdmin(_services(db).uow_factory).add_business_unit(unit)
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"business unit {unit_id} added ({timezone}, MSISDN {unit.msisdn_hint})"))
+
+
+@unit_app.command("update")
+def unit_update(
+    unit_id: str,
+    name: Annotated[str | None, typer.Option(help="New display name")] = None,
+    timezone: Annotated[str | None, typer.Option(help="New IANA time zone")] = None,
+    msisdn_pattern: Annotated[str | None, typer.Option(help="New MSISDN regular expression (lines kept)")] = None,
+    msisdn_hint: Annotated[str | None, typer.Option(help="New MSISDN format in words")] = None,
+    db: DbOption = None,
+) -> None:
+    """Change a business unit; running servers use the change from their next request on."""
+    if msisdn_pattern is not None and msisdn_hint is None:
+        msisdn_hint = _hint(msisdn_pattern)
+    changes = {"name": name, "timezone": timezone, "msisdn_pattern": msisdn_pattern, "msisdn_hint": msisdn_hint}
+    try:
+        unit = LineAdmin(_services(db).uow_factory).update_business_unit(unit_id, **changes)
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"business unit {unit.id}: {unit.name}, {unit.timezone}, MSISDN {unit.msisdn_hint}"))
+
+
+@unit_app.command("list")
+def unit_list(as_json: AsJson = False, db: DbOption = None) -> None:
+    """Business units with their time zone, MSISDN format and number of offerings."""
+    units = LineAdmin(_services(db).uow_factory).business_units()
+    rows = [
+        {
+            "id": unit.id,
+            "name": unit.name,
+            "timezone": unit.timezone,
+            "msisdnPattern": unit.msisdn_pattern,
+            "msisdnHint": unit.msisdn_hint,
+            "offerings": len(offerings),
+        }
+        for unit, offerings in units
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "name", "timezone", "MSISDN pattern", "MSISDN hint", "offerings")
+    for row in rows:
+        table.add_row(*(escape(str(value)) for value in row.values()))
+    console.print(table)
+
+
+@unit_app.command("add-offering")
+def unit_add_offering(
+    unit_id: Annotated[str, typer.Argument(help="Business unit id, e.g. CR")],
+    product_id: Annotated[str, typer.Argument(help="A line offering product (line add-product)")],
+    plan_type: Annotated[str, typer.Option(help="Plan, DataPlan or Addon (one offering may be sold as each)")],
+    validity_days: Annotated[int | None, typer.Option(help="How long it runs once provisioned (none: no end)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Sell a line offering in a business unit as one plan type."""
+    kind = next((p for p in PlanType if p.value.lower() == plan_type.lower()), None)
+    if kind is None:
+        raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
+    try:
+        LineAdmin(_services(db).uow_factory).add_offering(Offering(unit_id, product_id, kind, validity_days))
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    days = f"{validity_days} days" if validity_days else "no end"
+    console.print(escape(f"{unit_id} sells {product_id} as {kind} ({days})"))
+
+
+@unit_app.command("offerings")
+def unit_offerings(unit_id: str, as_json: AsJson = False, db: DbOption = None) -> None:
+    """What a business unit sells, as which plan type, for how long."""
+    found = next((o for u, o in LineAdmin(_services(db).uow_factory).business_units() if u.id == unit_id), None)
+    if found is None:
+        raise _fail(escape(f"business unit {unit_id} not found"))
+    rows = [{"product": o.product_id, "planType": o.plan_type.value, "validityDays": o.validity_days} for o in found]
+    if as_json:
+        print(json.dumps({"businessUnit": unit_id, "offerings": rows}, indent=2))
+        return
+    table = Table("product", "planType", "validityDays")
+    for row in rows:
+        table.add_row(*(escape(str(value or "")) for value in row.values()))
+    console.print(table)
+
+
+# -- products of lines and of the network --------------------------------------------------------------
+
+
+@line_app.command("add-product")
+def line_add_product(
+    product_id: Annotated[str, typer.Argument(help="The offering id partners order, e.g. OFFER-DP-001")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    description: Annotated[str, typer.Option(help="Description")] = "",
+    price: PriceOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create (or update) a line offering product; business units sell it (business-unit add-offering)."""
+    product = Product(product_id, name, ProductKind.LINE_OFFERING, description, prices=_prices(price))
+    try:
+        created = _services(db).catalog.add_product(product)
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(f"line offering product {product_id} {'created' if created else 'updated'}")
+
+
+@access_app.command("add-product")
+def access_add_product(
+    product_id: Annotated[str, typer.Argument(help="ON-API productId, e.g. fiber-internet")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 'Fiber internet'")],
+    description: Annotated[str, typer.Option(help="Description")] = "",
+    price: PriceOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create (or update) a network product; its offerings follow (access add-offering)."""
+    try:
+        created = AccessAdmin(_services(db).uow_factory).add_product(
+            product_id, name, description=description, prices=_prices(price)
+        )
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(f"network product {product_id} {'created' if created else 'updated'}")
+
+
+@access_app.command("offerings")
+def access_offerings(as_json: AsJson = False, db: DbOption = None) -> None:
+    """The network's products and offerings (partner set-offerings opens them to a CO)."""
+    offerings = AccessAdmin(_services(db).uow_factory).offerings()
+    rows = [{"product": o.product_id, "productName": o.product_name, "offering": o.offering_id, "name": o.name}
+            for o in offerings]  # fmt: skip
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("product", "product name", "offering", "name")
+    for row in rows:
+        table.add_row(*(escape(value) for value in row.values()))
+    console.print(table)

@@ -1,0 +1,182 @@
+"""An operator sets up line orders (tmf-productorder) and network orders (onapi-order) on a fresh database,
+without demo data, through the real ``orderhub`` command; partners then order through a real server.
+Changes made while the server runs reach its next request."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.support import OrderhubProcesses, client, run_cli, sqlite_url
+
+pytestmark = pytest.mark.integration
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+UNIT, LINE, SPARE_LINE = "GT", "50210001", "50210002"
+PAST = "2026-01-01T00:00:00Z"
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return result.stdout
+
+
+def fails(result: subprocess.CompletedProcess[str], message: str) -> None:
+    """Exit code 1 and one line on stderr that says ``message``."""
+    assert result.returncode == 1, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def cli_on(url: str, cwd: Path) -> Cli:
+    return lambda *args: run_cli(*args, "--db", url, cwd=cwd)
+
+
+def set_up_lines(cli: Cli) -> dict[str, str]:
+    """The README's line setup: a business unit, its products and offerings, lines, a channel. Its credential."""
+    ok(cli("business-unit", "add", UNIT, "--name", "Guatemala", "--timezone", "America/Guatemala",
+           "--msisdn-pattern", "[0-9]{8}"))  # fmt: skip
+    ok(cli("line", "add-product", "GT-PLAN-30D", "--name", "Prepaid plan, 30 days", "--price", "USD=10"))
+    ok(cli("line", "add-product", "GT-DATA-5GB", "--name", "5 GB of data", "--price", "USD=5"))
+    ok(cli("business-unit", "add-offering", UNIT, "GT-PLAN-30D", "--plan-type", "Plan", "--validity-days", "30"))
+    ok(cli("business-unit", "add-offering", UNIT, "GT-DATA-5GB", "--plan-type", "DataPlan", "--validity-days", "7"))
+    ok(cli("line", "add", UNIT, LINE, "--plan", "GT-PLAN-30D"))
+    ok(cli("line", "add", UNIT, SPARE_LINE))
+    ok(cli("partner", "create", "shop-gt", "--name", "Shop GT", "--role", "BUSINESS_CHANNEL", "--currency", "USD",
+           "--business-unit", UNIT))  # fmt: skip
+    return dict(json.loads(ok(cli("credential", "issue", "shop-gt", "--json"))))
+
+
+def set_up_network(cli: Cli) -> dict[str, str]:
+    """The README's network setup: a product, an offering, an access, a CO allowed to order it. Its credential."""
+    ok(cli("access", "add-product", "broadband", "--name", "Broadband", "--price", "SEK=399"))
+    ok(cli("access", "add-offering", "broadband", "500-500", "--name", "500/500 Mbit/s"))
+    ok(cli("access", "add", "access-4711"))
+    ok(cli("access", "add", "access-4712"))
+    ok(cli("partner", "create", "nordnet", "--name", "NordNet", "--role", "COMMUNICATION_OPERATOR", "--currency",
+           "SEK", "--co-id", "NordNet", "--language", "sv", "--rate-limit", "600"))  # fmt: skip
+    ok(cli("partner", "set-offerings", "nordnet", "--offering", "broadband/500-500"))
+    return dict(json.loads(ok(cli("credential", "issue", "nordnet", "--json"))))
+
+
+def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE) -> Any:
+    body = {"category": "esimPrepaid", "productOrderItem": [{"product": {
+        "productOffering": {"id": offering},
+        "productCharacteristic": [{"name": "MSISDN", "value": msisdn}, {"name": "planType", "value": plan_type}],
+    }}]}  # fmt: skip
+    headers = {"client_id": channel["client_id"], "client_secret": channel["client_secret"],
+               "X-Correlation-ID": str(uuid.uuid4())}  # fmt: skip
+    with client(base_url) as http:
+        answer = http.post(f"/emida-ux-lcr/emida-ux/v1/{UNIT}/productOrder", json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def access_order(base_url: str, operator: dict[str, str], access: str, offering: str, when: str) -> httpx.Response:
+    body = {
+        "coId": "NordNet", "coAccessId": access, "operation": "ACTIVATE", "orderDateTime": PAST,
+        "requestedDateTime": when, "products": [{"productId": "broadband", "offeringId": offering}],
+        "customerDetails": {"identifiedCustomer": False, "customerFirstname": "Anna", "customerLastName": "Berg"},
+    }  # fmt: skip
+    with client(base_url) as http:
+        return http.post("/2.5/sp_spec/order/", json=body, auth=(operator["client_id"], operator["client_secret"]))
+
+
+def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
+    placed = line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")
+    assert placed["state"] == "completed", placed
+    assert placed["orderDate"].endswith("-06:00"), placed  # Guatemala's local time
+
+    # While the server runs: the unit's time zone changes (servers keep units by the config version)...
+    ok(cli("business-unit", "update", UNIT, "--timezone", "Asia/Tokyo"))
+    placed = line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")
+    assert placed["state"] == "completed" and placed["orderDate"].endswith("+09:00"), placed
+    # ... and the unit starts selling an add-on, which the very next order may take.
+    ok(cli("business-unit", "add-offering", UNIT, "GT-DATA-5GB", "--plan-type", "Addon", "--validity-days", "30"))
+    placed = line_order(base_url, channel, "GT-DATA-5GB", "Addon")
+    assert placed["state"] == "completed", placed
+    assert "GT-DATA-5GB" in ok(cli("line", "show", UNIT, LINE))
+
+
+def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> None:
+    now = access_order(base_url, operator, "access-4711", "500-500", PAST)
+    assert (now.status_code, now.json()["status"]) == (200, "ACTIVATED"), now.text
+    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    planned = access_order(base_url, operator, "access-4712", "500-500", later)
+    assert (planned.status_code, planned.json()["status"]) == (200, "RECEIVED"), planned.text
+
+    # While the server runs: a new offering, opened to the CO, is orderable at once.
+    refused = access_order(base_url, operator, "access-4712", "1000-1000", PAST)
+    assert refused.json()["status"] == "REJECTED", refused.text
+    ok(cli("access", "add-offering", "broadband", "1000-1000", "--name", "1000/1000 Mbit/s"))
+    ok(cli("partner", "set-offerings", "nordnet", "--offering", "broadband/500-500",
+           "--offering", "broadband/1000-1000"))  # fmt: skip
+    ok(cli("access", "add", "access-4713"))
+    upgraded = access_order(base_url, operator, "access-4713", "1000-1000", PAST)
+    assert upgraded.json()["status"] == "ACTIVATED", upgraded.text
+    assert "broadband" in ok(cli("access", "show", "access-4713"))
+
+
+def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
+    tmp_path: Path, orderhub_procs: OrderhubProcesses
+) -> None:
+    db_path = tmp_path / "fresh.db"
+    cli = cli_on(sqlite_url(db_path), tmp_path)
+    ok(cli("migrate"))
+    channel = set_up_lines(cli)
+    operator = set_up_network(cli)
+    units = json.loads(ok(cli("business-unit", "list", "--json")))
+    assert units == [{"id": UNIT, "name": "Guatemala", "timezone": "America/Guatemala", "msisdnPattern": "[0-9]{8}",
+                      "msisdnHint": "8 digits", "offerings": 2}]  # fmt: skip
+    offerings = json.loads(ok(cli("business-unit", "offerings", UNIT, "--json")))["offerings"]
+    assert {(o["product"], o["planType"], o["validityDays"]) for o in offerings} == {
+        ("GT-PLAN-30D", "Plan", 30), ("GT-DATA-5GB", "DataPlan", 7)
+    }  # fmt: skip
+    assert json.loads(ok(cli("access", "offerings", "--json"))) == [
+        {"product": "broadband", "productName": "Broadband", "offering": "500-500", "name": "500/500 Mbit/s"}
+    ]
+
+    server = orderhub_procs.serve(db_path, demo=False)
+    check_line_orders(cli, server.base_url, channel)
+    check_access_orders(cli, server.base_url, operator)
+
+
+def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
+    cli = cli_on(sqlite_url(tmp_path / "fresh.db"), tmp_path)
+    fails(cli("line", "add", "CR", "69870001"), "business unit CR not found (orderhub business-unit add)")
+    fails(cli("business-unit", "add", "CR", "--name", "Costa Rica", "--timezone", "America/Costa Rica",
+              "--msisdn-pattern", "[0-9]{8"), "timezone 'America/Costa Rica' is not an IANA time zone")  # fmt: skip
+    fails(cli("business-unit", "add", "CR", "--name", "Costa Rica", "--timezone", "America/Costa_Rica",
+              "--msisdn-pattern", "[0-9]*"), "not match an empty number")  # fmt: skip
+    ok(cli("business-unit", "add", "CR", "--name", "Costa Rica", "--timezone", "America/Costa_Rica",
+           "--msisdn-pattern", "[0-9]{8}"))  # fmt: skip
+    fails(cli("business-unit", "add", "CR", "--name", "Again", "--timezone", "UTC", "--msisdn-pattern", "[0-9]{8}"),
+          "business unit CR exists already")  # fmt: skip
+    fails(cli("business-unit", "update", "CR", "--timezone", "Mars/Olympus"), "is not an IANA time zone")
+    fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Plan"), "no product OFFER-DP-001")
+    ok(cli("line", "add-product", "OFFER-DP-001", "--name", "Prepaid bundle"))
+    fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Bundle"),
+          "plan type 'Bundle' must be Plan, DataPlan or Addon")  # fmt: skip
+    ok(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "plan", "--validity-days", "30"))
+    fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Plan"),
+          "CR sells OFFER-DP-001 as Plan already")  # fmt: skip
+    fails(cli("line", "add", "CR", "6987000"), "6987000 is not an MSISDN of CR (8 digits)")
+
+    fails(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "500/500 Mbit/s"),
+          "no product fiber-internet: create it first (orderhub access add-product fiber-internet")  # fmt: skip
+    fails(cli("access", "add-offering", "OFFER-DP-001", "500-500", "--name", "x"),
+          "product OFFER-DP-001 is a line_offering product, not a network service")  # fmt: skip
+    fails(cli("access", "add-product", "fiber_internet", "--name", "x"), "product id 'fiber_internet' must be")
+    ok(cli("access", "add-product", "fiber-internet", "--name", "Fiber internet"))
+    ok(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "500/500 Mbit/s"))
+    fails(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "again"),
+          "offering fiber-internet/500-500 exists already")  # fmt: skip
+    fails(cli("line", "add-product", "fiber-internet", "--name", "x"),
+          "product fiber-internet exists already as a network_service product, not a line_offering one")  # fmt: skip
