@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,9 +29,11 @@ from orderhub.services.ordering import OrderingService
 from orderhub.services.partners import PartnerAdmin
 from orderhub.settings import Settings
 from orderhub.store import migrate
-from orderhub.store.database import create_engine
+from orderhub.store.database import checkpoint_sqlite, create_engine
 from orderhub.store.runtime import SqlDatabase
 from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
+
+log = logging.getLogger("orderhub")
 
 
 @dataclass
@@ -56,8 +60,14 @@ class Services:
         migrate.upgrade(self.engine)
 
     def close(self) -> None:
+        """Closes every connection; on SQLite the WAL is then checkpointed into the database file, so
+        that after a clean stop the file alone holds every order."""
         self.database.close()
         self.engine.dispose()
+        try:
+            checkpoint_sqlite(self.settings.database_url)
+        except sqlite3.Error as exc:  # another process still reading: its last close checkpoints
+            log.warning("the database file could not be checkpointed at stop: %s", exc)
 
 
 def _event_renderer(settings: Settings) -> RenderEvent:

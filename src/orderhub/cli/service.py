@@ -46,7 +46,7 @@ def serve(
     services.migrate()
     if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
         console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
-    application = create_app(services, run_worker=worker)
+    application = create_app(services, run_worker=worker, close_at_stop=True)
     run_server(
         application,
         host=settings.host,
@@ -71,6 +71,7 @@ def run_worker(db: DbOption = None) -> None:
     stopped.wait()
     services.hub_dispatcher.stop()
     services.worker.stop()
+    services.close()
 
 
 @app.command()

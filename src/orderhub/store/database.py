@@ -33,6 +33,20 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database).expanduser().resolve()
 
 
+def checkpoint_sqlite(url: str) -> None:
+    """Copies every page of the WAL into the database file and empties the WAL, so that the file alone
+    is the whole database (a clean stop leaves it so: a copy of it, or a restore, needs nothing beside
+    it). Nothing for other databases, nor for a file that is not there (never creates one)."""
+    path = sqlite_path(url)
+    if path is None or not path.exists():
+        return
+    connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        connection.close()
+
+
 def create_engine(
     url: str,
     *,
