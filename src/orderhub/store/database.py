@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,8 @@ def create_engine(
     options: dict[str, Any] = {}
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not existing_file_only:
+            _create_owner_only(path)
         if existing_file_only:
 
             def connect() -> sqlite3.Connection:
@@ -97,6 +101,14 @@ def create_engine(
     engine = sa.create_engine(url, **options, **common)
     _configure_sqlite(engine, sqlite_synchronous, busy_timeout_seconds)
     return engine
+
+
+def _create_owner_only(path: Path) -> None:
+    """Creates a missing database file readable and writable by its owner only: it holds customers'
+    personal data. SQLite gives its -wal and -shm files the mode of the database file. A file that is
+    there keeps the mode its operator gave it."""
+    with contextlib.suppress(FileExistsError):  # there already, or another process created it just now
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def statement_timeout_seconds(busy_timeout_seconds: float) -> float:
