@@ -29,8 +29,20 @@ app.add_typer(access_app, name="access")
 order_app = typer.Typer(help="Orders of every API.", no_args_is_help=True)
 app.add_typer(order_app, name="order")
 
-console = Console()
-err = Console(stderr=True)
+
+def _console(*, stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if console.is_terminal:
+        return console
+    # A pipe or a log collector: a line is never wrapped (a one-line error stays one line) and a
+    # table is as wide as its values, which are never cut short (secrets, ids, paths).
+    return Console(stderr=stderr, soft_wrap=True, width=NOT_A_TERMINAL_WIDTH)
+
+
+# Wide enough for any table orderhub prints; tables take only the width their values need.
+NOT_A_TERMINAL_WIDTH = 10_000
+console = _console()
+err = _console(stderr=True)
 
 DbOption = Annotated[
     str | None,
