@@ -56,8 +56,9 @@ class Services:
     fulfilment: FulfilmentService
     worker: Worker
 
-    def migrate(self) -> None:
-        migrate.upgrade(self.engine)
+    def migrate(self) -> migrate.Migrated:
+        """Migrates the database forward; what it was at and is at now."""
+        return migrate.upgrade(self.engine)
 
     def close(self) -> None:
         """Closes every connection; on SQLite the WAL is then checkpointed into the database file, so

@@ -76,9 +76,9 @@ def run_worker(db: DbOption = None) -> None:
 
 @app.command()
 def migrate(db: DbOption = None) -> None:
-    """Apply database migrations up to the newest."""
-    _services(db)
-    console.print("database is at the newest migration")
+    """Apply database migrations up to the newest (creates a SQLite database that is not there)."""
+    services = build_services(Settings.from_env(database_url=db))
+    console.print(services.migrate().describe())
 
 
 @app.command()

@@ -5,6 +5,8 @@ Alembic is imported where it is used: it is a fifth of a CLI command's start-up,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +29,23 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class Migrated:
+    """What an upgrade did: the migration the database was at (None: no schema yet) and is at now."""
+
+    before: str | None
+    after: str | None
+
+    def describe(self) -> str:
+        if self.before == self.after:
+            return f"database is at the newest migration ({self.after}): nothing to apply"
+        if self.before is None:
+            return f"migrated an empty database to {self.after}"
+        return f"migrated {self.before} -> {self.after}"
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> Migrated:
+    """Migrates the database forward; what it was at and is at now."""
     # The migration runs in plain (deferred) transactions; see store.database for why writers differ.
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -46,7 +64,12 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
         try:
             from alembic import command
 
+            # Read under the advisory lock: another host may have just migrated.
+            before = _revision_on(connection)
+            connection.commit()
             command.upgrade(_config(connection), revision)
+            connection.commit()
+            after = _revision_on(connection)
             connection.commit()
         finally:
             if not sqlite:
@@ -61,6 +84,7 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
                 _driver(connection).execute("PRAGMA foreign_keys=ON")
                 if broken:
                     raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+    return Migrated(before, after)
 
 
 def _unbounded(connection: sa.Connection) -> dict[str, str]:
@@ -76,6 +100,7 @@ def _driver(connection: sa.Connection) -> Any:
     return connection.connection.driver_connection
 
 
+@cache
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
@@ -84,11 +109,15 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: sa.Engine) -> str | None:
+def _revision_on(connection: sa.Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect().execution_options(read_only=True) as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision_on(connection)
 
 
 def is_up_to_date(engine: sa.Engine) -> bool:
