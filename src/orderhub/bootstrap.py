@@ -57,8 +57,16 @@ class Services:
     worker: Worker
 
     def migrate(self) -> migrate.Migrated:
-        """Migrates the database forward; what it was at and is at now."""
+        """Migrates the database forward; ``migrate.SchemaNewer`` when a newer orderhub migrated it."""
         return migrate.upgrade(self.engine)
+
+    def migrate_unless_newer(self) -> None:
+        """For the service and the worker: migrates a database that is behind; runs on one a newer orderhub
+        migrated (a rolling upgrade, or a rollback of the code) without touching it, and says so once."""
+        try:
+            self.migrate()
+        except migrate.SchemaNewer as exc:
+            log.warning("%s; running on it without migrating", exc)
 
     def close(self) -> None:
         """Closes every connection; on SQLite the WAL is then checkpointed into the database file, so

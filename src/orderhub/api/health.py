@@ -24,7 +24,7 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database can be written and is fully migrated")
+    @router.get("/readyz", summary="The database can be written and is migrated (at least) to this version")
     async def readyz() -> JSONResponse:
         # On a thread, and bounded: a database server that stopped answering would hold the probe (and
         # the orchestrator asking) for as long as TCP lets it.
@@ -42,13 +42,18 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
         if problem is not None:
             return not_ready(problem)
         try:
-            current = migrate.current_revision(engine)
+            schema = migrate.schema_state(engine)
         except Exception as exc:  # any failure to reach the database means "not ready"
             return JSONResponse({"status": "unavailable", "reason": f"database: {type(exc).__name__}"}, 503)
-        head = migrate.head_revision()
-        if current != head:
-            return JSONResponse({"status": "unavailable", "reason": f"migrations at {current}, expected {head}"}, 503)
-        return JSONResponse({"status": "ready", "migration": current})
+        if schema.status == "behind":
+            reason = f"migrations at {schema.revision}, expected {schema.head}"
+            return JSONResponse({"status": "unavailable", "reason": reason}, 503)
+        body = {"status": "ready", "migration": schema.revision}
+        if schema.status == "newer":
+            # A newer orderhub migrated it (a rolling upgrade, or this code rolled back): a release's
+            # migrations are additive, so this process keeps serving rather than leave the load balancer.
+            body["schema"] = f"newer than this version ({schema.head})"
+        return JSONResponse(body)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.settings import Settings
+from orderhub.store import migrate
 
 app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (API client accounts).", no_args_is_help=True)
@@ -51,9 +52,18 @@ DbOption = Annotated[
 
 
 def _services(db: str | None, **overrides: Any) -> Services:
+    """The services on the database, migrated. A database a newer orderhub migrated is worked on, as the
+    service does (a release's migrations are additive), with a warning."""
     services = build_services(Settings.from_env(database_url=db, **overrides))
-    services.migrate()
+    try:
+        services.migrate()
+    except migrate.SchemaNewer as exc:
+        _warn(str(exc))
     return services
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}")
 
 
 def _fail(message: str) -> typer.Exit:

@@ -24,6 +24,7 @@ from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.settings import Settings
 from orderhub.store.backup import BackupRefused, backup_sqlite
+from orderhub.store.migrate import SchemaNewer
 
 
 @app.command()
@@ -43,7 +44,7 @@ def serve(
     settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)
     configure_logging(settings.log_level)
     services = build_services(settings)
-    services.migrate()
+    services.migrate_unless_newer()
     if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
         console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
     application = create_app(services, run_worker=worker, close_at_stop=True)
@@ -62,7 +63,7 @@ def run_worker(db: DbOption = None) -> None:
     settings = Settings.from_env(database_url=db)
     configure_logging(settings.log_level)
     services = build_services(settings)
-    services.migrate()
+    services.migrate_unless_newer()
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
@@ -78,7 +79,11 @@ def run_worker(db: DbOption = None) -> None:
 def migrate(db: DbOption = None) -> None:
     """Apply database migrations up to the newest (creates a SQLite database that is not there)."""
     services = build_services(Settings.from_env(database_url=db))
-    console.print(services.migrate().describe())
+    try:
+        migrated = services.migrate()
+    except SchemaNewer as exc:
+        raise _fail(str(exc)) from None
+    console.print(migrated.describe())
 
 
 @app.command()
