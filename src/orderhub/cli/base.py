@@ -11,6 +11,7 @@ from rich.console import Console
 from orderhub.bootstrap import Services, build_services
 from orderhub.settings import Settings
 from orderhub.store import migrate
+from orderhub.store.database import sqlite_path
 
 app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (API client accounts).", no_args_is_help=True)
@@ -51,14 +52,29 @@ DbOption = Annotated[
 ]
 
 
-def _services(db: str | None, **overrides: Any) -> Services:
-    """The services on the database, migrated. A database a newer orderhub migrated is worked on, as the
-    service does (a release's migrations are additive), with a warning."""
-    services = build_services(Settings.from_env(database_url=db, **overrides))
-    try:
-        services.migrate()
-    except migrate.SchemaNewer as exc:
-        _warn(str(exc))
+def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Services:
+    """The services on the database, for a command that operates on it. ``create`` (demo-data) creates
+    and migrates the database as `orderhub migrate` does; otherwise a SQLite file that is not there (a
+    typo in --db) or a database behind this orderhub's migrations is refused, untouched, in one line.
+    A database a newer orderhub migrated is worked on, as the service does (a release's migrations are
+    additive), with a warning."""
+    settings = Settings.from_env(database_url=db, **overrides)
+    path = sqlite_path(settings.database_url)
+    if not create and path is not None and not path.exists():
+        raise _fail(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})")
+    services = build_services(settings)
+    if create:
+        try:
+            services.migrate()
+        except migrate.SchemaNewer as exc:
+            _warn(str(exc))
+        return services
+    state = migrate.schema_state(services.engine)
+    if state.status == "behind":
+        at = f"at migration {state.revision}" if state.revision else "without orderhub's tables"
+        raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
+    if state.status == "newer":
+        _warn(f"the database is at migration {state.revision}, newer than this orderhub ({state.head})")
     return services
 
 

@@ -105,8 +105,8 @@ def backup(
 
 @app.command("demo-data")
 def demo_data(db: DbOption = None) -> None:
-    """Load the demo partners, catalog and eSIM inventory (once)."""
-    services = _services(db)
+    """Load the demo partners, catalog and eSIM inventory (once); creates and migrates the database."""
+    services = _services(db, create=True)
     loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
     console.print("demo data loaded" if loaded else "demo data was already there")
 
