@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,9 +29,11 @@ from orderhub.services.ordering import OrderingService
 from orderhub.services.partners import PartnerAdmin
 from orderhub.settings import Settings
 from orderhub.store import migrate
-from orderhub.store.database import create_engine
+from orderhub.store.database import checkpoint_sqlite, create_engine
 from orderhub.store.runtime import SqlDatabase
 from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
+
+log = logging.getLogger("orderhub")
 
 
 @dataclass
@@ -52,12 +56,27 @@ class Services:
     fulfilment: FulfilmentService
     worker: Worker
 
-    def migrate(self) -> None:
-        migrate.upgrade(self.engine)
+    def migrate(self) -> migrate.Migrated:
+        """Migrates the database forward; ``migrate.SchemaNewer`` when a newer orderhub migrated it."""
+        return migrate.upgrade(self.engine)
+
+    def migrate_unless_newer(self) -> None:
+        """For the service and the worker: migrates a database that is behind; runs on one a newer orderhub
+        migrated (a rolling upgrade, or a rollback of the code) without touching it, and says so once."""
+        try:
+            self.migrate()
+        except migrate.SchemaNewer as exc:
+            log.warning("%s; running on it without migrating", exc)
 
     def close(self) -> None:
+        """Closes every connection; on SQLite the WAL is then checkpointed into the database file, so
+        that after a clean stop the file alone holds every order."""
         self.database.close()
         self.engine.dispose()
+        try:
+            checkpoint_sqlite(self.settings.database_url)
+        except sqlite3.Error as exc:  # another process still reading: its last close checkpoints
+            log.warning("the database file could not be checkpointed at stop: %s", exc)
 
 
 def _event_renderer(settings: Settings) -> RenderEvent:

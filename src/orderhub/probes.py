@@ -32,19 +32,25 @@ def not_ready(problem: DatabaseUnavailable) -> ProbeAnswer:
 
 
 def readiness(engine: sa.Engine, database: SqlDatabase) -> ProbeAnswer:
-    """Whether the database can be written now (it takes and releases the write lock) and is fully
-    migrated. Waits on the database: call it on a thread, and bound the wait."""
+    """Whether the database can be written now (it takes and releases the write lock) and is migrated
+    at least as far as this code (a newer schema: see store.migrate.SchemaState). Waits on the
+    database: call it on a thread, and bound the wait."""
     problem = database.probe_writable()
     if problem is not None:
         return not_ready(problem)
     try:
-        current = migrate.current_revision(engine)
+        schema = migrate.schema_state(engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return ProbeAnswer(503, {"status": "unavailable", "reason": f"database: {type(exc).__name__}"})
-    head = migrate.head_revision()
-    if current != head:
-        return ProbeAnswer(503, {"status": "unavailable", "reason": f"migrations at {current}, expected {head}"})
-    return ProbeAnswer(200, {"status": "ready", "migration": str(current)})
+    if schema.status == "behind":
+        reason = f"migrations at {schema.revision}, expected {schema.head}"
+        return ProbeAnswer(503, {"status": "unavailable", "reason": reason})
+    body = {"status": "ready", "migration": str(schema.revision)}
+    if schema.status == "newer":
+        # A newer orderhub migrated it (a rolling upgrade, or this code rolled back): a release's
+        # migrations are additive, so this process keeps serving rather than leave the load balancer.
+        body["schema"] = f"newer than this version ({schema.head})"
+    return ProbeAnswer(200, body)
 
 
 def read_inventory_levels(inventory: InventoryService) -> None:

@@ -115,8 +115,13 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 def test_migrate_demo_data_and_demo_credentials(tmp_path: Path, db_path: Path) -> None:
     before = cli(tmp_path, db_path, "demo-credentials", "--json")
     assert before.returncode == 1
-    assert "no demo data" in before.stderr
+    assert before.stderr.startswith(f"error: no database at {db_path} (create it with: orderhub migrate --db ")
+    assert not db_path.exists()
+    assert re.fullmatch(r"migrated an empty database to \d{4}\n", ok(cli(tmp_path, db_path, "migrate")))
     assert "newest migration" in ok(cli(tmp_path, db_path, "migrate"))
+    before = cli(tmp_path, db_path, "demo-credentials", "--json")
+    assert before.returncode == 1
+    assert "no demo data" in before.stderr
     assert ok(cli(tmp_path, db_path, "demo-data")).strip() == "demo data loaded"
     assert ok(cli(tmp_path, db_path, "demo-data")).strip() == "demo data was already there"
 
@@ -203,6 +208,7 @@ def test_product_import_from_json_and_csv_keeps_good_records_and_names_bad_ones(
 def test_partner_credential_token_products_and_revocation(
     tmp_path: Path, db_path: Path, orderhub_procs: OrderhubProcesses
 ) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))  # the other commands refuse a database that is not there
     products_file = write_products_json(
         tmp_path / "catalog.json",
         [product("acme-eu-3gb", prices={"USD": "5.00", "EUR": "4.50"}), product("acme-other")],
@@ -268,6 +274,8 @@ def test_partner_credential_token_products_and_revocation(
 def test_a_product_validity_changed_by_the_operator_reaches_the_next_order_of_a_running_server(
     tmp_path: Path, db_path: Path, orderhub_procs: OrderhubProcesses
 ) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))  # the other commands refuse a database that is not there
+
     # The server keeps each caller's products and their validity with its credentials (no catalog read
     # per order); a change made by another process must still reach the very next order.
     def import_validity(days: int) -> None:
@@ -308,6 +316,7 @@ def test_a_product_validity_changed_by_the_operator_reaches_the_next_order_of_a_
 
 
 def test_inventory_import_names_each_bad_line_and_levels_count_the_good_ones(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))  # the other commands refuse a database that is not there
     header = ["iccid", "matching_id", "smdp_address"]
     first = [luhn_iccid(n) for n in range(1, 6)]
     first_file = write_csv(
@@ -349,6 +358,7 @@ def test_inventory_import_names_each_bad_line_and_levels_count_the_good_ones(tmp
 
 
 def test_the_readme_example_files_import_as_documented(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))  # the other commands refuse a database that is not there
     # README: "examples/profiles.csv holds five good profiles and two bad rows ... two rejections (exit code 2)".
     assert "1 products imported, 0 rejected" in ok(
         cli(tmp_path, db_path, "product", "import", EXAMPLES / "products.json")
@@ -365,6 +375,7 @@ def test_the_readme_example_files_import_as_documented(tmp_path: Path, db_path: 
 
 
 def test_inventory_import_accepts_a_csv_with_a_utf8_byte_order_mark(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))  # the other commands refuse a database that is not there
     rows = [f"{luhn_iccid(n)},BOMBO-12345-FGHIJ-{n:05d},smdp.example.com" for n in range(1, 4)]
     bom_file = tmp_path / "excel-export.csv"
     bom_file.write_bytes("\ufefficcid,matching_id,smdp_address\r\n".encode() + "\r\n".join(rows).encode() + b"\r\n")

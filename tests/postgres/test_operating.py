@@ -15,7 +15,12 @@ from orderhub.bootstrap import build_services
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from tests.databases import database_url
-from tests.integration.support import base_env, nested_savepoints_undo_only_the_inner_one
+from tests.integration.schema_support import (
+    assert_migrate_refuses_a_newer_schema_in_one_line,
+    assert_newer_schema_is_served,
+    migrated_to_a_newer_orderhub,
+)
+from tests.integration.support import OrderhubProcesses, base_env, nested_savepoints_undo_only_the_inner_one
 
 
 def orderhub(*args: str) -> subprocess.CompletedProcess[str]:
@@ -75,3 +80,13 @@ def test_a_database_that_is_not_there_is_one_clear_line_and_a_failing_exit() -> 
 
 def test_a_failing_savepoint_inside_another_undoes_only_its_own_writes(pg_url: str) -> None:
     assert nested_savepoints_undo_only_the_inner_one(pg_url) == [1, 101]
+
+
+def test_a_schema_migrated_by_a_newer_orderhub_is_served_and_not_migrated(
+    tmp_path: Path, orderhub_procs: OrderhubProcesses
+) -> None:
+    # A rolling upgrade: one host ran the new version's migrate; this (older) code keeps serving.
+    url = database_url(tmp_path / "newer.db")
+    migrated_to_a_newer_orderhub(url, tmp_path)
+    assert_migrate_refuses_a_newer_schema_in_one_line(url, tmp_path)
+    assert_newer_schema_is_served(orderhub_procs, url)

@@ -41,8 +41,12 @@ def dialect_context(services: Services) -> DialectContext:
     )
 
 
-def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool = True) -> ASGIApp:
-    """The ASGI application. ``hot_paths=False`` serves every route through FastAPI (tests compare both)."""
+def create_app(
+    services: Services, *, run_worker: bool = True, hot_paths: bool = True, close_at_stop: bool = False
+) -> ASGIApp:
+    """The ASGI application. ``hot_paths=False`` serves every route through FastAPI (tests compare both);
+    ``close_at_stop`` closes the services when the server stops (`orderhub serve`: the server re-raises
+    the signal that stopped it once it is done, so nothing after it runs)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +59,8 @@ def create_app(services: Services, *, run_worker: bool = True, hot_paths: bool =
             if run_worker:
                 services.hub_dispatcher.stop()
                 services.worker.stop()
+            if close_at_stop:
+                services.close()
 
     app = FastAPI(title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(UnexpectedErrorMiddleware, render_error=_server_error)

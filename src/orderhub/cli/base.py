@@ -10,6 +10,8 @@ from rich.console import Console
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.settings import Settings
+from orderhub.store import migrate
+from orderhub.store.database import sqlite_path
 
 app = typer.Typer(help="orderhub: order management for connectivity products.", no_args_is_help=True)
 partner_app = typer.Typer(help="Partners (API client accounts).", no_args_is_help=True)
@@ -29,8 +31,20 @@ app.add_typer(access_app, name="access")
 order_app = typer.Typer(help="Orders of every API.", no_args_is_help=True)
 app.add_typer(order_app, name="order")
 
-console = Console()
-err = Console(stderr=True)
+
+def _console(*, stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if console.is_terminal:
+        return console
+    # A pipe or a log collector: a line is never wrapped (a one-line error stays one line) and a
+    # table is as wide as its values, which are never cut short (secrets, ids, paths).
+    return Console(stderr=stderr, soft_wrap=True, width=NOT_A_TERMINAL_WIDTH)
+
+
+# Wide enough for any table orderhub prints; tables take only the width their values need.
+NOT_A_TERMINAL_WIDTH = 10_000
+console = _console()
+err = _console(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -38,10 +52,34 @@ DbOption = Annotated[
 ]
 
 
-def _services(db: str | None, **overrides: Any) -> Services:
-    services = build_services(Settings.from_env(database_url=db, **overrides))
-    services.migrate()
+def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Services:
+    """The services on the database, for a command that operates on it. ``create`` (demo-data) creates
+    and migrates the database as `orderhub migrate` does; otherwise a SQLite file that is not there (a
+    typo in --db) or a database behind this orderhub's migrations is refused, untouched, in one line.
+    A database a newer orderhub migrated is worked on, as the service does (a release's migrations are
+    additive), with a warning."""
+    settings = Settings.from_env(database_url=db, **overrides)
+    path = sqlite_path(settings.database_url)
+    if not create and path is not None and not path.exists():
+        raise _fail(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})")
+    services = build_services(settings)
+    if create:
+        try:
+            services.migrate()
+        except migrate.SchemaNewer as exc:
+            _warn(str(exc))
+        return services
+    state = migrate.schema_state(services.engine)
+    if state.status == "behind":
+        at = f"at migration {state.revision}" if state.revision else "without orderhub's tables"
+        raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
+    if state.status == "newer":
+        _warn(f"the database is at migration {state.revision}, newer than this orderhub ({state.head})")
     return services
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}")
 
 
 def _fail(message: str) -> typer.Exit:

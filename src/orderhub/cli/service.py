@@ -24,6 +24,7 @@ from orderhub.services.auth import verify_secret
 from orderhub.services.demo import demo_credentials, load_demo_data
 from orderhub.settings import Settings
 from orderhub.store.backup import BackupRefused, backup_sqlite
+from orderhub.store.migrate import SchemaNewer
 
 
 @app.command()
@@ -43,10 +44,10 @@ def serve(
     settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)
     configure_logging(settings.log_level)
     services = build_services(settings)
-    services.migrate()
+    services.migrate_unless_newer()
     if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
         console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
-    application = create_app(services, run_worker=worker)
+    application = create_app(services, run_worker=worker, close_at_stop=True)
     run_server(
         application,
         host=settings.host,
@@ -71,7 +72,7 @@ def run_worker(
     settings = Settings.from_env(database_url=db, worker_host=host, worker_port=port)
     configure_logging(settings.log_level)
     services = build_services(settings)
-    services.migrate()
+    services.migrate_unless_newer()
     ops = None
     if settings.worker_port:
         try:
@@ -90,13 +91,18 @@ def run_worker(
         ops.stop()
     services.hub_dispatcher.stop()
     services.worker.stop()
+    services.close()
 
 
 @app.command()
 def migrate(db: DbOption = None) -> None:
-    """Apply database migrations up to the newest."""
-    _services(db)
-    console.print("database is at the newest migration")
+    """Apply database migrations up to the newest (creates a SQLite database that is not there)."""
+    services = build_services(Settings.from_env(database_url=db))
+    try:
+        migrated = services.migrate()
+    except SchemaNewer as exc:
+        raise _fail(str(exc)) from None
+    console.print(migrated.describe())
 
 
 @app.command()
@@ -118,8 +124,8 @@ def backup(
 
 @app.command("demo-data")
 def demo_data(db: DbOption = None) -> None:
-    """Load the demo partners, catalog and eSIM inventory (once)."""
-    services = _services(db)
+    """Load the demo partners, catalog and eSIM inventory (once); creates and migrates the database."""
+    services = _services(db, create=True)
     loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
     console.print("demo data loaded" if loaded else "demo data was already there")
 

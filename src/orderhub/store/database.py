@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,20 @@ def sqlite_path(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database).expanduser().resolve()
+
+
+def checkpoint_sqlite(url: str) -> None:
+    """Copies every page of the WAL into the database file and empties the WAL, so that the file alone
+    is the whole database (a clean stop leaves it so: a copy of it, or a restore, needs nothing beside
+    it). Nothing for other databases, nor for a file that is not there (never creates one)."""
+    path = sqlite_path(url)
+    if path is None or not path.exists():
+        return
+    connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        connection.close()
 
 
 def create_engine(
@@ -63,6 +79,8 @@ def create_engine(
     options: dict[str, Any] = {}
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not existing_file_only:
+            _create_owner_only(path)
         if existing_file_only:
 
             def connect() -> sqlite3.Connection:
@@ -83,6 +101,14 @@ def create_engine(
     engine = sa.create_engine(url, **options, **common)
     _configure_sqlite(engine, sqlite_synchronous, busy_timeout_seconds)
     return engine
+
+
+def _create_owner_only(path: Path) -> None:
+    """Creates a missing database file readable and writable by its owner only: it holds customers'
+    personal data. SQLite gives its -wal and -shm files the mode of the database file. A file that is
+    there keeps the mode its operator gave it."""
+    with contextlib.suppress(FileExistsError):  # there already, or another process created it just now
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def statement_timeout_seconds(busy_timeout_seconds: float) -> float:

@@ -5,6 +5,8 @@ Alembic is imported where it is used: it is a fifth of a CLI command's start-up,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +29,49 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+class SchemaNewer(Exception):
+    """The database is at a migration this orderhub does not know: a newer orderhub's. This one works on
+    it (a release's migrations are additive) but can neither migrate it nor take it back."""
+
+    def __init__(self, current: str, head: str) -> None:
+        super().__init__(f"the database is at migration {current}, newer than this orderhub ({head}): upgrade orderhub")
+        self.current = current
+        self.head = head
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What an upgrade did: the migration the database was at (None: no schema yet) and is at now."""
+
+    before: str | None
+    after: str | None
+
+    def describe(self) -> str:
+        if self.before == self.after:
+            return f"database is at the newest migration ({self.after}): nothing to apply"
+        if self.before is None:
+            return f"migrated an empty database to {self.after}"
+        return f"migrated {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The database's migration against this orderhub's: ``current``, ``behind`` (None: no schema),
+    or ``newer`` (a migration this orderhub does not know)."""
+
+    revision: str | None
+    head: str
+
+    @property
+    def status(self) -> str:
+        if self.revision == self.head:
+            return "current"
+        return "behind" if self.revision is None or self.revision in known_revisions() else "newer"
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> Migrated:
+    """Migrates the database forward; raises ``SchemaNewer`` (and changes nothing) when it is at a
+    migration this orderhub does not know."""
     # The migration runs in plain (deferred) transactions; see store.database for why writers differ.
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -46,7 +90,14 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
         try:
             from alembic import command
 
+            # Read under the advisory lock: another host may have just migrated.
+            before = _revision_on(connection)
+            connection.commit()
+            if before is not None and before not in known_revisions():
+                raise SchemaNewer(before, head_revision())
             command.upgrade(_config(connection), revision)
+            connection.commit()
+            after = _revision_on(connection)
             connection.commit()
         finally:
             if not sqlite:
@@ -61,6 +112,7 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
                 _driver(connection).execute("PRAGMA foreign_keys=ON")
                 if broken:
                     raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+    return Migrated(before, after)
 
 
 def _unbounded(connection: sa.Connection) -> dict[str, str]:
@@ -76,6 +128,7 @@ def _driver(connection: sa.Connection) -> Any:
     return connection.connection.driver_connection
 
 
+@cache
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
@@ -84,11 +137,27 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: sa.Engine) -> str | None:
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every migration this orderhub ships: a database at another one was migrated by a newer orderhub."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions())
+
+
+def _revision_on(connection: sa.Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect().execution_options(read_only=True) as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _revision_on(connection)
+
+
+def schema_state(engine: sa.Engine) -> SchemaState:
+    return SchemaState(current_revision(engine), head_revision())
 
 
 def is_up_to_date(engine: sa.Engine) -> bool:

@@ -1,0 +1,87 @@
+"""Rolling upgrades and rollbacks: a database a newer orderhub migrated (a migration this code does not
+know) is served and worked on, never migrated; one that is behind is migrated by serve, worker and
+migrate, and refused by the other commands; a SQLite file that is not there is created only by the
+commands that create databases."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from orderhub.store import migrate
+from tests.integration.schema_support import (
+    assert_migrate_refuses_a_newer_schema_in_one_line,
+    assert_newer_schema_is_served,
+    migrated_to_a_newer_orderhub,
+    revision_of,
+    set_revision,
+)
+from tests.integration.support import OrderhubProcesses, run_cli, sqlite_url, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_newer_schema_is_served_and_worked_on_but_never_migrated(
+    orderhub_procs: OrderhubProcesses, tmp_path: Path
+) -> None:
+    url = sqlite_url(tmp_path / "x.db")
+    migrated_to_a_newer_orderhub(url, tmp_path)
+    assert_migrate_refuses_a_newer_schema_in_one_line(url, tmp_path)
+    assert_newer_schema_is_served(orderhub_procs, url)
+
+    listed = run_cli("partner", "list", "--db", url, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "demo-reseller-1" in listed.stdout
+    assert listed.stderr.count("\n") == 1 and "newer than this orderhub" in listed.stderr
+
+    worker = orderhub_procs.spawn(["worker", "--db", url])
+    wait_until(lambda: "newer than this orderhub" in worker.log(), timeout=20, message="the worker's warning")
+    time.sleep(0.5)
+    assert worker.popen.poll() is None, worker.log()
+    assert worker.terminate(timeout=15) == 0, worker.log()
+    assert "Traceback" not in worker.log()
+
+
+def test_a_database_behind_is_refused_untouched_by_the_commands_that_operate_on_it(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "x.db")
+    assert run_cli("migrate", "--db", url, cwd=tmp_path).returncode == 0
+    set_revision(url, "0012")  # its tables are newer: only the revision matters to the refusal
+
+    refused = run_cli("partner", "list", "--db", url, cwd=tmp_path)
+    assert refused.returncode == 1
+    head = migrate.head_revision()
+    assert refused.stderr == (
+        f"error: the database is at migration 0012, behind this orderhub ({head}): run `orderhub migrate` first\n"
+    )
+    assert revision_of(url) == "0012"
+
+
+def test_migrate_says_which_migrations_it_applied(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "x.db")
+    head = migrate.head_revision()
+    assert run_cli("migrate", "--db", url, cwd=tmp_path).stdout == f"migrated an empty database to {head}\n"
+    assert run_cli("migrate", "--db", url, cwd=tmp_path).stdout == (
+        f"database is at the newest migration ({head}): nothing to apply\n"
+    )
+    # Back to 0012 for real: a fresh database migrated that far only.
+    older = sqlite_url(tmp_path / "older.db")
+    engine = sa.create_engine(older)
+    migrate.upgrade(engine, "0012")
+    engine.dispose()
+    assert run_cli("migrate", "--db", older, cwd=tmp_path).stdout == f"migrated 0012 -> {head}\n"
+
+
+def test_commands_that_operate_on_a_database_refuse_a_sqlite_file_that_is_not_there(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    url = sqlite_url(typo)
+    for command in (["partner", "list"], ["inventory", "levels"], ["demo-credentials"], ["order", "show", "x"]):
+        refused = run_cli(*command, "--db", url, cwd=tmp_path)
+        assert refused.returncode == 1, (command, refused.stdout)
+        assert refused.stderr == f"error: no database at {typo} (create it with: orderhub migrate --db {url})\n"
+        assert refused.stdout == ""
+        assert not typo.exists()
+        assert not re.search(r"typo\.db-(wal|shm)", " ".join(p.name for p in tmp_path.iterdir()))
