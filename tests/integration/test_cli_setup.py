@@ -150,6 +150,7 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
 
 def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
     cli = cli_on(sqlite_url(tmp_path / "fresh.db"), tmp_path)
+    ok(cli("migrate"))  # commands other than migrate, serve, worker and demo-data create no database
     fails(cli("line", "add", "CR", "69870001"), "business unit CR not found (orderhub business-unit add)")
     fails(cli("business-unit", "add", "CR", "--name", "Costa Rica", "--timezone", "America/Costa Rica",
               "--msisdn-pattern", "[0-9]{8"), "timezone 'America/Costa Rica' is not an IANA time zone")  # fmt: skip
