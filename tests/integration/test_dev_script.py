@@ -61,3 +61,22 @@ def test_serve_loads_the_demo_only_into_the_default_database(checkout: Path) -> 
     assert arguments(dev(checkout, "serve", "--demo", "--db", "sqlite:///x.db")) == [
         "serve", "--demo", "--db", "sqlite:///x.db",
     ]  # fmt: skip
+
+
+def test_serve_and_orderhub_run_in_the_callers_directory_the_rest_in_the_checkout(
+    checkout: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "operator"
+    elsewhere.mkdir()
+
+    def ran_in(result: subprocess.CompletedProcess[str]) -> str:
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()[0].removeprefix("cwd=")
+
+    imported = dev(checkout, "orderhub", "inventory", "import", "./my-profiles.csv", cwd=elsewhere)
+    assert ran_in(imported) == str(elsewhere)  # so ./my-profiles.csv is the operator's file
+    assert arguments(imported) == ["inventory", "import", "./my-profiles.csv"]
+    assert ran_in(dev(checkout, "serve", cwd=elsewhere)) == str(elsewhere)  # and ./orderhub.db lands there
+    via_relative_path = dev(Path("..") / "checkout", "orderhub", "migrate", cwd=elsewhere)
+    assert ran_in(via_relative_path) == str(elsewhere)
+    assert ran_in(dev(checkout, "bench", "--smoke", cwd=elsewhere)) == str(checkout)
