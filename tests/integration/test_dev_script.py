@@ -80,3 +80,16 @@ def test_serve_and_orderhub_run_in_the_callers_directory_the_rest_in_the_checkou
     via_relative_path = dev(Path("..") / "checkout", "orderhub", "migrate", cwd=elsewhere)
     assert ran_in(via_relative_path) == str(elsewhere)
     assert ran_in(dev(checkout, "bench", "--smoke", cwd=elsewhere)) == str(checkout)
+
+
+def test_an_unknown_command_is_named_with_the_help_and_exit_code_2(checkout: Path, tmp_path: Path) -> None:
+    unknown = dev(checkout, "srve", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert unknown.stdout == ""
+    first, *usage = unknown.stderr.splitlines()
+    assert first == "unknown command: srve"
+    assert any(line.strip().startswith("./dev serve ") for line in usage)
+    assert any(line.strip().startswith("./dev orderhub ") for line in usage)
+    for asked in (dev(checkout, "help"), dev(Path("checkout"), cwd=tmp_path)):  # no command: the help
+        assert (asked.returncode, asked.stderr) == (0, "")
+        assert asked.stdout.splitlines() == usage
