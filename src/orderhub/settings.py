@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from ipaddress import ip_network
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./orderhub.db"
@@ -52,19 +55,78 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The settings of ``ORDERHUB_*`` variables, then ``overrides`` (the CLI's options, None: not
+        given). A value orderhub cannot use raises ``SettingError``, which names the variable, the value
+        and what is allowed."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for spec in fields(cls):
             if spec.name == "extra":
                 continue
-            raw = env.get(f"ORDERHUB_{spec.name.upper()}")
-            if raw is None:
-                continue
-            kind = type(getattr(cls, spec.name))
-            values[spec.name] = _flag(raw) if kind is bool else kind(raw)
+            name = f"ORDERHUB_{spec.name.upper()}"
+            raw = env.get(name)
+            if raw is not None:
+                values[spec.name] = parse_setting(spec.name, raw, name)
+        if overrides.get("database_url") is not None:
+            overrides["database_url"] = parse_setting("database_url", overrides["database_url"], "--db")
         settings = cls(**values)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+class SettingError(ValueError):
+    """A setting orderhub cannot use; the message is the one line the operator reads."""
+
+
+class _Refused(Exception):
+    """A parser's refusal, carrying what is allowed."""
+
+
+def parse_setting(field_name: str, raw: str, name: str | None = None) -> Any:
+    """The value of setting ``field_name`` read from the text ``raw``; ``name`` is how the operator gave
+    it (the variable, by default)."""
+    try:
+        return _PARSERS[field_name](raw)
+    except _Refused as exc:
+        label = name or f"ORDERHUB_{field_name.upper()}"
+        raise SettingError(f"{label} must be {exc} (got {raw!r})") from None
+
+
+def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
+    allowed = f"a whole number from {low} to {high}" if high is not None else f"a whole number of at least {low}"
+
+    def parse(raw: str) -> int:
+        if not re.fullmatch(r"[0-9]+", raw.strip()):
+            raise _Refused(allowed)
+        value = int(raw.strip())
+        if value < low or (high is not None and value > high):
+            raise _Refused(allowed)
+        return value
+
+    return parse
+
+
+def _seconds(*, zero: bool = False) -> Callable[[str], float]:
+    allowed = "a number of seconds" + (" of at least 0" if zero else " greater than 0")
+
+    def parse(raw: str) -> float:
+        if not re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", raw.strip()):
+            raise _Refused(allowed)
+        value = float(raw.strip())
+        if value < 0 or (value == 0 and not zero):
+            raise _Refused(allowed)
+        return value
+
+    return parse
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.strip().upper() not in choices:
+            raise _Refused(f"one of {', '.join(choices)}")
+        return raw.strip().upper()
+
+    return parse
 
 
 def _flag(raw: str) -> bool:
@@ -72,4 +134,60 @@ def _flag(raw: str) -> bool:
         return True
     if raw.strip().lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected true or false, got {raw!r}")
+    raise _Refused("true or false (or 1/0, yes/no, on/off)")
+
+
+def _database_url(raw: str) -> str:
+    if not re.match(r"(sqlite|postgresql)(\+[a-z0-9_]+)?://", raw.strip()):
+        raise _Refused("a database URL, such as sqlite:///path/to/orderhub.db or postgresql://user@host:5432/name")
+    return raw.strip()
+
+
+def _host(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.:_%-]+", raw.strip()):
+        raise _Refused("a host name or IP address to listen on, such as 127.0.0.1 or 0.0.0.0")
+    return raw.strip()
+
+
+def _public_url(raw: str) -> str:
+    if raw.strip() and not re.fullmatch(r"https?://[^\s/?#]+(/\S*)?", raw.strip()):
+        raise _Refused("empty or an http:// or https:// URL, such as https://orders.example.com")
+    return raw.strip()
+
+
+def _networks(raw: str) -> str:
+    try:
+        for part in raw.split(","):
+            if part.strip():
+                ip_network(part.strip(), strict=False)
+    except ValueError:
+        raise _Refused("empty or comma-separated CIDR blocks, such as 10.0.0.0/8,192.168.1.0/24") from None
+    return raw
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "database_url": _database_url,
+    "host": _host,
+    "port": _integer(1, 65535),
+    "max_body_bytes": _integer(1),
+    "request_body_timeout_seconds": _seconds(),
+    "request_header_timeout_seconds": _seconds(),
+    "access_token_ttl_seconds": _integer(1),
+    "refresh_token_ttl_seconds": _integer(1),
+    "worker_poll_seconds": _seconds(),
+    "worker_lease_seconds": _seconds(),
+    "worker_max_attempts": _integer(1),
+    "worker_host": _host,
+    "worker_port": _integer(0, 65535),  # 0: the worker serves no operations endpoint
+    "low_stock_threshold": _integer(0),
+    "sqlite_synchronous": _one_of("FULL", "EXTRA", "NORMAL"),
+    "db_write_timeout_seconds": _seconds(),
+    "db_pool_size": _integer(1),
+    "db_writers": _integer(1),
+    "fulfil_inline": _flag,
+    "public_url": _public_url,
+    "log_level": _one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "demo_inventory_size": _integer(0),
+    "final_answer_budget_seconds": _seconds(zero=True),
+    "hub_allowed_networks": _networks,
+}

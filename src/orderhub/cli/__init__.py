@@ -4,6 +4,7 @@ business units, lines, accesses and orders. Each module holds one group of comma
 from __future__ import annotations
 
 import sqlalchemy as sa
+from rich.markup import escape
 
 from orderhub.cli import imports, network, orders, partners, service, setup  # noqa: F401  (registers the commands)
 from orderhub.cli.base import app, err
@@ -21,7 +22,8 @@ def main() -> None:
         err.print(f"[red]error:[/red] cannot use the database: {reason}")
         raise SystemExit(1) from None
     except ValueError as exc:
-        if "unsupported database" not in str(exc) and not str(exc).startswith("ORDERHUB_"):
+        if "unsupported database" not in str(exc) and not str(exc).startswith(("ORDERHUB_", "--db ")):
             raise
-        err.print(f"[red]error:[/red] {exc}")
+        # One line however narrow the terminal; a bad setting's value may look like [markup].
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from None

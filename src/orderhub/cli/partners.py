@@ -26,7 +26,10 @@ def partner_create(
     partner_id: Annotated[str, typer.Argument(help="Short id, e.g. acme-travel")],
     name: Annotated[str, typer.Option(help="Display name")],
     role: Annotated[
-        list[str], typer.Option("--role", help="RESELLER, ACCOUNT_MANAGER or BUSINESS_CHANNEL (repeatable)")
+        list[str],
+        typer.Option(
+            "--role", help="RESELLER, ACCOUNT_MANAGER, BUSINESS_CHANNEL or COMMUNICATION_OPERATOR (repeatable)"
+        ),
     ],
     currency: Annotated[list[str], typer.Option("--currency", help="Supported currency (repeatable)")],
     product: Annotated[list[str] | None, typer.Option("--product", help="Product in its catalog (repeatable)")] = None,

@@ -21,7 +21,7 @@ from orderhub.cli.base import (
 )
 from orderhub.observability import configure_logging
 from orderhub.services.auth import verify_secret
-from orderhub.services.demo import demo_credentials, load_demo_data
+from orderhub.services.demo import DemoRefused, demo_credentials, load_demo_data
 from orderhub.settings import Settings
 from orderhub.store.backup import BackupRefused, backup_sqlite
 from orderhub.store.migrate import SchemaNewer
@@ -45,8 +45,13 @@ def serve(
     configure_logging(settings.log_level)
     services = build_services(settings)
     services.migrate_unless_newer()
-    if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
-        console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
+    # Asked for the demo and refused it (a database with partners of its own): no server, rather than
+    # one the operator believes holds the demo.
+    try:
+        if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
+            console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
+    except DemoRefused as exc:
+        raise _fail(f"{exc}; not serving") from None
     application = create_app(services, run_worker=worker, close_at_stop=True)
     run_server(
         application,
@@ -126,7 +131,10 @@ def backup(
 def demo_data(db: DbOption = None) -> None:
     """Load the demo partners, catalog and eSIM inventory (once); creates and migrates the database."""
     services = _services(db, create=True)
-    loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
+    try:
+        loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
+    except DemoRefused as exc:
+        raise _fail(str(exc)) from None
     console.print("demo data loaded" if loaded else "demo data was already there")
 
 

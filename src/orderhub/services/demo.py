@@ -5,11 +5,15 @@ Demo secrets are public by design (the README prints them); never load demo data
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
+from typing import Any, cast
 
 from orderhub.domain.accesses import NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.customers import Customer
+from orderhub.domain.errors import DomainError
 from orderhub.domain.identifiers import Iccid, generate_matching_id, luhn_valid, new_id
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
 from orderhub.services.access_orders import AccessAdmin
@@ -18,7 +22,7 @@ from orderhub.services.clock import utc_now
 from orderhub.services.inventory import InventoryService, ProfileRow
 from orderhub.services.line_orders import LineAdmin
 from orderhub.services.partners import PartnerAdmin
-from orderhub.services.ports import UnitOfWorkFactory
+from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 
 DEMO_SMDP_ADDRESS = "smdp.demo.orderhub.dev"
 # The seed example orders product a3u3z000000PZBhAAO; it has to be in the demo catalog.
@@ -159,23 +163,69 @@ def demo_credentials() -> dict[str, list[dict[str, object]]]:
     }
 
 
+class DemoRefused(Exception):
+    """The demo data cannot go into this database; nothing of it was written."""
+
+
+DEMO_PARTNER_IDS = frozenset(p[0] for p in [*DEMO_PARTNERS, *DEMO_CHANNELS, *DEMO_OPERATORS])
+
+
 def load_demo_data(uow_factory: UnitOfWorkFactory, *, inventory_size: int = 2000) -> bool:
     """Load the demo data unless it is there already. True when some of it was loaded now (a database
-    from an older release gains the parts added since)."""
-    with uow_factory(read_only=True) as uow:
-        has_esim = uow.partners.get(DEMO_PARTNERS[0][0]) is not None
-        has_lines = uow.lines.business_unit(DEMO_BUSINESS_UNITS[0][0].id) is not None
-        has_accesses = uow.accesses.by_ref(SEED_ONAPI_ID) is not None
-        has_seed_esim = uow.profiles.get(SEED_ICCID) is not None
-    if not has_esim:
-        _load_esim_demo(uow_factory, inventory_size)
-    if not has_seed_esim:
-        _load_seed_esim(uow_factory)
-    if not has_lines:
-        _load_line_demo(uow_factory)
-    if not has_accesses:
-        _load_access_demo(uow_factory)
-    return not (has_esim and has_seed_esim and has_lines and has_accesses)
+    from an older release gains the parts added since).
+
+    Its secrets are public, so it goes only into a database that holds no partners but the demo's own
+    (a fresh one, or one with the demo already); otherwise ``DemoRefused``. All of it is written in one
+    transaction: a conflict met on the way raises ``DemoRefused`` and leaves nothing behind.
+    """
+    with uow_factory() as uow:
+        parts: list[tuple[object, Callable[[UnitOfWorkFactory], None]]] = [
+            (uow.partners.get(DEMO_PARTNERS[0][0]), partial(_load_esim_demo, inventory_size=inventory_size)),
+            (uow.profiles.get(SEED_ICCID), _load_seed_esim),
+            (uow.lines.business_unit(DEMO_BUSINESS_UNITS[0][0].id), _load_line_demo),
+            (uow.accesses.by_ref(SEED_ONAPI_ID), _load_access_demo),
+        ]
+        missing = [load for there, load in parts if there is None]
+        if not missing:
+            return False
+        others = [pid for pid in uow.partners.list_ids() if pid not in DEMO_PARTNER_IDS]
+        if others:
+            named = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            raise DemoRefused(
+                f"refusing to load demo data: this database holds partners other than the demo's ({named});"
+                " demo secrets are public, load the demo only into a database of its own (nothing was written)"
+            )
+        within = _OneTransaction(uow)
+        try:
+            for load in missing:
+                load(within)
+        except DomainError as exc:
+            raise DemoRefused(f"cannot load demo data: {exc} (nothing was written)") from exc
+        uow.commit()
+    return True
+
+
+class _OneTransaction:
+    """A unit-of-work factory whose every unit is the one open unit of work, its commits left to the
+    owner: the demo is written all at once or not at all."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        return cast(UnitOfWork, self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+    def __enter__(self) -> UnitOfWork:
+        return cast(UnitOfWork, self)
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        return None
 
 
 def _load_access_demo(uow_factory: UnitOfWorkFactory) -> None:

@@ -1,0 +1,53 @@
+"""A setting orderhub cannot use stops every command with one line naming it, before anything is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.support import free_port, run_cli, sqlite_url
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        (
+            "ORDERHUB_SQLITE_SYNCHRONOUS",
+            "bogus",
+            "error: ORDERHUB_SQLITE_SYNCHRONOUS must be one of FULL, EXTRA, NORMAL (got 'bogus')",
+        ),
+        ("ORDERHUB_PORT", "abc", "error: ORDERHUB_PORT must be a whole number from 1 to 65535 (got 'abc')"),
+        (
+            "ORDERHUB_LOG_LEVEL",
+            "bogus",
+            "error: ORDERHUB_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got 'bogus')",
+        ),
+        (
+            "ORDERHUB_FULFIL_INLINE",
+            "maybe",
+            "error: ORDERHUB_FULFIL_INLINE must be true or false (or 1/0, yes/no, on/off) (got 'maybe')",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"], ["partner", "list"]])
+def test_a_bad_setting_stops_the_command_with_one_line(
+    tmp_path: Path, command: list[str], variable: str, value: str, line: str
+) -> None:
+    if command[0] == "serve":
+        command = ["serve", "--port", str(free_port())]
+    db_path = tmp_path / "cli.db"
+    result = run_cli(*command, "--db", sqlite_url(db_path), cwd=tmp_path, env={variable: value}, timeout=30)
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line, "")
+    assert not db_path.exists()  # refused before the database was touched
+
+
+def test_a_database_url_without_a_scheme_is_named_not_a_traceback(tmp_path: Path) -> None:
+    result = run_cli("migrate", cwd=tmp_path, env={"ORDERHUB_DATABASE_URL": str(tmp_path / "file.db")})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ORDERHUB_DATABASE_URL must be a database URL, such as sqlite:///")
+    assert result.stderr.strip().endswith(f"(got '{tmp_path / 'file.db'}')")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "file.db").exists()
