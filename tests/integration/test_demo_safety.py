@@ -22,6 +22,7 @@ def cli(tmp_path: Path, db_path: Path, *args: str) -> subprocess.CompletedProces
 def production_database(tmp_path: Path) -> Path:
     """A database with an operator's own communication operator, coId Acme (as the demo's demo-co-acme)."""
     db_path = tmp_path / "production.db"
+    assert cli(tmp_path, db_path, "migrate").returncode == 0
     created = cli(
         tmp_path, db_path, "partner", "create", "acme", "--name", "Acme", "--role", "COMMUNICATION_OPERATOR",
         "--currency", "SEK", "--co-id", "Acme",
@@ -69,6 +70,7 @@ def test_the_demo_is_loaded_all_or_nothing(tmp_path: Path) -> None:
     # No partners, so the demo may go in; but its last part meets an access the operator added: what
     # came before it (partners with public secrets, inventory) must not stay.
     db_path = tmp_path / "cli.db"
+    assert cli(tmp_path, db_path, "migrate").returncode == 0
     assert cli(tmp_path, db_path, "access", "add", "access-free-3").returncode == 0
     result = cli(tmp_path, db_path, "demo-data")
     assert result.returncode == 1
