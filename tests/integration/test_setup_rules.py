@@ -1,0 +1,66 @@
+"""What the operator's set-up refuses, and how it says so (the messages `orderhub business-unit …`,
+`line …` and `access …` print in one line; tests/integration/test_cli_setup.py runs the commands), on a
+real SQLite file through the admin services the commands call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orderhub.bootstrap import Services, build_services
+from orderhub.domain.accesses import NetworkOffering
+from orderhub.domain.catalog import Product, ProductKind
+from orderhub.domain.errors import DomainError
+from orderhub.domain.lines import BusinessUnit, Offering, PlanType
+from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.line_orders import LineAdmin
+from orderhub.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    built = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'setup.db'}"))
+    built.migrate()
+    yield built
+    built.close()
+
+
+def refused(action: Callable[[], Any], message: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        action()
+    assert message in caught.value.message, caught.value.message
+
+
+def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) -> None:
+    lines, network = LineAdmin(services.uow_factory), AccessAdmin(services.uow_factory)
+    costa_rica = BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]{8}", "8 digits")
+
+    refused(lambda: lines.add_line("CR", "69870001"), "business unit CR not found (orderhub business-unit add)")
+    refused(lambda: lines.add_business_unit(BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]*", "")),
+            "not match an empty number")  # fmt: skip
+    lines.add_business_unit(costa_rica)
+    refused(lambda: lines.add_business_unit(costa_rica), "business unit CR exists already")
+    refused(lambda: lines.update_business_unit("CR", timezone="Mars/Olympus"), "is not an IANA time zone")
+    offering = Offering("CR", "OFFER-DP-001", PlanType.PLAN, 30)
+    refused(lambda: lines.add_offering(offering), "no product OFFER-DP-001")
+    services.catalog.add_product(Product("OFFER-DP-001", "Prepaid bundle", ProductKind.LINE_OFFERING))
+    lines.add_offering(offering)
+    refused(lambda: lines.add_offering(offering), "CR sells OFFER-DP-001 as Plan already")
+    refused(lambda: lines.add_line("CR", "6987000"), "6987000 is not an MSISDN of CR (8 digits)")
+
+    def offer(product: str, offering_id: str = "500-500") -> Callable[[], None]:
+        return lambda: network.add_offerings([NetworkOffering(product, offering_id, "500/500 Mbit/s")])
+
+    refused(offer("fiber-internet"), "no product fiber-internet: create it first (orderhub access add-product")
+    refused(offer("OFFER-DP-001"), "product OFFER-DP-001 is a line_offering product, not a network service")
+    refused(lambda: network.add_product("fiber_internet", "x"), "product id 'fiber_internet' must be")
+    network.add_product("fiber-internet", "Fiber internet")
+    offer("fiber-internet")()
+    refused(offer("fiber-internet"), "offering fiber-internet/500-500 exists already")
+    refused(lambda: services.catalog.add_product(Product("fiber-internet", "x", ProductKind.LINE_OFFERING)),
+            "product fiber-internet exists already as a network_service product, not a line_offering one")  # fmt: skip
