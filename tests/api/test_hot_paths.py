@@ -28,7 +28,17 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         yield built
 
 
+_TOKENS: dict[int, str] = {}
+
+
 def _token(services: Services) -> str:
+    """demo-reseller-1's token, issued once per module's services (a sign-in checks a slow hash)."""
+    if id(services) not in _TOKENS:
+        _TOKENS[id(services)] = _new_token(services)
+    return _TOKENS[id(services)]
+
+
+def _new_token(services: Services) -> str:
     answer = ask(
         services,
         False,
