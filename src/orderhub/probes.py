@@ -1,5 +1,5 @@
 """What ``/readyz`` and ``/metrics`` answer, without a web framework: the API (api/health.py) and the
-standalone worker's operations endpoint (fulfilment/ops_server.py) answer the same."""
+standalone worker's operations endpoint (api/worker_ops.py) answer the same."""
 
 from __future__ import annotations
 

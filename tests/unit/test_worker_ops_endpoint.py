@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from orderhub.fulfilment.ops_server import OpsEndpoint
+from orderhub.api.worker_ops import OpsEndpoint
 from orderhub.probes import ProbeAnswer
 
 

@@ -72,7 +72,7 @@ def run_worker(
     ] = None,
 ) -> None:
     """Run the fulfilment worker and the event dispatcher alone (for `serve --no-worker` deployments)."""
-    from orderhub.fulfilment.ops_server import worker_ops_endpoint
+    from orderhub.api.worker_ops import worker_ops_endpoint
 
     settings = Settings.from_env(database_url=db, worker_host=host, worker_port=port)
     configure_logging(settings.log_level)

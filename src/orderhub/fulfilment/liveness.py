@@ -1,5 +1,5 @@
 """Whether a background loop (the worker's, the event dispatcher's) still makes progress: what a
-standalone worker's ``/healthz`` answers (fulfilment/ops_server.py)."""
+standalone worker's ``/healthz`` answers (api/worker_ops.py)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from orderhub.probes import METRICS_CONTENT_TYPE, ProbeAnswer, metrics_text, not
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.database import statement_timeout_seconds
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the wired process: this endpoint sits above it, as the API does
     from orderhub.bootstrap import Services
 
 log = logging.getLogger("orderhub.ops")
