@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -30,6 +30,17 @@ PriceOption = Annotated[
     list[str] | None, typer.Option("--price", help="A price as CUR=AMOUNT, e.g. USD=10 (repeatable)")
 ]
 _DIGITS = re.compile(r"^(?:\[0-9\]|\\d)\{(\d+)\}$")
+
+
+def _show(rows: list[dict[str, Any]], headers: tuple[str, ...], as_json: bool, document: Any = None) -> None:
+    """A listing: JSON (``document``, or the rows) or a table of the rows' values, empty for none."""
+    if as_json:
+        print(json.dumps(rows if document is None else document, indent=2))
+        return
+    table = Table(*headers)
+    for row in rows:
+        table.add_row(*(escape("" if value is None else str(value)) for value in row.values()))
+    console.print(table)
 
 
 def _hint(pattern: str) -> str:
@@ -104,13 +115,7 @@ def unit_list(as_json: AsJson = False, db: DbOption = None) -> None:
         }
         for unit, offerings in units
     ]
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table("id", "name", "timezone", "MSISDN pattern", "MSISDN hint", "offerings")
-    for row in rows:
-        table.add_row(*(escape(str(value)) for value in row.values()))
-    console.print(table)
+    _show(rows, ("id", "name", "timezone", "MSISDN pattern", "MSISDN hint", "offerings"), as_json)
 
 
 @unit_app.command("add-offering")
@@ -122,7 +127,7 @@ def unit_add_offering(
     db: DbOption = None,
 ) -> None:
     """Sell a line offering in a business unit as one plan type."""
-    kind = next((p for p in PlanType if p.value.lower() == plan_type.lower()), None)
+    kind = PlanType.read(plan_type)
     if kind is None:
         raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
     try:
@@ -140,13 +145,7 @@ def unit_offerings(unit_id: str, as_json: AsJson = False, db: DbOption = None) -
     if found is None:
         raise _fail(escape(f"business unit {unit_id} not found"))
     rows = [{"product": o.product_id, "planType": o.plan_type.value, "validityDays": o.validity_days} for o in found]
-    if as_json:
-        print(json.dumps({"businessUnit": unit_id, "offerings": rows}, indent=2))
-        return
-    table = Table("product", "planType", "validityDays")
-    for row in rows:
-        table.add_row(*(escape(str(value or "")) for value in row.values()))
-    console.print(table)
+    _show(rows, ("product", "planType", "validityDays"), as_json, {"businessUnit": unit_id, "offerings": rows})
 
 
 # -- products of lines and of the network --------------------------------------------------------------
@@ -193,10 +192,4 @@ def access_offerings(as_json: AsJson = False, db: DbOption = None) -> None:
     offerings = AccessAdmin(_services(db).uow_factory).offerings()
     rows = [{"product": o.product_id, "productName": o.product_name, "offering": o.offering_id, "name": o.name}
             for o in offerings]  # fmt: skip
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return
-    table = Table("product", "product name", "offering", "name")
-    for row in rows:
-        table.add_row(*(escape(value) for value in row.values()))
-    console.print(table)
+    _show(rows, ("product", "product name", "offering", "name"), as_json)

@@ -27,6 +27,12 @@ class PlanType(StrEnum):
     DATA_PLAN = "DataPlan"
     ADDON = "Addon"
 
+    @classmethod
+    def read(cls, text: str) -> PlanType | None:
+        """The plan type a partner or operator wrote, in any case (seed 001's table writes "Dataplan"
+        where its example sends "DataPlan"); None for what is none of them."""
+        return _PLAN_TYPES_BY_LOWER.get(text.lower())
+
     @property
     def needs_base_plan(self) -> bool:
         return self is not PlanType.PLAN
@@ -34,6 +40,9 @@ class PlanType(StrEnum):
     @property
     def with_article(self) -> str:
         return f"an {self}" if self is PlanType.ADDON else f"a {self}"
+
+
+_PLAN_TYPES_BY_LOWER = {plan.value.lower(): plan for plan in PlanType}
 
 
 @dataclass(frozen=True)

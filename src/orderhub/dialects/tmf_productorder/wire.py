@@ -14,8 +14,6 @@ from .errors import TmfError
 MSISDN = "MSISDN"
 PLAN_TYPE = "planType"
 _PLAN_TYPES = ", ".join(plan.value for plan in PlanType)
-# The seed's tables spell one "Dataplan" where its examples send "DataPlan": any case is read.
-_PLAN_TYPE_BY_LOWER = {plan.value.lower(): plan for plan in PlanType}
 
 
 def _bad(message: str) -> TmfError:
@@ -88,7 +86,7 @@ def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]
     characteristics, by_name = _characteristics(
         product.get("productCharacteristic"), f"{where}.product.productCharacteristic"
     )
-    plan_type = _PLAN_TYPE_BY_LOWER.get(by_name[PLAN_TYPE].lower())
+    plan_type = PlanType.read(by_name[PLAN_TYPE])  # in any case
     if plan_type is None:
         raise _bad(f"{where}.product.productCharacteristic[planType].value must be one of {_PLAN_TYPES}")
     action = _text(item.get("action"), f"{where}.action", required=False, default="add")
