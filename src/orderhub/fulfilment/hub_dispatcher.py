@@ -9,10 +9,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.domain.changes import Listener
@@ -20,6 +18,9 @@ from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.metrics import EVENTS_SENT
 from orderhub.services.hub import HubService, PendingEvent
 from orderhub.services.ports import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("orderhub.hub")
 
@@ -85,6 +86,8 @@ class HubDispatcher:
     def deliver(self, listener: Listener) -> int:
         """Send the listener its pending events in order, until it fails or is up to date; how many
         were delivered."""
+        import httpx  # here: the CLI's commands, which never deliver, start without it
+
         delivered = 0
         try:
             with httpx.Client(timeout=self._timeout, follow_redirects=False) as http:
@@ -120,6 +123,8 @@ class HubDispatcher:
         if isinstance(target, str):
             return target
         pinned_url, headers, extensions = target
+        import httpx
+
         try:
             answer = http.post(pinned_url, json=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
