@@ -35,8 +35,9 @@ def fresh_database(server_url: str, profiles: int, src: Path | None, name: str =
     return url
 
 
-def start(url: str, workdir: Path, *extra: str, src: Path | None = None) -> Server:
-    """``orderhub serve`` (extra args such as --no-worker) or, with extra == ("worker",), a worker."""
+def start(url: str, workdir: Path, *extra: str, src: Path | None = None, wait: bool = True) -> Server:
+    """``orderhub serve`` (extra args such as --no-worker) or, with extra == ("worker",), a worker; a server
+    is ready when this returns, unless ``wait`` is false."""
     port = free_port()
     log_path = workdir / f"pg-{port}.log"
     if extra == ("worker",):
@@ -49,7 +50,7 @@ def start(url: str, workdir: Path, *extra: str, src: Path | None = None) -> Serv
             argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=orderhub_env(src)
         )
     server = Server("worker" if extra == ("worker",) else "orderhub-pg", popen, port, log_path)
-    if extra != ("worker",):
+    if wait and extra != ("worker",):
         server.wait_ready("/readyz")
     return server
 
@@ -89,13 +90,16 @@ def scenarios(run: Run, baseline: Server, server_url: str) -> None:
     ids_file.write_text("\n".join(orders.place(one, token, 200)) + "\n")
     post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": orders.activation()}
     get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
-    base_post = run.load("baseline POST (PostgreSQL runs)", baseline, "post_order.lua", connections, post_env)
-    base_get = run.load("baseline GET (PostgreSQL runs)", baseline, "get_order.lua", connections, get_env)
+    base_post = run.baseline("baseline POST (PostgreSQL runs)", baseline, "post_order.lua", connections, post_env)
+    base_get = run.baseline("baseline GET (PostgreSQL runs)", baseline, "get_order.lua", connections, get_env)
     run.load("PostgreSQL, 1 API: esim-v1 accept", one, "post_order.lua", connections, post_env, base_post)
     run.load("PostgreSQL, 1 API: esim-v1 GET order", one, "get_order.lua", connections, get_env, base_get)
     one.stop()
-    two = [start(url, run.workdir, "--no-worker", src=run.src) for _ in range(2)]
+    # Started together, so that their start-ups overlap.
+    two = [start(url, run.workdir, "--no-worker", src=run.src, wait=False) for _ in range(2)]
     worker = start(url, run.workdir, "worker", src=run.src)
+    for server in two:
+        server.wait_ready("/readyz")
     run.servers += [*two, worker]
     for name, script, env, base in (
         ("PostgreSQL, 2 API: esim-v1 accept", "post_order.lua", post_env, base_post),

@@ -30,6 +30,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         profiles=30_000 if smoke else 400_000,
         scenarios=set(args.scenario or SCENARIOS),
         stored_turns=1 if smoke else 3,
+        one_baseline=smoke,
     )
     if args.connections:
         plan.connections = [int(c) for c in args.connections.split(",")]
