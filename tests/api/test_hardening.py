@@ -282,22 +282,28 @@ def test_personal_data_in_a_path_is_answered_and_masked_in_the_log(client: httpx
     assert answer.status_code == 404
 
 
+@pytest.fixture(scope="module")
+def impatient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server that waits half a second for a request's body; its host and port."""
+    with running_server(tmp_path_factory.mktemp("slow") / "slow.db", request_body_timeout_seconds=0.5) as server:
+        yield server.base_url.removeprefix("http://")
+
+
 @pytest.mark.parametrize(
     "path", ["/esim/v1/order", "/emida-ux/v1/CR/productOrder", "/2.5/sp_spec/order/", "/oauth2/token"]
 )
-def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_freed(tmp_path: Path, path: str) -> None:
-    with running_server(tmp_path / "slow.db", request_body_timeout_seconds=0.5) as server:
-        host, port = server.base_url.removeprefix("http://").split(":")
-        content_type = "application/x-www-form-urlencoded" if path.startswith("/oauth2") else "application/json"
-        with socket.create_connection((host, int(port)), timeout=10) as raw:
-            raw.sendall(
-                f"POST {path} HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: slow-1\r\nContent-Type: {content_type}\r\n"
-                "Content-Length: 400\r\n\r\n{".encode()
-            )
-            started = time.monotonic()
-            answer = raw.recv(4096).decode(errors="replace")
-        assert answer.startswith("HTTP/1.1 408"), answer
-        assert time.monotonic() - started < 5
+def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_freed(impatient_server: str, path: str) -> None:
+    host, port = impatient_server.split(":")
+    content_type = "application/x-www-form-urlencoded" if path.startswith("/oauth2") else "application/json"
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: slow-1\r\nContent-Type: {content_type}\r\n"
+            "Content-Length: 400\r\n\r\n{".encode()
+        )
+        started = time.monotonic()
+        answer = raw.recv(4096).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 408"), answer
+    assert time.monotonic() - started < 5
 
 
 def test_a_405_says_which_methods_the_path_takes(client: httpx.Client, reseller: str) -> None:
