@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -72,6 +73,27 @@ class Settings:
             overrides["database_url"] = parse_setting("database_url", overrides["database_url"], "--db")
         settings = cls(**values)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One line for each ``ORDERHUB_*`` variable that is no setting, naming the setting it was likely meant
+    to be: a misspelled variable would otherwise leave its setting at the default without a word. Not an
+    error: during a rolling upgrade the environment may already hold a newer release's settings."""
+    env = os.environ if environ is None else environ
+    known = [spec.name.upper() for spec in fields(Settings) if spec.name != "extra"]
+    lines = []
+    for name in sorted(key for key in env if key.startswith("ORDERHUB_") and key[9:] not in known):
+        if name.startswith(_NOT_SETTINGS):
+            continue
+        # Compared without the prefix, which every name shares and which would make any two look alike.
+        close = difflib.get_close_matches(name[9:], known, n=1)
+        hint = f" (did you mean ORDERHUB_{close[0]}?)" if close else ""
+        lines.append(f"{name} is not an orderhub setting{hint}: ignored")
+    return lines
+
+
+# Variables of orderhub's own tools (the test suite), not of the service.
+_NOT_SETTINGS = ("ORDERHUB_TEST_", "ORDERHUB_SCHEMATHESIS_")
 
 
 class SettingError(ValueError):

@@ -51,3 +51,15 @@ def test_a_database_url_without_a_scheme_is_named_not_a_traceback(tmp_path: Path
     assert result.stderr.strip().endswith(f"(got '{tmp_path / 'file.db'}')")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "file.db").exists()
+
+
+def test_a_misspelled_variable_is_named_with_the_setting_it_was_meant_to_be(tmp_path: Path) -> None:
+    typo = sqlite_url(tmp_path / "meant.db")
+    result = run_cli("migrate", "--db", sqlite_url(tmp_path / "cli.db"), cwd=tmp_path,
+                     env={"ORDERHUB_DATABSE_URL": typo, "ORDERHUB_COLOUR": "blue"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "warning: ORDERHUB_COLOUR is not an orderhub setting: ignored",
+        "warning: ORDERHUB_DATABSE_URL is not an orderhub setting (did you mean ORDERHUB_DATABASE_URL?): ignored",
+    ]
+    assert not (tmp_path / "meant.db").exists()

@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from orderhub.settings import _PARSERS, SettingError, Settings
+from orderhub.settings import _PARSERS, SettingError, Settings, unknown_variables
 
 
 def test_every_setting_has_a_parser() -> None:
@@ -81,3 +81,20 @@ def test_the_db_option_is_checked_as_the_variable_is() -> None:
     with pytest.raises(SettingError, match=r"^--db must be a database URL.*\(got '/path/file.db'\)$"):
         Settings.from_env({}, database_url="/path/file.db")
     assert Settings.from_env({}, database_url="sqlite:///./x.db").database_url == "sqlite:///./x.db"
+
+
+def test_only_variables_that_are_no_setting_are_named_with_the_nearest_setting() -> None:
+    environ = {
+        "ORDERHUB_PORT": "9000",
+        "ORDERHUB_DB_WRITE_TIMEOUT": "5",
+        "ORDERHUB_TEST_POSTGRES": "postgresql://127.0.0.1/test",
+        "ORDERHUB_ZZZ": "1",
+        "PATH": "/usr/bin",
+    }
+    assert unknown_variables(environ) == [
+        "ORDERHUB_DB_WRITE_TIMEOUT is not an orderhub setting"
+        " (did you mean ORDERHUB_DB_WRITE_TIMEOUT_SECONDS?): ignored",
+        "ORDERHUB_ZZZ is not an orderhub setting: ignored",
+    ]
+    every_setting = {f"ORDERHUB_{name.upper()}": "" for name in _PARSERS}
+    assert unknown_variables(every_setting) == []

@@ -9,11 +9,14 @@ from rich.markup import escape
 from orderhub.cli import imports, network, orders, partners, service, setup  # noqa: F401  (registers the commands)
 from orderhub.cli.base import app, err
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.settings import unknown_variables
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
+    for line in unknown_variables():
+        err.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
     try:
         app()
     except (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable) as exc:
