@@ -66,7 +66,9 @@ def set_up_network(cli: Cli) -> dict[str, str]:
     return dict(json.loads(ok(cli("credential", "issue", "nordnet", "--json"))))
 
 
-def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE) -> Any:
+def post_line_order(
+    base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE, unit: str = UNIT
+) -> httpx.Response:
     body = {"category": "esimPrepaid", "productOrderItem": [{"product": {
         "productOffering": {"id": offering},
         "productCharacteristic": [{"name": "MSISDN", "value": msisdn}, {"name": "planType", "value": plan_type}],
@@ -74,7 +76,11 @@ def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type:
     headers = {"client_id": channel["client_id"], "client_secret": channel["client_secret"],
                "X-Correlation-ID": str(uuid.uuid4())}  # fmt: skip
     with client(base_url) as http:
-        answer = http.post(f"/emida-ux-lcr/emida-ux/v1/{UNIT}/productOrder", json=body, headers=headers)
+        return http.post(f"/emida-ux-lcr/emida-ux/v1/{unit}/productOrder", json=body, headers=headers)
+
+
+def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE) -> Any:
+    answer = post_line_order(base_url, channel, offering, plan_type, msisdn)
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -103,6 +109,24 @@ def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
     placed = line_order(base_url, channel, "GT-DATA-5GB", "Addon")
     assert placed["state"] == "completed", placed
     assert "GT-DATA-5GB" in ok(cli("line", "show", UNIT, LINE))
+
+
+def check_business_unit_change(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
+    """While the server runs, the channel is moved from GT to a new unit: its next orders follow."""
+    ok(cli("business-unit", "add", "CR", "--name", "Costa Rica", "--timezone", "America/Costa_Rica",
+           "--msisdn-pattern", "[0-9]{8}"))  # fmt: skip
+    ok(cli("business-unit", "add-offering", "CR", "GT-PLAN-30D", "--plan-type", "Plan", "--validity-days", "30"))
+    ok(cli("line", "add", "CR", "69870001"))
+    costa_rica = post_line_order(base_url, channel, "GT-PLAN-30D", "Plan", "69870001", unit="CR")
+    assert costa_rica.status_code == 403, costa_rica.text
+
+    assert ok(cli("partner", "set-business-units", "shop-gt", "--business-unit", "CR")).strip() == (
+        "business units of shop-gt: CR"
+    )
+    costa_rica = post_line_order(base_url, channel, "GT-PLAN-30D", "Plan", "69870001", unit="CR")
+    assert (costa_rica.status_code, costa_rica.json()["state"]) == (201, "completed"), costa_rica.text
+    guatemala = post_line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")  # GT was replaced, not kept
+    assert guatemala.status_code == 403, guatemala.text
 
 
 def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> None:
@@ -145,11 +169,12 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
 
     server = orderhub_procs.serve(db_path, demo=False)
     check_line_orders(cli, server.base_url, channel)
+    check_business_unit_change(cli, server.base_url, channel)
     check_access_orders(cli, server.base_url, operator)
 
 
 def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
-    # The rules and their messages are the admin services' (tests/services/test_setup_rules.py); here,
+    # The rules and their messages are the admin services' (tests/integration/test_setup_rules.py); here,
     # that the commands say them in one line and exit 1.
     cli = cli_on(sqlite_url(tmp_path / "fresh.db"), tmp_path)
     ok(cli("migrate"))  # commands other than migrate, serve, worker and demo-data create no database
@@ -158,6 +183,7 @@ def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
               "--msisdn-pattern", "[0-9]{8"), "timezone 'America/Costa Rica' is not an IANA time zone")  # fmt: skip
     fails(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "500/500 Mbit/s"),
           "no product fiber-internet: create it first (orderhub access add-product fiber-internet")  # fmt: skip
+    fails(cli("partner", "set-business-units", "shop-gt", "--business-unit", "CR"), "no partner shop-gt")
     # Parsed by the command itself: the plan type (in any case, as the API reads it).
     fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Bundle"),
           "plan type 'Bundle' must be Plan, DataPlan or Addon")  # fmt: skip
