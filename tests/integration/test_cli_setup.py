@@ -147,6 +147,15 @@ def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> No
     assert upgraded.json()["status"] == "ACTIVATED", upgraded.text
     assert "broadband" in ok(cli("access", "show", "access-4713"))
 
+    # An offering added again is renamed in place (it was refused as existing), and COs list the new name.
+    renamed = ok(cli("access", "add-offering", "broadband", "500-500", "--name", "500/500 Mbit/s, symmetric"))
+    assert renamed.strip() == "offering broadband/500-500 updated: name '500/500 Mbit/s' -> '500/500 Mbit/s, symmetric'"
+    with client(base_url) as http:
+        listed = http.get("/2.5/sp_spec/products/", auth=(operator["client_id"], operator["client_secret"]))
+    assert {o["offeringId"]: o["name"] for o in listed.json()[0]["offerings"]} == {
+        "500-500": "500/500 Mbit/s, symmetric", "1000-1000": "1000/1000 Mbit/s"
+    }, listed.text  # fmt: skip
+
 
 def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     tmp_path: Path, orderhub_procs: OrderhubProcesses

@@ -53,15 +53,22 @@ def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) ->
     refused(lambda: lines.add_offering(offering), "CR sells OFFER-DP-001 as Plan already")
     refused(lambda: lines.add_line("CR", "6987000"), "6987000 is not an MSISDN of CR (8 digits)")
 
-    def offer(product: str, offering_id: str = "500-500") -> Callable[[], None]:
-        return lambda: network.add_offerings([NetworkOffering(product, offering_id, "500/500 Mbit/s")])
+    def offer(product: str, name: str = "500/500 Mbit/s") -> Callable[[], NetworkOffering | None]:
+        return lambda: network.add_offering(NetworkOffering(product, "500-500", name))
 
     refused(offer("fiber-internet"), "no product fiber-internet: create it first (orderhub access add-product")
     refused(offer("OFFER-DP-001"), "product OFFER-DP-001 is a line_offering product, not a network service")
     refused(lambda: network.add_product("fiber_internet", "x"), "product id 'fiber_internet' must be")
     network.add_product("fiber-internet", "Fiber internet")
-    offer("fiber-internet")()
-    refused(offer("fiber-internet"), "offering fiber-internet/500-500 exists already")
+    assert offer("fiber-internet")() is None  # new
+    refused(offer("fiber-internet", name=" "), "name must be 1-200 characters")
+    # Added again: renamed in place (as add_product updates a product), what it replaced given back.
+    replaced = offer("fiber-internet", name="500/500 Mbit/s, symmetric")()
+    assert replaced is not None and replaced.name == "500/500 Mbit/s"
+    assert [(o.offering_id, o.name) for o in network.offerings()] == [("500-500", "500/500 Mbit/s, symmetric")]
+    # The demo's catalog is loaded in one go, into a database without it: there, one that exists is a mistake.
+    refused(lambda: network.add_offerings([NetworkOffering("fiber-internet", "500-500", "x")]),
+            "offering fiber-internet/500-500 exists already")  # fmt: skip
     refused(lambda: services.catalog.add_product(Product("fiber-internet", "x", ProductKind.LINE_OFFERING)),
             "product fiber-internet exists already as a network_service product, not a line_offering one")  # fmt: skip
 
