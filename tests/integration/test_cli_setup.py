@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.support import OrderhubProcesses, client, run_cli, sqlite_url
+from tests.integration.support import OrderhubProcesses, client, db_rows, run_cli, sqlite_url
 
 pytestmark = pytest.mark.integration
 
@@ -85,18 +85,28 @@ def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type:
     return answer.json()
 
 
-def access_order(base_url: str, operator: dict[str, str], access: str, offering: str, when: str) -> httpx.Response:
+ANNA = {"identifiedCustomer": False, "customerFirstname": "Anna", "customerLastName": "Berg"}
+# Kept by her identity number alone: orderhub keeps no e-mail for an identified customer.
+IDENTIFIED_ANNA = {**ANNA, "identifiedCustomer": True, "personalIdentityNumber": "19121212-1212",
+                   "customerEmail": "anna.berg@example.se", "customerPhone": "+46701234567"}  # fmt: skip
+
+
+def access_order(
+    base_url: str, operator: dict[str, str], access: str, offering: str, when: str, customer: Any = None
+) -> httpx.Response:
     body = {
         "coId": "NordNet", "coAccessId": access, "operation": "ACTIVATE", "orderDateTime": PAST,
         "requestedDateTime": when, "products": [{"productId": "broadband", "offeringId": offering}],
-        "customerDetails": {"identifiedCustomer": False, "customerFirstname": "Anna", "customerLastName": "Berg"},
+        "customerDetails": customer or ANNA,
     }  # fmt: skip
     with client(base_url) as http:
         return http.post("/2.5/sp_spec/order/", json=body, auth=(operator["client_id"], operator["client_secret"]))
 
 
-def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
+def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> str:
+    """Orders on the line, as the set-up and its changes allow them. The first order's number."""
     placed = line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")
+    first = str(placed["id"])
     assert placed["state"] == "completed", placed
     assert placed["orderDate"].endswith("-06:00"), placed  # Guatemala's local time
 
@@ -109,6 +119,7 @@ def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
     placed = line_order(base_url, channel, "GT-DATA-5GB", "Addon")
     assert placed["state"] == "completed", placed
     assert "GT-DATA-5GB" in ok(cli("line", "show", UNIT, LINE))
+    return first
 
 
 def check_business_unit_change(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
@@ -130,7 +141,7 @@ def check_business_unit_change(cli: Cli, base_url: str, channel: dict[str, str])
 
 
 def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> None:
-    now = access_order(base_url, operator, "access-4711", "500-500", PAST)
+    now = access_order(base_url, operator, "access-4711", "500-500", PAST, customer=IDENTIFIED_ANNA)
     assert (now.status_code, now.json()["status"]) == (200, "ACTIVATED"), now.text
     later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     planned = access_order(base_url, operator, "access-4712", "500-500", later)
@@ -177,9 +188,25 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     ]
 
     server = orderhub_procs.serve(db_path, demo=False)
-    check_line_orders(cli, server.base_url, channel)
+    line_order_number = check_line_orders(cli, server.base_url, channel)
     check_business_unit_change(cli, server.base_url, channel)
     check_access_orders(cli, server.base_url, operator)
+
+    # order show names what an order acts on as the other commands take it, not by an internal id...
+    shown = json.loads(ok(cli("order", "show", line_order_number, "--json")))
+    assert (shown["subject"], shown["customer"]) == (f"line {UNIT} {LINE}", None), shown
+    ((access_order_id,),) = db_rows(db_path, "SELECT id FROM orders WHERE subject_ref = "
+                                              "(SELECT id FROM accesses WHERE ref = 'access-4711')")  # fmt: skip
+    shown = json.loads(ok(cli("order", "show", str(access_order_id), "--json")))
+    assert shown["subject"] == "access access-4711", shown
+    # ... and the customer as kept (no e-mail: she is known by her number), with the e-mail and phone her
+    # order carried, personal data masked as for every other customer.
+    assert shown["customer"] | {"id": None} == {
+        "id": None, "name": "Anna Berg", "email": None, "identity": "personalIdentityNumber **********12"
+    }  # fmt: skip
+    assert shown["request"]["customerDetails"] == {
+        **IDENTIFIED_ANNA, "personalIdentityNumber": "********-****", "customerEmail": "a***@example.se"
+    }  # fmt: skip
 
 
 def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
