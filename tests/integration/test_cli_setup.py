@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.support import OrderhubProcesses, client, run_cli, sqlite_url
+from tests.integration.support import OrderhubProcesses, client, db_rows, run_cli, sqlite_url
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +66,9 @@ def set_up_network(cli: Cli) -> dict[str, str]:
     return dict(json.loads(ok(cli("credential", "issue", "nordnet", "--json"))))
 
 
-def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE) -> Any:
+def post_line_order(
+    base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE, unit: str = UNIT
+) -> httpx.Response:
     body = {"category": "esimPrepaid", "productOrderItem": [{"product": {
         "productOffering": {"id": offering},
         "productCharacteristic": [{"name": "MSISDN", "value": msisdn}, {"name": "planType", "value": plan_type}],
@@ -74,23 +76,37 @@ def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type:
     headers = {"client_id": channel["client_id"], "client_secret": channel["client_secret"],
                "X-Correlation-ID": str(uuid.uuid4())}  # fmt: skip
     with client(base_url) as http:
-        answer = http.post(f"/emida-ux-lcr/emida-ux/v1/{UNIT}/productOrder", json=body, headers=headers)
+        return http.post(f"/emida-ux-lcr/emida-ux/v1/{unit}/productOrder", json=body, headers=headers)
+
+
+def line_order(base_url: str, channel: dict[str, str], offering: str, plan_type: str, msisdn: str = LINE) -> Any:
+    answer = post_line_order(base_url, channel, offering, plan_type, msisdn)
     assert answer.status_code == 201, answer.text
     return answer.json()
 
 
-def access_order(base_url: str, operator: dict[str, str], access: str, offering: str, when: str) -> httpx.Response:
+ANNA = {"identifiedCustomer": False, "customerFirstname": "Anna", "customerLastName": "Berg"}
+# Kept by her identity number alone: orderhub keeps no e-mail for an identified customer.
+IDENTIFIED_ANNA = {**ANNA, "identifiedCustomer": True, "personalIdentityNumber": "19121212-1212",
+                   "customerEmail": "anna.berg@example.se", "customerPhone": "+46701234567"}  # fmt: skip
+
+
+def access_order(
+    base_url: str, operator: dict[str, str], access: str, offering: str, when: str, customer: Any = None
+) -> httpx.Response:
     body = {
         "coId": "NordNet", "coAccessId": access, "operation": "ACTIVATE", "orderDateTime": PAST,
         "requestedDateTime": when, "products": [{"productId": "broadband", "offeringId": offering}],
-        "customerDetails": {"identifiedCustomer": False, "customerFirstname": "Anna", "customerLastName": "Berg"},
+        "customerDetails": customer or ANNA,
     }  # fmt: skip
     with client(base_url) as http:
         return http.post("/2.5/sp_spec/order/", json=body, auth=(operator["client_id"], operator["client_secret"]))
 
 
-def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
+def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> str:
+    """Orders on the line, as the set-up and its changes allow them. The first order's number."""
     placed = line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")
+    first = str(placed["id"])
     assert placed["state"] == "completed", placed
     assert placed["orderDate"].endswith("-06:00"), placed  # Guatemala's local time
 
@@ -103,10 +119,29 @@ def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
     placed = line_order(base_url, channel, "GT-DATA-5GB", "Addon")
     assert placed["state"] == "completed", placed
     assert "GT-DATA-5GB" in ok(cli("line", "show", UNIT, LINE))
+    return first
+
+
+def check_business_unit_change(cli: Cli, base_url: str, channel: dict[str, str]) -> None:
+    """While the server runs, the channel is moved from GT to a new unit: its next orders follow."""
+    ok(cli("business-unit", "add", "CR", "--name", "Costa Rica", "--timezone", "America/Costa_Rica",
+           "--msisdn-pattern", "[0-9]{8}"))  # fmt: skip
+    ok(cli("business-unit", "add-offering", "CR", "GT-PLAN-30D", "--plan-type", "Plan", "--validity-days", "30"))
+    ok(cli("line", "add", "CR", "69870001"))
+    costa_rica = post_line_order(base_url, channel, "GT-PLAN-30D", "Plan", "69870001", unit="CR")
+    assert costa_rica.status_code == 403, costa_rica.text
+
+    assert ok(cli("partner", "set-business-units", "shop-gt", "--business-unit", "CR")).strip() == (
+        "business units of shop-gt: CR"
+    )
+    costa_rica = post_line_order(base_url, channel, "GT-PLAN-30D", "Plan", "69870001", unit="CR")
+    assert (costa_rica.status_code, costa_rica.json()["state"]) == (201, "completed"), costa_rica.text
+    guatemala = post_line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")  # GT was replaced, not kept
+    assert guatemala.status_code == 403, guatemala.text
 
 
 def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> None:
-    now = access_order(base_url, operator, "access-4711", "500-500", PAST)
+    now = access_order(base_url, operator, "access-4711", "500-500", PAST, customer=IDENTIFIED_ANNA)
     assert (now.status_code, now.json()["status"]) == (200, "ACTIVATED"), now.text
     later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     planned = access_order(base_url, operator, "access-4712", "500-500", later)
@@ -122,6 +157,15 @@ def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> No
     upgraded = access_order(base_url, operator, "access-4713", "1000-1000", PAST)
     assert upgraded.json()["status"] == "ACTIVATED", upgraded.text
     assert "broadband" in ok(cli("access", "show", "access-4713"))
+
+    # An offering added again is renamed in place (it was refused as existing), and COs list the new name.
+    renamed = ok(cli("access", "add-offering", "broadband", "500-500", "--name", "500/500 Mbit/s, symmetric"))
+    assert renamed.strip() == "offering broadband/500-500 updated: name '500/500 Mbit/s' -> '500/500 Mbit/s, symmetric'"
+    with client(base_url) as http:
+        listed = http.get("/2.5/sp_spec/products/", auth=(operator["client_id"], operator["client_secret"]))
+    assert {o["offeringId"]: o["name"] for o in listed.json()[0]["offerings"]} == {
+        "500-500": "500/500 Mbit/s, symmetric", "1000-1000": "1000/1000 Mbit/s"
+    }, listed.text  # fmt: skip
 
 
 def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
@@ -144,12 +188,29 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     ]
 
     server = orderhub_procs.serve(db_path, demo=False)
-    check_line_orders(cli, server.base_url, channel)
+    line_order_number = check_line_orders(cli, server.base_url, channel)
+    check_business_unit_change(cli, server.base_url, channel)
     check_access_orders(cli, server.base_url, operator)
+
+    # order show names what an order acts on as the other commands take it, not by an internal id...
+    shown = json.loads(ok(cli("order", "show", line_order_number, "--json")))
+    assert (shown["subject"], shown["customer"]) == (f"line {UNIT} {LINE}", None), shown
+    ((access_order_id,),) = db_rows(db_path, "SELECT id FROM orders WHERE subject_ref = "
+                                              "(SELECT id FROM accesses WHERE ref = 'access-4711')")  # fmt: skip
+    shown = json.loads(ok(cli("order", "show", str(access_order_id), "--json")))
+    assert shown["subject"] == "access access-4711", shown
+    # ... and the customer as kept (no e-mail: she is known by her number), with the e-mail and phone her
+    # order carried, personal data masked as for every other customer.
+    assert shown["customer"] | {"id": None} == {
+        "id": None, "name": "Anna Berg", "email": None, "identity": "personalIdentityNumber **********12"
+    }  # fmt: skip
+    assert shown["request"]["customerDetails"] == {
+        **IDENTIFIED_ANNA, "personalIdentityNumber": "********-****", "customerEmail": "a***@example.se"
+    }  # fmt: skip
 
 
 def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
-    # The rules and their messages are the admin services' (tests/services/test_setup_rules.py); here,
+    # The rules and their messages are the admin services' (tests/integration/test_setup_rules.py); here,
     # that the commands say them in one line and exit 1.
     cli = cli_on(sqlite_url(tmp_path / "fresh.db"), tmp_path)
     ok(cli("migrate"))  # commands other than migrate, serve, worker and demo-data create no database
@@ -158,6 +219,7 @@ def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
               "--msisdn-pattern", "[0-9]{8"), "timezone 'America/Costa Rica' is not an IANA time zone")  # fmt: skip
     fails(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "500/500 Mbit/s"),
           "no product fiber-internet: create it first (orderhub access add-product fiber-internet")  # fmt: skip
+    fails(cli("partner", "set-business-units", "shop-gt", "--business-unit", "CR"), "no partner shop-gt")
     # Parsed by the command itself: the plan type (in any case, as the API reads it).
     fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Bundle"),
           "plan type 'Bundle' must be Plan, DataPlan or Addon")  # fmt: skip

@@ -53,14 +53,51 @@ def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) ->
     refused(lambda: lines.add_offering(offering), "CR sells OFFER-DP-001 as Plan already")
     refused(lambda: lines.add_line("CR", "6987000"), "6987000 is not an MSISDN of CR (8 digits)")
 
-    def offer(product: str, offering_id: str = "500-500") -> Callable[[], None]:
-        return lambda: network.add_offerings([NetworkOffering(product, offering_id, "500/500 Mbit/s")])
+    def offer(product: str, name: str = "500/500 Mbit/s") -> Callable[[], NetworkOffering | None]:
+        return lambda: network.add_offering(NetworkOffering(product, "500-500", name))
 
     refused(offer("fiber-internet"), "no product fiber-internet: create it first (orderhub access add-product")
     refused(offer("OFFER-DP-001"), "product OFFER-DP-001 is a line_offering product, not a network service")
     refused(lambda: network.add_product("fiber_internet", "x"), "product id 'fiber_internet' must be")
     network.add_product("fiber-internet", "Fiber internet")
-    offer("fiber-internet")()
-    refused(offer("fiber-internet"), "offering fiber-internet/500-500 exists already")
+    assert offer("fiber-internet")() is None  # new
+    refused(offer("fiber-internet", name=" "), "name must be 1-200 characters")
+    # Added again: renamed in place (as add_product updates a product), what it replaced given back.
+    replaced = offer("fiber-internet", name="500/500 Mbit/s, symmetric")()
+    assert replaced is not None and replaced.name == "500/500 Mbit/s"
+    assert [(o.offering_id, o.name) for o in network.offerings()] == [("500-500", "500/500 Mbit/s, symmetric")]
+    # The demo's catalog is loaded in one go, into a database without it: there, one that exists is a mistake.
+    refused(lambda: network.add_offerings([NetworkOffering("fiber-internet", "500-500", "x")]),
+            "offering fiber-internet/500-500 exists already")  # fmt: skip
     refused(lambda: services.catalog.add_product(Product("fiber-internet", "x", ProductKind.LINE_OFFERING)),
             "product fiber-internet exists already as a network_service product, not a line_offering one")  # fmt: skip
+
+
+def config_version(services: Services) -> int:
+    with services.uow_factory(read_only=True) as uow:
+        return uow.partners.config_version()
+
+
+def test_a_business_channels_units_are_replaced_and_running_servers_read_them_again(services: Services) -> None:
+    lines, partners = LineAdmin(services.uow_factory), services.partners
+    for unit_id, zone in (("GT", "America/Guatemala"), ("CR", "America/Costa_Rica")):
+        lines.add_business_unit(BusinessUnit(unit_id, unit_id, zone, "[0-9]{8}", "8 digits"))
+    partners.create_partner("shop-gt", name="Shop", roles=["BUSINESS_CHANNEL"], currencies=["USD"],
+                            business_unit_ids=["GT"])  # fmt: skip
+    partners.create_partner("nordnet", name="NordNet", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"])
+
+    def units_of(partner_id: str) -> frozenset[str]:
+        partner = next(p for p, _ in partners.list_partners() if p.id == partner_id)
+        return partner.business_unit_ids
+
+    before = config_version(services)
+    partners.set_business_units("shop-gt", ["CR"])
+    assert units_of("shop-gt") == {"CR"}  # the set is replaced, not added to
+    assert config_version(services) > before  # servers drop the partner they cached
+
+    refused(lambda: partners.set_business_units("shop-gt", ["CR", "NI", "HN"]), "unknown business units: HN, NI")
+    refused(lambda: partners.set_business_units("nobody", ["GT"]), "no partner nobody")
+    refused(lambda: partners.set_business_units("nordnet", ["GT"]), "partner nordnet is not a BUSINESS_CHANNEL")
+    assert units_of("shop-gt") == {"CR"} and not units_of("nordnet")  # a refusal changes nothing
+    # Its sibling set-products named a product that is not there in a traceback, from the database.
+    refused(lambda: partners.set_products("shop-gt", ["no-such-product"]), "unknown products: no-such-product")

@@ -42,6 +42,15 @@ def test_business_units_their_offerings_and_network_products_are_kept_and_move_t
     assert not network.add_product("broadband", "Broadband, renamed")  # updated, not created again
     network.add_offerings([NetworkOffering("broadband", "500-500", "500/500 Mbit/s")])
     assert ("broadband", "500-500") in {(o.product_id, o.offering_id) for o in network.offerings()}
+    replaced = network.add_offering(NetworkOffering("broadband", "500-500", "500/500 Mbit/s, symmetric"))
+    assert replaced is not None and replaced.name == "500/500 Mbit/s"  # renamed in place (ON CONFLICT)
+    assert {o.offering_id: o.name for o in network.offerings() if o.product_id == "broadband"}["500-500"] == (
+        "500/500 Mbit/s, symmetric"
+    )
+    services.partners.create_partner("shop-gt", name="Shop GT", roles=["BUSINESS_CHANNEL"], currencies=["USD"])
+    before = version()
+    services.partners.set_business_units("shop-gt", ["GT"])
+    assert version() > before
     with pytest.raises(InvalidInput):
         network.add_product("GT-PLAN-30D", "a line product's id")  # another kind of product
     services.close()

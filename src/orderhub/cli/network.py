@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -85,15 +84,20 @@ def access_add_offering(
     name: Annotated[str, typer.Option(help="Display name, e.g. '1000/1000 Mbit/s'")],
     db: DbOption = None,
 ) -> None:
-    """Add an offering of a product to the SP's catalog (then: partner set-offerings)."""
+    """Add an offering of a product to the SP's catalog, or rename an existing one (then: partner
+    set-offerings)."""
     services = _services(db)
     try:
-        AccessAdmin(services.uow_factory).add_offerings([NetworkOffering(product_id, offering_id, name)])
+        previous = AccessAdmin(services.uow_factory).add_offering(NetworkOffering(product_id, offering_id, name))
     except DomainError as exc:
         raise _fail(escape(exc.message)) from exc
-    except sa.exc.IntegrityError as exc:  # added by another process meanwhile
-        raise _fail(f"offering {product_id}/{offering_id} exists already") from exc
-    console.print(f"offering {product_id}/{offering_id} added")
+    pair = f"offering {product_id}/{offering_id}"
+    if previous is None:
+        console.print(escape(f"{pair} added"))
+    elif previous.name == name:
+        console.print(escape(f"{pair} unchanged"))
+    else:
+        console.print(escape(f"{pair} updated: name {previous.name!r} -> {name!r}"))
 
 
 @access_app.command("add")

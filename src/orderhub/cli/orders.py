@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.base import (
@@ -16,6 +17,18 @@ from orderhub.cli.base import (
     order_app,
 )
 from orderhub.observability import mask, mask_identity
+from orderhub.services.order_details import OrderDetailsQuery
+
+
+def _masked(value: Any) -> Any:
+    """A stored request as the logs would show it: e-mails and identity numbers masked wherever they stand."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
 
 
 @order_app.command("show")
@@ -24,14 +37,12 @@ def order_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     db: DbOption = None,
 ) -> None:
-    """An order of any API: what it is, for whom (identity numbers masked), how it ended, its history."""
-    services = _services(db)
-    with services.uow_factory(read_only=True) as uow:
-        order = uow.orders.get(order_id) or uow.orders.get_by_reference(order_id)
-        events = uow.orders.events(order.id) if order is not None else []
-        customer = uow.partners.get_customer(order.customer_id) if order and order.customer_id else None
-    if order is None:
-        raise _fail(f"no order {order_id}")
+    """An order of any API: what it is and acts on, for whom, what the partner sent, how it ended, its
+    history (e-mails and identity numbers masked)."""
+    details = OrderDetailsQuery(_services(db).uow_factory).find(order_id)
+    if details is None:
+        raise _fail(escape(f"no order {order_id}"))
+    order, events, customer = details.order, details.events, details.customer
     data: dict[str, Any] = {
         "id": order.id,
         "reference": order.reference,
@@ -39,7 +50,7 @@ def order_show(
         "dialect": order.dialect,
         "operation": order.operation.value,
         "state": order.state.value,
-        "subject": f"{order.subject.kind.value} {order.subject.ref}" if order.subject else None,
+        "subject": details.subject,
         "due": order.due_at.isoformat() if order.due_at else None,
         "failure": order.failure_reason,
         "items": [
@@ -56,6 +67,9 @@ def order_show(
             if customer.identity
             else None,
         },
+        # An e-mail the customer record does not keep (ON-API's identified customers are kept by their
+        # identity number alone) is seen here, as the order carried it.
+        "request": _masked(order.request),
         "history": [
             {"at": e.at.isoformat(), "state": e.to_state.value, **({"reason": e.reason} if e.reason else {})}
             for e in events
@@ -65,9 +79,10 @@ def order_show(
         print(json.dumps(data, indent=2))
         return
     for key, value in data.items():
-        if key not in ("items", "history", "customer"):
-            console.print(f"{key}: {value}")
-    console.print(f"customer: {data['customer']}")
+        if key not in ("items", "history", "customer", "request"):
+            console.print(escape(f"{key}: {value}"))
+    console.print(escape(f"customer: {data['customer']}"))
+    console.print(escape(f"request: {json.dumps(data['request'], ensure_ascii=False)}"))
     items = Table("seq", "product", "attributes", "state")
     for item in order.items:
         items.add_row(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orderhub.cli.base import (
@@ -114,6 +115,24 @@ def partner_set_products(
     except DomainError as exc:
         raise _fail(exc.message) from exc
     console.print(f"catalog of {partner_id}: {', '.join(sorted(product))}")
+
+
+@partner_app.command("set-business-units")
+def partner_set_business_units(
+    partner_id: str,
+    business_unit: Annotated[
+        list[str], typer.Option("--business-unit", help="Business unit whose lines it orders for (repeatable)")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Replace the business units a business channel orders for; running servers use them from its next
+    request on."""
+    services = _services(db)
+    try:
+        services.partners.set_business_units(partner_id, business_unit)
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"business units of {partner_id}: {', '.join(sorted(set(business_unit)))}"))
 
 
 @partner_app.command("list")

@@ -71,7 +71,7 @@ def unit_add(
     msisdn_hint: Annotated[str | None, typer.Option(help="The format in words (default: '8 digits' …)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Create a business unit (then: business-unit add-offering, line add, partner create --business-unit)."""
+    """Create a business unit (then: business-unit add-offering, line add, partner create or set-business-units)."""
     unit = BusinessUnit(unit_id, name, timezone, msisdn_pattern, msisdn_hint or _hint(msisdn_pattern))
     try:
         LineAdmin(_services(db).uow_factory).add_business_unit(unit)

@@ -119,13 +119,31 @@ class AccessAdmin:
         return CatalogService(self._uow, self._clock).add_product(product)
 
     def add_offerings(self, offerings: Iterable[NetworkOffering]) -> None:
+        """New offerings, all or none; one that exists already is refused (the demo's catalog)."""
         with self._uow() as uow:
             known = {(o.product_id, o.offering_id) for o in uow.accesses.all_offerings()}
             for offering in offerings:
-                _check_offering(uow, offering, known)
-                uow.accesses.add_offering(offering)
+                _check_offering(uow, offering)
+                if (offering.product_id, offering.offering_id) in known:
+                    raise InvalidInput(
+                        f"offering {offering.product_id}/{offering.offering_id} exists already", field="offering"
+                    )
+                uow.accesses.put_offering(offering)
                 known.add((offering.product_id, offering.offering_id))
             uow.commit()
+
+    def add_offering(self, offering: NetworkOffering) -> NetworkOffering | None:
+        """An offering of a network product; one with the same product and offering id takes the new
+        name, as add_product updates a product (a typo in a name COs list is corrected in place, and a
+        set-up script can run again). The offering as it stood before, None when it is new. Servers read
+        offerings from the store at each request: COs list the new name at once."""
+        pair = (offering.product_id, offering.offering_id)
+        with self._uow() as uow:
+            _check_offering(uow, offering)
+            previous = next((o for o in uow.accesses.all_offerings() if (o.product_id, o.offering_id) == pair), None)
+            uow.accesses.put_offering(offering)
+            uow.commit()
+        return previous
 
     def offerings(self) -> list[NetworkOffering]:
         with self._uow(read_only=True) as uow:
@@ -166,9 +184,8 @@ class AccessAdmin:
             uow.commit()
 
 
-def _check_offering(uow: UnitOfWork, offering: NetworkOffering, known: set[tuple[str, str]]) -> None:
-    """Each problem of a new offering on its own: the product, the ids, the name, a duplicate."""
-    pair = f"{offering.product_id}/{offering.offering_id}"
+def _check_offering(uow: UnitOfWork, offering: NetworkOffering) -> None:
+    """Each problem of an offering on its own: the product, the ids, the name."""
     product = uow.catalog.get(offering.product_id)
     if product is None:
         raise InvalidInput(
@@ -184,5 +201,3 @@ def _check_offering(uow: UnitOfWork, offering: NetworkOffering, known: set[tuple
         )
     if not offering.name.strip() or len(offering.name) > 200:
         raise InvalidInput("name must be 1-200 characters", field="name")
-    if (offering.product_id, offering.offering_id) in known:
-        raise InvalidInput(f"offering {pair} exists already", field="offering")

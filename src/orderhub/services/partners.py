@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from orderhub.domain.accesses import ONAPI_ID
 from orderhub.domain.catalog import currency_valid
 from orderhub.domain.errors import InvalidInput
-from orderhub.domain.partners import LANGUAGES, Partner, Role
+from orderhub.domain.partners import LANGUAGES, LINE_ORDERING_ROLES, Partner, Role
 from orderhub.services.auth import hash_secret
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ports import UnitOfWorkFactory
+from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
 
@@ -84,13 +84,8 @@ class PartnerAdmin:
                 manager = uow.partners.get(manager_id)
                 if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
                     raise InvalidInput(f"{manager_id} is not an ACCOUNT_MANAGER partner", field="manager")
-            known = set(uow.catalog.all_ids())
-            unknown = sorted(set(partner.product_ids) - known)
-            if unknown:
-                raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
-            unknown_units = sorted(u for u in partner.business_unit_ids if uow.lines.business_unit(u) is None)
-            if unknown_units:
-                raise InvalidInput(f"unknown business units: {', '.join(unknown_units)}", field="business_units")
+            _refuse_unknown_products(uow, partner.product_ids)
+            _refuse_unknown_units(uow, partner.business_unit_ids)
             uow.partners.add(partner, self._clock())
             uow.commit()
         return partner
@@ -106,10 +101,30 @@ class PartnerAdmin:
             uow.commit()
 
     def set_products(self, partner_id: str, product_ids: Iterable[str]) -> None:
+        product_ids = frozenset(product_ids)
         with self._uow() as uow:
             if uow.partners.get(partner_id) is None:
                 raise InvalidInput(f"no partner {partner_id}", field="partner")
+            _refuse_unknown_products(uow, product_ids)
             uow.partners.set_products(partner_id, product_ids)
+            uow.commit()
+
+    def set_business_units(self, partner_id: str, business_unit_ids: Iterable[str]) -> None:
+        """Replace the business units a business channel orders for. The store's config version moves,
+        so running servers authorise the channel's next request on the new units."""
+        business_unit_ids = frozenset(business_unit_ids)
+        with self._uow() as uow:
+            partner = uow.partners.get(partner_id)
+            if partner is None:
+                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            if not partner.roles & LINE_ORDERING_ROLES:
+                # Units would grant nothing to another role: a refusal tells the operator of the mix-up.
+                raise InvalidInput(
+                    f"partner {partner_id} is not a BUSINESS_CHANNEL: only business channels order for business units",
+                    field="business_units",
+                )
+            _refuse_unknown_units(uow, business_unit_ids)
+            uow.partners.set_business_units(partner_id, business_unit_ids)
             uow.commit()
 
     def issue_credential(
@@ -143,3 +158,15 @@ class PartnerAdmin:
                 live = [c.client_id for c in uow.partners.credentials_of(partner_id) if c.revoked_at is None]
                 result.append((partner, live))
             return result
+
+
+def _refuse_unknown_products(uow: UnitOfWork, product_ids: Iterable[str]) -> None:
+    unknown = sorted(set(product_ids) - set(uow.catalog.all_ids()))
+    if unknown:
+        raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
+
+
+def _refuse_unknown_units(uow: UnitOfWork, business_unit_ids: Iterable[str]) -> None:
+    unknown = sorted(u for u in business_unit_ids if uow.lines.business_unit(u) is None)
+    if unknown:
+        raise InvalidInput(f"unknown business units: {', '.join(unknown)}", field="business_units")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
 from orderhub.domain.orders import OrderState, SubjectKind
 from orderhub.store.fastsql import FastSql, read_time
-from orderhub.store.tables import accesses, network_offerings, partner_network_offerings
+from orderhub.store.tables import accesses, partner_network_offerings
 
 _SERVICE_COLUMNS = "id, access_id, order_id, item_seq, product_id, offering_id, started_at"
 
@@ -21,11 +21,13 @@ class AccessRepository:
         self._db = connection
         self._sql = FastSql(connection)
 
-    def add_offering(self, offering: NetworkOffering) -> None:
-        self._db.execute(
-            network_offerings.insert().values(
-                product_id=offering.product_id, offering_id=offering.offering_id, name=offering.name
-            )
+    def put_offering(self, offering: NetworkOffering) -> None:
+        # One statement, not a look-up and then an insert or update: two operators (or scripts) adding
+        # the same offering at once both succeed, the later name standing.
+        self._sql.execute_now(
+            "INSERT INTO network_offerings (product_id, offering_id, name) VALUES (?, ?, ?)"
+            " ON CONFLICT (product_id, offering_id) DO UPDATE SET name = excluded.name",
+            (offering.product_id, offering.offering_id, offering.name),
         )
 
     def set_partner_offerings(self, partner_id: str, pairs: Iterable[tuple[str, str]]) -> None:
