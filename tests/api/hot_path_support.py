@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 from orderhub.api.app import create_app
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
 from tests.databases import database_url
+
+# The two applications (with and without hot routes) over each set of services demo_services holds,
+# built on first use: create_app costs ~60 ms (FastAPI builds every route), more than most comparisons.
+_APPS: dict[int, dict[bool, ASGIApp]] = {}
 
 
 @contextmanager
@@ -25,17 +30,32 @@ def demo_services(path: Path, *, inventory_size: int = 50) -> Iterator[Services]
     built = build_services(Settings(database_url=database_url(path), max_body_bytes=4096))
     built.migrate()
     load_demo_data(built.uow_factory, inventory_size=inventory_size)
+    _APPS[id(built)] = {}
     try:
         yield built
     finally:
+        del _APPS[id(built)]  # before the id can name other services
         built.close()
 
 
-def session(services: Services, hot: bool, requests: list[tuple[str, str, dict[str, Any]]]) -> list[httpx.Response]:
+def application(services: Services, hot: bool, *, fresh: bool = False) -> ASGIApp:
+    """The services' application with or without hot routes, the same one each time unless ``fresh``:
+    a new one then, with per-application state of its own (the dialects' rate limiter)."""
+    if fresh:
+        return create_app(services, run_worker=False, hot_paths=hot)
+    apps = _APPS[id(services)]
+    if hot not in apps:
+        apps[hot] = create_app(services, run_worker=False, hot_paths=hot)
+    return apps[hot]
+
+
+def session(
+    services: Services, hot: bool, requests: list[tuple[str, str, dict[str, Any]]], *, fresh: bool = False
+) -> list[httpx.Response]:
     """The requests in turn on one application (so on one rate limiter), with or without hot routes."""
 
     async def go() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=create_app(services, run_worker=False, hot_paths=hot))
+        transport = httpx.ASGITransport(app=application(services, hot, fresh=fresh))
         async with httpx.AsyncClient(transport=transport, base_url="http://orderhub.test") as http:
             return [await http.request(method, path, **kwargs) for method, path, kwargs in requests]
 
@@ -44,4 +64,10 @@ def session(services: Services, hot: bool, requests: list[tuple[str, str, dict[s
 
 def ask(services: Services, hot: bool, method: str, path: str, **kwargs: Any) -> httpx.Response:
     (answer,) = session(services, hot, [(method, path, kwargs)])
+    return answer
+
+
+def ask_fresh(services: Services, hot: bool, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """As ``ask``, of an application built for this request alone."""
+    (answer,) = session(services, hot, [(method, path, kwargs)], fresh=True)
     return answer

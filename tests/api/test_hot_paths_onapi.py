@@ -180,8 +180,9 @@ def test_the_order_post_and_the_product_list_draw_on_one_rate_limit(services: Se
         products = ("GET", "/2.5/sp_spec/products/", {"headers": _headers(FIBRA)})
         # Valid JSON (a body the guard refuses never reaches the limit), refused by the route: 400.
         order = ("POST", ORDER, {"headers": _headers(FIBRA), "content": b"[]"})
-        fast = session(services, True, [products, order, products, order])
-        slow = session(services, False, [products, order, products, order])
+        # Fresh applications: each with a rate limiter no earlier test has drawn on.
+        fast = session(services, True, [products, order, products, order], fresh=True)
+        slow = session(services, False, [products, order, products, order], fresh=True)
     finally:
         services.partners.set_rate_limit(str(FIBRA["partner"]), None)
     assert [answer.status_code for answer in fast] == [200, 400, 200, 429]
