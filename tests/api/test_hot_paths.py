@@ -235,7 +235,13 @@ def test_an_order_read_is_answered_alike(services: Services, path: str) -> None:
         services, True, "POST", "/esim/v1/order", headers=_json_headers(other_token), content=_body(currency="USD")
     ).json()
     url = path.format(own=placed["id"], other=others["id"])
-    for headers in (_json_headers(token), _json_headers(None), {"Authorization": f"Bearer {token}"}):
+    # The first read twice: the hot route answers a read it has answered before from its own cache.
+    for headers in (
+        _json_headers(token),
+        _json_headers(token),
+        _json_headers(None),
+        {"Authorization": f"Bearer {token}"},
+    ):
         fast = ask(services, True, "GET", url, headers=headers)
         slow = ask(services, False, "GET", url, headers=headers)
         assert _comparable(fast) == _comparable(slow)
