@@ -26,7 +26,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         connections=[8] if smoke else [16, 64],
         seconds=1 if smoke else 10,
         sustained_seconds=2 if smoke else 60,
-        stored_orders=10_000 if smoke else 1_000_000,
+        stored_orders=2_000 if smoke else 1_000_000,
         profiles=30_000 if smoke else 400_000,
         scenarios=set(args.scenario or SCENARIOS),
         stored_turns=1 if smoke else 3,
