@@ -5,6 +5,7 @@ real SQLite file through the admin services the commands call."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,26 @@ def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) ->
     offering = Offering("CR", "OFFER-DP-001", PlanType.PLAN, 30)
     refused(lambda: lines.add_offering(offering), "no product OFFER-DP-001")
     services.catalog.add_product(Product("OFFER-DP-001", "Prepaid bundle", ProductKind.LINE_OFFERING))
-    lines.add_offering(offering)
-    refused(lambda: lines.add_offering(offering), "CR sells OFFER-DP-001 as Plan already")
+    assert lines.add_offering(offering) is None  # new
+    refused(lambda: lines.add_offering(replace(offering, validity_days=0)), "validity days must be 1 to")
+    # Sold so again: the validity is corrected in place (it was refused as sold already), what it
+    # replaced given back; the config version moves only when something changed.
+    before = config_version(services)
+    assert lines.add_offering(replace(offering, validity_days=60)) == offering
+    assert config_version(services) > before
+    before = config_version(services)
+    assert lines.add_offering(replace(offering, validity_days=60)) == replace(offering, validity_days=60)
+    assert config_version(services) == before
+    assert lines.add_offering(replace(offering, validity_days=None)) == replace(offering, validity_days=60)
+    # Another plan type is another way to sell it, next to the first (the plan type is not corrected).
+    assert lines.add_offering(replace(offering, plan_type=PlanType.ADDON, validity_days=7)) is None
+    assert [(o.plan_type, o.validity_days) for u, offered in lines.business_units() for o in offered] == [
+        (PlanType.ADDON, 7), (PlanType.PLAN, None)
+    ]  # fmt: skip
+    # A new unit's list of offerings (the demo's) still may not name one twice.
+    panama = replace(costa_rica, id="PA")
+    refused(lambda: lines.add_business_unit(panama, [replace(offering, business_unit_id="PA")] * 2),
+            "PA sells OFFER-DP-001 as Plan already")  # fmt: skip
     refused(lambda: lines.add_line("CR", "6987000"), "6987000 is not an MSISDN of CR (8 digits)")
 
     def offer(product: str, name: str = "500/500 Mbit/s") -> Callable[[], NetworkOffering | None]:
