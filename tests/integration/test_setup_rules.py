@@ -120,3 +120,8 @@ def test_a_business_channels_units_are_replaced_and_running_servers_read_them_ag
     assert units_of("shop-gt") == {"CR"} and not units_of("nordnet")  # a refusal changes nothing
     # Its sibling set-products named a product that is not there in a traceback, from the database.
     refused(lambda: partners.set_products("shop-gt", ["no-such-product"]), "unknown products: no-such-product")
+    # At create too (it was accepted without a word, the units granting nothing), and nothing is created.
+    refused(lambda: partners.create_partner("acme", name="Acme", roles=["RESELLER"], currencies=["USD"],
+                                            business_unit_ids=["GT"]),
+            "partner acme is not a BUSINESS_CHANNEL: only business channels order for business units")  # fmt: skip
+    assert [p.id for p, _ in partners.list_partners()] == ["nordnet", "shop-gt"]

@@ -53,6 +53,9 @@ class PartnerAdmin:
             raise InvalidInput(f"unknown role; known: {', '.join(Role)}", field="roles") from exc
         if not role_set:
             raise InvalidInput("a partner needs at least one role", field="roles")
+        business_unit_ids = frozenset(business_unit_ids)
+        if business_unit_ids and not role_set & LINE_ORDERING_ROLES:
+            raise _not_a_business_channel(partner_id)
         currency_set = frozenset(c.upper() for c in currencies)
         bad = [c for c in currency_set if not currency_valid(c)]
         if bad:
@@ -70,7 +73,7 @@ class PartnerAdmin:
             currencies=currency_set,
             product_ids=frozenset(product_ids),
             manager_id=manager_id,
-            business_unit_ids=frozenset(business_unit_ids),
+            business_unit_ids=business_unit_ids,
             co_id=co_id,
             language=language,
             rate_limit_per_minute=rate_limit_per_minute,
@@ -118,11 +121,7 @@ class PartnerAdmin:
             if partner is None:
                 raise InvalidInput(f"no partner {partner_id}", field="partner")
             if not partner.roles & LINE_ORDERING_ROLES:
-                # Units would grant nothing to another role: a refusal tells the operator of the mix-up.
-                raise InvalidInput(
-                    f"partner {partner_id} is not a BUSINESS_CHANNEL: only business channels order for business units",
-                    field="business_units",
-                )
+                raise _not_a_business_channel(partner_id)
             _refuse_unknown_units(uow, business_unit_ids)
             uow.partners.set_business_units(partner_id, business_unit_ids)
             uow.commit()
@@ -158,6 +157,14 @@ class PartnerAdmin:
                 live = [c.client_id for c in uow.partners.credentials_of(partner_id) if c.revoked_at is None]
                 result.append((partner, live))
             return result
+
+
+def _not_a_business_channel(partner_id: str) -> InvalidInput:
+    # Units would grant nothing to another role: a refusal tells the operator of the mix-up.
+    return InvalidInput(
+        f"partner {partner_id} is not a BUSINESS_CHANNEL: only business channels order for business units",
+        field="business_units",
+    )
 
 
 def _refuse_unknown_products(uow: UnitOfWork, product_ids: Iterable[str]) -> None:
