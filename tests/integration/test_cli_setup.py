@@ -164,6 +164,10 @@ def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> No
     ok(cli("access", "add-offering", "broadband", "1000-1000", "--name", "1000/1000 Mbit/s"))
     ok(cli("partner", "set-offerings", "nordnet", "--offering", "broadband/500-500",
            "--offering", "broadband/1000-1000"))  # fmt: skip
+    # A mistyped offering is named (it said "unknown offering"), and what the CO may order stays as it was.
+    fails(cli("partner", "set-offerings", "nordnet", "--offering", "broadband/1000-1000",
+              "--offering", "broadband/1000", "--offering", "tv/basic"),
+          "unknown offerings: broadband/1000, tv/basic")  # fmt: skip
     ok(cli("access", "add", "access-4713"))
     upgraded = access_order(base_url, operator, "access-4713", "1000-1000", PAST)
     assert upgraded.json()["status"] == "ACTIVATED", upgraded.text

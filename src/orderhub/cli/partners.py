@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -97,9 +96,9 @@ def partner_set_offerings(
         pairs.append((product_id, offering_id))
     try:
         AccessAdmin(services.uow_factory).allow(partner_id, pairs)
-    except (DomainError, sa.exc.IntegrityError) as exc:
-        raise _fail(getattr(exc, "message", "unknown offering")) from exc
-    console.print(f"{partner_id} may order: {', '.join(offering)}")
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"{partner_id} may order: {', '.join(offering)}"))
 
 
 @partner_app.command("set-products")
