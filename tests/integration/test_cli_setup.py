@@ -207,6 +207,14 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     check_business_unit_change(cli, server.base_url, channel)
     check_access_orders(cli, server.base_url, operator)
 
+    # partner list shows what each partner orders for (business units) and may order (offerings), one
+    # line a partner off a terminal; before, neither.
+    listing = ok(cli("partner", "list")).splitlines()
+    header, shop, nordnet = (next(line for line in listing if word in line) for word in ("roles", "shop-gt", "nordnet"))
+    assert "business units" in header and "offerings" in header, header
+    assert " CR " in shop and channel["client_id"] in shop, shop
+    assert "broadband/1000-1000, broadband/500-500" in nordnet and operator["client_id"] in nordnet, nordnet
+
     # order show names what an order acts on as the other commands take it, not by an internal id...
     shown = json.loads(ok(cli("order", "show", line_order_number, "--json")))
     assert (shown["subject"], shown["customer"]) == (f"line {UNIT} {LINE}", None), shown

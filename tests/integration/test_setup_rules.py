@@ -106,7 +106,7 @@ def test_a_business_channels_units_are_replaced_and_running_servers_read_them_ag
     partners.create_partner("nordnet", name="NordNet", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"])
 
     def units_of(partner_id: str) -> frozenset[str]:
-        partner = next(p for p, _ in partners.list_partners() if p.id == partner_id)
+        partner = next(e.partner for e in partners.list_partners() if e.partner.id == partner_id)
         return partner.business_unit_ids
 
     before = config_version(services)
@@ -124,10 +124,10 @@ def test_a_business_channels_units_are_replaced_and_running_servers_read_them_ag
     refused(lambda: partners.create_partner("acme", name="Acme", roles=["RESELLER"], currencies=["USD"],
                                             business_unit_ids=["GT"]),
             "partner acme is not a BUSINESS_CHANNEL: only business channels order for business units")  # fmt: skip
-    assert [p.id for p, _ in partners.list_partners()] == ["nordnet", "shop-gt"]
+    assert [e.partner.id for e in partners.list_partners()] == ["nordnet", "shop-gt"]
 
 
-def test_a_communication_operators_offerings_name_each_unknown_one(services: Services) -> None:
+def test_a_communication_operators_offerings_name_each_unknown_one_and_are_listed_with_it(services: Services) -> None:
     network, partners = AccessAdmin(services.uow_factory), services.partners
     network.add_product("broadband", "Broadband")
     network.add_offering(NetworkOffering("broadband", "500-500", "500/500 Mbit/s"))
@@ -144,8 +144,10 @@ def test_a_communication_operators_offerings_name_each_unknown_one(services: Ser
     refused(lambda: network.allow("shop", [("broadband", "500-500")]),
             "partner shop is not a COMMUNICATION_OPERATOR: only communication operators order on accesses")  # fmt: skip
 
-    def may_order(partner_id: str) -> list[str]:
-        with services.uow_factory(read_only=True) as uow:
-            return [f"{o.product_id}/{o.offering_id}" for o in uow.accesses.offerings_for(partner_id)]
-
-    assert (may_order("nordnet"), may_order("shop")) == (["broadband/500-500"], [])  # a refusal changes nothing
+    # The list shows what each may order, as set (a refusal changed nothing).
+    listed = {e.partner.id: e.offerings for e in partners.list_partners()}
+    assert listed == {"nordnet": [("broadband", "500-500")], "shop": []}
+    network.allow("nordnet", [("broadband", "1000-1000"), ("broadband", "500-500")])
+    assert {e.partner.id: e.offerings for e in partners.list_partners()}["nordnet"] == [
+        ("broadband", "1000-1000"), ("broadband", "500-500")
+    ]  # fmt: skip

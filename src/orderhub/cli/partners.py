@@ -136,14 +136,19 @@ def partner_set_business_units(
 
 @partner_app.command("list")
 def partner_list(db: DbOption = None) -> None:
-    """List partners with their roles, currencies, catalog and live client ids."""
+    """List partners with their roles, currencies, catalog, business units, network offerings and live
+    client ids."""
     services = _services(db)
-    table = Table("id", "roles", "currencies", "manager", "products", "client ids")
-    for partner, client_ids in services.partners.list_partners():
-        table.add_row(
+    table = Table("id", "roles", "currencies", "manager", "products", "business units", "offerings", "client ids")
+    for entry in services.partners.list_partners():
+        partner = entry.partner
+        row = (
             partner.id, ", ".join(sorted(partner.roles)), ", ".join(sorted(partner.currencies)),
-            partner.manager_id or "", ", ".join(sorted(partner.product_ids)), ", ".join(client_ids),
+            partner.manager_id or "", ", ".join(sorted(partner.product_ids)),
+            ", ".join(sorted(partner.business_unit_ids)), ", ".join(f"{p}/{o}" for p, o in entry.offerings),
+            ", ".join(entry.client_ids),
         )  # fmt: skip
+        table.add_row(*(escape(value) for value in row))
     console.print(table)
 
 

@@ -26,6 +26,17 @@ class IssuedCredential:
     client_secret: str
 
 
+@dataclass(frozen=True)
+class PartnerEntry:
+    """A partner as the operator lists it."""
+
+    partner: Partner
+    # The client ids of its live credentials.
+    client_ids: list[str]
+    # The (product, offering) pairs it may order on accesses (partner set-offerings).
+    offerings: list[tuple[str, str]]
+
+
 class PartnerAdmin:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
         self._uow = uow_factory
@@ -147,15 +158,16 @@ class PartnerAdmin:
             uow.commit()
         return revoked
 
-    def list_partners(self) -> list[tuple[Partner, list[str]]]:
-        """Each partner with the client ids of its live credentials."""
+    def list_partners(self) -> list[PartnerEntry]:
+        """Each partner with the client ids of its live credentials and the network offerings it may order."""
         with self._uow(read_only=True) as uow:
             result = []
             for partner_id in uow.partners.list_ids():
                 partner = uow.partners.get(partner_id)
                 assert partner is not None
                 live = [c.client_id for c in uow.partners.credentials_of(partner_id) if c.revoked_at is None]
-                result.append((partner, live))
+                offerings = [(o.product_id, o.offering_id) for o in uow.accesses.offerings_for(partner_id)]
+                result.append(PartnerEntry(partner, live, offerings))
             return result
 
 
