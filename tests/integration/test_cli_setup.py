@@ -45,7 +45,9 @@ def set_up_lines(cli: Cli) -> dict[str, str]:
            "--msisdn-pattern", "[0-9]{8}"))  # fmt: skip
     ok(cli("line", "add-product", "GT-PLAN-30D", "--name", "Prepaid plan, 30 days", "--price", "USD=10"))
     ok(cli("line", "add-product", "GT-DATA-5GB", "--name", "5 GB of data", "--price", "USD=5"))
-    ok(cli("business-unit", "add-offering", UNIT, "GT-PLAN-30D", "--plan-type", "Plan", "--validity-days", "30"))
+    added = ok(cli("business-unit", "add-offering", UNIT, "GT-PLAN-30D", "--plan-type", "Plan",
+                   "--validity-days", "30"))  # fmt: skip
+    assert added.strip() == "offering GT-PLAN-30D as Plan in GT added (30 days)"
     ok(cli("business-unit", "add-offering", UNIT, "GT-DATA-5GB", "--plan-type", "DataPlan", "--validity-days", "7"))
     ok(cli("line", "add", UNIT, LINE, "--plan", "GT-PLAN-30D"))
     ok(cli("line", "add", UNIT, SPARE_LINE))
@@ -118,7 +120,16 @@ def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> str:
     ok(cli("business-unit", "add-offering", UNIT, "GT-DATA-5GB", "--plan-type", "Addon", "--validity-days", "30"))
     placed = line_order(base_url, channel, "GT-DATA-5GB", "Addon")
     assert placed["state"] == "completed", placed
-    assert "GT-DATA-5GB" in ok(cli("line", "show", UNIT, LINE))
+    # ... and the data plan's validity is corrected (it was refused as sold so already): the next order
+    # runs for the new one, the data plans started before keep theirs.
+    corrected = ok(cli("business-unit", "add-offering", UNIT, "GT-DATA-5GB", "--plan-type", "dataplan",
+                       "--validity-days", "14"))  # fmt: skip
+    assert corrected.strip() == "offering GT-DATA-5GB as DataPlan in GT updated: validity 7 days -> 14 days"
+    assert line_order(base_url, channel, "GT-DATA-5GB", "DataPlan")["state"] == "completed"
+    products = json.loads(ok(cli("line", "show", UNIT, LINE, "--json")))["products"]
+    data_plans = [p for p in products if (p["product"], p["planType"]) == ("GT-DATA-5GB", "DataPlan")]
+    runs = [datetime.fromisoformat(p["endDate"]) - datetime.fromisoformat(p["startDate"]) for p in data_plans]
+    assert runs == [timedelta(days=7), timedelta(days=7), timedelta(days=14)], data_plans
     return first
 
 
@@ -153,6 +164,10 @@ def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> No
     ok(cli("access", "add-offering", "broadband", "1000-1000", "--name", "1000/1000 Mbit/s"))
     ok(cli("partner", "set-offerings", "nordnet", "--offering", "broadband/500-500",
            "--offering", "broadband/1000-1000"))  # fmt: skip
+    # A mistyped offering is named (it said "unknown offering"), and what the CO may order stays as it was.
+    fails(cli("partner", "set-offerings", "nordnet", "--offering", "broadband/1000-1000",
+              "--offering", "broadband/1000", "--offering", "tv/basic"),
+          "unknown offerings: broadband/1000, tv/basic")  # fmt: skip
     ok(cli("access", "add", "access-4713"))
     upgraded = access_order(base_url, operator, "access-4713", "1000-1000", PAST)
     assert upgraded.json()["status"] == "ACTIVATED", upgraded.text
@@ -191,6 +206,14 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     line_order_number = check_line_orders(cli, server.base_url, channel)
     check_business_unit_change(cli, server.base_url, channel)
     check_access_orders(cli, server.base_url, operator)
+
+    # partner list shows what each partner orders for (business units) and may order (offerings), one
+    # line a partner off a terminal; before, neither.
+    listing = ok(cli("partner", "list")).splitlines()
+    header, shop, nordnet = (next(line for line in listing if word in line) for word in ("roles", "shop-gt", "nordnet"))
+    assert "business units" in header and "offerings" in header, header
+    assert " CR " in shop and channel["client_id"] in shop, shop
+    assert "broadband/1000-1000, broadband/500-500" in nordnet and operator["client_id"] in nordnet, nordnet
 
     # order show names what an order acts on as the other commands take it, not by an internal id...
     shown = json.loads(ok(cli("order", "show", line_order_number, "--json")))

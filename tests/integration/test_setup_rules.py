@@ -5,6 +5,7 @@ real SQLite file through the admin services the commands call."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,26 @@ def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) ->
     offering = Offering("CR", "OFFER-DP-001", PlanType.PLAN, 30)
     refused(lambda: lines.add_offering(offering), "no product OFFER-DP-001")
     services.catalog.add_product(Product("OFFER-DP-001", "Prepaid bundle", ProductKind.LINE_OFFERING))
-    lines.add_offering(offering)
-    refused(lambda: lines.add_offering(offering), "CR sells OFFER-DP-001 as Plan already")
+    assert lines.add_offering(offering) is None  # new
+    refused(lambda: lines.add_offering(replace(offering, validity_days=0)), "validity days must be 1 to")
+    # Sold so again: the validity is corrected in place (it was refused as sold already), what it
+    # replaced given back; the config version moves only when something changed.
+    before = config_version(services)
+    assert lines.add_offering(replace(offering, validity_days=60)) == offering
+    assert config_version(services) > before
+    before = config_version(services)
+    assert lines.add_offering(replace(offering, validity_days=60)) == replace(offering, validity_days=60)
+    assert config_version(services) == before
+    assert lines.add_offering(replace(offering, validity_days=None)) == replace(offering, validity_days=60)
+    # Another plan type is another way to sell it, next to the first (the plan type is not corrected).
+    assert lines.add_offering(replace(offering, plan_type=PlanType.ADDON, validity_days=7)) is None
+    assert [(o.plan_type, o.validity_days) for u, offered in lines.business_units() for o in offered] == [
+        (PlanType.ADDON, 7), (PlanType.PLAN, None)
+    ]  # fmt: skip
+    # A new unit's list of offerings (the demo's) still may not name one twice.
+    panama = replace(costa_rica, id="PA")
+    refused(lambda: lines.add_business_unit(panama, [replace(offering, business_unit_id="PA")] * 2),
+            "PA sells OFFER-DP-001 as Plan already")  # fmt: skip
     refused(lambda: lines.add_line("CR", "6987000"), "6987000 is not an MSISDN of CR (8 digits)")
 
     def offer(product: str, name: str = "500/500 Mbit/s") -> Callable[[], NetworkOffering | None]:
@@ -87,7 +106,7 @@ def test_a_business_channels_units_are_replaced_and_running_servers_read_them_ag
     partners.create_partner("nordnet", name="NordNet", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"])
 
     def units_of(partner_id: str) -> frozenset[str]:
-        partner = next(p for p, _ in partners.list_partners() if p.id == partner_id)
+        partner = next(e.partner for e in partners.list_partners() if e.partner.id == partner_id)
         return partner.business_unit_ids
 
     before = config_version(services)
@@ -101,3 +120,34 @@ def test_a_business_channels_units_are_replaced_and_running_servers_read_them_ag
     assert units_of("shop-gt") == {"CR"} and not units_of("nordnet")  # a refusal changes nothing
     # Its sibling set-products named a product that is not there in a traceback, from the database.
     refused(lambda: partners.set_products("shop-gt", ["no-such-product"]), "unknown products: no-such-product")
+    # At create too (it was accepted without a word, the units granting nothing), and nothing is created.
+    refused(lambda: partners.create_partner("acme", name="Acme", roles=["RESELLER"], currencies=["USD"],
+                                            business_unit_ids=["GT"]),
+            "partner acme is not a BUSINESS_CHANNEL: only business channels order for business units")  # fmt: skip
+    assert [e.partner.id for e in partners.list_partners()] == ["nordnet", "shop-gt"]
+
+
+def test_a_communication_operators_offerings_name_each_unknown_one_and_are_listed_with_it(services: Services) -> None:
+    network, partners = AccessAdmin(services.uow_factory), services.partners
+    network.add_product("broadband", "Broadband")
+    network.add_offering(NetworkOffering("broadband", "500-500", "500/500 Mbit/s"))
+    network.add_offering(NetworkOffering("broadband", "1000-1000", "1000/1000 Mbit/s"))
+    partners.create_partner("nordnet", name="NordNet", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"])
+    partners.create_partner("shop", name="Shop", roles=["BUSINESS_CHANNEL"], currencies=["USD"])
+    network.allow("nordnet", [("broadband", "500-500")])
+
+    # Every unknown pair named (it said "unknown offering", none named, from the database's foreign key).
+    refused(lambda: network.allow("nordnet", [("broadband", "1000-1000"), ("tv", "basic"), ("broadband", "10-10")]),
+            "unknown offerings: broadband/10-10, tv/basic")  # fmt: skip
+    refused(lambda: network.allow("nobody", [("broadband", "500-500")]), "no partner nobody")
+    # onapi-order answers any other role 403: offerings granted to it were a mix-up, kept without a word.
+    refused(lambda: network.allow("shop", [("broadband", "500-500")]),
+            "partner shop is not a COMMUNICATION_OPERATOR: only communication operators order on accesses")  # fmt: skip
+
+    # The list shows what each may order, as set (a refusal changed nothing).
+    listed = {e.partner.id: e.offerings for e in partners.list_partners()}
+    assert listed == {"nordnet": [("broadband", "500-500")], "shop": []}
+    network.allow("nordnet", [("broadband", "1000-1000"), ("broadband", "500-500")])
+    assert {e.partner.id: e.offerings for e in partners.list_partners()}["nordnet"] == [
+        ("broadband", "1000-1000"), ("broadband", "500-500")
+    ]  # fmt: skip

@@ -5,7 +5,13 @@ flow itself, through real processes and then orders through a real server, runs 
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
+import sqlalchemy as sa
 
 from orderhub.bootstrap import build_services
 from orderhub.domain.accesses import NetworkOffering
@@ -35,8 +41,11 @@ def test_business_units_their_offerings_and_network_products_are_kept_and_move_t
     assert updated.timezone == "Asia/Tokyo" and version() > before
     ((unit, offerings),) = [(u, o) for u, o in lines.business_units() if u.id == "GT"]
     assert (unit.timezone, offerings) == ("Asia/Tokyo", [Offering("GT", "GT-PLAN-30D", PlanType.PLAN, 30)])
-    with pytest.raises(InvalidInput, match="GT sells GT-PLAN-30D as Plan already"):
-        lines.add_offering(Offering("GT", "GT-PLAN-30D", PlanType.PLAN, 30))
+    before = version()
+    corrected = lines.add_offering(Offering("GT", "GT-PLAN-30D", PlanType.PLAN, 60))  # updated (ON CONFLICT)
+    assert corrected == Offering("GT", "GT-PLAN-30D", PlanType.PLAN, 30) and version() > before
+    ((_, offerings),) = [(u, o) for u, o in lines.business_units() if u.id == "GT"]
+    assert offerings == [Offering("GT", "GT-PLAN-30D", PlanType.PLAN, 60)]
 
     assert network.add_product("broadband", "Broadband", prices={})
     assert not network.add_product("broadband", "Broadband, renamed")  # updated, not created again
@@ -54,3 +63,46 @@ def test_business_units_their_offerings_and_network_products_are_kept_and_move_t
     with pytest.raises(InvalidInput):
         network.add_product("GT-PLAN-30D", "a line product's id")  # another kind of product
     services.close()
+
+
+def test_an_offering_sold_so_by_two_operators_at_once_is_sold_once_with_the_later_validity(pg_url: str) -> None:
+    services = build_services(Settings(database_url=pg_url))
+    lines = LineAdmin(services.uow_factory)
+    first = Offering("CR", "OFFER-ADDON-003", PlanType.DATA_PLAN, 7)  # the demo's CR sells it as an Addon only
+    second = replace(first, validity_days=14)
+    outcome: list[object] = []
+    try:
+        with services.uow_factory() as held:  # the first operator's statement, its transaction still open
+            held.lines.put_offering(first)
+            racing = threading.Thread(target=lambda: outcome.append(_outcome(lambda: lines.add_offering(second))))
+            racing.start()
+            _until_waiting_on_a_lock(services.engine)  # the second's insert waits on the first's row
+            held.commit()
+        racing.join(30)
+        # An INSERT met the first's row and failed (IntegrityError); the upsert takes it over.
+        assert outcome == [None]  # it read no offering before the first committed: "added", and no error
+        ((_, offerings),) = [(u, o) for u, o in lines.business_units() if u.id == "CR"]
+        assert [o for o in offerings if o.product_id == "OFFER-ADDON-003" and o.plan_type is PlanType.DATA_PLAN] == [
+            second
+        ]
+    finally:
+        services.close()
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+def _until_waiting_on_a_lock(engine: sa.Engine) -> None:
+    with engine.connect() as connection:
+        for _ in range(1000):  # up to 10 s: the thread connects first
+            waiting = connection.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar()  # fmt: skip
+            if waiting:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the second operator's statement never waited on the first's")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -97,9 +96,9 @@ def partner_set_offerings(
         pairs.append((product_id, offering_id))
     try:
         AccessAdmin(services.uow_factory).allow(partner_id, pairs)
-    except (DomainError, sa.exc.IntegrityError) as exc:
-        raise _fail(getattr(exc, "message", "unknown offering")) from exc
-    console.print(f"{partner_id} may order: {', '.join(offering)}")
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"{partner_id} may order: {', '.join(offering)}"))
 
 
 @partner_app.command("set-products")
@@ -137,14 +136,19 @@ def partner_set_business_units(
 
 @partner_app.command("list")
 def partner_list(db: DbOption = None) -> None:
-    """List partners with their roles, currencies, catalog and live client ids."""
+    """List partners with their roles, currencies, catalog, business units, network offerings and live
+    client ids."""
     services = _services(db)
-    table = Table("id", "roles", "currencies", "manager", "products", "client ids")
-    for partner, client_ids in services.partners.list_partners():
-        table.add_row(
+    table = Table("id", "roles", "currencies", "manager", "products", "business units", "offerings", "client ids")
+    for entry in services.partners.list_partners():
+        partner = entry.partner
+        row = (
             partner.id, ", ".join(sorted(partner.roles)), ", ".join(sorted(partner.currencies)),
-            partner.manager_id or "", ", ".join(sorted(partner.product_ids)), ", ".join(client_ids),
+            partner.manager_id or "", ", ".join(sorted(partner.product_ids)),
+            ", ".join(sorted(partner.business_unit_ids)), ", ".join(f"{p}/{o}" for p, o in entry.offerings),
+            ", ".join(entry.client_ids),
         )  # fmt: skip
+        table.add_row(*(escape(value) for value in row))
     console.print(table)
 
 

@@ -126,16 +126,27 @@ def unit_add_offering(
     validity_days: Annotated[int | None, typer.Option(help="How long it runs once provisioned (none: no end)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Sell a line offering in a business unit as one plan type."""
+    """Sell a line offering in a business unit as one plan type, or give the one sold so already a new
+    validity; running servers use it from their next order on."""
     kind = PlanType.read(plan_type)
     if kind is None:
         raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
     try:
-        LineAdmin(_services(db).uow_factory).add_offering(Offering(unit_id, product_id, kind, validity_days))
+        previous = LineAdmin(_services(db).uow_factory).add_offering(Offering(unit_id, product_id, kind, validity_days))
     except DomainError as exc:
         raise _fail(escape(exc.message)) from exc
-    days = f"{validity_days} days" if validity_days else "no end"
-    console.print(escape(f"{unit_id} sells {product_id} as {kind} ({days})"))
+    # As access add-offering says it: what the command did, and what changed.
+    sold = f"offering {product_id} as {kind} in {unit_id}"
+    if previous is None:
+        console.print(escape(f"{sold} added ({_days(validity_days)})"))
+    elif previous.validity_days == validity_days:
+        console.print(escape(f"{sold} unchanged ({_days(validity_days)})"))
+    else:
+        console.print(escape(f"{sold} updated: validity {_days(previous.validity_days)} -> {_days(validity_days)}"))
+
+
+def _days(validity_days: int | None) -> str:
+    return f"{validity_days} days" if validity_days else "no end"
 
 
 @unit_app.command("offerings")

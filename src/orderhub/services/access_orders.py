@@ -150,10 +150,23 @@ class AccessAdmin:
             return uow.accesses.all_offerings()
 
     def allow(self, partner_id: str, pairs: Iterable[tuple[str, str]]) -> None:
-        """Replace the offerings a communication operator may order."""
+        """Replace the offerings (product, offering) a communication operator may order."""
+        pairs = frozenset(pairs)
         with self._uow() as uow:
-            if uow.partners.get(partner_id) is None:
+            partner = uow.partners.get(partner_id)
+            if partner is None:
                 raise InvalidInput(f"no partner {partner_id}", field="partner")
+            if not partner.roles & ACCESS_ORDERING_ROLES:
+                # onapi-order refuses any other role (403): the offerings would grant it nothing.
+                raise InvalidInput(
+                    f"partner {partner_id} is not a COMMUNICATION_OPERATOR: only communication operators order"
+                    " on accesses",
+                    field="offerings",
+                )
+            # Named here, all at once: the database's foreign key would refuse the first one, nameless.
+            unknown = sorted(pairs - {(o.product_id, o.offering_id) for o in uow.accesses.all_offerings()})
+            if unknown:
+                raise InvalidInput(f"unknown offerings: {', '.join(f'{p}/{o}' for p, o in unknown)}", field="offerings")
             uow.accesses.set_partner_offerings(partner_id, pairs)
             uow.partners.bump_config_version()
             uow.commit()

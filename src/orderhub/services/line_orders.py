@@ -144,32 +144,35 @@ class LineAdmin:
         with self._uow(read_only=True) as uow:
             return [(unit, uow.lines.offerings(unit.id)) for unit in uow.lines.business_units()]
 
-    def add_offering(self, offering: Offering) -> None:
-        """Sell a line offering (a product of kind line_offering) in a business unit as one plan type."""
+    def add_offering(self, offering: Offering) -> Offering | None:
+        """Sell a line offering (a product of kind line_offering) in a business unit as one plan type. If
+        the unit sells it so already, it takes the new validity (a wrong one is corrected in place, and a
+        set-up script can run again). The offering as it stood before, None when it is new. Lines already
+        running it keep their end; orders provisioned from now on run for the new validity."""
         with self._uow() as uow:
             _existing_unit(uow, offering.business_unit_id)
-            self._add_offering(uow, offering)
+            _check_offering(uow, offering)
+            sold = (offering.product_id, offering.plan_type)
+            previous = next(
+                (o for o in uow.lines.offerings(offering.business_unit_id) if (o.product_id, o.plan_type) == sold), None
+            )
+            if previous == offering:
+                return previous  # nothing to write: running servers keep what they have
+            uow.lines.put_offering(offering)
+            # Orders read a unit's offerings in their own transaction, so no server keeps them; the
+            # version still moves, as for every set-up change, so that nothing kept by it goes stale.
             uow.partners.bump_config_version()
             uow.commit()
+        return previous
 
     @staticmethod
     def _add_offering(uow: UnitOfWork, offering: Offering) -> None:
-        problems = offering.problems()
-        if problems:
-            raise InvalidInput("; ".join(problems), field="offering")
-        product = uow.catalog.get(offering.product_id)
-        if product is None:
-            raise InvalidInput(
-                f"no product {offering.product_id}: create it first (orderhub line add-product)", field="offering"
-            )
-        if product.kind is not ProductKind.LINE_OFFERING:
-            raise InvalidInput(
-                f"product {product.id} is a {product.kind} product, not a line offering", field="offering"
-            )
+        """One of a new unit's offerings (the demo's): sold so twice in the list is a mistake."""
+        _check_offering(uow, offering)
         unit_id, plan_type = offering.business_unit_id, offering.plan_type
-        if any(o.product_id == product.id and o.plan_type is plan_type for o in uow.lines.offerings(unit_id)):
-            raise InvalidInput(f"{unit_id} sells {product.id} as {plan_type} already", field="offering")
-        uow.lines.add_offering(offering)
+        if any(o.product_id == offering.product_id and o.plan_type is plan_type for o in uow.lines.offerings(unit_id)):
+            raise InvalidInput(f"{unit_id} sells {offering.product_id} as {plan_type} already", field="offering")
+        uow.lines.put_offering(offering)
 
     def add_line(self, business_unit_id: str, msisdn: str, *, plan: str | None = None) -> Line:
         """A line, optionally with an active base plan (``plan``: an offering sold as a Plan there)."""
@@ -195,6 +198,20 @@ class LineAdmin:
                 )
             uow.commit()
         return line
+
+
+def _check_offering(uow: UnitOfWork, offering: Offering) -> None:
+    """Each problem of an offering on its own: its validity, its product."""
+    problems = offering.problems()
+    if problems:
+        raise InvalidInput("; ".join(problems), field="offering")
+    product = uow.catalog.get(offering.product_id)
+    if product is None:
+        raise InvalidInput(
+            f"no product {offering.product_id}: create it first (orderhub line add-product)", field="offering"
+        )
+    if product.kind is not ProductKind.LINE_OFFERING:
+        raise InvalidInput(f"product {product.id} is a {product.kind} product, not a line offering", field="offering")
 
 
 def _existing_unit(uow: UnitOfWork, business_unit_id: str) -> BusinessUnit:

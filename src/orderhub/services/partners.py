@@ -26,6 +26,17 @@ class IssuedCredential:
     client_secret: str
 
 
+@dataclass(frozen=True)
+class PartnerEntry:
+    """A partner as the operator lists it."""
+
+    partner: Partner
+    # The client ids of its live credentials.
+    client_ids: list[str]
+    # The (product, offering) pairs it may order on accesses (partner set-offerings).
+    offerings: list[tuple[str, str]]
+
+
 class PartnerAdmin:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
         self._uow = uow_factory
@@ -53,6 +64,9 @@ class PartnerAdmin:
             raise InvalidInput(f"unknown role; known: {', '.join(Role)}", field="roles") from exc
         if not role_set:
             raise InvalidInput("a partner needs at least one role", field="roles")
+        business_unit_ids = frozenset(business_unit_ids)
+        if business_unit_ids and not role_set & LINE_ORDERING_ROLES:
+            raise _not_a_business_channel(partner_id)
         currency_set = frozenset(c.upper() for c in currencies)
         bad = [c for c in currency_set if not currency_valid(c)]
         if bad:
@@ -70,7 +84,7 @@ class PartnerAdmin:
             currencies=currency_set,
             product_ids=frozenset(product_ids),
             manager_id=manager_id,
-            business_unit_ids=frozenset(business_unit_ids),
+            business_unit_ids=business_unit_ids,
             co_id=co_id,
             language=language,
             rate_limit_per_minute=rate_limit_per_minute,
@@ -118,11 +132,7 @@ class PartnerAdmin:
             if partner is None:
                 raise InvalidInput(f"no partner {partner_id}", field="partner")
             if not partner.roles & LINE_ORDERING_ROLES:
-                # Units would grant nothing to another role: a refusal tells the operator of the mix-up.
-                raise InvalidInput(
-                    f"partner {partner_id} is not a BUSINESS_CHANNEL: only business channels order for business units",
-                    field="business_units",
-                )
+                raise _not_a_business_channel(partner_id)
             _refuse_unknown_units(uow, business_unit_ids)
             uow.partners.set_business_units(partner_id, business_unit_ids)
             uow.commit()
@@ -148,16 +158,25 @@ class PartnerAdmin:
             uow.commit()
         return revoked
 
-    def list_partners(self) -> list[tuple[Partner, list[str]]]:
-        """Each partner with the client ids of its live credentials."""
+    def list_partners(self) -> list[PartnerEntry]:
+        """Each partner with the client ids of its live credentials and the network offerings it may order."""
         with self._uow(read_only=True) as uow:
             result = []
             for partner_id in uow.partners.list_ids():
                 partner = uow.partners.get(partner_id)
                 assert partner is not None
                 live = [c.client_id for c in uow.partners.credentials_of(partner_id) if c.revoked_at is None]
-                result.append((partner, live))
+                offerings = [(o.product_id, o.offering_id) for o in uow.accesses.offerings_for(partner_id)]
+                result.append(PartnerEntry(partner, live, offerings))
             return result
+
+
+def _not_a_business_channel(partner_id: str) -> InvalidInput:
+    # Units would grant nothing to another role: a refusal tells the operator of the mix-up.
+    return InvalidInput(
+        f"partner {partner_id} is not a BUSINESS_CHANNEL: only business channels order for business units",
+        field="business_units",
+    )
 
 
 def _refuse_unknown_products(uow: UnitOfWork, product_ids: Iterable[str]) -> None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, PlanType
 from orderhub.store.fastsql import FastSql, read_time
-from orderhub.store.tables import business_unit_offerings, business_units, line_products, lines
+from orderhub.store.tables import business_units, line_products, lines
 
 _PRODUCT_COLUMNS = "id, line_id, order_id, item_seq, product_id, plan_type, starts_at, ends_at"
 
@@ -53,14 +53,14 @@ class LineRepository:
             )
         )
 
-    def add_offering(self, offering: Offering) -> None:
-        self._db.execute(
-            business_unit_offerings.insert().values(
-                business_unit_id=offering.business_unit_id,
-                product_id=offering.product_id,
-                plan_type=offering.plan_type.value,
-                validity_days=offering.validity_days,
-            )
+    def put_offering(self, offering: Offering) -> None:
+        # One statement, not a look-up and then an insert or update: two operators (or scripts) selling
+        # the same offering as the same plan type at once both succeed, the later validity standing.
+        self._sql.execute_now(
+            "INSERT INTO business_unit_offerings (business_unit_id, product_id, plan_type, validity_days)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (business_unit_id, product_id, plan_type)"
+            " DO UPDATE SET validity_days = excluded.validity_days",
+            (offering.business_unit_id, offering.product_id, offering.plan_type.value, offering.validity_days),
         )
 
     def offerings(self, business_unit_id: str) -> list[Offering]:
