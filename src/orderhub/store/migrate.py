@@ -164,7 +164,3 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 def schema_state(engine: sa.Engine) -> SchemaState:
     return SchemaState(current_revision(engine), head_revision())
-
-
-def is_up_to_date(engine: sa.Engine) -> bool:
-    return current_revision(engine) == head_revision()
