@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -24,6 +24,36 @@ def _server_error() -> JSONResponse:
     # The token endpoint's shape (RFC 6749 §5.2 server_error), for every route outside the dialects.
     body = {"error": "server_error", "error_description": "internal error; quote the X-Correlation-ID to support"}
     return JSONResponse(body, status_code=500, headers={"Cache-Control": "no-store"})
+
+
+# What a request that is not HTTP (a malformed request line or header) is told, in the error shape of
+# the API its path names, if its path could be read.
+NOT_HTTP = "the request is not valid HTTP/1.1: check the request line and the headers"
+_RENDERERS = [
+    (prefix, dialect.render_http_error)
+    for dialect in DIALECTS
+    if dialect.render_http_error is not None
+    for prefix in dialect.prefixes
+]
+
+
+def _renderer_for(path: str) -> Callable[[int, str], Response] | None:
+    """The error shape of the API whose prefix ``path`` is under, if any."""
+    for prefix, render in _RENDERERS:
+        if path.startswith(prefix + "/") or path == prefix:
+            return render
+    return None
+
+
+def not_http_answer(path: str) -> Response:
+    """The 400 for a request the HTTP parser refused (web.server): by the server, before any route."""
+    render = _renderer_for(path)
+    if render is not None:
+        return render(400, NOT_HTTP)
+    if path.startswith("/oauth2/"):
+        body = {"error": "invalid_request", "error_description": NOT_HTTP}
+        return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
+    return JSONResponse({"detail": NOT_HTTP}, status_code=400)
 
 
 def dialect_context(services: Services) -> DialectContext:
@@ -76,21 +106,15 @@ def create_app(
             app.mount(prefix, dialect_app)
         if dialect.create_hot_routes is not None:
             hot_routes.append(dialect.create_hot_routes(context))
-    renderers = [
-        (prefix, dialect.render_http_error)
-        for dialect in DIALECTS
-        if dialect.render_http_error is not None
-        for prefix in dialect.prefixes
-    ]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # A path under an API's prefix gets that API's error shape, even when its mount cannot take it.
-        for prefix, render in renderers:
-            if request.url.path.startswith(prefix + "/") or request.url.path == prefix:
-                answer = render(exc.status_code, str(exc.detail))
-                answer.headers.update(exc.headers or {})
-                return answer
+        render = _renderer_for(request.url.path)
+        if render is not None:
+            answer = render(exc.status_code, str(exc.detail))
+            answer.headers.update(exc.headers or {})
+            return answer
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     app.state.services = services

@@ -37,7 +37,7 @@ def serve(
 ) -> None:
     """Run the HTTP API (and, by default, the fulfilment worker) after applying migrations."""
     # The web stack is imported by the command that serves it: the other commands start faster.
-    from orderhub.api.app import create_app
+    from orderhub.api.app import create_app, not_http_answer
     from orderhub.web.server import run_server
 
     # Without a worker in this process, orders are left to the separate workers, not fulfilled at intake.
@@ -58,6 +58,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         header_timeout_seconds=settings.request_header_timeout_seconds,
+        not_http=not_http_answer,
         log_config=None,
     )
 

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from starlette.responses import Response
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from orderhub.web.coalesced_writes import CoalescedWrites
 
 
-def protocol_with_header_timeout(seconds: float) -> type[HttpToolsProtocol]:
-    """httptools' protocol, closing a connection whose request headers take longer than ``seconds``.
+def protocol_with_header_timeout(
+    seconds: float, not_http: Callable[[str], Response] | None = None
+) -> type[HttpToolsProtocol]:
+    """httptools' protocol, closing a connection whose request headers take longer than ``seconds``, and
+    answering a request its parser refuses with ``not_http(path)`` (the path as far as it was read)
+    instead of uvicorn's plain text, so that a partner's client reads the 400 as it reads the API's others.
 
     Rather than a timer per request (two timer operations on every request, measurable at the rates
     of bench/), each connection notes when it began waiting for headers and one sweep, running while
@@ -57,6 +63,19 @@ def protocol_with_header_timeout(seconds: float) -> type[HttpToolsProtocol]:
             waiting.pop(self, None)
             super().connection_lost(exc)
 
+        def send_400_response(self, msg: str) -> None:
+            if not_http is None:
+                super().send_400_response(msg)
+                return
+            path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1")
+            answer = not_http(path)
+            content = [STATUS_LINE[400]]
+            for name, value in [*self.server_state.default_headers, *answer.raw_headers]:
+                content.extend([name, b": ", value, b"\r\n"])
+            content.extend([b"connection: close\r\n\r\n", bytes(answer.body)])
+            self.transport.write(b"".join(content))
+            self.transport.close()
+
         def _await_headers(self) -> None:
             nonlocal sweeping
             waiting[self] = self.loop.time()
@@ -76,9 +95,17 @@ def settle_collector() -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
-def run_server(app: Any, *, host: str, port: int, header_timeout_seconds: float, **options: Any) -> None:
+def run_server(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    header_timeout_seconds: float,
+    not_http: Callable[[str], Response] | None = None,
+    **options: Any,
+) -> None:
     """Serves ``app`` as `orderhub serve` serves orderhub; the bench's bare app runs through here too,
-    so that the two are measured on one server stack."""
+    so that the two are measured on one server stack. ``not_http``: see protocol_with_header_timeout."""
     import uvicorn
 
     settle_collector()
@@ -89,6 +116,6 @@ def run_server(app: Any, *, host: str, port: int, header_timeout_seconds: float,
         access_log=False,
         loop="uvloop",
         # httptools with a bound on how long request headers may take (slowloris).
-        http=protocol_with_header_timeout(header_timeout_seconds),
+        http=protocol_with_header_timeout(header_timeout_seconds, not_http),
         **options,
     )
