@@ -16,8 +16,8 @@ from orderhub.domain.accesses import NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.errors import DomainError
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.line_setup import LineAdmin
 from orderhub.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,8 @@ from orderhub.cli.base import (
 )
 from orderhub.domain.accesses import AccessState, NetworkOffering
 from orderhub.domain.errors import DomainError
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.line_setup import LineAdmin
 
 # -- mobile lines ---------------------------------------------------------------------------------
 

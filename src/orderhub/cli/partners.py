@@ -18,7 +18,7 @@ from orderhub.cli.base import (
     partner_app,
 )
 from orderhub.domain.errors import DomainError
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 
 
 @partner_app.command("create")

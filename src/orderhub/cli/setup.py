@@ -16,8 +16,8 @@ from orderhub.cli.base import DbOption, _fail, _services, access_app, app, conso
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.errors import DomainError
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.line_setup import LineAdmin
 
 unit_app = typer.Typer(
     help="Business units (tmf-productorder, TMF622): time zone, MSISDN format and the offerings they sell.",
