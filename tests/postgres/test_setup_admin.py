@@ -104,5 +104,8 @@ def _until_waiting_on_a_lock(engine: sa.Engine) -> None:
             )).scalar()  # fmt: skip
             if waiting:
                 return
+            # pg_stat_activity is read once per transaction and kept: each look needs a transaction of its
+            # own. Without, a first look before the thread waited saw no wait ever after (a flaky test).
+            connection.rollback()
             time.sleep(0.01)
     raise AssertionError("the second operator's statement never waited on the first's")
