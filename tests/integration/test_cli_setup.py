@@ -182,6 +182,12 @@ def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> No
         "500-500": "500/500 Mbit/s, symmetric", "1000-1000": "1000/1000 Mbit/s"
     }, listed.text  # fmt: skip
 
+    # The CO is renamed and its customers now read English (it was created with sv): from its next request.
+    updated = ok(cli("partner", "update", "nordnet", "--name", "NordNet AB", "--language", "en"))
+    assert updated.strip() == "partner nordnet updated: name 'NordNet' -> 'NordNet AB'; language sv -> en"
+    refused = access_order(base_url, operator, "access-4713", "10-10", PAST)
+    assert refused.json() == {"status": "REJECTED", "message": "The selected service is not available at this address."}
+
 
 def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     tmp_path: Path, orderhub_procs: OrderhubProcesses
@@ -243,6 +249,7 @@ def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
     fails(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "500/500 Mbit/s"),
           "no product fiber-internet: create it first (orderhub access add-product fiber-internet")  # fmt: skip
     fails(cli("partner", "set-business-units", "shop-gt", "--business-unit", "CR"), "no partner shop-gt")
+    fails(cli("partner", "update", "shop-gt"), "nothing to update: give --name, --currency, --language, --co-id or")
     # Parsed by the command itself: the plan type (in any case, as the API reads it).
     fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Bundle"),
           "plan type 'Bundle' must be Plan, DataPlan or Addon")  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,47 @@ def test_a_communication_operators_offerings_name_each_unknown_one_and_are_liste
     assert {e.partner.id: e.offerings for e in partners.list_partners()}["nordnet"] == [
         ("broadband", "1000-1000"), ("broadband", "500-500")
     ]  # fmt: skip
+
+
+def test_a_partner_is_changed_in_place_checked_as_at_create(services: Services) -> None:
+    partners = services.partners
+    services.catalog.add_product(Product("esim-eu-5gb", "5 GB Europe", ProductKind.ESIM_DATA,
+                                         prices={"USD": Decimal("9"), "SEK": Decimal("99")}))  # fmt: skip
+    partners.create_partner("acme", name="Acme", roles=["RESELLER"], currencies=["USD"], product_ids=["esim-eu-5gb"])
+    partners.create_partner("am-1", name="AM", roles=["ACCOUNT_MANAGER"], currencies=["USD"])
+    partners.create_partner("nordnet", name="NordNet", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"])
+    partners.create_partner("fibra", name="Fibra", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"],
+                            co_id="Fibra")  # fmt: skip
+
+    # The currencies given replace the set; each added one in which its products have no price is named.
+    before = config_version(services)
+    change = partners.update_partner("acme", currencies=["eur", "usd"], name="Acme Travel", manager_id="am-1")
+    assert (change.before.currencies, change.after.currencies) == ({"USD"}, {"EUR", "USD"})
+    assert (change.after.name, change.after.manager_id, change.unpriced) == ("Acme Travel", "am-1",
+                                                                              {"EUR": ["esim-eu-5gb"]})  # fmt: skip
+    assert config_version(services) > before  # servers load the partner again at its next request
+    assert partners.update_partner("acme", currencies=["SEK"]).unpriced == {}  # priced in SEK: nothing to say
+    # A CO created without its coId (onapi-order answers it 403) is given one, and a language.
+    change = partners.update_partner("nordnet", co_id="NordNet", language="sv")
+    assert (change.after.co_id, change.after.language) == ("NordNet", "sv")
+    before = config_version(services)
+    unchanged = partners.update_partner("nordnet", co_id="NordNet")  # its own coId is not "taken"
+    assert unchanged.before == unchanged.after and config_version(services) == before
+
+    # Each refusal as create says it (the checks are create's), and nothing changes.
+    refused(lambda: partners.update_partner("nobody", name="x"), "no partner nobody")
+    refused(lambda: partners.update_partner("acme", currencies=["EURO", "usd"]), "not ISO 4217 currency codes: EURO")
+    refused(lambda: partners.update_partner("acme", name=" "), "name must be 1-200 characters")
+    refused(lambda: partners.update_partner("acme", language="de"), "language must be one of en, sv")
+    refused(lambda: partners.update_partner("fibra", co_id="NordNet"), "co id NordNet belongs to another partner")
+    refused(lambda: partners.update_partner("nordnet", co_id="Nord Net"), "co id must be 1-36 characters")
+    refused(lambda: partners.update_partner("acme", co_id="Acme"),
+            "partner acme is not a COMMUNICATION_OPERATOR: only communication operators have a co id")  # fmt: skip
+    refused(lambda: partners.update_partner("acme", manager_id="nordnet"), "nordnet is not an ACCOUNT_MANAGER partner")
+    refused(lambda: partners.update_partner("am-1", manager_id="am-1"), "partner am-1 cannot be its own manager")
+    listed = {e.partner.id: e.partner for e in partners.list_partners()}
+    assert (listed["acme"].name, listed["acme"].currencies, listed["acme"].co_id) == ("Acme Travel", {"SEK"}, None)
+    assert (listed["fibra"].co_id, listed["nordnet"].co_id, listed["am-1"].manager_id) == ("Fibra", "NordNet", None)
+    # At create too: a coId was stored for any role, and kept from the CO it belongs to.
+    refused(lambda: partners.create_partner("shop", name="Shop", roles=["RESELLER"], currencies=["USD"], co_id="Shop"),
+            "partner shop is not a COMMUNICATION_OPERATOR")  # fmt: skip

@@ -1,5 +1,5 @@
-"""The operator's set-up of line and network orders (what `orderhub business-unit …`, `line add-product`
-and `access add-product` call) on PostgreSQL: its statements, and the config version it moves. The CLI
+"""The operator's set-up of line and network orders (what `orderhub business-unit …`, `line add-product`,
+`access …` and `partner update` call) on PostgreSQL: its statements, and the config version it moves. The CLI
 flow itself, through real processes and then orders through a real server, runs on SQLite
 (tests/integration/test_cli_setup.py): the commands only parse their options and call these."""
 
@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 
-from orderhub.bootstrap import build_services
+from orderhub.bootstrap import Services, build_services
 from orderhub.domain.accesses import NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.errors import InvalidInput
@@ -109,3 +109,52 @@ def _until_waiting_on_a_lock(engine: sa.Engine) -> None:
             connection.rollback()
             time.sleep(0.01)
     raise AssertionError("the second operator's statement never waited on the first's")
+
+
+def _version(services: Services) -> int:
+    with services.uow_factory(read_only=True) as uow:
+        return uow.partners.config_version()
+
+
+def test_a_partner_updated_is_kept_and_moves_the_config_version(pg_url: str) -> None:
+    services = build_services(Settings(database_url=pg_url))
+    partners = services.partners
+    try:
+        before = _version(services)
+        change = partners.update_partner("demo-co-fibra", name="Fibra AB", currencies=["SEK", "EUR"], language="en")
+        assert (change.after.name, change.after.currencies, change.after.language) == ("Fibra AB", {"EUR", "SEK"}, "en")
+        assert _version(services) > before
+        assert {e.partner.id: e.partner for e in partners.list_partners()}["demo-co-fibra"] == change.after
+        unchanged = partners.update_partner("demo-co-fibra", co_id="Fibra")  # its own coId is no other's
+        assert unchanged.before == unchanged.after
+        with pytest.raises(InvalidInput, match="co id Acme belongs to another partner"):
+            partners.update_partner("demo-co-fibra", co_id="Acme")
+    finally:
+        services.close()
+
+
+def test_a_co_id_given_to_two_partners_at_once_goes_to_one(pg_url: str) -> None:
+    services = build_services(Settings(database_url=pg_url))
+    outcome: list[object] = []
+    try:
+        with services.uow_factory() as held:  # the first operator's update, its transaction still open
+            acme = held.partners.get("demo-co-acme")
+            assert acme is not None
+            held.partners.update(replace(acme, co_id="Nordic"))
+            racing = threading.Thread(
+                target=lambda: outcome.append(
+                    _outcome(lambda: services.partners.update_partner("demo-co-fibra", co_id="Nordic"))
+                )
+            )
+            racing.start()
+            _until_waiting_on_a_lock(services.engine)  # the second's update waits on the first's index entry
+            held.commit()
+        racing.join(30)
+        # The second looked the coId up before the first committed; the unique index refuses it, and the
+        # refusal is the one line a look-up gives (it was an IntegrityError from the database).
+        (refused,) = outcome
+        assert isinstance(refused, InvalidInput) and refused.message == "co id Nordic belongs to another partner"
+        coids = {e.partner.id: e.partner.co_id for e in services.partners.list_partners()}
+        assert (coids["demo-co-acme"], coids["demo-co-fibra"]) == ("Nordic", "Fibra")
+    finally:
+        services.close()
