@@ -9,15 +9,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from orderhub.bootstrap import Services, build_services
-from orderhub.domain.accesses import NetworkOffering
+from orderhub.domain.accesses import OFFERING_ATTRIBUTE, NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.errors import InvalidInput
-from orderhub.domain.lines import BusinessUnit, Offering, PlanType
+from orderhub.domain.lines import PLAN_TYPE_ATTRIBUTE, BusinessUnit, Offering, PlanType
+from orderhub.domain.orders import Operation, Order, OrderItem, Subject, SubjectKind
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.line_setup import LineAdmin
 from orderhub.settings import Settings
@@ -129,6 +131,58 @@ def test_a_partner_updated_is_kept_and_moves_the_config_version(pg_url: str) -> 
         assert unchanged.before == unchanged.after
         with pytest.raises(InvalidInput, match="co id Acme belongs to another partner"):
             partners.update_partner("demo-co-fibra", co_id="Acme")
+    finally:
+        services.close()
+
+
+def test_an_offering_removed_names_the_orders_waiting_for_it_and_takes_its_grants(pg_url: str) -> None:
+    services = build_services(Settings(database_url=pg_url))
+    lines, network, partners = LineAdmin(services.uow_factory), AccessAdmin(services.uow_factory), services.partners
+    try:
+        # Orders waiting for a date, on the items of the offerings about to be withdrawn (the plan type and
+        # the offering are JSON attributes of the items: read alike on PostgreSQL).
+        later = datetime.now(UTC) + timedelta(days=1)
+        with services.uow_factory(read_only=True) as uow:
+            cr_line, pa_line = uow.lines.find_line("CR", "69877689"), uow.lines.find_line("PA", "61234567")
+            access = uow.accesses.by_ref("access-free-1")
+        assert cr_line is not None and pa_line is not None and access is not None
+        cr, pa = Subject(SubjectKind.LINE, cr_line.id), Subject(SubjectKind.LINE, pa_line.id)
+        fibre = Subject(SubjectKind.ACCESS, access.id)
+        waiting = {
+            "cr-data-plan": (cr, "OFFER-DP-001", {PLAN_TYPE_ATTRIBUTE: "DataPlan"}),
+            "cr-plan": (cr, "OFFER-DP-001", {PLAN_TYPE_ATTRIBUTE: "Plan"}),
+            "pa-data-plan": (pa, "OFFER-DP-001", {PLAN_TYPE_ATTRIBUTE: "DataPlan"}),  # another unit's
+            "fibre-250": (fibre, "fiber-internet", {OFFERING_ATTRIBUTE: "250-250"}),
+            "fibre-1000": (fibre, "fiber-internet", {OFFERING_ATTRIBUTE: "1000-1000"}),
+        }
+        for order_id, (subject, product, attributes) in waiting.items():
+            on_line = subject.kind is SubjectKind.LINE
+            order = Order.accept(
+                now=datetime.now(UTC),
+                due_at=later,
+                id=order_id,
+                partner_id="demo-channel-1" if on_line else "demo-co-acme",
+                dialect="tmf-productorder" if on_line else "onapi-order",
+                operation=Operation.LINE_PRODUCTS if on_line else Operation.ACTIVATE_SERVICE,
+                customer_id=None,
+                subject=subject,
+                items=[OrderItem(seq=1, product_id=product, attributes=attributes)],
+            )
+            services.database.write_now(lambda uow, order=order: uow.orders.add(order))
+
+        before = _version(services)
+        removal = lines.remove_offering("CR", "OFFER-DP-001", PlanType.DATA_PLAN)
+        assert removal.removed == Offering("CR", "OFFER-DP-001", PlanType.DATA_PLAN, 7)
+        assert (removal.still_sold_as, removal.open_orders) == ((PlanType.ADDON, PlanType.PLAN), ["cr-data-plan"])
+        withdrawn = network.remove_offering("fiber-internet", "250-250")
+        assert (withdrawn.disallowed, withdrawn.open_orders) == (["demo-co-acme", "demo-co-fibra"], ["fibre-250"])
+        assert _version(services) > before
+        ((_, offerings),) = [(u, o) for u, o in lines.business_units() if u.id == "CR"]
+        assert (PlanType.DATA_PLAN, "OFFER-DP-001") not in {(o.plan_type, o.product_id) for o in offerings}
+        assert ("fiber-internet", "250-250") not in {(o.product_id, o.offering_id) for o in network.offerings()}
+        assert {e.partner.id: e.offerings for e in partners.list_partners()}["demo-co-fibra"] == []
+        assert lines.remove_offering("CR", "OFFER-DP-001", PlanType.DATA_PLAN).removed is None
+        assert network.remove_offering("fiber-internet", "250-250").removed is None
     finally:
         services.close()
 

@@ -4,6 +4,7 @@ communication operator may order which, and its accesses."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from orderhub.domain.accesses import ONAPI_ID, Access, AccessService, AccessState, NetworkOffering
 from orderhub.domain.catalog import Product, ProductKind
@@ -13,6 +14,18 @@ from orderhub.domain.partners import ACCESS_ORDERING_ROLES
 from orderhub.services.catalog import CatalogService
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class NetworkOfferingRemoval:
+    """What ``access remove-offering`` did."""
+
+    # The offering as it was; None when there was no such offering.
+    removed: NetworkOffering | None
+    # The communication operators that were allowed to order it: no longer.
+    disallowed: list[str] = field(default_factory=list)
+    # Orders accepted and not final yet that hold it (ids): they fail when provisioned.
+    open_orders: list[str] = field(default_factory=list)
 
 
 class AccessAdmin:
@@ -56,6 +69,29 @@ class AccessAdmin:
             uow.accesses.put_offering(offering)
             uow.commit()
         return previous
+
+    def remove_offering(self, product_id: str, offering_id: str) -> NetworkOfferingRemoval:
+        """Stop selling an offering of a network product. New orders for it are refused from the next one
+        on, as for an unknown offering (each order reads the offerings in its own transaction). Every
+        communication operator's grant of it goes with it, so re-adding it later grants it to no one
+        until partner set-offerings does. Services running on accesses stay. Orders accepted and not
+        final yet keep their place: they fail when provisioned (the provisioner refuses an offering no
+        longer sold) and are named so the operator can tell the CO. Removing what is not there changes
+        nothing."""
+        with self._uow() as uow:
+            if uow.catalog.get(product_id) is None:
+                raise InvalidInput(f"no product {product_id}", field="product")
+            pair = (product_id, offering_id)
+            removed = next((o for o in uow.accesses.all_offerings() if (o.product_id, o.offering_id) == pair), None)
+            if removed is None:
+                return NetworkOfferingRemoval(None)
+            allowed = uow.accesses.partners_allowed(product_id, offering_id)
+            open_orders = uow.accesses.open_orders_of_offering(product_id, offering_id)
+            if not uow.accesses.remove_offering(product_id, offering_id):
+                return NetworkOfferingRemoval(None)  # another operator's removal came first
+            uow.partners.bump_config_version()
+            uow.commit()
+        return NetworkOfferingRemoval(removed, allowed, open_orders)
 
     def offerings(self) -> list[NetworkOffering]:
         with self._uow(read_only=True) as uow:

@@ -4,7 +4,7 @@ what, and their lines."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from orderhub.domain.catalog import ProductKind
 from orderhub.domain.errors import BusinessUnitNotFound, InvalidInput
@@ -12,6 +12,18 @@ from orderhub.domain.identifiers import new_id
 from orderhub.domain.lines import MAX_MSISDN_LENGTH, BusinessUnit, Line, LineProduct, Offering, PlanType
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class OfferingRemoval:
+    """What ``business-unit remove-offering`` did."""
+
+    # The offering as it was sold; None when the unit did not sell it as that plan type.
+    removed: Offering | None
+    # The other plan types the unit still sells the product as.
+    still_sold_as: tuple[PlanType, ...]
+    # Orders accepted and not final yet that hold it (numbers, ids where none): its items fail in them.
+    open_orders: list[str] = field(default_factory=list)
 
 
 class LineAdmin:
@@ -72,6 +84,29 @@ class LineAdmin:
             uow.partners.bump_config_version()
             uow.commit()
         return previous
+
+    def remove_offering(self, business_unit_id: str, product_id: str, plan_type: PlanType) -> OfferingRemoval:
+        """Stop selling an offering as one plan type in a unit. New orders for it are refused from the
+        next one on, as for an offering never sold (each order reads its unit's offerings in its own
+        transaction). Lines keep what runs on them until its end. Orders accepted and not final yet keep
+        their place: their items of it fail when provisioned, as the provisioner fails an offering no
+        longer sold, and they are named so the operator can tell the partner. Removing what is not sold
+        so changes nothing."""
+        with self._uow() as uow:
+            _existing_unit(uow, business_unit_id)
+            if uow.catalog.get(product_id) is None:
+                raise InvalidInput(f"no product {product_id}", field="offering")
+            sold = [o for o in uow.lines.offerings(business_unit_id) if o.product_id == product_id]
+            removed = next((o for o in sold if o.plan_type is plan_type), None)
+            still_sold_as = tuple(o.plan_type for o in sold if o.plan_type is not plan_type)
+            if removed is None:
+                return OfferingRemoval(None, still_sold_as)
+            open_orders = uow.lines.open_orders_of_offering(removed)
+            if not uow.lines.remove_offering(removed):
+                return OfferingRemoval(None, still_sold_as)  # another operator's removal came first
+            uow.partners.bump_config_version()
+            uow.commit()
+        return OfferingRemoval(removed, still_sold_as, open_orders)
 
     @staticmethod
     def _add_offering(uow: UnitOfWork, offering: Offering) -> None:
