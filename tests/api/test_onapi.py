@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from orderhub.dialects.onapi.errors import invalid_input_response
 from orderhub.domain.errors import InvalidInput
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.demo import demo_credentials
 from tests.api.support import RunningServer, running_server
 

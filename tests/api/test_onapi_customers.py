@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from orderhub.bootstrap import build_services
 from orderhub.domain.customers import PERSONAL_IDENTITY_NUMBER, Identity, personal_identity
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.tables import customers, orders, partners

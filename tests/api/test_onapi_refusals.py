@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.domain.identifiers import luhn_check_digit
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 from tests.api.support import RunningServer, running_server
 from tests.api.test_onapi import FIBRA, ORDER, send, valid_body, when
 

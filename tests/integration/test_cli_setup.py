@@ -130,6 +130,14 @@ def check_line_orders(cli: Cli, base_url: str, channel: dict[str, str]) -> str:
     data_plans = [p for p in products if (p["product"], p["planType"]) == ("GT-DATA-5GB", "DataPlan")]
     runs = [datetime.fromisoformat(p["endDate"]) - datetime.fromisoformat(p["startDate"]) for p in data_plans]
     assert runs == [timedelta(days=7), timedelta(days=7), timedelta(days=14)], data_plans
+    # The add-on is withdrawn (there was no command for it): the next order for it is refused as for an
+    # offering never sold; the data plan stays sold. Removed again, nothing is removed, and it says so.
+    removed = ok(cli("business-unit", "remove-offering", UNIT, "GT-DATA-5GB", "--plan-type", "Addon"))
+    assert removed.strip() == "offering GT-DATA-5GB as Addon in GT removed (still sold as DataPlan)"
+    refused = post_line_order(base_url, channel, "GT-DATA-5GB", "Addon")
+    assert (refused.status_code, refused.json()["code"]) == (422, "OFFERING_NOT_AVAILABLE"), refused.text
+    again = ok(cli("business-unit", "remove-offering", UNIT, "GT-DATA-5GB", "--plan-type", "addon"))
+    assert again.strip() == "offering GT-DATA-5GB as Addon in GT is not sold: nothing removed (it is sold as DataPlan)"
     return first
 
 
@@ -182,6 +190,17 @@ def check_access_orders(cli: Cli, base_url: str, operator: dict[str, str]) -> No
         "500-500": "500/500 Mbit/s, symmetric", "1000-1000": "1000/1000 Mbit/s"
     }, listed.text  # fmt: skip
 
+    # The CO is renamed and its customers now read English (it was created with sv): from its next request.
+    updated = ok(cli("partner", "update", "nordnet", "--name", "NordNet AB", "--language", "en"))
+    assert updated.strip() == "partner nordnet updated: name 'NordNet' -> 'NordNet AB'; language sv -> en"
+    # The 500/500 offering is withdrawn: no CO may order it any longer, the order received for it tomorrow
+    # is named (it fails when due), and a new order is refused as for an unknown offering.
+    withdrawn = cli("access", "remove-offering", "broadband", "500-500")
+    assert ok(withdrawn).strip() == "offering broadband/500-500 removed; no longer allowed to nordnet"
+    assert "orders accepted for it and not fulfilled yet fail it when provisioned (1): " in withdrawn.stderr
+    refused = access_order(base_url, operator, "access-4713", "500-500", PAST)
+    assert refused.json() == {"status": "REJECTED", "message": "The selected service is not available at this address."}
+
 
 def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     tmp_path: Path, orderhub_procs: OrderhubProcesses
@@ -213,7 +232,8 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     header, shop, nordnet = (next(line for line in listing if word in line) for word in ("roles", "shop-gt", "nordnet"))
     assert "business units" in header and "offerings" in header, header
     assert " CR " in shop and channel["client_id"] in shop, shop
-    assert "broadband/1000-1000, broadband/500-500" in nordnet and operator["client_id"] in nordnet, nordnet
+    # (500-500 was withdrawn, and its grant with it.)
+    assert " broadband/1000-1000 " in nordnet and operator["client_id"] in nordnet, nordnet
 
     # order show names what an order acts on as the other commands take it, not by an internal id...
     shown = json.loads(ok(cli("order", "show", line_order_number, "--json")))
@@ -243,6 +263,7 @@ def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
     fails(cli("access", "add-offering", "fiber-internet", "500-500", "--name", "500/500 Mbit/s"),
           "no product fiber-internet: create it first (orderhub access add-product fiber-internet")  # fmt: skip
     fails(cli("partner", "set-business-units", "shop-gt", "--business-unit", "CR"), "no partner shop-gt")
+    fails(cli("partner", "update", "shop-gt"), "nothing to update: give --name, --currency, --language, --co-id or")
     # Parsed by the command itself: the plan type (in any case, as the API reads it).
     fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Bundle"),
           "plan type 'Bundle' must be Plan, DataPlan or Addon")  # fmt: skip

@@ -13,8 +13,8 @@ from orderhub.bootstrap import Services, build_services
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.orders import Operation, Order, OrderItem, Subject, SubjectKind
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.line_setup import LineAdmin
 from orderhub.services.order_details import OrderDetailsQuery
 from orderhub.settings import Settings
 

@@ -4,20 +4,28 @@ real SQLite file through the admin services the commands call."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orderhub.bootstrap import Services, build_services
-from orderhub.domain.accesses import NetworkOffering
+from orderhub.domain.accesses import ActivationRefused, ActivationRequest, NetworkOffering, RefusalReason
 from orderhub.domain.catalog import Product, ProductKind
-from orderhub.domain.errors import DomainError
-from orderhub.domain.lines import BusinessUnit, Offering, PlanType
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.domain.errors import DomainError, OfferingNotAvailable
+from orderhub.domain.lines import BusinessUnit, LineItemRequest, LineOrderRequest, Offering, PlanType
+from orderhub.domain.orders import OrderState
+from orderhub.fulfilment.provisioners import default_provisioners
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.auth import principal_of
+from orderhub.services.fulfilment import FulfilmentService
+from orderhub.services.line_setup import LineAdmin
+from orderhub.services.order_commands import PlaceOrder
 from orderhub.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -151,3 +159,145 @@ def test_a_communication_operators_offerings_name_each_unknown_one_and_are_liste
     assert {e.partner.id: e.offerings for e in partners.list_partners()}["nordnet"] == [
         ("broadband", "1000-1000"), ("broadband", "500-500")
     ]  # fmt: skip
+
+
+def test_a_partner_is_changed_in_place_checked_as_at_create(services: Services) -> None:
+    partners = services.partners
+    services.catalog.add_product(Product("esim-eu-5gb", "5 GB Europe", ProductKind.ESIM_DATA,
+                                         prices={"USD": Decimal("9"), "SEK": Decimal("99")}))  # fmt: skip
+    partners.create_partner("acme", name="Acme", roles=["RESELLER"], currencies=["USD"], product_ids=["esim-eu-5gb"])
+    partners.create_partner("am-1", name="AM", roles=["ACCOUNT_MANAGER"], currencies=["USD"])
+    partners.create_partner("nordnet", name="NordNet", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"])
+    partners.create_partner("fibra", name="Fibra", roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"],
+                            co_id="Fibra")  # fmt: skip
+
+    # The currencies given replace the set; each added one in which its products have no price is named.
+    before = config_version(services)
+    change = partners.update_partner("acme", currencies=["eur", "usd"], name="Acme Travel", manager_id="am-1")
+    assert (change.before.currencies, change.after.currencies) == ({"USD"}, {"EUR", "USD"})
+    assert (change.after.name, change.after.manager_id, change.unpriced) == ("Acme Travel", "am-1",
+                                                                              {"EUR": ["esim-eu-5gb"]})  # fmt: skip
+    assert config_version(services) > before  # servers load the partner again at its next request
+    assert partners.update_partner("acme", currencies=["SEK"]).unpriced == {}  # priced in SEK: nothing to say
+    # A CO created without its coId (onapi-order answers it 403) is given one, and a language.
+    change = partners.update_partner("nordnet", co_id="NordNet", language="sv")
+    assert (change.after.co_id, change.after.language) == ("NordNet", "sv")
+    before = config_version(services)
+    unchanged = partners.update_partner("nordnet", co_id="NordNet")  # its own coId is not "taken"
+    assert unchanged.before == unchanged.after and config_version(services) == before
+
+    # Each refusal as create says it (the checks are create's), and nothing changes.
+    refused(lambda: partners.update_partner("nobody", name="x"), "no partner nobody")
+    refused(lambda: partners.update_partner("acme", currencies=["EURO", "usd"]), "not ISO 4217 currency codes: EURO")
+    refused(lambda: partners.update_partner("acme", name=" "), "name must be 1-200 characters")
+    refused(lambda: partners.update_partner("acme", language="de"), "language must be one of en, sv")
+    refused(lambda: partners.update_partner("fibra", co_id="NordNet"), "co id NordNet belongs to another partner")
+    refused(lambda: partners.update_partner("nordnet", co_id="Nord Net"), "co id must be 1-36 characters")
+    refused(lambda: partners.update_partner("acme", co_id="Acme"),
+            "partner acme is not a COMMUNICATION_OPERATOR: only communication operators have a co id")  # fmt: skip
+    refused(lambda: partners.update_partner("acme", manager_id="nordnet"), "nordnet is not an ACCOUNT_MANAGER partner")
+    refused(lambda: partners.update_partner("am-1", manager_id="am-1"), "partner am-1 cannot be its own manager")
+    listed = {e.partner.id: e.partner for e in partners.list_partners()}
+    assert (listed["acme"].name, listed["acme"].currencies, listed["acme"].co_id) == ("Acme Travel", {"SEK"}, None)
+    assert (listed["fibra"].co_id, listed["nordnet"].co_id, listed["am-1"].manager_id) == ("Fibra", "NordNet", None)
+    # At create too: a coId was stored for any role, and kept from the CO it belongs to.
+    refused(lambda: partners.create_partner("shop", name="Shop", roles=["RESELLER"], currencies=["USD"], co_id="Shop"),
+            "partner shop is not a COMMUNICATION_OPERATOR")  # fmt: skip
+
+
+def place(services: Services, partner_id: str, request: LineOrderRequest | ActivationRequest) -> str:
+    """An order placed as its API places it (fulfilled at intake when due now); its id."""
+    with services.uow_factory(read_only=True) as uow:
+        caller = principal_of(uow, partner_id)
+    command = PlaceOrder(request, {}, "tmf-productorder" if isinstance(request, LineOrderRequest) else "onapi-order")
+    return asyncio.run(services.ordering.place(caller, command)).order_id
+
+
+def test_a_withdrawn_offering_is_refused_to_new_orders_and_fails_in_orders_accepted_before_it(
+    services: Services,
+) -> None:
+    lines, network, partners = LineAdmin(services.uow_factory), AccessAdmin(services.uow_factory), services.partners
+    lines.add_business_unit(BusinessUnit("GT", "Guatemala", "America/Guatemala", "[0-9]{8}", "8 digits"))
+    for product in ("GT-PLAN-30D", "GT-DATA-5GB"):
+        services.catalog.add_product(Product(product, product, ProductKind.LINE_OFFERING))
+    lines.add_offering(Offering("GT", "GT-PLAN-30D", PlanType.PLAN, 30))
+    data_plan = Offering("GT", "GT-DATA-5GB", PlanType.DATA_PLAN, 7)
+    lines.add_offering(data_plan)
+    lines.add_offering(Offering("GT", "GT-DATA-5GB", PlanType.ADDON, 30))  # sold on as an Addon
+    lines.add_line("GT", "50210001", plan="GT-PLAN-30D")
+    partners.create_partner("shop-gt", name="Shop", roles=["BUSINESS_CHANNEL"], currencies=["USD"],
+                            business_unit_ids=["GT"])  # fmt: skip
+    network.add_product("broadband", "Broadband")
+    for speed in ("500-500", "1000-1000"):
+        network.add_offering(NetworkOffering("broadband", speed, speed))
+    for access in ("access-4711", "access-4712", "access-4713"):
+        network.add_access(access)
+    for co in ("nordnet", "fibra"):
+        partners.create_partner(co, name=co, roles=["COMMUNICATION_OPERATOR"], currencies=["SEK"], co_id=co)
+    network.allow("nordnet", [("broadband", "500-500"), ("broadband", "1000-1000")])
+    network.allow("fibra", [("broadband", "1000-1000")])
+
+    def data_plan_order(*plan_types: PlanType, at: datetime | None = None) -> LineOrderRequest:
+        items = tuple(LineItemRequest("GT-DATA-5GB", plan_type) for plan_type in plan_types)
+        return LineOrderRequest("GT", "50210001", items, requested_at=at)
+
+    def gigabit(access: str, at: datetime) -> ActivationRequest:
+        return ActivationRequest(access, (("broadband", "1000-1000"),), at)
+
+    # Before the withdrawal: an order of each runs at once, another waits for its date.
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=1)
+    place(services, "shop-gt", data_plan_order(PlanType.DATA_PLAN))
+    place(services, "nordnet", gigabit("access-4711", now))
+    scheduled_line = place(services, "shop-gt", data_plan_order(PlanType.DATA_PLAN, PlanType.ADDON, at=later))
+    scheduled_access = place(services, "nordnet", gigabit("access-4712", later))
+
+    before = config_version(services)
+    removal = lines.remove_offering("GT", "GT-DATA-5GB", PlanType.DATA_PLAN)
+    assert (removal.removed, removal.still_sold_as, removal.open_orders) == (data_plan, (PlanType.ADDON,),
+                                                                               [scheduled_line])  # fmt: skip
+    withdrawn = network.remove_offering("broadband", "1000-1000")
+    assert (withdrawn.disallowed, withdrawn.open_orders) == (["fibra", "nordnet"], [scheduled_access])
+    assert config_version(services) > before
+    # The grants went with it (their foreign key would have refused the removal): none dangles.
+    assert {e.partner.id: e.offerings for e in partners.list_partners() if e.offerings} == {
+        "nordnet": [("broadband", "500-500")]
+    }
+
+    # New orders for them are refused as for an offering never sold.
+    with pytest.raises(OfferingNotAvailable):
+        place(services, "shop-gt", data_plan_order(PlanType.DATA_PLAN))
+    with pytest.raises(ActivationRefused) as refusal:
+        place(services, "nordnet", gigabit("access-4713", now))
+    assert refusal.value.reason is RefusalReason.OFFERING_NOT_AVAILABLE
+    # Removed again: nothing to remove, said so; a name that is no product is a mistake.
+    assert lines.remove_offering("GT", "GT-DATA-5GB", PlanType.DATA_PLAN).removed is None
+    assert network.remove_offering("broadband", "1000-1000").removed is None
+    refused(lambda: lines.remove_offering("GT", "GT-DAT-5GB", PlanType.DATA_PLAN), "no product GT-DAT-5GB")
+    refused(lambda: lines.remove_offering("XX", "GT-DATA-5GB", PlanType.DATA_PLAN), "business unit XX not found")
+    refused(lambda: network.remove_offering("tv", "basic"), "no product tv")
+
+    # When due, the orders accepted before fail what was withdrawn, with the reason; the rest is delivered.
+    worker = FulfilmentService(services.database, default_provisioners(), clock=lambda: later + timedelta(seconds=1))
+    assert worker.run_due("w", 10) == 2
+    with services.uow_factory(read_only=True) as uow:
+        line_order, access_order = uow.orders.get(scheduled_line), uow.orders.get(scheduled_access)
+        assert line_order is not None and access_order is not None
+        assert (line_order.state, line_order.failure_reason) == (
+            OrderState.PARTIAL, "item 1: offering GT-DATA-5GB is no longer sold as DataPlan"
+        )  # fmt: skip
+        assert (access_order.state, access_order.failure_reason) == (
+            OrderState.FAILED, "item 1: offering broadband/1000-1000 is no longer sold"
+        )  # fmt: skip
+        # What ran before the withdrawal runs on: the data plan on the line, the service on the access.
+        running = uow.accesses.by_ref("access-4711")
+        assert running is not None and uow.accesses.active_products(running.id) == {"broadband"}
+    view = services.lines.line("GT", "50210001")
+    assert view is not None
+    assert sorted((p.plan_type.value, p.active(view.now)) for p in view.products) == [
+        ("Addon", False), ("DataPlan", True), ("Plan", True)
+    ]  # fmt: skip
+
+    # Sold again, the offering is granted to no one until set-offerings says so.
+    network.add_offering(NetworkOffering("broadband", "1000-1000", "1000/1000 Mbit/s"))
+    assert [e.offerings for e in partners.list_partners() if e.partner.id == "fibra"] == [[]]

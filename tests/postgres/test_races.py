@@ -21,7 +21,7 @@ from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionReque
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.auth import principal_of
 from orderhub.services.order_commands import PlacedOrder, PlaceOrder
 

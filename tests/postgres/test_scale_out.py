@@ -15,7 +15,7 @@ import httpx
 import sqlalchemy as sa
 
 from orderhub.bootstrap import build_services
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 from orderhub.settings import Settings
 from tests.integration.support import OrderhubProcesses, client, get_token, new_esim_body, wait_until
 

@@ -142,6 +142,11 @@ class FakeAccesses:
     def offerings_for(self, partner_id: str) -> list[NetworkOffering]:
         return self.offerings.get(partner_id, [])
 
+    def all_offerings(self) -> list[NetworkOffering]:
+        return sorted(
+            {o for granted in self.offerings.values() for o in granted}, key=lambda o: (o.product_id, o.offering_id)
+        )
+
     def by_ref(self, ref: str) -> Access | None:
         return next((a for a in self.accesses.values() if a.ref == ref), None)
 

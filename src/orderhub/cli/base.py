@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.settings import Settings
@@ -80,6 +81,22 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
 
 def _warn(message: str) -> None:
     err.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def _warn_open_orders(order_ids: list[str]) -> None:
+    """Orders accepted for a withdrawn offering and not final yet: they fail it when provisioned, and the
+    operator may want to tell the partner first."""
+    if not order_ids:
+        return
+    shown = ", ".join(order_ids[:MAX_ORDERS_SHOWN]) + (
+        f" and {len(order_ids) - MAX_ORDERS_SHOWN} more" if len(order_ids) > MAX_ORDERS_SHOWN else ""
+    )
+    _warn(escape(f"orders accepted for it and not fulfilled yet fail it when provisioned ({len(order_ids)}): "
+                 f"{shown} (orderhub order show <order>)"))  # fmt: skip
+
+
+# Past this many, the orders are counted, not named: the warning stays one line a person reads.
+MAX_ORDERS_SHOWN = 10
 
 
 def _fail(message: str) -> typer.Exit:

@@ -13,14 +13,15 @@ from orderhub.cli.base import (
     DbOption,
     _fail,
     _services,
+    _warn_open_orders,
     access_app,
     console,
     line_app,
 )
 from orderhub.domain.accesses import AccessState, NetworkOffering
 from orderhub.domain.errors import DomainError
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.line_setup import LineAdmin
 
 # -- mobile lines ---------------------------------------------------------------------------------
 
@@ -98,6 +99,29 @@ def access_add_offering(
         console.print(escape(f"{pair} unchanged"))
     else:
         console.print(escape(f"{pair} updated: name {previous.name!r} -> {name!r}"))
+
+
+@access_app.command("remove-offering")
+def access_remove_offering(
+    product_id: Annotated[str, typer.Argument(help="A network product, e.g. broadband")],
+    offering_id: Annotated[str, typer.Argument(help="Its offering to withdraw, e.g. 1000-1000")],
+    db: DbOption = None,
+) -> None:
+    """Withdraw an offering: new orders for it are refused from the next one on, no CO may order it any
+    longer (set-offerings grants it again after a new add-offering); services running on accesses stay;
+    orders accepted for it fail when provisioned."""
+    try:
+        removal = AccessAdmin(_services(db).uow_factory).remove_offering(product_id, offering_id)
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    pair = f"offering {product_id}/{offering_id}"
+    if removal.removed is None:
+        # Nothing to do is no mistake: a set-up script can run again, as add-offering says "unchanged".
+        console.print(escape(f"{pair} is not sold: nothing removed"))
+        return
+    allowed = f"; no longer allowed to {', '.join(removal.disallowed)}" if removal.disallowed else ""
+    console.print(escape(f"{pair} removed{allowed}"))
+    _warn_open_orders(removal.open_orders)
 
 
 @access_app.command("add")

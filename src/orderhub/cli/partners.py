@@ -13,12 +13,13 @@ from orderhub.cli.base import (
     DbOption,
     _fail,
     _services,
+    _warn,
     console,
     credential_app,
     partner_app,
 )
 from orderhub.domain.errors import DomainError
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 
 
 @partner_app.command("create")
@@ -61,6 +62,44 @@ def partner_create(
     except DomainError as exc:
         raise _fail(exc.message) from exc
     console.print(f"partner {partner_id} created")
+
+
+@partner_app.command("update")
+def partner_update(
+    partner_id: str,
+    name: Annotated[str | None, typer.Option(help="New display name")] = None,
+    currency: Annotated[
+        list[str] | None, typer.Option("--currency", help="Supported currency (repeatable; replaces the set)")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="Language of end-customer messages: en or sv")] = None,
+    co_id: Annotated[str | None, typer.Option(help="A COMMUNICATION_OPERATOR's ON-API coId")] = None,
+    manager: Annotated[str | None, typer.Option(help="Id of the ACCOUNT_MANAGER partner managing it")] = None,
+    db: DbOption = None,
+) -> None:
+    """Change a partner's name, currencies, language, coId or manager, checked as at create; it keeps
+    its id, orders and credentials. Running servers use the change from its next request on."""
+    if name is None and not currency and language is None and co_id is None and manager is None:
+        raise _fail("nothing to update: give --name, --currency, --language, --co-id or --manager")
+    services = _services(db)
+    try:
+        change = services.partners.update_partner(
+            partner_id, name=name, currencies=currency or None, language=language, co_id=co_id, manager_id=manager
+        )
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    before, after = change.before, change.after
+    shown = {
+        "name": (repr(before.name), repr(after.name)),
+        "currencies": (", ".join(sorted(before.currencies)), ", ".join(sorted(after.currencies))),
+        "language": (before.language, after.language),
+        "co id": (before.co_id or "none", after.co_id or "none"),
+        "manager": (before.manager_id or "none", after.manager_id or "none"),
+    }
+    changed = [f"{what} {old} -> {new}" for what, (old, new) in shown.items() if old != new]
+    console.print(escape(f"partner {partner_id} " + (f"updated: {'; '.join(changed)}" if changed else "unchanged")))
+    for currency_code, product_ids in change.unpriced.items():
+        _warn(escape(f"no price in {currency_code} for its products {', '.join(product_ids)}: esim-v1 lists them "
+                     f"without one in {currency_code}"))  # fmt: skip
 
 
 @partner_app.command("set-rate-limit")

@@ -12,12 +12,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orderhub.cli.base import DbOption, _fail, _services, access_app, app, console, line_app
+from orderhub.cli.base import DbOption, _fail, _services, _warn_open_orders, access_app, app, console, line_app
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.errors import DomainError
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
-from orderhub.services.access_orders import AccessAdmin
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.line_setup import LineAdmin
 
 unit_app = typer.Typer(
     help="Business units (tmf-productorder, TMF622): time zone, MSISDN format and the offerings they sell.",
@@ -143,6 +143,32 @@ def unit_add_offering(
         console.print(escape(f"{sold} unchanged ({_days(validity_days)})"))
     else:
         console.print(escape(f"{sold} updated: validity {_days(previous.validity_days)} -> {_days(validity_days)}"))
+
+
+@unit_app.command("remove-offering")
+def unit_remove_offering(
+    unit_id: Annotated[str, typer.Argument(help="Business unit id, e.g. CR")],
+    product_id: Annotated[str, typer.Argument(help="A line offering product the unit sells")],
+    plan_type: Annotated[str, typer.Option(help="The plan type it stops being sold as: Plan, DataPlan or Addon")],
+    db: DbOption = None,
+) -> None:
+    """Stop selling a line offering in a business unit as one plan type: new orders for it are refused from
+    the next one on; lines keep what runs on them; orders accepted for it fail it when provisioned."""
+    kind = PlanType.read(plan_type)
+    if kind is None:
+        raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
+    try:
+        removal = LineAdmin(_services(db).uow_factory).remove_offering(unit_id, product_id, kind)
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    sold = f"offering {product_id} as {kind} in {unit_id}"
+    others = ", ".join(plan.value for plan in removal.still_sold_as)
+    if removal.removed is None:
+        # Nothing to do is no mistake: a set-up script can run again, as add-offering says "unchanged".
+        console.print(escape(f"{sold} is not sold: nothing removed" + (f" (it is sold as {others})" if others else "")))
+        return
+    console.print(escape(f"{sold} removed" + (f" (still sold as {others})" if others else "")))
+    _warn_open_orders(removal.open_orders)
 
 
 def _days(validity_days: int | None) -> str:

@@ -206,9 +206,15 @@ class ServiceActivationProvisioner:
         failed: dict[int, str] = {}
         if not made:
             active = set(known.active_products if known else uow.accesses.active_products(access.id))
+            # An order provisioned later than it was accepted (scheduled, or left to the worker) may hold
+            # an offering withdrawn since (access remove-offering); one fulfilled at intake was checked
+            # against the offerings in this very transaction.
+            sold = None if known else {(o.product_id, o.offering_id) for o in uow.accesses.all_offerings()}
             for item in order.items:
                 if access.state is AccessState.BLOCKED:
                     failed[item.seq] = f"access {access.ref} is blocked"
+                elif sold is not None and (item.product_id, offering_of(item)) not in sold:
+                    failed[item.seq] = f"offering {item.product_id}/{offering_of(item)} is no longer sold"
                 elif item.product_id in active:
                     failed[item.seq] = f"{item.product_id} is already active on access {access.ref}"
                 active.add(item.product_id)

@@ -16,11 +16,11 @@ from orderhub.domain.customers import Customer
 from orderhub.domain.errors import DomainError
 from orderhub.domain.identifiers import Iccid, generate_matching_id, luhn_valid, new_id
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
-from orderhub.services.access_orders import AccessAdmin
+from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.catalog import CatalogService
 from orderhub.services.clock import utc_now
 from orderhub.services.inventory import InventoryService, ProfileRow
-from orderhub.services.line_orders import LineAdmin
+from orderhub.services.line_setup import LineAdmin
 from orderhub.services.partners import PartnerAdmin
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from orderhub.domain.accesses import ONAPI_ID
 from orderhub.domain.catalog import currency_valid
 from orderhub.domain.errors import InvalidInput
-from orderhub.domain.partners import LANGUAGES, LINE_ORDERING_ROLES, Partner, Role
+from orderhub.domain.partners import ACCESS_ORDERING_ROLES, LANGUAGES, LINE_ORDERING_ROLES, Partner, Role
 from orderhub.services.auth import hash_secret
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+from orderhub.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
 
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
 
@@ -35,6 +35,17 @@ class PartnerEntry:
     client_ids: list[str]
     # The (product, offering) pairs it may order on accesses (partner set-offerings).
     offerings: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class PartnerChange:
+    """A partner as it was and as it is after ``partner update``."""
+
+    before: Partner
+    after: Partner
+    # Each currency it was given in which some of its products have no price (product ids): esim-v1
+    # lists those products without a price in it. A reminder, not a refusal: prices are the products'.
+    unpriced: dict[str, list[str]] = field(default_factory=dict)
 
 
 class PartnerAdmin:
@@ -64,45 +75,70 @@ class PartnerAdmin:
             raise InvalidInput(f"unknown role; known: {', '.join(Role)}", field="roles") from exc
         if not role_set:
             raise InvalidInput("a partner needs at least one role", field="roles")
-        business_unit_ids = frozenset(business_unit_ids)
-        if business_unit_ids and not role_set & LINE_ORDERING_ROLES:
-            raise _not_a_business_channel(partner_id)
-        currency_set = frozenset(c.upper() for c in currencies)
-        bad = [c for c in currency_set if not currency_valid(c)]
-        if bad:
-            raise InvalidInput(f"not ISO 4217 currency codes: {', '.join(sorted(bad))}", field="currencies")
-        if language not in LANGUAGES:
-            raise InvalidInput(f"language must be one of {', '.join(sorted(LANGUAGES))}", field="language")
-        if co_id is not None and not ONAPI_ID.match(co_id):
-            raise InvalidInput("co id must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'", field="co_id")
-        if rate_limit_per_minute is not None and rate_limit_per_minute <= 0:
-            raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
         partner = Partner(
             id=partner_id,
             name=name,
             roles=role_set,
-            currencies=currency_set,
+            currencies=_currency_set(currencies),
             product_ids=frozenset(product_ids),
             manager_id=manager_id,
-            business_unit_ids=business_unit_ids,
+            business_unit_ids=frozenset(business_unit_ids),
             co_id=co_id,
             language=language,
             rate_limit_per_minute=rate_limit_per_minute,
         )
+        _check(partner)
         with self._uow() as uow:
             if uow.partners.get(partner_id) is not None:
                 raise InvalidInput(f"partner {partner_id} already exists", field="id")
-            if co_id is not None and uow.partners.co_id_taken(co_id):
-                raise InvalidInput(f"co id {co_id} belongs to another partner", field="co_id")
-            if manager_id is not None:
-                manager = uow.partners.get(manager_id)
-                if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
-                    raise InvalidInput(f"{manager_id} is not an ACCOUNT_MANAGER partner", field="manager")
+            _check_references(uow, partner)
             _refuse_unknown_products(uow, partner.product_ids)
             _refuse_unknown_units(uow, partner.business_unit_ids)
             uow.partners.add(partner, self._clock())
             uow.commit()
         return partner
+
+    def update_partner(
+        self,
+        partner_id: str,
+        *,
+        name: str | None = None,
+        currencies: Iterable[str] | None = None,
+        language: str | None = None,
+        co_id: str | None = None,
+        manager_id: str | None = None,
+    ) -> PartnerChange:
+        """Change what ``partner create`` set (None: kept; ``currencies`` replaces the set), checked as
+        create checks it. The partner keeps its id, so its orders, customers and credentials stay its own.
+        The config version moves, so running servers use the change from the partner's next request on:
+        a currency dropped refuses esim-v1 orders priced in it from then on; orders placed before keep
+        the price and currency they were placed with."""
+        with self._uow() as uow:
+            before = uow.partners.get(partner_id)
+            if before is None:
+                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            after = replace(
+                before,
+                name=before.name if name is None else name,
+                currencies=before.currencies if currencies is None else _currency_set(currencies),
+                language=before.language if language is None else language,
+                co_id=before.co_id if co_id is None else co_id,
+                manager_id=before.manager_id if manager_id is None else manager_id,
+            )
+            _check(after)
+            _check_references(uow, after)
+            if after == before:
+                return PartnerChange(before, after)  # nothing to write: running servers keep what they have
+            try:
+                uow.partners.update(after)
+            except DuplicateKey:
+                # Another operator gave the coId to another partner after it was looked up above.
+                raise _co_id_taken(after.co_id) from None
+            added = after.currencies - before.currencies
+            products = uow.catalog.get_many(after.product_ids) if added else []
+            unpriced = {c: sorted(p.id for p in products if c not in p.prices) for c in sorted(added)}
+            uow.commit()
+        return PartnerChange(before, after, {c: ids for c, ids in unpriced.items() if ids})
 
     def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None:
         """How many requests a minute the partner may send (None: no limit); applies at once."""
@@ -169,6 +205,51 @@ class PartnerAdmin:
                 offerings = [(o.product_id, o.offering_id) for o in uow.accesses.offerings_for(partner_id)]
                 result.append(PartnerEntry(partner, live, offerings))
             return result
+
+
+def _currency_set(currencies: Iterable[str]) -> frozenset[str]:
+    return frozenset(c.upper() for c in currencies)
+
+
+def _check(partner: Partner) -> None:
+    """What a partner must be, whether created or changed: each problem on its own."""
+    if not partner.name.strip() or len(partner.name) > 200:
+        raise InvalidInput("name must be 1-200 characters", field="name")
+    if partner.business_unit_ids and not partner.roles & LINE_ORDERING_ROLES:
+        raise _not_a_business_channel(partner.id)
+    if not partner.currencies:
+        raise InvalidInput("a partner needs at least one currency", field="currencies")
+    bad = [c for c in partner.currencies if not currency_valid(c)]
+    if bad:
+        raise InvalidInput(f"not ISO 4217 currency codes: {', '.join(sorted(bad))}", field="currencies")
+    if partner.language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(sorted(LANGUAGES))}", field="language")
+    if partner.co_id is not None and not ONAPI_ID.match(partner.co_id):
+        raise InvalidInput("co id must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'", field="co_id")
+    if partner.co_id is not None and not partner.roles & ACCESS_ORDERING_ROLES:
+        # onapi-order answers any other role 403: the coId would only keep it from the CO it belongs to.
+        raise InvalidInput(
+            f"partner {partner.id} is not a COMMUNICATION_OPERATOR: only communication operators have a co id",
+            field="co_id",
+        )
+    if partner.rate_limit_per_minute is not None and partner.rate_limit_per_minute <= 0:
+        raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
+
+
+def _check_references(uow: UnitOfWork, partner: Partner) -> None:
+    """What a partner names in the store: a coId no other partner has, an ACCOUNT_MANAGER."""
+    if partner.co_id is not None and uow.partners.co_id_taken(partner.co_id, other_than=partner.id):
+        raise _co_id_taken(partner.co_id)
+    if partner.manager_id is not None:
+        if partner.manager_id == partner.id:
+            raise InvalidInput(f"partner {partner.id} cannot be its own manager", field="manager")
+        manager = uow.partners.get(partner.manager_id)
+        if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
+            raise InvalidInput(f"{partner.manager_id} is not an ACCOUNT_MANAGER partner", field="manager")
+
+
+def _co_id_taken(co_id: str | None) -> InvalidInput:
+    return InvalidInput(f"co id {co_id} belongs to another partner", field="co_id")
 
 
 def _not_a_business_channel(partner_id: str) -> InvalidInput:

@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
+from orderhub.domain.accesses import OFFERING_ATTRIBUTE, Access, AccessService, AccessState, NetworkOffering
 from orderhub.domain.orders import OrderState, SubjectKind
 from orderhub.store.fastsql import FastSql, read_time
-from orderhub.store.tables import accesses, partner_network_offerings
+from orderhub.store.tables import accesses, network_offerings, order_items, orders, partner_network_offerings
 
 _SERVICE_COLUMNS = "id, access_id, order_id, item_seq, product_id, offering_id, started_at"
 
@@ -29,6 +29,40 @@ class AccessRepository:
             " ON CONFLICT (product_id, offering_id) DO UPDATE SET name = excluded.name",
             (offering.product_id, offering.offering_id, offering.name),
         )
+
+    def partners_allowed(self, product_id: str, offering_id: str) -> list[str]:
+        """The communication operators that may order the offering (partner set-offerings)."""
+        rows = self._sql.all(
+            "SELECT partner_id FROM partner_network_offerings WHERE product_id = ? AND offering_id = ?"
+            " ORDER BY partner_id",
+            (product_id, offering_id),
+        )
+        return [partner_id for (partner_id,) in rows]
+
+    def remove_offering(self, product_id: str, offering_id: str) -> bool:
+        """Deletes the offering and every grant of it (the grants' foreign key would refuse it otherwise);
+        False when there was no such offering."""
+        for table in (partner_network_offerings, network_offerings):
+            removed = self._db.execute(
+                table.delete().where(table.c.product_id == product_id, table.c.offering_id == offering_id)
+            )
+        return bool(removed.rowcount)  # the last: the offering's own
+
+    def open_orders_of_offering(self, product_id: str, offering_id: str) -> list[str]:
+        """Orders not final yet on accesses with an item of the offering: their ids, oldest first."""
+        rows = self._db.execute(
+            sa.select(orders.c.id, order_items.c.attributes)
+            .join(order_items, order_items.c.order_id == orders.c.id)
+            .where(
+                orders.c.subject_kind == SubjectKind.ACCESS.value,
+                orders.c.state.not_in([state.value for state in OrderState if state.is_final]),
+                order_items.c.product_id == product_id,
+            )
+            .order_by(orders.c.created_at, orders.c.id)
+        )
+        # The offering is one of the item's attributes (JSON): compared here, alike on every database.
+        found = [order_id for order_id, attrs in rows if (attrs or {}).get(OFFERING_ATTRIBUTE) == offering_id]
+        return list(dict.fromkeys(found))
 
     def set_partner_offerings(self, partner_id: str, pairs: Iterable[tuple[str, str]]) -> None:
         self._db.execute(partner_network_offerings.delete().where(partner_network_offerings.c.partner_id == partner_id))

@@ -7,9 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, PlanType
+from orderhub.domain.lines import PLAN_TYPE_ATTRIBUTE, BusinessUnit, Line, LineProduct, Offering, PlanType
+from orderhub.domain.orders import OrderState, SubjectKind
 from orderhub.store.fastsql import FastSql, read_time
-from orderhub.store.tables import business_units, line_products, lines
+from orderhub.store.tables import business_unit_offerings, business_units, line_products, lines, order_items, orders
 
 _PRODUCT_COLUMNS = "id, line_id, order_id, item_seq, product_id, plan_type, starts_at, ends_at"
 
@@ -62,6 +63,39 @@ class LineRepository:
             " DO UPDATE SET validity_days = excluded.validity_days",
             (offering.business_unit_id, offering.product_id, offering.plan_type.value, offering.validity_days),
         )
+
+    def remove_offering(self, offering: Offering) -> bool:
+        """Stops selling the offering as its plan type in its unit; False when it was not sold so."""
+        removed = self._db.execute(
+            business_unit_offerings.delete().where(
+                business_unit_offerings.c.business_unit_id == offering.business_unit_id,
+                business_unit_offerings.c.product_id == offering.product_id,
+                business_unit_offerings.c.plan_type == offering.plan_type.value,
+            )
+        )
+        return bool(removed.rowcount)
+
+    def open_orders_of_offering(self, offering: Offering) -> list[str]:
+        """Orders not final yet on the unit's lines with an item of the offering as its plan type: their
+        numbers (ids where they have none), oldest first."""
+        rows = self._db.execute(
+            sa.select(orders.c.id, orders.c.reference, order_items.c.attributes)
+            .join(order_items, order_items.c.order_id == orders.c.id)
+            .join(lines, lines.c.id == orders.c.subject_ref)
+            .where(
+                orders.c.subject_kind == SubjectKind.LINE.value,
+                orders.c.state.not_in([state.value for state in OrderState if state.is_final]),
+                lines.c.business_unit_id == offering.business_unit_id,
+                order_items.c.product_id == offering.product_id,
+            )
+            .order_by(orders.c.created_at, orders.c.id)
+        )
+        # The plan type is one of the item's attributes (JSON): compared here, alike on every database.
+        plan_type = offering.plan_type.value
+        found = [
+            ref or order_id for order_id, ref, attrs in rows if (attrs or {}).get(PLAN_TYPE_ATTRIBUTE) == plan_type
+        ]
+        return list(dict.fromkeys(found))
 
     def offerings(self, business_unit_id: str) -> list[Offering]:
         rows = self._sql.all(

@@ -76,8 +76,29 @@ class PartnerRepository:
             self._db.execute(partner_business_units.insert(), rows)
         self.bump_config_version()
 
-    def co_id_taken(self, co_id: str) -> bool:
-        return self._sql.one("SELECT 1 FROM partners WHERE co_id = ?", (co_id,)) is not None
+    def update(self, partner: Partner) -> None:
+        """What ``partner update`` changes: name, currencies, language, coId and manager."""
+        try:
+            self._db.execute(
+                partners.update()
+                .where(partners.c.id == partner.id)
+                .values(
+                    name=partner.name,
+                    currencies=sorted(partner.currencies),
+                    language=partner.language,
+                    co_id=partner.co_id,
+                    manager_id=partner.manager_id,
+                )
+            )
+        except sa.exc.IntegrityError as exc:
+            # The coId's unique index: another transaction gave it to another partner since it was looked up.
+            raise DuplicateKey(f"co id {partner.co_id}") from exc
+        self.bump_config_version()
+
+    def co_id_taken(self, co_id: str, *, other_than: str | None = None) -> bool:
+        return (
+            self._sql.one("SELECT 1 FROM partners WHERE co_id = ? AND id <> ?", (co_id, other_than or "")) is not None
+        )
 
     def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None:
         self._db.execute(partners.update().where(partners.c.id == partner_id).values(rate_limit_per_minute=per_minute))
