@@ -13,11 +13,12 @@ import sqlalchemy as sa
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
-from orderhub.services.auth import AuthService, TokenPair
-from orderhub.services.sign_ins import FAILURE_WINDOW, FAILURES_PER_CLIENT, SignIns, failure_key
+from orderhub.services.auth import MAX_CONCURRENT_HASHES, AuthService, TokenPair
+from orderhub.services.sign_ins import FAILURE_WINDOW, FAILURES_PER_CLIENT, SignIn, SignIns, failure_key
 from orderhub.settings import Settings
 from orderhub.store.runtime import SqlDatabase
 from tests.postgres.test_hung_server import FreezableProxy
+from tests.postgres.test_races import race
 
 CLIENT, SECRET = "demo-reseller-1", "demo-reseller-1-secret"
 SOURCE = "203.0.113.9"
@@ -80,6 +81,26 @@ def test_failures_spread_over_two_processes_lock_the_client_id_out_on_both_and_a
     assert isinstance(sign_in(b, SECRET), TokenPair)
 
 
+def test_a_burst_of_guesses_at_two_processes_at_once_gets_the_limit_in_each_at_most(
+    two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    a, b = (AuthService(services.database, clock=clock) for services in two_processes)
+
+    def burst(service: AuthService, name: str) -> Any:
+        async def guesses() -> list[Any]:
+            tries = (service.issue_token(CLIENT, f"{name}-{n}", source=name) for n in range(25))
+            return await asyncio.gather(*tries, return_exceptions=True)
+
+        return guesses
+
+    answers = [answer for each in race(burst(a, "a"), burst(b, "b")) for answer in each]
+    failed = sum(isinstance(answer, NotAuthenticated) for answer in answers)
+    assert FAILURES_PER_CLIENT <= failed <= 2 * (FAILURES_PER_CLIENT + MAX_CONCURRENT_HASHES - 1)
+    assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers)
+    for process in (a, b):
+        assert isinstance(sign_in(process, SECRET), TooManyAttempts)
+
+
 def test_the_source_limit_is_shared_too(two_processes: tuple[Services, Services], clock: MovableClock) -> None:
     a, b = (AuthService(services.database, clock=clock) for services in two_processes)
     with two_processes[0].engine.begin() as connection:  # 29 failures of made-up ids from one source
@@ -124,10 +145,15 @@ def test_a_sign_in_reads_its_credential_and_its_keys_failures_in_one_round_trip(
     proxy = FreezableProxy(url.port or 5432)
     database = SqlDatabase(str(url.set(host="127.0.0.1", port=proxy.port)), write_timeout=10, writers=1)
     sign_ins = SignIns(database, clock)
+
+    async def check(client_id: str) -> SignIn:
+        async with sign_ins.checking(client_id, SOURCE) as checked:
+            return checked
+
     try:
-        asyncio.run(sign_ins.begin("made-up", SOURCE))  # connected, settled
+        asyncio.run(check("made-up"))  # connected, settled
         before = proxy.answers
-        checked = asyncio.run(sign_ins.begin(CLIENT, SOURCE))
+        checked = asyncio.run(check(CLIENT))
         waits = proxy.answers - before
     finally:
         database.close()

@@ -125,6 +125,28 @@ def test_failures_of_a_client_id_lock_it_out_for_every_service_on_the_store_unti
     assert hashes[-1] == RIGHT
 
 
+def test_a_burst_of_guesses_sent_at_once_gets_the_limit_and_at_most_one_hash_more(hashes: list[str]) -> None:
+    """Every guess of the burst passes the read before any has failed; each is checked again right
+    before its hash against the failures recorded since."""
+    uow, clock = store(), MovableClock()
+    auth_service, _ = service(uow, clock)
+
+    async def burst() -> list[Any]:
+        guesses = (auth_service.verify_client(CLIENT, f"guess-{n}", source="203.0.113.9") for n in range(40))
+        return await asyncio.gather(*guesses, return_exceptions=True)
+
+    answers = run(burst())
+    failed = [a for a in answers if isinstance(a, NotAuthenticated)]
+    refused = [a for a in answers if isinstance(a, TooManyAttempts)]
+    assert FAILURES_PER_CLIENT <= len(failed) <= FAILURES_PER_CLIENT + auth.MAX_CONCURRENT_HASHES - 1
+    assert len(refused) == 40 - len(failed) and all(a.retry_after == 60 for a in refused)
+    assert len(hashes) == len(failed)
+    assert len(uow.sign_ins.failures) == 2 * len(failed)  # the client id's and the source's
+    # Nothing of the burst is kept in the process once it is over: the store holds the count.
+    assert auth_service._sign_ins._under_way == {}
+    assert isinstance(verify(auth_service, RIGHT), TooManyAttempts)
+
+
 def test_a_source_is_locked_out_across_client_ids_and_other_sources_are_not(hashes: list[str]) -> None:
     uow, clock = store(), MovableClock()
     auth_service, _ = service(uow, clock)

@@ -121,18 +121,19 @@ class AuthService:
         same work and the same answer for an unknown id, a revoked one and a wrong secret), or
         TooManyAttempts once a client id or a source has failed too often (services.sign_ins: counted
         in the database, for every process), before any hash."""
-        sign_in = await self._sign_ins.begin(client_id, source)
-        credential = sign_in.credential
-        live = credential is not None and credential.revoked_at is None
-        stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
-        if self._hashing is None:
-            self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
-        async with self._hashing:
-            # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
-            matches = await asyncio.to_thread(verify_secret, client_secret, stored)
-        if not (live and matches):
-            await self._sign_ins.failed(sign_in)
-            raise NotAuthenticated("client authentication failed")
+        async with self._sign_ins.checking(client_id, source) as sign_in:
+            credential = sign_in.credential
+            live = credential is not None and credential.revoked_at is None
+            stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
+            if self._hashing is None:
+                self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
+            async with self._hashing:
+                self._sign_ins.check_again(sign_in)  # failures recorded since the read: a burst's
+                # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
+                matches = await asyncio.to_thread(verify_secret, client_secret, stored)
+            if not (live and matches):
+                await self._sign_ins.failed(sign_in)
+                raise NotAuthenticated("client authentication failed")
         assert credential is not None
         return credential.partner_id
 
