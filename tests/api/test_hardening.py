@@ -223,6 +223,28 @@ def test_failed_sign_ins_are_limited_per_client_id_without_locking_out_other_cli
         assert codes == [401] * 10 + [429]
 
 
+def test_failed_sign_ins_are_kept_in_the_database_across_a_restart(tmp_path: Path) -> None:
+    with running_server(tmp_path / "kept.db") as server, server.client() as http:
+        assert [request_token(http, "demo-reseller-1", "wrong-secret").status_code for _ in range(10)] == [401] * 10
+    with running_server(tmp_path / "kept.db") as server, server.client() as http:
+        limited = request_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        assert limited.status_code == 429 and limited.json()["error"] == "invalid_client"
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+
+
+def test_a_client_id_no_credential_can_have_is_refused_and_counted_as_an_unknown_one(tmp_path: Path) -> None:
+    # A NUL, which PostgreSQL's text cannot hold (the look-up failed there), and an id of 5,000 characters.
+    made_up = ["made\x00up", "x" * 5000]
+    with running_server(tmp_path / "made-up.db") as server, server.client() as http:
+        for client_id in made_up:
+            answers = [request_token(http, client_id, "wrong-secret") for _ in range(11)]
+            assert [a.status_code for a in answers] == [401] * 10 + [429]
+            assert {a.json()["error"] for a in answers} == {"invalid_client"}
+        # onapi-order's Basic credentials are checked as they come, a NUL included.
+        answer = http.post("/2.5/sp_spec/order/", json={}, auth=("co\x00", "wrong-secret"))
+        assert answer.status_code == 401 and answer.json() == {"cause": "Bad credentials"}
+
+
 def test_an_unknown_client_id_costs_as_much_as_a_wrong_secret(tmp_path: Path) -> None:
     """Timing must not tell which client ids exist: both run the same hash (ratio, not an absolute time)."""
     with running_server(tmp_path / "timing.db") as server, server.client() as http:

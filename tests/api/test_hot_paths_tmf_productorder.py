@@ -20,7 +20,7 @@ import pytest
 
 from orderhub.bootstrap import Services
 from orderhub.domain.errors import TooManyAttempts
-from orderhub.services import auth
+from orderhub.services import sign_ins
 from orderhub.services.demo import demo_credentials
 from orderhub.services.ports import DatabaseUnavailable
 from tests.api.hot_path_support import ask, ask_fresh, demo_services
@@ -44,8 +44,8 @@ def no_sign_in_lockout(monkeypatch: pytest.MonkeyPatch) -> None:
     """The failed sign-ins of the cases below would lock the demo client out part way through, and a
     lockout's Retry-After counts down between the two apps' answers (it differs across a second
     boundary): the 429 is compared on its own, with a fixed delay."""
-    monkeypatch.setattr(auth, "FAILURES_PER_CLIENT", 1_000_000)
-    monkeypatch.setattr(auth, "FAILURES_PER_SOURCE", 1_000_000)
+    monkeypatch.setattr(sign_ins, "FAILURES_PER_CLIENT", 1_000_000)
+    monkeypatch.setattr(sign_ins, "FAILURES_PER_SOURCE", 1_000_000)
 
 
 def _masked(text: bytes) -> bytes:
@@ -184,8 +184,8 @@ def test_a_lockout_an_unavailable_database_and_a_bug_are_answered_alike(
 
 def test_a_source_locked_out_is_locked_out_alike(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     # The request's client address counts failed sign-ins in both apps: three from here lock it out.
-    # The counts are the services' (services.auth), not an application's: the module's apps will do.
-    monkeypatch.setattr(auth, "FAILURES_PER_SOURCE", 3)
+    # The counts are the database's (services.sign_ins), not an application's: the module's apps will do.
+    monkeypatch.setattr(sign_ins, "FAILURES_PER_SOURCE", 3)
     request = {"headers": {**_headers(correlation="locked"), "client_secret": "wrong-secret"}, "content": _order()}
     for _ in range(3):
         ask(services, False, "POST", PATH, **request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -13,8 +13,9 @@ from orderhub.domain.customers import Customer, Identity, email_key
 from orderhub.domain.esim import Subscription
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, PlanType
 from orderhub.domain.orders import Operation, Order, Subject
+from orderhub.domain.partners import Partner
 from orderhub.services.ports import UnitOfWork
-from orderhub.services.records import StoredProfile
+from orderhub.services.records import RecentFailures, SignInLookUp, StoredCredential, StoredProfile
 
 
 @dataclass
@@ -65,6 +66,13 @@ class FakeLines:
 @dataclass
 class FakePartners:
     customers: list[Customer] = field(default_factory=list)
+    partners: dict[str, Partner] = field(default_factory=dict)
+
+    def get(self, partner_id: str) -> Partner | None:
+        return self.partners.get(partner_id)
+
+    def managed_by(self, manager_id: str) -> list[str]:
+        return [p.id for p in self.partners.values() if p.manager_id == manager_id]
 
     def get_customer(self, customer_id: str) -> Customer | None:
         return next((c for c in self.customers if c.id == customer_id), None)
@@ -170,6 +178,25 @@ class FakeAccesses:
 
 
 @dataclass
+class FakeSignIns:
+    """The store's sign_in_failures table as a list, and the credentials a sign-in reads with it."""
+
+    credentials: dict[str, StoredCredential] = field(default_factory=dict)
+    failures: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
+        counts = {}
+        for key in keys:
+            recent = [at for k, at in self.failures if k == key and at > since]
+            counts[key] = RecentFailures(len(recent), min(recent, default=None))
+        return SignInLookUp(self.credentials.get(client_id), counts)
+
+    def record_failure(self, keys: Sequence[str], at: datetime, expired_before: datetime) -> None:
+        self.failures = [(k, failed_at) for k, failed_at in self.failures if failed_at >= expired_before]
+        self.failures.extend((key, at) for key in keys)
+
+
+@dataclass
 class FakeCatalog:
     validity: dict[str, int | None] = field(default_factory=dict)
     reads: int = 0
@@ -188,6 +215,7 @@ class FakeUnitOfWork:
     orders: FakeOrders = field(default_factory=FakeOrders)
     accesses: FakeAccesses = field(default_factory=FakeAccesses)
     catalog: FakeCatalog = field(default_factory=FakeCatalog)
+    sign_ins: FakeSignIns = field(default_factory=FakeSignIns)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

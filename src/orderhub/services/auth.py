@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orderhub.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
+from orderhub.domain.errors import DomainError, NotAuthenticated
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
-from orderhub.services.sign_ins import FailedSignIns
+from orderhub.services.sign_ins import SignIns
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -39,10 +39,6 @@ def hash_secret(secret: str) -> str:
 # known id with a wrong secret: timing must not tell which client ids exist. Checking costs the same
 # whatever the digest, so a random one does (no secret hashes to it) without an scrypt at every start-up.
 _DUMMY_HASH = f"scrypt${secrets.token_hex(16)}${secrets.token_hex(32)}"
-# Failed sign-ins allowed per client id, and per source address, in a sliding minute; past them the
-# answer is 429 without the (slow, memory-hungry) hash. Other client ids of the same partner still work.
-FAILURES_PER_CLIENT = 10
-FAILURES_PER_SOURCE = 30
 # scrypt takes ~40 ms and 16 MB: at most this many at once, whatever arrives.
 MAX_CONCURRENT_HASHES = 2
 
@@ -112,7 +108,7 @@ class AuthService:
         self._cache_version: int | None = None
         self._cache: dict[str, _CachedToken] = {}
         self._verified: dict[tuple[str, str], _CachedToken] = {}
-        self._failed = FailedSignIns()
+        self._sign_ins = SignIns(db, clock)
         self._hashing: asyncio.Semaphore | None = None
         self._verifying: dict[tuple[str, str, int], asyncio.Future[Principal]] = {}
 
@@ -123,25 +119,21 @@ class AuthService:
     async def _check_secret(self, client_id: str, client_secret: str, source: str | None) -> str:
         """The partner id of a live credential whose secret matches; otherwise NotAuthenticated (the
         same work and the same answer for an unknown id, a revoked one and a wrong secret), or
-        TooManyAttempts once a client id or a source has failed too often."""
-        keys = [(f"client:{client_id}", FAILURES_PER_CLIENT)]
-        if source:
-            keys.append((f"source:{source}", FAILURES_PER_SOURCE))
-        wait = max(self._failed.retry_after(key, limit) for key, limit in keys)
-        if wait:
-            raise TooManyAttempts("too many failed sign-ins; retry later", retry_after=wait)
-        credential = await self._db.read(lambda uow: uow.partners.get_credential(client_id))
-        live = credential is not None and credential.revoked_at is None
-        stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
-        if self._hashing is None:
-            self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
-        async with self._hashing:
-            # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
-            matches = await asyncio.to_thread(verify_secret, client_secret, stored)
-        if not (live and matches):
-            for key, _limit in keys:
-                self._failed.record(key)
-            raise NotAuthenticated("client authentication failed")
+        TooManyAttempts once a client id or a source has failed too often (services.sign_ins: counted
+        in the database, for every process), before any hash."""
+        async with self._sign_ins.checking(client_id, source) as sign_in:
+            credential = sign_in.credential
+            live = credential is not None and credential.revoked_at is None
+            stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
+            if self._hashing is None:
+                self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
+            async with self._hashing:
+                self._sign_ins.check_again(sign_in)  # failures recorded since the read: a burst's
+                # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
+                matches = await asyncio.to_thread(verify_secret, client_secret, stored)
+            if not (live and matches):
+                await self._sign_ins.failed(sign_in)
+                raise NotAuthenticated("client authentication failed")
         assert credential is not None
         return credential.partner_id
 

@@ -19,6 +19,7 @@ from orderhub.services.repositories import (
     OrderRepository,
     PartnerRepository,
     ProfileRepository,
+    SignInRepository,
     SubscriptionRepository,
 )
 
@@ -68,6 +69,8 @@ class UnitOfWork(Protocol):
     def listeners(self) -> ListenerRepository: ...
     @property
     def accesses(self) -> AccessRepository: ...
+    @property
+    def sign_ins(self) -> SignInRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -22,6 +22,23 @@ class StoredCredential:
 
 
 @dataclass(frozen=True)
+class RecentFailures:
+    """A sign-in key's failures within the window: how many, and when the oldest of them was."""
+
+    count: int
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
+class SignInLookUp:
+    """What a sign-in reads, in one statement: the client id's credential (None: there is none) and, per
+    key asked for, its recent failures."""
+
+    credential: StoredCredential | None
+    failures: dict[str, RecentFailures]
+
+
+@dataclass(frozen=True)
 class StoredToken:
     client_id: str
     kind: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from orderhub.domain.partners import Partner
 from orderhub.services.records import (
     OrderQuery,
     OrderStamp,
+    SignInLookUp,
     StoredCredential,
     StoredIdempotencyKey,
     StoredProfile,
@@ -101,6 +102,20 @@ class PartnerRepository(Protocol):
     def add_idempotency_key(
         self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime
     ) -> None: ...
+
+
+class SignInRepository(Protocol):
+    """Failed sign-ins, per key (services.sign_ins), shared by every process on the database."""
+
+    def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
+        """The credential of ``client_id`` and each key's failures after ``since``, read by one statement
+        (one round trip)."""
+        ...
+
+    def record_failure(self, keys: Sequence[str], at: datetime, expired_before: datetime) -> None:
+        """A failure of each key at ``at``; and failures of any key from before ``expired_before`` go,
+        a bounded number at a time, so that the table holds about one window's failures."""
+        ...
 
 
 class CatalogRepository(Protocol):

@@ -15,6 +15,7 @@ from orderhub.store.inventory_repository import CatalogRepository, ProfileReposi
 from orderhub.store.line_repository import LineRepository
 from orderhub.store.order_repository import OrderRepository
 from orderhub.store.partner_repository import PartnerRepository
+from orderhub.store.sign_in_repository import SignInRepository
 
 
 class BoundUnitOfWork:
@@ -31,6 +32,7 @@ class BoundUnitOfWork:
         self.cancellations = CancellationRepository(connection)
         self.listeners = ListenerRepository(connection)
         self.accesses = AccessRepository(connection)
+        self.sign_ins = SignInRepository(connection)
 
     def __enter__(self) -> BoundUnitOfWork:
         return self

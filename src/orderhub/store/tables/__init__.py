@@ -30,6 +30,7 @@ from orderhub.store.tables.partner_tables import (
     partners,
     product_prices,
     products,
+    sign_in_failures,
     tokens,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "partners",
     "product_prices",
     "products",
+    "sign_in_failures",
     "subscriptions",
     "tokens",
 ]

@@ -1,4 +1,5 @@
-"""Partners, their catalog, credentials, tokens, customers and idempotency keys; the config version."""
+"""Partners, their catalog, credentials, tokens, failed sign-ins, customers and idempotency keys; the
+config version."""
 
 from __future__ import annotations
 
@@ -74,6 +75,19 @@ tokens = sa.Table(
     sa.Column("family", sa.String(64), nullable=True, index=True),
     # When a refresh token was used (kept until it expires, so that a replay is recognised).
     sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+# One row per failed sign-in and key (``client:<client id>``, ``source:<address>``; a value that is long
+# or unprintable as its digest, services.sign_ins.failure_key), shared by every process: each reads the
+# last minute's rows of a sign-in's keys with its credential, and deletes expired rows as it adds some.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(80), nullable=False),
+    sa.Column("failed_at", UtcDateTime, nullable=False),
+    sa.Index("ix_sign_in_failures_key_failed_at", "key", "failed_at"),
+    sa.Index("ix_sign_in_failures_failed_at", "failed_at"),
 )
 
 customers = sa.Table(

@@ -1,0 +1,162 @@
+"""Failed sign-ins are counted in the database: two processes share the count, a restart keeps it, and
+it runs out with the window."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from orderhub.bootstrap import Services, build_services
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
+from orderhub.services.auth import MAX_CONCURRENT_HASHES, AuthService, TokenPair
+from orderhub.services.sign_ins import FAILURE_WINDOW, FAILURES_PER_CLIENT, SignIn, SignIns, failure_key
+from orderhub.settings import Settings
+from orderhub.store.runtime import SqlDatabase
+from tests.postgres.test_hung_server import FreezableProxy
+from tests.postgres.test_races import race
+
+CLIENT, SECRET = "demo-reseller-1", "demo-reseller-1-secret"
+SOURCE = "203.0.113.9"
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def sign_in(service: AuthService, secret: str, *, client_id: str = CLIENT, source: str = SOURCE) -> Any:
+    async def attempt() -> TokenPair:
+        return await service.issue_token(client_id, secret, source=source)
+
+    return outcome(attempt())
+
+
+def outcome(call: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        return asyncio.run(call)
+    except (NotAuthenticated, TooManyAttempts) as exc:
+        return exc
+
+
+def failure_rows(services: Services) -> int:
+    with services.engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT count(*) FROM sign_in_failures")).scalar_one())
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+def test_failures_spread_over_two_processes_lock_the_client_id_out_on_both_and_a_restart_keeps_them(
+    pg_url: str, two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    a, b = (AuthService(services.database, clock=clock) for services in two_processes)
+    for attempt in range(FAILURES_PER_CLIENT):
+        refused = sign_in(a if attempt % 2 else b, "wrong-secret")
+        assert isinstance(refused, NotAuthenticated), attempt
+    clock.now += timedelta(seconds=5)
+    for process in (a, b):
+        locked_out = sign_in(process, SECRET)
+        assert isinstance(locked_out, TooManyAttempts)
+        assert 1 <= locked_out.retry_after <= 55
+    # The partner's other client ids, from another source, still sign in.
+    assert isinstance(sign_in(a, "demo-reseller-2-secret", client_id="demo-reseller-2", source="x"), TokenPair)
+    # A restart: new services on the same database find the failures.
+    restarted = build_services(Settings(database_url=pg_url))
+    try:
+        assert isinstance(sign_in(AuthService(restarted.database, clock=clock), SECRET), TooManyAttempts)
+    finally:
+        restarted.close()
+    # Once the window has passed, the client id is let in again, by either process.
+    clock.now += FAILURE_WINDOW
+    assert isinstance(sign_in(b, SECRET), TokenPair)
+
+
+def test_a_burst_of_guesses_at_two_processes_at_once_gets_the_limit_in_each_at_most(
+    two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    a, b = (AuthService(services.database, clock=clock) for services in two_processes)
+
+    def burst(service: AuthService, name: str) -> Any:
+        async def guesses() -> list[Any]:
+            tries = (service.issue_token(CLIENT, f"{name}-{n}", source=name) for n in range(25))
+            return await asyncio.gather(*tries, return_exceptions=True)
+
+        return guesses
+
+    answers = [answer for each in race(burst(a, "a"), burst(b, "b")) for answer in each]
+    failed = sum(isinstance(answer, NotAuthenticated) for answer in answers)
+    assert FAILURES_PER_CLIENT <= failed <= 2 * (FAILURES_PER_CLIENT + MAX_CONCURRENT_HASHES - 1)
+    assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers)
+    for process in (a, b):
+        assert isinstance(sign_in(process, SECRET), TooManyAttempts)
+
+
+def test_the_source_limit_is_shared_too(two_processes: tuple[Services, Services], clock: MovableClock) -> None:
+    a, b = (AuthService(services.database, clock=clock) for services in two_processes)
+    with two_processes[0].engine.begin() as connection:  # 29 failures of made-up ids from one source
+        connection.execute(
+            sa.text("INSERT INTO sign_in_failures (key, failed_at) VALUES (:key, :at)"),
+            [{"key": failure_key("source", SOURCE), "at": clock.now.replace(tzinfo=None)}] * 29,
+        )
+    assert isinstance(sign_in(a, "wrong", client_id="made-up"), NotAuthenticated)
+    assert isinstance(sign_in(b, SECRET), TooManyAttempts)
+    assert isinstance(sign_in(b, SECRET, source="198.51.100.7"), TokenPair)
+
+
+def test_a_flood_of_made_up_client_ids_leaves_one_window_of_rows(
+    two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    services = two_processes[0]
+    service = AuthService(services.database, clock=clock)
+    start = clock.now
+    for index in range(40):
+        keys = (failure_key("client", f"made-up-{index}"), failure_key("source", f"192.0.2.{index}"))
+        services.database.write_now(lambda uow, keys=keys: uow.sign_ins.record_failure(keys, start, start))
+    assert failure_rows(services) == 80
+    clock.now = start + FAILURE_WINDOW + timedelta(seconds=1)
+    assert isinstance(sign_in(service, "wrong", client_id="made-up-again"), NotAuthenticated)
+    assert failure_rows(services) == 2  # the old ones went as the new failure was recorded
+
+
+def test_a_client_id_the_database_cannot_hold_is_refused_as_unknown_and_counted(
+    two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    service = AuthService(two_processes[0].database, clock=clock)
+    for made_up in ("a\x00b", "x" * 300):
+        for _ in range(FAILURES_PER_CLIENT):
+            assert isinstance(sign_in(service, "wrong", client_id=made_up, source=made_up), NotAuthenticated)
+        assert isinstance(sign_in(service, "wrong", client_id=made_up, source=made_up), TooManyAttempts)
+
+
+def test_a_sign_in_reads_its_credential_and_its_keys_failures_in_one_round_trip(
+    pg_url: str, clock: MovableClock
+) -> None:
+    url = sa.make_url(pg_url)
+    proxy = FreezableProxy(url.port or 5432)
+    database = SqlDatabase(str(url.set(host="127.0.0.1", port=proxy.port)), write_timeout=10, writers=1)
+    sign_ins = SignIns(database, clock)
+
+    async def check(client_id: str) -> SignIn:
+        async with sign_ins.checking(client_id, SOURCE) as checked:
+            return checked
+
+    try:
+        asyncio.run(check("made-up"))  # connected, settled
+        before = proxy.answers
+        checked = asyncio.run(check(CLIENT))
+        waits = proxy.answers - before
+    finally:
+        database.close()
+        proxy.close()
+    assert waits == 1
+    assert checked.credential is not None and checked.credential.partner_id == "demo-reseller-1"
