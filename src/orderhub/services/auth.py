@@ -128,7 +128,9 @@ class AuthService:
             if self._hashing is None:
                 self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
             async with self._hashing:
-                self._sign_ins.check_again(sign_in)  # failures recorded since the read: a burst's
+                # Guesses sent at once all passed the read before any failed: counted again here, with
+                # the failures this process recorded since, before the hash.
+                self._sign_ins.check_again(sign_in)
                 # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
                 matches = await asyncio.to_thread(verify_secret, client_secret, stored)
             if not (live and matches):
