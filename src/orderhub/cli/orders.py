@@ -16,6 +16,8 @@ from orderhub.cli.base import (
     console,
     order_app,
 )
+from orderhub.domain.changes import CancellationState
+from orderhub.domain.errors import DomainError
 from orderhub.observability import mask, mask_identity
 from orderhub.services.order_details import OrderDetailsQuery
 
@@ -93,3 +95,26 @@ def order_show(
     for event in events:
         history.add_row(event.at.isoformat(), event.to_state.value, event.reason or "")
     console.print(history)
+
+
+# A reason the partner reads in the order's history: one line of text, not a document.
+MAX_REASON = 500
+
+
+@order_app.command("cancel")
+def order_cancel(
+    order_id: Annotated[str, typer.Argument(help="The order's id or number (ORD-...)")],
+    reason: Annotated[str, typer.Option(help="Why: the partner sees it in the order's history")],
+    db: DbOption = None,
+) -> None:
+    """Call off an order whose provisioning has not started (accepted or scheduled), on its partner's
+    behalf: the partner and its listeners see it cancelled, with the reason."""
+    if not reason.strip() or len(reason) > MAX_REASON or not reason.isprintable():
+        raise _fail(f"--reason must be 1-{MAX_REASON} printable characters")
+    try:
+        cancellation, order = _services(db).changes.cancel_for_operator(order_id, reason=reason.strip())
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
+    if cancellation.state is CancellationState.REFUSED:
+        raise _fail(escape(f"order {order_id} is not cancelled: {cancellation.refusal}"))
+    console.print(escape(f"order {order.reference or order.id} of {order.partner_id} cancelled: {reason.strip()}"))

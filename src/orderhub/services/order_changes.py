@@ -76,34 +76,51 @@ class OrderChanges:
         self, principal: Principal, reference: str, *, reason: str | None, requested_for: datetime | None
     ) -> Cancellation:
         """Cancel the order now if provisioning has not started; the request is kept either way."""
-
-        def cancel(uow: UnitOfWork) -> Cancellation:
-            now = self._clock()
-            order = _visible(uow, principal, reference)
-            refusal: str | None = None
-            effective_at: datetime | None = None
-            try:
-                order.cancel(reason, now)
-            except CannotCancel as refused:
-                state, refusal = CancellationState.REFUSED, refused.message
-            else:
-                uow.orders.save(order)
-                state, effective_at = CancellationState.DONE, now
-            cancellation = Cancellation(
-                id=new_id(),
-                partner_id=principal.partner_id,
-                order_id=order.id,
-                state=state,
-                created_at=now,
-                reason=reason,
-                requested_for=requested_for,
-                refusal=refusal,
-                effective_at=effective_at,
+        return await self._db.write(
+            lambda uow: self._cancel(
+                uow, _visible(uow, principal, reference), principal.partner_id, reason, requested_for
             )
-            uow.cancellations.add(cancellation)
-            return cancellation
+        )
 
-        return await self._db.write(cancel)
+    def cancel_for_operator(self, order_id_or_reference: str, *, reason: str) -> tuple[Cancellation, Order]:
+        """The operator calls an order off (`orderhub order cancel`), as its partner could: recorded as a
+        cancellation on the partner's behalf, with the reason, and seen by the partner (and its listeners)
+        as any cancellation. Refused, and recorded so, once provisioning has started."""
+
+        def cancel(uow: UnitOfWork) -> tuple[Cancellation, Order]:
+            order = uow.orders.get(order_id_or_reference) or uow.orders.get_by_reference(order_id_or_reference)
+            if order is None:
+                raise OrderNotFound(f"no order {order_id_or_reference}", field="id")
+            return self._cancel(uow, order, order.partner_id, reason, None), order
+
+        return self._db.write_now(cancel)
+
+    def _cancel(
+        self, uow: UnitOfWork, order: Order, by_partner: str, reason: str | None, requested_for: datetime | None
+    ) -> Cancellation:
+        now = self._clock()
+        refusal: str | None = None
+        effective_at: datetime | None = None
+        try:
+            order.cancel(reason, now)
+        except CannotCancel as refused:
+            state, refusal = CancellationState.REFUSED, refused.message
+        else:
+            uow.orders.save(order)
+            state, effective_at = CancellationState.DONE, now
+        cancellation = Cancellation(
+            id=new_id(),
+            partner_id=by_partner,
+            order_id=order.id,
+            state=state,
+            created_at=now,
+            reason=reason,
+            requested_for=requested_for,
+            refusal=refusal,
+            effective_at=effective_at,
+        )
+        uow.cancellations.add(cancellation)
+        return cancellation
 
     async def cancellation(self, principal: Principal, cancellation_id: str) -> tuple[Cancellation, Order]:
         def load(uow: UnitOfWork) -> tuple[Cancellation, Order]:
