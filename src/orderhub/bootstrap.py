@@ -122,7 +122,11 @@ def build_services(settings: Settings) -> Services:
         low_stock_threshold=settings.low_stock_threshold,
     )
     worker = Worker(fulfilment, poll_interval=settings.worker_poll_seconds)
-    hub = HubService(database, callbacks=CallbackAddresses.from_setting(settings.hub_allowed_networks))
+    hub = HubService(
+        database,
+        callbacks=CallbackAddresses.from_setting(settings.hub_allowed_networks),
+        first_retry=timedelta(seconds=settings.hub_retry_seconds),
+    )
     return Services(
         settings=settings,
         engine=engine,

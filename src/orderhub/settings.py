@@ -53,6 +53,9 @@ class Settings:
     # Networks (comma-separated CIDR blocks) event callbacks may reach although they are not public
     # addresses; by default callbacks reach public addresses only (domain.callbacks).
     hub_allowed_networks: str = ""
+    # How long a TMF622 event that a listener did not take waits before it is sent again; doubled with
+    # each failure in a row, up to 30 s (services.hub).
+    hub_retry_seconds: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -212,4 +215,5 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "demo_inventory_size": _integer(0),
     "final_answer_budget_seconds": _seconds(zero=True),
     "hub_allowed_networks": _networks,
+    "hub_retry_seconds": _seconds(),
 }

@@ -288,7 +288,8 @@ class Listener:
 def test_a_listener_gets_every_event_in_order_also_after_being_down(tmp_path: Path) -> None:
     # Its own server and partner: the events of the other tests must not interleave.
     listener = Listener()
-    loopback = {"hub_allowed_networks": "127.0.0.1/32"}  # the listener is on this machine
+    # The listener is on this machine; its retries come quickly (the waits are not what is tested).
+    loopback = {"hub_allowed_networks": "127.0.0.1/32", "hub_retry_seconds": 0.1}
     with running_server(tmp_path / "hub.db", worker_poll_seconds=0.2, **loopback) as server, server.client() as client:
         token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
         registered = client.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
@@ -349,7 +350,7 @@ def test_a_callback_that_resolves_to_an_address_not_allowed_gets_nothing_until_i
     """Names are checked on what they resolve to each time an event is sent: events wait, none is lost."""
     listener = Listener()
     callback = listener.url.replace("127.0.0.1", "localhost")
-    db, loopback = tmp_path / "hub.db", {"hub_allowed_networks": "127.0.0.0/8,::1/128"}
+    db, loopback = tmp_path / "hub.db", {"hub_allowed_networks": "127.0.0.0/8,::1/128", "hub_retry_seconds": 0.1}
     with running_server(db, **loopback) as server, server.client() as client:
         token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
         registered = client.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(token))

@@ -18,7 +18,8 @@ from tests.api.support import RunningServer, get_token, new_esim_body, place, ru
 from tests.api.test_tmf622 import BASE, CHANNELS, Listener, auth, create, later, order_body
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
-LOOPBACK = {"hub_allowed_networks": "127.0.0.1/32", "worker_poll_seconds": 0.2}
+# The listener is on this machine; its retries come quickly (the waits are not what is tested).
+LOOPBACK = {"hub_allowed_networks": "127.0.0.1/32", "worker_poll_seconds": 0.2, "hub_retry_seconds": 0.1}
 
 
 def unused_port() -> int:

@@ -43,8 +43,11 @@ class HubService:
         operations: tuple[Operation, ...] = tuple(sorted(LISTENED_OPERATIONS)),
         lease: timedelta = timedelta(seconds=60),
         callbacks: CallbackAddresses | None = None,
+        first_retry: timedelta = timedelta(seconds=1),
     ) -> None:
         self._db = db
+        # A failed delivery is tried again after this, then after twice as long, … up to MAX_BACKOFF.
+        self._first_retry = first_retry
         # Where callbacks may point; the dispatcher checks the same before each delivery.
         self.callbacks = callbacks or CallbackAddresses()
         self._clock = clock
@@ -133,7 +136,7 @@ class HubService:
 
     def failed(self, listener: Listener, error: str) -> datetime:
         """Record a failed delivery; when the same event is tried again."""
-        backoff = min(timedelta(seconds=2 ** min(listener.failures, 10)), MAX_BACKOFF)
+        backoff = min(self._first_retry * 2 ** min(listener.failures, 10), MAX_BACKOFF)
         retry_at = self._clock() + backoff
         self._db.write_now(lambda uow: uow.listeners.failed(listener.id, error, retry_at))
         return retry_at
