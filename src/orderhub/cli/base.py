@@ -3,6 +3,8 @@ wired services."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -10,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from orderhub.bootstrap import Services, build_services
+from orderhub.domain.errors import DomainError
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.database import sqlite_path
@@ -97,6 +100,16 @@ def _warn_open_orders(order_ids: list[str]) -> None:
 
 # Past this many, the orders are counted, not named: the warning stays one line a person reads.
 MAX_ORDERS_SHOWN = 10
+
+
+@contextmanager
+def refusals_in_one_line() -> Iterator[None]:
+    """What the services refuse (a DomainError) ends the command with its one error line, exit 1: the
+    message escaped, since it may quote what the operator typed, which rich would read as markup."""
+    try:
+        yield
+    except DomainError as exc:
+        raise _fail(escape(exc.message)) from exc
 
 
 def _fail(message: str) -> typer.Exit:

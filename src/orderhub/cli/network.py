@@ -17,6 +17,7 @@ from orderhub.cli.base import (
     access_app,
     console,
     line_app,
+    refusals_in_one_line,
 )
 from orderhub.domain.accesses import AccessState, NetworkOffering
 from orderhub.domain.errors import DomainError
@@ -35,10 +36,8 @@ def line_add(
 ) -> None:
     """Add a line to a business unit, optionally with an active base plan."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         LineAdmin(services.uow_factory).add_line(business_unit, msisdn, plan=plan)
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
     console.print(f"line {msisdn} added to {business_unit}" + (f" with plan {plan}" if plan else ""))
 
 
@@ -88,10 +87,8 @@ def access_add_offering(
     """Add an offering of a product to the SP's catalog, or rename an existing one (then: partner
     set-offerings)."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         previous = AccessAdmin(services.uow_factory).add_offering(NetworkOffering(product_id, offering_id, name))
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     pair = f"offering {product_id}/{offering_id}"
     if previous is None:
         console.print(escape(f"{pair} added"))
@@ -110,10 +107,8 @@ def access_remove_offering(
     """Withdraw an offering: new orders for it are refused from the next one on, no CO may order it any
     longer (set-offerings grants it again after a new add-offering); services running on accesses stay;
     orders accepted for it fail when provisioned."""
-    try:
+    with refusals_in_one_line():
         removal = AccessAdmin(_services(db).uow_factory).remove_offering(product_id, offering_id)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     pair = f"offering {product_id}/{offering_id}"
     if removal.removed is None:
         # Nothing to do is no mistake: a set-up script can run again, as add-offering says "unchanged".
@@ -132,10 +127,8 @@ def access_add(
 ) -> None:
     """Add an access of the network."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         AccessAdmin(services.uow_factory).add_access(ref, blocked=blocked)
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
     console.print(f"access {ref} added" + (" (blocked)" if blocked else ""))
 
 

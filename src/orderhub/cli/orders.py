@@ -15,9 +15,9 @@ from orderhub.cli.base import (
     _services,
     console,
     order_app,
+    refusals_in_one_line,
 )
 from orderhub.domain.changes import CancellationState
-from orderhub.domain.errors import DomainError
 from orderhub.observability import mask, mask_identity
 from orderhub.services.order_details import OrderDetailsQuery
 
@@ -111,10 +111,8 @@ def order_cancel(
     behalf: the partner and its listeners see it cancelled, with the reason."""
     if not reason.strip() or len(reason) > MAX_REASON or not reason.isprintable():
         raise _fail(f"--reason must be 1-{MAX_REASON} printable characters")
-    try:
+    with refusals_in_one_line():
         cancellation, order = _services(db).changes.cancel_for_operator(order_id, reason=reason.strip())
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     if cancellation.state is CancellationState.REFUSED:
         raise _fail(escape(f"order {order_id} is not cancelled: {cancellation.refusal}"))
     console.print(escape(f"order {order.reference or order.id} of {order.partner_id} cancelled: {reason.strip()}"))

@@ -17,8 +17,8 @@ from orderhub.cli.base import (
     console,
     credential_app,
     partner_app,
+    refusals_in_one_line,
 )
-from orderhub.domain.errors import DomainError
 from orderhub.services.access_setup import AccessAdmin
 
 
@@ -46,7 +46,7 @@ def partner_create(
 ) -> None:
     """Create a partner with roles, supported currencies and a catalog (or business units)."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         services.partners.create_partner(
             partner_id,
             name=name,
@@ -59,8 +59,6 @@ def partner_create(
             language=language,
             rate_limit_per_minute=rate_limit,
         )
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
     console.print(f"partner {partner_id} created")
 
 
@@ -81,12 +79,10 @@ def partner_update(
     if name is None and not currency and language is None and co_id is None and manager is None:
         raise _fail("nothing to update: give --name, --currency, --language, --co-id or --manager")
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         change = services.partners.update_partner(
             partner_id, name=name, currencies=currency or None, language=language, co_id=co_id, manager_id=manager
         )
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     before, after = change.before, change.after
     shown = {
         "name": (repr(before.name), repr(after.name)),
@@ -110,10 +106,8 @@ def partner_set_rate_limit(
 ) -> None:
     """Limit how many requests a minute a partner may send (ON-API answers 429 beyond it)."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         services.partners.set_rate_limit(partner_id, per_minute)
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
     console.print(f"{partner_id}: " + (f"at most {per_minute} requests a minute" if per_minute else "no limit"))
 
 
@@ -133,10 +127,8 @@ def partner_set_offerings(
         if not product_id or not offering_id:
             raise _fail(f"{text!r}: expected product_id/offering_id")
         pairs.append((product_id, offering_id))
-    try:
+    with refusals_in_one_line():
         AccessAdmin(services.uow_factory).allow(partner_id, pairs)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     console.print(escape(f"{partner_id} may order: {', '.join(offering)}"))
 
 
@@ -148,10 +140,8 @@ def partner_set_products(
 ) -> None:
     """Replace a partner's catalog."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         services.partners.set_products(partner_id, product)
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
     console.print(f"catalog of {partner_id}: {', '.join(sorted(product))}")
 
 
@@ -166,10 +156,8 @@ def partner_set_business_units(
     """Replace the business units a business channel orders for; running servers use them from its next
     request on."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         services.partners.set_business_units(partner_id, business_unit)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     console.print(escape(f"business units of {partner_id}: {', '.join(sorted(set(business_unit)))}"))
 
 
@@ -199,10 +187,8 @@ def credential_issue(
 ) -> None:
     """Issue a client_id / client_secret pair. The secret is shown this once and stored hashed."""
     services = _services(db)
-    try:
+    with refusals_in_one_line():
         issued = services.partners.issue_credential(partner_id)
-    except DomainError as exc:
-        raise _fail(exc.message) from exc
     if as_json:
         print(json.dumps({"partner": partner_id, "client_id": issued.client_id, "client_secret": issued.client_secret}))
         return

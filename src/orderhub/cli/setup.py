@@ -12,9 +12,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orderhub.cli.base import DbOption, _fail, _services, _warn_open_orders, access_app, app, console, line_app
+from orderhub.cli.base import (
+    DbOption,
+    _fail,
+    _services,
+    _warn_open_orders,
+    access_app,
+    app,
+    console,
+    line_app,
+    refusals_in_one_line,
+)
 from orderhub.domain.catalog import Product, ProductKind
-from orderhub.domain.errors import DomainError
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.line_setup import LineAdmin
@@ -73,10 +82,8 @@ def unit_add(
 ) -> None:
     """Create a business unit (then: business-unit add-offering, line add, partner create or set-business-units)."""
     unit = BusinessUnit(unit_id, name, timezone, msisdn_pattern, msisdn_hint or _hint(msisdn_pattern))
-    try:
+    with refusals_in_one_line():
         LineAdmin(_services(db).uow_factory).add_business_unit(unit)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     console.print(escape(f"business unit {unit_id} added ({timezone}, MSISDN {unit.msisdn_hint})"))
 
 
@@ -93,10 +100,8 @@ def unit_update(
     if msisdn_pattern is not None and msisdn_hint is None:
         msisdn_hint = _hint(msisdn_pattern)
     changes = {"name": name, "timezone": timezone, "msisdn_pattern": msisdn_pattern, "msisdn_hint": msisdn_hint}
-    try:
+    with refusals_in_one_line():
         unit = LineAdmin(_services(db).uow_factory).update_business_unit(unit_id, **changes)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     console.print(escape(f"business unit {unit.id}: {unit.name}, {unit.timezone}, MSISDN {unit.msisdn_hint}"))
 
 
@@ -131,10 +136,8 @@ def unit_add_offering(
     kind = PlanType.read(plan_type)
     if kind is None:
         raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
-    try:
+    with refusals_in_one_line():
         previous = LineAdmin(_services(db).uow_factory).add_offering(Offering(unit_id, product_id, kind, validity_days))
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     # As access add-offering says it: what the command did, and what changed.
     sold = f"offering {product_id} as {kind} in {unit_id}"
     if previous is None:
@@ -157,10 +160,8 @@ def unit_remove_offering(
     kind = PlanType.read(plan_type)
     if kind is None:
         raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
-    try:
+    with refusals_in_one_line():
         removal = LineAdmin(_services(db).uow_factory).remove_offering(unit_id, product_id, kind)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     sold = f"offering {product_id} as {kind} in {unit_id}"
     others = ", ".join(plan.value for plan in removal.still_sold_as)
     if removal.removed is None:
@@ -198,10 +199,8 @@ def line_add_product(
 ) -> None:
     """Create (or update) a line offering product; business units sell it (business-unit add-offering)."""
     product = Product(product_id, name, ProductKind.LINE_OFFERING, description, prices=_prices(price))
-    try:
+    with refusals_in_one_line():
         created = _services(db).catalog.add_product(product)
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     console.print(f"line offering product {product_id} {'created' if created else 'updated'}")
 
 
@@ -214,12 +213,10 @@ def access_add_product(
     db: DbOption = None,
 ) -> None:
     """Create (or update) a network product; its offerings follow (access add-offering)."""
-    try:
+    with refusals_in_one_line():
         created = AccessAdmin(_services(db).uow_factory).add_product(
             product_id, name, description=description, prices=_prices(price)
         )
-    except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
     console.print(f"network product {product_id} {'created' if created else 'updated'}")
 
 
