@@ -13,6 +13,7 @@ from orderhub.domain.identifiers import new_id
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES
 from orderhub.services.catalog import CatalogService
 from orderhub.services.clock import Clock, utc_now
+from orderhub.services.partners import existing_partner
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 
 
@@ -101,9 +102,7 @@ class AccessAdmin:
         """Replace the offerings (product, offering) a communication operator may order."""
         pairs = frozenset(pairs)
         with self._uow() as uow:
-            partner = uow.partners.get(partner_id)
-            if partner is None:
-                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            partner = existing_partner(uow, partner_id)
             if not partner.roles & ACCESS_ORDERING_ROLES:
                 # onapi-order refuses any other role (403): the offerings would grant it nothing.
                 raise InvalidInput(

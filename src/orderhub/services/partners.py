@@ -114,9 +114,7 @@ class PartnerAdmin:
         a currency dropped refuses esim-v1 orders priced in it from then on; orders placed before keep
         the price and currency they were placed with."""
         with self._uow() as uow:
-            before = uow.partners.get(partner_id)
-            if before is None:
-                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            before = existing_partner(uow, partner_id)
             after = replace(
                 before,
                 name=before.name if name is None else name,
@@ -145,16 +143,14 @@ class PartnerAdmin:
         if per_minute is not None and per_minute <= 0:
             raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
         with self._uow() as uow:
-            if uow.partners.get(partner_id) is None:
-                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            existing_partner(uow, partner_id)
             uow.partners.set_rate_limit(partner_id, per_minute)
             uow.commit()
 
     def set_products(self, partner_id: str, product_ids: Iterable[str]) -> None:
         product_ids = frozenset(product_ids)
         with self._uow() as uow:
-            if uow.partners.get(partner_id) is None:
-                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            existing_partner(uow, partner_id)
             _refuse_unknown_products(uow, product_ids)
             uow.partners.set_products(partner_id, product_ids)
             uow.commit()
@@ -164,9 +160,7 @@ class PartnerAdmin:
         so running servers authorise the channel's next request on the new units."""
         business_unit_ids = frozenset(business_unit_ids)
         with self._uow() as uow:
-            partner = uow.partners.get(partner_id)
-            if partner is None:
-                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            partner = existing_partner(uow, partner_id)
             if not partner.roles & LINE_ORDERING_ROLES:
                 raise _not_a_business_channel(partner_id)
             _refuse_unknown_units(uow, business_unit_ids)
@@ -179,8 +173,7 @@ class PartnerAdmin:
         client_id = client_id or f"{partner_id}-{secrets.token_hex(4)}"
         client_secret = client_secret or secrets.token_urlsafe(32)
         with self._uow() as uow:
-            if uow.partners.get(partner_id) is None:
-                raise InvalidInput(f"no partner {partner_id}", field="partner")
+            existing_partner(uow, partner_id)
             if uow.partners.get_credential(client_id) is not None:
                 raise InvalidInput(f"client id {client_id} is taken", field="client_id")
             uow.partners.add_credential(client_id, partner_id, hash_secret(client_secret), self._clock())
@@ -205,6 +198,14 @@ class PartnerAdmin:
                 offerings = [(o.product_id, o.offering_id) for o in uow.accesses.offerings_for(partner_id)]
                 result.append(PartnerEntry(partner, live, offerings))
             return result
+
+
+def existing_partner(uow: UnitOfWork, partner_id: str) -> Partner:
+    """The partner an operator's command names; refused by name when there is none."""
+    partner = uow.partners.get(partner_id)
+    if partner is None:
+        raise InvalidInput(f"no partner {partner_id}", field="partner")
+    return partner
 
 
 def _currency_set(currencies: Iterable[str]) -> frozenset[str]:
