@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -18,8 +19,10 @@ from orderhub.cli.base import (
     refusals_in_one_line,
 )
 from orderhub.domain.changes import CancellationState
+from orderhub.domain.orders import OrderState
 from orderhub.observability import mask, mask_identity
 from orderhub.services.order_details import OrderDetailsQuery
+from orderhub.services.records import OrderQuery
 
 
 def _masked(value: Any) -> Any:
@@ -116,3 +119,148 @@ def order_cancel(
     if cancellation.state is CancellationState.REFUSED:
         raise _fail(escape(f"order {order_id} is not cancelled: {cancellation.refusal}"))
     console.print(escape(f"order {order.reference or order.id} of {order.partner_id} cancelled: {reason.strip()}"))
+
+
+# --limit: enough for a day's failures; more rows than a person reads (and each order is its own reads).
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+# A failure reason in the table (--json has it whole).
+MAX_FAILURE_SHOWN = 60
+OPEN_STATES = frozenset(state for state in OrderState if not state.is_final)
+
+
+@order_app.command("list")
+def order_list(
+    partner: Annotated[str | None, typer.Option(help="Only this partner's orders")] = None,
+    state: Annotated[
+        list[str] | None, typer.Option(help="Only orders in this state (repeatable), as `order show` prints it")
+    ] = None,
+    api: Annotated[str | None, typer.Option(help="Only orders placed through this API, e.g. tmf622")] = None,
+    since: Annotated[str | None, typer.Option(help="Created at or after: 2026-01-15 or 2026-01-15T08:00Z")] = None,
+    until: Annotated[str | None, typer.Option(help="Created before; a date includes its whole day (UTC)")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only orders not in a final state")] = False,
+    limit: Annotated[str, typer.Option(metavar="N", help=f"List at most N (1-{MAX_LIMIT})")] = str(DEFAULT_LIMIT),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Orders of every partner and API, newest first, that match all the options given; how many match
+    in all. No customer data: `order show` has it, masked."""
+    shown_at_most = _limit(limit)
+    query = OrderQuery(
+        partner_ids=frozenset({partner}) if partner is not None else None,
+        operations=None,
+        states=_states(state or [], open_only=open_only),
+        dialects=frozenset({_api(api)}) if api is not None else None,
+        created_from=_instant("--since", since) if since is not None else None,
+        created_before=_instant("--until", until, end_of_day=True) if until is not None else None,
+    )
+    if query.created_from and query.created_before and query.created_from >= query.created_before:
+        raise _fail("--since must be before --until")
+    with refusals_in_one_line():
+        found = OrderDetailsQuery(_services(db).uow_factory).search(query, limit=shown_at_most)
+    rows = [
+        {
+            "id": listed.order.id,
+            "reference": listed.order.reference,
+            "partner": listed.order.partner_id,
+            "dialect": listed.order.dialect,
+            "operation": listed.order.operation.value,
+            "state": listed.order.state.value,
+            "subject": listed.subject,
+            "due": listed.order.due_at.isoformat() if listed.order.due_at else None,
+            "created": listed.order.created_at.isoformat(),
+            # A reason may quote what the partner sent: masked as `order show` masks the request.
+            "failure": mask(listed.order.failure_reason) if listed.order.failure_reason else None,
+        }
+        for listed in found.orders
+    ]
+    if as_json:
+        print(json.dumps({"total": found.total, "orders": rows}, indent=2))
+        return
+    if rows:
+        table = Table("id", "number", "partner", "api", "operation", "state", "subject", "due", "created", "failure")
+        for row in rows:
+            table.add_row(*(escape(_cell(key, value)) for key, value in row.items()))
+        console.print(table)
+    console.print(_tally(found.total, len(rows)))
+
+
+def _limit(text: str) -> int:
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise _fail(escape(f"--limit {text!r}: expected a whole number from 1 to {MAX_LIMIT}"))
+    return limit
+
+
+def _states(given: list[str], *, open_only: bool) -> frozenset[OrderState] | None:
+    states: set[OrderState] = set()
+    for text in given:
+        try:
+            states.add(OrderState(text.strip().lower()))
+        except ValueError:
+            valid = ", ".join(state.value for state in OrderState)
+            raise _fail(escape(f"unknown state {text!r}: the states are {valid}")) from None
+    if not open_only:
+        return frozenset(states) or None
+    if not states:
+        return OPEN_STATES
+    if not states & OPEN_STATES:
+        final = ", ".join(sorted(state.value for state in states))
+        raise _fail(f"--open leaves out final states, and every --state given is one ({final})")
+    return frozenset(states & OPEN_STATES)
+
+
+def _api(name: str) -> str:
+    # The web stack comes with the dialects: imported only when a command needs their names.
+    from orderhub.dialects import DIALECTS
+
+    names = [dialect.name for dialect in DIALECTS]
+    if name not in names:
+        raise _fail(escape(f"unknown API {name!r}: the APIs are {', '.join(names)}"))
+    return name
+
+
+def _instant(option: str, text: str, *, end_of_day: bool = False) -> datetime:
+    """A date is its day's start in UTC (``end_of_day``: the next day's, so that --until takes it
+    whole); a date-time without an offset is UTC, as orderhub shows times."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(
+            escape(f"{option} {text!r}: expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01-15T08:00Z")
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _cell(key: str, value: str | None) -> str:
+    if value is None:
+        return ""
+    if key in ("due", "created"):
+        return datetime.fromisoformat(value).isoformat(timespec="seconds")
+    if key == "failure":
+        one_line = " ".join(value.split())
+        return one_line if len(one_line) <= MAX_FAILURE_SHOWN else one_line[: MAX_FAILURE_SHOWN - 1] + "…"
+    return value
+
+
+def _tally(total: int, shown: int) -> str:
+    if total == 0:
+        return "no order matches"
+    matched = f"{total} orders match" if total != 1 else "1 order matches"
+    if shown == total:
+        return f"{matched}, all shown"
+    if total <= MAX_LIMIT:
+        return f"{matched}, the newest {shown} shown: --limit {total} shows them all"
+    return (
+        f"{matched}, the newest {shown} shown: narrow them with --since/--until, --state, --partner or --api"
+        f" to see the others (--limit takes at most {MAX_LIMIT})"
+    )

@@ -1,5 +1,5 @@
-"""An order as the operator reads it (`orderhub order show`): what it acts on named as the operator
-knows it, its customer as stored, its history."""
+"""Orders as the operator reads them: one with its customer and history (`orderhub order show`), or
+many at once (`orderhub order list`), what each acts on named as the operator knows it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from orderhub.domain.customers import Customer
 from orderhub.domain.orders import Order, OrderEvent, Subject, SubjectKind
+from orderhub.services.partners import existing_partner
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+from orderhub.services.records import OrderQuery
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,18 @@ class OrderDetails:
     # an internal id, which no command takes and no partner sent.
     subject: str | None
     customer: Customer | None
+
+
+@dataclass(frozen=True)
+class ListedOrder:
+    order: Order
+    subject: str | None  # as OrderDetails.subject
+
+
+@dataclass(frozen=True)
+class OrderList:
+    orders: list[ListedOrder]  # newest first
+    total: int  # how many the query selects, however many are listed
 
 
 class OrderDetailsQuery:
@@ -33,6 +47,20 @@ class OrderDetailsQuery:
                 return None
             customer = uow.partners.get_customer(order.customer_id) if order.customer_id else None
             return OrderDetails(order, uow.orders.events(order.id), _subject(uow, order.subject), customer)
+
+    def search(self, query: OrderQuery, *, limit: int) -> OrderList:
+        """The newest ``limit`` orders ``query`` selects, and how many it selects in all. A partner it
+        names that does not exist is refused (a typo would otherwise read as "no orders")."""
+        with self._uow(read_only=True) as uow:
+            for partner_id in sorted(query.partner_ids or ()):
+                existing_partner(uow, partner_id)
+            found, total = uow.orders.search(query, 0, limit)
+            # Many orders act on the same line or access: each is looked up once.
+            names: dict[Subject | None, str | None] = {None: None}
+            for order in found:
+                if order.subject not in names:
+                    names[order.subject] = _subject(uow, order.subject)
+            return OrderList([ListedOrder(order, names[order.subject]) for order in found], total)
 
 
 def _subject(uow: UnitOfWork, subject: Subject | None) -> str | None:

@@ -211,7 +211,8 @@ class OrderingService:
         self, principal: Principal, query: OrderQuery, *, offset: int, limit: int
     ) -> tuple[list[Order], int]:
         """One page of the caller's orders that ``query`` selects, newest first, and the total."""
-        scoped = replace(query, partner_ids=query.partner_ids & principal.visible_partner_ids)
+        visible = principal.visible_partner_ids
+        scoped = replace(query, partner_ids=visible if query.partner_ids is None else query.partner_ids & visible)
         return await self._db.read(lambda uow: uow.orders.search(scoped, offset, limit))
 
     async def get_by_reference(self, principal: Principal, reference: str) -> OrderView:

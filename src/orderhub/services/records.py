@@ -80,11 +80,15 @@ class OrderStamp(NamedTuple):
 
 @dataclass(frozen=True)
 class OrderQuery:
-    """Which orders a listing wants (all conditions hold); deleted orders are never listed."""
+    """Which orders a listing wants (all conditions hold); deleted orders are never listed. None: any
+    (the operator's listing, `orderhub order list`, sees every partner's orders of every operation; a
+    partner's listing names the partners it may see, and ordering.list_orders holds it to them)."""
 
-    partner_ids: frozenset[str]
-    operations: tuple[Operation, ...]
+    partner_ids: frozenset[str] | None
+    operations: tuple[Operation, ...] | None
     states: frozenset[OrderState] | None = None
+    # The partner APIs' names, as orders keep them (Order.dialect): esim-v1, tmf-productorder, ...
+    dialects: frozenset[str] | None = None
     reference: str | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None

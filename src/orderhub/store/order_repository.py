@@ -172,13 +172,15 @@ class OrderRepository:
 
     def search(self, query: OrderQuery, offset: int, limit: int) -> tuple[list[Order], int]:
         """One page of the orders ``query`` selects, newest first, and how many it selects in all."""
-        conditions: list[sa.ColumnElement[bool]] = [
-            orders.c.partner_id.in_(sorted(query.partner_ids)),
-            orders.c.operation.in_([operation.value for operation in query.operations]),
-            orders.c.deleted_at.is_(None),
-        ]
+        conditions: list[sa.ColumnElement[bool]] = [orders.c.deleted_at.is_(None)]
+        if query.partner_ids is not None:
+            conditions.append(orders.c.partner_id.in_(sorted(query.partner_ids)))
+        if query.operations is not None:
+            conditions.append(orders.c.operation.in_([operation.value for operation in query.operations]))
         if query.states is not None:
             conditions.append(orders.c.state.in_(sorted(state.value for state in query.states)))
+        if query.dialects is not None:
+            conditions.append(orders.c.dialect.in_(sorted(query.dialects)))
         if query.reference is not None:
             conditions.append(orders.c.reference == query.reference)
         if query.created_from is not None:
