@@ -125,6 +125,11 @@ def test_json_has_each_order_whole_and_the_total(database: tuple[str, Path]) -> 
         (["--open", "--api", "tmf-productorder"], ["line-scheduled"]),
         (["--partner", "travel", "--state", "failed", "--api", "esim-v1", "--since", "2026-03-02"], ["esim-failed"]),
         (["--partner", "nordnet", "--state", "failed"], []),
+        (["--subject", "line GT 50210001"], ["line-failed", "line-scheduled"]),
+        (["--subject", "line  GT   50210001 ", "--state", "failed"], ["line-failed"]),
+        (["--subject", "access access-4711"], ["access-open"]),
+        (["--subject", f"esim {ICCID}"], ["esim-done"]),
+        (["--subject", "access access-4711", "--partner", "shop"], []),
     ],
 )
 def test_each_option_and_their_combinations_select_the_orders_all_of_them_match(
@@ -165,6 +170,12 @@ NOT_A_TIME = "expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01
         (["--limit", "1001"], "--limit '1001': expected a whole number from 1 to 1000"),
         (["--limit", "ten"], "--limit 'ten': expected a whole number from 1 to 1000"),
         (["--partner", "nobody"], "no partner nobody"),
+        (["--subject", "line GT 50219999"], "no line 50219999 in business unit GT"),
+        (["--subject", "access access-9"], "no access access-9"),
+        (["--subject", "line 50210001"], "subject 'line 50210001': expected esim <ICCID>, line <business unit> "
+                                         "<MSISDN> or access <coAccessId>"),
+        (["--subject", "order-1"], "subject 'order-1': expected esim <ICCID>, line <business unit> <MSISDN> "
+                                   "or access <coAccessId>"),
         (["--open", "--state", "failed", "--state", "completed"],
          "--open leaves out final states, and every --state given is one (completed, failed)"),
     ],

@@ -138,6 +138,10 @@ def order_list(
     api: Annotated[str | None, typer.Option(help="Only orders placed through this API, e.g. tmf622")] = None,
     since: Annotated[str | None, typer.Option(help="Created at or after: 2026-01-15 or 2026-01-15T08:00Z")] = None,
     until: Annotated[str | None, typer.Option(help="Created before; a date includes its whole day (UTC)")] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(help="Only orders acting on it, as listed: 'line GT 50210001', 'access access-4711'"),
+    ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only orders not in a final state")] = False,
     limit: Annotated[str, typer.Option(metavar="N", help=f"List at most N (1-{MAX_LIMIT})")] = str(DEFAULT_LIMIT),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -157,7 +161,7 @@ def order_list(
     if query.created_from and query.created_before and query.created_from >= query.created_before:
         raise _fail("--since must be before --until")
     with refusals_in_one_line():
-        found = OrderDetailsQuery(_services(db).uow_factory).search(query, limit=shown_at_most)
+        found = OrderDetailsQuery(_services(db).uow_factory).search(query, limit=shown_at_most, subject=subject)
     rows = [
         {
             "id": listed.order.id,
@@ -261,6 +265,6 @@ def _tally(total: int, shown: int) -> str:
     if total <= MAX_LIMIT:
         return f"{matched}, the newest {shown} shown: --limit {total} shows them all"
     return (
-        f"{matched}, the newest {shown} shown: narrow them with --since/--until, --state, --partner or --api"
+        f"{matched}, the newest {shown} shown: narrow them with --since/--until, --state, --partner, --api or --subject"
         f" to see the others (--limit takes at most {MAX_LIMIT})"
     )

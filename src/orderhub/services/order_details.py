@@ -3,9 +3,10 @@ many at once (`orderhub order list`), what each acts on named as the operator kn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orderhub.domain.customers import Customer
+from orderhub.domain.errors import InvalidInput
 from orderhub.domain.orders import Order, OrderEvent, Subject, SubjectKind
 from orderhub.services.partners import existing_partner
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
@@ -48,12 +49,15 @@ class OrderDetailsQuery:
             customer = uow.partners.get_customer(order.customer_id) if order.customer_id else None
             return OrderDetails(order, uow.orders.events(order.id), _subject(uow, order.subject), customer)
 
-    def search(self, query: OrderQuery, *, limit: int) -> OrderList:
-        """The newest ``limit`` orders ``query`` selects, and how many it selects in all. A partner it
+    def search(self, query: OrderQuery, *, limit: int, subject: str | None = None) -> OrderList:
+        """The newest ``limit`` orders ``query`` selects, and how many it selects in all; ``subject``:
+        only those acting on it, named as OrderDetails.subject names it. A partner, line or access it
         names that does not exist is refused (a typo would otherwise read as "no orders")."""
         with self._uow(read_only=True) as uow:
             for partner_id in sorted(query.partner_ids or ()):
                 existing_partner(uow, partner_id)
+            if subject is not None:
+                query = replace(query, subject=_subject_named(uow, subject))
             found, total = uow.orders.search(query, 0, limit)
             # Many orders act on the same line or access: each is looked up once.
             names: dict[Subject | None, str | None] = {None: None}
@@ -75,3 +79,24 @@ def _subject(uow: UnitOfWork, subject: Subject | None) -> str | None:
         if access is not None:
             return f"access {access.ref}"
     return f"{subject.kind.value} {subject.ref}"
+
+
+SUBJECT_FORMS = "esim <ICCID>, line <business unit> <MSISDN> or access <coAccessId>"
+
+
+def _subject_named(uow: UnitOfWork, text: str) -> Subject:
+    """The subject ``text`` names in _subject's words."""
+    kind, *rest = text.split() or [""]
+    if kind == SubjectKind.ESIM.value and len(rest) == 1:
+        return Subject(SubjectKind.ESIM, rest[0])
+    if kind == SubjectKind.LINE.value and len(rest) == 2:
+        line = uow.lines.find_line(rest[0], rest[1])
+        if line is None:
+            raise InvalidInput(f"no line {rest[1]} in business unit {rest[0]}", field="subject")
+        return Subject(SubjectKind.LINE, line.id)
+    if kind == SubjectKind.ACCESS.value and len(rest) == 1:
+        access = uow.accesses.by_ref(rest[0])
+        if access is None:
+            raise InvalidInput(f"no access {rest[0]}", field="subject")
+        return Subject(SubjectKind.ACCESS, access.id)
+    raise InvalidInput(f"subject {text!r}: expected {SUBJECT_FORMS}", field="subject")

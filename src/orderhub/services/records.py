@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from orderhub.domain.esim import ProfileState
-from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.orders import Operation, OrderState, Subject
 from orderhub.domain.partners import Principal
 
 
@@ -89,6 +89,7 @@ class OrderQuery:
     states: frozenset[OrderState] | None = None
     # The partner APIs' names, as orders keep them (Order.dialect): esim-v1, tmf-productorder, ...
     dialects: frozenset[str] | None = None
+    subject: Subject | None = None
     reference: str | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None

@@ -183,6 +183,8 @@ class OrderRepository:
             conditions.append(orders.c.dialect.in_(sorted(query.dialects)))
         if query.reference is not None:
             conditions.append(orders.c.reference == query.reference)
+        if query.subject is not None:
+            conditions += [orders.c.subject_ref == query.subject.ref, orders.c.subject_kind == query.subject.kind.value]
         if query.created_from is not None:
             conditions.append(orders.c.created_at >= query.created_from)
         if query.created_before is not None:
