@@ -130,6 +130,10 @@ class PartnerRepository:
             rate_limit_per_minute=row["rate_limit_per_minute"],
         )
 
+    def business_units_of(self, partner_id: str) -> frozenset[str]:
+        rows = self._sql.all("SELECT business_unit_id FROM partner_business_units WHERE partner_id = ?", (partner_id,))
+        return frozenset(row[0] for row in rows)
+
     def list_ids(self) -> list[str]:
         return list(self._db.execute(sa.select(partners.c.id).order_by(partners.c.id)).scalars())
 
