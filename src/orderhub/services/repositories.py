@@ -61,8 +61,8 @@ class PartnerRepository(Protocol):
     def set_business_units(self, partner_id: str, business_unit_ids: Iterable[str]) -> None: ...
     def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None: ...
     def update(self, partner: Partner) -> None:
-        """Stores its name, currencies, language, coId and manager; DuplicateKey when another partner
-        has its coId."""
+        """Stores its name, currencies, language, coId, manager and roles; DuplicateKey when another
+        partner has its coId."""
         ...
 
     def co_id_taken(self, co_id: str, *, other_than: str | None = None) -> bool:

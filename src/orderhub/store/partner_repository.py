@@ -77,13 +77,14 @@ class PartnerRepository:
         self.bump_config_version()
 
     def update(self, partner: Partner) -> None:
-        """What ``partner update`` changes: name, currencies, language, coId and manager."""
+        """What ``partner update`` and ``set-roles`` change: name, currencies, language, coId, manager, roles."""
         try:
             self._db.execute(
                 partners.update()
                 .where(partners.c.id == partner.id)
                 .values(
                     name=partner.name,
+                    roles=sorted(partner.roles),
                     currencies=sorted(partner.currencies),
                     language=partner.language,
                     co_id=partner.co_id,
