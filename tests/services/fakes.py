@@ -74,6 +74,10 @@ class FakePartners:
     def managed_by(self, manager_id: str) -> list[str]:
         return [p.id for p in self.partners.values() if p.manager_id == manager_id]
 
+    def business_units_of(self, partner_id: str) -> frozenset[str]:
+        partner = self.partners.get(partner_id)
+        return partner.business_unit_ids if partner is not None else frozenset()
+
     def get_customer(self, customer_id: str) -> Customer | None:
         return next((c for c in self.customers if c.id == customer_id), None)
 

@@ -128,14 +128,14 @@ def test_an_access_blocked_before_its_date_gets_nothing() -> None:
 
 
 class CountingAccesses:
-    """The fake accesses, counting the lock and the active products a provisioner asks for."""
+    """The fake accesses, counting the lock, the active products and the offerings a provisioner asks for."""
 
     def __init__(self, accesses: object) -> None:
         self._accesses = accesses
         self.calls: list[str] = []
 
     def __getattr__(self, name: str) -> object:
-        if name in ("lock", "active_products"):
+        if name in ("lock", "active_products", "offerings_for", "all_offerings"):
             self.calls.append(name)
         return getattr(self._accesses, name)
 
@@ -154,7 +154,9 @@ def _fulfilled_at_intake(uow: FakeUnitOfWork, *, hand_over: bool) -> tuple[objec
 def test_an_activation_fulfilled_where_it_is_accepted_uses_what_the_intake_read_under_the_lock() -> None:
     plain, plain_calls = _fulfilled_at_intake(network(), hand_over=False)
     handed, handed_calls = _fulfilled_at_intake(network(), hand_over=True)
-    assert plain_calls == ["lock", "active_products"] and handed_calls == []
+    # Not handed over, the CO's offerings are read again (the order's own transaction may be a later one);
+    # the offerings sold only when one of them is no longer the CO's, to say why.
+    assert plain_calls == ["lock", "active_products", "offerings_for"] and handed_calls == []
     assert isinstance(plain, Provisioned) and isinstance(handed, Provisioned)
     assert not handed.failed_items
     assert isinstance(handed.result, AccessResult) and isinstance(plain.result, AccessResult)
@@ -191,6 +193,24 @@ def test_an_order_one_of_whose_products_cannot_be_activated_activates_none() -> 
     assert [item.state for item in order.items] == [ItemState.FAILED, ItemState.FAILED]
     assert uow.accesses.services_of_order("o1") == []
     assert uow.accesses.accesses["a-free"].state is AccessState.FREE
+
+
+@pytest.mark.parametrize(
+    ("still_sold", "reason"),
+    [(True, "offering fiber/1000 is no longer allowed to co"), (False, "offering fiber/1000 is no longer sold")],
+)
+def test_an_offering_taken_from_the_co_before_its_date_activates_nothing(still_sold: bool, reason: str) -> None:
+    # partner set-offerings took fiber/1000 from the CO after the order was accepted (still sold: another
+    # CO may order it), or access remove-offering withdrew it: each is named, the order activates nothing.
+    uow = network()
+    order = accepted(uow, activation("free-1", ("fiber", "1000"), ("iptv", "basic"), at=NOW + timedelta(days=1)))
+    uow.accesses.offerings["co"] = [NetworkOffering("iptv", "basic", "Basic")]
+    if still_sold:
+        uow.accesses.offerings["other-co"] = [NetworkOffering("fiber", "1000", "1000 Mbit/s")]
+    outcome = ServiceActivationProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=1))
+    assert isinstance(outcome, Provisioned)
+    assert outcome.failed_items == {1: reason, 2: "not activated: another service of the order could not be"}
+    assert uow.accesses.services_of_order("o1") == []
 
 
 def test_a_product_another_open_order_schedules_on_the_access_is_refused() -> None:

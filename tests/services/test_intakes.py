@@ -20,7 +20,7 @@ from orderhub.domain.results import LineResult
 from orderhub.fulfilment.provisioners import LineProductsProvisioner
 from orderhub.services.line_orders import LineIntake
 from orderhub.services.order_commands import NewOrder
-from orderhub.services.provisioning import Provisioned
+from orderhub.services.provisioning import NotProvisioned, Provisioned
 from tests.services.fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -51,6 +51,7 @@ def line_world(*, with_plan: bool) -> FakeUnitOfWork:
         Offering("CR", "OFFER-DP-001", PlanType.DATA_PLAN, 7),
     ]
     uow.lines.lines["line-1"] = Line("line-1", "CR", "69877689")
+    uow.partners.partners["channel"] = CHANNEL.partner
     if with_plan:
         uow.lines.products["plan-0"] = LineProduct(
             "plan-0",
@@ -158,6 +159,16 @@ def test_an_order_whose_items_end_differently_is_partial() -> None:
     assert order.failure_reason == "item 1: offering OFFER-DP-001 is no longer sold as DataPlan"
 
 
+def test_an_order_of_a_channel_taken_off_the_business_unit_before_provisioning_is_not_delivered() -> None:
+    uow = line_world(with_plan=True)
+    order = placed(uow, PlanType.DATA_PLAN)
+    # partner set-business-units moved the channel from CR to PA after the order was accepted.
+    uow.partners.partners["channel"] = replace(CHANNEL.partner, business_unit_ids=frozenset({"PA"}))
+    outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW + timedelta(days=1))
+    assert outcome == NotProvisioned("channel is no longer enabled for business unit CR")
+    assert uow.lines.products_of_order(order.id) == []
+
+
 def test_a_data_plan_listed_before_the_plan_of_its_order_rides_on_that_plan() -> None:
     uow = line_world(with_plan=True)
     # Accepted on the running plan; by provisioning time that plan has ended: the order's own Plan,
@@ -172,14 +183,14 @@ def test_a_data_plan_listed_before_the_plan_of_its_order_rides_on_that_plan() ->
 
 
 class CountingLines:
-    """The fake lines, counting the reads and locks a provisioner asks of them."""
+    """The fake lines (or partners), counting the reads and locks a provisioner asks of them."""
 
-    def __init__(self, lines: object) -> None:
+    def __init__(self, lines: object, calls: list[str] | None = None) -> None:
         self._lines = lines
-        self.calls: list[str] = []
+        self.calls: list[str] = [] if calls is None else calls
 
     def __getattr__(self, name: str) -> object:
-        if name in ("get_line", "lock", "offerings", "active_plan"):
+        if name in ("get_line", "lock", "offerings", "active_plan", "business_units_of"):
             self.calls.append(name)
         return getattr(self._lines, name)
 
@@ -193,11 +204,14 @@ def test_a_line_order_fulfilled_where_it_is_accepted_is_not_read_again_and_ends_
         order = placed(uow, plan_type)
         counting = CountingLines(uow.lines)
         uow.lines = counting  # type: ignore[assignment]
+        uow.partners = CountingLines(uow.partners, counting.calls)  # type: ignore[assignment]
         readings = new.readings if hand_over else None
         outcome = LineProductsProvisioner().provision(uow.as_port(), order, NOW, first_run=True, readings=readings)
         assert isinstance(outcome, Provisioned) and not outcome.failed_items
-        # The intake read the line under its lock, its offerings and its plan in the same transaction.
-        assert counting.calls == ([] if hand_over else ["get_line", "lock", "offerings", "active_plan"])
+        # The intake read the line under its lock, its offerings and its plan in the same transaction, and
+        # checked the channel's business units there too.
+        read_again = ["get_line", "lock", "business_units_of", "offerings", "active_plan"]
+        assert counting.calls == ([] if hand_over else read_again)
         made = sorted((p.product_id, p.plan_type, p.starts_at, p.ends_at) for p in counting._lines.products.values())  # type: ignore[attr-defined]
         results.append(made)
     assert results[0] == results[1]

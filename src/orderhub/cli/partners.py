@@ -19,6 +19,7 @@ from orderhub.cli.base import (
     partner_app,
     refusals_in_one_line,
 )
+from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Partner
 from orderhub.services.access_setup import AccessAdmin
 
 
@@ -72,17 +73,23 @@ def partner_update(
     language: Annotated[str | None, typer.Option(help="Language of end-customer messages: en or sv")] = None,
     co_id: Annotated[str | None, typer.Option(help="A COMMUNICATION_OPERATOR's ON-API coId")] = None,
     manager: Annotated[str | None, typer.Option(help="Id of the ACCOUNT_MANAGER partner managing it")] = None,
+    no_co_id: Annotated[bool, typer.Option("--no-co-id", help="Clear its coId (onapi-order answers it 403)")] = False,
+    no_manager: Annotated[bool, typer.Option("--no-manager", help="Clear its manager")] = False,
     db: DbOption = None,
 ) -> None:
-    """Change a partner's name, currencies, language, coId or manager, checked as at create; it keeps
-    its id, orders and credentials. Running servers use the change from its next request on."""
-    if name is None and not currency and language is None and co_id is None and manager is None:
-        raise _fail("nothing to update: give --name, --currency, --language, --co-id or --manager")
+    """Change a partner's name, currencies, language, coId or manager (or clear the last two), checked as
+    at create; it keeps its id, orders and credentials. Running servers use the change from its next
+    request on."""
+    given = (name, currency or None, language, co_id, manager)
+    if all(value is None for value in given) and not no_co_id and not no_manager:
+        raise _fail("nothing to update: give --name, --currency, --language, --co-id or --manager "
+                    "(or --no-co-id, --no-manager)")  # fmt: skip
     services = _services(db)
     with refusals_in_one_line():
         change = services.partners.update_partner(
-            partner_id, name=name, currencies=currency or None, language=language, co_id=co_id, manager_id=manager
-        )
+            partner_id, name=name, currencies=currency or None, language=language, co_id=co_id, manager_id=manager,
+            clear_co_id=no_co_id, clear_manager=no_manager,
+        )  # fmt: skip
     before, after = change.before, change.after
     shown = {
         "name": (repr(before.name), repr(after.name)),
@@ -96,6 +103,40 @@ def partner_update(
     for currency_code, product_ids in change.unpriced.items():
         _warn(escape(f"no price in {currency_code} for its products {', '.join(product_ids)}: esim-v1 lists them "
                      f"without one in {currency_code}"))  # fmt: skip
+    _warn_if_co_without_co_id(before, after)
+
+
+@partner_app.command("set-roles")
+def partner_set_roles(
+    partner_id: str,
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role", help="RESELLER, ACCOUNT_MANAGER, BUSINESS_CHANNEL or COMMUNICATION_OPERATOR (repeatable)"
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Replace a partner's roles (the list given is the new set), checked as at create. Refused while it
+    holds what a role it would lose uses, naming the command that removes it first. Running servers use
+    the new roles from its next request on, for the tokens it holds too."""
+    services = _services(db)
+    with refusals_in_one_line():
+        change = services.partners.set_roles(partner_id, role)
+    before, after = (", ".join(sorted(p.roles)) for p in (change.before, change.after))
+    console.print(
+        escape(f"partner {partner_id} " + (f"roles: {before} -> {after}" if before != after else "unchanged"))
+    )
+    _warn_if_co_without_co_id(change.before, change.after)
+
+
+def _warn_if_co_without_co_id(before: Partner, after: Partner) -> None:
+    """A COMMUNICATION_OPERATOR without a coId is allowed (as at create: one being set up), but
+    onapi-order answers it 403: said when a change leaves it so."""
+    is_co = bool(after.roles & ACCESS_ORDERING_ROLES)
+    if is_co and after.co_id is None and (before.co_id is not None or not before.roles & ACCESS_ORDERING_ROLES):
+        _warn(escape(f"onapi-order answers {after.id} 403 until it has a co id (orderhub partner update {after.id} "
+                     "--co-id ...)"))  # fmt: skip
 
 
 @partner_app.command("set-rate-limit")
@@ -115,21 +156,35 @@ def partner_set_rate_limit(
 def partner_set_offerings(
     partner_id: str,
     offering: Annotated[
-        list[str], typer.Option("--offering", help="product_id/offering_id it may order on accesses (repeatable)")
-    ],
+        list[str] | None,
+        typer.Option("--offering", help="product_id/offering_id it may order on accesses (repeatable)"),
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="It may order none (before set-roles drops the role)")] = False,
     db: DbOption = None,
 ) -> None:
-    """Replace the network offerings a communication operator may order (onapi-order)."""
+    """Replace the network offerings a communication operator may order (onapi-order). Its orders
+    scheduled for an offering taken from it fail when due."""
+    offerings = _list_or_none(offering, none, "--offering")
     services = _services(db)
     pairs = []
-    for text in offering:
+    for text in offerings:
         product_id, _, offering_id = text.partition("/")
         if not product_id or not offering_id:
             raise _fail(f"{text!r}: expected product_id/offering_id")
         pairs.append((product_id, offering_id))
     with refusals_in_one_line():
         AccessAdmin(services.uow_factory).allow(partner_id, pairs)
-    console.print(escape(f"{partner_id} may order: {', '.join(offering)}"))
+    console.print(escape(f"{partner_id} may order: {', '.join(offerings) or 'nothing'}"))
+
+
+def _list_or_none(given: list[str] | None, none: bool, option: str) -> list[str]:
+    """What a set-… command replaces the list with: the values given, or none when --none says so (an
+    option left out by mistake must not empty the list)."""
+    if given and none:
+        raise _fail(f"give {option} or --none, not both")
+    if not given and not none:
+        raise _fail(f"give {option} (repeatable), or --none to remove them all")
+    return given or []
 
 
 @partner_app.command("set-products")
@@ -149,16 +204,19 @@ def partner_set_products(
 def partner_set_business_units(
     partner_id: str,
     business_unit: Annotated[
-        list[str], typer.Option("--business-unit", help="Business unit whose lines it orders for (repeatable)")
-    ],
+        list[str] | None,
+        typer.Option("--business-unit", help="Business unit whose lines it orders for (repeatable)"),
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="It orders for none (before set-roles drops the role)")] = False,
     db: DbOption = None,
 ) -> None:
     """Replace the business units a business channel orders for; running servers use them from its next
-    request on."""
+    request on, and its orders scheduled in a unit taken from it fail when due."""
+    units = _list_or_none(business_unit, none, "--business-unit")
     services = _services(db)
     with refusals_in_one_line():
-        services.partners.set_business_units(partner_id, business_unit)
-    console.print(escape(f"business units of {partner_id}: {', '.join(sorted(set(business_unit)))}"))
+        services.partners.set_business_units(partner_id, units)
+    console.print(escape(f"business units of {partner_id}: {', '.join(sorted(set(units))) or 'none'}"))
 
 
 @partner_app.command("list")

@@ -140,6 +140,14 @@ class LineProductsProvisioner:
         made = [] if first_run else uow.lines.products_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:
+            # An order provisioned later than it was accepted (scheduled, or left to the worker) may be of a
+            # channel no longer enabled for the line's business unit (partner set-business-units); one
+            # fulfilled at intake was checked against the channel's units in this very transaction. Units
+            # are a BUSINESS_CHANNEL's only (partner set-roles refuses to take the role while it has some).
+            if known is None and line.business_unit_id not in uow.partners.business_units_of(order.partner_id):
+                return NotProvisioned(
+                    f"{order.partner_id} is no longer enabled for business unit {line.business_unit_id}"
+                )
             offerings = known.offerings if known else uow.lines.offerings(line.business_unit_id)
             validity = {(o.product_id, o.plan_type): o.validity_days for o in offerings}
             base_plan = known.base_plan if known else uow.lines.active_plan(line.id, now)
@@ -207,14 +215,17 @@ class ServiceActivationProvisioner:
         if not made:
             active = set(known.active_products if known else uow.accesses.active_products(access.id))
             # An order provisioned later than it was accepted (scheduled, or left to the worker) may hold
-            # an offering withdrawn since (access remove-offering); one fulfilled at intake was checked
-            # against the offerings in this very transaction.
-            sold = None if known else {(o.product_id, o.offering_id) for o in uow.accesses.all_offerings()}
+            # an offering withdrawn since (access remove-offering) or no longer open to its communication
+            # operator (partner set-offerings); one fulfilled at intake was checked against the CO's
+            # offerings in this very transaction.
+            granted = (
+                None if known else {(o.product_id, o.offering_id) for o in uow.accesses.offerings_for(order.partner_id)}
+            )
             for item in order.items:
                 if access.state is AccessState.BLOCKED:
                     failed[item.seq] = f"access {access.ref} is blocked"
-                elif sold is not None and (item.product_id, offering_of(item)) not in sold:
-                    failed[item.seq] = f"offering {item.product_id}/{offering_of(item)} is no longer sold"
+                elif granted is not None and (item.product_id, offering_of(item)) not in granted:
+                    failed[item.seq] = _no_longer_orderable(uow, order.partner_id, item.product_id, offering_of(item))
                 elif item.product_id in active:
                     failed[item.seq] = f"{item.product_id} is already active on access {access.ref}"
                 active.add(item.product_id)
@@ -239,6 +250,15 @@ class ServiceActivationProvisioner:
             failed = {i.seq: "not activated" for i in order.items if i.seq not in delivered}
         services = tuple((s.item_seq, s.id) for s in made if s.item_seq is not None)
         return Provisioned(AccessResult(access.ref, services), failed)
+
+
+def _no_longer_orderable(uow: UnitOfWork, partner_id: str, product_id: str, offering_id: str) -> str:
+    """Why an offering the CO may no longer order cannot be: withdrawn, or taken from it. Only a sold
+    offering can be granted, so the offerings sold are read only here, for an order that fails."""
+    sold = any((o.product_id, o.offering_id) == (product_id, offering_id) for o in uow.accesses.all_offerings())
+    if not sold:
+        return f"offering {product_id}/{offering_id} is no longer sold"
+    return f"offering {product_id}/{offering_id} is no longer allowed to {partner_id}"
 
 
 def default_provisioners() -> dict[Operation, Provisioner]:

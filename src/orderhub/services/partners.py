@@ -7,12 +7,21 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from orderhub.domain.accesses import ONAPI_ID
-from orderhub.domain.catalog import currency_valid
 from orderhub.domain.errors import InvalidInput
-from orderhub.domain.partners import ACCESS_ORDERING_ROLES, LANGUAGES, LINE_ORDERING_ROLES, Partner, Role
+from orderhub.domain.partners import LINE_ORDERING_ROLES, Partner
 from orderhub.services.auth import hash_secret
 from orderhub.services.clock import Clock, utc_now
+from orderhub.services.partner_rules import (
+    check_partner,
+    check_references,
+    co_id_taken,
+    currency_set,
+    not_a_business_channel,
+    refuse_unknown_products,
+    refuse_unknown_units,
+    refuse_what_its_roles_cannot_use,
+    role_set,
+)
 from orderhub.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
 
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
@@ -69,17 +78,11 @@ class PartnerAdmin:
     ) -> Partner:
         if not _PARTNER_ID.match(partner_id):
             raise InvalidInput("partner id must be 2-63 characters of a-z, 0-9 and '-'", field="id")
-        try:
-            role_set = frozenset(Role(role.upper()) for role in roles)
-        except ValueError as exc:
-            raise InvalidInput(f"unknown role; known: {', '.join(Role)}", field="roles") from exc
-        if not role_set:
-            raise InvalidInput("a partner needs at least one role", field="roles")
         partner = Partner(
             id=partner_id,
             name=name,
-            roles=role_set,
-            currencies=_currency_set(currencies),
+            roles=role_set(roles),
+            currencies=currency_set(currencies),
             product_ids=frozenset(product_ids),
             manager_id=manager_id,
             business_unit_ids=frozenset(business_unit_ids),
@@ -87,13 +90,13 @@ class PartnerAdmin:
             language=language,
             rate_limit_per_minute=rate_limit_per_minute,
         )
-        _check(partner)
+        check_partner(partner)
         with self._uow() as uow:
             if uow.partners.get(partner_id) is not None:
                 raise InvalidInput(f"partner {partner_id} already exists", field="id")
-            _check_references(uow, partner)
-            _refuse_unknown_products(uow, partner.product_ids)
-            _refuse_unknown_units(uow, partner.business_unit_ids)
+            check_references(uow, partner)
+            refuse_unknown_products(uow, partner.product_ids)
+            refuse_unknown_units(uow, partner.business_unit_ids)
             uow.partners.add(partner, self._clock())
             uow.commit()
         return partner
@@ -107,36 +110,61 @@ class PartnerAdmin:
         language: str | None = None,
         co_id: str | None = None,
         manager_id: str | None = None,
+        clear_co_id: bool = False,
+        clear_manager: bool = False,
     ) -> PartnerChange:
-        """Change what ``partner create`` set (None: kept; ``currencies`` replaces the set), checked as
-        create checks it. The partner keeps its id, so its orders, customers and credentials stay its own.
-        The config version moves, so running servers use the change from the partner's next request on:
-        a currency dropped refuses esim-v1 orders priced in it from then on; orders placed before keep
-        the price and currency they were placed with."""
+        """Change what ``partner create`` set (None: kept; ``currencies`` replaces the set; ``clear_…``:
+        none from now on), checked as create checks it. The partner keeps its id, so its orders, customers
+        and credentials stay its own. The config version moves, so running servers use the change from
+        the partner's next request on: a currency dropped refuses esim-v1 orders priced in it from then
+        on; orders placed before keep the price and currency they were placed with."""
+        if co_id is not None and clear_co_id:
+            raise InvalidInput("give --co-id or --no-co-id, not both", field="co_id")
+        if manager_id is not None and clear_manager:
+            raise InvalidInput("give --manager or --no-manager, not both", field="manager")
         with self._uow() as uow:
             before = existing_partner(uow, partner_id)
             after = replace(
                 before,
                 name=before.name if name is None else name,
-                currencies=before.currencies if currencies is None else _currency_set(currencies),
+                currencies=before.currencies if currencies is None else currency_set(currencies),
                 language=before.language if language is None else language,
-                co_id=before.co_id if co_id is None else co_id,
-                manager_id=before.manager_id if manager_id is None else manager_id,
+                co_id=None if clear_co_id else before.co_id if co_id is None else co_id,
+                manager_id=None if clear_manager else before.manager_id if manager_id is None else manager_id,
             )
-            _check(after)
-            _check_references(uow, after)
-            if after == before:
-                return PartnerChange(before, after)  # nothing to write: running servers keep what they have
-            try:
-                uow.partners.update(after)
-            except DuplicateKey:
-                # Another operator gave the coId to another partner after it was looked up above.
-                raise _co_id_taken(after.co_id) from None
             added = after.currencies - before.currencies
             products = uow.catalog.get_many(after.product_ids) if added else []
             unpriced = {c: sorted(p.id for p in products if c not in p.prices) for c in sorted(added)}
-            uow.commit()
+            self._store_change(uow, before, after)
         return PartnerChange(before, after, {c: ids for c, ids in unpriced.items() if ids})
+
+    def set_roles(self, partner_id: str, roles: Iterable[str]) -> PartnerChange:
+        """Replace the partner's roles. Refused while it holds what a role it would lose uses (business
+        units, a coId, network offerings, partners it manages), naming the command that removes it
+        first; then checked as create checks a partner. Its esim-v1 catalog is kept (only esim-v1's roles
+        read it). The config version moves, so a token issued before is served with the new roles from
+        its next request on."""
+        new_roles = role_set(roles)
+        with self._uow() as uow:
+            before = existing_partner(uow, partner_id)
+            after = replace(before, roles=new_roles)
+            refuse_what_its_roles_cannot_use(uow, after)
+            self._store_change(uow, before, after)
+        return PartnerChange(before, after)
+
+    @staticmethod
+    def _store_change(uow: UnitOfWork, before: Partner, after: Partner) -> None:
+        """``after`` checked as create checks a partner, stored and committed; nothing when unchanged."""
+        check_partner(after)
+        check_references(uow, after)
+        if after == before:
+            return  # nothing to write: running servers keep what they have
+        try:
+            uow.partners.update(after)
+        except DuplicateKey:
+            # Another operator gave the coId to another partner after it was looked up above.
+            raise co_id_taken(after.co_id) from None
+        uow.commit()
 
     def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None:
         """How many requests a minute the partner may send (None: no limit); applies at once."""
@@ -151,7 +179,7 @@ class PartnerAdmin:
         product_ids = frozenset(product_ids)
         with self._uow() as uow:
             existing_partner(uow, partner_id)
-            _refuse_unknown_products(uow, product_ids)
+            refuse_unknown_products(uow, product_ids)
             uow.partners.set_products(partner_id, product_ids)
             uow.commit()
 
@@ -162,8 +190,8 @@ class PartnerAdmin:
         with self._uow() as uow:
             partner = existing_partner(uow, partner_id)
             if not partner.roles & LINE_ORDERING_ROLES:
-                raise _not_a_business_channel(partner_id)
-            _refuse_unknown_units(uow, business_unit_ids)
+                raise not_a_business_channel(partner_id)
+            refuse_unknown_units(uow, business_unit_ids)
             uow.partners.set_business_units(partner_id, business_unit_ids)
             uow.commit()
 
@@ -206,68 +234,3 @@ def existing_partner(uow: UnitOfWork, partner_id: str) -> Partner:
     if partner is None:
         raise InvalidInput(f"no partner {partner_id}", field="partner")
     return partner
-
-
-def _currency_set(currencies: Iterable[str]) -> frozenset[str]:
-    return frozenset(c.upper() for c in currencies)
-
-
-def _check(partner: Partner) -> None:
-    """What a partner must be, whether created or changed: each problem on its own."""
-    if not partner.name.strip() or len(partner.name) > 200:
-        raise InvalidInput("name must be 1-200 characters", field="name")
-    if partner.business_unit_ids and not partner.roles & LINE_ORDERING_ROLES:
-        raise _not_a_business_channel(partner.id)
-    if not partner.currencies:
-        raise InvalidInput("a partner needs at least one currency", field="currencies")
-    bad = [c for c in partner.currencies if not currency_valid(c)]
-    if bad:
-        raise InvalidInput(f"not ISO 4217 currency codes: {', '.join(sorted(bad))}", field="currencies")
-    if partner.language not in LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(sorted(LANGUAGES))}", field="language")
-    if partner.co_id is not None and not ONAPI_ID.match(partner.co_id):
-        raise InvalidInput("co id must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'", field="co_id")
-    if partner.co_id is not None and not partner.roles & ACCESS_ORDERING_ROLES:
-        # onapi-order answers any other role 403: the coId would only keep it from the CO it belongs to.
-        raise InvalidInput(
-            f"partner {partner.id} is not a COMMUNICATION_OPERATOR: only communication operators have a co id",
-            field="co_id",
-        )
-    if partner.rate_limit_per_minute is not None and partner.rate_limit_per_minute <= 0:
-        raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
-
-
-def _check_references(uow: UnitOfWork, partner: Partner) -> None:
-    """What a partner names in the store: a coId no other partner has, an ACCOUNT_MANAGER."""
-    if partner.co_id is not None and uow.partners.co_id_taken(partner.co_id, other_than=partner.id):
-        raise _co_id_taken(partner.co_id)
-    if partner.manager_id is not None:
-        if partner.manager_id == partner.id:
-            raise InvalidInput(f"partner {partner.id} cannot be its own manager", field="manager")
-        manager = uow.partners.get(partner.manager_id)
-        if manager is None or Role.ACCOUNT_MANAGER not in manager.roles:
-            raise InvalidInput(f"{partner.manager_id} is not an ACCOUNT_MANAGER partner", field="manager")
-
-
-def _co_id_taken(co_id: str | None) -> InvalidInput:
-    return InvalidInput(f"co id {co_id} belongs to another partner", field="co_id")
-
-
-def _not_a_business_channel(partner_id: str) -> InvalidInput:
-    # Units would grant nothing to another role: a refusal tells the operator of the mix-up.
-    return InvalidInput(
-        f"partner {partner_id} is not a BUSINESS_CHANNEL: only business channels order for business units",
-        field="business_units",
-    )
-
-
-def _refuse_unknown_products(uow: UnitOfWork, product_ids: Iterable[str]) -> None:
-    unknown = sorted(set(product_ids) - set(uow.catalog.all_ids()))
-    if unknown:
-        raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
-
-
-def _refuse_unknown_units(uow: UnitOfWork, business_unit_ids: Iterable[str]) -> None:
-    unknown = sorted(u for u in business_unit_ids if uow.lines.business_unit(u) is None)
-    if unknown:
-        raise InvalidInput(f"unknown business units: {', '.join(unknown)}", field="business_units")

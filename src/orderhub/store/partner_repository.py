@@ -77,13 +77,14 @@ class PartnerRepository:
         self.bump_config_version()
 
     def update(self, partner: Partner) -> None:
-        """What ``partner update`` changes: name, currencies, language, coId and manager."""
+        """What ``partner update`` and ``set-roles`` change: name, currencies, language, coId, manager, roles."""
         try:
             self._db.execute(
                 partners.update()
                 .where(partners.c.id == partner.id)
                 .values(
                     name=partner.name,
+                    roles=sorted(partner.roles),
                     currencies=sorted(partner.currencies),
                     language=partner.language,
                     co_id=partner.co_id,
@@ -129,6 +130,10 @@ class PartnerRepository:
             language=row["language"],
             rate_limit_per_minute=row["rate_limit_per_minute"],
         )
+
+    def business_units_of(self, partner_id: str) -> frozenset[str]:
+        rows = self._sql.all("SELECT business_unit_id FROM partner_business_units WHERE partner_id = ?", (partner_id,))
+        return frozenset(row[0] for row in rows)
 
     def list_ids(self) -> list[str]:
         return list(self._db.execute(sa.select(partners.c.id).order_by(partners.c.id)).scalars())
