@@ -11,6 +11,7 @@ from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
+from orderhub.web.request_bodies import json_request_body
 
 from . import placing, schema
 from .errors import failure_response, http_error, install_error_handlers, internal_error_response
@@ -99,7 +100,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     @app.post(
         ORDER_PATH,
         summary="Order a service on an access",
-        openapi_extra=schema.request_body(),
+        openapi_extra=json_request_body(schema.OrderRequest),
         responses={200: {"model": schema.OrderAnswer}},
     )
     @app.post(ORDER_PATH.rstrip("/"), include_in_schema=False)

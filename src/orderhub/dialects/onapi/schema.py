@@ -54,15 +54,6 @@ class OrderAnswer(BaseModel):
     message: str
 
 
-def request_body() -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": OrderRequest.model_json_schema()}},
-        }
-    }
-
-
 class ErrorBody(BaseModel):
     """ON-API's common response; input errors (400) add a message for the end customer."""
 

@@ -9,7 +9,7 @@ from orderhub.dialects.context import DialectContext
 from orderhub.dialects.tmf_productorder import wire as vendor_wire
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
 from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
-from orderhub.dialects.tmf_productorder.schema import ERRORS, EXAMPLE, ProductOrderRequest, request_body
+from orderhub.dialects.tmf_productorder.schema import ERRORS, EXAMPLE, ProductOrderRequest
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, OrderNotFound
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
@@ -18,6 +18,7 @@ from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.records import OrderQuery
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
+from orderhub.web.request_bodies import json_request_body
 
 from . import mapping, wire
 
@@ -83,7 +84,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         "/productOrder",
         status_code=201,
         summary="Create a product order",
-        openapi_extra=request_body(ProductOrderRequest, EXAMPLE),
+        openapi_extra=json_request_body(ProductOrderRequest, EXAMPLE),
     )
     async def create_order(
         request: Request, caller: Caller, idempotency_key: Annotated[str | None, Header(max_length=255)] = None

@@ -12,6 +12,7 @@ from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
+from orderhub.web.request_bodies import json_request_body
 
 from . import mapping, placing, schema
 from .errors import failure_response, http_error, install_error_handlers, internal_error_response
@@ -78,7 +79,7 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         "/{business_id}/productOrder",
         status_code=201,
         summary="Order a Plan, DataPlan or Addon on a line",
-        openapi_extra=schema.request_body(schema.ProductOrderRequest, schema.EXAMPLE),
+        openapi_extra=json_request_body(schema.ProductOrderRequest, schema.EXAMPLE),
     )
     async def place_order(
         business_id: str,

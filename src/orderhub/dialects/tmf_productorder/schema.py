@@ -48,16 +48,6 @@ class ProductOrderRequest(_Doc):
     relatedParty: list[RelatedParty] | None = None
 
 
-def request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
-    """``openapi_extra`` for a route that reads its JSON body itself."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema(by_alias=True), "example": example}},
-        }
-    }
-
-
 EXAMPLE = {
     "category": "esimPrepaid",
     "productOrderItem": [
