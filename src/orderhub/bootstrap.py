@@ -27,6 +27,7 @@ from orderhub.services.line_orders import LineService
 from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
 from orderhub.services.partners import PartnerAdmin
+from orderhub.services.rate_limits import DatabaseBuckets, RateLimiter
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.database import checkpoint_sqlite, create_engine
@@ -67,6 +68,14 @@ class Services:
             self.migrate()
         except migrate.SchemaNewer as exc:
             log.warning("%s; running on it without migrating", exc)
+
+    def new_rate_limiter(self) -> RateLimiter:
+        """The per-partner rate limiter of one application: on PostgreSQL each partner's bucket is shared
+        with every other API process through the database; on SQLite, with its one API process, it is
+        this process's alone and writes nothing (a write a second would queue for the orders' lock)."""
+        if self.database.is_sqlite:
+            return RateLimiter()
+        return RateLimiter(DatabaseBuckets(self.database), sync_seconds=self.settings.rate_limit_sync_seconds)
 
     def close(self) -> None:
         """Closes every connection; on SQLite the WAL is then checkpointed into the database file, so

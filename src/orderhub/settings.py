@@ -56,6 +56,9 @@ class Settings:
     # How long a TMF622 event that a listener did not take waits before it is sent again; doubled with
     # each failure in a row, up to 30 s (services.hub).
     hub_retry_seconds: float = 1.0
+    # PostgreSQL: how often an API process adds its onapi-order requests to the partners' shared rate-limit
+    # buckets and learns the other processes' (services.rate_limits), while a limited partner sends.
+    rate_limit_sync_seconds: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -216,4 +219,5 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "final_answer_budget_seconds": _seconds(zero=True),
     "hub_allowed_networks": _networks,
     "hub_retry_seconds": _seconds(),
+    "rate_limit_sync_seconds": _seconds(),
 }

@@ -5,8 +5,8 @@ application with and without its hot routes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +55,33 @@ def session(
     """The requests in turn on one application (so on one rate limiter), with or without hot routes."""
 
     async def go() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=application(services, hot, fresh=fresh))
-        async with httpx.AsyncClient(transport=transport, base_url="http://orderhub.test") as http:
+        app = application(services, hot, fresh=fresh)
+        transport = httpx.ASGITransport(app=app)
+        async with running(app, fresh), httpx.AsyncClient(transport=transport, base_url="http://orderhub.test") as http:
             return [await http.request(method, path, **kwargs) for method, path, kwargs in requests]
 
     return asyncio.run(go())
+
+
+@asynccontextmanager
+async def running(app: ASGIApp, lifespan: bool) -> AsyncIterator[None]:
+    """The application's lifespan around its requests, as a server runs it, when ``lifespan``: a fresh
+    application ends with the session (its rate limiter's sync with it)."""
+    if not lifespan:
+        yield
+        return
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    sent: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    serving = asyncio.ensure_future(app(scope, received.get, sent.put))  # type: ignore[arg-type]
+    await received.put({"type": "lifespan.startup"})
+    assert (await sent.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield
+    finally:
+        await received.put({"type": "lifespan.shutdown"})
+        assert (await sent.get())["type"] == "lifespan.shutdown.complete"
+        await serving
 
 
 def ask(services: Services, hot: bool, method: str, path: str, **kwargs: Any) -> httpx.Response:

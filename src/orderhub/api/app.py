@@ -68,6 +68,7 @@ def dialect_context(services: Services) -> DialectContext:
         changes=services.changes,
         hub=services.hub,
         accesses=services.accesses,
+        rate_limiter=services.new_rate_limiter(),
     )
 
 
@@ -86,6 +87,7 @@ def create_app(
         try:
             yield
         finally:
+            await context.rate_limiter.stop()
             if run_worker:
                 services.hub_dispatcher.stop()
                 services.worker.stop()

@@ -17,9 +17,9 @@ from orderhub.services.inventory import InventoryService
 from orderhub.services.line_orders import LineService
 from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
+from orderhub.services.rate_limits import RateLimiter
 from orderhub.settings import Settings
 from orderhub.web.hot_paths import HotRoute, HotStack
-from orderhub.web.rate_limit import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class DialectContext:
     hub: HubService
     accesses: AccessQueries
     # Per-partner request budgets, one per application: a dialect's hot routes and its framework routes
-    # draw on the same one.
+    # draw on the same one (on PostgreSQL shared with the other API processes: Services.new_rate_limiter).
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
 
 

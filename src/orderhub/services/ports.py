@@ -19,6 +19,7 @@ from orderhub.services.repositories import (
     OrderRepository,
     PartnerRepository,
     ProfileRepository,
+    RateLimitRepository,
     SignInRepository,
     SubscriptionRepository,
 )
@@ -71,6 +72,8 @@ class UnitOfWork(Protocol):
     def accesses(self) -> AccessRepository: ...
     @property
     def sign_ins(self) -> SignInRepository: ...
+    @property
+    def rate_limits(self) -> RateLimitRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -107,6 +110,13 @@ class Database(Protocol):
         ...
 
     async def write(self, work: Work[T]) -> T: ...
+
+    async def write_statement(self, work: Work[T]) -> T:
+        """``write`` for work on rows every process changes often (a shared counter), each statement
+        committed on its own where the store can (PostgreSQL), outside the group commit: in a batch of
+        orders a row's lock would be held until the batch commits, and other processes' batches would
+        wait for it. Work of one statement, or of statements that each stand alone."""
+        ...
 
     def read_now(self, work: Work[T]) -> T:
         """``read`` for threads that are not the event loop (the worker, the CLI)."""

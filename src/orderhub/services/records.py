@@ -93,3 +93,12 @@ class OrderQuery:
     reference: str | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
+
+
+class RequestsToAdd(NamedTuple):
+    """A process's requests of one partner that its shared rate-limit bucket has not counted yet, and
+    the partner's limit (requests a minute: the bucket's size and its refill)."""
+
+    partner_id: str
+    requests: int
+    per_minute: int

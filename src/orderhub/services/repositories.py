@@ -17,6 +17,7 @@ from orderhub.domain.partners import Partner
 from orderhub.services.records import (
     OrderQuery,
     OrderStamp,
+    RequestsToAdd,
     SignInLookUp,
     StoredCredential,
     StoredIdempotencyKey,
@@ -119,6 +120,21 @@ class SignInRepository(Protocol):
     def record_failure(self, keys: Sequence[str], at: datetime, expired_before: datetime) -> None:
         """A failure of each key at ``at``; and failures of any key from before ``expired_before`` go,
         a bounded number at a time, so that the table holds about one window's failures."""
+        ...
+
+
+class RateLimitRepository(Protocol):
+    """Per-partner token buckets (onapi-order's rate limit, services.rate_limits), shared by every
+    process on the database. Times are seconds since the epoch."""
+
+    def add_requests(self, added: Sequence[RequestsToAdd], now: float, most_minutes: float) -> dict[str, float]:
+        """Refills each partner's bucket up to ``now`` at its limit, then adds its requests, keeping at
+        most ``most_minutes`` of its limit; each bucket's level (requests not yet refilled) afterwards.
+        One statement, whose row locks last as long as it does."""
+        ...
+
+    def delete_idle(self, before: float) -> None:
+        """Deletes the buckets no process added to since ``before`` (refilled by then: as good as none)."""
         ...
 
 

@@ -8,9 +8,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from orderhub.store.errors import is_driver_unavailable, is_unavailable
 from orderhub.store.file_guard import SqliteFileGuard
 from orderhub.store.group_commit import GroupCommitWriter
 from orderhub.store.notifications import WORK_CHANNEL, WorkNotifications
+from orderhub.store.read_snapshots import read_snapshot
 from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
 from orderhub.store.write_batches import BatchRunner
@@ -83,6 +83,10 @@ class SqlDatabase:
             read_away=lambda: self.read(lambda uow: uow.partners.config_version()),
         )
 
+    @property
+    def is_sqlite(self) -> bool:
+        return self._is_sqlite
+
     # -- ports.Database ----------------------------------------------------------------------------
 
     async def read(self, work: Work[T]) -> T:
@@ -112,6 +116,13 @@ class SqlDatabase:
             del pending
         return result
 
+    async def write_statement(self, work: Work[T]) -> T:
+        if self._read_threads is None:
+            return await self.write(work)  # SQLite: one write lock, which the writer takes anyway
+        # On a reading thread's connection, which commits each statement by itself (see ``_reader``).
+        pending = asyncio.get_running_loop().run_in_executor(self._read_threads, self._read, work, False)
+        return await self.answered_in_time(pending)
+
     async def answered_in_time(self, pending: Awaitable[T]) -> T:
         """``pending`` (work on a thread that waits on the database), or DatabaseUnavailable at
         ``_answer_timeout``: a PostgreSQL server or network that stops answering holds that thread for
@@ -125,12 +136,12 @@ class SqlDatabase:
     def read_now(self, work: Work[T]) -> T:
         return self._read(work, in_snapshot=True)
 
-    def _read(self, work: Work[T], *, in_snapshot: bool) -> T:
+    def _read(self, work: Work[T], in_snapshot: bool) -> T:
         connection = self._reader()
         try:
             if not in_snapshot:
                 return work(self._local.uow)
-            with self._snapshot(connection):
+            with read_snapshot(connection, sqlite=self._is_sqlite):
                 return work(self._local.uow)
         except Exception as exc:
             unavailable = self._as_unavailable(exc)
@@ -214,26 +225,6 @@ class SqlDatabase:
             return None
         self._drop_reader()
         return DatabaseUnavailable(f"database unavailable: {detail}")
-
-    @contextmanager
-    def _snapshot(self, connection: sa.Connection) -> Iterator[None]:
-        """One read transaction, begun on the driver: SQLAlchemy's begin() costs more than the reads.
-        On PostgreSQL only SQLAlchemy's: its readers send no BEGIN (see ``_reader``)."""
-        if not self._is_sqlite:
-            with connection.begin():
-                yield
-            return
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        driver.execute("BEGIN")
-        try:
-            yield
-        finally:
-            # Core statements inside joined the driver's transaction (see store.database); end both.
-            if connection.in_transaction():
-                connection.rollback()
-            elif driver.in_transaction:
-                driver.execute("ROLLBACK")
 
     def _reader(self) -> sa.Connection:
         connection: sa.Connection | None = getattr(self._local, "connection", None)

@@ -15,6 +15,7 @@ from orderhub.store.inventory_repository import CatalogRepository, ProfileReposi
 from orderhub.store.line_repository import LineRepository
 from orderhub.store.order_repository import OrderRepository
 from orderhub.store.partner_repository import PartnerRepository
+from orderhub.store.rate_limit_repository import RateLimitRepository
 from orderhub.store.sign_in_repository import SignInRepository
 
 
@@ -33,6 +34,7 @@ class BoundUnitOfWork:
         self.listeners = ListenerRepository(connection)
         self.accesses = AccessRepository(connection)
         self.sign_ins = SignInRepository(connection)
+        self.rate_limits = RateLimitRepository(connection)
 
     def __enter__(self) -> BoundUnitOfWork:
         return self

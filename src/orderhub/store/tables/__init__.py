@@ -30,6 +30,7 @@ from orderhub.store.tables.partner_tables import (
     partners,
     product_prices,
     products,
+    rate_limit_buckets,
     sign_in_failures,
     tokens,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "partners",
     "product_prices",
     "products",
+    "rate_limit_buckets",
     "sign_in_failures",
     "subscriptions",
     "tokens",

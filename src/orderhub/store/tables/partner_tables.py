@@ -1,5 +1,5 @@
-"""Partners, their catalog, credentials, tokens, failed sign-ins, customers and idempotency keys; the
-config version."""
+"""Partners, their catalog, credentials, tokens, failed sign-ins, rate limit buckets, customers and
+idempotency keys; the config version."""
 
 from __future__ import annotations
 
@@ -88,6 +88,19 @@ sign_in_failures = sa.Table(
     sa.Column("failed_at", UtcDateTime, nullable=False),
     sa.Index("ix_sign_in_failures_key_failed_at", "key", "failed_at"),
     sa.Index("ix_sign_in_failures_failed_at", "failed_at"),
+)
+
+# onapi-order's rate limit: one token bucket per partner, shared by every API process on the database
+# (services.rate_limits). ``used`` is the requests not yet refilled (the limit less the tokens left) as of
+# ``updated_at``, in seconds since the epoch: the refill is computed from them in the statement that adds a
+# process's requests, on either database. A row idle for minutes has refilled and is deleted.
+rate_limit_buckets = sa.Table(
+    "rate_limit_buckets",
+    metadata,
+    sa.Column("partner_id", sa.String(64), primary_key=True),
+    sa.Column("used", sa.Double, nullable=False),
+    sa.Column("per_minute", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
 )
 
 customers = sa.Table(
