@@ -6,7 +6,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from rich.markup import escape
 
-from orderhub.cli import imports, network, orders, partners, service, setup  # noqa: F401  (registers the commands)
+from orderhub.cli import (  # noqa: F401  (registers the commands)
+    customers,
+    imports,
+    network,
+    orders,
+    partners,
+    service,
+    setup,
+)
 from orderhub.cli.base import app, err
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import unknown_variables

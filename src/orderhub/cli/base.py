@@ -34,6 +34,8 @@ access_app = typer.Typer(
 app.add_typer(access_app, name="access")
 order_app = typer.Typer(help="Orders of every API.", no_args_is_help=True)
 app.add_typer(order_app, name="order")
+customer_app = typer.Typer(help="End customers' personal data (erasure on request).", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
 
 
 def _console(*, stderr: bool = False) -> Console:

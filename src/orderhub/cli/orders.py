@@ -71,6 +71,8 @@ def order_show(
             "identity": f"{customer.identity.kind} {mask_identity(customer.identity.number)}"
             if customer.identity
             else None,
+            # Their personal data was erased on request (customer erase): why the rest is None.
+            **({"erased": customer.erased_at.isoformat()} if customer.erased_at else {}),
         },
         # An e-mail the customer record does not keep (ON-API's identified customers are kept by their
         # identity number alone) is seen here, as the order carried it.

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 from orderhub.services.access_orders import AccessQueries
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
+from orderhub.services.customer_erasure import EraseCustomer
 from orderhub.services.hub import HubService, PendingEvent
 from orderhub.services.inventory import InventoryService
 from orderhub.services.line_orders import LineService
@@ -55,6 +56,8 @@ class Dialect:
     # The API's error shape for HTTP-level answers (404, 405) given outside its own app: a path
     # under the prefix that the mount itself cannot take (e.g. one holding a control character).
     render_http_error: Callable[[int, str], Response] | None = None
+    # Where this API's orders keep their customer's personal data (`orderhub customer erase`).
+    erase_customer: EraseCustomer | None = None
 
     @property
     def prefixes(self) -> tuple[str, ...]:

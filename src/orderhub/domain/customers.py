@@ -68,6 +68,9 @@ class Customer:
     country_of_residence: str | None = None
     name: str | None = None
     identity: Identity | None = None
+    # When their personal data was erased on request (services.customer_erasure): the record stays, for
+    # the orders that refer to it, with no e-mail, name, identity or country.
+    erased_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -223,18 +223,18 @@ class Order:
     def as_at(self, event: OrderEvent) -> Order:
         """This order as it was right after ``event``, one of its own: what a listener is shown.
 
-        The state is the event's, and the order was last updated by it (every transition updates
-        the order). Item ends, the result and the failure reason are set with a final state, which has
-        no way out: an earlier event shows none of them, and the final event is the last one, so the
-        order still holds what it ended with. The partner's request and due date may have been changed
-        since without an event: the event's snapshot has them as they were; an event stored without
-        one (before migration 0013) shows them as they are now. (A new eSIM's subject, set while it is
-        provisioned, is left as it is now: no listener hears of those orders.)"""
+        The state is the event's, and the order was last updated by it (every transition updates the
+        order; a note that changes no state, domain.erasure's, does not). Item ends, the result and the
+        failure reason are set with a final state, which has no way out: an earlier event shows none of
+        them, and the final event is the last one, so the order still holds what it ended with. The
+        partner's request and due date may have been changed since without an event: the event's
+        snapshot has them as they were; an event stored without one (before migration 0013) shows them
+        as they are now. (A new eSIM's subject is left as it is now: no listener hears of those orders.)"""
         final = event.to_state.is_final
         shown = replace(
             self,
             state=event.to_state,
-            updated_at=event.at,
+            updated_at=event.at if event.from_state is not event.to_state else self.updated_at,
             items=self.items if final else [replace(item, state=None, failure_reason=None) for item in self.items],
             result=self.result if final else None,
             failure_reason=self.failure_reason if final else None,

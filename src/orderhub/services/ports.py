@@ -14,6 +14,7 @@ from orderhub.services.repositories import (
     AccessRepository,
     CancellationRepository,
     CatalogRepository,
+    ErasureRepository,
     LineRepository,
     ListenerRepository,
     OrderRepository,
@@ -56,6 +57,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def partners(self) -> PartnerRepository: ...
+    @property
+    def erasures(self) -> ErasureRepository: ...
     @property
     def catalog(self) -> CatalogRepository: ...
     @property

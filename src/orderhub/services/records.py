@@ -22,6 +22,16 @@ class StoredCredential:
 
 
 @dataclass(frozen=True)
+class StoredReason:
+    """A reason given in words with a change of an order (an event's, a cancellation's): free text a
+    partner or an operator wrote."""
+
+    kind: str  # "event" or "cancellation"
+    row_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class RecentFailures:
     """A sign-in key's failures within the window: how many, and when the oldest of them was."""
 

@@ -12,7 +12,7 @@ from orderhub.domain.changes import Cancellation, Listener
 from orderhub.domain.customers import Customer, Identity
 from orderhub.domain.esim import ProfileState, Subscription
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering
-from orderhub.domain.orders import Operation, Order, OrderEvent, Subject
+from orderhub.domain.orders import Operation, Order, OrderEvent, OrderSnapshot, Subject
 from orderhub.domain.partners import Partner
 from orderhub.services.records import (
     OrderQuery,
@@ -22,6 +22,7 @@ from orderhub.services.records import (
     StoredCredential,
     StoredIdempotencyKey,
     StoredProfile,
+    StoredReason,
     StoredToken,
 )
 
@@ -107,6 +108,33 @@ class PartnerRepository(Protocol):
     def add_idempotency_key(
         self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime
     ) -> None: ...
+
+
+class ErasureRepository(Protocol):
+    """What erasing a customer's personal data reads and rewrites besides their orders
+    (services.customer_erasure)."""
+
+    def lock_customer(self, customer_id: str) -> None:
+        """Hold the customer until the transaction ends: an order being placed for them commits first."""
+        ...
+
+    def orders_of(self, customer_id: str) -> list[str]:
+        """The ids of the customer's orders, deleted ones included."""
+        ...
+
+    def snapshots_of(self, order_id: str) -> list[tuple[int, OrderSnapshot]]:
+        """(event id, snapshot) of each of the order's events that keeps one."""
+        ...
+
+    def replace_snapshot(self, event_id: int, snapshot: OrderSnapshot) -> None: ...
+    def reasons_of(self, order_ids: Sequence[str]) -> list[StoredReason]:
+        """The reasons given in words with the orders' events and cancellations."""
+        ...
+
+    def replace_reason(self, reason: StoredReason, text: str) -> None: ...
+    def erase_customer(self, customer_id: str, now: datetime) -> None:
+        """Removes their e-mail, name, identity and country, and notes when; id, partner and created stay."""
+        ...
 
 
 class SignInRepository(Protocol):

@@ -229,17 +229,17 @@ class PartnerRepository:
             return None
         scope = "" if any_partner else f"partner_id IN ({', '.join('?' * len(ids))}) AND "
         row = self._sql.one(
-            "SELECT id, partner_id, email, country_of_residence, created_at, name, identity_type, identity_value"
-            f" FROM customers WHERE {scope}{where} ORDER BY created_at LIMIT 1",
+            "SELECT id, partner_id, email, country_of_residence, created_at, name, identity_type, identity_value,"
+            f" erased_at FROM customers WHERE {scope}{where} ORDER BY created_at LIMIT 1",
             (*ids, *params),
         )
         if row is None:
             return None
-        customer_id, partner_id, email, country, created_at, name, identity_type, identity_value = row
+        customer_id, partner_id, email, country, created_at, name, identity_type, identity_value, erased_at = row
         created = read_time(created_at)
         assert created is not None
         identity = Identity(identity_type, identity_value) if identity_type and identity_value else None
-        return Customer(customer_id, partner_id, email, created, country, name, identity)
+        return Customer(customer_id, partner_id, email, created, country, name, identity, read_time(erased_at))
 
     def add_customer(self, customer: Customer) -> str:
         """Stores the customer (its e-mail as its key, domain.customers.email_key), or finds the one

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey
 from orderhub.store.access_repository import AccessRepository
 from orderhub.store.change_repository import CancellationRepository, ListenerRepository
+from orderhub.store.erasure_repository import ErasureRepository
 from orderhub.store.errors import is_unavailable
 from orderhub.store.fastsql import FastSql
 from orderhub.store.inventory_repository import CatalogRepository, ProfileRepository, SubscriptionRepository
@@ -26,6 +27,7 @@ class BoundUnitOfWork:
         self._connection = connection
         self.orders = OrderRepository(connection)
         self.partners = PartnerRepository(connection)
+        self.erasures = ErasureRepository(connection)
         self.catalog = CatalogRepository(connection)
         self.profiles = ProfileRepository(connection)
         self.subscriptions = SubscriptionRepository(connection)

@@ -116,11 +116,18 @@ def listener_resource(listener: Listener) -> dict[str, Any]:
 
 
 def event_envelope(pending: PendingEvent, base_url: str) -> dict[str, Any]:
-    """The TMF event: the order as it was right after the change the event records."""
-    created = pending.event.from_state is None
+    """The TMF event: the order as it was right after the change the event records. An event that
+    changes no state (the customer's data erased: domain.erasure) changed what the order shows."""
+    event = pending.event
+    if event.from_state is None:
+        event_type = "ProductOrderCreateEvent"
+    elif event.from_state is event.to_state:
+        event_type = "ProductOrderAttributeValueChangeEvent"
+    else:
+        event_type = "ProductOrderStateChangeEvent"
     return {
         "eventId": str(pending.event_id),
-        "eventTime": utc(pending.event.at),
-        "eventType": "ProductOrderCreateEvent" if created else "ProductOrderStateChangeEvent",
+        "eventTime": utc(event.at),
+        "eventType": event_type,
         "event": {"productOrder": order_resource(pending.order, base_url)},
     }

@@ -1,6 +1,7 @@
 """tmf-productorder: prepaid line orders (seed 001), a TMF622-style vendor API, served under two prefixes."""
 
 from orderhub.dialects.context import Dialect
+from orderhub.dialects.tmf_productorder.erasure import erase_customer
 from orderhub.dialects.tmf_productorder.errors import http_error
 from orderhub.dialects.tmf_productorder.mapping import DIALECT
 from orderhub.dialects.tmf_productorder.routes import create_tmf_productorder_app, create_tmf_productorder_hot_routes
@@ -16,6 +17,7 @@ TMF_PRODUCTORDER = Dialect(
     create_app=create_tmf_productorder_app,
     create_hot_routes=lambda context: create_tmf_productorder_hot_routes(context, (PREFIX, *ALIASES)),
     render_http_error=http_error,
+    erase_customer=erase_customer,
 )
 
 __all__ = ["ALIASES", "PREFIX", "TMF_PRODUCTORDER"]

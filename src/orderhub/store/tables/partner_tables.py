@@ -116,6 +116,9 @@ customers = sa.Table(
     sa.Column("name", sa.String(511), nullable=True),
     sa.Column("identity_type", sa.String(64), nullable=True),
     sa.Column("identity_value", sa.String(64), nullable=True),
+    # When the customer's personal data was erased on request (`orderhub customer erase`): e-mail, name,
+    # identity and country are NULL since; the row stays for the orders that refer to it.
+    sa.Column("erased_at", UtcDateTime, nullable=True),
     sa.UniqueConstraint("partner_id", "email", name="uq_customers_partner_email"),
     sa.Index("uq_customers_identity", "partner_id", "identity_type", "identity_value", unique=True),
 )

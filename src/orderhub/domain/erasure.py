@@ -1,0 +1,90 @@
+"""Erasing a customer's personal data on request (GDPR art. 17) from what their orders keep.
+
+An order keeps what the partner sent (``Order.request``), which each API echoes back. Erased, the fields
+that held the customer's data keep their place and type, holding the marker ``erased``: every API's
+answer keeps its documented shape, and a reader sees that something was there. Where in a request the
+customer stands is each API's to say (the dialects' ``erasure`` modules); what they found there, and what
+the customer record held, is then looked for in the rest of the request (a note that names the customer,
+a field the API does not know but kept as sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from orderhub.domain.customers import Customer
+from orderhub.domain.orders import LISTENED_OPERATIONS, Order, OrderEvent, OrderSnapshot
+
+ERASED = "erased"
+# The order's history says that, and when, without the data.
+ERASURE_REASON = "the customer's personal data was erased on request (GDPR art. 17)"
+
+
+def erased(value: Any, keep: Collection[str] = ()) -> Any:
+    """``value`` with every text and number in it replaced by ``ERASED``, but for the members named in
+    ``keep`` (at any depth); objects and lists keep their shape, true, false and null stay."""
+    if isinstance(value, dict):
+        return {name: item if name in keep else erased(item, keep) for name, item in value.items()}
+    if isinstance(value, list):
+        return [erased(item, keep) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    return ERASED
+
+
+def texts_in(value: Any, keep: Collection[str] = ()) -> list[str]:
+    """The texts and numbers ``erased(value, keep)`` replaces, as text: to look for them elsewhere."""
+    if isinstance(value, dict):
+        return [text for name, item in value.items() if name not in keep for text in texts_in(item, keep)]
+    if isinstance(value, list):
+        return [text for item in value for text in texts_in(item, keep)]
+    if value is None or isinstance(value, bool):
+        return []
+    return [str(value)]
+
+
+class Mentions:
+    """The customer's data as it may stand elsewhere in a request: each value distinctive enough that a
+    text holding it speaks of the customer (an e-mail, a name of two words or more, a number of six digits
+    or more: a phone, an identity number), in any case. A first name or a city alone would take texts
+    that speak of something else, and stay where the API does not put them in the customer's place."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values = sorted({value.strip().casefold() for value in values if _distinctive(value.strip())})
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def erase_in(self, value: Any) -> Any:
+        """``value`` with each text that holds one of the values replaced by ``ERASED`` (names of members
+        are left alone: they are the API's, not the partner's)."""
+        if isinstance(value, dict):
+            return {name: self.erase_in(item) for name, item in value.items()}
+        if isinstance(value, list):
+            return [self.erase_in(item) for item in value]
+        if isinstance(value, str):
+            folded = value.casefold()
+            return ERASED if any(known in folded for known in self._values) else value
+        return value
+
+
+def _distinctive(text: str) -> bool:
+    if len(text) < 5 or text == ERASED:
+        return False
+    return "@" in text or len(text.split()) >= 2 or sum(character.isdigit() for character in text) >= 6
+
+
+def customer_values(customer: Customer) -> list[str]:
+    """What the customer record holds that a request may hold too."""
+    values = [customer.email, customer.name, customer.identity.number if customer.identity else None]
+    return [value for value in values if value]
+
+
+def note_erasure(order: Order, request: dict[str, Any], now: datetime) -> None:
+    """The order keeps ``request`` in place of what the partner sent, and its history a note of it: an
+    event that changes no state (listeners hear of it; the order's dates stay as they were)."""
+    order.request = request
+    snapshot = OrderSnapshot(request, order.due_at) if order.operation in LISTENED_OPERATIONS else None
+    order.new_events.append(OrderEvent(now, order.state, order.state, ERASURE_REASON, snapshot))

@@ -1,0 +1,166 @@
+"""Erasing a customer's personal data on request (GDPR art. 17): `orderhub customer erase`.
+
+One transaction: the customer record loses its e-mail, name, identity and country (it stays, with its id,
+partner and creation time, for the orders that refer to it); each of their orders keeps what the partner
+sent without the customer's data (domain.erasure), its history notes the erasure and its version moves
+(every API renders it anew); the snapshots its events keep for listeners are erased alike, and words
+given with its changes (a cancellation's reason) that name the customer. Orders, their
+states, items, prices, eSIMs, lines and subscriptions stay: accounting and the partner's integration need
+them. Orders not final yet are refused: provisioning does not read the customer's data, but each step it
+takes, a partner's change (TMF622 PATCH) or a cancellation writes the order again from what it read, and
+one under way as the erasure commits would write the data back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from orderhub.domain.customers import Customer, Identity
+from orderhub.domain.erasure import Mentions, customer_values, note_erasure
+from orderhub.domain.errors import CannotChange, InvalidInput
+from orderhub.domain.orders import Order, OrderSnapshot
+from orderhub.services.clock import Clock, utc_now
+from orderhub.services.partners import existing_partner
+from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+from orderhub.services.records import StoredReason
+
+# An API's way to erase its customer from a request it kept: the request without them, and the values it
+# took out (looked for in the rest of the request, domain.erasure.Mentions). Each dialect has its own.
+EraseCustomer = Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]]
+# Orders named in a refusal; past this many they are counted (one line a person reads).
+MAX_ORDERS_NAMED = 10
+
+
+@dataclass(frozen=True)
+class CustomerKey:
+    """How the operator names the customer: by exactly one of these."""
+
+    email: str | None = None
+    identity: Identity | None = None
+    customer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did, or would do (``dry_run``)."""
+
+    customer: Customer  # as it was before: its data is for the caller to show masked, or not at all
+    orders: list[str]  # the orders whose kept request held the customer's data (numbers, ids where none)
+    snapshots: int  # event snapshots that held it
+    reasons: int  # reasons given in words with their changes (events, cancellations) that named the customer
+    dry_run: bool
+
+
+@dataclass
+class _Plan:
+    orders: list[tuple[Order, dict[str, Any]]] = field(default_factory=list)
+    snapshots: list[tuple[int, OrderSnapshot]] = field(default_factory=list)
+    reasons: list[tuple[StoredReason, str]] = field(default_factory=list)
+
+
+class CustomerErasure:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, erasers: Mapping[str, EraseCustomer], *, clock: Clock = utc_now
+    ) -> None:
+        self._uow = uow_factory
+        # By dialect name: where each API's orders keep their customer.
+        self._erasers = erasers
+        self._clock = clock
+
+    def erase(self, partner_id: str, key: CustomerKey, *, dry_run: bool = False) -> Erasure:
+        """Erases the customer ``key`` names among the partner's (InvalidInput when there is none, CannotChange
+        while an order of theirs is not final); ``dry_run``: says what it would erase, and changes nothing.
+        Run again on an erased customer (``customer_id``), it erases what an order may still hold."""
+        with self._uow(read_only=dry_run) as uow:
+            existing_partner(uow, partner_id)
+            customer = _customer(uow, partner_id, key)
+            if not dry_run:
+                uow.erasures.lock_customer(customer.id)
+            orders = [order for order_id in uow.erasures.orders_of(customer.id) if (order := uow.orders.get(order_id))]
+            _refuse_open(customer, orders)
+            plan = self._plan(uow, customer, orders)
+            erasure = Erasure(customer, [order.reference or order.id for order, _ in plan.orders],
+                              len(plan.snapshots), len(plan.reasons), dry_run)  # fmt: skip
+            if dry_run:
+                return erasure
+            now = self._clock()
+            for order, request in plan.orders:
+                note_erasure(order, request, now)
+                uow.orders.update_request(order)
+                uow.orders.save(order)  # appends the note; each write moves the order's version
+            for event_id, snapshot in plan.snapshots:
+                uow.erasures.replace_snapshot(event_id, snapshot)
+            for reason, text in plan.reasons:
+                uow.erasures.replace_reason(reason, text)
+            if customer.erased_at is None:
+                uow.erasures.erase_customer(customer.id, now)
+            uow.commit()
+            return erasure
+
+    def _plan(self, uow: UnitOfWork, customer: Customer, orders: list[Order]) -> _Plan:
+        """Each order's request and each event snapshot without the customer's data: first where its API
+        keeps the customer, then wherever what was found there (and what the record holds) stands."""
+        found = customer_values(customer)
+        requests: list[tuple[Order, dict[str, Any]]] = []
+        snapshots: list[tuple[int, OrderSnapshot, OrderSnapshot]] = []
+        for order in orders:
+            erase = self._erasers.get(order.dialect)
+            request, values = erase(order.request) if erase is not None else (order.request, [])
+            requests.append((order, request))
+            found += values
+            for event_id, snapshot in uow.erasures.snapshots_of(order.id):
+                kept, values = erase(snapshot.request) if erase is not None else (snapshot.request, [])
+                snapshots.append((event_id, snapshot, replace(snapshot, request=kept)))
+                found += values
+        mentions = Mentions(found)
+        plan = _Plan()
+        for order, request in requests:
+            request = mentions.erase_in(request)
+            if request != order.request:
+                plan.orders.append((order, request))
+        for event_id, before, after in snapshots:
+            after = replace(after, request=mentions.erase_in(after.request))
+            if after != before:
+                plan.snapshots.append((event_id, after))
+        # Words a partner or an operator gave with a change (a cancellation's reason) may name the customer.
+        for reason in uow.erasures.reasons_of([order.id for order in orders]) if mentions else []:
+            text = mentions.erase_in(reason.text)
+            if text != reason.text:
+                plan.reasons.append((reason, text))
+        return plan
+
+
+def _customer(uow: UnitOfWork, partner_id: str, key: CustomerKey) -> Customer:
+    given = [value for value in (key.email, key.identity, key.customer_id) if value is not None]
+    if len(given) != 1:
+        raise InvalidInput("name the customer by exactly one of e-mail, identity or id", field="customer")
+    if key.email is not None:
+        found = uow.partners.find_customer([partner_id], key.email)
+        named = "that e-mail (an erased customer's is gone: name them by --id)"
+    elif key.identity is not None:
+        found = uow.partners.find_customer_by_identity([partner_id], key.identity)
+        named = f"that identity ({key.identity.kind}; an erased customer's is gone: name them by --id)"
+    else:
+        assert key.customer_id is not None
+        found = uow.partners.get_customer(key.customer_id)
+        found = found if found is not None and found.partner_id == partner_id else None
+        named = f"id {key.customer_id}"
+    if found is None:
+        raise InvalidInput(f"partner {partner_id} has no customer of {named}", field="customer")
+    return found
+
+
+def _refuse_open(customer: Customer, orders: list[Order]) -> None:
+    open_orders = [order.reference or order.id for order in orders if not order.state.is_final]
+    if not open_orders:
+        return
+    named = ", ".join(open_orders[:MAX_ORDERS_NAMED])
+    if len(open_orders) > MAX_ORDERS_NAMED:
+        named += f" and {len(open_orders) - MAX_ORDERS_NAMED} more"
+    raise CannotChange(
+        f"customer {customer.id} has orders not final yet ({len(open_orders)}): {named}; while an order is open, "
+        "what changes it may write the data back; erase once they are final (orderhub order show <order>; "
+        "orderhub order cancel <order> --reason ... calls off one not started)"
+    )
