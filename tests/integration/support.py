@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.cli_forks import CliForks
+
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 30.0
 # Small enough for a quick start, large enough for every test here.
@@ -61,21 +63,22 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# What every run of the command gets: a wide, colourless terminal keeps rich from wrapping or styling what
+# the operator would read.
+CLI_TERMINAL = {"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+_cli_forks: CliForks | None = None
+
+
 def run_cli(
     *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 60.0
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m orderhub ARGS`` in ``cwd`` to completion; the result holds exit code, stdout and stderr.
-
-    A wide, colourless terminal keeps rich from wrapping or styling what the operator would read.
-    """
-    return subprocess.run(
-        [sys.executable, "-m", "orderhub", *map(str, args)],
-        cwd=cwd,
-        env=base_env({"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb", **(env or {})}),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
+    """Run the ``orderhub`` command with ARGS in ``cwd`` to completion, as a process of its own (forked by
+    cli_forks.py, which has its imports done); the result holds exit code, stdout and stderr."""
+    global _cli_forks
+    if _cli_forks is None:
+        _cli_forks = CliForks(base_env(CLI_TERMINAL))
+    return _cli_forks.run(
+        [str(arg) for arg in args], cwd=cwd, env=base_env({**CLI_TERMINAL, **(env or {})}), timeout=timeout
     )
 
 

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.integration
 
 TMF622 = "/tmf-api/productOrderingManagement/v4/productOrder"
 # Long enough for the orders to be placed and the operator's commands to run before they are due.
-SCHEDULED_IN = timedelta(seconds=10)
+SCHEDULED_IN = timedelta(seconds=5)
 
 
 def line_order_for_later(base_url: str, token: str, offering: str, plan_type: str, msisdn: str, at: str) -> str:
