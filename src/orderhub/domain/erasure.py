@@ -22,27 +22,19 @@ ERASED = "erased"
 ERASURE_REASON = "the customer's personal data was erased on request (GDPR art. 17)"
 
 
-def erased(value: Any, keep: Collection[str] = ()) -> Any:
+def erased(value: Any, keep: Collection[str] = (), found: list[str] | None = None) -> Any:
     """``value`` with every text and number in it replaced by ``ERASED``, but for the members named in
-    ``keep`` (at any depth); objects and lists keep their shape, true, false and null stay."""
+    ``keep`` (at any depth); objects and lists keep their shape, true, false and null stay. ``found``
+    collects what was replaced, as text: to look for it elsewhere (Mentions)."""
     if isinstance(value, dict):
-        return {name: item if name in keep else erased(item, keep) for name, item in value.items()}
+        return {name: item if name in keep else erased(item, keep, found) for name, item in value.items()}
     if isinstance(value, list):
-        return [erased(item, keep) for item in value]
+        return [erased(item, keep, found) for item in value]
     if value is None or isinstance(value, bool):
         return value
+    if found is not None:
+        found.append(str(value))
     return ERASED
-
-
-def texts_in(value: Any, keep: Collection[str] = ()) -> list[str]:
-    """The texts and numbers ``erased(value, keep)`` replaces, as text: to look for them elsewhere."""
-    if isinstance(value, dict):
-        return [text for name, item in value.items() if name not in keep for text in texts_in(item, keep)]
-    if isinstance(value, list):
-        return [text for item in value for text in texts_in(item, keep)]
-    if value is None or isinstance(value, bool):
-        return []
-    return [str(value)]
 
 
 class Mentions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderhub.domain.erasure import erased, texts_in
+from orderhub.domain.erasure import erased
 
 
 def erase_customer(request: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -14,5 +14,5 @@ def erase_customer(request: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     data = request.get("input")
     if not isinstance(data, dict) or "customer" not in data:
         return request, []
-    customer = data["customer"]
-    return {**request, "input": {**data, "customer": erased(customer)}}, texts_in(customer)
+    found: list[str] = []
+    return {**request, "input": {**data, "customer": erased(data["customer"], found=found)}}, found

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderhub.domain.erasure import erased, texts_in
+from orderhub.domain.erasure import erased
 
 # What a party says of itself without saying who it is: its role and types. Kept, so the echo still
 # names a Customer party of the documented shape (id and name strings: "erased").
@@ -40,9 +40,7 @@ def _erased_party(party: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if name in _PARTY_KEPT:
             shown[name] = value
         elif name == "characteristic" and isinstance(value, list):
-            shown[name] = [erased(entry, _CHARACTERISTIC_KEPT) for entry in value]
-            found += texts_in(value, _CHARACTERISTIC_KEPT)
+            shown[name] = [erased(entry, _CHARACTERISTIC_KEPT, found) for entry in value]
         else:
-            shown[name] = erased(value)
-            found += texts_in(value)
+            shown[name] = erased(value, found=found)
     return shown, found
