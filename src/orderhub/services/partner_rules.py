@@ -48,7 +48,12 @@ def check_partner(partner: Partner) -> None:
             f"partner {partner.id} is not a COMMUNICATION_OPERATOR: only communication operators have a co id",
             field="co_id",
         )
-    if partner.rate_limit_per_minute is not None and partner.rate_limit_per_minute <= 0:
+    check_rate_limit(partner.rate_limit_per_minute)
+
+
+def check_rate_limit(per_minute: int | None) -> None:
+    """None (no limit) or a positive number of requests a minute."""
+    if per_minute is not None and per_minute <= 0:
         raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
 
 

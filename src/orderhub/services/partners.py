@@ -13,6 +13,7 @@ from orderhub.services.auth import hash_secret
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.partner_rules import (
     check_partner,
+    check_rate_limit,
     check_references,
     co_id_taken,
     currency_set,
@@ -168,8 +169,7 @@ class PartnerAdmin:
 
     def set_rate_limit(self, partner_id: str, per_minute: int | None) -> None:
         """How many requests a minute the partner may send (None: no limit); applies at once."""
-        if per_minute is not None and per_minute <= 0:
-            raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
+        check_rate_limit(per_minute)
         with self._uow() as uow:
             existing_partner(uow, partner_id)
             uow.partners.set_rate_limit(partner_id, per_minute)
