@@ -93,3 +93,72 @@ def test_an_unknown_command_is_named_with_the_help_and_exit_code_2(checkout: Pat
     for asked in (dev(checkout, "help"), dev(Path("checkout"), cwd=tmp_path)):  # no command: the help
         assert (asked.returncode, asked.stderr) == (0, "")
         assert asked.stdout.splitlines() == usage
+
+
+# A stand-in pytest: it says which pass it is and with what arguments, waits (up to 10 s) for the other
+# pass to have started, and fails if the other never did (the passes ran one after the other) or if
+# FAIL_PASS names it.
+PYTEST = """#!/bin/sh
+if [ -n "$ORDERHUB_TEST_POSTGRES" ]; then pass=postgres other=sqlite; else pass=sqlite other=postgres; fi
+echo "$pass pass: $*"
+touch "$MARKS/$pass"
+i=0
+while [ ! -e "$MARKS/$other" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$MARKS/$other" ] || { echo "$pass pass ran alone"; exit 3; }
+[ "$FAIL_PASS" = "$pass" ] && { echo "$pass pass failed"; exit 1; }
+exit 0
+"""
+
+
+@pytest.fixture
+def test_checkout(checkout: Path, tmp_path: Path) -> Path:
+    for name in ("ruff", "mypy"):
+        (checkout / ".venv" / "bin" / name).write_text("#!/bin/sh\nexit 0\n")
+        (checkout / ".venv" / "bin" / name).chmod(0o755)
+    (checkout / ".venv" / "bin" / "pytest").write_text(PYTEST)
+    (checkout / ".venv" / "bin" / "pytest").chmod(0o755)
+    (tmp_path / "marks").mkdir()
+    return checkout
+
+
+def test_the_sqlite_and_postgresql_passes_run_side_by_side_and_both_count(test_checkout: Path, tmp_path: Path) -> None:
+    marks = str(tmp_path / "marks")
+    logs = tmp_path / "tmp"  # where the PostgreSQL pass's output waits for its turn
+    logs.mkdir()
+    done = dev(
+        test_checkout, "test", MARKS=marks, TMPDIR=str(logs), ORDERHUB_TEST_POSTGRES="postgresql://pg.example/test"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [
+        line for line in done.stdout.splitlines() if not line.startswith(("cwd=", "arg="))
+    ]  # the reachability check
+    # The SQLite pass's output first, then the PostgreSQL pass's, each whole. The SQLite pass runs
+    # without ORDERHUB_TEST_POSTGRES, which would have moved its data to PostgreSQL too.
+    assert lines == [
+        "sqlite pass: --ignore=tests/postgres --ignore=tests/bench",
+        "--- the API tests, the PostgreSQL tests and the benchmark's smoke runs, on PostgreSQL"
+        " (postgresql://pg.example/test) ---",
+        "postgres pass: -p no:cacheprovider tests/api tests/postgres tests/bench",
+    ]
+    for failing in ("sqlite", "postgres"):
+        for mark in Path(marks).iterdir():
+            mark.unlink()
+        failed = dev(
+            test_checkout,
+            "test",
+            MARKS=marks,
+            TMPDIR=str(logs),
+            FAIL_PASS=failing,
+            ORDERHUB_TEST_POSTGRES="postgresql://pg/t",
+        )
+        assert failed.returncode != 0, failing
+        assert f"{failing} pass failed" in failed.stdout
+        assert "postgres pass: " in failed.stdout  # the other pass ran to its end and was shown
+    assert not list(logs.iterdir())
+
+
+def test_arguments_run_the_chosen_tests_alone_on_sqlite(test_checkout: Path, tmp_path: Path) -> None:
+    (tmp_path / "marks" / "postgres").touch()  # the stand-in need not wait for a pass that will not come
+    done = dev(test_checkout, "test", "tests/unit", "-q", MARKS=str(tmp_path / "marks"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["sqlite pass: tests/unit -q"]
