@@ -144,4 +144,4 @@ class OrderChanges:
                 pairs.append((cancellation, order))
             return pairs, total
 
-        return await self._db.read(load)
+        return await self._db.read_long(load)

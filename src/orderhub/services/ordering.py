@@ -213,7 +213,7 @@ class OrderingService:
         """One page of the caller's orders that ``query`` selects, newest first, and the total."""
         visible = principal.visible_partner_ids
         scoped = replace(query, partner_ids=visible if query.partner_ids is None else query.partner_ids & visible)
-        return await self._db.read(lambda uow: uow.orders.search(scoped, offset, limit))
+        return await self._db.read_long(lambda uow: uow.orders.search(scoped, offset, limit))
 
     async def get_by_reference(self, principal: Principal, reference: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:

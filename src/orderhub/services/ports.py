@@ -112,6 +112,11 @@ class Database(Protocol):
         its own, so no transaction is begun around it where the store can skip one."""
         ...
 
+    async def read_long(self, work: Work[T]) -> T:
+        """``read`` for work whose time grows with the data (a page of a partner's orders, counted): it
+        never runs on the event loop, where it would hold every other request for as long."""
+        ...
+
     async def write(self, work: Work[T]) -> T: ...
 
     async def write_statement(self, work: Work[T]) -> T:

@@ -29,6 +29,7 @@ from orderhub.store.writer_pool import WriterPool
 
 log = logging.getLogger("orderhub.store")
 T = TypeVar("T")
+LONG_READ_THREADS = 2  # SQLite: long reads at once; more wait their turn, off the event loop too
 
 
 class SqlDatabase:
@@ -78,6 +79,9 @@ class SqlDatabase:
         self._read_threads = (
             None if self._is_sqlite else ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="orderhub-read")
         )
+        # SQLite: reads whose time grows with the data go to threads of their own; the driver lets go
+        # of the interpreter lock while SQLite searches, so the loop serves meanwhile.
+        self._long_read_threads = self._read_threads or ThreadPoolExecutor(LONG_READ_THREADS, "orderhub-long-read")
         self._config_versions = ConfigVersionPerTurn(
             read_at_once=self._read_config_version if self._is_sqlite else None,
             read_away=lambda: self.read(lambda uow: uow.partners.config_version()),
@@ -104,6 +108,11 @@ class SqlDatabase:
         # Outside a transaction each statement is its own, as consistent as one begun for it: BEGIN and
         # ROLLBACK would double what the busiest read (an order's stamp) costs.
         return self._read(work, in_snapshot=False)
+
+    async def read_long(self, work: Work[T]) -> T:
+        if self._read_threads is not None:
+            return await self.read(work)  # PostgreSQL reads are on threads already
+        return await asyncio.get_running_loop().run_in_executor(self._long_read_threads, self.read_now, work)
 
     async def write(self, work: Work[T]) -> T:
         pending = self._writer.submit_async(work)  # type: ignore[arg-type]
@@ -204,8 +213,7 @@ class SqlDatabase:
 
     def close(self) -> None:
         self._notifications.close()
-        if self._read_threads is not None:
-            self._read_threads.shutdown(wait=True)
+        self._long_read_threads.shutdown(wait=True)  # PostgreSQL: the reading threads themselves
         self._writer.close()
         self._drop_reader()
         self._engine.dispose()
