@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
+from orderhub.services import auth
 from orderhub.services.auth import MAX_CONCURRENT_HASHES, AuthService, TokenPair
 from orderhub.services.sign_ins import FAILURE_WINDOW, FAILURES_PER_CLIENT, SignIn, SignIns, failure_key
 from orderhub.settings import Settings
@@ -101,6 +102,45 @@ def test_a_burst_of_guesses_at_two_processes_at_once_gets_the_limit_in_each_at_m
         assert isinstance(sign_in(process, SECRET), TooManyAttempts)
 
 
+def test_a_burst_spread_over_three_processes_at_once_hashes_no_more_wrong_secrets_than_the_limit(
+    pg_url: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    verify_secret = auth.verify_secret
+
+    def counted(secret: str, stored: str) -> bool:
+        hashed.append(secret)  # one append at a time (the interpreter lock): threads may share the list
+        return verify_secret(secret, stored)
+
+    monkeypatch.setattr(auth, "verify_secret", counted)
+    processes = [build_services(Settings(database_url=pg_url)) for _ in range(3)]
+    try:
+        services = [AuthService(process.database, clock=clock) for process in processes]
+
+        def burst(service: AuthService, name: str, guesses: int) -> Any:
+            async def at_once() -> list[Any]:
+                tries = (service.issue_token(CLIENT, f"{name}-{n}", source=name) for n in range(guesses))
+                return await asyncio.gather(*tries, return_exceptions=True)
+
+            return at_once
+
+        outcomes = race(*(burst(service, name, 14) for service, name in zip(services, "abc", strict=True)))
+        answers = [answer for each in outcomes for answer in each]
+        assert len(answers) == 42
+        assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers), answers
+        assert len(hashed) <= FAILURES_PER_CLIENT, len(hashed)
+        assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == len(hashed)
+        clock.now += timedelta(seconds=5)
+        for service in services:
+            locked_out = sign_in(service, SECRET)
+            assert isinstance(locked_out, TooManyAttempts) and 1 <= locked_out.retry_after <= 55
+        clock.now += FAILURE_WINDOW
+        assert isinstance(sign_in(services[2], SECRET), TokenPair)
+    finally:
+        for process in processes:
+            process.close()
+
+
 def test_the_source_limit_is_shared_too(two_processes: tuple[Services, Services], clock: MovableClock) -> None:
     a, b = (AuthService(services.database, clock=clock) for services in two_processes)
     with two_processes[0].engine.begin() as connection:  # 29 failures of made-up ids from one source
@@ -121,7 +161,7 @@ def test_a_flood_of_made_up_client_ids_leaves_one_window_of_rows(
     start = clock.now
     for index in range(40):
         keys = (failure_key("client", f"made-up-{index}"), failure_key("source", f"192.0.2.{index}"))
-        services.database.write_now(lambda uow, keys=keys: uow.sign_ins.record_failure(keys, start, start))
+        services.database.write_now(lambda uow, keys=keys: uow.sign_ins.charge(keys, start, start))
     assert failure_rows(services) == 80
     clock.now = start + FAILURE_WINDOW + timedelta(seconds=1)
     assert isinstance(sign_in(service, "wrong", client_id="made-up-again"), NotAuthenticated)
@@ -147,8 +187,7 @@ def test_a_sign_in_reads_its_credential_and_its_keys_failures_in_one_round_trip(
     sign_ins = SignIns(database, clock)
 
     async def check(client_id: str) -> SignIn:
-        async with sign_ins.checking(client_id, SOURCE) as checked:
-            return checked
+        return await sign_ins.check(client_id, SOURCE)
 
     try:
         asyncio.run(check("made-up"))  # connected, settled

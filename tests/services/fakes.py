@@ -15,7 +15,7 @@ from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, Pla
 from orderhub.domain.orders import Operation, Order, Subject
 from orderhub.domain.partners import Partner
 from orderhub.services.ports import UnitOfWork
-from orderhub.services.records import RecentFailures, SignInLookUp, StoredCredential, StoredProfile
+from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential, StoredProfile
 
 
 @dataclass
@@ -183,21 +183,36 @@ class FakeAccesses:
 
 @dataclass
 class FakeSignIns:
-    """The store's sign_in_failures table as a list, and the credentials a sign-in reads with it."""
+    """The store's sign_in_failures table as rows by id, and the credentials a sign-in reads with it."""
 
     credentials: dict[str, StoredCredential] = field(default_factory=dict)
-    failures: list[tuple[str, datetime]] = field(default_factory=list)
+    rows: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    next_id: int = 1
+
+    @property
+    def failures(self) -> list[tuple[str, datetime]]:
+        return list(self.rows.values())
 
     def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
+        return SignInLookUp(self.credentials.get(client_id), self._counts(keys, since))
+
+    def charge(self, keys: Sequence[str], at: datetime, since: datetime) -> Charged:
+        self.rows = {id_: row for id_, row in self.rows.items() if row[1] >= since}
+        ids = tuple(range(self.next_id, self.next_id + len(keys)))
+        self.next_id += len(keys)
+        self.rows.update(zip(ids, ((key, at) for key in keys), strict=True))
+        return Charged(ids, self._counts(keys, since))
+
+    def take_back(self, ids: Sequence[int]) -> None:
+        for id_ in ids:
+            self.rows.pop(id_, None)
+
+    def _counts(self, keys: Sequence[str], since: datetime) -> dict[str, RecentFailures]:
         counts = {}
         for key in keys:
-            recent = [at for k, at in self.failures if k == key and at > since]
+            recent = [at for k, at in self.rows.values() if k == key and at > since]
             counts[key] = RecentFailures(len(recent), min(recent, default=None))
-        return SignInLookUp(self.credentials.get(client_id), counts)
-
-    def record_failure(self, keys: Sequence[str], at: datetime, expired_before: datetime) -> None:
-        self.failures = [(k, failed_at) for k, failed_at in self.failures if failed_at >= expired_before]
-        self.failures.extend((key, at) for key in keys)
+        return counts
 
 
 @dataclass

@@ -120,22 +120,25 @@ class AuthService:
         """The partner id of a live credential whose secret matches; otherwise NotAuthenticated (the
         same work and the same answer for an unknown id, a revoked one and a wrong secret), or
         TooManyAttempts once a client id or a source has failed too often (services.sign_ins: counted
-        in the database, for every process), before any hash."""
-        async with self._sign_ins.checking(client_id, source) as sign_in:
-            credential = sign_in.credential
-            live = credential is not None and credential.revoked_at is None
-            stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
-            if self._hashing is None:
-                self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
-            async with self._hashing:
-                # Guesses sent at once all passed the read before any failed: counted again here, with
-                # the failures this process recorded since, before the hash.
-                self._sign_ins.check_again(sign_in)
-                # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
-                matches = await asyncio.to_thread(verify_secret, client_secret, stored)
-            if not (live and matches):
-                await self._sign_ins.failed(sign_in)
-                raise NotAuthenticated("client authentication failed")
+        in the database, for every process, each attempt charged there before its hash), before any
+        hash."""
+        sign_in = await self._sign_ins.check(client_id, source)
+        credential = sign_in.credential
+        live = credential is not None and credential.revoked_at is None
+        stored = credential.secret_hash if credential is not None and live else _DUMMY_HASH
+        if self._hashing is None:
+            self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
+        async with self._hashing:
+            # Charged once its turn to hash has come, taken back before that turn ends: a process has no
+            # more charges in flight than it runs hashes, for other attempts of the key to count. An
+            # attempt cancelled meanwhile keeps its charge: its hash may run on, and may be a guess.
+            charged = await self._sign_ins.charge(sign_in)
+            # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
+            matches = await asyncio.to_thread(verify_secret, client_secret, stored)
+            if live and matches:
+                await self._sign_ins.take_back(charged)
+        if not (live and matches):
+            raise NotAuthenticated("client authentication failed")  # the charge stays: the failure
         assert credential is not None
         return credential.partner_id
 

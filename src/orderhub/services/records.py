@@ -49,6 +49,15 @@ class SignInLookUp:
 
 
 @dataclass(frozen=True)
+class Charged:
+    """A sign-in's attempt counted as a failure before its hash: the rows added (one a key, to take back),
+    and each key's failures within the window afterwards, those rows and other attempts' included."""
+
+    ids: tuple[int, ...]
+    failures: dict[str, RecentFailures]
+
+
+@dataclass(frozen=True)
 class StoredToken:
     client_id: str
     kind: str

@@ -15,6 +15,7 @@ from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering
 from orderhub.domain.orders import Operation, Order, OrderEvent, OrderSnapshot, Subject
 from orderhub.domain.partners import Partner
 from orderhub.services.records import (
+    Charged,
     OrderQuery,
     OrderStamp,
     RequestsToAdd,
@@ -145,9 +146,14 @@ class SignInRepository(Protocol):
         (one round trip)."""
         ...
 
-    def record_failure(self, keys: Sequence[str], at: datetime, expired_before: datetime) -> None:
-        """A failure of each key at ``at``; and failures of any key from before ``expired_before`` go,
-        a bounded number at a time, so that the table holds about one window's failures."""
+    def charge(self, keys: Sequence[str], at: datetime, since: datetime) -> Charged:
+        """A failure of each key at ``at``, added before the attempt's hash, then each key's failures after
+        ``since``, these included, counted by a statement of its own; failures from before ``since`` go, a
+        bounded number at a time, so that the table holds about one window's failures."""
+        ...
+
+    def take_back(self, ids: Sequence[int]) -> None:
+        """The charge's rows go (an attempt refused, or its secret right)."""
         ...
 
 

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from orderhub.domain.errors import TooManyAttempts
 from orderhub.services.clock import Clock
-from orderhub.services.ports import Database
-from orderhub.services.records import RecentFailures, StoredCredential
+from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.records import Charged, RecentFailures, StoredCredential
 
 FAILURE_WINDOW = timedelta(seconds=60)
 # Failed sign-ins allowed per client id, and per source address, in a sliding minute; past them the
 # answer is 429 without the (slow, memory-hungry) hash. Other client ids of the same partner still work.
-# The count is read before the hash and added to after it: guesses sent at once all pass the read before
-# any fails. Each process checks again right before each hash with the failures it recorded since (a
-# burst sent to one process gets the limit and at most MAX_CONCURRENT_HASHES - 1 more); a burst spread
-# over several processes at once gets that in each.
+# Guesses sent at once all pass the first read before any has failed: so each attempt is charged, as a
+# failure, in the database before its hash, and hashes only if that count, read back after the charge,
+# is within the limit; a right secret takes its charge back. However a burst is spread over processes,
+# no more wrong secrets of a key are hashed within a window than its limit (SignIns.charge says why).
 FAILURES_PER_CLIENT = 10
 FAILURES_PER_SOURCE = 30
 # A key's value (a client id, an address) longer than this, or with a character that does not print, is
@@ -39,83 +37,72 @@ def failure_key(kind: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class SignIn:
-    """A sign-in being checked: the credential its client id names (None: none); its keys with their
-    limits, their failures as read, and how many failures this process had recorded for each then."""
+    """A sign-in being checked: the credential its client id names (None: none), and its keys with
+    their limits."""
 
     credential: StoredCredential | None
     limits: dict[str, int]
-    read: dict[str, RecentFailures]
-    recorded: dict[str, int]
-
-
-@dataclass
-class _UnderWay:
-    """A key's sign-ins being checked in this process, and the failures this process has recorded for
-    it since the first of them began."""
-
-    checks: int = 0
-    recorded: int = 0
 
 
 class SignIns:
     """Reads a client id's credential together with its keys' recent failures, refuses a key that
-    failed too often (before any hash), and records failures. Times come from ``clock``."""
+    failed too often (before any hash), charges an attempt before its hash and takes the charge back
+    when the secret was right. Times come from ``clock``."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        # The keys of the sign-ins being checked here: as many entries as sign-ins at most.
-        self._under_way: dict[str, _UnderWay] = {}
 
-    @asynccontextmanager
-    async def checking(self, client_id: str, source: str | None) -> AsyncIterator[SignIn]:
-        """The sign-in, for as long as it is checked; TooManyAttempts when its client id or its
-        source failed too often lately."""
+    async def check(self, client_id: str, source: str | None) -> SignIn:
+        """The sign-in; TooManyAttempts when its client id or its source failed too often lately.
+        Only a read: a client id refused here (a guesser that goes on) costs no write."""
         limits = {failure_key("client", client_id): FAILURES_PER_CLIENT}
         if source:
             limits[failure_key("source", source)] = FAILURES_PER_SOURCE
-        under_way = {key: self._under_way.setdefault(key, _UnderWay()) for key in limits}
-        for entry in under_way.values():
-            entry.checks += 1
-        try:
-            # Taken before the read: a failure recorded meanwhile may be counted twice, never not at all.
-            recorded = {key: entry.recorded for key, entry in under_way.items()}
-            now = self._clock()
-            keys = tuple(limits)
-            found = await self._db.read_statement(
-                lambda uow: uow.sign_ins.look_up(client_id, keys, now - FAILURE_WINDOW)
-            )
-            sign_in = SignIn(found.credential, limits, found.failures, recorded)
-            self._refuse_too_many(sign_in, now)
-            yield sign_in
-        finally:
-            for key, entry in under_way.items():
-                entry.checks -= 1
-                if not entry.checks:
-                    del self._under_way[key]
-
-    def check_again(self, sign_in: SignIn) -> None:
-        """Right before the hash: TooManyAttempts when the failures this process recorded since the
-        sign-in's read make too many (a burst of guesses: each passed the read before any failed)."""
-        self._refuse_too_many(sign_in, self._clock())
-
-    async def failed(self, sign_in: SignIn) -> None:
-        """Counts a failure against each of the sign-in's keys, for every process; expired ones go."""
-        for key in sign_in.limits:
-            self._under_way[key].recorded += 1  # at once, for the checks waiting to hash
         now = self._clock()
-        keys = tuple(sign_in.limits)
-        await self._db.write(lambda uow: uow.sign_ins.record_failure(keys, now, now - FAILURE_WINDOW))
+        keys = tuple(limits)
+        found = await self._db.read_statement(lambda uow: uow.sign_ins.look_up(client_id, keys, now - FAILURE_WINDOW))
+        _refuse_too_many(limits, found.failures, now)
+        return SignIn(found.credential, limits)
 
-    def _refuse_too_many(self, sign_in: SignIn, now: datetime) -> None:
-        waits = []
-        for key, limit in sign_in.limits.items():
-            read = sign_in.read[key]
-            since = self._under_way[key].recorded - sign_in.recorded[key]
-            # Failures recorded here since the read are a few seconds old at most: as if just now.
-            waits.append(_retry_after(RecentFailures(read.count + since, read.oldest or now), limit, now))
-        if max(waits):
-            raise TooManyAttempts("too many failed sign-ins; retry later", retry_after=max(waits))
+    async def charge(self, sign_in: SignIn) -> Charged:
+        """Counts the attempt as failed, for every process, before its hash; TooManyAttempts (the charge
+        taken back) when the count read back after it is past a limit. The charge stays if the secret
+        turns out wrong: it is the failure.
+
+        Why no more than a key's limit of wrong secrets are hashed within a window, however many
+        processes charge at once: on SQLite every write runs one after another on one connection, so a
+        charge and its count are one step. On PostgreSQL the charge is committed before its count
+        begins (Database.write_statement), so of any two charges of a key, the one committed later
+        counts the other (taken back only when refused or right): of admitted wrong attempts charged
+        within a window, the last committed counted them all. Attempts at once may then refuse each
+        other (each counts the others' charges in flight), never let each other through."""
+        now = self._clock()
+        keys, limits = tuple(sign_in.limits), sign_in.limits
+
+        def charge(uow: UnitOfWork) -> tuple[Charged, bool]:
+            charged = uow.sign_ins.charge(keys, now, now - FAILURE_WINDOW)
+            over = any(charged.failures[key].count > limit for key, limit in limits.items())
+            if over:  # a 429 is no failure (as before): a client retrying then does not stay locked out longer
+                uow.sign_ins.take_back(charged.ids)
+            return charged, over
+
+        charged, over = await self._db.write_statement(charge)
+        if over:
+            # The count holds the attempt's own charge: as many failures before it as the read would say.
+            before = {key: RecentFailures(recent.count - 1, recent.oldest) for key, recent in charged.failures.items()}
+            _refuse_too_many(limits, before, now)
+        return charged
+
+    async def take_back(self, charged: Charged) -> None:
+        """The secret was right: the attempt is no failure (a client's own sign-ins never lock it out)."""
+        await self._db.write_statement(lambda uow: uow.sign_ins.take_back(charged.ids))
+
+
+def _refuse_too_many(limits: dict[str, int], failures: dict[str, RecentFailures], now: datetime) -> None:
+    wait = max(_retry_after(failures[key], limit, now) for key, limit in limits.items())
+    if wait:
+        raise TooManyAttempts("too many failed sign-ins; retry later", retry_after=wait)
 
 
 def _retry_after(recent: RecentFailures, limit: int, now: datetime) -> int:
