@@ -84,6 +84,42 @@ def test_the_same_bodies_with_a_real_value_are_accepted(client: httpx.Client, re
     assert send(client, "onapi-order", ONAPI.replace("VALUE", "1"), reseller).status_code == 200
 
 
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(("api", "template"), [("esim-v1", ESIM), ("tmf-productorder", TMF), ("onapi-order", ONAPI)])
+def test_a_body_nested_past_the_bound_is_refused_and_one_within_it_kept(
+    client: httpx.Client, reseller: str, api: str, template: str
+) -> None:
+    """orjson reads bodies nested up to 1,024 levels but writes at most 255, and a request is stored as
+    sent: an unknown member nested 300 deep was accepted, then failed to be stored (500)."""
+    for levels in (300, 70):
+        answer = send(client, api, template.replace("VALUE", nested(levels)), reseller)
+        assert answer.status_code == 400, answer.text
+        message = "request body is nested more than 64 levels deep"
+        if api == "esim-v1":
+            assert answer.json() == {"type": "INVALID_HTTP_MESSAGE", "messages": [message]}
+        elif api == "tmf-productorder":
+            assert answer.json()["code"] == "INVALID_REQUEST" and message in answer.json()["message"]
+        else:  # ON-API's 400 for a body it cannot read
+            assert answer.json() == {"cause": "Bad request body", "message": "The order could not be read."}
+    # 60 levels under the body's own two at most: within the bound, kept as sent.
+    kept = send(client, api, template.replace("VALUE", nested(60)), reseller)
+    assert kept.status_code in (200, 201), kept.text
+
+
+def test_tmf622_refuses_a_body_nested_past_the_bound(client: httpx.Client, reseller: str) -> None:
+    token = get_token(client, "demo-channel-1", "demo-channel-1-secret")
+    answer = client.post(
+        "/tmf-api/productOrderingManagement/v4/productOrder",
+        content='{"productOrderItem": [], "note": [{"text": "x", "extra": ' + nested(300) + "}]}",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert "nested more than 64 levels deep" in answer.text
+
+
 @pytest.mark.parametrize(("api", "template"), [("esim-v1", ESIM), ("tmf-productorder", TMF), ("onapi-order", ONAPI)])
 def test_a_compressed_body_is_refused_as_such_not_as_bad_json(
     client: httpx.Client, reseller: str, api: str, template: str

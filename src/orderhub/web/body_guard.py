@@ -117,19 +117,45 @@ async def read_guarded_body(
     if body and content_type is not None:
         if not _is_json(content_type):
             return BodyRefused(415, "Content-Type must be application/json")
-        if not _strict_json(body, big_numbers):
+        parsed = _strict_json(body, big_numbers)
+        if parsed is _NOT_JSON:
             # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
             # fail every read of the order (a surrogate cannot be encoded again).
             return BodyRefused(400, "request body is not valid JSON")
+        # Only a body with more brackets than the bound can be nested past it: counting them is cheap.
+        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(parsed, MAX_DEPTH):
+            return BodyRefused(400, f"request body is nested more than {MAX_DEPTH} levels deep")
     return bytes(body)
 
 
-def _strict_json(body: bytes | bytearray, big_numbers: bool = False) -> bool:
+# Arrays and objects one inside another, at most. orjson reads a body nested up to 1,024 levels but
+# writes one of at most 255, and an order's request is stored as sent: a body between the two was
+# accepted and then failed (500). No order of any API nests beyond a few levels.
+MAX_DEPTH = 64
+_NOT_JSON = object()
+
+
+def _strict_json(body: bytes | bytearray, big_numbers: bool = False) -> object:
     try:
-        orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        return big_numbers and str(exc).startswith(BIG_NUMBER) and loads_big_numbers(body) is not None
-    return True
+        parsed = loads_big_numbers(body) if big_numbers and str(exc).startswith(BIG_NUMBER) else None
+        return _NOT_JSON if parsed is None else parsed
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether arrays and objects nest in ``value`` more than ``limit`` levels (the body itself is one);
+    without recursion, which the depth it looks for could exhaust."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        inner = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if inner is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in inner)
+    return False
 
 
 # orjson's words for a number beyond a double, which RFC 8259 allows (it leaves the range to parsers).
