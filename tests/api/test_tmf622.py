@@ -192,6 +192,25 @@ def test_an_order_for_later_is_pending_can_be_rescheduled_and_patched(http: http
     assert http.patch(path, json={"description": "too late"}, headers=auth(tokens[0])).status_code == 409
 
 
+def test_removing_the_requested_start_date_makes_the_order_due_at_once(http: httpx.Client, tokens: list[str]) -> None:
+    """A merge-patch's null removes a member (RFC 7396): it used to answer 200 while the order stayed
+    pending until the date, which ``fields=requestedStartDate`` still showed."""
+    order = create(http, tokens[0], order_body(requestedStartDate=later(30)))
+    path = f"{BASE}/productOrder/{order['id']}"
+    merge = auth(tokens[0], **{"Content-Type": "application/merge-patch+json"})
+    patched = http.patch(path, content=json.dumps({"requestedStartDate": None}), headers=merge)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["state"] in ("acknowledged", "inProgress", "completed")
+    deadline = time.monotonic() + 10
+    while http.get(path, headers=auth(tokens[0])).json()["state"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    whole = http.get(path, headers=auth(tokens[0])).json()
+    assert whole["state"] == "completed"
+    chosen = http.get(path, params={"fields": "requestedStartDate"}, headers=auth(tokens[0])).json()
+    assert chosen.get("requestedStartDate") == whole.get("requestedStartDate")  # one order, one answer
+    assert not whole.get("requestedStartDate", "").startswith(later(30)[:10])
+
+
 def test_cancelling_a_pending_order_goes_through_the_cancellation_states(
     tmf_server: RunningServer, http: httpx.Client, tokens: list[str]
 ) -> None:

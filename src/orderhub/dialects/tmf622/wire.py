@@ -147,7 +147,14 @@ def read_patch(body: Any) -> tuple[dict[str, Any], datetime | None]:
         raise _bad(f"{', '.join(fixed)} cannot be changed; changeable: {', '.join(sorted(PATCHABLE))}")
     check_descriptive(body, removable=True)
     start = body.get("requestedStartDate")
-    return body, parse_time(start, "requestedStartDate") if start is not None else None
+    if start is None:
+        # A merge-patch's null removes the requested start: the order waits for nothing any more.
+        return body, START_AT_ONCE if "requestedStartDate" in body else None
+    return body, parse_time(start, "requestedStartDate")
+
+
+# A start date long past: an order rescheduled to it is due at once, as for any date now or past.
+START_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
