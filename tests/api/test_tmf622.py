@@ -211,6 +211,12 @@ def test_removing_the_requested_start_date_makes_the_order_due_at_once(http: htt
     assert not whole.get("requestedStartDate", "").startswith(later(30)[:10])
 
 
+def test_a_requested_start_date_in_lower_case_is_read_as_rfc_3339_allows(http: httpx.Client, tokens: list[str]) -> None:
+    start = later(30).lower()  # "2027-01-05t10:00:00z"
+    order = create(http, tokens[0], order_body(requestedStartDate=start))
+    assert order["state"] == "pending" and order["requestedStartDate"].startswith(start[:10].upper())
+
+
 def test_cancelling_a_pending_order_goes_through_the_cancellation_states(
     tmf_server: RunningServer, http: httpx.Client, tokens: list[str]
 ) -> None:

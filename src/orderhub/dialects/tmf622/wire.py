@@ -34,7 +34,8 @@ def parse_time(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
         raise _bad(f"{where} must be an RFC 3339 date-time")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # RFC 3339 (5.6) allows a lower-case "z", which fromisoformat does not read.
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value)
     except ValueError:
         raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z") from None
     if moment.tzinfo is None:
