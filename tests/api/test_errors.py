@@ -166,11 +166,20 @@ def test_seed_past_activation_date_is_refused(client: httpx.Client, reseller: st
 def test_no_token(client: httpx.Client) -> None:
     answer = place(client, None, new_esim_body())  # type: ignore[arg-type]
     assert_error(answer, 401, "UNAUTHORISED")
-    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert answer.headers["WWW-Authenticate"] == 'Bearer realm="esim-v1"'  # no token: no error code (RFC 6750 3.1)
 
 
 def test_unknown_token(client: httpx.Client) -> None:
-    assert_error(place(client, "not-a-token", new_esim_body()), 401, "UNAUTHORISED")
+    answer = place(client, "not-a-token", new_esim_body())
+    assert_error(answer, 401, "UNAUTHORISED")
+    # A token that signs no one in says so, for clients that get a new one on invalid_token.
+    assert answer.headers["WWW-Authenticate"] == (
+        'Bearer realm="esim-v1", error="invalid_token", error_description="access token is invalid or expired"'
+    )
+    polled = client.get(
+        "/esim/v1/order/00000000-0000-7000-8000-000000000000", headers={"Authorization": "Bearer not-a-token"}
+    )
+    assert polled.status_code == 401 and 'error="invalid_token"' in polled.headers["WWW-Authenticate"]
 
 
 def test_order_not_found(client: httpx.Client, reseller: str) -> None:

@@ -112,6 +112,9 @@ def test_a_bearer_token_is_required(http: httpx.Client) -> None:
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
     assert answer.json()["code"] == "UNAUTHORIZED"
+    unknown = http.post(f"{BASE}/productOrder", json=order_body(), headers=auth("not-a-token"))
+    assert unknown.status_code == 401 and 'error="invalid_token"' in unknown.headers["WWW-Authenticate"]
+    assert "error=" not in answer.headers["WWW-Authenticate"]  # no token at all: no error code (RFC 6750 3.1)
     reseller = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
     assert http.get(f"{BASE}/productOrder", headers=auth(reseller)).status_code == 403
 

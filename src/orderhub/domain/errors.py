@@ -53,6 +53,11 @@ class NotAuthenticated(DomainError):
     pass
 
 
+class InvalidToken(NotAuthenticated):
+    """A bearer token was sent but does not sign anyone in: unknown, expired, or its credential
+    revoked. Clients read RFC 6750's ``invalid_token`` from it as a cue to get a new token."""
+
+
 class AccessDenied(DomainError):
     pass
 

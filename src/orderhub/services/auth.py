@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orderhub.domain.errors import DomainError, NotAuthenticated
+from orderhub.domain.errors import DomainError, InvalidToken, NotAuthenticated
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
@@ -233,7 +233,7 @@ class AuthService:
                 self._cache[access_token] = cached
         if cached.expires_at <= now:
             self._cache.pop(access_token, None)
-            raise NotAuthenticated("access token is invalid or expired")
+            raise InvalidToken("access token is invalid or expired")
         return cached.principal
 
     async def caller(self, access_token: str, allowed: Callable[[Principal], Principal]) -> Caller:
@@ -259,10 +259,10 @@ class AuthService:
 def _load_token(uow: UnitOfWork, token_hash: str) -> _CachedToken:
     stored = uow.partners.get_token(token_hash)
     if stored is None or stored.kind != ACCESS:
-        raise NotAuthenticated("access token is invalid or expired")
+        raise InvalidToken("access token is invalid or expired")
     credential = uow.partners.get_credential(stored.client_id)
     if credential is None or credential.revoked_at is not None:
-        raise NotAuthenticated("the credential of this token was revoked")
+        raise InvalidToken("the credential of this token was revoked")
     return _CachedToken(principal_of(uow, credential.partner_id), stored.expires_at)
 
 

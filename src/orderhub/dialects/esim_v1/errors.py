@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.web.challenges import bearer_challenge
 
 from .mapping import deprecation_headers, deprecations
 
@@ -92,7 +93,7 @@ def wire_field(path: str) -> str:
 def domain_error_response(exc: errors.DomainError) -> JSONResponse:
     for kind, status, type_ in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
-            headers = {"WWW-Authenticate": 'Bearer realm="esim-v1"'} if status == 401 else None
+            headers = {"WWW-Authenticate": bearer_challenge("esim-v1", exc)} if status == 401 else None
             message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
             return error_response(status, type_, message, headers=headers)
     log.error("unmapped domain error %s", type(exc).__name__)

@@ -14,6 +14,7 @@ from starlette.routing import Match, Route
 
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.web.challenges import bearer_challenge
 
 log = logging.getLogger("orderhub.tmf_productorder")
 
@@ -81,7 +82,7 @@ def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) 
         if isinstance(exc, kind):
             # The domain's messages say what is wrong with the field: "<field> must ...", as wire.py's do.
             message = f"{wire_field(exc.field)} {exc.message}" if exc.field and status == 400 else exc.message
-            headers = {"WWW-Authenticate": f'Bearer realm="{realm}"'} if realm and status == 401 else None
+            headers = {"WWW-Authenticate": bearer_challenge(realm, exc)} if realm and status == 401 else None
             if isinstance(exc, errors.TooManyAttempts):
                 headers = {"Retry-After": str(exc.retry_after)}
             return error_response(status, code, message, headers)
