@@ -176,10 +176,8 @@ def test_unknown_token(client: httpx.Client) -> None:
     assert answer.headers["WWW-Authenticate"] == (
         'Bearer realm="esim-v1", error="invalid_token", error_description="access token is invalid or expired"'
     )
-    polled = client.get(
-        "/esim/v1/order/00000000-0000-7000-8000-000000000000", headers={"Authorization": "Bearer not-a-token"}
-    )
-    assert polled.status_code == 401 and 'error="invalid_token"' in polled.headers["WWW-Authenticate"]
+    polled = client.get("/esim/v1/order/00000000-0000-7000-8000-000000000000", headers=headers("not-a-token"))
+    assert polled.status_code == 401 and 'error="invalid_token"' in polled.headers["WWW-Authenticate"], polled.text
 
 
 def test_order_not_found(client: httpx.Client, reseller: str) -> None:
