@@ -360,6 +360,44 @@ def test_a_listener_gets_every_event_in_order_also_after_being_down(tmp_path: Pa
     listener.close()
 
 
+def test_a_listener_chooses_its_events_by_type_and_a_query_orderhub_would_not_apply_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The query was kept and shown, and every event sent all the same."""
+    listener = Listener()
+    loopback = {"hub_allowed_networks": "127.0.0.1/32", "hub_retry_seconds": 0.1}
+    with running_server(tmp_path / "hub.db", worker_poll_seconds=0.2, **loopback) as server, server.client() as client:
+        token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+        for query in ("eventType=OrderShipped", "state=completed", "garbage!!", 7):
+            refused = client.post(f"{BASE}/hub", json={"callback": listener.url, "query": query}, headers=auth(token))
+            assert refused.status_code == 400 and "query" in refused.json()["message"], refused.text
+        chosen = {"callback": listener.url, "query": "eventType=ProductOrderStateChangeEvent"}
+        registered = client.post(f"{BASE}/hub", json=chosen, headers=auth(token))
+        assert registered.status_code == 201, registered.text
+        assert (
+            client.get(f"{BASE}/hub/{registered.json()['id']}", headers=auth(token)).json()["query"] == chosen["query"]
+        )
+        first, second = create(client, token, order_body()), create(client, token, order_body())
+        events = listener.wait_for(4)
+        time.sleep(0.5)  # nothing more comes: the create events were passed over
+    listener.close()
+    assert len(listener.events) == 4
+    assert {e["eventType"] for e in events} == {"ProductOrderStateChangeEvent"}
+    assert [e["event"]["productOrder"]["id"] for e in events] == [first["id"]] * 2 + [second["id"]] * 2
+
+
+def test_a_cancellation_is_asked_for_now_not_for_a_date_to_come(http: httpx.Client, tokens: list[str]) -> None:
+    """A date to come was taken, and the order cancelled at once all the same."""
+    pending = create(http, tokens[0], order_body(requestedStartDate=later(30)))
+    ask = {"productOrder": {"id": pending["id"]}, "requestedCancellationDate": later(10)}
+    refused = http.post(f"{BASE}/cancelProductOrder", json=ask, headers=auth(tokens[0]))
+    assert refused.status_code == 400 and "requestedCancellationDate" in refused.json()["message"], refused.text
+    assert http.get(f"{BASE}/productOrder/{pending['id']}", headers=auth(tokens[0])).json()["state"] == "pending"
+    ask["requestedCancellationDate"] = later(-1)
+    done = http.post(f"{BASE}/cancelProductOrder", json=ask, headers=auth(tokens[0]))
+    assert done.status_code == 201 and done.json()["state"] == "done", done.text
+
+
 def test_a_listener_callback_must_reach_a_public_address(http: httpx.Client, tokens: list[str]) -> None:
     # Else a partner could have orderhub call internal services for it: the database, cloud metadata.
     for callback in ("http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/x",

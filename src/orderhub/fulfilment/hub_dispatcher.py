@@ -28,6 +28,15 @@ log = logging.getLogger("orderhub.hub")
 RenderEvent = Callable[[PendingEvent], dict[str, Any]]
 
 
+def chosen(query: str | None, body: dict[str, Any]) -> bool:
+    """Whether a listener's query (``name=v1,v2``, checked by the dialect when it was registered: TMF630's
+    filter on a field of the event) chooses the event; no query chooses every event."""
+    if not query:
+        return True
+    name, _, values = query.partition("=")
+    return str(body.get(name)) in values.split(",")
+
+
 class HubDispatcher:
     def __init__(
         self,
@@ -96,7 +105,12 @@ class HubDispatcher:
                     if not batch:
                         return delivered
                     for pending in batch:
-                        error = self._post(http, self._hub.callbacks, listener.callback, self._render(pending))
+                        body = self._render(pending)
+                        if not chosen(listener.query, body):
+                            self._hub.delivered(listener.id, pending.event_id)  # passed over, as asked
+                            listener = replace(listener, delivered_event_id=pending.event_id)
+                            continue
+                        error = self._post(http, self._hub.callbacks, listener.callback, body)
                         self.heartbeat.beat()  # a round may take long with many events: each one is progress
                         if error is not None:
                             EVENTS_SENT.labels("failed").inc()

@@ -167,8 +167,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         reason = body.get("cancellationReason")
         if reason is not None and not isinstance(reason, str):
             raise TmfError(400, "INVALID_REQUEST", "cancellationReason must be a string")
-        requested = body.get("requestedCancellationDate")
-        requested_for = wire.parse_time(requested, "requestedCancellationDate") if requested is not None else None
+        requested_for = wire.read_cancellation_date(body.get("requestedCancellationDate"))
         await visible_order(caller, order_id)
         cancellation = await services.changes.cancel(caller, order_id, reason=reason, requested_for=requested_for)
         _, order = await services.changes.cancellation(caller, cancellation.id)
@@ -200,10 +199,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         body = await _body(request)
         if not isinstance(body, dict) or not isinstance(body.get("callback"), str):
             raise TmfError(400, "INVALID_REQUEST", "callback is required (the listener's URL)")
-        query = body.get("query")
-        if query is not None and not isinstance(query, str):
-            raise TmfError(400, "INVALID_REQUEST", "query must be a string")
-        listener = await services.hub.register(caller, body["callback"], query)
+        listener = await services.hub.register(caller, body["callback"], wire.read_hub_query(body.get("query")))
         location = f"{_base_url(request)}{mapping.PREFIX}/hub/{listener.id}"
         return json_response(mapping.listener_resource(listener), 201, {"Location": location})
 

@@ -223,3 +223,36 @@ def read_list_query(params: dict[str, str]) -> ListQuery:
         created_from=created_from,
         created_before=created_before,
     )
+
+
+# The events a listener may choose by ``query``: TMF630's attribute filter on the event, eventType only.
+EVENT_TYPES = ("ProductOrderCreateEvent", "ProductOrderStateChangeEvent", "ProductOrderAttributeValueChangeEvent")
+
+
+def read_hub_query(query: Any) -> str | None:
+    """A listener's query as kept (``eventType=A,B``), or None for every event; 400 for a filter that
+    orderhub would not apply (a listener would otherwise get events it asked not to get)."""
+    if query is None or query == "":
+        return None
+    if not isinstance(query, str):
+        raise _bad("query must be a string")
+    name, equals, wanted = query.partition("=")
+    types = [value.strip() for value in wanted.split(",")]
+    if name.strip() != "eventType" or not equals or not all(value in EVENT_TYPES for value in types):
+        raise _bad(f"query may only choose events by type: eventType=<type>[,<type>], of {', '.join(EVENT_TYPES)}")
+    return "eventType=" + ",".join(types)
+
+
+# How far ahead of this clock a requested cancellation date may be: a client's clock a little ahead.
+CANCELLATION_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def read_cancellation_date(value: Any) -> datetime | None:
+    """requestedCancellationDate: now or past (an order is cancelled when asked); a date to come is
+    refused rather than the order cancelled before it."""
+    if value is None:
+        return None
+    requested = parse_time(value, "requestedCancellationDate")
+    if requested > datetime.now(UTC) + CANCELLATION_CLOCK_SKEW:
+        raise _bad("requestedCancellationDate must not be in the future: orderhub cancels an order when asked")
+    return requested
