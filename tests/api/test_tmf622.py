@@ -386,6 +386,22 @@ def test_a_listener_chooses_its_events_by_type_and_a_query_orderhub_would_not_ap
     assert [e["event"]["productOrder"]["id"] for e in events] == [first["id"]] * 2 + [second["id"]] * 2
 
 
+@pytest.mark.parametrize(
+    "extra", [{"quantity": 2}, {"quantity": "abc"}, {"quantity": -5}, {"productOrderItem": [{"id": "1.1"}]}]
+)
+def test_item_fields_that_would_be_dropped_are_refused(
+    http: httpx.Client, tokens: list[str], extra: dict[str, Any]
+) -> None:
+    """They were taken (201) and dropped: an integrator ordering two got one."""
+    body = order_body()
+    body["productOrderItem"][0].update(extra)
+    answer = http.post(f"{BASE}/productOrder", json=body, headers=auth(tokens[0]))
+    assert answer.status_code == 400, answer.text
+    assert f"productOrderItem[0].{next(iter(extra))}" in answer.json()["message"]
+    body["productOrderItem"][0] = {**order_body()["productOrderItem"][0], "quantity": 1}
+    assert http.post(f"{BASE}/productOrder", json=body, headers=auth(tokens[0])).status_code == 201
+
+
 def test_a_cancellation_is_asked_for_now_not_for_a_date_to_come(http: httpx.Client, tokens: list[str]) -> None:
     """A date to come was taken, and the order cancelled at once all the same."""
     pending = create(http, tokens[0], order_body(requestedStartDate=later(30)))

@@ -102,6 +102,18 @@ def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str
     )
 
 
+def _refuse_what_is_not_provisioned(item: Any, index: int) -> None:
+    """TMF622 item fields orderhub would otherwise drop without a word: an integrator ordering two would
+    get one, and the items nested in an item none."""
+    if not isinstance(item, dict):
+        return
+    quantity = item.get("quantity", 1)
+    if type(quantity) is not int or quantity != 1:
+        raise _bad(f"productOrderItem[{index}].quantity must be 1: an item orders one product (send one item each)")
+    if "productOrderItem" in item:
+        raise _bad(f"productOrderItem[{index}].productOrderItem: items nested in an item are not supported")
+
+
 def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict[str, Any]]:
     """The domain request and what the order keeps of the body (the items with the seed's defaults)."""
     if not isinstance(body, dict):
@@ -114,6 +126,7 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     items = vendor_body.get("productOrderItem")
     offered: dict[int, Any] = {}
     for index, item in enumerate(items if isinstance(items, list) else []):
+        _refuse_what_is_not_provisioned(item, index)
         if isinstance(item, dict) and isinstance(item.get("productOffering"), dict):
             offered[index] = item["productOffering"]
             product = item.setdefault("product", {})
