@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from orderhub.api.app import create_app
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import demo_credentials
+from orderhub.services.line_setup import LineAdmin
 from orderhub.settings import Settings
 from tests.api.hot_path_support import running
 
@@ -197,6 +198,23 @@ def test_a_tmf_change_before_the_write_is_refused_in_tmfs_shape_and_orders_nothi
     assert waited[0] == "write"  # the cached caller went as far as the write, whose check refused it
     assert refused.status_code == status, refused.text
     assert refused.json()["code"] == code
+
+
+def test_a_tmf_order_that_starts_over_is_answered_in_its_business_units_timezone_as_checked_anew(
+    api: Services, other: Services, waits: list[str]
+) -> None:
+    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response, list[str]]:
+        first = await tmf_post(http)
+        LineAdmin(other.uow_factory).update_business_unit("CR", timezone="Asia/Tokyo")
+        waits.clear()
+        again = await tmf_post(http)
+        return first, again, list(waits)
+
+    first, again, waited = serve(api, steps)
+    assert waited[:2] == ["write", "version"]  # started over
+    assert first.status_code == again.status_code == 201, again.text
+    assert not first.json()["orderDate"].endswith("+09:00")
+    assert again.json()["orderDate"].endswith("+09:00")
 
 
 ONAPI_CHANGES: dict[str, tuple[Callable[[Services], object], int, str]] = {

@@ -1,6 +1,7 @@
 """What the order POST does, whichever way it is served: by its FastAPI route (routes.py, which also
 makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
-``operator`` (HTTP Basic credentials, role, rate limit), then ``place`` (the Idempotency-Key, the body)."""
+``operator`` (HTTP Basic credentials, role, rate limit; ``hot_operator`` on the hot route), then ``place``
+(the Idempotency-Key, the body)."""
 
 from __future__ import annotations
 

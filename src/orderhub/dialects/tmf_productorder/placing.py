@@ -1,6 +1,7 @@
 """What a productOrder POST does, whichever way it is served: by its FastAPI route (routes.py, which
 also makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
-``caller`` (headers, credentials, business unit), the Idempotency-Key check, then ``place``."""
+``caller`` (headers, credentials, business unit; ``orderer`` on the hot route), the Idempotency-Key
+check, then ``place``."""
 
 from __future__ import annotations
 
