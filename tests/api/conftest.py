@@ -11,12 +11,10 @@ import pytest
 
 from orderhub.observability import JsonFormatter
 from tests.api.support import RunningServer, get_token, running_server
-from tests.databases import on_postgres
 
-# tmf-productorder's and onapi-order's hot routes call the same services as their FastAPI routes, and
-# nothing of the store's own: their comparison runs on SQLite only. esim-v1's hot route takes a cached
-# caller on PostgreSQL that the order's write then checks (services.auth.Caller): compared on both.
-collect_ignore = ["test_hot_paths_onapi.py", "test_hot_paths_tmf_productorder.py"] if on_postgres() else []
+# The hot routes of esim-v1, tmf-productorder and onapi-order take a cached caller on PostgreSQL that
+# the order's write then checks (services.auth.Caller), where their FastAPI routes read the config
+# version first: compared on both.
 
 
 @pytest.fixture(autouse=True, scope="session")

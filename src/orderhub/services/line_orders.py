@@ -128,6 +128,16 @@ class LineService:
                 self._units[business_unit_id] = unit
         return _enabled(principal, business_unit_id, unit)
 
+    def cached_unit(self, principal: Principal, business_unit_id: str, version: int) -> BusinessUnit | None:
+        """``business_unit`` as cached for the config version ``version``, without reading the store's
+        (for a principal that is itself unchecked: services.auth.Caller). None when not cached at that
+        version or refused: the refusal may be the stale principal's, and ``business_unit`` decides."""
+        unit = self._units.get(business_unit_id) if self._units_version == version else None
+        try:
+            return _enabled(principal, business_unit_id, unit)
+        except (BusinessUnitNotFound, AccessDenied):
+            return None
+
     def line(self, business_unit_id: str, msisdn: str) -> LineView | None:
         """A line and every product it ever had (operator view)."""
 

@@ -15,6 +15,7 @@ from starlette.types import Scope
 
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import InvalidInput
+from orderhub.services.auth import Caller
 from orderhub.web.hot_paths import HotHandler, HotRequest
 
 from . import placing
@@ -34,10 +35,11 @@ class OnapiHotRoutes:
     async def place_order(self, request: HotRequest) -> Response:
         credentials = await placing.BASIC(Request(request.scope))
         client = request.scope.get("client")
-        caller = await placing.operator(self._context, credentials, client[0] if client else None)
+        caller = await placing.hot_operator(self._context, credentials, client[0] if client else None)
         key = request.headers.get("idempotency-key")
         try:
             return await placing.place(self._context, caller, request.body, key)
         except InvalidInput as exc:
             # The framework's handler reads the language the operator step left on the request.
-            return invalid_input_response(exc, caller.partner.language)
+            principal = caller.principal if isinstance(caller, Caller) else caller
+            return invalid_input_response(exc, principal.partner.language)

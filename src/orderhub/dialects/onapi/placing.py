@@ -1,9 +1,11 @@
 """What the order POST does, whichever way it is served: by its FastAPI route (routes.py, which also
 makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
-``operator`` (HTTP Basic credentials, role, rate limit), then ``place`` (the Idempotency-Key, the body)."""
+``operator`` (HTTP Basic credentials, role, rate limit; ``hot_operator`` on the hot route), then ``place``
+(the Idempotency-Key, the body)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import orjson
@@ -16,6 +18,7 @@ from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.domain.orders import OrderState
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
+from orderhub.services.auth import Caller
 from orderhub.services.order_commands import PlaceOrder
 from orderhub.web.json_response import json_response
 
@@ -30,20 +33,58 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 async def operator(context: DialectContext, credentials: HTTPBasicCredentials | None, source: str | None) -> Principal:
     """The communication operator the request speaks for, within its rate limit (the application's)."""
+    caller = await _checked_operator(context, _required(credentials), source)
+    _within_rate_limit(context, caller)
+    return caller
+
+
+async def hot_operator(
+    context: DialectContext, credentials: HTTPBasicCredentials | None, source: str | None
+) -> Principal | Caller:
+    """``operator``, for the hot route. On PostgreSQL reading the store's config version is a wait of its
+    own: an operator the credentials cache holds is taken unchecked, and the order's write checks the
+    version it was cached at (services.auth.Caller). The request is counted against the rate limit here,
+    once: when it starts over, only who it speaks for is checked again."""
+    basic = _required(credentials)
+    cached = context.auth.cached_client(basic.username, basic.password)
+    if cached is None or not _may_order(cached[0]) or _retry_after(context, cached[0]):
+        # Not cached, or refused on what may be stale (a limiter's refusal counts nothing): decided anew.
+        return await operator(context, basic, source)
+    return Caller(cached[0], cached[1], lambda: _checked_operator(context, basic, source))
+
+
+def _required(credentials: HTTPBasicCredentials | None) -> HTTPBasicCredentials:
     if credentials is None:
         raise OnapiError(401, "Authentication required", headers={"WWW-Authenticate": REALM})
+    return credentials
+
+
+async def _checked_operator(
+    context: DialectContext, credentials: HTTPBasicCredentials, source: str | None
+) -> Principal:
     try:
         caller = await context.auth.verify_client(credentials.username, credentials.password, source=source)
     except NotAuthenticated:
         raise OnapiError(401, "Bad credentials", headers={"WWW-Authenticate": REALM}) from None
     except TooManyAttempts as exc:
         raise OnapiError(429, "Too many failed sign-ins", headers={"Retry-After": str(exc.retry_after)}) from None
-    if not caller.has_any_role(ACCESS_ORDERING_ROLES) or caller.partner.co_id is None:
+    if not _may_order(caller):
         raise OnapiError(403, "Not a communication operator")
-    wait = context.rate_limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
+    return caller
+
+
+def _may_order(caller: Principal) -> bool:
+    return caller.has_any_role(ACCESS_ORDERING_ROLES) and caller.partner.co_id is not None
+
+
+def _retry_after(context: DialectContext, caller: Principal) -> int:
+    return context.rate_limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
+
+
+def _within_rate_limit(context: DialectContext, caller: Principal) -> None:
+    wait = _retry_after(context, caller)
     if wait:
         raise OnapiError(429, "Too many requests", headers={"Retry-After": str(wait)})
-    return caller
 
 
 def order_status(state: OrderState, due_at: datetime | None, language: str, now: datetime) -> dict[str, str]:
@@ -60,9 +101,12 @@ def order_status(state: OrderState, due_at: datetime | None, language: str, now:
     return {"status": "RECEIVED", "message": message("received", language, when=when)}
 
 
-async def place(context: DialectContext, caller: Principal, raw_body: bytes, idempotency_key: str | None) -> Response:
+async def place(
+    context: DialectContext, caller: Principal | Caller, raw_body: bytes, idempotency_key: str | None
+) -> Response:
     """The order placed (or the first one, for a retry), answered in its state once settled."""
-    language = caller.partner.language
+    principal = caller.principal if isinstance(caller, Caller) else caller
+    language = principal.partner.language
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise OnapiError(400, "Bad Idempotency-Key", message("order", language))
     try:
@@ -70,8 +114,12 @@ async def place(context: DialectContext, caller: Principal, raw_body: bytes, ide
     except orjson.JSONDecodeError:
         raise OnapiError(400, "Bad request body", message("body", language)) from None
     co_id, activation = wire.read_order(body, language, datetime.now(UTC).date())
-    if co_id != caller.partner.co_id:
-        raise OnapiError(403, f"coId {co_id} is not the authenticated communication operator")
+    if isinstance(caller, Caller) and caller.unchecked_at is not None:
+        again = _owning(co_id, caller)
+        # A refusal may be the stale principal's: the operator checked now decides it.
+        caller = Caller(principal, caller.unchecked_at, again) if co_id == principal.partner.co_id else await again()
+    else:
+        _check_co(co_id, principal)
     key, basis = wire.natural_key(co_id, activation, body["customerDetails"])
     keys = (key, idempotency_key) if idempotency_key else (key,)
     try:
@@ -88,5 +136,22 @@ async def place(context: DialectContext, caller: Principal, raw_body: bytes, ide
         )
     except ActivationRefused as refused:
         return json_response({"status": "REJECTED", "message": message(refused.reason, language)})
-    order = await context.ordering.settled_order(caller, placed, context.settings.final_answer_budget_seconds)
+    order = await context.ordering.settled_order(principal, placed, context.settings.final_answer_budget_seconds)
     return json_response(order_status(order.state, order.due_at, language, datetime.now(UTC)))
+
+
+def _check_co(co_id: str, caller: Principal) -> Principal:
+    if co_id != caller.partner.co_id:
+        raise OnapiError(403, f"coId {co_id} is not the authenticated communication operator")
+    return caller
+
+
+def _owning(co_id: str, caller: Caller) -> Callable[[], Awaitable[Principal]]:
+    """``caller.again``, whose principal must still be the operator of ``co_id``."""
+    again = caller.again
+    assert again is not None
+
+    async def checked() -> Principal:
+        return _check_co(co_id, await again())
+
+    return checked

@@ -47,7 +47,7 @@ class TmfProductOrderHotRoutes:
     async def place_order(self, business_id: str, request: HotRequest) -> Response:
         headers = request.headers
         client = request.scope.get("client")
-        principal, unit = await placing.caller(
+        who = await placing.orderer(
             self._context,
             business_id,
             client_id=headers.get("client_id"),
@@ -57,4 +57,4 @@ class TmfProductOrderHotRoutes:
         )
         key = headers.get("idempotency-key")
         check_optional_header("idempotency-key", key, max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)
-        return await placing.place(self._context, principal, unit, request.body, key)
+        return await placing.place(self._context, who, request.body, key)

@@ -1,8 +1,11 @@
 """What a productOrder POST does, whichever way it is served: by its FastAPI route (routes.py, which
 also makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these, in this order:
-``caller`` (headers, credentials, business unit), the Idempotency-Key check, then ``place``."""
+``caller`` (headers, credentials, business unit; ``orderer`` on the hot route), the Idempotency-Key
+check, then ``place``."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import orjson
 from starlette.responses import Response
@@ -12,6 +15,7 @@ from orderhub.domain.errors import IdempotencyConflict
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
+from orderhub.services.auth import Caller
 from orderhub.services.order_commands import PlaceOrder
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH, correlation_id_valid
@@ -39,6 +43,16 @@ def required_header(value: str | None, name: str, *, min_length: int = 1, visibl
     return value.strip()
 
 
+@dataclass
+class Orderer:
+    """Who a productOrder speaks for (a ``Caller`` the order's write checks, on the hot route) and the
+    business unit it orders under: the one checked again with the principal when the request starts
+    over (services.auth.Caller), whose timezone the answer is then given in."""
+
+    caller: Principal | Caller
+    unit: BusinessUnit
+
+
 async def caller(
     context: DialectContext,
     business_id: str,
@@ -56,10 +70,50 @@ async def caller(
     return principal, await context.lines.business_unit(principal, business_id)
 
 
-async def place(
-    context: DialectContext, principal: Principal, unit: BusinessUnit, raw_body: bytes, idempotency_key: str | None
-) -> Response:
+async def orderer(
+    context: DialectContext,
+    business_id: str,
+    *,
+    client_id: str | None,
+    client_secret: str | None,
+    x_correlation_id: str | None,
+    source: str | None,
+) -> Orderer:
+    """``caller``, for the hot route. On PostgreSQL reading the store's config version is a wait of its
+    own: a principal and a business unit that the caches hold are taken unchecked, and the order's write
+    checks the version they were cached at (services.auth.Caller)."""
+
+    async def checked() -> tuple[Principal, BusinessUnit]:
+        return await caller(
+            context,
+            business_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            x_correlation_id=x_correlation_id,
+            source=source,
+        )
+
+    # The headers first, as ``caller`` checks them, for the same answer to a malformed request.
+    required_header(x_correlation_id, "X-Correlation-ID", visible_ascii=True)
+    client = required_header(client_id, "client_id", min_length=MIN_CREDENTIAL_LENGTH)
+    secret = required_header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
+    cached = context.auth.cached_client(client, secret)
+    unit = context.lines.cached_unit(cached[0], business_id, cached[1]) if cached is not None else None
+    if cached is None or unit is None:
+        principal, unit = await checked()
+        return Orderer(principal, unit)
+
+    async def again() -> Principal:
+        principal, who.unit = await checked()
+        return principal
+
+    who = Orderer(Caller(cached[0], cached[1], again), unit)
+    return who
+
+
+async def place(context: DialectContext, who: Orderer, raw_body: bytes, idempotency_key: str | None) -> Response:
     """The order placed (or the first one, for a retry), answered in its state once settled."""
+    unit = who.unit
     try:
         body = orjson.loads(raw_body)
     except orjson.JSONDecodeError:
@@ -73,7 +127,7 @@ async def place(
         keys += (idempotency_key,)
     try:
         placed = await context.ordering.place(
-            principal,
+            who.caller,
             PlaceOrder(
                 request=line_order,
                 raw_request=mapping.stored_request(unit.id, echo),
@@ -88,6 +142,7 @@ async def place(
         header = "X-Correlation-ID" if conflict.key == keys[0] else "Idempotency-Key"
         raise TmfError(409, "CONFLICT", f"the {header} was already used with a different request") from None
     # The answer is final when provisioning finishes within the budget (at once when it ran at intake).
+    principal = who.caller.principal if isinstance(who.caller, Caller) else who.caller
     order = await context.ordering.settled_order(principal, placed, context.settings.final_answer_budget_seconds)
     headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
-    return json_response(mapping.order_resource(order, unit.timezone), 201, headers)
+    return json_response(mapping.order_resource(order, who.unit.timezone), 201, headers)

@@ -87,8 +87,7 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         who: Caller,
         idempotency_key: Annotated[str | None, Header(max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)] = None,
     ) -> Response:
-        principal, unit = who
-        return await placing.place(services, principal, unit, await request.body(), idempotency_key)
+        return await placing.place(services, placing.Orderer(*who), await request.body(), idempotency_key)
 
     @app.get("/{business_id}/productOrder/{order_id}", summary="An order placed through this API")
     async def get_order(order_id: str, who: Caller) -> Response:

@@ -1,0 +1,273 @@
+"""tmf-productorder and onapi-order POSTs on PostgreSQL take their caller from the process's caches and
+have the order's write check it (services.auth.Caller), as esim-v1's does: no wait of their own for the
+store's config version, and a change made by another process before the write is never ordered under.
+
+Each POST goes to a hot application over one set of services (the API process); the changes are made
+through another (another process on the same database), which this process hears of only through the
+config version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from orderhub.api.app import create_app
+from orderhub.bootstrap import Services, build_services
+from orderhub.services.demo import demo_credentials
+from orderhub.services.line_setup import LineAdmin
+from orderhub.settings import Settings
+from tests.api.hot_path_support import running
+
+T = TypeVar("T")
+TMF = "/emida-ux-lcr/emida-ux/v1/CR/productOrder"
+ONAPI = "/2.5/sp_spec/order/"
+CHANNEL = demo_credentials()["tmf-productorder"][0]
+ACME = demo_credentials()["onapi-order"][0]
+
+
+@pytest.fixture
+def api(pg_url: str) -> Iterator[Services]:
+    services = build_services(Settings(database_url=pg_url))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def other(pg_url: str) -> Iterator[Services]:
+    services = build_services(Settings(database_url=pg_url))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def waits(api: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the API process waited on, in turn: "version" for a separate read of the config version,
+    "write" for a write (which reads the version with its own statements)."""
+    log: list[str] = []
+    database = api.database
+    read, write = database.config_version, database.write
+
+    async def config_version() -> int:
+        log.append("version")
+        return await read()
+
+    def logged_write(job: Any) -> Any:
+        log.append("write")
+        return write(job)
+
+    monkeypatch.setattr(database, "config_version", config_version)
+    monkeypatch.setattr(database, "write", logged_write)
+    return log
+
+
+def serve(services: Services, steps: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+    async def go() -> T:
+        app = create_app(services, run_worker=False, hot_paths=True)
+        transport = httpx.ASGITransport(app=app)
+        async with running(app, True), httpx.AsyncClient(transport=transport, base_url="http://orderhub.test") as http:
+            return await steps(http)
+
+    return asyncio.run(go())
+
+
+def tmf_post(http: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+    characteristics = [{"name": "MSISDN", "value": "69877689"}, {"name": "planType", "value": "Addon"}]
+    item = {"product": {"productOffering": {"id": "OFFER-DP-001"}, "productCharacteristic": characteristics}}
+    headers = {
+        "client_id": str(CHANNEL["client_id"]),
+        "client_secret": str(CHANNEL["client_secret"]),
+        "X-Correlation-ID": uuid.uuid4().hex,
+        "Content-Type": "application/json",
+    }
+    body = json.dumps({"category": "esimPrepaid", "productOrderItem": [item]})
+    return http.post(TMF, headers=headers, content=body)
+
+
+def onapi_post(http: httpx.AsyncClient, access: str, co: str = "Acme") -> Awaitable[httpx.Response]:
+    basic = base64.b64encode(f"{ACME['username']}:{ACME['password']}".encode()).decode()
+    body = {
+        "coId": co,
+        "coAccessId": access,
+        "operation": "ACTIVATE",
+        "orderDateTime": "2021-05-03T20:31:15Z",
+        "requestedDateTime": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "products": [{"productId": "fiber-internet", "offeringId": "1000-1000"}],
+        "customerDetails": {
+            "identifiedCustomer": True,
+            "personalIdentityNumber": "19121212-1212",
+            "customerFirstname": "Anna",
+            "customerLastName": "Berg",
+            "customerPhone": "+46812345678",
+            "customerMobilePhone": "+46701234567",
+            "customerEmail": "anna@example.se",
+            "invoiceDetails": {"postalCode": "12345", "city": "Stockholm", "streetName": "Storgatan"},
+        },
+    }
+    headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
+    return http.post(ONAPI, headers=headers, content=json.dumps(body))
+
+
+def orders_of(services: Services, partner_id: str) -> int:
+    with services.engine.connect() as connection:
+        query = sa.text("SELECT count(*) FROM orders WHERE partner_id = :p")
+        return int(connection.execute(query, {"p": partner_id}).scalar_one())
+
+
+def bump_config_version(services: Services) -> None:
+    """As another process changed something that leaves the operator free to order."""
+    with services.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE config_version SET version = version + 1 WHERE id = 1"))
+
+
+def set_roles_behind_the_admins_back(services: Services, partner_id: str, roles: list[str]) -> None:
+    """As a partner's roles changed in another process (the admin's rules would refuse this one)."""
+    with services.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE partners SET roles = :r WHERE id = :p"), {"r": json.dumps(roles), "p": partner_id}
+        )
+        connection.execute(sa.text("UPDATE config_version SET version = version + 1 WHERE id = 1"))
+
+
+def test_warm_tmf_and_onapi_posts_wait_for_no_config_version_before_their_write(
+    api: Services, waits: list[str]
+) -> None:
+    async def steps(http: httpx.AsyncClient) -> list[list[str]]:
+        seen = []
+        for post in (
+            tmf_post,
+            tmf_post,
+            lambda h: onapi_post(h, "access-free-1"),
+            lambda h: onapi_post(h, "access-free-2"),
+        ):
+            waits.clear()
+            answer = await post(http)
+            assert answer.status_code in (200, 201), answer.text
+            seen.append(list(waits))
+        return seen
+
+    cold_tmf, warm_tmf, cold_onapi, warm_onapi = serve(api, steps)
+    assert cold_tmf[0] == "version" and cold_onapi[0] == "version"  # the caches filled
+    assert warm_tmf == ["write"] and warm_onapi == ["write"]
+
+
+TMF_CHANGES: dict[str, tuple[Callable[[Services], object], int, str]] = {
+    "credential revoked": (lambda s: s.partners.revoke_credential(str(CHANNEL["client_id"])), 401, "UNAUTHORIZED"),
+    "business unit withdrawn": (
+        lambda s: s.partners.set_business_units(str(CHANNEL["partner"]), ["PA"]),
+        403,
+        "FORBIDDEN",
+    ),
+    "roles changed": (
+        lambda s: set_roles_behind_the_admins_back(s, str(CHANNEL["partner"]), ["RESELLER"]),
+        403,
+        "FORBIDDEN",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", TMF_CHANGES)
+def test_a_tmf_change_before_the_write_is_refused_in_tmfs_shape_and_orders_nothing(
+    api: Services, other: Services, waits: list[str], change: str
+) -> None:
+    make, status, code = TMF_CHANGES[change]
+
+    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, list[str]]:
+        assert (await tmf_post(http)).status_code == 201
+        before = orders_of(other, str(CHANNEL["partner"]))
+        make(other)
+        waits.clear()
+        refused = await tmf_post(http)
+        assert orders_of(other, str(CHANNEL["partner"])) == before
+        return refused, list(waits)
+
+    refused, waited = serve(api, steps)
+    assert waited[0] == "write"  # the cached caller went as far as the write, whose check refused it
+    assert refused.status_code == status, refused.text
+    assert refused.json()["code"] == code
+
+
+def test_a_tmf_order_that_starts_over_is_answered_in_its_business_units_timezone_as_checked_anew(
+    api: Services, other: Services, waits: list[str]
+) -> None:
+    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response, list[str]]:
+        first = await tmf_post(http)
+        LineAdmin(other.uow_factory).update_business_unit("CR", timezone="Asia/Tokyo")
+        waits.clear()
+        again = await tmf_post(http)
+        return first, again, list(waits)
+
+    first, again, waited = serve(api, steps)
+    assert waited[:2] == ["write", "version"]  # started over
+    assert first.status_code == again.status_code == 201, again.text
+    assert not first.json()["orderDate"].endswith("+09:00")
+    assert again.json()["orderDate"].endswith("+09:00")
+
+
+ONAPI_CHANGES: dict[str, tuple[Callable[[Services], object], int, str]] = {
+    "credential revoked": (lambda s: s.partners.revoke_credential(str(ACME["username"])), 401, "Bad credentials"),
+    "roles changed": (
+        lambda s: set_roles_behind_the_admins_back(s, str(ACME["partner"]), ["RESELLER"]),
+        403,
+        "Not a communication operator",
+    ),
+    "coId changed": (
+        lambda s: s.partners.update_partner(str(ACME["partner"]), co_id="Acme2"),
+        403,
+        "coId Acme is not the authenticated communication operator",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", ONAPI_CHANGES)
+def test_an_onapi_change_before_the_write_is_refused_in_onapis_shape_and_orders_nothing(
+    api: Services, other: Services, waits: list[str], change: str
+) -> None:
+    make, status, cause = ONAPI_CHANGES[change]
+
+    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, list[str]]:
+        assert (await onapi_post(http, "access-free-1")).status_code == 200
+        before = orders_of(other, str(ACME["partner"]))
+        make(other)
+        waits.clear()
+        refused = await onapi_post(http, "access-free-2")
+        assert orders_of(other, str(ACME["partner"])) == before
+        return refused, list(waits)
+
+    refused, waited = serve(api, steps)
+    assert waited[0] == "write"
+    assert refused.status_code == status, refused.text
+    assert refused.json()["cause"] == cause
+
+
+def test_an_onapi_request_that_starts_over_counts_once_against_the_rate_limit(
+    api: Services, other: Services, waits: list[str]
+) -> None:
+    other.partners.set_rate_limit(str(ACME["partner"]), 3)
+
+    async def steps(http: httpx.AsyncClient) -> list[tuple[int, list[str]]]:
+        answers = []
+        for n in range(1, 5):
+            if n == 2:  # the configuration moves, the operator may still order: the request starts over
+                bump_config_version(other)
+            waits.clear()
+            answer = await onapi_post(http, f"access-free-{n}")
+            answers.append((answer.status_code, list(waits)))
+        return answers
+
+    answers = serve(api, steps)
+    assert answers[1][1][:2] == ["write", "version"], answers  # started over, checked anew
+    assert [status for status, _waited in answers] == [200, 200, 200, 429], answers
