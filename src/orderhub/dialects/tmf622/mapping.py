@@ -37,6 +37,31 @@ def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _dates_in_utc(body: dict[str, Any]) -> None:
+    """The date-times a partner sent, as every date is shown (UTC, milliseconds, ``Z``), however they
+    were written: kept as sent, they came back in the sender's offset. The requested start date is the
+    one asked for, also once it has passed or was removed (a merge-patch's null), not when it fell due."""
+    for name in ("requestedStartDate", "requestedCompletionDate"):
+        if name in body:
+            body[name] = _in_utc(body[name])
+    if isinstance(body.get("note"), list):
+        body["note"] = [
+            {**note, "date": _in_utc(note["date"])} if isinstance(note, dict) and "date" in note else note
+            for note in body["note"]
+        ]
+
+
+def _in_utc(value: Any) -> Any:
+    """``value`` in UTC if it is a date-time with its offset (what the API took), else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value)
+    except ValueError:
+        return value
+    return value if moment.tzinfo is None else utc(moment)
+
+
 def order_href(base_url: str, reference: str) -> str:
     return f"{base_url}{PREFIX}/productOrder/{reference}"
 
@@ -67,8 +92,7 @@ def order_resource(order: Order, base_url: str) -> dict[str, Any]:
         "relatedParty": echo.get("relatedParty", []),
         "@type": "ProductOrder",
     }
-    if order.due_at is not None and order.due_at > order.created_at:
-        body["requestedStartDate"] = utc(order.due_at)
+    _dates_in_utc(body)
     if shown.is_final and order.updated_at is not None:
         body["completionDate"] = utc(order.updated_at)
     if shown is OrderState.CANCELLED and order.updated_at is not None:
