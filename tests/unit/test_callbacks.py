@@ -32,6 +32,13 @@ NOT_PUBLIC = [
     "224.0.0.1",  # multicast
     "::ffff:10.0.0.1",  # a private IPv4 address spelt as IPv6
     "240.0.0.1",  # reserved
+    # IPv6 forms that reach an IPv4 address not public, or blocks Python 3.11 counts as global:
+    "::127.0.0.1",  # IPv4-compatible
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of the metadata service
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, its client 10.0.0.1
+    "fec0::1",  # site-local
 ]
 
 

@@ -27,6 +27,22 @@ def ipv4_of(host: str) -> str | None:
         return None
 
 
+# IPv6 blocks that carry an IPv4 address in their last 32 bits and reach it: NAT64 (RFC 6052, 8215)
+# and the IPv4-compatible addresses of old (::a.b.c.d).
+_CARRYING_IPV4 = (ip_network("64:ff9b::/96"), ip_network("64:ff9b:1::/48"), ip_network("::/96"))
+
+
+def _ipv4_inside(ip: IPv6Address) -> IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translation or tunnel (NAT64, 6to4, Teredo)."""
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in block for block in _CARRYING_IPV4):
+        return IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 class CallbackAddresses:
     def __init__(self, allowed_networks: Iterable[str] = ()) -> None:
         """``allowed_networks``: CIDR blocks callbacks may reach although they are not public
@@ -53,7 +69,12 @@ class CallbackAddresses:
             ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
         if any(ip in network for network in self._allowed):
             return None
-        if ip.is_global and not ip.is_multicast:
+        inside = _ipv4_inside(ip) if isinstance(ip, IPv6Address) else None
+        if inside is not None and self.refusal(str(inside)) is not None:
+            return f"{address} reaches {inside}, which is not a public address"
+        # Python 3.11 counts some reserved and site-local IPv6 blocks as global: asked about them itself.
+        site_local = isinstance(ip, IPv6Address) and ip.is_site_local
+        if ip.is_global and not (ip.is_multicast or ip.is_reserved or site_local):
             return None
         return f"{address} is not a public address (loopback, private, link-local or reserved)"
 
