@@ -56,10 +56,16 @@ def _in_utc(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value)
+        moment = read_date_time(value)
     except ValueError:
         return value
     return value if moment.tzinfo is None else utc(moment)
+
+
+def read_date_time(text: str) -> datetime:
+    """A date-time as the API reads one; ValueError when it is none. RFC 3339 (5.6) allows a lower-case
+    "z", which fromisoformat does not read."""
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
 
 
 def order_href(base_url: str, reference: str) -> str:

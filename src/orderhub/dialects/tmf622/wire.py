@@ -13,7 +13,7 @@ from orderhub.dialects.tmf_productorder.errors import TmfError
 from orderhub.domain.lines import LineOrderRequest
 from orderhub.domain.orders import OrderState
 
-from .mapping import STATE
+from .mapping import STATE, read_date_time
 
 BUSINESS_ID = "businessId"
 # What a client may change with PATCH; the rest is the order's history or computed.
@@ -34,8 +34,7 @@ def parse_time(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
         raise _bad(f"{where} must be an RFC 3339 date-time")
     try:
-        # RFC 3339 (5.6) allows a lower-case "z", which fromisoformat does not read.
-        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value)
+        moment = read_date_time(value)
     except ValueError:
         raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z") from None
     if moment.tzinfo is None:
