@@ -39,6 +39,15 @@ class FreezableProxy:
         self._thread.start()
         ready.wait(5)
 
+    def settled(self, quiet: float = 0.3, timeout: float = 5.0) -> int:
+        """The answers counted once none has come for ``quiet`` seconds: a process's other connections
+        (the worker's LISTEN) connect on threads of their own, late on a loaded machine, through here too."""
+        counted, deadline = -1, time.monotonic() + timeout
+        while counted != self.answers and time.monotonic() < deadline:
+            counted = self.answers
+            time.sleep(quiet)
+        return counted
+
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
         self._loop.run_until_complete(asyncio.start_server(self._handle, HOST, self.port))

@@ -76,8 +76,8 @@ def test_a_job_of_ten_inserts_and_a_read_waits_for_the_server_a_few_times_not_on
         return int(count)
 
     try:
-        asyncio.run(database.write(lambda uow: uow.orders._sql.one("SELECT 1")))  # connected, settled
-        before = proxy.answers
+        asyncio.run(database.write(lambda uow: uow.orders._sql.one("SELECT 1")))  # connected
+        before = proxy.settled()
         assert asyncio.run(database.write(ten_inserts_and_a_read)) == 10
         waits = proxy.answers - before
     finally:

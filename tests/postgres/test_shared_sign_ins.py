@@ -4,7 +4,6 @@ it runs out with the window."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,12 +191,7 @@ def test_a_sign_in_reads_its_credential_and_its_keys_failures_in_one_round_trip(
 
     try:
         asyncio.run(check("made-up"))  # connected
-        # Settled: the process's other connections (the worker's LISTEN) connect on threads of their own,
-        # late on a loaded machine, and every server chunk through the proxy is counted.
-        before, deadline = -1, time.monotonic() + 5
-        while before != proxy.answers and time.monotonic() < deadline:
-            before = proxy.answers
-            time.sleep(0.3)
+        before = proxy.settled()
         checked = asyncio.run(check(CLIENT))
         waits = proxy.answers - before
     finally:
