@@ -63,9 +63,20 @@ async def caller(
     source: str | None,
 ) -> tuple[Principal, BusinessUnit]:
     """Who the request speaks for, and the business unit it orders under."""
+    client, secret = _credentials(x_correlation_id, client_id, client_secret)
+    return await _checked(context, business_id, client, secret, source)
+
+
+def _credentials(x_correlation_id: str | None, client_id: str | None, client_secret: str | None) -> tuple[str, str]:
+    """The client id and secret, once the headers every order needs are there and well formed."""
     required_header(x_correlation_id, "X-Correlation-ID", visible_ascii=True)
     client = required_header(client_id, "client_id", min_length=MIN_CREDENTIAL_LENGTH)
-    secret = required_header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
+    return client, required_header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
+
+
+async def _checked(
+    context: DialectContext, business_id: str, client: str, secret: str, source: str | None
+) -> tuple[Principal, BusinessUnit]:
     principal = await context.auth.verify_client(client, secret, source=source)
     return principal, await context.lines.business_unit(principal, business_id)
 
@@ -82,29 +93,14 @@ async def orderer(
     """``caller``, for the hot route. On PostgreSQL reading the store's config version is a wait of its
     own: a principal and a business unit that the caches hold are taken unchecked, and the order's write
     checks the version they were cached at (services.auth.Caller)."""
-
-    async def checked() -> tuple[Principal, BusinessUnit]:
-        return await caller(
-            context,
-            business_id,
-            client_id=client_id,
-            client_secret=client_secret,
-            x_correlation_id=x_correlation_id,
-            source=source,
-        )
-
-    # The headers first, as ``caller`` checks them, for the same answer to a malformed request.
-    required_header(x_correlation_id, "X-Correlation-ID", visible_ascii=True)
-    client = required_header(client_id, "client_id", min_length=MIN_CREDENTIAL_LENGTH)
-    secret = required_header(client_secret, "client_secret", min_length=MIN_CREDENTIAL_LENGTH)
+    client, secret = _credentials(x_correlation_id, client_id, client_secret)
     cached = context.auth.cached_client(client, secret)
     unit = context.lines.cached_unit(cached[0], business_id, cached[1]) if cached is not None else None
     if cached is None or unit is None:
-        principal, unit = await checked()
-        return Orderer(principal, unit)
+        return Orderer(*await _checked(context, business_id, client, secret, source))
 
     async def again() -> Principal:
-        principal, who.unit = await checked()
+        principal, who.unit = await _checked(context, business_id, client, secret, source)
         return principal
 
     who = Orderer(Caller(cached[0], cached[1], again), unit)
