@@ -25,6 +25,7 @@ import httpx
 import psycopg
 import sqlalchemy as sa
 
+from bench.pg_proxy import relay
 from bench.postgres import admin_url
 from bench.servers import free_port
 
@@ -32,39 +33,18 @@ DATABASE = "orderhub_bench_client_posts"
 
 
 class CountingProxy:
-    """Passes bytes both ways between loopback clients and the server; counts the server's chunks."""
+    """The loopback proxy (bench.pg_proxy), on a thread of its own, counting the server's chunks."""
 
     def __init__(self, target_port: int) -> None:
         self.port = free_port()
         self.answers = 0
-        self._target_port = target_port
-        loop = asyncio.new_event_loop()
         ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
-            ready.set()
-            loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
+        proxy = relay(self.port, target_port, answered=self._answered, listening=ready.set)
+        threading.Thread(target=asyncio.run, args=(proxy,), daemon=True).start()
         ready.wait(5)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, counted: bool) -> None:
-            try:
-                while data := await source.read(65536):
-                    self.answers += counted
-                    sink.write(data)
-                    await sink.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                sink.close()
-
-        await asyncio.gather(pipe(reader, server_writer, False), pipe(server_reader, writer, True))
+    def _answered(self) -> None:
+        self.answers += 1
 
 
 def _tmf(http: httpx.AsyncClient, _n: int) -> Awaitable[httpx.Response]:

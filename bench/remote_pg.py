@@ -23,35 +23,12 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 
+from bench.pg_proxy import relay
 from bench.postgres import admin_url, fresh_database
 from bench.servers import REPO, free_port, orderhub_env
 
 IN_FLIGHT = 64
 TEMPLATE = "orderhub_bench_remote"
-
-
-async def _proxy(port: int, target_port: int, delay: float) -> None:
-    """Passes bytes both ways between loopback clients and the server; holds the server's for ``delay``."""
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, hold: float) -> None:
-        try:
-            while data := await reader.read(65536):
-                if hold:
-                    await asyncio.sleep(hold)
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target_port)
-        await asyncio.gather(pipe(reader, server_writer, 0), pipe(server_reader, writer, delay))
-
-    server = await asyncio.start_server(handle, "127.0.0.1", port)
-    async with server:
-        await server.serve_forever()
 
 
 async def _place(url: str, orders: int) -> float:
@@ -128,7 +105,7 @@ def main() -> None:
         print(f"{asyncio.run(_place(args.child, args.orders)):.1f}")
         return
     if args.proxy is not None:
-        asyncio.run(_proxy(args.proxy, sa.make_url(args.postgres).port or 5432, args.delay_ms / 1000))
+        asyncio.run(relay(args.proxy, sa.make_url(args.postgres).port or 5432, hold=args.delay_ms / 1000))
         return
     sources = [("this checkout", REPO / "src")] + ([("--src", args.src.resolve())] if args.src else [])
     print(f"preparing a PostgreSQL database with {args.orders + 2 * IN_FLIGHT + 100} eSIM profiles ...")
