@@ -17,7 +17,8 @@ from dataclasses import replace
 from typing import Any
 
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation
 from orderhub.services.order_commands import PlacedOrder
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 
 
 @pytest.fixture

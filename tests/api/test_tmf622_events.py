@@ -69,8 +69,8 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
         # 1. Due now: acknowledged, inProgress, completed.
         done = create(client, token, order_body())
         done_last = settled(client, token, done["id"], "completed")
-        # 2. For later (pending), its description and date changed while pending (no event), then
-        #    made due now: acknowledged again, inProgress, completed.
+        # 2. For later (pending), its description and date changed while pending (an attribute change),
+        #    then made due now: acknowledged again, inProgress, completed.
         moved = create(client, token, order_body(requestedStartDate=later(3), description="first"))
         assert moved["state"] == "pending"
         path = f"{BASE}/productOrder/{moved['id']}"
@@ -93,19 +93,26 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
             time.sleep(0.05)
         assert listener_failures(server, registered.json()["id"]) >= 2  # it was tried while down
         listener = Listener(port)  # up, on the address it registered
-        events = listener.wait_for(13, timeout=40)
+        events = listener.wait_for(14, timeout=40)
 
     listener.close()
-    assert len(events) == 13, [e["event"]["productOrder"]["state"] for e in events]
+    assert len(events) == 14, [e["event"]["productOrder"]["state"] for e in events]
     assert [int(e["eventId"]) for e in events] == sorted(int(e["eventId"]) for e in events)
     by_order: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_order.setdefault(event["event"]["productOrder"]["id"], []).append(event)
     shown = {reference: [e["event"]["productOrder"] for e in found] for reference, found in by_order.items()}
     kinds = {reference: [e["eventType"] for e in found] for reference, found in by_order.items()}
-    for reference in (done["id"], moved["id"], called_off["id"]):
+    for reference in (done["id"], called_off["id"]):
         assert kinds[reference][0] == "ProductOrderCreateEvent"
         assert set(kinds[reference][1:]) == {"ProductOrderStateChangeEvent"}
+    assert kinds[moved["id"]][:3] == [
+        "ProductOrderCreateEvent",
+        "ProductOrderStateChangeEvent",
+        "ProductOrderAttributeValueChangeEvent",
+    ]
+    assert set(kinds[moved["id"]][3:]) == {"ProductOrderStateChangeEvent"}
+    for reference in (done["id"], moved["id"], called_off["id"]):
         # Each item follows its order's state while the order runs; no dates of an ending before it ends.
         for order in shown[reference]:
             assert {item["state"] for item in order["productOrderItem"]} == {order["state"]}, order
@@ -117,6 +124,7 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
     assert [o["state"] for o in shown[moved["id"]]] == [
         "acknowledged",
         "pending",
+        "pending",
         "acknowledged",
         "inProgress",
         "completed",
@@ -127,8 +135,12 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
         assert order["description"] == "first", order
         assert order["requestedStartDate"] == moved["requestedStartDate"], order
     assert relative_links(shown[moved["id"]][1]) == relative_links(moved)
+    # The first change, as it left the order.
+    assert shown[moved["id"]][2]["description"] == "second"
+    assert shown[moved["id"]][2]["requestedStartDate"] == changed.json()["requestedStartDate"]
+    assert relative_links(shown[moved["id"]][2]) == relative_links(changed.json())
     # Made due now by the last change, which also set the description: the events after it show both.
-    for order in shown[moved["id"]][2:]:
+    for order in shown[moved["id"]][3:]:
         assert order["description"] == "third", order
         assert order["requestedStartDate"] == moved_last["requestedStartDate"], order
         assert order["requestedStartDate"] < later(0), order
@@ -171,7 +183,7 @@ def test_events_written_without_what_they_show_are_delivered_with_the_order_as_i
                     )
                 ).all()
             )
-            assert snapshots == {Operation.LINE_PRODUCTS.value: 2, Operation.NEW_ESIM.value: 0}, snapshots
+            assert snapshots == {Operation.LINE_PRODUCTS.value: 3, Operation.NEW_ESIM.value: 0}, snapshots
             connection.execute(sa.text("UPDATE order_events SET snapshot = NULL"))
         # An attempt may have read its events before the update and send them after it: two attempts
         # refused since, the second read them after the first failed, so from now on all read anew.
@@ -179,7 +191,39 @@ def test_events_written_without_what_they_show_are_delivered_with_the_order_as_i
         while listener.refused < refused + 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         listener.failing = False
-        events = listener.wait_for(2, timeout=40)
-        assert [e["event"]["productOrder"]["state"] for e in events] == ["acknowledged", "pending"]
-        assert [e["event"]["productOrder"]["description"] for e in events] == ["after", "after"]
+        events = listener.wait_for(3, timeout=40)
+        assert [e["event"]["productOrder"]["state"] for e in events] == ["acknowledged", "pending", "pending"]
+        assert [e["event"]["productOrder"]["description"] for e in events] == ["after", "after", "after"]
     listener.close()
+
+
+def test_a_patch_that_moves_no_state_and_a_deletion_send_their_own_events(tmp_path: Path) -> None:
+    """Listeners heard of neither: a PATCH of a waiting order and a DELETE changed what their GET showed,
+    and no event said so."""
+    listener = Listener()
+    chosen = "eventType=ProductOrderAttributeValueChangeEvent,ProductOrderDeleteEvent"
+    with running_server(tmp_path / "hub.db", **LOOPBACK) as server, server.client() as client:
+        token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+        registered = client.post(f"{BASE}/hub", json={"callback": listener.url, "query": chosen}, headers=auth(token))
+        assert registered.status_code == 201, registered.text
+        order = create(client, token, order_body(requestedStartDate=later(3), description="first"))
+        path = f"{BASE}/productOrder/{order['id']}"
+        changed = client.patch(path, json={"description": "second"}, headers=auth(token, **MERGE))
+        assert changed.status_code == 200, changed.text
+        # The same again changes nothing: no event.
+        assert client.patch(path, json={"description": "second"}, headers=auth(token, **MERGE)).status_code == 200
+        # Made due now: a state change, which this listener did not choose.
+        due_now = client.patch(path, json={"requestedStartDate": later(-1)}, headers=auth(token, **MERGE))
+        assert due_now.status_code == 200, due_now.text
+        done = settled(client, token, order["id"], "completed")
+        assert client.delete(path, headers=auth(token)).status_code == 204
+        events = listener.wait_for(2)
+        time.sleep(0.5)  # nothing more comes
+    listener.close()
+    assert [e["eventType"] for e in listener.events] == [
+        "ProductOrderAttributeValueChangeEvent",
+        "ProductOrderDeleteEvent",
+    ]
+    assert relative_links(events[0]["event"]["productOrder"]) == relative_links(changed.json())
+    assert events[0]["event"]["productOrder"]["state"] == "pending"
+    assert relative_links(events[1]["event"]["productOrder"]) == relative_links(done)

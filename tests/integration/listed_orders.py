@@ -70,6 +70,6 @@ def add_orders(services: Services) -> None:
     def store(uow: UnitOfWork) -> None:
         for each in (done, failed_esim, scheduled, failed_line, open_access, deleted):
             uow.orders.add(each)
-        uow.orders.mark_deleted("line-deleted", DAY + timedelta(days=3))
+        uow.orders.mark_deleted(deleted, DAY + timedelta(days=3))
 
     services.database.write_now(store)

@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.bootstrap import Services, build_services
-from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation
 from orderhub.services.records import OrderQuery
 from orderhub.settings import Settings
 

@@ -15,7 +15,7 @@ from orderhub.bootstrap import Services, build_services
 from orderhub.domain.accesses import ActivationRequest, NetworkOffering
 from orderhub.domain.changes import CancellationState
 from orderhub.domain.errors import OrderNotFound
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.auth import principal_of
 from orderhub.services.order_commands import PlaceOrder

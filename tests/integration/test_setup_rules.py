@@ -19,7 +19,7 @@ from orderhub.domain.accesses import ActivationRefused, ActivationRequest, Netwo
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.errors import DomainError, OfferingNotAvailable
 from orderhub.domain.lines import BusinessUnit, LineItemRequest, LineOrderRequest, Offering, PlanType
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.auth import principal_of

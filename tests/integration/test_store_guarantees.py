@@ -19,7 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, SubscriptionRequest
-from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, OrderState, Subject, SubjectKind
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult, FulfilmentResult
 from orderhub.fulfilment.provisioners import default_provisioners
@@ -479,7 +480,7 @@ def test_every_change_an_api_could_show_moves_the_order_version(services: Servic
         uow.commit()
     seen.append(version())
     with services.uow_factory() as uow:
-        uow.orders.mark_deleted(order_id, datetime.now(UTC))
+        uow.orders.mark_deleted(order, datetime.now(UTC))
         uow.commit()
     seen.append(version())
     assert seen == sorted(set(seen)), seen  # strictly increasing

@@ -17,7 +17,8 @@ from orderhub.domain.accesses import (
 )
 from orderhub.domain.customers import CustomerDetails, Identity
 from orderhub.domain.errors import AccessDenied, InvalidInput
-from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import ItemState, Operation, Order, Subject, SubjectKind
 from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import AccessResult
 from orderhub.fulfilment.provisioners import ServiceActivationProvisioner

@@ -10,7 +10,8 @@ import pytest
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import CustomerMustExist, EmailAndIccidDoNotMatch, SubscriptionLimitReached
 from orderhub.domain.esim import DeviceType, EsimOrderRequest, ProfileState, Subscription, SubscriptionRequest
-from orderhub.domain.orders import Operation, Order, OrderState, Subject, SubjectKind
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation, Order, Subject, SubjectKind
 from orderhub.fulfilment.provisioners import TopUpProvisioner
 from orderhub.services.esim_orders import EsimIntake
 from orderhub.services.provisioning import EsimReadings, NotProvisioned, Provisioned

@@ -14,7 +14,8 @@ from orderhub.domain.errors import (
     NoActivePlan,
 )
 from orderhub.domain.lines import BusinessUnit, Line, LineItemRequest, LineOrderRequest, LineProduct, Offering, PlanType
-from orderhub.domain.orders import ItemState, Operation, Order, OrderState, Subject, SubjectKind
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import ItemState, Operation, Order, Subject, SubjectKind
 from orderhub.domain.partners import Partner, Principal, Role
 from orderhub.domain.results import LineResult
 from orderhub.fulfilment.provisioners import LineProductsProvisioner

@@ -10,7 +10,8 @@ from orderhub.dialects.onapi.erasure import erase_customer as erase_onapi_custom
 from orderhub.dialects.tmf622.mapping import event_envelope
 from orderhub.dialects.tmf_productorder.erasure import erase_customer as erase_line_customer
 from orderhub.domain.erasure import ERASED, ERASURE_REASON, Mentions, erased, note_erasure
-from orderhub.domain.orders import Operation, Order, OrderItem, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation, Order, OrderItem
 from orderhub.services.hub import PendingEvent
 
 NOW = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)

@@ -3,7 +3,8 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, OrderSnapshot, OrderState
+from orderhub.domain.order_states import OrderSnapshot, OrderState
+from orderhub.domain.orders import ItemState, Operation, Order, OrderItem
 from orderhub.domain.results import LineResult
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -5,17 +5,17 @@ from itertools import product
 
 import pytest
 
-from orderhub.domain.errors import CannotCancel
-from orderhub.domain.orders import (
+from orderhub.domain.errors import CannotCancel, CannotChange
+from orderhub.domain.order_states import (
     ALLOWED_TRANSITIONS,
+    CHANGED_BY_PARTNER,
+    DELETED_BY_PARTNER,
+    EventKind,
     IllegalTransition,
-    ItemState,
-    Operation,
-    Order,
     OrderEvent,
-    OrderItem,
     OrderState,
 )
+from orderhub.domain.orders import ItemState, Operation, Order, OrderItem
 from orderhub.domain.results import EsimResult
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -241,3 +241,30 @@ def test_an_order_ends_as_its_items_did():
     assert two.state is OrderState.PARTIAL
     assert two.failure_reason == "item 1: offering withdrawn"
     assert [i.state for i in two.items] == [ItemState.DELIVERED, ItemState.FAILED]
+
+
+@pytest.mark.parametrize("state", sorted(FINAL_STATES))
+def test_a_finished_order_is_deleted_with_a_note_that_moves_no_state(state):
+    order = order_in(state)
+    order.delete(LATER)
+    assert order.state is state
+    assert [(e.from_state, e.to_state, e.kind) for e in order.new_events] == [(state, state, EventKind.DELETED)]
+
+
+@pytest.mark.parametrize("state", sorted(set(OrderState) - FINAL_STATES))
+def test_an_open_order_cannot_be_deleted(state):
+    order = order_in(state)
+    with pytest.raises(CannotChange):
+        order.delete(LATER)
+    assert order.new_events == []
+
+
+def test_each_event_says_what_kind_of_change_it_records():
+    order = accepted_order()
+    order.note(CHANGED_BY_PARTNER, LATER)
+    order.start(LATER)
+    assert [e.kind for e in order.new_events] == [EventKind.CREATED, EventKind.CHANGED, EventKind.STATE_CHANGED]
+    # A partner's cancellation reason that reads like a deletion is still a state change.
+    assert OrderEvent(LATER, OrderState.SCHEDULED, OrderState.CANCELLED, DELETED_BY_PARTNER).kind is (
+        EventKind.STATE_CHANGED
+    )

@@ -23,7 +23,8 @@ from orderhub.domain.identifiers import (
     personal_identity_number_valid,
 )
 from orderhub.domain.lines import BusinessUnit
-from orderhub.domain.orders import ALLOWED_TRANSITIONS, IllegalTransition, Operation, Order, OrderItem, OrderState
+from orderhub.domain.order_states import ALLOWED_TRANSITIONS, IllegalTransition, OrderState
+from orderhub.domain.orders import Operation, Order, OrderItem
 
 # No deadlines: this machine is shared and noisy, and speed is the benchmarks' business, not a test's.
 settings.register_profile("orderhub", deadline=None)

@@ -19,7 +19,7 @@ from orderhub.cli.base import (
     refusals_in_one_line,
 )
 from orderhub.domain.changes import CancellationState
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 from orderhub.observability import mask, mask_identity
 from orderhub.services.order_details import OrderDetailsQuery
 from orderhub.services.records import OrderQuery

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from orderhub.domain.customers import Customer
-from orderhub.domain.orders import LISTENED_OPERATIONS, Order, OrderEvent, OrderSnapshot
+from orderhub.domain.orders import Order
 
 ERASED = "erased"
 # The order's history says that, and when, without the data.
@@ -78,5 +78,4 @@ def note_erasure(order: Order, request: dict[str, Any], now: datetime) -> None:
     """The order keeps ``request`` in place of what the partner sent, and its history a note of it: an
     event that changes no state (listeners hear of it; the order's dates stay as they were)."""
     order.request = request
-    snapshot = OrderSnapshot(request, order.due_at) if order.operation in LISTENED_OPERATIONS else None
-    order.new_events.append(OrderEvent(now, order.state, order.state, ERASURE_REASON, snapshot))
+    order.note(ERASURE_REASON, now)

@@ -18,7 +18,8 @@ from orderhub.domain.errors import (
     SubscriptionLimitReached,
 )
 from orderhub.domain.identifiers import Iccid
-from orderhub.domain.orders import MAX_DATE_AHEAD, Operation
+from orderhub.domain.order_states import MAX_DATE_AHEAD
+from orderhub.domain.orders import Operation
 
 MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID = 15
 MAX_SUBSCRIPTIONS_PER_ORDER = MAX_ACTIVE_SUBSCRIPTIONS_PER_ICCID

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from orderhub.domain.catalog import MAX_VALIDITY_DAYS
 from orderhub.domain.customers import CustomerDetails
 from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
-from orderhub.domain.orders import MAX_DATE_AHEAD, Operation, OrderItem
+from orderhub.domain.order_states import MAX_DATE_AHEAD
+from orderhub.domain.orders import Operation, OrderItem
 
 MAX_ITEMS_PER_LINE_ORDER = 15
 SUPPORTED_ACTIONS = frozenset({"add"})

@@ -1,100 +1,26 @@
-"""Orders and the one state machine every dialect spells in its own words."""
+"""Orders: what a partner ordered, for whom, and how it went (the state machine: ``order_states``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from orderhub.domain.errors import CannotCancel, CannotChange, InvalidInput
-from orderhub.domain.results import FulfilmentResult
-
-
-class IllegalTransition(Exception):
-    """A state change the state machine forbids: always a bug in the caller, never an input error."""
-
-    def __init__(self, order_id: str, from_state: OrderState, to_state: OrderState) -> None:
-        super().__init__(f"order {order_id}: illegal transition {from_state} -> {to_state}")
-        self.from_state = from_state
-        self.to_state = to_state
-
-
-class OrderState(StrEnum):
-    ACCEPTED = "accepted"
-    SCHEDULED = "scheduled"
-    # Stopped by the operator, or waiting on something outside orderhub; resumes or is cancelled.
-    HELD = "held"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    # Some items were delivered, others failed.
-    PARTIAL = "partial"
-    FAILED = "failed"
-    REJECTED = "rejected"
-    # A cancellation was asked for and is being assessed; then it is carried out, or refused.
-    ASSESSING_CANCELLATION = "assessing_cancellation"
-    PENDING_CANCELLATION = "pending_cancellation"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_final(self) -> bool:
-        return self in _FINAL
-
-
-_FINAL = frozenset(
-    {OrderState.COMPLETED, OrderState.PARTIAL, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED}
+from orderhub.domain.order_states import (
+    ALLOWED_TRANSITIONS,
+    CANCELLABLE_STATES,
+    DELETED_BY_PARTNER,
+    MAX_DATE_AHEAD,
+    IllegalTransition,
+    OrderEvent,
+    OrderSnapshot,
+    OrderState,
 )
-# How far ahead any order's date may lie (an eSIM activation, a line order's start, a service activation).
-# The partner APIs forbid only past dates; ten years still refuses a mistyped century.
-MAX_DATE_AHEAD = timedelta(days=3653)
-# Before provisioning starts an order can be called off.
-CANCELLABLE_STATES = frozenset({OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.HELD})
-
-# TMF622's state model (acknowledged, pending, held, inProgress, assessingCancellation...) is the
-# richest of the dialects; the others spell subsets of it.
-ALLOWED_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    OrderState.ACCEPTED: frozenset(
-        {
-            OrderState.SCHEDULED,
-            OrderState.IN_PROGRESS,
-            OrderState.HELD,
-            OrderState.REJECTED,
-            OrderState.CANCELLED,
-            OrderState.ASSESSING_CANCELLATION,
-        }
-    ),
-    OrderState.SCHEDULED: frozenset(
-        {OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.CANCELLED, OrderState.ASSESSING_CANCELLATION}
-    ),
-    OrderState.HELD: frozenset({OrderState.IN_PROGRESS, OrderState.CANCELLED, OrderState.ASSESSING_CANCELLATION}),
-    OrderState.IN_PROGRESS: frozenset(
-        {
-            OrderState.COMPLETED,
-            OrderState.PARTIAL,
-            OrderState.FAILED,
-            OrderState.HELD,
-            OrderState.ASSESSING_CANCELLATION,
-        }
-    ),
-    # A refused cancellation goes back to where the order was.
-    OrderState.ASSESSING_CANCELLATION: frozenset(
-        {
-            OrderState.PENDING_CANCELLATION,
-            OrderState.ACCEPTED,
-            OrderState.SCHEDULED,
-            OrderState.HELD,
-            OrderState.IN_PROGRESS,
-        }
-    ),
-    OrderState.PENDING_CANCELLATION: frozenset({OrderState.CANCELLED}),
-    OrderState.COMPLETED: frozenset(),
-    OrderState.PARTIAL: frozenset(),
-    OrderState.FAILED: frozenset(),
-    OrderState.REJECTED: frozenset(),
-    OrderState.CANCELLED: frozenset(),
-}
+from orderhub.domain.results import FulfilmentResult
 
 # States a worker may pick up: work that was accepted (or scheduled) and not finished yet.
 WORKABLE_STATES = (OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.IN_PROGRESS)
@@ -151,27 +77,6 @@ class OrderItem:
     attributes: dict[str, str] = field(default_factory=dict)
     state: ItemState | None = None
     failure_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class OrderSnapshot:
-    """What of an order may change after one of its events without an event of its own (a partner's
-    new date or descriptive fields), as it was right after that event. The rest of what an event shows
-    follows from the event itself: see ``Order.as_at``."""
-
-    request: dict[str, Any]
-    due_at: datetime | None
-
-
-@dataclass(frozen=True)
-class OrderEvent:
-    at: datetime
-    from_state: OrderState | None
-    to_state: OrderState
-    reason: str | None = None
-    # Taken when the event happens, for orders of the LISTENED_OPERATIONS; None for the others, and for
-    # events stored before migration 0013.
-    snapshot: OrderSnapshot | None = None
 
 
 @dataclass
@@ -288,6 +193,17 @@ class Order:
         elif self.due_at <= now and self.state is OrderState.SCHEDULED:
             self.transition(OrderState.ACCEPTED, now=now, reason="rescheduled")
         self.updated_at = now
+
+    def note(self, reason: str, now: datetime) -> None:
+        """Record in the history a change that moved no state (listeners hear of it, seeing the order
+        as the change left it)."""
+        self.new_events.append(OrderEvent(now, self.state, self.state, reason, self._snapshot()))
+
+    def delete(self, now: datetime) -> None:
+        """The partner deletes the finished order from its APIs; the history keeps a note of it."""
+        if not self.state.is_final:
+            raise CannotChange("only a finished order can be deleted; cancel it first")
+        self.note(DELETED_BY_PARTNER, now)
 
     def cancel(self, reason: str | None, now: datetime) -> None:
         """Call the order off before provisioning starts: assessed, then carried out, each step recorded.

@@ -15,7 +15,8 @@ from orderhub.domain.accesses import (
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import AccessDenied, InvalidInput
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.orders import MAX_DATE_AHEAD, OrderItem, Subject, SubjectKind
+from orderhub.domain.order_states import MAX_DATE_AHEAD
+from orderhub.domain.orders import OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.services.order_commands import NewOrder
 from orderhub.services.ports import Database, UnitOfWork

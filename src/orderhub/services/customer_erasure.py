@@ -20,7 +20,8 @@ from typing import Any
 from orderhub.domain.customers import Customer, Identity
 from orderhub.domain.erasure import Mentions, customer_values, note_erasure
 from orderhub.domain.errors import CannotChange, InvalidInput
-from orderhub.domain.orders import Order, OrderSnapshot
+from orderhub.domain.order_states import OrderSnapshot
+from orderhub.domain.orders import Order
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.partners import existing_partner
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory

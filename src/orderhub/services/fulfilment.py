@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orderhub.domain.orders import Operation, Order, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation, Order
 from orderhub.metrics import orders_finished
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now

@@ -16,7 +16,8 @@ from orderhub.domain.callbacks import CallbackAddresses
 from orderhub.domain.changes import Listener
 from orderhub.domain.errors import InvalidInput, OrderNotFound
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order, OrderEvent
+from orderhub.domain.order_states import OrderEvent
+from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork

@@ -11,6 +11,7 @@ from typing import Any
 from orderhub.domain.changes import Cancellation, CancellationState
 from orderhub.domain.errors import CannotCancel, CannotChange, OrderNotFound
 from orderhub.domain.identifiers import new_id
+from orderhub.domain.order_states import CHANGED_BY_PARTNER
 from orderhub.domain.orders import Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
@@ -45,6 +46,7 @@ class OrderChanges:
         def change(uow: UnitOfWork) -> Order:
             now = self._clock()
             order = _visible(uow, principal, reference)
+            was = (order.request, order.due_at)
             # The request first: the event of a new date shows the order after the whole change.
             if request is not None:
                 if order.state.is_final:
@@ -53,7 +55,9 @@ class OrderChanges:
                 uow.orders.update_request(order)
             if due_at is not None:
                 order.reschedule(due_at, now)
-                uow.orders.save(order)
+            if (order.request, order.due_at) != was and not order.new_events:
+                order.note(CHANGED_BY_PARTNER, now)  # what the order shows changed, its state did not
+            uow.orders.save(order)
             return order
 
         order = await self._db.write(change)
@@ -65,10 +69,10 @@ class OrderChanges:
         """Hide a finished order from the partner's APIs; its history stays for the audit trail."""
 
         def delete(uow: UnitOfWork) -> None:
+            now = self._clock()
             order = _visible(uow, principal, reference)
-            if not order.state.is_final:
-                raise CannotChange("only a finished order can be deleted; cancel it first")
-            uow.orders.mark_deleted(order.id, self._clock())
+            order.delete(now)
+            uow.orders.mark_deleted(order, now)
 
         await self._db.write(delete)
 

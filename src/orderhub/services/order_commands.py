@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from orderhub.domain.orders import Operation, Order, OrderEvent, OrderItem, OrderState, Subject
+from orderhub.domain.order_states import OrderEvent, OrderState
+from orderhub.domain.orders import Operation, Order, OrderItem, Subject
 from orderhub.domain.partners import Principal
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import IntakeReadings

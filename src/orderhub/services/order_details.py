@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import InvalidInput
-from orderhub.domain.orders import Order, OrderEvent, Subject, SubjectKind
+from orderhub.domain.order_states import OrderEvent
+from orderhub.domain.orders import Order, Subject, SubjectKind
 from orderhub.services.partners import existing_partner
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 from orderhub.services.records import OrderQuery

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from orderhub.domain.errors import DomainError, OrderNotFound
 from orderhub.domain.identifiers import new_id, order_reference
-from orderhub.domain.orders import Operation, Order, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation, Order
 from orderhub.domain.partners import Principal
 from orderhub.metrics import orders_accepted
 from orderhub.services import idempotency

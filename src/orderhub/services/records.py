@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from orderhub.domain.esim import ProfileState
-from orderhub.domain.orders import Operation, OrderState, Subject
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation, Subject
 from orderhub.domain.partners import Principal
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.domain.accesses import OFFERING_ATTRIBUTE, Access, AccessService, AccessState, NetworkOffering
-from orderhub.domain.orders import OrderState, SubjectKind
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import SubjectKind
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.tables import accesses, network_offerings, order_items, orders, partner_network_offerings
 

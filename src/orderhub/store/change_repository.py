@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
-from orderhub.domain.orders import OrderEvent, OrderState
+from orderhub.domain.order_states import OrderEvent, OrderState
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.order_rows import load_snapshot
 from orderhub.store.tables import cancellations, hub_listeners

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from orderhub.domain.orders import OrderSnapshot
+from orderhub.domain.order_states import OrderSnapshot
 from orderhub.services.records import StoredReason
 from orderhub.store.fastsql import FastSql
 from orderhub.store.order_rows import dump_snapshot, load_snapshot

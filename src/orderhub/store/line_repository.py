@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.domain.lines import PLAN_TYPE_ATTRIBUTE, BusinessUnit, Line, LineProduct, Offering, PlanType
-from orderhub.domain.orders import OrderState, SubjectKind
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import SubjectKind
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.tables import business_unit_offerings, business_units, line_products, lines, order_items, orders
 

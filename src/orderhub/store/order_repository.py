@@ -10,15 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.domain.orders import (
-    WORKABLE_STATES,
-    ItemState,
-    Operation,
-    Order,
-    OrderEvent,
-    OrderState,
-    Subject,
-)
+from orderhub.domain.order_states import OrderEvent, OrderState
+from orderhub.domain.orders import WORKABLE_STATES, ItemState, Operation, Order, Subject
 from orderhub.services.records import OrderQuery, OrderStamp
 from orderhub.store.fastsql import FastSql
 from orderhub.store.order_rows import SELECT_ITEMS, SELECT_ORDER, dump_snapshot, order_from_rows, required_time
@@ -207,10 +200,12 @@ class OrderRepository:
             (self._sql.json(order.request), order.id),
         )
 
-    def mark_deleted(self, order_id: str, now: datetime) -> None:
+    def mark_deleted(self, order: Order, now: datetime) -> None:
+        """Hide the order from its partner's APIs, keeping its history and the note of its deletion."""
         self._sql.execute(
-            "UPDATE orders SET deleted_at = ?, version = version + 1 WHERE id = ?", (self._sql.time(now), order_id)
+            "UPDATE orders SET deleted_at = ?, version = version + 1 WHERE id = ?", (self._sql.time(now), order.id)
         )
+        self._append_events(order)
 
     def _load(self, row: tuple[Any, ...] | None) -> Order | None:
         if row is None:

@@ -5,16 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orderhub.domain.orders import (
-    ItemState,
-    Operation,
-    Order,
-    OrderItem,
-    OrderSnapshot,
-    OrderState,
-    Subject,
-    SubjectKind,
-)
+from orderhub.domain.order_states import OrderSnapshot, OrderState
+from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, Subject, SubjectKind
 from orderhub.store.fastsql import read_decimal, read_json, read_time
 from orderhub.store.results import load_result
 

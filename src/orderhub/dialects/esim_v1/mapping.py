@@ -9,7 +9,8 @@ from orderhub.domain.catalog import Product
 from orderhub.domain.errors import InvalidInput
 from orderhub.domain.esim import EsimOrderRequest, ProfileState, SubscriptionRequest
 from orderhub.domain.identifiers import ActivationCode
-from orderhub.domain.orders import Operation, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Operation
 from orderhub.domain.results import EsimResult
 from orderhub.observability import correlation_id
 from orderhub.services.inventory import SimView

@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import DomainError, ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
 from orderhub.web.hot_paths import HotRoute, HotStack

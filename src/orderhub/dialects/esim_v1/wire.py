@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, field_validator
 
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 
 
 def _text_only(value: object) -> object:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.accesses import ActivationRefused
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.auth import Caller

@@ -8,7 +8,8 @@ from typing import Any
 
 from orderhub.dialects.tmf_productorder.mapping import STATE
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
-from orderhub.domain.orders import ItemState, Order, OrderState
+from orderhub.domain.order_states import EventKind, OrderState
+from orderhub.domain.orders import ItemState, Order
 from orderhub.domain.results import LineResult
 from orderhub.services.hub import PendingEvent
 
@@ -30,6 +31,13 @@ _ITEM_STATE: dict[OrderState, str] = {
     OrderState.CANCELLED: "cancelled",
 }
 _ITEM_ENDED = {ItemState.DELIVERED: "completed", ItemState.FAILED: "failed"}
+# TMF622's name of each kind of event in an order's history.
+EVENT_TYPES = {
+    EventKind.CREATED: "ProductOrderCreateEvent",
+    EventKind.STATE_CHANGED: "ProductOrderStateChangeEvent",
+    EventKind.CHANGED: "ProductOrderAttributeValueChangeEvent",
+    EventKind.DELETED: "ProductOrderDeleteEvent",
+}
 _CANCELLATION_STATE = {CancellationState.DONE: "done", CancellationState.REFUSED: "terminatedWithError"}
 
 
@@ -147,17 +155,11 @@ def listener_resource(listener: Listener) -> dict[str, Any]:
 
 def event_envelope(pending: PendingEvent, base_url: str) -> dict[str, Any]:
     """The TMF event: the order as it was right after the change the event records. An event that
-    changes no state (the customer's data erased: domain.erasure) changed what the order shows."""
+    changes no state (a PATCH, the customer's data erased: domain.erasure) changed what the order shows."""
     event = pending.event
-    if event.from_state is None:
-        event_type = "ProductOrderCreateEvent"
-    elif event.from_state is event.to_state:
-        event_type = "ProductOrderAttributeValueChangeEvent"
-    else:
-        event_type = "ProductOrderStateChangeEvent"
     return {
         "eventId": str(pending.event_id),
         "eventTime": utc(event.at),
-        "eventType": event_type,
+        "eventType": EVENT_TYPES[event.kind],
         "event": {"productOrder": order_resource(pending.order, base_url)},
     }

@@ -11,9 +11,9 @@ from typing import Any
 from orderhub.dialects.tmf_productorder import wire as vendor_wire
 from orderhub.dialects.tmf_productorder.errors import TmfError
 from orderhub.domain.lines import LineOrderRequest
-from orderhub.domain.orders import OrderState
+from orderhub.domain.order_states import OrderState
 
-from .mapping import STATE, read_date_time
+from .mapping import EVENT_TYPES, STATE, read_date_time
 
 BUSINESS_ID = "businessId"
 # What a client may change with PATCH; the rest is the order's history or computed.
@@ -237,10 +237,6 @@ def read_list_query(params: dict[str, str]) -> ListQuery:
     )
 
 
-# The events a listener may choose by ``query``: TMF630's attribute filter on the event, eventType only.
-EVENT_TYPES = ("ProductOrderCreateEvent", "ProductOrderStateChangeEvent", "ProductOrderAttributeValueChangeEvent")
-
-
 def read_hub_query(query: Any) -> str | None:
     """A listener's query as kept (``eventType=A,B``), or None for every event; 400 for a filter that
     orderhub would not apply (a listener would otherwise get events it asked not to get)."""
@@ -250,8 +246,10 @@ def read_hub_query(query: Any) -> str | None:
         raise _bad("query must be a string")
     name, equals, wanted = query.partition("=")
     types = [value.strip() for value in wanted.split(",")]
-    if name.strip() != "eventType" or not equals or not all(value in EVENT_TYPES for value in types):
-        raise _bad(f"query may only choose events by type: eventType=<type>[,<type>], of {', '.join(EVENT_TYPES)}")
+    # TMF630's attribute filter on the event, eventType only.
+    known = EVENT_TYPES.values()
+    if name.strip() != "eventType" or not equals or not all(value in known for value in types):
+        raise _bad(f"query may only choose events by type: eventType=<type>[,<type>], of {', '.join(known)}")
     return "eventType=" + ",".join(types)
 
 

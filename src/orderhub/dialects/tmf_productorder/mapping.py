@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orderhub.domain.orders import Order, OrderState
+from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import Order
 from orderhub.domain.results import LineResult
 
 DIALECT = "tmf-productorder"
