@@ -152,6 +152,22 @@ def test_list_counts_pages_filters_and_projects(http: httpx.Client, tokens: list
     assert http.get(f"{BASE}/productOrder", params={"state": "sleeping"}, headers=auth(tokens[0])).status_code == 400
 
 
+def test_a_filter_takes_several_values_in_one_parameter_and_a_repeated_parameter_is_refused(
+    http: httpx.Client, tokens: list[str]
+) -> None:
+    """``id=A,B`` found neither (it looked for an order numbered "A,B"), and ``id=A&id=B`` found only B."""
+    made = [create(http, tokens[0], order_body())["id"] for _ in range(3)]
+    both = http.get(f"{BASE}/productOrder", params={"id": f"{made[0]},{made[2]}"}, headers=auth(tokens[0]))
+    assert both.status_code == 200, both.text
+    assert sorted(o["id"] for o in both.json()) == sorted([made[0], made[2]])
+    assert both.headers["X-Total-Count"] == "2"
+    for path in ("productOrder", "cancelProductOrder"):
+        for params in ([("id", made[0]), ("id", made[1])], [("limit", "1"), ("limit", "5")]):
+            repeated = http.get(f"{BASE}/{path}", params=params, headers=auth(tokens[0]))
+            assert repeated.status_code == 400, repeated.text
+            assert repeated.json()["message"].startswith(f"{params[0][0]} is given more than once"), repeated.text
+
+
 def test_a_partner_never_sees_another_partners_orders(http: httpx.Client, tokens: list[str]) -> None:
     mine = create(http, tokens[0], order_body())
     others = http.get(f"{BASE}/productOrder", params={"limit": 1000}, headers=auth(tokens[1])).json()

@@ -110,7 +110,8 @@ class OrderQuery:
     # The partner APIs' names, as orders keep them (Order.dialect): esim-v1, tmf-productorder, ...
     dialects: frozenset[str] | None = None
     subject: Subject | None = None
-    reference: str | None = None
+    # TMF622's order numbers (Order.reference), any of them.
+    references: frozenset[str] | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
 

@@ -174,8 +174,8 @@ class OrderRepository:
             conditions.append(orders.c.state.in_(sorted(state.value for state in query.states)))
         if query.dialects is not None:
             conditions.append(orders.c.dialect.in_(sorted(query.dialects)))
-        if query.reference is not None:
-            conditions.append(orders.c.reference == query.reference)
+        if query.references is not None:
+            conditions.append(orders.c.reference.in_(sorted(query.references)))
         if query.subject is not None:
             conditions += [orders.c.subject_ref == query.subject.ref, orders.c.subject_kind == query.subject.kind.value]
         if query.created_from is not None:

@@ -115,14 +115,14 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
 
     @app.get("/productOrder", summary="List product orders")
     async def list_orders(request: Request, caller: Caller) -> Response:
-        query = wire.read_list_query(dict(request.query_params))
+        query = wire.read_list_query(wire.read_params(request.query_params.multi_items()))
         found, total = await services.ordering.list_orders(
             caller,
             OrderQuery(
                 partner_ids=caller.visible_partner_ids,
                 operations=(Operation.LINE_PRODUCTS,),
                 states=query.states,
-                reference=query.reference,
+                references=query.references,
                 created_from=query.created_from,
                 created_before=query.created_before,
             ),
@@ -176,7 +176,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
 
     @app.get("/cancelProductOrder", summary="List cancellation requests")
     async def list_cancellations(request: Request, caller: Caller) -> Response:
-        params = dict(request.query_params)
+        params = wire.read_params(request.query_params.multi_items())
         unknown = sorted(set(params) - wire.LIST_PARAMETERS)
         if unknown:
             raise TmfError(400, "INVALID_REQUEST", f"filtering on {', '.join(unknown)} is not supported")

@@ -4,6 +4,7 @@ and the query string of a listing; read by hand so each problem names its field.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -188,7 +189,7 @@ class ListQuery:
     offset: int
     limit: int
     fields: tuple[str, ...] | None
-    reference: str | None
+    references: frozenset[str] | None
     states: frozenset[OrderState] | None
     created_from: datetime | None
     created_before: datetime | None
@@ -208,6 +209,24 @@ def _count(value: str | None, name: str, default: int, maximum: int) -> int:
 def read_fields(value: str | None) -> tuple[str, ...] | None:
     """``fields=`` (TMF630): the attributes asked for; None (all of them) when not given."""
     return tuple(f.strip() for f in value.split(",") if f.strip()) if value is not None else None
+
+
+def read_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A listing's query parameters, each given once: a repeated one would otherwise be read as its
+    last value alone, whether the client meant either value or both."""
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise _bad(f"{name} is given more than once; give a filter's values in one parameter: {name}=A,B")
+        params[name] = value
+    return params
+
+
+def _any_of(value: str | None) -> frozenset[str] | None:
+    """A TMF630 attribute filter's values: ``id=A,B`` asks for either."""
+    if value is None:
+        return None
+    return frozenset(one.strip() for one in value.split(",") if one.strip())
 
 
 def read_list_query(params: dict[str, str]) -> ListQuery:
@@ -230,7 +249,7 @@ def read_list_query(params: dict[str, str]) -> ListQuery:
         offset=_count(params.get("offset"), "offset", 0, 10**9),
         limit=_count(params.get("limit"), "limit", 100, MAX_LIMIT),
         fields=fields,
-        reference=params.get("id"),
+        references=_any_of(params.get("id")),
         states=states,
         created_from=created_from,
         created_before=created_before,
