@@ -227,3 +227,37 @@ def test_a_patch_that_moves_no_state_and_a_deletion_send_their_own_events(tmp_pa
     assert relative_links(events[0]["event"]["productOrder"]) == relative_links(changed.json())
     assert events[0]["event"]["productOrder"]["state"] == "pending"
     assert relative_links(events[1]["event"]["productOrder"]) == relative_links(done)
+
+
+def test_a_registration_sent_again_gives_the_same_listener_and_each_event_once(tmp_path: Path) -> None:
+    """A registration retried after its answer was lost made a second listener: every event came twice."""
+    listener = Listener()
+    with running_server(tmp_path / "hub.db", **LOOPBACK) as server, server.client() as client:
+        token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+        other = get_token(client, str(CHANNELS[1]["client_id"]), str(CHANNELS[1]["client_secret"]))
+
+        def register(query: str | None = None, as_token: str = token) -> str:
+            body = {"callback": listener.url, **({"query": query} if query else {})}
+            answer = client.post(f"{BASE}/hub", json=body, headers=auth(as_token))
+            assert answer.status_code == 201, answer.text
+            return str(answer.json()["id"])
+
+        first = register()
+        assert register() == first
+        chosen = register("eventType=ProductOrderCreateEvent")
+        assert chosen != first and register("eventType=ProductOrderCreateEvent") == chosen
+        assert register(as_token=other) != first  # another partner's listener is its own
+        order = create(client, token, order_body())
+        settled(client, token, order["id"], "completed")
+        events = listener.wait_for(4)
+        time.sleep(0.5)  # nothing more comes
+        assert client.delete(f"{BASE}/hub/{first}", headers=auth(token)).status_code == 204
+        assert register() != first  # removed, then registered anew
+    listener.close()
+    assert sorted(e["eventType"] for e in events) == [
+        "ProductOrderCreateEvent",
+        "ProductOrderCreateEvent",
+        "ProductOrderStateChangeEvent",
+        "ProductOrderStateChangeEvent",
+    ]
+    assert len({e["eventId"] for e in events}) == 3

@@ -81,8 +81,7 @@ class HubService:
                 created_at=self._clock(),
                 delivered_event_id=uow.listeners.last_event_id(),
             )
-            uow.listeners.add(listener)
-            return listener
+            return uow.listeners.register(listener)
 
         return await self._db.write(add)
 

@@ -74,7 +74,22 @@ class ListenerRepository:
         row = self._sql.one("SELECT MAX(id) FROM order_events")
         return int(row[0]) if row is not None and row[0] is not None else 0
 
-    def add(self, listener: Listener) -> None:
+    def register(self, listener: Listener) -> Listener:
+        """Adds the listener; or, when the partner has one with the same callback and query already, gives
+        that one (a registration retried after its answer was lost must not double every event)."""
+        same = (
+            self._db.execute(
+                sa.select(hub_listeners).where(
+                    hub_listeners.c.partner_id == listener.partner_id,
+                    hub_listeners.c.callback == listener.callback,
+                    hub_listeners.c.query.is_not_distinct_from(listener.query),
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if same is not None:
+            return _listener(same)
         self._db.execute(
             hub_listeners.insert().values(
                 id=listener.id,
@@ -85,6 +100,7 @@ class ListenerRepository:
                 delivered_event_id=listener.delivered_event_id,
             )
         )
+        return listener
 
     def get(self, listener_id: str) -> Listener | None:
         row = self._db.execute(sa.select(hub_listeners).where(hub_listeners.c.id == listener_id)).mappings().first()
