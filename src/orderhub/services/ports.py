@@ -14,16 +14,14 @@ from orderhub.services.repositories import (
     AccessRepository,
     CancellationRepository,
     CatalogRepository,
-    ErasureRepository,
     LineRepository,
     ListenerRepository,
     OrderRepository,
     PartnerRepository,
     ProfileRepository,
-    RateLimitRepository,
-    SignInRepository,
     SubscriptionRepository,
 )
+from orderhub.services.safety_repositories import ErasureRepository, RateLimitRepository, SignInRepository
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,19 +12,15 @@ from orderhub.domain.changes import Cancellation, Listener
 from orderhub.domain.customers import Customer, Identity
 from orderhub.domain.esim import ProfileState, Subscription
 from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering
-from orderhub.domain.order_states import OrderEvent, OrderSnapshot
+from orderhub.domain.order_states import OrderEvent
 from orderhub.domain.orders import Operation, Order, Subject
 from orderhub.domain.partners import Partner
 from orderhub.services.records import (
-    Charged,
     OrderQuery,
     OrderStamp,
-    RequestsToAdd,
-    SignInLookUp,
     StoredCredential,
     StoredIdempotencyKey,
     StoredProfile,
-    StoredReason,
     StoredToken,
 )
 
@@ -110,67 +106,6 @@ class PartnerRepository(Protocol):
     def add_idempotency_key(
         self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime
     ) -> None: ...
-
-
-class ErasureRepository(Protocol):
-    """What erasing a customer's personal data reads and rewrites besides their orders
-    (services.customer_erasure)."""
-
-    def lock_customer(self, customer_id: str) -> None:
-        """Hold the customer until the transaction ends: an order being placed for them commits first."""
-        ...
-
-    def orders_of(self, customer_id: str) -> list[str]:
-        """The ids of the customer's orders, deleted ones included."""
-        ...
-
-    def snapshots_of(self, order_id: str) -> list[tuple[int, OrderSnapshot]]:
-        """(event id, snapshot) of each of the order's events that keeps one."""
-        ...
-
-    def replace_snapshot(self, event_id: int, snapshot: OrderSnapshot) -> None: ...
-    def reasons_of(self, order_ids: Sequence[str]) -> list[StoredReason]:
-        """The reasons given in words with the orders' events and cancellations."""
-        ...
-
-    def replace_reason(self, reason: StoredReason, text: str) -> None: ...
-    def erase_customer(self, customer_id: str, now: datetime) -> None:
-        """Removes their e-mail, name, identity and country, and notes when; id, partner and created stay."""
-        ...
-
-
-class SignInRepository(Protocol):
-    """Failed sign-ins, per key (services.sign_ins), shared by every process on the database."""
-
-    def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
-        """The credential of ``client_id`` and each key's failures after ``since``, read by one statement
-        (one round trip)."""
-        ...
-
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime) -> Charged:
-        """A failure of each key at ``at``, added before the attempt's hash, then each key's failures after
-        ``since``, these included, counted by a statement of its own; failures from before ``since`` go, a
-        bounded number at a time, so that the table holds about one window's failures."""
-        ...
-
-    def take_back(self, ids: Sequence[int]) -> None:
-        """The charge's rows go (an attempt refused, or its secret right)."""
-        ...
-
-
-class RateLimitRepository(Protocol):
-    """Per-partner token buckets (onapi-order's rate limit, services.rate_limits), shared by every
-    process on the database. Times are seconds since the epoch."""
-
-    def add_requests(self, added: Sequence[RequestsToAdd], now: float, most_minutes: float) -> dict[str, float]:
-        """Refills each partner's bucket up to ``now`` at its limit, then adds its requests, keeping at
-        most ``most_minutes`` of its limit; each bucket's level (requests not yet refilled) afterwards.
-        One statement, whose row locks last as long as it does."""
-        ...
-
-    def delete_idle(self, before: float) -> None:
-        """Deletes the buckets no process added to since ``before`` (refilled by then: as good as none)."""
-        ...
 
 
 class CatalogRepository(Protocol):
