@@ -290,6 +290,25 @@ def test_cancelling_a_pending_order_goes_through_the_cancellation_states(
     assert http.get(f"{BASE}/productOrder/{done['id']}", headers=auth(tokens[0])).json()["state"] == "completed"
 
 
+def test_a_cancellation_asked_again_gives_the_one_that_cancelled_the_order(
+    http: httpx.Client, tokens: list[str]
+) -> None:
+    """A retry whose first answer was lost got terminatedWithError, "can no longer be cancelled", as if the
+    order had not been cancelled."""
+    order = create(http, tokens[0], order_body(requestedStartDate=later()))
+    ask = {"productOrder": {"id": order["id"]}, "cancellationReason": "customer changed their mind"}
+    first = http.post(f"{BASE}/cancelProductOrder", json=ask, headers=auth(tokens[0]))
+    assert first.status_code == 201 and first.json()["state"] == "done", first.text
+    counted = int(http.get(f"{BASE}/cancelProductOrder", headers=auth(tokens[0])).headers["X-Total-Count"])
+    again = http.post(f"{BASE}/cancelProductOrder", json=ask, headers=auth(tokens[0]))
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert int(http.get(f"{BASE}/cancelProductOrder", headers=auth(tokens[0])).headers["X-Total-Count"]) == counted
+    # Another partner still finds no such order.
+    other = http.post(f"{BASE}/cancelProductOrder", json=ask, headers=auth(tokens[1]))
+    assert other.status_code == 404, other.text
+
+
 def history(server: RunningServer, reference: str) -> list[str]:
     """The states an order went through, as TMF spells them (the operator's view of its events)."""
     with server.services.uow_factory(read_only=True) as uow:

@@ -11,7 +11,7 @@ from typing import Any
 from orderhub.domain.changes import Cancellation, CancellationState
 from orderhub.domain.errors import CannotCancel, CannotChange, OrderNotFound
 from orderhub.domain.identifiers import new_id
-from orderhub.domain.order_states import CHANGED_BY_PARTNER
+from orderhub.domain.order_states import CHANGED_BY_PARTNER, OrderState
 from orderhub.domain.orders import Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
@@ -102,6 +102,9 @@ class OrderChanges:
     def _cancel(
         self, uow: UnitOfWork, order: Order, by_partner: str, reason: str | None, requested_for: datetime | None
     ) -> Cancellation:
+        done = uow.cancellations.done_for(order.id) if order.state is OrderState.CANCELLED else None
+        if done is not None:
+            return done  # asked again (a retry whose answer was lost): the cancellation that did it
         now = self._clock()
         refusal: str | None = None
         effective_at: datetime | None = None

@@ -38,6 +38,19 @@ class CancellationRepository:
         row = self._db.execute(sa.select(cancellations).where(cancellations.c.id == cancellation_id)).mappings().first()
         return _cancellation(row) if row is not None else None
 
+    def done_for(self, order_id: str) -> Cancellation | None:
+        """The cancellation that cancelled the order, if one did."""
+        row = (
+            self._db.execute(
+                sa.select(cancellations).where(
+                    cancellations.c.order_id == order_id, cancellations.c.state == CancellationState.DONE.value
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _cancellation(row) if row is not None else None
+
     def of_partners(self, partner_ids: Iterable[str], offset: int, limit: int) -> tuple[list[Cancellation], int]:
         where = cancellations.c.partner_id.in_(list(partner_ids))
         total = self._db.execute(sa.select(sa.func.count()).select_from(cancellations).where(where)).scalar_one()

@@ -93,7 +93,7 @@ cancellations = sa.Table(
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), nullable=False, index=True),
-    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False, index=True),
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("requested_for", UtcDateTime, nullable=True),
