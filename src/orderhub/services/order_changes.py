@@ -79,12 +79,15 @@ class OrderChanges:
     async def cancel(
         self, principal: Principal, reference: str, *, reason: str | None, requested_for: datetime | None
     ) -> Cancellation:
-        """Cancel the order now if provisioning has not started; the request is kept either way."""
-        return await self._db.write(
-            lambda uow: self._cancel(
-                uow, _visible(uow, principal, reference), principal.partner_id, reason, requested_for
-            )
-        )
+        """Cancel the order now if provisioning has not started; the request is kept either way. Asked
+        again for an order it cancelled (a retry whose answer was lost), the cancellation that did it."""
+
+        def cancel(uow: UnitOfWork) -> Cancellation:
+            order = _visible(uow, principal, reference)
+            done = uow.cancellations.done_for(order.id) if order.state is OrderState.CANCELLED else None
+            return done or self._cancel(uow, order, principal.partner_id, reason, requested_for)
+
+        return await self._db.write(cancel)
 
     def cancel_for_operator(self, order_id_or_reference: str, *, reason: str) -> tuple[Cancellation, Order]:
         """The operator calls an order off (`orderhub order cancel`), as its partner could: recorded as a
@@ -102,9 +105,6 @@ class OrderChanges:
     def _cancel(
         self, uow: UnitOfWork, order: Order, by_partner: str, reason: str | None, requested_for: datetime | None
     ) -> Cancellation:
-        done = uow.cancellations.done_for(order.id) if order.state is OrderState.CANCELLED else None
-        if done is not None:
-            return done  # asked again (a retry whose answer was lost): the cancellation that did it
         now = self._clock()
         refusal: str | None = None
         effective_at: datetime | None = None
