@@ -19,7 +19,9 @@ from orderhub.services.ports import Database, UnitOfWork
 
 
 def _visible(uow: UnitOfWork, principal: Principal, reference: str) -> Order:
-    order = uow.orders.get_by_reference(reference)
+    """The partner's order, to change: read on its row, so that a worker's transaction that holds the
+    order ends first and the change sees how it left the order."""
+    order = uow.orders.get_by_reference(reference, for_update=True)
     if order is None or not principal.can_see(order.partner_id):
         raise OrderNotFound(f"order {reference} not found", field="id")
     return order
@@ -95,7 +97,9 @@ class OrderChanges:
         as any cancellation. Refused, and recorded so, once provisioning has started."""
 
         def cancel(uow: UnitOfWork) -> tuple[Cancellation, Order]:
-            order = uow.orders.get(order_id_or_reference) or uow.orders.get_by_reference(order_id_or_reference)
+            order = uow.orders.get(order_id_or_reference, for_update=True) or uow.orders.get_by_reference(
+                order_id_or_reference, for_update=True
+            )
             if order is None:
                 raise OrderNotFound(f"no order {order_id_or_reference}", field="id")
             return self._cancel(uow, order, order.partner_id, reason, None), order

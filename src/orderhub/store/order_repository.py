@@ -143,8 +143,8 @@ class OrderRepository:
             sql.execute_rows(_INSERT_EVENT_WITH_SNAPSHOT, with_snapshots)
         events.clear()
 
-    def get(self, order_id: str) -> Order | None:
-        return self._load(self._sql.one(SELECT_ORDER + "id = ?", (order_id,)))
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        return self._load(self._sql.one(SELECT_ORDER + "id = ?" + self._for_update(for_update), (order_id,)))
 
     def stamp(self, order_id: str) -> OrderStamp:
         """Whose the order is, its version and the config version: one statement of one indexed read,
@@ -160,8 +160,14 @@ class OrderRepository:
             return OrderStamp(None, 0, int(config))
         return OrderStamp(str(partner_id), int(version), int(config))
 
-    def get_by_reference(self, reference: str) -> Order | None:
-        return self._load(self._sql.one(SELECT_ORDER + "reference = ? AND deleted_at IS NULL", (reference,)))
+    def get_by_reference(self, reference: str, *, for_update: bool = False) -> Order | None:
+        where = "reference = ? AND deleted_at IS NULL" + self._for_update(for_update)
+        return self._load(self._sql.one(SELECT_ORDER + where, (reference,)))
+
+    def _for_update(self, wanted: bool) -> str:
+        # PostgreSQL: a change read on the row it writes waits for a worker's transaction that holds the
+        # order, then reads how that left it (instead of writing over it). SQLite has one writer already.
+        return " FOR UPDATE" if wanted and not self._sql.sqlite else ""
 
     def search(self, query: OrderQuery, offset: int, limit: int) -> tuple[list[Order], int]:
         """One page of the orders ``query`` selects, newest first, and how many it selects in all."""
