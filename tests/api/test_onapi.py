@@ -124,8 +124,10 @@ def test_the_seeds_order_with_valid_data_is_activated_at_once(http: httpx.Client
     answer = send(http, valid)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"status": "ACTIVATED", "message": "The service is activated."}
-    # The same order again answers its state; it does not order twice.
-    assert send(http, valid).json()["status"] == "ACTIVATED"
+    assert "Idempotent-Replayed" not in answer.headers
+    # The same order again answers its state, and says it is a replay; it does not order twice.
+    again = send(http, valid)
+    assert again.json()["status"] == "ACTIVATED" and again.headers["Idempotent-Replayed"] == "true"
 
 
 def test_an_order_for_later_is_received_and_activated_by_the_worker_then(
@@ -329,6 +331,8 @@ def test_the_path_without_the_trailing_slash_and_idempotency_keys(http: httpx.Cl
     key = str(uuid.uuid4())
     first = http.post(ORDER.rstrip("/"), json=body, auth=auth(ACME), headers={"Idempotency-Key": key})
     assert first.json()["status"] == "RECEIVED"
+    retried = http.post(ORDER, json=body, auth=auth(ACME), headers={"Idempotency-Key": key})
+    assert retried.json() == first.json() and retried.headers["Idempotent-Replayed"] == "true"
     other = copy.deepcopy(body)
     other["requestedDateTime"] = when(2 * 86400)
     conflict = http.post(ORDER, json=other, auth=auth(ACME), headers={"Idempotency-Key": key})

@@ -157,3 +157,23 @@ def test_two_processes_ordering_one_product_on_one_access_at_two_dates_let_one_t
         refused = [o for o in outcomes if isinstance(o, ActivationRefused)]
         assert len(placed) == 1 and len(refused) == 1, outcomes
         assert refused[0].reason is RefusalReason.ALREADY_ORDERED
+
+
+def test_one_access_order_sent_twice_at_once_answers_both_with_the_one_order(
+    two_processes: tuple[Services, Services],
+) -> None:
+    """The second read the first's order under the access's lock, "already ordered", and was answered
+    REJECTED: its look-up of the order's key had run before the first committed."""
+    a, b = two_processes
+    with a.uow_factory(read_only=True) as uow:
+        operator = principal_of(uow, "demo-co-acme")
+    at = datetime.now(UTC) + timedelta(days=1)
+    for _ in range(ROUNDS):
+        ref = f"twice-{uuid.uuid4().hex[:12]}"
+        AccessAdmin(a.uow_factory).add_access(ref)
+        request = ActivationRequest(ref, (("fiber-internet", "1000-1000"),), at, CustomerDetails(name="A B"))
+        command = PlaceOrder(request, {"access": ref}, "onapi-order", idempotency_keys=(f"order-{ref}",))
+        outcomes = race(*(partial(services.ordering.place, operator, command) for services in (a, b)))
+        assert all(isinstance(o, PlacedOrder) for o in outcomes), outcomes
+        assert outcomes[0].order_id == outcomes[1].order_id
+        assert sorted(o.replayed for o in outcomes) == [False, True]

@@ -116,6 +116,12 @@ class OrderingService:
                 new = intake.prepare(uow, principal, command.request, now)
             except DomainError:
                 undone_if_a_retry()
+                # The first attempt may have committed after the look-up and taken what the rules then
+                # found taken (PostgreSQL: an access's product, read under its lock). Asked again now,
+                # before a refusal: a retry answers the first order, not "already ordered".
+                first = idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints))
+                if first is not None:
+                    raise _Replayed(PlacedOrder(first, replayed=True)) from None
                 raise
             undone_if_a_retry()
             order = Order.accept(

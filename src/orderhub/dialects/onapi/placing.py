@@ -137,7 +137,8 @@ async def place(
     except ActivationRefused as refused:
         return json_response({"status": "REJECTED", "message": message(refused.reason, language)})
     order = await context.ordering.settled_order(principal, placed, context.settings.final_answer_budget_seconds)
-    return json_response(order_status(order.state, order.due_at, language, datetime.now(UTC)))
+    replayed = {"Idempotent-Replayed": "true"} if placed.replayed else None
+    return json_response(order_status(order.state, order.due_at, language, datetime.now(UTC)), headers=replayed)
 
 
 def _check_co(co_id: str, caller: Principal) -> Principal:
