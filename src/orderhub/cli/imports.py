@@ -163,7 +163,7 @@ def inventory_import(
 def inventory_levels(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False, db: DbOption = None
 ) -> None:
-    """Profiles per state (available, released, downloaded, installed)."""
+    """Profiles per state (available, reserved, released, downloaded, installed)."""
     services = _services(db)
     levels = services.inventory.levels()
     if as_json:
