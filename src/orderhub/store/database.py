@@ -16,6 +16,8 @@ from sqlalchemy.pool import NullPool
 from orderhub.store.pipelines import answer_before_reading
 
 SQLITE_CACHE_KIB = 16 * 1024
+# PostgreSQL: the longest a writer's statement waits for a row lock (wait_briefly_for_row_locks).
+WRITER_LOCK_WAIT_MS = 100
 
 # The driver binds str, int and float directly, but looks every other value up among its adapters,
 # and for None that lookup fails through two attribute errors: ~0.2 µs a NULL, and an order binds a
@@ -122,6 +124,27 @@ def _tcp_bounds(busy_timeout_seconds: float) -> dict[str, int]:
     seconds = statement_timeout_seconds(busy_timeout_seconds)
     return {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
             "tcp_user_timeout": int(seconds * 1000)}  # fmt: skip
+
+
+def set_busy_timeout(connection: sa.Connection, seconds: float) -> None:
+    """SQLite: how long a statement waits for another connection's write lock (PostgreSQL: nothing)."""
+    if connection.dialect.name == "sqlite":
+        # On the driver's connection: through SQLAlchemy the pragma would open a transaction.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+
+
+def wait_briefly_for_row_locks(connection: sa.Connection) -> None:
+    """PostgreSQL, a writer's connection: a statement waits for a row lock another transaction holds
+    at most WRITER_LOCK_WAIT_MS (another process's batch commits within milliseconds). The job that
+    waited is then undone and runs in the writer's next batch (store.write_batches.Contended): while it
+    waits, its whole batch waits, and may hold what the other transaction waits for."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {WRITER_LOCK_WAIT_MS}")
+    driver.commit()
 
 
 def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> None:

@@ -56,3 +56,11 @@ def is_contention(exc: BaseException) -> bool:
     """Another transaction was in the way (a deadlock, a lock wait that ran out): worth another try."""
     error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     return _sqlstate(error) in _PG_CONTENTION
+
+
+def unavailable_cause(exc: Exception, dbapi: object) -> object | None:
+    """What says the database cannot be used right now, when ``exc`` means that; None for any other
+    error."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return exc.orig if is_unavailable(exc) else None
+    return exc if is_driver_unavailable(exc, dbapi) else None

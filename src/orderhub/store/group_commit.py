@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from orderhub.services.ports import DatabaseUnavailable
-from orderhub.store.write_batches import BatchRunner, Outcome, RanBatch, Work, WriteJob, WriteLockBusy
+from orderhub.store.write_batches import (
+    BatchRunner,
+    Contended,
+    Outcome,
+    RanBatch,
+    Work,
+    WriteJob,
+    WriteLockBusy,
+)
 
 log = logging.getLogger("orderhub.store.writer")
 
@@ -172,8 +180,28 @@ class GroupCommitWriter:
             except Exception as exc:  # a bug in the writer itself: fail the batch, keep the thread
                 log.exception("group commit failed")
                 outcomes = [(False, exc)] * len(batch)
-            self._settle(batch, outcomes)
+            self._settle(*self._again_later(batch, outcomes))
             self._release()
+
+    def _again_later(self, batch: list[_Job], outcomes: list[Outcome]) -> tuple[list[_Job], list[Outcome]]:
+        """Puts the jobs another transaction's locks undid back at the head of the queue, to run in the
+        next batch, once this one's commit let go of its own locks; the others, to answer. A job undone
+        once its deadline passed is answered 503 (each batch waits for a lock only briefly: a job may run
+        in several before the lock it needs is free)."""
+        answered: list[tuple[_Job, Outcome]] = []
+        again: list[_Job] = []
+        for job, outcome in zip(batch, outcomes, strict=True):
+            if outcome[0] or not isinstance(outcome[1], Contended):
+                answered.append((job, outcome))
+            elif time.monotonic() < job.deadline:
+                again.append(job)
+            else:
+                busy = DatabaseUnavailable("the database is too busy right now", retry_after=1)
+                answered.append((job, (False, busy)))
+        if again:
+            with self._ready:
+                self._queue.extendleft(reversed(again))
+        return [job for job, _ in answered], [outcome for _, outcome in answered]
 
     # -- either ---------------------------------------------------------------------------------
 

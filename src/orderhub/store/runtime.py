@@ -16,8 +16,14 @@ import sqlalchemy as sa
 
 from orderhub.services.ports import DatabaseUnavailable, Work
 from orderhub.store.config_versions import ConfigVersionPerTurn
-from orderhub.store.database import create_engine, sqlite_path, statement_timeout_seconds
-from orderhub.store.errors import is_driver_unavailable, is_unavailable
+from orderhub.store.database import (
+    create_engine,
+    set_busy_timeout,
+    sqlite_path,
+    statement_timeout_seconds,
+    wait_briefly_for_row_locks,
+)
+from orderhub.store.errors import unavailable_cause
 from orderhub.store.file_guard import SqliteFileGuard
 from orderhub.store.group_commit import GroupCommitWriter
 from orderhub.store.notifications import WORK_CHANNEL, WorkNotifications
@@ -137,9 +143,13 @@ class SqlDatabase:
         ``_answer_timeout``: a PostgreSQL server or network that stops answering holds that thread for
         as long as TCP lets it (store.database bounds that too). A write may still commit once the
         server answers again: a retry with the same Idempotency-Key then gets that order."""
+        inner = asyncio.ensure_future(pending)
         try:
-            return await asyncio.wait_for(asyncio.shield(pending), self._answer_timeout)
+            return await asyncio.wait_for(asyncio.shield(inner), self._answer_timeout)
         except TimeoutError:
+            # It may still end, its caller answered long before: its outcome taken, so that asyncio logs
+            # no error for an exception nobody retrieved.
+            inner.add_done_callback(lambda done: done.cancelled() or done.exception())
             raise DatabaseUnavailable("the database did not answer in time") from None
 
     def read_now(self, work: Work[T]) -> T:
@@ -153,10 +163,11 @@ class SqlDatabase:
             with read_snapshot(connection, sqlite=self._is_sqlite):
                 return work(self._local.uow)
         except Exception as exc:
-            unavailable = self._as_unavailable(exc)
+            unavailable = unavailable_cause(exc, self._engine.dialect.dbapi)
             if unavailable is None:
                 raise
-            raise unavailable from exc
+            self._drop_reader()  # made anew for the next read
+            raise DatabaseUnavailable(f"database unavailable: {unavailable}") from exc
 
     def write_now(self, work: Work[T]) -> T:
         return self._writer.submit(work).result()  # type: ignore[no-any-return]
@@ -202,7 +213,7 @@ class SqlDatabase:
         try:
             self._guard()
             with self._engine.connect() as connection:
-                self._set_busy_timeout(connection, min(self._write_timeout, 0.5))
+                set_busy_timeout(connection, min(self._write_timeout, 0.5))
                 with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
                     connection.execute(sa.select(config_version.c.version)).scalar()
         except DatabaseUnavailable as exc:
@@ -219,20 +230,6 @@ class SqlDatabase:
         self._engine.dispose()
 
     # -- internals ---------------------------------------------------------------------------------
-
-    def _as_unavailable(self, exc: Exception) -> DatabaseUnavailable | None:
-        """What a failed read means when the database cannot be read (the reader is then made anew),
-        or None for any other error."""
-        if isinstance(exc, sa.exc.DBAPIError):
-            if not is_unavailable(exc):
-                return None
-            detail: object = exc.orig
-        elif is_driver_unavailable(exc, self._engine.dialect.dbapi):
-            detail = exc
-        else:
-            return None
-        self._drop_reader()
-        return DatabaseUnavailable(f"database unavailable: {detail}")
 
     def _reader(self) -> sa.Connection:
         connection: sa.Connection | None = getattr(self._local, "connection", None)
@@ -262,7 +259,7 @@ class SqlDatabase:
             self._connect_writer,
             guard=self._guard,
             on_outcome=self._record_outcome,
-            set_busy_timeout=self._set_busy_timeout,
+            set_busy_timeout=set_busy_timeout,
             notify_channel=None if self._is_sqlite else WORK_CHANNEL,
         )
 
@@ -274,6 +271,8 @@ class SqlDatabase:
 
     def _connect_writer(self) -> sa.Connection:
         connection = self._connect()
+        if not self._is_sqlite:
+            wait_briefly_for_row_locks(connection)
         if self._file_guard is not None:
             self._file_guard.remember()
         return connection
@@ -281,14 +280,6 @@ class SqlDatabase:
     def _guard(self) -> None:
         if self._file_guard is not None:
             self._file_guard.check()
-
-    def _set_busy_timeout(self, connection: sa.Connection, seconds: float) -> None:
-        if self._is_sqlite:
-            # On the driver's connection: through SQLAlchemy the pragma would open a transaction.
-            driver = connection.connection.driver_connection
-            assert driver is not None
-            driver.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
-        # PostgreSQL: lock_timeout is set per transaction by the writer (issue: PostgreSQL backend).
 
     def _record_outcome(self, error: DatabaseUnavailable | None) -> None:
         if error is None:

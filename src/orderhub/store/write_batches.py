@@ -28,8 +28,6 @@ from orderhub.store.unit_of_work import BoundUnitOfWork
 log = logging.getLogger("orderhub.store.writer")
 
 LOCK_RETRY_SECONDS = 0.0003
-# How often a job that met another transaction's locks runs again before its caller gets a 503.
-CONTENTION_RETRIES = 3
 
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 Work = Callable[[BoundUnitOfWork], Any]
@@ -56,6 +54,16 @@ class WriteLockBusy(Exception):
 
 class _TransactionLost(Exception):
     """The database failed under the batch: every job of it fails alike."""
+
+
+class Contended(Exception):
+    """A job met another transaction's row locks (PostgreSQL: a lock wait that ran out, a deadlock) and
+    was undone; its writer runs it again in a later batch (store.group_commit).
+
+    Not in this one: the batch's own locks, taken by the jobs before it, may be what the other
+    transaction waits for (two processes' batches each holding a line another order of theirs wants).
+    Retried within the batch it waited again, and every other order of the batch, however unrelated,
+    waited with it; a burst of line orders across processes answered unrelated orders 503 after 10 s."""
 
 
 class BatchRunner:
@@ -106,7 +114,7 @@ class BatchRunner:
                 # collector finds it. A flood of refusals made the collector's pauses the p99
                 # (bench/README.md). A refusal is an answer, not a bug: it keeps no traceback. Any
                 # other error keeps its lines for the log (its frames' locals go).
-                if isinstance(value, DomainError | Refusal):
+                if isinstance(value, DomainError | Refusal | Contended):
                     value.__traceback__ = None
                 else:
                     traceback.clear_frames(value.__traceback__)
@@ -209,19 +217,14 @@ class BatchRunner:
 
     @staticmethod
     def _in_savepoint(uow: BoundUnitOfWork, job: WriteJob) -> Any:
-        """Runs the job in a savepoint; a deadlock or a lock wait that ran out (another process's
-        transaction in the way, PostgreSQL) runs it again, a few times, before it counts as failed."""
-        for attempt in range(CONTENTION_RETRIES + 1):
-            try:
-                with uow.savepoint():
-                    return job.work(uow)
-            except Exception as exc:
-                if not is_contention(exc):
-                    raise
-                if attempt == CONTENTION_RETRIES or time.monotonic() >= job.deadline:
-                    raise DatabaseUnavailable("the database is too busy right now", retry_after=1) from exc
-                time.sleep(0.005 * (attempt + 1))
-        raise AssertionError("unreachable")
+        """Runs the job in a savepoint; Contended when another process's transaction was in the way."""
+        try:
+            with uow.savepoint():
+                return job.work(uow)
+        except Exception as exc:
+            if is_contention(exc):
+                raise Contended() from None
+            raise
 
     @staticmethod
     def _job_error(exc: Exception, connection: sa.Connection) -> Exception:
