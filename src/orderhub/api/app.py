@@ -94,7 +94,10 @@ def create_app(
             if close_at_stop:
                 services.close()
 
-    app = FastAPI(title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No redirect to the path with or without a trailing slash (esim-v1 says why): 404.
+    app = FastAPI(
+        title="orderhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, redirect_slashes=False
+    )
     app.add_middleware(UnexpectedErrorMiddleware, render_error=_server_error)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router(services.engine, services.database, services.inventory))

@@ -54,6 +54,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         responses=schema.ERRORS,
+        redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
     install_error_handlers(app)
     add_request_guards(

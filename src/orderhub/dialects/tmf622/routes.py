@@ -53,6 +53,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         responses=ERRORS,
+        redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
     install_error_handlers(app, bearer_realm=REALM)
     add_request_guards(
