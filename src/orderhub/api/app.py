@@ -26,9 +26,6 @@ def _server_error() -> JSONResponse:
     return JSONResponse(body, status_code=500, headers={"Cache-Control": "no-store"})
 
 
-# What a request that is not HTTP (a malformed request line or header) is told, in the error shape of
-# the API its path names, if its path could be read.
-NOT_HTTP = "the request is not valid HTTP/1.1: check the request line and the headers"
 _RENDERERS = [
     (prefix, dialect.render_http_error)
     for dialect in DIALECTS
@@ -45,15 +42,17 @@ def _renderer_for(path: str) -> Callable[[int, str], Response] | None:
     return None
 
 
-def not_http_answer(path: str) -> Response:
-    """The 400 for a request the HTTP parser refused (web.server): by the server, before any route."""
+def not_http_answer(path: str, status: int, message: str) -> Response:
+    """The answer to a request the server refused before any route (web.parser_refusals: not HTTP, a
+    head too large, a transfer coding not implemented), in the error shape of the API its path names,
+    if its path could be read."""
     render = _renderer_for(path)
     if render is not None:
-        return render(400, NOT_HTTP)
+        return render(status, message)
     if path.startswith("/oauth2/"):
-        body = {"error": "invalid_request", "error_description": NOT_HTTP}
-        return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
-    return JSONResponse({"detail": NOT_HTTP}, status_code=400)
+        body = {"error": "invalid_request", "error_description": message}
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    return JSONResponse({"detail": message}, status_code=status)
 
 
 def dialect_context(services: Services) -> DialectContext:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services.auth import AuthService, TokenPair
 from orderhub.services.ports import DatabaseUnavailable
-from orderhub.web.body_guard import BodyRefused, read_guarded_body
+from orderhub.web.body_guard import BodyRefused, read_guarded_body, refusal_answer
 
 MAX_FORM_BYTES = 8 * 1024
 
@@ -73,7 +73,7 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
         if raw is None:
             return _error(400, "invalid_request", "the request body did not arrive")  # the client went away
         if isinstance(raw, BodyRefused):
-            return _error(raw.status, "invalid_request", raw.message)
+            return refusal_answer(raw, _error(raw.status, "invalid_request", raw.message))
         try:
             fields = dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20))
         except (UnicodeDecodeError, ValueError):

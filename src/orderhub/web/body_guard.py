@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import orjson
 from starlette.datastructures import Headers
@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ErrorRenderer = Callable[[int, str], Response]
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+AnswerT = TypeVar("AnswerT", bound=Response)
 
 
 class BodyGuardMiddleware:
@@ -60,7 +61,7 @@ class BodyGuardMiddleware:
         if body is None:  # the client went away
             return
         if isinstance(body, BodyRefused):
-            await self.render_error(body.status, body.message)(scope, receive, send)
+            await refusal_answer(body, self.render_error(body.status, body.message))(scope, receive, send)
             return
 
         delivered = False
@@ -78,6 +79,16 @@ class BodyGuardMiddleware:
 class BodyRefused(NamedTuple):
     status: int
     message: str
+    # The body stopped short of its end: what remains may come as slowly as the client likes, and the
+    # server would keep the connection open reading it. Answered with Connection: close.
+    closes: bool = False
+
+
+def refusal_answer(refused: BodyRefused, answer: AnswerT) -> AnswerT:
+    """``answer`` to the refused body, closing the connection after it when the refusal asks to."""
+    if refused.closes:
+        answer.headers["connection"] = "close"  # uvicorn closes the connection after such an answer
+    return answer
 
 
 async def read_guarded_body(
@@ -113,7 +124,7 @@ async def read_guarded_body(
                 if len(body) > max_bytes:
                     return BodyRefused(413, f"request body larger than {max_bytes} bytes")
     except TimeoutError:
-        return BodyRefused(408, f"the request body did not arrive within {timeout:g} s")
+        return BodyRefused(408, f"the request body did not arrive within {timeout:g} s", closes=True)
     if body and content_type is not None:
         if not _is_json(content_type):
             return BodyRefused(415, "Content-Type must be application/json")

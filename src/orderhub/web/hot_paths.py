@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderhub.observability import correlation_id
-from orderhub.web.body_guard import BODY_METHODS, BodyRefused, ErrorRenderer, read_guarded_body
+from orderhub.web.body_guard import BODY_METHODS, BodyRefused, ErrorRenderer, read_guarded_body, refusal_answer
 from orderhub.web.middleware import (
     CLIENT_CLOSED_REQUEST,
     CORRELATION_HEADER,
@@ -134,7 +134,7 @@ class HotStack:
                             status = CLIENT_CLOSED_REQUEST  # the client went away first: not a server error
                             return
                         if isinstance(read, BodyRefused):
-                            response = self.render_error(read.status, read.message)
+                            response = refusal_answer(read, self.render_error(read.status, read.message))
                         else:
                             body = read
                     if response is None:

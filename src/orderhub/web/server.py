@@ -1,4 +1,5 @@
-"""The HTTP server's protocol, with the one bound uvicorn lacks: request headers must arrive in time.
+"""The HTTP server's protocol, with the bounds uvicorn lacks: request headers must arrive in time, and
+within a size (web.request_head).
 
 A client that opens a connection and trickles its headers (slowloris) would otherwise hold the
 connection forever; bodies are bounded by the body guard (web.body_guard). Its writes go out once per
@@ -9,25 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from orderhub.web.coalesced_writes import CoalescedWrites
+from orderhub.web.parser_refusals import RefusalRenderer
+from orderhub.web.request_head import BoundedHeadProtocol
 
-CLOSE = (b"connection", b"close")
 
-
-def protocol_with_header_timeout(
-    seconds: float, not_http: Callable[[str], Response] | None = None
-) -> type[HttpToolsProtocol]:
-    """httptools' protocol, closing a connection whose request headers take longer than ``seconds``, and
-    answering a request its parser refuses with ``not_http(path)`` (the path as far as it was read)
-    instead of uvicorn's plain text, so that a partner's client reads the 400 as it reads the API's others.
-    Requests pipelined before the refused one are answered first (see _refuse_after_earlier); with none
-    unanswered, the 400 goes out and the connection closes at once, as in uvicorn.
+def protocol_with_header_timeout(seconds: float, not_http: RefusalRenderer | None = None) -> type[HttpToolsProtocol]:
+    """httptools' protocol, closing a connection whose request headers take longer than ``seconds``,
+    refusing a head past its bound (web.request_head), and answering a request it refuses with
+    ``not_http(path, status, message)`` (the path as far as it was read) instead of uvicorn's plain
+    text, so that a partner's client reads the refusal as it reads the API's others (web.parser_refusals).
 
     Rather than a timer per request (two timer operations on every request, measurable at the rates
     of bench/), each connection notes when it began waiting for headers and one sweep, running while
@@ -50,7 +47,10 @@ def protocol_with_header_timeout(
         if sweeping:
             loop.call_later(sweep_every, sweep, loop)
 
-    class HeaderTimeoutProtocol(HttpToolsProtocol):
+    class HeaderTimeoutProtocol(BoundedHeadProtocol):
+        def render_refusal(self, path: str, status: int, message: str) -> Response | None:
+            return None if not_http is None else not_http(path, status, message)
+
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(CoalescedWrites(transport, self.loop))  # type: ignore[arg-type]
             self._await_headers()
@@ -67,80 +67,8 @@ def protocol_with_header_timeout(
             waiting.pop(self, None)
             super().connection_lost(exc)
 
-        # Set once the parser refused a request: a connection answers one refusal and reads no more.
-        _refused = False
-
-        def send_400_response(self, msg: str) -> None:
-            if self._refused:
-                return
-            self._refused = True
-            waiting.pop(self, None)  # nothing more is read: no headers to wait for
-            cycle = self.cycle
-            # With requests queued, self.cycle is the newest of them; otherwise the one in flight, if any.
-            queued = bool(self.pipeline)
-            if cycle is None or cycle.response_complete or (cycle.more_body and not queued):
-                # Nothing earlier is unanswered (an unfinished body is the refused request's own).
-                self._refuse_now(msg)
-            else:
-                self._refuse_after_earlier(msg, cycle, own=cycle.more_body)
-
-        def _refusal(self, msg: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
-            """The 400's headers and body: ``not_http``'s for the path as far as it was read."""
-            if not_http is None:
-                text = msg.encode("ascii")
-                length = str(len(text)).encode("ascii")
-                return [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE], text
-            path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1")
-            answer = not_http(path)
-            return [*answer.raw_headers, CLOSE], bytes(answer.body)
-
-        def _refuse_now(self, msg: str) -> None:
-            if not_http is None:
-                super().send_400_response(msg)
-                return
-            headers, body = self._refusal(msg)
-            content = [STATUS_LINE[400]]
-            for name, value in [*self.server_state.default_headers, *headers]:
-                content.extend([name, b": ", value, b"\r\n"])
-            content.extend([b"\r\n", body])
-            self.transport.write(b"".join(content))
-            self.transport.close()
-
-        def _refuse_after_earlier(self, msg: str, cycle: RequestResponseCycle, *, own: bool) -> None:
-            """Responses go out in the order their requests came (RFC 9112 §9.3.2): closing now would drop
-            the answers of requests already acted upon (an order placed, its 201 never sent, a retry
-            placing another). The 400 is queued behind them as one more pipelined request, so that
-            uvicorn's own pipeline sends it last and the connection closes after it (connection: close);
-            a client gone or a shutdown ends the connection as for any pipelined requests."""
-            headers, body = self._refusal(msg)
-
-            async def refuse(scope: Any, receive: Any, send: Any) -> None:
-                await send({"type": "http.response.start", "status": 400, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-
-            if own:  # the newest queued request is the refused one (its body could not be read)
-                self.pipeline[0] = (cycle, refuse)
-            else:
-                refusal = RequestResponseCycle(
-                    # The refused request's method may not have been read: the 400 carries its body.
-                    scope={**self.scope, "method": ""},
-                    transport=self.transport,
-                    flow=self.flow,
-                    logger=self.logger,
-                    access_logger=self.access_logger,
-                    access_log=False,  # as uvicorn's own 400
-                    default_headers=self.server_state.default_headers,
-                    message_event=asyncio.Event(),
-                    expect_100_continue=False,
-                    keep_alive=False,
-                    on_response=self.on_response_complete,
-                )
-                self.pipeline.appendleft((refusal, refuse))
-            # Bytes after the refused request are not HTTP to be trusted: reading stops for good. uvicorn's
-            # flow control resumes reading when a response completes or an app reads its body; told that
-            # reading is not paused, it leaves the transport paused.
-            self.transport.pause_reading()
-            self.flow.read_paused = False
+        def _stop_waiting(self) -> None:
+            waiting.pop(self, None)  # a refused request: nothing more is read, no headers to wait for
 
         def _await_headers(self) -> None:
             nonlocal sweeping
@@ -167,7 +95,7 @@ def run_server(
     host: str,
     port: int,
     header_timeout_seconds: float,
-    not_http: Callable[[str], Response] | None = None,
+    not_http: RefusalRenderer | None = None,
     **options: Any,
 ) -> None:
     """Serves ``app`` as `orderhub serve` serves orderhub; the bench's bare app runs through here too,

@@ -1,0 +1,112 @@
+"""Requests the server refuses before any route: a request its parser cannot read (400), a head past its
+bound (431, web.request_head), a transfer coding it does not implement (501). Each is answered in the
+error shape of the API its path names, after the answers of requests pipelined before it, and its
+connection closed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+
+CLOSE = (b"connection", b"close")
+
+# What a request that is not HTTP (a malformed request line or header) is told.
+NOT_HTTP = "the request is not valid HTTP/1.1: check the request line and the headers"
+
+# The answer to a refused request: (its path as far as it was read, the status, why) -> the response.
+RefusalRenderer = Callable[[str, int, str], Response]
+
+
+class RefusingProtocol(HttpToolsProtocol):
+    """httptools' protocol, answering a request it refuses with ``render_refusal`` (plain text, as
+    uvicorn's own 400, unless a subclass renders it), so that a partner's client reads the refusal as it
+    reads the API's other errors.
+    Requests pipelined before the refused one are answered first (see _refuse_after_earlier); with none
+    unanswered, the refusal goes out and the connection closes at once, as in uvicorn."""
+
+    # Set once a request was refused: a connection answers one refusal and reads no more.
+    _refused = False
+
+    def _stop_waiting(self) -> None:
+        """Nothing more is read: subclasses stop waiting for this connection's headers."""
+
+    def render_refusal(self, path: str, status: int, message: str) -> Response | None:
+        """The refusal of a request whose path, as far as it was read, is ``path``; None: plain text."""
+        return None
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's answer to its parser's error (msg is its own words): refused as the others are.
+        self.refuse(400, NOT_HTTP)
+
+    def refuse(self, status: int, message: str) -> None:
+        if self._refused:
+            return
+        self._refused = True
+        self._stop_waiting()
+        cycle = self.cycle
+        # With requests queued, self.cycle is the newest of them; otherwise the one in flight, if any.
+        queued = bool(self.pipeline)
+        if cycle is None or cycle.response_complete or (cycle.more_body and not queued):
+            # Nothing earlier is unanswered (an unfinished body is the refused request's own).
+            self._refuse_now(status, message)
+        else:
+            self._refuse_after_earlier(status, message, cycle, own=cycle.more_body)
+
+    def _refusal(self, status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The refusal's headers and body: ``render_refusal``'s for the path as far as it was read."""
+        path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1")
+        answer = self.render_refusal(path, status, message)
+        if answer is None:
+            text = message.encode("ascii")
+            length = str(len(text)).encode("ascii")
+            return [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE], text
+        return [*answer.raw_headers, CLOSE], bytes(answer.body)
+
+    def _refuse_now(self, status: int, message: str) -> None:
+        headers, body = self._refusal(status, message)
+        content = [STATUS_LINE[status]]
+        for name, value in [*self.server_state.default_headers, *headers]:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend([b"\r\n", body])
+        self.transport.write(b"".join(content))
+        self.transport.close()
+
+    def _refuse_after_earlier(self, status: int, message: str, cycle: RequestResponseCycle, *, own: bool) -> None:
+        """Responses go out in the order their requests came (RFC 9112 §9.3.2): closing now would drop
+        the answers of requests already acted upon (an order placed, its 201 never sent, a retry
+        placing another). The refusal is queued behind them as one more pipelined request, so that
+        uvicorn's own pipeline sends it last and the connection closes after it (connection: close);
+        a client gone or a shutdown ends the connection as for any pipelined requests."""
+        headers, body = self._refusal(status, message)
+
+        async def refuse(scope: Any, receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        if own:  # the newest queued request is the refused one (its body could not be read)
+            self.pipeline[0] = (cycle, refuse)
+        else:
+            refusal = RequestResponseCycle(
+                # The refused request's method may not have been read: the refusal carries its body.
+                scope={**self.scope, "method": ""},
+                transport=self.transport,
+                flow=self.flow,
+                logger=self.logger,
+                access_logger=self.access_logger,
+                access_log=False,  # as uvicorn's own 400
+                default_headers=self.server_state.default_headers,
+                message_event=asyncio.Event(),
+                expect_100_continue=False,
+                keep_alive=False,
+                on_response=self.on_response_complete,
+            )
+            self.pipeline.appendleft((refusal, refuse))
+        # Bytes after the refused request are not HTTP to be trusted: reading stops for good. uvicorn's
+        # flow control resumes reading when a response completes or an app reads its body; told that
+        # reading is not paused, it leaves the transport paused.
+        self.transport.pause_reading()
+        self.flow.read_paused = False

@@ -1,0 +1,109 @@
+"""Bounds on a request's head (its request line and headers), which httptools does not bound: it holds a
+header until its end arrives, however long (30 MiB of one header was held, and answered), and keeps
+every field. Past the bound the request is answered 431 and its connection closed, the rest unread; a
+transfer coding other than chunked is answered 501 (RFC 9112 §6.1): a proxy in front that applies or
+ignores it frames the body otherwise than we do (request smuggling).
+
+The accounting runs per parser callback and per chunk received, a few integer additions each, never
+per byte.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from orderhub.web.parser_refusals import RefusingProtocol
+
+# The request line and headers together, as received (less the CRLFs and colons between them). Far
+# beyond what any client of the APIs sends (a bearer token, a correlation id), as nginx's and Apache's
+# defaults (8 KiB a line) are for the browsers they serve.
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEADER_FIELDS = 100
+HEAD_TOO_LARGE = f"the request line and headers are larger than {MAX_HEAD_BYTES} bytes"
+TOO_MANY_FIELDS = f"the request has more than {MAX_HEADER_FIELDS} header fields"
+NOT_CHUNKED = "a Transfer-Encoding other than chunked is not supported"
+REQUEST_HEADER_FIELDS_TOO_LARGE = 431
+NOT_IMPLEMENTED = 501
+
+
+class HeadRefused(Exception):
+    """Raised in a parser callback to stop the parser: uvicorn's data_received then calls
+    send_400_response, which answers the refusal noted in ``_head_refusal`` instead."""
+
+
+class BoundedHeadProtocol(RefusingProtocol):
+    # Of the request whose head is being read: bytes and fields counted by the parser's callbacks (a
+    # header is counted when it is complete), bytes of whole chunks received since the last callback
+    # (all inside one header the parser still holds), and whether a Transfer-Encoding was sent.
+    _in_head = False
+    _head_bytes = 0
+    _head_fields = 0
+    _head_unseen = 0
+    _chunk = 0
+    _coded = False
+    _head_refusal: tuple[int, str] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # queued behind earlier answers: nothing after the refused request is read
+        self._chunk = len(data)
+        super().data_received(data)
+        # A callback of this chunk zeroed _chunk. Otherwise the whole chunk lies inside one field the
+        # parser holds until it ends: counted here, the field cannot grow past the bound unseen. (The
+        # tail of a chunk with a callback is not counted until its field ends: at most one chunk more.)
+        if self._in_head and self._chunk:
+            self._head_unseen += self._chunk
+            if self._head_bytes + self._head_unseen > MAX_HEAD_BYTES:
+                self._in_head = False
+                self.refuse(REQUEST_HEADER_FIELDS_TOO_LARGE, HEAD_TOO_LARGE)
+
+    def send_400_response(self, msg: str) -> None:
+        refusal = self._head_refusal
+        if refusal is None:
+            super().send_400_response(msg)
+        else:
+            self.refuse(*refusal)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._coded = False
+        self._head_bytes = self._head_fields = self._head_unseen = self._chunk = 0
+
+    def on_url(self, url: bytes) -> None:
+        # Called for each piece of the URL as it arrives (httptools holds none of it).
+        self._head_bytes += len(url)
+        self._head_unseen = self._chunk = 0
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._stop(REQUEST_HEADER_FIELDS_TOO_LARGE, HEAD_TOO_LARGE)
+        self.url += url  # uvicorn's on_url, without a call more per piece
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_bytes += len(name) + len(value)
+        self._head_fields += 1
+        self._head_unseen = self._chunk = 0
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._stop(REQUEST_HEADER_FIELDS_TOO_LARGE, HEAD_TOO_LARGE)
+        if self._head_fields > MAX_HEADER_FIELDS:
+            self._stop(REQUEST_HEADER_FIELDS_TOO_LARGE, TOO_MANY_FIELDS)
+        # uvicorn's on_header, inlined (no Python call more per header on the request path), with the
+        # transfer coding checked on the name it lowers anyway.
+        name = name.lower()
+        if name == b"transfer-encoding":
+            if self._coded or value.strip().lower() != b"chunked":
+                # Two fields, or codings before chunked ("gzip, chunked"): the parser reads the body as
+                # chunked and would hand it over still coded.
+                self._stop(NOT_IMPLEMENTED, NOT_CHUNKED)
+            self._coded = True
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def _stop(self, status: int, message: str) -> NoReturn:
+        self._in_head = False
+        self._head_refusal = (status, message)
+        raise HeadRefused(message)
