@@ -243,14 +243,17 @@ def test_a_released_profile_never_goes_back_to_stock_and_the_allocator_skips_a_r
             connection.execute(sa.text("UPDATE esim_profiles SET state = 'released' WHERE iccid = :i"), {"i": iccid})
 
 
-def test_failed_sign_ins_are_limited_per_client_id_without_locking_out_other_clients(tmp_path: Path) -> None:
+def test_failed_sign_ins_are_limited_per_client_id_at_a_source_without_locking_out_other_clients(
+    tmp_path: Path,
+) -> None:
     with running_server(tmp_path / "signins.db") as server, server.client() as http:
         answers = [request_token(http, "demo-reseller-1", "wrong-secret") for _ in range(11)]
         assert [a.status_code for a in answers[:10]] == [401] * 10
         limited = answers[10]
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
         assert limited.json()["error"] == "invalid_client"
-        # Even the right secret waits now for that client id; the partner's other client ids do not.
+        # Even the right secret waits now for that client id from here (other sources: test_sign_in_sources);
+        # the partner's other client ids do not.
         assert request_token(http, "demo-reseller-1", "demo-reseller-1-secret").status_code == 429
         assert request_token(http, "demo-reseller-2", "demo-reseller-2-secret").status_code == 200
         # The header-authenticated APIs share the limit.

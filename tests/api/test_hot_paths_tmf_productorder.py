@@ -44,6 +44,7 @@ def no_sign_in_lockout(monkeypatch: pytest.MonkeyPatch) -> None:
     """The failed sign-ins of the cases below would lock the demo client out part way through, and a
     lockout's Retry-After counts down between the two apps' answers (it differs across a second
     boundary): the 429 is compared on its own, with a fixed delay."""
+    monkeypatch.setattr(sign_ins, "FAILURES_PER_CLIENT_AND_SOURCE", 1_000_000)
     monkeypatch.setattr(sign_ins, "FAILURES_PER_CLIENT", 1_000_000)
     monkeypatch.setattr(sign_ins, "FAILURES_PER_SOURCE", 1_000_000)
 

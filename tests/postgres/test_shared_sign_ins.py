@@ -14,8 +14,15 @@ import sqlalchemy as sa
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services import auth
+from orderhub.services import sign_ins as sign_in_limits
 from orderhub.services.auth import MAX_CONCURRENT_HASHES, AuthService, TokenPair
-from orderhub.services.sign_ins import FAILURE_WINDOW, FAILURES_PER_CLIENT, SignIn, SignIns, failure_key
+from orderhub.services.sign_ins import (
+    FAILURE_WINDOW,
+    FAILURES_PER_CLIENT_AND_SOURCE,
+    SignIn,
+    SignIns,
+    failure_key,
+)
 from orderhub.settings import Settings
 from orderhub.store.runtime import SqlDatabase
 from tests.postgres.test_hung_server import FreezableProxy
@@ -57,11 +64,11 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
-def test_failures_spread_over_two_processes_lock_the_client_id_out_on_both_and_a_restart_keeps_them(
+def test_failures_spread_over_two_processes_lock_the_client_id_at_the_source_out_on_both_and_a_restart_keeps_them(
     pg_url: str, two_processes: tuple[Services, Services], clock: MovableClock
 ) -> None:
     a, b = (AuthService(services.database, clock=clock) for services in two_processes)
-    for attempt in range(FAILURES_PER_CLIENT):
+    for attempt in range(FAILURES_PER_CLIENT_AND_SOURCE):
         refused = sign_in(a if attempt % 2 else b, "wrong-secret")
         assert isinstance(refused, NotAuthenticated), attempt
     clock.now += timedelta(seconds=5)
@@ -69,8 +76,9 @@ def test_failures_spread_over_two_processes_lock_the_client_id_out_on_both_and_a
         locked_out = sign_in(process, SECRET)
         assert isinstance(locked_out, TooManyAttempts)
         assert 1 <= locked_out.retry_after <= 55
-    # The partner's other client ids, from another source, still sign in.
+    # The partner's other client ids, and this one from another source, still sign in.
     assert isinstance(sign_in(a, "demo-reseller-2-secret", client_id="demo-reseller-2", source="x"), TokenPair)
+    assert isinstance(sign_in(b, SECRET, source="198.51.100.7"), TokenPair)
     # A restart: new services on the same database find the failures.
     restarted = build_services(Settings(database_url=pg_url))
     try:
@@ -89,14 +97,15 @@ def test_a_burst_of_guesses_at_two_processes_at_once_gets_the_limit_in_each_at_m
 
     def burst(service: AuthService, name: str) -> Any:
         async def guesses() -> list[Any]:
-            tries = (service.issue_token(CLIENT, f"{name}-{n}", source=name) for n in range(25))
+            tries = (service.issue_token(CLIENT, f"{name}-{n}", source=SOURCE) for n in range(25))
             return await asyncio.gather(*tries, return_exceptions=True)
 
         return guesses
 
     answers = [answer for each in race(burst(a, "a"), burst(b, "b")) for answer in each]
     failed = sum(isinstance(answer, NotAuthenticated) for answer in answers)
-    assert FAILURES_PER_CLIENT <= failed <= 2 * (FAILURES_PER_CLIENT + MAX_CONCURRENT_HASHES - 1)
+    limit = FAILURES_PER_CLIENT_AND_SOURCE
+    assert limit <= failed <= 2 * (limit + MAX_CONCURRENT_HASHES - 1)
     assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers)
     for process in (a, b):
         assert isinstance(sign_in(process, SECRET), TooManyAttempts)
@@ -119,7 +128,7 @@ def test_a_burst_spread_over_three_processes_at_once_hashes_no_more_wrong_secret
 
         def burst(service: AuthService, name: str, guesses: int) -> Any:
             async def at_once() -> list[Any]:
-                tries = (service.issue_token(CLIENT, f"{name}-{n}", source=name) for n in range(guesses))
+                tries = (service.issue_token(CLIENT, f"{name}-{n}", source=SOURCE) for n in range(guesses))
                 return await asyncio.gather(*tries, return_exceptions=True)
 
             return at_once
@@ -128,7 +137,7 @@ def test_a_burst_spread_over_three_processes_at_once_hashes_no_more_wrong_secret
         answers = [answer for each in outcomes for answer in each]
         assert len(answers) == 42
         assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers), answers
-        assert len(hashed) <= FAILURES_PER_CLIENT, len(hashed)
+        assert len(hashed) <= FAILURES_PER_CLIENT_AND_SOURCE, len(hashed)
         assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == len(hashed)
         clock.now += timedelta(seconds=5)
         for service in services:
@@ -136,6 +145,45 @@ def test_a_burst_spread_over_three_processes_at_once_hashes_no_more_wrong_secret
             assert isinstance(locked_out, TooManyAttempts) and 1 <= locked_out.retry_after <= 55
         clock.now += FAILURE_WINDOW
         assert isinstance(sign_in(services[2], SECRET), TokenPair)
+    finally:
+        for process in processes:
+            process.close()
+
+
+def test_a_burst_from_a_source_each_at_three_processes_hashes_no_more_than_the_client_ids_limit(
+    pg_url: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every guess from a source of its own (within its limits there): the client id's own count, shared
+    by the processes, bounds the hashes. The limit is lowered so that the burst is short."""
+    monkeypatch.setattr(sign_in_limits, "FAILURES_PER_CLIENT", 12)
+    hashed: list[str] = []
+
+    def wrong(secret: str, stored: str) -> bool:
+        hashed.append(secret)  # no scrypt: the count is the point
+        return False
+
+    monkeypatch.setattr(auth, "verify_secret", wrong)
+    processes = [build_services(Settings(database_url=pg_url)) for _ in range(3)]
+    try:
+        services = [AuthService(process.database, clock=clock) for process in processes]
+
+        def burst(service: AuthService, name: str) -> Any:
+            async def at_once() -> list[Any]:
+                tries = (service.issue_token(CLIENT, f"{name}-{n}", source=f"{name}-{n}") for n in range(14))
+                return await asyncio.gather(*tries, return_exceptions=True)
+
+            return at_once
+
+        answers = [
+            answer
+            for each in race(*(burst(service, name) for service, name in zip(services, "abc", strict=True)))
+            for answer in each
+        ]
+        assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers), answers
+        assert 0 < len(hashed) <= 12, len(hashed)
+        assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == len(hashed)
+        clock.now += timedelta(seconds=5)
+        assert isinstance(sign_in(services[0], SECRET, source="198.51.100.7"), TooManyAttempts)
     finally:
         for process in processes:
             process.close()
@@ -165,7 +213,7 @@ def test_a_flood_of_made_up_client_ids_leaves_one_window_of_rows(
     assert failure_rows(services) == 80
     clock.now = start + FAILURE_WINDOW + timedelta(seconds=1)
     assert isinstance(sign_in(service, "wrong", client_id="made-up-again"), NotAuthenticated)
-    assert failure_rows(services) == 2  # the old ones went as the new failure was recorded
+    assert failure_rows(services) == 3  # the old ones went as the new failure's three keys were recorded
 
 
 def test_a_client_id_the_database_cannot_hold_is_refused_as_unknown_and_counted(
@@ -173,7 +221,7 @@ def test_a_client_id_the_database_cannot_hold_is_refused_as_unknown_and_counted(
 ) -> None:
     service = AuthService(two_processes[0].database, clock=clock)
     for made_up in ("a\x00b", "x" * 300):
-        for _ in range(FAILURES_PER_CLIENT):
+        for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
             assert isinstance(sign_in(service, "wrong", client_id=made_up, source=made_up), NotAuthenticated)
         assert isinstance(sign_in(service, "wrong", client_id=made_up, source=made_up), TooManyAttempts)
 

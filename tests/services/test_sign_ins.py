@@ -16,7 +16,12 @@ from orderhub.services import auth
 from orderhub.services.auth import AuthService
 from orderhub.services.ports import Database
 from orderhub.services.records import StoredCredential
-from orderhub.services.sign_ins import FAILURES_PER_CLIENT, FAILURES_PER_SOURCE, failure_key
+from orderhub.services.sign_ins import (
+    FAILURES_PER_CLIENT_AND_SOURCE,
+    FAILURES_PER_SOURCE,
+    failure_key,
+    pair_key,
+)
 from tests.services.fakes import FakeUnitOfWork
 
 START = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
@@ -100,19 +105,21 @@ def verify(service: AuthService, secret: str, *, client_id: str = CLIENT, source
         return exc
 
 
-def test_failures_of_a_client_id_lock_it_out_for_every_service_on_the_store_until_the_window_passes(
+def test_failures_of_a_client_id_at_a_source_lock_it_out_there_for_every_service_on_the_store_until_the_window_passes(
     hashes: list[str],
 ) -> None:
     uow, clock = store(), MovableClock()
     first, first_db = service(uow, clock)
     second, _ = service(uow, clock)
-    for attempt in range(FAILURES_PER_CLIENT):
+    for attempt in range(FAILURES_PER_CLIENT_AND_SOURCE):
         clock.now = START + timedelta(seconds=attempt)
         on = first if attempt % 2 else second  # spread over two processes
         assert isinstance(verify(on, "wrong"), NotAuthenticated)
-    assert len(uow.sign_ins.failures) == FAILURES_PER_CLIENT  # one key a failure: no source given
+    # Two keys a failure, no source given: the client id with no source, and the client id.
+    assert len(uow.sign_ins.failures) == 2 * FAILURES_PER_CLIENT_AND_SOURCE
     # Each check was one read (the credential and the counts together), each failure one write.
-    assert (first_db.reads, first_db.writes) == (FAILURES_PER_CLIENT // 2, FAILURES_PER_CLIENT // 2)
+    half = FAILURES_PER_CLIENT_AND_SOURCE // 2
+    assert (first_db.reads, first_db.writes) == (half, half)
     clock.now = START + timedelta(seconds=20)
     hashed = len(hashes)
     for locked_out in (first, second, service(uow, clock)[0]):  # the third: a restart
@@ -120,8 +127,9 @@ def test_failures_of_a_client_id_lock_it_out_for_every_service_on_the_store_unti
         assert isinstance(refused, TooManyAttempts)
         assert refused.retry_after == 40  # when the oldest failure leaves the minute
     assert len(hashes) == hashed, "a locked-out client id costs no hash"
-    # The partner's other client id is not locked out.
+    # The partner's other client id is not locked out, nor is this one at a source known.
     assert isinstance(verify(first, RIGHT, client_id="channel-2"), Principal)
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
     # The minute slides: once the oldest failure is out of it, one more try is let in.
     clock.now = START + timedelta(seconds=60)
     assert isinstance(verify(second, RIGHT), Principal)
@@ -141,11 +149,11 @@ def test_a_burst_of_guesses_sent_at_once_gets_the_limit_and_no_hash_more(hashes:
     answers = run(burst())
     failed = [a for a in answers if isinstance(a, NotAuthenticated)]
     refused = [a for a in answers if isinstance(a, TooManyAttempts)]
-    assert len(failed) == FAILURES_PER_CLIENT
+    assert len(failed) == FAILURES_PER_CLIENT_AND_SOURCE
     assert len(refused) == 40 - len(failed) and all(a.retry_after == 60 for a in refused)
     assert len(hashes) == len(failed)
-    assert len(uow.sign_ins.failures) == 2 * len(failed)  # the client id's and the source's
-    assert isinstance(verify(auth_service, RIGHT), TooManyAttempts)
+    assert len(uow.sign_ins.failures) == 3 * len(failed)  # the client id's at the source, the source's, its own
+    assert isinstance(verify(auth_service, RIGHT, source="203.0.113.9"), TooManyAttempts)
 
 
 def test_a_source_is_locked_out_across_client_ids_and_other_sources_are_not(hashes: list[str]) -> None:
@@ -163,10 +171,10 @@ def test_a_failure_recorded_purges_what_left_the_window(hashes: list[str]) -> No
     auth_service, _ = service(uow, clock)
     for index in range(5):
         verify(auth_service, "wrong", client_id=f"made-up-{index}", source=f"192.0.2.{index}")
-    assert len(uow.sign_ins.failures) == 10
+    assert len(uow.sign_ins.failures) == 15
     clock.now = START + timedelta(seconds=61)
     verify(auth_service, "wrong")
-    assert uow.sign_ins.failures == [(failure_key("client", CLIENT), clock.now)]
+    assert uow.sign_ins.failures == [(pair_key(CLIENT, None), clock.now), (failure_key("client", CLIENT), clock.now)]
 
 
 def test_a_client_id_is_counted_as_itself_when_short_and_printable_else_as_its_digest() -> None:
@@ -179,12 +187,15 @@ def test_a_client_id_is_counted_as_itself_when_short_and_printable_else_as_its_d
     assert failure_key("client", "é" * 64) == "client:" + "é" * 64
 
 
-def bursts(services: list[AuthService], guesses: int, *, client_id: Callable[[int], str], source: str) -> list[Any]:
+def bursts(
+    services: list[AuthService], guesses: int, *, client_id: Callable[[int], str], source: Callable[[int], str]
+) -> list[Any]:
     """``guesses`` wrong secrets sent at once, spread over ``services`` (processes on one store) in turn."""
 
     async def all_at_once() -> list[Any]:
         tries = (
-            services[n % len(services)].verify_client(client_id(n), f"guess-{n}", source=source) for n in range(guesses)
+            services[n % len(services)].verify_client(client_id(n), f"guess-{n}", source=source(n))
+            for n in range(guesses)
         )
         return await asyncio.gather(*tries, return_exceptions=True)
 
@@ -196,21 +207,21 @@ def bursts(services: list[AuthService], guesses: int, *, client_id: Callable[[in
 def test_a_burst_spread_over_processes_hashes_no_more_guesses_than_the_limit_in_all(hashes: list[str]) -> None:
     uow, clock = store(), MovableClock()
     processes = [service(uow, clock)[0] for _ in range(4)]
-    answers = bursts(processes, 60, client_id=lambda _n: CLIENT, source="203.0.113.9")
-    assert len(hashes) == FAILURES_PER_CLIENT
-    assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == FAILURES_PER_CLIENT
+    answers = bursts(processes, 60, client_id=lambda _n: CLIENT, source=lambda _n: "203.0.113.9")
+    assert len(hashes) == FAILURES_PER_CLIENT_AND_SOURCE
+    assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == FAILURES_PER_CLIENT_AND_SOURCE
     clock.now = START + timedelta(seconds=59)
     for process in processes:
-        refused = verify(process, RIGHT)
+        refused = verify(process, RIGHT, source="203.0.113.9")
         assert isinstance(refused, TooManyAttempts) and refused.retry_after == 1
     clock.now = START + timedelta(seconds=60)
-    assert isinstance(verify(processes[0], RIGHT), Principal)
+    assert isinstance(verify(processes[0], RIGHT, source="203.0.113.9"), Principal)
 
 
 def test_a_source_guessing_many_client_ids_over_processes_at_once_is_held_to_its_limit(hashes: list[str]) -> None:
     uow, clock = store(), MovableClock()
     processes = [service(uow, clock)[0] for _ in range(3)]
-    bursts(processes, 90, client_id=lambda n: f"made-up-{n}", source="203.0.113.9")
+    bursts(processes, 90, client_id=lambda n: f"made-up-{n}", source=lambda _n: "203.0.113.9")
     assert len(hashes) == FAILURES_PER_SOURCE
     assert isinstance(verify(processes[1], RIGHT, source="203.0.113.9"), TooManyAttempts)
     assert isinstance(verify(processes[1], RIGHT, source="198.51.100.7"), Principal)
@@ -228,21 +239,22 @@ def test_each_attempt_is_charged_before_its_hash_and_a_right_secret_takes_its_ch
 
     monkeypatch.setattr(auth, "verify_secret", verify_secret)
     # Every sign-in on its own service: each hashes (a service trusts a pair it checked for a while).
-    for attempt in range(FAILURES_PER_CLIENT + 1):
+    limit = FAILURES_PER_CLIENT_AND_SOURCE
+    for attempt in range(limit + 1):
         clock.now = START + timedelta(seconds=attempt)
         assert isinstance(verify(service(uow, clock)[0], RIGHT), Principal), attempt
-    assert charged_while_hashed == [1] * (FAILURES_PER_CLIENT + 1)  # its own charge, and only that
+    assert charged_while_hashed == [2] * (limit + 1)  # its own charge (a row for each of its 2 keys), only that
     assert uow.sign_ins.failures == []
     # Sequential failures as ever: the limit's worth, each charged before its hash, then 429 without one.
     first = START + timedelta(seconds=20)
-    for attempt in range(FAILURES_PER_CLIENT):
+    for attempt in range(limit):
         clock.now = first + timedelta(seconds=attempt)
         assert isinstance(verify(service(uow, clock)[0], "wrong"), NotAuthenticated), attempt
-    assert charged_while_hashed[-FAILURES_PER_CLIENT:] == list(range(1, FAILURES_PER_CLIENT + 1))
+    assert charged_while_hashed[-limit:] == list(range(2, 2 * limit + 1, 2))
     clock.now = first + timedelta(seconds=15)
     hashed = len(charged_while_hashed)
     refused = verify(service(uow, clock)[0], RIGHT)
     assert isinstance(refused, TooManyAttempts) and refused.retry_after == 45
-    assert len(charged_while_hashed) == hashed and len(uow.sign_ins.failures) == FAILURES_PER_CLIENT
+    assert len(charged_while_hashed) == hashed and len(uow.sign_ins.failures) == 2 * limit
     clock.now = first + timedelta(seconds=60)  # the oldest failure has left the window
     assert isinstance(verify(service(uow, clock)[0], RIGHT), Principal)

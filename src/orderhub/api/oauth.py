@@ -41,6 +41,22 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def _client_credentials(authorization: str, fields: dict[str, str]) -> tuple[str, str] | JSONResponse:
+    """The client id and secret, from HTTP Basic or from the form (RFC 6749 §2.3.1), or the error.
+    §2.3: a client uses one authentication method a request. Basic with a client_secret in the form is
+    refused, even when both agree, as is a client_id in the form that is not Basic's: which one was meant
+    is no guess to make about credentials. A client_id alone that agrees is allowed (§3.2.1 lets a
+    client name itself so, and client libraries send it with Basic). A blank parameter is omitted (§3.1)."""
+    form_id, form_secret = fields.get("client_id", ""), fields.get("client_secret", "")
+    if authorization.partition(" ")[0].lower() == "basic":
+        basic = _basic_credentials(authorization)
+        if form_secret or (form_id and (basic is None or form_id != basic[0])):
+            return _error(400, "invalid_request", "authenticate with HTTP Basic or with the form, not both")
+        if basic is not None:
+            return basic
+    return form_id, form_secret
+
+
 def _tokens(pair: TokenPair) -> JSONResponse:
     return JSONResponse(
         {
@@ -75,15 +91,22 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
         if isinstance(raw, BodyRefused):
             return refusal_answer(raw, _error(raw.status, "invalid_request", raw.message))
         try:
-            fields = dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20))
+            pairs = parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=20)
         except (UnicodeDecodeError, ValueError):
             return _error(400, "invalid_request", "the form could not be read")
+        fields = dict(pairs)
+        if len(fields) < len(pairs):
+            # RFC 6749 §3.2: no parameter more than once. Which of two values the client meant is no
+            # guess to make (the last one used to win: client_secret=wrong&client_secret=right signed in).
+            return _error(400, "invalid_request", "a parameter was sent more than once")
         grant_type = fields.get("grant_type")
         source = request.client.host if request.client else None
+        credentials = _client_credentials(request.headers.get("authorization", ""), fields)
         try:
             if grant_type == "client_credentials":
-                basic = _basic_credentials(request.headers.get("authorization", ""))
-                client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
+                if isinstance(credentials, JSONResponse):
+                    return credentials
+                client_id, secret = credentials
                 if not client_id or not secret:
                     return _error(401, "invalid_client", "client_id and client_secret are required")
                 pair = await auth.issue_token(client_id, secret, source=source)
@@ -92,8 +115,9 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
                 if not refresh:
                     return _error(400, "invalid_request", "refresh_token is required")
                 # RFC 6749 §6: a confidential client authenticates when it refreshes, as when it signs in.
-                basic = _basic_credentials(request.headers.get("authorization", ""))
-                client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
+                if isinstance(credentials, JSONResponse):
+                    return credentials
+                client_id, secret = credentials
                 if not client_id or not secret:
                     return _error(401, "invalid_client", "client_id and client_secret are required to refresh")
                 try:
@@ -109,6 +133,8 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
         except NotAuthenticated:
             return _error(401, "invalid_client", "client authentication failed")
         except TooManyAttempts as exc:
+            # RFC 6749 has no error for this: the client's authentication was refused, so invalid_client,
+            # with the status and Retry-After saying when to try again (README documents the body).
             return _error(429, "invalid_client", exc.message, retry_after=exc.retry_after)
         except DatabaseUnavailable as exc:
             description = "the service cannot reach its database; retry"

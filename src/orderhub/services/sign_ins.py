@@ -1,5 +1,6 @@
-"""Failed sign-ins, counted per client id and per source address in the database every process shares,
-so that guessing secrets is slow however many processes answer, and stays slow across their restarts."""
+"""Failed sign-ins, counted per client id at a source address, per source and per client id in the
+database every process shares, so that guessing secrets is slow however many processes answer, and stays
+slow across their restarts."""
 
 from __future__ import annotations
 
@@ -14,25 +15,39 @@ from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.records import Charged, RecentFailures, StoredCredential
 
 FAILURE_WINDOW = timedelta(seconds=60)
-# Failed sign-ins allowed per client id, and per source address, in a sliding minute; past them the
-# answer is 429 without the (slow, memory-hungry) hash. Other client ids of the same partner still work.
+# Failed sign-ins allowed in a sliding minute; past one of them the answer is 429 without the (slow,
+# memory-hungry) hash. Per client id at one source address: guessing from one place cannot lock the
+# holder out at another (it was per client id alone: ten wrong secrets from anywhere locked the partner
+# out everywhere). Per source, across client ids. Per client id from every source together, much higher:
+# it bounds only the hashes a guess spread over many sources costs (enough such sources still lock the
+# client id out, SECURITY.md). Other client ids of the same partner are never refused for these.
 # Guesses sent at once all pass the first read before any has failed: so each attempt is charged, as a
 # failure, in the database before its hash, and hashes only if that count, read back after the charge,
 # is within the limit; a right secret takes its charge back. However a burst is spread over processes,
 # no more wrong secrets of a key are hashed within a window than its limit (SignIns.charge says why).
-FAILURES_PER_CLIENT = 10
+FAILURES_PER_CLIENT_AND_SOURCE = 10
 FAILURES_PER_SOURCE = 30
+FAILURES_PER_CLIENT = 200
 # A key's value (a client id, an address) longer than this, or with a character that does not print, is
 # kept as its digest: a client id a guesser makes up may be anything a request can carry.
 MAX_KEY_VALUE = 64
 
 
 def failure_key(kind: str, value: str) -> str:
-    """The key a failure of this client id (``kind`` "client") or source ("source") is counted under:
-    80 characters at most. No value kept as it is looks like a digest (that would be longer)."""
+    """The key a failure of this client id (``kind`` "client"), source ("source") or client id at a
+    source ("pair", pair_key) is counted under: 80 characters at most. No value kept as it is looks like
+    a digest (that would be longer)."""
     if len(value) <= MAX_KEY_VALUE and value.isprintable():
         return f"{kind}:{value}"
     return f"{kind}:sha256:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def pair_key(client_id: str, source: str | None) -> str:
+    """The key of a client id at a source: ``pair:<length of source>:<source> <client id>``. The length
+    makes it one key per pair whatever either holds (a source a proxy forwards may hold a space). No
+    source known (no client address) counts as one source of its own, the empty one."""
+    where = source or ""
+    return failure_key("pair", f"{len(where)}:{where} {client_id}")
 
 
 @dataclass(frozen=True)
@@ -54,9 +69,13 @@ class SignIns:
         self._clock = clock
 
     async def check(self, client_id: str, source: str | None) -> SignIn:
-        """The sign-in; TooManyAttempts when its client id or its source failed too often lately.
-        Only a read: a client id refused here (a guesser that goes on) costs no write."""
-        limits = {failure_key("client", client_id): FAILURES_PER_CLIENT}
+        """The sign-in; TooManyAttempts when its client id at its source, its source, or its client id
+        from everywhere failed too often lately. Only a read: a client id refused here (a guesser that
+        goes on) costs no write."""
+        limits = {
+            pair_key(client_id, source): FAILURES_PER_CLIENT_AND_SOURCE,
+            failure_key("client", client_id): FAILURES_PER_CLIENT,
+        }
         if source:
             limits[failure_key("source", source)] = FAILURES_PER_SOURCE
         now = self._clock()

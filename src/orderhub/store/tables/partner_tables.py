@@ -77,8 +77,8 @@ tokens = sa.Table(
     sa.Column("used_at", UtcDateTime, nullable=True),
 )
 
-# One row per failed sign-in and key (``client:<client id>``, ``source:<address>``; a value that is long
-# or unprintable as its digest, services.sign_ins.failure_key), shared by every process: each reads the
+# One row per failed sign-in and key (``client:<client id>``, ``source:<address>``, ``pair:`` both; a
+# value that is long or unprintable as its digest, services.sign_ins), shared by every process: each reads the
 # last minute's rows of a sign-in's keys with its credential, and deletes expired rows as it adds some.
 sign_in_failures = sa.Table(
     "sign_in_failures",

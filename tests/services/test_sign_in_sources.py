@@ -1,0 +1,61 @@
+"""Failed sign-ins counted per client id at a source (services.sign_ins): guessing from one source does
+not lock the holder out at another, while the client id's failures from every source stay bounded."""
+
+from __future__ import annotations
+
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
+from orderhub.domain.partners import Principal
+from orderhub.services.sign_ins import FAILURES_PER_CLIENT, FAILURES_PER_CLIENT_AND_SOURCE, pair_key
+from tests.services.test_sign_ins import CLIENT, RIGHT, MovableClock, bursts, hashes, service, store, verify
+
+__all__ = ["hashes"]  # the fixture, used by name
+
+
+def test_guessing_at_one_source_does_not_lock_the_holder_out_at_another(hashes: list[str]) -> None:
+    uow, clock = store(), MovableClock()
+    first, _ = service(uow, clock)
+    second, _ = service(uow, clock)  # the holder's sign-ins reach another process
+    for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
+        assert isinstance(verify(first, "wrong", source="203.0.113.9"), NotAuthenticated)
+    assert isinstance(verify(first, RIGHT, source="203.0.113.9"), TooManyAttempts)
+    assert isinstance(verify(second, RIGHT, source="198.51.100.7"), Principal)
+    assert isinstance(verify(second, "wrong", source="203.0.113.9"), TooManyAttempts)  # still refused there
+
+
+def test_a_client_id_guessed_from_many_sources_is_locked_out_past_its_own_limit(hashes: list[str]) -> None:
+    """Each source stays within its limits; the client id's failures from every source together are
+    bounded, which bounds the hashes a guess spread over sources costs."""
+    uow, clock = store(), MovableClock()
+    auth_service, _ = service(uow, clock)
+    sources = FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE
+    for index in range(sources):
+        for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
+            assert isinstance(verify(auth_service, "wrong", source=f"192.0.2.{index}"), NotAuthenticated)
+    assert len(hashes) == FAILURES_PER_CLIENT
+    refused = verify(auth_service, RIGHT, source="198.51.100.7")
+    assert isinstance(refused, TooManyAttempts) and refused.retry_after == 60
+    assert len(hashes) == FAILURES_PER_CLIENT
+    assert isinstance(verify(auth_service, RIGHT, client_id="channel-2", source="198.51.100.7"), Principal)
+
+
+def test_a_client_id_at_a_source_is_one_key_per_pair_whatever_either_holds() -> None:
+    assert pair_key("demo-channel-1", "127.0.0.2") == "pair:9:127.0.0.2 demo-channel-1"
+    assert pair_key("demo-channel-1", None) == pair_key("demo-channel-1", "") == "pair:0: demo-channel-1"
+    pairs = [("b c", "a"), ("c", "a b"), ("x" * 80, "2001:db8::1"), ("x" * 80, "2001:db8::2"), ("a", None)]
+    keys = [pair_key(client_id, source) for client_id, source in pairs]
+    assert len(set(keys)) == len(pairs) and all(len(key) <= 80 for key in keys)
+
+
+def test_a_burst_from_many_sources_over_processes_hashes_no_more_than_the_client_ids_limit(hashes: list[str]) -> None:
+    uow, clock = store(), MovableClock()
+    processes = [service(uow, clock)[0] for _ in range(4)]
+    sources = 2 * FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE  # each within its own limits
+    answers = bursts(
+        processes,
+        sources * FAILURES_PER_CLIENT_AND_SOURCE,
+        client_id=lambda _n: CLIENT,
+        source=lambda n: f"192.0.2.{n % sources}",
+    )
+    assert len(hashes) == FAILURES_PER_CLIENT
+    assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == FAILURES_PER_CLIENT
+    assert isinstance(verify(processes[0], RIGHT, source="198.51.100.7"), TooManyAttempts)
