@@ -10,7 +10,10 @@ a field the API does not know but kept as sent).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
@@ -95,6 +98,23 @@ def _distinctive(text: str) -> bool:
     if len(text) < 5 or text == ERASED:
         return False
     return "@" in text or len(text.split()) >= 2 or sum(character.isdigit() for character in text) >= 6
+
+
+ERASED_ID_PREFIX = "erased-"
+
+
+def id_eraser() -> Callable[[str], str]:
+    """What takes the place of an id a partner sent that held the customer's data (a correlation id, an
+    idempotency key): ``erased-`` and a hash of it, so ids that were different stay different (an
+    idempotency key is unique per partner and key). The hash is keyed with a secret made for this one
+    erasure and then forgotten: a plain hash of an e-mail would tell anyone who guesses the e-mail that
+    it was there. 128 bits: no two of a partner's keys meet by chance."""
+    key = secrets.token_bytes(32)
+
+    def erased_id(value: str) -> str:
+        return ERASED_ID_PREFIX + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    return erased_id
 
 
 def customer_values(customer: Customer) -> list[str]:
