@@ -469,7 +469,10 @@ def test_a_cancellation_is_asked_for_now_not_for_a_date_to_come(http: httpx.Clie
 def test_a_listener_callback_must_reach_a_public_address(http: httpx.Client, tokens: list[str]) -> None:
     # Else a partner could have orderhub call internal services for it: the database, cloud metadata.
     for callback in ("http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/x",
-                     "https://localhost/hub", "http://10.0.0.7/events", "http://[::ffff:192.168.0.1]/"):  # fmt: skip
+                     "https://localhost/hub", "http://10.0.0.7/events", "http://[::ffff:192.168.0.1]/",
+                     # as the resolver reads them: the root's trailing dot, a percent-encoded dot; no host name
+                     "http://127.0.0.1.:8120/", "http://169.254.169.254./", "http://127.0.0.1%2e:8120/",
+                     "http://ex ample.com/"):  # fmt: skip
         answer = http.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(tokens[0]))
         assert answer.status_code == 400, (callback, answer.text)
         assert "must reach a public address" in answer.text, answer.text

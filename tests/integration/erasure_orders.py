@@ -4,7 +4,6 @@ for `orderhub customer erase` on SQLite (test_customer_erase.py) and PostgreSQL 
 from __future__ import annotations
 
 import subprocess
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,8 +71,11 @@ def esim_body(operation: str, email: str, iccid: str | None = None) -> dict[str,
     return body
 
 
-def post_esim(http: httpx.Client, token: str, operation: str, email: str, iccid: str | None = None) -> httpx.Response:
-    return http.post("/esim/v1/order", json=esim_body(operation, email, iccid), headers=api_headers(token))
+def post_esim(
+    http: httpx.Client, token: str, operation: str, email: str, iccid: str | None = None, **headers: str
+) -> httpx.Response:
+    return http.post("/esim/v1/order", json=esim_body(operation, email, iccid), headers={**api_headers(token),
+                                                                                      **headers})  # fmt: skip
 
 
 def line_item(plan_type: str) -> dict[str, Any]:
@@ -94,18 +96,19 @@ def place_orders(base_url: str) -> PlacedOrders:
     """The person's orders through each API, each final when answered."""
     with client(base_url) as http:
         token = get_token(base_url)
-        new = post_esim(http, token, "NEW_ESIM", EMAIL)
+        # A partner's ids may be the customer's e-mail or passport number (each API keeps them as sent).
+        new = post_esim(http, token, "NEW_ESIM", EMAIL, **{"X-Correlation-ID": EMAIL, "Idempotency-Key": EMAIL})
         assert new.status_code == 201, new.text
         esim = new.json()["id"]
         iccid = http.get(f"/esim/v1/order/{esim}", headers=api_headers(token)).json()["output"]["iccid"]
-        topup = post_esim(http, token, "TOPUP", EMAIL.upper(), iccid)
+        topup = post_esim(http, token, "TOPUP", EMAIL.upper(), iccid, **{"X-Correlation-ID": EMAIL.upper()})
         assert topup.status_code == 201, topup.text
 
         vendor = http.post(
             VENDOR,
             json={"category": "esimPrepaid", "productOrderItem": [line_item("DataPlan")],
                   "relatedParty": [CUSTOMER_PARTY, SELLER_PARTY]},
-            headers={**CHANNEL, "X-Correlation-ID": str(uuid.uuid4())},
+            headers={**CHANNEL, "X-Correlation-ID": f"id-{PASSPORT}"},
         )  # fmt: skip
         assert (vendor.status_code, vendor.json()["state"]) == (201, "completed"), vendor.text
         channel_token = get_token(base_url, CHANNEL["client_id"], CHANNEL["client_secret"])
@@ -113,7 +116,7 @@ def place_orders(base_url: str) -> PlacedOrders:
             TMF622,
             json={"productOrderItem": [line_item("Addon")], "relatedParty": [CUSTOMER_PARTY],
                   "note": [{"text": f"{FIRST} {LAST} asked to be called back", "author": "Corner shop"}]},
-            headers={"Authorization": f"Bearer {channel_token}"},
+            headers={"Authorization": f"Bearer {channel_token}", "Idempotency-Key": PASSPORT},
         )  # fmt: skip
         assert (tmf.status_code, tmf.json()["state"]) == (201, "completed"), tmf.text
 

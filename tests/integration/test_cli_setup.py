@@ -243,12 +243,13 @@ def test_line_and_network_orders_work_on_a_database_set_up_only_through_the_cli(
     shown = json.loads(ok(cli("order", "show", str(access_order_id), "--json")))
     assert shown["subject"] == "access access-4711", shown
     # ... and the customer as kept (no e-mail: she is known by her number), with the e-mail and phone her
-    # order carried, personal data masked as for every other customer.
+    # order carried, masked as the customer line masks the record's.
     assert shown["customer"] | {"id": None} == {
         "id": None, "name": "Anna Berg", "email": None, "identity": "personalIdentityNumber **********12"
     }  # fmt: skip
     assert shown["request"]["customerDetails"] == {
-        **IDENTIFIED_ANNA, "personalIdentityNumber": "********-****", "customerEmail": "a***@example.se"
+        **IDENTIFIED_ANNA, "personalIdentityNumber": "***********12", "customerEmail": "a***@example.se",
+        "customerPhone": "**********67",
     }  # fmt: skip
 
 

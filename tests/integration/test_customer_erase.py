@@ -47,8 +47,8 @@ def test_a_customer_of_each_api_is_erased_and_the_database_holds_none_of_their_d
             "email"] == EMAIL  # fmt: skip
     before = personal_data_in(url)
     assert {p for hits in before.values() for p in hits} == set(PERSONAL), before  # the search finds each
-    assert {"customers.email", "customers.name", "customers.identity_value", "orders.request",
-            "order_events.snapshot"} <= before.keys(), before  # fmt: skip
+    assert {"customers.email", "customers.name", "customers.identity_value", "orders.request", "order_events.snapshot",
+            "orders.correlation_id", "idempotency_keys.key"} <= before.keys(), before  # fmt: skip
 
     # The CO's customer has an order to be activated tomorrow: refused, naming it and what to do.
     with client(server.base_url) as http:
@@ -70,7 +70,8 @@ def test_a_customer_of_each_api_is_erased_and_the_database_holds_none_of_their_d
     dry = one_line(erase(url, tmp_path, "--partner", "demo-reseller-1", "--email", EMAIL.upper(), "--dry-run"))
     assert re.fullmatch(r"dry run, nothing changed: would erase customer \S+ of demo-reseller-1: its e-mail "
                         r"z\*\*\*@example\.org, country; its data in 2 orders \(\S+, \S+\), 0 event snapshots and "
-                        r"0 reasons given with changes", dry), dry  # fmt: skip
+                        r"0 reasons given with changes, and in 3 correlation ids and idempotency keys",
+                        dry), dry  # fmt: skip
     assert texts(url) == whole
 
     # Each partner's customer, named each way: e-mail in any case, a TMF identification, an identity
@@ -81,8 +82,9 @@ def test_a_customer_of_each_api_is_erased_and_the_database_holds_none_of_their_d
     tmf_done = one_line(erase(url, tmp_path, "--partner", "demo-channel-1", "--identity", "Passport", PASSPORT))
     tmf_pattern = (
         r"customer \S+ of demo-channel-1 erased: its identity Passport \*+91, name; its data in 2 orders"
-        r" \(ORD-\S+, ORD-\S+\), [1-9][0-9]* event snapshots and 0 reasons given with changes"
-    )  # the line orders' events keep snapshots
+        r" \(ORD-\S+, ORD-\S+\), [1-9][0-9]* event snapshots and 0 reasons given with changes, and in 3"
+        r" correlation ids and idempotency keys"
+    )  # the line orders' events keep snapshots; tmf-productorder keeps its correlation id as a key too
     assert re.fullmatch(tmf_pattern, tmf_done), tmf_done
     co_done = one_line(erase(url, tmp_path, "--partner", "demo-co-acme", "--identity", "personalIdentityNumber",
                              "850709-3477"))  # fmt: skip
@@ -93,6 +95,13 @@ def test_a_customer_of_each_api_is_erased_and_the_database_holds_none_of_their_d
     ), co_done  # the cancellation's reason, kept by it and by two of the order's events
 
     assert personal_data_in(url) == {}
+    # The ids that held the e-mail are ids still: "erased-" and a keyed hash, the same for the same id sent.
+    ((key,),) = db_rows(db_path, f"SELECT key FROM idempotency_keys WHERE order_id = '{placed.esim}'")
+    esim_orders = f"('{placed.esim}', '{placed.topup}')"
+    ((new_cid,), (topup_cid,)) = db_rows(
+        db_path, f"SELECT correlation_id FROM orders WHERE id IN {esim_orders} ORDER BY created_at"
+    )
+    assert new_cid == key != topup_cid and re.fullmatch(r"erased-[0-9a-f]{32}", topup_cid), (key, topup_cid)
     after = texts(url)
     assert {column: after[column] for column in kept} == kept  # orders, products, eSIMs: as they were
     customers = db_rows(db_path, "SELECT partner_id, email, name, identity_type, identity_value, country_of_residence,"

@@ -1,8 +1,10 @@
 """What `orderhub order show` reads (services.order_details), on a real SQLite file: what an order acts
-on, named as the operator knows it; tests/integration/test_cli_setup.py runs the command."""
+on, named as the operator knows it, and the customer's identity data masked in the request it shows, as
+on its customer line; tests/integration/test_cli_setup.py runs the command too."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,8 @@ from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.line_setup import LineAdmin
 from orderhub.services.order_details import OrderDetailsQuery
 from orderhub.settings import Settings
+from tests.integration.erasure_orders import EMAIL, FIRST, LAST, MOBILE, PASSPORT, PHONE, place_orders
+from tests.integration.support import OrderhubProcesses, db_rows, run_cli, sqlite_url
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +61,36 @@ def test_an_orders_subject_is_named_as_the_other_commands_take_it(services: Serv
         "on-a-line-gone": "line no-such-line",
     }
     assert query.find("ORD-20260101000000-0001") is None
+
+
+# The person's identity numbers, e-mail and phones, in every spelling their orders gave them.
+IDENTIFYING = (EMAIL.casefold(), PASSPORT.casefold(), "8507093477", "850709-3477", PHONE, MOBILE)
+
+
+def test_order_show_masks_the_customers_identity_data_in_the_request_as_on_its_customer_line(
+    tmp_path: Path, orderhub_procs: OrderhubProcesses
+) -> None:
+    db_path = tmp_path / "orderhub.db"
+    server = orderhub_procs.serve(db_path)
+    place_orders(server.base_url)  # by e-mail (esim-v1), by passport (TMF), by identity number (onapi-order)
+    orders = db_rows(db_path, "SELECT id, dialect FROM orders WHERE customer_id IS NOT NULL ORDER BY dialect")
+    assert {dialect for _, dialect in orders} == {"esim-v1", "onapi-order", "tmf622", "tmf-productorder"}, orders
+    for order_id, dialect in orders:
+        as_json = run_cli("order", "show", order_id, "--json", "--db", sqlite_url(db_path), cwd=tmp_path)
+        as_text = run_cli("order", "show", order_id, "--db", sqlite_url(db_path), cwd=tmp_path)
+        assert as_json.returncode == as_text.returncode == 0, as_json.stderr + as_text.stderr
+        for output in (as_json.stdout, "".join(as_text.stdout.split())):  # the text as one line, wrapped or not
+            held = [value for value in IDENTIFYING if value in output.casefold()]
+            assert not held, (dialect, held, output)
+        shown = json.loads(as_json.stdout)
+        if dialect.startswith("tmf"):  # the Customer party's id is the passport, masked as on the customer line
+            assert shown["customer"]["identity"] == "Passport *******91"
+            (party,) = [p for p in shown["request"]["order"]["relatedParty"] if p["role"] == "Customer"]
+            assert (party["id"], party["name"]) == ("*******91", f"{FIRST} {LAST}"), party
+        if dialect == "onapi-order":
+            details = shown["request"]["customerDetails"]
+            assert details | {"invoiceDetails": None} == {
+                "identifiedCustomer": True, "personalIdentityNumber": "***********77", "customerFirstname": FIRST,
+                "customerLastName": LAST, "customerPhone": "**********33", "customerMobilePhone": "**********77",
+                "customerEmail": "Z***@Example.org", "invoiceDetails": None,
+            }  # fmt: skip

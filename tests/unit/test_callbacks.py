@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orderhub.domain.callbacks import CallbackAddresses
+from orderhub.domain.callbacks import CallbackAddresses, callback_host
 from orderhub.fulfilment.hub_dispatcher import pinned
 
 TLS = Path(__file__).parent / "tls"
@@ -103,6 +103,54 @@ def test_an_event_is_not_sent_where_the_name_resolves_to_an_address_not_allowed(
     assert isinstance(refused, str) and refused.startswith("callback address refused:")
     unresolvable = pinned("http://no-such-host.invalid/x", CallbackAddresses())
     assert isinstance(unresolvable, str) and unresolvable.startswith("cannot resolve no-such-host.invalid")
+
+
+@pytest.mark.parametrize(
+    ("host", "read"),
+    [("127.0.0.1.", "127.0.0.1"), ("169.254.169.254.", "169.254.169.254"), ("127.0.0.1%2e", "127.0.0.1"),
+     ("%31%32%37.0.0.1", "127.0.0.1"), ("127.1.", "127.1"), ("localhost%2E", "localhost"), ("::1.", "::1"),
+     ("fe80::1%25eth0", "fe80::1%eth0"), ("\uff11\uff12\uff17.\uff10.\uff10.\uff11", "127.0.0.1")],
+)  # fmt: skip
+def test_a_host_is_read_as_the_resolver_reads_it_and_judged_as_such(host: str, read: str) -> None:
+    # The root's trailing dot, percent-encoding and full-width digits (IDNA folds them) are the same host
+    # to the resolver: were they judged as spelt, 127.0.0.1. would pass as a name.
+    assert callback_host(host) == read
+    refused = CallbackAddresses().host_refusal(host)
+    assert refused is not None and host in refused, refused
+
+
+@pytest.mark.parametrize("host", ["ex ample.com", "a%00b", "example..com", "example.com..", "a%2fb", "a%ffb", "a\tb",
+                                  "[::1", "1::2::3", "ex%20ample.com", "a@b"])  # fmt: skip
+def test_a_host_no_name_or_address_spells_is_refused(host: str) -> None:
+    # A resolver may stop reading at a space or a NUL, or read what the checks did not: no name at all.
+    with pytest.raises(ValueError, match="is not a host name or an IP address"):
+        callback_host(host)
+    assert CallbackAddresses().host_refusal(host) == f"{host!r} is not a host name or an IP address"
+
+
+@pytest.mark.parametrize(
+    ("host", "read"),
+    [("partner.example.com.", "partner.example.com"), ("Partner.Example.COM", "partner.example.com"),
+     ("b\u00fccher.example", "xn--bcher-kva.example"), ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+     ("_events.partner-1.example", "_events.partner-1.example"), ("2606:2800:21f::8", "2606:2800:21f::8")],
+)  # fmt: skip
+def test_names_and_public_addresses_in_any_of_their_spellings_stay_allowed(host: str, read: str) -> None:
+    assert callback_host(host) == read
+    assert CallbackAddresses().host_refusal(host) is None
+
+
+def test_an_event_is_sent_as_the_host_was_judged_at_registration() -> None:
+    # The dispatcher reads a stored callback's host the same way (a listener registered before this check).
+    for url in ("http://127.0.0.1%2e:9/x", "http://ex ample.com/x"):
+        refused = pinned(url, CallbackAddresses())
+        assert isinstance(refused, str) and refused.startswith("callback address refused:"), refused
+    assert pinned("http://127.0.0.1%2e:9/x", CallbackAddresses()) == (
+        "callback address refused: 127.0.0.1 is not a public address (loopback, private, link-local or reserved)"
+    )
+    allowed = CallbackAddresses(["127.0.0.0/8", "::1/128"])
+    url, headers, extensions = pinned("http://LocalHost.:8443/hub", allowed)  # type: ignore[misc]
+    assert url in ("http://127.0.0.1:8443/hub", "http://[::1]:8443/hub")
+    assert (headers, extensions) == ({"Host": "localhost:8443"}, {"sni_hostname": "localhost"})
 
 
 def test_a_mistyped_network_is_named_in_the_error() -> None:

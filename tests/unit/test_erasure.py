@@ -3,13 +3,14 @@ erasure modules), and how the note it leaves in an order's history is shown to T
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from orderhub.dialects.esim_v1.erasure import erase_customer as erase_esim_customer
 from orderhub.dialects.onapi.erasure import erase_customer as erase_onapi_customer
 from orderhub.dialects.tmf622.mapping import event_envelope
 from orderhub.dialects.tmf_productorder.erasure import erase_customer as erase_line_customer
-from orderhub.domain.erasure import ERASED, ERASURE_REASON, Mentions, erased, note_erasure
+from orderhub.domain.erasure import ERASED, ERASURE_REASON, Mentions, erased, id_eraser, note_erasure
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order, OrderItem
 from orderhub.services.hub import PendingEvent
@@ -100,3 +101,11 @@ def test_the_note_of_an_erasure_changes_no_state_nor_date_and_tmf622_listeners_h
     assert envelope["eventType"] == "ProductOrderAttributeValueChangeEvent"
     assert envelope["event"]["productOrder"]["relatedParty"] == [{"id": ERASED, "role": "Customer"}]
     assert envelope["event"]["productOrder"]["completionDate"] == "2026-11-09T10:00:00.000Z"
+
+
+def test_an_erased_id_is_an_id_still_and_tells_nothing_of_what_it_was() -> None:
+    erased_id = id_eraser()
+    first, again, other = erased_id("jane@doe.com"), erased_id("jane@doe.com"), erased_id("JANE@doe.com")
+    assert re.fullmatch(r"erased-[0-9a-f]{32}", first) and first == again != other  # unique keys stay unique
+    assert id_eraser()("jane@doe.com") != first  # keyed anew each erasure: no hash of a guess finds it
+    assert Mentions(["jane@doe.com"]).holds("corr-JANE@DOE.COM") and not Mentions(["jane@doe.com"]).holds(first)

@@ -81,6 +81,8 @@ def _summary(done: Erasure) -> str:
         orders += f" and {len(done.orders) - MAX_ORDERS_NAMED} more"
     held = f"{len(done.orders)} orders" + (f" ({orders})" if orders else "")
     held += f", {done.snapshots} event snapshots and {done.reasons} reasons given with changes"
+    if done.ids:  # said only when there are any: a partner seldom puts personal data in its ids
+        held += f", and in {done.ids} correlation ids and idempotency keys"
     who = f"customer {customer.id} of {customer.partner_id}"
     if customer.erased_at is not None:
         erased = f"{who} was erased at {customer.erased_at.isoformat(timespec='seconds')}"

@@ -18,22 +18,12 @@ from orderhub.cli.base import (
     order_app,
     refusals_in_one_line,
 )
+from orderhub.cli.shown_requests import shown_request
 from orderhub.domain.changes import CancellationState
 from orderhub.domain.order_states import OrderState
 from orderhub.observability import mask, mask_identity
 from orderhub.services.order_details import OrderDetailsQuery
 from orderhub.services.records import OrderQuery
-
-
-def _masked(value: Any) -> Any:
-    """A stored request as the logs would show it: e-mails and identity numbers masked wherever they stand."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
 
 
 @order_app.command("show")
@@ -43,7 +33,7 @@ def order_show(
     db: DbOption = None,
 ) -> None:
     """An order of any API: what it is and acts on, for whom, what the partner sent, how it ended, its
-    history (e-mails and identity numbers masked)."""
+    history (e-mails, identity numbers and the customer's phone numbers masked)."""
     details = OrderDetailsQuery(_services(db).uow_factory).find(order_id)
     if details is None:
         raise _fail(escape(f"no order {order_id}"))
@@ -57,7 +47,8 @@ def order_show(
         "state": order.state.value,
         "subject": details.subject,
         "due": order.due_at.isoformat() if order.due_at else None,
-        "failure": order.failure_reason,
+        # A reason may quote what the partner sent: masked as `order list` masks it.
+        "failure": mask(order.failure_reason) if order.failure_reason else None,
         "items": [
             {"seq": i.seq, "product": i.product_id, **i.attributes, "state": i.state.value if i.state else None}
             for i in order.items
@@ -75,8 +66,8 @@ def order_show(
             **({"erased": customer.erased_at.isoformat()} if customer.erased_at else {}),
         },
         # An e-mail the customer record does not keep (ON-API's identified customers are kept by their
-        # identity number alone) is seen here, as the order carried it.
-        "request": _masked(order.request),
+        # identity number alone) is seen here, as the order carried it, masked like the customer's own.
+        "request": shown_request(order.request, customer),
         "history": [
             {"at": e.at.isoformat(), "state": e.to_state.value, **({"reason": e.reason} if e.reason else {})}
             for e in events

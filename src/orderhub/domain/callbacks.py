@@ -11,9 +11,46 @@ import re
 import socket
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from urllib.parse import unquote
 
 # What may be an IPv4 address in one of inet_aton's forms (127.1, 0x7f000001, 2130706433, 0177.0.0.1).
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+# What a host name holds once read as the resolver reads it: letters, digits, hyphens and dots (RFC 1123),
+# and the underscore DNS names carry in practice. Anything else (a space, a percent sign, a NUL) is no
+# name: a resolver may cut the name there, or read it otherwise than the checks below did.
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+
+
+def callback_host(host: str) -> str:
+    """The host a callback URL names, as the resolver reads it (``urlsplit(url).hostname``, lowercase):
+    percent-decoded (``127.0.0.1%2e`` is ``127.0.0.1.``), without the one trailing dot that names the
+    DNS root (``127.0.0.1.`` is ``127.0.0.1``), an international name in its ASCII form (which folds
+    full-width digits and dots too). ValueError for a host no name or IP address spells. Registration and
+    every delivery read the host through this alone, so the two cannot disagree about it."""
+    not_a_host = ValueError(f"{host!r} is not a host name or an IP address")
+    try:
+        decoded = unquote(host, errors="strict")
+    except UnicodeDecodeError:
+        raise not_a_host from None
+    if decoded.endswith("."):
+        decoded = decoded[:-1]
+    if ":" in decoded:  # an IPv6 literal, its zone (fe80::1%eth0) decoded above, or nothing
+        try:
+            ip_address(decoded)
+        except ValueError:
+            raise not_a_host from None
+        return decoded.lower()
+    if not decoded.isascii():
+        try:
+            decoded = decoded.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise not_a_host from None
+    decoded = decoded.lower()
+    if not _HOST_NAME.fullmatch(decoded):
+        raise not_a_host
+    return decoded
 
 
 def ipv4_of(host: str) -> str | None:
@@ -81,16 +118,22 @@ class CallbackAddresses:
     def host_refusal(self, host: str) -> str | None:
         """Why a callback must not name this host, as far as the name itself tells: an IP address, or a
         name that is this machine by definition. Other names are checked on what they resolve to each
-        time an event is sent (fulfilment.hub_dispatcher), since that may change."""
+        time an event is sent (fulfilment.hub_dispatcher), since that may change. The host is read as the
+        resolver reads it (callback_host) first."""
         try:
-            return self.refusal(host)
+            name = callback_host(host)
+        except ValueError as exc:
+            return str(exc)
+        try:
+            refused = self.refusal(name)
         except ValueError:
             pass
-        address = ipv4_of(host)
+        else:
+            return f"{host} is {name}, and {refused}" if refused and name != host else refused
+        address = ipv4_of(name)
         if address is not None:
             refused = self.refusal(address)
             return f"{host} is {address}, and {refused}" if refused else None
-        name = host.rstrip(".").lower()
         loopback = name == "localhost" or name.endswith(".localhost")  # RFC 6761: always this machine
         if loopback and self.refusal("127.0.0.1") is not None and self.refusal("::1") is not None:
             return f"{host} is this machine (loopback)"

@@ -10,7 +10,11 @@ a field the API does not know but kept as sent).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -44,10 +48,39 @@ class Mentions:
     that speak of something else, and stay where the API does not put them in the customer's place."""
 
     def __init__(self, values: Iterable[str]) -> None:
-        self._values = sorted({value.strip().casefold() for value in values if _distinctive(value.strip())})
+        given = {value.strip() for value in values if value.strip() and value.strip() != ERASED}
+        distinctive = sorted((value for value in given if _distinctive(value)), key=len, reverse=True)
+        self._values = sorted({value.casefold() for value in distinctive})
+        # For masked_in: where in a text they stand (the longest first, so one inside another goes whole),
+        # and the values themselves, the short ones too, to know a text that is one of them whole.
+        self._where = re.compile("|".join(map(re.escape, distinctive)), re.IGNORECASE) if distinctive else None
+        self._whole = {value.casefold() for value in given}
 
     def __bool__(self) -> bool:
         return bool(self._values)
+
+    def holds(self, text: str) -> bool:
+        """Whether ``text`` holds one of the values: speaks of the customer."""
+        folded = text.casefold()
+        return any(known in folded for known in self._values)
+
+    def masked_in(self, value: Any, shown: Callable[[str], str]) -> Any:
+        """``value`` with each of the values in its texts shown as ``shown`` shows it (masked, for the
+        operator's eyes), the rest of the text kept; a text that is one of them whole, however short (a
+        party's id that is the customer's passport number), too. Names of members are left alone."""
+        if isinstance(value, dict):
+            return {name: self.masked_in(item, shown) for name, item in value.items()}
+        if isinstance(value, list):
+            return [self.masked_in(item, shown) for item in value]
+        if not isinstance(value, str):
+            return value
+        if value.strip().casefold() in self._whole:
+            return shown(value.strip())
+        if self._where is None or not self.holds(value):
+            return value
+        masked = self._where.sub(lambda found: shown(found.group()), value)
+        # casefold found it where IGNORECASE does not (a German sharp s against ss): the whole text is shown so.
+        return masked if masked != value else shown(value)
 
     def erase_in(self, value: Any) -> Any:
         """``value`` with each text that holds one of the values replaced by ``ERASED`` (names of members
@@ -57,8 +90,7 @@ class Mentions:
         if isinstance(value, list):
             return [self.erase_in(item) for item in value]
         if isinstance(value, str):
-            folded = value.casefold()
-            return ERASED if any(known in folded for known in self._values) else value
+            return ERASED if self.holds(value) else value
         return value
 
 
@@ -66,6 +98,23 @@ def _distinctive(text: str) -> bool:
     if len(text) < 5 or text == ERASED:
         return False
     return "@" in text or len(text.split()) >= 2 or sum(character.isdigit() for character in text) >= 6
+
+
+ERASED_ID_PREFIX = "erased-"
+
+
+def id_eraser() -> Callable[[str], str]:
+    """What takes the place of an id a partner sent that held the customer's data (a correlation id, an
+    idempotency key): ``erased-`` and a hash of it, so ids that were different stay different (an
+    idempotency key is unique per partner and key). The hash is keyed with a secret made for this one
+    erasure and then forgotten: a plain hash of an e-mail would tell anyone who guesses the e-mail that
+    it was there. 128 bits: no two of a partner's keys meet by chance."""
+    key = secrets.token_bytes(32)
+
+    def erased_id(value: str) -> str:
+        return ERASED_ID_PREFIX + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    return erased_id
 
 
 def customer_values(customer: Customer) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from orderhub.domain.callbacks import CallbackAddresses
+from orderhub.domain.callbacks import CallbackAddresses, callback_host
 from orderhub.domain.changes import Listener
 from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.metrics import EVENTS_SENT
@@ -154,7 +154,12 @@ def pinned(url: str, allowed: CallbackAddresses) -> tuple[str, dict[str, str], d
     header and, for TLS, as the server name the certificate is checked against), so that the name cannot
     resolve to another address between the check and the connection (DNS rebinding)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        # As registration read it: a listener stored before that check, or under an older one, is held
+        # to it here too (127.0.0.1%2e is 127.0.0.1, and refused).
+        host = callback_host(parts.hostname or "")
+    except ValueError as exc:
+        return f"callback address refused: {exc}"
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -166,11 +171,15 @@ def pinned(url: str, allowed: CallbackAddresses) -> tuple[str, dict[str, str], d
         if refused is not None:
             return f"callback address refused: {refused}"
     address = addresses[0]
-    userinfo, _, host_and_port = parts.netloc.rpartition("@")
+    userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"[{address}]" if ":" in address else address
+    # The Host header and the TLS server name are the host as resolved, not as spelt (SNI takes no
+    # trailing dot, and a percent-encoded name is no name a server knows itself by).
+    host_header = f"[{host}]" if ":" in host else host
     if parts.port is not None:
         netloc += f":{parts.port}"
+        host_header += f":{parts.port}"
     if userinfo:
         netloc = f"{userinfo}@{netloc}"
     request_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    return request_url, {"Host": host_and_port}, {"sni_hostname": host}
+    return request_url, {"Host": host_header}, {"sni_hostname": host}

@@ -4,7 +4,9 @@ One transaction: the customer record loses its e-mail, name, identity and countr
 partner and creation time, for the orders that refer to it); each of their orders keeps what the partner
 sent without the customer's data (domain.erasure), its history notes the erasure and its version moves
 (every API renders it anew); the snapshots its events keep for listeners are erased alike, and words
-given with its changes (a cancellation's reason) that name the customer. Orders, their
+given with its changes (a cancellation's reason) that name the customer, and the ids the partner sent with
+them (an order's correlation id, an idempotency key that stands for it) that do, replaced by a keyed hash
+(domain.erasure.id_eraser). Orders, their
 states, items, prices, eSIMs, lines and subscriptions stay: accounting and the partner's integration need
 them. Orders not final yet are refused: provisioning does not read the customer's data, but each step it
 takes, a partner's change (TMF622 PATCH) or a cancellation writes the order again from what it read, and
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orderhub.domain.customers import Customer, Identity
-from orderhub.domain.erasure import Mentions, customer_values, note_erasure
+from orderhub.domain.erasure import Mentions, customer_values, id_eraser, note_erasure
 from orderhub.domain.errors import CannotChange, InvalidInput
 from orderhub.domain.order_states import OrderSnapshot
 from orderhub.domain.orders import Order
@@ -52,6 +54,7 @@ class Erasure:
     snapshots: int  # event snapshots that held it
     reasons: int  # reasons given in words with their changes (events, cancellations) that named the customer
     dry_run: bool
+    ids: int = 0  # correlation ids and idempotency keys the partner sent that named the customer
 
 
 @dataclass
@@ -59,6 +62,8 @@ class _Plan:
     orders: list[tuple[Order, dict[str, Any]]] = field(default_factory=list)
     snapshots: list[tuple[int, OrderSnapshot]] = field(default_factory=list)
     reasons: list[tuple[StoredReason, str]] = field(default_factory=list)
+    correlation_ids: list[tuple[str, str]] = field(default_factory=list)  # order id, the id in its place
+    keys: list[tuple[str, str, str]] = field(default_factory=list)  # partner id, key, the key in its place
 
 
 class CustomerErasure:
@@ -83,7 +88,8 @@ class CustomerErasure:
             _refuse_open(customer, orders)
             plan = self._plan(uow, customer, orders)
             erasure = Erasure(customer, [order.reference or order.id for order, _ in plan.orders],
-                              len(plan.snapshots), len(plan.reasons), dry_run)  # fmt: skip
+                              len(plan.snapshots), len(plan.reasons), dry_run,
+                              len(plan.correlation_ids) + len(plan.keys))  # fmt: skip
             if dry_run:
                 return erasure
             now = self._clock()
@@ -95,6 +101,10 @@ class CustomerErasure:
                 uow.erasures.replace_snapshot(event_id, snapshot)
             for reason, text in plan.reasons:
                 uow.erasures.replace_reason(reason, text)
+            for order_id, correlation_id in plan.correlation_ids:
+                uow.erasures.replace_correlation_id(order_id, correlation_id)
+            for partner_id, sent, new_key in plan.keys:
+                uow.erasures.replace_idempotency_key(partner_id, sent, new_key)
             if customer.erased_at is None:
                 uow.erasures.erase_customer(customer.id, now)
             uow.commit()
@@ -117,10 +127,20 @@ class CustomerErasure:
                 found += values
         mentions = Mentions(found)
         plan = _Plan()
+        # A partner may send the customer's e-mail as an order's X-Correlation-ID or Idempotency-Key. Ids
+        # must stay ids (a key unique per partner, a correlation id that still tells its requests apart
+        # from others'): each one is replaced by a keyed hash of it, the same for the same id.
+        erased_id = id_eraser()
         for order, request in requests:
             request = mentions.erase_in(request)
-            if request != order.request:
-                plan.orders.append((order, request))
+            cid = order.correlation_id
+            named_in_id = cid is not None and mentions.holds(cid)
+            if cid is not None and named_in_id:
+                plan.correlation_ids.append((order.id, erased_id(cid)))
+            if request != order.request or named_in_id:
+                plan.orders.append((order, request))  # its history notes the erasure, its version moves
+        keys = uow.erasures.idempotency_keys_of([order.id for order in orders]) if mentions else []
+        plan.keys = [(partner_id, key, erased_id(key)) for partner_id, key in keys if mentions.holds(key)]
         for event_id, before, after in snapshots:
             after = replace(after, request=mentions.erase_in(after.request))
             if after != before:

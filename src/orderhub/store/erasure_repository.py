@@ -69,6 +69,27 @@ class ErasureRepository:
         else:
             self._sql.execute("UPDATE cancellations SET reason = ? WHERE id = ?", (text, reason.row_id))
 
+    def idempotency_keys_of(self, order_ids: Sequence[str]) -> list[tuple[str, str]]:
+        # Reads the whole table once a chunk (no index on order_id, as for orders_of), now and then.
+        found = []
+        for start in range(0, len(order_ids), _CHUNK):
+            chunk = order_ids[start : start + _CHUNK]
+            rows = self._sql.all(
+                f"SELECT partner_id, key FROM idempotency_keys WHERE order_id IN ({', '.join('?' * len(chunk))})"
+                " ORDER BY partner_id, key",
+                chunk,
+            )
+            found += [(str(partner_id), str(key)) for partner_id, key in rows]
+        return found
+
+    def replace_correlation_id(self, order_id: str, correlation_id: str) -> None:
+        self._sql.execute("UPDATE orders SET correlation_id = ? WHERE id = ?", (correlation_id, order_id))
+
+    def replace_idempotency_key(self, partner_id: str, key: str, new_key: str) -> None:
+        self._sql.execute(
+            "UPDATE idempotency_keys SET key = ? WHERE partner_id = ? AND key = ?", (new_key, partner_id, key)
+        )
+
     def erase_customer(self, customer_id: str, now: datetime) -> None:
         # NULLs: no unique rule takes two of them for equal (uq_customers_partner_email, uq_customers_identity,
         # on SQLite as on PostgreSQL), so any number of erased customers stand side by side, and a new
