@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.support import HOST, OrderhubProcesses
+from tests.integration.support import HOST, one_empty_server
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +33,8 @@ def _ask(port: int, raw: bytes) -> tuple[bytes, dict[str, str], object]:
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """One server for every case (a start costs a second)."""
-    processes = OrderhubProcesses(tmp_path_factory.mktemp("not-http"))
-    try:
-        server = processes.serve(processes.tmp_path / "not-http.db", demo=False)
-        assert server.port is not None
-        yield server.port
-    finally:
-        processes.close()
+    with one_empty_server(tmp_path_factory.mktemp("not-http")) as server_port:
+        yield server_port
 
 
 @pytest.mark.parametrize(

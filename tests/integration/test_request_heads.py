@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.support import HOST, OrderhubProcesses
+from tests.integration.support import HOST, one_empty_server
 from tests.integration.test_malformed_pipelined import _answers, _read_to_the_end
 
 pytestmark = pytest.mark.integration
@@ -26,13 +26,8 @@ NOT_HTTP = "the request is not valid HTTP/1.1: check the request line and the he
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """One server for every case (a start costs a second)."""
-    processes = OrderhubProcesses(tmp_path_factory.mktemp("heads"))
-    try:
-        server = processes.serve(processes.tmp_path / "heads.db", demo=False)
-        assert server.port is not None
-        yield server.port
-    finally:
-        processes.close()
+    with one_empty_server(tmp_path_factory.mktemp("heads")) as server_port:
+        yield server_port
 
 
 def _ask(port: int, raw: bytes) -> tuple[int, dict[str, str], object]:

@@ -30,6 +30,16 @@ def pg_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def pg_services(pg_url: str) -> Iterator[Services]:
+    """One process's services on that database."""
+    services = build_services(Settings(database_url=pg_url))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.fixture
 def two_processes(pg_url: str) -> Iterator[tuple[Services, Services]]:
     """Two independent sets of services on one database: each with its own writer and connections, as
     two API processes have, so their transactions really run at the same time."""

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from orderhub.bootstrap import Services, build_services
+from orderhub.bootstrap import Services
 from orderhub.dialects.tmf622 import mapping, wire
 from orderhub.domain.changes import CancellationState
 from orderhub.domain.errors import CannotChange
@@ -21,19 +21,14 @@ from orderhub.domain.order_states import OrderState
 from orderhub.domain.partners import Principal
 from orderhub.services.auth import principal_of
 from orderhub.services.order_commands import PlaceOrder
-from orderhub.settings import Settings
 from tests.api.test_tmf622 import order_body
 
 HELD = 1.0  # how long the worker's transaction stays open after it changed the order
 
 
 @pytest.fixture
-def services(pg_url: str) -> Iterator[Services]:
-    built = build_services(Settings(database_url=pg_url))
-    try:
-        yield built
-    finally:
-        built.close()
+def services(pg_services: Services) -> Services:
+    return pg_services
 
 
 def channel(services: Services) -> Principal:
