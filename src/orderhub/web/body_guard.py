@@ -104,6 +104,8 @@ async def read_guarded_body(
     """The whole request body, or why it is refused (too large, too slow, compressed, not JSON when
     ``content_type`` is given), or None when the client disconnected first. ``big_numbers``: numbers
     beyond a double (``1e400``, 310 digits), valid JSON (RFC 8259), pass for the API to refuse by field."""
+    if content_length is not None:
+        content_length = content_length.strip(" \t")  # the whitespace a field value may have (RFC 9110 §5.5)
     if content_length is not None and (not content_length.isdigit() or int(content_length) > max_bytes):
         return BodyRefused(413, f"request body larger than {max_bytes} bytes")
     if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):

@@ -48,6 +48,11 @@ class RefusingProtocol(HttpToolsProtocol):
         self._refused = True
         self._stop_waiting()
         cycle = self.cycle
+        if cycle is not None and cycle.response_complete and cycle.more_body and not self.pipeline:
+            # The rest of the body of a request already answered (before its body came) is what the parser
+            # refused: a second answer would be taken for the client's next request's. Closed.
+            self.transport.close()
+            return
         # With requests queued, self.cycle is the newest of them; otherwise the one in flight, if any.
         queued = bool(self.pipeline)
         if cycle is None or cycle.response_complete or (cycle.more_body and not queued):

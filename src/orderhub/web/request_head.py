@@ -22,6 +22,7 @@ MAX_HEADER_FIELDS = 100
 HEAD_TOO_LARGE = f"the request line and headers are larger than {MAX_HEAD_BYTES} bytes"
 TOO_MANY_FIELDS = f"the request has more than {MAX_HEADER_FIELDS} header fields"
 NOT_CHUNKED = "a Transfer-Encoding other than chunked is not supported"
+NO_UPGRADE = "the request asks to upgrade the connection (Connection: upgrade), which this server does not do"
 REQUEST_HEADER_FIELDS_TOO_LARGE = 431
 NOT_IMPLEMENTED = 501
 
@@ -74,9 +75,9 @@ class BoundedHeadProtocol(RefusingProtocol):
         # Called for each piece of the URL as it arrives (httptools holds none of it).
         self._head_bytes += len(url)
         self._head_unseen = self._chunk = 0
+        self.url += url  # uvicorn's on_url, without a call more per piece; first: the refusal names the path
         if self._head_bytes > MAX_HEAD_BYTES:
             self._stop(REQUEST_HEADER_FIELDS_TOO_LARGE, HEAD_TOO_LARGE)
-        self.url += url  # uvicorn's on_url, without a call more per piece
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._head_bytes += len(name) + len(value)
@@ -101,6 +102,12 @@ class BoundedHeadProtocol(RefusingProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        if self.parser.should_upgrade():
+            # Connection: upgrade with an Upgrade field (any protocol: nothing here upgrades). The parser
+            # stops at the head and reads no body; uvicorn then dropped the rest of that read and took
+            # the next read for a new request: the body of one request ran as another (smuggling, behind
+            # a proxy that forwards Upgrade as websockets need), and a pipelined request went unanswered.
+            self._stop(400, NO_UPGRADE)
         super().on_headers_complete()
 
     def _stop(self, status: int, message: str) -> NoReturn:

@@ -16,8 +16,8 @@ from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from orderhub.web.coalesced_writes import CoalescedWrites
+from orderhub.web.connection_life import ConnectionLifeProtocol
 from orderhub.web.parser_refusals import RefusalRenderer
-from orderhub.web.request_head import BoundedHeadProtocol
 
 
 def protocol_with_header_timeout(seconds: float, not_http: RefusalRenderer | None = None) -> type[HttpToolsProtocol]:
@@ -47,7 +47,9 @@ def protocol_with_header_timeout(seconds: float, not_http: RefusalRenderer | Non
         if sweeping:
             loop.call_later(sweep_every, sweep, loop)
 
-    class HeaderTimeoutProtocol(BoundedHeadProtocol):
+    class HeaderTimeoutProtocol(ConnectionLifeProtocol):
+        linger_seconds = seconds
+
         def render_refusal(self, path: str, status: int, message: str) -> Response | None:
             return None if not_http is None else not_http(path, status, message)
 

@@ -1,0 +1,129 @@
+"""When a connection closes around its requests (found by fuzzing the request path): an Upgrade no
+longer frames a body as another request, a half-closed client still gets its answer, a request answered
+before its body came does not hold the connection nor get a second answer, a client that never reads its
+answers cannot make the server queue requests without end, and the head's fields are read as HTTP says."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.support import HOST, OrderhubProcesses
+from tests.integration.test_malformed_pipelined import _answers, _read_to_the_end
+
+LINGER = 1.0  # the head's bound in this server, which the rest of an answered request's body gets too
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    processes = OrderhubProcesses(tmp_path_factory.mktemp("life"))
+    try:
+        env = {"ORDERHUB_REQUEST_HEADER_TIMEOUT_SECONDS": str(LINGER)}
+        server = processes.serve(processes.tmp_path / "life.db", demo=False, env=env)
+        assert server.port is not None
+        yield server.port
+    finally:
+        processes.close()
+
+
+def connect(port: int) -> socket.socket:
+    return socket.create_connection((HOST, port), timeout=15)
+
+
+def test_an_upgrade_is_refused_and_its_body_never_runs_as_a_request(port: int) -> None:
+    smuggled = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    head = (
+        b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(smuggled)
+    )
+    with connect(port) as connection:
+        connection.sendall(head)
+        time.sleep(0.2)  # the body in a read of its own: it was parsed as a new request
+        with contextlib.suppress(OSError):  # closed after the refusal
+            connection.sendall(smuggled)
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [400], answers
+    assert "upgrade" in str(answers[0][2])
+
+
+def test_a_content_length_with_the_whitespace_a_field_may_have_is_read(port: int) -> None:
+    form = b"grant_type=client_credentials&client_id=nobody&client_secret=wrong"
+    raw = (
+        b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d \t\r\n\r\n" % len(form)
+    ) + form
+    with connect(port) as connection:
+        connection.sendall(raw)
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [401], answers  # read, not "larger than 65536 bytes"
+
+
+def test_a_url_past_the_bound_in_one_read_is_refused_in_its_apis_shape(port: int) -> None:
+    raw = b"GET /esim/v1/order/" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    with connect(port) as connection:
+        connection.sendall(raw)
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [431]
+    assert set(answers[0][2]) == {"type", "messages"}  # esim-v1's, not {"detail"}
+
+
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(port: int) -> None:
+    with connect(port) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.shutdown(socket.SHUT_WR)
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [200]
+
+
+def test_a_request_answered_before_its_body_came_does_not_hold_the_connection(port: int) -> None:
+    with connect(port) as connection:
+        connection.sendall(
+            b"POST /nothing HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n"
+        )
+        started = time.monotonic()
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += connection.recv(65536)
+        assert received.startswith(b"HTTP/1.1 404"), received
+        # Trickled, the rest of the body kept the connection open for as long as it came.
+        try:
+            while time.monotonic() - started < 5 * LINGER + 5:
+                connection.sendall(b"x")
+                if not connection.recv(65536):
+                    break
+        except OSError:
+            pass  # closed (reset, as bytes came after the close)
+        assert time.monotonic() - started < 5 * LINGER + 5
+
+
+def test_the_rest_of_an_answered_requests_body_gets_no_second_answer(port: int) -> None:
+    with connect(port) as connection:
+        connection.sendall(
+            b"POST /nothing HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += connection.recv(65536)
+        connection.sendall(b"zz\r\nnot a chunk\r\n")  # malformed: the parser refuses the rest
+        received += _read_to_the_end(connection)
+    assert [status for status, _, _ in _answers(received)] == [404]
+
+
+def test_a_client_that_never_reads_its_answers_is_not_read_without_end(port: int) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    burst = request * 2_000  # ~70 KB a send
+    sent = 0
+    with connect(port) as connection:
+        connection.settimeout(3)
+        try:
+            while sent < 12_000_000:  # read and queued at ~2 KB a request, this was ~700 MB
+                connection.sendall(burst)
+                sent += len(burst)
+        except (TimeoutError, ConnectionError):
+            pass  # the server stopped reading (the kernel's buffers filled), or closed on a stalled head
+    assert sent < 12_000_000, "the server read every request sent, however many were unanswered"
