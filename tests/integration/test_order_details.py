@@ -18,6 +18,7 @@ from orderhub.domain.orders import Operation, Order, OrderItem, Subject, Subject
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.line_setup import LineAdmin
 from orderhub.services.order_details import OrderDetailsQuery
+from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
 from tests.integration.erasure_orders import EMAIL, FIRST, LAST, MOBILE, PASSPORT, PHONE, place_orders
 from tests.integration.support import OrderhubProcesses, db_rows, run_cli, sqlite_url
@@ -61,6 +62,29 @@ def test_an_orders_subject_is_named_as_the_other_commands_take_it(services: Serv
         "on-a-line-gone": "line no-such-line",
     }
     assert query.find("ORD-20260101000000-0001") is None
+
+
+def test_an_order_its_partner_deleted_is_found_by_its_number_as_by_its_id(services: Services) -> None:
+    """`order show ORD-...` said "no order" for an order deleted through TMF622 (its id still found it)."""
+    services.partners.create_partner("shop", name="Shop", roles=["BUSINESS_CHANNEL"], currencies=["USD"])
+    services.catalog.add_product(Product("GT-DATA-5GB", "5 GB of data", ProductKind.LINE_OFFERING))
+    order = Order.accept(now=datetime.now(UTC), id="deleted-one", partner_id="shop", dialect="tmf622",
+                         operation=Operation.LINE_PRODUCTS, customer_id=None, reference="ORD-20260101000000-0001",
+                         items=[OrderItem(seq=1, product_id="GT-DATA-5GB")])  # fmt: skip
+    order.start(datetime.now(UTC))
+    order.fail("the line is barred", datetime.now(UTC))
+
+    def add_then_delete(uow: UnitOfWork) -> None:
+        uow.orders.add(order)
+        order.delete(datetime.now(UTC))
+        uow.orders.mark_deleted(order, datetime.now(UTC))
+
+    services.database.write_now(add_then_delete)
+    query = OrderDetailsQuery(services.uow_factory)
+    by_number, by_id = query.find("ORD-20260101000000-0001"), query.find("deleted-one")
+    assert by_number is not None and by_id is not None
+    assert by_number.order.id == by_id.order.id == "deleted-one"
+    assert by_number.events[-1].reason == "deleted by the partner"
 
 
 # The person's identity numbers, e-mail and phones, in every spelling their orders gave them.

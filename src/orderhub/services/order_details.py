@@ -44,7 +44,9 @@ class OrderDetailsQuery:
     def find(self, order_id_or_number: str) -> OrderDetails | None:
         """The order of that id or number (ORD-...), None when there is none."""
         with self._uow(read_only=True) as uow:
-            order = uow.orders.get(order_id_or_number) or uow.orders.get_by_reference(order_id_or_number)
+            order = uow.orders.get(order_id_or_number) or uow.orders.get_by_reference(
+                order_id_or_number, deleted_too=True
+            )
             if order is None:
                 return None
             customer = uow.partners.get_customer(order.customer_id) if order.customer_id else None

@@ -160,8 +160,9 @@ class OrderRepository:
             return OrderStamp(None, 0, int(config))
         return OrderStamp(str(partner_id), int(version), int(config))
 
-    def get_by_reference(self, reference: str, *, for_update: bool = False) -> Order | None:
-        where = "reference = ? AND deleted_at IS NULL" + self._for_update(for_update)
+    def get_by_reference(self, reference: str, *, for_update: bool = False, deleted_too: bool = False) -> Order | None:
+        """The order of that number; one its partner deleted (TMF622 DELETE) only ``deleted_too``."""
+        where = "reference = ?" + ("" if deleted_too else " AND deleted_at IS NULL") + self._for_update(for_update)
         return self._load(self._sql.one(SELECT_ORDER + where, (reference,)))
 
     def _for_update(self, wanted: bool) -> str:
