@@ -127,3 +127,15 @@ def test_a_client_that_never_reads_its_answers_is_not_read_without_end(port: int
         except (TimeoutError, ConnectionError):
             pass  # the server stopped reading (the kernel's buffers filled), or closed on a stalled head
     assert sent < 12_000_000, "the server read every request sent, however many were unanswered"
+
+
+@pytest.mark.parametrize("hosts", [b"", b"Host: x\r\nHost: y\r\n"])
+def test_an_http_1_1_request_without_one_host_is_refused(port: int, hosts: bytes) -> None:
+    with connect(port) as connection:
+        connection.sendall(b"GET /esim/v1/product HTTP/1.1\r\n" + hosts + b"\r\n")
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [400], answers
+    assert "Host" in str(answers[0][2]) and set(answers[0][2]) == {"type", "messages"}  # in esim-v1's shape
+    with connect(port) as connection:  # HTTP/1.0 has no Host to give
+        connection.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        assert [status for status, _, _ in _answers(_read_to_the_end(connection))] == [200]

@@ -22,6 +22,7 @@ MAX_HEADER_FIELDS = 100
 HEAD_TOO_LARGE = f"the request line and headers are larger than {MAX_HEAD_BYTES} bytes"
 TOO_MANY_FIELDS = f"the request has more than {MAX_HEADER_FIELDS} header fields"
 NOT_CHUNKED = "a Transfer-Encoding other than chunked is not supported"
+ONE_HOST = "an HTTP/1.1 request must have one Host header field"
 NO_UPGRADE = "the request asks to upgrade the connection (Connection: upgrade), which this server does not do"
 REQUEST_HEADER_FIELDS_TOO_LARGE = 431
 NOT_IMPLEMENTED = 501
@@ -42,6 +43,7 @@ class BoundedHeadProtocol(RefusingProtocol):
     _head_unseen = 0
     _chunk = 0
     _coded = False
+    _hosts = 0
     _head_refusal: tuple[int, str] | None = None
 
     def data_received(self, data: bytes) -> None:
@@ -69,7 +71,7 @@ class BoundedHeadProtocol(RefusingProtocol):
         super().on_message_begin()
         self._in_head = True
         self._coded = False
-        self._head_bytes = self._head_fields = self._head_unseen = self._chunk = 0
+        self._head_bytes = self._head_fields = self._head_unseen = self._chunk = self._hosts = 0
 
     def on_url(self, url: bytes) -> None:
         # Called for each piece of the URL as it arrives (httptools holds none of it).
@@ -98,6 +100,8 @@ class BoundedHeadProtocol(RefusingProtocol):
             self._coded = True
         elif name == b"expect" and value.lower() == b"100-continue":
             self.expect_100_continue = True
+        elif name == b"host":
+            self._hosts += 1
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -108,6 +112,10 @@ class BoundedHeadProtocol(RefusingProtocol):
             # the next read for a new request: the body of one request ran as another (smuggling, behind
             # a proxy that forwards Upgrade as websockets need), and a pipelined request went unanswered.
             self._stop(400, NO_UPGRADE)
+        if self._hosts != 1 and self.parser.get_http_version() == "1.1":
+            # RFC 9112 §3.2: an HTTP/1.1 request names one host, or is answered 400 (with two, which one a
+            # proxy in front used and which this server reads may differ).
+            self._stop(400, ONE_HOST)
         super().on_headers_complete()
 
     def _stop(self, status: int, message: str) -> NoReturn:
