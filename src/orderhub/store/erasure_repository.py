@@ -3,7 +3,7 @@ are rewritten by the order repository, which moves their versions)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -15,6 +15,13 @@ from orderhub.store.order_rows import dump_snapshot, load_snapshot
 
 # Orders a statement names at most (bound parameters are limited: 32,766 on SQLite, 65,535 on PostgreSQL).
 _CHUNK = 500
+
+
+def _in_chunks(ids: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
+    """The ids a statement's ``IN (...)`` takes at a time, each chunk with its placeholders."""
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        yield chunk, ", ".join("?" * len(chunk))
 
 
 class ErasureRepository:
@@ -51,9 +58,7 @@ class ErasureRepository:
 
     def reasons_of(self, order_ids: Sequence[str]) -> list[StoredReason]:
         found = []
-        for start in range(0, len(order_ids), _CHUNK):
-            chunk = order_ids[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(order_ids):
             rows = self._sql.all(
                 f"SELECT 'event', CAST(id AS TEXT), reason FROM order_events WHERE order_id IN ({marks})"
                 f" AND reason IS NOT NULL UNION ALL SELECT 'cancellation', id, reason FROM cancellations"
@@ -72,11 +77,9 @@ class ErasureRepository:
     def idempotency_keys_of(self, order_ids: Sequence[str]) -> list[tuple[str, str]]:
         # Reads the whole table once a chunk (no index on order_id, as for orders_of), now and then.
         found = []
-        for start in range(0, len(order_ids), _CHUNK):
-            chunk = order_ids[start : start + _CHUNK]
+        for chunk, marks in _in_chunks(order_ids):
             rows = self._sql.all(
-                f"SELECT partner_id, key FROM idempotency_keys WHERE order_id IN ({', '.join('?' * len(chunk))})"
-                " ORDER BY partner_id, key",
+                f"SELECT partner_id, key FROM idempotency_keys WHERE order_id IN ({marks}) ORDER BY partner_id, key",
                 chunk,
             )
             found += [(str(partner_id), str(key)) for partner_id, key in rows]
