@@ -13,7 +13,8 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -22,10 +23,9 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.api.app import create_app
-from orderhub.bootstrap import Services, build_services
+from orderhub.bootstrap import Services
 from orderhub.services.demo import demo_credentials
 from orderhub.services.line_setup import LineAdmin
-from orderhub.settings import Settings
 from tests.api.hot_path_support import running
 
 T = TypeVar("T")
@@ -36,21 +36,15 @@ ACME = demo_credentials()["onapi-order"][0]
 
 
 @pytest.fixture
-def api(pg_url: str) -> Iterator[Services]:
-    services = build_services(Settings(database_url=pg_url))
-    try:
-        yield services
-    finally:
-        services.close()
+def api(two_processes: tuple[Services, Services]) -> Services:
+    """The API process whose requests are watched."""
+    return two_processes[0]
 
 
 @pytest.fixture
-def other(pg_url: str) -> Iterator[Services]:
-    services = build_services(Settings(database_url=pg_url))
-    try:
-        yield services
-    finally:
-        services.close()
+def other(two_processes: tuple[Services, Services]) -> Services:
+    """Another process on the same database, where the operator's changes are made."""
+    return two_processes[1]
 
 
 @pytest.fixture
@@ -164,6 +158,33 @@ def test_warm_tmf_and_onapi_posts_wait_for_no_config_version_before_their_write(
     assert warm_tmf == ["write"] and warm_onapi == ["write"]
 
 
+@dataclass(frozen=True)
+class Placed:
+    """How a test places its ``n``-th order of one partner, and the status of one that goes through."""
+
+    post: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+    accepted: int
+    partner: str
+
+
+def refused_after_change(
+    api: Services, other: Services, waits: list[str], placed: Placed, make: Callable[[Services], object]
+) -> tuple[httpx.Response, list[str]]:
+    """An order placed through ``api``; ``make`` done through ``other``; the next order's answer, and what
+    ``api`` waited on for it. That order stored nothing."""
+
+    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, list[str]]:
+        assert (await placed.post(http, 1)).status_code == placed.accepted
+        before = orders_of(other, placed.partner)
+        make(other)
+        waits.clear()
+        refused = await placed.post(http, 2)
+        assert orders_of(other, placed.partner) == before
+        return refused, list(waits)
+
+    return serve(api, steps)
+
+
 TMF_CHANGES: dict[str, tuple[Callable[[Services], object], int, str]] = {
     "credential revoked": (lambda s: s.partners.revoke_credential(str(CHANNEL["client_id"])), 401, "UNAUTHORIZED"),
     "business unit withdrawn": (
@@ -184,17 +205,8 @@ def test_a_tmf_change_before_the_write_is_refused_in_tmfs_shape_and_orders_nothi
     api: Services, other: Services, waits: list[str], change: str
 ) -> None:
     make, status, code = TMF_CHANGES[change]
-
-    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, list[str]]:
-        assert (await tmf_post(http)).status_code == 201
-        before = orders_of(other, str(CHANNEL["partner"]))
-        make(other)
-        waits.clear()
-        refused = await tmf_post(http)
-        assert orders_of(other, str(CHANNEL["partner"])) == before
-        return refused, list(waits)
-
-    refused, waited = serve(api, steps)
+    placed = Placed(lambda http, _n: tmf_post(http), 201, str(CHANNEL["partner"]))
+    refused, waited = refused_after_change(api, other, waits, placed, make)
     assert waited[0] == "write"  # the cached caller went as far as the write, whose check refused it
     assert refused.status_code == status, refused.text
     assert refused.json()["code"] == code
@@ -237,17 +249,8 @@ def test_an_onapi_change_before_the_write_is_refused_in_onapis_shape_and_orders_
     api: Services, other: Services, waits: list[str], change: str
 ) -> None:
     make, status, cause = ONAPI_CHANGES[change]
-
-    async def steps(http: httpx.AsyncClient) -> tuple[httpx.Response, list[str]]:
-        assert (await onapi_post(http, "access-free-1")).status_code == 200
-        before = orders_of(other, str(ACME["partner"]))
-        make(other)
-        waits.clear()
-        refused = await onapi_post(http, "access-free-2")
-        assert orders_of(other, str(ACME["partner"])) == before
-        return refused, list(waits)
-
-    refused, waited = serve(api, steps)
+    placed = Placed(lambda http, n: onapi_post(http, f"access-free-{n}"), 200, str(ACME["partner"]))
+    refused, waited = refused_after_change(api, other, waits, placed, make)
     assert waited[0] == "write"
     assert refused.status_code == status, refused.text
     assert refused.json()["cause"] == cause
