@@ -50,7 +50,7 @@ def _when(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _order(access: str = "access-free-5", co: str = "Acme", **fields: Any) -> dict[str, Any]:
+def onapi_order(access: str = "access-free-5", co: str = "Acme", **fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "coId": co,
         "coAccessId": access,
@@ -78,9 +78,9 @@ def _content(body: Any) -> bytes:
 
 
 REFUSED: list[tuple[str, dict[str, Any]]] = [
-    ("no authorization", {"headers": {"Content-Type": "application/json"}, "content": _content(_order())}),
-    ("bearer scheme", {"headers": {**_headers(), "Authorization": "Bearer abc"}, "content": _content(_order())}),
-    ("bad base64", {"headers": {**_headers(), "Authorization": "Basic %%%"}, "content": _content(_order())}),
+    ("no authorization", {"headers": {"Content-Type": "application/json"}, "content": _content(onapi_order())}),
+    ("bearer scheme", {"headers": {**_headers(), "Authorization": "Bearer abc"}, "content": _content(onapi_order())}),
+    ("bad base64", {"headers": {**_headers(), "Authorization": "Basic %%%"}, "content": _content(onapi_order())}),
     (
         "no colon",
         {"headers": {**_headers(), "Authorization": "Basic " + base64.b64encode(b"acme").decode()}, "content": b"{}"},
@@ -103,37 +103,43 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("string body", {"headers": _headers(), "content": b'"x"'}),
     ("null body", {"headers": _headers(), "content": b"null"}),
     ("missing fields", {"headers": _headers(), "content": b'{"coId": "Acme"}'}),
-    ("seed personal number", {"headers": _headers(), "content": _content(_order(customerDetails={}))}),
-    ("swedish operator's error", {"headers": _headers(FIBRA), "content": _content(_order(co="Fibra", products=[]))}),
-    ("another co's id", {"headers": _headers(), "content": _content(_order(co="Fibra"))}),
-    ("unknown access", {"headers": _headers(), "content": _content(_order("no-such-access"))}),
-    ("malformed date", {"headers": _headers(), "content": _content(_order(requestedDateTime="tomorrow"))}),
-    ("too far ahead", {"headers": _headers(), "content": _content(_order(requestedDateTime=_when(86400 * 3654)))}),
+    ("seed personal number", {"headers": _headers(), "content": _content(onapi_order(customerDetails={}))}),
+    (
+        "swedish operator's error",
+        {"headers": _headers(FIBRA), "content": _content(onapi_order(co="Fibra", products=[]))},
+    ),
+    ("another co's id", {"headers": _headers(), "content": _content(onapi_order(co="Fibra"))}),
+    ("unknown access", {"headers": _headers(), "content": _content(onapi_order("no-such-access"))}),
+    ("malformed date", {"headers": _headers(), "content": _content(onapi_order(requestedDateTime="tomorrow"))}),
+    ("too far ahead", {"headers": _headers(), "content": _content(onapi_order(requestedDateTime=_when(86400 * 3654)))}),
     (
         "too far ahead, in swedish",
-        {"headers": _headers(FIBRA), "content": _content(_order(co="Fibra", requestedDateTime=_when(86400 * 3654)))},
+        {
+            "headers": _headers(FIBRA),
+            "content": _content(onapi_order(co="Fibra", requestedDateTime=_when(86400 * 3654))),
+        },
     ),
     ("not json content type", {"headers": {**_headers(), "Content-Type": "text/plain"}, "content": b"{}"}),
     ("too large", {"headers": _headers(), "content": b" " * 5000}),
     (
         "compressed",
-        {"headers": {**_headers(), "Content-Encoding": "gzip"}, "content": gzip.compress(_content(_order()))},
+        {"headers": {**_headers(), "Content-Encoding": "gzip"}, "content": gzip.compress(_content(onapi_order()))},
     ),
-    ("not offered", {"headers": _headers(), "content": _content(_order(products=[{"productId": "x"}]))}),
-    ("blocked access", {"headers": _headers(), "content": _content(_order("access-blocked-1"))}),
-    ("active access", {"headers": _headers(), "content": _content(_order("access-active-1"))}),
+    ("not offered", {"headers": _headers(), "content": _content(onapi_order(products=[{"productId": "x"}]))}),
+    ("blocked access", {"headers": _headers(), "content": _content(onapi_order("access-blocked-1"))}),
+    ("active access", {"headers": _headers(), "content": _content(onapi_order("access-active-1"))}),
     (
         "a nul in a name",
         {
             "headers": _headers(),
             "content": _content(
-                _order(customerDetails={**_order()["customerDetails"], "customerFirstname": "A\u0000"})
+                onapi_order(customerDetails={**onapi_order()["customerDetails"], "customerFirstname": "A\u0000"})
             ),
         },
     ),
     (
         "a product twice",
-        {"headers": _headers(), "content": _content(_order(products=[_order()["products"][0]] * 2))},
+        {"headers": _headers(), "content": _content(onapi_order(products=[onapi_order()["products"][0]] * 2))},
     ),
 ]
 
@@ -158,7 +164,7 @@ def test_an_order_and_its_replay_are_answered_alike(
     requested = _when(due)
     answers = {}
     for hot, access in ((True, fast_access), (False, slow_access)):
-        body = _content(_order(access, requestedDateTime=requested))
+        body = _content(onapi_order(access, requestedDateTime=requested))
         request = {"headers": _headers(**{"Idempotency-Key": f"onapi-{access}"}), "content": body}
         answers[hot] = session(services, hot, [("POST", ORDER, request), ("POST", ORDER, request)])
     assert [answer.status_code for answer in answers[True]] == [200, 200]
@@ -170,7 +176,7 @@ def test_an_order_and_its_replay_are_answered_alike(
     ("method", "path"), [("GET", ORDER), ("PUT", ORDER), ("POST", ORDER + "x"), ("POST", ORDER + "/"), ("HEAD", ORDER)]
 )
 def test_what_the_hot_route_does_not_claim_is_the_frameworks(services: Services, method: str, path: str) -> None:
-    request = {"headers": _headers(), "content": _content(_order())} if method != "HEAD" else {}
+    request = {"headers": _headers(), "content": _content(onapi_order())} if method != "HEAD" else {}
     fast = ask(services, True, method, path, **request)
     slow = ask(services, False, method, path, **request)
     assert _comparable(fast) == _comparable(slow)

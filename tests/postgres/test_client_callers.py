@@ -27,6 +27,7 @@ from orderhub.bootstrap import Services
 from orderhub.services.demo import demo_credentials
 from orderhub.services.line_setup import LineAdmin
 from tests.api.hot_path_support import running
+from tests.api.test_hot_paths_onapi import onapi_order
 
 T = TypeVar("T")
 TMF = "/emida-ux-lcr/emida-ux/v1/CR/productOrder"
@@ -93,24 +94,9 @@ def tmf_post(http: httpx.AsyncClient) -> Awaitable[httpx.Response]:
 
 def onapi_post(http: httpx.AsyncClient, access: str, co: str = "Acme") -> Awaitable[httpx.Response]:
     basic = base64.b64encode(f"{ACME['username']}:{ACME['password']}".encode()).decode()
-    body = {
-        "coId": co,
-        "coAccessId": access,
-        "operation": "ACTIVATE",
-        "orderDateTime": "2021-05-03T20:31:15Z",
-        "requestedDateTime": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "products": [{"productId": "fiber-internet", "offeringId": "1000-1000"}],
-        "customerDetails": {
-            "identifiedCustomer": True,
-            "personalIdentityNumber": "19121212-1212",
-            "customerFirstname": "Anna",
-            "customerLastName": "Berg",
-            "customerPhone": "+46812345678",
-            "customerMobilePhone": "+46701234567",
-            "customerEmail": "anna@example.se",
-            "invoiceDetails": {"postalCode": "12345", "city": "Stockholm", "streetName": "Storgatan"},
-        },
-    }
+    body = onapi_order(
+        access, co, requestedDateTime=(datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     headers = {"Authorization": f"Basic {basic}", "Content-Type": "application/json"}
     return http.post(ONAPI, headers=headers, content=json.dumps(body))
 
