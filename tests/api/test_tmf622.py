@@ -273,6 +273,10 @@ def test_cancelling_a_pending_order_goes_through_the_cancellation_states(
 
     cancelled = http.get(f"{BASE}/productOrder/{order['id']}", headers=auth(tokens[0])).json()
     assert cancelled["state"] == "cancelled" and cancelled["cancellationDate"].endswith("Z")
+    # The order says why, as TMF622's ProductOrder has it, in the listing too.
+    assert cancelled["cancellationReason"] == "customer changed their mind"
+    listing = http.get(f"{BASE}/productOrder", params={"id": order["id"]}, headers=auth(tokens[0])).json()
+    assert [(o["id"], o.get("cancellationReason")) for o in listing] == [(order["id"], "customer changed their mind")]
     assert history(tmf_server, order["id"]) == [
         "acknowledged",
         "pending",
@@ -287,7 +291,8 @@ def test_cancelling_a_pending_order_goes_through_the_cancellation_states(
         f"{BASE}/cancelProductOrder", json={"productOrder": {"id": done["id"]}}, headers=auth(tokens[0])
     )
     assert refused.status_code == 201 and refused.json()["state"] == "terminatedWithError"
-    assert http.get(f"{BASE}/productOrder/{done['id']}", headers=auth(tokens[0])).json()["state"] == "completed"
+    still = http.get(f"{BASE}/productOrder/{done['id']}", headers=auth(tokens[0])).json()
+    assert still["state"] == "completed" and "cancellationReason" not in still
 
 
 def test_a_cancellation_asked_again_gives_the_one_that_cancelled_the_order(

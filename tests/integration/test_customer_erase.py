@@ -90,9 +90,9 @@ def test_a_customer_of_each_api_is_erased_and_the_database_holds_none_of_their_d
                              "850709-3477"))  # fmt: skip
     assert re.fullmatch(
         r"customer \S+ of demo-co-acme erased: its identity personalIdentityNumber \*+77, name; "
-        r"its data in 2 orders \(\S+, \S+\), 0 event snapshots and 3 reasons given with changes",
+        r"its data in 2 orders \(\S+, \S+\), 0 event snapshots and 4 reasons given with changes",
         co_done,
-    ), co_done  # the cancellation's reason, kept by it and by two of the order's events
+    ), co_done  # the cancellation's reason, kept by it, by the order and by two of the order's events
 
     assert personal_data_in(url) == {}
     # The ids that held the e-mail are ids still: "erased-" and a keyed hash, the same for the same id sent.

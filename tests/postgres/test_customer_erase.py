@@ -51,7 +51,7 @@ def test_each_apis_customer_is_erased_and_the_database_holds_none_of_their_data(
                        "8507093477")),
     ]  # fmt: skip
 
-    assert done[2].endswith(", 0 event snapshots and 3 reasons given with changes")  # the cancellation's
+    assert done[2].endswith(", 0 event snapshots and 4 reasons given with changes")  # the cancellation's
     assert [re.sub(r"customer \S+ ", "customer <id> ", line).split(";")[0] for line in done] == [
         "customer <id> of demo-reseller-1 erased: its e-mail z***@example.org, country",
         "customer <id> of demo-channel-1 erased: its identity Passport *******91, name",

@@ -218,6 +218,10 @@ def test_an_order_not_started_is_cancelled_through_assessment_and_pending(state)
         (OrderState.PENDING_CANCELLATION, OrderState.CANCELLED),
     ]
     assert order.new_events[-1].reason == "customer changed their mind"
+    # The order keeps why it ended (TMF622's cancellationReason), and its last event shows it so.
+    assert order.failure_reason == "customer changed their mind"
+    assert order.as_at(order.new_events[-1]).failure_reason == "customer changed their mind"
+    assert order.as_at(order.new_events[-2]).failure_reason is None
 
 
 @pytest.mark.parametrize("state", [OrderState.IN_PROGRESS, *sorted(FINAL_STATES)])

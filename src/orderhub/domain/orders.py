@@ -97,6 +97,7 @@ class Order:
     subject: Subject | None = None
     # A partner-facing order number (e.g. ORD-20261124081500-0001), for dialects that show one.
     reference: str | None = None
+    # Why the order ended without its products: what failed, or the reason it was cancelled with.
     failure_reason: str | None = None
     due_at: datetime | None = None
     correlation_id: str | None = None
@@ -213,3 +214,4 @@ class Order:
         self.transition(OrderState.ASSESSING_CANCELLATION, now=now, reason=reason)
         self.transition(OrderState.PENDING_CANCELLATION, now=now)
         self.transition(OrderState.CANCELLED, now=now, reason=reason)
+        self.failure_reason = reason

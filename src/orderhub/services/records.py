@@ -24,10 +24,10 @@ class StoredCredential:
 
 @dataclass(frozen=True)
 class StoredReason:
-    """A reason given in words with a change of an order (an event's, a cancellation's): free text a
+    """A reason given in words with a change of an order (an event's, a cancellation's, the order's own): free text a
     partner or an operator wrote."""
 
-    kind: str  # "event" or "cancellation"
+    kind: str  # "event", "cancellation" or "order" (what its failure or cancellation reason says)
     row_id: str
     text: str
 

@@ -62,8 +62,9 @@ class ErasureRepository:
             rows = self._sql.all(
                 f"SELECT 'event', CAST(id AS TEXT), reason FROM order_events WHERE order_id IN ({marks})"
                 f" AND reason IS NOT NULL UNION ALL SELECT 'cancellation', id, reason FROM cancellations"
-                f" WHERE order_id IN ({marks}) AND reason IS NOT NULL",
-                (*chunk, *chunk),
+                f" WHERE order_id IN ({marks}) AND reason IS NOT NULL UNION ALL SELECT 'order', id,"
+                f" failure_reason FROM orders WHERE id IN ({marks}) AND failure_reason IS NOT NULL",
+                (*chunk, *chunk, *chunk),
             )
             found += [StoredReason(str(kind), str(row_id), str(text)) for kind, row_id, text in rows]
         return found
@@ -71,6 +72,8 @@ class ErasureRepository:
     def replace_reason(self, reason: StoredReason, text: str) -> None:
         if reason.kind == "event":
             self._sql.execute("UPDATE order_events SET reason = ? WHERE id = ?", (text, int(reason.row_id)))
+        elif reason.kind == "order":
+            self._sql.execute("UPDATE orders SET failure_reason = ? WHERE id = ?", (text, reason.row_id))
         else:
             self._sql.execute("UPDATE cancellations SET reason = ? WHERE id = ?", (text, reason.row_id))
 

@@ -111,6 +111,8 @@ def order_resource(order: Order, base_url: str) -> dict[str, Any]:
         body["completionDate"] = utc(order.updated_at)
     if shown is OrderState.CANCELLED and order.updated_at is not None:
         body["cancellationDate"] = utc(order.updated_at)
+    if shown is OrderState.CANCELLED and order.failure_reason:
+        body["cancellationReason"] = order.failure_reason
     if shown is OrderState.FAILED and order.failure_reason:
         body["description"] = order.failure_reason
     return body
