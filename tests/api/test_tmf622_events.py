@@ -83,7 +83,9 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
         # 3. For later, then cancelled: assessingCancellation, pendingCancellation, cancelled.
         called_off = create(client, token, order_body(requestedStartDate=later(4), description="to cancel"))
         cancelled = client.post(
-            f"{BASE}/cancelProductOrder", json={"productOrder": {"id": called_off["id"]}}, headers=auth(token)
+            f"{BASE}/cancelProductOrder",
+            json={"productOrder": {"id": called_off["id"]}, "cancellationReason": "plans changed"},
+            headers=auth(token),
         )
         assert cancelled.status_code == 201 and cancelled.json()["state"] == "done", cancelled.text
         called_off_last = settled(client, token, called_off["id"], "cancelled")
@@ -155,6 +157,8 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
     ]
     assert relative_links(shown[called_off["id"]][1]) == relative_links(called_off)
     assert all("cancellationDate" not in order for order in shown[called_off["id"]][:-1])
+    assert all("cancellationReason" not in order for order in shown[called_off["id"]][:-1])
+    assert shown[called_off["id"]][-1]["cancellationReason"] == "plans changed"
     assert relative_links(shown[called_off["id"]][-1]) == relative_links(called_off_last)
 
 
