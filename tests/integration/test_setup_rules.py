@@ -52,6 +52,9 @@ def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) ->
     refused(lambda: lines.add_line("CR", "69870001"), "business unit CR not found (orderhub business-unit add)")
     refused(lambda: lines.add_business_unit(BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "[0-9]*", "")),
             "not match an empty number")  # fmt: skip
+    # A pattern whose match could backtrack for minutes on a partner's number is refused, naming the group.
+    refused(lambda: lines.add_business_unit(BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "(a+)+$", "")),
+            "MSISDN pattern repeats '(a+)+', a group that itself varies in length")  # fmt: skip
     lines.add_business_unit(costa_rica)
     refused(lambda: lines.add_business_unit(costa_rica), "business unit CR exists already")
     refused(lambda: lines.update_business_unit("CR", timezone="Mars/Olympus"), "is not an IANA time zone")

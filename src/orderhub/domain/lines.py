@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from orderhub.domain.catalog import MAX_VALIDITY_DAYS
 from orderhub.domain.customers import CustomerDetails
 from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, OfferingNotAvailable
+from orderhub.domain.msisdn_patterns import nested_repetition
 from orderhub.domain.order_states import MAX_DATE_AHEAD
 from orderhub.domain.orders import Operation, OrderItem
 
@@ -57,7 +58,8 @@ class BusinessUnit:
     msisdn_hint: str
 
     def msisdn_valid(self, msisdn: str) -> bool:
-        return re.fullmatch(self.msisdn_pattern, msisdn) is not None
+        # Bounded first: the match backtracks, and a partner chooses the number (domain.msisdn_patterns).
+        return len(msisdn) <= MAX_MSISDN_LENGTH and re.fullmatch(self.msisdn_pattern, msisdn) is not None
 
     def problems(self) -> list[str]:
         """What keeps this unit out of the store (empty when it is fine), one short sentence each."""
@@ -76,6 +78,11 @@ class BusinessUnit:
         else:
             if matches_nothing or len(self.msisdn_pattern) > 200:
                 problems.append("MSISDN pattern must be at most 200 characters and not match an empty number")
+            elif nested := nested_repetition(self.msisdn_pattern):
+                problems.append(
+                    f"MSISDN pattern repeats {nested!r}, a group that itself varies in length: refusing a number"
+                    " could take minutes; write it without nesting (e.g. [0-9]{8})"
+                )
         return problems
 
 
