@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from orderhub.dialects.onapi.errors import invalid_input_response
+from orderhub.dialects.onapi.placing import order_status
 from orderhub.domain.errors import InvalidInput
+from orderhub.domain.order_states import OrderState
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.demo import demo_credentials
 from tests.api.support import RunningServer, running_server
@@ -182,13 +184,14 @@ def test_an_order_due_now_not_activated_within_the_answers_budget_names_no_past_
             "status": "RECEIVED",
             "message": "Beställningen är mottagen. Tjänsten aktiveras så snart som möjligt.",
         }
-        requested = datetime.now(UTC) + timedelta(days=1)
+        # The time asked for, to the second when it has seconds (cut to the minute it named a moment before).
+        requested = (datetime.now(UTC) + timedelta(days=1)).replace(second=38, microsecond=0)
         later = valid_body(
             "access-free-3", requested=requested.strftime("%Y-%m-%dT%H:%M:%SZ"), product="iptv", offering="basic"
         )
         assert send(http, later).json() == {
             "status": "RECEIVED",
-            "message": f"The order is received. The service will be activated {requested:%Y-%m-%d %H:%M} UTC.",
+            "message": f"The order is received. The service will be activated {requested:%Y-%m-%d %H:%M}:38 UTC.",
         }
         # A worker comes along (here: the same services, run once): the orders due are activated.
         assert server.services.fulfilment.run_due("test-worker", 10) == 2
@@ -370,3 +373,20 @@ def test_the_endpoint_list_and_each_operators_products(http: httpx.Client) -> No
             "offerings": [{"offeringId": "250-250", "name": "250/250 Mbit/s"}],
         }
     ]
+
+
+def test_a_received_order_names_its_time_to_the_minute_or_to_the_second_as_it_was_asked() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    for due, shown in [
+        (datetime(2026, 12, 7, 17, 27, tzinfo=UTC), "2026-12-07 17:27 UTC"),
+        (datetime(2026, 12, 7, 17, 27, 38, 270000, tzinfo=UTC), "2026-12-07 17:27:38 UTC"),
+        (
+            datetime(2026, 12, 7, 18, 27, 38, tzinfo=UTC).astimezone(timezone(timedelta(hours=1))),
+            "2026-12-07 18:27:38 UTC",
+        ),
+    ]:
+        answer = order_status(OrderState.SCHEDULED, due, "en", now)
+        assert answer == {
+            "status": "RECEIVED",
+            "message": f"The order is received. The service will be activated {shown}.",
+        }

@@ -97,7 +97,10 @@ def order_status(state: OrderState, due_at: datetime | None, language: str, now:
         # Due already, but not finished within the answer's budget (no worker in time): the requested
         # date is gone, so the end customer is not told it as the date to come.
         return {"status": "RECEIVED", "message": message("received_due", language)}
-    when = f"{due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    # To the second when the time asked for has seconds: cut to the minute, it named a moment before the
+    # activation, which the end customer reads.
+    shown = "%Y-%m-%d %H:%M" if due_at.second == due_at.microsecond == 0 else "%Y-%m-%d %H:%M:%S"
+    when = f"{due_at.astimezone(UTC).strftime(shown)} UTC"
     return {"status": "RECEIVED", "message": message("received", language, when=when)}
 
 
