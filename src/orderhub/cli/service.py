@@ -86,7 +86,8 @@ def run_worker(
         except OSError as exc:
             raise _fail(f"cannot listen on {settings.worker_host}:{settings.worker_port}: {exc.strerror}") from None
     stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a closed terminal or `kill -HUP` stops it as gracefully as SIGTERM (nothing reloads).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopped.set())
     services.worker.start(watch_database=True)
     services.hub_dispatcher.start()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -31,6 +30,7 @@ from orderhub.store.read_snapshots import read_snapshot
 from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
 from orderhub.store.write_batches import BatchRunner
+from orderhub.store.write_health import WriteHealth
 from orderhub.store.writer_pool import WriterPool
 
 log = logging.getLogger("orderhub.store")
@@ -69,8 +69,7 @@ class SqlDatabase:
         )
         self._file_guard = SqliteFileGuard(self._path) if self._path is not None else None
         self._local = threading.local()
-        self._unavailable: DatabaseUnavailable | None = None
-        self._unavailable_since = 0.0
+        self._write_health = WriteHealth(self._path)
         self._writer = WriterPool(
             [
                 GroupCommitWriter(self._new_runner(), timeout=write_timeout, batches_on_loop=self._is_sqlite)
@@ -209,9 +208,13 @@ class SqlDatabase:
     # -- health ------------------------------------------------------------------------------------
 
     def probe_writable(self) -> DatabaseUnavailable | None:
-        """Why the database cannot be written right now, or None. Takes and drops the write lock."""
+        """Why the database cannot be written right now, or None. Takes and drops the write lock, and
+        looks at the room the database has to grow (store.write_health)."""
         try:
             self._guard()
+            no_room = self._write_health.room_problem()
+            if no_room is not None:
+                return no_room
             with self._engine.connect() as connection:
                 set_busy_timeout(connection, min(self._write_timeout, 0.5))
                 with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
@@ -258,7 +261,7 @@ class SqlDatabase:
         return BatchRunner(
             self._connect_writer,
             guard=self._guard,
-            on_outcome=self._record_outcome,
+            on_outcome=self._write_health.record,
             set_busy_timeout=set_busy_timeout,
             notify_channel=None if self._is_sqlite else WORK_CHANNEL,
         )
@@ -280,11 +283,3 @@ class SqlDatabase:
     def _guard(self) -> None:
         if self._file_guard is not None:
             self._file_guard.check()
-
-    def _record_outcome(self, error: DatabaseUnavailable | None) -> None:
-        if error is None:
-            if self._unavailable is not None:
-                log.warning("database writable again after %.1f s", time.monotonic() - self._unavailable_since)
-            self._unavailable = None
-        elif self._unavailable is None:
-            self._unavailable, self._unavailable_since = error, time.monotonic()

@@ -74,7 +74,7 @@ class BatchRunner:
         connect: Callable[[], sa.Connection],
         *,
         guard: Callable[[], None],
-        on_outcome: Callable[[DatabaseUnavailable | None], None],
+        on_outcome: Callable[[DatabaseUnavailable | None, int], None],
         set_busy_timeout: Callable[[sa.Connection, float], None],
         notify_channel: str | None,
     ) -> None:
@@ -129,15 +129,15 @@ class BatchRunner:
             ran.transaction.commit()
         except sa.exc.DBAPIError as exc:
             return self._refused([None] * len(ran.outcomes), self._lost(exc)).outcomes
-        self._on_outcome(None)
+        self._on_outcome(None, len(ran.outcomes))
         return ran.outcomes
 
     def close(self) -> None:
         self._drop_connection()
 
     def _refused(self, outcomes: list[Outcome | None], exc: DatabaseUnavailable) -> RanBatch:
-        log.warning("writes refused: %s", exc.reason)
-        self._on_outcome(exc)
+        # Logged by on_outcome's owner (store.write_health), once for a run of refusals, not per batch.
+        self._on_outcome(exc, outcomes.count(None))
         return RanBatch([outcome or (False, exc) for outcome in outcomes])
 
     def _lost(self, exc: sa.exc.DBAPIError | _TransactionLost) -> DatabaseUnavailable:

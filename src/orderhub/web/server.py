@@ -9,9 +9,16 @@ turn of the event loop (web.coalesced_writes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -102,10 +109,8 @@ def run_server(
 ) -> None:
     """Serves ``app`` as `orderhub serve` serves orderhub; the bench's bare app runs through here too,
     so that the two are measured on one server stack. ``not_http``: see protocol_with_header_timeout."""
-    import uvicorn
-
     settle_collector()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -115,3 +120,31 @@ def run_server(
         http=protocol_with_header_timeout(header_timeout_seconds, not_http),
         **options,
     )
+    server = _HangUpStopsServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run does: the port was taken, the app failed to start
+
+
+class _HangUpStopsServer(uvicorn.Server):
+    """uvicorn stops gracefully on SIGINT and SIGTERM only; SIGHUP (a closed terminal, an operator's
+    `kill -HUP`) killed the process at once, dropping in-flight requests whose orders had committed
+    unanswered and leaving the WAL unmerged. Here it stops as SIGTERM does, and the process exits 0:
+    not re-raised like uvicorn's own signals, since nothing reloads on SIGHUP."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+            with super().capture_signals():
+                yield
+            return
+        previous = signal.signal(signal.SIGHUP, self._hang_up)
+        try:
+            with super().capture_signals():
+                yield
+        finally:
+            signal.signal(signal.SIGHUP, previous)
+
+    def _hang_up(self, _signum: int, _frame: FrameType | None) -> None:
+        self.should_exit = True
