@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, fields, replace
 from ipaddress import ip_network
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 DEFAULT_DATABASE_URL = "sqlite:///./orderhub.db"
 
 
@@ -75,8 +78,10 @@ class Settings:
             raw = env.get(name)
             if raw is not None:
                 values[spec.name] = parse_setting(spec.name, raw, name)
-        if overrides.get("database_url") is not None:
-            overrides["database_url"] = parse_setting("database_url", overrides["database_url"], "--db")
+        # The CLI's options are checked as their variables are, named as the operator typed them.
+        for setting, option in _OPTIONS.items():
+            if overrides.get(setting) is not None:
+                overrides[setting] = parse_setting(setting, str(overrides[setting]), option)
         settings = cls(**values)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -168,7 +173,25 @@ def _flag(raw: str) -> bool:
 def _database_url(raw: str) -> str:
     if not re.match(r"(sqlite|postgresql)(\+[a-z0-9_]+)?://", raw.strip()):
         raise _Refused("a database URL, such as sqlite:///path/to/orderhub.db or postgresql://user@host:5432/name")
+    if _in_memory(raw.strip()):
+        # Every process would have a database of its own, and every order would be gone when it stops.
+        raise _Refused(
+            "a database file or server, not an in-memory SQLite database, which loses every order when orderhub"
+            " stops (such as sqlite:///path/to/orderhub.db)"
+        )
     return raw.strip()
+
+
+def _in_memory(url: str) -> bool:
+    """A SQLite URL SQLAlchemy opens in memory: no file (sqlite://), :memory:, or a URI of mode=memory."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False  # not one SQLAlchemy reads: refused, naming it, when the database is opened
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in url
 
 
 def _host(raw: str) -> str:
@@ -192,6 +215,9 @@ def _networks(raw: str) -> str:
         raise _Refused("empty or comma-separated CIDR blocks, such as 10.0.0.0/8,192.168.1.0/24") from None
     return raw
 
+
+# Options of the CLI that set a setting, and how the operator types them.
+_OPTIONS = {"database_url": "--db", "port": "--port", "worker_port": "--port"}
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "database_url": _database_url,

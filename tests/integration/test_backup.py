@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import threading
@@ -125,3 +126,29 @@ def test_backup_refuses_to_overwrite_and_never_creates_or_touches_the_source(tmp
     assert postgres.returncode == 1
     assert "pg_dump" in postgres.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.db", "orderhub.db"]
+
+
+@pytest.mark.parametrize(
+    "directory",
+    [
+        # Root may write anywhere it has a mode for; /proc and /sys take no new files, from root either.
+        Path("/proc"),
+        Path("/sys"),
+        pytest.param(
+            None, marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory")
+        ),
+    ],
+)
+def test_a_backup_into_a_directory_it_cannot_write_is_refused_in_one_line_and_leaves_nothing(
+    tmp_path: Path, directory: Path | None
+) -> None:
+    source = tmp_path / "orderhub.db"
+    assert run_cli("migrate", "--db", sqlite_url(source), cwd=tmp_path).returncode == 0
+    if directory is None:
+        directory = tmp_path / "read-only"
+        directory.mkdir(mode=0o500)
+    result = run_cli("backup", directory / "b.db", "--db", sqlite_url(source), cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.fullmatch(rf"error: cannot write in {re.escape(str(directory))}: [^\n]+\n", result.stderr)
+    assert result.stdout == ""
+    assert [path.name for path in directory.iterdir() if "b.db" in path.name] == []  # nor a partial copy

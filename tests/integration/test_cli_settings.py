@@ -63,3 +63,43 @@ def test_a_misspelled_variable_is_named_with_the_setting_it_was_meant_to_be(tmp_
         "warning: ORDERHUB_DATABSE_URL is not an orderhub setting (did you mean ORDERHUB_DATABASE_URL?): ignored",
     ]
     assert not (tmp_path / "meant.db").exists()
+
+
+_IN_MEMORY = (
+    "must be a database file or server, not an in-memory SQLite database, which loses every order when"
+    " orderhub stops (such as sqlite:///path/to/orderhub.db)"
+)
+_NOT_SQLITE = "error: cannot use the database: {path} is not a SQLite database"
+_SERVE_PORT = "error: --port must be a whole number from 1 to 65535 (got '{}')"
+_WORKER_PORT = "error: --port must be a whole number from 0 to 65535 (got '{}')"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        # A file that is not a SQLite database is named, for every command that opens it.
+        (["partner", "list", "--db", "{not_a_db}"], {}, _NOT_SQLITE),
+        (["migrate", "--db", "{not_a_db}"], {}, _NOT_SQLITE),
+        (["serve", "--port", "{port}", "--db", "{not_a_db}"], {}, _NOT_SQLITE),
+        # An in-memory database would be a new, empty one in each process, gone when it stops.
+        (["partner", "list", "--db", "sqlite://"], {}, f"error: --db {_IN_MEMORY} (got 'sqlite://')"),
+        (["partner", "list", "--db", "sqlite:///:memory:"], {}, f"error: --db {_IN_MEMORY} (got 'sqlite:///:memory:')"),
+        (["migrate"], {"ORDERHUB_DATABASE_URL": "sqlite://"}, f"error: ORDERHUB_DATABASE_URL {_IN_MEMORY} (got 'sqlite://')"),
+        # --port follows ORDERHUB_PORT's rule; the worker's 0 (its default) means no operations endpoint.
+        (["serve", "--port", "73840", "--db", "{db}"], {}, _SERVE_PORT.format(73840)),
+        (["serve", "--port", "0", "--db", "{db}"], {}, _SERVE_PORT.format(0)),
+        (["serve", "--port", "-1", "--db", "{db}"], {}, _SERVE_PORT.format(-1)),
+        (["worker", "--port", "73841", "--db", "{db}"], {}, _WORKER_PORT.format(73841)),
+        (["worker", "--port", "-1", "--db", "{db}"], {}, _WORKER_PORT.format(-1)),
+    ],
+)  # fmt: skip
+def test_a_database_or_port_orderhub_cannot_use_is_refused_in_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], line: str
+) -> None:
+    not_a_db = tmp_path / "x.db"
+    not_a_db.write_text("hi\n")
+    values = {"not_a_db": sqlite_url(not_a_db), "db": sqlite_url(tmp_path / "cli.db"), "port": str(free_port())}
+    result = run_cli(*[arg.format(**values) for arg in args], cwd=tmp_path, env=env, timeout=30)
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line.format(path=not_a_db), "")
+    assert not_a_db.read_text() == "hi\n"
+    assert not (tmp_path / "cli.db").exists()  # refused before a database was made

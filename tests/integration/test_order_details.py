@@ -13,6 +13,7 @@ import pytest
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.catalog import Product, ProductKind
+from orderhub.domain.customers import Customer
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.orders import Operation, Order, OrderItem, Subject, SubjectKind
 from orderhub.services.access_setup import AccessAdmin
@@ -118,3 +119,31 @@ def test_order_show_masks_the_customers_identity_data_in_the_request_as_on_its_c
                 "customerLastName": LAST, "customerPhone": "**********33", "customerMobilePhone": "**********77",
                 "customerEmail": "Z***@Example.org", "invoiceDetails": None,
             }  # fmt: skip
+
+
+def test_order_show_prints_what_an_order_lacks_as_a_dash_and_its_customer_field_by_field(
+    services: Services, tmp_path: Path
+) -> None:
+    """`order show` printed Python's forms: `reference: None`, `customer: {'id': ..., 'name': None}`."""
+    services.partners.create_partner("shop", name="Shop", roles=["RESELLER"], currencies=["USD"])
+    services.catalog.add_product(Product("esim-1gb", "1 GB", ProductKind.ESIM_DATA, data_mb=1024, validity_days=7))
+    customer = Customer("cust-1", "shop", "jane@example.com", datetime.now(UTC))
+    order = Order.accept(now=datetime.now(UTC), id="order-1", partner_id="shop", dialect="esim-v1",
+                         operation=Operation.NEW_ESIM, customer_id="cust-1",
+                         items=[OrderItem(seq=1, product_id="esim-1gb")])  # fmt: skip
+
+    def add(uow: UnitOfWork) -> None:
+        uow.partners.add_customer(customer)
+        uow.orders.add(order)
+
+    services.database.write_now(add)
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    as_text = run_cli("order", "show", "order-1", "--db", url, cwd=tmp_path)
+    assert as_text.returncode == 0, as_text.stderr
+    lines = as_text.stdout.splitlines()
+    assert "reference: -" in lines and "subject: -" in lines and "failure: -" in lines
+    at = lines.index("customer:")
+    assert lines[at + 1 : at + 5] == ["  id: cust-1", "  name: -", "  email: j***@example.com", "  identity: -"]
+    assert not [line for line in lines if "None" in line or "{'" in line]
+    as_json = json.loads(run_cli("order", "show", "order-1", "--json", "--db", url, cwd=tmp_path).stdout)
+    assert (as_json["reference"], as_json["customer"]["name"]) == (None, None)  # JSON keeps its nulls

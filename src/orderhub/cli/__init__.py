@@ -17,7 +17,7 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
 )
 from orderhub.cli.base import app, err
 from orderhub.services.ports import DatabaseUnavailable
-from orderhub.settings import unknown_variables
+from orderhub.settings import SettingError, unknown_variables
 
 __all__ = ["app", "main"]
 
@@ -33,7 +33,8 @@ def main() -> None:
         err.print(f"[red]error:[/red] cannot use the database: {reason}")
         raise SystemExit(1) from None
     except ValueError as exc:
-        if "unsupported database" not in str(exc) and not str(exc).startswith(("ORDERHUB_", "--db ")):
+        # A setting or option orderhub cannot use (SettingError names it), or a database it does not serve.
+        if not isinstance(exc, SettingError) and "unsupported database" not in str(exc):
             raise
         # One line however narrow the terminal; a bad setting's value may look like [markup].
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)

@@ -78,8 +78,14 @@ def order_show(
         return
     for key, value in data.items():
         if key not in ("items", "history", "customer", "request"):
-            console.print(escape(f"{key}: {value}"))
-    console.print(escape(f"customer: {data['customer']}"))
+            console.print(escape(f"{key}: {_text(value)}"))
+    if data["customer"] is None:
+        console.print("customer: -")
+    else:
+        # Each of its fields on a line of its own, as the order's are: not a Python dict.
+        console.print("customer:")
+        for key, value in data["customer"].items():
+            console.print(escape(f"  {key}: {_text(value)}"))
     console.print(escape(f"request: {json.dumps(data['request'], ensure_ascii=False)}"))
     items = Table("seq", "product", "attributes", "state")
     for item in order.items:
@@ -91,6 +97,11 @@ def order_show(
     for event in events:
         history.add_row(event.at.isoformat(), event.to_state.value, event.reason or "")
     console.print(history)
+
+
+def _text(value: object) -> str:
+    """A value as an operator reads it: "-" for none (JSON keeps null), not Python's None."""
+    return "-" if value is None else str(value)
 
 
 # A reason the partner reads in the order's history: one line of text, not a document.

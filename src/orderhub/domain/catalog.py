@@ -33,6 +33,8 @@ def product_id_valid(product_id: str) -> bool:
 # (a validity of millions of days would pass the calendar's end when an order is fulfilled).
 MAX_DATA_MB = 2**31 - 1
 MAX_VALIDITY_DAYS = 36_500
+# The store's column (PostgreSQL refuses a longer name, SQLite would keep it): refused alike on both.
+MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Product:
             problems.append("id must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':', '-'")
         if not self.name.strip():
             problems.append("name is required")
+        elif len(self.name) > MAX_NAME_LENGTH:
+            problems.append(f"name must be at most {MAX_NAME_LENGTH} characters")
         if self.data_mb is not None and self.data_mb < 0:
             problems.append("data_mb must not be negative")
         elif self.data_mb is not None and self.data_mb > MAX_DATA_MB:

@@ -120,6 +120,9 @@ class AccessAdmin:
 
     def add_access(self, ref: str, *, blocked: bool = False, active: Iterable[tuple[str, str]] = ()) -> Access:
         """An access of the network; ``active``: (product, offering) services already running on it."""
+        if not ONAPI_ID.match(ref):
+            # onapi-order's coAccessId is ^[-0-9a-zA-Z.]{1,36}$: any other id could never be ordered on.
+            raise InvalidInput(f"access id {ref!r} must be 1-36 characters of A-Z, a-z, 0-9, '-', '.'", field="ref")
         now = self._clock()
         services = list(active)
         state = AccessState.BLOCKED if blocked else (AccessState.ACTIVE if services else AccessState.FREE)

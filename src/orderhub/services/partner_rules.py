@@ -51,10 +51,17 @@ def check_partner(partner: Partner) -> None:
     check_rate_limit(partner.rate_limit_per_minute)
 
 
+# Far above what one CO may usefully send, and within the store's 32-bit column on every backend.
+MAX_RATE_LIMIT_PER_MINUTE = 1_000_000
+
+
 def check_rate_limit(per_minute: int | None) -> None:
-    """None (no limit) or a positive number of requests a minute."""
-    if per_minute is not None and per_minute <= 0:
-        raise InvalidInput("the rate limit must be a positive number of requests a minute", field="rate_limit")
+    """None (no limit) or 1 to MAX_RATE_LIMIT_PER_MINUTE requests a minute."""
+    if per_minute is not None and not 1 <= per_minute <= MAX_RATE_LIMIT_PER_MINUTE:
+        raise InvalidInput(
+            f"the rate limit must be a whole number of requests a minute from 1 to {MAX_RATE_LIMIT_PER_MINUTE}",
+            field="rate_limit",
+        )
 
 
 def check_references(uow: UnitOfWork, partner: Partner) -> None:

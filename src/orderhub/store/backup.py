@@ -48,12 +48,19 @@ def backup_sqlite(url: str, target: Path) -> BackupReport:
     started = time.monotonic()
     # Written beside the target and renamed at the end, so a target that exists is a whole backup.
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        # A directory orderhub may not write (another owner, read-only, /proc): refused, nothing written.
+        raise BackupRefused(f"cannot write in {target.parent}: {exc.strerror}") from exc
     try:
         orders, migration = _copy(source_path, partial)
         _fsync(partial)
         os.rename(partial, target)
         _fsync(target.parent)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupRefused(f"cannot write {target}: {exc.strerror}") from exc
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

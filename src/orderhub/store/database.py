@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.pipelines import answer_before_reading
 
 SQLITE_CACHE_KIB = 16 * 1024
@@ -86,6 +87,7 @@ def create_engine(
     path = sqlite_path(url)
     options: dict[str, Any] = {}
     if path is not None:
+        _refuse_other_files(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not existing_file_only:
             _create_owner_only(path)
@@ -109,6 +111,22 @@ def create_engine(
     engine = sa.create_engine(url, **options, **common)
     _configure_sqlite(engine, sqlite_synchronous, busy_timeout_seconds)
     return engine
+
+
+# The first 16 bytes of every SQLite database file (an empty file is an empty database too).
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_other_files(path: Path) -> None:
+    """A file that is there but no SQLite database (a --db naming the wrong file) is refused by name:
+    SQLite would only say "file is not a database" at the first statement, without naming it."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return  # not there, a directory, unreadable: opening it names what is wrong
+    if header and header != _SQLITE_HEADER:
+        raise DatabaseUnavailable(f"{path} is not a SQLite database")
 
 
 def _create_owner_only(path: Path) -> None:
