@@ -135,6 +135,9 @@ def build_services(settings: Settings) -> Services:
         database,
         callbacks=CallbackAddresses.from_setting(settings.hub_allowed_networks),
         first_retry=timedelta(seconds=settings.hub_retry_seconds),
+        # Renewed before each delivery, it outlasts one with room to spare for the database's writes.
+        lease=timedelta(seconds=2 * settings.hub_delivery_timeout_seconds + 10),
+        single_dispatcher=database.is_sqlite,
     )
     return Services(
         settings=settings,
@@ -160,7 +163,7 @@ def build_services(settings: Settings) -> Services:
         changes=OrderChanges(database, on_changed=worker.wake),
         hub=hub,
         accesses=AccessQueries(database),
-        hub_dispatcher=HubDispatcher(hub, _event_renderer(settings)),
+        hub_dispatcher=HubDispatcher(hub, _event_renderer(settings), timeout=settings.hub_delivery_timeout_seconds),
         fulfilment=fulfilment,
         worker=worker,
     )

@@ -59,6 +59,10 @@ class Settings:
     # How long a TMF622 event that a listener did not take waits before it is sent again; doubled with
     # each failure in a row, up to 30 s (services.hub).
     hub_retry_seconds: float = 1.0
+    # How long one delivery of a TMF622 event may take, connecting, sending and reading the whole answer:
+    # past it the delivery failed and is retried as any other. A listener's lease (one worker delivers to
+    # it at a time) is renewed before each delivery and is twice this plus 10 s (services.hub).
+    hub_delivery_timeout_seconds: float = 10.0
     # PostgreSQL: how often an API process adds its onapi-order requests to the partners' shared rate-limit
     # buckets and learns the other processes' (services.rate_limits), while a limited partner sends.
     rate_limit_sync_seconds: float = 1.0
@@ -245,5 +249,6 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "final_answer_budget_seconds": _seconds(zero=True),
     "hub_allowed_networks": _networks,
     "hub_retry_seconds": _seconds(),
+    "hub_delivery_timeout_seconds": _seconds(),
     "rate_limit_sync_seconds": _seconds(),
 }

@@ -99,7 +99,10 @@ class BlockingHub:
         self.held = threading.Event()
         self.released = threading.Event()
 
-    def claim_due(self) -> list[Any]:
+    def reclaim_abandoned(self) -> None:
+        return None
+
+    def claim_due(self, limit: int) -> list[Any]:
         if self.held.is_set():
             self.released.wait(10)
         return []

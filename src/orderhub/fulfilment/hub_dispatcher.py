@@ -7,13 +7,14 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from orderhub.domain.callbacks import CallbackAddresses, callback_host
 from orderhub.domain.changes import Listener
+from orderhub.fulfilment.delivery_deadline import DeliveryDeadline
 from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.metrics import EVENTS_SENT
 from orderhub.services.hub import HubService, PendingEvent
@@ -44,14 +45,21 @@ class HubDispatcher:
         render: RenderEvent,
         *,
         poll_interval: float = 0.2,
-        timeout: float = 5.0,
+        timeout: float = 10.0,
         max_parallel: int = 8,
     ) -> None:
         self._hub = hub
         self._render = render
         self._poll_interval = poll_interval
+        # The most one delivery may take, connecting, sending and reading the whole answer.
         self._timeout = timeout
+        self._max_parallel = max_parallel
         self._pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="orderhub-hub")
+        # The listeners this process delivers to now (the loop's thread alone reads and changes it).
+        self._running: dict[str, Future[int]] = {}
+        # The deadlines of the deliveries under way, cut when the dispatcher stops.
+        self._deadlines: set[DeliveryDeadline] = set()
+        self._deadlines_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,6 +76,11 @@ class HubDispatcher:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        # A delivery under way ends now rather than at its deadline; its event is sent again next time.
+        with self._deadlines_lock:
+            under_way = list(self._deadlines)
+        for deadline in under_way:
+            deadline.cut_now()
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -78,70 +91,109 @@ class HubDispatcher:
         return self.heartbeat.stalled(self._thread, stale_after)
 
     def _run(self) -> None:
+        reclaimed = False
         while not self._stop.is_set():
             self.heartbeat.beat()
             self._wake.clear()
             try:
-                claimed = self._hub.claim_due()
-                # Each listener in its own thread; the round ends when all of them are done.
-                for future in [self._pool.submit(self.deliver, listener) for listener in claimed]:
-                    future.result()
+                if not reclaimed:
+                    self._hub.reclaim_abandoned()
+                    reclaimed = True
+                self._start_due()
             except DatabaseUnavailable as exc:
                 log.warning("hub dispatcher waits for the database: %s", exc.reason)
             except Exception:
                 log.exception("hub dispatcher loop error; retrying")
             self._wake.wait(self._poll_interval)
 
+    def _start_due(self) -> None:
+        """Starts the listeners that are due on the threads that are free, waiting for none: a slow
+        listener holds its own thread, never the others' deliveries (a round waiting for every listener
+        would hold all of them for the slowest)."""
+        for listener_id in [listener_id for listener_id, run in self._running.items() if run.done()]:
+            del self._running[listener_id]
+        free = self._max_parallel - len(self._running)
+        if free <= 0:
+            return
+        for listener in self._hub.claim_due(free):
+            run = self._pool.submit(self._serve, listener)
+            run.add_done_callback(lambda _run: self._wake.set())  # a thread is free: fill it at once
+            self._running[listener.id] = run
+
+    def _serve(self, listener: Listener) -> int:
+        try:
+            return self.deliver(listener)
+        except DatabaseUnavailable as exc:
+            log.warning("listener %s waits for the database: %s", listener.id, exc.reason)
+        except Exception:
+            log.exception("delivery to listener %s failed; retrying", listener.id)
+        return 0
+
     def deliver(self, listener: Listener) -> int:
-        """Send the listener its pending events in order, until it fails or is up to date; how many
-        were delivered."""
+        """Send the listener its next pending events (a batch) in order, until one fails; how many were
+        delivered. The dispatcher then starts it again, after the listeners that waited longer."""
         import httpx  # here: the CLI's commands, which never deliver, start without it
 
         delivered = 0
+        deadline = DeliveryDeadline()
+        with self._deadlines_lock:
+            self._deadlines.add(deadline)
         try:
             with httpx.Client(timeout=self._timeout, follow_redirects=False) as http:
-                while not self._stop.is_set():
-                    batch = self._hub.pending(listener)
-                    if not batch:
+                for pending in self._hub.pending(listener):
+                    if self._stop.is_set():
+                        break
+                    body = self._render(pending)
+                    if not chosen(listener.query, body):
+                        self._hub.delivered(listener.id, pending.event_id)  # passed over, as asked
+                        listener = replace(listener, delivered_event_id=pending.event_id)
+                        continue
+                    # Renewed before each delivery, the lease never runs out while this process delivers
+                    # (so no other worker sends the same events at the same time), and it cannot be for a
+                    # listener that was removed: nothing is sent to it after its DELETE.
+                    if not self._hub.renew(listener.id):
+                        log.info("listener %s removed, or served elsewhere: no more events from here", listener.id)
+                        break
+                    error = self._post(http, deadline, listener.callback, body)
+                    self.heartbeat.beat()  # a round may take long with many events: each one is progress
+                    if error is not None and self._stop.is_set():
+                        break  # cut by the stop, not the listener's failure: the event goes at the next start
+                    if error is not None:
+                        EVENTS_SENT.labels("failed").inc()
+                        retry_at = self._hub.failed(listener, error)
+                        log.warning(
+                            "listener %s failed (%s); event %d again at %s",
+                            listener.id,
+                            error,
+                            pending.event_id,
+                            retry_at.isoformat(),
+                        )
                         return delivered
-                    for pending in batch:
-                        body = self._render(pending)
-                        if not chosen(listener.query, body):
-                            self._hub.delivered(listener.id, pending.event_id)  # passed over, as asked
-                            listener = replace(listener, delivered_event_id=pending.event_id)
-                            continue
-                        error = self._post(http, self._hub.callbacks, listener.callback, body)
-                        self.heartbeat.beat()  # a round may take long with many events: each one is progress
-                        if error is not None:
-                            EVENTS_SENT.labels("failed").inc()
-                            retry_at = self._hub.failed(listener, error)
-                            log.warning(
-                                "listener %s failed (%s); event %d again at %s",
-                                listener.id,
-                                error,
-                                pending.event_id,
-                                retry_at.isoformat(),
-                            )
-                            return delivered
-                        self._hub.delivered(listener.id, pending.event_id)
-                        EVENTS_SENT.labels("delivered").inc()
-                        listener = replace(listener, delivered_event_id=pending.event_id, failures=0)
-                        delivered += 1
+                    self._hub.delivered(listener.id, pending.event_id)
+                    EVENTS_SENT.labels("delivered").inc()
+                    listener = replace(listener, delivered_event_id=pending.event_id, failures=0)
+                    delivered += 1
         finally:
+            with self._deadlines_lock:
+                self._deadlines.discard(deadline)
             self._hub.release(listener.id)
         return delivered
 
-    @staticmethod
-    def _post(http: httpx.Client, allowed: CallbackAddresses, url: str, body: dict[str, Any]) -> str | None:
-        target = pinned(url, allowed)
+    def _post(self, http: httpx.Client, deadline: DeliveryDeadline, url: str, body: dict[str, Any]) -> str | None:
+        target = pinned(url, self._hub.callbacks)
         if isinstance(target, str):
             return target
         pinned_url, headers, extensions = target
         import httpx
 
         try:
-            answer = http.post(pinned_url, json=body, headers=headers, extensions=extensions)
+            with deadline.within(self._timeout):
+                answer = http.post(
+                    pinned_url, json=body, headers=headers, extensions={**extensions, "trace": deadline.trace}
+                )
         except httpx.HTTPError as exc:
+            if deadline.cut or isinstance(exc, httpx.TimeoutException):
+                return f"no whole answer within {self._timeout:g} s ({type(exc).__name__})"
             return f"{type(exc).__name__}: {exc}"
         if 200 <= answer.status_code < 300:
             return None

@@ -42,9 +42,10 @@ class HubService:
         *,
         clock: Clock = utc_now,
         operations: tuple[Operation, ...] = tuple(sorted(LISTENED_OPERATIONS)),
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=30),
         callbacks: CallbackAddresses | None = None,
         first_retry: timedelta = timedelta(seconds=1),
+        single_dispatcher: bool = False,
     ) -> None:
         self._db = db
         # A failed delivery is tried again after this, then after twice as long, … up to MAX_BACKOFF.
@@ -55,7 +56,15 @@ class HubService:
         # Listeners hear about the orders of these operations (the TMF622 API's orders). The domain keeps
         # a snapshot with the events of LISTENED_OPERATIONS' orders only: others' show the order as it is.
         self._operations = tuple(operation.value for operation in operations)
+        # How long a listener stays with the worker that claimed it without a word from it: renewed before
+        # each delivery, so it must outlast one (the dispatcher's deadline); after a crash, how long the
+        # listener waits for another worker.
         self._lease = lease
+        # The lease each listener this process delivers to holds now (its end, as stored): renewing or
+        # releasing a lease another worker took since (this one ran out) changes nothing of theirs.
+        self._held: dict[str, datetime] = {}
+        # SQLite: one process delivers, so a lease found at its start is a dead process's (services.hub).
+        self._single_dispatcher = single_dispatcher
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
         parts = urlsplit(callback)
@@ -105,17 +114,41 @@ class HubService:
 
     # -- delivery: called by the dispatcher's threads ----------------------------------------------
 
-    def claim_due(self) -> list[Listener]:
-        """Listeners with no failure to wait out, leased to this process for a while (another process
-        running a dispatcher skips them)."""
+    def reclaim_abandoned(self) -> None:
+        """At the dispatcher's start: where it is the only one (SQLite), the leases it finds are left by a
+        process that stopped without releasing them (a crash), and its listeners are served at once."""
+        if self._single_dispatcher:
+            self._db.write_now(lambda uow: uow.listeners.release_all())
+
+    def claim_due(self, limit: int) -> list[Listener]:
+        """Up to ``limit`` listeners with no failure to wait out, those served longest ago first, leased to
+        this process for a while (another process running a dispatcher skips them)."""
         now = self._clock()
-        due = self._db.read_now(lambda uow: uow.listeners.due(now))
+        # Not one this process still delivers to (its lease may have run out, before a renewal that fails).
+        due = self._db.read_now(lambda uow: uow.listeners.due(now, limit))
+        due = [listener for listener in due if listener.id not in self._held]
         if not due:
             return []
         until = now + self._lease
-        return self._db.write_now(
+        claimed = self._db.write_now(
             lambda uow: [listener for listener in due if uow.listeners.try_lease(listener.id, now, until)]
         )
+        for listener in claimed:
+            self._held[listener.id] = until
+        return claimed
+
+    def renew(self, listener_id: str) -> bool:
+        """Extend this process's lease on the listener, before a delivery to it; False when the listener
+        was removed, or when its lease ran out and another worker took it: then nothing more is sent."""
+        held = self._held.get(listener_id)
+        if held is None:
+            return False
+        until = self._clock() + self._lease
+        if not self._db.write_now(lambda uow: uow.listeners.renew_lease(listener_id, held, until)):
+            self._held.pop(listener_id, None)
+            return False
+        self._held[listener_id] = until
+        return True
 
     def pending(self, listener: Listener, limit: int = 50) -> list[PendingEvent]:
         def load(uow: UnitOfWork) -> list[PendingEvent]:
@@ -142,4 +175,7 @@ class HubService:
         return retry_at
 
     def release(self, listener_id: str) -> None:
-        self._db.write_now(lambda uow: uow.listeners.release(listener_id))
+        held = self._held.pop(listener_id, None)
+        if held is not None:
+            now = self._clock()
+            self._db.write_now(lambda uow: uow.listeners.release(listener_id, held, now))

@@ -122,13 +122,18 @@ class ListenerRepository:
     def remove(self, listener_id: str) -> None:
         self._db.execute(hub_listeners.delete().where(hub_listeners.c.id == listener_id))
 
-    def due(self, now: datetime) -> list[Listener]:
-        """Listeners that are not waiting out a failure and that no other process is delivering to."""
+    def due(self, now: datetime, limit: int) -> list[Listener]:
+        """Up to ``limit`` listeners that are not waiting out a failure and that no other process is
+        delivering to; the one served longest ago first (a released lease keeps when it ended), so that
+        busy listeners take turns with the others."""
         rows = self._db.execute(
-            sa.select(hub_listeners).where(
+            sa.select(hub_listeners)
+            .where(
                 sa.or_(hub_listeners.c.next_attempt_at.is_(None), hub_listeners.c.next_attempt_at <= now),
                 sa.or_(hub_listeners.c.lease_until.is_(None), hub_listeners.c.lease_until < now),
             )
+            .order_by(hub_listeners.c.lease_until.asc().nulls_first(), hub_listeners.c.id)
+            .limit(limit)
         ).mappings()
         return [_listener(row) for row in rows]
 
@@ -136,6 +141,15 @@ class ListenerRepository:
         changed = self._sql.execute_now(
             "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
             (self._sql.time(until), listener_id, self._sql.time(now)),
+        )
+        return changed == 1
+
+    def renew_lease(self, listener_id: str, held: datetime, until: datetime) -> bool:
+        """Extends the lease that ends at ``held`` (the one this process took) to ``until``; False when
+        the listener is gone or another process has leased it since."""
+        changed = self._sql.execute_now(
+            "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND lease_until = ?",
+            (self._sql.time(until), listener_id, self._sql.time(held)),
         )
         return changed == 1
 
@@ -173,8 +187,16 @@ class ListenerRepository:
             (self._sql.time(retry_at), error[:500], listener_id),
         )
 
-    def release(self, listener_id: str) -> None:
-        self._sql.execute("UPDATE hub_listeners SET lease_until = NULL WHERE id = ?", (listener_id,))
+    def release(self, listener_id: str, held: datetime, now: datetime) -> None:
+        """Ends the lease that ends at ``held`` (not one another process took since), as of ``now``."""
+        self._sql.execute(
+            "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND lease_until = ?",
+            (self._sql.time(now), listener_id, self._sql.time(held)),
+        )
+
+    def release_all(self) -> None:
+        """Ends every lease (those a process that crashed left behind)."""
+        self._sql.execute("UPDATE hub_listeners SET lease_until = NULL WHERE lease_until IS NOT NULL")
 
 
 def _listener(row: Any) -> Listener:
