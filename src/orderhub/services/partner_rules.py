@@ -111,7 +111,8 @@ def not_a_business_channel(partner_id: str) -> InvalidInput:
 
 
 def refuse_unknown_products(uow: UnitOfWork, product_ids: Iterable[str]) -> None:
-    unknown = sorted(set(product_ids) - set(uow.catalog.all_ids()))
+    wanted = set(product_ids)
+    unknown = sorted(wanted - set(uow.catalog.kinds(wanted)))
     if unknown:
         raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
 
