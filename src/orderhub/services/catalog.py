@@ -98,10 +98,13 @@ class CatalogService:
         return stored is None
 
     def products_for(self, principal: Principal, currency: str | None = None) -> list[Product]:
+        """The eSIM data products the partner sells (esim-v1's catalog). A list stored before partner
+        commands refused other kinds may name a line offering or a network product: never shown."""
         if currency is not None and currency not in principal.partner.currencies:
             raise InvalidInput(f"currency {currency} is not supported for this partner", field="currency")
         with self._uow(read_only=True) as uow:
-            products = uow.catalog.get_many(principal.partner.product_ids)
+            stored = uow.catalog.get_many(principal.partner.product_ids)
+        products = [p for p in stored if p.kind is ProductKind.ESIM_DATA]
         if currency is None:
             return products
         return [
