@@ -7,9 +7,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from orderhub.domain.countries import country_code_valid
+
 _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 # No currency has a finer minor unit than this (ISO 4217 exponents are 0 to 4).
 MAX_PRICE_DECIMALS = 4
+# The largest price esim-v1 takes from a partner (14 digits, 4 of them decimals): a catalog price must be
+# one a partner can send back, and one that esim-v1 shows without an exponent ("1E+30").
+MAX_PRICE_DIGITS = 14
+# A price as text: plain ASCII decimal digits. Decimal() would also read "1e3", "1_0", " 10 " and
+# Arabic-Indic digits, which no partner means as a price.
+PRICE_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 
 
@@ -27,6 +35,21 @@ def currency_valid(code: str) -> bool:
 
 def product_id_valid(product_id: str) -> bool:
     return bool(_PRODUCT_ID.match(product_id))
+
+
+def price_problem(amount: Decimal) -> str | None:
+    """What keeps ``amount`` from being a price (None when it is one), as esim-v1 reads prices."""
+    if not amount.is_finite():
+        return "must be a number"
+    if amount < 0:
+        return "must not be negative"
+    exponent = amount.as_tuple().exponent  # an int for every finite amount
+    if isinstance(exponent, int) and exponent < -MAX_PRICE_DECIMALS:
+        return f"has more than {MAX_PRICE_DECIMALS} decimals"
+    whole_digits = amount.adjusted() + 1
+    if whole_digits > MAX_PRICE_DIGITS - MAX_PRICE_DECIMALS:
+        return f"must be less than 1{'0' * (MAX_PRICE_DIGITS - MAX_PRICE_DECIMALS)}"
+    return None
 
 
 # What the store's columns hold (32-bit integers) and what a subscription's end can be computed from
@@ -65,15 +88,15 @@ class Product:
             problems.append("validity_days must be positive")
         elif self.validity_days is not None and self.validity_days > MAX_VALIDITY_DAYS:
             problems.append(f"validity_days must be at most {MAX_VALIDITY_DAYS}")
+        # esim-v1 checks a partner's country codes against the same list (domain.countries).
+        not_countries = [code for code in self.footprint if not country_code_valid(code)]
+        if not_countries:
+            codes = ", ".join(repr(code) for code in not_countries)
+            problems.append(f"footprint holds what is no ISO 3166-1 alpha-2 country code (such as PT): {codes}")
         for currency, amount in self.prices.items():
             if not currency_valid(currency):
                 problems.append(f"currency {currency!r} is not an ISO 4217 code")
-            if not amount.is_finite():
-                problems.append(f"price in {currency} must be a number")
-            elif amount < 0:
-                problems.append(f"price in {currency} must not be negative")
-            else:
-                exponent = amount.as_tuple().exponent  # an int for every finite amount
-                if isinstance(exponent, int) and exponent < -MAX_PRICE_DECIMALS:
-                    problems.append(f"price in {currency} has more than {MAX_PRICE_DECIMALS} decimals")
+            problem = price_problem(amount)
+            if problem is not None:
+                problems.append(f"price in {currency} {problem}")
         return problems

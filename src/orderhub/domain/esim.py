@@ -151,13 +151,20 @@ def _validate_subscription(
         )
 
 
-def check_products_sold(request: EsimOrderRequest, partner_products: frozenset[str]) -> None:
-    """Every subscription names a product of the partner's catalog."""
+def check_products_sold(
+    request: EsimOrderRequest, partner_products: frozenset[str], other_kinds: frozenset[str] = frozenset()
+) -> None:
+    """Every subscription names an eSIM data product of the partner's catalog. ``other_kinds``: those of
+    its products that are line offerings or network products, which an eSIM profile does not fulfil."""
     for index, subscription in enumerate(request.subscriptions):
         if subscription.product_id not in partner_products:
             raise ProductNotFound(
                 f"product {subscription.product_id} is not in your product catalog",
                 field=f"items[{index}].product_id",
+            )
+        if subscription.product_id in other_kinds:
+            raise ProductNotFound(
+                f"product {subscription.product_id} is not an eSIM data product", field=f"items[{index}].product_id"
             )
 
 

@@ -52,6 +52,10 @@ class Principal:
     # is only used while that version stands (services.auth), so an order placed now is made on the
     # catalog as it stood when the order arrived, without asking the catalog again.
     product_validity_days: Mapping[str, int | None] = field(default_factory=dict, compare=False, hash=False)
+    # The products of its list that the catalog holds as another kind than an eSIM data product (line
+    # offerings, network products): partner commands refuse them, but a list stored before they did
+    # may still name one, and esim-v1 must not sell it. Loaded with the validity, as it stood then.
+    other_kind_products: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
 
     @property
     def partner_id(self) -> str:

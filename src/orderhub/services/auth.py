@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from orderhub.domain.catalog import ProductKind
 from orderhub.domain.errors import DomainError, InvalidToken, NotAuthenticated
 from orderhub.domain.partners import Principal, Role
 from orderhub.services.clock import Clock, utc_now
@@ -289,4 +290,10 @@ def principal_of(uow: UnitOfWork, partner_id: str) -> Principal:
     if Role.ACCOUNT_MANAGER in partner.roles:
         visible.update(uow.partners.managed_by(partner.id))
     validity = uow.catalog.validity_days(partner.product_ids) if partner.product_ids else {}
-    return Principal(partner=partner, visible_partner_ids=frozenset(visible), product_validity_days=validity)
+    kinds = uow.catalog.kinds(partner.product_ids) if partner.product_ids else {}
+    return Principal(
+        partner=partner,
+        visible_partner_ids=frozenset(visible),
+        product_validity_days=validity,
+        other_kind_products=frozenset(p for p, kind in kinds.items() if kind is not ProductKind.ESIM_DATA),
+    )

@@ -21,7 +21,7 @@ class EsimIntake:
     def prepare(self, uow: UnitOfWork, principal: Principal, request: EsimOrderRequest, now: datetime) -> NewOrder:
         partner = principal.partner
         # A partner's products exist in the catalog (a foreign key says so) and are never deleted.
-        check_products_sold(request, partner.product_ids)
+        check_products_sold(request, partner.product_ids, principal.other_kind_products)
         subject = None
         customer_id: str | None = None
         if request.operation is Operation.TOPUP:

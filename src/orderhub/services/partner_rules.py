@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from orderhub.domain.accesses import ONAPI_ID
-from orderhub.domain.catalog import currency_valid
+from orderhub.domain.catalog import ProductKind, currency_valid
 from orderhub.domain.errors import InvalidInput
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, LANGUAGES, LINE_ORDERING_ROLES, Partner, Role
 from orderhub.services.ports import UnitOfWork
@@ -118,9 +118,22 @@ def not_a_business_channel(partner_id: str) -> InvalidInput:
 
 
 def refuse_unknown_products(uow: UnitOfWork, product_ids: Iterable[str]) -> None:
-    unknown = sorted(set(product_ids) - set(uow.catalog.all_ids()))
+    """A partner's product list is its esim-v1 catalog: each product must exist and be an eSIM data
+    product. Line offerings and network products are granted otherwise (business units, set-offerings);
+    in this list esim-v1 would list them and fulfil an order for one with an eSIM profile."""
+    wanted = set(product_ids)
+    kinds = uow.catalog.kinds(wanted)
+    unknown = sorted(wanted - set(kinds))
     if unknown:
         raise InvalidInput(f"unknown products: {', '.join(unknown)}", field="products")
+    other = sorted(
+        f"{product_id} is a {kind} product" for product_id, kind in kinds.items() if kind is not ProductKind.ESIM_DATA
+    )
+    if other:
+        raise InvalidInput(
+            f"a partner's product list (its esim-v1 catalog) holds eSIM data products only: {'; '.join(other)}",
+            field="products",
+        )
 
 
 def refuse_unknown_units(uow: UnitOfWork, business_unit_ids: Iterable[str]) -> None:

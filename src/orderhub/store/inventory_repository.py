@@ -20,25 +20,49 @@ class CatalogRepository:
         self._db = connection
 
     def upsert(self, product: Product, now: datetime) -> None:
-        values = {
-            "name": product.name,
-            "kind": product.kind.value,
-            "description": product.description,
-            "data_mb": product.data_mb,
-            "validity_days": product.validity_days,
-            "footprint": list(product.footprint),
-            "updated_at": now,
-        }
-        updated = self._db.execute(products.update().where(products.c.id == product.id).values(**values))
-        if updated.rowcount == 0:
-            self._db.execute(products.insert().values(id=product.id, **values))
-        self._db.execute(product_prices.delete().where(product_prices.c.product_id == product.id))
-        if product.prices:
-            self._db.execute(
-                product_prices.insert(),
-                [{"product_id": product.id, "currency": c, "amount": a} for c, a in product.prices.items()],
-            )
+        self.upsert_many([product], now)
+
+    def upsert_many(self, items: list[Product], now: datetime) -> None:
+        """Insert or update products, in a few statements whatever their number (an import writes
+        hundreds a transaction). A product is never given another kind: the commands that sell it as
+        its kind would stop finding it, so callers refuse that first and here it is an error."""
+        ids = [product.id for product in items]
+        stored = self.kinds(ids)
+        changed = sorted(p.id for p in items if p.id in stored and stored[p.id] is not p.kind)
+        if changed:
+            raise ValueError(f"products {', '.join(changed)} are of another kind")
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "kind": p.kind.value,
+                "description": p.description,
+                "data_mb": p.data_mb,
+                "validity_days": p.validity_days,
+                "footprint": list(p.footprint),
+                "updated_at": now,
+            }
+            for p in items
+        ]
+        # An update of many rows binds its values under names of their own (SQLAlchemy reserves the
+        # columns' names for the SET clause).
+        updated = [{f"b_{name}": value for name, value in row.items()} for row in rows if row["id"] in stored]
+        if updated:
+            columns = {name: sa.bindparam(f"b_{name}", type_=products.c[name].type) for name in rows[0] if name != "id"}
+            self._db.execute(products.update().where(products.c.id == sa.bindparam("b_id")).values(**columns), updated)
+        fresh = [row for row in rows if row["id"] not in stored]
+        if fresh:
+            self._db.execute(products.insert(), fresh)
+        self._db.execute(product_prices.delete().where(product_prices.c.product_id.in_(ids)))
+        prices = [{"product_id": p.id, "currency": c, "amount": a} for p in items for c, a in p.prices.items()]
+        if prices:
+            self._db.execute(product_prices.insert(), prices)
         bump_config_version(self._db)
+
+    def kinds(self, product_ids: Iterable[str]) -> dict[str, ProductKind]:
+        """The kind of each of these products that is stored."""
+        query = sa.select(products.c.id, products.c.kind).where(products.c.id.in_(list(product_ids)))
+        return {product_id: ProductKind(kind) for product_id, kind in self._db.execute(query)}
 
     def get(self, product_id: str) -> Product | None:
         found = self.get_many([product_id])
@@ -71,9 +95,6 @@ class CatalogRepository:
             f"SELECT id, validity_days FROM products WHERE id IN ({', '.join('?' * len(ids))})", ids
         )
         return dict(rows)  # type: ignore[arg-type]
-
-    def all_ids(self) -> list[str]:
-        return list(self._db.execute(sa.select(products.c.id).order_by(products.c.id)).scalars())
 
 
 _PROFILE_COLUMNS = "iccid, matching_id, smdp_address, state, order_id, customer_id, luhn_ok"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, field_validator
 
+from orderhub.domain.catalog import MAX_PRICE_DECIMALS, MAX_PRICE_DIGITS, PRICE_TEXT
 from orderhub.domain.order_states import OrderState
 
 
@@ -22,13 +22,11 @@ def _text_only(value: object) -> object:
 
 DateTimeText = Annotated[datetime, BeforeValidator(_text_only)]
 
-_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-
 
 def _decimal_text(value: object) -> object:
     # pydantic would read "1_0", Arabic-Indic digits, " 10 " and "1e3" as numbers; as text a
-    # price is plain ASCII decimal digits (a JSON number is read as it is).
-    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value) is None:
+    # price is plain ASCII decimal digits (a JSON number is read as it is), as in the catalog.
+    if isinstance(value, str) and PRICE_TEXT.fullmatch(value) is None:
         raise ValueError('must be a number, or a string of ASCII decimal digits such as "10.50"')
     return value
 
@@ -72,7 +70,7 @@ class WireSubscription(_Wire):
     )
     id: str | None = Field(default=None, max_length=64, description="Product id as in the API's examples")
     activationDate: DateTimeText | None = None
-    price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
+    price: Decimal | None = Field(default=None, ge=0, max_digits=MAX_PRICE_DIGITS, decimal_places=MAX_PRICE_DECIMALS)
     currency: str | None = Field(
         default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217, one the partner sells in; sent with price"
     )
