@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -16,8 +18,11 @@ from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
 from orderhub.dialects import DIALECTS, DialectContext
 from orderhub.metrics import register_api
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.web.hot_paths import HotPathRouter, HotRoute, HotStack
 from orderhub.web.middleware import HeadAsGetMiddleware, RequestContextMiddleware, UnexpectedErrorMiddleware
+
+log = logging.getLogger("orderhub")
 
 
 def _server_error() -> JSONResponse:
@@ -71,6 +76,19 @@ def dialect_context(services: Services) -> DialectContext:
     )
 
 
+def _load_before_serving(services: Services) -> None:
+    """What requests would otherwise load on first use, when the process may have no file descriptor
+    left to load it with (and answer 500; after an order's commit too): anyio's asyncio backend, which
+    runs every route or dependency declared with plain ``def`` (/healthz) on its threads and is imported
+    by the first such call, and every business unit's time zone (domain.zones). A database that cannot
+    be read now leaves a unit's zone to be read with the unit, before its first order."""
+    importlib.import_module("anyio._backends._asyncio")
+    try:
+        services.lines.read_zones()
+    except DatabaseUnavailable as exc:
+        log.warning("business units' time zones not read at start-up (%s): read with their first order", exc)
+
+
 def create_app(
     services: Services, *, run_worker: bool = True, hot_paths: bool = True, close_at_stop: bool = False
 ) -> ASGIApp:
@@ -122,6 +140,7 @@ def create_app(
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     app.state.services = services
+    _load_before_serving(services)
     if not hot_paths or not hot_routes:
         return HeadAsGetMiddleware(app)
     # HEAD never takes a hot route (it is not busy): the framework's routes answer it as they do GET.

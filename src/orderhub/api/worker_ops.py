@@ -9,7 +9,6 @@ each with a socket timeout, so a slow or silent client holds only its own thread
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from orderhub.probes import METRICS_CONTENT_TYPE, ProbeAnswer, metrics_text, not_ready, read_inventory_levels, readiness
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.database import statement_timeout_seconds
+from orderhub.store.errors import unavailable_cause
 
 if TYPE_CHECKING:  # the wired process: this endpoint sits above it, as the API does
     from orderhub.bootstrap import Services
@@ -87,8 +87,13 @@ class OpsEndpoint:
                 return _json(not_ready(exc))
         if path == "/metrics":
             # As the API's: the inventory gauges keep the last levels read when the database is late.
-            with contextlib.suppress(DatabaseUnavailable):
+            try:
                 self._in_time(self._refresh_metrics)
+            except DatabaseUnavailable:
+                pass
+            except Exception as exc:  # raw from the store: kept levels when it means unavailability
+                if unavailable_cause(exc, None) is None:
+                    raise
             return 200, METRICS_CONTENT_TYPE, metrics_text(), {}
         return _json(ProbeAnswer(404, {"status": "not found", "reason": "served: /healthz, /readyz, /metrics"}))
 

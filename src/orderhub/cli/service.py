@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import gc
+import importlib
 import json
+import os
+import resource
 import signal
 import threading
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +42,52 @@ def serve(
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the fulfilment worker in-process")] = True,
 ) -> None:
     """Run the HTTP API (and, by default, the fulfilment worker) after applying migrations."""
+    try:
+        _serve(host, port, db, demo=demo, worker=worker)
+    except Exception as exc:
+        # Start-up opens many files (modules, the database, data files, the socket): with too few file
+        # descriptors allowed it fails wherever it runs out (the event loop's clean-up may then fail in
+        # turn), and the operator needs the cause, not the traceback of the place.
+        cause = _descriptors_exhausted(exc)
+        if cause == errno.EMFILE:
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            raise _out_of_files(
+                f"too many open files: this process may open {limit}; raise the limit"
+                f" (`ulimit -n {RECOMMENDED_OPEN_FILES}`) and start again"
+            ) from None
+        if cause == errno.ENFILE:
+            message = "too many open files in the system: close other programs' files and start again"
+            raise _out_of_files(message) from None
+        raise
+
+
+def _descriptors_exhausted(exc: BaseException | None) -> int | None:
+    """EMFILE or ENFILE when ``exc``, or an error it arose from, is running out of file descriptors."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            return exc.errno
+        exc = exc.__context__
+    return None
+
+
+def _out_of_files(message: str) -> typer.Exit:
+    # What the failed start held (the event loop's descriptors) is freed first; printing may still load
+    # a module, and find no descriptor for it: the line is then written as it is.
+    gc.collect()
+    # The server's coroutine that never ran would add its own warning at exit.
+    warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+    try:
+        return _fail(message)
+    except OSError:
+        os.write(2, f"error: {message}\n".encode())
+        return typer.Exit(code=1)
+
+
+# Enough for the database, the worker and some thousands of partners' connections at once.
+RECOMMENDED_OPEN_FILES = 65536
+
+
+def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, worker: bool) -> None:
     # The web stack is imported by the command that serves it: the other commands start faster.
     from orderhub.api.app import create_app, not_http_answer
     from orderhub.web.server import run_server
@@ -53,6 +105,9 @@ def serve(
     except DemoRefused as exc:
         raise _fail(f"{exc}; not serving") from None
     application = create_app(services, run_worker=worker, close_at_stop=True)
+    # Loaded by the address look-up of the bind, which fails with no descriptor left for it and is
+    # then logged by uvicorn rather than raised here.
+    importlib.import_module("encodings.idna")
     run_server(
         application,
         host=settings.host,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from orderhub.domain.catalog import MAX_VALIDITY_DAYS
 from orderhub.domain.customers import CustomerDetails
@@ -15,6 +15,7 @@ from orderhub.domain.errors import InvalidInput, LineNotFound, NoActivePlan, Off
 from orderhub.domain.msisdn_patterns import nested_repetition
 from orderhub.domain.order_states import MAX_DATE_AHEAD
 from orderhub.domain.orders import Operation, OrderItem
+from orderhub.domain.zones import zone
 
 MAX_ITEMS_PER_LINE_ORDER = 15
 SUPPORTED_ACTIONS = frozenset({"add"})
@@ -96,7 +97,7 @@ def timezone_valid(name: str) -> bool:
     if not name or name != name.strip() or name.startswith("/") or ".." in name:
         return False
     try:
-        ZoneInfo(name)
+        zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True

@@ -19,9 +19,10 @@ from orderhub.domain.lines import (
 )
 from orderhub.domain.orders import OrderItem, Subject, SubjectKind
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
+from orderhub.domain.zones import zone
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import NewOrder
-from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.ports import Database, DatabaseUnavailable, UnitOfWork
 from orderhub.services.provisioning import LineReadings
 
 
@@ -92,6 +93,16 @@ def _customer_of(uow: UnitOfWork, principal: Principal, request: LineOrderReques
     return uow.partners.add_customer(customer)
 
 
+def _read_zone(unit: BusinessUnit) -> None:
+    """Reads the unit's zone before any order of it is stored: an order's answer, given after its commit,
+    is dated in that zone and must need no file then (domain.zones). A zone that cannot be read now
+    (no file descriptor left) refuses the order, with nothing stored, as a database that cannot be."""
+    try:
+        zone(unit.timezone)
+    except OSError as exc:
+        raise DatabaseUnavailable(f"the time zone {unit.timezone} could not be read: {exc.strerror}") from exc
+
+
 @dataclass(frozen=True)
 class LineView:
     unit: BusinessUnit
@@ -125,8 +136,14 @@ class LineService:
         if unit is None:
             unit = await self._db.read(lambda uow: uow.lines.business_unit(business_unit_id))
             if unit is not None:
+                _read_zone(unit)
                 self._units[business_unit_id] = unit
         return _enabled(principal, business_unit_id, unit)
+
+    def read_zones(self) -> None:
+        """Reads the time zone of every business unit (at start-up), so that no order waits on one."""
+        for unit in self._db.read_now(lambda uow: uow.lines.business_units()):
+            _read_zone(unit)
 
     def cached_unit(self, principal: Principal, business_unit_id: str, version: int) -> BusinessUnit | None:
         """``business_unit`` as cached for the config version ``version``, without reading the store's

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Order
 from orderhub.domain.results import LineResult
+from orderhub.domain.zones import zone
 
 DIALECT = "tmf-productorder"
 DEFAULT_CATEGORY = "esimPrepaid"
@@ -54,8 +54,10 @@ def business_unit_of(order: Order) -> str | None:
 
 
 def local_time(moment: datetime, timezone: str) -> str:
-    """``2026-11-24T02:15:00.123-06:00``: milliseconds and the business unit's offset, as in the seed."""
-    return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="milliseconds")
+    """``2026-11-24T02:15:00.123-06:00``: milliseconds and the business unit's offset, as in the seed.
+    The zone was read when the unit was (services.line_orders.LineService): an answer given after the
+    order's commit needs no file."""
+    return moment.astimezone(zone(timezone)).isoformat(timespec="milliseconds")
 
 
 def order_resource(order: Order, timezone: str) -> dict[str, Any]:
