@@ -31,9 +31,21 @@ _IDENTITY = re.compile(
     r"|\d\d(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])\d{4})(?!\d)"
 )
 _SECRET = re.compile(
-    r"(?i)((?:client_secret|secret|password|access_token|refresh_token)[\"']?\s*[:=]\s*[\"']?)[^\s,&\"'}]+"
+    r"(?i)((?:client_secret|secret|password|access_token|refresh_token|api[_-]?key|signature|\bsig)[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s,&\"'}]+"
 )
-_CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]+)")
+# The user and password of a URL (a listener's callback may carry them: https://user:pass@host/…).
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+
+
+def _credential(found: re.Match[str]) -> str:
+    """A scheme and its credential, the credential hidden; words after "basic" or "bearer" in a sentence
+    ("offering iptv/basic is no longer allowed") stay: no credential is a short lower-case word."""
+    value = found.group(2)
+    if len(value) < 16 and value.isalpha() and value.islower():
+        return found.group(0)
+    return f"{found.group(1)} ***"
 
 
 def mask_identity(number: str) -> str:
@@ -47,12 +59,13 @@ def mask_identity(number: str) -> str:
 # would; other text is asked with patterns of the same flags (the long s matches s, the Kelvin sign k).
 _SIX_DIGITS = re.compile(r"\d{6}")
 _SIX_ASCII_DIGITS = re.compile(r"[0-9]{6}")
-_WORD = re.compile(r"(?i)bearer|basic|secret|password|token")
+_WORD = re.compile(r"(?i)bearer|basic|secret|password|token|key|sig")
 _CREDENTIAL_WORD = re.compile(r"(?i)bearer|basic")
 
 
 def mask(text: str) -> str:
     if "@" in text:
+        text = _URL_USERINFO.sub(r"\1***@", text)
         text = _EMAIL.sub(r"\1***@\2", text)
     ascii_only = text.isascii()
     if (_SIX_ASCII_DIGITS if ascii_only else _SIX_DIGITS).search(text) is not None:
@@ -60,14 +73,15 @@ def mask(text: str) -> str:
     if ascii_only:
         lowered = text.lower()
         credential = "bearer" in lowered or "basic" in lowered
-        if not (credential or "secret" in lowered or "password" in lowered or "token" in lowered):
+        words = ("secret", "password", "token", "key", "sig")
+        if not (credential or any(word in lowered for word in words)):
             return text
     else:
         if _WORD.search(text) is None:
             return text
         credential = _CREDENTIAL_WORD.search(text) is not None
     if credential:
-        text = _CREDENTIALS.sub(r"\1 ***", text)
+        text = _CREDENTIALS.sub(_credential, text)
     return _SECRET.sub(r"\1***", text)
 
 
@@ -279,3 +293,7 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # orderhub writes its own access log line with the correlation id.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs each request's whole URL at INFO: a listener's callback, with the user, password or key
+    # it may carry. The dispatcher says itself what went wrong with a delivery.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

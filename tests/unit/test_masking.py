@@ -66,6 +66,23 @@ def test_bearer_token_is_hidden():
     assert "eyJabc123" not in mask("Authorization: Bearer eyJabc123")
 
 
+def test_a_callbacks_user_password_and_key_are_hidden():
+    """A listener's callback as a delivery's log line would show it (httpx logged it so, at INFO)."""
+    url = "http://hookuser:Hook-Pa55word@127.0.0.1:8501/cb?api_key=SECRETKEY123&sig=abcdef0123456789&x=1"
+    assert mask(f"POST {url}") == "POST http://***@127.0.0.1:8501/cb?api_key=***&sig=***&x=1"
+
+
+@pytest.mark.parametrize(
+    "text", ["item 1: offering iptv/basic is no longer allowed", "the basic offering", "bearer of news"]
+)
+def test_words_after_basic_or_bearer_in_a_sentence_stay(text):
+    assert mask(text) == text
+
+
+def test_a_basic_credential_is_hidden():
+    assert mask("Authorization: Basic ZGVtbzpzZWNyZXQ=") == "Authorization: Basic ***"
+
+
 def test_identity_number_without_separator_is_masked():
     assert "198112189876" not in mask("personal number 198112189876 given")
 
@@ -159,9 +176,10 @@ def test_json_formatter_copies_request_fields(cid):
 
 def _mask_every_time(text: str) -> str:
     """mask as it was before its fast paths: every substitution on every text."""
+    text = observability._URL_USERINFO.sub(r"\1***@", text)
     text = observability._EMAIL.sub(r"\1***@\2", text)
     text = observability._IDENTITY.sub("********-****", text)
-    text = observability._CREDENTIALS.sub(r"\1 ***", text)
+    text = observability._CREDENTIALS.sub(observability._credential, text)
     return observability._SECRET.sub(r"\1***", text)
 
 
@@ -171,7 +189,8 @@ _PIECES = st.sampled_from(
     ["@", "a@b.cd", "jo@doe.com", "Bearer ", "BASIC ", "beareR x", "\u017fecret", "client_\u017fecret=", "password:",
      "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8944",
      " ", "=", ":", '"', "'", "&", ",", "/", "é", "İ", "Token", "8111", "12189876", "8112189876", "x1912121212",
-     "\u0661\u0662\u0663\u0664\u0665\u0666-\u0661\u0662\u0663\u0664", "\u0661\u0662\u0663"]
+     "\u0661\u0662\u0663\u0664\u0665\u0666-\u0661\u0662\u0663\u0664", "\u0661\u0662\u0663", "https://u:p@h/",
+     "://", "api_key=", "API-KEY:", "sig=", "signature=", "basic is", "\u212aey="]
 )  # fmt: skip
 _TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join)
 _ASCII_TEXTS = st.lists(st.one_of(_PIECES, st.text(st.characters(max_codepoint=127), max_size=8)), max_size=12).map(
@@ -391,3 +410,30 @@ def test_a_log_timestamp_is_the_instant_to_the_millisecond_whatever_came_before(
     # Nearby instants too (the same millisecond, the next, across a second): the remembered ones.
     for created in [t for base in instants for t in (base, base + 0.0001, base + 0.001, base + 0.9995)]:
         assert observability.log_timestamp(created) == _timestamp_made_afresh(created)
+
+
+def test_a_request_to_a_callback_does_not_log_its_url(configured_log: io.StringIO) -> None:
+    """The hub's deliveries go through httpx, which logged every request's whole URL at INFO: a
+    listener's user, password and key with it."""
+    import http.server
+    import threading
+
+    import httpx
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    with http.server.HTTPServer(("127.0.0.1", 0), Listener) as server:
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        url = f"http://hookuser:Hook-Pa55word@127.0.0.1:{server.server_port}/cb?api_key=SECRETKEY123"
+        assert httpx.post(url, json={}).status_code == 201
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    logged = configured_log.getvalue()
+    assert "Hook-Pa55word" not in logged and "SECRETKEY123" not in logged, logged
