@@ -30,8 +30,9 @@ from orderhub.services.partners import PartnerAdmin
 from orderhub.services.rate_limits import DatabaseBuckets, RateLimiter
 from orderhub.settings import Settings
 from orderhub.store import migrate
-from orderhub.store.database import checkpoint_sqlite, create_engine
+from orderhub.store.database import checkpoint_sqlite, create_engine, sqlite_path
 from orderhub.store.runtime import SqlDatabase
+from orderhub.store.sole_dispatcher import SoleDispatcherLock
 from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
 
 log = logging.getLogger("orderhub")
@@ -108,6 +109,12 @@ def _hub_dialect_renderer() -> Callable[[PendingEvent, str], dict[str, Any]]:
     return render_event
 
 
+def _sole_dispatcher(database_url: str) -> SoleDispatcherLock | None:
+    """SQLite: the lock that tells whether this process alone delivers events from the file."""
+    path = sqlite_path(database_url)
+    return SoleDispatcherLock(path) if path is not None else None
+
+
 def build_services(settings: Settings) -> Services:
     engine = create_engine(
         settings.database_url,
@@ -137,7 +144,7 @@ def build_services(settings: Settings) -> Services:
         first_retry=timedelta(seconds=settings.hub_retry_seconds),
         # Renewed before each delivery, it outlasts one with room to spare for the database's writes.
         lease=timedelta(seconds=2 * settings.hub_delivery_timeout_seconds + 10),
-        single_dispatcher=database.is_sqlite,
+        sole_dispatcher=_sole_dispatcher(settings.database_url),
     )
     return Services(
         settings=settings,

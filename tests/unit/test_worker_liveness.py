@@ -107,6 +107,9 @@ class BlockingHub:
             self.released.wait(10)
         return []
 
+    def stopped_dispatching(self) -> None:
+        return None
+
 
 def test_an_event_dispatcher_stuck_in_a_round_is_stalled() -> None:
     hub = BlockingHub()

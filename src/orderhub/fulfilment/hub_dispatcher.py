@@ -57,6 +57,7 @@ class HubDispatcher:
         self._pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="orderhub-hub")
         # The listeners this process delivers to now (the loop's thread alone reads and changes it).
         self._running: dict[str, Future[int]] = {}
+        self._more_due = False
         # The deadlines of the deliveries under way, cut when the dispatcher stops.
         self._deadlines: set[DeliveryDeadline] = set()
         self._deadlines_lock = threading.Lock()
@@ -84,6 +85,7 @@ class HubDispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._hub.stopped_dispatching()
 
     def stalled(self, stale_after: float) -> str | None:
         """Why the dispatcher is not alive (not running, or neither a turn of its loop nor an event
@@ -115,10 +117,20 @@ class HubDispatcher:
         free = self._max_parallel - len(self._running)
         if free <= 0:
             return
-        for listener in self._hub.claim_due(free):
+        claimed = self._hub.claim_due(free)
+        # All threads taken: more listeners may be due, to start as soon as a thread is free.
+        self._more_due = len(claimed) == free
+        for listener in claimed:
             run = self._pool.submit(self._serve, listener)
-            run.add_done_callback(lambda _run: self._wake.set())  # a thread is free: fill it at once
+            run.add_done_callback(self._ended)
             self._running[listener.id] = run
+
+    def _ended(self, run: Future[int]) -> None:
+        """A listener's run is over. Started again at once only when it delivered (it may have more
+        waiting) or when others wait for its thread: a listener with nothing pending waits for the next
+        poll, instead of being claimed, read and released back to back, two writes each time."""
+        if self._more_due or (not run.cancelled() and run.exception() is None and run.result() > 0):
+            self._wake.set()
 
     def _serve(self, listener: Listener) -> int:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from orderhub.domain.callbacks import CallbackAddresses
@@ -35,6 +36,13 @@ class PendingEvent:
     event_id: int
 
 
+class SoleDispatcher(Protocol):
+    """Held by the one process that delivers (store.sole_dispatcher): take() says whether it is this one."""
+
+    def take(self) -> bool: ...
+    def release(self) -> None: ...
+
+
 class HubService:
     def __init__(
         self,
@@ -45,7 +53,7 @@ class HubService:
         lease: timedelta = timedelta(seconds=30),
         callbacks: CallbackAddresses | None = None,
         first_retry: timedelta = timedelta(seconds=1),
-        single_dispatcher: bool = False,
+        sole_dispatcher: SoleDispatcher | None = None,
     ) -> None:
         self._db = db
         # A failed delivery is tried again after this, then after twice as long, … up to MAX_BACKOFF.
@@ -63,8 +71,8 @@ class HubService:
         # The lease each listener this process delivers to holds now (its end, as stored): renewing or
         # releasing a lease another worker took since (this one ran out) changes nothing of theirs.
         self._held: dict[str, datetime] = {}
-        # SQLite: one process delivers, so a lease found at its start is a dead process's (services.hub).
-        self._single_dispatcher = single_dispatcher
+        # SQLite: whether this process alone delivers from the file (store.sole_dispatcher).
+        self._sole_dispatcher = sole_dispatcher
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
         parts = urlsplit(callback)
@@ -115,10 +123,15 @@ class HubService:
     # -- delivery: called by the dispatcher's threads ----------------------------------------------
 
     def reclaim_abandoned(self) -> None:
-        """At the dispatcher's start: where it is the only one (SQLite), the leases it finds are left by a
-        process that stopped without releasing them (a crash), and its listeners are served at once."""
-        if self._single_dispatcher:
+        """At the dispatcher's start: where it is the only one delivering (SQLite, the lock taken), the
+        leases it finds are left by a process that stopped without releasing them (a crash), and its
+        listeners are served at once. Where another process delivers, they are its own: they run out."""
+        if self._sole_dispatcher is not None and self._sole_dispatcher.take():
             self._db.write_now(lambda uow: uow.listeners.release_all())
+
+    def stopped_dispatching(self) -> None:
+        if self._sole_dispatcher is not None:
+            self._sole_dispatcher.release()
 
     def claim_due(self, limit: int) -> list[Listener]:
         """Up to ``limit`` listeners with no failure to wait out, those served longest ago first, leased to

@@ -126,15 +126,7 @@ class ListenerRepository:
         """Up to ``limit`` listeners that are not waiting out a failure and that no other process is
         delivering to; the one served longest ago first (a released lease keeps when it ended), so that
         busy listeners take turns with the others."""
-        rows = self._db.execute(
-            sa.select(hub_listeners)
-            .where(
-                sa.or_(hub_listeners.c.next_attempt_at.is_(None), hub_listeners.c.next_attempt_at <= now),
-                sa.or_(hub_listeners.c.lease_until.is_(None), hub_listeners.c.lease_until < now),
-            )
-            .order_by(hub_listeners.c.lease_until.asc().nulls_first(), hub_listeners.c.id)
-            .limit(limit)
-        ).mappings()
+        rows = self._db.execute(_DUE, {"now": now, "limit": limit}).mappings()
         return [_listener(row) for row in rows]
 
     def try_lease(self, listener_id: str, now: datetime, until: datetime) -> bool:
@@ -197,6 +189,19 @@ class ListenerRepository:
     def release_all(self) -> None:
         """Ends every lease (those a process that crashed left behind)."""
         self._sql.execute("UPDATE hub_listeners SET lease_until = NULL WHERE lease_until IS NOT NULL")
+
+
+# Built once: the dispatcher asks five times a second, and the ordering's expressions, built anew each
+# time, left reference cycles behind for the collector (its pauses are the request path's p99).
+_DUE = (
+    sa.select(hub_listeners)
+    .where(
+        sa.or_(hub_listeners.c.next_attempt_at.is_(None), hub_listeners.c.next_attempt_at <= sa.bindparam("now")),
+        sa.or_(hub_listeners.c.lease_until.is_(None), hub_listeners.c.lease_until < sa.bindparam("now")),
+    )
+    .order_by(hub_listeners.c.lease_until.asc().nulls_first(), hub_listeners.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
 
 
 def _listener(row: Any) -> Listener:
