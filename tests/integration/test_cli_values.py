@@ -74,3 +74,19 @@ def test_a_value_the_store_cannot_keep_is_refused_in_one_line(tmp_path: Path, ar
     url = sqlite_url(tmp_path / "orderhub.db")
     database_with_a_co(url, tmp_path)
     assert_refused_in_one_line(url, tmp_path, args, line)
+
+
+def test_a_partner_given_a_limit_above_the_range_by_an_earlier_version_can_still_be_changed(tmp_path: Path) -> None:
+    """The range is checked where a limit is set: a partner stored with more (earlier versions took up to
+    2**31 - 1) keeps it while its other fields change."""
+    url = sqlite_url(tmp_path / "orderhub.db")
+    database_with_a_co(url, tmp_path)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE partners SET rate_limit_per_minute = 5000000 WHERE id = 'acme'"))
+    finally:
+        engine.dispose()
+    result = run_cli("partner", "update", "acme", "--language", "sv", "--db", url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert _kept(url)[2] == [("acme", 5000000)]

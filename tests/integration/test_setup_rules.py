@@ -55,6 +55,14 @@ def test_each_setup_mistake_is_refused_with_what_is_wrong(services: Services) ->
     # A pattern whose match could backtrack for minutes on a partner's number is refused, naming the group.
     refused(lambda: lines.add_business_unit(BusinessUnit("CR", "Costa Rica", "America/Costa_Rica", "(a+)+$", "")),
             "MSISDN pattern repeats '(a+)+', a group that itself varies in length")  # fmt: skip
+    # A unit stored before patterns were judged keeps its pattern while its other fields change.
+    with services.uow_factory() as uow:
+        uow.lines.add_business_unit(
+            BusinessUnit("GT", "Guatemala", "America/Guatemala", "(1|1)+", "digits"), datetime.now(UTC)
+        )
+        uow.commit()
+    assert lines.update_business_unit("GT", name="Guatemala City").msisdn_pattern == "(1|1)+"
+    refused(lambda: lines.update_business_unit("GT", msisdn_pattern="(2|2)+"), "MSISDN pattern repeats '(2|2)+'")
     lines.add_business_unit(costa_rica)
     refused(lambda: lines.add_business_unit(costa_rica), "business unit CR exists already")
     refused(lambda: lines.update_business_unit("CR", timezone="Mars/Olympus"), "is not an IANA time zone")

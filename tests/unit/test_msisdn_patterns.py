@@ -22,6 +22,10 @@ from orderhub.domain.msisdn_patterns import nested_repetition
         "[]a+]+",
         "(a{1,1})+",
         "(a{2}){3}",
+        r"(?:\d{4}){2}",  # a group's kind is no quantifier
+        r"(?:[0-9]{2})+",
+        r"(?:\+506|00506)?[0-9]{8}",  # alternatives, not repeated
+        "(?=6)[0-9]{8}",
     ],
 )
 def test_patterns_that_match_in_one_way_are_kept(pattern: str) -> None:
@@ -41,6 +45,8 @@ def test_patterns_that_match_in_one_way_are_kept(pattern: str) -> None:
         ("(a++)+", "(a++)+"),  # possessive and lazy forms are still quantifiers
         ("(a+?)*?", "(a+?)*?"),
         (r"((\d+))+", r"((\d+))+"),
+        ("(1|1|1|1)+", "(1|1|1|1)+"),  # alternatives that match the same text
+        (r"(?P<n>\d+)+", r"(?P<n>\d+)+"),
     ],
 )
 def test_a_group_that_repeats_a_varying_repetition_is_named(pattern: str, named: str) -> None:

@@ -5,6 +5,9 @@ milliseconds, and logged each)."""
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +45,20 @@ def test_a_run_of_refusals_is_logged_once_then_summarised_then_its_end(caplog: p
     assert [record.getMessage() for record in caplog.records] == [
         "writes refused: database unavailable: database or disk is full"
     ]
+
+
+def test_once_a_test_write_fits_again_the_probes_stop_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a full disk, a probe writes a scratch file beside the database to see whether it fits; once it
+    does, the next probes need not, though no order has come since (a node not ready gets none)."""
+    health = WriteHealth(tmp_path / "orderhub.db")
+    health.record(FULL, 1)
+    scratch_files = []
+    real = tempfile.TemporaryFile
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        scratch_files.append(kwargs.get("dir"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", counted)
+    assert [health.room_problem() for _ in range(3)] == [None, None, None]
+    assert scratch_files == [tmp_path]

@@ -62,8 +62,10 @@ class BusinessUnit:
         # Bounded first: the match backtracks, and a partner chooses the number (domain.msisdn_patterns).
         return len(msisdn) <= MAX_MSISDN_LENGTH and re.fullmatch(self.msisdn_pattern, msisdn) is not None
 
-    def problems(self) -> list[str]:
-        """What keeps this unit out of the store (empty when it is fine), one short sentence each."""
+    def problems(self, *, pattern_changed: bool = True) -> list[str]:
+        """What keeps this unit out of the store (empty when it is fine), one short sentence each.
+        ``pattern_changed=False``: a unit set up before patterns were judged keeps its own while its
+        other fields change (it is still refused as no regular expression, which it cannot be)."""
         problems = []
         if not _UNIT_ID.match(self.id):
             problems.append(f"id {self.id!r} must be 1-16 characters of A-Z, a-z, 0-9, '_', '-'")
@@ -79,10 +81,10 @@ class BusinessUnit:
         else:
             if matches_nothing or len(self.msisdn_pattern) > 200:
                 problems.append("MSISDN pattern must be at most 200 characters and not match an empty number")
-            elif nested := nested_repetition(self.msisdn_pattern):
+            elif pattern_changed and (nested := nested_repetition(self.msisdn_pattern)):
                 problems.append(
-                    f"MSISDN pattern repeats {nested!r}, a group that itself varies in length: refusing a number"
-                    " could take minutes; write it without nesting (e.g. [0-9]{8})"
+                    f"MSISDN pattern repeats {nested!r}, a group that itself varies in length or holds"
+                    " alternatives: refusing a number could take minutes; write it without nesting (e.g. [0-9]{8})"
                 )
         return problems
 

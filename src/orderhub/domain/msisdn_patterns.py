@@ -14,12 +14,14 @@ _BOUNDED = re.compile(r"\{(\d*)(?:,(\d*))?\}")
 
 
 def nested_repetition(pattern: str) -> str | None:
-    """The first group that repeats and holds a repetition of varying length (as written), or None.
+    """The first group that repeats and holds a repetition of varying length or alternatives (as
+    written), or None.
 
     Read conservatively: escapes and character classes are skipped whole. A group repeats when it may
     match more than once (``+``, ``*``, ``{2}``, ``{1,}``); what it holds varies when it may match a
     different number of times (``?`` too: ``(a?a?)+`` backtracks as badly as ``(a+)+``; ``{3}`` does not
-    vary). Lazy and possessive forms count as the quantifiers they modify."""
+    vary) or holds alternatives (``(1|1)+``). Lazy and possessive forms count as the quantifiers they
+    modify."""
     # Per open group: where it starts and whether it holds a varying repetition so far.
     groups: list[tuple[int, bool]] = [(0, False)]
     closed: tuple[int, bool] | None = None  # the group just closed, while its quantifier may follow
@@ -45,6 +47,11 @@ def nested_repetition(pattern: str) -> str | None:
             continue
         if char == "(":
             groups.append((index, False))
+            if pattern[index + 1 : index + 2] == "?":  # (?: (?P< (?= …: the group's kind, no quantifier
+                index += 1
+        elif char == "|":
+            # Alternatives may match the same text in more than one way ((1|1)+ backtracks as (1+)+ does).
+            groups[-1] = (groups[-1][0], True)
         elif char == ")" and len(groups) > 1:
             closed = groups.pop()
             if closed[1]:  # what the group holds, its enclosing group holds too

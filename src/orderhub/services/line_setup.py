@@ -52,7 +52,7 @@ class LineAdmin:
         with self._uow() as uow:
             unit = _existing_unit(uow, business_unit_id)
             updated = replace(unit, **{k: v for k, v in changes.items() if v is not None})
-            problems = updated.problems()
+            problems = updated.problems(pattern_changed=updated.msisdn_pattern != unit.msisdn_pattern)
             if problems:
                 raise InvalidInput("; ".join(problems), field="business_unit")
             uow.lines.update_business_unit(updated)

@@ -48,7 +48,6 @@ def check_partner(partner: Partner) -> None:
             f"partner {partner.id} is not a COMMUNICATION_OPERATOR: only communication operators have a co id",
             field="co_id",
         )
-    check_rate_limit(partner.rate_limit_per_minute)
 
 
 # Far above what one CO may usefully send, and within the store's 32-bit column on every backend.

@@ -92,6 +92,9 @@ class PartnerAdmin:
             rate_limit_per_minute=rate_limit_per_minute,
         )
         check_partner(partner)
+        # Checked where it is set (here and set_rate_limit), not with every change: a partner given a
+        # limit above today's range by an earlier version keeps it while its name or roles change.
+        check_rate_limit(rate_limit_per_minute)
         with self._uow() as uow:
             if uow.partners.get(partner_id) is not None:
                 raise InvalidInput(f"partner {partner_id} already exists", field="id")

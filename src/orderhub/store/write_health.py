@@ -106,4 +106,8 @@ class WriteHealth:
         except OSError as exc:
             reason = f"disk full: the database cannot grow ({exc.strerror})"
             return DatabaseUnavailable(reason, retry_after=_RETRY_AFTER)
+        # There is room again: the next probes need not write, whether or not an order has come since
+        # (a node that is not ready gets none).
+        with self._lock:
+            self._want_of_room = False
         return None
