@@ -3,6 +3,8 @@ standalone worker's operations endpoint (api/worker_ops.py) answer the same."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -15,6 +17,8 @@ from orderhub.store import migrate
 from orderhub.store.runtime import SqlDatabase
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+log = logging.getLogger("orderhub.probes")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,29 @@ def readiness(engine: sa.Engine, database: SqlDatabase) -> ProbeAnswer:
         # migrations are additive, so this process keeps serving rather than leave the load balancer.
         body["schema"] = f"newer than this version ({schema.head})"
     return ProbeAnswer(200, body)
+
+
+class ReadinessChanges:
+    """Logs when what ``/readyz`` answers changes, with the reason: the probe's answers alone left the
+    log with a 503 line and a 200 line, and the operator asking why the node left the load balancer
+    with nothing. Once a change, not once a probe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready: bool | None = None
+
+    def seen(self, answer: ProbeAnswer) -> ProbeAnswer:
+        ready = answer.status == 200
+        with self._lock:
+            was, self._ready = self._ready, ready
+        if was is not None and was != ready:
+            if ready:
+                log.warning("ready again: the database can be written")
+            else:
+                log.warning("not ready: %s", answer.body.get("reason", "unknown"))
+        elif was is None and not ready:
+            log.warning("not ready: %s", answer.body.get("reason", "unknown"))
+        return answer
 
 
 def read_inventory_levels(inventory: InventoryService) -> None:

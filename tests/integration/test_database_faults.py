@@ -7,6 +7,7 @@ same process, without a restart, takes orders again and every order that got a 2
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import time
@@ -138,6 +139,13 @@ def test_a_write_lock_held_by_another_program_gets_fast_503s_and_the_service_hea
     assert int(refused.headers["retry-after"]) >= 1
 
     _heals(server, token, before + _accepted(during))
+    # The log says why the node left the load balancer, and when it came back: once each, not per probe.
+    logged = server.log_path.read_text(errors="replace").splitlines()
+    messages = [str(json.loads(line).get("message", "")) for line in logged if line.startswith("{")]
+    assert [m for m in messages if m.startswith(("not ready", "ready again"))] == [
+        "not ready: database cannot be written: database is locked",
+        "ready again: the database can be written",
+    ], messages
 
 
 def test_a_database_file_made_read_only_is_refused_with_503_and_taken_again_when_writable(

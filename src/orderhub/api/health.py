@@ -8,7 +8,15 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from orderhub.probes import METRICS_CONTENT_TYPE, ProbeAnswer, metrics_text, not_ready, read_inventory_levels, readiness
+from orderhub.probes import (
+    METRICS_CONTENT_TYPE,
+    ProbeAnswer,
+    ReadinessChanges,
+    metrics_text,
+    not_ready,
+    read_inventory_levels,
+    readiness,
+)
 from orderhub.services.inventory import InventoryService
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.errors import unavailable_cause
@@ -17,6 +25,7 @@ from orderhub.store.runtime import SqlDatabase
 
 def health_router(engine: sa.Engine, database: SqlDatabase, inventory: InventoryService) -> APIRouter:
     router = APIRouter(tags=["health"])
+    changes = ReadinessChanges()
 
     @router.get("/healthz", summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -30,7 +39,7 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
             answer = await database.answered_in_time(asyncio.to_thread(readiness, engine, database))
         except DatabaseUnavailable as exc:
             answer = not_ready(exc)
-        return _json(answer)
+        return _json(changes.seen(answer))
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

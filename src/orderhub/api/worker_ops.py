@@ -18,7 +18,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from orderhub.probes import METRICS_CONTENT_TYPE, ProbeAnswer, metrics_text, not_ready, read_inventory_levels, readiness
+from orderhub.probes import (
+    METRICS_CONTENT_TYPE,
+    ProbeAnswer,
+    ReadinessChanges,
+    metrics_text,
+    not_ready,
+    read_inventory_levels,
+    readiness,
+)
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.database import statement_timeout_seconds
 from orderhub.store.errors import unavailable_cause
@@ -48,6 +56,7 @@ class OpsEndpoint:
     ) -> None:
         self._liveness = liveness
         self._readiness = readiness
+        self._readiness_changes = ReadinessChanges()
         self._refresh_metrics = refresh_metrics
         self._answer_timeout = answer_timeout
         # Database waits run here, so that an answer is bounded even when the database is not.
@@ -82,9 +91,9 @@ class OpsEndpoint:
             return _json(ProbeAnswer(200, {"status": "ok"}))
         if path == "/readyz":
             try:
-                return _json(self._in_time(self._readiness))
+                return _json(self._readiness_changes.seen(self._in_time(self._readiness)))
             except DatabaseUnavailable as exc:
-                return _json(not_ready(exc))
+                return _json(self._readiness_changes.seen(not_ready(exc)))
         if path == "/metrics":
             # As the API's: the inventory gauges keep the last levels read when the database is late.
             try:
