@@ -35,6 +35,12 @@ class BatchOutcome:
         return len(self.finished) + self.retried
 
 
+def _log_unfulfilled(order: Order) -> None:
+    """One warning for an order that ends failed or partial, however it got there: the operator's only
+    sign of it (the JSON formatter masks the reason; the line carries the order's correlation id)."""
+    log.warning("order %s %s: %s", order.id, order.state.value, order.failure_reason)
+
+
 class FulfilmentService:
     def __init__(
         self,
@@ -160,9 +166,11 @@ class FulfilmentService:
         outcome = self._provisioners[order.operation].provision(uow, order, now, first_run=first_run, readings=readings)
         if isinstance(outcome, NotProvisioned):
             order.fail(outcome.reason, now)
-            log.warning("order %s failed: %s", order.id, outcome.reason)
+            _log_unfulfilled(order)
         else:
             order.finish(outcome.result, outcome.failed_items, now)
+            if outcome.failed_items:  # some items failed: the order ends partial or failed
+                _log_unfulfilled(order)
 
     def _after_error(self, uow: UnitOfWork, order_id: str, now: datetime) -> tuple[Operation, OrderState] | None:
         """Retry later with backoff; after ``max_attempts`` the order fails instead of hanging."""
@@ -174,6 +182,9 @@ class FulfilmentService:
         if attempts >= self._max_attempts:
             order.start(now)
             order.fail(f"fulfilment failed after {attempts} attempts", now)
+            # The savepoint that raised may have ended before the order's correlation id was set.
+            correlation_id.set(order.correlation_id)
+            _log_unfulfilled(order)
             uow.orders.save(order)
             uow.orders.release_lease(order_id)
             return order.operation, order.state
