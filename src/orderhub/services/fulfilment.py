@@ -60,6 +60,9 @@ class FulfilmentService:
         self._low_stock_threshold = low_stock_threshold
         self._next_stock_check = 0.0
         self._stock_check: asyncio.Future[int] | None = None  # kept: the loop holds tasks weakly
+        # The second (the end of) whose trailing check is scheduled: one a second, and one that a closed
+        # event loop never ran does not keep the next second's from being scheduled.
+        self._deferred_for = -1.0
 
     def run_due(self, worker_id: str, limit: int = 64) -> int:
         """Fulfil up to ``limit`` due orders in one transaction; how many were worked on.
@@ -106,12 +109,28 @@ class FulfilmentService:
         """What follows the commit of an order fulfilled at once: metrics and the stock check."""
         operation, state = finished
         orders_finished(operation.value, state.value).inc()
-        if operation is Operation.NEW_ESIM and time.monotonic() >= self._next_stock_check:
-            self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
-            # On the request's event loop, which must never wait on the database itself (PostgreSQL:
-            # a server that stops answering would hold it): the store's own async read, after the answer.
-            self._stock_check = asyncio.ensure_future(self._db.read(self._count_available))
-            self._stock_check.add_done_callback(self._warn_on_count)
+        if operation is not Operation.NEW_ESIM:
+            return
+        if time.monotonic() >= self._next_stock_check:
+            self._check_stock()
+        elif self._deferred_for != self._next_stock_check:
+            # Orders within the second after a check took profiles it did not see: one more check when
+            # that second ends (once, however many came), so a run-out in it is told then, not at the
+            # next new eSIM ordered, which may come much later.
+            self._deferred_for = self._next_stock_check
+            delay = self._next_stock_check - time.monotonic()
+            asyncio.get_running_loop().call_later(max(delay, 0.0), self._deferred_stock_check)
+
+    def _deferred_stock_check(self) -> None:
+        if time.monotonic() >= self._next_stock_check:  # else an order that came meanwhile checked already
+            self._check_stock()
+
+    def _check_stock(self) -> None:
+        self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
+        # On the request's event loop, which must never wait on the database itself (PostgreSQL:
+        # a server that stops answering would hold it): the store's own async read, after the answer.
+        self._stock_check = asyncio.ensure_future(self._db.read(self._count_available))
+        self._stock_check.add_done_callback(self._warn_on_count)
 
     def changed(self) -> bool:
         """Whether the database may hold new work (see ports.Database.changed)."""
