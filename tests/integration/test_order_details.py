@@ -147,3 +147,31 @@ def test_order_show_prints_what_an_order_lacks_as_a_dash_and_its_customer_field_
     assert not [line for line in lines if "None" in line or "{'" in line]
     as_json = json.loads(run_cli("order", "show", "order-1", "--json", "--db", url, cwd=tmp_path).stdout)
     assert (as_json["reference"], as_json["customer"]["name"]) == (None, None)  # JSON keeps its nulls
+
+
+def test_order_show_prints_the_correlation_id_as_the_logs_show_it(services: Services, tmp_path: Path) -> None:
+    """An operator with a partner's X-Correlation-ID finds it on the order (it was not shown at all)."""
+    services.partners.create_partner("shop", name="Shop", roles=["BUSINESS_CHANNEL"], currencies=["USD"])
+    services.catalog.add_product(Product("GT-DATA-5GB", "5 GB of data", ProductKind.LINE_OFFERING))
+    given = {"with-uuid": "1f0c7c52-8d0e-4d71-9c55-2a4f3e0d9b11", "with-email": "crm-anna.berg@example.se"}
+    for order_id, cid in given.items():
+        order = Order.accept(now=datetime.now(UTC), id=order_id, partner_id="shop", dialect="tmf622",
+                             operation=Operation.LINE_PRODUCTS, customer_id=None, correlation_id=cid,
+                             items=[OrderItem(seq=1, product_id="GT-DATA-5GB")])  # fmt: skip
+        services.database.write_now(lambda uow, order=order: uow.orders.add(order))
+    url = services.settings.database_url
+
+    shown = {
+        order_id: (
+            run_cli("order", "show", order_id, "--db", url, cwd=tmp_path).stdout.splitlines(),
+            json.loads(run_cli("order", "show", order_id, "--json", "--db", url, cwd=tmp_path).stdout),
+        )
+        for order_id in given
+    }
+    text, as_json = shown["with-uuid"]
+    assert "correlation_id: 1f0c7c52-8d0e-4d71-9c55-2a4f3e0d9b11" in text
+    assert as_json["correlation_id"] == "1f0c7c52-8d0e-4d71-9c55-2a4f3e0d9b11"
+    text, as_json = shown["with-email"]
+    assert "correlation_id: c***@example.se" in text  # masked as the request it sent is
+    assert as_json["correlation_id"] == "c***@example.se"
+    assert "anna.berg" not in "\n".join(text) + json.dumps(as_json)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from orderhub.domain.orders import ItemState, Operation, Order, OrderItem, Subje
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult, FulfilmentResult
 from orderhub.fulfilment.provisioners import default_provisioners
+from orderhub.observability import JsonFormatter
 from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
@@ -145,7 +147,9 @@ def test_an_order_leased_by_a_dead_worker_is_taken_again_after_its_lease(service
     assert get_order(services, order_id).order.state is OrderState.COMPLETED
 
 
-def test_an_order_whose_provisioning_raises_is_retried_then_failed(services: Services) -> None:
+def test_an_order_whose_provisioning_raises_is_retried_then_failed(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     first, second = place_orders(services, 2)
 
     class Exploding:
@@ -164,10 +168,14 @@ def test_an_order_whose_provisioning_raises_is_retried_then_failed(services: Ser
     assert get_order(services, second).order.state is OrderState.COMPLETED
     assert get_order(services, first).order.state is OrderState.ACCEPTED
     flaky.run_due("w", 10)
+    caplog.set_level(logging.WARNING, logger="orderhub.fulfilment")
     flaky.run_due("w", 10)
     failed = get_order(services, first)
     assert failed.order.state is OrderState.FAILED
     assert failed.order.failure_reason == "fulfilment failed after 3 attempts"
+    # The operator's sign of it, as for any order that ends failed.
+    said = [JsonFormatter().format(r) for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f'"order {first} failed: fulfilment failed after 3 attempts"' in line for line in said), said
 
 
 def test_two_worker_processes_racing_fulfil_each_order_once(services: Services, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from orderhub.cli import (  # noqa: F401  (registers the commands)
     customers,
+    hub,
     imports,
     network,
     orders,

@@ -18,7 +18,7 @@ from orderhub.cli.base import (
     order_app,
     refusals_in_one_line,
 )
-from orderhub.cli.shown_requests import shown_request
+from orderhub.cli.shown_requests import shown_correlation_id, shown_request
 from orderhub.domain.changes import CancellationState
 from orderhub.domain.order_states import OrderState
 from orderhub.observability import mask, mask_identity
@@ -47,6 +47,8 @@ def order_show(
         "state": order.state.value,
         "subject": details.subject,
         "due": order.due_at.isoformat() if order.due_at else None,
+        # The partner's own id for the request that placed it (X-Correlation-ID): masked as the request is.
+        "correlation_id": shown_correlation_id(order.correlation_id, customer) if order.correlation_id else None,
         # A reason may quote what the partner sent: masked as `order list` masks it.
         "failure": mask(order.failure_reason) if order.failure_reason else None,
         "items": [

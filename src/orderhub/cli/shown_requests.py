@@ -11,6 +11,7 @@ stay, as the customer line shows the name.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from orderhub.domain.customers import Customer
@@ -36,6 +37,16 @@ def shown_request(request: Any, customer: Customer | None) -> Any:
     IDENTIFYING_FIELDS masked, and any other text as the logs show it (e-mails, identity numbers)."""
     own = [customer.email, customer.identity.number if customer.identity else None] if customer else []
     return _shown(request, Mentions(value for value in own if value))
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def shown_correlation_id(cid: str, customer: Customer | None) -> str:
+    """The partner's X-Correlation-ID of the order: a UUID as it is (as the logs show it: an operator looks
+    for it there), anything else as the request's text (a partner may put the customer's e-mail or
+    passport number in it)."""
+    return cid if _UUID.fullmatch(cid) is not None else str(shown_request(cid, customer))
 
 
 def _shown(value: Any, mentions: Mentions) -> Any:

@@ -173,9 +173,13 @@ class HubDispatcher:
                     if error is not None:
                         EVENTS_SENT.labels("failed").inc()
                         retry_at = self._hub.failed(listener, error)
+                        # Whose listener and which host: what the operator tells the partner, without the
+                        # callback's user, password or keys.
                         log.warning(
-                            "listener %s failed (%s); event %d again at %s",
+                            "listener %s of %s (callback host %s) failed (%s); event %d again at %s",
                             listener.id,
+                            listener.partner_id,
+                            urlsplit(listener.callback).hostname,
                             error,
                             pending.event_id,
                             retry_at.isoformat(),

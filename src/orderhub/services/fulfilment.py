@@ -35,6 +35,12 @@ class BatchOutcome:
         return len(self.finished) + self.retried
 
 
+def _log_unfulfilled(order: Order) -> None:
+    """One warning for an order that ends failed or partial, however it got there: the operator's only
+    sign of it (the JSON formatter masks the reason; the line carries the order's correlation id)."""
+    log.warning("order %s %s: %s", order.id, order.state.value, order.failure_reason)
+
+
 class FulfilmentService:
     def __init__(
         self,
@@ -54,6 +60,9 @@ class FulfilmentService:
         self._low_stock_threshold = low_stock_threshold
         self._next_stock_check = 0.0
         self._stock_check: asyncio.Future[int] | None = None  # kept: the loop holds tasks weakly
+        # The second (the end of) whose trailing check is scheduled: one a second, and one that a closed
+        # event loop never ran does not keep the next second's from being scheduled.
+        self._deferred_for = -1.0
 
     def run_due(self, worker_id: str, limit: int = 64) -> int:
         """Fulfil up to ``limit`` due orders in one transaction; how many were worked on.
@@ -100,12 +109,28 @@ class FulfilmentService:
         """What follows the commit of an order fulfilled at once: metrics and the stock check."""
         operation, state = finished
         orders_finished(operation.value, state.value).inc()
-        if operation is Operation.NEW_ESIM and time.monotonic() >= self._next_stock_check:
-            self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
-            # On the request's event loop, which must never wait on the database itself (PostgreSQL:
-            # a server that stops answering would hold it): the store's own async read, after the answer.
-            self._stock_check = asyncio.ensure_future(self._db.read(self._count_available))
-            self._stock_check.add_done_callback(self._warn_on_count)
+        if operation is not Operation.NEW_ESIM:
+            return
+        if time.monotonic() >= self._next_stock_check:
+            self._check_stock()
+        elif self._deferred_for != self._next_stock_check:
+            # Orders within the second after a check took profiles it did not see: one more check when
+            # that second ends (once, however many came), so a run-out in it is told then, not at the
+            # next new eSIM ordered, which may come much later.
+            self._deferred_for = self._next_stock_check
+            delay = self._next_stock_check - time.monotonic()
+            asyncio.get_running_loop().call_later(max(delay, 0.0), self._deferred_stock_check)
+
+    def _deferred_stock_check(self) -> None:
+        if time.monotonic() >= self._next_stock_check:  # else an order that came meanwhile checked already
+            self._check_stock()
+
+    def _check_stock(self) -> None:
+        self._next_stock_check = time.monotonic() + STOCK_CHECK_SECONDS
+        # On the request's event loop, which must never wait on the database itself (PostgreSQL:
+        # a server that stops answering would hold it): the store's own async read, after the answer.
+        self._stock_check = asyncio.ensure_future(self._db.read(self._count_available))
+        self._stock_check.add_done_callback(self._warn_on_count)
 
     def changed(self) -> bool:
         """Whether the database may hold new work (see ports.Database.changed)."""
@@ -160,9 +185,11 @@ class FulfilmentService:
         outcome = self._provisioners[order.operation].provision(uow, order, now, first_run=first_run, readings=readings)
         if isinstance(outcome, NotProvisioned):
             order.fail(outcome.reason, now)
-            log.warning("order %s failed: %s", order.id, outcome.reason)
+            _log_unfulfilled(order)
         else:
             order.finish(outcome.result, outcome.failed_items, now)
+            if outcome.failed_items:  # some items failed: the order ends partial or failed
+                _log_unfulfilled(order)
 
     def _after_error(self, uow: UnitOfWork, order_id: str, now: datetime) -> tuple[Operation, OrderState] | None:
         """Retry later with backoff; after ``max_attempts`` the order fails instead of hanging."""
@@ -174,6 +201,9 @@ class FulfilmentService:
         if attempts >= self._max_attempts:
             order.start(now)
             order.fail(f"fulfilment failed after {attempts} attempts", now)
+            # The savepoint that raised may have ended before the order's correlation id was set.
+            correlation_id.set(order.correlation_id)
+            _log_unfulfilled(order)
             uow.orders.save(order)
             uow.orders.release_lease(order_id)
             return order.operation, order.state

@@ -122,6 +122,10 @@ class HubService:
 
     # -- delivery: called by the dispatcher's threads ----------------------------------------------
 
+    def listeners(self, partner_id: str | None = None) -> list[Listener]:
+        """Every listener, or one partner's, as stored: for the operator (`orderhub hub list`)."""
+        return self._db.read_now(lambda uow: uow.listeners.listed(partner_id))
+
     def reclaim_abandoned(self) -> None:
         """At the dispatcher's start: where it is the only one delivering (SQLite, the lock taken), the
         leases it finds are left by a process that stopped without releasing them (a crash), and its

@@ -119,6 +119,12 @@ class ListenerRepository:
         row = self._db.execute(sa.select(hub_listeners).where(hub_listeners.c.id == listener_id)).mappings().first()
         return _listener(row) if row is not None else None
 
+    def listed(self, partner_id: str | None) -> list[Listener]:
+        query = sa.select(hub_listeners).order_by(hub_listeners.c.partner_id, hub_listeners.c.id)
+        if partner_id is not None:
+            query = query.where(hub_listeners.c.partner_id == partner_id)
+        return [_listener(row) for row in self._db.execute(query).mappings()]
+
     def remove(self, listener_id: str) -> None:
         self._db.execute(hub_listeners.delete().where(hub_listeners.c.id == listener_id))
 

@@ -5,6 +5,7 @@ makes the OpenAPI document) or by its hot route (hot_routes.py). Both call these
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -27,6 +28,7 @@ from .errors import REALM, OnapiError
 from .messages import message
 
 DIALECT = "onapi-order"
+log = logging.getLogger("orderhub.onapi")
 BASIC = HTTPBasic(auto_error=False, realm="onapi")
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
@@ -138,6 +140,14 @@ async def place(
             ),
         )
     except ActivationRefused as refused:
+        # Nothing is stored of a refused order: this line is its only trace. The reason's code, not its
+        # message, and no customer data; the access id is the CO's own and is masked as any line is.
+        log.info(
+            "onapi-order refused: partner %s, coAccessId %s, reason %s",
+            principal.partner_id,
+            activation.access_ref,
+            refused.reason.value,
+        )
         return json_response({"status": "REJECTED", "message": message(refused.reason, language)})
     order = await context.ordering.settled_order(principal, placed, context.settings.final_answer_budget_seconds)
     replayed = {"Idempotent-Replayed": "true"} if placed.replayed else None

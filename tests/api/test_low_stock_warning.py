@@ -1,0 +1,37 @@
+"""The low-stock warning comes when a burst of new eSIMs takes the stock below the threshold or empties
+it, within a second of it, not at whatever new eSIM order comes next (which may be much later)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from orderhub.observability import JsonFormatter
+from tests.api.support import get_token, new_esim_body, place, running_server, unique_email
+
+
+def test_a_run_out_within_a_second_of_the_last_check_is_warned_of_without_another_order(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    stock = {"demo_inventory_size": 12, "low_stock_threshold": 8}
+    with running_server(tmp_path / "stock.db", **stock) as server, server.client() as http:
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        # Here in well under a second: the first order's count saw 11, the rest came before the next count.
+        answers = [place(http, token, new_esim_body(unique_email())) for _ in range(19)]
+        assert all(answer.status_code == 201 for answer in answers), [a.text for a in answers]
+
+        def warnings() -> list[dict[str, object]]:
+            lines = [JsonFormatter().format(r) for r in caplog.records if r.levelno == logging.WARNING]
+            return [json.loads(line) for line in lines if "inventory low" in line]
+
+        deadline = time.monotonic() + 3  # no request in between: the warning comes by itself
+        while not warnings() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    said = warnings()
+    assert said, "no inventory low warning after the run-out"
+    assert said[-1]["message"] == "eSIM inventory low: 0 profiles available (threshold 8)"
