@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,11 +33,20 @@ class SlowListener:
                     listener.arrivals.append((time.monotonic(), body))
                     listener._at_once += 1
                     listener.most_at_once = max(listener.most_at_once, listener._at_once)
+                counted = [True]
+
+                def answered() -> None:
+                    # The delivery is over once its answer goes out: counted down then, not when this
+                    # thread next runs (a sender's next delivery, on a new connection, may come first).
+                    if counted[0]:
+                        counted[0] = False
+                        with listener._lock:
+                            listener._at_once -= 1
+
                 try:
-                    listener._answer(self)
+                    listener._answer(self, answered)
                 finally:
-                    with listener._lock:
-                        listener._at_once -= 1
+                    answered()
 
             def log_message(self, *args: Any) -> None:
                 return None
@@ -46,7 +56,7 @@ class SlowListener:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/listener"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+    def _answer(self, handler: BaseHTTPRequestHandler, answered: Callable[[], None]) -> None:
         while self.hold.is_set() and not self._closed.wait(0.05):
             pass
         if self.trickle:
@@ -61,6 +71,7 @@ class SlowListener:
                     return  # the sender gave up on this answer
             return
         self._closed.wait(self.delay)
+        answered()
         handler.send_response(201)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
@@ -76,6 +87,12 @@ class SlowListener:
             time.sleep(0.02)
         with self._lock:
             return [event for _, event in self.arrivals]
+
+    def wait_until_answered(self, timeout: float) -> None:
+        """Until no delivery is being answered (or ``timeout`` has passed)."""
+        deadline = time.monotonic() + timeout
+        while self._at_once and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def close(self) -> None:
         self._closed.set()
