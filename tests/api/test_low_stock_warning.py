@@ -29,9 +29,10 @@ def test_a_run_out_within_a_second_of_the_last_check_is_warned_of_without_anothe
             lines = [JsonFormatter().format(r) for r in caplog.records if r.levelno == logging.WARNING]
             return [json.loads(line) for line in lines if "inventory low" in line]
 
-        deadline = time.monotonic() + 3  # no request in between: the warning comes by itself
-        while not warnings() and time.monotonic() < deadline:
+        run_out = "eSIM inventory low: 0 profiles available (threshold 8)"
+        # No request in between: the warning of the run-out comes by itself. (On a loaded machine the
+        # burst may span a count, which warns of what was left then: the run-out's warning comes after.)
+        deadline = time.monotonic() + 3
+        while run_out not in [said["message"] for said in warnings()] and time.monotonic() < deadline:
             time.sleep(0.05)
-    said = warnings()
-    assert said, "no inventory low warning after the run-out"
-    assert said[-1]["message"] == "eSIM inventory low: 0 profiles available (threshold 8)"
+    assert run_out in [said["message"] for said in warnings()], warnings()

@@ -122,7 +122,9 @@ class FulfilmentService:
             asyncio.get_running_loop().call_later(max(delay, 0.0), self._deferred_stock_check)
 
     def _deferred_stock_check(self) -> None:
-        if time.monotonic() >= self._next_stock_check:  # else an order that came meanwhile checked already
+        # Unless an order that came meanwhile checked already (it moved the next check on). Not by the
+        # clock: the loop may run a timer a clock tick before its time, and the check was then skipped.
+        if self._next_stock_check == self._deferred_for:
             self._check_stock()
 
     def _check_stock(self) -> None:
