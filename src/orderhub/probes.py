@@ -14,6 +14,7 @@ from orderhub.metrics import ESIM_PROFILES
 from orderhub.services.inventory import InventoryService
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store import migrate
+from orderhub.store.errors import unavailable_cause
 from orderhub.store.runtime import SqlDatabase
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -82,8 +83,18 @@ class ReadinessChanges:
 
 def read_inventory_levels(inventory: InventoryService) -> None:
     """Sets the eSIM inventory gauges from the database. Waits on the database: call it on a thread,
-    and bound the wait (the gauges keep the last levels read when it does not answer in time)."""
-    for state, count in inventory.levels().items():
+    and bound the wait (the gauges keep the last levels read when it does not answer in time).
+    DatabaseUnavailable when it cannot be read now: the inventory is read straight through the store,
+    whose errors come raw, and one that says the database cannot be used (no file descriptor left to
+    open it, say) is told as such; any other is a bug."""
+    try:
+        levels = inventory.levels()
+    except Exception as exc:
+        cause = unavailable_cause(exc, None)
+        if cause is None:
+            raise
+        raise DatabaseUnavailable(f"database unavailable: {cause}") from exc
+    for state, count in levels.items():
         ESIM_PROFILES.labels(state).set(count)
 
 

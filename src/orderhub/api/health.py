@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -19,7 +20,6 @@ from orderhub.probes import (
 )
 from orderhub.services.inventory import InventoryService
 from orderhub.services.ports import DatabaseUnavailable
-from orderhub.store.errors import unavailable_cause
 from orderhub.store.runtime import SqlDatabase
 
 
@@ -45,16 +45,8 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
     async def metrics() -> Response:
         # The inventory gauges are read fresh when the database answers in time; otherwise the
         # metrics go out with the last levels read, so a stuck database does not stop the scraping.
-        try:
+        with contextlib.suppress(DatabaseUnavailable):
             await database.answered_in_time(asyncio.to_thread(read_inventory_levels, inventory))
-        except DatabaseUnavailable:
-            pass
-        except Exception as exc:
-            # The inventory is read straight through the store, whose errors come raw: one that says
-            # the database cannot be used now (no file descriptor left to open it, say) keeps the last
-            # levels too; any other is a bug.
-            if unavailable_cause(exc, None) is None:
-                raise
         return Response(metrics_text(), media_type=METRICS_CONTENT_TYPE)
 
     return router

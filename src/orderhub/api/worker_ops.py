@@ -9,6 +9,7 @@ each with a socket timeout, so a slow or silent client holds only its own thread
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -29,7 +30,6 @@ from orderhub.probes import (
 )
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.database import statement_timeout_seconds
-from orderhub.store.errors import unavailable_cause
 
 if TYPE_CHECKING:  # the wired process: this endpoint sits above it, as the API does
     from orderhub.bootstrap import Services
@@ -96,13 +96,8 @@ class OpsEndpoint:
                 return _json(self._readiness_changes.seen(not_ready(exc)))
         if path == "/metrics":
             # As the API's: the inventory gauges keep the last levels read when the database is late.
-            try:
+            with contextlib.suppress(DatabaseUnavailable):
                 self._in_time(self._refresh_metrics)
-            except DatabaseUnavailable:
-                pass
-            except Exception as exc:  # raw from the store: kept levels when it means unavailability
-                if unavailable_cause(exc, None) is None:
-                    raise
             return 200, METRICS_CONTENT_TYPE, metrics_text(), {}
         return _json(ProbeAnswer(404, {"status": "not found", "reason": "served: /healthz, /readyz, /metrics"}))
 
