@@ -11,12 +11,11 @@ stay, as the customer line shows the name.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from orderhub.domain.customers import Customer
 from orderhub.domain.erasure import Mentions
-from orderhub.observability import mask, mask_identity
+from orderhub.observability import is_uuid, mask, mask_identity
 
 # Fields whose value identifies the customer by its name, wherever they stand: masked whole.
 IDENTIFYING_FIELDS = frozenset({"personalIdentityNumber", "customerPhone", "customerMobilePhone", "customerEmail"})
@@ -39,14 +38,11 @@ def shown_request(request: Any, customer: Customer | None) -> Any:
     return _shown(request, Mentions(value for value in own if value))
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def shown_correlation_id(cid: str, customer: Customer | None) -> str:
     """The partner's X-Correlation-ID of the order: a UUID as it is (as the logs show it: an operator looks
     for it there), anything else as the request's text (a partner may put the customer's e-mail or
     passport number in it)."""
-    return cid if _UUID.fullmatch(cid) is not None else str(shown_request(cid, customer))
+    return cid if is_uuid(cid) else str(shown_request(cid, customer))
 
 
 def _shown(value: Any, mentions: Mentions) -> Any:
