@@ -289,11 +289,10 @@ def principal_of(uow: UnitOfWork, partner_id: str) -> Principal:
     visible = {partner.id}
     if Role.ACCOUNT_MANAGER in partner.roles:
         visible.update(uow.partners.managed_by(partner.id))
-    validity = uow.catalog.validity_days(partner.product_ids) if partner.product_ids else {}
-    kinds = uow.catalog.kinds(partner.product_ids) if partner.product_ids else {}
+    sold = uow.catalog.kinds_and_validity(partner.product_ids) if partner.product_ids else {}
     return Principal(
         partner=partner,
         visible_partner_ids=frozenset(visible),
-        product_validity_days=validity,
-        other_kind_products=frozenset(p for p, kind in kinds.items() if kind is not ProductKind.ESIM_DATA),
+        product_validity_days={product: validity for product, (_, validity) in sold.items()},
+        other_kind_products=frozenset(p for p, (kind, _) in sold.items() if kind is not ProductKind.ESIM_DATA),
     )

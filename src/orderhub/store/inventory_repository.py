@@ -88,13 +88,17 @@ class CatalogRepository:
             for row in rows
         ]
 
-    def validity_days(self, product_ids: Iterable[str]) -> dict[str, int | None]:
-        """Each product's validity: all that fulfilment needs of the catalog."""
+    def kinds_and_validity(self, product_ids: Iterable[str]) -> dict[str, tuple[ProductKind, int | None]]:
+        """Each stored product's kind and validity, in one read: what a partner's credentials carry."""
         ids = list(product_ids)
         rows = FastSql(self._db).all(
-            f"SELECT id, validity_days FROM products WHERE id IN ({', '.join('?' * len(ids))})", ids
+            f"SELECT id, kind, validity_days FROM products WHERE id IN ({', '.join('?' * len(ids))})", ids
         )
-        return dict(rows)  # type: ignore[arg-type]
+        return {str(product_id): (ProductKind(kind), validity) for product_id, kind, validity in rows}
+
+    def validity_days(self, product_ids: Iterable[str]) -> dict[str, int | None]:
+        """Each product's validity: all that fulfilment needs of the catalog."""
+        return {product: validity for product, (_, validity) in self.kinds_and_validity(product_ids).items()}
 
 
 _PROFILE_COLUMNS = "iccid, matching_id, smdp_address, state, order_id, customer_id, luhn_ok"
