@@ -11,11 +11,11 @@ from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWorkFactory
 
-# Products an import writes in one transaction: a hundred take a few milliseconds, so a running server's
+# Products an import writes in one transaction: fifty take a few milliseconds, so a running server's
 # writes, and its readiness probe (which waits at most 0.5 s for the write lock), wait for them well
 # within their bounds; a whole file of thousands held the store for seconds, and the server answered 503
 # meanwhile.
-IMPORT_CHUNK = 100
+IMPORT_CHUNK = 50
 
 
 @dataclass
