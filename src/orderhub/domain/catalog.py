@@ -17,6 +17,7 @@ MAX_PRICE_DECIMALS = 4
 MAX_PRICE_DIGITS = 14
 # A price as text: plain ASCII decimal digits. Decimal() would also read "1e3", "1_0", " 10 " and
 # Arabic-Indic digits, which no partner means as a price.
+_PRICE_LIMIT = Decimal(10) ** (MAX_PRICE_DIGITS - MAX_PRICE_DECIMALS)
 PRICE_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _PRODUCT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 
@@ -46,9 +47,9 @@ def price_problem(amount: Decimal) -> str | None:
     exponent = amount.as_tuple().exponent  # an int for every finite amount
     if isinstance(exponent, int) and exponent < -MAX_PRICE_DECIMALS:
         return f"has more than {MAX_PRICE_DECIMALS} decimals"
-    whole_digits = amount.adjusted() + 1
-    if whole_digits > MAX_PRICE_DIGITS - MAX_PRICE_DECIMALS:
-        return f"must be less than 1{'0' * (MAX_PRICE_DIGITS - MAX_PRICE_DECIMALS)}"
+    # Compared by value, not by digits: 0E+20 is a price of zero.
+    if amount >= _PRICE_LIMIT:
+        return f"must be less than {_PRICE_LIMIT}"
     return None
 
 

@@ -28,6 +28,8 @@ from orderhub.store.unit_of_work import BoundUnitOfWork
 log = logging.getLogger("orderhub.store.writer")
 
 LOCK_RETRY_SECONDS = 0.0003
+# A commit whose batch is already due still waits this long for a lock before it is given up.
+COMMIT_LOCK_WAIT_MIN_MS = 100
 
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 Work = Callable[[BoundUnitOfWork], Any]
@@ -54,6 +56,10 @@ class WriteLockBusy(Exception):
 
 class _TransactionLost(Exception):
     """The database failed under the batch: every job of it fails alike."""
+
+
+class _BatchContended(Exception):
+    """The batch's commit met another transaction's lock and gave up waiting: every job is undone."""
 
 
 class Contended(Exception):
@@ -150,7 +156,7 @@ class BatchRunner:
 
     def _run_jobs(
         self, connection: sa.Connection, jobs: Sequence[WriteJob], deadline: float | None
-    ) -> tuple[sa.RootTransaction, list[Outcome]]:
+    ) -> tuple[sa.RootTransaction | None, list[Outcome]]:
         driver = connection.connection.driver_connection
         counts_changes = hasattr(driver, "total_changes")
         refused: dict[int, Exception] = {}
@@ -158,6 +164,10 @@ class BatchRunner:
             transaction = self._begin(connection, deadline)
             try:
                 results = self._attempt(connection, jobs, refused, counts_changes)
+            except _BatchContended:
+                transaction.rollback()
+                # Each job runs again in a later batch, as one that met a lock itself does.
+                return None, [(False, refused.get(index) or Contended()) for index in range(len(jobs))]
             except BaseException:
                 transaction.rollback()
                 raise
@@ -193,6 +203,10 @@ class BatchRunner:
                 sql = FastSql(connection)
                 if self._notify is not None:
                     sql.execute(self._notify)
+                # The commit of a transaction that notified waits for a lock every such commit holds
+                # while its record is flushed: on a loaded disk longer than a row lock's brief wait, and
+                # with no lock of ours in its way. So it may wait until the first job's deadline.
+                sql.execute("SELECT set_config('lock_timeout', ?, true)", (_ms_until(jobs),))
                 # Answered as the pipeline closes, with everything before it: a round trip fewer a
                 # batch than committing after. The transaction's commit() then finds nothing to do.
                 sql.execute("COMMIT")
@@ -213,6 +227,9 @@ class BatchRunner:
         except Exception as exc:
             if is_driver_unavailable(exc, connection.dialect.dbapi):
                 raise _TransactionLost() from exc
+            if is_contention(exc):
+                # Met by the COMMIT, after every job's savepoint: the whole batch is undone.
+                raise _BatchContended() from exc
             raise
 
     @staticmethod
@@ -278,3 +295,9 @@ class BatchRunner:
             except Exception:
                 log.debug("closing a broken connection failed", exc_info=True)
             self._connection = None
+
+
+def _ms_until(jobs: Sequence[WriteJob]) -> str:
+    """How long, in milliseconds, a lock may still be waited for: until the earliest job's deadline."""
+    left = min(job.deadline for job in jobs) - time.monotonic()
+    return str(max(int(left * 1000), COMMIT_LOCK_WAIT_MIN_MS))
