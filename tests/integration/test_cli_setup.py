@@ -268,3 +268,7 @@ def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
     # Parsed by the command itself: the plan type (in any case, as the API reads it).
     fails(cli("business-unit", "add-offering", "CR", "OFFER-DP-001", "--plan-type", "Bundle"),
           "plan type 'Bundle' must be Plan, DataPlan or Addon")  # fmt: skip
+    # A price as `product import` and esim-v1 read one: no exponent, no NaN, no digit separators.
+    for amount in ("1e3", "NaN", "1_000", "ten"):
+        fails(cli("line", "add-product", "GT-PLAN-1", "--name", "Plan", "--price", f"USD={amount}"),
+              f"--price 'USD={amount}': expected CUR=AMOUNT, e.g. USD=10 or EUR=9.50")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -23,7 +23,7 @@ from orderhub.cli.base import (
     line_app,
     refusals_in_one_line,
 )
-from orderhub.domain.catalog import Product, ProductKind
+from orderhub.domain.catalog import PRICE_TEXT, Product, ProductKind
 from orderhub.domain.lines import BusinessUnit, Offering, PlanType
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.line_setup import LineAdmin
@@ -61,10 +61,10 @@ def _prices(texts: list[str] | None) -> dict[str, Decimal]:
     prices = {}
     for text in texts or []:
         currency, _, amount = text.partition("=")
-        try:
-            prices[currency.strip().upper()] = Decimal(amount.strip())
-        except InvalidOperation:
-            raise _fail(escape(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10")) from None
+        # The text `product import` and esim-v1 take for a price: Decimal() alone would read 1e3 or NaN.
+        if not PRICE_TEXT.fullmatch(amount.strip()):
+            raise _fail(escape(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10 or EUR=9.50"))
+        prices[currency.strip().upper()] = Decimal(amount.strip())
     return prices
 
 
