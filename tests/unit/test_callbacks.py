@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -14,7 +16,7 @@ import httpx
 import pytest
 
 from orderhub.domain.callbacks import CallbackAddresses, callback_host
-from orderhub.fulfilment.hub_dispatcher import pinned
+from orderhub.fulfilment.callback_requests import pinned
 
 TLS = Path(__file__).parent / "tls"
 
@@ -199,3 +201,24 @@ def test_an_https_event_sent_to_the_checked_address_is_verified_against_the_call
         # The same address under a name its certificate does not hold is refused by TLS itself.
         with pytest.raises(httpx.ConnectError, match="Hostname mismatch"):
             http.post(url, json={}, headers={"Host": "partner.example"}, extensions={"sni_hostname": "partner.example"})
+
+
+def test_a_name_the_resolver_does_not_answer_for_fails_the_delivery_within_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A resolver that does not answer (getaddrinfo cannot be interrupted): the system's own waits can
+    # last tens of seconds, past the delivery's deadline and the listener's lease.
+    real = socket.getaddrinfo
+
+    def stuck(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "stuck.example":
+            time.sleep(3)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    started = time.monotonic()
+    refused = pinned("https://stuck.example/hub", CallbackAddresses(), within=0.3)
+    assert time.monotonic() - started < 1.5
+    assert refused == "cannot resolve stuck.example: no answer from the resolver within 0.3 s"
+    # A name that does resolve in time is unaffected.
+    assert not isinstance(pinned("http://localhost:9/x", CallbackAddresses(["127.0.0.0/8", "::1/128"]), within=5), str)

@@ -4,16 +4,16 @@ never holds up order intake, nor the other listeners."""
 from __future__ import annotations
 
 import logging
-import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from orderhub.domain.callbacks import CallbackAddresses, callback_host
 from orderhub.domain.changes import Listener
+from orderhub.fulfilment.callback_requests import pinned
 from orderhub.fulfilment.delivery_deadline import DeliveryDeadline
 from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.metrics import EVENTS_SENT
@@ -196,14 +196,20 @@ class HubDispatcher:
         return delivered
 
     def _post(self, http: httpx.Client, deadline: DeliveryDeadline, url: str, body: dict[str, Any]) -> str | None:
-        target = pinned(url, self._hub.callbacks)
+        # The name's look-up counts against the delivery's deadline: a resolver that does not answer
+        # would otherwise hold the listener (and its lease) for as long as the system's resolver waits.
+        started = time.monotonic()
+        target = pinned(url, self._hub.callbacks, within=self._timeout)
         if isinstance(target, str):
             return target
         pinned_url, headers, extensions = target
+        left = self._timeout - (time.monotonic() - started)
+        if left <= 0:
+            return f"no whole answer within {self._timeout:g} s (the name's look-up took it all)"
         import httpx
 
         try:
-            with deadline.within(self._timeout):
+            with deadline.within(left):
                 answer = http.post(
                     pinned_url, json=body, headers=headers, extensions={**extensions, "trace": deadline.trace}
                 )
@@ -214,40 +220,3 @@ class HubDispatcher:
         if 200 <= answer.status_code < 300:
             return None
         return f"HTTP {answer.status_code}"
-
-
-def pinned(url: str, allowed: CallbackAddresses) -> tuple[str, dict[str, str], dict[str, Any]] | str:
-    """The request for ``url`` sent to the address its host resolves to now, once every address it
-    resolves to passed ``allowed``; or why not. Sent to that address itself (the host goes in the Host
-    header and, for TLS, as the server name the certificate is checked against), so that the name cannot
-    resolve to another address between the check and the connection (DNS rebinding)."""
-    parts = urlsplit(url)
-    try:
-        # As registration read it: a listener stored before that check, or under an older one, is held
-        # to it here too (127.0.0.1%2e is 127.0.0.1, and refused).
-        host = callback_host(parts.hostname or "")
-    except ValueError as exc:
-        return f"callback address refused: {exc}"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        return f"cannot resolve {host}: {exc}"
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    for address in addresses:
-        refused = allowed.refusal(address)
-        if refused is not None:
-            return f"callback address refused: {refused}"
-    address = addresses[0]
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = f"[{address}]" if ":" in address else address
-    # The Host header and the TLS server name are the host as resolved, not as spelt (SNI takes no
-    # trailing dot, and a percent-encoded name is no name a server knows itself by).
-    host_header = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-        host_header += f":{parts.port}"
-    if userinfo:
-        netloc = f"{userinfo}@{netloc}"
-    request_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    return request_url, {"Host": host_header}, {"sni_hostname": host}
