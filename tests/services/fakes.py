@@ -183,20 +183,26 @@ class FakeAccesses:
 
 @dataclass
 class FakeSignIns:
-    """The store's sign_in_failures table as rows by id, and the credentials a sign-in reads with it."""
+    """The store's sign_in_failures table as rows by id, its sign_in_sources as times by key, and the
+    credentials a sign-in reads with them."""
 
     credentials: dict[str, StoredCredential] = field(default_factory=dict)
     rows: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    sources: dict[str, datetime] = field(default_factory=dict)
     next_id: int = 1
 
     @property
     def failures(self) -> list[tuple[str, datetime]]:
         return list(self.rows.values())
 
-    def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
-        return SignInLookUp(self.credentials.get(client_id), self._counts(keys, since))
+    def look_up(
+        self, client_id: str, keys: Sequence[str], since: datetime, pair: str, known_since: datetime
+    ) -> SignInLookUp:
+        known = pair in self.sources and self.sources[pair] > known_since
+        return SignInLookUp(self.credentials.get(client_id), self._counts(keys, since), known)
 
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime) -> Charged:
+    def charge(self, keys: Sequence[str], at: datetime, since: datetime, known_since: datetime) -> Charged:
+        self.sources = {key: at for key, at in self.sources.items() if at >= known_since}
         self.rows = {id_: row for id_, row in self.rows.items() if row[1] >= since}
         ids = tuple(range(self.next_id, self.next_id + len(keys)))
         self.next_id += len(keys)
@@ -206,6 +212,10 @@ class FakeSignIns:
     def take_back(self, ids: Sequence[int]) -> None:
         for id_ in ids:
             self.rows.pop(id_, None)
+
+    def signed_in(self, ids: Sequence[int], pair: str, at: datetime) -> None:
+        self.take_back(ids)
+        self.sources[pair] = max(at, self.sources.get(pair, at))
 
     def _counts(self, keys: Sequence[str], since: datetime) -> dict[str, RecentFailures]:
         counts = {}

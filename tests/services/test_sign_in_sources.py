@@ -3,10 +3,12 @@ not lock the holder out at another, while the client id's failures from every so
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.domain.partners import Principal
 from orderhub.services.sign_ins import FAILURES_PER_CLIENT, FAILURES_PER_CLIENT_AND_SOURCE, pair_key
-from tests.services.test_sign_ins import CLIENT, RIGHT, MovableClock, bursts, hashes, service, store, verify
+from tests.services.test_sign_ins import CLIENT, RIGHT, START, MovableClock, bursts, hashes, service, store, verify
 
 __all__ = ["hashes"]  # the fixture, used by name
 
@@ -59,3 +61,47 @@ def test_a_burst_from_many_sources_over_processes_hashes_no_more_than_the_client
     assert len(hashes) == FAILURES_PER_CLIENT
     assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == FAILURES_PER_CLIENT
     assert isinstance(verify(processes[0], RIGHT, source="198.51.100.7"), TooManyAttempts)
+
+
+def test_a_known_source_signs_in_past_its_client_ids_limit_which_still_bounds_a_guessers_hashes(
+    hashes: list[str],
+) -> None:
+    """A guesser spread over sources gets the client id's limit of hashes, no more, whether or not the
+    holder has sources known; the holder's known source is not refused for them, a new one is."""
+    uow, clock = store(), MovableClock()
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
+    guesser, _ = service(uow, clock)
+    sources = FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE + 5
+    for index in range(sources):
+        for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
+            verify(guesser, "wrong", source=f"192.0.2.{index}")
+    assert hashes.count("wrong") == FAILURES_PER_CLIENT
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.8"), TooManyAttempts)
+    # At the known source: its own limits, the client id's there and the source's across client ids.
+    for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
+        assert isinstance(verify(guesser, "wrong", source="198.51.100.7"), NotAuthenticated)
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), TooManyAttempts)
+    assert hashes.count("wrong") == FAILURES_PER_CLIENT + FAILURES_PER_CLIENT_AND_SOURCE
+
+
+def test_a_source_is_known_for_its_client_id_alone_and_for_30_days(hashes: list[str]) -> None:
+    uow, clock = store(), MovableClock()
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
+    clock.now = START + timedelta(days=30, minutes=-5)
+    guesser, _ = service(uow, clock)
+    for index in range(FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE):
+        for client_id in (CLIENT, "channel-2"):
+            for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
+                verify(guesser, "wrong", client_id=client_id, source=f"192.0.2.{index}")
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
+    # The other client id never signed in there (the same partner's or not): refused.
+    refused = verify(service(uow, clock)[0], RIGHT, client_id="channel-2", source="198.51.100.7")
+    assert isinstance(refused, TooManyAttempts)
+    # The sign-in just now made it known for 30 days more; once they have passed, it is not.
+    clock.now += timedelta(days=30, seconds=1)
+    for index in range(FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE):
+        for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
+            verify(guesser, "wrong", source=f"192.0.2.{index}")
+    assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), TooManyAttempts)
+    assert uow.sign_ins.sources == {}, "forgotten as failures were recorded"

@@ -243,18 +243,20 @@ def test_each_attempt_is_charged_before_its_hash_and_a_right_secret_takes_its_ch
     for attempt in range(limit + 1):
         clock.now = START + timedelta(seconds=attempt)
         assert isinstance(verify(service(uow, clock)[0], RIGHT), Principal), attempt
-    assert charged_while_hashed == [2] * (limit + 1)  # its own charge (a row for each of its 2 keys), only that
+    # Its own charge, only that: a row for each of its 2 keys, then, its source known after the first
+    # sign-in, for the client id at the source alone (the client id's own count is not charged there).
+    assert charged_while_hashed == [2] + [1] * limit
     assert uow.sign_ins.failures == []
     # Sequential failures as ever: the limit's worth, each charged before its hash, then 429 without one.
     first = START + timedelta(seconds=20)
     for attempt in range(limit):
         clock.now = first + timedelta(seconds=attempt)
         assert isinstance(verify(service(uow, clock)[0], "wrong"), NotAuthenticated), attempt
-    assert charged_while_hashed[-limit:] == list(range(2, 2 * limit + 1, 2))
+    assert charged_while_hashed[-limit:] == list(range(1, limit + 1))
     clock.now = first + timedelta(seconds=15)
     hashed = len(charged_while_hashed)
     refused = verify(service(uow, clock)[0], RIGHT)
     assert isinstance(refused, TooManyAttempts) and refused.retry_after == 45
-    assert len(charged_while_hashed) == hashed and len(uow.sign_ins.failures) == 2 * limit
+    assert len(charged_while_hashed) == hashed and len(uow.sign_ins.failures) == limit
     clock.now = first + timedelta(seconds=60)  # the oldest failure has left the window
     assert isinstance(verify(service(uow, clock)[0], RIGHT), Principal)

@@ -142,7 +142,7 @@ class AuthService:
             # scrypt takes tens of milliseconds of CPU on purpose: never on the event loop.
             matches = await asyncio.to_thread(verify_secret, client_secret, stored)
             if live and matches:
-                await self._sign_ins.take_back(charged)
+                await self._sign_ins.signed_in(sign_in, charged)
         if not (live and matches):
             raise NotAuthenticated("client authentication failed")  # the charge stays: the failure
         assert credential is not None

@@ -42,11 +42,12 @@ class RecentFailures:
 
 @dataclass(frozen=True)
 class SignInLookUp:
-    """What a sign-in reads, in one statement: the client id's credential (None: there is none) and, per
-    key asked for, its recent failures."""
+    """What a sign-in reads, in one statement: the client id's credential (None: there is none), per
+    key asked for, its recent failures, and whether its source is known for it (services.sign_ins)."""
 
     credential: StoredCredential | None
     failures: dict[str, RecentFailures]
+    known_source: bool
 
 
 @dataclass(frozen=True)

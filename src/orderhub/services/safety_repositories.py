@@ -46,21 +46,30 @@ class ErasureRepository(Protocol):
 
 
 class SignInRepository(Protocol):
-    """Failed sign-ins, per key (services.sign_ins), shared by every process on the database."""
+    """Failed sign-ins, per key (services.sign_ins), and the sources each client id signed in from (by
+    the key of the client id at the source), shared by every process on the database."""
 
-    def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
-        """The credential of ``client_id`` and each key's failures after ``since``, read by one statement
-        (one round trip)."""
+    def look_up(
+        self, client_id: str, keys: Sequence[str], since: datetime, pair: str, known_since: datetime
+    ) -> SignInLookUp:
+        """The credential of ``client_id``, each key's failures after ``since`` and whether ``pair``
+        signed in after ``known_since``, read by one statement (one round trip)."""
         ...
 
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime) -> Charged:
+    def charge(self, keys: Sequence[str], at: datetime, since: datetime, known_since: datetime) -> Charged:
         """A failure of each key at ``at``, added before the attempt's hash, then each key's failures after
-        ``since``, these included, counted by a statement of its own; failures from before ``since`` go, a
-        bounded number at a time, so that the table holds about one window's failures."""
+        ``since``, these included, counted by a statement of its own; failures from before ``since``, and
+        sign-ins from before ``known_since``, go, a bounded number at a time, so that the tables hold
+        about one window's failures and the sign-ins of that long."""
         ...
 
     def take_back(self, ids: Sequence[int]) -> None:
-        """The charge's rows go (an attempt refused, or its secret right)."""
+        """The charge's rows go (an attempt refused)."""
+        ...
+
+    def signed_in(self, ids: Sequence[int], pair: str, at: datetime) -> None:
+        """The charge's rows go and ``pair`` signed in at ``at`` (its secret right): on PostgreSQL in one
+        statement."""
         ...
 
 

@@ -1,6 +1,7 @@
 """Failed sign-ins, counted per client id at a source address, per source and per client id in the
 database every process shares, so that guessing secrets is slow however many processes answer, and stays
-slow across their restarts."""
+slow across their restarts; and the sources each client id signed in from lately, where its own failures
+from every source do not lock it out."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from orderhub.domain.errors import TooManyAttempts
 from orderhub.services.clock import Clock
 from orderhub.services.ports import Database, UnitOfWork
-from orderhub.services.records import Charged, RecentFailures, StoredCredential
+from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential
 
 FAILURE_WINDOW = timedelta(seconds=60)
 # Failed sign-ins allowed in a sliding minute; past one of them the answer is 429 without the (slow,
@@ -28,6 +29,16 @@ FAILURE_WINDOW = timedelta(seconds=60)
 FAILURES_PER_CLIENT_AND_SOURCE = 10
 FAILURES_PER_SOURCE = 30
 FAILURES_PER_CLIENT = 200
+# A known source of a client id: one it signed in from with its right secret within this long. There the
+# client id's failures from every source (FAILURES_PER_CLIENT) do not apply, so that guesses from
+# elsewhere cannot lock its holder out at the addresses it really uses; its own pair's and source's
+# limits do. That raises no bound on hashing for a guesser, who is not at the holder's addresses: its
+# guesses from anywhere else are counted and refused as before (at most FAILURES_PER_CLIENT hashes a
+# window), and a known source only ever gets its pair's FAILURES_PER_CLIENT_AND_SOURCE, however it is
+# used. A source becomes known only by a right secret, so a guesser cannot make one up. (Behind a
+# proxy trusted for X-Forwarded-For, the proxy must be the only one to set it: SECURITY.md.) A partner
+# that signs in at least every 30 days keeps its addresses known; one it left is forgotten after that.
+KNOWN_SOURCE_FOR = timedelta(days=30)
 # A key's value (a client id, an address) longer than this, or with a character that does not print, is
 # kept as its digest: a client id a guesser makes up may be anything a request can carry.
 MAX_KEY_VALUE = 64
@@ -52,11 +63,12 @@ def pair_key(client_id: str, source: str | None) -> str:
 
 @dataclass(frozen=True)
 class SignIn:
-    """A sign-in being checked: the credential its client id names (None: none), and its keys with
-    their limits."""
+    """A sign-in being checked: the credential its client id names (None: none), its keys with their
+    limits, and the key of its client id at its source (pair_key), known as of its time once it succeeds."""
 
     credential: StoredCredential | None
     limits: dict[str, int]
+    pair: str
 
 
 class SignIns:
@@ -69,20 +81,27 @@ class SignIns:
         self._clock = clock
 
     async def check(self, client_id: str, source: str | None) -> SignIn:
-        """The sign-in; TooManyAttempts when its client id at its source, its source, or its client id
-        from everywhere failed too often lately. Only a read: a client id refused here (a guesser that
+        """The sign-in; TooManyAttempts when its client id at its source, its source, or (from a source
+        not known for it) its client id from everywhere failed too often lately. Only a read, of one
+        statement that finds whether the source is known too: a client id refused here (a guesser that
         goes on) costs no write."""
-        limits = {
-            pair_key(client_id, source): FAILURES_PER_CLIENT_AND_SOURCE,
-            failure_key("client", client_id): FAILURES_PER_CLIENT,
-        }
+        pair, client = pair_key(client_id, source), failure_key("client", client_id)
+        limits = {pair: FAILURES_PER_CLIENT_AND_SOURCE, client: FAILURES_PER_CLIENT}
         if source:
             limits[failure_key("source", source)] = FAILURES_PER_SOURCE
         now = self._clock()
         keys = tuple(limits)
-        found = await self._db.read_statement(lambda uow: uow.sign_ins.look_up(client_id, keys, now - FAILURE_WINDOW))
+
+        def look_up(uow: UnitOfWork) -> SignInLookUp:
+            return uow.sign_ins.look_up(client_id, keys, now - FAILURE_WINDOW, pair, now - KNOWN_SOURCE_FOR)
+
+        found = await self._db.read_statement(look_up)
+        if found.known_source:
+            # At a known source the client id's count is neither checked nor charged: it counts the
+            # guesses from unknown sources alone, and bounds their hashes as before.
+            del limits[client]
         _refuse_too_many(limits, found.failures, now)
-        return SignIn(found.credential, limits)
+        return SignIn(found.credential, limits, pair)
 
     async def charge(self, sign_in: SignIn) -> Charged:
         """Counts the attempt as failed, for every process, before its hash; TooManyAttempts (the charge
@@ -95,12 +114,13 @@ class SignIns:
         begins (Database.write_statement), so of any two charges of a key, the one committed later
         counts the other (taken back only when refused or right): of admitted wrong attempts charged
         within a window, the last committed counted them all. Attempts at once may then refuse each
-        other (each counts the others' charges in flight), never let each other through."""
+        other (each counts the others' charges in flight), never let each other through. An attempt from
+        a known source is not charged to its client id (``check`` left that key out of its limits)."""
         now = self._clock()
         keys, limits = tuple(sign_in.limits), sign_in.limits
 
         def charge(uow: UnitOfWork) -> tuple[Charged, bool]:
-            charged = uow.sign_ins.charge(keys, now, now - FAILURE_WINDOW)
+            charged = uow.sign_ins.charge(keys, now, now - FAILURE_WINDOW, now - KNOWN_SOURCE_FOR)
             over = any(charged.failures[key].count > limit for key, limit in limits.items())
             if over:  # a 429 is no failure (as before): a client retrying then does not stay locked out longer
                 uow.sign_ins.take_back(charged.ids)
@@ -113,9 +133,16 @@ class SignIns:
             _refuse_too_many(limits, before, now)
         return charged
 
-    async def take_back(self, charged: Charged) -> None:
-        """The secret was right: the attempt is no failure (a client's own sign-ins never lock it out)."""
-        await self._db.write_statement(lambda uow: uow.sign_ins.take_back(charged.ids))
+    async def signed_in(self, sign_in: SignIn, charged: Charged) -> None:
+        """The secret was right: the attempt is no failure (a client's own sign-ins never lock it out),
+        and its source is known for its client id from now on; one write, as taking the charge back was
+        alone. A credential revoked later keeps its known sources: its sign-ins fail anyway."""
+        now = self._clock()
+
+        def signed_in(uow: UnitOfWork) -> None:
+            uow.sign_ins.signed_in(charged.ids, sign_in.pair, now)
+
+        await self._db.write_statement(signed_in)
 
 
 def _refuse_too_many(limits: dict[str, int], failures: dict[str, RecentFailures], now: datetime) -> None:

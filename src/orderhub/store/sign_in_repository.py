@@ -1,4 +1,5 @@
-"""Failed sign-ins, in the table every process shares (services.sign_ins counts them)."""
+"""Failed sign-ins, and the sources each client id signed in from, in the tables every process shares
+(services.sign_ins counts the one and reads the other with it)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ from orderhub.services.records import Charged, RecentFailures, SignInLookUp, Sto
 from orderhub.store.fastsql import FastSql, read_time
 
 # Expired failures one charge deletes at most: more than the rows it adds (one a key), so the table
-# shrinks back to about one window's failures, and a bound on the work of one write.
+# shrinks back to about one window's failures, and a bound on the work of one write. As many sign-ins
+# too old to make a source known: a charge comes before every sign-in, which adds one at most.
 PURGE_BATCH = 100
+
+# A source's last sign-in; an earlier time (clocks of two hosts a little apart) leaves the later one.
+_KNOWN = (
+    "INSERT INTO sign_in_sources AS s (key, signed_in_at) VALUES (?, ?) ON CONFLICT (key)"
+    " DO UPDATE SET signed_in_at = excluded.signed_in_at WHERE s.signed_in_at < excluded.signed_in_at"
+)
 
 
 def _counts(keys: Sequence[str]) -> tuple[str, str]:
@@ -35,36 +43,51 @@ class SignInRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._sql = FastSql(connection)
 
-    def look_up(self, client_id: str, keys: Sequence[str], since: datetime) -> SignInLookUp:
+    def look_up(
+        self, client_id: str, keys: Sequence[str], since: datetime, pair: str, known_since: datetime
+    ) -> SignInLookUp:
         # The credential is joined to the counts, so that an unknown client id still gets its keys' counts.
         counts, columns = _counts(keys)
         moment = self._sql.time(since)
         # No credential's id holds a NUL (PostgreSQL's text cannot): such an id is looked up as none,
-        # instead of the driver refusing the statement.
+        # instead of the driver refusing the statement. (A key holds none: failure_key.)
         asked = None if "\x00" in client_id else client_id
         row = self._sql.one(
-            f"SELECT {columns}, c.client_id, c.partner_id, c.secret_hash, c.created_at, c.revoked_at FROM {counts}"
-            " LEFT JOIN credentials AS c ON c.client_id = ?",
-            (*(value for key in keys for value in (key, moment)), asked),
+            f"SELECT {columns}, c.client_id, c.partner_id, c.secret_hash, c.created_at, c.revoked_at,"
+            " EXISTS (SELECT 1 FROM sign_in_sources WHERE key = ? AND signed_in_at > ?)"
+            f" FROM {counts} LEFT JOIN credentials AS c ON c.client_id = ?",
+            (pair, self._sql.time(known_since), *(value for key in keys for value in (key, moment)), asked),
         )
         assert row is not None, "aggregates answer one row"
         failures = _failures(keys, row)
-        found, partner_id, secret_hash, created_at, revoked_at = row[2 * len(keys) :]
+        found, partner_id, secret_hash, created_at, revoked_at, known = row[2 * len(keys) :]
         if found is None:
-            return SignInLookUp(None, failures)
+            return SignInLookUp(None, failures, bool(known))
         created = read_time(created_at)
         assert created is not None
-        return SignInLookUp(StoredCredential(found, partner_id, secret_hash, created, read_time(revoked_at)), failures)
+        credential = StoredCredential(found, partner_id, secret_hash, created, read_time(revoked_at))
+        return SignInLookUp(credential, failures, bool(known))
 
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime) -> Charged:
-        # PostgreSQL: rows another process is deleting right now are skipped, not waited for.
+    def charge(self, keys: Sequence[str], at: datetime, since: datetime, known_since: datetime) -> Charged:
+        # PostgreSQL: rows another process is deleting right now are skipped, not waited for; both
+        # tables in one statement (one round trip), which so never waits for a row. (Not in signed_in's
+        # statement: its upsert may wait for a row, and holding one another upsert waits for, deadlock.)
         skip_locked = "" if self._sql.sqlite else " FOR UPDATE SKIP LOCKED"
         moment = self._sql.time(since)
-        self._sql.execute(
-            "DELETE FROM sign_in_failures WHERE id IN (SELECT id FROM sign_in_failures WHERE failed_at < ?"
-            f" LIMIT {PURGE_BATCH}{skip_locked})",
-            (moment,),
+        forget = (
+            "DELETE FROM sign_in_sources WHERE key IN (SELECT key FROM sign_in_sources WHERE signed_in_at < ?"
+            f" LIMIT {PURGE_BATCH}{skip_locked})"
         )
+        purge = (
+            "DELETE FROM sign_in_failures WHERE id IN (SELECT id FROM sign_in_failures WHERE failed_at < ?"
+            f" LIMIT {PURGE_BATCH}{skip_locked})"
+        )
+        forgotten = self._sql.time(known_since)
+        if self._sql.sqlite:
+            self._sql.execute(forget, (forgotten,))
+            self._sql.execute(purge, (moment,))
+        else:
+            self._sql.execute(f"WITH forgotten AS ({forget}) {purge}", (forgotten, moment))
         # The insert and the count are two statements on purpose. On PostgreSQL each commits on its own
         # (Database.write_statement), so the count's snapshot, taken after this insert committed, holds
         # every charge that committed before it: of two charges of a key, the later committed counts the
@@ -81,6 +104,18 @@ class SignInRepository:
 
     def take_back(self, ids: Sequence[int]) -> None:
         if ids:
-            self._sql.execute_now(
-                f"DELETE FROM sign_in_failures WHERE id IN ({', '.join(['?'] * len(ids))})", list(ids)
-            )
+            self._sql.execute_now(_taken_back(ids), list(ids))
+
+    def signed_in(self, ids: Sequence[int], pair: str, at: datetime) -> None:
+        known = (pair, self._sql.time(at))
+        if not ids:
+            self._sql.execute_now(_KNOWN, known)
+        elif self._sql.sqlite:  # one connection in this process: no round trip to spare
+            self._sql.execute(_taken_back(ids), list(ids))
+            self._sql.execute_now(_KNOWN, known)
+        else:  # one statement, one round trip, as taking the charge back alone was
+            self._sql.execute_now(f"WITH taken_back AS ({_taken_back(ids)}) {_KNOWN}", (*ids, *known))
+
+
+def _taken_back(ids: Sequence[int]) -> str:
+    return f"DELETE FROM sign_in_failures WHERE id IN ({', '.join(['?'] * len(ids))})"

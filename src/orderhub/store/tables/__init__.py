@@ -32,6 +32,7 @@ from orderhub.store.tables.partner_tables import (
     products,
     rate_limit_buckets,
     sign_in_failures,
+    sign_in_sources,
     tokens,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "products",
     "rate_limit_buckets",
     "sign_in_failures",
+    "sign_in_sources",
     "subscriptions",
     "tokens",
 ]

@@ -90,6 +90,18 @@ sign_in_failures = sa.Table(
     sa.Index("ix_sign_in_failures_failed_at", "failed_at"),
 )
 
+# The sources each client id signed in from with its right secret, one row a pair, keyed as the pair's
+# failures are (``pair:``, a long or unprintable one as its digest), with its last such sign-in: read with
+# a sign-in's failures (services.sign_ins, known sources); rows older than a known source's time are
+# deleted as failures are recorded. A revoked credential's rows stay until then: its sign-ins fail anyway.
+sign_in_sources = sa.Table(
+    "sign_in_sources",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("signed_in_at", UtcDateTime, nullable=False),
+    sa.Index("ix_sign_in_sources_signed_in_at", "signed_in_at"),
+)
+
 # onapi-order's rate limit: one token bucket per partner, shared by every API process on the database
 # (services.rate_limits). ``used`` is the requests not yet refilled (the limit less the tokens left) as of
 # ``updated_at``, in seconds since the epoch: the refill is computed from them in the statement that adds a
