@@ -12,9 +12,12 @@ import threading
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import orjson
+
+if TYPE_CHECKING:
+    from orderhub.access_facts import AccessFacts
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -107,6 +110,7 @@ def is_uuid(text: str) -> bool:
 # costs a tenth of masking. Bounded, and only short texts: what it holds is what requests carried in.
 _remembered_path = lru_cache(maxsize=4096)(mask)
 _remembered_correlation_id = lru_cache(maxsize=1024)(masked_correlation_id)
+_remembered_partner = lru_cache(maxsize=1024)(mask)  # partner ids: an operator's, masked all the same
 _REMEMBERED_LENGTH = 256
 
 
@@ -168,7 +172,7 @@ class JsonFormatter(logging.Formatter):
         cid = getattr(record, "correlation_id", None) or correlation_id.get()
         if cid:
             entry["correlation_id"] = masked_correlation_id(str(cid))
-        for key in ("method", "path", "status", "duration_ms", "partner"):
+        for key in ("method", "path", "status", "duration_ms", "partner", "reason", "field"):
             if hasattr(record, key):
                 value = getattr(record, key)
                 # A path can carry an e-mail or an identity number (a client's mistake, or a probe).
@@ -200,7 +204,9 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._flush_loop: asyncio.AbstractEventLoop | None = None
         self._flush_thread = 0
 
-    def access_line(self, logger: str, method: str, path: str, status: int, duration_ms: float) -> None:
+    def access_line(
+        self, logger: str, method: str, path: str, status: int, duration_ms: float, facts: AccessFacts | None = None
+    ) -> None:
         if method in _PLAIN_METHODS:
             # Nothing to mask in a method; the message is its parts, each masked, and the status.
             shown_path = masked_path(path)
@@ -208,8 +214,9 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         else:
             shown_path, message, method = mask(path), mask(f"{method} {path} {status}"), mask(method)
         cid = correlation_id.get()
+        partner = facts.partner if facts is not None else None
         # One literal, in the order JsonFormatter writes the keys: a dict built up key by key costs as
-        # much again. Every request has a correlation id (RequestContextMiddleware, HotStack).
+        # much again. Every request has a correlation id (RequestContextMiddleware, HotStack), most a partner.
         entry: dict[str, object] = {
             "ts": log_timestamp(time.time()),
             "level": "INFO",
@@ -220,9 +227,16 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             "path": shown_path,
             "status": status,
             "duration_ms": duration_ms,
+            "partner": _remembered_partner(partner) if partner else None,
         }
         if not cid:
             del entry["correlation_id"]
+        if not partner:
+            del entry["partner"]
+        if facts is not None and facts.reason is not None and status >= 400:
+            entry["reason"] = mask(facts.reason)
+            if facts.field is not None:
+                entry["field"] = mask(facts.field)
         line = json_line(entry)
         with self.lock:  # type: ignore[union-attr]
             self._pending.append(line)
@@ -261,26 +275,6 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             except Exception:
                 # As logging does with a line it cannot write: reported on stderr, never raised.
                 self.handleError(logging.makeLogRecord({"msg": lines[0]}))
-
-
-def direct_access_handler(logger: logging.Logger) -> JsonLogHandler | None:
-    """configure_logging's handler when it alone takes ``logger``'s lines (no other handler and no
-    filter on the way): then an access line may go to it directly (JsonLogHandler.access_line)."""
-    current: logging.Logger | None = logger
-    while current is not None:
-        if current.filters or current.disabled:
-            return None
-        if current.handlers:
-            if current.parent is not None or len(current.handlers) != 1:
-                return None  # handlers below the root: someone wants these lines their own way
-            (handler,) = current.handlers
-            if isinstance(handler, JsonLogHandler) and not handler.filters and handler.level <= logging.INFO:
-                return handler
-            return None
-        if not current.propagate:
-            return None
-        current = current.parent
-    return None
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -6,9 +6,10 @@ hand its hottest routes to a plain handler that answers byte for byte as its Fas
 FastAPI routes stay declared, so the OpenAPI document and every other route are unchanged.
 
 What the dialect's middleware does for its other routes (correlation id, required header, bounded
-body, last-resort 500, metric and access line) a ``HotStack`` does for its hot routes in one pass,
-with the same functions (web.middleware, web.body_guard): each layer of ASGI middleware costs a closure per message
-and its own parsing of the headers, which at these rates is a fifth of a request.
+body, last-resort 500, metric and access line with its partner and error code) a ``HotStack`` does for
+its hot routes in one pass, with the same functions (web.middleware, web.body_guard): each layer of ASGI
+middleware costs a closure per message and its own parsing of the headers, which at these rates is a
+fifth of a request.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from orderhub.access_facts import AccessFacts, access_facts
 from orderhub.observability import correlation_id
 from orderhub.web.body_guard import BODY_METHODS, BodyRefused, ErrorRenderer, read_guarded_body, refusal_answer
 from orderhub.web.middleware import (
@@ -111,6 +113,8 @@ class HotStack:
         supplied = headers.get(CORRELATION_HEADER, "")
         cid = correlation_id_for(supplied)
         token = correlation_id.set(cid)
+        facts = AccessFacts()
+        facts_token = access_facts.set(facts)
         started = time.perf_counter()
         status = 500
         sent = False
@@ -153,7 +157,8 @@ class HotStack:
                 raise
             await _send(self.render_internal_error(), send, cid)
         finally:
-            record_request(scope["method"], scope["path"], status, time.perf_counter() - started)
+            record_request(scope["method"], scope["path"], status, time.perf_counter() - started, facts)
+            access_facts.reset(facts_token)
             correlation_id.reset(token)
 
     def _refusal(self, headers: dict[str, str], *, supplied_is_cid: bool) -> Response | None:
