@@ -5,6 +5,8 @@ Both are learnt deep inside a request (where the caller is authenticated, where 
 error), far from where the line is written (web.middleware.record_request). A holder made when the
 request starts is put in a ContextVar: what is noted in a child context (a FastAPI dependency run on a
 thread, a task the request starts) lands in the same object, which a ContextVar set there would not.
+On the hot paths the request itself is the holder, and a poll (GET) is not put in the context: its
+handler records its partner on it (web.hot_paths.HotStack.serve says why).
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from orderhub.domain.partners import Principal
 
 
 class AccessFacts:
-    """One request's facts for its access line; each None until learnt. Class attributes for defaults:
-    made once a request, a holder without an ``__init__`` costs the least to make."""
+    """One request's facts for its access line, each None until learnt: ``partner``, the id of the partner
+    it was authenticated as; ``reason``, the machine code of the error it was answered with (never the
+    error's message, which may quote the request's personal data), and ``field``, the field that error
+    names."""
 
-    partner: str | None = None
-    # The machine code of the error the dialect answered (never its message, which may quote the
-    # request's personal data), and the field that error names, if any.
-    reason: str | None = None
-    field: str | None = None
+    __slots__ = ("field", "partner", "reason")
+
+    def __init__(self) -> None:
+        self.partner: str | None = None
+        self.reason: str | None = None
+        self.field: str | None = None
 
 
 access_facts: contextvars.ContextVar[AccessFacts | None] = contextvars.ContextVar("access_facts", default=None)

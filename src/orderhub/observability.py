@@ -12,12 +12,11 @@ import threading
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 import orjson
 
-if TYPE_CHECKING:
-    from orderhub.access_facts import AccessFacts
+from orderhub.access_facts import AccessFacts
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -110,7 +109,6 @@ def is_uuid(text: str) -> bool:
 # costs a tenth of masking. Bounded, and only short texts: what it holds is what requests carried in.
 _remembered_path = lru_cache(maxsize=4096)(mask)
 _remembered_correlation_id = lru_cache(maxsize=1024)(masked_correlation_id)
-_remembered_partner = lru_cache(maxsize=1024)(mask)  # partner ids: an operator's, masked all the same
 _REMEMBERED_LENGTH = 256
 
 
@@ -182,6 +180,9 @@ class JsonFormatter(logging.Formatter):
         return json_line(entry)
 
 
+# Partner ids as access lines show them, masked as any text (an operator may put an identity number in
+# one): as many as there are partners, and a dict look-up costs half of an lru_cache hit.
+_shown_partners: dict[str, str] = {}
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Past this many access lines waiting for the end of the loop's turn, they are written at once.
 MAX_PENDING_ACCESS_LINES = 256
@@ -214,9 +215,8 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         else:
             shown_path, message, method = mask(path), mask(f"{method} {path} {status}"), mask(method)
         cid = correlation_id.get()
-        partner = facts.partner if facts is not None else None
         # One literal, in the order JsonFormatter writes the keys: a dict built up key by key costs as
-        # much again. Every request has a correlation id (RequestContextMiddleware, HotStack), most a partner.
+        # much again. Every request has a correlation id (RequestContextMiddleware, HotStack).
         entry: dict[str, object] = {
             "ts": log_timestamp(time.time()),
             "level": "INFO",
@@ -227,16 +227,17 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             "path": shown_path,
             "status": status,
             "duration_ms": duration_ms,
-            "partner": _remembered_partner(partner) if partner else None,
         }
         if not cid:
             del entry["correlation_id"]
-        if not partner:
-            del entry["partner"]
-        if facts is not None and facts.reason is not None and status >= 400:
-            entry["reason"] = mask(facts.reason)
-            if facts.field is not None:
-                entry["field"] = mask(facts.field)
+        if facts is not None:
+            partner = facts.partner
+            if partner is not None:
+                entry["partner"] = _shown_partners.get(partner) or _shown_partners.setdefault(partner, mask(partner))
+            if facts.reason is not None and status >= 400:
+                entry["reason"] = mask(facts.reason)
+                if facts.field is not None:
+                    entry["field"] = mask(facts.field)
         line = json_line(entry)
         with self.lock:  # type: ignore[union-attr]
             self._pending.append(line)

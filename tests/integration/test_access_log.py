@@ -145,6 +145,7 @@ def test_the_access_line_of_a_refusal_gives_its_code_and_field_never_its_message
 ) -> None:
     server = orderhub_procs.serve(tmp_path / "x.db")
     token = get_token(server.base_url)
+    channel_token = get_token(server.base_url, CHANNEL["client_id"], CHANNEL["client_secret"])
     with client(server.base_url) as http:
         # Refused before anyone is authenticated: a bad token, a wrong secret, a body that is not JSON, a
         # missing header, a body too large.
@@ -169,6 +170,12 @@ def test_the_access_line_of_a_refusal_gives_its_code_and_field_never_its_message
         assert stranger.status_code == 422, stranger.text
         missing = http.get(f"{ESIM_ORDER}/no-such-order", headers=api_headers(token, "not-found"))
         assert missing.status_code == 404, missing.text
+        # A partner without esim-v1's roles: authenticated, then refused (the poll and the order).
+        polled = http.get(f"{ESIM_ORDER}/some-order", headers=api_headers(channel_token, "wrong-role-get"))
+        assert polled.status_code == 403, polled.text
+        ordered = http.post(ESIM_ORDER, json=new_esim_body("anna@example.se"),
+                            headers=api_headers(channel_token, "wrong-role-post"))  # fmt: skip
+        assert ordered.status_code == 403, ordered.text
         onapi = http.post(ONAPI_ORDER, json={"coId": "Acme", "coAccessId": PERSONAL}, auth=CO,
                           headers={"X-Correlation-ID": "onapi-bad"})  # fmt: skip
         assert onapi.status_code == 400, onapi.text
@@ -181,6 +188,8 @@ def test_the_access_line_of_a_refusal_gives_its_code_and_field_never_its_message
         "bad-email": (400, "demo-reseller-1", "INVALID_REQUEST_PARAMS", "input.customer.email"),
         "no-such-customer": (422, "demo-reseller-1", stranger.json()["type"], None),
         "not-found": (404, "demo-reseller-1", "ORDER_NOT_FOUND", None),
+        "wrong-role-get": (403, "demo-channel-1", "ACCESS_DENIED", None),
+        "wrong-role-post": (403, "demo-channel-1", "ACCESS_DENIED", None),
         "onapi-bad": (400, "demo-co-acme", "Bad coAccessId", "coAccessId"),
     }
     for correlation, (status, partner, reason, field) in expected.items():

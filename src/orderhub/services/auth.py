@@ -237,7 +237,8 @@ class AuthService:
 
     async def authenticate(self, access_token: str, *, config_version: int | None = None) -> Principal:
         """Who an access token speaks for. ``config_version``: the store's, when the caller has just read
-        it (services.ordering.get_rendered), which spares reading it again."""
+        it (services.ordering.get_rendered), which spares reading it again. Unlike the other ways in, not
+        noted as the request's partner (access_facts): its callers do, a poll's on its HotRequest."""
         now = self._clock()
         version = config_version if config_version is not None else await self._db.config_version()
         self._fresh_caches(version)
@@ -251,7 +252,7 @@ class AuthService:
         if cached.expires_at <= now:
             self._cache.pop(access_token, None)
             raise InvalidToken("access token is invalid or expired")
-        return signed_in(cached.principal)
+        return cached.principal
 
     async def caller(self, access_token: str, allowed: Callable[[Principal], Principal]) -> Caller:
         """Who an access token speaks for, to place an order with, if ``allowed`` (which raises when
@@ -267,10 +268,10 @@ class AuthService:
                     pass  # refused on what may be stale: asked again below
                 else:
                     return Caller(principal, self._cache_version, lambda: self._allowed(access_token, allowed))
-        return Caller(allowed(await self.authenticate(access_token, config_version=at_hand)))
+        return Caller(allowed(signed_in(await self.authenticate(access_token, config_version=at_hand))))
 
     async def _allowed(self, access_token: str, allowed: Callable[[Principal], Principal]) -> Principal:
-        return allowed(await self.authenticate(access_token))
+        return allowed(signed_in(await self.authenticate(access_token)))
 
 
 def _load_token(uow: UnitOfWork, token_hash: str) -> _CachedToken:
