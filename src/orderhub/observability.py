@@ -16,6 +16,8 @@ from typing import TextIO
 
 import orjson
 
+from orderhub.access_facts import AccessFacts
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 # Any address, non-ASCII ones included (an internationalised e-mail is personal data too).
@@ -168,7 +170,7 @@ class JsonFormatter(logging.Formatter):
         cid = getattr(record, "correlation_id", None) or correlation_id.get()
         if cid:
             entry["correlation_id"] = masked_correlation_id(str(cid))
-        for key in ("method", "path", "status", "duration_ms", "partner"):
+        for key in ("method", "path", "status", "duration_ms", "partner", "reason", "field"):
             if hasattr(record, key):
                 value = getattr(record, key)
                 # A path can carry an e-mail or an identity number (a client's mistake, or a probe).
@@ -178,6 +180,9 @@ class JsonFormatter(logging.Formatter):
         return json_line(entry)
 
 
+# Partner ids as access lines show them, masked as any text (an operator may put an identity number in
+# one): as many as there are partners, and a dict look-up costs half of an lru_cache hit.
+_shown_partners: dict[str, str] = {}
 _PLAIN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Past this many access lines waiting for the end of the loop's turn, they are written at once.
 MAX_PENDING_ACCESS_LINES = 256
@@ -200,7 +205,9 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._flush_loop: asyncio.AbstractEventLoop | None = None
         self._flush_thread = 0
 
-    def access_line(self, logger: str, method: str, path: str, status: int, duration_ms: float) -> None:
+    def access_line(
+        self, logger: str, method: str, path: str, status: int, duration_ms: float, facts: AccessFacts | None = None
+    ) -> None:
         if method in _PLAIN_METHODS:
             # Nothing to mask in a method; the message is its parts, each masked, and the status.
             shown_path = masked_path(path)
@@ -223,6 +230,14 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         }
         if not cid:
             del entry["correlation_id"]
+        if facts is not None:
+            partner = facts.partner
+            if partner is not None:
+                entry["partner"] = _shown_partners.get(partner) or _shown_partners.setdefault(partner, mask(partner))
+            if facts.reason is not None and status >= 400:
+                entry["reason"] = mask(facts.reason)
+                if facts.field is not None:
+                    entry["field"] = mask(facts.field)
         line = json_line(entry)
         with self.lock:  # type: ignore[union-attr]
             self._pending.append(line)
@@ -261,26 +276,6 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             except Exception:
                 # As logging does with a line it cannot write: reported on stderr, never raised.
                 self.handleError(logging.makeLogRecord({"msg": lines[0]}))
-
-
-def direct_access_handler(logger: logging.Logger) -> JsonLogHandler | None:
-    """configure_logging's handler when it alone takes ``logger``'s lines (no other handler and no
-    filter on the way): then an access line may go to it directly (JsonLogHandler.access_line)."""
-    current: logging.Logger | None = logger
-    while current is not None:
-        if current.filters or current.disabled:
-            return None
-        if current.handlers:
-            if current.parent is not None or len(current.handlers) != 1:
-                return None  # handlers below the root: someone wants these lines their own way
-            (handler,) = current.handlers
-            if isinstance(handler, JsonLogHandler) and not handler.filters and handler.level <= logging.INFO:
-                return handler
-            return None
-        if not current.propagate:
-            return None
-        current = current.parent
-    return None
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -18,9 +18,9 @@ from orderhub.observability import (
     JsonLogHandler,
     configure_logging,
     correlation_id,
-    direct_access_handler,
     mask,
 )
+from orderhub.web.middleware import direct_access_handler
 
 
 def test_email_is_masked():

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from orderhub import __version__
+from orderhub.access_facts import note_refusal
 from orderhub.api.health import health_router
 from orderhub.api.oauth import token_router
 from orderhub.bootstrap import Services
@@ -28,6 +29,7 @@ log = logging.getLogger("orderhub")
 def _server_error() -> JSONResponse:
     # The token endpoint's shape (RFC 6749 §5.2 server_error), for every route outside the dialects.
     body = {"error": "server_error", "error_description": "internal error; quote the X-Correlation-ID to support"}
+    note_refusal("server_error")
     return JSONResponse(body, status_code=500, headers={"Cache-Control": "no-store"})
 
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from orderhub.access_facts import note_refusal
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services.auth import AuthService, TokenPair
 from orderhub.services.ports import DatabaseUnavailable
@@ -18,6 +19,7 @@ MAX_FORM_BYTES = 8 * 1024
 
 
 def _error(status: int, error: str, description: str, *, retry_after: int | None = None) -> JSONResponse:
+    note_refusal(error)  # the access line gets RFC 6749's code, never the description
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="orderhub"'

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from orderhub.access_facts import signed_in, signed_in_as
 from orderhub.domain.catalog import ProductKind
 from orderhub.domain.errors import DomainError, InvalidToken, NotAuthenticated
 from orderhub.domain.partners import Principal, Role
@@ -146,7 +147,7 @@ class AuthService:
         if not (live and matches):
             raise NotAuthenticated("client authentication failed")  # the charge stays: the failure
         assert credential is not None
-        return credential.partner_id
+        return signed_in_as(credential.partner_id)  # for the access line: the token endpoint's too
 
     async def refresh(
         self, refresh_token: str, *, client_id: str, client_secret: str, source: str | None = None
@@ -205,7 +206,7 @@ class AuthService:
         key = _client_key(client_id, client_secret)
         cached = self._verified.get(key)
         if cached is not None and cached.expires_at > now:
-            return cached.principal
+            return signed_in(cached.principal)
         # Requests that arrive together with the same pair share one (slow) verification, begun under
         # the configuration they are checked against.
         sharing = (*key, version)
@@ -217,7 +218,7 @@ class AuthService:
         principal = await asyncio.shield(pending)
         if self._cache_version == version:  # else the configuration moved while it was verified
             self._verified[key] = _CachedToken(principal, now + CLIENT_VERIFICATION_TTL)
-        return principal
+        return signed_in(principal)
 
     def cached_client(self, client_id: str, client_secret: str) -> tuple[Principal, int] | None:
         """The principal a client id and secret were verified for, and the config version it was cached
@@ -228,7 +229,7 @@ class AuthService:
         cached = self._verified.get(_client_key(client_id, client_secret))
         if cached is None or cached.expires_at <= self._clock():
             return None
-        return cached.principal, self._cache_version
+        return signed_in(cached.principal), self._cache_version
 
     async def _verify(self, client_id: str, client_secret: str, source: str | None) -> Principal:
         partner_id = await self._check_secret(client_id, client_secret, source)
@@ -236,7 +237,8 @@ class AuthService:
 
     async def authenticate(self, access_token: str, *, config_version: int | None = None) -> Principal:
         """Who an access token speaks for. ``config_version``: the store's, when the caller has just read
-        it (services.ordering.get_rendered), which spares reading it again."""
+        it (services.ordering.get_rendered), which spares reading it again. Unlike the other ways in, not
+        noted as the request's partner (access_facts): its callers do, a poll's on its HotRequest."""
         now = self._clock()
         version = config_version if config_version is not None else await self._db.config_version()
         self._fresh_caches(version)
@@ -261,15 +263,15 @@ class AuthService:
             cached = self._cache.get(access_token)
             if cached is not None and cached.expires_at > self._clock():
                 try:
-                    principal = allowed(cached.principal)
+                    principal = allowed(signed_in(cached.principal))
                 except DomainError:
                     pass  # refused on what may be stale: asked again below
                 else:
                     return Caller(principal, self._cache_version, lambda: self._allowed(access_token, allowed))
-        return Caller(allowed(await self.authenticate(access_token, config_version=at_hand)))
+        return Caller(allowed(signed_in(await self.authenticate(access_token, config_version=at_hand))))
 
     async def _allowed(self, access_token: str, allowed: Callable[[Principal], Principal]) -> Principal:
-        return allowed(await self.authenticate(access_token))
+        return allowed(signed_in(await self.authenticate(access_token)))
 
 
 def _load_token(uow: UnitOfWork, token_hash: str) -> _CachedToken:

@@ -13,8 +13,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orderhub.access_facts import AccessFacts, access_facts
 from orderhub.metrics import HTTP_REQUESTS, api_of
-from orderhub.observability import correlation_id, direct_access_handler
+from orderhub.observability import JsonLogHandler, correlation_id
 from orderhub.web.body_guard import BodyGuardMiddleware, ErrorRenderer
 
 access_log = logging.getLogger("orderhub.access")
@@ -29,7 +30,8 @@ _CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 
 
 class RequestContextMiddleware:
-    """Gives every request a correlation id (the caller's, or a new one), echoes it, logs one access line."""
+    """Gives every request a correlation id (the caller's, or a new one), echoes it, logs one access line
+    (with what the request's AccessFacts learnt on the way: its partner, the error it was answered)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -40,6 +42,8 @@ class RequestContextMiddleware:
             return
         cid = correlation_id_for(Headers(scope=scope).get(CORRELATION_HEADER, ""))
         token = correlation_id.set(cid)
+        facts = AccessFacts()
+        facts_token = access_facts.set(facts)
         started = time.perf_counter()
         status = 500
         responded = False
@@ -67,7 +71,8 @@ class RequestContextMiddleware:
             if not responded and disconnected:
                 # The client went away before an answer: not a server error (nginx's "499").
                 status = CLIENT_CLOSED_REQUEST
-            record_request(scope["method"], scope["path"], status, time.perf_counter() - started)
+            record_request(scope["method"], scope["path"], status, time.perf_counter() - started, facts)
+            access_facts.reset(facts_token)
             correlation_id.reset(token)
 
 
@@ -78,7 +83,7 @@ def correlation_id_for(supplied: str) -> str:
     return supplied if correlation_id_valid(supplied) else str(uuid.uuid4())
 
 
-def record_request(method: str, path: str, status: int, elapsed: float) -> None:
+def record_request(method: str, path: str, status: int, elapsed: float, facts: AccessFacts | None = None) -> None:
     """The request's metric and its access line."""
     known_method = method if method in _KNOWN_METHODS else "other"
     api = api_of(path)
@@ -87,8 +92,17 @@ def record_request(method: str, path: str, status: int, elapsed: float) -> None:
         duration_ms = round(elapsed * 1000, 2)
         direct = direct_access_handler(access_log)
         if direct is not None:
-            direct.access_line(access_log.name, method, path, status, duration_ms)
+            direct.access_line(access_log.name, method, path, status, duration_ms, facts)
             return
+        extra: dict[str, object] = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
+        if facts is not None:
+            # As access_line writes them: the partner when known, the error's code on an error answer.
+            if facts.partner is not None:
+                extra["partner"] = facts.partner
+            if facts.reason is not None and status >= 400:
+                extra["reason"] = facts.reason
+                if facts.field is not None:
+                    extra["field"] = facts.field
         # Made and handled directly: Logger.info would first walk the stack for the caller's file and
         # line, which an access line does not show (~5 us a request).
         record = access_log.makeRecord(
@@ -99,9 +113,29 @@ def record_request(method: str, path: str, status: int, elapsed: float) -> None:
             "%s %s %s",
             (method, path, status),
             None,
-            extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
+            extra=extra,
         )
         access_log.handle(record)
+
+
+def direct_access_handler(logger: logging.Logger) -> JsonLogHandler | None:
+    """configure_logging's handler when it alone takes ``logger``'s lines (no other handler and no
+    filter on the way): then an access line may go to it directly (JsonLogHandler.access_line)."""
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters or current.disabled:
+            return None
+        if current.handlers:
+            if current.parent is not None or len(current.handlers) != 1:
+                return None  # handlers below the root: someone wants these lines their own way
+            (handler,) = current.handlers
+            if isinstance(handler, JsonLogHandler) and not handler.filters and handler.level <= logging.INFO:
+                return handler
+            return None
+        if not current.propagate:
+            return None
+        current = current.parent
+    return None
 
 
 class RequireHeaderMiddleware:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orderhub.access_facts import note_refusal
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.web.challenges import bearer_challenge
@@ -58,7 +59,11 @@ class Answer(Exception):
         self.response = response
 
 
-def error_response(status: int, type_: str, *messages: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, type_: str, *messages: str, headers: dict[str, str] | None = None, field: str | None = None
+) -> JSONResponse:
+    """The error answer; its ``type`` (and the ``field`` its message names) go to the access line."""
+    note_refusal(type_, field)
     return JSONResponse({"type": type_, "messages": list(messages)}, status_code=status, headers=headers)
 
 
@@ -94,8 +99,9 @@ def domain_error_response(exc: errors.DomainError) -> JSONResponse:
     for kind, status, type_ in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
             headers = {"WWW-Authenticate": bearer_challenge("esim-v1", exc)} if status == 401 else None
-            message = f"{wire_field(exc.field)}: {exc.message}" if exc.field and status == 400 else exc.message
-            return error_response(status, type_, message, headers=headers)
+            field = wire_field(exc.field) if exc.field and status == 400 else None
+            message = f"{field}: {exc.message}" if field else exc.message
+            return error_response(status, type_, message, headers=headers, field=field)
     log.error("unmapped domain error %s", type(exc).__name__)
     return error_response(500, "INTERNAL_ERROR", "internal error")
 
@@ -114,10 +120,11 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON")
     if any(p["type"] == "missing" and tuple(p["loc"]) == ("body",) for p in problems):
         return error_response(400, "INVALID_HTTP_MESSAGE", "request body is required")
-    messages = [f"{field_path(tuple(p['loc']))}: {p['msg'].removeprefix('Value error, ')}" for p in problems]
+    fields = [field_path(tuple(p["loc"])) for p in problems]
+    messages = [f"{field}: {p['msg'].removeprefix('Value error, ')}" for field, p in zip(fields, problems, strict=True)]
     # A body refused field by field still says which deprecated spellings it used.
     headers = deprecation_headers(deprecations(exc.body)) or None
-    return error_response(400, "INVALID_REQUEST_PARAMS", *messages, headers=headers)
+    return error_response(400, "INVALID_REQUEST_PARAMS", *messages, headers=headers, field=next(iter(fields), None))
 
 
 def install_error_handlers(app: FastAPI) -> None:

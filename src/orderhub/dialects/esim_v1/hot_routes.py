@@ -14,6 +14,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
+from orderhub.access_facts import signed_in
 from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
@@ -87,7 +88,9 @@ class EsimHotRoutes:
         order_id = request.scope["path"][len(self._order_prefix) :]
 
         async def caller(config_version: int) -> Principal:
-            return esim_caller(await self._auth.authenticate(token, config_version=config_version))
+            principal = await self._auth.authenticate(token, config_version=config_version)
+            request.partner = principal.partner.id  # the access line's (web.hot_paths: a GET records it)
+            return esim_caller(principal)
 
         return await self._ordering.get_rendered(caller, order_id, self._rendered)
 
@@ -107,7 +110,7 @@ def esim_caller(principal: Principal) -> Principal:
 
 async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
     """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role."""
-    return esim_caller(await auth.authenticate(bearer_token(authorization)))
+    return esim_caller(signed_in(await auth.authenticate(bearer_token(authorization))))
 
 
 async def place_wire_order(

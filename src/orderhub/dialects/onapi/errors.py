@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orderhub.access_facts import note_refusal
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
 
@@ -30,17 +31,40 @@ _WIRE_FIELDS = {"requested_at": ("requestedDateTime", "date"), "products": ("pro
 
 
 class OnapiError(Exception):
-    def __init__(self, status: int, cause: str, message: str | None = None, headers: dict[str, str] | None = None):
+    """``reason``: what the access line gives for a ``cause`` that quotes the request; ``field``: the field
+    a ``Bad <field>`` cause names."""
+
+    def __init__(
+        self,
+        status: int,
+        cause: str,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        reason: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(cause)
         self.status = status
         self.cause = cause
         self.message = message
         self.headers = headers
+        self.reason = reason
+        self.field = field
 
 
 def error_response(
-    status: int, cause: str, message: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    cause: str,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    reason: str | None = None,
+    field: str | None = None,
 ) -> JSONResponse:
+    """The answer; the access line gets its ``cause`` (ON-API's only code), or ``reason`` where the cause
+    quotes the request, and the ``field`` a ``Bad <field>`` cause names."""
+    note_refusal(reason or cause, field)
     body: dict[str, Any] = {"cause": cause}
     if message is not None:
         body["message"] = message
@@ -60,21 +84,23 @@ def internal_error_response() -> JSONResponse:
 def invalid_input_response(exc: errors.InvalidInput, language: str) -> JSONResponse:
     # Rules the domain holds (a date too far ahead, too many products): a 400 like the body's own.
     field, key = _WIRE_FIELDS.get(exc.field or "", ("request", "order"))
-    return error_response(400, f"Bad {field}", message(key, language))
+    return error_response(400, f"Bad {field}", message(key, language), field=None if field == "request" else field)
 
 
 def failure_response(exc: Exception, language: str = "en") -> JSONResponse | None:
     """The answer to what a route raised, as the handlers below give it; None for anything else (a bug).
     ``language``: the caller's, once known. Hot routes (web.hot_paths) call it directly."""
     if isinstance(exc, OnapiError):
-        return error_response(exc.status, exc.cause, exc.message, exc.headers)
+        return error_response(exc.status, exc.cause, exc.message, exc.headers, reason=exc.reason, field=exc.field)
     if isinstance(exc, errors.InvalidInput):
         return invalid_input_response(exc, language)
     if isinstance(exc, errors.DomainError):
         for kind, status in _DOMAIN_STATUS:
             if isinstance(exc, kind):
                 headers = {"WWW-Authenticate": REALM} if status == 401 else None
-                return error_response(status, exc.message, headers=headers)
+                # The cause is the domain's message, which may quote the request (an order's id): the
+                # access line names the refusal's kind instead.
+                return error_response(status, exc.message, headers=headers, reason=type(exc).__name__)
         log.error("unmapped domain error %s", type(exc).__name__)
         return internal_error_response()
     if isinstance(exc, DatabaseUnavailable):

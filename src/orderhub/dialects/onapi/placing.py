@@ -113,7 +113,7 @@ async def place(
     principal = caller.principal if isinstance(caller, Caller) else caller
     language = principal.partner.language
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise OnapiError(400, "Bad Idempotency-Key", message("order", language))
+        raise OnapiError(400, "Bad Idempotency-Key", message("order", language), field="Idempotency-Key")
     try:
         body = orjson.loads(raw_body)
     except orjson.JSONDecodeError:
@@ -156,7 +156,8 @@ async def place(
 
 def _check_co(co_id: str, caller: Principal) -> Principal:
     if co_id != caller.partner.co_id:
-        raise OnapiError(403, f"coId {co_id} is not the authenticated communication operator")
+        cause = f"coId {co_id} is not the authenticated communication operator"
+        raise OnapiError(403, cause, reason="Not the authenticated communication operator", field="coId")
     return caller
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.security import HTTPBasicCredentials
 
+from orderhub.access_facts import note_refusal
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
@@ -118,7 +119,9 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         # One trailing slash or none: "sp_spec/order//" is not a path served here (501).
         allowed = _ALLOWED.get(path.removesuffix("/")) if not path.endswith("//") and path != "/" else None
         if allowed is not None:  # a path served here, asked with another method
+            note_refusal("Method not allowed")
             return json_response({"cause": "Method not allowed"}, 405, {"Allow": allowed})
+        note_refusal("Not implemented")  # the cause quotes the path
         return json_response({"cause": f"Not implemented: {PREFIX}/{path}"}, 501)
 
     return app

@@ -30,7 +30,7 @@ class _Reader:
         self.language = language
 
     def bad(self, field: str, key: str = "order") -> OnapiError:
-        return OnapiError(400, f"Bad {field}", message(key, self.language))
+        return OnapiError(400, f"Bad {field}", message(key, self.language), field=field)
 
     def text(self, data: dict[str, Any], name: str, where: str, key: str, *, required: bool = True) -> str | None:
         value = data.get(name)

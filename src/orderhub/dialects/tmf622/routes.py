@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, FastAPI, Header, Request, Response
 
+from orderhub.access_facts import signed_in
 from orderhub.dialects.context import DialectContext
 from orderhub.dialects.tmf_productorder import wire as vendor_wire
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
@@ -68,7 +69,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("a bearer token is required (POST /oauth2/token)")
-        caller = await services.auth.authenticate(token.strip())
+        caller = signed_in(await services.auth.authenticate(token.strip()))
         if not caller.has_any_role(LINE_ORDERING_ROLES):
             raise AccessDenied("this API needs the BUSINESS_CHANNEL role")
         return caller

@@ -27,23 +27,24 @@ FILTERS = frozenset({"id", "state", "orderDate"})
 MAX_LIMIT = 1000
 
 
-def _bad(message: str) -> TmfError:
-    return TmfError(400, "INVALID_REQUEST", message)
+def _bad(message: str, field: str | None = None) -> TmfError:
+    """A 400 INVALID_REQUEST; ``field``: the one the message names, for the access line."""
+    return TmfError(400, "INVALID_REQUEST", message, field=field)
 
 
 def parse_time(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
-        raise _bad(f"{where} must be an RFC 3339 date-time")
+        raise _bad(f"{where} must be an RFC 3339 date-time", where)
     try:
         moment = read_date_time(value)
     except ValueError:
-        raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z") from None
+        raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z", where) from None
     if moment.tzinfo is None:
-        raise _bad(f"{where} must carry a time zone (Z or an offset)")
+        raise _bad(f"{where} must carry a time zone (Z or an offset)", where)
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        raise _bad(f"{where} is out of the range of dates") from None
+        raise _bad(f"{where} is out of the range of dates", where) from None
 
 
 # TMF622 v4's types of the descriptive fields: strings, date-times, lists of objects, an object.
@@ -60,17 +61,17 @@ def check_descriptive(body: dict[str, Any], *, removable: bool) -> None:
         if value is None and removable:
             continue
         if name in _STRINGS and not isinstance(value, str):
-            raise _bad(f"{name} must be a string")
+            raise _bad(f"{name} must be a string", name)
         if name in _TIMES:
             parse_time(value, name)
         if name in _LISTS:
             if not isinstance(value, list):
-                raise _bad(f"{name} must be a list of objects")
+                raise _bad(f"{name} must be a list of objects", name)
             for index, entry in enumerate(value):
                 if not isinstance(entry, dict):
-                    raise _bad(f"{name}[{index}] must be an object")
+                    raise _bad(f"{name}[{index}] must be an object", f"{name}[{index}]")
         if name == "billingAccount" and not isinstance(value, dict):
-            raise _bad(f"{name} must be an object")
+            raise _bad(f"{name} must be an object", name)
     for index, note in enumerate(body.get("note") or []):
         for field in _NOTE_STRINGS:
             if field in note and not isinstance(note[field], str):
@@ -199,10 +200,10 @@ def _count(value: str | None, name: str, default: int, maximum: int) -> int:
     if value is None:
         return default
     if not value.isdigit():
-        raise _bad(f"{name} must be a whole number")
+        raise _bad(f"{name} must be a whole number", name)
     number = int(value)
     if number > maximum:
-        raise _bad(f"{name} must be at most {maximum}")
+        raise _bad(f"{name} must be at most {maximum}", name)
     return number
 
 
@@ -217,7 +218,7 @@ def read_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in pairs:
         if name in params:
-            raise _bad(f"{name} is given more than once; give a filter's values in one parameter: {name}=A,B")
+            raise _bad(f"{name} is given more than once; give a filter's values in one parameter: {name}=A,B", name)
         params[name] = value
     return params
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from orderhub.access_facts import note_refusal
 from orderhub.domain import errors
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.web.challenges import bearer_challenge
@@ -51,11 +52,13 @@ _ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.(\w+)\Z")
 class TmfError(Exception):
     """An answer of this API that is not a domain error (a missing header, a malformed body)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+        """``field``: the body's field at fault, as the message names it (for the access line)."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.field = field
 
 
 def wire_field(path: str) -> str:
@@ -68,7 +71,11 @@ def wire_field(path: str) -> str:
     return path
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, *, field: str | None = None
+) -> JSONResponse:
+    """The error answer; its ``code`` (and the ``field`` its message names) go to the access line."""
+    note_refusal(code, field)
     body = {"code": code, "reason": HTTPStatus(status).phrase, "message": message, "status": str(status)}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -81,11 +88,12 @@ def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) 
     for kind, status, code in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
             # The domain's messages say what is wrong with the field: "<field> must ...", as wire.py's do.
-            message = f"{wire_field(exc.field)} {exc.message}" if exc.field and status == 400 else exc.message
+            field = wire_field(exc.field) if exc.field and status == 400 else None
+            message = f"{field} {exc.message}" if field else exc.message
             headers = {"WWW-Authenticate": bearer_challenge(realm, exc)} if realm and status == 401 else None
             if isinstance(exc, errors.TooManyAttempts):
                 headers = {"Retry-After": str(exc.retry_after)}
-            return error_response(status, code, message, headers)
+            return error_response(status, code, message, headers, field=field)
     log.error("unmapped domain error %s", type(exc).__name__)
     return internal_error_response()
 
@@ -105,8 +113,9 @@ def unavailable_response(exc: DatabaseUnavailable) -> JSONResponse:
 
 def validation_response(exc: RequestValidationError) -> JSONResponse:
     # Only path and header parameters are validated by FastAPI here; the body is read by wire.py.
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-    return error_response(400, "INVALID_REQUEST", problems)
+    fields = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
+    problems = "; ".join(f"{field}: {e['msg']}" for field, e in zip(fields, exc.errors(), strict=True))
+    return error_response(400, "INVALID_REQUEST", problems, field=next(iter(fields), None))
 
 
 def failure_response(exc: Exception, *, bearer_realm: str | None = None) -> JSONResponse | None:
@@ -115,7 +124,7 @@ def failure_response(exc: Exception, *, bearer_realm: str | None = None) -> JSON
     if isinstance(exc, errors.DomainError):
         return domain_error_response(exc, realm=bearer_realm)
     if isinstance(exc, TmfError):
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, field=exc.field)
     if isinstance(exc, DatabaseUnavailable):
         return unavailable_response(exc)
     if isinstance(exc, RequestValidationError):

@@ -33,13 +33,15 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 def required_header(value: str | None, name: str, *, min_length: int = 1, visible_ascii: bool = False) -> str:
     if value is None or not value.strip():
-        raise TmfError(400, "MISSING_HEADER", f"the {name} header is required")
+        raise TmfError(400, "MISSING_HEADER", f"the {name} header is required", field=name)
     if len(value.strip()) < min_length:
-        raise TmfError(400, "MISSING_HEADER", f"the {name} header must be at least {min_length} characters")
+        message = f"the {name} header must be at least {min_length} characters"
+        raise TmfError(400, "MISSING_HEADER", message, field=name)
     if len(value) > MAX_HEADER_LENGTH:
-        raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be at most {MAX_HEADER_LENGTH} characters")
+        message = f"the {name} header must be at most {MAX_HEADER_LENGTH} characters"
+        raise TmfError(400, "INVALID_REQUEST", message, field=name)
     if visible_ascii and not correlation_id_valid(value.strip()):
-        raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be visible ASCII characters")
+        raise TmfError(400, "INVALID_REQUEST", f"the {name} header must be visible ASCII characters", field=name)
     return value.strip()
 
 

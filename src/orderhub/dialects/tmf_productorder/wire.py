@@ -16,20 +16,21 @@ PLAN_TYPE = "planType"
 _PLAN_TYPES = ", ".join(plan.value for plan in PlanType)
 
 
-def _bad(message: str) -> TmfError:
-    return TmfError(400, "INVALID_REQUEST", message)
+def _bad(message: str, field: str | None = None) -> TmfError:
+    """A 400 INVALID_REQUEST; ``field``: the one the message names, for the access line."""
+    return TmfError(400, "INVALID_REQUEST", message, field=field)
 
 
 def _text(value: Any, where: str, *, required: bool = True, default: str | None = None) -> str:
     if value is None:
         if required:
-            raise _bad(f"{where} is required")
+            raise _bad(f"{where} is required", where)
         assert default is not None
         return default
     if not isinstance(value, str) or not value.strip():
-        raise _bad(f"{where} must be a non-empty string")
+        raise _bad(f"{where} must be a non-empty string", where)
     if len(value) > 200:
-        raise _bad(f"{where} must be at most 200 characters")
+        raise _bad(f"{where} must be at most 200 characters", where)
     return value
 
 
@@ -38,22 +39,22 @@ def refuse_nul(raw: bytes, body: Any) -> None:
     the object holding it): no store keeps it (PostgreSQL text cannot hold it) and no field means it."""
     found = unkeepable(body, name_at_parent=True) if NUL_ESCAPE in raw else None
     if found is not None:
-        raise _bad(f"{found[0] or 'the request body'} {found[1]}")
+        raise _bad(f"{found[0] or 'the request body'} {found[1]}", found[0] or None)
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if value is None:
-        raise _bad(f"{where} is required")
+        raise _bad(f"{where} is required", where)
     if not isinstance(value, dict):
-        raise _bad(f"{where} must be an object")
+        raise _bad(f"{where} must be an object", where)
     return value
 
 
 def _list(value: Any, where: str) -> list[Any]:
     if value is None:
-        raise _bad(f"{where} is required")
+        raise _bad(f"{where} is required", where)
     if not isinstance(value, list) or not value:
-        raise _bad(f"{where} must be a non-empty list")
+        raise _bad(f"{where} must be a non-empty list", where)
     return value
 
 
@@ -66,11 +67,11 @@ def _characteristics(value: Any, where: str) -> tuple[list[dict[str, Any]], dict
         value = _text(entry.get("value"), f"{where}[{index}].value")
         # Read as a map, a name given twice would leave one value unread: each name once, same value or not.
         if name in by_name:
-            raise _bad(f"{where} names the {name} characteristic twice")
+            raise _bad(f"{where} names the {name} characteristic twice", where)
         by_name[name] = value
     for required in (MSISDN, PLAN_TYPE):
         if required not in by_name:
-            raise _bad(f"{where} must hold the {required} characteristic")
+            raise _bad(f"{where} must hold the {required} characteristic", where)
     return given, by_name
 
 
@@ -80,7 +81,7 @@ def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]
     product = _object(item.get("product"), f"{where}.product")
     is_bundle = product.get("isBundle", False)
     if not isinstance(is_bundle, bool):
-        raise _bad(f"{where}.product.isBundle must be true or false")
+        raise _bad(f"{where}.product.isBundle must be true or false", f"{where}.product.isBundle")
     offering = _object(product.get("productOffering"), f"{where}.product.productOffering")
     offering_id = _text(offering.get("id"), f"{where}.product.productOffering.id")
     characteristics, by_name = _characteristics(
@@ -88,7 +89,8 @@ def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]
     )
     plan_type = PlanType.read(by_name[PLAN_TYPE])  # in any case
     if plan_type is None:
-        raise _bad(f"{where}.product.productCharacteristic[planType].value must be one of {_PLAN_TYPES}")
+        field = f"{where}.product.productCharacteristic[planType].value"
+        raise _bad(f"{field} must be one of {_PLAN_TYPES}", field)
     action = _text(item.get("action"), f"{where}.action", required=False, default="add")
     echo = {
         "id": _text(item.get("id"), f"{where}.id", required=False, default=str(index + 1)),
@@ -140,7 +142,7 @@ def _strings(entry: dict[str, Any], names: tuple[str, ...], where: str, *, requi
 def _related_parties(value: Any) -> list[dict[str, Any]]:
     """The seed's related parties: every field it names a String, characteristics a list of objects."""
     if not isinstance(value, list) or not all(isinstance(party, dict) for party in value):
-        raise _bad("relatedParty must be a list of objects")
+        raise _bad("relatedParty must be a list of objects", "relatedParty")
     for index, party in enumerate(value):
         where = f"relatedParty[{index}]"
         _strings(party, ("id", "role", "name", "@referredType"), where)
