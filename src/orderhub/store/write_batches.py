@@ -28,8 +28,7 @@ from orderhub.store.unit_of_work import BoundUnitOfWork
 log = logging.getLogger("orderhub.store.writer")
 
 LOCK_RETRY_SECONDS = 0.0003
-# A commit whose batch is already due still waits this long for a lock before it is given up.
-COMMIT_LOCK_WAIT_MIN_MS = 100
+COMMIT_LOCK_WAIT_MIN_MS = 100  # what a commit whose batch is already due still waits for a lock
 
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 Work = Callable[[BoundUnitOfWork], Any]
@@ -164,9 +163,8 @@ class BatchRunner:
             transaction = self._begin(connection, deadline)
             try:
                 results = self._attempt(connection, jobs, refused, counts_changes)
-            except _BatchContended:
+            except _BatchContended:  # each job runs again in a later batch, as one that met a lock does
                 transaction.rollback()
-                # Each job runs again in a later batch, as one that met a lock itself does.
                 return None, [(False, refused.get(index) or Contended()) for index in range(len(jobs))]
             except BaseException:
                 transaction.rollback()
@@ -298,6 +296,5 @@ class BatchRunner:
 
 
 def _ms_until(jobs: Sequence[WriteJob]) -> str:
-    """How long, in milliseconds, a lock may still be waited for: until the earliest job's deadline."""
-    left = min(job.deadline for job in jobs) - time.monotonic()
-    return str(max(int(left * 1000), COMMIT_LOCK_WAIT_MIN_MS))
+    """Milliseconds until the earliest job's deadline (at least COMMIT_LOCK_WAIT_MIN_MS)."""
+    return str(max(int((min(job.deadline for job in jobs) - time.monotonic()) * 1000), COMMIT_LOCK_WAIT_MIN_MS))
