@@ -135,10 +135,10 @@ def test_the_sqlite_and_postgresql_passes_run_side_by_side_and_both_count(test_c
     # The SQLite pass's output first, then the PostgreSQL pass's, each whole. The SQLite pass runs
     # without ORDERHUB_TEST_POSTGRES, which would have moved its data to PostgreSQL too.
     assert lines == [
-        "sqlite pass: --ignore=tests/postgres --ignore=tests/bench",
+        "sqlite pass: --durations=15 --ignore=tests/postgres --ignore=tests/bench",
         "--- the API tests, the PostgreSQL tests and the benchmark's smoke runs, on PostgreSQL"
         " (postgresql://pg.example/test) ---",
-        "postgres pass: -p no:cacheprovider tests/api tests/postgres tests/bench",
+        "postgres pass: -p no:cacheprovider --durations=15 tests/api tests/postgres tests/bench",
     ]
     for failing in ("sqlite", "postgres"):
         for mark in Path(marks).iterdir():
