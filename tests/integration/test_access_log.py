@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
 from tests.integration.support import (
+    HOST,
     OrderhubProcess,
     OrderhubProcesses,
     api_headers,
@@ -203,3 +205,36 @@ def test_the_access_line_of_a_refusal_gives_its_code_and_field_never_its_message
     log = server.log(10**7)
     assert "jane.doe" not in log and "examplecom" not in log
     assert "no customer with email" not in log
+
+
+def _refused_by_the_parser(port: int, raw: bytes) -> bytes:
+    with socket.create_connection((HOST, port), timeout=10) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(65536):  # closed after the refusal
+            answer += chunk
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_a_request_the_servers_parser_refuses_gets_its_access_line_too(
+    orderhub_procs: OrderhubProcesses, tmp_path: Path
+) -> None:
+    # Refused before any route (web.parser_refusals): the partner sees a 400, and so must the log.
+    server = orderhub_procs.serve(tmp_path / "x.db")
+    assert server.port is not None
+    not_http = b"POST /esim/v1/order HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"
+    assert _refused_by_the_parser(server.port, not_http) == b"HTTP/1.1 400 Bad Request"
+    too_large = b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"
+    assert _refused_by_the_parser(server.port, too_large).startswith(b"HTTP/1.1 431")
+
+    def refusals() -> list[dict[str, object]] | None:
+        lines = [entry for entry in _access_lines(server.log(10**7)) if entry["status"] in (400, 431)]
+        return lines if len(lines) == 2 else None
+
+    lines = wait_until(refusals, timeout=10, message="the refusals' access lines")
+    assert isinstance(lines, list)
+    shown = [{key: entry.get(key) for key in ("method", "path", "status", "reason", "partner")} for entry in lines]
+    assert shown == [
+        {"method": "-", "path": "/esim/v1/order", "status": 400, "reason": "INVALID_HTTP_MESSAGE", "partner": None},
+        {"method": "-", "path": "/oauth2/token", "status": 431, "reason": "invalid_request", "partner": None},
+    ]

@@ -57,6 +57,7 @@ def not_http_answer(path: str, status: int, message: str) -> Response:
     if render is not None:
         return render(status, message)
     if path.startswith("/oauth2/"):
+        note_refusal("invalid_request")  # the access line's reason, as the token endpoint's own errors
         body = {"error": "invalid_request", "error_description": message}
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
     return JSONResponse({"detail": message}, status_code=status)

@@ -12,6 +12,9 @@ from typing import Any
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
+from orderhub.access_facts import AccessFacts, access_facts
+from orderhub.web.middleware import record_request
+
 CLOSE = (b"connection", b"close")
 
 # What a request that is not HTTP (a malformed request line or header) is told.
@@ -62,9 +65,17 @@ class RefusingProtocol(HttpToolsProtocol):
             self._refuse_after_earlier(status, message, cycle, own=cycle.more_body)
 
     def _refusal(self, status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
-        """The refusal's headers and body: ``render_refusal``'s for the path as far as it was read."""
+        """The refusal's headers and body: ``render_refusal``'s for the path as far as it was read. Its
+        access line is written now, with the error code the API's renderer noted: no route ever sees it."""
         path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1")
-        answer = self.render_refusal(path, status, message)
+        facts = AccessFacts()
+        noted = access_facts.set(facts)
+        try:
+            answer = self.render_refusal(path, status, message)
+        finally:
+            access_facts.reset(noted)
+        # The method only once the head was read whole (on_headers_complete puts it in the new scope).
+        record_request(str(getattr(self, "scope", {}).get("method", "-")), path, status, 0.0, facts)
         if answer is None:
             text = message.encode("ascii")
             length = str(len(text)).encode("ascii")
