@@ -19,11 +19,25 @@ from orderhub.cli.base import (
     err,
     inventory_app,
     product_app,
+    refusals_in_one_line,
 )
 from orderhub.cli.import_files import UnreadableFile, csv_records, product_records
 from orderhub.domain.errors import DomainError
 from orderhub.domain.esim import ProfileState
 from orderhub.services.inventory import ProfileRow
+
+
+@product_app.command("withdraw")
+def product_withdraw(product_id: str, db: DbOption = None) -> None:
+    """Stop selling an eSIM product: it leaves every partner's catalog (running servers included, from
+    the next request on); orders accepted for it are still fulfilled."""
+    services = _services(db)
+    with refusals_in_one_line():
+        withdrawn = services.partners.withdraw_product(product_id)
+    if withdrawn:
+        console.print(escape(f"{product_id} withdrawn from the catalogs of: {', '.join(withdrawn)}"))
+    else:
+        console.print(escape(f"{product_id} is in no partner's catalog: nothing to withdraw"))
 
 
 @product_app.command("import")

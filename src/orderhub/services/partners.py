@@ -186,6 +186,22 @@ class PartnerAdmin:
             uow.partners.set_products(partner_id, product_ids)
             uow.commit()
 
+    def withdraw_product(self, product_id: str) -> list[str]:
+        """Takes an eSIM product out of every partner's catalog, so esim-v1 neither lists nor sells it from
+        each partner's next request on (the config version moves). The product stays in the catalog (its
+        orders refer to it), and orders accepted for it are fulfilled. The partners it was withdrawn
+        from; none when no partner sold it."""
+        with self._uow() as uow:
+            refuse_unknown_products(uow, [product_id])
+            withdrawn = []
+            for partner_id in uow.partners.list_ids():
+                partner = uow.partners.get(partner_id)
+                if partner is not None and product_id in partner.product_ids:
+                    uow.partners.set_products(partner_id, partner.product_ids - {product_id})
+                    withdrawn.append(partner_id)
+            uow.commit()
+        return withdrawn
+
     def set_business_units(self, partner_id: str, business_unit_ids: Iterable[str]) -> None:
         """Replace the business units a business channel orders for. The store's config version moves,
         so running servers authorise the channel's next request on the new units."""
