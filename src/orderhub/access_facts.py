@@ -29,15 +29,20 @@ class AccessFacts:
         self.reason: str | None = None
         self.field: str | None = None
 
+    def error_fields(self, status: int) -> dict[str, str]:
+        """The error's code and field as the line shows them: only on an error answer (4xx, 5xx), and the
+        field only with its code."""
+        if self.reason is None or status < 400:
+            return {}
+        return {"reason": self.reason} if self.field is None else {"reason": self.reason, "field": self.field}
+
 
 access_facts: contextvars.ContextVar[AccessFacts | None] = contextvars.ContextVar("access_facts", default=None)
 
 
 def signed_in(principal: Principal) -> Principal:
     """``principal``, noted as who the current request speaks for (its partner's id, no credential)."""
-    facts = access_facts.get()
-    if facts is not None:
-        facts.partner = principal.partner.id
+    signed_in_as(principal.partner.id)
     return principal
 
 

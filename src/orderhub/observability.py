@@ -234,10 +234,9 @@ class JsonLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
             partner = facts.partner
             if partner is not None:
                 entry["partner"] = _shown_partners.get(partner) or _shown_partners.setdefault(partner, mask(partner))
-            if facts.reason is not None and status >= 400:
-                entry["reason"] = mask(facts.reason)
-                if facts.field is not None:
-                    entry["field"] = mask(facts.field)
+            if facts.reason is not None:
+                for key, value in facts.error_fields(status).items():
+                    entry[key] = mask(value)
         line = json_line(entry)
         with self.lock:  # type: ignore[union-attr]
             self._pending.append(line)

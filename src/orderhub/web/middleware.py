@@ -99,10 +99,7 @@ def record_request(method: str, path: str, status: int, elapsed: float, facts: A
             # As access_line writes them: the partner when known, the error's code on an error answer.
             if facts.partner is not None:
                 extra["partner"] = facts.partner
-            if facts.reason is not None and status >= 400:
-                extra["reason"] = facts.reason
-                if facts.field is not None:
-                    extra["field"] = facts.field
+            extra.update(facts.error_fields(status))
         # Made and handled directly: Logger.info would first walk the stack for the caller's file and
         # line, which an access line does not show (~5 us a request).
         record = access_log.makeRecord(
