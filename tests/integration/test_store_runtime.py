@@ -400,3 +400,31 @@ def test_sqlite_keeps_one_writer_whatever_is_asked(db_path: Path) -> None:
         assert asyncio.run(database.write(_bump)) == _version(db_path)
     finally:
         database.close()
+
+
+def test_a_write_lock_that_moves_between_another_programs_short_transactions_is_not_called_stuck(
+    database: SqlDatabase, db_path: Path
+) -> None:
+    # A catalog import commits chunk after chunk, each taking the lock the moment the last lets it go:
+    # a probe polling for the lock rarely finds it free, yet writes get through (the writer waits longer).
+    importing = threading.Event()
+    importing.set()
+
+    def import_in_chunks() -> None:
+        other = sqlite3.connect(db_path, isolation_level=None)
+        while importing.is_set():
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE config_version SET version = version + 1")
+            time.sleep(0.02)
+            other.execute("COMMIT")
+        other.close()
+
+    importer = threading.Thread(target=import_in_chunks)
+    importer.start()
+    try:
+        time.sleep(0.05)
+        problems = [database.probe_writable() for _ in range(4)]
+    finally:
+        importing.clear()
+        importer.join()
+    assert problems == [None] * 4

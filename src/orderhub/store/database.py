@@ -159,6 +159,14 @@ def set_busy_timeout(connection: sa.Connection, seconds: float) -> None:
         driver.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
 
 
+def sqlite_data_version(connection: sa.Connection) -> int:
+    """SQLite: a number that moves whenever another connection commits. Reads shared memory only."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    (version,) = driver.execute("PRAGMA data_version").fetchone()
+    return int(version)
+
+
 def wait_briefly_for_row_locks(connection: sa.Connection) -> None:
     """PostgreSQL, a writer's connection: a statement waits for a row lock another transaction holds
     at most WRITER_LOCK_WAIT_MS (another process's batch commits within milliseconds). The job that

@@ -18,6 +18,7 @@ from orderhub.store.config_versions import ConfigVersionPerTurn
 from orderhub.store.database import (
     create_engine,
     set_busy_timeout,
+    sqlite_data_version,
     sqlite_path,
     statement_timeout_seconds,
     wait_briefly_for_row_locks,
@@ -194,10 +195,7 @@ class SqlDatabase:
         if not self._is_sqlite:
             return self._notifications.arrived()
         try:
-            driver = self._reader().connection.driver_connection
-            assert driver is not None
-            # Moves whenever another connection commits; reading it touches only shared memory.
-            (version,) = driver.execute("PRAGMA data_version").fetchone()
+            version = sqlite_data_version(self._reader())
         except Exception:
             self._drop_reader()
             return True  # let the caller look, and meet the real error there
@@ -217,8 +215,16 @@ class SqlDatabase:
                 return no_room
             with self._engine.connect() as connection:
                 set_busy_timeout(connection, min(self._write_timeout, 0.5))
-                with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
-                    connection.execute(sa.select(config_version.c.version)).scalar()
+                committed_before = sqlite_data_version(connection) if self._is_sqlite else None
+                try:
+                    with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
+                        connection.execute(sa.select(config_version.c.version)).scalar()
+                except sa.exc.OperationalError:
+                    # Others committing while the probe waited (a catalog import's chunks, the writer's
+                    # batches) take the lock the moment it is let go, so polling for it may never find
+                    # it free. The lock moved, and writes get through: a stuck lock moves nothing.
+                    if committed_before is None or sqlite_data_version(connection) == committed_before:
+                        raise
         except DatabaseUnavailable as exc:
             return exc
         except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
