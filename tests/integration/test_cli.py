@@ -421,3 +421,16 @@ def test_files_that_cannot_be_imported_say_why_and_import_nothing(tmp_path: Path
     with_bom = tmp_path / "bom.json"
     with_bom.write_bytes(b"\xef\xbb\xbf" + b'[{"id": "it-bom", "name": "BOM", "prices": {"USD": "1"}}]')
     assert cli(tmp_path, db_path, "product", "import", with_bom).returncode == 0
+
+
+def test_inventory_set_state_records_the_sm_dp_reports_forward_only(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))
+    ok(cli(tmp_path, db_path, "demo-data"))  # its eSIM 123456789 is released to john@doe.com
+    assert ok(cli(tmp_path, db_path, "inventory", "set-state", "123456789", "installed")).strip() == (
+        "123456789: installed"
+    )
+    late = cli(tmp_path, db_path, "inventory", "set-state", "123456789", "downloaded")
+    assert late.returncode == 1, late
+    assert "the profile is already installed" in late.stderr, late.stderr
+    # The same report again is no error: the SM-DP+ may notify twice.
+    ok(cli(tmp_path, db_path, "inventory", "set-state", "123456789", "installed"))

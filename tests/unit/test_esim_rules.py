@@ -10,9 +10,11 @@ from orderhub.domain.errors import InvalidInput
 from orderhub.domain.esim import (
     ACTIVATION_CLOCK_SKEW,
     EsimOrderRequest,
+    ProfileState,
     Subscription,
     SubscriptionRequest,
     SubscriptionStatus,
+    profile_report_problem,
     subscription_period,
     validate_esim_order,
 )
@@ -294,3 +296,34 @@ def test_period_ends_validity_days_after_it_starts(activation):
     starts_at, ends_at = subscription_period(activation, 30, NOW)
     assert starts_at == (activation or NOW)
     assert ends_at == starts_at + timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("current", "reported"),
+    [
+        (ProfileState.RELEASED, ProfileState.DOWNLOADED),
+        (ProfileState.RELEASED, ProfileState.INSTALLED),  # a download the SM-DP+ did not report
+        (ProfileState.DOWNLOADED, ProfileState.INSTALLED),
+        (ProfileState.INSTALLED, ProfileState.INSTALLED),  # the same notification again
+    ],
+)
+def test_a_released_profile_moves_forward_as_the_sm_dp_reports(current: ProfileState, reported: ProfileState) -> None:
+    assert profile_report_problem(current, reported) is None
+
+
+@pytest.mark.parametrize(
+    ("current", "reported", "problem"),
+    [
+        (ProfileState.INSTALLED, ProfileState.DOWNLOADED, "already installed"),
+        (ProfileState.DOWNLOADED, ProfileState.RELEASED, "already downloaded"),
+        (ProfileState.INSTALLED, ProfileState.AVAILABLE, "belongs to a customer"),
+        (ProfileState.DOWNLOADED, ProfileState.RESERVED, "belongs to a customer"),
+        (ProfileState.AVAILABLE, ProfileState.DOWNLOADED, "not been released"),
+        (ProfileState.RESERVED, ProfileState.INSTALLED, "not been released"),
+    ],
+)
+def test_a_profile_never_goes_back_nor_skips_its_release(
+    current: ProfileState, reported: ProfileState, problem: str
+) -> None:
+    found = profile_report_problem(current, reported)
+    assert found is not None and problem in found

@@ -49,6 +49,26 @@ class ProfileState(StrEnum):
     INSTALLED = "installed"
 
 
+# A released profile's life as the SM-DP+ reports it, in order: its download, then its installation.
+_REPORTED_PROGRESS = (ProfileState.RELEASED, ProfileState.DOWNLOADED, ProfileState.INSTALLED)
+
+
+def profile_report_problem(current: ProfileState, reported: ProfileState) -> str | None:
+    """Why a profile in ``current`` cannot be recorded as ``reported``, or None (the same state again
+    is a repeated notification, and fine)."""
+    if current not in _REPORTED_PROGRESS:
+        return "the profile has not been released to a customer yet"
+    if reported not in _REPORTED_PROGRESS:
+        # A profile handed to a customer is theirs for good: back in stock it would be offered again,
+        # refused by the assignment ledger, and fail every order that drew it.
+        return f"a released profile cannot become {reported.value} again; it belongs to a customer"
+    if _REPORTED_PROGRESS.index(reported) < _REPORTED_PROGRESS.index(current):
+        # A late or replayed notification must not undo a later one: the partner would see an
+        # installed eSIM go back to downloaded.
+        return f"the profile is already {current.value}; it goes released, downloaded, installed, never back"
+    return None
+
+
 class SubscriptionStatus(StrEnum):
     PENDING = "PENDING"
     ACTIVE = "ACTIVE"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from orderhub.domain.errors import InvalidInput, SimNotFound
-from orderhub.domain.esim import ProfileState, Subscription
+from orderhub.domain.esim import ProfileState, Subscription, profile_report_problem
 from orderhub.domain.identifiers import Iccid, matching_id_valid, smdp_host_valid
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
@@ -131,17 +131,12 @@ class InventoryService:
             profile = uow.profiles.get(iccid)
             if profile is None:
                 raise SimNotFound(f"no eSIM profile {iccid}", field="iccid")
-            if profile.state in (ProfileState.AVAILABLE, ProfileState.RESERVED):
-                raise InvalidInput("the profile has not been released to a customer yet", field="state")
-            if state in (ProfileState.AVAILABLE, ProfileState.RESERVED):
-                # A profile handed to a customer is theirs for good: back in stock it would be offered
-                # again, refused by the assignment ledger, and fail every order that drew it.
-                raise InvalidInput(
-                    f"a released profile cannot become {state.value} again; it belongs to a customer",
-                    field="state",
-                )
-            uow.profiles.set_state(iccid, state, self._clock())
-            uow.commit()
+            problem = profile_report_problem(profile.state, state)
+            if problem is not None:
+                raise InvalidInput(problem, field="state")
+            if profile.state != state:
+                uow.profiles.set_state(iccid, state, self._clock())
+                uow.commit()
 
     def sim_for(self, principal: Principal, iccid: str) -> SimView:
         with self._uow(read_only=True) as uow:
