@@ -70,6 +70,7 @@ _IN_MEMORY = (
     " orderhub stops (such as sqlite:///path/to/orderhub.db)"
 )
 _NOT_SQLITE = "error: cannot use the database: {path} is not a SQLite database"
+_NO_DIRECTORY = "error: cannot use the database: {missing} does not exist: create it, or check the database's path"
 _SERVE_PORT = "error: --port must be a whole number from 1 to 65535 (got '{}')"
 _WORKER_PORT = "error: --port must be a whole number from 0 to 65535 (got '{}')"
 
@@ -81,6 +82,9 @@ _WORKER_PORT = "error: --port must be a whole number from 0 to 65535 (got '{}')"
         (["partner", "list", "--db", "{not_a_db}"], {}, _NOT_SQLITE),
         (["migrate", "--db", "{not_a_db}"], {}, _NOT_SQLITE),
         (["serve", "--port", "{port}", "--db", "{not_a_db}"], {}, _NOT_SQLITE),
+        # A directory that is not there is a mistyped path, not a place to start an empty database.
+        (["migrate", "--db", "{mistyped}"], {}, _NO_DIRECTORY),
+        (["serve", "--port", "{port}", "--db", "{mistyped}"], {}, _NO_DIRECTORY),
         # An in-memory database would be a new, empty one in each process, gone when it stops.
         (["partner", "list", "--db", "sqlite://"], {}, f"error: --db {_IN_MEMORY} (got 'sqlite://')"),
         (["partner", "list", "--db", "sqlite:///:memory:"], {}, f"error: --db {_IN_MEMORY} (got 'sqlite:///:memory:')"),
@@ -98,8 +102,12 @@ def test_a_database_or_port_orderhub_cannot_use_is_refused_in_one_line(
 ) -> None:
     not_a_db = tmp_path / "x.db"
     not_a_db.write_text("hi\n")
+    missing = tmp_path / "orderhbu"
     values = {"not_a_db": sqlite_url(not_a_db), "db": sqlite_url(tmp_path / "cli.db"), "port": str(free_port())}
+    values["mistyped"] = sqlite_url(missing / "orderhub.db")
     result = run_cli(*[arg.format(**values) for arg in args], cwd=tmp_path, env=env, timeout=30)
-    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line.format(path=not_a_db), "")
+    expected = line.format(path=not_a_db, missing=missing)
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, expected, "")
     assert not_a_db.read_text() == "hi\n"
+    assert not missing.exists()
     assert not (tmp_path / "cli.db").exists()  # refused before a database was made

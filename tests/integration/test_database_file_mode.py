@@ -18,7 +18,7 @@ def _mode(path: Path) -> int:
 
 
 def test_a_database_orderhub_creates_and_its_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
-    db_path = tmp_path / "new" / "orderhub.db"
+    db_path = tmp_path / "orderhub.db"
     migrated = run_cli("migrate", "--db", sqlite_url(db_path), cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     assert _mode(db_path) == 0o600

@@ -88,7 +88,9 @@ def create_engine(
     options: dict[str, Any] = {}
     if path is not None:
         _refuse_other_files(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            # Created, it would hide a mistyped --db: a new empty database in a new place, serving.
+            raise DatabaseUnavailable(f"{path.parent} does not exist: create it, or check the database's path")
         if not existing_file_only:
             _create_owner_only(path)
         if existing_file_only:
