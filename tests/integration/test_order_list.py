@@ -12,6 +12,7 @@ import pytest
 
 from orderhub.bootstrap import build_services
 from orderhub.settings import Settings
+from tests.integration.correlated_orders import SHARED, VENDOR_ID, place_correlated_orders
 from tests.integration.listed_orders import (
     CUSTOMER_EMAIL,
     CUSTOMER_NAME,
@@ -21,7 +22,7 @@ from tests.integration.listed_orders import (
     LISTED,
     add_orders,
 )
-from tests.integration.support import run_cli, sqlite_url
+from tests.integration.support import OrderhubProcesses, run_cli, sqlite_url
 
 pytestmark = pytest.mark.integration
 
@@ -178,8 +179,41 @@ NOT_A_TIME = "expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01
                                    "or access <coAccessId>"),
         (["--open", "--state", "failed", "--state", "completed"],
          "--open leaves out final states, and every --state given is one (completed, failed)"),
+        (["--correlation-id", " "],
+         "--correlation-id is blank: give a request's X-Correlation-ID, 1 to 200 characters"),
+        (["--correlation-id", "x" * 201],
+         "--correlation-id is 201 characters long: an X-Correlation-ID has at most 200"),
     ],
 )  # fmt: skip
 def test_a_wrong_option_is_refused_in_one_line(database: tuple[str, Path], options: list[str], error: str) -> None:
     code, out, err = order_list(database, *options)
     assert (code, out, err) == (1, "", f"error: {error}\n")
+
+
+def test_a_correlation_id_selects_the_orders_its_request_placed_through_any_api(
+    tmp_path: Path, orderhub_procs: OrderhubProcesses
+) -> None:
+    db_path = tmp_path / "orderhub.db"
+    placed = place_correlated_orders(orderhub_procs.serve(db_path))
+    database = (sqlite_url(db_path), tmp_path)
+
+    def listed(*options: str) -> list[tuple[str, str]]:
+        code, out, err = order_list(database, *options, "--json")
+        assert code == 0, err
+        # Each by its number where its API shows one (as tmf-productorder answered it), else by its id.
+        return [(order["dialect"], order["reference"] or order["id"]) for order in json.loads(out)["orders"]]
+
+    shared = listed("--correlation-id", SHARED)
+    # Newest first: the onapi-order order (its answer names none) after the esim-v1 one; not the
+    # tmf-productorder order, whose id only begins with SHARED.
+    assert [dialect for dialect, _ in shared] == ["onapi-order", "esim-v1"] and shared[1][1] == placed.esim
+    assert listed("--correlation-id", f"  {SHARED} ") == shared  # as copied with blanks around it
+    assert listed("--correlation-id", VENDOR_ID) == [("tmf-productorder", placed.vendor)]
+    assert [dialect for dialect, _ in listed("--correlation-id", placed.generated)] == ["onapi-order"]
+    # With the other options, as they combine with each other.
+    assert listed("--correlation-id", SHARED, "--api", "esim-v1") == [("esim-v1", placed.esim)]
+    assert listed("--correlation-id", SHARED, "--partner", "demo-co-acme") == shared[:1]
+    assert listed("--correlation-id", SHARED, "--partner", "demo-channel-1") == []
+    # Compared whole and as written.
+    for other in (SHARED.upper(), SHARED[:-1], f"{SHARED}-", "no-such-request"):
+        assert order_list(database, "--correlation-id", other)[:2] == (0, "no order matches\n"), other

@@ -148,6 +148,10 @@ def order_list(
         str | None,
         typer.Option(help="Only orders acting on it, as listed: 'line GT 50210001', 'access access-4711'"),
     ] = None,
+    correlation_id: Annotated[
+        str | None,
+        typer.Option(help="Only orders placed by the request with this X-Correlation-ID (as access lines show it)"),
+    ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only orders not in a final state")] = False,
     limit: Annotated[str, typer.Option(metavar="N", help=f"List at most N (1-{MAX_LIMIT})")] = str(DEFAULT_LIMIT),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -163,6 +167,7 @@ def order_list(
         dialects=frozenset({_api(api)}) if api is not None else None,
         created_from=_instant("--since", since) if since is not None else None,
         created_before=_instant("--until", until, end_of_day=True) if until is not None else None,
+        correlation_ids=frozenset({_correlation_id(correlation_id)}) if correlation_id is not None else None,
     )
     if query.created_from and query.created_before and query.created_from >= query.created_before:
         raise _fail("--since must be before --until")
@@ -231,6 +236,21 @@ def _api(name: str) -> str:
     if name not in names:
         raise _fail(escape(f"unknown API {name!r}: the APIs are {', '.join(names)}"))
     return name
+
+
+def _correlation_id(text: str) -> str:
+    # The bound the APIs take X-Correlation-ID within; the web stack is imported only for it, as in _api.
+    from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH
+
+    # Stored ids have no blanks around them (the middleware strips the header): one copied with them matches.
+    cid = text.strip()
+    if not cid:
+        raise _fail(f"--correlation-id is blank: give a request's X-Correlation-ID, 1 to {MAX_CORRELATION_ID_LENGTH} "
+                    "characters")  # fmt: skip
+    if len(cid) > MAX_CORRELATION_ID_LENGTH:
+        raise _fail(f"--correlation-id is {len(cid)} characters long: an X-Correlation-ID has at most "
+                    f"{MAX_CORRELATION_ID_LENGTH}")  # fmt: skip
+    return cid
 
 
 def _instant(option: str, text: str, *, end_of_day: bool = False) -> datetime:

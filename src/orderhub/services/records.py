@@ -113,6 +113,9 @@ class OrderQuery:
     subject: Subject | None = None
     # TMF622's order numbers (Order.reference), any of them.
     references: frozenset[str] | None = None
+    # The ids of the requests that placed them (Order.correlation_id: the X-Correlation-ID the partner sent,
+    # or the one the server made), each compared whole.
+    correlation_ids: frozenset[str] | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
 

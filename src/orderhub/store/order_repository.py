@@ -15,6 +15,7 @@ from orderhub.domain.orders import WORKABLE_STATES, ItemState, Operation, Order,
 from orderhub.services.records import OrderQuery, OrderStamp
 from orderhub.store.fastsql import FastSql
 from orderhub.store.order_rows import SELECT_ITEMS, SELECT_ORDER, dump_snapshot, order_from_rows, required_time
+from orderhub.store.order_search import search_conditions
 from orderhub.store.results import dump_result
 from orderhub.store.tables import order_items, orders
 
@@ -172,23 +173,7 @@ class OrderRepository:
 
     def search(self, query: OrderQuery, offset: int, limit: int) -> tuple[list[Order], int]:
         """One page of the orders ``query`` selects, newest first, and how many it selects in all."""
-        conditions: list[sa.ColumnElement[bool]] = [orders.c.deleted_at.is_(None)]
-        if query.partner_ids is not None:
-            conditions.append(orders.c.partner_id.in_(sorted(query.partner_ids)))
-        if query.operations is not None:
-            conditions.append(orders.c.operation.in_([operation.value for operation in query.operations]))
-        if query.states is not None:
-            conditions.append(orders.c.state.in_(sorted(state.value for state in query.states)))
-        if query.dialects is not None:
-            conditions.append(orders.c.dialect.in_(sorted(query.dialects)))
-        if query.references is not None:
-            conditions.append(orders.c.reference.in_(sorted(query.references)))
-        if query.subject is not None:
-            conditions += [orders.c.subject_ref == query.subject.ref, orders.c.subject_kind == query.subject.kind.value]
-        if query.created_from is not None:
-            conditions.append(orders.c.created_at >= query.created_from)
-        if query.created_before is not None:
-            conditions.append(orders.c.created_at < query.created_before)
+        conditions = search_conditions(query, sqlite=self._sql.sqlite)
         total = self._db.execute(sa.select(sa.func.count()).select_from(orders).where(*conditions)).scalar_one()
         ids = self._db.execute(
             sa.select(orders.c.id)

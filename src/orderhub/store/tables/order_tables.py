@@ -44,6 +44,8 @@ orders = sa.Table(
     # index alone, its page read newest first.
     sa.Index("ix_orders_partner_listing", "partner_id", "operation", "deleted_at", "created_at"),
     sa.Index("uq_orders_reference", "reference", unique=True),
+    # An id an operator reads in an access line, or a partner quotes: `orderhub order list --correlation-id`.
+    sa.Index("ix_orders_correlation_id", "correlation_id"),
 )
 
 order_items = sa.Table(
