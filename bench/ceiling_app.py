@@ -19,7 +19,7 @@ from typing import Any
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation
-from orderhub.services.order_commands import PlacedOrder
+from orderhub.services.order_commands import FinishedOrder, PlacedOrder
 
 
 class _AnsweredWrites:
@@ -32,7 +32,8 @@ class _AnsweredWrites:
         return getattr(self._database, name)
 
     async def write(self, work: Any) -> PlacedOrder:
-        return PlacedOrder(new_id(), replayed=False, finished=(Operation.NEW_ESIM, OrderState.COMPLETED))
+        finished = FinishedOrder("esim-v1", Operation.NEW_ESIM, OrderState.COMPLETED)
+        return PlacedOrder(new_id(), replayed=False, finished=finished)
 
 
 def main() -> None:

@@ -13,14 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderhub.domain.callbacks import CallbackAddresses
-from orderhub.fulfilment.hub_dispatcher import HubDispatcher, RenderEvent
+from orderhub.fulfilment.hub_dispatcher import HubDispatcher
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.fulfilment.worker import Worker
 from orderhub.services.access_orders import AccessQueries
 from orderhub.services.auth import AuthService
 from orderhub.services.catalog import CatalogService
 from orderhub.services.fulfilment import FulfilmentService
-from orderhub.services.hub import HubService, PendingEvent
+from orderhub.services.hub import HubService, PendingEvent, RenderEvent
 from orderhub.services.intakes import default_intakes
 from orderhub.services.inventory import InventoryService
 from orderhub.services.line_orders import LineService
@@ -145,6 +145,7 @@ def build_services(settings: Settings) -> Services:
         # Renewed before each delivery, it outlasts one with room to spare for the database's writes.
         lease=timedelta(seconds=2 * settings.hub_delivery_timeout_seconds + 10),
         sole_dispatcher=_sole_dispatcher(settings.database_url),
+        render=_event_renderer(settings),
     )
     return Services(
         settings=settings,
@@ -170,7 +171,7 @@ def build_services(settings: Settings) -> Services:
         changes=OrderChanges(database, on_changed=worker.wake),
         hub=hub,
         accesses=AccessQueries(database),
-        hub_dispatcher=HubDispatcher(hub, _event_renderer(settings), timeout=settings.hub_delivery_timeout_seconds),
+        hub_dispatcher=HubDispatcher(hub, timeout=settings.hub_delivery_timeout_seconds),
         fulfilment=fulfilment,
         worker=worker,
     )

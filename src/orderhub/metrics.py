@@ -55,7 +55,9 @@ HTTP_REQUESTS = RequestDurations(
 )
 REGISTRY.register(HTTP_REQUESTS)
 ORDERS_ACCEPTED = Counter("orderhub_orders_accepted_total", "Orders accepted", ["dialect", "operation"])
-ORDERS_FINISHED = Counter("orderhub_orders_finished_total", "Orders that reached a final state", ["operation", "state"])
+ORDERS_FINISHED = Counter(
+    "orderhub_orders_finished_total", "Orders that reached a final state", ["dialect", "operation", "state"]
+)
 
 
 @cache
@@ -65,9 +67,9 @@ def orders_accepted(dialect: str, operation: str) -> Any:
 
 
 @cache
-def orders_finished(operation: str, state: str) -> Any:
-    """The finished-orders counter of one operation and final state."""
-    return ORDERS_FINISHED.labels(operation, state)
+def orders_finished(dialect: str, operation: str, state: str) -> Any:
+    """The finished-orders counter of one dialect (the API that placed the order), operation and final state."""
+    return ORDERS_FINISHED.labels(dialect, operation, state)
 
 
 # Counted where events are sent: in the worker process (or a serve with its worker).

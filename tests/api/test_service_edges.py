@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,8 @@ from tests.api.support import (
     wait_for,
 )
 from tests.api.test_errors import assert_error
+from tests.api.test_tmf_productorder import line_order
+from tests.api.test_tmf_productorder import post as post_line_order
 from tests.databases import on_postgres
 
 
@@ -135,7 +138,7 @@ def test_metrics_count_requests_orders_and_inventory(client: httpx.Client, resel
 
     assert after.headers["content-type"].startswith("text/plain")
     accepted = 'orderhub_orders_accepted_total{dialect="esim-v1",operation="NEW_ESIM"}'
-    completed = 'orderhub_orders_finished_total{operation="NEW_ESIM",state="completed"}'
+    completed = 'orderhub_orders_finished_total{dialect="esim-v1",operation="NEW_ESIM",state="completed"}'
     created = 'orderhub_http_request_duration_seconds_count{api="esim-v1",method="POST",status="201"}'
     for name in (accepted, completed, created):
         assert sample(after.text, name) >= sample(before, name) + 1, name
@@ -144,6 +147,26 @@ def test_metrics_count_requests_orders_and_inventory(client: httpx.Client, resel
     assert 'orderhub_http_request_duration_seconds_bucket{api="esim-v1",le="0.001",method="POST",status="201"}' in (
         after.text
     )
+
+
+def test_finished_orders_are_counted_by_the_api_that_placed_them(client: httpx.Client, reseller: str) -> None:
+    """tmf-productorder and TMF622 both place LINE_PRODUCTS orders: only the dialect tells whose fail."""
+    before = client.get("/metrics").text
+    esim = place(client, reseller, new_esim_body(unique_email()))
+    wait_for(client, reseller, esim.json()["id"], lambda o: o["status"] == "COMPLETED")
+    line = post_line_order(client, line_order("69877689", "DataPlan"))
+    assert line.status_code == 201 and line.json()["state"] == "completed", line.text
+    after = client.get("/metrics").text
+
+    for dialect, operation in (("esim-v1", "NEW_ESIM"), ("tmf-productorder", "LINE_PRODUCTS")):
+        series = f'orderhub_orders_finished_total{{dialect="{dialect}",operation="{operation}",state="completed"}}'
+        assert _sample(after, series) >= _sample(before, series) + 1, (series, after)
+
+
+def _sample(metrics: str, series: str) -> float:
+    """The value of one labelled series of a scrape, 0 when it is not there yet."""
+    found = re.search(rf"^{re.escape(series)} (\S+)$", metrics, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 def test_worker_log_lines_carry_the_orders_correlation_id(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -10,9 +10,14 @@ import pytest
 
 from orderhub.bootstrap import build_services
 from orderhub.domain.changes import Listener
+from orderhub.services.hub import Backlog
 from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
-from tests.integration.support import run_cli
+from tests.api.support import RunningServer, get_token, running_server
+from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622 import Listener as Receiver
+from tests.api.test_tmf622_events import LOOPBACK
+from tests.integration.support import run_cli, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -44,12 +49,12 @@ def test_hub_list_shows_each_listeners_health_with_its_credentials_masked(tmp_pa
         {
             "id": "l-fine", "partner": "kiosk", "callback": "https://kiosk.example/events",
             "query": "eventType=ProductOrderStateChangeEvent", "failures": 0, "last_error": None,
-            "next_attempt": None, "delivered_event_id": 7,
+            "next_attempt": None, "delivered_event_id": 7, "pending": 0, "pending_at_least": False,
         },
         {
             "id": "l-down", "partner": "shop", "callback": "https://***@events.shop.example/in?***",
             "query": None, "failures": 3, "last_error": "HTTP 503 from https://****@events.shop.example",
-            "next_attempt": retry.isoformat(), "delivered_event_id": 41,
+            "next_attempt": retry.isoformat(), "delivered_event_id": 41, "pending": 0, "pending_at_least": False,
         },
     ]  # fmt: skip
     text = run_cli("hub", "list", "--partner", "shop", "--db", url, cwd=tmp_path)
@@ -60,3 +65,78 @@ def test_hub_list_shows_each_listeners_health_with_its_credentials_masked(tmp_pa
         assert secret not in shown.stdout + text.stdout
     none = run_cli("hub", "list", "--partner", "nobody", "--db", url, cwd=tmp_path)
     assert (none.returncode, none.stdout.strip()) == (0, "no listeners of nobody")
+
+
+def _stored(server: RunningServer, listener_id: str) -> Listener:
+    with server.services.uow_factory(read_only=True) as uow:
+        stored = uow.listeners.get(listener_id)
+    assert stored is not None
+    return stored
+
+
+def test_hub_list_counts_the_events_each_listener_would_still_be_sent(tmp_path: Path) -> None:
+    hub_list_counts_what_each_listener_would_still_be_sent(tmp_path)
+
+
+def hub_list_counts_what_each_listener_would_still_be_sent(tmp_path: Path) -> None:
+    """Two listeners that are down (one of them chose the creations only) and one that got everything: each
+    shows what its delivery would still send it, of its own partner's orders (tests.postgres runs it too)."""
+    down, up = Receiver(), Receiver()
+    down.failing = True
+    try:
+        with running_server(tmp_path / "pending.db", **LOOPBACK) as server, server.client() as http:
+            token, other_partners = (get_token(http, str(c["client_id"]), str(c["client_secret"])) for c in CHANNELS)
+
+            def register(callback: str, query: str | None = None) -> str:
+                answer = http.post(f"{BASE}/hub", json={"callback": callback, "query": query}, headers=auth(token))
+                assert answer.status_code == 201, answer.text
+                return str(answer.json()["id"])
+
+            everything, creations = register(down.url), register(down.url, "eventType=ProductOrderCreateEvent")
+            delivered = register(up.url)
+            placed = {create(http, token, order_body())["id"] for _ in range(2)}
+            # Another partner's order on the same line: none of these listeners hears of it.
+            theirs = order_body()
+            theirs["productOrderItem"][0]["product"]["productCharacteristic"].append(
+                {"name": "businessId", "value": "CR"}
+            )
+            create(http, other_partners, theirs)
+
+            def heard_completed() -> set[str]:
+                orders = [event["event"]["productOrder"] for event in up.events]
+                return {order["id"] for order in orders if order["state"] == "completed"}
+
+            # Once each order's completion reached the listener that is up (events go in order), it has them all.
+            wait_until(lambda: heard_completed() == placed, timeout=20, message="the listener that is up to hear all")
+            sent = list(up.events)
+            last_sent = max(int(event["eventId"]) for event in sent)
+            wait_until(lambda: _stored(server, delivered).delivered_event_id == last_sent, timeout=10)
+            wait_until(lambda: _stored(server, everything).failures and _stored(server, creations).failures, timeout=10)
+            created, created_first = (
+                sum(event["eventType"] == "ProductOrderCreateEvent" for event in events) for events in (sent, sent[:2])
+            )
+            assert created == len(placed) < len(sent)  # the creations are a part of the events
+
+            # The bound: a count that stopped before the end says so.
+            hub = server.services.hub
+            assert hub.backlog(_stored(server, creations), at_most=2) == Backlog(created_first, at_least=True)
+            assert hub.backlog(_stored(server, creations), at_most=len(sent)) == Backlog(created)
+
+            url = server.services.settings.database_url
+            shown = run_cli("hub", "list", "--json", "--db", url, cwd=tmp_path)
+            text = run_cli("hub", "list", "--db", url, cwd=tmp_path)
+    finally:
+        down.close()
+        up.close()
+
+    assert shown.returncode == 0, shown.stderr
+    pending = {row["id"]: (row["pending"], row["pending_at_least"]) for row in json.loads(shown.stdout)["listeners"]}
+    assert pending == {everything: (len(sent), False), creations: (created, False), delivered: (0, False)}
+    assert text.returncode == 0, text.stderr
+    rows = [line.split("│") for line in text.stdout.splitlines() if line.startswith("│")]
+    assert "pending" in text.stdout
+    assert {row[1].strip(): row[-2].strip() for row in rows} == {
+        everything: str(len(sent)),
+        creations: str(created),
+        delivered: "0",
+    }

@@ -50,7 +50,9 @@ def _worker(procs: OrderhubProcesses, db_path: Path) -> tuple[OrderhubProcess, s
 
 def _finished_completed(metrics: str) -> float:
     found = re.search(
-        r'^orderhub_orders_finished_total\{operation="NEW_ESIM",state="completed"\} (\S+)$', metrics, re.M
+        r'^orderhub_orders_finished_total\{dialect="esim-v1",operation="NEW_ESIM",state="completed"\} (\S+)$',
+        metrics,
+        re.M,
     )
     return float(found.group(1)) if found else 0.0
 

@@ -113,7 +113,7 @@ class BlockingHub:
 
 def test_an_event_dispatcher_stuck_in_a_round_is_stalled() -> None:
     hub = BlockingHub()
-    dispatcher = HubDispatcher(cast(HubService, hub), lambda pending: {})
+    dispatcher = HubDispatcher(cast(HubService, hub))
     dispatcher.start()
     try:
         time.sleep(2 * STALE_AFTER)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from orderhub.cli.base import DbOption, _services, console, hub_app
 from orderhub.observability import mask
+from orderhub.services.hub import BACKLOG_COUNTED_AT_MOST
 
 
 def shown_callback(url: str) -> str:
@@ -25,37 +26,51 @@ def shown_callback(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, mask(parts.path), query, fragment))
 
 
-@hub_app.command("list")
+_LIST_HELP = f"""Every TMF622 listener, by partner: its callback (credentials and query masked), its filter, how
+many deliveries failed in a row, the last error, when it is tried next, the last event it was sent and how
+many events wait for it (pending: its partner's events after that one that its query chooses). A listener
+with a query is counted over its next {BACKLOG_COUNTED_AT_MOST:,} events at most: "N+" (JSON:
+pending_at_least) says more follow, not looked at."""
+
+
+# The help names the bound of the count from where the bound is kept (services.hub).
+@hub_app.command("list", help=_LIST_HELP)
 def hub_list(
     partner: Annotated[str | None, typer.Option(help="Only this partner's listeners")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     db: DbOption = None,
 ) -> None:
-    """Every TMF622 listener, by partner: its callback (credentials and query masked), its filter, how many
-    deliveries failed in a row, the last error, when it is tried next and the last event it was sent."""
-    listeners = _services(db).hub.listeners(partner)
-    rows: list[dict[str, Any]] = [
-        {
-            "id": listener.id,
-            "partner": listener.partner_id,
-            "callback": shown_callback(listener.callback),
-            # The partner's filter (TMF630 query), as sent: masked as any text the partner sends.
-            "query": mask(listener.query) if listener.query else None,
-            "failures": listener.failures,
-            # The receiver's answer may quote what the partner's system put in it.
-            "last_error": mask(listener.last_error) if listener.last_error else None,
-            "next_attempt": listener.next_attempt_at.isoformat() if listener.next_attempt_at else None,
-            "delivered_event_id": listener.delivered_event_id,
-        }
-        for listener in listeners
-    ]
+    hub = _services(db).hub
+    rows: list[dict[str, Any]] = []
+    for listener in hub.listeners(partner):
+        backlog = hub.backlog(listener)
+        rows.append(
+            {
+                "id": listener.id,
+                "partner": listener.partner_id,
+                "callback": shown_callback(listener.callback),
+                # The partner's filter (TMF630 query), as sent: masked as any text the partner sends.
+                "query": mask(listener.query) if listener.query else None,
+                "failures": listener.failures,
+                # The receiver's answer may quote what the partner's system put in it.
+                "last_error": mask(listener.last_error) if listener.last_error else None,
+                "next_attempt": listener.next_attempt_at.isoformat() if listener.next_attempt_at else None,
+                "delivered_event_id": listener.delivered_event_id,
+                "pending": backlog.events,
+                "pending_at_least": backlog.at_least,
+            }
+        )
     if as_json:
         print(json.dumps({"listeners": rows}, indent=2))
         return
     if not rows:
         console.print(escape(f"no listeners of {partner}" if partner else "no listeners"))
         return
-    table = Table("id", "partner", "callback", "query", "failures", "last error", "next attempt", "delivered event")
+    table = Table(
+        "id", "partner", "callback", "query", "failures", "last error", "next attempt", "delivered event", "pending"
+    )
     for row in rows:
+        if row.pop("pending_at_least"):
+            row["pending"] = f"{row['pending']}+"
         table.add_row(*(escape("-" if value is None else str(value)) for value in row.values()))
     console.print(table)

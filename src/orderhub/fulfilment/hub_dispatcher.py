@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from orderhub.fulfilment.callback_requests import pinned
 from orderhub.fulfilment.delivery_deadline import DeliveryDeadline
 from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.metrics import EVENTS_SENT
-from orderhub.services.hub import HubService, PendingEvent
+from orderhub.services.hub import HubService
 from orderhub.services.ports import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -25,31 +24,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("orderhub.hub")
 
-# Turns one pending event into the JSON body the listener receives (the dialect's event envelope).
-RenderEvent = Callable[[PendingEvent], dict[str, Any]]
-
-
-def chosen(query: str | None, body: dict[str, Any]) -> bool:
-    """Whether a listener's query (``name=v1,v2``, checked by the dialect when it was registered: TMF630's
-    filter on a field of the event) chooses the event; no query chooses every event."""
-    if not query:
-        return True
-    name, _, values = query.partition("=")
-    return str(body.get(name)) in values.split(",")
-
 
 class HubDispatcher:
     def __init__(
         self,
         hub: HubService,
-        render: RenderEvent,
         *,
         poll_interval: float = 0.2,
         timeout: float = 10.0,
         max_parallel: int = 8,
     ) -> None:
         self._hub = hub
-        self._render = render
         self._poll_interval = poll_interval
         # The most one delivery may take, connecting, sending and reading the whole answer.
         self._timeout = timeout
@@ -155,8 +140,8 @@ class HubDispatcher:
                 for pending in self._hub.pending(listener):
                     if self._stop.is_set():
                         break
-                    body = self._render(pending)
-                    if not chosen(listener.query, body):
+                    body = self._hub.body_for(listener, pending)
+                    if body is None:
                         self._hub.delivered(listener.id, pending.event_id)  # passed over, as asked
                         listener = replace(listener, delivered_event_id=pending.event_id)
                         continue

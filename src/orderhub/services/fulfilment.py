@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order
 from orderhub.metrics import orders_finished
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
+from orderhub.services.order_commands import FinishedOrder
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings, NotProvisioned, Provisioner
 
@@ -27,7 +27,7 @@ STOCK_CHECK_SECONDS = 1.0
 class BatchOutcome:
     """What one fulfilment transaction did."""
 
-    finished: list[tuple[Operation, OrderState]] = field(default_factory=list)
+    finished: list[FinishedOrder] = field(default_factory=list)
     retried: int = 0
 
     @property
@@ -76,15 +76,15 @@ class FulfilmentService:
         if not self._db.read_now(lambda uow: uow.orders.due_order_ids(now, 1)):
             return 0
         outcome = self._db.write_now(lambda uow: self._run_batch(uow, worker_id, limit))
-        for operation, state in outcome.finished:
-            orders_finished(operation.value, state.value).inc()
-        if any(operation is Operation.NEW_ESIM for operation, _ in outcome.finished):
+        for finished in outcome.finished:
+            orders_finished(finished.dialect, finished.operation.value, finished.state.value).inc()
+        if any(finished.operation is Operation.NEW_ESIM for finished in outcome.finished):
             self._warn_if_low_stock()
         return outcome.worked
 
     def fulfil_in(
         self, uow: UnitOfWork, order: Order, now: datetime, readings: IntakeReadings | None = None
-    ) -> tuple[Operation, OrderState] | None:
+    ) -> FinishedOrder | None:
         """Fulfils a just-accepted order inside the transaction that accepts it, when it is due and its
         provisioner works on local data only; None leaves it to the worker (also when provisioning
         raised: that is undone and the worker retries it)."""
@@ -103,13 +103,12 @@ class FulfilmentService:
             return None
         finally:
             correlation_id.reset(token)
-        return order.operation, order.state
+        return FinishedOrder.of(order)
 
-    def after_inline(self, finished: tuple[Operation, OrderState]) -> None:
+    def after_inline(self, finished: FinishedOrder) -> None:
         """What follows the commit of an order fulfilled at once: metrics and the stock check."""
-        operation, state = finished
-        orders_finished(operation.value, state.value).inc()
-        if operation is not Operation.NEW_ESIM:
+        orders_finished(finished.dialect, finished.operation.value, finished.state.value).inc()
+        if finished.operation is not Operation.NEW_ESIM:
             return
         if time.monotonic() >= self._next_stock_check:
             self._check_stock()
@@ -145,9 +144,9 @@ class FulfilmentService:
             token = correlation_id.set(None)
             try:
                 with uow.savepoint():
-                    state = self._fulfil_one(uow, order_id, worker_id, now)
-                if state is not None:
-                    outcome.finished.append(state)
+                    finished = self._fulfil_one(uow, order_id, worker_id, now)
+                if finished is not None:
+                    outcome.finished.append(finished)
             except Exception:
                 log.exception("fulfilment of order %s raised", order_id)
                 with uow.savepoint():
@@ -160,9 +159,7 @@ class FulfilmentService:
                 correlation_id.reset(token)
         return outcome
 
-    def _fulfil_one(
-        self, uow: UnitOfWork, order_id: str, worker_id: str, now: datetime
-    ) -> tuple[Operation, OrderState] | None:
+    def _fulfil_one(self, uow: UnitOfWork, order_id: str, worker_id: str, now: datetime) -> FinishedOrder | None:
         if not uow.orders.try_lease(order_id, worker_id, now, now + self._lease):
             return None  # another worker holds it
         order = uow.orders.get(order_id)
@@ -173,7 +170,7 @@ class FulfilmentService:
         self._provision(uow, order, now)
         uow.orders.save(order)
         uow.orders.release_lease(order_id)
-        return order.operation, order.state
+        return FinishedOrder.of(order)
 
     def _provision(
         self,
@@ -193,7 +190,7 @@ class FulfilmentService:
             if outcome.failed_items:  # some items failed: the order ends partial or failed
                 _log_unfulfilled(order)
 
-    def _after_error(self, uow: UnitOfWork, order_id: str, now: datetime) -> tuple[Operation, OrderState] | None:
+    def _after_error(self, uow: UnitOfWork, order_id: str, now: datetime) -> FinishedOrder | None:
         """Retry later with backoff; after ``max_attempts`` the order fails instead of hanging."""
         order = uow.orders.get(order_id)
         if order is None or order.state.is_final:
@@ -208,7 +205,7 @@ class FulfilmentService:
             _log_unfulfilled(order)
             uow.orders.save(order)
             uow.orders.release_lease(order_id)
-            return order.operation, order.state
+            return FinishedOrder.of(order)
         uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
         return None
 

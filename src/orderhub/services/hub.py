@@ -8,9 +8,10 @@ retries the same event, so a listener that is down for a while gets everything o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from orderhub.domain.callbacks import CallbackAddresses
@@ -26,6 +27,10 @@ from orderhub.services.ports import Database, UnitOfWork
 MAX_CALLBACK_LENGTH = 500
 # Backoff after consecutive failures: 1 s, 2 s, 4 s ... at most this long between two attempts.
 MAX_BACKOFF = timedelta(seconds=30)
+# A listener with a query is counted (HubService.backlog) by rendering each event as its delivery would:
+# a listener far behind is counted over this many of its next events at most, so the count's cost is bounded.
+BACKLOG_COUNTED_AT_MOST = 10_000
+_BACKLOG_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,34 @@ class PendingEvent:
     order: Order
     event: OrderEvent
     event_id: int
+
+
+# Turns one pending event into the JSON body the listener receives (the hub dialect's event envelope).
+RenderEvent = Callable[[PendingEvent], dict[str, Any]]
+
+
+def chooses_every_event(query: str | None) -> bool:
+    """Whether ``chosen`` takes every event whatever its body: then the database counts a backlog."""
+    return not query
+
+
+def chosen(query: str | None, body: dict[str, Any]) -> bool:
+    """Whether a listener's query (``name=v1,v2``, checked by the dialect when it was registered: TMF630's
+    filter on a field of the event) chooses the event; no query chooses every event."""
+    if chooses_every_event(query):
+        return True
+    assert query is not None
+    name, _, values = query.partition("=")
+    return str(body.get(name)) in values.split(",")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How many events a listener would still be sent; ``at_least``: the count stopped at its bound, and
+    more events follow that were not looked at."""
+
+    events: int
+    at_least: bool = False
 
 
 class SoleDispatcher(Protocol):
@@ -54,8 +87,11 @@ class HubService:
         callbacks: CallbackAddresses | None = None,
         first_retry: timedelta = timedelta(seconds=1),
         sole_dispatcher: SoleDispatcher | None = None,
+        render: RenderEvent | None = None,
     ) -> None:
         self._db = db
+        # The body each event is sent as; a listener's query chooses on it (see body_for).
+        self._render = render
         # A failed delivery is tried again after this, then after twice as long, … up to MAX_BACKOFF.
         self._first_retry = first_retry
         # Where callbacks may point; the dispatcher checks the same before each delivery.
@@ -180,6 +216,29 @@ class HubService:
             return found
 
         return self._db.read_now(load)
+
+    def body_for(self, listener: Listener, pending: PendingEvent) -> dict[str, Any] | None:
+        """What the listener is sent for the event; None when its query passes the event over."""
+        assert self._render is not None, "HubService was built without the hub dialect's event renderer"
+        body = self._render(pending)
+        return body if chosen(listener.query, body) else None
+
+    def backlog(self, listener: Listener, at_most: int = BACKLOG_COUNTED_AT_MOST) -> Backlog:
+        """How many events the delivery would still send the listener (`orderhub hub list`): its partner's
+        events after the last one delivered, as pending() reads them, each that body_for would send.
+        Without a query that is every one, counted by the database. With one, each event is rendered and
+        chosen as its delivery would be: ``at_most`` of them at most."""
+        if chooses_every_event(listener.query):
+            return Backlog(self._db.read_now(lambda uow: uow.listeners.count_events_after(listener, self._operations)))
+        sent, looked_at, cursor = 0, 0, listener
+        while looked_at < at_most:
+            page = self.pending(cursor, limit=min(_BACKLOG_PAGE, at_most - looked_at))
+            if not page:
+                return Backlog(sent)
+            looked_at += len(page)
+            sent += sum(1 for pending in page if self.body_for(listener, pending) is not None)
+            cursor = replace(cursor, delivered_event_id=page[-1].event_id)
+        return Backlog(sent, at_least=bool(self.pending(cursor, limit=1)))
 
     def delivered(self, listener_id: str, event_id: int) -> None:
         self._db.write_now(lambda uow: uow.listeners.delivered(listener_id, event_id))

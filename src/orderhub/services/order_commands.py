@@ -71,19 +71,32 @@ class Intake(Protocol[R_contra]):
 
 
 @dataclass(frozen=True)
+class FinishedOrder:
+    """An order that reached a final state, as its metrics count it (by the API that placed it)."""
+
+    dialect: str
+    operation: Operation
+    state: OrderState
+
+    @classmethod
+    def of(cls, order: Order) -> FinishedOrder:
+        return cls(order.dialect, order.operation, order.state)
+
+
+@dataclass(frozen=True)
 class PlacedOrder:
     order_id: str
     # True when an earlier request with the same idempotency key already placed this order.
     replayed: bool
     # Set when the order was fulfilled in the transaction that accepted it (see FulfilNow).
-    finished: tuple[Operation, OrderState] | None = None
+    finished: FinishedOrder | None = None
     reference: str | None = None
     # The order as that transaction left it when final or scheduled: what reading it back would find.
     settled: Order | None = None
 
 
 # Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).
-FulfilNow = Callable[[UnitOfWork, Order, datetime, IntakeReadings | None], "tuple[Operation, OrderState] | None"]
+FulfilNow = Callable[[UnitOfWork, Order, datetime, IntakeReadings | None], "FinishedOrder | None"]
 
 
 @dataclass(frozen=True)

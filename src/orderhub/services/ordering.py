@@ -23,7 +23,7 @@ from orderhub.metrics import orders_accepted
 from orderhub.services import idempotency
 from orderhub.services.auth import Caller
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.order_commands import FulfilNow, Intake, OrderView, PlacedOrder, PlaceOrder
+from orderhub.services.order_commands import FinishedOrder, FulfilNow, Intake, OrderView, PlacedOrder, PlaceOrder
 from orderhub.services.ports import Database, DuplicateKey, Refusal, UnitOfWork
 from orderhub.services.records import OrderQuery
 from orderhub.services.rendered_orders import RenderedOrders
@@ -54,7 +54,7 @@ class OrderingService:
         clock: Clock = utc_now,
         on_accepted: Callable[[], None] = lambda: None,
         fulfil_now: FulfilNow | None = None,
-        after_fulfilled: Callable[[tuple[Operation, OrderState]], None] = lambda _finished: None,
+        after_fulfilled: Callable[[FinishedOrder], None] = lambda _finished: None,
     ) -> None:
         self._db = db
         self._intakes = intakes

@@ -155,13 +155,11 @@ class ListenerRepository:
         self, listener: Listener, operations: Iterable[str], limit: int
     ) -> list[tuple[str, OrderEvent, int]]:
         """(order id, event, event id) of the listener's partner's orders, oldest first."""
-        kinds = list(operations)
-        marks = ", ".join("?" for _ in kinds)
+        after, params = _events_after(listener, operations)
         rows = self._sql.all(
-            "SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason, e.snapshot FROM order_events e"
-            " JOIN orders o ON o.id = e.order_id"
-            f" WHERE e.id > ? AND o.partner_id = ? AND o.operation IN ({marks}) ORDER BY e.id LIMIT ?",
-            (listener.delivered_event_id, listener.partner_id, *kinds, limit),
+            f"SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason, e.snapshot {after}"
+            " ORDER BY e.id LIMIT ?",
+            (*params, limit),
         )
         events = []
         for event_id, order_id, at, from_state, to_state, reason, snapshot in rows:
@@ -171,6 +169,12 @@ class ListenerRepository:
             event = OrderEvent(moment, previous, OrderState(to_state), reason, load_snapshot(snapshot))
             events.append((order_id, event, int(event_id)))
         return events
+
+    def count_events_after(self, listener: Listener, operations: Iterable[str]) -> int:
+        """How many events events_after would give with no limit."""
+        after, params = _events_after(listener, operations)
+        row = self._sql.one(f"SELECT COUNT(*) {after}", params)
+        return int(row[0]) if row is not None else 0
 
     def delivered(self, listener_id: str, event_id: int) -> None:
         self._sql.execute(
@@ -195,6 +199,18 @@ class ListenerRepository:
     def release_all(self) -> None:
         """Ends every lease (those a process that crashed left behind)."""
         self._sql.execute("UPDATE hub_listeners SET lease_until = NULL WHERE lease_until IS NOT NULL")
+
+
+def _events_after(listener: Listener, operations: Iterable[str]) -> tuple[str, tuple[Any, ...]]:
+    """The FROM and WHERE of the events a listener has not been sent, with their parameters: one text, so
+    the count (`orderhub hub list`) counts what the delivery reads."""
+    kinds = list(operations)
+    marks = ", ".join("?" for _ in kinds)
+    return (
+        "FROM order_events e JOIN orders o ON o.id = e.order_id"
+        f" WHERE e.id > ? AND o.partner_id = ? AND o.operation IN ({marks})",
+        (listener.delivered_event_id, listener.partner_id, *kinds),
+    )
 
 
 # Built once: the dispatcher asks five times a second, and the ordering's expressions, built anew each
