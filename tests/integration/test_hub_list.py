@@ -170,10 +170,22 @@ def hub_list_counts_a_cancellation_requests_events(tmp_path: Path) -> None:
             waiting_for_all = server.services.hub.pending(_stored(server, everything), limit=100)
             url = server.services.settings.database_url
             shown = run_cli("hub", "list", "--json", "--db", url, cwd=tmp_path)
+            details = run_cli("order", "show", waiting["id"], "--json", "--db", url, cwd=tmp_path)
     finally:
         down.close()
 
     assert len(waiting_for_all) == 2 + 3 + 5 + 2
+    # `order show` lists the request's notes among the order's states, naming the cancellation.
+    history = json.loads(details.stdout)["history"]
+    assert [(e["state"], e.get("reason"), "cancellation" in e) for e in history] == [
+        ("accepted", None, False),
+        ("scheduled", None, False),
+        ("scheduled", "cancellation requested", True),
+        ("assessing_cancellation", None, False),
+        ("pending_cancellation", None, False),
+        ("cancelled", None, False),
+        ("cancelled", "cancellation done", True),
+    ]
     assert shown.returncode == 0, shown.stderr
     pending = {row["id"]: row["pending"] for row in json.loads(shown.stdout)["listeners"]}
     assert pending == {everything: len(waiting_for_all), decided: 2}
