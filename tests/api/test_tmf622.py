@@ -315,11 +315,12 @@ def test_a_cancellation_asked_again_gives_the_one_that_cancelled_the_order(
 
 
 def history(server: RunningServer, reference: str) -> list[str]:
-    """The states an order went through, as TMF spells them (the operator's view of its events)."""
+    """The states an order went through, as TMF spells them (the operator's view of its events; not the
+    notes of a cancellation request, which move no state)."""
     with server.services.uow_factory(read_only=True) as uow:
         order = uow.orders.get_by_reference(reference)
         assert order is not None
-        return [STATE[event.to_state] for event in uow.orders.events(order.id)]
+        return [STATE[event.to_state] for event in uow.orders.events(order.id) if event.cancellation_id is None]
 
 
 def test_delete_hides_a_finished_order_only(http: httpx.Client, tokens: list[str]) -> None:

@@ -12,8 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from orderhub.domain.erasure import ERASURE_REASON
+from orderhub.domain.erasure import ERASED, ERASURE_REASON
+from tests.api.support import get_token as api_token
+from tests.api.support import running_server
+from tests.api.test_tmf622 import BASE as TMF622_BASE
+from tests.api.test_tmf622 import Listener as Receiver
+from tests.api.test_tmf622 import auth, create
+from tests.api.test_tmf622_events import LOOPBACK
 from tests.integration.erasure_orders import (
+    CHANNEL,
+    CUSTOMER_PARTY,
     EMAIL,
     FIRST,
     LAST,
@@ -22,6 +30,7 @@ from tests.integration.erasure_orders import (
     PIN,
     check_answers,
     erase,
+    line_item,
     onapi_order,
     one_line,
     personal_data_in,
@@ -175,3 +184,46 @@ def test_another_partners_customer_and_an_unknown_partner_are_refused(demo_db: s
     assert one_line(erase(demo_db, tmp_path, "--partner", "nobody", "--email", "john@doe.com"), code=1) == (
         "error: no partner nobody"
     )
+
+
+def test_a_cancellation_requests_events_sent_after_an_erasure_hold_none_of_the_customers_data(
+    tmp_path: Path,
+) -> None:
+    cancellation_events_sent_after_an_erasure_hold_none_of_the_customers_data(tmp_path)
+
+
+def cancellation_events_sent_after_an_erasure_hold_none_of_the_customers_data(tmp_path: Path) -> None:
+    """A TMF622 cancellation whose reason names the customer, its events still waiting for a listener that
+    is down when the customer is erased: each event is rendered from what is stored when it is sent, so
+    none of them brings the data back (tests.postgres runs it too)."""
+    down = Receiver()
+    down.failing = True
+    try:
+        with running_server(tmp_path / "cancel.db", **LOOPBACK) as server, server.client() as http:
+            token = api_token(http, CHANNEL["client_id"], CHANNEL["client_secret"])
+            registered = http.post(f"{TMF622_BASE}/hub", json={"callback": down.url}, headers=auth(token))
+            assert registered.status_code == 201, registered.text
+            later = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            body = {"productOrderItem": [line_item("Addon")], "relatedParty": [CUSTOMER_PARTY],
+                    "requestedStartDate": later}  # fmt: skip
+            order = create(http, token, body)
+            reason = {"cancellationReason": f"{FIRST} {LAST} moved abroad"}
+            asked = http.post(f"{TMF622_BASE}/cancelProductOrder", json={"productOrder": {"id": order["id"]}, **reason},
+                              headers=auth(token))  # fmt: skip
+            assert asked.status_code == 201 and asked.json()["state"] == "done", asked.text
+            url = server.services.settings.database_url
+            one_line(erase(url, tmp_path, "--partner", str(CHANNEL["client_id"]), "--identity", "Passport", PASSPORT))
+            hub = server.services.hub
+            listener = hub.listeners(str(CHANNEL["client_id"]))[0]
+            bodies = [hub.body_for(listener, pending) for pending in hub.pending(listener, limit=100)]
+    finally:
+        down.close()
+
+    types = [body["eventType"] for body in bodies if body is not None]
+    assert types.count("CancelProductOrderCreateEvent") == types.count("CancelProductOrderStateChangeEvent") == 1
+    sent = json.dumps(bodies).casefold()
+    assert [personal for personal in PERSONAL if personal in sent] == []
+    requests = [
+        body["event"]["cancelProductOrder"] for body in bodies if body and "cancelProductOrder" in body["event"]
+    ]
+    assert [request["cancellationReason"] for request in requests] == [ERASED] * 2

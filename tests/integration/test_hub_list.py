@@ -14,7 +14,7 @@ from orderhub.services.hub import Backlog
 from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
 from tests.api.support import RunningServer, get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, later, order_body
 from tests.api.test_tmf622 import Listener as Receiver
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.integration.support import run_cli, wait_until
@@ -140,3 +140,52 @@ def hub_list_counts_what_each_listener_would_still_be_sent(tmp_path: Path) -> No
         creations: str(created),
         delivered: "0",
     }
+
+
+def test_hub_list_counts_a_cancellation_requests_events_as_they_are_sent(tmp_path: Path) -> None:
+    hub_list_counts_a_cancellation_requests_events(tmp_path)
+
+
+def hub_list_counts_a_cancellation_requests_events(tmp_path: Path) -> None:
+    """A cancellation request's two events (CancelProductOrderCreateEvent, ...StateChangeEvent) wait for a
+    listener that is down and are counted as its delivery would send them (tests.postgres runs it too)."""
+    down = Receiver()
+    down.failing = True
+    try:
+        with running_server(tmp_path / "cancel.db", **LOOPBACK) as server, server.client() as http:
+            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+            ids = []
+            for query in (None, "eventType=CancelProductOrderStateChangeEvent"):
+                answer = http.post(f"{BASE}/hub", json={"callback": down.url, "query": query}, headers=auth(token))
+                assert answer.status_code == 201, answer.text
+                ids.append(str(answer.json()["id"]))
+            everything, decided = ids
+            waiting = create(http, token, order_body(requestedStartDate=later()))  # created, pending
+            finished = create(http, token, order_body())  # created, inProgress, completed
+            for reference in (waiting["id"], finished["id"]):  # done: 2 events and 3 changes; refused: 2 events
+                asked = http.post(
+                    f"{BASE}/cancelProductOrder", json={"productOrder": {"id": reference}}, headers=auth(token)
+                )
+                assert asked.status_code == 201, asked.text
+            waiting_for_all = server.services.hub.pending(_stored(server, everything), limit=100)
+            url = server.services.settings.database_url
+            shown = run_cli("hub", "list", "--json", "--db", url, cwd=tmp_path)
+            details = run_cli("order", "show", waiting["id"], "--json", "--db", url, cwd=tmp_path)
+    finally:
+        down.close()
+
+    assert len(waiting_for_all) == 2 + 3 + 5 + 2
+    # `order show` lists the request's notes among the order's states, naming the cancellation.
+    history = json.loads(details.stdout)["history"]
+    assert [(e["state"], e.get("reason"), "cancellation" in e) for e in history] == [
+        ("accepted", None, False),
+        ("scheduled", None, False),
+        ("scheduled", "cancellation requested", True),
+        ("assessing_cancellation", None, False),
+        ("pending_cancellation", None, False),
+        ("cancelled", None, False),
+        ("cancelled", "cancellation done", True),
+    ]
+    assert shown.returncode == 0, shown.stderr
+    pending = {row["id"]: row["pending"] for row in json.loads(shown.stdout)["listeners"]}
+    assert pending == {everything: len(waiting_for_all), decided: 2}

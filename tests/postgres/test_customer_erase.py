@@ -25,6 +25,9 @@ from tests.integration.erasure_orders import (
     post_esim,
 )
 from tests.integration.support import OrderhubProcesses, client, get_token, run_cli
+from tests.integration.test_customer_erase import (
+    cancellation_events_sent_after_an_erasure_hold_none_of_the_customers_data,
+)
 
 
 def test_each_apis_customer_is_erased_and_the_database_holds_none_of_their_data(
@@ -62,3 +65,9 @@ def test_each_apis_customer_is_erased_and_the_database_holds_none_of_their_data(
     with client(server.base_url) as http:  # the erased customer's e-mail finds no eSIM any more
         topup = post_esim(http, get_token(server.base_url), "TOPUP", EMAIL, placed.iccid)
     assert (topup.status_code, topup.json()["type"]) == (422, "CUSTOMER_MUST_EXIST"), topup.text
+
+
+def test_a_cancellation_requests_events_sent_after_an_erasure_hold_none_of_the_customers_data(
+    tmp_path: Path,
+) -> None:
+    cancellation_events_sent_after_an_erasure_hold_none_of_the_customers_data(tmp_path)

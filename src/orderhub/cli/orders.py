@@ -71,7 +71,9 @@ def order_show(
         # identity number alone) is seen here, as the order carried it, masked like the customer's own.
         "request": shown_request(order.request, customer),
         "history": [
-            {"at": e.at.isoformat(), "state": e.to_state.value, **({"reason": e.reason} if e.reason else {})}
+            # A cancellation request's notes name it (their state is the order's then, unmoved).
+            {"at": e.at.isoformat(), "state": e.to_state.value}
+            | {name: v for name, v in (("reason", e.reason), ("cancellation", e.cancellation_id)) if v}
             for e in events
         ],
     }
@@ -96,8 +98,9 @@ def order_show(
         )
     console.print(items)
     history = Table("at", "state", "reason")
-    for event in events:
-        history.add_row(event.at.isoformat(), event.to_state.value, event.reason or "")
+    for shown in data["history"]:
+        named = f" ({shown['cancellation']})" if "cancellation" in shown else ""
+        history.add_row(shown["at"], shown["state"], shown.get("reason", "") + named)
     console.print(history)
 
 

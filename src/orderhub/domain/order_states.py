@@ -101,11 +101,21 @@ class EventKind(StrEnum):
     CHANGED = "changed"
     # The partner deleted the finished order from its APIs; its history stays.
     DELETED = "deleted"
+    # A cancellation request was made, and then decided (carried out or refused): notes of the order's
+    # history that name their cancellation, so listeners hear of the request itself, not only its effect.
+    CANCELLATION_REQUESTED = "cancellation_requested"
+    CANCELLATION_DECIDED = "cancellation_decided"
 
 
 # The reasons of the notes a partner's own changes leave in the order's history.
 CHANGED_BY_PARTNER = "changed by the partner"
 DELETED_BY_PARTNER = "deleted by the partner"
+# The reasons of the notes a cancellation request leaves: fixed words, never the request's own reason
+# (which may name the customer: it stays with the cancellation, where an erasure finds it). A process of
+# the release before migration 0022 reads these notes as changes and shows these words.
+CANCELLATION_REQUESTED = "cancellation requested"
+CANCELLATION_DONE = "cancellation done"
+CANCELLATION_REFUSED = "cancellation refused"
 
 
 @dataclass(frozen=True)
@@ -127,9 +137,15 @@ class OrderEvent:
     # Taken when the event happens, for orders of the LISTENED_OPERATIONS; None for the others, and for
     # events stored before migration 0013.
     snapshot: OrderSnapshot | None = None
+    # The cancellation request a note of CANCELLATION_REQUESTED or _DECIDED is about; None for the others.
+    cancellation_id: str | None = None
 
     @property
     def kind(self) -> EventKind:
+        if self.cancellation_id is not None:
+            if self.reason == CANCELLATION_REQUESTED:
+                return EventKind.CANCELLATION_REQUESTED
+            return EventKind.CANCELLATION_DECIDED
         if self.from_state is None:
             return EventKind.CREATED
         if self.from_state is not self.to_state:

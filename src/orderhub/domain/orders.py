@@ -13,6 +13,9 @@ from orderhub.domain.errors import CannotCancel, CannotChange, InvalidInput
 from orderhub.domain.order_states import (
     ALLOWED_TRANSITIONS,
     CANCELLABLE_STATES,
+    CANCELLATION_DONE,
+    CANCELLATION_REFUSED,
+    CANCELLATION_REQUESTED,
     DELETED_BY_PARTNER,
     MAX_DATE_AHEAD,
     IllegalTransition,
@@ -215,3 +218,25 @@ class Order:
         self.transition(OrderState.PENDING_CANCELLATION, now=now)
         self.transition(OrderState.CANCELLED, now=now, reason=reason)
         self.failure_reason = reason
+
+    def cancel_as_requested(self, cancellation_id: str, reason: str | None, now: datetime) -> str | None:
+        """``cancel`` at a cancellation request's asking: None when carried out, else why it was refused.
+        The history of an order listeners hear of notes the request first and its outcome last, around
+        the steps it took, so TMF622 listeners hear of the request itself, in order with the order's own
+        changes. Other orders' histories (esim-v1 shows its partners theirs) keep the steps alone."""
+        noted = self.operation in LISTENED_OPERATIONS
+        if noted:
+            self._note_cancellation(cancellation_id, CANCELLATION_REQUESTED, now)
+        refusal: str | None = None
+        try:
+            self.cancel(reason, now)
+        except CannotCancel as refused:
+            refusal = refused.message
+        if noted:
+            self._note_cancellation(
+                cancellation_id, CANCELLATION_DONE if refusal is None else CANCELLATION_REFUSED, now
+            )
+        return refusal
+
+    def _note_cancellation(self, cancellation_id: str, step: str, now: datetime) -> None:
+        self.new_events.append(OrderEvent(now, self.state, self.state, step, self._snapshot(), cancellation_id))

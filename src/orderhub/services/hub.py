@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from orderhub.domain.callbacks import CallbackAddresses
-from orderhub.domain.changes import Listener
+from orderhub.domain.changes import Cancellation, Listener
 from orderhub.domain.errors import InvalidInput, OrderNotFound
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import OrderEvent
@@ -39,6 +39,9 @@ class PendingEvent:
     order: Order
     event: OrderEvent
     event_id: int
+    # The cancellation request a note of one is about (event.cancellation_id), as it is now: what the
+    # note renders, so a reason an erasure rewrote since is sent as rewritten.
+    cancellation: Cancellation | None = None
 
 
 # Turns one pending event into the JSON body the listener receives (the hub dialect's event envelope).
@@ -211,8 +214,9 @@ class HubService:
                 order = current.get(order_id) or uow.orders.get(order_id)
                 assert order is not None
                 current[order_id] = order
+                about = uow.cancellations.get(event.cancellation_id) if event.cancellation_id else None
                 # Shown as it was right after the event, not as it is now (it may have moved on since).
-                found.append(PendingEvent(order.as_at(event), event, event_id))
+                found.append(PendingEvent(order.as_at(event), event, event_id, about))
             return found
 
         return self._db.read_now(load)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from orderhub.domain.changes import Cancellation, CancellationState
-from orderhub.domain.errors import CannotCancel, CannotChange, OrderNotFound
+from orderhub.domain.errors import CannotChange, OrderNotFound
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import CHANGED_BY_PARTNER, OrderState
 from orderhub.domain.orders import Order
@@ -110,27 +110,25 @@ class OrderChanges:
         self, uow: UnitOfWork, order: Order, by_partner: str, reason: str | None, requested_for: datetime | None
     ) -> Cancellation:
         now = self._clock()
-        refusal: str | None = None
-        effective_at: datetime | None = None
-        try:
-            order.cancel(reason, now)
-        except CannotCancel as refused:
-            state, refusal = CancellationState.REFUSED, refused.message
-        else:
-            uow.orders.save(order)
-            state, effective_at = CancellationState.DONE, now
+        cancellation_id = new_id()
+        refusal = order.cancel_as_requested(cancellation_id, reason, now)
         cancellation = Cancellation(
-            id=new_id(),
+            id=cancellation_id,
             partner_id=by_partner,
             order_id=order.id,
-            state=state,
+            state=CancellationState.DONE if refusal is None else CancellationState.REFUSED,
             created_at=now,
             reason=reason,
             requested_for=requested_for,
             refusal=refusal,
-            effective_at=effective_at,
+            effective_at=now if refusal is None else None,
         )
+        # Before the order's events: the notes of the request name it (a foreign key).
         uow.cancellations.add(cancellation)
+        if refusal is None:
+            uow.orders.save(order)
+        else:
+            uow.orders.add_events(order)  # the notes alone: what the order shows did not change
         return cancellation
 
     async def cancellation(self, principal: Principal, cancellation_id: str) -> tuple[Cancellation, Order]:

@@ -157,16 +157,17 @@ class ListenerRepository:
         """(order id, event, event id) of the listener's partner's orders, oldest first."""
         after, params = _events_after(listener, operations)
         rows = self._sql.all(
-            f"SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason, e.snapshot {after}"
+            f"SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason, e.snapshot, e.cancellation_id {after}"
             " ORDER BY e.id LIMIT ?",
             (*params, limit),
         )
         events = []
-        for event_id, order_id, at, from_state, to_state, reason, snapshot in rows:
+        for event_id, order_id, at, from_state, to_state, reason, snapshot, cancellation_id in rows:
             moment = read_time(at)
             assert moment is not None
             previous = OrderState(from_state) if from_state else None
-            event = OrderEvent(moment, previous, OrderState(to_state), reason, load_snapshot(snapshot))
+            snapshot_then = load_snapshot(snapshot)
+            event = OrderEvent(moment, previous, OrderState(to_state), reason, snapshot_then, cancellation_id)
             events.append((order_id, event, int(event_id)))
         return events
 

@@ -57,12 +57,14 @@ class ErasureRepository:
         )
 
     def reasons_of(self, order_ids: Sequence[str]) -> list[StoredReason]:
+        # Not a cancellation's notes: fixed words (domain.order_states.CANCELLATION_REQUESTED, ...) that
+        # tell which note each is; the cancellation's own reason is its row's, read here too.
         found = []
         for chunk, marks in _in_chunks(order_ids):
             rows = self._sql.all(
                 f"SELECT 'event', CAST(id AS TEXT), reason FROM order_events WHERE order_id IN ({marks})"
-                f" AND reason IS NOT NULL UNION ALL SELECT 'cancellation', id, reason FROM cancellations"
-                f" WHERE order_id IN ({marks}) AND reason IS NOT NULL UNION ALL SELECT 'order', id,"
+                f" AND reason IS NOT NULL AND cancellation_id IS NULL UNION ALL SELECT 'cancellation', id, reason"
+                f" FROM cancellations WHERE order_id IN ({marks}) AND reason IS NOT NULL UNION ALL SELECT 'order', id,"
                 f" failure_reason FROM orders WHERE id IN ({marks}) AND failure_reason IS NOT NULL",
                 (*chunk, *chunk, *chunk),
             )

@@ -32,8 +32,9 @@ _INSERT_ITEM = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = "INSERT INTO order_events (order_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)"
-_INSERT_EVENT_WITH_SNAPSHOT = (
-    "INSERT INTO order_events (order_id, at, from_state, to_state, reason, snapshot) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_EVENT_IN_FULL = (
+    "INSERT INTO order_events (order_id, at, from_state, to_state, reason, snapshot, cancellation_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -118,6 +119,10 @@ class OrderRepository:
             ],
         )
 
+    def add_events(self, order: Order) -> None:
+        """The order's new events alone: notes that change nothing it shows (its version stays)."""
+        self._append_events(order)
+
     def _append_events(self, order: Order) -> None:
         if not order.new_events:
             return
@@ -133,15 +138,15 @@ class OrderRepository:
             )
             for event in events
         ]
-        if events[0].snapshot is None:
+        if all(event.snapshot is None and event.cancellation_id is None for event in events):
             # The orders no listener hears of (the domain takes no snapshot of theirs): esim-v1's hot path.
             sql.execute_rows(_INSERT_EVENT, rows)
         else:
-            with_snapshots = [
-                (*row, sql.json(dump_snapshot(event.snapshot)) if event.snapshot else None)
+            in_full = [
+                (*row, sql.json(dump_snapshot(event.snapshot)) if event.snapshot else None, event.cancellation_id)
                 for row, event in zip(rows, events, strict=True)
             ]
-            sql.execute_rows(_INSERT_EVENT_WITH_SNAPSHOT, with_snapshots)
+            sql.execute_rows(_INSERT_EVENT_IN_FULL, in_full)
         events.clear()
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
@@ -221,7 +226,8 @@ class OrderRepository:
 
     def events(self, order_id: str) -> list[OrderEvent]:
         rows = self._sql.all(
-            "SELECT at, from_state, to_state, reason FROM order_events WHERE order_id = ? ORDER BY id", (order_id,)
+            "SELECT at, from_state, to_state, reason, cancellation_id FROM order_events WHERE order_id = ? ORDER BY id",
+            (order_id,),
         )
         return [
             OrderEvent(
@@ -229,8 +235,9 @@ class OrderRepository:
                 from_state=OrderState(from_state) if from_state else None,
                 to_state=OrderState(to_state),
                 reason=reason,
+                cancellation_id=cancellation_id,
             )
-            for at, from_state, to_state, reason in rows
+            for at, from_state, to_state, reason, cancellation_id in rows
         ]
 
     def count_open_items_on(self, subject: Subject, operation: Operation) -> int:

@@ -169,6 +169,7 @@ def order_resource(view: OrderView) -> dict[str, Any]:
         if event.reason is not None
         else {"at": event.at, "status": event.to_state.value}
         for event in view.events
+        if event.cancellation_id is None  # a cancellation request's notes (TMF622's events) are not states
     ]
     return body
 

@@ -37,7 +37,15 @@ EVENT_TYPES = {
     EventKind.STATE_CHANGED: "ProductOrderStateChangeEvent",
     EventKind.CHANGED: "ProductOrderAttributeValueChangeEvent",
     EventKind.DELETED: "ProductOrderDeleteEvent",
+    EventKind.CANCELLATION_REQUESTED: "CancelProductOrderCreateEvent",
+    EventKind.CANCELLATION_DECIDED: "CancelProductOrderStateChangeEvent",
 }
+# TMF622 v4's other event types: a listener may choose them, and never gets one, since orderhub never asks
+# a partner for information (accepted so an integration written for the whole standard can register).
+NEVER_SENT_EVENT_TYPES = (
+    "ProductOrderInformationRequiredEvent",
+    "CancelProductOrderInformationRequiredEvent",
+)
 _CANCELLATION_STATE = {CancellationState.DONE: "done", CancellationState.REFUSED: "terminatedWithError"}
 
 
@@ -157,11 +165,17 @@ def listener_resource(listener: Listener) -> dict[str, Any]:
 
 def event_envelope(pending: PendingEvent, base_url: str) -> dict[str, Any]:
     """The TMF event: the order as it was right after the change the event records. An event that
-    changes no state (a PATCH, the customer's data erased: domain.erasure) changed what the order shows."""
+    changes no state (a PATCH, the customer's data erased: domain.erasure) changed what the order shows.
+    A cancellation request's events show the request as GET /cancelProductOrder/{id} does: decided when
+    it is made, it is the same in both."""
     event = pending.event
+    if pending.cancellation is not None:
+        body = {"cancelProductOrder": cancellation_resource(pending.cancellation, pending.order, base_url)}
+    else:
+        body = {"productOrder": order_resource(pending.order, base_url)}
     return {
         "eventId": str(pending.event_id),
         "eventTime": utc(event.at),
         "eventType": EVENT_TYPES[event.kind],
-        "event": {"productOrder": order_resource(pending.order, base_url)},
+        "event": body,
     }

@@ -14,7 +14,7 @@ from orderhub.dialects.tmf_productorder.errors import TmfError
 from orderhub.domain.lines import LineOrderRequest
 from orderhub.domain.order_states import OrderState
 
-from .mapping import EVENT_TYPES, STATE, read_date_time
+from .mapping import EVENT_TYPES, NEVER_SENT_EVENT_TYPES, STATE, read_date_time
 
 BUSINESS_ID = "businessId"
 # What a client may change with PATCH; the rest is the order's history or computed.
@@ -266,10 +266,13 @@ def read_hub_query(query: Any) -> str | None:
         raise _bad("query must be a string")
     name, equals, wanted = query.partition("=")
     types = [value.strip() for value in wanted.split(",")]
-    # TMF630's attribute filter on the event, eventType only.
-    known = EVENT_TYPES.values()
+    # TMF630's attribute filter on the event, eventType only; any of TMF622 v4's types.
+    known = (*EVENT_TYPES.values(), *NEVER_SENT_EVENT_TYPES)
     if name.strip() != "eventType" or not equals or not all(value in known for value in types):
-        raise _bad(f"query may only choose events by type: eventType=<type>[,<type>], of {', '.join(known)}")
+        raise _bad(
+            f"query may only choose events by type: eventType=<type>[,<type>], of {', '.join(EVENT_TYPES.values())},"
+            f" or {', '.join(NEVER_SENT_EVENT_TYPES)} (accepted, never sent: orderhub asks for no information)"
+        )
     return "eventType=" + ",".join(types)
 
 

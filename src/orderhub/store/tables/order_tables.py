@@ -76,6 +76,14 @@ order_events = sa.Table(
     # What the event shows of its order, as it was right after it (domain.orders.OrderSnapshot), for the
     # orders listeners hear about; NULL for the others and for events stored before migration 0013.
     sa.Column("snapshot", sa.JSON, nullable=True),
+    # The cancellation request a note of the order's history is about (domain EventKind.CANCELLATION_*),
+    # rendered from its row when the note is sent; NULL for every other event (migration 0022).
+    sa.Column(
+        "cancellation_id",
+        sa.String(36),
+        sa.ForeignKey("cancellations.id", name="fk_order_events_cancellation_id_cancellations"),
+        nullable=True,
+    ),
 )
 
 
