@@ -58,6 +58,11 @@ def is_contention(exc: BaseException) -> bool:
     return _sqlstate(error) in _PG_CONTENTION
 
 
+def is_sqlite_busy(exc: sa.exc.DBAPIError) -> bool:
+    """SQLite: another connection held the write lock past the busy timeout (not a broken or full file)."""
+    return getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_BUSY"
+
+
 def unavailable_cause(exc: Exception, dbapi: object) -> object | None:
     """What says the database cannot be used right now, when ``exc`` means that; None for any other
     error."""

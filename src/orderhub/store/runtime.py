@@ -23,7 +23,7 @@ from orderhub.store.database import (
     statement_timeout_seconds,
     wait_briefly_for_row_locks,
 )
-from orderhub.store.errors import unavailable_cause
+from orderhub.store.errors import is_sqlite_busy, unavailable_cause
 from orderhub.store.file_guard import SqliteFileGuard
 from orderhub.store.group_commit import GroupCommitWriter
 from orderhub.store.notifications import WORK_CHANNEL, WorkNotifications
@@ -219,11 +219,11 @@ class SqlDatabase:
                 try:
                     with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
                         connection.execute(sa.select(config_version.c.version)).scalar()
-                except sa.exc.OperationalError:
+                except sa.exc.OperationalError as exc:
                     # Others committing while the probe waited (a catalog import's chunks, the writer's
                     # batches) take the lock the moment it is let go, so polling for it may never find
                     # it free. The lock moved, and writes get through: a stuck lock moves nothing.
-                    if committed_before is None or sqlite_data_version(connection) == committed_before:
+                    if not is_sqlite_busy(exc) or sqlite_data_version(connection) == committed_before:
                         raise
         except DatabaseUnavailable as exc:
             return exc
