@@ -17,9 +17,9 @@ def pinned(
     url: str, allowed: CallbackAddresses, *, within: float = DEFAULT_LOOK_UP_SECONDS
 ) -> tuple[str, dict[str, str], dict[str, Any]] | str:
     """The request for ``url`` sent to the address its host resolves to now, once every address it
-        resolves to passed ``allowed``; or why not. Sent to that address itself (the host goes in the Host
-        header and, for TLS, as the server name the certificate is checked against), so that the name cannot
-        resolve to another address between the check and the connection (DNS rebinding). The name is looked
+    resolves to passed ``allowed``; or why not. Sent to that address itself (the host goes in the Host
+    header and, for TLS, as the server name the certificate is checked against), so that the name cannot
+    resolve to another address between the check and the connection (DNS rebinding). The name is looked
     up for ``within`` seconds at most."""
     parts = urlsplit(url)
     try:
