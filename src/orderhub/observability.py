@@ -32,6 +32,9 @@ _IDENTITY = re.compile(
     r"|(?:19|20)\d{10}"
     r"|\d\d(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])\d{4})(?!\d)"
 )
+# A UUID (an order's, a listener's, a request's) is an id, not personal data, whatever digits it holds.
+_UUID = re.compile(r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])")
+_HIDDEN = "********-****"
 _SECRET = re.compile(
     r"(?i)((?:client_secret|secret|password|access_token|refresh_token|api[_-]?key|signature|\bsig)[\"']?\s*[:=]\s*[\"']?)"
     r"[^\s,&\"'}]+"
@@ -48,6 +51,11 @@ def _credential(found: re.Match[str]) -> str:
     if len(value) < 16 and value.isalpha() and value.islower():
         return found.group(0)
     return f"{found.group(1)} ***"
+
+
+def _masked_identities(text: str) -> str:
+    ids = [found.span() for found in _UUID.finditer(text)]  # what is in one is part of an id
+    return _IDENTITY.sub(lambda m: m[0] if any(s <= m.start() and m.end() <= e for s, e in ids) else _HIDDEN, text)
 
 
 def mask_identity(number: str) -> str:
@@ -71,7 +79,7 @@ def mask(text: str) -> str:
         text = _EMAIL.sub(r"\1***@\2", text)
     ascii_only = text.isascii()
     if (_SIX_ASCII_DIGITS if ascii_only else _SIX_DIGITS).search(text) is not None:
-        text = _IDENTITY.sub("********-****", text)
+        text = _masked_identities(text)
     if ascii_only:
         lowered = text.lower()
         credential = "bearer" in lowered or "basic" in lowered
@@ -85,12 +93,6 @@ def mask(text: str) -> str:
     if credential:
         text = _CREDENTIALS.sub(_credential, text)
     return _SECRET.sub(r"\1***", text)
-
-
-# A UUID is an id, not text: orderhub makes one for every request without a correlation id, and
-# the identity-number pattern would take about one in 280 of them (eight digits, a dash, four digits)
-# for a personal number, logging an id that differs from the one answered in the header.
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def masked_correlation_id(cid: str) -> str:

@@ -57,6 +57,22 @@ def test_iccid_is_not_masked(iccid):
     assert mask(f"profile {iccid} released") == f"profile {iccid} released"
 
 
+@pytest.mark.parametrize(
+    "uuid",
+    [
+        "01a24e09-a34d-7e6c-a2ae-3e7906145319",  # a listener's id (CI): 790614-5319's digits end it
+        "01a24e09-a34d-7e6c-a2ae-197906145319",  # twelve digits, as YYYYMMDDXXXX
+        "19811218-9876-4e6c-a2ae-3e1234567890",  # YYYYMMDD-XXXX begins it
+    ],
+)
+def test_an_id_that_holds_an_identity_numbers_digits_is_not_masked(uuid):
+    # Ids are what an operator looks for in the logs: a listener's, an order's in a path.
+    assert mask(f"listener {uuid} failed") == f"listener {uuid} failed"
+    assert mask(f"/esim/v1/order/{uuid}") == f"/esim/v1/order/{uuid}"
+    # Beside an id, a personal number is still masked.
+    assert mask(f"{uuid} 790614-5319") == f"{uuid} ********-****"
+
+
 @pytest.mark.parametrize("text", ['{"client_secret": "abc123"}', "{'password': 'abc123'}"])
 def test_quoted_secret_value_is_hidden(text):
     assert "abc123" not in mask(text)
