@@ -181,6 +181,11 @@ def test_the_access_line_of_a_refusal_gives_its_code_and_field_never_its_message
         onapi = http.post(ONAPI_ORDER, json={"coId": "Acme", "coAccessId": PERSONAL}, auth=CO,
                           headers={"X-Correlation-ID": "onapi-bad"})  # fmt: skip
         assert onapi.status_code == 400, onapi.text
+        # Outside the APIs: a path nothing serves, a method a probe does not take.
+        stray = http.get("/esim/v2/order", headers={"X-Correlation-ID": "no-such-path"})
+        assert stray.status_code == 404 and stray.json() == {"detail": "Not Found"}, stray.text
+        posted = http.post("/healthz", headers={"X-Correlation-ID": "probe-posted"})
+        assert posted.status_code == 405, posted.text
 
     expected = {
         "bad-token": (401, None, "UNAUTHORISED", None),
@@ -193,6 +198,8 @@ def test_the_access_line_of_a_refusal_gives_its_code_and_field_never_its_message
         "wrong-role-get": (403, "demo-channel-1", "ACCESS_DENIED", None),
         "wrong-role-post": (403, "demo-channel-1", "ACCESS_DENIED", None),
         "onapi-bad": (400, "demo-co-acme", "Bad coAccessId", "coAccessId"),
+        "no-such-path": (404, None, "NOT_FOUND", None),
+        "probe-posted": (405, None, "METHOD_NOT_ALLOWED", None),
     }
     for correlation, (status, partner, reason, field) in expected.items():
         line = _line_of(server, correlation)

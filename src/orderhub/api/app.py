@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,6 +25,7 @@ from orderhub.web.hot_paths import HotPathRouter, HotRoute, HotStack
 from orderhub.web.middleware import HeadAsGetMiddleware, RequestContextMiddleware, UnexpectedErrorMiddleware
 
 log = logging.getLogger("orderhub")
+_STATUS_NAMES = {status.value: status.name for status in HTTPStatus}
 
 
 def _server_error() -> JSONResponse:
@@ -60,7 +62,16 @@ def not_http_answer(path: str, status: int, message: str) -> Response:
         note_refusal("invalid_request")  # the access line's reason, as the token endpoint's own errors
         body = {"error": "invalid_request", "error_description": message}
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-    return JSONResponse({"detail": message}, status_code=status)
+    return _outside_the_apis(status, message)
+
+
+def _outside_the_apis(status: int, detail: object, headers: Mapping[str, str] | None = None) -> Response:
+    """The framework's ``{"detail": …}`` answer to a path under no API (a mistyped path, a method /healthz
+    does not take), its status's name as the access line's reason, so that such refusals can be counted
+    and told apart like every API's."""
+    if status in _STATUS_NAMES:  # a status the standard library does not name gets no reason, not a made-up one
+        note_refusal(_STATUS_NAMES[status])
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 def dialect_context(services: Services) -> DialectContext:
@@ -140,7 +151,7 @@ def create_app(
             answer = render(exc.status_code, str(exc.detail))
             answer.headers.update(exc.headers or {})
             return answer
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _outside_the_apis(exc.status_code, exc.detail, exc.headers)
 
     app.state.services = services
     _load_before_serving(services)
