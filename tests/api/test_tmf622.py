@@ -168,6 +168,37 @@ def test_a_filter_takes_several_values_in_one_parameter_and_a_repeated_parameter
             assert repeated.json()["message"].startswith(f"{params[0][0]} is given more than once"), repeated.text
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("limit", "\u00b2", "limit must be a whole number"),  # str.isdigit() says yes, int() refuses it
+        ("offset", "\u2460", "offset must be a whole number"),
+        ("limit", "\u0663", "limit must be a whole number"),  # another script's 3, which int() would read
+        ("limit", "1" * 5000, "limit must be at most"),  # past the digits int() reads at all
+        ("offset", "0" * 30 + "7", None),  # leading zeros are the number they lead
+    ],
+)
+def test_list_paging_takes_ascii_whole_numbers_only(
+    http: httpx.Client, tokens: list[str], name: str, value: str, message: str | None
+) -> None:
+    for path in ("productOrder", "cancelProductOrder"):
+        answer = http.get(f"{BASE}/{path}", params={name: value}, headers=auth(tokens[0]))
+        if message is None:
+            assert answer.status_code == 200, answer.text
+            continue
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["message"].startswith(message), answer.text
+
+
+def test_an_order_date_at_the_last_millisecond_a_date_holds_is_a_filter_like_any(
+    http: httpx.Client, tokens: list[str]
+) -> None:
+    for spelled in ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999+00:00"):
+        answer = http.get(f"{BASE}/productOrder", params={"orderDate": spelled}, headers=auth(tokens[0]))
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == [] and answer.headers["X-Total-Count"] == "0"
+
+
 def test_a_partner_never_sees_another_partners_orders(http: httpx.Client, tokens: list[str]) -> None:
     mine = create(http, tokens[0], order_body())
     others = http.get(f"{BASE}/productOrder", params={"limit": 1000}, headers=auth(tokens[1])).json()

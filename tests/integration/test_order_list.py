@@ -119,6 +119,7 @@ def test_json_has_each_order_whole_and_the_total(database: tuple[str, Path]) -> 
         (["--since", "2026-03-02"], ["access-open", "line-failed", "line-scheduled", "esim-failed"]),
         (["--until", "2026-03-02"], ["line-scheduled", "esim-failed", "esim-done"]),  # the whole day
         (["--until", "2026-03-02T10:00"], ["esim-failed", "esim-done"]),  # UTC; created before then
+        (["--until", "9999-12-31"], ["access-open", "line-failed", "line-scheduled", "esim-failed", "esim-done"]),
         (["--since", "2026-03-02T09:30:00Z", "--until", "2026-03-03T07:00+06:00"], ["line-failed", "line-scheduled"]),
         (["--open"], ["access-open", "line-scheduled"]),
         (["--open", "--state", "scheduled", "--state", "failed"], ["line-scheduled"]),

@@ -242,8 +242,7 @@ def _api(name: str) -> str:
 
 
 def _correlation_id(text: str) -> str:
-    # The bound the APIs take X-Correlation-ID within; the web stack is imported only for it, as in _api.
-    from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH
+    from orderhub.web.middleware import MAX_CORRELATION_ID_LENGTH  # the APIs' bound: imported only here, as in _api
 
     # Stored ids have no blanks around them (the middleware strips the header): one copied with them matches.
     cid = text.strip()
@@ -264,7 +263,9 @@ def _instant(option: str, text: str, *, end_of_day: bool = False) -> datetime:
     except ValueError:
         pass
     else:
-        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
+        if end_of_day and day == date.max:  # its end is past what a date-time holds: the last instant
+            return datetime.max.replace(tzinfo=UTC)
+        return datetime.combine(day + timedelta(days=int(end_of_day)), time(), UTC)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:

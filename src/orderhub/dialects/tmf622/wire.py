@@ -196,15 +196,19 @@ class ListQuery:
     created_before: datetime | None
 
 
+_LAST_MILLISECOND = datetime.max.replace(microsecond=999_000, tzinfo=UTC)
+
+
 def _count(value: str | None, name: str, default: int, maximum: int) -> int:
     if value is None:
         return default
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" and "①", which int() refuses, and other scripts'
+    # digits, which it reads. Past the maximum's length, refused before int() is asked to read it.
+    if not (value.isascii() and value.isdigit()):
         raise _bad(f"{name} must be a whole number", name)
-    number = int(value)
-    if number > maximum:
+    if len(value.lstrip("0")) > len(str(maximum)) or int(value) > maximum:
         raise _bad(f"{name} must be at most {maximum}", name)
-    return number
+    return int(value)
 
 
 def read_fields(value: str | None) -> tuple[str, ...] | None:
@@ -245,7 +249,8 @@ def read_list_query(params: dict[str, str]) -> ListQuery:
     if "orderDate" in params:
         # orderDate is shown to the millisecond: an exact match is the millisecond it names.
         created_from = parse_time(params["orderDate"], "orderDate")
-        created_before = created_from + timedelta(milliseconds=1)
+        # The last millisecond a datetime holds has no end within one: nothing later can be stored.
+        created_before = created_from + timedelta(milliseconds=1) if created_from < _LAST_MILLISECOND else None
     return ListQuery(
         offset=_count(params.get("offset"), "offset", 0, 10**9),
         limit=_count(params.get("limit"), "limit", 100, MAX_LIMIT),
