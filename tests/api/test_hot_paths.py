@@ -96,6 +96,17 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1' + b"0" * 309)},
     ),
     (
+        "fraction past 14 digits",
+        {
+            "headers": _json_headers("TOKEN"),
+            "content": _body().replace(b'"price": 10', b'"price": 9.99999999999999999'),
+        },
+    ),
+    (
+        "fraction past 4 decimals",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10.00001')},
+    ),
+    (
         "big number in an ignored field",
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10, "x": 1e999')},
     ),
@@ -203,6 +214,15 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
         )
         assert fast.status_code == 201
         assert _comparable(fast) == _comparable(slow)
+
+
+def test_an_order_priced_in_a_fraction_is_accepted_alike(services: Services) -> None:
+    # A fraction is read again as written (hot_routes.body_to_check), by both routes.
+    content = _body().replace(b'"price": 10', b'"price": 10.50')
+    fast = ask(services, True, "POST", "/esim/v1/order", headers=_json_headers(_token(services)), content=content)
+    slow = ask(services, False, "POST", "/esim/v1/order", headers=_json_headers(_token(services)), content=content)
+    assert fast.status_code == 201, fast.text
+    assert _comparable(fast) == _comparable(slow)
 
 
 @pytest.mark.parametrize(

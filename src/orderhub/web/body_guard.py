@@ -179,13 +179,14 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def loads_big_numbers(body: bytes | bytearray) -> object | None:
+def loads_big_numbers(body: bytes | bytearray, *, fractions: Callable[[str], object] = float) -> object | None:
     """A body orjson refused only for a number beyond a double, parsed by the standard json module
-    (such numbers become ``inf`` or a Python int); None if it is not strict JSON after all (NaN,
-    Infinity, lone surrogates, not UTF-8, more than 4300 digits)."""
+    (such numbers become ``inf`` or a Python int; ``fractions=Decimal`` reads every fraction as
+    written); None if it is not strict JSON after all (NaN, Infinity, lone surrogates, not UTF-8, more
+    than 4300 digits)."""
     try:
-        parsed = json.loads(bytes(body).decode("utf-8"), parse_constant=_no_constant)
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
+        parsed = json.loads(bytes(body).decode("utf-8"), parse_constant=_no_constant, parse_float=fractions)
+        json.dumps(parsed, ensure_ascii=False, default=str).encode("utf-8")  # nor a lone surrogate
     except ValueError:  # UnicodeError and JSONDecodeError are ValueErrors
         return None
     return parsed

@@ -2,11 +2,13 @@
 
 import asyncio
 import io
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orderhub.dialects.context import DialectContext
@@ -25,6 +27,7 @@ from . import mapping
 from .errors import Answer, EsimError, error_response, install_error_handlers, internal_error_response
 from .hot_routes import (
     EsimHotRoutes,
+    body_to_check,
     caller_of,
     failure_response,
     json_response,
@@ -81,6 +84,28 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
     return routes.claims, stack
 
 
+class _BodyAsHotRouteReadsIt(Request):
+    async def json(self) -> Any:
+        raw = await self.body()
+        body, _ = parse_body(raw)
+        if isinstance(body, Response):  # not JSON after all: FastAPI says so, as the hot route does
+            return await super().json()
+        return body_to_check(raw, body)
+
+
+class _ValidatedAsHotRoute(APIRoute):
+    """A route whose JSON body FastAPI reads as the hot route reads it (orjson, the json module for
+    numbers beyond a double; prices as written: hot_routes.body_to_check), to validate it alike."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def read_as_hot_route(request: Request) -> Response:
+            return await handle(_BodyAsHotRouteReadsIt(request.scope, request.receive))
+
+        return read_as_hot_route
+
+
 def _qr_image(text: str, kind: str, scale: int) -> bytes:
     buffer = io.BytesIO()
     # Medium error correction and the standard 4-module quiet zone keep phone cameras happy.
@@ -101,6 +126,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         # authentication, with a Location built from the client's Host header.
         redirect_slashes=False,
     )
+    app.router.route_class = _ValidatedAsHotRoute
     install_error_handlers(app)
     declare_response_headers(app)
     add_request_guards(
