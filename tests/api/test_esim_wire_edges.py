@@ -123,8 +123,21 @@ def _raw(body: dict[str, Any], old: bytes, new: bytes) -> bytes:
         (b'"price": 10', b'"price": 1' + b"0" * 309, "input.subscriptions[0].price"),
         (b'"countryCode"', b'"note": 1e400, "countryCode"', "input.note"),
         (b'"model"', b'"sizes": [1, 1' + b"0" * 400 + b'], "model"', "input.device.sizes[1]"),
+        # Past the 4,300 digits Python's int() reads: valid JSON all the same, refused as the others.
+        (b'"price": 10', b'"price": ' + b"9" * 4301, "input.subscriptions[0].price"),
+        (b'"price": 10', b'"price": -' + b"9" * 5000, "input.subscriptions[0].price"),
+        (b'"countryCode"', b'"note": ' + b"9" * 4301 + b', "countryCode"', "input.note"),
     ],
-    ids=["price-1e400", "price-minus-1e400", "price-310-digits", "ignored-field", "ignored-list"],
+    ids=[
+        "price-1e400",
+        "price-minus-1e400",
+        "price-310-digits",
+        "ignored-field",
+        "ignored-list",
+        "price-4301-digits",
+        "price-minus-5000-digits",
+        "ignored-4301-digits",
+    ],
 )
 def test_numbers_beyond_a_double_are_refused_by_field(
     client: httpx.Client, reseller: str, old: bytes, new: bytes, field: str
