@@ -17,6 +17,7 @@ from starlette.types import Scope
 
 from orderhub.access_facts import signed_in
 from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
+from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
 from orderhub.services.order_commands import OrderView, PlacedOrder
@@ -93,7 +94,7 @@ class EsimHotRoutes:
             request.partner = principal.partner.id  # the access line's (web.hot_paths: a GET records it)
             return esim_caller(principal)
 
-        return await self._ordering.get_rendered(caller, order_id, self._rendered)
+        return await self._ordering.get_rendered(caller, order_id, self._rendered, ESIM_OPERATIONS)
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -15,6 +15,7 @@ from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import DomainError, ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
 from orderhub.web.hot_paths import HotRoute, HotStack
@@ -186,10 +187,11 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         summary="Status and output of an order",
     )
     async def get_order(order_id: str, caller: Caller) -> Response:
-        return json_response(mapping.order_resource(await services.ordering.get_order(caller, order_id)))
+        view = await services.ordering.get_order(caller, order_id, ESIM_OPERATIONS)
+        return json_response(mapping.order_resource(view))
 
     async def activation_code(order_id: str, caller: Principal) -> ActivationCode:
-        order = (await services.ordering.get_order(caller, order_id)).order
+        order = (await services.ordering.get_order(caller, order_id, ESIM_OPERATIONS)).order
         if mapping.STATUS[order.state] == "FAILED":  # it never completes: polling would not help
             raise EsimError(422, "NO_ACTIVATION_CODE", "the order FAILED; it has no eSIM and no activation code")
         if order.state is not OrderState.COMPLETED:
