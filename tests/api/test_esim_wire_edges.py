@@ -8,7 +8,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import FUTURE, SEED_PRODUCT, get_token, headers, new_esim_body, place, unique_email
+from tests.api.support import (
+    FUTURE,
+    SEED_PRODUCT,
+    completed_order,
+    get_token,
+    headers,
+    new_esim_body,
+    place,
+    topup_body,
+    unique_email,
+    wait_for,
+)
 
 JSON = {"Content-Type": "application/json"}
 
@@ -230,3 +241,16 @@ def test_a_nul_character_anywhere_is_refused_not_an_internal_error(
     assert answer.status_code == 400, answer.text
     assert set(answer.json()) == {"type", "messages"}
     assert answer.json()["type"] == "INVALID_REQUEST_PARAMS"
+
+
+def test_an_iccid_is_counted_without_its_surrounding_spaces(client: httpx.Client, reseller: str) -> None:
+    email = unique_email()
+    iccid = completed_order(client, reseller, email)["output"]["iccid"]  # 19 digits
+    answer = place(client, reseller, topup_body(email, f"  {iccid} \t "))
+    assert answer.status_code == 201, answer.text
+    order = wait_for(client, reseller, answer.json()["id"], lambda o: o["status"] != "FULFILLING")
+    assert order["status"] == "COMPLETED" and order["output"]["iccid"] == iccid, order
+    # 22 digits: a number of no eSIM of the customer's, not a field too long.
+    answer = place(client, reseller, topup_body(email, f" {'1' * 22} "))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"] == "EMAIL_AND_ICCID_DO_NOT_MATCH"
