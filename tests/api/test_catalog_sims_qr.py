@@ -10,7 +10,16 @@ import zxingcpp
 from PIL import Image
 
 from orderhub.domain.esim import ProfileState
-from tests.api.support import RunningServer, completed_order, headers, place, topup_body, unique_email, wait_for
+from tests.api.support import (
+    RunningServer,
+    completed_order,
+    headers,
+    new_esim_body,
+    place,
+    topup_body,
+    unique_email,
+    wait_for,
+)
 from tests.api.test_errors import assert_error
 
 
@@ -46,6 +55,21 @@ def test_one_product(client: httpx.Client, reseller: str) -> None:
     assert answer.json()["prices"] == [{"price": "7.49", "currency": "EUR"}]
     other_partners = client.get("/esim/v1/product/esim-us-10gb-30d", headers=headers(reseller))
     assert_error(other_partners, 404, "PRODUCT_NOT_FOUND")
+
+
+def test_a_product_without_a_price_in_the_currency_says_so_and_may_be_ordered_in_it(
+    client: httpx.Client, reseller: str
+) -> None:
+    # esim-pt-unlimited-1d is priced in EUR alone; demo-reseller-1 uses USD and EUR.
+    answer = client.get("/esim/v1/product/esim-pt-unlimited-1d", params={"currency": "USD"}, headers=headers(reseller))
+    assert answer.status_code == 404, answer.text
+    assert answer.json() == {
+        "type": "PRODUCT_NOT_FOUND",
+        "messages": ["product esim-pt-unlimited-1d is in your catalog but has no price in USD"],
+    }
+    # The price of an order is the partner's own: any currency it uses will do.
+    ordered = place(client, reseller, new_esim_body(unique_email(), id="esim-pt-unlimited-1d", currency="USD"))
+    assert ordered.status_code == 201, ordered.text
 
 
 def test_sim_state_and_subscriptions(server: RunningServer, client: httpx.Client, reseller: str) -> None:

@@ -8,7 +8,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.support import FUTURE, SEED_PRODUCT, get_token, headers, new_esim_body, place, unique_email
+from tests.api.support import (
+    FUTURE,
+    SEED_PRODUCT,
+    completed_order,
+    get_token,
+    headers,
+    new_esim_body,
+    place,
+    topup_body,
+    unique_email,
+    wait_for,
+)
 
 JSON = {"Content-Type": "application/json"}
 
@@ -123,8 +134,21 @@ def _raw(body: dict[str, Any], old: bytes, new: bytes) -> bytes:
         (b'"price": 10', b'"price": 1' + b"0" * 309, "input.subscriptions[0].price"),
         (b'"countryCode"', b'"note": 1e400, "countryCode"', "input.note"),
         (b'"model"', b'"sizes": [1, 1' + b"0" * 400 + b'], "model"', "input.device.sizes[1]"),
+        # Past the 4,300 digits Python's int() reads: valid JSON all the same, refused as the others.
+        (b'"price": 10', b'"price": ' + b"9" * 4301, "input.subscriptions[0].price"),
+        (b'"price": 10', b'"price": -' + b"9" * 5000, "input.subscriptions[0].price"),
+        (b'"countryCode"', b'"note": ' + b"9" * 4301 + b', "countryCode"', "input.note"),
     ],
-    ids=["price-1e400", "price-minus-1e400", "price-310-digits", "ignored-field", "ignored-list"],
+    ids=[
+        "price-1e400",
+        "price-minus-1e400",
+        "price-310-digits",
+        "ignored-field",
+        "ignored-list",
+        "price-4301-digits",
+        "price-minus-5000-digits",
+        "ignored-4301-digits",
+    ],
 )
 def test_numbers_beyond_a_double_are_refused_by_field(
     client: httpx.Client, reseller: str, old: bytes, new: bytes, field: str
@@ -217,3 +241,16 @@ def test_a_nul_character_anywhere_is_refused_not_an_internal_error(
     assert answer.status_code == 400, answer.text
     assert set(answer.json()) == {"type", "messages"}
     assert answer.json()["type"] == "INVALID_REQUEST_PARAMS"
+
+
+def test_an_iccid_is_counted_without_its_surrounding_spaces(client: httpx.Client, reseller: str) -> None:
+    email = unique_email()
+    iccid = completed_order(client, reseller, email)["output"]["iccid"]  # 19 digits
+    answer = place(client, reseller, topup_body(email, f"  {iccid} \t "))
+    assert answer.status_code == 201, answer.text
+    order = wait_for(client, reseller, answer.json()["id"], lambda o: o["status"] != "FULFILLING")
+    assert order["status"] == "COMPLETED" and order["output"]["iccid"] == iccid, order
+    # 22 digits: a number of no eSIM of the customer's, not a field too long.
+    answer = place(client, reseller, topup_body(email, f" {'1' * 22} "))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"] == "EMAIL_AND_ICCID_DO_NOT_MATCH"

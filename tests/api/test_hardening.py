@@ -319,10 +319,12 @@ def test_a_client_that_goes_away_mid_request_is_not_counted_as_a_server_error(
 
 
 def test_every_answer_of_the_token_endpoint_is_shaped_as_rfc_6749_says(client: httpx.Client) -> None:
-    for method in ("GET", "PUT", "DELETE"):
+    for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "MKCOL", "SEARCH"):
         answer = client.request(method, "/oauth2/token")
-        assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
-        assert set(answer.json()) == {"error", "error_description"}
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST", (method, answer.text)
+        assert answer.json() == {"error": "invalid_request", "error_description": "use POST with a form"}, method
+    head = client.head("/oauth2/token")
+    assert head.status_code == 405 and head.headers["Allow"] == "POST"
 
     def chunks() -> Iterator[bytes]:
         yield b"grant_type=client_credentials&client_id=x&client_secret="

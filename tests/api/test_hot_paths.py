@@ -16,6 +16,7 @@ import pytest
 
 from orderhub.bootstrap import Services
 from tests.api.hot_path_support import ask, demo_services
+from tests.api.seed_001 import DATAPLAN
 from tests.api.support import SEED_PRODUCT, new_esim_body
 
 UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -94,6 +95,17 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
     (
         "310-digit price",
         {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 1' + b"0" * 309)},
+    ),
+    (
+        "fraction past 14 digits",
+        {
+            "headers": _json_headers("TOKEN"),
+            "content": _body().replace(b'"price": 10', b'"price": 9.99999999999999999'),
+        },
+    ),
+    (
+        "fraction past 4 decimals",
+        {"headers": _json_headers("TOKEN"), "content": _body().replace(b'"price": 10', b'"price": 10.00001')},
     ),
     (
         "big number in an ignored field",
@@ -205,6 +217,15 @@ def test_an_accepted_order_is_answered_alike(services: Services) -> None:
         assert _comparable(fast) == _comparable(slow)
 
 
+def test_an_order_priced_in_a_fraction_is_accepted_alike(services: Services) -> None:
+    # A fraction is read again as written (hot_routes.body_to_check), by both routes.
+    content = _body().replace(b'"price": 10', b'"price": 10.50')
+    fast = ask(services, True, "POST", "/esim/v1/order", headers=_json_headers(_token(services)), content=content)
+    slow = ask(services, False, "POST", "/esim/v1/order", headers=_json_headers(_token(services)), content=content)
+    assert fast.status_code == 201, fast.text
+    assert _comparable(fast) == _comparable(slow)
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -244,6 +265,39 @@ def test_an_order_read_is_answered_alike(services: Services, path: str) -> None:
     ):
         fast = ask(services, True, "GET", url, headers=headers)
         slow = ask(services, False, "GET", url, headers=headers)
+        assert _comparable(fast) == _comparable(slow)
+
+
+def test_another_apis_order_is_not_found_alike(services: Services) -> None:
+    # A partner that orders eSIMs and line products: esim-v1 shows it only its eSIM orders.
+    services.partners.create_partner(
+        "hot-mixed",
+        name="hot-mixed",
+        roles=["RESELLER", "BUSINESS_CHANNEL"],
+        currencies=["USD"],
+        product_ids=[SEED_PRODUCT],
+        business_unit_ids=["CR"],
+    )
+    issued = services.partners.issue_credential("hot-mixed")
+    credentials = {"client_id": issued.client_id, "client_secret": issued.client_secret}
+    form = {"grant_type": "client_credentials", **credentials}
+    token = ask(services, False, "POST", "/oauth2/token", data=form).json()["access_token"]
+    line = ask(
+        services,
+        False,
+        "POST",
+        "/emida-ux/v1/CR/productOrder",
+        headers={**credentials, "X-Correlation-ID": "hot-mixed", "Content-Type": "application/json"},
+        content=DATAPLAN.encode(),
+    )
+    assert line.status_code == 201, line.text
+    with services.uow_factory(read_only=True) as uow:
+        order = uow.orders.get_by_reference(line.json()["id"])
+    assert order is not None
+    for _ in range(2):  # the second time, after the hot route had a chance to keep what it answered
+        fast = ask(services, True, "GET", f"/esim/v1/order/{order.id}", headers=_json_headers(token))
+        slow = ask(services, False, "GET", f"/esim/v1/order/{order.id}", headers=_json_headers(token))
+        assert fast.status_code == 404, fast.text
         assert _comparable(fast) == _comparable(slow)
 
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from orderhub import __version__
 from orderhub.access_facts import note_refusal
 from orderhub.api.health import health_router
-from orderhub.api.oauth import token_router
+from orderhub.api.oauth import TOKEN_PATH, method_not_allowed, token_router
 from orderhub.bootstrap import Services
 from orderhub.dialects import DIALECTS, DialectContext
 from orderhub.metrics import register_api
@@ -145,6 +145,8 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405 and request.url.path == TOKEN_PATH:
+            return method_not_allowed()
         # A path under an API's prefix gets that API's error shape, even when its mount cannot take it.
         render = _renderer_for(request.url.path)
         if render is not None:

@@ -16,6 +16,7 @@ from orderhub.services.ports import DatabaseUnavailable
 from orderhub.web.body_guard import BodyRefused, read_guarded_body, refusal_answer
 
 MAX_FORM_BYTES = 8 * 1024
+TOKEN_PATH = "/oauth2/token"
 
 
 def _error(status: int, error: str, description: str, *, retry_after: int | None = None) -> JSONResponse:
@@ -71,10 +72,18 @@ def _tokens(pair: TokenPair) -> JSONResponse:
     )
 
 
+def method_not_allowed() -> JSONResponse:
+    """The answer to any method but POST on the token endpoint (GET, TRACE, PROPFIND...: the router
+    refuses each one), in RFC 6749's shape as its every answer is."""
+    answer = _error(405, "invalid_request", "use POST with a form")
+    answer.headers["Allow"] = "POST"
+    return answer
+
+
 def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
     router = APIRouter(tags=["oauth2"])
 
-    @router.post("/oauth2/token", summary="Get a bearer token (client credentials or refresh token)")
+    @router.post(TOKEN_PATH, summary="Get a bearer token (client credentials or refresh token)")
     async def token(request: Request) -> JSONResponse:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
@@ -142,13 +151,5 @@ def token_router(auth: AuthService, *, body_timeout: float = 10.0) -> APIRouter:
             description = "the service cannot reach its database; retry"
             return _error(503, "temporarily_unavailable", description, retry_after=exc.retry_after)
         return _tokens(pair)
-
-    @router.api_route(
-        "/oauth2/token", methods=["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], include_in_schema=False
-    )
-    async def other_methods(request: Request) -> JSONResponse:
-        answer = _error(405, "invalid_request", "use POST with a form")
-        answer.headers["Allow"] = "POST"
-        return answer
 
     return router

@@ -40,6 +40,9 @@ class Operation(StrEnum):
     ACTIVATE_SERVICE = "ACTIVATE_SERVICE"
 
 
+# eSIM orders: a new eSIM and a top-up of one (esim-v1's; no other API shows them).
+ESIM_OPERATIONS = frozenset({Operation.NEW_ESIM, Operation.TOPUP})
+
 # The operations whose orders partners' listeners hear about (TMF622's line orders): each event of
 # theirs keeps a snapshot of what the event shows of the order. The others' events (esim-v1's hot
 # path) keep nothing more.

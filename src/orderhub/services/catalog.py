@@ -99,23 +99,36 @@ class CatalogService:
         return stored is None
 
     def products_for(self, principal: Principal, currency: str | None = None) -> list[Product]:
-        """The eSIM data products the partner sells (esim-v1's catalog). A list stored before partner
-        commands refused other kinds may name a line offering or a network product: never shown."""
+        """The eSIM data products the partner sells (esim-v1's catalog); with ``currency``, those priced in
+        it, with that price alone."""
+        products = self._catalog_of(principal, currency)
+        if currency is None:
+            return products
+        return [_priced_in(p, currency) for p in products if currency in p.prices]
+
+    def product_for(self, principal: Principal, product_id: str, currency: str | None = None) -> Product:
+        """One product of the partner's catalog; with ``currency``, with its price in it alone. One without
+        a price in it is not found so, and the answer says why: it is in the catalog (and may be ordered
+        in any currency the partner uses, at the partner's own price)."""
+        product = next((p for p in self._catalog_of(principal, currency) if p.id == product_id), None)
+        if product is None:
+            raise ProductNotFound(f"product {product_id} is not in your catalog", field="id")
+        if currency is None:
+            return product
+        if currency not in product.prices:
+            raise ProductNotFound(f"product {product_id} is in your catalog but has no price in {currency}", field="id")
+        return _priced_in(product, currency)
+
+    def _catalog_of(self, principal: Principal, currency: str | None) -> list[Product]:
+        """The partner's eSIM data products, once ``currency`` (if any) is found to be one it uses. A list
+        stored before partner commands refused other kinds may name a line offering or a network product:
+        never shown."""
         if currency is not None and currency not in principal.partner.currencies:
             raise InvalidInput(f"currency {currency} is not supported for this partner", field="currency")
         with self._uow(read_only=True) as uow:
             stored = uow.catalog.get_many(principal.partner.product_ids)
-        products = [p for p in stored if p.kind is ProductKind.ESIM_DATA]
-        if currency is None:
-            return products
-        return [
-            Product(**{**p.__dict__, "prices": {currency: p.prices[currency]}})
-            for p in products
-            if currency in p.prices
-        ]
+        return [p for p in stored if p.kind is ProductKind.ESIM_DATA]
 
-    def product_for(self, principal: Principal, product_id: str, currency: str | None = None) -> Product:
-        for product in self.products_for(principal, currency):
-            if product.id == product_id:
-                return product
-        raise ProductNotFound(f"product {product_id} is not in your catalog", field="id")
+
+def _priced_in(product: Product, currency: str) -> Product:
+    return Product(**{**product.__dict__, "prices": {currency: product.prices[currency]}})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -172,11 +172,20 @@ class OrderingService:
         )
         return PlacedOrder(first, replayed=True) if first is not None else None
 
-    async def get_order(self, principal: Principal, order_id: str) -> OrderView:
+    async def get_order(
+        self, principal: Principal, order_id: str, operations: Collection[Operation] | None = None
+    ) -> OrderView:
+        """The principal's order; with ``operations``, only one of those (an API shows the orders of the
+        operations it serves: a partner that orders through two APIs sees each one's in each)."""
+
         def load(uow: UnitOfWork) -> OrderView:
             order = uow.orders.get(order_id)
-            # Unknown and someone else's answer alike, so order ids cannot be probed.
-            if order is None or not principal.can_see(order.partner_id):
+            # Unknown, someone else's and another API's answer alike, so order ids cannot be probed.
+            if (
+                order is None
+                or not principal.can_see(order.partner_id)
+                or (operations is not None and order.operation not in operations)
+            ):
                 raise OrderNotFound(f"order {order_id} not found", field="id")
             return OrderView(order, uow.orders.events(order_id))
 
@@ -187,16 +196,18 @@ class OrderingService:
         caller: Callable[[int], Awaitable[Principal]],
         order_id: str,
         rendered: RenderedOrders[OrderView, T],
+        operations: Collection[Operation],
     ) -> T:
         """The order as ``rendered`` renders it, made again only when the order changed since, for the
-        principal that ``caller`` names given the store's config version (services.auth).
+        principal that ``caller`` names given the store's config version (services.auth); an order of
+        another operation than ``operations`` (another API's) is not found.
 
         A poll that finds nothing changed, the busiest request there is, costs one statement: the
         order's owner and version, and the config version the caller's credentials are checked against.
         """
         stamp = await self._db.read_statement(lambda uow: uow.orders.stamp(order_id))
         principal = await caller(stamp.config_version)
-        if not stamp.visible_to(principal):
+        if not stamp.visible_to(principal, operations):
             raise OrderNotFound(f"order {order_id} not found", field="id")
         hit = rendered.get(order_id, stamp.version)
         if hit is not None:
@@ -206,7 +217,7 @@ class OrderingService:
             # Again, in the snapshot the order is read in: it may have changed since the stamp.
             again = uow.orders.stamp(order_id)
             order = uow.orders.get(order_id)
-            if order is None or not again.visible_to(principal):
+            if order is None or not again.visible_to(principal, operations):
                 raise OrderNotFound(f"order {order_id} not found", field="id")
             made = rendered.render(OrderView(order, uow.orders.events(order_id)))
             rendered.put(order_id, again.version, made)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
 import orjson
@@ -179,13 +180,24 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def loads_big_numbers(body: bytes | bytearray) -> object | None:
-    """A body orjson refused only for a number beyond a double, parsed by the standard json module
-    (such numbers become ``inf`` or a Python int); None if it is not strict JSON after all (NaN,
-    Infinity, lone surrogates, not UTF-8, more than 4300 digits)."""
+def _whole_number(text: str) -> int | Decimal:
+    # int() reads at most 4,300 digits (sys.get_int_max_str_digits); a longer number is valid JSON all
+    # the same, and as far out of range as one a digit shorter: the API refuses it by field alike.
     try:
-        parsed = json.loads(bytes(body).decode("utf-8"), parse_constant=_no_constant)
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def loads_big_numbers(body: bytes | bytearray, *, fractions: Callable[[str], object] = float) -> object | None:
+    """A body orjson refused only for a number beyond a double, parsed by the standard json module
+    (such numbers become ``inf``, a Python int, or a Decimal past int()'s 4,300 digits; ``fractions=
+    Decimal`` reads every fraction as written); None if it is not strict JSON after all (NaN,
+    Infinity, lone surrogates, not UTF-8)."""
+    try:
+        text = bytes(body).decode("utf-8")
+        parsed = json.loads(text, parse_constant=_no_constant, parse_float=fractions, parse_int=_whole_number)
+        json.dumps(parsed, ensure_ascii=False, default=str).encode("utf-8")  # a lone surrogate cannot be encoded
     except ValueError:  # UnicodeError and JSONDecodeError are ValueErrors
         return None
     return parsed

@@ -5,6 +5,7 @@ number beyond a double or a 64-bit integer (only ``body_guard.loads_big_numbers`
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 NUL_ESCAPE = b"\\u0000"  # JSON can hold a NUL only written so: a body without these bytes is not walked
 NUL = "must not contain the NUL character (\\u0000)"
@@ -19,6 +20,8 @@ def unkeepable(value: object, path: str = "", *, name_at_parent: bool = False) -
     if isinstance(value, float) and not math.isfinite(value):
         return path, "number is out of range"
     if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return path, "number is out of range"
+    if isinstance(value, Decimal):  # a whole number past int()'s 4,300 digits (loads_big_numbers)
         return path, "number is out of range"
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:

@@ -7,6 +7,7 @@ same validation messages (the same pydantic models), the same envelopes and head
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
@@ -16,6 +17,7 @@ from starlette.types import Scope
 
 from orderhub.access_facts import signed_in
 from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
+from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
 from orderhub.services.order_commands import OrderView, PlacedOrder
@@ -76,7 +78,7 @@ class EsimHotRoutes:
         else:
             try:
                 # As FastAPI validates a body parameter (objects' attributes count as fields).
-                wire = WireOrderRequest.model_validate(body, from_attributes=True)
+                wire = WireOrderRequest.model_validate(body_to_check(request.body, body), from_attributes=True)
             except ValidationError as exc:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
@@ -92,7 +94,7 @@ class EsimHotRoutes:
             request.partner = principal.partner.id  # the access line's (web.hot_paths: a GET records it)
             return esim_caller(principal)
 
-        return await self._ordering.get_rendered(caller, order_id, self._rendered)
+        return await self._ordering.get_rendered(caller, order_id, self._rendered, ESIM_OPERATIONS)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -187,6 +189,22 @@ def parse_body(raw: bytes) -> tuple[Any, bool]:
         if parsed is None:
             return error_response(400, "INVALID_HTTP_MESSAGE", "request body is not valid JSON"), False
         return parsed, True
+
+
+def body_to_check(raw: bytes, body: Any) -> Any:
+    """What the wire model checks: the body as parsed, or, when a price came as a JSON fraction, the
+    body read again with its fractions as written. orjson reads a fraction as the nearest double, and
+    9.99999999999999999 as 10.0 passed the price's 14 digits and 4 decimals. An integer price (the
+    seed's, the hot path's) costs no second reading."""
+    data = body.get("input") if isinstance(body, dict) else None
+    subscriptions = data.get("subscriptions") if isinstance(data, dict) else None
+    if not isinstance(subscriptions, list):
+        return body
+    for subscription in subscriptions:
+        if isinstance(subscription, dict) and isinstance(subscription.get("price"), float):
+            exact = loads_big_numbers(raw, fractions=Decimal)
+            return body if exact is None else exact
+    return body
 
 
 def _validation_failed(problems: list[dict[str, Any]], body: Any) -> JSONResponse:

@@ -119,7 +119,7 @@ def to_domain(wire: WireOrderRequest) -> EsimOrderRequest:
         subscriptions=subscriptions,
         country_code=data.countryCode,
         country_of_residence=data.customer.countryOfResidence,
-        iccid=data.esim.iccid.strip() if data.esim and data.esim.iccid else None,
+        iccid=data.esim.iccid if data.esim else None,  # without its surrounding spaces (wire.WireEsim)
     )
 
 

@@ -2,17 +2,20 @@
 
 import asyncio
 import io
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.errors import DomainError, ProductNotFound
 from orderhub.domain.identifiers import ActivationCode
 from orderhub.domain.order_states import OrderState
+from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
 from orderhub.web.hot_paths import HotRoute, HotStack
@@ -25,6 +28,7 @@ from . import mapping
 from .errors import Answer, EsimError, error_response, install_error_handlers, internal_error_response
 from .hot_routes import (
     EsimHotRoutes,
+    body_to_check,
     caller_of,
     failure_response,
     json_response,
@@ -81,6 +85,28 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
     return routes.claims, stack
 
 
+class _BodyAsHotRouteReadsIt(Request):
+    async def json(self) -> Any:
+        raw = await self.body()
+        body, _ = parse_body(raw)
+        if isinstance(body, Response):  # not JSON after all: FastAPI says so, as the hot route does
+            return await super().json()
+        return body_to_check(raw, body)
+
+
+class _ValidatedAsHotRoute(APIRoute):
+    """A route whose JSON body FastAPI reads as the hot route reads it (orjson, the json module for
+    numbers beyond a double; prices as written: hot_routes.body_to_check), to validate it alike."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def read_as_hot_route(request: Request) -> Response:
+            return await handle(_BodyAsHotRouteReadsIt(request.scope, request.receive))
+
+        return read_as_hot_route
+
+
 def _qr_image(text: str, kind: str, scale: int) -> bytes:
     buffer = io.BytesIO()
     # Medium error correction and the standard 4-module quiet zone keep phone cameras happy.
@@ -101,6 +127,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         # authentication, with a Location built from the client's Host header.
         redirect_slashes=False,
     )
+    app.router.route_class = _ValidatedAsHotRoute
     install_error_handlers(app)
     declare_response_headers(app)
     add_request_guards(
@@ -160,10 +187,11 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         summary="Status and output of an order",
     )
     async def get_order(order_id: str, caller: Caller) -> Response:
-        return json_response(mapping.order_resource(await services.ordering.get_order(caller, order_id)))
+        view = await services.ordering.get_order(caller, order_id, ESIM_OPERATIONS)
+        return json_response(mapping.order_resource(view))
 
     async def activation_code(order_id: str, caller: Principal) -> ActivationCode:
-        order = (await services.ordering.get_order(caller, order_id)).order
+        order = (await services.ordering.get_order(caller, order_id, ESIM_OPERATIONS)).order
         if mapping.STATUS[order.state] == "FAILED":  # it never completes: polling would not help
             raise EsimError(422, "NO_ACTIVATION_CODE", "the order FAILED; it has no eSIM and no activation code")
         if order.state is not OrderState.COMPLETED:

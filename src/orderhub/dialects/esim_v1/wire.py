@@ -78,8 +78,13 @@ class WireSubscription(_Wire):
     _price_text = field_validator("price", mode="before")(_decimal_text)
 
 
+def _stripped(value: object) -> object:
+    # Surrounding spaces are no part of the ICCID: its 22 characters are counted without them.
+    return value.strip() if isinstance(value, str) else value
+
+
 class WireEsim(_Wire):
-    iccid: str | None = Field(default=None, max_length=22)
+    iccid: Annotated[str | None, BeforeValidator(_stripped)] = Field(default=None, max_length=22)
 
 
 def _operation_type_schema(schema: dict[str, Any]) -> None:
