@@ -292,9 +292,29 @@ def test_two_items_with_one_id_are_refused(http: httpx.Client, token: str) -> No
     items = [item("69877689", "DataPlan", id="1"), item("69877689", "Addon", id="1")]
     assert_invalid(vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}), "productOrderItem[1].id")
     assert_invalid(tmf622_post(http, token, {"productOrderItem": items}), "productOrderItem[1].id")
-    # An id given as another item's default is the same id.
-    items = [item("69877689", "DataPlan"), item("69877689", "Addon", id="1")]
-    assert_invalid(vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}), "productOrderItem[1].id")
+
+
+@pytest.mark.parametrize(
+    ("sent", "given"),
+    [((None, "1"), ["2", "1"]), (("2", None), ["2", "1"]), ((None, "1", None), ["2", "1", "3"])],
+    ids=["a later item's", "an earlier item's", "around one sent"],
+)
+def test_an_item_sent_without_an_id_gets_one_no_item_was_sent(
+    http: httpx.Client, token: str, sent: tuple[str | None, ...], given: list[str]
+) -> None:
+    """A default was the item's position, whatever the others sent: an item "2" then one without an id
+    was refused, "productOrderItem[1].id '2' is the id of productOrderItem[0]", for an id never sent."""
+    plan_types = ["DataPlan", "Addon", "Addon"]
+    items = [
+        item("69877689", plan_types[at], **({} if sent_id is None else {"id": sent_id}))
+        for at, sent_id in enumerate(sent)
+    ]
+    for answer in (
+        vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}),
+        tmf622_post(http, token, {"productOrderItem": items}),
+    ):
+        assert answer.status_code == 201, answer.text
+        assert [shown["id"] for shown in answer.json()["productOrderItem"]] == given
 
 
 def test_a_malformed_msisdn_is_named_as_the_other_fields_are(http: httpx.Client) -> None:
