@@ -128,6 +128,21 @@ def test_a_hub_callback_to_loopback_or_private_written_in_short_or_numeric_form_
 
 
 @pytest.mark.parametrize(
+    ("host", "named"),
+    [("[::1]", "::1 is not a public address (IPv6 loopback)"),
+     ("[::0.0.0.1]", "::0.0.0.1 is not a public address (IPv6 loopback)"),
+     ("[::]", ":: is not a public address (IPv6 unspecified address: this machine)")],
+)  # fmt: skip
+def test_a_hub_callback_to_ipv6_loopback_is_refused_naming_the_address_as_given(
+    http: httpx.Client, token: str, host: str, named: str
+) -> None:
+    """It was read as an IPv4-compatible address: "::1 reaches 0.0.0.1, which is not a public address"."""
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = http.post(f"{TMF622}/hub", json={"callback": f"http://{host}:8231/"}, headers=headers)
+    assert_invalid(answer, f"must reach a public address: {named}")
+
+
+@pytest.mark.parametrize(
     ("method", "path", "served"),
     [
         ("PUT", "/productOrder/ORD-1", {"GET", "PATCH", "DELETE"}),
