@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 
 from orderhub.access_facts import signed_in
 from orderhub.dialects.context import DialectContext
@@ -24,6 +24,11 @@ from orderhub.web.request_bodies import json_request_body
 from . import mapping, wire
 
 REALM = "tmf622"
+# Declared for the OpenAPI document; a GET of one resource reads its whole query (wire.read_resource_query),
+# so a parameter given twice, or one it does not take, is refused as in a listing.
+Fields = Annotated[
+    str | None, Query(description="TMF630 projection: the attributes to show, comma-separated (id and href always)")
+]
 
 
 async def _body(request: Request) -> Any:
@@ -139,10 +144,11 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
     @app.get("/productOrder/{order_id}", summary="Retrieve a product order")
-    async def get_order(order_id: str, request: Request, caller: Caller, fields: str | None = None) -> Response:
+    async def get_order(order_id: str, request: Request, caller: Caller, fields: Fields = None) -> Response:
+        chosen = wire.read_resource_query(request.query_params.multi_items())
         order = await visible_order(caller, order_id)
         resource = mapping.order_resource(order, link_base(request))
-        return json_response(mapping.project(resource, wire.read_fields(fields or None)))
+        return json_response(mapping.project(resource, chosen))
 
     @app.patch("/productOrder/{order_id}", summary="Change a product order (JSON merge-patch)")
     async def patch_order(order_id: str, request: Request, caller: Caller) -> Response:
@@ -193,11 +199,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
 
     @app.get("/cancelProductOrder/{cancellation_id}", summary="Retrieve a cancellation request")
     async def get_cancellation(
-        cancellation_id: str, request: Request, caller: Caller, fields: str | None = None
+        cancellation_id: str, request: Request, caller: Caller, fields: Fields = None
     ) -> Response:
+        chosen = wire.read_resource_query(request.query_params.multi_items())
         cancellation, order = await services.changes.cancellation(caller, cancellation_id)
         resource = mapping.cancellation_resource(cancellation, order, link_base(request))
-        return json_response(mapping.project(resource, wire.read_fields(fields or None)))
+        return json_response(mapping.project(resource, chosen))
 
     @app.post("/hub", status_code=201, summary="Register a listener for product order events")
     async def register(request: Request, caller: Caller) -> Response:

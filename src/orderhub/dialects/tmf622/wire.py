@@ -213,6 +213,17 @@ def read_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
+def read_resource_query(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...] | None:
+    """The query of a GET of one resource: ``fields=`` as a listing reads it (``fields=`` alone: what
+    identifies the resource), each parameter once; any other is refused, as a listing refuses a filter
+    it would not apply."""
+    params = read_params(pairs)
+    unknown = sorted(set(params) - {"fields"})
+    if unknown:
+        raise _bad(f"{', '.join(unknown)} is not supported here; a single resource takes fields only", unknown[0])
+    return read_fields(params.get("fields"))
+
+
 def _any_of(value: str | None) -> frozenset[str] | None:
     """A TMF630 attribute filter's values: ``id=A,B`` asks for either."""
     if value is None:
