@@ -128,6 +128,21 @@ def test_a_hub_callback_to_loopback_or_private_written_in_short_or_numeric_form_
 
 
 @pytest.mark.parametrize(
+    ("host", "named"),
+    [("[::1]", "::1 is not a public address (IPv6 loopback)"),
+     ("[::0.0.0.1]", "::0.0.0.1 is not a public address (IPv6 loopback)"),
+     ("[::]", ":: is not a public address (IPv6 unspecified address: this machine)")],
+)  # fmt: skip
+def test_a_hub_callback_to_ipv6_loopback_is_refused_naming_the_address_as_given(
+    http: httpx.Client, token: str, host: str, named: str
+) -> None:
+    """It was read as an IPv4-compatible address: "::1 reaches 0.0.0.1, which is not a public address"."""
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = http.post(f"{TMF622}/hub", json={"callback": f"http://{host}:8231/"}, headers=headers)
+    assert_invalid(answer, f"must reach a public address: {named}")
+
+
+@pytest.mark.parametrize(
     ("method", "path", "served"),
     [
         ("PUT", "/productOrder/ORD-1", {"GET", "PATCH", "DELETE"}),
@@ -292,9 +307,29 @@ def test_two_items_with_one_id_are_refused(http: httpx.Client, token: str) -> No
     items = [item("69877689", "DataPlan", id="1"), item("69877689", "Addon", id="1")]
     assert_invalid(vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}), "productOrderItem[1].id")
     assert_invalid(tmf622_post(http, token, {"productOrderItem": items}), "productOrderItem[1].id")
-    # An id given as another item's default is the same id.
-    items = [item("69877689", "DataPlan"), item("69877689", "Addon", id="1")]
-    assert_invalid(vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}), "productOrderItem[1].id")
+
+
+@pytest.mark.parametrize(
+    ("sent", "given"),
+    [((None, "1"), ["2", "1"]), (("2", None), ["2", "1"]), ((None, "1", None), ["2", "1", "3"])],
+    ids=["a later item's", "an earlier item's", "around one sent"],
+)
+def test_an_item_sent_without_an_id_gets_one_no_item_was_sent(
+    http: httpx.Client, token: str, sent: tuple[str | None, ...], given: list[str]
+) -> None:
+    """A default was the item's position, whatever the others sent: an item "2" then one without an id
+    was refused, "productOrderItem[1].id '2' is the id of productOrderItem[0]", for an id never sent."""
+    plan_types = ["DataPlan", "Addon", "Addon"]
+    items = [
+        item("69877689", plan_types[at], **({} if sent_id is None else {"id": sent_id}))
+        for at, sent_id in enumerate(sent)
+    ]
+    for answer in (
+        vendor_post(http, {"category": "esimPrepaid", "productOrderItem": items}),
+        tmf622_post(http, token, {"productOrderItem": items}),
+    ):
+        assert answer.status_code == 201, answer.text
+        assert [shown["id"] for shown in answer.json()["productOrderItem"]] == given
 
 
 def test_a_malformed_msisdn_is_named_as_the_other_fields_are(http: httpx.Client) -> None:

@@ -256,6 +256,16 @@ def test_an_idempotency_key_works_as_in_the_other_apis(http: httpx.Client) -> No
     assert_error(post(http, SEED_EXAMPLES["plan"], **{"Idempotency-Key": key}), 409, "CONFLICT")
 
 
+def test_a_correlation_id_and_an_idempotency_key_of_different_orders_are_a_conflict(http: httpx.Client) -> None:
+    """Each named an order placed with the same body: the first order was answered, silently."""
+    correlation, key = str(uuid.uuid4()), str(uuid.uuid4())
+    first = post(http, SEED_EXAMPLES["addon"], **{"X-Correlation-ID": correlation})
+    second = post(http, SEED_EXAMPLES["addon"], **{"Idempotency-Key": key})  # a new correlation id: a new order
+    assert first.status_code == second.status_code == 201 and first.json()["id"] != second.json()["id"]
+    both = post(http, SEED_EXAMPLES["addon"], **{"X-Correlation-ID": correlation, "Idempotency-Key": key})
+    assert_error(both, 409, "CONFLICT", "the X-Correlation-ID and the Idempotency-Key were used for different orders")
+
+
 def test_racing_duplicates_place_one_order(server: RunningServer) -> None:
     correlation = str(uuid.uuid4())
 

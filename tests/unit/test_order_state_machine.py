@@ -15,7 +15,7 @@ from orderhub.domain.order_states import (
     OrderEvent,
     OrderState,
 )
-from orderhub.domain.orders import ItemState, Operation, Order, OrderItem
+from orderhub.domain.orders import FELL_DUE, ItemState, Operation, Order, OrderItem
 from orderhub.domain.results import EsimResult
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -58,7 +58,7 @@ def test_table_covers_every_state():
 
 
 def test_pairs_partition_all_state_pairs():
-    assert len(ALLOWED_PAIRS) == 24
+    assert len(ALLOWED_PAIRS) == 19
     assert len(ALLOWED_PAIRS) + len(ILLEGAL_PAIRS) == len(OrderState) ** 2
 
 
@@ -100,8 +100,29 @@ def test_an_order_due_later_is_scheduled_until_then():
     )
     assert order.state is OrderState.SCHEDULED
     assert [e.to_state for e in order.new_events] == [OrderState.ACCEPTED, OrderState.SCHEDULED]
-    order.start(due)  # the worker, once it is due
+    order.start(due)  # the worker, once it is due: due first, as when a partner's new date makes it due
     assert order.state is OrderState.IN_PROGRESS
+    assert [(e.from_state, e.to_state, e.reason) for e in order.new_events[2:]] == [
+        (OrderState.SCHEDULED, OrderState.ACCEPTED, FELL_DUE),
+        (OrderState.ACCEPTED, OrderState.IN_PROGRESS, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"),
+    [
+        # Steps neither the design nor any feature takes: a waiting order starts by way of ACCEPTED, a
+        # cancellation goes through its assessment, nothing holds an order before provisioning.
+        (OrderState.SCHEDULED, OrderState.IN_PROGRESS),
+        (OrderState.SCHEDULED, OrderState.CANCELLED),
+        (OrderState.ACCEPTED, OrderState.CANCELLED),
+        (OrderState.ACCEPTED, OrderState.HELD),
+        (OrderState.ASSESSING_CANCELLATION, OrderState.ACCEPTED),
+    ],
+)
+def test_steps_outside_the_state_model_are_refused(src, dst):
+    with pytest.raises(IllegalTransition):
+        order_in(src).transition(dst, now=LATER)
 
 
 def test_an_order_due_now_stays_accepted():
@@ -143,7 +164,8 @@ def test_full_happy_path_records_every_event_in_order():
     assert [(e.from_state, e.to_state) for e in order.new_events] == [
         (None, OrderState.ACCEPTED),
         (OrderState.ACCEPTED, OrderState.SCHEDULED),
-        (OrderState.SCHEDULED, OrderState.IN_PROGRESS),
+        (OrderState.SCHEDULED, OrderState.ACCEPTED),
+        (OrderState.ACCEPTED, OrderState.IN_PROGRESS),
         (OrderState.IN_PROGRESS, OrderState.COMPLETED),
     ]
 
@@ -183,12 +205,21 @@ def test_fail_from_accepted_is_illegal_and_keeps_failure_reason_empty():
     assert order.failure_reason is None
 
 
-@pytest.mark.parametrize("state", [OrderState.ACCEPTED, OrderState.SCHEDULED])
-def test_start_moves_workable_order_to_in_progress(state):
-    order = order_in(state)
+def test_start_moves_an_accepted_order_to_in_progress():
+    order = order_in(OrderState.ACCEPTED)
     order.start(LATER)
     assert order.state is OrderState.IN_PROGRESS
-    assert order.new_events == [OrderEvent(at=LATER, from_state=state, to_state=OrderState.IN_PROGRESS)]
+    assert order.new_events == [OrderEvent(at=LATER, from_state=OrderState.ACCEPTED, to_state=OrderState.IN_PROGRESS)]
+
+
+def test_start_moves_a_scheduled_order_through_accepted_to_in_progress():
+    order = order_in(OrderState.SCHEDULED)
+    order.start(LATER)
+    assert order.state is OrderState.IN_PROGRESS
+    assert order.new_events == [
+        OrderEvent(at=LATER, from_state=OrderState.SCHEDULED, to_state=OrderState.ACCEPTED, reason=FELL_DUE),
+        OrderEvent(at=LATER, from_state=OrderState.ACCEPTED, to_state=OrderState.IN_PROGRESS),
+    ]
 
 
 def test_start_on_in_progress_order_is_a_no_op():

@@ -106,6 +106,10 @@ class CallbackAddresses:
             ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
         if any(ip in network for network in self._allowed):
             return None
+        # ::1 and :: lie in the IPv4-compatible block, and are no IPv4 address: named for what they are.
+        if isinstance(ip, IPv6Address) and (ip.is_loopback or ip.is_unspecified):
+            kind = "IPv6 loopback" if ip.is_loopback else "IPv6 unspecified address: this machine"
+            return f"{address} is not a public address ({kind})"
         inside = _ipv4_inside(ip) if isinstance(ip, IPv6Address) else None
         if inside is not None and self.refusal(str(inside)) is not None:
             return f"{address} reaches {inside}, which is not a public address"

@@ -49,6 +49,11 @@ class IdempotencyConflict(DomainError):
         self.key = key
 
 
+class IdempotencyKeysDisagree(IdempotencyConflict):
+    """A request's idempotency keys were each used for a different order (each with this request): which
+    one it repeats cannot be told, and answering either would hide that the other was meant."""
+
+
 class NotAuthenticated(DomainError):
     pass
 

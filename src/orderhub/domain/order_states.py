@@ -48,21 +48,14 @@ MAX_DATE_AHEAD = timedelta(days=3653)
 CANCELLABLE_STATES = frozenset({OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.HELD})
 
 # TMF622's state model (acknowledged, pending, held, inProgress, assessingCancellation...) is the
-# richest of the dialects; the others spell subsets of it.
+# richest of the dialects; the others spell subsets of it. Only the steps the design names, or that a
+# feature takes: an order waiting for its date (SCHEDULED) starts by way of ACCEPTED, and a partner's
+# cancellation goes through its assessment (Order.cancel).
 ALLOWED_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     OrderState.ACCEPTED: frozenset(
-        {
-            OrderState.SCHEDULED,
-            OrderState.IN_PROGRESS,
-            OrderState.HELD,
-            OrderState.REJECTED,
-            OrderState.CANCELLED,
-            OrderState.ASSESSING_CANCELLATION,
-        }
+        {OrderState.SCHEDULED, OrderState.IN_PROGRESS, OrderState.REJECTED, OrderState.ASSESSING_CANCELLATION}
     ),
-    OrderState.SCHEDULED: frozenset(
-        {OrderState.ACCEPTED, OrderState.IN_PROGRESS, OrderState.CANCELLED, OrderState.ASSESSING_CANCELLATION}
-    ),
+    OrderState.SCHEDULED: frozenset({OrderState.ACCEPTED, OrderState.ASSESSING_CANCELLATION}),
     OrderState.HELD: frozenset({OrderState.IN_PROGRESS, OrderState.CANCELLED, OrderState.ASSESSING_CANCELLATION}),
     OrderState.IN_PROGRESS: frozenset(
         {
@@ -73,15 +66,10 @@ ALLOWED_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
             OrderState.ASSESSING_CANCELLATION,
         }
     ),
-    # A refused cancellation goes back to where the order was.
+    # The design's ways back for a cancellation refused once assessed; none to ACCEPTED, which it does not
+    # name. (Order.cancel decides before the order moves: a refusal leaves it where it was.)
     OrderState.ASSESSING_CANCELLATION: frozenset(
-        {
-            OrderState.PENDING_CANCELLATION,
-            OrderState.ACCEPTED,
-            OrderState.SCHEDULED,
-            OrderState.HELD,
-            OrderState.IN_PROGRESS,
-        }
+        {OrderState.PENDING_CANCELLATION, OrderState.SCHEDULED, OrderState.HELD, OrderState.IN_PROGRESS}
     ),
     OrderState.PENDING_CANCELLATION: frozenset({OrderState.CANCELLED}),
     OrderState.COMPLETED: frozenset(),

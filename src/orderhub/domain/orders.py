@@ -25,6 +25,8 @@ from orderhub.domain.order_states import (
 )
 from orderhub.domain.results import FulfilmentResult
 
+# The reason of the step an order waiting for its date takes when the date comes.
+FELL_DUE = "due"
 # States a worker may pick up: work that was accepted (or scheduled) and not finished yet.
 WORKABLE_STATES = (OrderState.ACCEPTED, OrderState.SCHEDULED, OrderState.IN_PROGRESS)
 
@@ -157,6 +159,10 @@ class Order:
         return shown
 
     def start(self, now: datetime) -> None:
+        """Provisioning begins. An order that waited for its date is due first (ACCEPTED), as when a
+        partner's new date makes it due: one business event, one story in every API's history."""
+        if self.state is OrderState.SCHEDULED:
+            self.transition(OrderState.ACCEPTED, now=now, reason=FELL_DUE)
         if self.state is not OrderState.IN_PROGRESS:
             self.transition(OrderState.IN_PROGRESS, now=now)
 

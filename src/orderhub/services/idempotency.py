@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orderhub.domain.errors import IdempotencyConflict
+from orderhub.domain.errors import IdempotencyConflict, IdempotencyKeysDisagree
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.records import StoredIdempotencyKey
 
@@ -36,7 +36,8 @@ def look_up(uow: UnitOfWork, partner_id: str, fingerprints: Mapping[str, str]) -
 def first_order(stored_keys: StoredKeys) -> str | None:
     """The order a key was used for before with the same request; IdempotencyConflict when any key
     came with another (each key is checked: a dialect's natural key, standing for part of the request,
-    may match where the Idempotency-Key, standing for all of it, does not); None for keys never used."""
+    may match where the Idempotency-Key, standing for all of it, does not), IdempotencyKeysDisagree when
+    two keys were used for different orders; None for keys never used."""
     first = None
     for key, fingerprint, read in stored_keys:
         stored = read()
@@ -46,5 +47,9 @@ def first_order(stored_keys: StoredKeys) -> str | None:
             raise IdempotencyConflict(
                 "the idempotency key was already used with a different request", field="idempotency_key", key=key
             )
-        first = first or stored.order_id
+        if first is not None and stored.order_id != first:
+            raise IdempotencyKeysDisagree(
+                "the idempotency keys of this request were used for different orders", field="idempotency_key", key=key
+            )
+        first = stored.order_id
     return first

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from typing import Any
 
+from orderhub.dialects.tmf622.dates import read_date_time, utc
 from orderhub.dialects.tmf_productorder.mapping import STATE
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
 from orderhub.domain.order_states import EventKind, OrderState
@@ -49,10 +49,6 @@ NEVER_SENT_EVENT_TYPES = (
 _CANCELLATION_STATE = {CancellationState.DONE: "done", CancellationState.REFUSED: "terminatedWithError"}
 
 
-def utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _dates_in_utc(body: dict[str, Any]) -> None:
     """The date-times a partner sent, as every date is shown (UTC, milliseconds, ``Z``), however they
     were written: kept as sent, they came back in the sender's offset. The requested start date is the
@@ -76,12 +72,6 @@ def _in_utc(value: Any) -> Any:
     except ValueError:
         return value
     return value if moment.tzinfo is None else utc(moment)
-
-
-def read_date_time(text: str) -> datetime:
-    """A date-time as the API reads one; ValueError when it is none. RFC 3339 (5.6) allows a lower-case
-    "z", which fromisoformat does not read."""
-    return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
 
 
 def order_href(base_url: str, reference: str) -> str:

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 
 from orderhub.access_facts import signed_in
 from orderhub.dialects.context import DialectContext
@@ -24,6 +24,11 @@ from orderhub.web.request_bodies import json_request_body
 from . import mapping, wire
 
 REALM = "tmf622"
+# Declared for the OpenAPI document; a GET of one resource reads its whole query (wire.read_resource_query),
+# so a parameter given twice, or one it does not take, is refused as in a listing.
+Fields = Annotated[
+    str | None, Query(description="TMF630 projection: the attributes to show, comma-separated (id and href always)")
+]
 
 
 async def _body(request: Request) -> Any:
@@ -38,11 +43,14 @@ async def _body(request: Request) -> Any:
     return body
 
 
-def _base_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
-
-
 def create_tmf622_app(services: DialectContext) -> FastAPI:
+    public_url = services.settings.public_url.rstrip("/")
+
+    def link_base(request: Request) -> str:
+        """Where links point: the operator's public address (as in events) when set. The Host header is
+        the client's to write: a link built from it could send the partner anywhere."""
+        return public_url or f"{request.url.scheme}://{request.url.netloc}"
+
     app = FastAPI(
         title="orderhub TMF622 Product Ordering",
         version="4.0.0",
@@ -109,7 +117,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         )
         budget = services.settings.final_answer_budget_seconds
         order = await services.ordering.settled_order(caller, placed, budget)
-        resource = mapping.order_resource(order, _base_url(request))
+        resource = mapping.order_resource(order, link_base(request))
         headers = {"Location": resource["href"]}
         if placed.replayed:
             headers["Idempotent-Replayed"] = "true"
@@ -131,15 +139,16 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             offset=query.offset,
             limit=query.limit,
         )
-        base = _base_url(request)
+        base = link_base(request)
         page = [mapping.project(mapping.order_resource(order, base), query.fields) for order in found]
         return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
     @app.get("/productOrder/{order_id}", summary="Retrieve a product order")
-    async def get_order(order_id: str, request: Request, caller: Caller, fields: str | None = None) -> Response:
+    async def get_order(order_id: str, request: Request, caller: Caller, fields: Fields = None) -> Response:
+        chosen = wire.read_resource_query(request.query_params.multi_items())
         order = await visible_order(caller, order_id)
-        resource = mapping.order_resource(order, _base_url(request))
-        return json_response(mapping.project(resource, wire.read_fields(fields or None)))
+        resource = mapping.order_resource(order, link_base(request))
+        return json_response(mapping.project(resource, chosen))
 
     @app.patch("/productOrder/{order_id}", summary="Change a product order (JSON merge-patch)")
     async def patch_order(order_id: str, request: Request, caller: Caller) -> Response:
@@ -150,7 +159,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             return {**stored, "order": wire.merge_patch(stored.get("order", {}), changes)}
 
         order = await services.changes.amend(caller, order_id, request=rewrite, due_at=start)
-        return json_response(mapping.order_resource(order, _base_url(request)))
+        return json_response(mapping.order_resource(order, link_base(request)))
 
     @app.delete("/productOrder/{order_id}", status_code=204, summary="Delete a finished product order")
     async def delete_order(order_id: str, caller: Caller) -> Response:
@@ -173,7 +182,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         await visible_order(caller, order_id)
         cancellation = await services.changes.cancel(caller, order_id, reason=reason, requested_for=requested_for)
         _, order = await services.changes.cancellation(caller, cancellation.id)
-        resource = mapping.cancellation_resource(cancellation, order, _base_url(request))
+        resource = mapping.cancellation_resource(cancellation, order, link_base(request))
         return json_response(resource, 201, {"Location": resource["href"]})
 
     @app.get("/cancelProductOrder", summary="List cancellation requests")
@@ -184,17 +193,18 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             raise TmfError(400, "INVALID_REQUEST", f"filtering on {', '.join(unknown)} is not supported")
         query = wire.read_list_query(params)
         pairs, total = await services.changes.cancellations(caller, query.offset, query.limit)
-        base = _base_url(request)
+        base = link_base(request)
         page = [mapping.project(mapping.cancellation_resource(c, o, base), query.fields) for c, o in pairs]
         return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
     @app.get("/cancelProductOrder/{cancellation_id}", summary="Retrieve a cancellation request")
     async def get_cancellation(
-        cancellation_id: str, request: Request, caller: Caller, fields: str | None = None
+        cancellation_id: str, request: Request, caller: Caller, fields: Fields = None
     ) -> Response:
+        chosen = wire.read_resource_query(request.query_params.multi_items())
         cancellation, order = await services.changes.cancellation(caller, cancellation_id)
-        resource = mapping.cancellation_resource(cancellation, order, _base_url(request))
-        return json_response(mapping.project(resource, wire.read_fields(fields or None)))
+        resource = mapping.cancellation_resource(cancellation, order, link_base(request))
+        return json_response(mapping.project(resource, chosen))
 
     @app.post("/hub", status_code=201, summary="Register a listener for product order events")
     async def register(request: Request, caller: Caller) -> Response:
@@ -202,7 +212,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         if not isinstance(body, dict) or not isinstance(body.get("callback"), str):
             raise TmfError(400, "INVALID_REQUEST", "callback is required (the listener's URL)")
         listener = await services.hub.register(caller, body["callback"], wire.read_hub_query(body.get("query")))
-        location = f"{_base_url(request)}{mapping.PREFIX}/hub/{listener.id}"
+        location = f"{link_base(request)}{mapping.PREFIX}/hub/{listener.id}"
         return json_response(mapping.listener_resource(listener), 201, {"Location": location})
 
     @app.get("/hub/{listener_id}", summary="Retrieve a listener")

@@ -14,7 +14,8 @@ from orderhub.dialects.tmf_productorder.errors import TmfError
 from orderhub.domain.lines import LineOrderRequest
 from orderhub.domain.order_states import OrderState
 
-from .mapping import EVENT_TYPES, NEVER_SENT_EVENT_TYPES, STATE, read_date_time
+from .dates import parse_time
+from .mapping import EVENT_TYPES, NEVER_SENT_EVENT_TYPES, STATE
 
 BUSINESS_ID = "businessId"
 # What a client may change with PATCH; the rest is the order's history or computed.
@@ -30,21 +31,6 @@ MAX_LIMIT = 1000
 def _bad(message: str, field: str | None = None) -> TmfError:
     """A 400 INVALID_REQUEST; ``field``: the one the message names, for the access line."""
     return TmfError(400, "INVALID_REQUEST", message, field=field)
-
-
-def parse_time(value: Any, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise _bad(f"{where} must be an RFC 3339 date-time", where)
-    try:
-        moment = read_date_time(value)
-    except ValueError:
-        raise _bad(f"{where} must be an RFC 3339 date-time, e.g. 2026-12-01T10:00:00Z", where) from None
-    if moment.tzinfo is None:
-        raise _bad(f"{where} must carry a time zone (Z or an offset)", where)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise _bad(f"{where} is out of the range of dates", where) from None
 
 
 # TMF622 v4's types of the descriptive fields: strings, date-times, lists of objects, an object.
@@ -225,6 +211,17 @@ def read_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
             raise _bad(f"{name} is given more than once; give a filter's values in one parameter: {name}=A,B", name)
         params[name] = value
     return params
+
+
+def read_resource_query(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...] | None:
+    """The query of a GET of one resource: ``fields=`` as a listing reads it (``fields=`` alone: what
+    identifies the resource), each parameter once; any other is refused, as a listing refuses a filter
+    it would not apply."""
+    params = read_params(pairs)
+    unknown = sorted(set(params) - {"fields"})
+    if unknown:
+        raise _bad(f"{', '.join(unknown)} is not supported here; a single resource takes fields only", unknown[0])
+    return read_fields(params.get("fields"))
 
 
 def _any_of(value: str | None) -> frozenset[str] | None:

@@ -11,7 +11,7 @@ import orjson
 from starlette.responses import Response
 
 from orderhub.dialects.context import DialectContext
-from orderhub.domain.errors import IdempotencyConflict
+from orderhub.domain.errors import IdempotencyConflict, IdempotencyKeysDisagree
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.partners import Principal
 from orderhub.observability import correlation_id
@@ -136,6 +136,9 @@ async def place(context: DialectContext, who: Orderer, raw_body: bytes, idempote
                 scope=unit.id,
             ),
         )
+    except IdempotencyKeysDisagree:
+        message = "the X-Correlation-ID and the Idempotency-Key were used for different orders"
+        raise TmfError(409, "CONFLICT", message) from None
     except IdempotencyConflict as conflict:
         header = "X-Correlation-ID" if conflict.key == keys[0] else "Idempotency-Key"
         raise TmfError(409, "CONFLICT", f"the {header} was already used with a different request") from None

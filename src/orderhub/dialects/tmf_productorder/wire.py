@@ -92,8 +92,9 @@ def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]
         field = f"{where}.product.productCharacteristic[planType].value"
         raise _bad(f"{field} must be one of {_PLAN_TYPES}", field)
     action = _text(item.get("action"), f"{where}.action", required=False, default="add")
+    sent_id = item.get("id")
     echo = {
-        "id": _text(item.get("id"), f"{where}.id", required=False, default=str(index + 1)),
+        "id": None if sent_id is None else _text(sent_id, f"{where}.id"),  # None: given one by _default_ids
         "action": action,
         "product": {
             "isBundle": is_bundle,
@@ -112,7 +113,7 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     category = _text(body.get("category"), "category")
     items = _list(body.get("productOrderItem"), "productOrderItem")
     read = [_item(item, index) for index, item in enumerate(items)]
-    ids = [echo["id"] for echo, _m, _i in read]
+    ids = _default_ids([echo for echo, _m, _i in read])
     for index, item_id in enumerate(ids):
         if item_id in ids[:index]:
             raise _bad(f"productOrderItem[{index}].id {item_id!r} is the id of productOrderItem[{ids.index(item_id)}]")
@@ -130,6 +131,20 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
         customer=_customer(related or []),
     )
     return request, echo
+
+
+def _default_ids(echoes: list[dict[str, Any]]) -> list[str]:
+    """Each item's id: the one sent, or its position ("1", "2"...), or, where an item sent that, the lowest
+    number no item has: a default never clashes with an id the client sent. The ids, in order."""
+    taken = {echo["id"] for echo in echoes if echo["id"] is not None}
+    for index, echo in enumerate(echoes):
+        if echo["id"] is None:
+            default, number = str(index + 1), 1
+            while default in taken:
+                default, number = str(number), number + 1
+            echo["id"] = default
+            taken.add(default)
+    return [echo["id"] for echo in echoes]
 
 
 def _strings(entry: dict[str, Any], names: tuple[str, ...], where: str, *, required: tuple[str, ...] = ()) -> None:
