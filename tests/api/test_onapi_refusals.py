@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_setup import AccessAdmin
 from tests.api.support import RunningServer, running_server
-from tests.api.test_onapi import FIBRA, ORDER, send, valid_body, when
+from tests.api.test_onapi import ACME, FIBRA, ORDER, send, valid_body, when
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +158,54 @@ def test_a_control_character_in_any_text_field_answers_that_fields_400(
     assert answer.status_code == 400, answer.text
     expected = "Bad " + _path(field)
     assert answer.json()["cause"] == expected and answer.json()["message"]
+
+
+NOT_ALLOWED = ("contains a character that is not allowed.", "innehåller ett tecken som inte är tillåtet.")
+TOO_LONG = ("is longer than 255 characters.", "är längre än 255 tecken.")
+NAME, ADDRESS = ("The name", "Namnet"), ("The invoice address", "Fakturaadressen")
+EMAIL, PHONE = ("The e-mail address", "E-postadressen"), ("The phone number", "Telefonnumret")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "subject", "fault"),
+    [
+        pytest.param(("customerDetails", "customerFirstname"), "A\u0000B", NAME, NOT_ALLOWED, id="name, NUL"),
+        pytest.param(("customerDetails", "customerLastName"), "B" * 256, NAME, TOO_LONG, id="name, long"),
+        pytest.param(("customerDetails", "invoiceDetails", "streetName"), "Gatan\t1", ADDRESS, NOT_ALLOWED, id="tab"),
+        pytest.param(("customerDetails", "invoiceDetails", "streetNumber"), "1" * 256, ADDRESS, TOO_LONG, id="long"),
+        pytest.param(("customerDetails", "invoiceDetails", "city"), "Lund\u007f", ADDRESS, NOT_ALLOWED, id="DEL"),
+        pytest.param(("customerDetails", "customerEmail"), "a\n@example.se", EMAIL, NOT_ALLOWED, id="e-mail"),
+        pytest.param(("customerDetails", "customerMobilePhone"), "+4670123\u001f", PHONE, NOT_ALLOWED, id="phone"),
+    ],
+)
+def test_a_text_fields_400_says_what_is_wrong_with_it_in_the_cos_language(
+    http: httpx.Client,
+    access: str,
+    field: tuple[str, ...],
+    value: str,
+    subject: tuple[str, str],
+    fault: tuple[str, str],
+) -> None:
+    # A name holding a NUL was "missing or too long", a street holding a tab "incomplete": the end
+    # customer could not tell what to correct.
+    for operator, language in ((ACME, 0), (FIBRA, 1)):
+        body = valid_body(access, requested=when(86400), co=str(operator["co_id"]))
+        parent: Any = body
+        for step in field[:-1]:
+            parent = parent[step]
+        parent[field[-1]] = value
+        answer = send(http, body, operator)
+        assert answer.status_code == 400, answer.text
+        assert answer.json() == {"cause": "Bad " + _path(field), "message": f"{subject[language]} {fault[language]}"}
+
+
+def test_a_missing_name_or_street_keeps_its_own_message(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    body["customerDetails"]["customerFirstname"] = "  "
+    assert send(http, body).json()["message"] == "The name is missing or too long."
+    body = valid_body(access, requested=when(86400))
+    del body["customerDetails"]["invoiceDetails"]["streetName"]
+    assert send(http, body).json()["message"] == "The invoice address is incomplete."
 
 
 def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.Client, access: str) -> None:
