@@ -76,9 +76,12 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
 
     Operator = Annotated[Principal, Depends(operator)]
 
+    # At the address partners reach this service at, if one is set; else relative to the list's own. Never
+    # from the request's Host header, which the client writes: a list that linked anywhere it was told to.
+    docs = f"{services.settings.public_url.rstrip('/')}{PREFIX}/docs"
+
     @app.get("/", summary="The ON-API endpoints served here")
-    async def endpoints(request: Request) -> Response:
-        docs = f"{request.url.scheme}://{request.url.netloc}{PREFIX}/docs"
+    async def endpoints() -> Response:
         served = {"order": ORDER_PATH, "products": PRODUCTS_PATH}
         return json_response(
             [
