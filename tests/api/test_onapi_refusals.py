@@ -332,6 +332,11 @@ def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx
         ("GET", "/2.5/sp_spec/order/", 405, "POST"),
         ("GET", "/2.5/sp_spec/order", 405, "POST"),
         ("POST", "/2.5/sp_spec/products/", 405, "GET"),
+        # The root without its slash, as every other path; the documents as every other GET path.
+        ("POST", "/2.5", 405, "GET"),
+        ("POST", "/2.5/openapi.json", 405, "GET"),
+        ("PUT", "/2.5/docs", 405, "GET"),
+        ("POST", "/2.5/openapi.json/", 501, None),
     ],
 )
 def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
@@ -341,6 +346,17 @@ def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
     assert answer.status_code == status, answer.text
     assert set(answer.json()) == {"cause"}
     assert answer.headers.get("Allow") == allow
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_endpoint_list_is_served_without_its_trailing_slash_as_every_onapi_path(
+    http: httpx.Client, method: str
+) -> None:
+    # /2.5 alone answered 404 {"cause": "Not Found"}. Served, not redirected: no Location from the Host.
+    bare = http.request(method, "/2.5", headers={"Host": "evil.example"})
+    assert bare.status_code == 200, bare.text
+    assert "location" not in bare.headers
+    assert bare.content == http.request(method, "/2.5/").content
 
 
 @pytest.mark.parametrize("spell", [str.lower, lambda text: text.replace("Z", "z"), lambda text: text.replace("T", "t")])

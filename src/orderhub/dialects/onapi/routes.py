@@ -117,10 +117,15 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     ) -> Response:
         return await placing.place(services, caller, await request.body(), idempotency_key)
 
+    # The documents the framework serves (GET), at exactly these paths: another method is 405 there too.
+    documents = {url.strip("/") for url in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url) if url}
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def not_implemented(path: str) -> Response:
         # One trailing slash or none: "sp_spec/order//" is not a path served here (501).
         allowed = _ALLOWED.get(path.removesuffix("/")) if not path.endswith("//") and path != "/" else None
+        if path in documents:
+            allowed = "GET"
         if allowed is not None:  # a path served here, asked with another method
             note_refusal("Method not allowed")
             return json_response({"cause": "Method not allowed"}, 405, {"Allow": allowed})
