@@ -379,6 +379,46 @@ def test_every_401_has_one_shape_and_one_challenge(http: httpx.Client, authoriza
     assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
 
 
+UNREADABLE = {
+    "not json": b"{",
+    "empty": b"",
+    "NaN": b'{"coId": NaN}',
+    "a lone surrogate": b'{"coId": "\\ud800"}',
+    "nested past the bound": b'{"coId": ' + b"[" * 70 + b"]" * 70 + b"}",
+}
+
+
+@pytest.mark.parametrize("body", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.parametrize("path", [ORDER, ORDER.rstrip("/")])
+def test_an_unreadable_body_is_told_in_the_cos_language(http: httpx.Client, body: bytes, path: str) -> None:
+    # The body guard refused these before the caller was known: in English to a Swedish CO.
+    headers = {"Content-Type": "application/json"}
+    swedish = http.post(path, content=body, headers=headers, auth=("demo-co-fibra", "demo-co-fibra-secret"))
+    assert swedish.status_code == 400, swedish.text
+    assert swedish.json() == {"cause": "Bad request body", "message": "Beställningen kunde inte läsas."}
+    english = http.post(path, content=body, headers=headers, auth=("demo-co-acme", "demo-co-acme-secret"))
+    assert english.json() == {"cause": "Bad request body", "message": "The order could not be read."}
+
+
+@pytest.mark.parametrize("body", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.parametrize("credentials", [None, ("demo-co-acme", "wrong-secret")], ids=["none", "wrong"])
+def test_a_caller_without_valid_credentials_is_401_whatever_its_body(
+    http: httpx.Client, body: bytes, credentials: tuple[str, str] | None
+) -> None:
+    # Authenticate, then validate (README): a bad body answered 400 before the credentials were read.
+    answer = http.post(ORDER, content=body, headers={"Content-Type": "application/json"}, auth=credentials)
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
+    assert set(answer.json()) == {"cause"}
+
+
+def test_only_the_bodys_size_and_media_type_are_refused_before_the_sign_in(http: httpx.Client) -> None:
+    too_large = http.post(ORDER, content=b"{" * 100_000, headers={"Content-Type": "application/json"})
+    assert too_large.status_code == 413, too_large.text
+    not_json = http.post(ORDER, content=b"{", headers={"Content-Type": "text/plain"})
+    assert not_json.status_code == 415, not_json.text
+
+
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE"])
 def test_every_405_says_method_not_allowed_alike(http: httpx.Client, method: str) -> None:
     answer = http.request(method, ORDER)

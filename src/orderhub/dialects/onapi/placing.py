@@ -9,7 +9,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-import orjson
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.responses import Response
 
@@ -21,6 +20,7 @@ from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.auth import Caller
 from orderhub.services.order_commands import PlaceOrder
+from orderhub.web.body_guard import NotJson, strict_json
 from orderhub.web.json_response import json_response
 
 from . import wire
@@ -115,8 +115,8 @@ async def place(
     if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise OnapiError(400, "Bad Idempotency-Key", message("order", language), field="Idempotency-Key")
     try:
-        body = orjson.loads(raw_body)
-    except orjson.JSONDecodeError:
+        body = strict_json(raw_body)  # the body guard leaves it to this API (routes.py)
+    except NotJson:
         raise OnapiError(400, "Bad request body", message("body", language)) from None
     co_id, activation = wire.read_order(body, language, datetime.now(UTC).date())
     if isinstance(caller, Caller) and caller.unchecked_at is not None:
