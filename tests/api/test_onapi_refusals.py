@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.idempotency import request_fingerprint
 from tests.api.support import RunningServer, running_server
 from tests.api.test_onapi import ACME, FIBRA, ORDER, send, valid_body, when
 
@@ -304,6 +305,51 @@ def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_nat
     # Without the key: another customer's order for the product the first one orders, not a retry of it.
     assert send(http, other).json() == {"status": "REJECTED", "message": ALREADY_ORDERED}
     assert send(http, body).json()["status"] == "RECEIVED"  # the first order again, without its key
+
+
+@pytest.mark.parametrize("due", [-60, 86400])
+def test_a_retry_with_its_idempotency_key_may_stamp_order_date_time_anew(
+    server: RunningServer, http: httpx.Client, access: str, due: int
+) -> None:
+    # As without a key (README): the key's fingerprint covered orderDateTime, so such a retry was 409.
+    body = valid_body(access, requested=when(due), product="fiber-internet", offering="1000-1000")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = send(http, body, **key)
+    assert first.json()["status"] == ("ACTIVATED" if due < 0 else "RECEIVED")
+    restamped = copy.deepcopy(body)
+    restamped["orderDateTime"] = when(0)
+    retried = send(http, restamped, **key)
+    assert retried.status_code == 200, retried.text
+    assert retried.json() == first.json() and retried.headers["Idempotent-Replayed"] == "true"
+    assert orders_on(server, access) == 1
+    # Anything else differing is another request under the key, the customer's fields as the rest.
+    for change in ({"note": "a member orderhub does not read"}, {"coAccessId": f"{access}-2"}):
+        other = {**restamped, **change}
+        assert send(http, other, **key).status_code == 409, change
+    street = copy.deepcopy(restamped)
+    street["customerDetails"]["invoiceDetails"]["streetNumber"] = "2"
+    assert send(http, street, **key).status_code == 409
+
+
+def test_a_key_stored_before_it_left_order_date_time_out_still_answers_its_first_order(
+    server: RunningServer, http: httpx.Client, access: str
+) -> None:
+    # Its use, as the release before 2026-12-07 stored it: the fingerprint of the whole body.
+    body = valid_body(access, requested=when(86400))
+    key = str(uuid.uuid4())
+    assert send(http, body, **{"Idempotency-Key": key}).json()["status"] == "RECEIVED"
+    with server.services.engine.begin() as connection:
+        stored = connection.execute(
+            sa.text("UPDATE idempotency_keys SET request_hash = :hash WHERE key = :key"),
+            {"hash": request_fingerprint(body), "key": key},
+        )
+        assert stored.rowcount == 1
+    again = send(http, body, **{"Idempotency-Key": key})
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "RECEIVED" and again.headers["Idempotent-Replayed"] == "true"
+    other = copy.deepcopy(body)
+    other["customerDetails"]["customerEmail"] = "someone.else@example.se"
+    assert send(http, other, **{"Idempotency-Key": key}).status_code == 409
 
 
 def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx.Client, access: str) -> None:

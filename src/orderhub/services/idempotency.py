@@ -33,16 +33,18 @@ def look_up(uow: UnitOfWork, partner_id: str, fingerprints: Mapping[str, str]) -
     ]
 
 
-def first_order(stored_keys: StoredKeys) -> str | None:
+def first_order(stored_keys: StoredKeys, earlier: Mapping[str, str] | None = None) -> str | None:
     """The order a key was used for before with the same request; IdempotencyConflict when any key
     came with another (each key is checked: a dialect's natural key, standing for part of the request,
-    may match where the Idempotency-Key, standing for all of it, does not); None for keys never used."""
+    may match where the Idempotency-Key, standing for all of it, does not); None for keys never used.
+    ``earlier``: a key's fingerprint of the request as an earlier release took it (PlaceOrder.earlier_basis),
+    which a use stored then may hold."""
     first = None
     for key, fingerprint, read in stored_keys:
         stored = read()
         if stored is None:
             continue
-        if stored.request_hash != fingerprint:
+        if stored.request_hash != fingerprint and (earlier is None or stored.request_hash != earlier.get(key)):
             raise IdempotencyConflict(
                 "the idempotency key was already used with a different request", field="idempotency_key", key=key
             )

@@ -44,6 +44,9 @@ class PlaceOrder(Generic[R]):
     # Keys that stand for part of the request only (a dialect's natural key, e.g. ON-API's access,
     # products, date and customer): the same key with that part the same is a retry, whatever else differs.
     key_basis: Mapping[str, Any] = field(default_factory=dict)
+    # What a key of key_basis stood for in earlier releases (the whole request): a use of the key stored
+    # then with this is a retry too, as it was then.
+    earlier_basis: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,9 @@ class OrderingService:
             key: idempotency.request_fingerprint(command.key_basis.get(key, command.raw_request), command.scope)
             for key in keys
         }
+        earlier = {
+            key: idempotency.request_fingerprint(basis, command.scope) for key, basis in command.earlier_basis.items()
+        }
         try:
             intake.validate(principal, command.request, now)
         except DomainError:
@@ -93,7 +96,7 @@ class OrderingService:
                 raise _CheckCaller from None  # the refusal may be the stale principal's
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
-            replay = await self._replay_now(principal, fingerprints)
+            replay = await self._replay_now(principal, fingerprints, earlier)
             if replay is not None:
                 return replay
             raise
@@ -108,7 +111,7 @@ class OrderingService:
             def undone_if_a_retry() -> None:
                 if checked is not None and checked() != unchecked_at:
                     raise _CheckCaller  # first: a caller no longer allowed gets no first order either
-                first = idempotency.first_order(stored)
+                first = idempotency.first_order(stored, earlier)
                 if first is not None:
                     raise _Replayed(PlacedOrder(first, replayed=True))  # undoes what the intake wrote
 
@@ -119,7 +122,7 @@ class OrderingService:
                 # The first attempt may have committed after the look-up and taken what the rules then
                 # found taken (PostgreSQL: an access's product, read under its lock). Asked again now,
                 # before a refusal: a retry answers the first order, not "already ordered".
-                first = idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints))
+                first = idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
                 if first is not None:
                     raise _Replayed(PlacedOrder(first, replayed=True)) from None
                 raise
@@ -151,7 +154,7 @@ class OrderingService:
             return retry.placed
         except DuplicateKey:
             # Another process committed the same key first (possible on PostgreSQL).
-            replay = await self._replay_now(principal, fingerprints)
+            replay = await self._replay_now(principal, fingerprints, earlier)
             if replay is None:
                 raise
             return replay
@@ -163,12 +166,14 @@ class OrderingService:
                 self._on_accepted()
         return placed
 
-    async def _replay_now(self, principal: Principal, fingerprints: Mapping[str, str]) -> PlacedOrder | None:
+    async def _replay_now(
+        self, principal: Principal, fingerprints: Mapping[str, str], earlier: Mapping[str, str]
+    ) -> PlacedOrder | None:
         """The first order of a retry, read outside any write; None without keys or for a new request."""
         if not fingerprints:
             return None
         first = await self._db.read(
-            lambda uow: idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints))
+            lambda uow: idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
         )
         return PlacedOrder(first, replayed=True) if first is not None else None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.responses import Response
@@ -127,6 +128,13 @@ async def place(
         _check_co(co_id, principal)
     key, basis = wire.natural_key(co_id, activation, body["customerDetails"])
     keys = (key, idempotency_key) if idempotency_key else (key,)
+    key_basis: dict[str, Any] = {key: basis}
+    earlier_basis: dict[str, Any] = {}
+    if idempotency_key:
+        # A retry may stamp orderDateTime anew, with its key as without one (wire.natural_key); keys
+        # stored before 2026-12-07 stood for the whole body, which still matches them.
+        key_basis[idempotency_key] = wire.without_order_date_time(body)
+        earlier_basis[idempotency_key] = body
     try:
         placed = await context.ordering.place(
             caller,
@@ -136,7 +144,8 @@ async def place(
                 dialect=DIALECT,
                 idempotency_keys=keys,
                 correlation_id=correlation_id.get(),
-                key_basis={key: basis},
+                key_basis=key_basis,
+                earlier_basis=earlier_basis,
             ),
         )
     except ActivationRefused as refused:

@@ -154,3 +154,9 @@ def natural_key(co_id: str, request: ActivationRequest, customer_details: Any) -
         "customer": request_fingerprint(customer_details),
     }
     return "onapi:" + request_fingerprint(basis), basis
+
+
+def without_order_date_time(body: dict[str, Any]) -> dict[str, Any]:
+    """What an Idempotency-Key stands for: the whole body but ``orderDateTime``, which a retry may stamp
+    anew (as ``natural_key`` leaves it out). Any other difference is another request (409)."""
+    return {name: value for name, value in body.items() if name != "orderDateTime"}
