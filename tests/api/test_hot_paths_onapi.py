@@ -175,6 +175,20 @@ def test_an_order_and_its_replay_are_answered_alike(
     assert [_comparable(answer) for answer in answers[True]] == [_comparable(answer) for answer in answers[False]]
 
 
+def test_a_refusal_its_key_keeps_is_answered_alike(services: Services) -> None:
+    answers = {}
+    for hot in (True, False):
+        headers = _headers(**{"Idempotency-Key": f"onapi-refused-{hot}"})
+        refused = {"headers": headers, "content": _content(onapi_order("no-such-access"))}
+        other = {"headers": headers, "content": _content(onapi_order(requestedDateTime=_when(86400)))}
+        answers[hot] = session(
+            services, hot, [("POST", ORDER, refused), ("POST", ORDER, refused), ("POST", ORDER, other)]
+        )
+    assert [answer.status_code for answer in answers[True]] == [200, 200, 409]
+    assert answers[True][0].json()["status"] == "REJECTED" and answers[True][1].headers["Idempotent-Replayed"] == "true"
+    assert [_comparable(answer) for answer in answers[True]] == [_comparable(answer) for answer in answers[False]]
+
+
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", ORDER), ("PUT", ORDER), ("POST", ORDER + "x"), ("POST", ORDER + "/"), ("HEAD", ORDER)]
 )

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from orderhub.domain.errors import DomainError, OrderNotFound
+from orderhub.domain.errors import BusinessRefusal, DomainError, OrderNotFound
 from orderhub.domain.identifiers import new_id, order_reference
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order
@@ -111,9 +111,10 @@ class OrderingService:
             def undone_if_a_retry() -> None:
                 if checked is not None and checked() != unchecked_at:
                     raise _CheckCaller  # first: a caller no longer allowed gets no first order either
-                first = idempotency.first_order(stored, earlier)
+                first = idempotency.first_use(stored, earlier)
                 if first is not None:
-                    raise _Replayed(PlacedOrder(first, replayed=True))  # undoes what the intake wrote
+                    # Undoes what the intake wrote; a refusal kept for the key is raised by replayed().
+                    raise _Replayed(idempotency.replayed(first))
 
             try:
                 new = intake.prepare(uow, principal, command.request, now)
@@ -122,9 +123,9 @@ class OrderingService:
                 # The first attempt may have committed after the look-up and taken what the rules then
                 # found taken (PostgreSQL: an access's product, read under its lock). Asked again now,
                 # before a refusal: a retry answers the first order, not "already ordered".
-                first = idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
+                first = idempotency.first_use(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
                 if first is not None:
-                    raise _Replayed(PlacedOrder(first, replayed=True)) from None
+                    raise _Replayed(idempotency.replayed(first)) from None
                 raise
             undone_if_a_retry()
             order = Order.accept(
@@ -152,6 +153,12 @@ class OrderingService:
             placed = await self._db.write(place)
         except _Replayed as retry:
             return retry.placed
+        except BusinessRefusal as refused:
+            # Kept for the request's Idempotency-Key: the same request with it answers the refusal again.
+            kept = {key: fingerprints[key] for key in command.refusal_keys}
+            if refused.replayed or not kept:
+                raise
+            return await idempotency.keep_refusal(self._db, principal.partner_id, refused, kept, earlier, now)
         except DuplicateKey:
             # Another process committed the same key first (possible on PostgreSQL).
             replay = await self._replay_now(principal, fingerprints, earlier)
@@ -169,13 +176,14 @@ class OrderingService:
     async def _replay_now(
         self, principal: Principal, fingerprints: Mapping[str, str], earlier: Mapping[str, str]
     ) -> PlacedOrder | None:
-        """The first order of a retry, read outside any write; None without keys or for a new request."""
+        """The first order of a retry (a refusal kept for it: raised), read outside any write; None without
+        keys or for a new request."""
         if not fingerprints:
             return None
         first = await self._db.read(
-            lambda uow: idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
+            lambda uow: idempotency.first_use(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
         )
-        return PlacedOrder(first, replayed=True) if first is not None else None
+        return idempotency.replayed(first) if first is not None else None
 
     async def get_order(self, principal: Principal, order_id: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:
