@@ -144,7 +144,7 @@ class OrderingService:
             )
             uow.orders.add(order)
             for key, fingerprint in fingerprints.items():
-                uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now)
+                uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now, None)
             finished = self._fulfil_now(uow, order, now, new.readings) if self._fulfil_now is not None else None
             settled = order if finished is not None or order.state is OrderState.SCHEDULED else None
             return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference, settled=settled)

@@ -284,20 +284,14 @@ class PartnerRepository:
         return stored
 
     def add_idempotency_key(
-        self,
-        partner_id: str,
-        key: str,
-        request_hash: str,
-        order_id: str | None,
-        now: datetime,
-        refusal: str | None = None,
+        self, partner_id: str, key: str, fingerprint: str, order_id: str | None, now: datetime, refusal: str | None
     ) -> None:
         try:
             # Waited for: a key committed meanwhile by another transaction must be raised here, as DuplicateKey.
             self._sql.execute_now(
                 "INSERT INTO idempotency_keys (partner_id, key, request_hash, order_id, created_at, refusal)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (partner_id, key, request_hash, order_id, self._sql.time(now), refusal),
+                (partner_id, key, fingerprint, order_id, self._sql.time(now), refusal),
             )
         except self._db.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
             # Another transaction committed the same key first (a race only PostgreSQL lets through).
