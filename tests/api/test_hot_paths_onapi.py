@@ -100,6 +100,9 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("empty body", {"headers": _headers(), "content": b""}),
     ("invalid json", {"headers": _headers(), "content": b'{"coId": '}),
     ("list body", {"headers": _headers(), "content": b"[]"}),
+    ("invalid json, in swedish", {"headers": _headers(FIBRA), "content": b'{"coId": NaN}'}),
+    ("nested past the bound", {"headers": _headers(FIBRA), "content": b"[" * 70 + b"]" * 70}),
+    ("invalid json, no authorization", {"headers": {"Content-Type": "application/json"}, "content": b"{"}),
     ("string body", {"headers": _headers(), "content": b'"x"'}),
     ("null body", {"headers": _headers(), "content": b"null"}),
     ("missing fields", {"headers": _headers(), "content": b'{"coId": "Acme"}'}),
@@ -169,6 +172,20 @@ def test_an_order_and_its_replay_are_answered_alike(
         answers[hot] = session(services, hot, [("POST", ORDER, request), ("POST", ORDER, request)])
     assert [answer.status_code for answer in answers[True]] == [200, 200]
     assert answers[True][0].json()["status"] == ("ACTIVATED" if due < 0 else "RECEIVED")
+    assert [_comparable(answer) for answer in answers[True]] == [_comparable(answer) for answer in answers[False]]
+
+
+def test_a_refusal_its_key_keeps_is_answered_alike(services: Services) -> None:
+    answers = {}
+    for hot in (True, False):
+        headers = _headers(**{"Idempotency-Key": f"onapi-refused-{hot}"})
+        refused = {"headers": headers, "content": _content(onapi_order("no-such-access"))}
+        other = {"headers": headers, "content": _content(onapi_order(requestedDateTime=_when(86400)))}
+        answers[hot] = session(
+            services, hot, [("POST", ORDER, refused), ("POST", ORDER, refused), ("POST", ORDER, other)]
+        )
+    assert [answer.status_code for answer in answers[True]] == [200, 200, 409]
+    assert answers[True][0].json()["status"] == "REJECTED" and answers[True][1].headers["Idempotent-Replayed"] == "true"
     assert [_comparable(answer) for answer in answers[True]] == [_comparable(answer) for answer in answers[False]]
 
 

@@ -375,6 +375,19 @@ def test_the_endpoint_list_and_each_operators_products(http: httpx.Client) -> No
     ]
 
 
+def test_the_endpoint_lists_documentation_links_never_follow_the_host_header(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    # They were built from the Host header the client sent: a list that linked to http://evil.example.
+    listed = http.get("/2.5/", headers={"Host": "evil.example"})
+    assert listed.status_code == 200
+    assert {entry["documentation"] for entry in listed.json()} == {"/2.5/docs"}  # relative, without a public URL
+    public = "https://orders.example.com/api/"
+    with running_server(tmp_path / "public.db", public_url=public) as server, server.client() as client:
+        answer = client.get("/2.5/", headers={"Host": "evil.example"})
+    assert {entry["documentation"] for entry in answer.json()} == {"https://orders.example.com/api/2.5/docs"}
+
+
 def test_a_received_order_names_its_time_to_the_minute_or_to_the_second_as_it_was_asked() -> None:
     now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     for due, shown in [

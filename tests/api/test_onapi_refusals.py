@@ -18,8 +18,9 @@ import sqlalchemy as sa
 
 from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_setup import AccessAdmin
+from orderhub.services.idempotency import request_fingerprint
 from tests.api.support import RunningServer, running_server
-from tests.api.test_onapi import FIBRA, ORDER, send, valid_body, when
+from tests.api.test_onapi import ACME, FIBRA, ORDER, send, valid_body, when
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +161,54 @@ def test_a_control_character_in_any_text_field_answers_that_fields_400(
     assert answer.json()["cause"] == expected and answer.json()["message"]
 
 
+NOT_ALLOWED = ("contains a character that is not allowed.", "innehåller ett tecken som inte är tillåtet.")
+TOO_LONG = ("is longer than 255 characters.", "är längre än 255 tecken.")
+NAME, ADDRESS = ("The name", "Namnet"), ("The invoice address", "Fakturaadressen")
+EMAIL, PHONE = ("The e-mail address", "E-postadressen"), ("The phone number", "Telefonnumret")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "subject", "fault"),
+    [
+        pytest.param(("customerDetails", "customerFirstname"), "A\u0000B", NAME, NOT_ALLOWED, id="name, NUL"),
+        pytest.param(("customerDetails", "customerLastName"), "B" * 256, NAME, TOO_LONG, id="name, long"),
+        pytest.param(("customerDetails", "invoiceDetails", "streetName"), "Gatan\t1", ADDRESS, NOT_ALLOWED, id="tab"),
+        pytest.param(("customerDetails", "invoiceDetails", "streetNumber"), "1" * 256, ADDRESS, TOO_LONG, id="long"),
+        pytest.param(("customerDetails", "invoiceDetails", "city"), "Lund\u007f", ADDRESS, NOT_ALLOWED, id="DEL"),
+        pytest.param(("customerDetails", "customerEmail"), "a\n@example.se", EMAIL, NOT_ALLOWED, id="e-mail"),
+        pytest.param(("customerDetails", "customerMobilePhone"), "+4670123\u001f", PHONE, NOT_ALLOWED, id="phone"),
+    ],
+)
+def test_a_text_fields_400_says_what_is_wrong_with_it_in_the_cos_language(
+    http: httpx.Client,
+    access: str,
+    field: tuple[str, ...],
+    value: str,
+    subject: tuple[str, str],
+    fault: tuple[str, str],
+) -> None:
+    # A name holding a NUL was "missing or too long", a street holding a tab "incomplete": the end
+    # customer could not tell what to correct.
+    for operator, language in ((ACME, 0), (FIBRA, 1)):
+        body = valid_body(access, requested=when(86400), co=str(operator["co_id"]))
+        parent: Any = body
+        for step in field[:-1]:
+            parent = parent[step]
+        parent[field[-1]] = value
+        answer = send(http, body, operator)
+        assert answer.status_code == 400, answer.text
+        assert answer.json() == {"cause": "Bad " + _path(field), "message": f"{subject[language]} {fault[language]}"}
+
+
+def test_a_missing_name_or_street_keeps_its_own_message(http: httpx.Client, access: str) -> None:
+    body = valid_body(access, requested=when(86400))
+    body["customerDetails"]["customerFirstname"] = "  "
+    assert send(http, body).json()["message"] == "The name is missing or too long."
+    body = valid_body(access, requested=when(86400))
+    del body["customerDetails"]["invoiceDetails"]["streetName"]
+    assert send(http, body).json()["message"] == "The invoice address is incomplete."
+
+
 def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.Client, access: str) -> None:
     body = valid_body(access, requested=when(86400))
     body["note"] = "a\u0000b"
@@ -258,6 +307,51 @@ def test_an_idempotency_key_reused_with_another_body_conflicts_even_when_the_nat
     assert send(http, body).json()["status"] == "RECEIVED"  # the first order again, without its key
 
 
+@pytest.mark.parametrize("due", [-60, 86400])
+def test_a_retry_with_its_idempotency_key_may_stamp_order_date_time_anew(
+    server: RunningServer, http: httpx.Client, access: str, due: int
+) -> None:
+    # As without a key (README): the key's fingerprint covered orderDateTime, so such a retry was 409.
+    body = valid_body(access, requested=when(due), product="fiber-internet", offering="1000-1000")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = send(http, body, **key)
+    assert first.json()["status"] == ("ACTIVATED" if due < 0 else "RECEIVED")
+    restamped = copy.deepcopy(body)
+    restamped["orderDateTime"] = when(0)
+    retried = send(http, restamped, **key)
+    assert retried.status_code == 200, retried.text
+    assert retried.json() == first.json() and retried.headers["Idempotent-Replayed"] == "true"
+    assert orders_on(server, access) == 1
+    # Anything else differing is another request under the key, the customer's fields as the rest.
+    for change in ({"note": "a member orderhub does not read"}, {"coAccessId": f"{access}-2"}):
+        other = {**restamped, **change}
+        assert send(http, other, **key).status_code == 409, change
+    street = copy.deepcopy(restamped)
+    street["customerDetails"]["invoiceDetails"]["streetNumber"] = "2"
+    assert send(http, street, **key).status_code == 409
+
+
+def test_a_key_stored_before_it_left_order_date_time_out_still_answers_its_first_order(
+    server: RunningServer, http: httpx.Client, access: str
+) -> None:
+    # Its use, as the release before 2026-12-07 stored it: the fingerprint of the whole body.
+    body = valid_body(access, requested=when(86400))
+    key = str(uuid.uuid4())
+    assert send(http, body, **{"Idempotency-Key": key}).json()["status"] == "RECEIVED"
+    with server.services.engine.begin() as connection:
+        stored = connection.execute(
+            sa.text("UPDATE idempotency_keys SET request_hash = :hash WHERE key = :key"),
+            {"hash": request_fingerprint(body), "key": key},
+        )
+        assert stored.rowcount == 1
+    again = send(http, body, **{"Idempotency-Key": key})
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "RECEIVED" and again.headers["Idempotent-Replayed"] == "true"
+    other = copy.deepcopy(body)
+    other["customerDetails"]["customerEmail"] = "someone.else@example.se"
+    assert send(http, other, **{"Idempotency-Key": key}).status_code == 409
+
+
 def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx.Client, access: str) -> None:
     body = valid_body(access, requested=when(86400))
     answer = send(http, body, **{"Idempotency-Key": "k" * 256})
@@ -284,6 +378,11 @@ def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx
         ("GET", "/2.5/sp_spec/order/", 405, "POST"),
         ("GET", "/2.5/sp_spec/order", 405, "POST"),
         ("POST", "/2.5/sp_spec/products/", 405, "GET"),
+        # The root without its slash, as every other path; the documents as every other GET path.
+        ("POST", "/2.5", 405, "GET"),
+        ("POST", "/2.5/openapi.json", 405, "GET"),
+        ("PUT", "/2.5/docs", 405, "GET"),
+        ("POST", "/2.5/openapi.json/", 501, None),
     ],
 )
 def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
@@ -293,6 +392,17 @@ def test_paths_not_served_answer_501_and_served_ones_405_for_another_method(
     assert answer.status_code == status, answer.text
     assert set(answer.json()) == {"cause"}
     assert answer.headers.get("Allow") == allow
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_endpoint_list_is_served_without_its_trailing_slash_as_every_onapi_path(
+    http: httpx.Client, method: str
+) -> None:
+    # /2.5 alone answered 404 {"cause": "Not Found"}. Served, not redirected: no Location from the Host.
+    bare = http.request(method, "/2.5", headers={"Host": "evil.example"})
+    assert bare.status_code == 200, bare.text
+    assert "location" not in bare.headers
+    assert bare.content == http.request(method, "/2.5/").content
 
 
 @pytest.mark.parametrize("spell", [str.lower, lambda text: text.replace("Z", "z"), lambda text: text.replace("T", "t")])
@@ -313,6 +423,46 @@ def test_every_401_has_one_shape_and_one_challenge(http: httpx.Client, authoriza
     assert answer.status_code == 401, answer.text
     assert answer.json()["cause"] in ("Authentication required", "Bad credentials"), answer.text
     assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
+
+
+UNREADABLE = {
+    "not json": b"{",
+    "empty": b"",
+    "NaN": b'{"coId": NaN}',
+    "a lone surrogate": b'{"coId": "\\ud800"}',
+    "nested past the bound": b'{"coId": ' + b"[" * 70 + b"]" * 70 + b"}",
+}
+
+
+@pytest.mark.parametrize("body", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.parametrize("path", [ORDER, ORDER.rstrip("/")])
+def test_an_unreadable_body_is_told_in_the_cos_language(http: httpx.Client, body: bytes, path: str) -> None:
+    # The body guard refused these before the caller was known: in English to a Swedish CO.
+    headers = {"Content-Type": "application/json"}
+    swedish = http.post(path, content=body, headers=headers, auth=("demo-co-fibra", "demo-co-fibra-secret"))
+    assert swedish.status_code == 400, swedish.text
+    assert swedish.json() == {"cause": "Bad request body", "message": "Beställningen kunde inte läsas."}
+    english = http.post(path, content=body, headers=headers, auth=("demo-co-acme", "demo-co-acme-secret"))
+    assert english.json() == {"cause": "Bad request body", "message": "The order could not be read."}
+
+
+@pytest.mark.parametrize("body", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.parametrize("credentials", [None, ("demo-co-acme", "wrong-secret")], ids=["none", "wrong"])
+def test_a_caller_without_valid_credentials_is_401_whatever_its_body(
+    http: httpx.Client, body: bytes, credentials: tuple[str, str] | None
+) -> None:
+    # Authenticate, then validate (README): a bad body answered 400 before the credentials were read.
+    answer = http.post(ORDER, content=body, headers={"Content-Type": "application/json"}, auth=credentials)
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
+    assert set(answer.json()) == {"cause"}
+
+
+def test_only_the_bodys_size_and_media_type_are_refused_before_the_sign_in(http: httpx.Client) -> None:
+    too_large = http.post(ORDER, content=b"{" * 100_000, headers={"Content-Type": "application/json"})
+    assert too_large.status_code == 413, too_large.text
+    not_json = http.post(ORDER, content=b"{", headers={"Content-Type": "text/plain"})
+    assert not_json.status_code == 415, not_json.text
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE"])

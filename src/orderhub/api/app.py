@@ -11,7 +11,8 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderhub import __version__
 from orderhub.access_facts import note_refusal
@@ -72,6 +73,21 @@ def _outside_the_apis(status: int, detail: object, headers: Mapping[str, str] | 
     if status in _STATUS_NAMES:  # a status the standard library does not name gets no reason, not a made-up one
         note_refusal(_STATUS_NAMES[status])
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+class _AtItsRoot:
+    """A request for an API's bare prefix (``/2.5``), handed to the API's app as its root (``/2.5/``), the
+    path its mount takes: served, not redirected (a redirect would come before authentication, to a
+    ``Location`` built from the client's ``Host``)."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A scope of its own: the access line names the path as it was asked.
+        root = {"path": scope["path"] + "/", "raw_path": scope.get("raw_path", self.prefix.encode()) + b"/"}
+        await self.app({**scope, **root, "root_path": scope.get("root_path", "") + self.prefix}, receive, send)
 
 
 def dialect_context(services: Services) -> DialectContext:
@@ -140,6 +156,8 @@ def create_app(
         for prefix in dialect.prefixes:
             register_api(prefix, dialect.name)
             app.mount(prefix, dialect_app)
+            if dialect.root_without_slash:
+                app.router.routes.append(Route(prefix, _AtItsRoot(dialect_app, prefix), include_in_schema=False))
         if dialect.create_hot_routes is not None:
             hot_routes.append(dialect.create_hot_routes(context))
 

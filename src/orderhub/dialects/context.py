@@ -58,6 +58,9 @@ class Dialect:
     render_http_error: Callable[[int, str], Response] | None = None
     # Where this API's orders keep their customer's personal data (`orderhub customer erase`).
     erase_customer: EraseCustomer | None = None
+    # The prefix alone (``/2.5``) is the API's root as the prefix with its slash is: for an API that
+    # serves each of its paths with and without the trailing slash (onapi-order).
+    root_without_slash: bool = False
 
     @property
     def prefixes(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from orderhub.domain.customers import CustomerDetails
-from orderhub.domain.errors import DomainError
+from orderhub.domain.errors import BusinessRefusal
 from orderhub.domain.orders import Operation, OrderItem
 
 # ON-API's identifier format (access ids, product and offering ids).
@@ -62,11 +62,11 @@ class ActivationRequest:
     operation: Operation = Operation.ACTIVATE_SERVICE
 
 
-class ActivationRefused(DomainError):
+class ActivationRefused(BusinessRefusal):
     """A business refusal the communication operator shows its customer; ``reason`` says which."""
 
     def __init__(self, reason: RefusalReason, message: str) -> None:
-        super().__init__(message)
+        super().__init__(reason.value, message)
         self.reason = reason
 
 

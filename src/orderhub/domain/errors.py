@@ -16,6 +16,18 @@ class InvalidInput(DomainError):
     """Input that breaks a validation rule."""
 
 
+class BusinessRefusal(DomainError):
+    """A request the business turns down as an answer in its own right, as a declined card is (ON-API's
+    REJECTED, given with 200), not as an error of the request: the request's Idempotency-Key keeps it as
+    it keeps an order. ``code`` names the reason, as kept; ``replayed``: the answer an earlier request
+    with the same key got."""
+
+    def __init__(self, code: str, message: str, *, replayed: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.replayed = replayed
+
+
 class ProductNotFound(DomainError):
     pass
 

@@ -44,6 +44,13 @@ class PlaceOrder(Generic[R]):
     # Keys that stand for part of the request only (a dialect's natural key, e.g. ON-API's access,
     # products, date and customer): the same key with that part the same is a retry, whatever else differs.
     key_basis: Mapping[str, Any] = field(default_factory=dict)
+    # What a key of key_basis stood for in earlier releases (the whole request): a use of the key stored
+    # then with this is a retry too, as it was then.
+    earlier_basis: Mapping[str, Any] = field(default_factory=dict)
+    # Keys among idempotency_keys that keep a business refusal of the request (domain.errors.BusinessRefusal,
+    # raised by the intake's prepare) as their answer, as they keep an order: the Idempotency-Key. A natural
+    # key keeps none: once the reason is gone, the same order sent again without a key may pass.
+    refusal_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

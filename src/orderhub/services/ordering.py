@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from orderhub.domain.errors import DomainError, OrderNotFound
+from orderhub.domain.errors import BusinessRefusal, DomainError, OrderNotFound
 from orderhub.domain.identifiers import new_id, order_reference
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order
@@ -86,6 +86,9 @@ class OrderingService:
             key: idempotency.request_fingerprint(command.key_basis.get(key, command.raw_request), command.scope)
             for key in keys
         }
+        earlier = {
+            key: idempotency.request_fingerprint(basis, command.scope) for key, basis in command.earlier_basis.items()
+        }
         try:
             intake.validate(principal, command.request, now)
         except DomainError:
@@ -93,7 +96,7 @@ class OrderingService:
                 raise _CheckCaller from None  # the refusal may be the stale principal's
             # A retry answers what the first attempt got, even if the request would no longer pass
             # validation now (its activation date may have passed in the meantime).
-            replay = await self._replay_now(principal, fingerprints)
+            replay = await self._replay_now(principal, fingerprints, earlier)
             if replay is not None:
                 return replay
             raise
@@ -108,9 +111,10 @@ class OrderingService:
             def undone_if_a_retry() -> None:
                 if checked is not None and checked() != unchecked_at:
                     raise _CheckCaller  # first: a caller no longer allowed gets no first order either
-                first = idempotency.first_order(stored)
+                first = idempotency.first_use(stored, earlier)
                 if first is not None:
-                    raise _Replayed(PlacedOrder(first, replayed=True))  # undoes what the intake wrote
+                    # Undoes what the intake wrote; a refusal kept for the key is raised by replayed().
+                    raise _Replayed(idempotency.replayed(first))
 
             try:
                 new = intake.prepare(uow, principal, command.request, now)
@@ -119,9 +123,9 @@ class OrderingService:
                 # The first attempt may have committed after the look-up and taken what the rules then
                 # found taken (PostgreSQL: an access's product, read under its lock). Asked again now,
                 # before a refusal: a retry answers the first order, not "already ordered".
-                first = idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints))
+                first = idempotency.first_use(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
                 if first is not None:
-                    raise _Replayed(PlacedOrder(first, replayed=True)) from None
+                    raise _Replayed(idempotency.replayed(first)) from None
                 raise
             undone_if_a_retry()
             order = Order.accept(
@@ -140,7 +144,7 @@ class OrderingService:
             )
             uow.orders.add(order)
             for key, fingerprint in fingerprints.items():
-                uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now)
+                uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now, None)
             finished = self._fulfil_now(uow, order, now, new.readings) if self._fulfil_now is not None else None
             settled = order if finished is not None or order.state is OrderState.SCHEDULED else None
             return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference, settled=settled)
@@ -149,9 +153,15 @@ class OrderingService:
             placed = await self._db.write(place)
         except _Replayed as retry:
             return retry.placed
+        except BusinessRefusal as refused:
+            # Kept for the request's Idempotency-Key: the same request with it answers the refusal again.
+            kept = {key: fingerprints[key] for key in command.refusal_keys}
+            if refused.replayed or not kept:
+                raise
+            return await idempotency.keep_refusal(self._db, principal.partner_id, refused, kept, earlier, now)
         except DuplicateKey:
             # Another process committed the same key first (possible on PostgreSQL).
-            replay = await self._replay_now(principal, fingerprints)
+            replay = await self._replay_now(principal, fingerprints, earlier)
             if replay is None:
                 raise
             return replay
@@ -163,14 +173,17 @@ class OrderingService:
                 self._on_accepted()
         return placed
 
-    async def _replay_now(self, principal: Principal, fingerprints: Mapping[str, str]) -> PlacedOrder | None:
-        """The first order of a retry, read outside any write; None without keys or for a new request."""
+    async def _replay_now(
+        self, principal: Principal, fingerprints: Mapping[str, str], earlier: Mapping[str, str]
+    ) -> PlacedOrder | None:
+        """The first order of a retry (a refusal kept for it: raised), read outside any write; None without
+        keys or for a new request."""
         if not fingerprints:
             return None
         first = await self._db.read(
-            lambda uow: idempotency.first_order(idempotency.look_up(uow, principal.partner_id, fingerprints))
+            lambda uow: idempotency.first_use(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
         )
-        return PlacedOrder(first, replayed=True) if first is not None else None
+        return idempotency.replayed(first) if first is not None else None
 
     async def get_order(
         self, principal: Principal, order_id: str, operations: Collection[Operation] | None = None

@@ -71,8 +71,12 @@ class StoredToken:
 
 @dataclass(frozen=True)
 class StoredIdempotencyKey:
+    """A key's first use: the order it placed, or the business refusal it got (domain.errors.BusinessRefusal's
+    code; no order then)."""
+
     request_hash: str
-    order_id: str
+    order_id: str | None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)

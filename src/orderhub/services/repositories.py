@@ -108,8 +108,11 @@ class PartnerRepository(Protocol):
         ...
 
     def add_idempotency_key(
-        self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime
-    ) -> None: ...
+        self, partner_id: str, key: str, fingerprint: str, order_id: str | None, now: datetime, refusal: str | None
+    ) -> None:
+        """The key's first use: its request's ``fingerprint``, and ``order_id`` or (None) the ``refusal`` the
+        request got. DuplicateKey when another transaction committed the key first."""
+        ...
 
 
 class CatalogRepository(Protocol):

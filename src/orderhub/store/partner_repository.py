@@ -273,7 +273,8 @@ class PartnerRepository:
 
     def idempotency_key_later(self, partner_id: str, key: str) -> Callable[[], StoredIdempotencyKey | None]:
         answer = self._sql.one_later(
-            "SELECT request_hash, order_id FROM idempotency_keys WHERE partner_id = ? AND key = ?", (partner_id, key)
+            "SELECT request_hash, order_id, refusal FROM idempotency_keys WHERE partner_id = ? AND key = ?",
+            (partner_id, key),
         )
 
         def stored() -> StoredIdempotencyKey | None:
@@ -282,13 +283,15 @@ class PartnerRepository:
 
         return stored
 
-    def add_idempotency_key(self, partner_id: str, key: str, request_hash: str, order_id: str, now: datetime) -> None:
+    def add_idempotency_key(
+        self, partner_id: str, key: str, fingerprint: str, order_id: str | None, now: datetime, refusal: str | None
+    ) -> None:
         try:
             # Waited for: a key committed meanwhile by another transaction must be raised here, as DuplicateKey.
             self._sql.execute_now(
-                "INSERT INTO idempotency_keys (partner_id, key, request_hash, order_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (partner_id, key, request_hash, order_id, self._sql.time(now)),
+                "INSERT INTO idempotency_keys (partner_id, key, request_hash, order_id, created_at, refusal)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (partner_id, key, fingerprint, order_id, self._sql.time(now), refusal),
             )
         except self._db.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
             # Another transaction committed the same key first (a race only PostgreSQL lets through).

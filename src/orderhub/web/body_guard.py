@@ -10,7 +10,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from starlette.datastructures import Headers
@@ -24,8 +24,8 @@ AnswerT = TypeVar("AnswerT", bound=Response)
 
 
 class BodyGuardMiddleware:
-    """Refuses oversized bodies (413), compressed and non-JSON bodies (415) before any parsing, in the
-    dialect's format."""
+    """Refuses oversized bodies (413), compressed and non-JSON bodies (415) before any parsing, and
+    bodies that are not strict JSON (400) unless ``check_json`` is false, in the dialect's format."""
 
     def __init__(
         self,
@@ -36,9 +36,12 @@ class BodyGuardMiddleware:
         json_only: bool = True,
         body_timeout: float = 10.0,
         big_numbers: bool = False,
+        check_json: bool = True,
     ) -> None:
         self.app = app
         self.big_numbers = big_numbers
+        # False: the app reads the body with strict_json itself, once it knows who asks (their language).
+        self.check_json = check_json
         self.max_bytes = max_bytes
         self.render_error = render_error
         self.json_only = json_only
@@ -58,6 +61,7 @@ class BodyGuardMiddleware:
             timeout=self.body_timeout,
             content_encoding=headers.get("content-encoding"),
             big_numbers=self.big_numbers,
+            check_json=self.check_json,
         )
         if body is None:  # the client went away
             return
@@ -101,10 +105,12 @@ async def read_guarded_body(
     timeout: float,
     content_encoding: str | None = None,
     big_numbers: bool = False,
+    check_json: bool = True,
 ) -> bytes | BodyRefused | None:
     """The whole request body, or why it is refused (too large, too slow, compressed, not JSON when
-    ``content_type`` is given), or None when the client disconnected first. ``big_numbers``: numbers
-    beyond a double (``1e400``, 310 digits), valid JSON (RFC 8259), pass for the API to refuse by field."""
+    ``content_type`` is given: its media type, and the body itself unless ``check_json`` is false), or
+    None when the client disconnected first. ``big_numbers``: numbers beyond a double (``1e400``, 310
+    digits), valid JSON (RFC 8259), pass for the API to refuse by field."""
     if content_length is not None:
         content_length = content_length.strip(" \t")  # the whitespace a field value may have (RFC 9110 §5.5)
     if content_length is not None and (not content_length.isdigit() or int(content_length) > max_bytes):
@@ -131,15 +137,29 @@ async def read_guarded_body(
     if body and content_type is not None:
         if not _is_json(content_type):
             return BodyRefused(415, "Content-Type must be application/json")
-        parsed = _strict_json(body, big_numbers)
-        if parsed is _NOT_JSON:
-            # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
-            # fail every read of the order (a surrogate cannot be encoded again).
-            return BodyRefused(400, "request body is not valid JSON")
-        # Only a body with more brackets than the bound can be nested past it: counting them is cheap.
-        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(parsed, MAX_DEPTH):
-            return BodyRefused(400, f"request body is nested more than {MAX_DEPTH} levels deep")
+        if check_json:
+            try:
+                strict_json(body, big_numbers)
+            except NotJson as exc:
+                return BodyRefused(400, str(exc))
     return bytes(body)
+
+
+class NotJson(ValueError):
+    """Why a body is not the JSON an API reads (its words are the refusal's)."""
+
+
+def strict_json(body: bytes | bytearray, big_numbers: bool = False) -> Any:
+    """``body`` parsed as strict JSON nested at most MAX_DEPTH levels, or NotJson saying why not."""
+    parsed = _strict_json(body, big_numbers)
+    if parsed is _NOT_JSON:
+        # NaN, Infinity and lone surrogates are not JSON: accepted, they would be stored and then
+        # fail every read of the order (a surrogate cannot be encoded again).
+        raise NotJson("request body is not valid JSON")
+    # Only a body with more brackets than the bound can be nested past it: counting them is cheap.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(parsed, MAX_DEPTH):
+        raise NotJson(f"request body is nested more than {MAX_DEPTH} levels deep")
+    return parsed
 
 
 # Arrays and objects one inside another, at most. orjson reads a body nested up to 1,024 levels but

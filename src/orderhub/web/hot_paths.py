@@ -98,9 +98,11 @@ class HotStack:
         render_internal_error: Callable[[], Response],
         render_failure: Callable[[Exception], Response | None],
         big_numbers: bool = False,
+        check_json: bool = True,
     ) -> None:
         """``render_failure``: the dialect's answer to what a handler raised (a domain error, the
-        database unavailable), or None for anything else: a bug, answered ``render_internal_error()``."""
+        database unavailable), or None for anything else: a bug, answered ``render_internal_error()``.
+        ``check_json``: as the dialect's BodyGuardMiddleware's."""
         self.required_header = required_header.lower() if required_header else None
         self.max_bytes = max_bytes
         self.body_timeout = body_timeout
@@ -108,6 +110,7 @@ class HotStack:
         self.render_internal_error = render_internal_error
         self.render_failure = render_failure
         self.big_numbers = big_numbers
+        self.check_json = check_json
 
     async def serve(self, handler: HotHandler, scope: Scope, receive: Receive, send: Send) -> None:
         # The first value of each name: later ones are written first and overwritten.
@@ -142,6 +145,7 @@ class HotStack:
                             timeout=self.body_timeout,
                             content_encoding=headers.get("content-encoding"),
                             big_numbers=self.big_numbers,
+                            check_json=self.check_json,
                         )
                         if read is None:
                             status = CLIENT_CLOSED_REQUEST  # the client went away first: not a server error

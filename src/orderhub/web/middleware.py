@@ -230,9 +230,11 @@ def add_request_guards(
     render_error: ErrorRenderer,
     render_internal_error: Callable[[], Response],
     big_numbers: bool = False,
+    check_json: bool = True,
 ) -> None:
-    """What every API's app carries, in its own error shape: bounded bodies (size, time, strict JSON)
-    and a last-resort answer for an exception nobody handled."""
+    """What every API's app carries, in its own error shape: bounded bodies (size, time, strict JSON
+    unless ``check_json`` is false: see BodyGuardMiddleware) and a last-resort answer for an exception
+    nobody handled."""
     app.add_middleware(UnexpectedErrorMiddleware, render_error=render_internal_error)
     app.add_middleware(
         BodyGuardMiddleware,
@@ -240,4 +242,5 @@ def add_request_guards(
         render_error=render_error,
         body_timeout=body_timeout,
         big_numbers=big_numbers,
+        check_json=check_json,
     )

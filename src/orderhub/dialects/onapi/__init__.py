@@ -12,6 +12,7 @@ ONAPI = Dialect(
     create_hot_routes=create_onapi_hot_routes,
     render_http_error=http_error,
     erase_customer=erase_customer,
+    root_without_slash=True,
 )
 
 __all__ = ["ONAPI", "PREFIX"]

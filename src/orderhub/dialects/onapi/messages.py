@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from orderhub.domain.accesses import MAX_SERVICES_PER_ORDER, RefusalReason
 
+MAX_TEXT = 255  # characters in a text field (ON-API's data formats)
+
 MESSAGES: dict[str, dict[str, str]] = {
     "body": {
         "en": "The order could not be read.",
@@ -26,6 +28,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "postal_code": {"en": "The postal code is incorrect.", "sv": "Postnumret är felaktigt."},
     "name": {"en": "The name is missing or too long.", "sv": "Namnet saknas eller är för långt."},
     "address": {"en": "The invoice address is incomplete.", "sv": "Fakturaadressen är ofullständig."},
+    # A text field's faults other than its absence, said of the field's subject (SUBJECTS).
+    "character": {
+        "en": "{subject} contains a character that is not allowed.",
+        "sv": "{subject} innehåller ett tecken som inte är tillåtet.",
+    },
+    "too_long": {
+        "en": f"{{subject}} is longer than {MAX_TEXT} characters.",
+        "sv": f"{{subject}} är längre än {MAX_TEXT} tecken.",
+    },
     "date": {"en": "The requested date is incorrect.", "sv": "Det önskade datumet är felaktigt."},
     "activated": {"en": "The service is activated.", "sv": "Tjänsten är aktiverad."},
     "received": {
@@ -63,6 +74,21 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# What a text field is about, as the end customer reads it: the subject of "character" and "too_long".
+SUBJECTS: dict[str, dict[str, str]] = {
+    "name": {"en": "The name", "sv": "Namnet"},
+    "phone": {"en": "The phone number", "sv": "Telefonnumret"},
+    "email": {"en": "The e-mail address", "sv": "E-postadressen"},
+    "address": {"en": "The invoice address", "sv": "Fakturaadressen"},
+}
+
+
 def message(key: str, language: str, **values: str) -> str:
     texts = MESSAGES[key]
     return texts.get(language, texts["en"]).format(**values)
+
+
+def fault_message(fault: str, subject: str, language: str) -> str:
+    """``fault`` ("character", "too_long") of the field whose subject is ``subject`` (a SUBJECTS key)."""
+    subjects = SUBJECTS[subject]
+    return message(fault, language, subject=subjects.get(language, subjects["en"]))

@@ -38,6 +38,7 @@ def create_onapi_hot_routes(services: DialectContext) -> tuple[HotRoute, HotStac
         render_error=http_error,
         render_internal_error=internal_error_response,
         render_failure=failure_response,
+        check_json=False,  # as the app's guard
     )
     paths = (PREFIX + ORDER_PATH, PREFIX + ORDER_PATH.rstrip("/"))
     return OnapiHotRoutes(services, paths).claims, stack
@@ -64,6 +65,9 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         body_timeout=services.settings.request_body_timeout_seconds,
         render_error=http_error,
         render_internal_error=internal_error_response,
+        # Read after the sign-in (placing.place): a caller without credentials is 401 whatever it sent,
+        # and a CO's unreadable body is told in its language. Size and media type still come first.
+        check_json=False,
     )
 
     async def operator(
@@ -76,9 +80,12 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
 
     Operator = Annotated[Principal, Depends(operator)]
 
+    # At the address partners reach this service at, if one is set; else relative to the list's own. Never
+    # from the request's Host header, which the client writes: a list that linked anywhere it was told to.
+    docs = f"{services.settings.public_url.rstrip('/')}{PREFIX}/docs"
+
     @app.get("/", summary="The ON-API endpoints served here")
-    async def endpoints(request: Request) -> Response:
-        docs = f"{request.url.scheme}://{request.url.netloc}{PREFIX}/docs"
+    async def endpoints() -> Response:
         served = {"order": ORDER_PATH, "products": PRODUCTS_PATH}
         return json_response(
             [
@@ -114,10 +121,15 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     ) -> Response:
         return await placing.place(services, caller, await request.body(), idempotency_key)
 
+    # The documents the framework serves (GET), at exactly these paths: another method is 405 there too.
+    documents = {url.strip("/") for url in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url) if url}
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def not_implemented(path: str) -> Response:
         # One trailing slash or none: "sp_spec/order//" is not a path served here (501).
         allowed = _ALLOWED.get(path.removesuffix("/")) if not path.endswith("//") and path != "/" else None
+        if path in documents:
+            allowed = "GET"
         if allowed is not None:  # a path served here, asked with another method
             note_refusal("Method not allowed")
             return json_response({"cause": "Method not allowed"}, 405, {"Allow": allowed})

@@ -15,9 +15,8 @@ from orderhub.domain.customers import CustomerDetails, email_valid, personal_ide
 from orderhub.services.idempotency import request_fingerprint
 
 from .errors import OnapiError
-from .messages import message
+from .messages import MAX_TEXT, fault_message, message
 
-MAX_TEXT = 255
 _PHONE = re.compile(r"^\+[0-9]{6,15}\Z")
 _POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)")
@@ -33,12 +32,20 @@ class _Reader:
         return OnapiError(400, f"Bad {field}", message(key, self.language), field=field)
 
     def text(self, data: dict[str, Any], name: str, where: str, key: str, *, required: bool = True) -> str | None:
+        """The field's text; ``key``: its message (and its subject in messages.SUBJECTS) when it is
+        missing or no text, the message of its fault when it holds one."""
         value = data.get(name)
         if value is None or value == "":
             if required:
                 raise self.bad(where, key)
             return None
-        if not isinstance(value, str) or len(value) > MAX_TEXT or not value.strip() or _CONTROL.search(value):
+        if not isinstance(value, str):
+            raise self.bad(where, key)
+        # The end customer is told what to correct: a name that is there but holds a tab is not "missing".
+        fault = "character" if _CONTROL.search(value) else "too_long" if len(value) > MAX_TEXT else None
+        if fault is not None:
+            raise OnapiError(400, f"Bad {where}", fault_message(fault, key, self.language), field=where)
+        if not value.strip():
             raise self.bad(where, key)
         return value.strip()
 
@@ -147,3 +154,9 @@ def natural_key(co_id: str, request: ActivationRequest, customer_details: Any) -
         "customer": request_fingerprint(customer_details),
     }
     return "onapi:" + request_fingerprint(basis), basis
+
+
+def without_order_date_time(body: dict[str, Any]) -> dict[str, Any]:
+    """What an Idempotency-Key stands for: the whole body but ``orderDateTime``, which a retry may stamp
+    anew (as ``natural_key`` leaves it out). Any other difference is another request (409)."""
+    return {name: value for name, value in body.items() if name != "orderDateTime"}

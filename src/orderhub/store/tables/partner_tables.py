@@ -142,8 +142,12 @@ idempotency_keys = sa.Table(
     sa.Column("partner_id", sa.String(64), sa.ForeignKey("partners.id"), primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
-    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    # The order the key placed; none for a key whose request was refused (migration 0023).
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # The reason code of the business refusal the key's request got (domain.errors.BusinessRefusal), kept
+    # as the key's answer in place of an order (migration 0023).
+    sa.Column("refusal", sa.String(64), nullable=True),
 )
 
 # One row whose version changes with every change to partners, credentials or the catalog, so that
