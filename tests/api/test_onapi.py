@@ -153,10 +153,13 @@ def test_an_order_for_later_is_received_and_activated_by_the_worker_then(
 
 
 def test_a_received_order_survives_a_restart(tmp_path: Path) -> None:
-    body = valid_body("access-free-2", requested=when(3), product="iptv", offering="basic")
     with running_server(tmp_path / "restart.db", worker_poll_seconds=0.2) as server, server.client() as http:
+        # Dated once the server is up: on a busy machine a slow start made it due before it was placed.
+        due = datetime.now(UTC) + timedelta(seconds=4)
+        requested = due.strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = valid_body("access-free-2", requested=requested, product="iptv", offering="basic")
         assert send(http, body).json()["status"] == "RECEIVED"
-    time.sleep(3.5)  # due while nothing runs
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.5)  # due while nothing runs
     with running_server(tmp_path / "restart.db", worker_poll_seconds=0.2) as server, server.client() as http:
         deadline = time.monotonic() + 15
         while send(http, body).json()["status"] != "ACTIVATED" and time.monotonic() < deadline:
