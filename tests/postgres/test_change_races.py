@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from orderhub.bootstrap import Services
+from orderhub.bootstrap import Services, build_services
 from orderhub.dialects.tmf622 import mapping, wire
 from orderhub.domain.changes import Cancellation, CancellationState
 from orderhub.domain.errors import CannotChange
@@ -21,14 +21,21 @@ from orderhub.domain.order_states import OrderState
 from orderhub.domain.partners import Principal
 from orderhub.services.auth import principal_of
 from orderhub.services.order_commands import PlaceOrder
+from orderhub.settings import Settings
 from tests.api.test_tmf622 import order_body
 
 HELD = 1.0  # how long the worker's transaction stays open after it changed the order
 
 
 @pytest.fixture
-def services(pg_services: Services) -> Services:
-    return pg_services
+def services(pg_url: str) -> Iterator[Services]:
+    # Writes wait up to 10 s for a lock, not the default 2 s: what is asserted is that the change waits for
+    # the worker's commit (HELD and then some) and what it finds after, however slowly a busy machine commits.
+    services = build_services(Settings(database_url=pg_url, db_write_timeout_seconds=10.0))
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 def channel(services: Services) -> Principal:
