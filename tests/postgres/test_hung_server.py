@@ -32,8 +32,13 @@ class FreezableProxy:
         self.answers = 0
         self.thawed = threading.Event()
         self.thawed.set()
+        # While set, a new connection is closed at once (the connections already made go on): a server
+        # that takes no more clients.
+        self.refusing = False
+        self.refused = 0
         self._target_port = target_port
         self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
@@ -48,11 +53,27 @@ class FreezableProxy:
             time.sleep(quiet)
         return counted
 
+    def sever(self) -> None:
+        """Stops listening and drops every connection through it: a server that is down, refusing
+        connections, until ``restore``."""
+        asyncio.run_coroutine_threadsafe(self._sever(), self._loop).result(5)
+
+    def restore(self) -> None:
+        """Listens again on the same port: the server is back."""
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(5)
+
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(asyncio.start_server(self._handle, HOST, self.port))
+        self._loop.run_until_complete(self._listen())
         ready.set()
         self._loop.run_forever()
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._handle, HOST, self.port)
+
+    async def _sever(self) -> None:
+        self._server.close()
+        await self._shutdown()
 
     async def _wait_thawed(self) -> None:
         while not self.thawed.is_set():
@@ -74,6 +95,10 @@ class FreezableProxy:
             writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            self.refused += 1
+            writer.close()
+            return
         await self._wait_thawed()
         server_reader, server_writer = await asyncio.open_connection(HOST, self._target_port)
         await asyncio.gather(self._pipe(reader, server_writer), self._pipe(server_reader, writer, from_server=True))
