@@ -51,6 +51,9 @@ def readiness(engine: sa.Engine, database: SqlDatabase) -> ProbeAnswer:
         schema = migrate.schema_state(engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return ProbeAnswer(503, {"status": "unavailable", "reason": f"database: {type(exc).__name__}"})
+    if schema.status == "foreign":
+        reason = str(migrate.NotOrderhubDatabase(str(schema.revision)))
+        return ProbeAnswer(503, {"status": "unavailable", "reason": reason})
     if schema.status == "behind":
         reason = f"migrations at {schema.revision}, expected {schema.head}"
         return ProbeAnswer(503, {"status": "unavailable", "reason": reason})

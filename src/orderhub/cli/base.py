@@ -78,6 +78,8 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
             _warn(str(exc))
         return services
     state = migrate.schema_state(services.engine)
+    if state.status == "foreign":
+        raise _fail(escape(str(migrate.NotOrderhubDatabase(str(state.revision)))))
     if state.status == "behind":
         at = f"at migration {state.revision}" if state.revision else "without orderhub's tables"
         raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
