@@ -159,3 +159,22 @@ def test_a_database_url_orderhub_cannot_use_is_named_in_one_line_without_its_pas
     assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line, "")
     assert "S3cret" not in result.stderr + result.stdout
     assert not (tmp_path / "cli.db").exists()
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["partner", "list"], ["serve", "--port", "{port}"], ["worker"]])
+def test_a_database_url_naming_a_directory_says_so(tmp_path: Path, command: list[str]) -> None:
+    """SQLite said only "unable to open database file"."""
+    args = [arg.format(port=free_port()) for arg in command]
+    result = run_cli(*args, "--db", sqlite_url(tmp_path), cwd=tmp_path, timeout=30)
+    line = (
+        f"error: cannot use the database: {tmp_path} is a directory, not a SQLite database file"
+        f" (such as {tmp_path / 'orderhub.db'})"
+    )
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line, "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_backup_of_a_directory_says_so(tmp_path: Path) -> None:
+    result = run_cli("backup", tmp_path / "copy.db", "--db", sqlite_url(tmp_path), cwd=tmp_path, timeout=30)
+    expected = f"error: {tmp_path} is a directory, not a SQLite database file"
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, expected, "")

@@ -118,6 +118,11 @@ def refusals_in_one_line() -> Iterator[None]:
         raise _fail(escape(exc.message)) from exc
 
 
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """``count`` with its noun: "1 order", "2 orders" (``many``: the noun when it is not one plus "s")."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, whatever the terminal width
     return typer.Exit(code=1)
