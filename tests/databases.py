@@ -11,6 +11,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 POSTGRES = os.environ.get("ORDERHUB_TEST_POSTGRES", "")
+# How the databases made for tests are named: runs that share a server may each keep to names of their own.
+PREFIX = os.environ.get("ORDERHUB_TEST_POSTGRES_PREFIX", "oh_")
 _created: set[str] = set()
 
 
@@ -23,7 +25,7 @@ def database_url(db_path: Path) -> str:
     its own, named after the path, so that the same path (a restart) finds the same data again."""
     if not POSTGRES:
         return f"sqlite:///{db_path}"
-    name = "oh_" + hashlib.sha1(str(db_path).encode()).hexdigest()[:20]
+    name = PREFIX + hashlib.sha1(str(db_path).encode()).hexdigest()[:20]
     if name not in _created:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         _admin(f'CREATE DATABASE "{name}"')

@@ -3,8 +3,12 @@ standalone worker's operations endpoint (api/worker_ops.py) answer the same."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -47,6 +51,9 @@ def readiness(engine: sa.Engine, database: SqlDatabase) -> ProbeAnswer:
         schema = migrate.schema_state(engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return ProbeAnswer(503, {"status": "unavailable", "reason": f"database: {type(exc).__name__}"})
+    if schema.status == "foreign":
+        reason = str(migrate.NotOrderhubDatabase(str(schema.revision)))
+        return ProbeAnswer(503, {"status": "unavailable", "reason": reason})
     if schema.status == "behind":
         reason = f"migrations at {schema.revision}, expected {schema.head}"
         return ProbeAnswer(503, {"status": "unavailable", "reason": reason})
@@ -96,6 +103,39 @@ def read_inventory_levels(inventory: InventoryService) -> None:
         raise DatabaseUnavailable(f"database unavailable: {cause}") from exc
     for state, count in levels.items():
         ESIM_PROFILES.labels(state).set(count)
+
+
+# How long a scrape waits for fresh gauges before it answers with the values last read: a database that
+# is slow or does not answer must not hold /metrics past Prometheus' scrape timeout (10 s by default),
+# nor for the store's bound on a read (10 s at least), as it did.
+FRESH_GAUGES_WAIT_SECONDS = 0.5
+
+
+class GaugeRefresh:
+    """Reads the gauges that come from the database (``read``) for a scrape: at most one read in flight,
+    on a thread of its own, which the scrapes that come while it lasts join rather than start another
+    (each would hold a thread and a connection for as long as the store lets a read wait)."""
+
+    def __init__(self, read: Callable[[], None], *, wait: float = FRESH_GAUGES_WAIT_SECONDS) -> None:
+        self._read = read
+        self._wait = wait
+        self._lock = threading.Lock()
+        self._in_flight: Future[None] | None = None
+        self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderhub-gauges")
+
+    def refresh(self) -> None:
+        """The read under way, or a new one, waited for at most FRESH_GAUGES_WAIT_SECONDS: when it does not
+        end in time, or the database is unavailable, the gauges keep the values last read. Any other
+        error is a bug, raised."""
+        with self._lock:
+            if self._in_flight is None or self._in_flight.done():
+                self._in_flight = self._reads.submit(self._read)
+            in_flight = self._in_flight
+        with contextlib.suppress(FutureTimeout, DatabaseUnavailable):
+            in_flight.result(timeout=self._wait)
+
+    def close(self) -> None:
+        self._reads.shutdown(wait=False, cancel_futures=True)
 
 
 def metrics_text() -> bytes:

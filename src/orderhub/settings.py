@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from ipaddress import ip_network
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///./orderhub.db"
@@ -126,7 +126,19 @@ def parse_setting(field_name: str, raw: str, name: str | None = None) -> Any:
         return _PARSERS[field_name](raw)
     except _Refused as exc:
         label = name or f"ORDERHUB_{field_name.upper()}"
-        raise SettingError(f"{label} must be {exc} (got {raw!r})") from None
+        raise SettingError(f"{label} must be {exc} (got {_shown(raw)!r})") from None
+
+
+# A URL's user and password (up to its last "@": a password may hold "/" or "?"; a mistyped scheme,
+# "postgresql//", keeps them no less secret), and a password given as a parameter (libpq takes
+# ?password=): an error line ends up in logs, which never show them.
+_URL_CREDENTIALS = re.compile(r"(?s)^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*:?//)?).*@")
+_PASSWORD_PARAMETER = re.compile(r"(?i)(password=)[^&\s]*")
+
+
+def _shown(raw: str) -> str:
+    """A refused value as its error line shows it: without credentials (SECURITY.md)."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", raw))
 
 
 def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -174,24 +186,35 @@ def _flag(raw: str) -> bool:
     raise _Refused("true or false (or 1/0, yes/no, on/off)")
 
 
+_HOST_AND_PORT = (
+    "a database URL whose host is followed by a port from 1 to 65535, if any (host:5432, or [::1]:5432 for an"
+    " IPv6 address), such as postgresql://user@host:5432/name"
+)
+
+
 def _database_url(raw: str) -> str:
-    if not re.match(r"(sqlite|postgresql)(\+[a-z0-9_]+)?://", raw.strip()):
+    if not re.match(r"(sqlite|postgres|postgresql)(\+[a-z0-9_]+)?://", raw.strip()):
         raise _Refused("a database URL, such as sqlite:///path/to/orderhub.db or postgresql://user@host:5432/name")
-    if _in_memory(raw.strip()):
+    # The scheme many platforms hand out (Heroku, Render, Fly.io); SQLAlchemy knows only postgresql.
+    url = re.sub(r"^postgres(?=[+:])", "postgresql", raw.strip())
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number ("54x2", "[::1:5432")
+        raise _Refused(_HOST_AND_PORT) from None
+    if port is not None and not 1 <= port <= 65535:
+        raise _Refused(_HOST_AND_PORT)
+    if _in_memory(parsed, url):
         # Every process would have a database of its own, and every order would be gone when it stops.
         raise _Refused(
             "a database file or server, not an in-memory SQLite database, which loses every order when orderhub"
             " stops (such as sqlite:///path/to/orderhub.db)"
         )
-    return raw.strip()
+    return url
 
 
-def _in_memory(url: str) -> bool:
+def _in_memory(parsed: URL, url: str) -> bool:
     """A SQLite URL SQLAlchemy opens in memory: no file (sqlite://), :memory:, or a URI of mode=memory."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return False  # not one SQLAlchemy reads: refused, naming it, when the database is opened
     if parsed.get_backend_name() != "sqlite":
         return False
     database = parsed.database or ""

@@ -345,6 +345,26 @@ def test_a_cancellation_asked_again_gives_the_one_that_cancelled_the_order(
     assert other.status_code == 404, other.text
 
 
+def test_a_cancelled_order_is_counted_once_as_finished_on_the_metrics_of_the_process_that_cancelled_it(
+    http: httpx.Client, tokens: list[str]
+) -> None:
+    """cancelled is a final state (README): orderhub_orders_finished_total never counted it, so accepted
+    less finished never came to zero."""
+    series = 'orderhub_orders_finished_total{dialect="tmf622",operation="LINE_PRODUCTS",state="cancelled"}'
+
+    def cancelled() -> float:
+        found = [line for line in http.get("/metrics").text.splitlines() if line.startswith(series + " ")]
+        return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+
+    before = cancelled()
+    order = create(http, tokens[0], order_body(requestedStartDate=later()))
+    ask = {"productOrder": {"id": order["id"]}, "cancellationReason": "plans changed"}
+    for _ in range(2):  # a retry whose first answer was lost gets the same cancellation, not a second count
+        answer = http.post(f"{BASE}/cancelProductOrder", json=ask, headers=auth(tokens[0]))
+        assert answer.status_code == 201 and answer.json()["state"] == "done", answer.text
+    assert cancelled() == before + 1
+
+
 def history(server: RunningServer, reference: str) -> list[str]:
     """The states an order went through, as TMF spells them (the operator's view of its events; not the
     notes of a cancellation request, which move no state)."""

@@ -201,7 +201,7 @@ def test_product_import_from_json_and_csv_keeps_good_records_and_names_bad_ones(
 
     # A file of only good records imports cleanly; importing a product again updates it.
     again = write_products_json(tmp_path / "again.json", [product("it-csv-fr", name="France renamed")])
-    assert "1 products imported, 0 rejected" in ok(cli(tmp_path, db_path, "product", "import", again))
+    assert "1 product imported, 0 rejected" in ok(cli(tmp_path, db_path, "product", "import", again))
     assert db_rows(db_path, "SELECT name FROM products WHERE id = 'it-csv-fr'") == [("France renamed",)]
 
 
@@ -280,7 +280,7 @@ def test_a_product_validity_changed_by_the_operator_reaches_the_next_order_of_a_
     # per order); a change made by another process must still reach the very next order.
     def import_validity(days: int) -> None:
         catalog = write_products_json(tmp_path / f"catalog-{days}.json", [product("acme-eu-3gb", validity_days=days)])
-        assert "1 products imported, 0 rejected" in ok(cli(tmp_path, db_path, "product", "import", catalog))
+        assert "1 product imported, 0 rejected" in ok(cli(tmp_path, db_path, "product", "import", catalog))
 
     def subscription_days(order_id: str) -> list[float]:
         rows = db_rows(db_path, f"SELECT starts_at, ends_at FROM subscriptions WHERE order_id = '{order_id}'")
@@ -360,10 +360,10 @@ def test_inventory_import_names_each_bad_line_and_levels_count_the_good_ones(tmp
 def test_the_readme_example_files_import_as_documented(tmp_path: Path, db_path: Path) -> None:
     ok(cli(tmp_path, db_path, "migrate"))  # the other commands refuse a database that is not there
     # README: "examples/profiles.csv holds five good profiles and two bad rows ... two rejections (exit code 2)".
-    assert "1 products imported, 0 rejected" in ok(
+    assert "1 product imported, 0 rejected" in ok(
         cli(tmp_path, db_path, "product", "import", EXAMPLES / "products.json")
     )
-    assert "1 products imported, 0 rejected" in ok(
+    assert "1 product imported, 0 rejected" in ok(
         cli(tmp_path, db_path, "product", "import", EXAMPLES / "products.csv")
     )
     result = cli(tmp_path, db_path, "inventory", "import", EXAMPLES / "profiles.csv", "--batch", "example-batch")
@@ -396,7 +396,7 @@ def test_product_import_refuses_values_that_are_not_money_or_not_numbers(tmp_pat
     result = cli(tmp_path, db_path, "product", "import", path)
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
-    assert "1 products imported, 4 rejected" in result.stdout, result.stdout
+    assert "1 product imported, 4 rejected" in result.stdout, result.stdout
     rejected = reported(result.stdout, "record")
     assert set(rejected) == {1, 2, 3, 4}, result.stdout
 
@@ -434,3 +434,37 @@ def test_inventory_set_state_records_the_sm_dp_reports_forward_only(tmp_path: Pa
     assert "the profile is already installed" in late.stderr, late.stderr
     # The same report again is no error: the SM-DP+ may notify twice.
     ok(cli(tmp_path, db_path, "inventory", "set-state", "123456789", "installed"))
+
+
+def test_an_import_of_a_file_that_is_not_there_or_a_directory_is_one_line_and_exit_1(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """typer refused them itself: a boxed usage error of several lines, even in a pipe, with exit code 2,
+    which is an import's code for bad records."""
+    ok(cli(tmp_path, db_path, "migrate"))
+    missing, directory = tmp_path / "nonexist.csv", tmp_path / "batches"
+    directory.mkdir()
+    for command in (["product", "import"], ["inventory", "import"]):
+        for path, why in ((missing, "does not exist"), (directory, "is a directory, not a file to import")):
+            result = cli(tmp_path, db_path, *command, path)
+            assert (result.returncode, result.stderr, result.stdout) == (1, f"error: {path} {why}\n", ""), command
+
+
+def test_counts_of_one_are_said_in_the_singular(tmp_path: Path, db_path: Path) -> None:
+    ok(cli(tmp_path, db_path, "migrate"))
+    one_product = tmp_path / "one.json"
+    one_product.write_text('[{"id": "it-one", "name": "One", "prices": {"USD": "1"}}]')
+    assert ok(cli(tmp_path, db_path, "product", "import", one_product)).startswith("1 product imported, 0 rejected\n")
+    header = ["iccid", "matching_id", "smdp_address"]
+    not_luhn = luhn_iccid(7)[:-1] + str((int(luhn_iccid(7)[-1]) + 1) % 10)
+    profiles = write_csv(tmp_path / "one.csv", header, [[not_luhn, "ABCDE-12345-FGHIJ-00001", "smdp.example.com"]])
+    assert ok(cli(tmp_path, db_path, "inventory", "import", profiles)).splitlines() == [
+        "1 profile imported, 0 rejected",
+        "1 imported ICCID fails the Luhn check (kept, flagged)",
+    ]
+    ok(cli(tmp_path, db_path, "business-unit", "add", "GT", "--name", "Guatemala", "--timezone", "America/Guatemala",
+           "--msisdn-pattern", "[0-9]{8}"))  # fmt: skip
+    ok(cli(tmp_path, db_path, "line", "add-product", "GT-DAY", "--name", "A day", "--price", "USD=1"))
+    added = ok(cli(tmp_path, db_path, "business-unit", "add-offering", "GT", "GT-DAY", "--plan-type", "Plan",
+                   "--validity-days", "1"))  # fmt: skip
+    assert added.strip() == "offering GT-DAY as Plan in GT added (1 day)", added

@@ -111,3 +111,70 @@ def test_a_database_or_port_orderhub_cannot_use_is_refused_in_one_line(
     assert not_a_db.read_text() == "hi\n"
     assert not missing.exists()
     assert not (tmp_path / "cli.db").exists()  # refused before a database was made
+
+
+_HOST_AND_PORT = (
+    "must be a database URL whose host is followed by a port from 1 to 65535, if any (host:5432, or [::1]:5432"
+    " for an IPv6 address), such as postgresql://user@host:5432/name"
+)
+_NO_DATABASE_URL = "must be a database URL, such as sqlite:///path/to/orderhub.db or postgresql://user@host:5432/name"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        # A port that is no number, or an IPv6 address without its closing bracket, is named (it was a
+        # 60-line traceback from int()), its password masked as in logs.
+        (["partner", "list", "--db", "postgresql://u:S3cretPW@127.0.0.1:54x2/db"], {},
+         f"error: --db {_HOST_AND_PORT} (got 'postgresql://***@127.0.0.1:54x2/db')"),
+        (["partner", "list", "--db", "postgresql://u:S3cretPW@[::1:5432/db"], {},
+         f"error: --db {_HOST_AND_PORT} (got 'postgresql://***@[::1:5432/db')"),
+        (["serve", "--port", "{port}"], {"ORDERHUB_DATABASE_URL": "postgresql://u:S3cretPW@127.0.0.1:54x2/db"},
+         f"error: ORDERHUB_DATABASE_URL {_HOST_AND_PORT} (got 'postgresql://***@127.0.0.1:54x2/db')"),
+        (["migrate"], {"ORDERHUB_DATABASE_URL": "postgresql://u:S3cretPW@127.0.0.1:99999/db"},
+         f"error: ORDERHUB_DATABASE_URL {_HOST_AND_PORT} (got 'postgresql://***@127.0.0.1:99999/db')"),
+        # A scheme orderhub does not serve: the user and password are not shown (SECURITY.md), whatever
+        # they hold, nor a password given as a parameter.
+        (["serve", "--port", "{port}"], {"ORDERHUB_DATABASE_URL": "mysql://orderhub:S3cret/PW@db.internal:3306/orderhub"},
+         f"error: ORDERHUB_DATABASE_URL {_NO_DATABASE_URL} (got 'mysql://***@db.internal:3306/orderhub')"),
+        (["worker"], {"ORDERHUB_DATABASE_URL": "postgresql//orderhub:S3cretPW@db.internal/orderhub"},
+         f"error: ORDERHUB_DATABASE_URL {_NO_DATABASE_URL} (got 'postgresql//***@db.internal/orderhub')"),
+        (["migrate", "--db", "mysql://db.internal/orderhub?user=orderhub&password=S3cretPW"], {},
+         f"error: --db {_NO_DATABASE_URL} (got 'mysql://db.internal/orderhub?user=orderhub&password=***')"),
+        (["serve", "--port", "{port}", "--db", "{db}"],
+         {"ORDERHUB_PUBLIC_URL": "https//partner:S3cretPW@orders.example.com"},
+         "error: ORDERHUB_PUBLIC_URL must be empty or an http:// or https:// URL, such as https://orders.example.com"
+         " (got 'https//***@orders.example.com')"),
+        # postgres:// (what many platforms hand out) is PostgreSQL: tried, and the password not shown.
+        (["serve", "--port", "{port}"], {"ORDERHUB_DATABASE_URL": "postgres://orderhub:S3cretPW@127.0.0.1:1/orderhub"},
+         'error: cannot use the database: connection failed: connection to server at "127.0.0.1", port 1 failed:'
+         " Connection refused"),
+    ],
+)  # fmt: skip
+def test_a_database_url_orderhub_cannot_use_is_named_in_one_line_without_its_password(
+    tmp_path: Path, args: list[str], env: dict[str, str], line: str
+) -> None:
+    values = {"port": str(free_port()), "db": sqlite_url(tmp_path / "cli.db")}
+    result = run_cli(*[arg.format(**values) for arg in args], cwd=tmp_path, env=env, timeout=30)
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line, "")
+    assert "S3cret" not in result.stderr + result.stdout
+    assert not (tmp_path / "cli.db").exists()
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["partner", "list"], ["serve", "--port", "{port}"], ["worker"]])
+def test_a_database_url_naming_a_directory_says_so(tmp_path: Path, command: list[str]) -> None:
+    """SQLite said only "unable to open database file"."""
+    args = [arg.format(port=free_port()) for arg in command]
+    result = run_cli(*args, "--db", sqlite_url(tmp_path), cwd=tmp_path, timeout=30)
+    line = (
+        f"error: cannot use the database: {tmp_path} is a directory, not a SQLite database file"
+        f" (such as {tmp_path / 'orderhub.db'})"
+    )
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, line, "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_backup_of_a_directory_says_so(tmp_path: Path) -> None:
+    result = run_cli("backup", tmp_path / "copy.db", "--db", sqlite_url(tmp_path), cwd=tmp_path, timeout=30)
+    expected = f"error: {tmp_path} is a directory, not a SQLite database file"
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (1, expected, "")

@@ -5,6 +5,7 @@ for the same product on the access is taken), and one already provisioned is ref
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,3 +87,23 @@ def test_the_command_cancels_and_says_so_and_refuses_an_order_already_provisione
         assert stored is not None and stored.state is OrderState.CANCELLED
         refused = uow.cancellations.of_partners(["nordnet"], 0, 10)[0]
         assert sorted(c.state.value for c in refused) == ["done", "refused"]
+
+
+def test_a_reason_in_the_orders_history_is_shown_masked_as_its_failure_line_is(
+    services: Services, tmp_path: Path
+) -> None:
+    scheduled = gigabit(services, datetime.now(UTC) + timedelta(days=2))
+    url = sqlite_url(tmp_path / "cancel.db")
+    reason = "Anna Berg (anna.berg@example.se, 19850709-3477) called"
+    assert run_cli("order", "cancel", scheduled, "--reason", reason, "--db", url, cwd=tmp_path).returncode == 0
+
+    masked = "Anna Berg (a***@example.se, ********-****) called"
+    shown = run_cli("order", "show", scheduled, "--db", url, cwd=tmp_path)
+    as_json = run_cli("order", "show", scheduled, "--json", "--db", url, cwd=tmp_path)
+    assert (shown.returncode, as_json.returncode) == (0, 0), shown.stderr + as_json.stderr
+    for output in (shown.stdout, as_json.stdout):
+        assert "anna.berg@" not in output and "19850709" not in output, output
+    history_rows = [line for line in shown.stdout.splitlines() if "cancelled" in line and "called" in line]
+    assert len(history_rows) == 1 and masked in history_rows[0], shown.stdout
+    assert f"failure: {masked}" in shown.stdout
+    assert json.loads(as_json.stdout)["history"][-1]["reason"] == masked

@@ -43,7 +43,7 @@ def test_an_import_refuses_the_id_of_a_line_offering_or_network_product_and_leav
     )
     result = cli(tmp_path, db_path, "product", "import", catalog)
     assert result.returncode == 2, result
-    assert "1 products imported, 2 rejected" in result.stdout, result.stdout
+    assert "1 product imported, 2 rejected" in result.stdout, result.stdout
     assert reported(result.stdout, "record") == {
         1: "product OFFER-DP-001 exists already as a line_offering product, not an esim_data one",
         2: "product fiber-internet exists already as a network_service product, not an esim_data one",
@@ -104,7 +104,7 @@ def test_csv_prices_that_are_not_money_are_refused_naming_the_field(tmp_path: Pa
     ]
     result = cli(tmp_path, db_path, "product", "import", write_csv(tmp_path / "p.csv", ["id", "name", "prices"], rows))
     assert result.returncode == 2, result
-    assert "1 products imported, 4 rejected" in result.stdout, result.stdout
+    assert "1 product imported, 4 rejected" in result.stdout, result.stdout
     assert reported(result.stdout, "record") == {
         2: "prices: 'USD' is not CURRENCY=AMOUNT, such as USD=9.50",
         3: 'price in USD must be a decimal number such as 9.50, not "abc"',

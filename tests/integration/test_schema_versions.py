@@ -20,7 +20,7 @@ from tests.integration.schema_support import (
     revision_of,
     set_revision,
 )
-from tests.integration.support import OrderhubProcesses, run_cli, sqlite_url, wait_until
+from tests.integration.support import OrderhubProcesses, client, free_port, run_cli, sqlite_url, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +44,40 @@ def test_a_newer_schema_is_served_and_worked_on_but_never_migrated(
     assert worker.popen.poll() is None, worker.log()
     assert worker.terminate(timeout=15) == 0, worker.log()
     assert "Traceback" not in worker.log()
+
+
+def test_another_applications_database_is_named_in_one_line_by_every_command_and_left_untouched(
+    orderhub_procs: OrderhubProcesses, tmp_path: Path
+) -> None:
+    """Its Alembic revision (ae1027a6acf: another application's) was taken for a newer orderhub's: migrate
+    said "upgrade orderhub", serve warned, then died on a missing table with a traceback."""
+    url = sqlite_url(tmp_path / "other-app.db")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.exec_driver_sql("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+        connection.exec_driver_sql("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    engine.dispose()
+    line = "error: not an orderhub database (its migration ae1027a6acf is not orderhub's)\n"
+    for command in (["migrate"], ["serve", "--port", str(free_port())], ["worker"], ["partner", "list"], ["demo-data"]):
+        refused = run_cli(*command, "--db", url, cwd=tmp_path, timeout=30)
+        assert (refused.returncode, refused.stderr, refused.stdout) == (1, line, ""), command
+    assert revision_of(url) == "ae1027a6acf"
+    engine = sa.create_engine(url)
+    assert sa.inspect(engine).get_table_names() == ["alembic_version", "invoices"]  # nothing of orderhub's made
+    engine.dispose()
+
+    # A database that becomes one under a running server (restored from the wrong backup): not ready.
+    served = tmp_path / "served.db"
+    server = orderhub_procs.serve(served)
+    set_revision(sqlite_url(served), "ae1027a6acf")
+    with client(server.base_url) as http:
+        answer = http.get("/readyz")
+    assert answer.status_code == 503, answer.text
+    assert answer.json() == {
+        "status": "unavailable",
+        "reason": "not an orderhub database (its migration ae1027a6acf is not orderhub's)",
+    }
 
 
 def test_a_database_behind_is_refused_untouched_by_the_commands_that_operate_on_it(tmp_path: Path) -> None:

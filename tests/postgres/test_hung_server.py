@@ -18,7 +18,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.support import HOST, OrderhubProcesses, client, free_port, get_token, new_esim_body
+from tests.integration.support import (
+    HOST,
+    OrderhubProcesses,
+    client,
+    free_port,
+    get_token,
+    new_esim_body,
+    wait_until,
+)
 
 # The process's bound on an answer from the server with the write timeout below (store.database).
 ANSWER_BOUND_SECONDS = 10.0
@@ -32,8 +40,13 @@ class FreezableProxy:
         self.answers = 0
         self.thawed = threading.Event()
         self.thawed.set()
+        # While set, a new connection is closed at once (the connections already made go on): a server
+        # that takes no more clients.
+        self.refusing = False
+        self.refused = 0
         self._target_port = target_port
         self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
@@ -48,11 +61,27 @@ class FreezableProxy:
             time.sleep(quiet)
         return counted
 
+    def sever(self) -> None:
+        """Stops listening and drops every connection through it: a server that is down, refusing
+        connections, until ``restore``."""
+        asyncio.run_coroutine_threadsafe(self._sever(), self._loop).result(5)
+
+    def restore(self) -> None:
+        """Listens again on the same port: the server is back."""
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(5)
+
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(asyncio.start_server(self._handle, HOST, self.port))
+        self._loop.run_until_complete(self._listen())
         ready.set()
         self._loop.run_forever()
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._handle, HOST, self.port)
+
+    async def _sever(self) -> None:
+        self._server.close()
+        await self._shutdown()
 
     async def _wait_thawed(self) -> None:
         while not self.thawed.is_set():
@@ -74,6 +103,10 @@ class FreezableProxy:
             writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            self.refused += 1
+            writer.close()
+            return
         await self._wait_thawed()
         server_reader, server_writer = await asyncio.open_connection(HOST, self._target_port)
         await asyncio.gather(self._pipe(reader, server_writer), self._pipe(server_reader, writer, from_server=True))
@@ -154,3 +187,39 @@ def test_a_server_that_stops_answering_gets_fast_503s_and_the_service_heals(
         assert http.get(order_path, headers=headers).status_code == 200
         after = http.post("/esim/v1/order", json=new_esim_body("after@example.com"), headers=headers)
         assert after.status_code == 201, after.text
+
+
+def _inventory_levels(metrics: httpx.Response) -> list[str]:
+    assert metrics.status_code == 200, metrics.text
+    return [line for line in metrics.text.splitlines() if line.startswith("orderhub_esim_profiles{")]
+
+
+def test_metrics_answer_at_once_with_the_levels_last_read_while_the_server_does_not_answer(
+    pg_url: str, proxy: FreezableProxy, orderhub_procs: OrderhubProcesses
+) -> None:
+    """Each scrape of a worker's /metrics took 10 s (the store's bound on a read), the API's the same at
+    first: as long as Prometheus' default scrape_timeout, so the metrics went missing for the outage."""
+    proxied = str(sa.make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False))
+    api = orderhub_procs.serve(orderhub_procs.tmp_path / "unused.db", db_url=proxied, demo=False)
+    ops_port = free_port()
+    orderhub_procs.spawn(["worker", "--db", proxied, "--host", HOST, "--port", str(ops_port)])
+    worker_url = f"http://{HOST}:{ops_port}"
+    wait_until(lambda: _answers(f"{worker_url}/readyz"), timeout=30, message="the worker's /readyz")
+    # Well within Prometheus' 10 s: a scrape that waits for the store's bound fails here.
+    with client(api.base_url, timeout=4) as api_http, httpx.Client(base_url=worker_url, timeout=4) as worker_http:
+        levels = {
+            name: _inventory_levels(http.get("/metrics")) for name, http in (("api", api_http), ("worker", worker_http))
+        }
+        assert all(levels.values()), levels
+        proxy.thawed.clear()
+        for _ in range(3):  # scrapes that come while a read is stuck join it (at most one in flight)
+            for name, http in (("api", api_http), ("worker", worker_http)):
+                assert _inventory_levels(http.get("/metrics")) == levels[name], name
+        proxy.thawed.set()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -77,6 +77,32 @@ def test_a_bad_value_is_refused_naming_the_variable_the_value_and_what_is_allowe
     assert "\n" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("postgresql://u:pw@127.0.0.1:54x2/db", "postgresql://***@127.0.0.1:54x2/db"),
+        ("postgresql://u:pw@[::1:5432/db", "postgresql://***@[::1:5432/db"),
+        ("postgresql://u:pw@host:0/db", "postgresql://***@host:0/db"),
+        ("postgresql://u:pw@host:65536/db", "postgresql://***@host:65536/db"),
+        ("postgresql://u@host:/db", "postgresql://***@host:/db"),
+    ],
+)
+def test_a_database_url_whose_port_is_no_port_is_refused_without_its_credentials(value: str, shown: str) -> None:
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({"ORDERHUB_DATABASE_URL": value})
+    assert str(refused.value).startswith("ORDERHUB_DATABASE_URL must be a database URL whose host is followed by")
+    assert str(refused.value).endswith(f"(got {shown!r})")
+
+
+def test_postgres_urls_as_platforms_hand_them_out_are_postgresql() -> None:
+    for given, used in [
+        ("postgres://u:pw@db:5432/orderhub", "postgresql://u:pw@db:5432/orderhub"),
+        ("postgres+psycopg://u@db/orderhub", "postgresql+psycopg://u@db/orderhub"),
+        (" postgresql://u@[::1]:5432/orderhub ", "postgresql://u@[::1]:5432/orderhub"),
+    ]:
+        assert Settings.from_env({"ORDERHUB_DATABASE_URL": given}).database_url == used
+
+
 def test_the_db_option_is_checked_as_the_variable_is() -> None:
     with pytest.raises(SettingError, match=r"^--db must be a database URL.*\(got '/path/file.db'\)$"):
         Settings.from_env({}, database_url="/path/file.db")

@@ -61,3 +61,34 @@ def test_readyz_answers_503_in_time_when_the_database_does_not_answer(stuck: thr
         assert httpx.get(f"{endpoint.url}/metrics", timeout=5).status_code == 200
     finally:
         endpoint.stop()
+
+
+def test_metrics_answer_while_a_gauge_read_is_stuck_and_scrapes_meanwhile_start_no_other(
+    stuck: threading.Event,
+) -> None:
+    reads: list[int] = []
+
+    def read_levels() -> None:
+        reads.append(1)
+        stuck.wait(10)  # a database that does not answer
+
+    endpoint = OpsEndpoint(
+        "127.0.0.1",
+        0,
+        liveness=lambda: [],
+        readiness=lambda: ProbeAnswer(200, {"status": "ready"}),
+        refresh_metrics=read_levels,
+        answer_timeout=5,
+    )
+    endpoint.start()
+    try:
+        for _ in range(3):
+            assert httpx.get(f"{endpoint.url}/metrics", timeout=4).status_code == 200
+        assert len(reads) == 1  # the later scrapes joined the read under way
+        stuck.set()
+        deadline = time.monotonic() + 5
+        while len(reads) == 1 and time.monotonic() < deadline:  # once it ended, a scrape reads anew
+            assert httpx.get(f"{endpoint.url}/metrics", timeout=4).status_code == 200
+        assert len(reads) == 2
+    finally:
+        endpoint.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from orderhub.probes import (
     METRICS_CONTENT_TYPE,
+    GaugeRefresh,
     ProbeAnswer,
     ReadinessChanges,
     metrics_text,
@@ -26,6 +26,7 @@ from orderhub.store.runtime import SqlDatabase
 def health_router(engine: sa.Engine, database: SqlDatabase, inventory: InventoryService) -> APIRouter:
     router = APIRouter(tags=["health"])
     changes = ReadinessChanges()
+    inventory_levels = GaugeRefresh(lambda: read_inventory_levels(inventory))
 
     @router.get("/healthz", summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -43,10 +44,9 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
-        # The inventory gauges are read fresh when the database answers in time; otherwise the
-        # metrics go out with the last levels read, so a stuck database does not stop the scraping.
-        with contextlib.suppress(DatabaseUnavailable):
-            await database.answered_in_time(asyncio.to_thread(read_inventory_levels, inventory))
+        # The inventory gauges are read fresh when the database answers at once; otherwise the metrics
+        # go out with the last levels read, so a slow or stuck database does not stop the scraping.
+        await asyncio.to_thread(inventory_levels.refresh)
         return Response(metrics_text(), media_type=METRICS_CONTENT_TYPE)
 
     return router

@@ -9,7 +9,6 @@ each with a socket timeout, so a slow or silent client holds only its own thread
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from orderhub.probes import (
     METRICS_CONTENT_TYPE,
+    GaugeRefresh,
     ProbeAnswer,
     ReadinessChanges,
     metrics_text,
@@ -41,8 +41,9 @@ CLIENT_TIMEOUT_SECONDS = 10.0
 
 
 class OpsEndpoint:
-    """Serves the probes; ``liveness`` names what is stuck (empty: alive), ``readiness`` and
-    ``refresh_metrics`` wait on the database, at most ``answer_timeout`` seconds each."""
+    """Serves the probes; ``liveness`` names what is stuck (empty: alive), ``readiness`` waits on the
+    database at most ``answer_timeout`` seconds, ``refresh_metrics`` (the gauges read from the database)
+    briefly, one read at a time (probes.GaugeRefresh)."""
 
     def __init__(
         self,
@@ -57,7 +58,7 @@ class OpsEndpoint:
         self._liveness = liveness
         self._readiness = readiness
         self._readiness_changes = ReadinessChanges()
-        self._refresh_metrics = refresh_metrics
+        self._metrics_gauges = GaugeRefresh(refresh_metrics)
         self._answer_timeout = answer_timeout
         # Database waits run here, so that an answer is bounded even when the database is not.
         self._database_calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="orderhub-ops-db")
@@ -79,6 +80,7 @@ class OpsEndpoint:
         self._server.shutdown()
         self._server.server_close()
         self._database_calls.shutdown(wait=False, cancel_futures=True)
+        self._metrics_gauges.close()
 
     # -- the answers -------------------------------------------------------------------------------
 
@@ -95,9 +97,9 @@ class OpsEndpoint:
             except DatabaseUnavailable as exc:
                 return _json(self._readiness_changes.seen(not_ready(exc)))
         if path == "/metrics":
-            # As the API's: the inventory gauges keep the last levels read when the database is late.
-            with contextlib.suppress(DatabaseUnavailable):
-                self._in_time(self._refresh_metrics)
+            # As the API's: the inventory gauges keep the last levels read when the database is late, and
+            # a scrape never queues behind readiness probes that wait on it.
+            self._metrics_gauges.refresh()
             return 200, METRICS_CONTENT_TYPE, metrics_text(), {}
         return _json(ProbeAnswer(404, {"status": "not found", "reason": "served: /healthz, /readyz, /metrics"}))
 

@@ -19,6 +19,7 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
 from orderhub.cli.base import app, err
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import SettingError, unknown_variables
+from orderhub.store.migrate import NotOrderhubDatabase
 
 __all__ = ["app", "main"]
 
@@ -32,6 +33,10 @@ def main() -> None:
         # An unreachable or misconfigured database is the operator's to fix: one line, not a traceback.
         reason = exc.reason if isinstance(exc, DatabaseUnavailable) else str(exc.orig).strip().splitlines()[0]
         err.print(f"[red]error:[/red] cannot use the database: {reason}")
+        raise SystemExit(1) from None
+    except NotOrderhubDatabase as exc:
+        # Another application's database (a mistyped setting): named, untouched, not a traceback.
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from None
     except ValueError as exc:
         # A setting or option orderhub cannot use (SettingError names it), or a database it does not serve.

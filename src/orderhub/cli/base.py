@@ -78,6 +78,8 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
             _warn(str(exc))
         return services
     state = migrate.schema_state(services.engine)
+    if state.status == "foreign":
+        raise _fail(escape(str(migrate.NotOrderhubDatabase(str(state.revision)))))
     if state.status == "behind":
         at = f"at migration {state.revision}" if state.revision else "without orderhub's tables"
         raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
@@ -114,6 +116,11 @@ def refusals_in_one_line() -> Iterator[None]:
         yield
     except DomainError as exc:
         raise _fail(escape(exc.message)) from exc
+
+
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """``count`` with its noun: "1 order", "2 orders" (``many``: the noun when it is not one plus "s")."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _fail(message: str) -> typer.Exit:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from orderhub.cli.base import DbOption, _fail, _services, console, customer_app, refusals_in_one_line
+from orderhub.cli.base import DbOption, _fail, _services, console, counted, customer_app, refusals_in_one_line
 from orderhub.domain.customers import PERSONAL_IDENTITY_NUMBER, Customer, Identity, personal_identity
 from orderhub.observability import mask, mask_identity
 from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, CustomerKey, Erasure
@@ -79,10 +79,11 @@ def _summary(done: Erasure) -> str:
     orders = ", ".join(done.orders[:MAX_ORDERS_NAMED])
     if len(done.orders) > MAX_ORDERS_NAMED:
         orders += f" and {len(done.orders) - MAX_ORDERS_NAMED} more"
-    held = f"{len(done.orders)} orders" + (f" ({orders})" if orders else "")
-    held += f", {done.snapshots} event snapshots and {done.reasons} reasons given with changes"
+    held = counted(len(done.orders), "order") + (f" ({orders})" if orders else "")
+    held += f", {counted(done.snapshots, 'event snapshot')} and {counted(done.reasons, 'reason')} given with changes"
     if done.ids:  # said only when there are any: a partner seldom puts personal data in its ids
-        held += f", and in {done.ids} correlation ids and idempotency keys"
+        ids = counted(done.ids, "correlation id or idempotency key", "correlation ids and idempotency keys")
+        held += f", and in {ids}"
     who = f"customer {customer.id} of {customer.partner_id}"
     if customer.erased_at is not None:
         erased = f"{who} was erased at {customer.erased_at.isoformat(timespec='seconds')}"

@@ -52,6 +52,12 @@ def text(path: Path) -> str:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise UnreadableFile(f"{path} is a directory, not a file to import") from None
+    except OSError as exc:
+        raise UnreadableFile(f"{path} cannot be read: {exc.strerror}") from None
 
 
 class _CountedLines:

@@ -16,6 +16,7 @@ from orderhub.cli.base import (
     _fail,
     _services,
     console,
+    counted,
     err,
     inventory_app,
     product_app,
@@ -42,7 +43,9 @@ def product_withdraw(product_id: str, db: DbOption = None) -> None:
 
 @product_app.command("import")
 def product_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON list or CSV file")],
+    # Not typer's checks of the path: a usage error of several lines, exit 2, which is an import's code
+    # for bad records. import_files names a file that is not there or not a file in one line, exit 1.
+    file: Annotated[Path, typer.Argument(help="JSON list or CSV file")],
     db: DbOption = None,
 ) -> None:
     """Insert or update products from a JSON list or a CSV file (see the README for the columns)."""
@@ -52,9 +55,9 @@ def product_import(
         # nothing, though the import writes in chunks.
         records = list(product_records(file))
     except UnreadableFile as exc:
-        raise _fail(str(exc)) from exc
+        raise _fail(escape(str(exc))) from exc
     report = services.catalog.import_products(records)
-    console.print(f"{report.accepted} products imported, {len(report.rejected)} rejected")
+    console.print(f"{counted(report.accepted, 'product')} imported, {len(report.rejected)} rejected")
     for line, reason in report.rejected:
         console.print(f"  record {line}: {escape(reason)}")  # a reason quotes the file: no markup of rich's
     if report.rejected:
@@ -77,7 +80,7 @@ def _column(record: dict[str, str], names: tuple[str, ...]) -> str:
 
 @inventory_app.command("import")
 def inventory_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: iccid,matching_id,smdp_address")],
+    file: Annotated[Path, typer.Argument(help="CSV: iccid,matching_id,smdp_address")],  # as product import's
     batch: Annotated[str | None, typer.Option(help="Batch name kept with each profile")] = None,
     db: DbOption = None,
 ) -> None:
@@ -86,7 +89,7 @@ def inventory_import(
     try:
         records = list(csv_records(file, (_ICCID_COLUMNS, _MATCHING_COLUMNS, _SMDP_COLUMNS)))
     except UnreadableFile as exc:
-        raise _fail(str(exc)) from exc
+        raise _fail(escape(str(exc))) from exc
     with Progress(console=err) as progress:
         task = progress.add_task(f"importing {file.name}", total=len(records))
         rows = (
@@ -96,9 +99,10 @@ def inventory_import(
         report = services.inventory.import_profiles(
             rows, batch=batch or file.stem, progress=lambda n: progress.advance(task, n)
         )
-    console.print(f"{report.accepted} profiles imported, {len(report.rejected)} rejected")
+    console.print(f"{counted(report.accepted, 'profile')} imported, {len(report.rejected)} rejected")
     if report.not_luhn_valid:
-        console.print(f"[yellow]{report.not_luhn_valid} imported ICCIDs fail the Luhn check (kept, flagged)[/yellow]")
+        failing = counted(report.not_luhn_valid, "imported ICCID fails", "imported ICCIDs fail")
+        console.print(f"[yellow]{failing} the Luhn check (kept, flagged)[/yellow]")
     for line, reason in sorted(report.rejected):
         console.print(f"  line {line}: {reason}")
     if report.rejected:

@@ -71,9 +71,9 @@ def order_show(
         # identity number alone) is seen here, as the order carried it, masked like the customer's own.
         "request": shown_request(order.request, customer),
         "history": [
-            # A cancellation request's notes name it (their state is the order's then, unmoved).
+            # A cancellation request's notes name it (their state unmoved); reasons masked as the failure is.
             {"at": e.at.isoformat(), "state": e.to_state.value}
-            | {name: v for name, v in (("reason", e.reason), ("cancellation", e.cancellation_id)) if v}
+            | {name: v for name, v in (("reason", mask(e.reason or "")), ("cancellation", e.cancellation_id)) if v}
             for e in events
         ],
     }

@@ -179,7 +179,8 @@ def backup(
     except BackupRefused as exc:
         raise _fail(str(exc)) from None
     console.print(
-        f"backup written: {report.target} ({report.orders:,} orders, migration {report.migration},"
+        f"backup written: {report.target} ({report.orders:,} order{'' if report.orders == 1 else 's'},"
+        f" migration {report.migration},"
         f" {report.size_bytes / 1e6:,.1f} MB, {report.seconds:.1f} s)"
     )
 

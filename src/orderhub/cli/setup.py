@@ -20,6 +20,7 @@ from orderhub.cli.base import (
     access_app,
     app,
     console,
+    counted,
     line_app,
     refusals_in_one_line,
 )
@@ -173,7 +174,7 @@ def unit_remove_offering(
 
 
 def _days(validity_days: int | None) -> str:
-    return f"{validity_days} days" if validity_days else "no end"
+    return counted(validity_days, "day") if validity_days else "no end"
 
 
 @unit_app.command("offerings")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from orderhub.domain.changes import Listener
 from orderhub.fulfilment.callback_requests import pinned
+from orderhub.fulfilment.database_outage import DatabaseOutage
 from orderhub.fulfilment.delivery_deadline import DeliveryDeadline
 from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.metrics import EVENTS_SENT
@@ -50,6 +51,7 @@ class HubDispatcher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.heartbeat = Heartbeat("event dispatcher")
+        self._outage = DatabaseOutage("hub dispatcher", log)
 
     def wake(self) -> None:
         self._wake.set()
@@ -88,9 +90,12 @@ class HubDispatcher:
                     reclaimed = True
                 self._start_due()
             except DatabaseUnavailable as exc:
-                log.warning("hub dispatcher waits for the database: %s", exc.reason)
+                self.heartbeat.wait(self._wake, self._outage.failed(exc.reason))
+                continue
             except Exception:
                 log.exception("hub dispatcher loop error; retrying")
+            else:
+                self._outage.answered()
             self._wake.wait(self._poll_interval)
 
     def _start_due(self) -> None:

@@ -7,6 +7,9 @@ import threading
 import time
 from collections.abc import Callable
 
+# How often a loop beats while it waits: well within any limit a probe applies.
+BEAT_WHILE_WAITING_SECONDS = 0.1
+
 
 class Heartbeat:
     """When a loop last showed progress. The loop beats at each turn, while it waits for work, and after
@@ -21,6 +24,16 @@ class Heartbeat:
 
     def beat(self) -> None:
         self._last = self._clock()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Waits up to ``seconds`` for ``event`` (True when it came), beating meanwhile: a loop that
+        waits on purpose, for work or for the database, is alive."""
+        deadline = time.monotonic() + seconds  # real time, whatever clock the beats are told by
+        while (left := deadline - time.monotonic()) > 0:
+            self.beat()
+            if event.wait(min(left, BEAT_WHILE_WAITING_SECONDS)):
+                return True
+        return False
 
     def silence(self) -> float | None:
         """Seconds since the last beat; None before the first."""

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 
+from orderhub.fulfilment.database_outage import DatabaseOutage
 from orderhub.fulfilment.liveness import Heartbeat
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.ports import DatabaseUnavailable
@@ -41,6 +42,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._watch_database = False
         self.heartbeat = Heartbeat("worker loop")
+        self._outage = DatabaseOutage("worker", log)
 
     def wake(self) -> None:
         self._wake.set()
@@ -74,11 +76,14 @@ class Worker:
             try:
                 worked = self.run_once()
             except DatabaseUnavailable as exc:
-                log.warning("worker waits for the database: %s", exc.reason)
-                worked = 0
+                # Not the wait for work: that returns at once when the database cannot tell it.
+                self.heartbeat.wait(self._wake, self._outage.failed(exc.reason))
+                continue
             except Exception:
                 log.exception("worker loop error; retrying")
                 worked = 0
+            else:
+                self._outage.answered()
             if worked == 0:
                 self._wait_for_work()
         log.info("worker %s stopped", self.worker_id)

@@ -14,8 +14,17 @@ from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import CHANGED_BY_PARTNER, OrderState
 from orderhub.domain.orders import Order
 from orderhub.domain.partners import Principal
+from orderhub.metrics import orders_finished
 from orderhub.services.clock import Clock, utc_now
+from orderhub.services.order_commands import FinishedOrder
 from orderhub.services.ports import Database, UnitOfWork
+
+
+def _count(finished: FinishedOrder | None) -> None:
+    """An order the change cancelled is finished, counted by the process that committed it, as the worker
+    counts those it finishes (a retry that finds the order cancelled already counts nothing)."""
+    if finished is not None:
+        orders_finished(finished.dialect, finished.operation.value, finished.state.value).inc()
 
 
 def _visible(uow: UnitOfWork, principal: Principal, reference: str) -> Order:
@@ -84,31 +93,36 @@ class OrderChanges:
         """Cancel the order now if provisioning has not started; the request is kept either way. Asked
         again for an order it cancelled (a retry whose answer was lost), the cancellation that did it."""
 
-        def cancel(uow: UnitOfWork) -> Cancellation:
+        def cancel(uow: UnitOfWork) -> tuple[Cancellation, FinishedOrder | None]:
             order = _visible(uow, principal, reference)
             done = uow.cancellations.done_for(order.id) if order.state is OrderState.CANCELLED else None
-            return done or self._cancel(uow, order, principal.partner_id, reason, requested_for)
+            return (done, None) if done else self._cancel(uow, order, principal.partner_id, reason, requested_for)
 
-        return await self._db.write(cancel)
+        cancellation, finished = await self._db.write(cancel)
+        _count(finished)
+        return cancellation
 
     def cancel_for_operator(self, order_id_or_reference: str, *, reason: str) -> tuple[Cancellation, Order]:
         """The operator calls an order off (`orderhub order cancel`), as its partner could: recorded as a
         cancellation on the partner's behalf, with the reason, and seen by the partner (and its listeners)
         as any cancellation. Refused, and recorded so, once provisioning has started."""
 
-        def cancel(uow: UnitOfWork) -> tuple[Cancellation, Order]:
+        def cancel(uow: UnitOfWork) -> tuple[Cancellation, FinishedOrder | None, Order]:
             order = uow.orders.get(order_id_or_reference, for_update=True) or uow.orders.get_by_reference(
                 order_id_or_reference, for_update=True
             )
             if order is None:
                 raise OrderNotFound(f"no order {order_id_or_reference}", field="id")
-            return self._cancel(uow, order, order.partner_id, reason, None), order
+            return *self._cancel(uow, order, order.partner_id, reason, None), order
 
-        return self._db.write_now(cancel)
+        cancellation, finished, order = self._db.write_now(cancel)
+        _count(finished)
+        return cancellation, order
 
     def _cancel(
         self, uow: UnitOfWork, order: Order, by_partner: str, reason: str | None, requested_for: datetime | None
-    ) -> Cancellation:
+    ) -> tuple[Cancellation, FinishedOrder | None]:
+        """The cancellation request, carried out or refused, and the order it finished (None: refused)."""
         now = self._clock()
         cancellation_id = new_id()
         refusal = order.cancel_as_requested(cancellation_id, reason, now)
@@ -127,9 +141,9 @@ class OrderChanges:
         uow.cancellations.add(cancellation)
         if refusal is None:
             uow.orders.save(order)
-        else:
-            uow.orders.add_events(order)  # the notes alone: what the order shows did not change
-        return cancellation
+            return cancellation, FinishedOrder.of(order)
+        uow.orders.add_events(order)  # the notes alone: what the order shows did not change
+        return cancellation, None
 
     async def cancellation(self, principal: Principal, cancellation_id: str) -> tuple[Cancellation, Order]:
         def load(uow: UnitOfWork) -> tuple[Cancellation, Order]:

@@ -36,6 +36,8 @@ def backup_sqlite(url: str, target: Path) -> BackupReport:
     source_path = sqlite_path(url)
     if source_path is None:
         raise BackupRefused("backup copies a SQLite database file; for PostgreSQL use pg_dump")
+    if source_path.is_dir():
+        raise BackupRefused(f"{source_path} is a directory, not a SQLite database file")
     if not source_path.is_file():
         raise BackupRefused(f"no database at {source_path}")
     target = target.expanduser().resolve()

@@ -5,6 +5,7 @@ Alembic is imported where it is used: it is a fifth of a CLI command's start-up,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,6 +40,24 @@ class SchemaNewer(Exception):
         self.head = head
 
 
+class NotOrderhubDatabase(Exception):
+    """The database records a migration that is neither one of this orderhub's nor a newer orderhub's
+    (those are four digits, past this one's newest): another application's database, which a mistyped
+    setting pointed at. Nothing is done on it."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(f"not an orderhub database (its migration {revision} is not orderhub's)")
+        self.revision = revision
+
+
+def _refused(revision: str) -> Exception:
+    """What a database at ``revision``, which this orderhub does not ship, is to it."""
+    head = head_revision()
+    if re.fullmatch(r"[0-9]{4}", revision) and revision > head:
+        return SchemaNewer(revision, head)
+    return NotOrderhubDatabase(revision)
+
+
 @dataclass(frozen=True)
 class Migrated:
     """What an upgrade did: the migration the database was at (None: no schema yet) and is at now."""
@@ -57,7 +76,7 @@ class Migrated:
 @dataclass(frozen=True)
 class SchemaState:
     """The database's migration against this orderhub's: ``current``, ``behind`` (None: no schema),
-    or ``newer`` (a migration this orderhub does not know)."""
+    ``newer`` (a newer orderhub's migration) or ``foreign`` (none of orderhub's: NotOrderhubDatabase)."""
 
     revision: str | None
     head: str
@@ -66,12 +85,14 @@ class SchemaState:
     def status(self) -> str:
         if self.revision == self.head:
             return "current"
-        return "behind" if self.revision is None or self.revision in known_revisions() else "newer"
+        if self.revision is None or self.revision in known_revisions():
+            return "behind"
+        return "newer" if isinstance(_refused(self.revision), SchemaNewer) else "foreign"
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> Migrated:
-    """Migrates the database forward; raises ``SchemaNewer`` (and changes nothing) when it is at a
-    migration this orderhub does not know."""
+    """Migrates the database forward; raises ``SchemaNewer`` (and changes nothing) when a newer orderhub
+    migrated it, ``NotOrderhubDatabase`` when its migration is none of orderhub's."""
     # The migration runs in plain (deferred) transactions; see store.database for why writers differ.
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -92,7 +113,7 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> Migrated:
             before = after = _revision_on(connection)
             connection.commit()
             if before is not None and before not in known_revisions():
-                raise SchemaNewer(before, head_revision())
+                raise _refused(before)
             if before != head_revision() or revision != "head":
                 # Alembic is imported only when there is something to do: most starts find none.
                 from alembic import command
