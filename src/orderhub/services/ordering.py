@@ -220,17 +220,17 @@ class OrderingService:
         """
         stamp = await self._db.read_statement(lambda uow: uow.orders.stamp(order_id))
         principal = await caller(stamp.config_version)
-        if not stamp.visible_to(principal, operations):
+        if not stamp.visible_to(principal):
             raise OrderNotFound(f"order {order_id} not found", field="id")
         hit = rendered.get(order_id, stamp.version)
         if hit is not None:
-            return hit
+            return hit  # one of ``operations``: only such an order is rendered (below), and an operation never changes
 
         def load(uow: UnitOfWork) -> T:
             # Again, in the snapshot the order is read in: it may have changed since the stamp.
             again = uow.orders.stamp(order_id)
             order = uow.orders.get(order_id)
-            if order is None or not again.visible_to(principal, operations):
+            if order is None or not again.visible_to(principal) or order.operation not in operations:
                 raise OrderNotFound(f"order {order_id} not found", field="id")
             made = rendered.render(OrderView(order, uow.orders.events(order_id)))
             rendered.put(order_id, again.version, made)

@@ -3,7 +3,6 @@ eSIM profiles as stored), and the queries use cases hand to it."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -91,19 +90,17 @@ class StoredProfile:
 
 
 class OrderStamp(NamedTuple):
-    """Whose an order is (None: there is no such order), its operation and its version, which moves
-    with every change an API could show of it; and the store's config version, read by the same
-    statement, so that the caller's cached credentials are checked against the same moment. (A tuple:
-    made on every poll, and a frozen dataclass costs a microsecond to make.)"""
+    """Whose an order is (None: there is no such order) and its version, which moves with every change
+    an API could show of it; and the store's config version, read by the same statement, so that the
+    caller's cached credentials are checked against the same moment. (A tuple: made on every poll, and
+    a frozen dataclass costs a microsecond to make.)"""
 
     partner_id: str | None
-    operation: str | None
     version: int
     config_version: int
 
-    def visible_to(self, principal: Principal, operations: Collection[Operation]) -> bool:
-        """Whether the order is the principal's to see, through an API that shows ``operations``."""
-        return self.partner_id is not None and principal.can_see(self.partner_id) and self.operation in operations
+    def visible_to(self, principal: Principal) -> bool:
+        return self.partner_id is not None and principal.can_see(self.partner_id)
 
 
 @dataclass(frozen=True)

@@ -153,19 +153,18 @@ class OrderRepository:
         return self._load(self._sql.one(SELECT_ORDER + "id = ?" + self._for_update(for_update), (order_id,)))
 
     def stamp(self, order_id: str) -> OrderStamp:
-        """Whose the order is, its operation, its version and the config version: one statement of one
-        indexed read, to tell whether a representation made earlier and the caller's credentials are
-        still right."""
+        """Whose the order is, its version and the config version: one statement of one indexed read,
+        to tell whether a representation made earlier and the caller's credentials are still right."""
         row = self._sql.one(
-            "SELECT c.version, o.partner_id, o.operation, o.version FROM config_version c"
+            "SELECT c.version, o.partner_id, o.version FROM config_version c"
             " LEFT JOIN orders o ON o.id = ? WHERE c.id = 1",
             (order_id,),
         )
         assert row is not None, "config_version has its one row from the first migration"
-        config, partner_id, operation, version = row
+        config, partner_id, version = row
         if partner_id is None:
-            return OrderStamp(None, None, 0, int(config))
-        return OrderStamp(str(partner_id), str(operation), int(version), int(config))
+            return OrderStamp(None, 0, int(config))
+        return OrderStamp(str(partner_id), int(version), int(config))
 
     def get_by_reference(self, reference: str, *, for_update: bool = False, deleted_too: bool = False) -> Order | None:
         """The order of that number; one its partner deleted (TMF622 DELETE) only ``deleted_too``."""
