@@ -33,10 +33,29 @@ ERRORS: dict[str, dict[tuple[str, str], set[int]]] = {
         ("get", "/sim/{iccid}"): _ESIM_ONE,
         ("get", "/sim/{iccid}/subscriptions"): _ESIM_ONE,
     },
+    "tmf-productorder": {
+        ("post", "/{business_id}/productOrder"): _TMF_ANY | _BODY | {409, 422},
+        ("get", "/{business_id}/productOrder/{order_id}"): _TMF_ANY,
+    },
+    "tmf622": {
+        ("post", "/productOrder"): _TMF622_ONE | _BODY | {409, 422},
+        ("get", "/productOrder"): _TMF622_LIST,
+        ("get", "/productOrder/{order_id}"): _TMF622_ONE,
+        ("patch", "/productOrder/{order_id}"): _TMF622_ONE | _BODY | {409},
+        ("delete", "/productOrder/{order_id}"): _TMF622_ONE | {409},
+        ("post", "/cancelProductOrder"): _TMF622_ONE | _BODY,
+        ("get", "/cancelProductOrder"): _TMF622_LIST,
+        ("get", "/cancelProductOrder/{cancellation_id}"): _TMF622_ONE,
+        ("post", "/hub"): _TMF622_LIST | _BODY,
+        ("get", "/hub/{listener_id}"): _TMF622_ONE,
+        ("delete", "/hub/{listener_id}"): _TMF622_ONE,
+    },
 }
 # The headers an error answer always carries, per API.
 ERROR_HEADERS: dict[str, dict[int, str]] = {
     "esim-v1": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
+    "tmf-productorder": {405: "Allow", 429: "Retry-After", 503: "Retry-After"},
+    "tmf622": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
 }
 
 
