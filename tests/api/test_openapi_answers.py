@@ -50,12 +50,18 @@ ERRORS: dict[str, dict[tuple[str, str], set[int]]] = {
         ("get", "/hub/{listener_id}"): _TMF622_ONE,
         ("delete", "/hub/{listener_id}"): _TMF622_ONE,
     },
+    "onapi-order": {
+        ("get", "/"): {405, 500},  # no sign-in, no database
+        ("get", "/sp_spec/products/"): _ONAPI_SIGNED_IN,
+        ("post", "/sp_spec/order/"): _ONAPI_SIGNED_IN | _BODY | {409},
+    },
 }
 # The headers an error answer always carries, per API.
 ERROR_HEADERS: dict[str, dict[int, str]] = {
     "esim-v1": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
     "tmf-productorder": {405: "Allow", 429: "Retry-After", 503: "Retry-After"},
     "tmf622": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
+    "onapi-order": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
 }
 
 

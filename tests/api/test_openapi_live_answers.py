@@ -87,3 +87,50 @@ def test_tmf_productorder_documents_a_related_party_as_it_is_taken(client: httpx
         refused = client.post("/emida-ux-lcr/emida-ux/v1/CR/productOrder", json=body, headers=tmf_headers())
         assert refused.status_code == 400, refused.text
         assert schema_problems(document, request["schema"], body) != []
+
+
+def onapi_body(**customer: Any) -> dict[str, Any]:
+    return {
+        "coId": "Acme",
+        "coAccessId": "access-free-9",
+        "operation": "ACTIVATE",
+        "orderDateTime": "2026-11-24T10:00:00Z",
+        "requestedDateTime": "2099-01-01T00:00:00Z",  # refused: more than ten years ahead
+        "products": [{"productId": "iptv", "offeringId": "basic"}],
+        "customerDetails": {
+            "identifiedCustomer": False,
+            "customerFirstname": "Anna",
+            "customerLastName": "Berg",
+            **customer,
+        },
+    }
+
+
+def test_onapi_documents_the_e_mail_and_the_idempotency_key_as_checked(client: httpx.Client) -> None:
+    document = document_of(client, "onapi-order")
+    operation = document["paths"]["/sp_spec/order/"]["post"]
+    request = operation["requestBody"]["content"]["application/json"]["schema"]
+    auth = ("demo-co-acme", "demo-co-acme-secret")
+    not_an_address = onapi_body(customerEmail="anna-at-example")
+    refused = client.post("/2.5/sp_spec/order/", json=not_an_address, auth=auth)
+    assert refused.json()["cause"] == "Bad customerDetails.customerEmail"
+    assert schema_problems(document, request, not_an_address) != []
+    assert schema_problems(document, request, onapi_body(customerEmail="anna@example.se")) == []
+
+    (key,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    longest = key["schema"]["maxLength"]
+    for length, cause in ((longest, "Bad requestedDateTime"), (longest + 1, "Bad Idempotency-Key")):
+        answer = client.post(
+            "/2.5/sp_spec/order/", json=onapi_body(), auth=auth, headers={"Idempotency-Key": "k" * length}
+        )
+        assert (answer.status_code, answer.json()["cause"]) == (400, cause)
+        assert answer_problems(document, "onapi-order", answer) == []
+
+
+def test_onapi_lists_its_endpoints_as_documented_without_sign_in(client: httpx.Client) -> None:
+    document = document_of(client, "onapi-order")
+    assert "security" not in document["paths"]["/"]["get"]
+    answer = client.get("/2.5/")
+    assert answer.status_code == 200
+    assert answer_problems(document, "onapi-order", answer) == []
+    assert document["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["items"]
