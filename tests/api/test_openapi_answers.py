@@ -75,6 +75,10 @@ def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]
     return {(method, path): op for path, methods in document["paths"].items() for method, op in methods.items()}
 
 
+def test_every_api_has_its_list() -> None:
+    assert set(ERRORS) == set(ERROR_HEADERS) == set(API_PREFIXES)
+
+
 @pytest.mark.parametrize("api", ERRORS)
 def test_no_document_describes_the_frameworks_validation_errors(client: httpx.Client, api: str) -> None:
     text = client.get(f"{API_PREFIXES[api]}/openapi.json").text
