@@ -1,5 +1,6 @@
-"""What esim-v1's OpenAPI document declares beyond what FastAPI derives from the routes: the headers
-of its answers. The answers themselves are the routes' (and the hot routes') alone."""
+"""What esim-v1's OpenAPI document declares beyond what FastAPI derives from the routes: the errors each
+operation can answer and the headers of its answers. The answers themselves are the routes' (and the hot
+routes') alone."""
 
 from __future__ import annotations
 
@@ -7,44 +8,88 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from orderhub.web.openapi_answers import (
+    ALLOW,
+    IDEMPOTENT_REPLAYED,
+    RETRY_AFTER,
+    ApiDocument,
+    ErrorAnswers,
+    Json,
+    Operation,
+    header,
+    ref,
+    rewrite_document,
+)
 
-def _header(description: str, **schema: Any) -> dict[str, Any]:
-    return {"description": description, "schema": {"type": "string", **schema}}
+from .wire import ErrorBody
 
-
-_CORRELATION = {"X-Correlation-ID": _header("The request's X-Correlation-ID, echoed")}
 _DEPRECATION = {
-    "Deprecation": _header(
+    "Deprecation": header(
         "RFC 9745, when the request used a deprecated spelling (TOPUP_ACTIVATION, allowanceId): "
-        "since when, as @<Unix seconds>"
+        "since when, as @<Unix seconds>",
+        required=False,
     ),
-    "X-Deprecated-Fields": _header("The deprecated spellings the request used, comma-separated"),
+    "X-Deprecated-Fields": header("The deprecated spellings the request used, comma-separated", required=False),
 }
-_REPLAYED = {"Idempotent-Replayed": _header("The Idempotency-Key was used before: its order", enum=["true"])}
 # The answers to POST /order that signal deprecated spellings (hot_routes.place_wire_order, refusal, errors).
 _SIGNALLING = {"201", "400", "401", "403", "422"}
 
+ERRORS = ErrorAnswers(
+    schema=ref("ErrorBody"),
+    descriptions={
+        400: "INVALID_HTTP_MESSAGE (malformed JSON, an empty body, no X-Correlation-ID) or "
+        "INVALID_REQUEST_PARAMS (a field, header or parameter breaks a rule; the message names it)",
+        401: "UNAUTHORISED: no, unknown, expired or revoked bearer token",
+        403: "ACCESS_DENIED: the partner has neither RESELLER nor ACCOUNT_MANAGER",
+        404: "ORDER_NOT_FOUND, SIM_NOT_FOUND or PRODUCT_NOT_FOUND: unknown, or not yours",
+        405: "METHOD_NOT_ALLOWED: the path does not take this method",
+        408: "INVALID_HTTP_MESSAGE: the request body did not arrive in time; the connection is closed",
+        409: "ORDER_NOT_COMPLETED: the order has no eSIM yet; poll until COMPLETED",
+        413: "INVALID_HTTP_MESSAGE: the request body is larger than the server takes",
+        415: "INVALID_HTTP_MESSAGE: the body is not application/json, or is compressed",
+        422: "A business rule: PRODUCT_NOT_FOUND, CUSTOMER_MUST_EXIST, EMAIL_AND_ICCID_DO_NOT_MATCH, "
+        "SUBSCRIPTION_LIMIT_REACHED, IDEMPOTENCY_KEY_REUSED, NO_ACTIVATION_CODE",
+        500: "INTERNAL_ERROR: a bug; quote the X-Correlation-ID",
+        503: "SERVICE_UNAVAILABLE: the database cannot be written now; nothing was stored",
+    },
+    headers={
+        401: {"WWW-Authenticate": header('Bearer realm="esim-v1", with error="invalid_token" when a token was sent')},
+        405: {"Allow": ALLOW},
+        503: {"Retry-After": RETRY_AFTER},
+    },
+)
 
-def declare_response_headers(app: FastAPI) -> None:
-    """Every answer's headers in the app's OpenAPI document (generated once, then kept)."""
-    generate = app.openapi
+# Every request needs X-Correlation-ID and a bearer token of a RESELLER or ACCOUNT_MANAGER; only a body
+# (POST) can be late, too large or of another type.
+_ANY = (400, 401, 403, 405, 500, 503)
+_ONE = (*_ANY, 404)
+_ACTIVATION_CODE = (*_ONE, 409, 422)
+OPERATIONS = {
+    ("post", "/order"): Operation(errors=(*_ANY, 408, 413, 415, 422)),
+    ("get", "/order/{order_id}"): Operation(errors=_ONE),
+    ("get", "/order/{order_id}/qrcode"): Operation(errors=_ACTIVATION_CODE),
+    ("get", "/order/{order_id}/install-links"): Operation(errors=_ACTIVATION_CODE),
+    ("get", "/product"): Operation(errors=_ANY),
+    ("get", "/product/{product_id}"): Operation(errors=_ONE),
+    ("get", "/sim/{iccid}"): Operation(errors=_ONE),
+    ("get", "/sim/{iccid}/subscriptions"): Operation(errors=_ONE),
+}
+DOCUMENT = ApiDocument(operations=OPERATIONS, errors=ERRORS, schemas={"ErrorBody": ErrorBody.model_json_schema()})
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = generate()
-        for path, operations in document.get("paths", {}).items():
-            for method, operation in operations.items():
-                ordering = path == "/order" and method == "post"
-                responses = operation.get("responses", {})
-                for status, response in list(responses.items()):
-                    headers = {**response.get("headers", {}), **_CORRELATION}
-                    if ordering and status in _SIGNALLING:
-                        headers |= _DEPRECATION
-                    if ordering and status == "201":
-                        headers |= _REPLAYED
-                    responses[status] = {**response, "headers": headers}
-        app.openapi_schema = document
-        return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+def _signal_deprecations(document: Json) -> None:
+    responses: dict[str, Any] = document["paths"]["/order"]["post"]["responses"]
+    for status, response in responses.items():
+        if status in _SIGNALLING:
+            response["headers"] = {**response.get("headers", {}), **_DEPRECATION}
+    responses["201"]["headers"]["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+
+
+def declare_answers(app: FastAPI) -> None:
+    """Each operation's errors and every answer's headers in the app's OpenAPI document."""
+
+    def rewrite(document: Json) -> None:
+        DOCUMENT.rewrite(document)
+        _signal_deprecations(document)
+
+    rewrite_document(app, rewrite)

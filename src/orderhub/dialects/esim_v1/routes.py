@@ -36,7 +36,7 @@ from .hot_routes import (
     place_wire_order,
     refusal,
 )
-from .openapi import declare_response_headers
+from .openapi import declare_answers
 from .wire import (
     ErrorBody,
     InstallLinks,
@@ -50,10 +50,6 @@ from .wire import (
 
 DIALECT = mapping.DIALECT
 PREFIX = "/esim/v1"
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415, 422, 500, 503)
-}
 
 
 def _http_error_renderer(status: int, message: str) -> JSONResponse:
@@ -122,14 +118,13 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
-        responses=_ERRORS,
         # "/order/" is not "/order": 404 in the dialect's envelope. A redirect would answer before
         # authentication, with a Location built from the client's Host header.
         redirect_slashes=False,
     )
     app.router.route_class = _ValidatedAsHotRoute
     install_error_handlers(app)
-    declare_response_headers(app)
+    declare_answers(app)
     add_request_guards(
         app,
         max_bytes=services.settings.max_body_bytes,

@@ -12,11 +12,11 @@ from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
-from orderhub.web.request_bodies import json_request_body
 
-from . import placing, schema
+from . import placing
 from .errors import failure_response, http_error, install_error_handlers, internal_error_response
 from .hot_routes import OnapiHotRoutes
+from .openapi import declare_answers
 from .placing import BASIC, DIALECT
 
 __all__ = ["DIALECT", "PREFIX", "create_onapi_app", "create_onapi_hot_routes"]
@@ -55,10 +55,10 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
-        responses=schema.ERRORS,
         redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
     install_error_handlers(app)
+    declare_answers(app)
     add_request_guards(
         app,
         max_bytes=services.settings.max_body_bytes,
@@ -106,12 +106,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
             entry["offerings"].append({"offeringId": offering.offering_id, "name": offering.name})
         return json_response(list(listed.values()))
 
-    @app.post(
-        ORDER_PATH,
-        summary="Order a service on an access",
-        openapi_extra=json_request_body(schema.OrderRequest),
-        responses={200: {"model": schema.OrderAnswer}},
-    )
+    @app.post(ORDER_PATH, summary="Order a service on an access")
     @app.post(ORDER_PATH.rstrip("/"), include_in_schema=False)
     async def order(
         request: Request,

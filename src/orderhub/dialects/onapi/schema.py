@@ -1,10 +1,13 @@
-"""The ON-API order body as the OpenAPI document describes it (wire.py reads and checks it by hand)."""
+"""The ON-API order body and answers as the OpenAPI document describes them (wire.py reads and checks the
+body by hand; the routes shape the answers)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field
+
+from orderhub.web.openapi_answers import Json
 
 _ID = r"^[-0-9a-zA-Z.]{1,36}$"
 
@@ -35,7 +38,11 @@ class CustomerDetails(BaseModel):
     customerLastName: str = Field(min_length=1, max_length=255)
     customerPhone: str | None = Field(None, pattern=r"^\+[0-9]{6,15}$")
     customerMobilePhone: str | None = Field(None, pattern=r"^\+[0-9]{6,15}$")
-    customerEmail: str | None = Field(None, max_length=255)
+    customerEmail: Annotated[str, Field(max_length=255, json_schema_extra={"format": "email"})] | None = Field(
+        None,
+        description="A mailbox of 1-64 characters, @ and a domain of two or more dot-separated labels, the last of "
+        "two or more characters; characters beyond ASCII allowed",
+    )
     invoiceDetails: InvoiceDetails | None = None
 
 
@@ -49,18 +56,47 @@ class OrderRequest(BaseModel):
     customerDetails: CustomerDetails
 
 
-class OrderAnswer(BaseModel):
-    status: str = Field(pattern="^(ACTIVATED|RECEIVED|REJECTED)$")
-    message: str
-
-
-class ErrorBody(BaseModel):
-    """ON-API's common response; input errors (400) add a message for the end customer."""
-
-    cause: str
-    message: str | None = None
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 501, 503)
+_TEXT: Json = {"type": "string"}
+ORDER_ANSWER: Json = {
+    "type": "object",
+    "required": ["status", "message"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ACTIVATED", "RECEIVED", "REJECTED"]},
+        "message": {**_TEXT, "description": "For the end customer, in the CO's language"},
+    },
+}
+ERROR_BODY: Json = {
+    "type": "object",
+    "required": ["cause"],
+    "properties": {
+        "cause": {**_TEXT, "description": "Bad <field> for an input error, as the specification's headings name it"},
+        "message": {**_TEXT, "description": "Input errors (400) only: for the end customer, in the CO's language"},
+    },
+    "description": "ON-API's common response",
+}
+ENDPOINT: Json = {
+    "type": "object",
+    "required": ["name", "endpoint", "version", "documentation"],
+    "properties": {
+        "name": {**_TEXT, "examples": ["order"]},
+        "endpoint": {**_TEXT, "examples": ["/2.5/sp_spec/order/"]},
+        "version": {**_TEXT, "examples": ["2.5"]},
+        "documentation": {"type": "string", "format": "uri-reference"},  # relative without ORDERHUB_PUBLIC_URL
+    },
+}
+PRODUCT: Json = {
+    "type": "object",
+    "required": ["productId", "name", "offerings"],
+    "properties": {
+        "productId": _TEXT,
+        "name": _TEXT,
+        "offerings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["offeringId", "name"],
+                "properties": {"offeringId": _TEXT, "name": _TEXT},
+            },
+        },
+    },
 }

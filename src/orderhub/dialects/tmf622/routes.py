@@ -10,7 +10,6 @@ from orderhub.dialects.context import DialectContext
 from orderhub.dialects.tmf_productorder import wire as vendor_wire
 from orderhub.dialects.tmf_productorder.errors import TmfError, http_error, install_error_handlers
 from orderhub.dialects.tmf_productorder.errors import internal_error_response as tmf_internal_error
-from orderhub.dialects.tmf_productorder.schema import ERRORS, EXAMPLE, ProductOrderRequest
 from orderhub.domain.errors import AccessDenied, NotAuthenticated, OrderNotFound
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
@@ -19,9 +18,9 @@ from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.records import OrderQuery
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
-from orderhub.web.request_bodies import json_request_body
 
 from . import mapping, wire
+from .openapi import declare_answers
 
 REALM = "tmf622"
 # Declared for the OpenAPI document; a GET of one resource reads its whole query (wire.read_resource_query),
@@ -61,10 +60,10 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
-        responses=ERRORS,
         redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
     install_error_handlers(app, bearer_realm=REALM)
+    declare_answers(app)
     add_request_guards(
         app,
         max_bytes=services.settings.max_body_bytes,
@@ -94,7 +93,6 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         "/productOrder",
         status_code=201,
         summary="Create a product order",
-        openapi_extra=json_request_body(ProductOrderRequest, EXAMPLE),
     )
     async def create_order(
         request: Request, caller: Caller, idempotency_key: Annotated[str | None, Header(max_length=255)] = None

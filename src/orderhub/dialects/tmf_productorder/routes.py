@@ -12,11 +12,11 @@ from orderhub.domain.partners import Principal
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
-from orderhub.web.request_bodies import json_request_body
 
-from . import mapping, placing, schema
+from . import mapping, placing
 from .errors import failure_response, http_error, install_error_handlers, internal_error_response
 from .hot_routes import TmfProductOrderHotRoutes
+from .openapi import declare_answers
 
 
 def create_tmf_productorder_hot_routes(
@@ -46,10 +46,10 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
-        responses=schema.ERRORS,
         redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
     install_error_handlers(app)
+    declare_answers(app)
     add_request_guards(
         app,
         max_bytes=services.settings.max_body_bytes,
@@ -80,7 +80,6 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         "/{business_id}/productOrder",
         status_code=201,
         summary="Order a Plan, DataPlan or Addon on a line",
-        openapi_extra=json_request_body(schema.ProductOrderRequest, schema.EXAMPLE),
     )
     async def place_order(
         business_id: str,

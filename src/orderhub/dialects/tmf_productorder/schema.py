@@ -1,52 +1,145 @@
-"""The productOrder body as the OpenAPI documents describe it (the routes read the body by hand, in
-wire.py, to name each problem the way the partner's body does; this model only documents it)."""
+"""The productOrder bodies as the OpenAPI documents describe them (the routes read the body by hand, in
+wire.py, to name each problem the way the partner's body does; these schemas only document it). TMF622's
+document (dialects.tmf622.schema) builds on them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from orderhub.web.openapi_answers import Json, ref
+
+from .mapping import STATE
+from .placing import MAX_HEADER_LENGTH, MIN_CREDENTIAL_LENGTH
+
+ORDER_NUMBER = "^ORD-[0-9]{14}-[0-9]{4,}$"
 
 
-class _Doc(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="allow")
+def text(description: str | None = None, **extra: Any) -> Json:
+    """A string as wire.py reads one: not blank, at most 200 characters."""
+    schema: Json = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S", **extra}
+    if description is not None:
+        schema["description"] = description
+    return schema
 
 
-class Characteristic(_Doc):
-    name: str = Field(description="MSISDN, planType (Plan, DataPlan, Addon) or, on TMF622, businessId")
-    value: str
+def array(items: Json, description: str | None = None, **extra: Any) -> Json:
+    schema: Json = {"type": "array", "items": items, **extra}
+    if description is not None:
+        schema["description"] = description
+    return schema
 
 
-class OfferingRef(_Doc):
-    id: str = Field(examples=["OFFER-DP-001"])
+def obj(properties: Json, required: tuple[str, ...] = (), description: str | None = None) -> Json:
+    schema: Json = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    if description is not None:
+        schema["description"] = description
+    return schema
 
 
-class Product(_Doc):
-    isBundle: bool = False
-    type_: str = Field("Product", alias="@type")
-    productOffering: OfferingRef
-    productCharacteristic: list[Characteristic] = Field(min_length=2, description="each name once")
+CHARACTERISTIC = obj(
+    {
+        "name": text("MSISDN, planType or, on TMF622, businessId", examples=["MSISDN", "planType"]),
+        "value": text("The MSISDN in the business unit's format; the plan type Plan, DataPlan or Addon (any case)"),
+    },
+    ("name", "value"),
+)
+OFFERING_REF = obj({"id": text(examples=["OFFER-DP-001"])}, ("id",))
+_CHARACTERISTICS = array(ref("Characteristic"), "The MSISDN and planType characteristics, each name once", minItems=2)
+PRODUCT = obj(
+    {
+        "isBundle": {"type": "boolean", "default": False},
+        "@type": text(default="Product"),
+        "productOffering": ref("ProductOfferingRef"),
+        "productCharacteristic": _CHARACTERISTICS,
+    },
+    ("productOffering", "productCharacteristic"),
+)
+ITEM = obj(
+    {
+        "id": text("Unique within the order; default: the item's position, 1, 2, …", default="1"),
+        "action": {"type": "string", "enum": ["add"], "default": "add"},
+        "product": ref("Product"),
+    },
+    ("product",),
+)
+RELATED_PARTY = obj(
+    {
+        "id": text("A Seller's id, or the Customer's identification number", examples=["900770050"]),
+        "role": text(examples=["Seller", "Customer"]),
+        "name": text(examples=["Juan;Carlos;Perez;Gonzalez"]),
+        "@referredType": text(examples=["Individual"]),
+        "characteristic": array(
+            obj(
+                {"name": text(examples=["identificationType"]), "valueType": text(), "value": text()},
+                ("name", "value"),
+            ),
+            minItems=1,
+        ),
+    },
+    description="Kept as sent and shown again; the party with role Customer (and an id) is the order's customer",
+)
+_ITEMS = array(ref("ProductOrderItem"), "All items name the same MSISDN", minItems=1, maxItems=15)
+PRODUCT_ORDER_CREATE = obj(
+    {
+        "category": text(examples=["esimPrepaid"]),
+        "productOrderItem": _ITEMS,
+        "relatedParty": array(ref("RelatedParty")),
+    },
+    ("category", "productOrderItem"),
+)
+PRODUCT_ORDER = obj(
+    {
+        "id": {"type": "string", "pattern": ORDER_NUMBER, "examples": ["ORD-20261124143025-0001"]},
+        "category": {"type": "string"},
+        "orderDate": {"type": "string", "format": "date-time", "description": "The business unit's local time"},
+        "state": {"type": "string", "enum": sorted(set(STATE.values()))},
+        "description": {"type": "string"},
+        "productOrderItem": array(
+            obj(
+                {
+                    "id": {"type": "string"},
+                    "action": {"type": "string"},
+                    "product": obj(
+                        {
+                            "id": {"type": "string", "description": "The product started on the line, once delivered"},
+                            "isBundle": {"type": "boolean"},
+                            "@type": {"type": "string"},
+                            "productOffering": ref("ProductOfferingRef"),
+                            "productCharacteristic": array(ref("Characteristic"), "The MSISDN characteristic"),
+                        },
+                        ("isBundle", "@type", "productOffering", "productCharacteristic"),
+                    ),
+                },
+                ("id", "action", "product"),
+            )
+        ),
+        "relatedParty": array(ref("RelatedParty"), "As sent, when the order gave any"),
+    },
+    ("id", "category", "orderDate", "state", "description", "productOrderItem"),
+)
+ERROR = obj(
+    {
+        "code": {"type": "string", "examples": ["INVALID_REQUEST"]},
+        "reason": {"type": "string", "description": "The HTTP status's reason phrase"},
+        "message": {"type": "string"},
+        "status": {"type": "string", "pattern": "^[0-9]{3}$", "description": "The HTTP status"},
+    },
+    ("code", "reason", "message", "status"),
+    "TMF's error",
+)
 
-
-class ProductOrderItem(_Doc):
-    id: str = "1"
-    action: str = Field("add", description="only add is supported")
-    product: Product
-
-
-class RelatedParty(_Doc):
-    id: str
-    role: str = Field(examples=["Seller", "Customer"])
-    name: str | None = None
-    referredType: str | None = Field(None, alias="@referredType")
-    characteristic: list[dict[str, Any]] | None = None
-
-
-class ProductOrderRequest(_Doc):
-    category: str = Field(examples=["esimPrepaid"])
-    productOrderItem: list[ProductOrderItem] = Field(min_length=1, max_length=15)
-    relatedParty: list[RelatedParty] | None = None
-
+SCHEMAS: dict[str, Json] = {
+    "ProductOrder_Create": PRODUCT_ORDER_CREATE,
+    "ProductOrder": PRODUCT_ORDER,
+    "ProductOrderItem": ITEM,
+    "Product": PRODUCT,
+    "ProductOfferingRef": OFFERING_REF,
+    "Characteristic": CHARACTERISTIC,
+    "RelatedParty": RELATED_PARTY,
+    "Error": ERROR,
+}
 
 EXAMPLE = {
     "category": "esimPrepaid",
@@ -68,16 +161,25 @@ EXAMPLE = {
 }
 
 
-class ErrorBody(BaseModel):
-    """TMF's error: ``status`` is the HTTP status as a string."""
+def credential_header(name: str, description: str) -> Json:
+    return {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": MIN_CREDENTIAL_LENGTH, "maxLength": MAX_HEADER_LENGTH},
+    }
 
-    code: str
-    reason: str
-    message: str
-    status: str
 
-
-# Every error status the TMF APIs answer, for the OpenAPI documents.
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 503)
-}
+# The seed's three headers, all required (400 MISSING_HEADER without one).
+HEADERS = [
+    credential_header("client_id", "The client_id identifying the channel; at least 5 characters"),
+    credential_header("client_secret", "The secret of the client_id; at least 5 characters"),
+    {
+        "name": "X-Correlation-ID",
+        "in": "header",
+        "required": True,
+        "description": "Unique per transaction: the same value from the same channel answers its first order again",
+        "schema": {"type": "string", "pattern": f"^[!-~]{{1,{MAX_HEADER_LENGTH}}}$"},
+    },
+]

@@ -1,0 +1,170 @@
+"""An API's OpenAPI document as the API behaves. FastAPI derives a document from the routes' signatures,
+but the routes read their bodies and shape their answers by hand (and the guards in front of them answer
+too), so the derived one listed every error on every operation, bodies it never sends (FastAPI's
+``HTTPValidationError``) and answers without a schema. Each dialect states what each operation takes and
+answers (its ``openapi`` module); ``rewrite_document`` writes that into the generated document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+
+Json = dict[str, Any]
+_SCHEMAS = "#/components/schemas/"
+
+
+def ref(name: str) -> Json:
+    return {"$ref": _SCHEMAS + name}
+
+
+def header(description: str, *, required: bool = True, **schema: Any) -> Json:
+    """A header of an answer; ``required``: every answer of its status carries it."""
+    return {"description": description, "required": required, "schema": {"type": "string", **schema}}
+
+
+def json_content(schema: Json, example: Any = None) -> Json:
+    content: Json = {"schema": schema}
+    if example is not None:
+        content["example"] = example
+    return {"application/json": content}
+
+
+CORRELATION_ID = header("The request's X-Correlation-ID, or the one the server gave a request without one")
+ALLOW = header("The methods the path takes")
+RETRY_AFTER = header("Seconds to wait before trying again", pattern="^[0-9]+$")
+IDEMPOTENT_REPLAYED = header(
+    "The same request was made before (the same Idempotency-Key, or the API's own key): its order is answered",
+    required=False,
+    enum=["true"],
+)
+
+
+@dataclass(frozen=True)
+class ErrorAnswers:
+    """How one API answers errors: one body ``schema``, what each status means, the headers some carry."""
+
+    schema: Json
+    descriptions: Mapping[int, str]
+    headers: Mapping[int, Mapping[str, Json]] = field(default_factory=dict)
+
+    def responses(self, statuses: Iterable[int]) -> dict[str, Json]:
+        return {
+            str(status): {
+                "description": self.descriptions.get(status, HTTPStatus(status).phrase),
+                "content": json_content(self.schema),
+                **({"headers": dict(self.headers[status])} if status in self.headers else {}),
+            }
+            for status in sorted(set(statuses))
+        }
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one operation takes and answers. ``answers``: its 2xx responses, in place of the derived ones
+    (None keeps them); ``errors``: every error status it can answer; ``parameters`` and ``request_body``
+    replace the derived ones when given; ``security``: who may call it (None keeps the derived)."""
+
+    errors: tuple[int, ...]
+    answers: Mapping[str, Json] | None = None
+    parameters: list[Json] | None = None
+    request_body: Json | None = None
+    security: list[Json] | None = None
+
+
+@dataclass(frozen=True)
+class ApiDocument:
+    """What one API's document says beyond the routes: its operations by ``(method, path)``, its error
+    answers, the schemas the operations refer to, its security schemes and the ``security`` of every
+    operation that states none (None: as derived)."""
+
+    operations: Mapping[tuple[str, str], Operation]
+    errors: ErrorAnswers
+    schemas: Mapping[str, Json] = field(default_factory=dict)
+    security_schemes: Mapping[str, Json] | None = None
+    security: list[Json] | None = None
+
+    def rewrite(self, document: Json) -> None:
+        for method, path, operation in operations_of(document):
+            stated = self.operations.get((method, path))
+            if stated is None:  # a route nobody described keeps what FastAPI derived (tests list them)
+                continue
+            if stated.parameters is not None:
+                operation["parameters"] = stated.parameters
+            if not operation.get("parameters"):
+                operation.pop("parameters", None)
+            if stated.request_body is not None:
+                operation["requestBody"] = stated.request_body
+            security = stated.security if stated.security is not None else self.security
+            if security is not None:
+                operation["security"] = security
+            if not operation.get("security"):
+                operation.pop("security", None)
+            answers = stated.answers if stated.answers is not None else _successes(operation["responses"])
+            operation["responses"] = {**answers, **self.errors.responses(stated.errors)}
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {}).update(self.schemas)
+        if self.security_schemes is not None:
+            components["securitySchemes"] = dict(self.security_schemes)
+        echo_correlation_id(document)
+        keep_referenced_schemas(document)
+
+
+def _successes(responses: Mapping[str, Json]) -> dict[str, Json]:
+    return {status: response for status, response in responses.items() if status.startswith("2")}
+
+
+def operations_of(document: Json) -> Iterator[tuple[str, str, Json]]:
+    for path, methods in document.get("paths", {}).items():
+        for method, operation in methods.items():
+            yield method, path, operation
+
+
+def echo_correlation_id(document: Json) -> None:
+    """Every answer of every API carries the request's correlation id (web.middleware)."""
+    for _method, _path, operation in operations_of(document):
+        for response in operation.get("responses", {}).values():
+            response["headers"] = {**response.get("headers", {}), "X-Correlation-ID": CORRELATION_ID}
+
+
+def keep_referenced_schemas(document: Json) -> None:
+    """Only the component schemas the document refers to, directly or through another schema."""
+    schemas = document.get("components", {}).get("schemas", {})
+    kept: set[str] = set()
+    pending = list(_references({key: value for key, value in document.items() if key != "components"}))
+    while pending:
+        name = pending.pop()
+        if name not in kept and name in schemas:
+            kept.add(name)
+            pending.extend(_references(schemas[name]))
+    for name in set(schemas) - kept:
+        del schemas[name]
+
+
+def _references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        target = node.get("$ref")
+        if isinstance(target, str) and target.startswith(_SCHEMAS):
+            yield target[len(_SCHEMAS) :]
+        for value in node.values():
+            yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
+
+
+def rewrite_document(app: FastAPI, rewrite: Callable[[Json], None]) -> None:
+    """The app's document, generated once and then ``rewrite``-n, is the one it serves."""
+    generate = app.openapi
+
+    def openapi() -> Json:
+        if app.openapi_schema is None:
+            document = generate()
+            rewrite(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
