@@ -72,6 +72,28 @@ def test_a_product_without_a_price_in_the_currency_says_so_and_may_be_ordered_in
     assert ordered.status_code == 201, ordered.text
 
 
+def test_a_query_parameter_given_twice_is_refused_not_read_as_its_last_value(
+    client: httpx.Client, reseller: str
+) -> None:
+    order = completed_order(client, reseller, unique_email())
+    for path, params in [
+        ("/esim/v1/product", [("currency", "USD"), ("currency", "EUR")]),
+        ("/esim/v1/product/a3u3z000000PZBhAAO", [("currency", "EUR"), ("currency", "USD")]),
+        (f"/esim/v1/order/{order['id']}/qrcode", [("format", "png"), ("format", "svg")]),
+    ]:
+        answer = client.get(path, params=params, headers=headers(reseller))
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json() == {
+            "type": "INVALID_REQUEST_PARAMS",
+            "messages": [f"{params[0][0]} is given more than once"],
+        }, path
+        # Once the caller is known: without credentials it is the 401 of any request.
+        anonymous = client.get(path, params=params, headers={"X-Correlation-ID": "anonymous"})
+        assert anonymous.status_code == 401, (path, anonymous.text)
+        once = client.get(path, params=params[:1], headers=headers(reseller))
+        assert once.status_code == 200, (path, once.text)
+
+
 def test_sim_state_and_subscriptions(server: RunningServer, client: httpx.Client, reseller: str) -> None:
     email = unique_email()
     order = completed_order(client, reseller, email)

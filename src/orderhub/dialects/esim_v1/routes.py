@@ -161,6 +161,18 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
 
     Caller = Annotated[Principal, Depends(principal)]
 
+    async def with_each_parameter_once(request: Request, caller: Caller) -> Principal:
+        # ?currency=USD&currency=EUR was read as its last value alone, whichever the partner meant: refused
+        # (once the caller is known, as every other bad request), as TMF622 refuses it.
+        seen: set[str] = set()
+        for name, _ in request.query_params.multi_items():
+            if name in seen:
+                raise EsimError(400, "INVALID_REQUEST_PARAMS", f"{name} is given more than once")
+            seen.add(name)
+        return caller
+
+    QueryCaller = Annotated[Principal, Depends(with_each_parameter_once)]
+
     @app.post("/order", status_code=201, response_model=OrderAccepted, summary="Order a new eSIM or a top-up")
     async def place_order(
         body: WireOrderRequest,
@@ -212,7 +224,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     )
     async def qrcode(
         order_id: str,
-        caller: Caller,
+        caller: QueryCaller,
         format: Literal["png", "svg"] = "png",
         scale: Annotated[int, Query(ge=1, le=40)] = 8,
     ) -> Response:
@@ -234,14 +246,14 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
 
     @app.get("/product", response_model=list[ProductResource], summary="Products of your catalog")
     def list_products(
-        caller: Caller, currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None
+        caller: QueryCaller, currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None
     ) -> list[dict[str, Any]]:
         return [mapping.product_resource(p) for p in services.catalog.products_for(caller, currency)]
 
     @app.get("/product/{product_id}", response_model=ProductResource, summary="One product of your catalog")
     def get_product(
         product_id: str,
-        caller: Caller,
+        caller: QueryCaller,
         currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
     ) -> dict[str, Any]:
         try:
