@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from orderhub.domain.orders import Operation, Order
-from orderhub.metrics import orders_finished
 from orderhub.observability import correlation_id
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder
@@ -77,7 +76,7 @@ class FulfilmentService:
             return 0
         outcome = self._db.write_now(lambda uow: self._run_batch(uow, worker_id, limit))
         for finished in outcome.finished:
-            orders_finished(finished.dialect, finished.operation.value, finished.state.value).inc()
+            finished.count()
         if any(finished.operation is Operation.NEW_ESIM for finished in outcome.finished):
             self._warn_if_low_stock()
         return outcome.worked
@@ -107,7 +106,7 @@ class FulfilmentService:
 
     def after_inline(self, finished: FinishedOrder) -> None:
         """What follows the commit of an order fulfilled at once: metrics and the stock check."""
-        orders_finished(finished.dialect, finished.operation.value, finished.state.value).inc()
+        finished.count()
         if finished.operation is not Operation.NEW_ESIM:
             return
         if time.monotonic() >= self._next_stock_check:

@@ -11,6 +11,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from orderhub.domain.order_states import OrderEvent, OrderState
 from orderhub.domain.orders import Operation, Order, OrderItem, Subject
 from orderhub.domain.partners import Principal
+from orderhub.metrics import orders_finished
 from orderhub.services.ports import UnitOfWork
 from orderhub.services.provisioning import IntakeReadings
 
@@ -88,6 +89,10 @@ class FinishedOrder:
     @classmethod
     def of(cls, order: Order) -> FinishedOrder:
         return cls(order.dialect, order.operation, order.state)
+
+    def count(self) -> None:
+        """Counted once its transaction committed, by the process that committed it."""
+        orders_finished(self.dialect, self.operation.value, self.state.value).inc()
 
 
 @dataclass(frozen=True)
