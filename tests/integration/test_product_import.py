@@ -157,7 +157,8 @@ def test_a_large_import_leaves_a_running_server_taking_orders(
     assert "4000 products imported, 0 rejected" in ok(result)
     # Writes waited for the import's short transactions instead of failing (503) behind one long one.
     assert set(statuses) == {201}, statuses
-    # Orders were answered between the import's commits (however many a busy machine let through).
+    # Orders were answered between the import's commits: the import did not hold the lock from its first
+    # chunk to its last. How many depends on the machine (a fast one commits the chunks back to back).
     during = [n for n in products_at_answers if before < n < before + 4000]
-    assert len(during) >= 3, (before, products_at_answers)
+    assert during, (before, products_at_answers)
     assert set(readiness) == {200}, readiness
