@@ -95,16 +95,20 @@ def test_an_unknown_command_is_named_with_the_help_and_exit_code_2(checkout: Pat
         assert asked.stdout.splitlines() == usage
 
 
-# A stand-in pytest: it says which pass it is and with what arguments, waits (up to 10 s) for the other
-# pass to have started, and fails if the other never did (the passes ran one after the other) or if
-# FAIL_PASS names it.
+# A stand-in pytest: it says which pass it is (its database, and whether it runs the API tests or the
+# rest) and with what arguments, waits (up to 10 s) for the other three passes to have started, and fails
+# if one never did (the passes ran one after the other) or if FAIL_PASS names it.
 PYTEST = """#!/bin/sh
-if [ -n "$ORDERHUB_TEST_POSTGRES" ]; then pass=postgres other=sqlite; else pass=sqlite other=postgres; fi
+if [ -n "$ORDERHUB_TEST_POSTGRES" ]; then db=postgres; else db=sqlite; fi
+case " $* " in *" tests/api "*) tests=api ;; *) tests=rest ;; esac
+pass=$db-$tests
 echo "$pass pass: $*"
 touch "$MARKS/$pass"
-i=0
-while [ ! -e "$MARKS/$other" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -e "$MARKS/$other" ] || { echo "$pass pass ran alone"; exit 3; }
+for other in sqlite-api sqlite-rest postgres-api postgres-rest; do
+  i=0
+  while [ ! -e "$MARKS/$other" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -e "$MARKS/$other" ] || { echo "$pass pass ran without $other"; exit 3; }
+done
 [ "$FAIL_PASS" = "$pass" ] && { echo "$pass pass failed"; exit 1; }
 exit 0
 """
@@ -121,9 +125,9 @@ def test_checkout(checkout: Path, tmp_path: Path) -> Path:
     return checkout
 
 
-def test_the_sqlite_and_postgresql_passes_run_side_by_side_and_both_count(test_checkout: Path, tmp_path: Path) -> None:
+def test_the_four_passes_run_side_by_side_and_each_counts(test_checkout: Path, tmp_path: Path) -> None:
     marks = str(tmp_path / "marks")
-    logs = tmp_path / "tmp"  # where the PostgreSQL pass's output waits for its turn
+    logs = tmp_path / "tmp"  # where the background passes' output waits for its turn
     logs.mkdir()
     done = dev(
         test_checkout, "test", MARKS=marks, TMPDIR=str(logs), ORDERHUB_TEST_POSTGRES="postgresql://pg.example/test"
@@ -132,15 +136,18 @@ def test_the_sqlite_and_postgresql_passes_run_side_by_side_and_both_count(test_c
     lines = [
         line for line in done.stdout.splitlines() if not line.startswith(("cwd=", "arg="))
     ]  # the reachability check
-    # The SQLite pass's output first, then the PostgreSQL pass's, each whole. The SQLite pass runs
-    # without ORDERHUB_TEST_POSTGRES, which would have moved its data to PostgreSQL too.
+    # The SQLite pass of everything but the API tests first, then each other pass's output whole. The
+    # SQLite passes run without ORDERHUB_TEST_POSTGRES, which would have moved their data to PostgreSQL.
     assert lines == [
-        "sqlite pass: --durations=15 --ignore=tests/postgres --ignore=tests/bench",
-        "--- the API tests, the PostgreSQL tests and the benchmark's smoke runs, on PostgreSQL"
-        " (postgresql://pg.example/test) ---",
-        "postgres pass: -p no:cacheprovider --durations=15 tests/api tests/postgres tests/bench",
+        "sqlite-rest pass: --durations=15 --ignore=tests/api --ignore=tests/postgres --ignore=tests/bench",
+        "--- the API tests on SQLite ---",
+        "sqlite-api pass: -p no:cacheprovider --durations=15 tests/api",
+        "--- the API tests on PostgreSQL (postgresql://pg.example/test) ---",
+        "postgres-api pass: -p no:cacheprovider --durations=15 tests/api",
+        "--- the PostgreSQL tests and the benchmark's smoke runs (postgresql://pg.example/test) ---",
+        "postgres-rest pass: -p no:cacheprovider --durations=15 tests/postgres tests/bench",
     ]
-    for failing in ("sqlite", "postgres"):
+    for failing in ("sqlite-rest", "sqlite-api", "postgres-api", "postgres-rest"):
         for mark in Path(marks).iterdir():
             mark.unlink()
         failed = dev(
@@ -153,12 +160,14 @@ def test_the_sqlite_and_postgresql_passes_run_side_by_side_and_both_count(test_c
         )
         assert failed.returncode != 0, failing
         assert f"{failing} pass failed" in failed.stdout
-        assert "postgres pass: " in failed.stdout  # the other pass ran to its end and was shown
+        assert "postgres-rest pass: " in failed.stdout  # the other passes ran to their end and were shown
     assert not list(logs.iterdir())
 
 
 def test_arguments_run_the_chosen_tests_alone_on_sqlite(test_checkout: Path, tmp_path: Path) -> None:
-    (tmp_path / "marks" / "postgres").touch()  # the stand-in need not wait for a pass that will not come
+    # The stand-in need not wait for passes that will not come.
+    for other in ("sqlite-api", "postgres-api", "postgres-rest"):
+        (tmp_path / "marks" / other).touch()
     done = dev(test_checkout, "test", "tests/unit", "-q", MARKS=str(tmp_path / "marks"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.splitlines() == ["sqlite pass: tests/unit -q"]
+    assert done.stdout.splitlines() == ["sqlite-rest pass: tests/unit -q"]

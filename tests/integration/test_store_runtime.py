@@ -79,7 +79,9 @@ def test_a_write_lock_held_elsewhere_is_answered_within_the_bound_and_heals(
     started = time.monotonic()
     with pytest.raises(DatabaseUnavailable):
         database.write_now(_bump)
-    assert time.monotonic() - started < 1.5
+    # The bound is 0.5 s, where a write used to wait out SQLite's 30 s busy timeout; the rest is room for
+    # a machine busy with the suite's other passes.
+    assert time.monotonic() - started < 3
     problem = database.probe_writable()
     assert problem is not None and "cannot be written" in problem.reason
     other.execute("ROLLBACK")
@@ -221,7 +223,7 @@ def test_reads_see_one_snapshot_and_never_wait_for_a_writer(database: SqlDatabas
         return first, FastSql(uow.partners._db).one("SELECT version FROM config_version")[0]  # type: ignore[index, attr-defined]
 
     assert database.read_now(twice) == (1, 1)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2  # a read that waited for the lock would have failed at the bound
     other.execute("COMMIT")
     other.close()
     assert database.read_now(lambda uow: uow.partners.config_version()) == 99
@@ -321,7 +323,7 @@ def test_an_event_loop_does_not_wait_for_a_write_lock_held_elsewhere(database: S
         waited = time.monotonic() - started
         ticker.cancel()
         # The writer thread waited out the 0.5 s bound; the loop went on meanwhile.
-        assert 0.4 < waited < 1.5
+        assert 0.4 < waited < 3
         return outcome, ticks
 
     outcome, ticks = asyncio.run(write_while_ticking())

@@ -218,7 +218,7 @@ def test_a_name_the_resolver_does_not_answer_for_fails_the_delivery_within_its_b
     monkeypatch.setattr(socket, "getaddrinfo", stuck)
     started = time.monotonic()
     refused = pinned("https://stuck.example/hub", CallbackAddresses(), within=0.3)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5  # the resolver's 3 s not waited out
     assert refused == "cannot resolve stuck.example: no answer from the resolver within 0.3 s"
     # A name that does resolve in time is unaffected.
     assert not isinstance(pinned("http://localhost:9/x", CallbackAddresses(["127.0.0.0/8", "::1/128"]), within=5), str)
