@@ -40,8 +40,9 @@ _SECRET = re.compile(
     r"[^\s,&\"'}]+"
 )
 _CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]+)")
-# The user and password of a URL (a listener's callback may carry them: https://user:pass@host/…).
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+# The user and password of a URL (a listener's callback may carry them: https://user:pass@host/…), up to
+# the authority's last "@": clients such as httpx take a password with an "@" in it as written.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 
 
 def _credential(found: re.Match[str]) -> str:

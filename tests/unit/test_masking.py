@@ -4,6 +4,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -86,6 +87,17 @@ def test_a_callbacks_user_password_and_key_are_hidden():
     """A listener's callback as a delivery's log line would show it (httpx logged it so, at INFO)."""
     url = "http://hookuser:Hook-Pa55word@127.0.0.1:8501/cb?api_key=SECRETKEY123&sig=abcdef0123456789&x=1"
     assert mask(f"POST {url}") == "POST http://***@127.0.0.1:8501/cb?api_key=***&sig=***&x=1"
+
+
+@pytest.mark.parametrize("rest", ["/cb?to=a@b", "?to=a@b"])
+def test_a_password_with_an_at_sign_is_hidden_whole_and_what_follows_the_host_stays(rest):
+    """httpx takes the authority's last "@" as its end: "p@ss" is the password, not "p"."""
+    masked = mask(f"POST http://user:p@Ssword@hook.example{rest} failed")
+    assert re.fullmatch(rf"POST http://\*+@hook\.example{re.escape(rest)} failed", masked), masked
+
+
+def test_an_at_sign_in_a_urls_path_is_not_taken_for_its_user():
+    assert mask("GET http://hook.example/cb/user@x") == "GET http://hook.example/cb/user@x"
 
 
 @pytest.mark.parametrize(
