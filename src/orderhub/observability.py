@@ -40,8 +40,7 @@ _SECRET = re.compile(
     r"[^\s,&\"'}]+"
 )
 _CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]+)")
-# The user and password of a URL (a listener's callback may carry them: https://user:pass@host/…), up to
-# the authority's last "@": clients such as httpx take a password with an "@" in it as written.
+# A URL's user and password (a listener's callback may carry them), up to the authority's last "@", as httpx reads it.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 
 
