@@ -139,3 +139,45 @@ def test_an_http_1_1_request_without_one_host_is_refused(port: int, hosts: bytes
     with connect(port) as connection:  # HTTP/1.0 has no Host to give
         connection.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
         assert [status for status, _, _ in _answers(_read_to_the_end(connection))] == [200]
+
+
+_BASIC = b"Authorization: Basic ZGVtby1jby1hY21lOmRlbW8tY28tYWNtZS1zZWNyZXQ=\r\n"
+_OTHER_BASIC = b"Authorization: Basic ZGVtby1jby1maWJyYTpkZW1vLWNvLWZpYnJhLXNlY3JldA==\r\n"
+_TMF = {"code", "reason", "message", "status"}
+_CLIENT = b"X-Correlation-ID: c-1\r\nclient_id: channel-1\r\nclient_secret: secret-1\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_line", "fields", "named", "shape"),
+    [
+        (b"GET /esim/v1/product", b"Authorization: Bearer a\r\nAuthorization: Bearer b\r\n", "Authorization",
+         {"type", "messages"}),
+        (b"GET /tmf-api/productOrderingManagement/v4/productOrder",
+         b"Authorization: Bearer a\r\nauthorization: Bearer b\r\n", "Authorization", _TMF),
+        (b"POST /oauth2/token", _BASIC + _OTHER_BASIC, "Authorization", {"error", "error_description"}),
+        # onapi-order's 400 before any route is its unreadable-body answer, with a message for the end customer
+        (b"GET /2.5/sp_spec/products/", _OTHER_BASIC + _BASIC, None, {"cause", "message"}),
+        (b"GET /emida-ux-lcr/emida-ux/v1/CR/productOrder/O", _CLIENT + b"client_id: other\r\n", "client_id", _TMF),
+        (b"GET /emida-ux/v1/CR/productOrder/ORD-1", _CLIENT + b"CLIENT_SECRET: secret-2\r\n", "client_secret", _TMF),
+    ],
+)  # fmt: skip
+def test_a_credential_given_twice_is_refused(
+    port: int, request_line: bytes, fields: bytes, named: str | None, shape: set[str]
+) -> None:
+    """Which of two credentials a proxy in front checks or logs and which one a route reads (the first)
+    may differ: a request is one caller's, so two Authorization, client_id or client_secret fields are
+    a 400 in the API's shape, before any credential is looked at (each alone is read as before)."""
+    with connect(port) as connection:
+        connection.sendall(request_line + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" + fields + b"\r\n")
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [400], answers
+    body = answers[0][2]
+    assert isinstance(body, dict) and set(body) == shape, body
+    if named is not None:
+        assert f"the {named} header is given more than once" in str(body), body
+    with connect(port) as connection:  # the first of them alone is read as before (no one signs in here)
+        first = _CLIENT if named and named.startswith("client") else fields.split(b"\r\n")[0] + b"\r\n"
+        head = b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n"
+        connection.sendall(request_line + head + first + b"\r\n")
+        (answer,) = _answers(_read_to_the_end(connection))
+    assert "more than once" not in str(answer[2]) and answer[2] != body, answer

@@ -24,6 +24,10 @@ TOO_MANY_FIELDS = f"the request has more than {MAX_HEADER_FIELDS} header fields"
 NOT_CHUNKED = "a Transfer-Encoding other than chunked is not supported"
 ONE_HOST = "an HTTP/1.1 request must have one Host header field"
 NO_UPGRADE = "the request asks to upgrade the connection (Connection: upgrade), which this server does not do"
+# The fields that say who the caller is, as the APIs spell them. Given twice, which one a proxy in front
+# checked or logged and which one a route reads (the first) may differ, and HTTP Basic twice is two
+# authentication methods (RFC 6749 §2.3): refused, as two Host fields are.
+CREDENTIAL_FIELDS = {b"authorization": "Authorization", b"client_id": "client_id", b"client_secret": "client_secret"}
 REQUEST_HEADER_FIELDS_TOO_LARGE = 431
 NOT_IMPLEMENTED = 501
 
@@ -44,6 +48,7 @@ class BoundedHeadProtocol(RefusingProtocol):
     _chunk = 0
     _coded = False
     _hosts = 0
+    _credentials: tuple[bytes, ...] = ()  # the credential fields of this head so far
     _head_refusal: tuple[int, str] | None = None
 
     def data_received(self, data: bytes) -> None:
@@ -72,6 +77,7 @@ class BoundedHeadProtocol(RefusingProtocol):
         self._in_head = True
         self._coded = False
         self._head_bytes = self._head_fields = self._head_unseen = self._chunk = self._hosts = 0
+        self._credentials = ()
 
     def on_url(self, url: bytes) -> None:
         # Called for each piece of the URL as it arrives (httptools holds none of it).
@@ -102,6 +108,10 @@ class BoundedHeadProtocol(RefusingProtocol):
             self.expect_100_continue = True
         elif name == b"host":
             self._hosts += 1
+        elif name in CREDENTIAL_FIELDS:
+            if name in self._credentials:
+                self._stop(400, f"the {CREDENTIAL_FIELDS[name]} header is given more than once: send one credential")
+            self._credentials += (name,)
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
