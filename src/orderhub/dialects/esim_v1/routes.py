@@ -18,6 +18,7 @@ from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import Principal
 from orderhub.domain.results import EsimResult
+from orderhub.web.docs_page import serve_docs_page
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.middleware import (
     RequireHeaderMiddleware,
@@ -116,12 +117,14 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         version="1.0",
         description="eSIM order API: order eSIMs (NEW_ESIM) and top them up (TOPUP), poll by externalId.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # web.docs_page serves it, with its assets pinned
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         # "/order/" is not "/order": 404 in the dialect's envelope. A redirect would answer before
         # authentication, with a Location built from the client's Host header.
         redirect_slashes=False,
     )
+    serve_docs_page(app)
     app.router.route_class = _ValidatedAsHotRoute
     install_error_handlers(app)
     declare_answers(app)

@@ -9,6 +9,7 @@ from fastapi.security import HTTPBasicCredentials
 from orderhub.access_facts import note_refusal
 from orderhub.dialects.context import DialectContext
 from orderhub.domain.partners import Principal
+from orderhub.web.docs_page import DOCS_PATH, serve_docs_page
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
@@ -53,10 +54,12 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
             "services on network accesses. HTTP Basic authentication per communication operator."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # web.docs_page serves it, with its assets pinned
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
+    serve_docs_page(app)
     install_error_handlers(app)
     declare_answers(app)
     add_request_guards(
@@ -117,7 +120,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
         return await placing.place(services, caller, await request.body(), idempotency_key)
 
     # The documents the framework serves (GET), at exactly these paths: another method is 405 there too.
-    documents = {url.strip("/") for url in (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url) if url}
+    documents = {url.strip("/") for url in (app.openapi_url, DOCS_PATH) if url}
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def not_implemented(path: str) -> Response:

@@ -16,6 +16,7 @@ from orderhub.domain.partners import LINE_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.records import OrderQuery
+from orderhub.web.docs_page import serve_docs_page
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
 
@@ -58,10 +59,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             "from POST /oauth2/token with your client_id and client_secret."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # web.docs_page serves it, with its assets pinned
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
+    serve_docs_page(app)
     install_error_handlers(app, bearer_realm=REALM)
     declare_answers(app)
     add_request_guards(

@@ -9,6 +9,7 @@ from orderhub.domain.errors import OrderNotFound
 from orderhub.domain.lines import BusinessUnit
 from orderhub.domain.orders import Operation
 from orderhub.domain.partners import Principal
+from orderhub.web.docs_page import serve_docs_page
 from orderhub.web.hot_paths import HotRoute, HotStack
 from orderhub.web.json_response import json_response
 from orderhub.web.middleware import add_request_guards
@@ -44,10 +45,12 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
             "makes a retry return the first order."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # web.docs_page serves it, with its assets pinned
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
         redirect_slashes=False,  # as esim-v1's: a redirect answered before authentication, to the Host sent
     )
+    serve_docs_page(app)
     install_error_handlers(app)
     declare_answers(app)
     add_request_guards(
