@@ -155,8 +155,7 @@ _CLIENT = b"X-Correlation-ID: c-1\r\nclient_id: channel-1\r\nclient_secret: secr
         (b"GET /tmf-api/productOrderingManagement/v4/productOrder",
          b"Authorization: Bearer a\r\nauthorization: Bearer b\r\n", "Authorization", _TMF),
         (b"POST /oauth2/token", _BASIC + _OTHER_BASIC, "Authorization", {"error", "error_description"}),
-        # onapi-order's 400 before any route is its unreadable-body answer, with a message for the end customer
-        (b"GET /2.5/sp_spec/products/", _OTHER_BASIC + _BASIC, None, {"cause", "message"}),
+        (b"GET /2.5/sp_spec/products/", _OTHER_BASIC + _BASIC, "Authorization", {"cause", "message"}),
         (b"GET /emida-ux-lcr/emida-ux/v1/CR/productOrder/O", _CLIENT + b"client_id: other\r\n", "client_id", _TMF),
         (b"GET /emida-ux/v1/CR/productOrder/ORD-1", _CLIENT + b"CLIENT_SECRET: secret-2\r\n", "client_secret", _TMF),
     ],

@@ -50,7 +50,7 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         ),
         (
             b"POST /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n",
-            {"cause": "Bad request body", "message": "The order could not be read."},
+            {"cause": f"Bad request: {NOT_HTTP}", "message": "The order could not be read."},
         ),
         (
             b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",

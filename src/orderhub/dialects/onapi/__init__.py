@@ -2,7 +2,7 @@
 
 from orderhub.dialects.context import Dialect
 from orderhub.dialects.onapi.erasure import erase_customer
-from orderhub.dialects.onapi.errors import http_error
+from orderhub.dialects.onapi.errors import refusal_error
 from orderhub.dialects.onapi.routes import DIALECT, PREFIX, create_onapi_app, create_onapi_hot_routes
 
 ONAPI = Dialect(
@@ -10,7 +10,7 @@ ONAPI = Dialect(
     prefix=PREFIX,
     create_app=create_onapi_app,
     create_hot_routes=create_onapi_hot_routes,
-    render_http_error=http_error,
+    render_http_error=refusal_error,
     erase_customer=erase_customer,
     root_without_slash=True,
 )

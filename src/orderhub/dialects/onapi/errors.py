@@ -77,6 +77,14 @@ def http_error(status: int, text: str) -> JSONResponse:
     return error_response(status, text)
 
 
+def refusal_error(status: int, text: str) -> JSONResponse:
+    """A request refused before any route (web.parser_refusals: not HTTP, a header given twice, a head too
+    large): its cause says what was wrong with the request, which was not its body."""
+    if status == 400:
+        return error_response(400, f"Bad request: {text}", "The order could not be read.", reason="Bad request")
+    return http_error(status, text)
+
+
 def internal_error_response() -> JSONResponse:
     return error_response(500, "Internal error; quote the X-Correlation-ID to support")
 
