@@ -4,6 +4,7 @@ standalone worker's operations endpoint (api/worker_ops.py) answer the same."""
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import threading
 from collections.abc import Callable
@@ -33,6 +34,22 @@ class ProbeAnswer:
     status: int
     body: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
+
+
+# The answer to a scrape without the metrics token (settings.metrics_token), on either port.
+METRICS_REFUSED = ProbeAnswer(
+    401, {"status": "unauthorized", "reason": "send Authorization: Bearer <ORDERHUB_METRICS_TOKEN>"},
+    {"WWW-Authenticate": 'Bearer realm="orderhub-metrics"'},
+)  # fmt: skip
+
+
+def metrics_allowed(authorization: str | None, token: str) -> bool:
+    """Whether a scrape with this Authorization header may read /metrics: always without a token set."""
+    if not token:
+        return True
+    # Compared in constant time, as bytes: a header may hold any Latin-1 text.
+    sent = (authorization or "").encode("latin-1", "replace")
+    return hmac.compare_digest(sent, f"Bearer {token}".encode())
 
 
 def not_ready(problem: DatabaseUnavailable) -> ProbeAnswer:

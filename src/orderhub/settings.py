@@ -66,6 +66,8 @@ class Settings:
     # PostgreSQL: how often an API process adds its onapi-order requests to the partners' shared rate-limit
     # buckets and learns the other processes' (services.rate_limits), while a limited partner sends.
     rate_limit_sync_seconds: float = 1.0
+    # When set, /metrics (on serve's port and the worker's) answers only "Authorization: Bearer <it>".
+    metrics_token: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -126,7 +128,8 @@ def parse_setting(field_name: str, raw: str, name: str | None = None) -> Any:
         return _PARSERS[field_name](raw)
     except _Refused as exc:
         label = name or f"ORDERHUB_{field_name.upper()}"
-        raise SettingError(f"{label} must be {exc} (got {_shown(raw)!r})") from None
+        shown = "***" if field_name in _SECRETS else _shown(raw)
+        raise SettingError(f"{label} must be {exc} (got {shown!r})") from None
 
 
 # A URL's user and password (up to its last "@": a password may hold "/" or "?"; a mistyped scheme,
@@ -233,6 +236,16 @@ def _public_url(raw: str) -> str:
     return raw.strip()
 
 
+def _token(raw: str) -> str:
+    if raw and not re.fullmatch(r"[\x21-\x7e]{16,256}", raw):
+        raise _Refused("empty or 16 to 256 visible ASCII characters without spaces")
+    return raw
+
+
+# Settings whose value an error line never shows, not even refused.
+_SECRETS = frozenset({"metrics_token"})
+
+
 def _networks(raw: str) -> str:
     try:
         for part in raw.split(","):
@@ -274,4 +287,5 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "hub_retry_seconds": _seconds(),
     "hub_delivery_timeout_seconds": _seconds(),
     "rate_limit_sync_seconds": _seconds(),
+    "metrics_token": _token,
 }

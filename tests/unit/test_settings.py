@@ -124,3 +124,13 @@ def test_only_variables_that_are_no_setting_are_named_with_the_nearest_setting()
     ]
     every_setting = {f"ORDERHUB_{name.upper()}": "" for name in _PARSERS}
     assert unknown_variables(every_setting) == []
+
+
+@pytest.mark.parametrize("value", ["short-token", "a token with spaces in it", "tøken-with-non-ascii-0123"])
+def test_a_refused_metrics_token_is_not_shown(value: str) -> None:
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({"ORDERHUB_METRICS_TOKEN": value})
+    assert str(refused.value) == (
+        "ORDERHUB_METRICS_TOKEN must be empty or 16 to 256 visible ASCII characters without spaces (got '***')"
+    )
+    assert Settings.from_env({"ORDERHUB_METRICS_TOKEN": "scrape-token-0123456789"}).metrics_token

@@ -92,3 +92,23 @@ def test_metrics_answer_while_a_gauge_read_is_stuck_and_scrapes_meanwhile_start_
         assert len(reads) == 2
     finally:
         endpoint.stop()
+
+
+def test_metrics_answer_only_the_token_when_one_is_set() -> None:
+    endpoint = OpsEndpoint(
+        "127.0.0.1", 0, liveness=list, readiness=lambda: ProbeAnswer(200, {}), refresh_metrics=lambda: None,
+        answer_timeout=0.5, metrics_token="scrape-token-0123456789",
+    )  # fmt: skip
+    endpoint.start()
+    try:
+        wrong = ["Bearer scrape-token-012345678", "scrape-token-0123456789"]
+        for sent in [{}] + [{"Authorization": value} for value in wrong]:
+            refused = httpx.get(f"{endpoint.url}/metrics", headers=sent)
+            assert refused.status_code == 401, sent
+            assert refused.headers["www-authenticate"] == 'Bearer realm="orderhub-metrics"'
+            assert "orderhub_" not in refused.text
+        scraped = httpx.get(f"{endpoint.url}/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
+        assert scraped.status_code == 200 and "orderhub_" in scraped.text
+        assert httpx.get(f"{endpoint.url}/healthz").status_code == 200  # the probes need no token
+    finally:
+        endpoint.stop()

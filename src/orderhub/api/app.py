@@ -147,7 +147,9 @@ def create_app(
     )
     app.add_middleware(UnexpectedErrorMiddleware, render_error=_server_error)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health_router(services.engine, services.database, services.inventory))
+    app.include_router(
+        health_router(services.engine, services.database, services.inventory, services.settings.metrics_token)
+    )
     app.include_router(token_router(services.auth, body_timeout=services.settings.request_body_timeout_seconds))
     context = dialect_context(services)
     hot_routes: list[tuple[HotRoute, HotStack]] = []

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from orderhub.probes import (
     METRICS_CONTENT_TYPE,
+    METRICS_REFUSED,
     GaugeRefresh,
     ProbeAnswer,
     ReadinessChanges,
+    metrics_allowed,
     metrics_text,
     not_ready,
     read_inventory_levels,
@@ -23,7 +25,9 @@ from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.runtime import SqlDatabase
 
 
-def health_router(engine: sa.Engine, database: SqlDatabase, inventory: InventoryService) -> APIRouter:
+def health_router(
+    engine: sa.Engine, database: SqlDatabase, inventory: InventoryService, metrics_token: str = ""
+) -> APIRouter:
     router = APIRouter(tags=["health"])
     changes = ReadinessChanges()
     inventory_levels = GaugeRefresh(lambda: read_inventory_levels(inventory))
@@ -43,7 +47,9 @@ def health_router(engine: sa.Engine, database: SqlDatabase, inventory: Inventory
         return _json(changes.seen(answer))
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_allowed(request.headers.get("authorization"), metrics_token):
+            return _json(METRICS_REFUSED)
         # The inventory gauges are read fresh when the database answers at once; otherwise the metrics
         # go out with the last levels read, so a slow or stuck database does not stop the scraping.
         await asyncio.to_thread(inventory_levels.refresh)

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from orderhub.probes import (
     METRICS_CONTENT_TYPE,
+    METRICS_REFUSED,
     GaugeRefresh,
     ProbeAnswer,
     ReadinessChanges,
+    metrics_allowed,
     metrics_text,
     not_ready,
     read_inventory_levels,
@@ -54,7 +56,9 @@ class OpsEndpoint:
         readiness: Callable[[], ProbeAnswer],
         refresh_metrics: Callable[[], None],
         answer_timeout: float,
+        metrics_token: str = "",
     ) -> None:
+        self._metrics_token = metrics_token
         self._liveness = liveness
         self._readiness = readiness
         self._readiness_changes = ReadinessChanges()
@@ -84,8 +88,8 @@ class OpsEndpoint:
 
     # -- the answers -------------------------------------------------------------------------------
 
-    def answer(self, path: str) -> tuple[int, str, bytes, dict[str, str]]:
-        """Status, content type, body and headers for a GET of ``path``."""
+    def answer(self, path: str, authorization: str | None = None) -> tuple[int, str, bytes, dict[str, str]]:
+        """Status, content type, body and headers for a GET of ``path`` with this Authorization header."""
         if path == "/healthz":
             problems = self._liveness()
             if problems:
@@ -97,6 +101,8 @@ class OpsEndpoint:
             except DatabaseUnavailable as exc:
                 return _json(self._readiness_changes.seen(not_ready(exc)))
         if path == "/metrics":
+            if not metrics_allowed(authorization, self._metrics_token):
+                return _json(METRICS_REFUSED)
             # As the API's: the inventory gauges keep the last levels read when the database is late, and
             # a scrape never queues behind readiness probes that wait on it.
             self._metrics_gauges.refresh()
@@ -119,7 +125,8 @@ class OpsEndpoint:
 
             def do_GET(self) -> None:
                 try:
-                    status, content_type, body, headers = endpoint.answer(self.path.split("?", 1)[0])
+                    path = self.path.split("?", 1)[0]
+                    status, content_type, body, headers = endpoint.answer(path, self.headers.get("Authorization"))
                 except Exception:
                     log.exception("operations endpoint: %s failed", self.path)
                     status, content_type, body, headers = _json(ProbeAnswer(500, {"status": "error"}))
@@ -163,4 +170,5 @@ def worker_ops_endpoint(services: Services, host: str, port: int) -> OpsEndpoint
         readiness=lambda: readiness(services.engine, services.database),
         refresh_metrics=lambda: read_inventory_levels(services.inventory),
         answer_timeout=answer_timeout,
+        metrics_token=settings.metrics_token,
     )
