@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from orderhub.domain.errors import BusinessRefusal, DomainError, OrderNotFound
-from orderhub.domain.identifiers import new_id, order_reference
+from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order
 from orderhub.domain.partners import Principal
@@ -140,7 +140,7 @@ class OrderingService:
                 due_at=new.due_at,
                 request=command.raw_request,
                 correlation_id=command.correlation_id,
-                reference=order_reference(now, uow.orders.next_number(now)) if command.numbered else None,
+                reference=uow.orders.next_reference(now) if command.numbered else None,
             )
             uow.orders.add(order)
             for key, fingerprint in fingerprints.items():

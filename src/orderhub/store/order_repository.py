@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from orderhub.domain.identifiers import order_reference
 from orderhub.domain.order_states import OrderEvent, OrderState
 from orderhub.domain.orders import WORKABLE_STATES, ItemState, Operation, Order, Subject
 from orderhub.services.records import OrderQuery, OrderStamp
@@ -209,20 +210,24 @@ class OrderRepository:
             return None
         return order_from_rows(row, self._sql.all(SELECT_ITEMS, (row[0],)))
 
-    def next_number(self, now: datetime) -> int:
+    def next_reference(self, now: datetime) -> str:
+        # Numbered in now's second, or in the latest second numbered in while the clock is behind it (it
+        # went back): the counters of seconds over a minute old are gone, and their numbers were given.
         second = f"{now.astimezone(UTC):%Y%m%d%H%M%S}"
         row = self._sql.one(
-            "INSERT INTO order_numbers (second, last) VALUES (?, 1)"
-            " ON CONFLICT (second) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
-            (second,),
+            "INSERT INTO order_numbers (second, last)"
+            " SELECT CASE WHEN max(second) > ? THEN max(second) ELSE ? END, 1 FROM order_numbers WHERE true"
+            " ON CONFLICT (second) DO UPDATE SET last = order_numbers.last + 1 RETURNING second, last",
+            (second, second),
         )
         assert row is not None
-        number = int(row[0])
+        numbered_in = datetime.strptime(row[0], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        number = int(row[1])
         if number == 1:
             # The first order of a new second prunes the counters of seconds long gone.
-            cutoff = f"{now.astimezone(UTC) - timedelta(minutes=1):%Y%m%d%H%M%S}"
+            cutoff = f"{numbered_in - timedelta(minutes=1):%Y%m%d%H%M%S}"
             self._sql.execute("DELETE FROM order_numbers WHERE second < ?", (cutoff,))
-        return number
+        return order_reference(numbered_in, number)
 
     def events(self, order_id: str) -> list[OrderEvent]:
         rows = self._sql.all(
