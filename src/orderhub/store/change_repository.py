@@ -207,10 +207,13 @@ def _events_after(listener: Listener, operations: Iterable[str]) -> tuple[str, t
     the count (`orderhub hub list`) counts what the delivery reads."""
     kinds = list(operations)
     marks = ", ".join("?" for _ in kinds)
+    # The partner's listened events after the last one delivered, from their own index (migration 0024),
+    # then each one's order: the cost is what is pending, not the partner's whole order history. (CROSS
+    # JOIN keeps SQLite from starting at the orders; PostgreSQL plans it as a plain join.)
     return (
-        "FROM order_events e JOIN orders o ON o.id = e.order_id"
-        f" WHERE e.id > ? AND o.partner_id = ? AND o.operation IN ({marks})",
-        (listener.delivered_event_id, listener.partner_id, *kinds),
+        "FROM order_events e CROSS JOIN orders o"
+        f" WHERE e.partner_id = ? AND e.id > ? AND o.id = e.order_id AND o.operation IN ({marks})",
+        (listener.partner_id, listener.delivered_event_id, *kinds),
     )
 
 

@@ -34,8 +34,8 @@ _INSERT_ITEM = (
 )
 _INSERT_EVENT = "INSERT INTO order_events (order_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)"
 _INSERT_EVENT_IN_FULL = (
-    "INSERT INTO order_events (order_id, at, from_state, to_state, reason, snapshot, cancellation_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO order_events (order_id, at, from_state, to_state, reason, snapshot, cancellation_id, partner_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -143,8 +143,10 @@ class OrderRepository:
             # The orders no listener hears of (the domain takes no snapshot of theirs): esim-v1's hot path.
             sql.execute_rows(_INSERT_EVENT, rows)
         else:
+            # Events listeners hear of, found by their partner (ListenerRepository.events_after).
+            partner, snapshot = order.partner_id, lambda event: sql.json(dump_snapshot(event.snapshot))
             in_full = [
-                (*row, sql.json(dump_snapshot(event.snapshot)) if event.snapshot else None, event.cancellation_id)
+                (*row, snapshot(event) if event.snapshot else None, event.cancellation_id, partner)
                 for row, event in zip(rows, events, strict=True)
             ]
             sql.execute_rows(_INSERT_EVENT_IN_FULL, in_full)

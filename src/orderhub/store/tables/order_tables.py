@@ -84,6 +84,16 @@ order_events = sa.Table(
         sa.ForeignKey("cancellations.id", name="fk_order_events_cancellation_id_cancellations"),
         nullable=True,
     ),
+    # The order's partner, on the events listeners hear of (domain LISTENED_OPERATIONS), so that a
+    # listener's pending events are found among its partner's alone; NULL on the others (migration 0024).
+    sa.Column("partner_id", sa.String(36), nullable=True),
+    sa.Index(
+        "ix_order_events_listened",
+        "partner_id",
+        "id",
+        sqlite_where=sa.text("partner_id IS NOT NULL"),
+        postgresql_where=sa.text("partner_id IS NOT NULL"),
+    ),
 )
 
 
