@@ -93,7 +93,8 @@ def test_a_database_that_does_not_answer_for_the_limit_leaves_each_process_its_o
         holder.rollback()
     # No 5xx, no answer waiting on the database: each process let its own limit through.
     assert let_through(answers) == 2 * LIMIT, [answer.status_code for answer, _ in answers]
-    assert max(seconds for _, seconds in answers) < 0.5
+    # An answer that waited for the locked table would have taken its lock_timeout, 1 s, at least.
+    assert max(seconds for _, seconds in answers) < 1.0
     for api in apis:
         assert "rate limits counted by this process alone until the database answers" in api.log(200_000)
     # Once the database answers, the processes share again.
