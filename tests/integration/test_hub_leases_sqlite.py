@@ -17,6 +17,7 @@ from orderhub.domain.changes import Listener
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
 from tests.integration.support import sqlite_url
+from tests.integration.test_listened_events import add_event, add_order
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,9 @@ def test_the_second_dispatcher_leaves_the_first_ones_leases_and_clears_them_once
     with first.uow_factory() as uow:
         uow.listeners.register(listener)
         uow.commit()
+    with first.engine.begin() as connection:  # an event for it: a listener with nothing to send is not leased
+        add_order(connection, "line-1", "demo-channel-1", "LINE_PRODUCTS")
+        add_event(connection, "line-1", snapshot=True)
 
     first.hub.reclaim_abandoned()  # the first to start: nothing to clear, and it now holds the lock
     assert [claimed.id for claimed in first.hub.claim_due(8)] == ["L1"]

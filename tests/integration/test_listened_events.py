@@ -26,7 +26,7 @@ LISTENED = ("LINE_PRODUCTS",)
 AT = "2026-12-01 12:00:00.000000"
 
 
-def _order(connection: sa.Connection, order_id: str, partner: str, operation: str) -> None:
+def add_order(connection: sa.Connection, order_id: str, partner: str, operation: str) -> None:
     connection.execute(
         sa.text(
             "INSERT INTO orders (id, partner_id, dialect, operation, state, request, output, created_at, updated_at,"
@@ -36,7 +36,7 @@ def _order(connection: sa.Connection, order_id: str, partner: str, operation: st
     )
 
 
-def _event(connection: sa.Connection, order_id: str, *, snapshot: bool) -> None:
+def add_event(connection: sa.Connection, order_id: str, *, snapshot: bool) -> None:
     """An event as an older release inserts it: without partner_id (a listened order's with a snapshot)."""
     connection.execute(
         sa.text(
@@ -67,18 +67,18 @@ def events_stored_before_0024_and_inserted_by_an_older_release_are_found(url: st
         load_demo_data(services.uow_factory, inventory_size=1)
         services.close()
         with engine.begin() as connection:
-            _order(connection, "line-1", "demo-channel-1", "LINE_PRODUCTS")
-            _order(connection, "line-2", "demo-channel-2", "LINE_PRODUCTS")
-            _order(connection, "esim-1", "demo-channel-1", "NEW_ESIM")
+            add_order(connection, "line-1", "demo-channel-1", "LINE_PRODUCTS")
+            add_order(connection, "line-2", "demo-channel-2", "LINE_PRODUCTS")
+            add_order(connection, "esim-1", "demo-channel-1", "NEW_ESIM")
             for order_id in ("line-1", "line-2"):
-                _event(connection, order_id, snapshot=True)
-            _event(connection, "esim-1", snapshot=False)
+                add_event(connection, order_id, snapshot=True)
+            add_event(connection, "esim-1", snapshot=False)
         migrate.upgrade(engine)
         assert pending_orders(url, "demo-channel-1") == ["line-1"]  # backfilled, the other partner's not
         with engine.begin() as connection:  # an older release, serving beside this one, orders on
-            _order(connection, "line-3", "demo-channel-1", "LINE_PRODUCTS")
-            _event(connection, "line-3", snapshot=True)
-            _event(connection, "esim-1", snapshot=False)
+            add_order(connection, "line-3", "demo-channel-1", "LINE_PRODUCTS")
+            add_event(connection, "line-3", snapshot=True)
+            add_event(connection, "esim-1", snapshot=False)
         assert pending_orders(url, "demo-channel-1") == ["line-1", "line-3"]
         with engine.connect() as connection:
             unlistened = connection.execute(
@@ -115,3 +115,31 @@ def test_a_listeners_pending_events_are_read_from_its_partners_events_not_its_or
     assert steps[0].startswith("SEARCH e USING INDEX ix_order_events_listened (partner_id=? AND id>?)"), steps
     assert steps[1].startswith("SEARCH o USING INDEX sqlite_autoindex_orders_1 (id=?)"), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+def test_a_listener_with_nothing_to_send_is_not_leased_and_does_not_hold_back_one_with_events(tmp_path: Path) -> None:
+    """An idle service writes nothing for its listeners (each poll used to lease and release every one
+    of them), and the listeners looked at first, with nothing to send, do not take the places of one
+    that has events."""
+    url = database_url(tmp_path / "idle.db")
+    services = build_services(Settings(database_url=url))
+    try:
+        services.migrate()
+        load_demo_data(services.uow_factory, inventory_size=1)
+        now = datetime.now(UTC)
+        idle = [Listener(f"idle-{n}", "demo-channel-2", f"https://idle{n}.example/cb", None, now, 0) for n in range(3)]
+        busy = Listener("busy", "demo-channel-1", "https://busy.example/cb", None, now, 0)
+        with services.uow_factory() as uow:
+            for listener in (*idle, busy):
+                uow.listeners.register(listener)
+            uow.commit()
+        assert services.hub.claim_due(1) == []
+        with services.engine.connect() as connection:
+            leased = connection.execute(sa.text("SELECT count(*) FROM hub_listeners WHERE lease_until IS NOT NULL"))
+            assert leased.scalar_one() == 0
+        with services.engine.begin() as connection:
+            add_order(connection, "line-1", "demo-channel-1", "LINE_PRODUCTS")
+            add_event(connection, "line-1", snapshot=True)
+        assert [listener.id for listener in services.hub.claim_due(1)] == ["busy"]
+    finally:
+        services.close()

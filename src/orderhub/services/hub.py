@@ -181,7 +181,7 @@ class HubService:
         this process for a while (another process running a dispatcher skips them)."""
         now = self._clock()
         # Not one this process still delivers to (its lease may have run out, before a renewal that fails).
-        due = self._db.read_now(lambda uow: uow.listeners.due(now, limit))
+        due = self._db.read_now(lambda uow: uow.listeners.due(now, limit, self._operations))
         due = [listener for listener in due if listener.id not in self._held]
         if not due:
             return []
