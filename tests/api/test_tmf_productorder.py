@@ -235,6 +235,18 @@ def test_each_missing_header_is_a_400(http: httpx.Client, drop: str, mentions: s
     assert_error(answer, 400, "MISSING_HEADER", mentions)
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", None])
+def test_a_body_not_sent_as_json_is_a_415(http: httpx.Client, content_type: str | None) -> None:
+    # The seed's curl examples send Content-Type: application/json.
+    headers = tmf_headers(ONE)
+    if content_type is None:
+        del headers["Content-Type"]
+    else:
+        headers["Content-Type"] = content_type
+    answer = http.post(PATH.format(bu="CR"), content=SEED_EXAMPLES["addon"], headers=headers)
+    assert_error(answer, 415, "UNSUPPORTED_MEDIA_TYPE", "application/json")
+
+
 def test_credentials_shorter_than_five_characters_are_a_400(http: httpx.Client) -> None:
     answer = post(http, SEED_EXAMPLES["addon"], client_secret="abcd")
     assert_error(answer, 400, "MISSING_HEADER", "5 characters")
