@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field
 
 from orderhub.web.openapi_answers import Json
 
+from .wire import MOMENT_PATTERN
+
 _ID = r"^[-0-9a-zA-Z.]{1,36}$"
+# What wire.py reads as a date-time, so that a client (or a fuzzer) sends one the API takes.
+_Moment = Annotated[str, Field(pattern=f"^{MOMENT_PATTERN}$", json_schema_extra={"format": "date-time"})]
 
 
 class ProductRef(BaseModel):
@@ -50,8 +54,8 @@ class OrderRequest(BaseModel):
     coId: str = Field(pattern=_ID)
     coAccessId: str = Field(pattern=_ID)
     operation: str = Field(pattern="^ACTIVATE$")
-    orderDateTime: str = Field(description="RFC 3339, UTC", examples=["2026-12-01T10:00:00Z"])
-    requestedDateTime: str = Field(description="RFC 3339, UTC; now or past: activated at once")
+    orderDateTime: _Moment = Field(description="RFC 3339, UTC", examples=["2026-12-01T10:00:00Z"])
+    requestedDateTime: _Moment = Field(description="RFC 3339, UTC; now or past: activated at once")
     products: list[ProductRef] = Field(min_length=1, max_length=10)
     customerDetails: CustomerDetails
 
