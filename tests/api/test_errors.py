@@ -247,10 +247,75 @@ def test_topup_device_type_is_ios_or_android_only(client: httpx.Client, reseller
     assert_error(place(client, reseller, body), 400, "INVALID_REQUEST_PARAMS", "input.device.type")
 
 
-def test_new_esim_accepts_iot_devices(client: httpx.Client, reseller: str) -> None:
+@pytest.mark.parametrize("device_type", ["iot", "ios", "android"])
+def test_new_esim_accepts_each_device_type_of_the_seed(client: httpx.Client, reseller: str, device_type: str) -> None:
     body = new_esim_body(unique_email())
-    body["input"]["device"]["type"] = "iot"
+    body["input"]["device"]["type"] = device_type
     assert place(client, reseller, body).status_code == 201
+
+
+def johns_topup(change: Any) -> dict[str, Any]:
+    """The seed's top-up of the demo's john@doe.com and his eSIM 123456789, changed (each is refused)."""
+    body = topup_body("john@doe.com", "123456789")
+    change(body["input"])
+    return body
+
+
+def _past() -> str:
+    return (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Seed 000 lists the same rules for TOPUP as for NEW_ESIM, and two of its own: each holds for a top-up.
+@pytest.mark.parametrize(
+    ("change", "status", "type_", "mentions"),
+    [
+        (lambda i: i["subscriptions"][0].update(activationDate=_past()), 400, "INVALID_REQUEST_PARAMS", "past"),
+        (lambda i: i["subscriptions"][0].pop("currency"), 400, "INVALID_REQUEST_PARAMS", "[0].currency"),
+        (lambda i: i["subscriptions"][0].pop("price"), 400, "INVALID_REQUEST_PARAMS", "[0].price"),
+        (lambda i: i["subscriptions"][0].update(currency="JPY"), 400, "INVALID_REQUEST_PARAMS", "JPY"),
+        (lambda i: i["subscriptions"][0].update(id="esim-us-10gb-30d"), 422, "PRODUCT_NOT_FOUND", "esim-us-10gb"),
+        (lambda i: i.update(esim={}), 400, "INVALID_REQUEST_PARAMS", "input.esim.iccid"),
+        (lambda i: i.update(esim=None), 400, "INVALID_REQUEST_PARAMS", "input.esim.iccid"),
+        (lambda i: i["esim"].update(iccid=None), 400, "INVALID_REQUEST_PARAMS", "input.esim.iccid"),
+    ],
+    ids=[
+        "past-date",
+        "price-alone",
+        "currency-alone",
+        "currency-not-the-partners",
+        "product-not-in-catalog",
+        "esim-without-iccid",
+        "esim-null",
+        "iccid-null",
+    ],
+)
+def test_the_seeds_rules_refuse_a_topup_as_they_refuse_a_new_esim(
+    client: httpx.Client, reseller: str, change: Any, status: int, type_: str, mentions: str
+) -> None:
+    assert_error(place(client, reseller, johns_topup(change)), status, type_, mentions)
+
+
+@pytest.mark.parametrize(
+    ("device_type", "product", "deprecated"),
+    [("ios", "product_id", None), ("android", "id", None), ("android", "allowanceId", "subscriptions.allowanceId")],
+)
+def test_a_topup_takes_the_seeds_device_types_and_product_spellings(
+    client: httpx.Client, reseller: str, device_type: str, product: str, deprecated: str | None
+) -> None:
+    email = unique_email()
+    iccid = completed_order(client, reseller, email)["output"]["iccid"]
+    body = topup_body(email, iccid)
+    body["input"]["device"]["type"] = device_type
+    subscription = body["input"]["subscriptions"][0]
+    subscription[product] = subscription.pop("id")
+
+    answer = place(client, reseller, body)
+
+    assert answer.status_code == 201, answer.text
+    assert answer.headers.get("X-Deprecated-Fields") == deprecated
+    assert ("Deprecation" in answer.headers) == (deprecated is not None)
+    done = wait_for(client, reseller, answer.json()["id"], lambda o: o["status"] != "FULFILLING")
+    assert done["status"] == "COMPLETED" and done["output"]["iccid"] == iccid, done
 
 
 def test_at_most_15_active_subscriptions_per_iccid(client: httpx.Client, reseller: str) -> None:

@@ -53,3 +53,34 @@ def test_every_reference_resolves_within_its_document(client: httpx.Client, path
             unresolved.append(f"{where}: {reference}")
     assert unresolved == []
     assert "$defs" not in answer.text  # definitions live in components/schemas, or inline
+
+
+# Each create and the operations that take the id it answers: a client generated from the document, or
+# Schemathesis's stateful phase, follows the created resource there (without the links the fuzzer only
+# ever asked for ids it made up, answered 404).
+CREATED_RESOURCES = [
+    ("/esim/v1/openapi.json", "/order", ["/order/{order_id}", "/order/{order_id}/qrcode",
+                                         "/order/{order_id}/install-links"]),
+    ("/emida-ux-lcr/emida-ux/v1/openapi.json", "/{business_id}/productOrder",
+     ["/{business_id}/productOrder/{order_id}"]),
+    ("/tmf-api/productOrderingManagement/v4/openapi.json", "/productOrder", ["/productOrder/{order_id}"]),
+    ("/tmf-api/productOrderingManagement/v4/openapi.json", "/cancelProductOrder",
+     ["/cancelProductOrder/{cancellation_id}"]),
+    ("/tmf-api/productOrderingManagement/v4/openapi.json", "/hub", ["/hub/{listener_id}"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "create", "targets"), CREATED_RESOURCES)
+def test_a_created_resource_is_linked_to_the_operations_that_take_its_id(
+    client: httpx.Client, path: str, create: str, targets: list[str]
+) -> None:
+    document = client.get(path).json()
+    links = document["paths"][create]["post"]["responses"]["201"]["links"]
+
+    linked = set()
+    for link in links.values():
+        target = resolved(document, link["operationRef"])
+        path_parameters = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+        assert set(link["parameters"]) == path_parameters, link
+        linked.add(link["operationRef"].split("/")[2].replace("~1", "/"))
+    assert linked == set(targets)

@@ -127,6 +127,48 @@ def test_onapi_documents_the_e_mail_and_the_idempotency_key_as_checked(client: h
         assert answer_problems(document, "onapi-order", answer) == []
 
 
+@pytest.mark.parametrize(
+    ("moment", "taken"),
+    [
+        ("2021-05-03T20:31:15Z", True),  # the seed's
+        ("2021-05-03t20:31:15.25z", True),
+        ("2021-05-03T20:31:15+00:00", True),
+        ("", False),  # Schemathesis sent it as schema-valid: the document said only "string"
+        ("2021-05-03T20:31:15+02:00", False),
+        ("2021-05-03 20:31:15Z", False),
+        ("2021-05-03T20:31Z", False),
+    ],
+)
+def test_onapi_documents_its_date_times_as_it_reads_them(client: httpx.Client, moment: str, taken: bool) -> None:
+    document = document_of(client, "onapi-order")
+    request = document["paths"]["/sp_spec/order/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body = onapi_body()
+    body["orderDateTime"] = moment
+    answer = client.post("/2.5/sp_spec/order/", json=body, auth=("demo-co-acme", "demo-co-acme-secret"))
+    # orderDateTime is read before requestedDateTime, which is refused here (more than ten years ahead).
+    assert answer.json()["cause"] == ("Bad requestedDateTime" if taken else "Bad orderDateTime"), answer.text
+    assert (schema_problems(document, request, body) == []) is taken
+    assert request["properties"]["orderDateTime"]["format"] == "date-time"
+    assert request["properties"]["requestedDateTime"]["pattern"] == request["properties"]["orderDateTime"]["pattern"]
+
+
+@pytest.mark.parametrize("field", ["customerFirstname", "streetName", "streetNumber"])
+@pytest.mark.parametrize("text", ["Anna", " Anna ", "", "  ", "\u0085", "A\tB", "x" * 255, "x" * 256])
+def test_onapi_documents_its_text_fields_as_it_reads_them(client: httpx.Client, field: str, text: str) -> None:
+    # Schemathesis --checks all sent streetName "" as schema-valid (the document had no minLength): refused.
+    document = document_of(client, "onapi-order")
+    request = document["paths"]["/sp_spec/order/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body = onapi_body()
+    body.update(requestedDateTime="2030-01-01T00:00:00Z", coAccessId="no-such-access")  # REJECTED, if taken
+    details = body["customerDetails"]
+    details["invoiceDetails"] = {"streetName": "Storgatan", "postalCode": "12345", "city": "Stockholm"}
+    (details["invoiceDetails"] if field.startswith("street") else details)[field] = text
+    answer = client.post("/2.5/sp_spec/order/", json=body, auth=("demo-co-acme", "demo-co-acme-secret"))
+    refused = answer.status_code == 400
+    assert answer.json()["cause"] == f"Bad customerDetails.{field}" if refused else answer.json()["status"], answer.text
+    assert (schema_problems(document, request, body) != []) is refused
+
+
 def test_onapi_lists_its_endpoints_as_documented_without_sign_in(client: httpx.Client) -> None:
     document = document_of(client, "onapi-order")
     assert "security" not in document["paths"]["/"]["get"]

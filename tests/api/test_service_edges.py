@@ -23,7 +23,9 @@ from tests.api.support import (
     wait_for,
 )
 from tests.api.test_errors import assert_error
-from tests.api.test_tmf_productorder import line_order
+from tests.api.test_onapi import ACME, valid_body
+from tests.api.test_onapi import auth as onapi_auth
+from tests.api.test_tmf_productorder import ONE, line_order, tmf_headers
 from tests.api.test_tmf_productorder import post as post_line_order
 from tests.databases import on_postgres
 
@@ -86,6 +88,21 @@ def test_database_failure_is_an_internal_error_in_the_dialect_format(tmp_path: P
 
         assert_error(answer, 500, "INTERNAL_ERROR")
         assert http.get("/healthz").status_code == 200
+
+
+def test_a_database_failure_is_a_500_in_the_tmf_and_on_api_formats_too(tmp_path: Path) -> None:
+    # ON-API's common responses and TMF's error both include a 500: each in its API's own shape.
+    with running_server(tmp_path / "broken.db") as server, server.client() as http:
+        order = post_line_order(http, line_order("69877689", "Addon")).json()
+        drop_table(server, "order_events")
+        read = http.get(f"/emida-ux-lcr/emida-ux/v1/CR/productOrder/{order['id']}", headers=tmf_headers(ONE))
+        assert read.status_code == 500, read.text
+        assert read.json() == {"code": "INTERNAL_ERROR", "reason": "Internal Server Error",
+                               "message": read.json()["message"], "status": "500"}  # fmt: skip
+        drop_table(server, "access_services")
+        onapi = http.post("/2.5/sp_spec/order/", json=valid_body("access-free-1"), auth=onapi_auth(ACME))
+        assert onapi.status_code == 500, onapi.text
+        assert set(onapi.json()) == {"cause"}, onapi.text
 
 
 def test_a_token_endpoint_failure_answers_in_the_oauth_shape_and_keeps_the_connection(tmp_path: Path) -> None:

@@ -177,10 +177,35 @@ def broken(change: Any) -> dict[str, Any]:
         (broken(lambda b: b["productOrderItem"][0].update(action="delete")), "action"),
         (broken(lambda b: b["productOrderItem"][0]["product"].update(isBundle="no")), "isBundle"),
         (broken(lambda b: b.update(relatedParty="Juan")), "relatedParty"),
+        # Each field seed 001 marks required (Y), present but without its value; and its types.
+        (broken(lambda b: b["productOrderItem"][0]["product"].update(productOffering={})), "productOffering.id"),
+        (broken(lambda b: b["productOrderItem"][0]["product"]["productCharacteristic"][0].pop("value")), "[0].value"),
+        (broken(lambda b: b["productOrderItem"][0]["product"]["productCharacteristic"][1].pop("value")), "[1].value"),
+        (
+            broken(lambda b: b["productOrderItem"][0]["product"]["productCharacteristic"][0].update(value=69877689)),
+            "[0].value",
+        ),
+        (broken(lambda b: b.update(category="")), "category"),
+        (broken(lambda b: b.update(category=7)), "category"),
+        (broken(lambda b: b["productOrderItem"][0].update(id=1)), "productOrderItem[0].id"),
+        (broken(lambda b: b["productOrderItem"][0]["product"].update({"@type": 5})), "@type"),
     ],
 )
 def test_malformed_bodies_get_the_tmf_error_shape(http: httpx.Client, body: Any, mentions: str) -> None:
     assert_error(post(http, body if isinstance(body, bytes) else json.dumps(body)), 400, "INVALID_REQUEST", mentions)
+
+
+def test_the_seeds_optional_item_fields_are_echoed_as_sent(http: httpx.Client) -> None:
+    # Seed 001 gives isBundle (true or false) and @type (default Product) no rule: kept and answered as sent.
+    body = line_order("69877689", "Addon")
+    body["productOrderItem"][0].update(id="7", action="add")
+    body["productOrderItem"][0]["product"].update({"isBundle": True, "@type": "ProductRef"})
+    answer = post(http, body)
+    assert answer.status_code == 201, answer.text
+    (item,) = answer.json()["productOrderItem"]
+    assert (item["id"], item["action"], item["product"]["isBundle"], item["product"]["@type"]) == (
+        "7", "add", True, "ProductRef",
+    )  # fmt: skip
 
 
 def test_a_plan_on_a_line_without_one_then_carries_a_data_plan(tmp_path: Path) -> None:
@@ -208,6 +233,18 @@ def test_each_missing_header_is_a_400(http: httpx.Client, drop: str, mentions: s
     del headers[drop]
     answer = http.post(PATH.format(bu="CR"), content=SEED_EXAMPLES["addon"], headers=headers)
     assert_error(answer, 400, "MISSING_HEADER", mentions)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None])
+def test_a_body_not_sent_as_json_is_a_415(http: httpx.Client, content_type: str | None) -> None:
+    # The seed's curl examples send Content-Type: application/json.
+    headers = tmf_headers(ONE)
+    if content_type is None:
+        del headers["Content-Type"]
+    else:
+        headers["Content-Type"] = content_type
+    answer = http.post(PATH.format(bu="CR"), content=SEED_EXAMPLES["addon"], headers=headers)
+    assert_error(answer, 415, "UNSUPPORTED_MEDIA_TYPE", "application/json")
 
 
 def test_credentials_shorter_than_five_characters_are_a_400(http: httpx.Client) -> None:

@@ -57,8 +57,22 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
             {"error": "invalid_request", "error_description": NOT_HTTP},
         ),
         (b"NOT A REQUEST LINE\r\n\r\n", {"detail": NOT_HTTP}),
+        # Refused inside the URL (a byte no URL holds), of which the parser named nothing: Schemathesis
+        # sends such paths, and they were answered {"detail": ...} whatever API they named.
+        (
+            b"GET /esim/v1/pro\x01duct HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: c\r\n\r\n",
+            {"type": "INVALID_HTTP_MESSAGE", "messages": [NOT_HTTP]},
+        ),
+        (
+            b"GET /emida-ux-lcr/emida-ux/v1/CR/productOrder/\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
+            {"code": "INVALID_REQUEST", "reason": "Bad Request", "message": NOT_HTTP, "status": "400"},
+        ),
+        (
+            b"POST /2.5/sp_spec/order/?\x80 HTTP/1.1\r\nHost: x\r\n\r\n",
+            {"cause": "Bad request body", "message": "The order could not be read."},
+        ),
     ],
-    ids=["esim-v1", "tmf-productorder", "onapi-order", "oauth2", "no path"],
+    ids=["esim-v1", "tmf-productorder", "onapi-order", "oauth2", "no path", "esim-v1 URL", "tmf URL", "onapi URL"],
 )
 def test_a_request_that_is_not_http_is_answered_400_in_its_apis_error_shape(
     port: int, raw: bytes, body: object

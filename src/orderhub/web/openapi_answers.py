@@ -33,6 +33,13 @@ def json_content(schema: Json, example: Any = None) -> Json:
     return {"application/json": content}
 
 
+def link(path: str, method: str, **parameters: str) -> Json:
+    """An OpenAPI link from an answer to the operation ``method`` on ``path``, each of its parameters a runtime
+    expression (``$response.body#/id``, ``$request.path.business_id``): a client generated from the
+    document, or a stateful fuzzer, follows a created resource to the operations that take its id."""
+    return {"operationRef": f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}", "parameters": parameters}
+
+
 CORRELATION_ID = header("The request's X-Correlation-ID, or the one the server gave a request without one")
 ALLOW = header("The methods the path takes")
 RETRY_AFTER = header("Seconds to wait before trying again", pattern="^[0-9]+$")

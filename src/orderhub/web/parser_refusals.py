@@ -6,6 +6,7 @@ connection closed."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,11 @@ NOT_HTTP = "the request is not valid HTTP/1.1: check the request line and the he
 # The answer to a refused request: (its path as far as it was read, the status, why) -> the response.
 RefusalRenderer = Callable[[str, int, str], Response]
 
+# How much of a connection's first bytes is kept, and the path its request line begins with (up to the
+# first byte no URL holds: a control character, a space, a byte beyond ASCII).
+OPENING_BYTES = 512
+_OPENING_PATH = re.compile(rb"[!-~]+ (/[!-~]*)")
+
 
 class RefusingProtocol(HttpToolsProtocol):
     """httptools' protocol, answering a request it refuses with ``render_refusal`` (plain text, as
@@ -33,6 +39,9 @@ class RefusingProtocol(HttpToolsProtocol):
 
     # Set once a request was refused: a connection answers one refusal and reads no more.
     _refused = False
+    # The first bytes the connection brought (a subclass's data_received keeps them): httptools names a
+    # URL only once it is whole, so a first request refused inside its URL has its path read from them.
+    _opening = b""
 
     def _stop_waiting(self) -> None:
         """Nothing more is read: subclasses stop waiting for this connection's headers."""
@@ -67,7 +76,7 @@ class RefusingProtocol(HttpToolsProtocol):
     def _refusal(self, status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
         """The refusal's headers and body: ``render_refusal``'s for the path as far as it was read. Its
         access line is written now, with the error code the API's renderer noted: no route ever sees it."""
-        path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1")
+        path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1") or self._opening_path()
         facts = AccessFacts()
         noted = access_facts.set(facts)
         try:
@@ -81,6 +90,12 @@ class RefusingProtocol(HttpToolsProtocol):
             length = str(len(text)).encode("ascii")
             return [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE], text
         return [*answer.raw_headers, CLOSE], bytes(answer.body)
+
+    def _opening_path(self) -> str:
+        """The path of the connection's first request as far as its request line could be read, while
+        no request of the connection was answered (a later one's line is elsewhere in what came)."""
+        shape = _OPENING_PATH.match(self._opening) if self.cycle is None else None
+        return shape.group(1).split(b"?", 1)[0].decode("ascii") if shape else ""
 
     def _refuse_now(self, status: int, message: str) -> None:
         headers, body = self._refusal(status, message)

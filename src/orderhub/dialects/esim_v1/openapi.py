@@ -17,6 +17,7 @@ from orderhub.web.openapi_answers import (
     Json,
     Operation,
     header,
+    link,
     ref,
     rewrite_document,
 )
@@ -85,11 +86,23 @@ def _signal_deprecations(document: Json) -> None:
     responses["201"]["headers"]["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
 
 
+# The order a 201 accepted, by its id, for the operations that take it.
+_ORDER_LINKS = {
+    name: link(path, "get", order_id="$response.body#/id")
+    for name, path in [
+        ("GetOrder", "/order/{order_id}"),
+        ("GetOrderQrcode", "/order/{order_id}/qrcode"),
+        ("GetOrderInstallLinks", "/order/{order_id}/install-links"),
+    ]
+}
+
+
 def declare_answers(app: FastAPI) -> None:
     """Each operation's errors and every answer's headers in the app's OpenAPI document."""
 
     def rewrite(document: Json) -> None:
         DOCUMENT.rewrite(document)
         _signal_deprecations(document)
+        document["paths"]["/order"]["post"]["responses"]["201"]["links"] = _ORDER_LINKS
 
     rewrite_document(app, rewrite)

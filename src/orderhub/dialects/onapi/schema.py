@@ -9,7 +9,18 @@ from pydantic import BaseModel, Field
 
 from orderhub.web.openapi_answers import Json
 
+from .messages import MAX_TEXT
+from .wire import MOMENT_PATTERN
+
 _ID = r"^[-0-9a-zA-Z.]{1,36}$"
+# What wire.py reads as a date-time, so that a client (or a fuzzer) sends one the API takes.
+_Moment = Annotated[str, Field(pattern=f"^{MOMENT_PATTERN}$", json_schema_extra={"format": "date-time"})]
+# Text as wire.py reads it: at most MAX_TEXT characters, no control character, and empty (an optional one:
+# not given) or more than spaces (\x85 is one to Python's strip, not to a JSON Schema's \s).
+_NO_CONTROL = r"[^\u0000-\u001f\u007f]"
+_SOME_TEXT = rf"{_NO_CONTROL}*[^\s\u0085\u0000-\u001f\u007f]{_NO_CONTROL}*"
+_RequiredText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=f"^{_SOME_TEXT}$")]
+_Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=f"^({_SOME_TEXT})?$")]
 
 
 class ProductRef(BaseModel):
@@ -18,11 +29,11 @@ class ProductRef(BaseModel):
 
 
 class InvoiceDetails(BaseModel):
-    streetName: str = Field(max_length=255)
-    streetNumber: str | None = Field(None, max_length=255)
-    streetLittera: str | None = Field(None, max_length=255)
+    streetName: _RequiredText
+    streetNumber: _Text | None = None
+    streetLittera: _Text | None = None
     postalCode: str = Field(pattern=r"^[1-9][0-9]{4}$")
-    city: str = Field(max_length=255)
+    city: _RequiredText
 
 
 class CustomerDetails(BaseModel):
@@ -34,8 +45,8 @@ class CustomerDetails(BaseModel):
             " or YYMMDDXXXX; a real date, Luhn check digit"
         ),
     )
-    customerFirstname: str = Field(min_length=1, max_length=255)
-    customerLastName: str = Field(min_length=1, max_length=255)
+    customerFirstname: _RequiredText
+    customerLastName: _RequiredText
     customerPhone: str | None = Field(None, pattern=r"^\+[0-9]{6,15}$")
     customerMobilePhone: str | None = Field(None, pattern=r"^\+[0-9]{6,15}$")
     customerEmail: Annotated[str, Field(max_length=255, json_schema_extra={"format": "email"})] | None = Field(
@@ -50,8 +61,8 @@ class OrderRequest(BaseModel):
     coId: str = Field(pattern=_ID)
     coAccessId: str = Field(pattern=_ID)
     operation: str = Field(pattern="^ACTIVATE$")
-    orderDateTime: str = Field(description="RFC 3339, UTC", examples=["2026-12-01T10:00:00Z"])
-    requestedDateTime: str = Field(description="RFC 3339, UTC; now or past: activated at once")
+    orderDateTime: _Moment = Field(description="RFC 3339, UTC", examples=["2026-12-01T10:00:00Z"])
+    requestedDateTime: _Moment = Field(description="RFC 3339, UTC; now or past: activated at once")
     products: list[ProductRef] = Field(min_length=1, max_length=10)
     customerDetails: CustomerDetails
 

@@ -19,7 +19,9 @@ from .messages import MAX_TEXT, fault_message, message
 
 _PHONE = re.compile(r"^\+[0-9]{6,15}\Z")
 _POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
-_MOMENT = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)")
+# RFC 3339 in UTC, as the body's date-times are read (and the OpenAPI document states them).
+MOMENT_PATTERN = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)"
+_MOMENT = re.compile(MOMENT_PATTERN)
 # Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -14,6 +14,7 @@ from orderhub.web.openapi_answers import (
     Operation,
     header,
     json_content,
+    link,
     ref,
     rewrite_document,
 )
@@ -101,10 +102,9 @@ def _links(path: str, *methods: str) -> Json:
     parameter = path[path.index("{") + 1 : path.index("}")]
     resource = path.split("/")[1]
     return {
-        f"{method.capitalize()}{resource[:1].upper()}{resource[1:]}": {
-            "operationRef": f"#/paths/{path.replace('/', '~1')}/{method}",
-            "parameters": {parameter: "$response.body#/id"},
-        }
+        f"{method.capitalize()}{resource[:1].upper()}{resource[1:]}": link(
+            path, method, **{parameter: "$response.body#/id"}
+        )
         for method in methods
     }
 

@@ -16,6 +16,7 @@ from orderhub.web.openapi_answers import (
     Json,
     Operation,
     json_content,
+    link,
     ref,
     rewrite_document,
 )
@@ -70,6 +71,14 @@ OPERATIONS = {
                 "description": "The order, provisioned when that finished within the answer's budget",
                 "content": json_content(ref("ProductOrder")),
                 "headers": {"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
+                "links": {
+                    "GetProductOrder": link(
+                        "/{business_id}/productOrder/{order_id}",
+                        "get",
+                        business_id="$request.path.business_id",
+                        order_id="$response.body#/id",
+                    )
+                },
             }
         },
     ),
