@@ -69,7 +69,7 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         ),
         (
             b"POST /2.5/sp_spec/order/?\x80 HTTP/1.1\r\nHost: x\r\n\r\n",
-            {"cause": "Bad request body", "message": "The order could not be read."},
+            {"cause": f"Bad request: {NOT_HTTP}", "message": "The order could not be read."},
         ),
     ],
     ids=["esim-v1", "tmf-productorder", "onapi-order", "oauth2", "no path", "esim-v1 URL", "tmf URL", "onapi URL"],
