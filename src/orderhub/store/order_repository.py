@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.domain.identifiers import order_reference
+from orderhub.domain.identifiers import order_reference, reference_second
 from orderhub.domain.order_states import OrderEvent, OrderState
 from orderhub.domain.orders import WORKABLE_STATES, ItemState, Operation, Order, Subject
 from orderhub.services.records import OrderQuery, OrderStamp
@@ -223,7 +223,7 @@ class OrderRepository:
             (second, second),
         )
         assert row is not None
-        numbered_in = datetime.strptime(row[0], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        numbered_in = reference_second(row[0])
         number = int(row[1])
         if number == 1:
             # The first order of a new second prunes the counters of seconds long gone.
