@@ -4,6 +4,7 @@ up to ten years (3,653 days) ahead, stores it and renders it, and refuses one be
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from orderhub.dialects.tmf622 import schema as tmf622_schema
 from orderhub.services.demo import demo_credentials
 from orderhub.store.fastsql import read_time
 from tests.api.support import (
@@ -119,22 +121,7 @@ def test_esim_activation_just_over_ten_years_ahead_is_a_400(http: httpx.Client, 
 
 
 def line_order(when: str) -> dict[str, Any]:
-    return {
-        "requestedStartDate": when,
-        "productOrderItem": [
-            {
-                "id": "1",
-                "action": "add",
-                "productOffering": {"id": "OFFER-DP-001"},
-                "product": {
-                    "productCharacteristic": [
-                        {"name": "MSISDN", "value": "69877689"},
-                        {"name": "planType", "value": "Addon"},
-                    ]
-                },
-            }
-        ],
-    }
+    return {"requestedStartDate": when, **copy.deepcopy(tmf622_schema.EXAMPLE)}  # the document's example
 
 
 def tmf_auth(token: str) -> dict[str, str]:

@@ -12,26 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from orderhub.dialects.tmf622 import schema
 from tests.api.openapi_support import answer_problems, document_of
 from tests.api.support import get_token, running_server
 
 BASE = "/tmf-api/productOrderingManagement/v4"
-# README's example: the offering on the item, no category.
-EXAMPLE = {
-    "productOrderItem": [
-        {
-            "id": "1",
-            "action": "add",
-            "productOffering": {"id": "OFFER-DP-001"},
-            "product": {
-                "productCharacteristic": [
-                    {"name": "MSISDN", "value": "69877689"},
-                    {"name": "planType", "value": "Addon"},
-                ]
-            },
-        }
-    ]
-}
+# The document's own request example (README's: the offering on the item, no category).
+EXAMPLE = schema.EXAMPLE
 
 
 @pytest.fixture(scope="module")
