@@ -18,7 +18,7 @@ from tests.api.support import get_token, running_server
 
 BASE = "/tmf-api/productOrderingManagement/v4"
 # The document's own request example (README's: the offering on the item, no category).
-EXAMPLE = schema.EXAMPLE
+EXAMPLE: dict[str, Any] = schema.EXAMPLE
 
 
 @pytest.fixture(scope="module")
