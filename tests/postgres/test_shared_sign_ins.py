@@ -209,7 +209,7 @@ def test_a_flood_of_made_up_client_ids_leaves_one_window_of_rows(
     start = clock.now
     for index in range(40):
         keys = (failure_key("client", f"made-up-{index}"), failure_key("source", f"192.0.2.{index}"))
-        services.database.write_now(lambda uow, keys=keys: uow.sign_ins.charge(keys, start, start, start))
+        services.database.write_now(lambda uow, keys=keys: uow.sign_ins.charge(keys, start, (start, start), start))
     assert failure_rows(services) == 80
     clock.now = start + FAILURE_WINDOW + timedelta(seconds=1)
     assert isinstance(sign_in(service, "wrong", client_id="made-up-again"), NotAuthenticated)

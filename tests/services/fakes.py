@@ -15,7 +15,7 @@ from orderhub.domain.lines import BusinessUnit, Line, LineProduct, Offering, Pla
 from orderhub.domain.orders import Operation, Order, Subject
 from orderhub.domain.partners import Partner
 from orderhub.services.ports import UnitOfWork
-from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential, StoredProfile
+from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential, StoredProfile, Window
 
 
 @dataclass
@@ -196,18 +196,18 @@ class FakeSignIns:
         return list(self.rows.values())
 
     def look_up(
-        self, client_id: str, keys: Sequence[str], since: datetime, pair: str, known_since: datetime
+        self, client_id: str, keys: Sequence[str], window: Window, pair: str, known_since: datetime
     ) -> SignInLookUp:
         known = pair in self.sources and self.sources[pair] > known_since
-        return SignInLookUp(self.credentials.get(client_id), self._counts(keys, since), known)
+        return SignInLookUp(self.credentials.get(client_id), self._counts(keys, window), known)
 
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime, known_since: datetime) -> Charged:
+    def charge(self, keys: Sequence[str], at: datetime, window: Window, known_since: datetime) -> Charged:
         self.sources = {key: at for key, at in self.sources.items() if at >= known_since}
-        self.rows = {id_: row for id_, row in self.rows.items() if row[1] >= since}
+        self.rows = {id_: row for id_, row in self.rows.items() if row[1] >= window[0]}
         ids = tuple(range(self.next_id, self.next_id + len(keys)))
         self.next_id += len(keys)
         self.rows.update(zip(ids, ((key, at) for key in keys), strict=True))
-        return Charged(ids, self._counts(keys, since))
+        return Charged(ids, self._counts(keys, window))
 
     def take_back(self, ids: Sequence[int]) -> None:
         for id_ in ids:
@@ -217,10 +217,11 @@ class FakeSignIns:
         self.take_back(ids)
         self.sources[pair] = max(at, self.sources.get(pair, at))
 
-    def _counts(self, keys: Sequence[str], since: datetime) -> dict[str, RecentFailures]:
+    def _counts(self, keys: Sequence[str], window: Window) -> dict[str, RecentFailures]:
         counts = {}
+        since, until = window
         for key in keys:
-            recent = [at for k, at in self.rows.values() if k == key and at > since]
+            recent = [at for k, at in self.rows.values() if k == key and since < at <= until]
             counts[key] = RecentFailures(len(recent), min(recent, default=None))
         return counts
 

@@ -32,6 +32,10 @@ class StoredReason:
     text: str
 
 
+# A span of time, (after its start, at or before its end]: where failed sign-ins are counted.
+Window = tuple[datetime, datetime]
+
+
 @dataclass(frozen=True)
 class RecentFailures:
     """A sign-in key's failures within the window: how many, and when the oldest of them was."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from orderhub.domain.order_states import OrderSnapshot
-from orderhub.services.records import Charged, RequestsToAdd, SignInLookUp, StoredReason
+from orderhub.services.records import Charged, RequestsToAdd, SignInLookUp, StoredReason, Window
 
 
 class ErasureRepository(Protocol):
@@ -50,15 +50,15 @@ class SignInRepository(Protocol):
     the key of the client id at the source), shared by every process on the database."""
 
     def look_up(
-        self, client_id: str, keys: Sequence[str], since: datetime, pair: str, known_since: datetime
+        self, client_id: str, keys: Sequence[str], window: Window, pair: str, known_since: datetime
     ) -> SignInLookUp:
-        """The credential of ``client_id``, each key's failures after ``since`` and whether ``pair``
+        """The credential of ``client_id``, each key's failures within ``window`` and whether ``pair``
         signed in after ``known_since``, read by one statement (one round trip)."""
         ...
 
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime, known_since: datetime) -> Charged:
-        """A failure of each key at ``at``, added before the attempt's hash, then each key's failures after
-        ``since``, these included, counted by a statement of its own; failures from before ``since``, and
+    def charge(self, keys: Sequence[str], at: datetime, window: Window, known_since: datetime) -> Charged:
+        """A failure of each key at ``at``, added before the attempt's hash, then each key's failures within
+        ``window``, these included, counted by a statement of its own; failures from before its start, and
         sign-ins from before ``known_since``, go, a bounded number at a time, so that the tables hold
         about one window's failures and the sign-ins of that long."""
         ...

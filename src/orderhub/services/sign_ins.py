@@ -13,9 +13,13 @@ from datetime import datetime, timedelta
 from orderhub.domain.errors import TooManyAttempts
 from orderhub.services.clock import Clock
 from orderhub.services.ports import Database, UnitOfWork
-from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential
+from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential, Window
 
 FAILURE_WINDOW = timedelta(seconds=60)
+# Failures stamped later than now by at most this much still count: another host's clock a little
+# ahead. Later ones do not: after the wall clock steps back (an NTP step), failures it stamped before the
+# step would otherwise keep their key refused for the step's length on top of the window.
+CLOCK_SKEW = timedelta(seconds=5)
 # Failed sign-ins allowed in a sliding minute; past one of them the answer is 429 without the (slow,
 # memory-hungry) hash. Per client id at one source address: guessing from one place cannot lock the
 # holder out at another (it was per client id alone: ten wrong secrets from anywhere locked the partner
@@ -93,7 +97,7 @@ class SignIns:
         keys = tuple(limits)
 
         def look_up(uow: UnitOfWork) -> SignInLookUp:
-            return uow.sign_ins.look_up(client_id, keys, now - FAILURE_WINDOW, pair, now - KNOWN_SOURCE_FOR)
+            return uow.sign_ins.look_up(client_id, keys, _window(now), pair, now - KNOWN_SOURCE_FOR)
 
         found = await self._db.read_statement(look_up)
         if found.known_source:
@@ -120,7 +124,7 @@ class SignIns:
         keys, limits = tuple(sign_in.limits), sign_in.limits
 
         def charge(uow: UnitOfWork) -> tuple[Charged, bool]:
-            charged = uow.sign_ins.charge(keys, now, now - FAILURE_WINDOW, now - KNOWN_SOURCE_FOR)
+            charged = uow.sign_ins.charge(keys, now, _window(now), now - KNOWN_SOURCE_FOR)
             over = any(charged.failures[key].count > limit for key, limit in limits.items())
             if over:  # a 429 is no failure (as before): a client retrying then does not stay locked out longer
                 uow.sign_ins.take_back(charged.ids)
@@ -143,6 +147,10 @@ class SignIns:
             uow.sign_ins.signed_in(charged.ids, sign_in.pair, now)
 
         await self._db.write_statement(signed_in)
+
+
+def _window(now: datetime) -> Window:
+    return now - FAILURE_WINDOW, now + CLOCK_SKEW
 
 
 def _refuse_too_many(limits: dict[str, int], failures: dict[str, RecentFailures], now: datetime) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential
+from orderhub.services.records import Charged, RecentFailures, SignInLookUp, StoredCredential, Window
 from orderhub.store.fastsql import FastSql, read_time
 
 # Expired failures one charge deletes at most: more than the rows it adds (one a key), so the table
@@ -25,11 +25,12 @@ _KNOWN = (
 
 
 def _counts(keys: Sequence[str]) -> tuple[str, str]:
-    """Each key's count and oldest failure, from an aggregate (one row whatever it finds), cross
-    joined: the FROM and the columns of one statement for all the keys."""
+    """Each key's count and oldest failure within a window (after its start, at or before its end), from
+    an aggregate (one row whatever it finds), cross joined: the FROM and the columns of one statement for
+    all the keys. Each key takes three parameters: the key, the window's start and its end."""
     counts = " CROSS JOIN ".join(
         f"(SELECT count(*) AS n, min(failed_at) AS oldest FROM sign_in_failures"
-        f" WHERE key = ? AND failed_at > ?) AS f{index}"
+        f" WHERE key = ? AND failed_at > ? AND failed_at <= ?) AS f{index}"
         for index in range(len(keys))
     )
     return counts, ", ".join(f"f{index}.n, f{index}.oldest" for index in range(len(keys)))
@@ -44,11 +45,11 @@ class SignInRepository:
         self._sql = FastSql(connection)
 
     def look_up(
-        self, client_id: str, keys: Sequence[str], since: datetime, pair: str, known_since: datetime
+        self, client_id: str, keys: Sequence[str], window: Window, pair: str, known_since: datetime
     ) -> SignInLookUp:
         # The credential is joined to the counts, so that an unknown client id still gets its keys' counts.
         counts, columns = _counts(keys)
-        moment = self._sql.time(since)
+        since, until = (self._sql.time(moment) for moment in window)
         # No credential's id holds a NUL (PostgreSQL's text cannot): such an id is looked up as none,
         # instead of the driver refusing the statement. (A key holds none: failure_key.)
         asked = None if "\x00" in client_id else client_id
@@ -56,7 +57,7 @@ class SignInRepository:
             f"SELECT {columns}, c.client_id, c.partner_id, c.secret_hash, c.created_at, c.revoked_at,"
             " EXISTS (SELECT 1 FROM sign_in_sources WHERE key = ? AND signed_in_at > ?)"
             f" FROM {counts} LEFT JOIN credentials AS c ON c.client_id = ?",
-            (pair, self._sql.time(known_since), *(value for key in keys for value in (key, moment)), asked),
+            (pair, self._sql.time(known_since), *(value for key in keys for value in (key, since, until)), asked),
         )
         assert row is not None, "aggregates answer one row"
         failures = _failures(keys, row)
@@ -68,12 +69,12 @@ class SignInRepository:
         credential = StoredCredential(found, partner_id, secret_hash, created, read_time(revoked_at))
         return SignInLookUp(credential, failures, bool(known))
 
-    def charge(self, keys: Sequence[str], at: datetime, since: datetime, known_since: datetime) -> Charged:
+    def charge(self, keys: Sequence[str], at: datetime, window: Window, known_since: datetime) -> Charged:
         # PostgreSQL: rows another process is deleting right now are skipped, not waited for; both
         # tables in one statement (one round trip), which so never waits for a row. (Not in signed_in's
         # statement: its upsert may wait for a row, and holding one another upsert waits for, deadlock.)
         skip_locked = "" if self._sql.sqlite else " FOR UPDATE SKIP LOCKED"
-        moment = self._sql.time(since)
+        since, until = (self._sql.time(moment) for moment in window)
         forget = (
             "DELETE FROM sign_in_sources WHERE key IN (SELECT key FROM sign_in_sources WHERE signed_in_at < ?"
             f" LIMIT {PURGE_BATCH}{skip_locked})"
@@ -85,9 +86,9 @@ class SignInRepository:
         forgotten = self._sql.time(known_since)
         if self._sql.sqlite:
             self._sql.execute(forget, (forgotten,))
-            self._sql.execute(purge, (moment,))
+            self._sql.execute(purge, (since,))
         else:
-            self._sql.execute(f"WITH forgotten AS ({forget}) {purge}", (forgotten, moment))
+            self._sql.execute(f"WITH forgotten AS ({forget}) {purge}", (forgotten, since))
         # The insert and the count are two statements on purpose. On PostgreSQL each commits on its own
         # (Database.write_statement), so the count's snapshot, taken after this insert committed, holds
         # every charge that committed before it: of two charges of a key, the later committed counts the
@@ -98,7 +99,7 @@ class SignInRepository:
             [value for key in keys for value in (key, at_time)],
         )
         counts, columns = _counts(keys)
-        row = self._sql.one(f"SELECT {columns} FROM {counts}", [value for key in keys for value in (key, moment)])
+        row = self._sql.one(f"SELECT {columns} FROM {counts}", [value for key in keys for value in (key, since, until)])
         assert row is not None, "aggregates answer one row"
         return Charged(tuple(int(id_) for (id_,) in added), _failures(keys, row))
 

@@ -1,0 +1,76 @@
+"""Failed sign-ins counted in the real store when the wall clock steps (an NTP step on a VM): a step back
+does not stretch a lockout by its length, and another host's clock a little ahead still counts. Runs on
+SQLite, and on PostgreSQL with ORDERHUB_TEST_POSTGRES."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orderhub.bootstrap import Services, build_services
+from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
+from orderhub.services.auth import AuthService, TokenPair
+from orderhub.services.demo import load_demo_data
+from orderhub.services.sign_ins import FAILURES_PER_CLIENT_AND_SOURCE
+from orderhub.settings import Settings
+from tests.databases import database_url
+
+pytestmark = pytest.mark.integration
+
+CLIENT, SECRET = "demo-reseller-1", "demo-reseller-1-secret"
+SOURCE = "203.0.113.9"
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    built = build_services(Settings(database_url=database_url(tmp_path / "sign-ins.db")))
+    built.migrate()
+    load_demo_data(built.uow_factory, inventory_size=5)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def sign_in(service: AuthService, secret: str) -> Any:
+    try:
+        return asyncio.run(service.issue_token(CLIENT, secret, source=SOURCE))
+    except (NotAuthenticated, TooManyAttempts) as exc:
+        return exc
+
+
+def lock_out(service: AuthService) -> None:
+    for attempt in range(FAILURES_PER_CLIENT_AND_SOURCE):
+        assert isinstance(sign_in(service, f"wrong-{attempt}"), NotAuthenticated), attempt
+    assert isinstance(sign_in(service, SECRET), TooManyAttempts)
+
+
+def test_a_clock_stepped_back_an_hour_does_not_keep_a_lockout_for_that_hour(services: Services) -> None:
+    clock = MovableClock()
+    service = AuthService(services.database, clock=clock)
+    lock_out(service)
+    clock.now -= timedelta(hours=1)
+    # The failures now lie an hour in the future: they counted for the minute they were meant to, no more.
+    assert isinstance(sign_in(service, SECRET), TokenPair)
+
+
+def test_failures_stamped_by_a_host_a_few_seconds_ahead_still_lock_out(services: Services) -> None:
+    ahead, behind = MovableClock(), MovableClock()
+    ahead.now = behind.now + timedelta(seconds=3)
+    lock_out(AuthService(services.database, clock=ahead))
+    refused = sign_in(AuthService(services.database, clock=behind), SECRET)
+    assert isinstance(refused, TooManyAttempts)
+    assert 60 <= refused.retry_after <= 64
