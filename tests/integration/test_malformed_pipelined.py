@@ -161,3 +161,54 @@ def test_stray_bytes_after_an_answered_request_are_refused_400_and_closed(
         answers = _answers(answered + _read_to_the_end(connection))
     assert [status for status, _, _ in answers] == [404, 400]
     assert answers[1][1]["connection"] == "close"
+
+
+NOT_HTTP_BY_API = {
+    "/esim/v1/order": ESIM_400,
+    "/emida-ux-lcr/emida-ux/v1/CR/productOrder": {
+        "code": "INVALID_REQUEST",
+        "reason": "Bad Request",
+        "message": NOT_HTTP,
+        "status": "400",
+    },
+    "/2.5/sp_spec/order/": {"cause": f"Bad request: {NOT_HTTP}", "message": "The order could not be read."},
+}
+
+
+@pytest.mark.parametrize("path", list(NOT_HTTP_BY_API), ids=["esim-v1", "tmf-productorder", "onapi-order"])
+@pytest.mark.parametrize(
+    "refused",
+    [b"FOO %s HTTP/1.1\r\nHost: x\r\n\r\n", b"GET %s/a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"],
+    ids=["unknown method", "control byte in the URL"],
+)
+def test_a_later_request_refused_in_its_request_line_is_answered_in_its_apis_error_shape(
+    served: tuple[OrderhubProcess, Path, str], path: str, refused: bytes
+) -> None:
+    """Only a connection's first request used to be: a later one got {"detail": ...} whatever its API."""
+    server, _db_path, token = served
+    earlier = _request("GET", "/healthz", token) + _request("GET", "/esim/v1/order/unknown", token)
+    answers = _pipelined(server, earlier + refused % path.encode())
+    assert [(status, body) for status, _, body in answers[:1]] == [(200, {"status": "ok"})]
+    assert [status for status, _, _ in answers[1:2]] == [404]
+    assert answers[2][0] == 400 and answers[2][1]["connection"] == "close"
+    assert answers[2][2] == NOT_HTTP_BY_API[path]
+
+
+def test_a_later_request_refused_in_a_chunk_of_its_own_is_answered_in_its_apis_error_shape(
+    served: tuple[OrderhubProcess, Path, str],
+) -> None:
+    server, _db_path, token = served
+    assert server.port is not None
+    with socket.create_connection((HOST, server.port), timeout=15) as connection:
+        connection.sendall(_request("GET", "/healthz", token))
+        answered = b""
+        while not answered.endswith(b"}"):
+            chunk = connection.recv(65536)
+            assert chunk, f"connection closed early: {answered!r}"
+            answered += chunk
+        connection.sendall(b"FOO /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        answers = _answers(answered + _read_to_the_end(connection))
+    assert [(status, body) for status, _, body in answers] == [
+        (200, {"status": "ok"}),
+        (400, NOT_HTTP_BY_API["/2.5/sp_spec/order/"]),
+    ]

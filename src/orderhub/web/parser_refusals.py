@@ -24,10 +24,12 @@ NOT_HTTP = "the request is not valid HTTP/1.1: check the request line and the he
 # The answer to a refused request: (its path as far as it was read, the status, why) -> the response.
 RefusalRenderer = Callable[[str, int, str], Response]
 
-# How much of a connection's first bytes is kept, and the path its request line begins with (up to the
-# first byte no URL holds: a control character, a space, a byte beyond ASCII).
-OPENING_BYTES = 512
-_OPENING_PATH = re.compile(rb"[!-~]+ (/[!-~]*)")
+# How much of the chunk being read is kept for a refusal's path (a reference, not a copy, when the chunk
+# is no longer), and a request line as far as its path: a method (a token: a header's name, which ends
+# in a colon, is none), a space, the path up to the first byte no URL holds (a control character, a
+# space, a byte beyond ASCII), at the start of a line.
+RECEIVED_KEPT = 8192
+_REQUEST_LINE = re.compile(rb"(?:^|\n)[!#-'*+.0-9A-Z^-z|~]+ (/[!-~]*)")
 
 
 class RefusingProtocol(HttpToolsProtocol):
@@ -39,9 +41,19 @@ class RefusingProtocol(HttpToolsProtocol):
 
     # Set once a request was refused: a connection answers one refusal and reads no more.
     _refused = False
-    # The first bytes the connection brought (a subclass's data_received keeps them): httptools names a
-    # URL only once it is whole, so a first request refused inside its URL has its path read from them.
-    _opening = b""
+    # The chunk being read and how many requests began in it: httptools names a URL only once it is
+    # whole, so a request refused inside its URL (the last one begun) has its path read from them.
+    _received = b""
+    _begun = 0
+
+    def data_received(self, data: bytes) -> None:
+        self._received = data if len(data) <= RECEIVED_KEPT else data[:RECEIVED_KEPT]
+        self._begun = 0
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        self._begun += 1
+        super().on_message_begin()
 
     def _stop_waiting(self) -> None:
         """Nothing more is read: subclasses stop waiting for this connection's headers."""
@@ -76,7 +88,7 @@ class RefusingProtocol(HttpToolsProtocol):
     def _refusal(self, status: int, message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
         """The refusal's headers and body: ``render_refusal``'s for the path as far as it was read. Its
         access line is written now, with the error code the API's renderer noted: no route ever sees it."""
-        path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1") or self._opening_path()
+        path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1") or self._refused_path()
         facts = AccessFacts()
         noted = access_facts.set(facts)
         try:
@@ -91,11 +103,13 @@ class RefusingProtocol(HttpToolsProtocol):
             return [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE], text
         return [*answer.raw_headers, CLOSE], bytes(answer.body)
 
-    def _opening_path(self) -> str:
-        """The path of the connection's first request as far as its request line could be read, while
-        no request of the connection was answered (a later one's line is elsewhere in what came)."""
-        shape = _OPENING_PATH.match(self._opening) if self.cycle is None else None
-        return shape.group(1).split(b"?", 1)[0].decode("ascii") if shape else ""
+    def _refused_path(self) -> str:
+        """The path of the refused request as far as its request line could be read: the request line of
+        the last request begun in the chunk being read (those before it there were read whole). None
+        begun in it: its request line began in an earlier chunk, and the chunk continues it."""
+        lines = _REQUEST_LINE.findall(self._received)
+        found = lines[max(self._begun, 1) - 1] if len(lines) >= max(self._begun, 1) else None
+        return found.split(b"?", 1)[0].decode("ascii") if found else ""
 
     def _refuse_now(self, status: int, message: str) -> None:
         headers, body = self._refusal(status, message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from orderhub.web.parser_refusals import OPENING_BYTES, RefusingProtocol
+from orderhub.web.parser_refusals import RefusingProtocol
 
 # The request line and headers together, as received (less the CRLFs and colons between them). Far
 # beyond what any client of the APIs sends (a bearer token, a correlation id), as nginx's and Apache's
@@ -54,8 +54,6 @@ class BoundedHeadProtocol(RefusingProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # queued behind earlier answers: nothing after the refused request is read
-        if not self._opening:
-            self._opening = data[:OPENING_BYTES]
         self._chunk = len(data)
         super().data_received(data)
         # A callback of this chunk zeroed _chunk. Otherwise the whole chunk lies inside one field the
