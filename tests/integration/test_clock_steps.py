@@ -5,6 +5,8 @@ be worked at once: none may wait out the hour the clock went back. Real services
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,12 +16,17 @@ import pytest
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.changes import Listener
+from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order, OrderItem
 from orderhub.fulfilment.provisioners import default_provisioners
+from orderhub.services.auth import principal_of
 from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.hub import HubService
+from orderhub.services.intakes import default_intakes
+from orderhub.services.order_commands import PlaceOrder
+from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
 from tests.databases import database_url
@@ -157,3 +164,27 @@ def test_an_order_scheduled_for_a_time_to_come_waits_for_it_by_the_clock_as_it_i
     set_back = FulfilmentService(worked_later.database, default_provisioners(), clock=lambda: now - STEP_BACK)
     assert set_back.run_due("w", 10) == 1  # the order due at once, not the scheduled one
     assert get_order(worked_later, "scheduled-1").order.state is OrderState.SCHEDULED
+
+
+# --- lines: the Plan a line runs on ---------------------------------------------------------------
+
+
+def test_a_plan_started_before_the_clock_went_back_still_carries_data_plans(services: Services) -> None:
+    with services.uow_factory(read_only=True) as uow:
+        channel = principal_of(uow, "demo-channel-1")
+
+    def order(ordering: OrderingService, plan_type: PlanType) -> Order:
+        request = LineOrderRequest("CR", "69877691", (LineItemRequest("OFFER-DP-001", plan_type),))
+        command = PlaceOrder(request, {"n": uuid.uuid4().hex}, "tmf-productorder", numbered=True, scope="CR")
+        placed = asyncio.run(ordering.place(channel, command))
+        return asyncio.run(ordering.get_order(channel, placed.order_id)).order
+
+    assert order(services.ordering, PlanType.PLAN).state is OrderState.COMPLETED  # the line's first Plan
+
+    def set_back() -> datetime:
+        return datetime.now(UTC) - timedelta(minutes=10)
+
+    fulfilment = FulfilmentService(services.database, default_provisioners(), clock=set_back)
+    ordering = OrderingService(services.database, default_intakes(), clock=set_back, fulfil_now=fulfilment.fulfil_in)
+    # Its start lies ten minutes "ahead": the line had no Plan (422 NO_ACTIVE_PLAN) for those ten minutes.
+    assert order(ordering, PlanType.DATA_PLAN).state is OrderState.COMPLETED
