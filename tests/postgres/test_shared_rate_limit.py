@@ -131,3 +131,19 @@ def test_the_buckets_statement_refills_caps_and_forgets_idle_buckets(two_process
     with two_processes[0].engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT partner_id FROM rate_limit_buckets")).scalars().all()
     assert rows == ["co-1"]
+
+
+def test_a_bucket_dated_before_the_clock_was_set_back_refills_from_the_clock_as_it_is(
+    two_processes: tuple[Services, Services],
+) -> None:
+    clock = MovableClock()
+    a, b = (DatabaseBuckets(services.database, wall_clock=clock) for services in two_processes)
+
+    def add(buckets: DatabaseBuckets, requests: int) -> dict[str, float]:
+        return asyncio.run(buckets.add([RequestsToAdd("co-1", requests, 60)]))
+
+    assert add(a, 60) == {"co-1": 60.0}
+    clock.now -= 3600  # an NTP step back on every host: the bucket is dated an hour ahead
+    assert add(b, 0) == {"co-1": 60.0}  # dated anew, now
+    clock.now += 30
+    assert add(a, 0) == {"co-1": 30.0}  # refilling again (before: nothing for the hour)

@@ -54,10 +54,13 @@ class FakeLines:
         self.products[product_id] = replace(self.products[product_id], ends_at=at)
 
     def active_plan(self, line_id: str, now: datetime) -> LineProduct | None:
+        # As the store reads it: the latest Plan not ended (a line's products start when provisioned).
         plans = [
-            p for p in self.products.values() if p.line_id == line_id and p.plan_type is PlanType.PLAN and p.active(now)
+            p
+            for p in self.products.values()
+            if p.line_id == line_id and p.plan_type is PlanType.PLAN and (p.ends_at is None or now < p.ends_at)
         ]
-        return plans[-1] if plans else None
+        return max(plans, key=lambda p: p.starts_at) if plans else None
 
     def products_of_order(self, order_id: str) -> list[LineProduct]:
         return sorted((p for p in self.products.values() if p.order_id == order_id), key=lambda p: p.item_seq or 0)

@@ -269,3 +269,21 @@ def test_a_bucket_idle_for_minutes_is_deleted_with_a_later_sync(store: SharedSto
     limiter.retry_after("another-co", 6)
     sync(limiter)
     assert list(store.levels()) == ["another-co"]
+
+
+def test_the_shared_bucket_refills_again_after_the_wall_clock_is_set_back(store: SharedStore) -> None:
+    # The processes' clocks of time elapsing (monotonic) go on; the wall clock the shared bucket is
+    # dated by steps an hour back (an NTP step on every host). The bucket was dated an hour "ahead":
+    # it refilled nothing for that hour, and the CO was refused (429) all of it once its limit was used.
+    elapsed, wall = MovableClock(), MovableClock()
+    a = RateLimiter(DatabaseBuckets(cast(Database, store), wall_clock=wall), clock=elapsed)
+    assert [a.retry_after(CO, 6) for _ in range(6)] == [0] * 6
+    sync(a)
+    wall.now -= 3600
+    for _ in range(3):  # syncing every 30 s: a minute and a half, refilled
+        elapsed.now += 30
+        wall.now += 30
+        sync(a)
+    assert [a.retry_after(CO, 6) for _ in range(7)] == [0] * 6 + [10]
+    sync(a)
+    assert store.levels() == {CO: 6.0}

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
+
+# How far apart the clocks of the processes sharing a database may be (NTP keeps them far closer). A
+# lease or retry time stored further ahead than a lease or backoff from now, and this, was written by a
+# clock that has since been set back (an NTP step on a VM): it is over. Otherwise what was served or
+# retried in the last hour before a step back of an hour would wait that hour again.
+CLOCK_SKEW_TOLERATED = timedelta(seconds=60)
 
 
 def utc_now() -> datetime:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from orderhub.domain.orders import Operation, Order
 from orderhub.observability import correlation_id
-from orderhub.services.clock import Clock, utc_now
+from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings, NotProvisioned, Provisioner
@@ -72,7 +72,9 @@ class FulfilmentService:
         """
         now = self._clock()
         # Looked for on a read first: an idle worker never takes the write lock.
-        if not self._db.read_now(lambda uow: uow.orders.due_order_ids(now, 1)):
+        if not self._db.read_now(
+            lambda uow: uow.orders.due_order_ids(now, 1, set_back_after=self._set_back_after(now))
+        ):
             return 0
         outcome = self._db.write_now(lambda uow: self._run_batch(uow, worker_id, limit))
         for finished in outcome.finished:
@@ -139,7 +141,7 @@ class FulfilmentService:
     def _run_batch(self, uow: UnitOfWork, worker_id: str, limit: int) -> BatchOutcome:
         now = self._clock()
         outcome = BatchOutcome()
-        for order_id in uow.orders.due_order_ids(now, limit, claim=True):
+        for order_id in uow.orders.due_order_ids(now, limit, claim=True, set_back_after=self._set_back_after(now)):
             token = correlation_id.set(None)
             try:
                 with uow.savepoint():
@@ -159,7 +161,9 @@ class FulfilmentService:
         return outcome
 
     def _fulfil_one(self, uow: UnitOfWork, order_id: str, worker_id: str, now: datetime) -> FinishedOrder | None:
-        if not uow.orders.try_lease(order_id, worker_id, now, now + self._lease):
+        if not uow.orders.try_lease(
+            order_id, worker_id, now, now + self._lease, set_back_after=self._set_back_after(now)
+        ):
             return None  # another worker holds it
         order = uow.orders.get(order_id)
         assert order is not None
@@ -207,6 +211,12 @@ class FulfilmentService:
             return FinishedOrder.of(order)
         uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
         return None
+
+    def _set_back_after(self, now: datetime) -> datetime:
+        """A lease or retry time later than this was written by a clock since set back (an NTP step):
+        neither a lease nor a retry's backoff taken ``now`` ends so late."""
+        longest_retry = timedelta(seconds=2 ** min(self._max_attempts - 1, 30))
+        return now + max(self._lease, longest_retry) + CLOCK_SKEW_TOLERATED
 
     def _count_available(self, uow: UnitOfWork) -> int:
         return uow.profiles.count_available(at_most=self._low_stock_threshold)

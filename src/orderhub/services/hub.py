@@ -21,7 +21,7 @@ from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import OrderEvent
 from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
-from orderhub.services.clock import Clock, utc_now
+from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
 
 MAX_CALLBACK_LENGTH = 500
@@ -180,14 +180,21 @@ class HubService:
         """Up to ``limit`` listeners with no failure to wait out, those served longest ago first, leased to
         this process for a while (another process running a dispatcher skips them)."""
         now = self._clock()
+        set_back_after = now + max(self._lease, MAX_BACKOFF) + CLOCK_SKEW_TOLERATED
         # Not one this process still delivers to (its lease may have run out, before a renewal that fails).
-        due = self._db.read_now(lambda uow: uow.listeners.due(now, limit, self._operations))
+        due = self._db.read_now(
+            lambda uow: uow.listeners.due(now, limit, self._operations, set_back_after=set_back_after)
+        )
         due = [listener for listener in due if listener.id not in self._held]
         if not due:
             return []
         until = now + self._lease
         claimed = self._db.write_now(
-            lambda uow: [listener for listener in due if uow.listeners.try_lease(listener.id, now, until)]
+            lambda uow: [
+                listener
+                for listener in due
+                if uow.listeners.try_lease(listener.id, now, until, set_back_after=set_back_after)
+            ]
         )
         for listener in claimed:
             self._held[listener.id] = until

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from orderhub.services.clock import CLOCK_SKEW_TOLERATED
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.records import RequestsToAdd
 
@@ -71,7 +72,8 @@ class SharedBuckets(Protocol):
 
 class DatabaseBuckets:
     """The buckets in the database, shared by every process on it; times from ``wall_clock`` (seconds
-    since the epoch: the processes' clocks must agree, as they do with NTP)."""
+    since the epoch: the processes' clocks must agree, as they do with NTP; a bucket dated further
+    ahead than CLOCK_SKEW_TOLERATED was dated before the clock was set back, and is dated anew)."""
 
     def __init__(self, db: Database, wall_clock: Callable[[], float] = time.time) -> None:
         self._db = db
@@ -87,7 +89,7 @@ class DatabaseBuckets:
         def add_requests(uow: UnitOfWork) -> dict[str, float]:
             if purge:
                 uow.rate_limits.delete_idle(now - IDLE_SECONDS)
-            return uow.rate_limits.add_requests(added, now, MOST_MINUTES)
+            return uow.rate_limits.add_requests(added, now, MOST_MINUTES, CLOCK_SKEW_TOLERATED.total_seconds())
 
         return await self._db.write_statement(add_requests)
 

@@ -77,10 +77,13 @@ class RateLimitRepository(Protocol):
     """Per-partner token buckets (onapi-order's rate limit, services.rate_limits), shared by every
     process on the database. Times are seconds since the epoch."""
 
-    def add_requests(self, added: Sequence[RequestsToAdd], now: float, most_minutes: float) -> dict[str, float]:
+    def add_requests(
+        self, added: Sequence[RequestsToAdd], now: float, most_minutes: float, clocks_apart: float
+    ) -> dict[str, float]:
         """Refills each partner's bucket up to ``now`` at its limit, then adds its requests, keeping at
         most ``most_minutes`` of its limit; each bucket's level (requests not yet refilled) afterwards.
-        One statement, whose row locks last as long as it does."""
+        A bucket dated more than ``clocks_apart`` seconds after ``now`` was dated before the clock was
+        set back: it is dated ``now``. One statement, whose row locks last as long as it does."""
         ...
 
     def delete_idle(self, before: float) -> None:

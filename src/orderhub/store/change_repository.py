@@ -128,18 +128,20 @@ class ListenerRepository:
     def remove(self, listener_id: str) -> None:
         self._db.execute(hub_listeners.delete().where(hub_listeners.c.id == listener_id))
 
-    def due(self, now: datetime, limit: int, operations: Iterable[str]) -> list[Listener]:
+    def due(self, now: datetime, limit: int, operations: Iterable[str], *, set_back_after: datetime) -> list[Listener]:
         """Up to ``limit`` listeners with events to be sent (of these operations' orders) that are not
         waiting out a failure and that no other process is delivering to; the one served longest ago first
         (a released lease keeps when it ended), so that busy listeners take turns with the others. A
-        listener with nothing to send is not leased: an idle service writes nothing."""
-        rows = self._db.execute(_DUE, {"now": now, "limit": limit, "operations": list(operations)}).mappings()
-        return [_listener(row) for row in rows]
+        listener with nothing to send is not leased: an idle service writes nothing. A lease or retry time
+        after ``set_back_after`` was written before the clock was set back: it is over."""
+        bound = {"now": now, "set_back_after": set_back_after, "limit": limit, "operations": list(operations)}
+        return [_listener(row) for row in self._db.execute(_DUE, bound).mappings()]
 
-    def try_lease(self, listener_id: str, now: datetime, until: datetime) -> bool:
+    def try_lease(self, listener_id: str, now: datetime, until: datetime, *, set_back_after: datetime) -> bool:
         changed = self._sql.execute_now(
-            "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
-            (self._sql.time(until), listener_id, self._sql.time(now)),
+            "UPDATE hub_listeners SET lease_until = ? WHERE id = ?"
+            " AND (lease_until IS NULL OR lease_until < ? OR lease_until > ?)",
+            (self._sql.time(until), listener_id, self._sql.time(now), self._sql.time(set_back_after)),
         )
         return changed == 1
 
@@ -224,8 +226,16 @@ _EVENT, _ORDER = order_events.alias("e"), orders.alias("o")
 _DUE = (
     sa.select(hub_listeners)
     .where(
-        sa.or_(hub_listeners.c.next_attempt_at.is_(None), hub_listeners.c.next_attempt_at <= sa.bindparam("now")),
-        sa.or_(hub_listeners.c.lease_until.is_(None), hub_listeners.c.lease_until < sa.bindparam("now")),
+        sa.or_(
+            hub_listeners.c.next_attempt_at.is_(None),
+            hub_listeners.c.next_attempt_at <= sa.bindparam("now"),
+            hub_listeners.c.next_attempt_at > sa.bindparam("set_back_after"),
+        ),
+        sa.or_(
+            hub_listeners.c.lease_until.is_(None),
+            hub_listeners.c.lease_until < sa.bindparam("now"),
+            hub_listeners.c.lease_until > sa.bindparam("set_back_after"),
+        ),
         # As _events_after reads them: from the partner's listened events (migration 0024's index).
         sa.exists()
         .where(_EVENT.c.partner_id == hub_listeners.c.partner_id, _EVENT.c.id > hub_listeners.c.delivered_event_id)

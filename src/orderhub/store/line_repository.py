@@ -148,11 +148,13 @@ class LineRepository:
         self._db.execute(line_products.update().where(line_products.c.id == product_id).values(ends_at=at))
 
     def active_plan(self, line_id: str, now: datetime) -> LineProduct | None:
-        at = self._sql.time(now)
+        # The latest Plan not ended. Not "started by now": a line's products start when provisioned,
+        # never later, and a Plan just started lies ahead of a clock since set back (an NTP step): the
+        # line had no Plan, every DataPlan and Addon refused, until the clock caught up again.
         rows = self._sql.all(
             f"SELECT {_PRODUCT_COLUMNS} FROM line_products WHERE line_id = ? AND plan_type = ?"
-            " AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?) ORDER BY starts_at DESC LIMIT 1",
-            (line_id, PlanType.PLAN.value, at, at),
+            " AND (ends_at IS NULL OR ends_at > ?) ORDER BY starts_at DESC LIMIT 1",
+            (line_id, PlanType.PLAN.value, self._sql.time(now)),
         )
         return _product(rows[0]) if rows else None
 

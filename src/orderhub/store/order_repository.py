@@ -19,9 +19,9 @@ from orderhub.store.order_rows import SELECT_ITEMS, SELECT_ORDER, dump_snapshot,
 from orderhub.store.order_search import search_conditions
 from orderhub.store.results import dump_result
 from orderhub.store.tables import order_items, orders
+from orderhub.store.work_queue_sql import DUE_ORDER_IDS, LEASE_ORDER, NEVER_SET_BACK
 
 _WORKABLE = tuple(state.value for state in WORKABLE_STATES)
-_WORKABLE_IN = ", ".join(f"'{state}'" for state in _WORKABLE)
 
 _INSERT_ORDER = (
     "INSERT INTO orders (id, partner_id, dialect, operation, state, customer_id, subject_kind, subject_ref,"
@@ -263,25 +263,23 @@ class OrderRepository:
 
     # -- work queue ------------------------------------------------------------------------------
 
-    def due_order_ids(self, now: datetime, limit: int, *, claim: bool = False) -> list[str]:
-        """Orders due by ``now`` and not leased. ``claim`` (inside a write): on PostgreSQL the rows are
-        locked, and rows another worker's transaction holds are skipped rather than waited for."""
+    def due_order_ids(
+        self, now: datetime, limit: int, *, claim: bool = False, set_back_after: datetime | None = None
+    ) -> list[str]:
+        """Orders due by ``now`` and not leased (``set_back_after``: ports.OrderRepository). ``claim``
+        (inside a write): on PostgreSQL the rows are locked, and rows another worker's transaction holds
+        are skipped rather than waited for. Only a scheduled order waits for its due_at; an accepted one
+        is due at once, also when the clock went back and the moment it was accepted at lies ahead."""
         at = self._sql.time(now)
         skip_locked = " FOR UPDATE SKIP LOCKED" if claim and not self._sql.sqlite else ""
-        rows = self._sql.all(
-            f"SELECT id FROM orders WHERE state IN ({_WORKABLE_IN}) AND due_at <= ?"
-            f" AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?{skip_locked}",
-            (at, at, limit),
-        )
+        bound = self._sql.time(set_back_after or NEVER_SET_BACK)
+        rows = self._sql.all(DUE_ORDER_IDS + skip_locked, (at, at, bound, limit))
         return [order_id for (order_id,) in rows]
 
-    def try_lease(self, order_id: str, owner: str, now: datetime, until: datetime) -> bool:
+    def try_lease(self, order_id: str, owner: str, now: datetime, until: datetime, *, set_back_after: datetime) -> bool:
         """Take the order for ``owner`` unless another worker holds a live lease on it."""
-        changed = self._sql.execute_now(
-            "UPDATE orders SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-            " WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)",
-            (owner, self._sql.time(until), order_id, self._sql.time(now)),
-        )
+        times = (self._sql.time(now), self._sql.time(set_back_after))
+        changed = self._sql.execute_now(LEASE_ORDER, (owner, self._sql.time(until), order_id, *times))
         return changed == 1
 
     def attempts(self, order_id: str) -> int:
