@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -134,3 +135,22 @@ def completed_order(http: httpx.Client, token: str, email: str | None = None) ->
     order = wait_for(http, token, answer.json()["id"], lambda o: o["status"] != "FULFILLING")
     assert order["status"] == "COMPLETED", order
     return order
+
+
+def non_canonical_basic(user: str, password: str) -> dict[str, str]:
+    """``Authorization: Basic`` values, by name, whose base64 of ``user:password`` is not the canonical one
+    (RFC 7617 §2, RFC 4648 §3.5): a lenient decoder reads each as those credentials."""
+    encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
+    assert encoded.endswith("=") and not encoded.endswith("=="), "the forms below need one '=' of padding"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    # The last character before the padding carries 2 bits that are not data: canonical is zero.
+    last = alphabet.index(encoded[-2])
+    assert last % 4 == 0
+    return {
+        "extra padding": f"Basic {encoded}=",
+        "padding past a quantum": f"Basic {encoded}====",
+        "padding left out": f"Basic {encoded[:-1]}",
+        "non-zero trailing bits": f"Basic {encoded[:-2]}{alphabet[last + 1]}=",
+        "a character outside the alphabet": f"Basic {encoded[:8]}!{encoded[8:]}",
+        "a space inside": f"Basic {encoded[:8]} {encoded[8:]}",
+    }

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from orderhub.domain.identifiers import luhn_check_digit
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.services.idempotency import request_fingerprint
-from tests.api.support import RunningServer, running_server
+from tests.api.support import RunningServer, non_canonical_basic, running_server
 from tests.api.test_onapi import ACME, FIBRA, ORDER, send, valid_body, when
 
 
@@ -422,6 +422,24 @@ def test_every_401_has_one_shape_and_one_challenge(http: httpx.Client, authoriza
     answer = http.post(ORDER, content=json.dumps(valid_body("access-free-1")), headers=headers)
     assert answer.status_code == 401, answer.text
     assert answer.json()["cause"] in ("Authentication required", "Bad credentials"), answer.text
+    assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
+
+
+NON_CANONICAL = non_canonical_basic(str(ACME["username"]), str(ACME["password"]))
+
+
+@pytest.mark.parametrize("authorization", NON_CANONICAL.values(), ids=NON_CANONICAL)
+@pytest.mark.parametrize("path", [ORDER, "/2.5/sp_spec/products/"])
+def test_basic_credentials_in_any_but_canonical_base64_are_bad_credentials(
+    http: httpx.Client, authorization: str, path: str
+) -> None:
+    """The framework's decoder dropped what is not base64 and took any padding: each of these signed in."""
+    headers = {"Content-Type": "application/json", "Authorization": authorization}
+    if path == ORDER:
+        answer = http.post(path, content=json.dumps(valid_body("access-free-1")), headers=headers)
+    else:
+        answer = http.get(path, headers=headers)
+    assert (answer.status_code, answer.json()) == (401, {"cause": "Bad credentials"}), answer.text
     assert answer.headers["www-authenticate"] == 'Basic realm="onapi", charset="UTF-8"'
 
 

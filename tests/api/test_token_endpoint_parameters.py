@@ -8,6 +8,8 @@ import base64
 import httpx
 import pytest
 
+from tests.api.support import non_canonical_basic
+
 CLIENT, SECRET = "demo-reseller-2", "demo-reseller-2-secret"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -70,3 +72,22 @@ def test_http_basic_alone_or_with_its_own_client_id_in_the_form_signs_in(client:
     assert post(client, f"grant_type=client_credentials&client_id={CLIENT}", Authorization=basic()).status_code == 200
     # A blank parameter counts as not sent (RFC 6749 §3.1).
     assert post(client, "grant_type=client_credentials&client_secret=", Authorization=basic()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization", non_canonical_basic(CLIENT, SECRET).values(), ids=non_canonical_basic(CLIENT, SECRET)
+)
+def test_http_basic_in_any_but_canonical_base64_is_refused_as_no_credentials(
+    client: httpx.Client, authorization: str
+) -> None:
+    """RFC 7617 takes the credentials in base64 (RFC 4648): one spelling of them, which a client library
+    sends; a lenient decoder signed in with others (padding added, trailing bits set)."""
+    answer = post(client, "grant_type=client_credentials", Authorization=authorization)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "invalid_client", answer.text
+    assert answer.headers["WWW-Authenticate"] == 'Basic realm="orderhub"'
+
+
+def test_http_basic_after_more_than_one_space_signs_in(client: httpx.Client) -> None:
+    # RFC 7235 §2.1: the scheme and the credentials are parted by one space or more.
+    assert post(client, "grant_type=client_credentials", Authorization=basic().replace(" ", "   ")).status_code == 200

@@ -21,10 +21,13 @@ from tests.api.test_tmf622 import auth, create
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.integration.erasure_orders import (
     CHANNEL,
+    CO,
     CUSTOMER_PARTY,
     EMAIL,
     FIRST,
     LAST,
+    ONAPI,
+    ONAPI_CUSTOMER,
     PASSPORT,
     PERSONAL,
     PIN,
@@ -249,3 +252,37 @@ def test_the_erasure_of_a_customer_with_one_order_says_one_order(
     assert re.fullmatch(r"dry run, nothing changed: would erase customer \S+ of demo-reseller-1: its e-mail "
                         rf"o\*\*\*@example\.org, country; its data in 1 order \({order_id}\), 0 event snapshots and "
                         r"0 reasons given with changes", dry), dry  # fmt: skip
+
+
+def test_a_refusal_kept_under_a_key_that_names_the_customer_goes_with_the_erasure(
+    tmp_path: Path, orderhub_procs: OrderhubProcesses
+) -> None:
+    """An onapi-order refusal kept under its Idempotency-Key (migration 0023) is linked to no order: the
+    erasure, which looked only at the keys of the customer's orders, left a key that named them, with the
+    fingerprint of the refused request's body (its customerDetails included) beside it."""
+    db_path = tmp_path / "orderhub.db"
+    url = sqlite_url(db_path)
+    server = orderhub_procs.serve(db_path)
+    with client(server.base_url) as http:
+        assert onapi_order(http, "access-free-1", "2026-01-01T00:00:00Z").json()["status"] == "ACTIVATED"
+        body = {"coId": "Acme", "coAccessId": "access-free-1", "operation": "ACTIVATE",
+                "orderDateTime": "2026-01-02T00:00:00Z", "requestedDateTime": "2026-01-02T00:00:00Z",
+                "products": [{"productId": "fiber-internet", "offeringId": "1000-1000"}],
+                "customerDetails": ONAPI_CUSTOMER}  # fmt: skip
+        retry_key = {"Idempotency-Key": f"again-{PIN}"}  # the CO's key names the customer
+        refused = http.post(ONAPI, json=body, auth=CO, headers=retry_key)
+        assert refused.json()["status"] == "REJECTED", refused.text
+        replayed = http.post(ONAPI, json=body, auth=CO, headers=retry_key)
+        assert replayed.headers.get("idempotent-replayed") == "true", replayed.headers
+    assert db_rows(db_path, "SELECT key, refusal FROM idempotency_keys WHERE order_id IS NULL") == [
+        (f"again-{PIN}", "already_active")
+    ]
+
+    done = one_line(erase(url, tmp_path, "--partner", "demo-co-acme", "--identity", "personalIdentityNumber", PIN))
+    assert done.endswith("and 0 reasons given with changes, and in 1 correlation id or idempotency key"), done
+    assert personal_data_in(url) == {}
+    # The kept refusal went whole, its fingerprint with it: nothing needs it (no order stands for it).
+    assert db_rows(db_path, "SELECT key FROM idempotency_keys WHERE order_id IS NULL") == []
+    with client(server.base_url) as http:  # the same request with that key again is decided anew
+        again = http.post(ONAPI, json=body, auth=CO, headers=retry_key)
+    assert again.json()["status"] == "REJECTED" and "idempotent-replayed" not in again.headers, again.headers

@@ -67,6 +67,33 @@ def test_hub_list_shows_each_listeners_health_with_its_credentials_masked(tmp_pa
     assert (none.returncode, none.stdout.strip()) == (0, "no listeners of nobody")
 
 
+@pytest.mark.parametrize(
+    ("callback", "shown"),
+    [
+        # A token in the path: the words around it stay, so the operator still tells the listener.
+        ("https://hooks.shop.example/hooks/9f3Kx1LmQz8RtV2wY7pA", "https://hooks.shop.example/hooks/***"),
+        ("https://hooks.shop.example/services/T0AB12CD/B0EF34GH/xoxbAbCdEf", "https://hooks.shop.example/services/***/***/***"),
+        ("https://shop.example/a1b2c3d4e5f6a7b8c9d0/events", "https://shop.example/***/events"),
+        ("https://shop.example/hooks/correcthorsebatterystaplehorse", "https://shop.example/hooks/***"),
+        ("https://shop.example/hooks/%74oken", "https://shop.example/hooks/***"),
+        ("https://shop.example/tmf-api/listener/v4/order_events/", "https://shop.example/tmf-api/listener/v4/order_events/"),
+        ("http://shop.example:8080", "http://shop.example:8080"),
+    ],
+)  # fmt: skip
+def test_hub_list_masks_what_in_a_callbacks_path_may_be_a_token(tmp_path: Path, callback: str, shown: str) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    services = build_services(Settings(database_url=url))
+    services.migrate()
+    services.partners.create_partner("shop", name="shop", roles=["BUSINESS_CHANNEL"], currencies=["USD"])
+    listener = Listener("l-token", "shop", callback, None, datetime(2026, 12, 1, 12, tzinfo=UTC), 0)
+    services.database.write_now(lambda uow: uow.listeners.register(listener))
+    services.close()
+
+    listed = run_cli("hub", "list", "--json", "--db", url, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["listeners"][0]["callback"] == shown
+
+
 def _stored(server: RunningServer, listener_id: str) -> Listener:
     with server.services.uow_factory(read_only=True) as uow:
         stored = uow.listeners.get(listener_id)

@@ -223,3 +223,29 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_a_workers_readyz_answers_503_within_a_second_while_the_server_does_not_answer(
+    pg_url: str, proxy: FreezableProxy, orderhub_procs: OrderhubProcesses
+) -> None:
+    """An orchestrator's probe gives up after 1 s (Kubernetes' default timeoutSeconds): a worker's /readyz
+    waited for the store's bound (10 s), and probes that came meanwhile queued behind the stuck checks."""
+    proxied = str(sa.make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False))
+    ops_port = free_port()
+    orderhub_procs.spawn(["worker", "--db", proxied, "--host", HOST, "--port", str(ops_port)])
+    worker_url = f"http://{HOST}:{ops_port}"
+    wait_until(lambda: _answers(f"{worker_url}/readyz"), timeout=30, message="the worker's /readyz")
+    # The bound the probe is promised, with room for a loaded machine; the store's is 10 s.
+    with httpx.Client(base_url=worker_url, timeout=3) as http:
+        proxy.thawed.clear()
+        try:
+            for _ in range(4):  # more probes than the endpoint has threads for the database
+                stuck = http.get("/readyz")
+                assert stuck.status_code == 503, stuck.text
+                assert stuck.json()["status"] == "unavailable", stuck.text
+                assert stuck.json()["reason"].startswith("the database has not answered for "), stuck.text
+                assert int(stuck.headers["retry-after"]) >= 1
+            assert http.get("/healthz").status_code == 200  # alive: it waits for the database
+        finally:
+            proxy.thawed.set()
+        wait_until(lambda: http.get("/readyz").status_code == 200, timeout=30, message="/readyz 200 again")

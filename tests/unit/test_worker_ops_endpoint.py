@@ -3,6 +3,7 @@ is a 503 /healthz, and a database that does not answer is a bounded 503 /readyz.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -55,10 +56,45 @@ def test_readyz_answers_503_in_time_when_the_database_does_not_answer(stuck: thr
         answer = httpx.get(f"{endpoint.url}/readyz", timeout=5)
         assert time.monotonic() - started < 2
         assert answer.status_code == 503
-        assert answer.json() == {"status": "unavailable", "reason": "the database did not answer in time"}
+        assert answer.json()["status"] == "unavailable"
+        assert re.fullmatch(r"the database has not answered for \d+\.\d s", answer.json()["reason"]), answer.text
         assert int(answer.headers["retry-after"]) >= 1
         # Metrics still answer, with the gauges last read.
         assert httpx.get(f"{endpoint.url}/metrics", timeout=5).status_code == 200
+    finally:
+        endpoint.stop()
+
+
+def test_readyz_probes_that_come_while_a_check_is_stuck_join_it_and_say_for_how_long(
+    stuck: threading.Event,
+) -> None:
+    """Each probe started a check of its own on two threads: once both were stuck, the next probes queued
+    behind them, and every one held a connection until the database answered."""
+    checks: list[int] = []
+
+    def ready() -> ProbeAnswer:
+        checks.append(1)
+        stuck.wait(10)  # a database that does not answer
+        return ProbeAnswer(200, {"status": "ready"})
+
+    endpoint = OpsEndpoint(
+        "127.0.0.1", 0, liveness=list, readiness=ready, refresh_metrics=lambda: None, answer_timeout=0.3
+    )  # fmt: skip
+    endpoint.start()
+    try:
+        reasons = []
+        for _ in range(4):
+            answer = httpx.get(f"{endpoint.url}/readyz", timeout=3)
+            assert answer.status_code == 503, answer.text
+            reasons.append(answer.json()["reason"])
+        assert len(checks) == 1, reasons
+        seconds = [float(re.search(r"for (\S+) s", reason).group(1)) for reason in reasons]  # type: ignore[union-attr]
+        assert seconds == sorted(seconds) and seconds[-1] >= 1.2, reasons
+        stuck.set()  # the database answers: the next probe has the check's answer, or starts one
+        deadline = time.monotonic() + 5
+        while (answer := httpx.get(f"{endpoint.url}/readyz", timeout=3)).status_code != 200:
+            assert time.monotonic() < deadline, answer.text
+        assert answer.json() == {"status": "ready"}
     finally:
         endpoint.stop()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
@@ -13,6 +11,7 @@ from orderhub.access_facts import note_refusal
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services.auth import AuthService, TokenPair
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.web.basic_auth import basic_user_and_password
 from orderhub.web.body_guard import BodyRefused, read_guarded_body, refusal_answer
 
 MAX_FORM_BYTES = 8 * 1024
@@ -33,13 +32,10 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:
         return None
-    try:
-        decoded = base64.b64decode(encoded, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    read = basic_user_and_password(encoded)
+    if read is None:
         return None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        return None
+    client_id, secret = read
     # RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
     return unquote_plus(client_id), unquote_plus(secret)
 

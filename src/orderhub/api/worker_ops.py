@@ -13,24 +13,22 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from orderhub.probes import (
     METRICS_CONTENT_TYPE,
     METRICS_REFUSED,
+    READINESS_WAIT_SECONDS,
     GaugeRefresh,
     ProbeAnswer,
     ReadinessChanges,
+    ReadinessCheck,
     metrics_allowed,
     metrics_text,
-    not_ready,
     read_inventory_levels,
     readiness,
 )
-from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store.database import statement_timeout_seconds
 
 if TYPE_CHECKING:  # the wired process: this endpoint sits above it, as the API does
@@ -43,9 +41,10 @@ CLIENT_TIMEOUT_SECONDS = 10.0
 
 
 class OpsEndpoint:
-    """Serves the probes; ``liveness`` names what is stuck (empty: alive), ``readiness`` waits on the
-    database at most ``answer_timeout`` seconds, ``refresh_metrics`` (the gauges read from the database)
-    briefly, one read at a time (probes.GaugeRefresh)."""
+    """Serves the probes; ``liveness`` names what is stuck (empty: alive); ``readiness`` and
+    ``refresh_metrics`` (the gauges read from the database) wait on the database, each one call at a
+    time on a thread of its own (probes.ReadinessCheck, probes.GaugeRefresh): a probe waits for the
+    check at most ``answer_timeout`` seconds, a scrape for the gauges briefly."""
 
     def __init__(
         self,
@@ -60,12 +59,9 @@ class OpsEndpoint:
     ) -> None:
         self._metrics_token = metrics_token
         self._liveness = liveness
-        self._readiness = readiness
+        self._readiness = ReadinessCheck(readiness, wait=answer_timeout)
         self._readiness_changes = ReadinessChanges()
         self._metrics_gauges = GaugeRefresh(refresh_metrics)
-        self._answer_timeout = answer_timeout
-        # Database waits run here, so that an answer is bounded even when the database is not.
-        self._database_calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="orderhub-ops-db")
         self._server = ThreadingHTTPServer((host, port), self._handler())  # binds now: a taken port fails here
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -83,7 +79,7 @@ class OpsEndpoint:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        self._database_calls.shutdown(wait=False, cancel_futures=True)
+        self._readiness.close()
         self._metrics_gauges.close()
 
     # -- the answers -------------------------------------------------------------------------------
@@ -96,10 +92,7 @@ class OpsEndpoint:
                 return _json(ProbeAnswer(503, {"status": "stalled", "reason": "; ".join(problems)}))
             return _json(ProbeAnswer(200, {"status": "ok"}))
         if path == "/readyz":
-            try:
-                return _json(self._readiness_changes.seen(self._in_time(self._readiness)))
-            except DatabaseUnavailable as exc:
-                return _json(self._readiness_changes.seen(not_ready(exc)))
+            return _json(self._readiness_changes.seen(self._readiness.answer()))
         if path == "/metrics":
             if not metrics_allowed(authorization, self._metrics_token):
                 return _json(METRICS_REFUSED)
@@ -108,13 +101,6 @@ class OpsEndpoint:
             self._metrics_gauges.refresh()
             return 200, METRICS_CONTENT_TYPE, metrics_text(), {}
         return _json(ProbeAnswer(404, {"status": "not found", "reason": "served: /healthz, /readyz, /metrics"}))
-
-    def _in_time(self, call: Callable[[], Any]) -> Any:
-        future = self._database_calls.submit(call)
-        try:
-            return future.result(timeout=self._answer_timeout)
-        except FutureTimeout:
-            raise DatabaseUnavailable("the database did not answer in time") from None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self
@@ -169,6 +155,6 @@ def worker_ops_endpoint(services: Services, host: str, port: int) -> OpsEndpoint
         liveness=liveness,
         readiness=lambda: readiness(services.engine, services.database),
         refresh_metrics=lambda: read_inventory_levels(services.inventory),
-        answer_timeout=answer_timeout,
+        answer_timeout=READINESS_WAIT_SECONDS,
         metrics_token=settings.metrics_token,
     )

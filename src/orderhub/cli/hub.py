@@ -4,6 +4,7 @@ without reading the database."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,22 +16,28 @@ from orderhub.cli.base import DbOption, _services, console, hub_app
 from orderhub.observability import mask
 from orderhub.services.hub import BACKLOG_COUNTED_AT_MOST
 
+# A path segment shown as it is: lower-case words (a few digits after each, "v4", "tmf622") joined by
+# "-", "_" or ".", 24 characters at most. A token is long, mixed-case or has digits among its letters.
+_PLAIN_SEGMENT = re.compile(r"(?=.{1,24}$)[a-z]+[0-9]{0,3}(?:[-_.][a-z]+[0-9]{0,3})*")
+
 
 def shown_callback(url: str) -> str:
     """A callback URL without what may be a credential: its user and password, its query (partners put
-    keys and signatures there) and fragment; its path masked as log lines mask text."""
+    keys and signatures there) and fragment, and each segment of its path but plain words (a path often
+    carries a token, /hooks/<token>): the scheme, host, port and the words left tell the listener."""
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     netloc = f"***@{host}" if "@" in parts.netloc else host
+    path = "/".join(part if not part or _PLAIN_SEGMENT.fullmatch(part) else "***" for part in parts.path.split("/"))
     query, fragment = "***" if parts.query else "", "***" if parts.fragment else ""
-    return urlunsplit((parts.scheme, netloc, mask(parts.path), query, fragment))
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))
 
 
-_LIST_HELP = f"""Every TMF622 listener, by partner: its callback (credentials and query masked), its filter, how
-many deliveries failed in a row, the last error, when it is tried next, the last event it was sent and how
-many events wait for it (pending: its partner's events after that one that its query chooses). A listener
-with a query is counted over its next {BACKLOG_COUNTED_AT_MOST:,} events at most: "N+" (JSON:
-pending_at_least) says more follow, not looked at."""
+_LIST_HELP = f"""Every TMF622 listener, by partner: its callback (credentials, query and the path but its plain
+words masked), its filter, how many deliveries failed in a row, the last error, when it is tried next, the
+last event it was sent and how many events wait for it (pending: its partner's events after that one that
+its query chooses). A listener with a query is counted over its next {BACKLOG_COUNTED_AT_MOST:,} events at
+most: "N+" (JSON: pending_at_least) says more follow, not looked at."""
 
 
 # The help names the bound of the count from where the bound is kept (services.hub).

@@ -64,6 +64,7 @@ class _Plan:
     reasons: list[tuple[StoredReason, str]] = field(default_factory=list)
     correlation_ids: list[tuple[str, str]] = field(default_factory=list)  # order id, the id in its place
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # partner id, key, the key in its place
+    refusal_keys: list[str] = field(default_factory=list)  # the customer's partner's, dropped
 
 
 class CustomerErasure:
@@ -89,7 +90,7 @@ class CustomerErasure:
             plan = self._plan(uow, customer, orders)
             erasure = Erasure(customer, [order.reference or order.id for order, _ in plan.orders],
                               len(plan.snapshots), len(plan.reasons), dry_run,
-                              len(plan.correlation_ids) + len(plan.keys))  # fmt: skip
+                              len(plan.correlation_ids) + len(plan.keys) + len(plan.refusal_keys))  # fmt: skip
             if dry_run:
                 return erasure
             now = self._clock()
@@ -105,6 +106,8 @@ class CustomerErasure:
                 uow.erasures.replace_correlation_id(order_id, correlation_id)
             for partner_id, sent, new_key in plan.keys:
                 uow.erasures.replace_idempotency_key(partner_id, sent, new_key)
+            for sent in plan.refusal_keys:
+                uow.erasures.drop_refusal_key(customer.partner_id, sent)
             if customer.erased_at is None:
                 uow.erasures.erase_customer(customer.id, now)
             uow.commit()
@@ -141,6 +144,11 @@ class CustomerErasure:
                 plan.orders.append((order, request))  # its history notes the erasure, its version moves
         keys = uow.erasures.idempotency_keys_of([order.id for order in orders]) if mentions else []
         plan.keys = [(partner_id, key, erased_id(key)) for partner_id, key in keys if mentions.holds(key)]
+        # A refusal kept under its Idempotency-Key (onapi-order's REJECTED) stands for no order and names no
+        # customer: found by its key alone. Dropped whole, not rewritten: its fingerprint derives from the
+        # refused body, customerDetails included, and nothing needs it once its key is gone.
+        refusals = uow.erasures.refusal_keys_of(customer.partner_id) if mentions else []
+        plan.refusal_keys = [key for key in refusals if mentions.holds(key)]
         for event_id, before, after in snapshots:
             after = replace(after, request=mentions.erase_in(after.request))
             if after != before:

@@ -90,12 +90,23 @@ class ErasureRepository:
             found += [(str(partner_id), str(key)) for partner_id, key in rows]
         return found
 
+    def refusal_keys_of(self, partner_id: str) -> list[str]:
+        rows = self._sql.all(
+            "SELECT key FROM idempotency_keys WHERE partner_id = ? AND order_id IS NULL ORDER BY key", (partner_id,)
+        )
+        return [str(key) for (key,) in rows]
+
     def replace_correlation_id(self, order_id: str, correlation_id: str) -> None:
         self._sql.execute("UPDATE orders SET correlation_id = ? WHERE id = ?", (correlation_id, order_id))
 
     def replace_idempotency_key(self, partner_id: str, key: str, new_key: str) -> None:
         self._sql.execute(
             "UPDATE idempotency_keys SET key = ? WHERE partner_id = ? AND key = ?", (new_key, partner_id, key)
+        )
+
+    def drop_refusal_key(self, partner_id: str, key: str) -> None:
+        self._sql.execute(
+            "DELETE FROM idempotency_keys WHERE partner_id = ? AND key = ? AND order_id IS NULL", (partner_id, key)
         )
 
     def erase_customer(self, customer_id: str, now: datetime) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi.security import HTTPBasicCredentials
 from starlette.responses import Response
 
 from orderhub.dialects.context import DialectContext
@@ -21,6 +21,7 @@ from orderhub.domain.partners import ACCESS_ORDERING_ROLES, Principal
 from orderhub.observability import correlation_id
 from orderhub.services.auth import Caller
 from orderhub.services.order_commands import PlaceOrder
+from orderhub.web.basic_auth import StrictHTTPBasic
 from orderhub.web.body_guard import NotJson, strict_json
 from orderhub.web.json_response import json_response
 
@@ -30,7 +31,7 @@ from .messages import message
 
 DIALECT = "onapi-order"
 log = logging.getLogger("orderhub.onapi")
-BASIC = HTTPBasic(auto_error=False, realm="onapi")
+BASIC = StrictHTTPBasic(auto_error=False, realm="onapi")
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
