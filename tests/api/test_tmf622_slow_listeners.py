@@ -4,9 +4,12 @@ whole answer, a removed listener gets nothing more, and a crash does not hold a 
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -119,6 +122,39 @@ def test_a_removed_listener_gets_nothing_after_its_delete(tmp_path: Path) -> Non
         late = [event["eventId"] for arrived, event in listener.arrivals if arrived > removed + 0.2]
         assert late == [], late
         assert len(listener.arrivals) < 6
+    finally:
+        listener.close()
+
+
+def test_a_listener_removed_while_its_name_is_looked_up_gets_nothing_after_its_delete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event went out after the 204: the lease was renewed, then the name looked up (the resolver taking
+    its time), then the event sent, without a look whether the listener was still there."""
+    listener = SlowListener()
+    looking_up = threading.Event()
+    real = socket.getaddrinfo
+
+    def slow_resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "listener.example":
+            return real(host, *args, **kwargs)
+        looking_up.set()
+        time.sleep(1.0)  # the system's resolver, taking its time
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_resolver)
+    try:
+        with running_server(tmp_path / "hub.db", **LOOPBACK) as server, server.client() as http:
+            token, _ = tokens(http)
+            callback = listener.url.replace("127.0.0.1", "listener.example")
+            listener_id = register(http, token, callback)
+            create(http, token, order_body())
+            assert looking_up.wait(10)
+            assert http.delete(f"{BASE}/hub/{listener_id}", headers=auth(token)).status_code == 204
+            removed = time.monotonic()
+            time.sleep(2)
+        late = [event["eventId"] for arrived, event in listener.arrivals if arrived > removed]
+        assert late == [], late
     finally:
         listener.close()
 

@@ -154,13 +154,17 @@ class HubDispatcher:
                         self._hub.delivered(listener.id, pending.event_id)  # passed over, as asked
                         listener = replace(listener, delivered_event_id=pending.event_id)
                         continue
+                    # The name is looked up before the renewal, not after: a DELETE answered while the
+                    # resolver took its time was followed by the event all the same.
+                    started = time.monotonic()
+                    target = pinned(listener.callback, self._hub.callbacks, within=self._timeout)
                     # Renewed before each delivery, the lease never runs out while this process delivers
                     # (so no other worker sends the same events at the same time), and it cannot be for a
                     # listener that was removed: nothing is sent to it after its DELETE.
                     if not self._hub.renew(listener.id):
                         log.info("listener %s removed, or served elsewhere: no more events from here", listener.id)
                         break
-                    error = self._post(http, deadline, listener.callback, body)
+                    error = target if isinstance(target, str) else self._post(http, deadline, target, body, started)
                     self.heartbeat.beat()  # a round may take long with many events: each one is progress
                     if error is not None and self._stop.is_set():
                         break  # cut by the stop, not the listener's failure: the event goes at the next start
@@ -200,13 +204,17 @@ class HubDispatcher:
                 self._tls = httpx.create_ssl_context()
             return self._tls
 
-    def _post(self, http: httpx.Client, deadline: DeliveryDeadline, url: str, body: dict[str, Any]) -> str | None:
-        # The name's look-up counts against the delivery's deadline: a resolver that does not answer
-        # would otherwise hold the listener (and its lease) for as long as the system's resolver waits.
-        started = time.monotonic()
-        target = pinned(url, self._hub.callbacks, within=self._timeout)
-        if isinstance(target, str):
-            return target
+    def _post(
+        self,
+        http: httpx.Client,
+        deadline: DeliveryDeadline,
+        target: tuple[str, dict[str, str], dict[str, Any]],
+        body: dict[str, Any],
+        started: float,
+    ) -> str | None:
+        """Send the event to ``target`` (callback_requests.pinned), within the deadline of a delivery that
+        ``started``: the name's look-up counts against it, since a resolver that does not answer would
+        otherwise hold the listener (and its lease) for as long as the system's resolver waits."""
         pinned_url, headers, extensions = target
         left = self._timeout - (time.monotonic() - started)
         if left <= 0:

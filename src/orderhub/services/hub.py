@@ -23,6 +23,8 @@ from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
 from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.records import CommitMarks
+from orderhub.services.settled_events import SettledEvents
 
 MAX_CALLBACK_LENGTH = 500
 # Backoff after consecutive failures: 1 s, 2 s, 4 s ... at most this long between two attempts.
@@ -112,6 +114,8 @@ class HubService:
         self._held: dict[str, datetime] = {}
         # SQLite: whether this process alone delivers from the file (store.sole_dispatcher).
         self._sole_dispatcher = sole_dispatcher
+        # The events that may be sent: none a transaction still in progress can commit before.
+        self._settled = SettledEvents()
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
         parts = urlsplit(callback)
@@ -181,10 +185,16 @@ class HubService:
         this process for a while (another process running a dispatcher skips them)."""
         now = self._clock()
         set_back_after = now + max(self._lease, MAX_BACKOFF) + CLOCK_SKEW_TOLERATED
+
         # Not one this process still delivers to (its lease may have run out, before a renewal that fails).
-        due = self._db.read_now(
-            lambda uow: uow.listeners.due(now, limit, self._operations, set_back_after=set_back_after)
-        )
+        def look(uow: UnitOfWork) -> tuple[list[Listener], CommitMarks | None]:
+            due = uow.listeners.due(now, limit, self._operations, set_back_after=set_back_after)
+            # Asked only with events to send: an idle service asks nothing more.
+            return due, uow.listeners.commit_marks(self._settled.waiting_on) if due else None
+
+        due, marks = self._db.read_now(look)
+        if marks is not None:
+            self._settled.observe(marks)
         due = [listener for listener in due if listener.id not in self._held]
         if not due:
             return []
@@ -214,10 +224,17 @@ class HubService:
         return True
 
     def pending(self, listener: Listener, limit: int = 50) -> list[PendingEvent]:
+        """The listener's next events to send: those settled (services.settled_events)."""
+        if not self._settled.observed:  # not by this process's dispatcher yet
+            self._settled.observe(self._db.read_now(lambda uow: uow.listeners.commit_marks(None)))
+        return self._events_after(listener, limit, self._settled.up_to)
+
+    def _events_after(self, listener: Listener, limit: int, up_to: int | None) -> list[PendingEvent]:
         def load(uow: UnitOfWork) -> list[PendingEvent]:
             found = []
             current: dict[str, Order] = {}  # a batch often holds several events of one order
-            for order_id, event, event_id in uow.listeners.events_after(listener, self._operations, limit):
+            events = uow.listeners.events_after(listener, self._operations, limit, up_to=up_to)
+            for order_id, event, event_id in events:
                 order = current.get(order_id) or uow.orders.get(order_id)
                 assert order is not None
                 current[order_id] = order
@@ -243,13 +260,14 @@ class HubService:
             return Backlog(self._db.read_now(lambda uow: uow.listeners.count_events_after(listener, self._operations)))
         sent, looked_at, cursor = 0, 0, listener
         while looked_at < at_most:
-            page = self.pending(cursor, limit=min(_BACKLOG_PAGE, at_most - looked_at))
+            # Every event committed, settled or not: what is still to be sent.
+            page = self._events_after(cursor, min(_BACKLOG_PAGE, at_most - looked_at), None)
             if not page:
                 return Backlog(sent)
             looked_at += len(page)
             sent += sum(1 for pending in page if self.body_for(listener, pending) is not None)
             cursor = replace(cursor, delivered_event_id=page[-1].event_id)
-        return Backlog(sent, at_least=bool(self.pending(cursor, limit=1)))
+        return Backlog(sent, at_least=bool(self._events_after(cursor, 1, None)))
 
     def delivered(self, listener_id: str, event_id: int) -> None:
         self._db.write_now(lambda uow: uow.listeners.delivered(listener_id, event_id))

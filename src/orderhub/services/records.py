@@ -135,3 +135,18 @@ class RequestsToAdd(NamedTuple):
     partner_id: str
     requests: int
     per_minute: int
+
+
+@dataclass(frozen=True)
+class CommitMarks:
+    """What the store tells of the event ids committed so far (services.settled_events). ``snapshot``: the
+    moment read, as the store writes it; None where events commit in the order of their ids (SQLite's one
+    writer), and every event read is settled."""
+
+    newest_event_id: int
+    snapshot: str | None
+    # No transaction that may still commit an event was in progress at ``snapshot``.
+    idle: bool
+    # Every transaction in progress at ``checked`` (the snapshot asked about) has ended since.
+    checked: str | None
+    earlier_ended: bool

@@ -16,6 +16,7 @@ from orderhub.domain.order_states import OrderEvent
 from orderhub.domain.orders import Operation, Order, Subject
 from orderhub.domain.partners import Partner
 from orderhub.services.records import (
+    CommitMarks,
     OrderQuery,
     OrderStamp,
     StoredCredential,
@@ -222,8 +223,12 @@ class ListenerRepository(Protocol):
     def try_lease(self, listener_id: str, now: datetime, until: datetime, *, set_back_after: datetime) -> bool: ...
     def renew_lease(self, listener_id: str, held: datetime, until: datetime) -> bool: ...
     def events_after(
-        self, listener: Listener, operations: Iterable[str], limit: int
+        self, listener: Listener, operations: Iterable[str], limit: int, *, up_to: int | None = None
     ) -> list[tuple[str, OrderEvent, int]]: ...
+    def commit_marks(self, earlier: str | None) -> CommitMarks:
+        """See services.settled_events."""
+        ...
+
     def count_events_after(self, listener: Listener, operations: Iterable[str]) -> int:
         """How many events ``events_after`` would give with no limit (counted by the database)."""
         ...

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
 from orderhub.domain.order_states import OrderEvent, OrderState
+from orderhub.services.records import CommitMarks
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.order_rows import load_snapshot
 from orderhub.store.tables import cancellations, hub_listeners, order_events, orders
@@ -87,6 +88,16 @@ class ListenerRepository:
         row = self._sql.one("SELECT MAX(id) FROM order_events")
         return int(row[0]) if row is not None and row[0] is not None else 0
 
+    def commit_marks(self, earlier: str | None) -> CommitMarks:
+        """The newest event id and the snapshot it was read at; whether a transaction was in progress then,
+        and whether those in progress at ``earlier`` (a snapshot read before) have all ended."""
+        if self._sql.sqlite:
+            return CommitMarks(self.last_event_id(), None, idle=True, checked=earlier, earlier_ended=True)
+        row = self._sql.one(_COMMIT_MARKS, (earlier,))
+        assert row is not None
+        newest, snapshot, idle, earlier_ended = row
+        return CommitMarks(int(newest), str(snapshot), bool(idle), earlier, bool(earlier_ended))
+
     def register(self, listener: Listener) -> Listener:
         """Adds the listener; or, when the partner has one with the same callback and query already, gives
         that one (a registration retried after its answer was lost must not double every event)."""
@@ -155,10 +166,13 @@ class ListenerRepository:
         return changed == 1
 
     def events_after(
-        self, listener: Listener, operations: Iterable[str], limit: int
+        self, listener: Listener, operations: Iterable[str], limit: int, *, up_to: int | None = None
     ) -> list[tuple[str, OrderEvent, int]]:
-        """(order id, event, event id) of the listener's partner's orders, oldest first."""
+        """(order id, event, event id) of the listener's partner's orders, oldest first (ids up to ``up_to``
+        only, when given)."""
         after, params = _events_after(listener, operations)
+        if up_to is not None:
+            after, params = f"{after} AND e.id <= ?", (*params, up_to)
         rows = self._sql.all(
             f"SELECT e.id, e.order_id, e.at, e.from_state, e.to_state, e.reason, e.snapshot, e.cancellation_id {after}"
             " ORDER BY e.id LIMIT ?",
@@ -219,6 +233,15 @@ def _events_after(listener: Listener, operations: Iterable[str]) -> tuple[str, t
         (listener.partner_id, listener.delivered_event_id, *kinds),
     )
 
+
+# PostgreSQL (services.settled_events): one statement, so the newest id and the snapshot are of one moment.
+# A transaction in progress is one with an id (one that wrote); the read that asks has none.
+_COMMIT_MARKS = (
+    "SELECT COALESCE((SELECT MAX(id) FROM order_events), 0), CAST(pg_current_snapshot() AS text),"
+    " NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot())),"
+    " NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(CAST(? AS pg_snapshot)) AS running (xid)"
+    " WHERE NOT pg_visible_in_snapshot(running.xid, pg_current_snapshot()))"
+)
 
 # Built once: the dispatcher asks five times a second, and the ordering's expressions, built anew each
 # time, left reference cycles behind for the collector (its pauses are the request path's p99).

@@ -125,6 +125,9 @@ class OrderRepository:
         self._append_events(order)
 
     def _append_events(self, order: Order) -> None:
+        # Called only after the transaction wrote another row (the order, or a cancellation): on
+        # PostgreSQL it then holds a transaction id before its events take theirs, which is what
+        # services.settled_events relies on to tell which events may still commit below a sent one.
         if not order.new_events:
             return
         sql = self._sql

@@ -1,0 +1,84 @@
+"""Which order events a listener may be sent: those no event committed later can come before.
+
+An event's id is taken when it is written, and its transaction commits later. On PostgreSQL several
+writers commit side by side, so an event may commit after one with a higher id was committed and sent:
+a listener's cursor had passed it, and it was never sent. So the dispatcher sends the events up to the
+newest id it knows to be settled: every id up to it is committed, or its transaction rolled back.
+
+The newest event id read at a snapshot is settled once every transaction in progress at that snapshot
+has ended: an id below it was taken before it was, by a transaction that had committed, was in progress
+(and so is one of those) or rolled back. At a snapshot with no transaction in progress it is settled at
+once. On SQLite, with its one writer, events commit in the order of their ids, and every one read is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orderhub.services.records import CommitMarks
+
+log = logging.getLogger("orderhub.hub")
+
+# A transaction in progress for longer than this is not waited for: every orderhub transaction ends well
+# within it (the store's bound on a statement), so one this old is someone else's on the same server
+# (the snapshot is the server's, not the database's), which must not hold up events for good.
+WAIT_AT_MOST_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Mark:
+    newest_event_id: int
+    snapshot: str
+    taken_at: float
+
+
+class SettledEvents:
+    """The dispatcher's loop observes the store's marks once a turn; its delivery threads read ``up_to`` (and
+    observe first, when nothing was observed yet)."""
+
+    def __init__(
+        self, *, wait_at_most: float = WAIT_AT_MOST_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._wait_at_most = wait_at_most
+        self._clock = clock
+        # Events with ids up to this may be sent; None: every event read (the store commits them in order).
+        self.up_to: int | None = 0
+        self.observed = False
+        self._mark: _Mark | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def waiting_on(self) -> str | None:
+        """The snapshot whose transactions the newest mark waits for, to ask the store about."""
+        return self._mark.snapshot if self._mark is not None else None
+
+    def observe(self, marks: CommitMarks) -> None:
+        with self._lock:
+            self._observe(marks)
+            self.observed = True
+
+    def _observe(self, marks: CommitMarks) -> None:
+        if marks.snapshot is None:
+            self.up_to = None
+            return
+        settled, mark, now = self.up_to or 0, self._mark, self._clock()
+        if mark is not None and marks.checked == mark.snapshot:
+            waited = now - mark.taken_at
+            if marks.earlier_ended or waited >= self._wait_at_most:
+                if not marks.earlier_ended:
+                    log.warning(
+                        "events up to %d are sent without waiting longer for transactions in progress"
+                        " for %.0f s (another application's on the same database server?)",
+                        mark.newest_event_id,
+                        waited,
+                    )
+                settled, mark = max(settled, mark.newest_event_id), None
+        if marks.idle:
+            settled, mark = max(settled, marks.newest_event_id), None
+        elif mark is None:
+            mark = _Mark(marks.newest_event_id, marks.snapshot, now)
+        self.up_to, self._mark = settled, mark

@@ -1,0 +1,91 @@
+"""TMF622 events committed out of the order of their ids (PostgreSQL: a worker's transaction took an event id,
+an API process took a later one and committed first): the listener still gets every event, in order. It
+was sent the later event, its cursor passed the earlier one, and that event, committed a moment after, was
+never sent."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from orderhub.bootstrap import build_services
+from orderhub.settings import Settings
+from tests.api.slow_listener import SlowListener
+from tests.api.support import get_token, running_server
+from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622_events import LOOPBACK
+from tests.databases import database_url
+
+
+def partner_event_ids(url: str, since: int, to_state: str | None = None) -> list[int]:
+    """The ids of the channel's events after ``since`` (those to ``to_state`` only, when given)."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT id FROM order_events WHERE partner_id = 'demo-channel-1' AND id > :since"
+                    " AND to_state = coalesce(:to_state, to_state) ORDER BY id"
+                ),
+                {"since": since, "to_state": to_state},
+            )
+            return [int(event_id) for (event_id,) in rows]
+    finally:
+        engine.dispose()
+
+
+def test_an_event_committed_after_a_later_one_still_reaches_the_listener(tmp_path: Path) -> None:
+    listener = SlowListener()
+    db_path = tmp_path / "hub.db"
+    try:
+        with running_server(db_path, **LOOPBACK) as server, server.client() as http:
+            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+            registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
+            assert registered.status_code == 201, registered.text
+            since = partner_event_ids(database_url(db_path), 0)[-1:] or [0]
+            due = (datetime.now(UTC) + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+            scheduled = create(http, token, order_body(requestedStartDate=due))
+            listener.wait_for(len(partner_event_ids(database_url(db_path), since[0])), timeout=10)
+
+            # A second process's worker: it takes the scheduled order and ends it (its events get their ids)
+            # and commits only once an order placed meanwhile has committed later events.
+            worker = build_services(Settings(database_url=database_url(db_path), db_write_timeout_seconds=10.0))
+            ended, go_on = threading.Event(), threading.Event()
+
+            def finish() -> None:
+                with worker.uow_factory() as uow:
+                    later = datetime.now(UTC) + timedelta(hours=2)
+                    (order_id,) = uow.orders.due_order_ids(later, 10, claim=True)
+                    order = uow.orders.get(order_id)
+                    assert order is not None and order.reference == scheduled["id"]
+                    order.start(later)
+                    order.fail("the line is barred", later)
+                    uow.orders.save(order)
+                    ended.set()
+                    go_on.wait(20)
+                    uow.commit()
+
+            thread = threading.Thread(target=finish)
+            thread.start()
+            try:
+                assert ended.wait(10)
+                create(http, token, order_body())  # committed now, its events' ids after the worker's
+                time.sleep(1.5)  # the dispatcher's turns (every 0.2 s) while the worker's events are not committed
+            finally:
+                go_on.set()
+                thread.join(20)
+                worker.close()
+
+            expected = partner_event_ids(database_url(db_path), since[0])
+            listener.wait_for(len(expected), timeout=15)
+            time.sleep(0.5)  # nothing more comes
+            sent = listener.event_ids()
+            (failed,) = partner_event_ids(database_url(db_path), since[0], "failed")  # the worker's
+        assert sent == expected, (sent, expected)  # every event, once, in order
+        assert failed in sent
+    finally:
+        listener.close()
