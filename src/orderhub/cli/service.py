@@ -91,9 +91,11 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
     # The web stack is imported by the command that serves it: the other commands start faster.
     from orderhub.api.app import create_app, not_http_answer
     from orderhub.web.server import run_server
+    from orderhub.web.trusted_proxies import trusted_proxies
 
     # Without a worker in this process, orders are left to the separate workers, not fulfilled at intake.
     settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)
+    forwarded_allow_ips = trusted_proxies()  # refused, like a setting, before the database is touched
     configure_logging(settings.log_level)
     services = build_services(settings)
     services.migrate_unless_newer()
@@ -115,6 +117,7 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
         header_timeout_seconds=settings.request_header_timeout_seconds,
         not_http=not_http_answer,
         log_config=None,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
