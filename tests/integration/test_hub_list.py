@@ -194,7 +194,14 @@ def hub_list_counts_a_cancellation_requests_events(tmp_path: Path) -> None:
                     f"{BASE}/cancelProductOrder", json={"productOrder": {"id": reference}}, headers=auth(token)
                 )
                 assert asked.status_code == 201, asked.text
-            waiting_for_all = server.services.hub.pending(_stored(server, everything), limit=100)
+            # What a delivery would send: on PostgreSQL once settled (services.settled_events), which the
+            # dispatcher's next turn sees; `hub list` counts every event committed.
+            listener = _stored(server, everything)
+            waiting_for_all = wait_until(
+                lambda: (found := server.services.hub.pending(listener, limit=100)) and len(found) == 12 and found,
+                timeout=10,
+                message="the twelve events settled",
+            )
             url = server.services.settings.database_url
             shown = run_cli("hub", "list", "--json", "--db", url, cwd=tmp_path)
             details = run_cli("order", "show", waiting["id"], "--json", "--db", url, cwd=tmp_path)

@@ -13,13 +13,16 @@ from orderhub.domain.orders import Operation, Order
 from orderhub.observability import correlation_id
 from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder
-from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.ports import Contention, Database, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings, NotProvisioned, Provisioner
 
 log = logging.getLogger("orderhub.fulfilment")
 
 # Orders fulfilled at intake check the eSIM stock at most this often (the worker after each batch).
 STOCK_CHECK_SECONDS = 1.0
+# An order whose fulfilment met another transaction's lock runs again after this (not counted as an
+# attempt): the transactions in the way end within milliseconds.
+CONTENTION_RETRY = timedelta(seconds=1)
 
 
 @dataclass
@@ -99,6 +102,9 @@ class FulfilmentService:
                 order.start(now)
                 self._provision(uow, order, now, first_run=True, readings=readings)
                 uow.orders.save(order)
+        except Contention as exc:
+            log.info("order %s waits for another transaction (%s): the worker fulfils it", order.id, exc)
+            return None
         except Exception:
             log.exception("fulfilling order %s at once raised; the worker will retry it", order.id)
             return None
@@ -148,6 +154,13 @@ class FulfilmentService:
                     finished = self._fulfil_one(uow, order_id, worker_id, now)
                 if finished is not None:
                     outcome.finished.append(finished)
+            except Contention as exc:
+                # Another transaction held what the order needs (its line, access or profile) past the
+                # writer's brief wait: no fault of the order's. Not counted as an attempt (enough of them
+                # failed an order that nothing was wrong with), no traceback; it runs again shortly.
+                log.info("order %s waits for another transaction (%s): tried again shortly", order_id, exc)
+                self._retry_shortly(uow, order_id, now)
+                outcome.retried += 1
             except Exception:
                 log.exception("fulfilment of order %s raised", order_id)
                 with uow.savepoint():
@@ -211,6 +224,14 @@ class FulfilmentService:
             return FinishedOrder.of(order)
         uow.orders.release_lease(order_id, retry_at=now + timedelta(seconds=2**attempts))
         return None
+
+    @staticmethod
+    def _retry_shortly(uow: UnitOfWork, order_id: str, now: datetime) -> None:
+        try:
+            with uow.savepoint():
+                uow.orders.release_lease(order_id, retry_at=now + CONTENTION_RETRY)
+        except Contention:
+            pass  # the order is due again at once: the next batch tries it
 
     def _set_back_after(self, now: datetime) -> datetime:
         """A lease or retry time later than this was written by a clock since set back (an NTP step):

@@ -35,6 +35,12 @@ class DuplicateKey(Refusal):
     """A row with the same unique key was committed by someone else first."""
 
 
+class Contention(Exception):
+    """Another transaction held what the work needed past the store's brief wait for it (PostgreSQL: a
+    row lock, a deadlock), so a savepoint undid the work: nothing was wrong with it, and it may simply run
+    again. Raised by the store's savepoints in place of the driver's error."""
+
+
 class DatabaseUnavailable(Exception):
     """The database could not be used within the configured bound (locked, read-only, missing, down).
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from orderhub.services.ports import Contention
+
 # SQLite reports a locked, read-only, full, vanished or broken file through OperationalError with
 # these messages.
 _SQLITE_UNAVAILABLE = (
@@ -54,6 +56,8 @@ def is_driver_unavailable(exc: BaseException, dbapi: object) -> bool:
 
 def is_contention(exc: BaseException) -> bool:
     """Another transaction was in the way (a deadlock, a lock wait that ran out): worth another try."""
+    if isinstance(exc, Contention):  # as a savepoint raises it (FastSql.savepoint)
+        return True
     error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     return _sqlstate(error) in _PG_CONTENTION
 

@@ -21,7 +21,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from orderhub.services.ports import Contention
 from orderhub.store import pipelines
+from orderhub.store.errors import is_contention
 
 # One name for every savepoint: SQLite and PostgreSQL both release and roll back to the innermost
 # savepoint of a name, which is what nested ``with`` blocks need, and the driver then compiles the two
@@ -140,22 +142,29 @@ class FastSql:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """A savepoint in the current transaction: an exception inside undoes only what ran inside."""
+        """A savepoint in the current transaction: an exception inside undoes only what ran inside. A
+        lock wait that ran out or a deadlock inside is raised as services' Contention (work to run again,
+        not a fault), so that the services tell it from a bug without knowing the driver."""
         name = _SAVEPOINT
         driver = self._driver_connection()
         pipeline = None if self._sqlite else pipelines.on(driver)
-        if pipeline is not None:
-            with pipelines.savepoint(driver, pipeline, name):
-                yield
-            return
-        self.execute(f"SAVEPOINT {name}")
         try:
-            yield
-        except BaseException:
-            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            if pipeline is not None:
+                with pipelines.savepoint(driver, pipeline, name):
+                    yield
+                return
+            self.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.execute(f"RELEASE SAVEPOINT {name}")
+                raise
             self.execute(f"RELEASE SAVEPOINT {name}")
+        except Exception as exc:
+            if not isinstance(exc, Contention) and is_contention(exc):
+                raise Contention(str(exc).partition("\n")[0]) from exc
             raise
-        self.execute(f"RELEASE SAVEPOINT {name}")
 
     @contextmanager
     def pipelined(self) -> Iterator[None]:
