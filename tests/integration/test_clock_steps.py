@@ -29,6 +29,7 @@ from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
+from tests.clocks import MovableClock
 from tests.databases import database_url
 from tests.integration.test_listened_events import add_event, add_order
 from tests.integration.test_store_guarantees import get_order, place_orders
@@ -36,14 +37,6 @@ from tests.integration.test_store_guarantees import get_order, place_orders
 pytestmark = pytest.mark.integration
 
 STEP_BACK = timedelta(hours=1)
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +18,13 @@ from orderhub.services.auth import AuthService, TokenPair
 from orderhub.services.demo import load_demo_data
 from orderhub.services.sign_ins import FAILURES_PER_CLIENT_AND_SOURCE
 from orderhub.settings import Settings
+from tests.clocks import MovableClock
 from tests.databases import database_url
 
 pytestmark = pytest.mark.integration
 
 CLIENT, SECRET = "demo-reseller-1", "demo-reseller-1-secret"
 SOURCE = "203.0.113.9"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

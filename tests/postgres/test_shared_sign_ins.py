@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,19 +25,12 @@ from orderhub.services.sign_ins import (
 )
 from orderhub.settings import Settings
 from orderhub.store.runtime import SqlDatabase
+from tests.clocks import MovableClock
 from tests.postgres.test_hung_server import FreezableProxy
 from tests.postgres.test_races import race
 
 CLIENT, SECRET = "demo-reseller-1", "demo-reseller-1-secret"
 SOURCE = "203.0.113.9"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def sign_in(service: AuthService, secret: str, *, client_id: str = CLIENT, source: str = SOURCE) -> Any:

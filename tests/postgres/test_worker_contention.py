@@ -18,15 +18,8 @@ from orderhub.domain.order_states import OrderState
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.settings import Settings
+from tests.clocks import MovableClock
 from tests.postgres.test_change_races import channel, scheduled_order
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC) + timedelta(hours=2)  # past the scheduled order's date
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -69,7 +62,7 @@ def test_an_order_that_keeps_meeting_a_lock_is_retried_not_failed_and_logs_no_er
     services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     order_id, _reference = scheduled_order(services, channel(services))
-    clock = MovableClock()
+    clock = MovableClock(datetime.now(UTC) + timedelta(hours=2))  # past the scheduled order's date
     worker = FulfilmentService(services.database, default_provisioners(), clock=clock, max_attempts=2)
     caplog.set_level(logging.INFO, logger="orderhub.fulfilment")
     locked = LinesLocked(services.engine)

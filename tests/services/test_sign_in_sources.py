@@ -8,13 +8,14 @@ from datetime import timedelta
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.domain.partners import Principal
 from orderhub.services.sign_ins import FAILURES_PER_CLIENT, FAILURES_PER_CLIENT_AND_SOURCE, pair_key
-from tests.services.test_sign_ins import CLIENT, RIGHT, START, MovableClock, bursts, hashes, service, store, verify
+from tests.clocks import MovableClock
+from tests.services.test_sign_ins import CLIENT, RIGHT, START, bursts, hashes, service, store, verify
 
 __all__ = ["hashes"]  # the fixture, used by name
 
 
 def test_guessing_at_one_source_does_not_lock_the_holder_out_at_another(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     first, _ = service(uow, clock)
     second, _ = service(uow, clock)  # the holder's sign-ins reach another process
     for _ in range(FAILURES_PER_CLIENT_AND_SOURCE):
@@ -27,7 +28,7 @@ def test_guessing_at_one_source_does_not_lock_the_holder_out_at_another(hashes: 
 def test_a_client_id_guessed_from_many_sources_is_locked_out_past_its_own_limit(hashes: list[str]) -> None:
     """Each source stays within its limits; the client id's failures from every source together are
     bounded, which bounds the hashes a guess spread over sources costs."""
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     auth_service, _ = service(uow, clock)
     sources = FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE
     for index in range(sources):
@@ -49,7 +50,7 @@ def test_a_client_id_at_a_source_is_one_key_per_pair_whatever_either_holds() -> 
 
 
 def test_a_burst_from_many_sources_over_processes_hashes_no_more_than_the_client_ids_limit(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     processes = [service(uow, clock)[0] for _ in range(4)]
     sources = 2 * FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE  # each within its own limits
     answers = bursts(
@@ -68,7 +69,7 @@ def test_a_known_source_signs_in_past_its_client_ids_limit_which_still_bounds_a_
 ) -> None:
     """A guesser spread over sources gets the client id's limit of hashes, no more, whether or not the
     holder has sources known; the holder's known source is not refused for them, a new one is."""
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
     guesser, _ = service(uow, clock)
     sources = FAILURES_PER_CLIENT // FAILURES_PER_CLIENT_AND_SOURCE + 5
@@ -86,7 +87,7 @@ def test_a_known_source_signs_in_past_its_client_ids_limit_which_still_bounds_a_
 
 
 def test_a_source_is_known_for_its_client_id_alone_and_for_30_days(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     assert isinstance(verify(service(uow, clock)[0], RIGHT, source="198.51.100.7"), Principal)
     clock.now = START + timedelta(days=30, minutes=-5)
     guesser, _ = service(uow, clock)

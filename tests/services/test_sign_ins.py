@@ -22,20 +22,13 @@ from orderhub.services.sign_ins import (
     failure_key,
     pair_key,
 )
+from tests.clocks import MovableClock
 from tests.services.fakes import FakeUnitOfWork
 
 START = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
 CLIENT = "channel-1"
 RIGHT = "right-secret"
 STORED = "stored-hash"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class StoreDatabase:
@@ -108,7 +101,7 @@ def verify(service: AuthService, secret: str, *, client_id: str = CLIENT, source
 def test_failures_of_a_client_id_at_a_source_lock_it_out_there_for_every_service_on_the_store_until_the_window_passes(
     hashes: list[str],
 ) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     first, first_db = service(uow, clock)
     second, _ = service(uow, clock)
     for attempt in range(FAILURES_PER_CLIENT_AND_SOURCE):
@@ -139,7 +132,7 @@ def test_failures_of_a_client_id_at_a_source_lock_it_out_there_for_every_service
 def test_a_burst_of_guesses_sent_at_once_gets_the_limit_and_no_hash_more(hashes: list[str]) -> None:
     """Every guess of the burst passes the read before any has failed; each is charged before its hash
     and hashes only if the count read back is within the limit."""
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     auth_service, _ = service(uow, clock)
 
     async def burst() -> list[Any]:
@@ -157,7 +150,7 @@ def test_a_burst_of_guesses_sent_at_once_gets_the_limit_and_no_hash_more(hashes:
 
 
 def test_a_source_is_locked_out_across_client_ids_and_other_sources_are_not(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     auth_service, _ = service(uow, clock)
     for index in range(FAILURES_PER_SOURCE):
         refused = verify(auth_service, "wrong", client_id=f"made-up-{index}", source="203.0.113.9")
@@ -167,7 +160,7 @@ def test_a_source_is_locked_out_across_client_ids_and_other_sources_are_not(hash
 
 
 def test_a_failure_recorded_purges_what_left_the_window(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     auth_service, _ = service(uow, clock)
     for index in range(5):
         verify(auth_service, "wrong", client_id=f"made-up-{index}", source=f"192.0.2.{index}")
@@ -205,7 +198,7 @@ def bursts(
 
 
 def test_a_burst_spread_over_processes_hashes_no_more_guesses_than_the_limit_in_all(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     processes = [service(uow, clock)[0] for _ in range(4)]
     answers = bursts(processes, 60, client_id=lambda _n: CLIENT, source=lambda _n: "203.0.113.9")
     assert len(hashes) == FAILURES_PER_CLIENT_AND_SOURCE
@@ -219,7 +212,7 @@ def test_a_burst_spread_over_processes_hashes_no_more_guesses_than_the_limit_in_
 
 
 def test_a_source_guessing_many_client_ids_over_processes_at_once_is_held_to_its_limit(hashes: list[str]) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     processes = [service(uow, clock)[0] for _ in range(3)]
     bursts(processes, 90, client_id=lambda n: f"made-up-{n}", source=lambda _n: "203.0.113.9")
     assert len(hashes) == FAILURES_PER_SOURCE
@@ -230,7 +223,7 @@ def test_a_source_guessing_many_client_ids_over_processes_at_once_is_held_to_its
 def test_each_attempt_is_charged_before_its_hash_and_a_right_secret_takes_its_charge_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    uow, clock = store(), MovableClock()
+    uow, clock = store(), MovableClock(START)
     charged_while_hashed: list[int] = []
 
     def verify_secret(secret: str, stored: str) -> bool:
