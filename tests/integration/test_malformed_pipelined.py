@@ -84,6 +84,21 @@ def _pipelined(server: OrderhubProcess, raw: bytes) -> list[Answer]:
         return _answers(_read_to_the_end(connection))
 
 
+def _after_an_answer(server: OrderhubProcess, first: bytes, then: bytes) -> list[Answer]:
+    """The answers of a connection that sends ``first``, reads its answer (a JSON body), then sends ``then``
+    (in a read of its own on the server's side) and reads to the end."""
+    assert server.port is not None
+    with socket.create_connection((HOST, server.port), timeout=15) as connection:
+        connection.sendall(first)
+        answered = b""
+        while not answered.endswith(b"}"):
+            chunk = connection.recv(65536)
+            assert chunk, f"connection closed early: {answered!r}"
+            answered += chunk
+        connection.sendall(then)
+        return _answers(answered + _read_to_the_end(connection))
+
+
 def test_an_order_pipelined_before_a_refused_request_is_answered_201_then_the_400(
     served: tuple[OrderhubProcess, Path, str],
 ) -> None:
@@ -149,16 +164,7 @@ def test_stray_bytes_after_an_answered_request_are_refused_400_and_closed(
     served: tuple[OrderhubProcess, Path, str],
 ) -> None:
     server, _db_path, token = served
-    assert server.port is not None
-    with socket.create_connection((HOST, server.port), timeout=15) as connection:
-        connection.sendall(_request("GET", "/esim/v1/order/unknown", token))
-        answered = b""
-        while not answered.endswith(b"}"):
-            chunk = connection.recv(65536)
-            assert chunk, f"connection closed early: {answered!r}"
-            answered += chunk
-        connection.sendall(b"stray bytes\r\n\r\n")
-        answers = _answers(answered + _read_to_the_end(connection))
+    answers = _after_an_answer(server, _request("GET", "/esim/v1/order/unknown", token), b"stray bytes\r\n\r\n")
     assert [status for status, _, _ in answers] == [404, 400]
     assert answers[1][1]["connection"] == "close"
 
@@ -198,16 +204,8 @@ def test_a_later_request_refused_in_a_chunk_of_its_own_is_answered_in_its_apis_e
     served: tuple[OrderhubProcess, Path, str],
 ) -> None:
     server, _db_path, token = served
-    assert server.port is not None
-    with socket.create_connection((HOST, server.port), timeout=15) as connection:
-        connection.sendall(_request("GET", "/healthz", token))
-        answered = b""
-        while not answered.endswith(b"}"):
-            chunk = connection.recv(65536)
-            assert chunk, f"connection closed early: {answered!r}"
-            answered += chunk
-        connection.sendall(b"FOO /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\n\r\n")
-        answers = _answers(answered + _read_to_the_end(connection))
+    refused = b"FOO /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\n\r\n"
+    answers = _after_an_answer(server, _request("GET", "/healthz", token), refused)
     assert [(status, body) for status, _, body in answers] == [
         (200, {"status": "ok"}),
         (400, NOT_HTTP_BY_API["/2.5/sp_spec/order/"]),
