@@ -176,18 +176,22 @@ def test_start_up_on_a_database_that_refuses_writes_is_one_line_and_exit_code_1(
         ]
 
 
-def test_reads_that_meet_a_table_locked_by_ddl_are_503_and_the_loops_wait_without_tracebacks(
+def test_requests_that_meet_a_table_locked_by_ddl_are_503_and_the_loops_wait_without_tracebacks(
     pg_url: str, orderhub_procs: OrderhubProcesses, tmp_path: Path
 ) -> None:
     # ALTER TABLE, VACUUM FULL, LOCK TABLE: a read waits for the lock until its lock_timeout, then was a
-    # 500, and the worker and the event dispatcher logged a traceback at every turn meanwhile.
+    # 500, and the worker and the event dispatcher logged a traceback at every turn meanwhile. An order
+    # was a 500 too: fulfilment took its INSERT's lock wait for its own, and the order went on in a
+    # failed transaction.
     server = orderhub_procs.serve(tmp_path / "unused.db", db_url=pg_url, demo=False, env=FAULT_ENV)
     channel = get_token(server.base_url, "demo-channel-1", "demo-channel-1-secret")
+    token = get_token(server.base_url)
     engine = sa.create_engine(sa.make_url(pg_url).set(drivername="postgresql+psycopg"))
     try:
         with engine.begin() as holder, client(server.base_url) as http:
             holder.exec_driver_sql("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
             listed = http.get("/tmf-api/productOrderingManagement/v4/productOrder", headers=api_headers(channel))
+            ordered = [_order(server, token) for _ in range(3)]
             wait_until(lambda: "worker waits for the database" in server.log(20000), timeout=10,
                        message="the worker to wait for the database")  # fmt: skip
     finally:
@@ -195,6 +199,10 @@ def test_reads_that_meet_a_table_locked_by_ddl_are_503_and_the_loops_wait_withou
     _unavailable(listed)
     assert listed.json()["code"] == "SERVICE_UNAVAILABLE" and listed.json()["status"] == "503", listed.text
     assert "canceling statement due to lock timeout" in server.log(20000)
+    for answer in ordered:
+        _unavailable(answer)
+        assert answer.json()["type"] == "SERVICE_UNAVAILABLE"
+    assert _order(server, token).status_code == 201
     with client(server.base_url) as http:
         listed_after = http.get("/tmf-api/productOrderingManagement/v4/productOrder", headers=api_headers(channel))
     assert listed_after.status_code == 200, listed_after.text

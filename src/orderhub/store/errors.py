@@ -59,6 +59,26 @@ def is_driver_unavailable(exc: BaseException, dbapi: object) -> bool:
     return "sqlite" in module and is_unavailable_message(str(exc))
 
 
+def failed_transaction(exc: BaseException) -> BaseException | None:
+    """The error when it says only that the transaction, or the connection, failed before: an earlier
+    error that a savepoint's caller caught (fulfilment's, around the order's own statement that met a
+    lock), after which every statement fails too (25P02; pipelined, "pipeline aborted"), and psycopg
+    may count as prepared a statement whose PREPARE the failed transaction skipped (26000) on every
+    later use. None of it is the job's: the batch is lost, and its connection made anew."""
+    error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if _sqlstate(error) in ("25P02", "26000") or type(error).__name__ == "PipelineAborted":
+        return error
+    return None
+
+
+def prepared_statements_lost(exc: BaseException) -> BaseException | None:
+    """The error when psycopg counts as prepared a statement the server does not have (26000: its
+    PREPARE went out in a failed transaction, which skipped it): every later use fails, until the
+    connection is made anew."""
+    error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return error if _sqlstate(error) == "26000" else None
+
+
 def is_contention(exc: BaseException) -> bool:
     """Another transaction was in the way (a deadlock, a lock wait that ran out): worth another try."""
     if isinstance(exc, Contention):  # as a savepoint raises it (FastSql.savepoint)
