@@ -27,6 +27,7 @@ from orderhub.services.line_orders import LineService
 from orderhub.services.order_changes import OrderChanges
 from orderhub.services.ordering import OrderingService
 from orderhub.services.partners import PartnerAdmin
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.services.rate_limits import DatabaseBuckets, RateLimiter
 from orderhub.settings import Settings
 from orderhub.store import migrate
@@ -34,6 +35,7 @@ from orderhub.store.database import checkpoint_sqlite, create_engine, sqlite_pat
 from orderhub.store.runtime import SqlDatabase
 from orderhub.store.sole_dispatcher import SoleDispatcherLock
 from orderhub.store.unit_of_work import SqlUnitOfWorkFactory
+from orderhub.store.write_refusals import postgres_write_refusal
 
 log = logging.getLogger("orderhub")
 
@@ -64,11 +66,20 @@ class Services:
 
     def migrate_unless_newer(self) -> None:
         """For the service and the worker: migrates a database that is behind; runs on one a newer orderhub
-        migrated (a rolling upgrade, or a rollback of the code) without touching it, and says so once."""
+        migrated (a rolling upgrade, or a rollback of the code) without touching it, and says so once.
+        DatabaseUnavailable when PostgreSQL would refuse its writes (store.write_refusals)."""
         try:
             self.migrate()
         except migrate.SchemaNewer as exc:
             log.warning("%s; running on it without migrating", exc)
+        if self.engine.dialect.name == "postgresql":
+            # A database that answers but refuses every write (a standby, privileges revoked) is the
+            # operator's to fix, as one that does not answer is: one line at start, not a server whose
+            # every order and sign-in is refused.
+            with self.engine.connect() as connection:
+                refusal = postgres_write_refusal(connection)
+            if refusal is not None:
+                raise DatabaseUnavailable(refusal)
 
     def new_rate_limiter(self) -> RateLimiter:
         """The per-partner rate limiter of one application: on PostgreSQL each partner's bucket is shared

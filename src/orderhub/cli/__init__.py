@@ -19,6 +19,7 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
 from orderhub.cli.base import app, err
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import SettingError, unknown_variables
+from orderhub.store.errors import is_unavailable
 from orderhub.store.migrate import NotOrderhubDatabase
 
 __all__ = ["app", "main"]
@@ -29,8 +30,12 @@ def main() -> None:
         err.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
     try:
         app()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError, DatabaseUnavailable) as exc:
+    except (sa.exc.DBAPIError, DatabaseUnavailable) as exc:
         # An unreachable or misconfigured database is the operator's to fix: one line, not a traceback.
+        # So is one that refuses us (read-only, privileges revoked: store.errors); any other error is a bug.
+        refused = isinstance(exc, DatabaseUnavailable | sa.exc.OperationalError | sa.exc.InterfaceError)
+        if isinstance(exc, sa.exc.DBAPIError) and not refused and not is_unavailable(exc):
+            raise
         reason = exc.reason if isinstance(exc, DatabaseUnavailable) else str(exc.orig).strip().splitlines()[0]
         err.print(f"[red]error:[/red] cannot use the database: {reason}")
         raise SystemExit(1) from None

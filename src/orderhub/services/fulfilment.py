@@ -13,7 +13,7 @@ from orderhub.domain.orders import Operation, Order
 from orderhub.observability import correlation_id
 from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder
-from orderhub.services.ports import Contention, Database, UnitOfWork
+from orderhub.services.ports import Contention, Database, DatabaseUnavailable, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings, NotProvisioned, Provisioner
 
 log = logging.getLogger("orderhub.fulfilment")
@@ -105,6 +105,8 @@ class FulfilmentService:
         except Contention as exc:
             log.info("order %s waits for another transaction (%s): the worker fulfils it", order.id, exc)
             return None
+        except DatabaseUnavailable:
+            raise  # the transaction is lost, and the order with it: not this order's fault to log
         except Exception:
             log.exception("fulfilling order %s at once raised; the worker will retry it", order.id)
             return None
@@ -161,6 +163,10 @@ class FulfilmentService:
                 log.info("order %s waits for another transaction (%s): tried again shortly", order_id, exc)
                 self._retry_shortly(uow, order_id, now)
                 outcome.retried += 1
+            except DatabaseUnavailable:
+                # Read-only, privileges revoked, a statement timeout: the whole batch is lost, no order
+                # is at fault (none is counted an attempt, as it was: enough failed good orders).
+                raise
             except Exception:
                 log.exception("fulfilment of order %s raised", order_id)
                 with uow.savepoint():

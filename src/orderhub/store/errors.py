@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from orderhub.services.ports import Contention
+from orderhub.services.ports import Contention, DatabaseUnavailable
 
 # SQLite reports a locked, read-only, full, vanished or broken file through OperationalError with
 # these messages.
@@ -22,6 +22,11 @@ _SQLITE_UNAVAILABLE = (
 # PostgreSQL's SQLSTATE classes: connection exceptions, operator intervention (a terminated backend,
 # a shutdown), insufficient resources, system errors.
 _PG_UNAVAILABLE_CLASSES = ("08", "57", "53", "58")
+# And these, from classes that hold bugs too: the database refuses every such statement until an operator
+# or a failover sets it right, and orderhub's code has nothing to do with it. A read-only transaction (a
+# standby after a failover, default_transaction_read_only), privileges revoked from orderhub's role, a
+# session the server ended for idling in a transaction (idle_in_transaction_session_timeout).
+_PG_UNAVAILABLE_STATES = ("25006", "42501", "25P03")
 # Serialization failure, deadlock, lock not available (lock_timeout): the work may simply run again.
 _PG_CONTENTION = ("40001", "40P01", "55P03")
 
@@ -46,12 +51,32 @@ def is_driver_unavailable(exc: BaseException, dbapi: object) -> bool:
     """The same question for an error the driver raised itself (hand-written SQL, see fastsql)."""
     state = _sqlstate(exc)
     if state is not None:
-        return state[:2] in _PG_UNAVAILABLE_CLASSES
+        return state[:2] in _PG_UNAVAILABLE_CLASSES or state in _PG_UNAVAILABLE_STATES
     module = type(exc).__module__
     if module.startswith("psycopg"):
         # No SQLSTATE: the connection itself broke (closed, lost, never made).
         return type(exc).__name__ in ("OperationalError", "InterfaceError")
     return "sqlite" in module and is_unavailable_message(str(exc))
+
+
+def failed_transaction(exc: BaseException) -> BaseException | None:
+    """The error when it says only that the transaction, or the connection, failed before: an earlier
+    error that a savepoint's caller caught (fulfilment's, around the order's own statement that met a
+    lock), after which every statement fails too (25P02; pipelined, "pipeline aborted"), and psycopg
+    may count as prepared a statement whose PREPARE the failed transaction skipped (26000) on every
+    later use. None of it is the job's: the batch is lost, and its connection made anew."""
+    error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if _sqlstate(error) in ("25P02", "26000") or type(error).__name__ == "PipelineAborted":
+        return error
+    return None
+
+
+def prepared_statements_lost(exc: BaseException) -> BaseException | None:
+    """The error when psycopg counts as prepared a statement the server does not have (26000: its
+    PREPARE went out in a failed transaction, which skipped it): every later use fails, until the
+    connection is made anew."""
+    error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return error if _sqlstate(error) == "26000" else None
 
 
 def is_contention(exc: BaseException) -> bool:
@@ -67,9 +92,17 @@ def is_sqlite_busy(exc: sa.exc.DBAPIError) -> bool:
     return getattr(exc.orig, "sqlite_errorname", None) == "SQLITE_BUSY"
 
 
-def unavailable_cause(exc: Exception, dbapi: object) -> object | None:
+def unavailable_cause(exc: Exception, dbapi: object, *, lock_waits: bool = False) -> BaseException | None:
     """What says the database cannot be used right now, when ``exc`` means that; None for any other
-    error."""
+    error. A savepoint raises DatabaseUnavailable for the driver's error (FastSql.savepoint): that error.
+    ``lock_waits``: a lock wait that ran out (or a deadlock) counts too, as it does for a read, which
+    waits only for a lock that DDL or LOCK TABLE holds (ALTER TABLE, VACUUM FULL): no work to run again
+    but the operator's, and it was a 500 and a traceback a second in each background loop."""
+    if isinstance(exc, DatabaseUnavailable):
+        cause = exc.__cause__
+        return unavailable_cause(cause, dbapi) if isinstance(cause, Exception) else None
+    if lock_waits and is_contention(exc):
+        return exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     if isinstance(exc, sa.exc.DBAPIError):
         return exc.orig if is_unavailable(exc) else None
     return exc if is_driver_unavailable(exc, dbapi) else None

@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from orderhub.services.ports import Contention
+from orderhub.services.ports import Contention, DatabaseUnavailable
 from orderhub.store import pipelines
-from orderhub.store.errors import is_contention
+from orderhub.store.errors import is_contention, unavailable_cause
 
 # One name for every savepoint: SQLite and PostgreSQL both release and roll back to the innermost
 # savepoint of a name, which is what nested ``with`` blocks need, and the driver then compiles the two
@@ -144,7 +144,9 @@ class FastSql:
     def savepoint(self) -> Iterator[None]:
         """A savepoint in the current transaction: an exception inside undoes only what ran inside. A
         lock wait that ran out or a deadlock inside is raised as services' Contention (work to run again,
-        not a fault), so that the services tell it from a bug without knowing the driver."""
+        not a fault), and an error that says the database cannot be used now (read-only, privileges
+        revoked, a statement timeout: store.errors) as DatabaseUnavailable, so that the services tell
+        them from a bug without knowing the driver."""
         name = _SAVEPOINT
         driver = self._driver_connection()
         pipeline = None if self._sqlite else pipelines.on(driver)
@@ -164,6 +166,9 @@ class FastSql:
         except Exception as exc:
             if not isinstance(exc, Contention) and is_contention(exc):
                 raise Contention(str(exc).partition("\n")[0]) from exc
+            lost = None if isinstance(exc, DatabaseUnavailable) else unavailable_cause(exc, None)
+            if lost is not None:
+                raise DatabaseUnavailable(f"database unavailable: {lost}") from exc
             raise
 
     @contextmanager

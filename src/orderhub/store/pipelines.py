@@ -17,18 +17,23 @@ class Pipeline:
     find out. (An error read any other way leaves psycopg's pipeline aborted, and the next statement
     sent, the savepoint's release at the latest, raises it.)"""
 
-    __slots__ = ("_pipeline", "unanswered")
+    __slots__ = ("_pipeline", "failed_with", "unanswered")
 
     def __init__(self, pipeline: Any) -> None:
         self._pipeline = pipeline
         self.unanswered = False
+        # The error that failed the transaction (the first: all that follow fail for it), until a
+        # savepoint's rollback undoes it.
+        self.failed_with: BaseException | None = None
 
     def collect(self) -> None:
         """Waits for the answer of every statement sent; raises the error of the first that failed."""
         try:
             self._pipeline.sync()
-        except BaseException:
+        except BaseException as exc:
             self.unanswered = True
+            if self.failed_with is None:
+                self.failed_with = exc
             raise
         self.unanswered = False
 
@@ -91,12 +96,25 @@ def savepoint(driver: Any, pipeline: Pipeline, name: str) -> Iterator[None]:
         driver.execute(f"RELEASE SAVEPOINT {name}")
         if pipeline.unanswered:
             pipeline.collect()
-    except BaseException:
+    except BaseException as exc:
         # The pipeline stays aborted after an error until it is collected; that error, or the one
         # being raised, is what the savepoint undoes.
         with suppress(Exception):
             pipeline.collect()
-        driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
-        driver.execute(f"RELEASE SAVEPOINT {name}")
+        # Never as prepared statements: psycopg may count as prepared one whose PREPARE the failed
+        # transaction skipped. The answer "ROLLBACK" makes psycopg forget them all (store.errors).
+        driver.execute(f"ROLLBACK TO SAVEPOINT {name}", prepare=False)
+        driver.execute(f"RELEASE SAVEPOINT {name}", prepare=False)
         pipeline.collect()
+        failed_with, pipeline.failed_with = pipeline.failed_with, None
+        if failed_with is not None and failed_with is not exc and _after_failure(exc):
+            # A savepoint inside caught the error that failed the transaction (fulfilment's, met as
+            # it began: the order's own statement's lock wait or refusal) and the job went on, to
+            # "transaction aborted". That error is the one this savepoint undid, and the job's.
+            raise failed_with from exc
         raise
+
+
+def _after_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says only that the transaction had failed before."""
+    return getattr(exc, "sqlstate", None) == "25P02" or type(exc).__name__ == "PipelineAborted"

@@ -32,6 +32,7 @@ from orderhub.store.tables import config_version
 from orderhub.store.unit_of_work import BoundUnitOfWork
 from orderhub.store.write_batches import BatchRunner
 from orderhub.store.write_health import WriteHealth
+from orderhub.store.write_refusals import postgres_write_refusal
 from orderhub.store.writer_pool import WriterPool
 
 log = logging.getLogger("orderhub.store")
@@ -163,7 +164,7 @@ class SqlDatabase:
             with read_snapshot(connection, sqlite=self._is_sqlite):
                 return work(self._local.uow)
         except Exception as exc:
-            unavailable = unavailable_cause(exc, self._engine.dialect.dbapi)
+            unavailable = unavailable_cause(exc, self._engine.dialect.dbapi, lock_waits=True)
             if unavailable is None:
                 raise
             self._drop_reader()  # made anew for the next read
@@ -219,6 +220,11 @@ class SqlDatabase:
                 try:
                     with connection.begin():  # BEGIN IMMEDIATE on SQLite: the write lock itself
                         connection.execute(sa.select(config_version.c.version)).scalar()
+                        refusal = None if self._is_sqlite else postgres_write_refusal(connection)
+                    if refusal is not None:
+                        # A session begun read-only stays so: the next probe's connection is made anew.
+                        connection.invalidate()
+                        return DatabaseUnavailable(f"database cannot be written: {refusal}")
                 except sa.exc.OperationalError as exc:
                     # Others committing while the probe waited (a catalog import's chunks, the writer's
                     # batches) take the lock the moment it is let go, so polling for it may never find

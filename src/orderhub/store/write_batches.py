@@ -21,7 +21,8 @@ import sqlalchemy as sa
 
 from orderhub.domain.errors import DomainError
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey, Refusal
-from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable
+from orderhub.store import errors as database_errors
+from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable, unavailable_cause
 from orderhub.store.fastsql import FastSql
 from orderhub.store.unit_of_work import BoundUnitOfWork
 
@@ -223,7 +224,7 @@ class BatchRunner:
             with FastSql(connection).pipelined():
                 yield
         except Exception as exc:
-            if is_driver_unavailable(exc, connection.dialect.dbapi):
+            if is_driver_unavailable(exc, connection.dialect.dbapi) or database_errors.failed_transaction(exc):
                 raise _TransactionLost() from exc
             if is_contention(exc):
                 # Met by the COMMIT, after every job's savepoint: the whole batch is undone.
@@ -245,12 +246,11 @@ class BatchRunner:
     def _job_error(exc: Exception, connection: sa.Connection) -> Exception:
         """What the job's caller gets; raises _TransactionLost when the whole batch is lost."""
         dbapi = connection.dialect.dbapi
+        lost = unavailable_cause(exc, dbapi) or database_errors.prepared_statements_lost(exc)
+        if lost is not None:
+            raise _TransactionLost() from lost
         if isinstance(exc, sa.exc.DBAPIError):
-            if is_unavailable(exc):
-                raise _TransactionLost() from exc.orig
             return DuplicateKey(str(exc.orig)) if isinstance(exc, sa.exc.IntegrityError) else exc
-        if is_driver_unavailable(exc, dbapi):
-            raise _TransactionLost() from exc
         integrity = getattr(dbapi, "IntegrityError", None)
         if integrity is not None and isinstance(exc, integrity):
             return DuplicateKey(str(exc))
