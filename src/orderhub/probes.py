@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -26,6 +27,8 @@ from orderhub.store.runtime import SqlDatabase
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 log = logging.getLogger("orderhub.probes")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,26 +114,40 @@ class ReadinessChanges:
 READINESS_WAIT_SECONDS = 0.8
 
 
-class ReadinessCheck:
-    """Runs ``check`` (readiness, which waits on the database) for the probes: at most one check in
-    flight, on a thread of its own, which the probes that come while it lasts join rather than start
-    another (each would hold a thread and a connection until the database answers, and later probes
-    would queue behind them). A probe waits for it at most ``wait`` seconds; when it has not ended by
-    then, the answer is 503 with how long the database has been silent."""
+class OneAtATime(Generic[T]):
+    """Runs ``call`` (one that waits on the database) for its callers on a thread of its own, at most one
+    run in flight: callers that come while it lasts join it rather than start another (each would hold a
+    thread and a connection until the database answers, and later callers would queue behind them)."""
 
-    def __init__(self, check: Callable[[], ProbeAnswer], *, wait: float = READINESS_WAIT_SECONDS) -> None:
-        self._check = check
-        self._wait = wait
+    def __init__(self, call: Callable[[], T], thread_name: str) -> None:
+        self._call = call
         self._lock = threading.Lock()
-        self._in_flight: Future[ProbeAnswer] | None = None
+        self._in_flight: Future[T] | None = None
         self._started = 0.0
-        self._checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderhub-readiness")
+        self._runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
 
-    def answer(self) -> ProbeAnswer:
+    def joined(self) -> tuple[Future[T], float]:
+        """The run under way, or a new one, and when it started (time.monotonic)."""
         with self._lock:
             if self._in_flight is None or self._in_flight.done():
-                self._in_flight, self._started = self._checks.submit(self._check), time.monotonic()
-            in_flight, started = self._in_flight, self._started
+                self._in_flight, self._started = self._runs.submit(self._call), time.monotonic()
+            return self._in_flight, self._started
+
+    def close(self) -> None:
+        self._runs.shutdown(wait=False, cancel_futures=True)
+
+
+class ReadinessCheck:
+    """Runs ``check`` (readiness, which waits on the database) for the probes, one at a time
+    (OneAtATime). A probe waits for it at most ``wait`` seconds; when it has not ended by then, the
+    answer is 503 with how long the database has been silent."""
+
+    def __init__(self, check: Callable[[], ProbeAnswer], *, wait: float = READINESS_WAIT_SECONDS) -> None:
+        self._checks = OneAtATime(check, "orderhub-readiness")
+        self._wait = wait
+
+    def answer(self) -> ProbeAnswer:
+        in_flight, started = self._checks.joined()
         try:
             return in_flight.result(timeout=self._wait)
         except FutureTimeout:
@@ -140,7 +157,7 @@ class ReadinessCheck:
             return not_ready(exc)
 
     def close(self) -> None:
-        self._checks.shutdown(wait=False, cancel_futures=True)
+        self._checks.close()
 
 
 def read_inventory_levels(inventory: InventoryService) -> None:
@@ -167,30 +184,24 @@ FRESH_GAUGES_WAIT_SECONDS = 0.5
 
 
 class GaugeRefresh:
-    """Reads the gauges that come from the database (``read``) for a scrape: at most one read in flight,
-    on a thread of its own, which the scrapes that come while it lasts join rather than start another
-    (each would hold a thread and a connection for as long as the store lets a read wait)."""
+    """Reads the gauges that come from the database (``read``) for a scrape, one read at a time
+    (OneAtATime: each scrape would hold a thread and a connection for as long as the store lets a read
+    wait)."""
 
     def __init__(self, read: Callable[[], None], *, wait: float = FRESH_GAUGES_WAIT_SECONDS) -> None:
-        self._read = read
+        self._reads = OneAtATime(read, "orderhub-gauges")
         self._wait = wait
-        self._lock = threading.Lock()
-        self._in_flight: Future[None] | None = None
-        self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderhub-gauges")
 
     def refresh(self) -> None:
         """The read under way, or a new one, waited for at most FRESH_GAUGES_WAIT_SECONDS: when it does not
         end in time, or the database is unavailable, the gauges keep the values last read. Any other
         error is a bug, raised."""
-        with self._lock:
-            if self._in_flight is None or self._in_flight.done():
-                self._in_flight = self._reads.submit(self._read)
-            in_flight = self._in_flight
+        in_flight, _started = self._reads.joined()
         with contextlib.suppress(FutureTimeout, DatabaseUnavailable):
             in_flight.result(timeout=self._wait)
 
     def close(self) -> None:
-        self._reads.shutdown(wait=False, cancel_futures=True)
+        self._reads.close()
 
 
 def metrics_text() -> bytes:
