@@ -16,3 +16,9 @@ CLOCK_SKEW_TOLERATED = timedelta(seconds=60)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def set_back_after(now: datetime, longest_wait: timedelta) -> datetime:
+    """A lease or retry time later than this was written by a clock since set back: neither a lease nor
+    a retry's backoff taken ``now`` (``longest_wait`` at most) ends so late, on any host's clock."""
+    return now + longest_wait + CLOCK_SKEW_TOLERATED

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from orderhub.domain.orders import Operation, Order
 from orderhub.observability import correlation_id
-from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
+from orderhub.services.clock import Clock, set_back_after, utc_now
 from orderhub.services.order_commands import FinishedOrder
 from orderhub.services.ports import Contention, Database, DatabaseUnavailable, UnitOfWork
 from orderhub.services.provisioning import IntakeReadings, NotProvisioned, Provisioner
@@ -59,6 +59,8 @@ class FulfilmentService:
         self._clock = clock
         self._lease = lease
         self._max_attempts = max_attempts
+        # The longest a lease or a retry's backoff taken now lasts (clock.set_back_after).
+        self._longest_wait = max(lease, timedelta(seconds=2 ** min(max_attempts - 1, 30)))
         self._low_stock_threshold = low_stock_threshold
         self._next_stock_check = 0.0
         self._stock_check: asyncio.Future[int] | None = None  # kept: the loop holds tasks weakly
@@ -240,10 +242,7 @@ class FulfilmentService:
             pass  # the order is due again at once: the next batch tries it
 
     def _set_back_after(self, now: datetime) -> datetime:
-        """A lease or retry time later than this was written by a clock since set back (an NTP step):
-        neither a lease nor a retry's backoff taken ``now`` ends so late."""
-        longest_retry = timedelta(seconds=2 ** min(self._max_attempts - 1, 30))
-        return now + max(self._lease, longest_retry) + CLOCK_SKEW_TOLERATED
+        return set_back_after(now, self._longest_wait)
 
     def _count_available(self, uow: UnitOfWork) -> int:
         return uow.profiles.count_available(at_most=self._low_stock_threshold)

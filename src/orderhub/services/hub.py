@@ -21,7 +21,7 @@ from orderhub.domain.identifiers import new_id
 from orderhub.domain.order_states import OrderEvent
 from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
-from orderhub.services.clock import CLOCK_SKEW_TOLERATED, Clock, utc_now
+from orderhub.services.clock import Clock, set_back_after, utc_now
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.records import CommitMarks
 from orderhub.services.settled_events import SettledEvents
@@ -184,11 +184,11 @@ class HubService:
         """Up to ``limit`` listeners with no failure to wait out, those served longest ago first, leased to
         this process for a while (another process running a dispatcher skips them)."""
         now = self._clock()
-        set_back_after = now + max(self._lease, MAX_BACKOFF) + CLOCK_SKEW_TOLERATED
+        set_back = set_back_after(now, max(self._lease, MAX_BACKOFF))
 
         # Not one this process still delivers to (its lease may have run out, before a renewal that fails).
         def look(uow: UnitOfWork) -> tuple[list[Listener], CommitMarks | None]:
-            due = uow.listeners.due(now, limit, self._operations, set_back_after=set_back_after)
+            due = uow.listeners.due(now, limit, self._operations, set_back_after=set_back)
             # Asked only with events to send: an idle service asks nothing more.
             return due, uow.listeners.commit_marks(self._settled.waiting_on) if due else None
 
@@ -203,7 +203,7 @@ class HubService:
             lambda uow: [
                 listener
                 for listener in due
-                if uow.listeners.try_lease(listener.id, now, until, set_back_after=set_back_after)
+                if uow.listeners.try_lease(listener.id, now, until, set_back_after=set_back)
             ]
         )
         for listener in claimed:
