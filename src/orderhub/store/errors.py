@@ -66,9 +66,14 @@ def failed_transaction(exc: BaseException) -> BaseException | None:
     may count as prepared a statement whose PREPARE the failed transaction skipped (26000) on every
     later use. None of it is the job's: the batch is lost, and its connection made anew."""
     error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
-    if _sqlstate(error) in ("25P02", "26000") or type(error).__name__ == "PipelineAborted":
-        return error
-    return None
+    return error if after_failure(exc) or prepared_statements_lost(exc) else None
+
+
+def after_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says only that the transaction had failed before (25P02; pipelined, "pipeline
+    aborted"): the error that failed it came earlier."""
+    error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return _sqlstate(error) == "25P02" or type(error).__name__ == "PipelineAborted"
 
 
 def prepared_statements_lost(exc: BaseException) -> BaseException | None:

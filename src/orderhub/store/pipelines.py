@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from orderhub.store.errors import after_failure
+
 
 class Pipeline:
     """A psycopg pipeline open on a writer's connection, and whether statements went out since every
@@ -107,14 +109,9 @@ def savepoint(driver: Any, pipeline: Pipeline, name: str) -> Iterator[None]:
         driver.execute(f"RELEASE SAVEPOINT {name}", prepare=False)
         pipeline.collect()
         failed_with, pipeline.failed_with = pipeline.failed_with, None
-        if failed_with is not None and failed_with is not exc and _after_failure(exc):
+        if failed_with is not None and failed_with is not exc and after_failure(exc):
             # A savepoint inside caught the error that failed the transaction (fulfilment's, met as
             # it began: the order's own statement's lock wait or refusal) and the job went on, to
             # "transaction aborted". That error is the one this savepoint undid, and the job's.
             raise failed_with from exc
         raise
-
-
-def _after_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` says only that the transaction had failed before."""
-    return getattr(exc, "sqlstate", None) == "25P02" or type(exc).__name__ == "PipelineAborted"
