@@ -14,23 +14,21 @@ from typing import Any
 
 import pytest
 
-from orderhub.bootstrap import Services, build_services
+from orderhub.bootstrap import Services
 from orderhub.domain.changes import Listener
 from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
 from orderhub.domain.order_states import OrderState
 from orderhub.domain.orders import Operation, Order, OrderItem
 from orderhub.fulfilment.provisioners import default_provisioners
 from orderhub.services.auth import principal_of
-from orderhub.services.demo import load_demo_data
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.hub import HubService
 from orderhub.services.intakes import default_intakes
 from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import UnitOfWork
-from orderhub.settings import Settings
 from tests.clocks import MovableClock
-from tests.databases import database_url
+from tests.integration.support import demo_services
 from tests.integration.test_listened_events import add_event, add_order
 from tests.integration.test_store_guarantees import get_order, place_orders
 
@@ -41,11 +39,8 @@ STEP_BACK = timedelta(hours=1)
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = build_services(Settings(database_url=database_url(tmp_path / "clock.db")))
-    built.migrate()
-    load_demo_data(built.uow_factory, inventory_size=1)
-    yield built
-    built.close()
+    with demo_services(tmp_path / "clock.db", inventory_size=1) as built:
+        yield built
 
 
 def listener_with_an_event(services: Services, clock: MovableClock) -> Listener:
@@ -101,11 +96,8 @@ def test_a_lease_another_process_holds_is_still_respected_right_after_it_was_tak
 @pytest.fixture
 def worked_later(tmp_path: Path) -> Iterator[Services]:
     """Services whose orders wait for the worker (none is fulfilled at intake)."""
-    built = build_services(Settings(database_url=database_url(tmp_path / "queue.db"), fulfil_inline=False))
-    built.migrate()
-    load_demo_data(built.uow_factory, inventory_size=5)
-    yield built
-    built.close()
+    with demo_services(tmp_path / "queue.db", inventory_size=5, fulfil_inline=False) as built:
+        yield built
 
 
 def test_an_order_accepted_before_the_clock_went_back_is_worked_at_once(worked_later: Services) -> None:

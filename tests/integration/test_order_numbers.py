@@ -12,26 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from orderhub.bootstrap import Services, build_services
+from orderhub.bootstrap import Services
 from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
 from orderhub.services.auth import principal_of
-from orderhub.services.demo import load_demo_data
 from orderhub.services.intakes import default_intakes
 from orderhub.services.order_commands import PlaceOrder
 from orderhub.services.ordering import OrderingService
-from orderhub.settings import Settings
-from tests.databases import database_url, drop_created
+from tests.databases import drop_created
+from tests.integration.support import demo_services
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = build_services(Settings(database_url=database_url(tmp_path / "numbers.db"), fulfil_inline=False))
-    built.migrate()
-    load_demo_data(built.uow_factory, inventory_size=1)
-    yield built
-    built.close()
+    with demo_services(tmp_path / "numbers.db", inventory_size=1, fulfil_inline=False) as built:
+        yield built
     drop_created()
 
 

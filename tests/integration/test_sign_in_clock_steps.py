@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from orderhub.bootstrap import Services, build_services
+from orderhub.bootstrap import Services
 from orderhub.domain.errors import NotAuthenticated, TooManyAttempts
 from orderhub.services.auth import AuthService, TokenPair
-from orderhub.services.demo import load_demo_data
 from orderhub.services.sign_ins import FAILURES_PER_CLIENT_AND_SOURCE
-from orderhub.settings import Settings
 from tests.clocks import MovableClock
-from tests.databases import database_url
+from tests.integration.support import demo_services
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +27,8 @@ SOURCE = "203.0.113.9"
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    built = build_services(Settings(database_url=database_url(tmp_path / "sign-ins.db")))
-    built.migrate()
-    load_demo_data(built.uow_factory, inventory_size=5)
-    try:
+    with demo_services(tmp_path / "sign-ins.db", inventory_size=5) as built:
         yield built
-    finally:
-        built.close()
 
 
 def sign_in(service: AuthService, secret: str) -> Any:

@@ -37,18 +37,27 @@ def a_customer(services: Services) -> str:
         return str(connection.execute(sa.text("SELECT id FROM customers ORDER BY id LIMIT 1")).scalar_one())
 
 
-class LockHolder:
-    """Another process's transaction: holds the customer's row until told to let go (at most 15 s)."""
+CUSTOMER_ROW = "SELECT 1 FROM customers WHERE id = :id FOR UPDATE"
 
-    def __init__(self, services: Services, customer_id: str) -> None:
+
+class LockHolder:
+    """Another process's transaction: holds the rows ``locking`` locks (by default the customer's row)
+    until told to let go (at most 15 s)."""
+
+    def __init__(
+        self,
+        services: Services,
+        customer_id: str = "",
+        locking: str = "SELECT 1 FROM customers WHERE id = :id FOR UPDATE",
+    ) -> None:
         self.holding, self.release = threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._hold, args=(services.engine, customer_id))
+        self._thread = threading.Thread(target=self._hold, args=(services.engine, sa.text(locking), customer_id))
         self._thread.start()
         assert self.holding.wait(10)
 
-    def _hold(self, engine: sa.Engine, customer_id: str) -> None:
+    def _hold(self, engine: sa.Engine, locking: sa.TextClause, customer_id: str) -> None:
         with engine.begin() as connection:
-            connection.execute(sa.text("SELECT 1 FROM customers WHERE id = :id FOR UPDATE"), {"id": customer_id})
+            connection.execute(locking, {"id": customer_id} if customer_id else {})
             self.holding.set()
             self.release.wait(15)
 
