@@ -89,3 +89,61 @@ def test_an_event_committed_after_a_later_one_still_reaches_the_listener(tmp_pat
         assert failed in sent
     finally:
         listener.close()
+
+
+def test_a_listener_registered_while_an_earlier_event_commits_is_sent_it(tmp_path: Path) -> None:
+    """A worker's transaction holds an event id below the newest committed one when a listener registers,
+    and commits after: the listener is sent that event, or its registration was answered only after it
+    committed. Before, the registration started after the newest id, answered at once, and the worker's
+    event, committed after the 201, was never sent."""
+    listener = SlowListener()
+    db_path = tmp_path / "hub.db"
+    url = database_url(db_path)
+    try:
+        with running_server(db_path, **LOOPBACK) as server, server.client() as http:
+            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+            due = (datetime.now(UTC) + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+            scheduled = create(http, token, order_body(requestedStartDate=due))
+            worker = build_services(Settings(database_url=url, db_write_timeout_seconds=10.0))
+            ended, go_on = threading.Event(), threading.Event()
+            committed_at: list[float] = []
+
+            def finish() -> None:
+                with worker.uow_factory() as uow:
+                    later = datetime.now(UTC) + timedelta(hours=2)
+                    (order_id,) = uow.orders.due_order_ids(later, 10, claim=True)
+                    order = uow.orders.get(order_id)
+                    assert order is not None and order.reference == scheduled["id"]
+                    order.start(later)
+                    order.fail("the line is barred", later)
+                    uow.orders.save(order)  # its events take their ids now
+                    ended.set()
+                    go_on.wait(20)
+                    uow.commit()
+                    committed_at.append(time.monotonic())
+
+            thread = threading.Thread(target=finish)
+            thread.start()
+            try:
+                assert ended.wait(10)
+                create(http, token, order_body())  # committed now, its events' ids after the worker's
+                newest_before = partner_event_ids(url, 0)[-1]
+                threading.Timer(0.5, go_on.set).start()  # the worker commits while the registration runs
+                registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
+                answered_at = time.monotonic()
+                assert registered.status_code == 201, registered.text
+            finally:
+                go_on.set()
+                thread.join(20)
+                worker.close()
+            create(http, token, order_body())  # after the registration: its events are the listener's
+            (failed,) = partner_event_ids(url, 0, "failed")  # the worker's
+            assert failed < newest_before
+            after = partner_event_ids(url, newest_before)
+            expected = sorted([*after, failed]) if committed_at[0] > answered_at else after
+            listener.wait_for(len(expected), timeout=15)
+            time.sleep(0.5)  # nothing more comes
+            sent = listener.event_ids()
+        assert sent == expected, (sent, expected, committed_at[0] > answered_at)
+    finally:
+        listener.close()

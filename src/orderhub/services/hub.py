@@ -24,7 +24,7 @@ from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, set_back_after, utc_now
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.records import CommitMarks
-from orderhub.services.settled_events import SettledEvents
+from orderhub.services.settled_events import SettledEvents, newest_for_a_new_listener
 
 MAX_CALLBACK_LENGTH = 500
 # Backoff after consecutive failures: 1 s, 2 s, 4 s ... at most this long between two attempts.
@@ -131,15 +131,19 @@ class HubService:
         if refused is not None:
             raise InvalidInput(f"must reach a public address: {refused}", field="callback")
 
+        # A new listener hears what happens from now on, not the partner's whole history.
+        newest = await newest_for_a_new_listener(
+            lambda earlier: self._db.read(lambda uow: uow.listeners.commit_marks(earlier))
+        )
+
         def add(uow: UnitOfWork) -> Listener:
-            # A new listener hears what happens from now on, not the partner's whole history.
             listener = Listener(
                 id=new_id(),
                 partner_id=principal.partner_id,
                 callback=callback,
                 query=query,
                 created_at=self._clock(),
-                delivered_event_id=uow.listeners.last_event_id(),
+                delivered_event_id=uow.listeners.last_event_id() if newest is None else newest,
             )
             return uow.listeners.register(listener)
 

@@ -13,10 +13,11 @@ once. On SQLite, with its one writer, events commit in the order of their ids, a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from orderhub.services.records import CommitMarks
@@ -27,6 +28,10 @@ log = logging.getLogger("orderhub.hub")
 # within it (the store's bound on a statement), so one this old is someone else's on the same server
 # (the snapshot is the server's, not the database's), which must not hold up events for good.
 WAIT_AT_MOST_SECONDS = 60.0
+# A new listener's registration waits this long at most for the writes in progress when it was asked for
+# (newest_for_a_new_listener); orderhub's own end within milliseconds.
+REGISTRATION_WAITS_AT_MOST_SECONDS = 2.0
+_REGISTRATION_POLL_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -82,3 +87,33 @@ class SettledEvents:
         elif mark is None:
             mark = _Mark(marks.newest_event_id, marks.snapshot, now)
         self.up_to, self._mark = settled, mark
+
+
+async def newest_for_a_new_listener(
+    read_marks: Callable[[str | None], Awaitable[CommitMarks]],
+    *,
+    wait_at_most: float = REGISTRATION_WAITS_AT_MOST_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> int | None:
+    """The event id a new listener starts after: every event committed once this returns has a higher one.
+    None where events commit in the order of their ids: the newest one read as the listener is written.
+
+    The newest id read is not that on its own: a transaction in progress may hold a lower id and commit
+    after the listener is registered, and its event would never be sent. Ids are taken in order, so once
+    every transaction in progress at the read has ended, an event committed later took its id after the
+    read, and a higher one. So this waits for those (milliseconds: orderhub's own batches); one that
+    outlasts ``wait_at_most`` is someone else's, and the listener may then miss what it commits."""
+    first = await read_marks(None)
+    if first.snapshot is None or first.idle:
+        return None if first.snapshot is None else first.newest_event_id
+    deadline = clock() + wait_at_most
+    while clock() < deadline:
+        await asyncio.sleep(_REGISTRATION_POLL_SECONDS)
+        if (await read_marks(first.snapshot)).earlier_ended:
+            return first.newest_event_id
+    log.warning(
+        "a listener was registered without waiting longer for transactions in progress for %.0f s (another"
+        " application's on the same database server?): events they commit are not sent to it",
+        wait_at_most,
+    )
+    return first.newest_event_id
