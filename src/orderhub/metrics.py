@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 
@@ -79,6 +79,84 @@ EVENTS_SENT = Counter(
     ["outcome"],
 )
 ESIM_PROFILES = Gauge("orderhub_esim_profiles", "eSIM profiles in inventory by state (read at scrape)", ["state"])
+# Counted by the store where a batch of writes fails (store.write_health): nothing on a write that succeeds.
+DB_WRITES_REFUSED = Counter(
+    "orderhub_db_writes_refused",
+    "Writes of requests (orders, sign-ins, changes) the database refused or did not answer in time (answered 503)",
+)
+
+
+class DatabaseLevels(Collector):
+    """What a scrape reads from the database besides the inventory (probes.read_database_gauges): the
+    orders due and not finished (the worker's backlog) by the API that placed them, how long the oldest of
+    them has been due, and the TMF622 listeners whose last delivery failed. One snapshot, replaced whole,
+    so a scrape never shows half of one read; nothing before the first read."""
+
+    def __init__(self) -> None:
+        self._due: dict[str, int] | None = None
+        self._oldest_due_seconds = 0.0
+        self._listeners_failing = 0
+
+    def update(self, due: dict[str, int], oldest_due_seconds: float, listeners_failing: int) -> None:
+        # An API whose backlog was worked off shows 0 rather than vanishing (its series would go stale).
+        shown = dict.fromkeys(self._due or {}, 0) | due
+        self._oldest_due_seconds, self._listeners_failing = oldest_due_seconds, listeners_failing
+        self._due = shown
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        due = self._due
+        if due is None:
+            return
+        family = GaugeMetricFamily(
+            "orderhub_orders_due", "Orders due now and not finished (the worker's backlog), by API", labels=["dialect"]
+        )
+        for dialect, count in sorted(due.items()):
+            family.add_metric([dialect], count)
+        yield family
+        yield GaugeMetricFamily(
+            "orderhub_orders_due_oldest_seconds",
+            "How long the order due longest, and not finished, has been due (0: none is)",
+            value=self._oldest_due_seconds,
+        )
+        yield GaugeMetricFamily(
+            "orderhub_hub_listeners_failing",
+            "TMF622 listeners whose last delivery failed (their events wait and are sent again)",
+            value=self._listeners_failing,
+        )
+
+
+DATABASE_LEVELS = DatabaseLevels()
+REGISTRY.register(DATABASE_LEVELS)
+
+
+class LoopProgress(Collector):
+    """Seconds since each background loop this process runs (the worker's, the event dispatcher's) last
+    showed progress (fulfilment.liveness.Heartbeat): a few tenths while it works or waits for work,
+    growing without end once it is stuck or its thread died. What a standalone worker's /healthz
+    judges, for a `serve` with its worker too, whose /healthz says only that the process answers."""
+
+    def __init__(self) -> None:
+        self._silences: dict[str, Callable[[], float | None]] = {}
+
+    def watch(self, loop: str, silence: Callable[[], float | None]) -> None:
+        """From now on, ``loop``'s age is ``silence()`` (the loop started last of that name: one a process)."""
+        self._silences[loop] = silence
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "orderhub_loop_progress_age_seconds",
+            "Seconds since a background loop of this process (worker, event_dispatcher) last made progress",
+            labels=["loop"],
+        )
+        for loop, silence in sorted(self._silences.items()):
+            seconds = silence()
+            if seconds is not None:
+                family.add_metric([loop], seconds)
+        yield family
+
+
+LOOP_PROGRESS = LoopProgress()
+REGISTRY.register(LOOP_PROGRESS)
 
 
 # (path prefix, label) of each API served; the app registers every dialect at start.

@@ -12,16 +12,18 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from orderhub.metrics import ESIM_PROFILES
+from orderhub.metrics import DATABASE_LEVELS, ESIM_PROFILES
 from orderhub.services.inventory import InventoryService
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.store import migrate
 from orderhub.store.errors import unavailable_cause
+from orderhub.store.operating_levels import read_operating_levels
 from orderhub.store.runtime import SqlDatabase
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -175,6 +177,25 @@ def read_inventory_levels(inventory: InventoryService) -> None:
         raise DatabaseUnavailable(f"database unavailable: {cause}") from exc
     for state, count in levels.items():
         ESIM_PROFILES.labels(state).set(count)
+
+
+def read_database_gauges(inventory: InventoryService, engine: sa.Engine) -> None:
+    """Sets every gauge read from the database at a scrape: the inventory levels, then the worker's
+    backlog and the failing TMF622 listeners (metrics.DatabaseLevels). Waits on the database, raises
+    DatabaseUnavailable as read_inventory_levels does: call it through GaugeRefresh."""
+    read_inventory_levels(inventory)
+    try:
+        with engine.connect() as connection:
+            now = datetime.now(UTC)
+            levels = read_operating_levels(connection, now)
+    except Exception as exc:
+        cause = unavailable_cause(exc, None)
+        if cause is None:
+            raise
+        raise DatabaseUnavailable(f"database unavailable: {cause}") from exc
+    # A due_at ahead of now (written before the clock was set back) is due, not due in the future.
+    oldest = 0.0 if levels.oldest_due_at is None else max((now - levels.oldest_due_at).total_seconds(), 0.0)
+    DATABASE_LEVELS.update(levels.due_by_dialect, oldest, levels.listeners_failing)
 
 
 # How long a scrape waits for fresh gauges before it answers with the values last read: a database that

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import resource
 import subprocess
 import uuid
@@ -100,6 +101,11 @@ def test_no_room_to_grow_is_not_ready_until_there_is_room_again_without_traffic(
     refused = [message for message in messages if message.startswith("writes refused")]
     assert len(refused) == 1, messages  # once when it started, not once per refused write
     assert sum(message.startswith("writes succeed again") for message in messages) == 1, messages
+    # What the log says once, /metrics counts for an alert: every write refused, the 20 orders above among them.
+    with client(server.base_url) as http:
+        metrics = http.get("/metrics").text
+    refused_total = re.search(r"^orderhub_db_writes_refused_total (\S+)$", metrics, re.M)
+    assert refused_total is not None and float(refused_total.group(1)) >= 21, metrics
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from orderhub.probes import (
     metrics_allowed,
     metrics_text,
     not_ready,
-    read_inventory_levels,
+    read_database_gauges,
     readiness,
 )
 from orderhub.services.inventory import InventoryService
@@ -30,7 +30,7 @@ def health_router(
 ) -> APIRouter:
     router = APIRouter(tags=["health"])
     changes = ReadinessChanges()
-    inventory_levels = GaugeRefresh(lambda: read_inventory_levels(inventory))
+    database_gauges = GaugeRefresh(lambda: read_database_gauges(inventory, engine))
 
     @router.get("/healthz", summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -50,9 +50,10 @@ def health_router(
     async def metrics(request: Request) -> Response:
         if not metrics_allowed(request.headers.get("authorization"), metrics_token):
             return _json(METRICS_REFUSED)
-        # The inventory gauges are read fresh when the database answers at once; otherwise the metrics
-        # go out with the last levels read, so a slow or stuck database does not stop the scraping.
-        await asyncio.to_thread(inventory_levels.refresh)
+        # The gauges read from the database (inventory, backlog, failing listeners) are read fresh when it
+        # answers at once; otherwise the metrics go out with the last levels read, so a slow or stuck
+        # database does not stop the scraping.
+        await asyncio.to_thread(database_gauges.refresh)
         return Response(metrics_text(), media_type=METRICS_CONTENT_TYPE)
 
     return router

@@ -26,7 +26,7 @@ from orderhub.probes import (
     ReadinessCheck,
     metrics_allowed,
     metrics_text,
-    read_inventory_levels,
+    read_database_gauges,
     readiness,
 )
 from orderhub.store.database import statement_timeout_seconds
@@ -154,7 +154,7 @@ def worker_ops_endpoint(services: Services, host: str, port: int) -> OpsEndpoint
         port,
         liveness=liveness,
         readiness=lambda: readiness(services.engine, services.database),
-        refresh_metrics=lambda: read_inventory_levels(services.inventory),
+        refresh_metrics=lambda: read_database_gauges(services.inventory, services.engine),
         answer_timeout=READINESS_WAIT_SECONDS,
         metrics_token=settings.metrics_token,
     )

@@ -16,7 +16,7 @@ from orderhub.fulfilment.callback_requests import pinned
 from orderhub.fulfilment.database_outage import DatabaseOutage
 from orderhub.fulfilment.delivery_deadline import DeliveryDeadline
 from orderhub.fulfilment.liveness import Heartbeat
-from orderhub.metrics import EVENTS_SENT
+from orderhub.metrics import EVENTS_SENT, LOOP_PROGRESS
 from orderhub.services.hub import HubService
 from orderhub.services.ports import DatabaseUnavailable
 
@@ -62,6 +62,7 @@ class HubDispatcher:
 
     def start(self) -> None:
         self.heartbeat.beat()
+        LOOP_PROGRESS.watch("event_dispatcher", self.heartbeat.silence)
         self._thread = threading.Thread(target=self._run, name="orderhub-hub-dispatcher", daemon=True)
         self._thread.start()
 

@@ -11,6 +11,7 @@ import uuid
 
 from orderhub.fulfilment.database_outage import DatabaseOutage
 from orderhub.fulfilment.liveness import Heartbeat
+from orderhub.metrics import LOOP_PROGRESS
 from orderhub.services.fulfilment import FulfilmentService
 from orderhub.services.ports import DatabaseUnavailable
 
@@ -53,6 +54,7 @@ class Worker:
         costs the busy API a share of its interpreter lock."""
         self._watch_database = watch_database
         self.heartbeat.beat()
+        LOOP_PROGRESS.watch("worker", self.heartbeat.silence)
         self._thread = threading.Thread(target=self.run_forever, name="orderhub-worker", daemon=True)
         self._thread.start()
 

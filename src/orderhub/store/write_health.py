@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from orderhub.metrics import DB_WRITES_REFUSED
 from orderhub.services.ports import DatabaseUnavailable
 
 log = logging.getLogger("orderhub.store.writer")
@@ -61,6 +62,7 @@ class WriteHealth:
                     line = ("writes succeed again after %.1f s; %d writes were refused meanwhile", since, total)
                 self._refused_since, self._want_of_room = None, False
             else:
+                DB_WRITES_REFUSED.inc(writes)
                 self._want_of_room = any(text in error.reason.lower() for text in _WANT_OF_ROOM)
                 if self._refused_since is None:
                     self._refused_since, self._last_line = now, now
