@@ -240,3 +240,75 @@ def test_the_idempotency_key_look_up_of_an_order_costs_no_round_trip_of_its_own(
         proxy.close()
     # The first orders also connect and prepare statements; once a second a low-stock check reads.
     assert min(counts[2:]) <= 6, counts
+
+
+# A statement psycopg runs for the sixth time (its prepare_threshold, 5, reached) goes out as a PREPARE
+# and its first use. Neither the texts below nor the savepoint's run anywhere else on the connection.
+_COUNTED = "SELECT ?::integer"
+_MANY = "INSERT INTO pipe_probe (n) VALUES (?)  -- many"
+
+
+def _five_jobs(database: SqlDatabase, first: int) -> None:
+    """Five jobs one batch each: their savepoint and insert are then prepared on the writer's connection."""
+    for n in range(first, first + 5):
+        assert _together(database, lambda uow, n=n: _insert(uow, n)) == [None]
+
+
+def test_a_statement_whose_prepare_a_failed_job_skipped_does_not_lose_a_later_batch(
+    probe: tuple[sa.Engine, SqlDatabase],
+) -> None:
+    """psycopg counts a statement prepared when it sends its PREPARE, and never reads that answer when the
+    statement had run before (store.pipelines): sent in a job after a statement that failed, its
+    PREPARE is skipped by the server. Its next use was 26000 "prepared statement _pg3_N does not
+    exist", and the whole batch of that use was lost (503). A savepoint's rollback made psycopg forget
+    its statements only while ROLLBACK TO SAVEPOINT was new to psycopg's counts: one that ran while
+    nothing was prepared yet (the first job here, as on any new connection) made it counted."""
+    engine, database = probe
+    duplicate = lambda uow: (_insert(uow, 1), _insert(uow, 1))  # noqa: E731
+    assert isinstance(_together(database, duplicate)[0], DuplicateKey)  # nothing prepared yet
+    _five_jobs(database, 100)
+
+    def prepares_after_an_error(uow: BoundUnitOfWork) -> None:
+        for n in range(5):
+            uow.orders._sql.execute(_COUNTED, (n,))
+        _insert(uow, 100)  # a duplicate key, unread
+        uow.orders._sql.execute(_COUNTED, (5,))  # its PREPARE, skipped by the server
+
+    def uses_it(uow: BoundUnitOfWork, n: int) -> int:
+        (value,) = uow.orders._sql.one(_COUNTED, (n,)) or (0,)
+        _insert(uow, n)
+        return int(value)
+
+    outcomes = _together(database, lambda uow: _insert(uow, 10), prepares_after_an_error, lambda uow: uses_it(uow, 11))
+    assert outcomes[0] is None and outcomes[2] == 11, outcomes
+    assert isinstance(outcomes[1], DuplicateKey), outcomes[1]
+    assert _together(database, lambda uow: uses_it(uow, 12), lambda uow: _insert(uow, 13)) == [12, None]
+    assert _stored(engine) == [10, 11, 12, 13, *range(100, 105)]
+
+
+def test_a_statement_prepared_right_after_a_savepoint_rolled_back_does_not_lose_a_later_batch(
+    probe: tuple[sa.Engine, SqlDatabase],
+) -> None:
+    """A savepoint's rollback makes psycopg forget its prepared statements, and the DEALLOCATE ALL that
+    makes the server forget them too waits for the next statement, and goes out after it: an insert of
+    several rows (executemany, prepared at once) right after was deallocated as it was prepared, and
+    its next use was 26000, losing the batch of that use."""
+    engine, database = probe
+    _five_jobs(database, 100)
+
+    def catches_then_inserts_many(uow: BoundUnitOfWork) -> str:
+        try:
+            with uow.savepoint():
+                _insert(uow, 1)
+                raise ValueError("refused")  # as fulfilment's inline provisioning may
+        except ValueError:
+            pass
+        uow.orders._sql.execute_many(_MANY, [(2,), (3,)])
+        return "answered"
+
+    def inserts_many(uow: BoundUnitOfWork) -> None:
+        uow.orders._sql.execute_many(_MANY, [(20,), (21,)])
+
+    assert _together(database, catches_then_inserts_many) == ["answered"]
+    assert _together(database, inserts_many, lambda uow: _insert(uow, 22)) == [None, None]
+    assert _stored(engine) == [2, 3, 20, 21, 22, *range(100, 105)]

@@ -62,9 +62,9 @@ def is_driver_unavailable(exc: BaseException, dbapi: object) -> bool:
 def failed_transaction(exc: BaseException) -> BaseException | None:
     """The error when it says only that the transaction, or the connection, failed before: an earlier
     error that a savepoint's caller caught (fulfilment's, around the order's own statement that met a
-    lock), after which every statement fails too (25P02; pipelined, "pipeline aborted"), and psycopg
-    may count as prepared a statement whose PREPARE the failed transaction skipped (26000) on every
-    later use. None of it is the job's: the batch is lost, and its connection made anew."""
+    lock), after which every statement fails too (25P02; pipelined, "pipeline aborted"), or a prepared
+    statement the server does not have (26000, see ``prepared_statements_lost``). None of it is the
+    job's: the batch is lost, and its connection made anew."""
     error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     return error if after_failure(exc) or prepared_statements_lost(exc) else None
 
@@ -77,9 +77,11 @@ def after_failure(exc: BaseException) -> bool:
 
 
 def prepared_statements_lost(exc: BaseException) -> BaseException | None:
-    """The error when psycopg counts as prepared a statement the server does not have (26000: its
-    PREPARE went out in a failed transaction, which skipped it): every later use fails, until the
-    connection is made anew."""
+    """The error when psycopg counts as prepared a statement the server does not have (26000): every
+    later use fails, until the connection is made anew. A savepoint's rollback no longer leaves one
+    behind (store.pipelines: psycopg's ways of losing count, and what the rollback does about them);
+    this stays for a statement deallocated behind psycopg's back (a connection pooler in between, an
+    operator's DEALLOCATE), so that one such error loses one batch, not every later one."""
     error = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
     return error if _sqlstate(error) == "26000" else None
 

@@ -103,11 +103,12 @@ def savepoint(driver: Any, pipeline: Pipeline, name: str) -> Iterator[None]:
         # being raised, is what the savepoint undoes.
         with suppress(Exception):
             pipeline.collect()
-        # Never as prepared statements: psycopg may count as prepared one whose PREPARE the failed
-        # transaction skipped. The answer "ROLLBACK" makes psycopg forget them all (store.errors).
-        driver.execute(f"ROLLBACK TO SAVEPOINT {name}", prepare=False)
-        driver.execute(f"RELEASE SAVEPOINT {name}", prepare=False)
+        if _failed(driver):
+            _forget_prepared_statements(driver)  # before the rollback: DEALLOCATE ALL goes out right after it
+        driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        driver.execute(f"RELEASE SAVEPOINT {name}")
         pipeline.collect()
+        _deallocate_now(driver)
         failed_with, pipeline.failed_with = pipeline.failed_with, None
         if failed_with is not None and failed_with is not exc and after_failure(exc):
             # A savepoint inside caught the error that failed the transaction (fulfilment's, met as
@@ -115,3 +116,41 @@ def savepoint(driver: Any, pipeline: Pipeline, name: str) -> Iterator[None]:
             # "transaction aborted". That error is the one this savepoint undid, and the job's.
             raise failed_with from exc
         raise
+
+
+# psycopg (3.3.9, the newest release on the package index) keeps per connection which statements
+# it has prepared, and loses count in a pipeline in two ways, each a 26000 "prepared statement _pg3_N
+# does not exist" at every later use of a statement, which lost its whole batch:
+# - A statement run for the prepare_threshold-th time goes out as a PREPARE and counts as prepared
+#   at once; its answer is never checked (PrepareManager.maybe_add_to_cache gives no key to validate
+#   for a statement it had counted). Sent after a statement that failed, the server skips its PREPARE
+#   (a failed transaction, an aborted pipeline), and psycopg counts it prepared all the same.
+# - Reading the answer "ROLLBACK" (ROLLBACK TO SAVEPOINT's too) makes psycopg forget them all, but only
+#   for a statement new to its counts, and the DEALLOCATE ALL it queues goes out after the next
+#   statement: one that this next statement prepares (an executemany's, at once) is deallocated again.
+# psycopg's own savepoints (psycopg.Transaction) forget every prepared statement at each rollback and
+# deallocate them at once. With no public call for either, the savepoint above does the same through
+# psycopg's PrepareManager (``_prepared``, as psycopg.Transaction does; tests/postgres/
+# test_pipelined_writes.py fails if it changes). It makes psycopg forget them only after a database
+# error, the only way a PREPARE is skipped: after a refusal (no database error) psycopg alone decides,
+# as before, so that a flood of refused orders does not cost every statement its preparation.
+
+
+def _failed(driver: Any) -> bool:
+    """Whether the transaction failed (every answer in): a PREPARE sent since may have been skipped."""
+    from psycopg.pq import TransactionStatus  # only reached on PostgreSQL
+
+    return bool(driver.info.transaction_status == TransactionStatus.INERROR)
+
+
+def _forget_prepared_statements(driver: Any) -> None:
+    """psycopg forgets every statement it prepared, and queues a DEALLOCATE ALL for the server (sent
+    after the next statement; its answer comes with that statement's)."""
+    driver._prepared.clear()
+
+
+def _deallocate_now(driver: Any) -> None:
+    """What psycopg queued to deallocate goes out before any statement that follows, not after it (its
+    answer comes in with the next one read, as that of psycopg's own upkeep always does)."""
+    with driver.lock:
+        driver.wait(driver._prepared.maintain_gen(driver))
