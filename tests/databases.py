@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,8 +35,10 @@ def database_url(db_path: Path) -> str:
 
 
 def drop_created() -> None:
-    for name in sorted(_created):
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # Side by side: each DROP DATABASE waits for a checkpoint, and PostgreSQL serves drops that wait
+    # together with one checkpoint (a run's hundreds of drops took a minute one by one).
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda name: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), sorted(_created)))
     _created.clear()
 
 
