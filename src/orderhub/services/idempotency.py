@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from orderhub.domain.errors import BusinessRefusal, IdempotencyConflict, IdempotencyKeysDisagree
-from orderhub.services.order_commands import PlacedOrder
+from orderhub.services.order_commands import EarlierKey, PlacedOrder
 from orderhub.services.ports import Database, DuplicateKey, UnitOfWork
 from orderhub.services.records import StoredIdempotencyKey
 
@@ -61,6 +61,23 @@ def first_use(stored_keys: StoredKeys, earlier: Mapping[str, str] | None = None)
         if first is None or (stored.order_id is None and first.order_id is not None):
             first = stored
     return first
+
+
+def earlier_release_order(
+    uow: UnitOfWork, partner_id: str, earlier_keys: Callable[[], tuple[EarlierKey, ...]], scope: str
+) -> PlacedOrder | None:
+    """The order one of ``earlier_keys`` was stored for by an earlier release, when it was this request
+    (its EarlierKey.same_request says so of the request the order keeps), as its replay; None otherwise."""
+    for earlier in earlier_keys():
+        stored = uow.partners.idempotency_key_later(partner_id, earlier.key)()
+        if stored is None or stored.order_id is None:
+            continue
+        if stored.request_hash != request_fingerprint(earlier.basis, scope):
+            continue
+        order = uow.orders.get(stored.order_id)
+        if order is not None and earlier.same_request(order.request):
+            return PlacedOrder(order.id, replayed=True)
+    return None
 
 
 def replayed(first: StoredIdempotencyKey) -> PlacedOrder:

@@ -28,6 +28,17 @@ R_contra = TypeVar("R_contra", bound=OrderRequest, contravariant=True)
 
 
 @dataclass(frozen=True)
+class EarlierKey:
+    """A key an earlier release stored for a request, which this one makes no more (it stood for less of
+    the request): ``key``, what it stood for (``basis``), and whether a request an order kept
+    (Order.request) was this one (``same_request``), which the key alone no longer tells."""
+
+    key: str
+    basis: Any
+    same_request: Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
 class PlaceOrder(Generic[R]):
     """A dialect's request to place an order, translated: the one command intake takes."""
 
@@ -52,6 +63,10 @@ class PlaceOrder(Generic[R]):
     # raised by the intake's prepare) as their answer, as they keep an order: the Idempotency-Key. A natural
     # key keeps none: once the reason is gone, the same order sent again without a key may pass.
     refusal_keys: tuple[str, ...] = ()
+    # Keys earlier releases stored for this request (see EarlierKey), made and looked up only when the
+    # intake refuses the request (an order they name has taken what it asks for): a retry of an order
+    # placed before an upgrade then answers that order; an order placed since is found by the keys above.
+    earlier_keys: Callable[[], tuple[EarlierKey, ...]] = tuple
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,11 @@ class OrderingService:
                 first = idempotency.first_use(idempotency.look_up(uow, principal.partner_id, fingerprints), earlier)
                 if first is not None:
                     raise _Replayed(idempotency.replayed(first)) from None
+                before_upgrade = idempotency.earlier_release_order(
+                    uow, principal.partner_id, command.earlier_keys, command.scope
+                )
+                if before_upgrade is not None:
+                    raise _Replayed(before_upgrade) from None
                 raise
             undone_if_a_retry()
             order = Order.accept(

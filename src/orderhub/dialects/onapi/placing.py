@@ -148,6 +148,8 @@ async def place(
                 key_basis=key_basis,
                 earlier_basis=earlier_basis,
                 refusal_keys=(idempotency_key,) if idempotency_key else (),
+                # An order placed before 2026-12-06 stored its natural key without the customer.
+                earlier_keys=lambda: (wire.natural_key_before_customers(co_id, activation, body["customerDetails"]),),
             ),
         )
     except BusinessRefusal as refused:

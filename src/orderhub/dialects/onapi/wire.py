@@ -13,6 +13,7 @@ from typing import Any
 from orderhub.domain.accesses import ONAPI_ID, ActivationRequest
 from orderhub.domain.customers import CustomerDetails, email_valid, personal_identity
 from orderhub.services.idempotency import request_fingerprint
+from orderhub.services.order_commands import EarlierKey
 
 from .errors import OnapiError
 from .messages import MAX_TEXT, fault_message, message
@@ -148,14 +149,30 @@ def natural_key(co_id: str, request: ActivationRequest, customer_details: Any) -
     and the same customer's order alike in all else would only be refused next to the first (a failed
     first order included: it answers its failure, as the identical body does). The customer's data
     stands in the basis as a fingerprint only: it is personal data."""
-    basis = {
+    basis = {**_order_basis(co_id, request), "customer": request_fingerprint(customer_details)}
+    return "onapi:" + request_fingerprint(basis), basis
+
+
+def natural_key_before_customers(co_id: str, request: ActivationRequest, customer_details: Any) -> EarlierKey:
+    """The natural key releases before 2026-12-06 stored: CO, access, products and requested time, no
+    customer. Such a key names this order's first attempt only if the order it names was sent with the
+    same ``customerDetails`` (another customer's order for the same services is no retry of it)."""
+    basis = _order_basis(co_id, request)
+    customer = request_fingerprint(customer_details)
+
+    def same_customer(stored_request: dict[str, Any]) -> bool:
+        return request_fingerprint(stored_request.get("customerDetails")) == customer
+
+    return EarlierKey("onapi:" + request_fingerprint(basis), basis, same_customer)
+
+
+def _order_basis(co_id: str, request: ActivationRequest) -> dict[str, Any]:
+    return {
         "co": co_id,
         "access": request.access_ref,
         "products": sorted([list(pair) for pair in request.services]),
         "requested": request.requested_at.isoformat(),
-        "customer": request_fingerprint(customer_details),
     }
-    return "onapi:" + request_fingerprint(basis), basis
 
 
 def without_order_date_time(body: dict[str, Any]) -> dict[str, Any]:
