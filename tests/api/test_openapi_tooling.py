@@ -1,12 +1,14 @@
 """Each served OpenAPI document as partners' tooling reads it (validators, client generators, mock servers,
 gateways): valid OpenAPI 3.1, formats included; operationIds a generator can name functions after; every
-example valid against its own schema. Validated with the OpenAPI 3.1 schema Schemathesis ships and checks documents
+example valid against its own schema; and the server it names the one partners reach, behind
+ORDERHUB_PUBLIC_URL too. Validated with the OpenAPI 3.1 schema Schemathesis ships and checks documents
 with, by jsonschema-rs (both in the test dependencies)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -15,9 +17,10 @@ import pytest
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from tests.api.openapi_support import API_PREFIXES, document_of
-from tests.api.support import RunningServer
+from tests.api.support import RunningServer, running_server
 
 APIS = sorted(API_PREFIXES)
+PUBLIC_URL = "https://gateway.example.com/orderhub"
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +99,24 @@ def test_every_example_is_valid_against_its_schema(documents: dict[str, dict[str
     assert invalid == []
     if api in ("tmf-productorder", "tmf622"):
         assert found, "the request example is looked at"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_without_a_public_url_the_server_is_the_prefix_the_document_was_asked_under(
+    documents: dict[str, dict[str, Any]], api: str
+) -> None:
+    assert documents[api]["servers"] == [{"url": API_PREFIXES[api]}]
+
+
+def test_behind_a_public_url_each_document_names_it_as_its_server(tmp_path: Path) -> None:
+    # A relative server resolves against the document's own address, without the public address's path
+    # (/orderhub here, which TMF622's hrefs and onapi-order's documentation links have), and against
+    # nothing at all in a copy of the document fed to a client generator.
+    with running_server(tmp_path / "public.db", public_url=PUBLIC_URL) as server, server.client() as client:
+        servers = {api: document_of(client, api)["servers"] for api in APIS}
+        alias = client.get("/emida-ux/v1/openapi.json").json()["servers"]
+    assert servers == {api: [{"url": PUBLIC_URL + prefix}] for api, prefix in API_PREFIXES.items()}
+    assert alias == servers["tmf-productorder"]  # the documented base path, which the alias serves too
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

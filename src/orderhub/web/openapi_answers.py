@@ -44,6 +44,17 @@ def link(path: str, method: str, **parameters: str) -> Json:
     return {"operationRef": "#" + quote(pointer, safe="/~"), "parameters": parameters}
 
 
+def name_the_public_server(app: FastAPI, public_url: str, prefix: str) -> None:
+    """The server ``app``'s document names: without ORDERHUB_PUBLIC_URL, FastAPI's own (the prefix the
+    document was asked under, relative to the document's address); with it, the public address and the
+    API's prefix. A relative server is wrong where that address has a path of its own
+    (``https://gateway.example.com/orderhub``: hrefs and links have it, the server did not), and means
+    nothing in a copy of the document a partner saved to feed a client generator."""
+    if public_url:
+        app.servers = [{"url": public_url.rstrip("/") + prefix}]
+        app.root_path_in_servers = False
+
+
 CORRELATION_ID = header("The request's X-Correlation-ID, or the one the server gave a request without one")
 ALLOW = header("The methods the path takes")
 RETRY_AFTER = header("Seconds to wait before trying again", pattern="^[0-9]+$")
