@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -31,10 +32,11 @@ def references(node: Any, where: str = "#") -> Iterator[tuple[str, str]]:
 
 
 def resolved(document: dict[str, Any], reference: str) -> Any:
-    """What a local reference (a JSON pointer into the document itself) points at; KeyError if nothing."""
+    """What a local reference (a JSON pointer into the document itself, percent-encoded as a URI fragment
+    is: RFC 6901 section 6) points at; KeyError if nothing."""
     assert reference.startswith("#/"), reference
     target: Any = document
-    for token in reference[2:].split("/"):
+    for token in unquote(reference[2:]).split("/"):
         target = target[token.replace("~1", "/").replace("~0", "~")]
     return target
 
@@ -82,5 +84,5 @@ def test_a_created_resource_is_linked_to_the_operations_that_take_its_id(
         target = resolved(document, link["operationRef"])
         path_parameters = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
         assert set(link["parameters"]) == path_parameters, link
-        linked.add(link["operationRef"].split("/")[2].replace("~1", "/"))
+        linked.add(unquote(link["operationRef"]).split("/")[2].replace("~1", "/"))
     assert linked == set(targets)

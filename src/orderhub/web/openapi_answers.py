@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
 
@@ -37,7 +38,21 @@ def link(path: str, method: str, **parameters: str) -> Json:
     """An OpenAPI link from an answer to the operation ``method`` on ``path``, each of its parameters a runtime
     expression (``$response.body#/id``, ``$request.path.business_id``): a client generated from the
     document, or a stateful fuzzer, follows a created resource to the operations that take its id."""
-    return {"operationRef": f"#/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}", "parameters": parameters}
+    pointer = f"/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}"
+    # operationRef is a URI reference: the braces of a path template may not stand in its fragment as
+    # they are (RFC 6901 section 6, RFC 3986); validators refused the whole document over them.
+    return {"operationRef": "#" + quote(pointer, safe="/~"), "parameters": parameters}
+
+
+def name_the_public_server(app: FastAPI, public_url: str, prefix: str) -> None:
+    """The server ``app``'s document names: without ORDERHUB_PUBLIC_URL, FastAPI's own (the prefix the
+    document was asked under, relative to the document's address); with it, the public address and the
+    API's prefix. A relative server is wrong where that address has a path of its own
+    (``https://gateway.example.com/orderhub``: hrefs and links have it, the server did not), and means
+    nothing in a copy of the document a partner saved to feed a client generator."""
+    if public_url:
+        app.servers = [{"url": public_url.rstrip("/") + prefix}]
+        app.root_path_in_servers = False
 
 
 CORRELATION_ID = header("The request's X-Correlation-ID, or the one the server gave a request without one")

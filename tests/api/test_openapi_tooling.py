@@ -1,0 +1,125 @@
+"""Each served OpenAPI document as partners' tooling reads it (validators, client generators, mock servers,
+gateways): valid OpenAPI 3.1, formats included; operationIds a generator can name functions after; every
+example valid against its own schema; and the server it names the one partners reach, behind
+ORDERHUB_PUBLIC_URL too. Validated with the OpenAPI 3.1 schema Schemathesis ships and checks documents
+with, by jsonschema-rs (both in the test dependencies)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jsonschema_rs
+import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+
+from tests.api.openapi_support import API_PREFIXES, document_of
+from tests.api.support import RunningServer, running_server
+
+APIS = sorted(API_PREFIXES)
+PUBLIC_URL = "https://gateway.example.com/orderhub"
+
+
+@pytest.fixture(scope="module")
+def documents(server: RunningServer) -> dict[str, dict[str, Any]]:
+    with server.client() as client:
+        return {api: document_of(client, api) for api in APIS}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_each_document_is_valid_openapi_3_1(documents: dict[str, dict[str, Any]], api: str) -> None:
+    # Formats too: an operationRef with a path template's braces in it is no URI reference, and
+    # openapi-spec-validator's peers (Spectral's oas3-schema) refused the document over it.
+    validator = jsonschema_rs.Draft202012Validator(OPENAPI_31, validate_formats=True)
+    problems = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(documents[api])]
+    assert problems == []
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_operation_has_its_own_operation_id_a_generator_can_name_a_function_after(
+    documents: dict[str, dict[str, Any]], api: str
+) -> None:
+    ids = [operation.get("operationId") for _method, _path, operation in operations(documents[api])]
+    assert [
+        operation_id for operation_id in ids if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(operation_id))
+    ] == []
+    assert len(set(ids)) == len(ids)
+
+
+def examples(document: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Each example in ``document``: where it stands, the JSON pointer of the schema it illustrates, itself.
+    A media type's, parameter's or header's ``example`` and ``examples`` (a map of Example Objects)
+    illustrate its ``schema``; a schema's own ``examples`` (a list) and ``example`` illustrate the schema."""
+    for where, node in objects(document, ""):
+        if is_schema(where):
+            listed = node.get("examples")
+            for index, value in enumerate(listed if isinstance(listed, list) else []):
+                yield f"{where}/examples/{index}", where, value
+            if "example" in node:
+                yield f"{where}/example", where, node["example"]
+        elif isinstance(node.get("schema"), dict):
+            if "example" in node:
+                yield f"{where}/example", f"{where}/schema", node["example"]
+            for name, example in (node.get("examples") or {}).items():
+                if "value" in example:
+                    yield f"{where}/examples/{name}", f"{where}/schema", example["value"]
+
+
+def is_schema(where: str) -> bool:
+    """Whether the object at ``where`` is a schema (not a schema's map of its properties)."""
+    inside = where.startswith("/components/schemas/") or "/schema/" in where or where.endswith("/schema")
+    return inside and not where.endswith("/properties")
+
+
+def objects(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from objects(value, f"{where}/{key.replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from objects(value, f"{where}/{index}")
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_example_is_valid_against_its_schema(documents: dict[str, dict[str, Any]], api: str) -> None:
+    # Mock servers answer with the examples, and generators' tests send them: one its own schema refuses
+    # is a request the API refuses, or an answer no client generated from the document reads.
+    document = documents[api]
+    found = list(examples(document))
+    invalid = []
+    for where, schema_at, example in found:
+        # The document is the schema's root, so that its references (#/components/schemas/…) resolve.
+        rooted = {**document, "$ref": "#" + quote(schema_at, safe="/~")}
+        validator = jsonschema_rs.Draft202012Validator(rooted, validate_formats=True)
+        invalid += [f"{where}: {error.message}" for error in validator.iter_errors(example)]
+    assert invalid == []
+    if api in ("tmf-productorder", "tmf622"):
+        assert found, "the request example is looked at"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_without_a_public_url_the_server_is_the_prefix_the_document_was_asked_under(
+    documents: dict[str, dict[str, Any]], api: str
+) -> None:
+    assert documents[api]["servers"] == [{"url": API_PREFIXES[api]}]
+
+
+def test_behind_a_public_url_each_document_names_it_as_its_server(tmp_path: Path) -> None:
+    # A relative server resolves against the document's own address, without the public address's path
+    # (/orderhub here, which TMF622's hrefs and onapi-order's documentation links have), and against
+    # nothing at all in a copy of the document fed to a client generator.
+    with running_server(tmp_path / "public.db", public_url=PUBLIC_URL) as server, server.client() as client:
+        servers = {api: document_of(client, api)["servers"] for api in APIS}
+        alias = client.get("/emida-ux/v1/openapi.json").json()["servers"]
+    assert servers == {api: [{"url": PUBLIC_URL + prefix}] for api, prefix in API_PREFIXES.items()}
+    assert alias == servers["tmf-productorder"]  # the documented base path, which the alias serves too
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield method, path, operation
