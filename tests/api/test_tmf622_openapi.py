@@ -74,7 +74,15 @@ def test_every_operation_takes_a_bearer_token(document: dict[str, Any]) -> None:
 
 def test_the_listing_documents_its_parameters_and_counts(document: dict[str, Any]) -> None:
     listing = document["paths"]["/productOrder"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"offset", "limit", "fields", "id", "state", "orderDate"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "offset",
+        "limit",
+        "fields",
+        "id",
+        "state",
+        "orderDate",
+        "externalId",
+    }
     headers = listing["responses"]["200"]["headers"]
     assert headers["X-Total-Count"]["required"] and headers["X-Result-Count"]["required"]
 

@@ -21,6 +21,8 @@ ICCID = "8988247000100003270"
 # The customer of the failed eSIM order: none of this may show in a listing.
 CUSTOMER_NAME, CUSTOMER_EMAIL, CUSTOMER_PIN = "Jane Roe", "jane.roe@example.com", "199001011234"
 FAILURE = f"no profile for {CUSTOMER_EMAIL}: the inventory of batch 2026-03 is empty, import more profiles"
+# The externalId its TMF622 partner gave the failed line order (and the deleted one).
+EXTERNAL_ID = "PO-2026-77"
 # Newest first, as listed; "line-deleted" (a cancelled TMF622 order its partner deleted) never is.
 LISTED = ["access-open", "line-failed", "line-scheduled", "esim-failed", "esim-done"]
 
@@ -58,13 +60,15 @@ def add_orders(services: Services) -> None:
                       DAY + timedelta(days=1, hours=10), customer_id=None, subject=line,
                       reference="ORD-20260302100000-0001", due_at=DAY + timedelta(days=9))  # fmt: skip
     failed_line = order("line-failed", "shop", "tmf622", Operation.LINE_PRODUCTS, DAY + timedelta(days=2),
-                        customer_id=None, subject=line, reference="ORD-20260303000000-0001")  # fmt: skip
+                        customer_id=None, subject=line, reference="ORD-20260303000000-0001",
+                        request={"businessId": "GT", "order": {"externalId": EXTERNAL_ID}})  # fmt: skip
     failed_line.start(failed_line.created_at)
     failed_line.fail("the line is barred", failed_line.created_at)
     open_access = order("access-open", "nordnet", "onapi-order", Operation.ACTIVATE_SERVICE,
                         DAY + timedelta(days=2, hours=12), customer_id=None, subject=access)  # fmt: skip
     deleted = order("line-deleted", "shop", "tmf622", Operation.LINE_PRODUCTS, DAY + timedelta(days=2, hours=13),
-                    customer_id=None, subject=line, reference="ORD-20260303130000-0001")  # fmt: skip
+                    customer_id=None, subject=line, reference="ORD-20260303130000-0001",
+                    request={"businessId": "GT", "order": {"externalId": EXTERNAL_ID}})  # fmt: skip
     deleted.cancel("not wanted", deleted.created_at)
 
     def store(uow: UnitOfWork) -> None:

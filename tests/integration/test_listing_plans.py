@@ -114,3 +114,26 @@ def test_a_correlation_ids_orders_are_read_through_its_index_whatever_else_is_as
     assert "USING INDEX ix_orders_correlation_id (correlation_id=?)" in count
     assert "USING INDEX ix_orders_correlation_id (correlation_id=?)" in page
     assert "SCAN orders" not in count + page
+
+
+EXTERNAL_ID = frozenset({"PO-2026-0001"})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # TMF622's listing with `externalId=`, alone and with a state; `orderhub order list --external-id`.
+        OrderQuery(partner_ids=frozenset({"shop"}), operations=(Operation.LINE_PRODUCTS,), external_ids=EXTERNAL_ID),
+        OrderQuery(partner_ids=frozenset({"shop"}), operations=(Operation.LINE_PRODUCTS,),
+                   states=frozenset({OrderState.COMPLETED}), external_ids=EXTERNAL_ID | {"PO-2026-0002"}),
+        OrderQuery(partner_ids=None, operations=None, external_ids=EXTERNAL_ID),
+    ],
+)  # fmt: skip
+def test_an_external_ids_orders_are_read_through_its_index(services: Services, query: OrderQuery) -> None:
+    """The partner's listing index matches three of the query's columns, and SQLite took it for narrower:
+    a partner with a million orders had each read for the one it named."""
+    count, page = plans_of_search(services, query)
+
+    assert "USING INDEX ix_orders_external_id (<expr>=?)" in count
+    assert "USING INDEX ix_orders_external_id (<expr>=?)" in page
+    assert "SCAN orders" not in count + page

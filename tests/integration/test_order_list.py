@@ -17,6 +17,7 @@ from tests.integration.listed_orders import (
     CUSTOMER_EMAIL,
     CUSTOMER_NAME,
     CUSTOMER_PIN,
+    EXTERNAL_ID,
     FAILURE,
     ICCID,
     LISTED,
@@ -132,6 +133,10 @@ def test_json_has_each_order_whole_and_the_total(database: tuple[str, Path]) -> 
         (["--subject", "access access-4711"], ["access-open"]),
         (["--subject", f"esim {ICCID}"], ["esim-done"]),
         (["--subject", "access access-4711", "--partner", "shop"], []),
+        (["--external-id", EXTERNAL_ID], ["line-failed"]),  # not the deleted one with it too
+        (["--external-id", EXTERNAL_ID, "--partner", "shop", "--state", "failed"], ["line-failed"]),
+        (["--external-id", EXTERNAL_ID, "--state", "completed"], []),
+        (["--external-id", EXTERNAL_ID[:-1]], []),  # compared whole
     ],
 )
 def test_each_option_and_their_combinations_select_the_orders_all_of_them_match(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from orderhub.store.migrate import head_revision
 from tests.integration.support import HOST, OrderhubProcesses, client, run_cli, wait_until
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "upgrade_from_0010"
@@ -98,7 +99,7 @@ def test_a_database_of_the_release_at_0010_serves_its_partners_alike_after_the_u
     server = orderhub_procs.serve(db, demo=False, env={"ORDERHUB_HUB_ALLOWED_NETWORKS": f"{HOST}/32"})
     tokens = ANSWERS["tokens"]
     with client(server.base_url) as http:
-        assert http.get("/readyz").json()["migration"] == "0024"
+        assert http.get("/readyz").json()["migration"] == head_revision()
 
         # Each order as each API shows it: as before (but TMF622's orders in tmf-productorder's shape,
         # which now name the category they were given none of, as README says).
@@ -110,6 +111,12 @@ def test_a_database_of_the_release_at_0010_serves_its_partners_alike_after_the_u
                 if read["as"] == "keys" and "category" not in read["answer"]:
                     assert now.pop("category") == "esimPrepaid"
                 assert now == _as_served_by(read["answer"], server.base_url, callback), read["path"]
+
+        # A TMF622 order is found by the externalId its partner gave it then (migration 0025's index).
+        by_external_id = http.get(
+            f"{TMF}/productOrder", params={"externalId": "fx-ext-1"}, headers=_headers("channel", tokens)
+        )
+        assert [order["id"] for order in by_external_id.json()] == [SENT["tmf_completed"]["answer"]["id"]]
 
         # The orders left in flight are finished by this release's worker.
         esim_accepted = ANSWERS["reads"]["esim_accepted"][0]["path"]

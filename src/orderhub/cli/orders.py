@@ -155,6 +155,7 @@ def order_list(
         str | None,
         typer.Option(help="Only orders placed by the request with this X-Correlation-ID (as access lines show it)"),
     ] = None,
+    external_id: Annotated[str | None, typer.Option(help="Only TMF orders the partner gave this externalId")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only orders not in a final state")] = False,
     limit: Annotated[str, typer.Option(metavar="N", help=f"List at most N (1-{MAX_LIMIT})")] = str(DEFAULT_LIMIT),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -171,6 +172,7 @@ def order_list(
         created_from=_instant("--since", since) if since is not None else None,
         created_before=_instant("--until", until, end_of_day=True) if until is not None else None,
         correlation_ids=frozenset({_correlation_id(correlation_id)}) if correlation_id is not None else None,
+        external_ids=frozenset({external_id}) if external_id is not None else None,
     )
     if query.created_from and query.created_before and query.created_from >= query.created_before:
         raise _fail("--since must be before --until")
@@ -219,8 +221,7 @@ def _states(given: list[str], *, open_only: bool) -> frozenset[OrderState] | Non
         try:
             states.add(OrderState(text.strip().lower()))
         except ValueError:
-            valid = ", ".join(state.value for state in OrderState)
-            raise _fail(escape(f"unknown state {text!r}: the states are {valid}")) from None
+            raise _fail(escape(f"unknown state {text!r}: the states are {', '.join(OrderState)}")) from None
     if not open_only:
         return frozenset(states) or None
     if not states:
@@ -256,8 +257,7 @@ def _correlation_id(text: str) -> str:
 
 
 def _instant(option: str, text: str, *, end_of_day: bool = False) -> datetime:
-    """A date is its day's start in UTC (``end_of_day``: the next day's, so that --until takes it
-    whole); a date-time without an offset is UTC, as orderhub shows times."""
+    """A date is its day's start in UTC (``end_of_day``: the next day's); a date-time without an offset: UTC."""
     try:
         day = date.fromisoformat(text)
     except ValueError:

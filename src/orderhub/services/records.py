@@ -124,6 +124,8 @@ class OrderQuery:
     # The ids of the requests that placed them (Order.correlation_id: the X-Correlation-ID the partner sent,
     # or the one the server made), each compared whole.
     correlation_ids: frozenset[str] | None = None
+    # The partner's own ids of its orders (TMF622's externalId), any of them; orders of Operation.LINE_PRODUCTS.
+    external_ids: frozenset[str] | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
 

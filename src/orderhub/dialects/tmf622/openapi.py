@@ -62,6 +62,7 @@ _FILTERS = [
     _query("id", "Any of these orders, comma-separated", type="string"),
     _query("state", "Any of these states, comma-separated", type="string", pattern=f"^{_STATE}(,{_STATE})*$"),
     _query("orderDate", "Exactly this orderDate, as shown (to the millisecond)", type="string", format="date-time"),
+    _query("externalId", "Any of these externalIds, comma-separated (each compared whole)", type="string"),
 ]
 _IDEMPOTENCY_KEY: Json = {
     "name": "Idempotency-Key",

@@ -134,6 +134,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
                 operations=(Operation.LINE_PRODUCTS,),
                 states=query.states,
                 references=query.references,
+                external_ids=query.external_ids,
                 created_from=query.created_from,
                 created_before=query.created_before,
             ),

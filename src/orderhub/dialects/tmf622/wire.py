@@ -24,7 +24,7 @@ PATCHABLE = frozenset({"description", "externalId", "priority", "category", "not
 # Descriptive fields of ProductOrder_Create kept as sent and shown again.
 DESCRIPTIVE = PATCHABLE | {"channel", "agreement", "billingAccount", "@baseType", "@schemaLocation"}
 LIST_PARAMETERS = frozenset({"fields", "offset", "limit"})
-FILTERS = frozenset({"id", "state", "orderDate"})
+FILTERS = frozenset({"id", "state", "orderDate", "externalId"})
 MAX_LIMIT = 1000
 
 
@@ -177,6 +177,7 @@ class ListQuery:
     limit: int
     fields: tuple[str, ...] | None
     references: frozenset[str] | None
+    external_ids: frozenset[str] | None
     states: frozenset[OrderState] | None
     created_from: datetime | None
     created_before: datetime | None
@@ -253,6 +254,7 @@ def read_list_query(params: dict[str, str]) -> ListQuery:
         limit=_count(params.get("limit"), "limit", 100, MAX_LIMIT),
         fields=fields,
         references=_any_of(params.get("id")),
+        external_ids=_any_of(params.get("externalId")),
         states=states,
         created_from=created_from,
         created_before=created_before,
