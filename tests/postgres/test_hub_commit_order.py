@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from orderhub.bootstrap import build_services
@@ -38,6 +43,50 @@ def partner_event_ids(url: str, since: int, to_state: str | None = None) -> list
         engine.dispose()
 
 
+@dataclass
+class HeldWorker:
+    """A second process's worker that has taken the scheduled order and failed it in a transaction not yet
+    committed (its events have their ids): ``go_on`` lets it commit; ``committed_at`` says when it did."""
+
+    go_on: threading.Event = field(default_factory=threading.Event)
+    committed_at: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def worker_holding_its_events(url: str, reference: str) -> Iterator[HeldWorker]:
+    worker = build_services(Settings(database_url=url, db_write_timeout_seconds=10.0))
+    held, ended = HeldWorker(), threading.Event()
+
+    def finish() -> None:
+        with worker.uow_factory() as uow:
+            later = datetime.now(UTC) + timedelta(hours=2)
+            (order_id,) = uow.orders.due_order_ids(later, 10, claim=True)
+            order = uow.orders.get(order_id)
+            assert order is not None and order.reference == reference
+            order.start(later)
+            order.fail("the line is barred", later)
+            uow.orders.save(order)  # its events take their ids now
+            ended.set()
+            held.go_on.wait(20)
+            uow.commit()
+            held.committed_at.append(time.monotonic())
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    try:
+        assert ended.wait(10)
+        yield held
+    finally:
+        held.go_on.set()
+        thread.join(20)
+        worker.close()
+
+
+def scheduled_order(http: httpx.Client, token: str) -> dict[str, Any]:
+    due = (datetime.now(UTC) + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    return create(http, token, order_body(requestedStartDate=due))
+
+
 def test_an_event_committed_after_a_later_one_still_reaches_the_listener(tmp_path: Path) -> None:
     listener = SlowListener()
     db_path = tmp_path / "hub.db"
@@ -47,38 +96,14 @@ def test_an_event_committed_after_a_later_one_still_reaches_the_listener(tmp_pat
             registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
             assert registered.status_code == 201, registered.text
             since = partner_event_ids(database_url(db_path), 0)[-1:] or [0]
-            due = (datetime.now(UTC) + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-            scheduled = create(http, token, order_body(requestedStartDate=due))
+            scheduled = scheduled_order(http, token)
             listener.wait_for(len(partner_event_ids(database_url(db_path), since[0])), timeout=10)
 
-            # A second process's worker: it takes the scheduled order and ends it (its events get their ids)
-            # and commits only once an order placed meanwhile has committed later events.
-            worker = build_services(Settings(database_url=database_url(db_path), db_write_timeout_seconds=10.0))
-            ended, go_on = threading.Event(), threading.Event()
-
-            def finish() -> None:
-                with worker.uow_factory() as uow:
-                    later = datetime.now(UTC) + timedelta(hours=2)
-                    (order_id,) = uow.orders.due_order_ids(later, 10, claim=True)
-                    order = uow.orders.get(order_id)
-                    assert order is not None and order.reference == scheduled["id"]
-                    order.start(later)
-                    order.fail("the line is barred", later)
-                    uow.orders.save(order)
-                    ended.set()
-                    go_on.wait(20)
-                    uow.commit()
-
-            thread = threading.Thread(target=finish)
-            thread.start()
-            try:
-                assert ended.wait(10)
+            # The worker ends the scheduled order, and commits only once an order placed meanwhile has
+            # committed later events.
+            with worker_holding_its_events(database_url(db_path), scheduled["id"]):
                 create(http, token, order_body())  # committed now, its events' ids after the worker's
                 time.sleep(1.5)  # the dispatcher's turns (every 0.2 s) while the worker's events are not committed
-            finally:
-                go_on.set()
-                thread.join(20)
-                worker.close()
 
             expected = partner_event_ids(database_url(db_path), since[0])
             listener.wait_for(len(expected), timeout=15)
@@ -102,48 +127,23 @@ def test_a_listener_registered_while_an_earlier_event_commits_is_sent_it(tmp_pat
     try:
         with running_server(db_path, **LOOPBACK) as server, server.client() as http:
             token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
-            due = (datetime.now(UTC) + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-            scheduled = create(http, token, order_body(requestedStartDate=due))
-            worker = build_services(Settings(database_url=url, db_write_timeout_seconds=10.0))
-            ended, go_on = threading.Event(), threading.Event()
-            committed_at: list[float] = []
-
-            def finish() -> None:
-                with worker.uow_factory() as uow:
-                    later = datetime.now(UTC) + timedelta(hours=2)
-                    (order_id,) = uow.orders.due_order_ids(later, 10, claim=True)
-                    order = uow.orders.get(order_id)
-                    assert order is not None and order.reference == scheduled["id"]
-                    order.start(later)
-                    order.fail("the line is barred", later)
-                    uow.orders.save(order)  # its events take their ids now
-                    ended.set()
-                    go_on.wait(20)
-                    uow.commit()
-                    committed_at.append(time.monotonic())
-
-            thread = threading.Thread(target=finish)
-            thread.start()
-            try:
-                assert ended.wait(10)
+            scheduled = scheduled_order(http, token)
+            with worker_holding_its_events(url, scheduled["id"]) as worker:
                 create(http, token, order_body())  # committed now, its events' ids after the worker's
                 newest_before = partner_event_ids(url, 0)[-1]
-                threading.Timer(0.5, go_on.set).start()  # the worker commits while the registration runs
+                threading.Timer(0.5, worker.go_on.set).start()  # the worker commits while the registration runs
                 registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
                 answered_at = time.monotonic()
                 assert registered.status_code == 201, registered.text
-            finally:
-                go_on.set()
-                thread.join(20)
-                worker.close()
             create(http, token, order_body())  # after the registration: its events are the listener's
             (failed,) = partner_event_ids(url, 0, "failed")  # the worker's
             assert failed < newest_before
             after = partner_event_ids(url, newest_before)
-            expected = sorted([*after, failed]) if committed_at[0] > answered_at else after
+            committed_late = worker.committed_at[0] > answered_at
+            expected = sorted([*after, failed]) if committed_late else after
             listener.wait_for(len(expected), timeout=15)
             time.sleep(0.5)  # nothing more comes
             sent = listener.event_ids()
-        assert sent == expected, (sent, expected, committed_at[0] > answered_at)
+        assert sent == expected, (sent, expected, committed_late)
     finally:
         listener.close()
