@@ -189,6 +189,9 @@ NOT_A_TIME = "expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01
          "--correlation-id is blank: give a request's X-Correlation-ID, 1 to 200 characters"),
         (["--correlation-id", "x" * 201],
          "--correlation-id is 201 characters long: an X-Correlation-ID has at most 200"),
+        # Bytes that are no UTF-8 (a Latin-1 terminal's "ÿ"): a traceback before.
+        (["--external-id", "PO-\udcff"], "an argument is not UTF-8 text: 'PO-\\udcff'"),
+        (["--partner", "\udcff"], "an argument is not UTF-8 text: '\\udcff'"),
     ],
 )  # fmt: skip
 def test_a_wrong_option_is_refused_in_one_line(database: tuple[str, Path], options: list[str], error: str) -> None:

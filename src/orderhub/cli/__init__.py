@@ -3,6 +3,8 @@ business units, lines, accesses and orders. Each module holds one group of comma
 
 from __future__ import annotations
 
+import sys
+
 import sqlalchemy as sa
 from rich.markup import escape
 
@@ -39,6 +41,14 @@ def main() -> None:
         reason = exc.reason if isinstance(exc, DatabaseUnavailable) else str(exc.orig).strip().splitlines()[0]
         err.print(f"[red]error:[/red] cannot use the database: {reason}")
         raise SystemExit(1) from None
+    except UnicodeEncodeError as exc:
+        # An argument of bytes that are no UTF-8 (Python keeps them as lone surrogates) met the database or
+        # the terminal: the operator's typo, named in one line; any other encoding error is a bug.
+        unreadable = next((arg for arg in sys.argv[1:] if not _is_utf8(arg)), None)
+        if unreadable is None or "surrogates not allowed" not in str(exc):
+            raise
+        err.print(f"[red]error:[/red] an argument is not UTF-8 text: {escape(ascii(unreadable))}", soft_wrap=True)
+        raise SystemExit(1) from None
     except NotOrderhubDatabase as exc:
         # Another application's database (a mistyped setting): named, untouched, not a traceback.
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
@@ -50,3 +60,11 @@ def main() -> None:
         # One line however narrow the terminal; a bad setting's value may look like [markup].
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise SystemExit(1) from None
+
+
+def _is_utf8(argument: str) -> bool:
+    try:
+        argument.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -58,7 +58,10 @@ def search_conditions(query: OrderQuery, *, sqlite: bool) -> list[sa.ColumnEleme
         conditions.append(placed_by)
     if query.external_ids is not None:
         external_id = _EXTERNAL_ID[sqlite].in_(_external_id_keys(query.external_ids, sqlite=sqlite))
-        conditions += [orders.c.operation == Operation.LINE_PRODUCTS.value, external_id]
+        # Written into the SQL: a plan made for any operation (PostgreSQL's generic plan) may not use an
+        # index partial to one.
+        line_orders = orders.c.operation == sa.literal(Operation.LINE_PRODUCTS.value, literal_execute=True)
+        conditions += [line_orders, external_id]
     if query.subject is not None:
         conditions += [orders.c.subject_ref == query.subject.ref, orders.c.subject_kind == query.subject.kind.value]
     if query.created_from is not None:
