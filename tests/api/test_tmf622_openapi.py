@@ -149,3 +149,22 @@ def test_an_orders_whole_life_answers_as_documented(http: httpx.Client, document
         204,
     ]
     assert [problem for answer in answers for problem in answer_problems(document, "tmf622", answer)] == []
+
+
+def test_each_operation_has_tm_forums_operation_id(document: dict[str, Any]) -> None:
+    """As TM Forum's own TMF622 v4 document names them: a client generated from that document and one
+    generated from this have the same methods (they had FastAPI's names, ``list_orders_productOrder_get``)."""
+    named = {(method, path): operation["operationId"] for method, path, operation in operations(document)}
+    assert named == {
+        ("post", "/productOrder"): "createProductOrder",
+        ("get", "/productOrder"): "listProductOrder",
+        ("get", "/productOrder/{order_id}"): "retrieveProductOrder",
+        ("patch", "/productOrder/{order_id}"): "patchProductOrder",
+        ("delete", "/productOrder/{order_id}"): "deleteProductOrder",
+        ("post", "/cancelProductOrder"): "createCancelProductOrder",
+        ("get", "/cancelProductOrder"): "listCancelProductOrder",
+        ("get", "/cancelProductOrder/{cancellation_id}"): "retrieveCancelProductOrder",
+        ("post", "/hub"): "registerListener",
+        ("get", "/hub/{listener_id}"): "retrieveListener",
+        ("delete", "/hub/{listener_id}"): "unregisterListener",
+    }

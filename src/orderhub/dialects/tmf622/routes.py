@@ -96,6 +96,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         "/productOrder",
         status_code=201,
         summary="Create a product order",
+        operation_id="createProductOrder",
     )
     async def create_order(
         request: Request, caller: Caller, idempotency_key: Annotated[str | None, Header(max_length=255)] = None
@@ -124,7 +125,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
             headers["Idempotent-Replayed"] = "true"
         return json_response(resource, 201, headers)
 
-    @app.get("/productOrder", summary="List product orders")
+    @app.get("/productOrder", summary="List product orders", operation_id="listProductOrder")
     async def list_orders(request: Request, caller: Caller) -> Response:
         query = wire.read_list_query(wire.read_params(request.query_params.multi_items()))
         found, total = await services.ordering.list_orders(
@@ -145,14 +146,18 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         page = [mapping.project(mapping.order_resource(order, base), query.fields) for order in found]
         return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
-    @app.get("/productOrder/{order_id}", summary="Retrieve a product order")
+    @app.get("/productOrder/{order_id}", summary="Retrieve a product order", operation_id="retrieveProductOrder")
     async def get_order(order_id: str, request: Request, caller: Caller, fields: Fields = None) -> Response:
         chosen = wire.read_resource_query(request.query_params.multi_items())
         order = await visible_order(caller, order_id)
         resource = mapping.order_resource(order, link_base(request))
         return json_response(mapping.project(resource, chosen))
 
-    @app.patch("/productOrder/{order_id}", summary="Change a product order (JSON merge-patch)")
+    @app.patch(
+        "/productOrder/{order_id}",
+        summary="Change a product order (JSON merge-patch)",
+        operation_id="patchProductOrder",
+    )
     async def patch_order(order_id: str, request: Request, caller: Caller) -> Response:
         await visible_order(caller, order_id)
         changes, start = wire.read_patch(await _body(request))
@@ -163,13 +168,23 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         order = await services.changes.amend(caller, order_id, request=rewrite, due_at=start)
         return json_response(mapping.order_resource(order, link_base(request)))
 
-    @app.delete("/productOrder/{order_id}", status_code=204, summary="Delete a finished product order")
+    @app.delete(
+        "/productOrder/{order_id}",
+        status_code=204,
+        summary="Delete a finished product order",
+        operation_id="deleteProductOrder",
+    )
     async def delete_order(order_id: str, caller: Caller) -> Response:
         await visible_order(caller, order_id)
         await services.changes.delete(caller, order_id)
         return Response(status_code=204)
 
-    @app.post("/cancelProductOrder", status_code=201, summary="Ask for a product order to be cancelled")
+    @app.post(
+        "/cancelProductOrder",
+        status_code=201,
+        summary="Ask for a product order to be cancelled",
+        operation_id="createCancelProductOrder",
+    )
     async def cancel_order(request: Request, caller: Caller) -> Response:
         body = await _body(request)
         if not isinstance(body, dict) or not isinstance(body.get("productOrder"), dict):
@@ -187,7 +202,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         resource = mapping.cancellation_resource(cancellation, order, link_base(request))
         return json_response(resource, 201, {"Location": resource["href"]})
 
-    @app.get("/cancelProductOrder", summary="List cancellation requests")
+    @app.get("/cancelProductOrder", summary="List cancellation requests", operation_id="listCancelProductOrder")
     async def list_cancellations(request: Request, caller: Caller) -> Response:
         params = wire.read_params(request.query_params.multi_items())
         unknown = sorted(set(params) - wire.LIST_PARAMETERS)
@@ -199,7 +214,11 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         page = [mapping.project(mapping.cancellation_resource(c, o, base), query.fields) for c, o in pairs]
         return json_response(page, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(page))})
 
-    @app.get("/cancelProductOrder/{cancellation_id}", summary="Retrieve a cancellation request")
+    @app.get(
+        "/cancelProductOrder/{cancellation_id}",
+        summary="Retrieve a cancellation request",
+        operation_id="retrieveCancelProductOrder",
+    )
     async def get_cancellation(
         cancellation_id: str, request: Request, caller: Caller, fields: Fields = None
     ) -> Response:
@@ -208,7 +227,12 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         resource = mapping.cancellation_resource(cancellation, order, link_base(request))
         return json_response(mapping.project(resource, chosen))
 
-    @app.post("/hub", status_code=201, summary="Register a listener for product order events")
+    @app.post(
+        "/hub",
+        status_code=201,
+        summary="Register a listener for product order events",
+        operation_id="registerListener",
+    )
     async def register(request: Request, caller: Caller) -> Response:
         body = await _body(request)
         if not isinstance(body, dict) or not isinstance(body.get("callback"), str):
@@ -217,11 +241,13 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         location = f"{link_base(request)}{mapping.PREFIX}/hub/{listener.id}"
         return json_response(mapping.listener_resource(listener), 201, {"Location": location})
 
-    @app.get("/hub/{listener_id}", summary="Retrieve a listener")
+    @app.get("/hub/{listener_id}", summary="Retrieve a listener", operation_id="retrieveListener")
     async def get_listener(listener_id: str, caller: Caller) -> Response:
         return json_response(mapping.listener_resource(await services.hub.get(caller, listener_id)))
 
-    @app.delete("/hub/{listener_id}", status_code=204, summary="Unregister a listener")
+    @app.delete(
+        "/hub/{listener_id}", status_code=204, summary="Unregister a listener", operation_id="unregisterListener"
+    )
     async def unregister(listener_id: str, caller: Caller) -> Response:
         await services.hub.unregister(caller, listener_id)
         return Response(status_code=204)
