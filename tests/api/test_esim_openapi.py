@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from orderhub.domain.order_states import OrderState
+from tests.api.support import get_token, running_server
 
 
 @pytest.fixture
@@ -77,3 +79,19 @@ def test_response_headers_are_declared(document: dict[str, Any]) -> None:
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
                 assert "X-Correlation-ID" in response.get("headers", {}), (method, path, status)
+
+
+def test_the_documents_example_orders_are_the_apis_own_and_each_is_accepted(tmp_path: Path) -> None:
+    """A partner trying the document's examples (a docs page's "try it") gets 201s: the API's own new eSIM
+    and top-up, dated ahead. The document had no example at all."""
+    with running_server(tmp_path / "examples.db") as server, server.client() as http:
+        document = http.get("/esim/v1/openapi.json").json()
+        body = document["paths"]["/order"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        examples = resolve(document, body)["examples"]
+        assert [example["input"]["operationType"] for example in examples] == ["NEW_ESIM", "TOPUP"]
+        token = get_token(http, "demo-reseller-1", "demo-reseller-1-secret")
+        for example in examples:
+            placed = http.post(
+                "/esim/v1/order", json=example, headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "ex-1"}
+            )
+            assert placed.status_code == 201, placed.text

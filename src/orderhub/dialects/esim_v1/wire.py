@@ -110,7 +110,26 @@ class WireOrderInput(_Wire):
     esim: WireEsim | None = None
 
 
+def _example(operation: str, **extra: Any) -> dict[str, Any]:
+    """The API's own example request, as partners have it (its 2019 date made future)."""
+    subscription = {
+        "id": "a3u3z000000PZBhAAO",
+        "activationDate": "2030-09-13T12:00:00Z",
+        "price": 10,
+        "currency": "USD",
+    }
+    device = {"product_id": "123456789", "model": "iPhone", "type": "ios"}
+    customer = {"email": "john@doe.com", "countryOfResidence": "US"}
+    return {"input": {"operationType": operation, "countryCode": "PT", "customer": customer, "device": device,
+                      "subscriptions": [subscription], **extra}}  # fmt: skip
+
+
 class WireOrderRequest(_Wire):
+    # In the document: a new eSIM and a top-up of the demo's eSIM (TOPUP: TOPUP_ACTIVATION is deprecated).
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [_example("NEW_ESIM"), _example("TOPUP", esim={"iccid": "123456789"})]}
+    )
+
     input: WireOrderInput
 
 
