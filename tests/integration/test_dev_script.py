@@ -96,14 +96,13 @@ def test_an_unknown_command_is_named_with_the_help_and_exit_code_2(checkout: Pat
 
 
 # A stand-in pytest: it says which pass it is (its database, and whether it runs the API tests or the
-# rest, the benchmark's smoke runs, or the integration tests of files test_a* to test_d*) and with what
-# arguments, waits (up to 10 s) for the other five passes to have started, and fails if one never did (the
-# passes ran one after the other) or if FAIL_PASS names it.
+# rest, or the integration tests of files test_a* to test_d*) and with what arguments, waits (up to 10 s)
+# for the other four passes to have started, and fails if one never did (the passes ran one after the
+# other) or if FAIL_PASS names it.
 PYTEST = """#!/bin/sh
 if [ -n "$ORDERHUB_TEST_POSTGRES" ]; then db=postgres; else db=sqlite; fi
 case " $* " in
   *" tests/api "*) tests=api ;;
-  *" tests/bench "*) tests=bench ;;
   *" --ignore-glob="*) tests=rest ;;
   *" tests/integration/"*) tests=integration-a-d ;;
   *) tests=rest ;;
@@ -111,7 +110,7 @@ esac
 pass=$db-$tests
 echo "$pass pass: $*"
 touch "$MARKS/$pass"
-for other in sqlite-api sqlite-rest sqlite-integration-a-d postgres-api postgres-rest postgres-bench; do
+for other in sqlite-api sqlite-rest sqlite-integration-a-d postgres-api postgres-rest; do
   i=0
   while [ ! -e "$MARKS/$other" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   [ -e "$MARKS/$other" ] || { echo "$pass pass ran without $other"; exit 3; }
@@ -132,7 +131,7 @@ def test_checkout(checkout: Path, tmp_path: Path) -> Path:
     return checkout
 
 
-def test_the_six_passes_run_side_by_side_and_each_counts(test_checkout: Path, tmp_path: Path) -> None:
+def test_the_five_passes_run_side_by_side_and_each_counts(test_checkout: Path, tmp_path: Path) -> None:
     marks = str(tmp_path / "marks")
     logs = tmp_path / "tmp"  # where the background passes' output waits for its turn
     logs.mkdir()
@@ -152,21 +151,12 @@ def test_the_six_passes_run_side_by_side_and_each_counts(test_checkout: Path, tm
         "sqlite-api pass: -p no:cacheprovider --durations=15 tests/api",
         "--- the API tests on PostgreSQL (postgresql://pg.example/test) ---",
         "postgres-api pass: -p no:cacheprovider --durations=15 tests/api",
-        "--- the PostgreSQL tests (postgresql://pg.example/test) ---",
-        "postgres-rest pass: -p no:cacheprovider --durations=15 tests/postgres",
-        "--- the benchmark's smoke runs (postgresql://pg.example/test) ---",
-        "postgres-bench pass: -p no:cacheprovider --durations=15 tests/bench",
+        "--- the PostgreSQL tests and the benchmark's smoke runs (postgresql://pg.example/test) ---",
+        "postgres-rest pass: -p no:cacheprovider --durations=15 tests/postgres tests/bench",
         "--- the integration tests on SQLite, a to d ---",
         "sqlite-integration-a-d pass: -p no:cacheprovider --durations=15 tests/integration/test_[a-d]*.py",
     ]
-    for failing in (
-        "sqlite-rest",
-        "sqlite-api",
-        "postgres-api",
-        "postgres-rest",
-        "postgres-bench",
-        "sqlite-integration-a-d",
-    ):
+    for failing in ("sqlite-rest", "sqlite-api", "postgres-api", "postgres-rest", "sqlite-integration-a-d"):
         for mark in Path(marks).iterdir():
             mark.unlink()
         failed = dev(
@@ -179,13 +169,13 @@ def test_the_six_passes_run_side_by_side_and_each_counts(test_checkout: Path, tm
         )
         assert failed.returncode != 0, failing
         assert f"{failing} pass failed" in failed.stdout
-        assert "sqlite-integration-a-d pass: " in failed.stdout  # the other passes ran to their end and were shown
+        assert "postgres-rest pass: " in failed.stdout  # the other passes ran to their end and were shown
     assert not list(logs.iterdir())
 
 
 def test_arguments_run_the_chosen_tests_alone_on_sqlite(test_checkout: Path, tmp_path: Path) -> None:
     # The stand-in need not wait for passes that will not come.
-    for other in ("sqlite-api", "sqlite-integration-a-d", "postgres-api", "postgres-rest", "postgres-bench"):
+    for other in ("sqlite-api", "sqlite-integration-a-d", "postgres-api", "postgres-rest"):
         (tmp_path / "marks" / other).touch()
     done = dev(test_checkout, "test", "tests/unit", "-q", MARKS=str(tmp_path / "marks"))
     assert done.returncode == 0, done.stdout + done.stderr
