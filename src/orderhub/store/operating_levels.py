@@ -9,9 +9,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from orderhub.domain.order_states import OrderState
-from orderhub.domain.orders import WORKABLE_STATES
-from orderhub.store.tables import hub_listeners, orders
+from orderhub.store.fastsql import FastSql, read_time
+from orderhub.store.work_queue_sql import DUE
 
 
 @dataclass(frozen=True)
@@ -24,22 +23,16 @@ class OperatingLevels:
     listeners_failing: int
 
 
-# Due as the worker takes orders (store.work_queue_sql): an accepted or in-progress order at once, a
-# scheduled one from its due_at. Leases and retry times are left out: an order held by a worker, or
-# waiting to be tried again, is still backlog, and the one that waits longest is what an alert watches.
-_AT_ONCE = [state.value for state in WORKABLE_STATES if state is not OrderState.SCHEDULED]
+# Due as the worker takes orders (store.work_queue_sql): leases and retry times are left out, as an order
+# held by a worker, or waiting to be tried again, is still backlog, and the one that waits longest is what
+# an alert watches.
+_DUE_BY_DIALECT = f"SELECT dialect, COUNT(*), MIN(due_at) FROM orders WHERE {DUE} GROUP BY dialect"
+_LISTENERS_FAILING = "SELECT COUNT(*) FROM hub_listeners WHERE failures > 0"
 
 
 def read_operating_levels(connection: sa.Connection, now: datetime) -> OperatingLevels:
-    due = sa.or_(
-        orders.c.state.in_(_AT_ONCE),
-        sa.and_(orders.c.state == OrderState.SCHEDULED.value, orders.c.due_at <= now),
-    )
-    rows = connection.execute(
-        sa.select(orders.c.dialect, sa.func.count(), sa.func.min(orders.c.due_at)).where(due).group_by(orders.c.dialect)
-    ).all()
-    failing = connection.execute(
-        sa.select(sa.func.count()).select_from(hub_listeners).where(hub_listeners.c.failures > 0)
-    ).scalar_one()
-    oldest = min((row[2] for row in rows if row[2] is not None), default=None)
-    return OperatingLevels({row[0]: row[1] for row in rows}, oldest, failing)
+    sql = FastSql(connection)
+    rows = sql.all(_DUE_BY_DIALECT, (sql.time(now),))
+    failing = sql.one(_LISTENERS_FAILING)
+    oldest = min((moment for row in rows if (moment := read_time(row[2])) is not None), default=None)
+    return OperatingLevels({str(row[0]): int(row[1]) for row in rows}, oldest, int(failing[0]) if failing else 0)
