@@ -49,6 +49,54 @@ def test_every_operation_has_its_own_operation_id_a_generator_can_name_a_functio
     assert len(set(ids)) == len(ids)
 
 
+# Generated clients name their methods after these: chosen (TM Forum's own names for TMF622 and, in its
+# style, for the TMF622-style API), never the framework's defaults such as ``place_order_order_post``,
+# which changed whenever a handler or a path did and so renamed partners' methods with it.
+OPERATION_IDS = {
+    "esim-v1": {
+        "POST /order": "placeOrder",
+        "GET /order/{order_id}": "getOrder",
+        "GET /order/{order_id}/qrcode": "getOrderQrCode",
+        "GET /order/{order_id}/install-links": "getOrderInstallLinks",
+        "GET /product": "listProducts",
+        "GET /product/{product_id}": "getProduct",
+        "GET /sim/{iccid}": "getSim",
+        "GET /sim/{iccid}/subscriptions": "listSimSubscriptions",
+    },
+    "tmf-productorder": {
+        "POST /{business_id}/productOrder": "createProductOrder",
+        "GET /{business_id}/productOrder/{order_id}": "retrieveProductOrder",
+    },
+    "tmf622": {
+        "POST /productOrder": "createProductOrder",
+        "GET /productOrder": "listProductOrder",
+        "GET /productOrder/{order_id}": "retrieveProductOrder",
+        "PATCH /productOrder/{order_id}": "patchProductOrder",
+        "DELETE /productOrder/{order_id}": "deleteProductOrder",
+        "POST /cancelProductOrder": "createCancelProductOrder",
+        "GET /cancelProductOrder": "listCancelProductOrder",
+        "GET /cancelProductOrder/{cancellation_id}": "retrieveCancelProductOrder",
+        "POST /hub": "registerListener",
+        "GET /hub/{listener_id}": "retrieveListener",
+        "DELETE /hub/{listener_id}": "unregisterListener",
+    },
+    "onapi-order": {
+        "GET /": "listEndpoints",
+        "GET /sp_spec/products/": "listProducts",
+        "POST /sp_spec/order/": "placeOrder",
+    },
+}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_each_operation_is_named_as_chosen(documents: dict[str, dict[str, Any]], api: str) -> None:
+    named = {
+        f"{method.upper()} {path}": operation.get("operationId")
+        for method, path, operation in operations(documents[api])
+    }
+    assert named == OPERATION_IDS[api]
+
+
 def examples(document: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """Each example in ``document``: where it stands, the JSON pointer of the schema it illustrates, itself.
     A media type's, parameter's or header's ``example`` and ``examples`` (a map of Example Objects)

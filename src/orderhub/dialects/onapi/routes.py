@@ -87,7 +87,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
     # from the request's Host header, which the client writes: a list that linked anywhere it was told to.
     docs = f"{services.settings.public_url.rstrip('/')}{PREFIX}/docs"
 
-    @app.get("/", summary="The ON-API endpoints served here")
+    @app.get("/", summary="The ON-API endpoints served here", operation_id="listEndpoints")
     async def endpoints() -> Response:
         served = {"order": ORDER_PATH, "products": PRODUCTS_PATH}
         return json_response(
@@ -97,7 +97,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
             ]
         )
 
-    @app.get(PRODUCTS_PATH, summary="The products and offerings you may order")
+    @app.get(PRODUCTS_PATH, summary="The products and offerings you may order", operation_id="listProducts")
     @app.get(PRODUCTS_PATH.rstrip("/"), include_in_schema=False)
     async def products(caller: Operator) -> Response:
         listed: dict[str, dict[str, Any]] = {}
@@ -109,7 +109,7 @@ def create_onapi_app(services: DialectContext) -> FastAPI:
             entry["offerings"].append({"offeringId": offering.offering_id, "name": offering.name})
         return json_response(list(listed.values()))
 
-    @app.post(ORDER_PATH, summary="Order a service on an access")
+    @app.post(ORDER_PATH, summary="Order a service on an access", operation_id="placeOrder")
     @app.post(ORDER_PATH.rstrip("/"), include_in_schema=False)
     async def order(
         request: Request,

@@ -83,6 +83,7 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         "/{business_id}/productOrder",
         status_code=201,
         summary="Order a Plan, DataPlan or Addon on a line",
+        operation_id="createProductOrder",
     )
     async def place_order(
         business_id: str,
@@ -92,7 +93,11 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
     ) -> Response:
         return await placing.place(services, placing.Orderer(*who), await request.body(), idempotency_key)
 
-    @app.get("/{business_id}/productOrder/{order_id}", summary="An order placed through this API")
+    @app.get(
+        "/{business_id}/productOrder/{order_id}",
+        summary="An order placed through this API",
+        operation_id="retrieveProductOrder",
+    )
     async def get_order(order_id: str, who: Caller) -> Response:
         principal, unit = who
         view = await services.ordering.get_by_reference(principal, order_id)
