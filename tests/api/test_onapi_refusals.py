@@ -405,8 +405,20 @@ def test_the_endpoint_list_is_served_without_its_trailing_slash_as_every_onapi_p
     assert bare.content == http.request(method, "/2.5/").content
 
 
-@pytest.mark.parametrize("spell", [str.lower, lambda text: text.replace("Z", "z"), lambda text: text.replace("T", "t")])
-def test_rfc_3339_dates_may_spell_t_and_z_in_lower_case(http: httpx.Client, access: str, spell: Any) -> None:
+@pytest.mark.parametrize(
+    "spell",
+    [
+        str.lower,
+        lambda text: text.replace("Z", "z"),
+        lambda text: text.replace("T", "t"),
+        # UTC spelled as an offset; "-00:00" is RFC 3339's UTC from a sender that does not know its own.
+        lambda text: text.replace("Z", "+00:00"),
+        lambda text: text.replace("Z", "-00:00"),
+    ],
+)
+def test_rfc_3339_utc_dates_may_be_spelled_each_way_rfc_3339_allows(
+    http: httpx.Client, access: str, spell: Any
+) -> None:
     requested = when(86400)
     body = valid_body(access, requested=spell(requested))
     body["orderDateTime"] = spell(body["orderDateTime"])

@@ -20,8 +20,9 @@ from .messages import MAX_TEXT, fault_message, message
 
 _PHONE = re.compile(r"^\+[0-9]{6,15}\Z")
 _POSTAL_CODE = re.compile(r"^[1-9][0-9]{4}\Z")
-# RFC 3339 in UTC, as the body's date-times are read (and the OpenAPI document states them).
-MOMENT_PATTERN = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|\+00:00)"
+# RFC 3339 in UTC, as the body's date-times are read (and the OpenAPI document states them). "-00:00" is
+# UTC too (RFC 3339 §4.3: the sender does not know its local offset), as TMF622's dates take it.
+MOMENT_PATTERN = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]00:00)"
 _MOMENT = re.compile(MOMENT_PATTERN)
 # Control characters (C0 and DEL) belong in no field: a NUL cannot even be stored (PostgreSQL).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -60,7 +61,7 @@ class _Reader:
 
     def moment(self, data: dict[str, Any], name: str) -> datetime:
         value = data.get(name)
-        # RFC 3339 in UTC: "Z" (or +00:00), seconds required, fractions allowed; "t" and "z" may be
+        # RFC 3339 in UTC: "Z" (or +00:00, -00:00), seconds required, fractions allowed; "t" and "z" may be
         # lower case (RFC 3339 §5.6).
         if not isinstance(value, str) or not _MOMENT.fullmatch(value):
             raise self.bad(name, "date")
