@@ -209,6 +209,16 @@ def test_a_missing_name_or_street_keeps_its_own_message(http: httpx.Client, acce
     assert send(http, body).json()["message"] == "The invoice address is incomplete."
 
 
+def test_an_optional_field_left_blank_is_taken_as_left_out(http: httpx.Client, access: str) -> None:
+    # As "" was: blanks were "Bad customerDetails.streetNumber" (and a phone's or e-mail's 400) instead.
+    body = valid_body(access, requested=when(86400))
+    body["customerDetails"].update(customerPhone="  ", customerMobilePhone=" ", customerEmail="   ")
+    body["customerDetails"]["invoiceDetails"].update(streetNumber="  ", streetLittera=" ")
+    answer = send(http, body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "RECEIVED"
+
+
 def test_a_nul_in_a_field_orderhub_does_not_read_is_kept_harmlessly(http: httpx.Client, access: str) -> None:
     body = valid_body(access, requested=when(86400))
     body["note"] = "a\u0000b"

@@ -50,7 +50,10 @@ class _Reader:
         if fault is not None:
             raise OnapiError(400, f"Bad {where}", fault_message(fault, key, self.language), field=where)
         if not value.strip():
-            raise self.bad(where, key)
+            # Blanks say as much as "" does: an optional field left blank is left out, a required one missing.
+            if required:
+                raise self.bad(where, key)
+            return None
         return value.strip()
 
     def identifier(self, data: dict[str, Any], name: str, where: str) -> str:
