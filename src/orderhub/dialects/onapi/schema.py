@@ -15,12 +15,12 @@ from .wire import MOMENT_PATTERN
 _ID = r"^[-0-9a-zA-Z.]{1,36}$"
 # What wire.py reads as a date-time, so that a client (or a fuzzer) sends one the API takes.
 _Moment = Annotated[str, Field(pattern=f"^{MOMENT_PATTERN}$", json_schema_extra={"format": "date-time"})]
-# Text as wire.py reads it: at most MAX_TEXT characters, no control character, and empty (an optional one:
-# not given) or more than spaces (\x85 is one to Python's strip, not to a JSON Schema's \s).
+# Text as wire.py reads it: at most MAX_TEXT characters and no control character; a required one more than
+# spaces (\x85 is one to Python's strip, not to a JSON Schema's \s), an optional one empty or blank if not given.
 _NO_CONTROL = r"[^\u0000-\u001f\u007f]"
 _SOME_TEXT = rf"{_NO_CONTROL}*[^\s\u0085\u0000-\u001f\u007f]{_NO_CONTROL}*"
 _RequiredText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=f"^{_SOME_TEXT}$")]
-_Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=f"^({_SOME_TEXT})?$")]
+_Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=f"^{_NO_CONTROL}*$")]
 
 
 class ProductRef(BaseModel):
