@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,17 +22,33 @@ def on_postgres() -> bool:
     return bool(POSTGRES)
 
 
-def database_url(db_path: Path) -> str:
+def database_url(db_path: Path, *, copy_of: str | None = None) -> str:
     """The database for a test that would use the SQLite file ``db_path``. On PostgreSQL: a database of
-    its own, named after the path, so that the same path (a restart) finds the same data again."""
+    its own, named after the path, so that the same path (a restart) finds the same data again.
+
+    ``copy_of``: the URL of a database this run made (and no longer uses) that a new database starts as a
+    copy of; one that is there already is left as it is."""
     if not POSTGRES:
+        if copy_of is not None and not db_path.exists():
+            _copy_sqlite(sa.make_url(copy_of).database or "", db_path)
         return f"sqlite:///{db_path}"
     name = PREFIX + hashlib.sha1(str(db_path).encode()).hexdigest()[:20]
     if name not in _created:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{sa.make_url(copy_of).database}"' if copy_of is not None else ""
+        _admin(f'CREATE DATABASE "{name}"{template}')
         _created.add(name)
     return str(sa.make_url(POSTGRES).set(database=name))
+
+
+def _copy_sqlite(source: str, target: Path) -> None:
+    # Made as orderhub makes a database file (owner only), then filled through SQLite's backup, which
+    # copies the database whatever its write-ahead log still holds.
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+    origin.close()
+    copy.close()
 
 
 def drop_created() -> None:

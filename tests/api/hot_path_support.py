@@ -17,7 +17,7 @@ from orderhub.api.app import create_app
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
-from tests.databases import database_url
+from tests.demo_databases import demo_database_url
 
 # The two applications (with and without hot routes) over each set of services demo_services holds,
 # built on first use: create_app costs ~60 ms (FastAPI builds every route), more than most comparisons.
@@ -27,7 +27,7 @@ _APPS: dict[int, dict[bool, ASGIApp]] = {}
 @contextmanager
 def demo_services(path: Path, *, inventory_size: int = 50) -> Iterator[Services]:
     """Services over a migrated database with the demo data; bodies are capped at 4 KiB."""
-    built = build_services(Settings(database_url=database_url(path), max_body_bytes=4096))
+    built = build_services(Settings(database_url=demo_database_url(path, inventory_size), max_body_bytes=4096))
     built.migrate()
     load_demo_data(built.uow_factory, inventory_size=inventory_size)
     _APPS[id(built)] = {}

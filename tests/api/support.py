@@ -21,7 +21,7 @@ from orderhub.api.app import create_app
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
-from tests.databases import database_url
+from tests.demo_databases import demo_database_url
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT12:00:00Z")
 SEED_PRODUCT = "a3u3z000000PZBhAAO"
@@ -39,7 +39,8 @@ class RunningServer:
 @contextmanager
 def running_server(db_path: Path, *, run_worker: bool = True, **settings: Any) -> Iterator[RunningServer]:
     options = {"demo_inventory_size": 300, "worker_poll_seconds": 30.0, "log_level": "INFO", **settings}
-    services = build_services(Settings(database_url=database_url(db_path), **options))
+    url = demo_database_url(db_path, options["demo_inventory_size"])
+    services = build_services(Settings(database_url=url, **options))
     services.migrate()
     load_demo_data(services.uow_factory, inventory_size=options["demo_inventory_size"])
     sock = socket.socket()

@@ -27,7 +27,7 @@ import pytest
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
-from tests.databases import database_url
+from tests.demo_databases import demo_database_url
 from tests.integration.cli_forks import CliForks
 
 HOST = "127.0.0.1"
@@ -42,7 +42,7 @@ DEMO_RESELLER = ("demo-reseller-1", "demo-reseller-1-secret")
 def demo_services(db_path: Path, *, inventory_size: int, **options: Any) -> Iterator[Services]:
     """One process's services on a fresh database for ``db_path`` (tests.databases: SQLite, or PostgreSQL
     when set), migrated, with the demo data and ``inventory_size`` eSIM profiles; closed after."""
-    built = build_services(Settings(database_url=database_url(db_path), **options))
+    built = build_services(Settings(database_url=demo_database_url(db_path, inventory_size), **options))
     try:
         built.migrate()
         load_demo_data(built.uow_factory, inventory_size=inventory_size)

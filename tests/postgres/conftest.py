@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from orderhub.bootstrap import Services, build_services
-from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
-from tests.databases import database_url, on_postgres
+from tests.databases import on_postgres
+from tests.demo_databases import demo_database_url
 from tests.integration.support import OrderhubProcesses
 
 if not on_postgres():
@@ -21,12 +21,7 @@ if not on_postgres():
 @pytest.fixture
 def pg_url(tmp_path: Path) -> str:
     """A fresh PostgreSQL database with the schema and the demo data."""
-    url = database_url(tmp_path / "pg.db")
-    services = build_services(Settings(database_url=url, demo_inventory_size=400))
-    services.migrate()
-    load_demo_data(services.uow_factory, inventory_size=400)
-    services.close()
-    return url
+    return demo_database_url(tmp_path / "pg.db", inventory_size=400)
 
 
 @pytest.fixture
