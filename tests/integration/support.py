@@ -27,6 +27,7 @@ import pytest
 from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
+from tests.databases import on_postgres
 from tests.demo_databases import demo_database_url
 from tests.integration.cli_forks import CliForks
 
@@ -245,6 +246,10 @@ class OrderhubProcesses:
         When no port is given, a free one is picked; should another process grab it first, the start is
         retried on a new port.
         """
+        if demo and db_url is None and not on_postgres():
+            # A new file starts as a copy of the demo database (tests.demo_databases); serve --demo finds
+            # the schema and the demo there, as it does on every later start.
+            demo_database_url(db_path, int(base_env(env)["ORDERHUB_DEMO_INVENTORY_SIZE"]))
         attempts = 1 if port is not None else 3
         for attempt in range(1, attempts + 1):
             chosen = port if port is not None else free_port()
