@@ -111,8 +111,23 @@ def _qr_image(text: str, kind: str, scale: int) -> bytes:
     return buffer.getvalue()
 
 
+# Each handler's operationId, for the methods of clients generated from the document (an unnamed handler
+# fails the app's build): FastAPI's own ids, such as place_order_order_post, changed with any path.
+OPERATION_IDS = {
+    "place_order": "placeOrder",
+    "get_order": "getOrder",
+    "qrcode": "getOrderQrCode",
+    "install_links": "getOrderInstallLinks",
+    "list_products": "listProducts",
+    "get_product": "getProduct",
+    "get_sim": "getSim",
+    "get_sim_subscriptions": "listSimSubscriptions",
+}
+
+
 def create_esim_v1_app(services: DialectContext) -> FastAPI:
     app = FastAPI(
+        generate_unique_id_function=lambda route: OPERATION_IDS[route.name],
         title="orderhub esim-v1",
         version="1.0",
         description="eSIM order API: order eSIMs (NEW_ESIM) and top them up (TOPUP), poll by externalId.",
@@ -176,13 +191,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
 
     QueryCaller = Annotated[Principal, Depends(with_each_parameter_once)]
 
-    @app.post(
-        "/order",
-        status_code=201,
-        response_model=OrderAccepted,
-        summary="Order a new eSIM or a top-up",
-        operation_id="placeOrder",
-    )
+    @app.post("/order", status_code=201, response_model=OrderAccepted, summary="Order a new eSIM or a top-up")
     async def place_order(
         body: WireOrderRequest,
         caller: Caller,
@@ -201,7 +210,6 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         response_model=OrderResource,
         response_model_exclude_none=True,
         summary="Status and output of an order",
-        operation_id="getOrder",
     )
     async def get_order(order_id: str, caller: Caller) -> Response:
         view = await services.ordering.get_order(caller, order_id, ESIM_OPERATIONS)
@@ -225,7 +233,6 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
     @app.get(
         "/order/{order_id}/qrcode",
         summary="The eSIM activation code as a QR image",
-        operation_id="getOrderQrCode",
         responses={
             200: {"content": {"image/png": {}, "image/svg+xml": {}}},
             409: {"model": ErrorBody},
@@ -249,30 +256,19 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         "/order/{order_id}/install-links",
         response_model=InstallLinks,
         summary="One-tap install links",
-        operation_id="getOrderInstallLinks",
         responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
     async def install_links(order_id: str, caller: Caller) -> dict[str, str]:
         code = await activation_code(order_id, caller)
         return {"lpa_url": code.lpa_string, "ios": code.ios_install_url, "android": code.android_install_url}
 
-    @app.get(
-        "/product",
-        response_model=list[ProductResource],
-        summary="Products of your catalog",
-        operation_id="listProducts",
-    )
+    @app.get("/product", response_model=list[ProductResource], summary="Products of your catalog")
     def list_products(
         caller: QueryCaller, currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None
     ) -> list[dict[str, Any]]:
         return [mapping.product_resource(p) for p in services.catalog.products_for(caller, currency)]
 
-    @app.get(
-        "/product/{product_id}",
-        response_model=ProductResource,
-        summary="One product of your catalog",
-        operation_id="getProduct",
-    )
+    @app.get("/product/{product_id}", response_model=ProductResource, summary="One product of your catalog")
     def get_product(
         product_id: str,
         caller: QueryCaller,
@@ -283,12 +279,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         except ProductNotFound as exc:
             raise EsimError(404, "PRODUCT_NOT_FOUND", exc.message) from exc
 
-    @app.get(
-        "/sim/{iccid}",
-        response_model=SimResource,
-        summary="State of an eSIM and its subscriptions",
-        operation_id="getSim",
-    )
+    @app.get("/sim/{iccid}", response_model=SimResource, summary="State of an eSIM and its subscriptions")
     def get_sim(iccid: str, caller: Caller) -> dict[str, Any]:
         return mapping.sim_resource(services.inventory.sim_for(caller, iccid))
 
@@ -296,7 +287,6 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         "/sim/{iccid}/subscriptions",
         response_model=list[SubscriptionResource],
         summary="Subscriptions of an eSIM",
-        operation_id="listSimSubscriptions",
     )
     def get_sim_subscriptions(iccid: str, caller: Caller) -> list[dict[str, Any]]:
         return mapping.subscription_resources(services.inventory.sim_for(caller, iccid))
