@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +22,15 @@ FINAL = ("completed", "failed", "partial", "rejected", "cancelled")
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_esim_bodies: dict[int, dict[str, Any]] = {}
+
+
 def esim_order(base_url: str, token: str, n: int) -> tuple[str, httpx.Response]:
     with client(base_url, timeout=30) as http:
-        headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": f"mp-{uuid.uuid4()}"}
-        answer = http.post("/esim/v1/order", json=new_esim_body(f"mp-{n}-{uuid.uuid4().hex[:6]}@example.com"),
-                           headers=headers)  # fmt: skip
+        headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": f"mp-{n}", "Idempotency-Key": f"mp-{n}"}
+        # The same body when sent again (its activation date is made from the clock).
+        body = _esim_bodies.setdefault(n, new_esim_body(f"mp-{n}@example.com"))
+        answer = http.post("/esim/v1/order", json=body, headers=headers)
     return "esim", answer
 
 
@@ -47,7 +50,7 @@ def vendor_order(base_url: str, _token: str, n: int) -> tuple[str, httpx.Respons
         ],
     }
     headers = {"client_id": "demo-channel-1", "client_secret": "demo-channel-1-secret",
-               "X-Correlation-ID": f"mp-{n}-{uuid.uuid4()}"}  # fmt: skip
+               "X-Correlation-ID": f"mp-{n}"}  # fmt: skip
     with client(base_url, timeout=30) as http:
         return "tmf", http.post("/emida-ux-lcr/emida-ux/v1/CR/productOrder", json=body, headers=headers)
 
@@ -86,8 +89,8 @@ def test_two_api_and_three_worker_processes_with_a_worker_killed_mid_way(
     # 200 line orders on one line, from 24 senders, two API processes and three workers on two cores:
     # one may wait on the line's row longer than the default 2 s, and is then answered 503 by design
     # (tests/postgres/test_writer_contention.py holds the deadline). This test is about orders lost or
-    # fulfilled twice: a bound that contention on this machine does not reach (1 run in 4 got a 503 at 2 s,
-    # on this stop's start too).
+    # fulfilled twice: a bound that contention on this machine seldom reaches (1 run in 4 got a 503 at 2 s;
+    # at 6 s, one CI run in the last dozen did), and a 503 is sent again as a partner would.
     env = {
         "ORDERHUB_WORKER_POLL_SECONDS": "1.0",
         "ORDERHUB_FINAL_ANSWER_BUDGET_SECONDS": "0.2",
@@ -105,6 +108,16 @@ def test_two_api_and_three_worker_processes_with_a_worker_killed_mid_way(
 
     def send(n: int) -> None:
         kind, answer = senders[n % 4](apis[n % 2].base_url, token, n)
+        # Two API processes, three workers and 24 senders on two cores (beside CI's other passes): a write
+        # may wait past its bound on the line's row and be refused, 503 with Retry-After, by design. A
+        # partner sends the same order again (the same keys), and that is what is checked here: nothing
+        # lost, nothing twice.
+        for _ in range(5):
+            if answer.status_code != 503:
+                break
+            assert "retry-after" in answer.headers, answer.text
+            time.sleep(min(float(answer.headers["retry-after"]), 2.0))
+            kind, answer = senders[n % 4](apis[n % 2].base_url, token, n)
         with lock:
             accepted.append((kind, answer))
         if n == count // 3:
