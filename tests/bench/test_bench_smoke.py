@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,24 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path: Path) -> None
     assert document["sustained"]["completion"]["orders"] > 0
     assert document["machine"]["cores"] >= 1
     assert (tmp_path / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_instruction_count_counts_orders_and_gets() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.instructions", "--orders", "64"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    row = next(line for line in done.stdout.splitlines() if line.startswith("this checkout"))
+    accept, get = (int(figure.replace(",", "")) for figure in row.split()[-2:])
+    # An order is hundreds of thousands of instructions, a GET tens of thousands: a count of nothing
+    # (instrumentation never switched on) or of everything (never switched off) would be far off.
+    assert 200_000 < accept < 20_000_000
+    assert 20_000 < get < accept
 
 
 def test_the_remote_postgresql_run_places_orders_through_the_delaying_proxy_for_each_checkout() -> None:
