@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from orderhub.store.backup import backup_sqlite
 
 POSTGRES = os.environ.get("ORDERHUB_TEST_POSTGRES", "")
 # How the databases made for tests are named: runs that share a server may each keep to names of their own.
@@ -30,7 +31,7 @@ def database_url(db_path: Path, *, copy_of: str | None = None) -> str:
     copy of; one that is there already is left as it is."""
     if not POSTGRES:
         if copy_of is not None and not db_path.exists():
-            _copy_sqlite(sa.make_url(copy_of).database or "", db_path)
+            backup_sqlite(copy_of, db_path)  # orderhub's own copy: consistent, owner-only
         return f"sqlite:///{db_path}"
     name = PREFIX + hashlib.sha1(str(db_path).encode()).hexdigest()[:20]
     if name not in _created:
@@ -39,16 +40,6 @@ def database_url(db_path: Path, *, copy_of: str | None = None) -> str:
         _admin(f'CREATE DATABASE "{name}"{template}')
         _created.add(name)
     return str(sa.make_url(POSTGRES).set(database=name))
-
-
-def _copy_sqlite(source: str, target: Path) -> None:
-    # Made as orderhub makes a database file (owner only), then filled through SQLite's backup, which
-    # copies the database whatever its write-ahead log still holds.
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
-        origin.backup(copy)
-    origin.close()
-    copy.close()
 
 
 def drop_created() -> None:

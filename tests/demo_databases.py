@@ -3,8 +3,8 @@
 Migrating and loading the demo (its secrets' scrypt hashes included) took about a second of CPU for each
 of the suite's hundreds of databases. So each process makes one such database per inventory size, with
 orderhub's own migrations and demo loader, and every new test database starts as a copy of it
-(tests.databases: a file copy on SQLite, a template on PostgreSQL). A test that migrates or loads the demo
-itself still can: both find the work done.
+(tests.databases: orderhub's own backup on SQLite, a template on PostgreSQL). A test that migrates or
+loads the demo itself still can: both find the work done.
 """
 
 from __future__ import annotations
