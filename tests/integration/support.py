@@ -295,34 +295,3 @@ def wait_until(predicate: Any, *, timeout: float, interval: float = 0.2, message
         if time.monotonic() >= deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {message}")
         time.sleep(interval)
-
-
-def nested_savepoints_undo_only_the_inner_one(url: str) -> list[int]:
-    """Runs a write in a savepoint, inside it a failing one in another (both share one name, as
-    store.fastsql names every savepoint), then one more write; returns how far the config version
-    moved after the outer savepoint and after the transaction."""
-    from orderhub.store.database import create_engine
-    from orderhub.store.fastsql import FastSql
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            sql = FastSql(connection)
-            seen = []
-            start = connection.exec_driver_sql("SELECT version FROM config_version").scalar_one()
-            connection.rollback()
-            with connection.begin():
-                with sql.savepoint():
-                    sql.execute("UPDATE config_version SET version = version + 1")
-                    try:
-                        with sql.savepoint():
-                            sql.execute("UPDATE config_version SET version = version + 10")
-                            raise ValueError("undo me")
-                    except ValueError:
-                        pass
-                    seen.append(sql.one("SELECT version FROM config_version")[0] - start)  # type: ignore[index]
-                sql.execute("UPDATE config_version SET version = version + 100")
-            seen.append(sql.one("SELECT version FROM config_version")[0] - start)  # type: ignore[index]
-            return seen
-    finally:
-        engine.dispose()

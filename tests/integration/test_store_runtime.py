@@ -19,7 +19,7 @@ from orderhub.store import migrate
 from orderhub.store.database import create_engine
 from orderhub.store.fastsql import FastSql
 from orderhub.store.runtime import SqlDatabase
-from tests.integration.support import nested_savepoints_undo_only_the_inner_one
+from tests.databases import nested_savepoints_undo_only_the_inner_one
 
 pytestmark = pytest.mark.integration
 

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from orderhub.bootstrap import build_services
 from orderhub.settings import Settings
 from orderhub.store import migrate
-from tests.databases import database_url
+from tests.databases import database_url, nested_savepoints_undo_only_the_inner_one
 from tests.integration.schema_support import (
     assert_migrate_refuses_a_newer_schema_in_one_line,
     assert_newer_schema_is_served,
     migrated_to_a_newer_orderhub,
 )
-from tests.integration.support import OrderhubProcesses, base_env, nested_savepoints_undo_only_the_inner_one
+from tests.integration.support import OrderhubProcesses, base_env
 
 
 def orderhub(*args: str) -> subprocess.CompletedProcess[str]:
