@@ -167,6 +167,67 @@ def test_behind_a_public_url_each_document_names_it_as_its_server(tmp_path: Path
     assert alias == servers["tmf-productorder"]  # the documented base path, which the alias serves too
 
 
+# A partner trying the API in its /docs page signs in there with its client_id and client_secret: behind
+# ORDERHUB_PUBLIC_URL, the bearer APIs offer OAuth2's client-credentials flow beside the bearer scheme, so
+# Swagger UI's Authorize (or a generated client) fetches the token itself from the tokenUrl. OpenAPI 3.1
+# wants that URL absolute, so without a public address there is no flow to offer.
+BEARER_APIS = ("esim-v1", "tmf622")
+READ_ANY = {"esim-v1": "/product", "tmf622": "/productOrder"}
+CLIENTS = {
+    "esim-v1": ("demo-reseller-1", "demo-reseller-1-secret"),
+    "tmf622": ("demo-channel-1", "demo-channel-1-secret"),
+}
+ONAPI_BASIC = "The communication operator's client id and secret, on every request"
+
+
+def secured(document: dict[str, Any]) -> list[list[dict[str, list[str]]]]:
+    return [operation["security"] for _method, _path, operation in operations(document) if "security" in operation]
+
+
+@pytest.mark.parametrize("api", BEARER_APIS)
+def test_without_a_public_url_a_bearer_api_offers_its_bearer_scheme(
+    documents: dict[str, dict[str, Any]], api: str
+) -> None:
+    assert list(documents[api]["components"]["securitySchemes"]) == ["bearer"]
+    assert secured(documents[api]) and all(security == [{"bearer": []}] for security in secured(documents[api]))
+
+
+def test_behind_a_public_url_a_bearer_api_offers_the_client_credentials_flow_that_gets_its_token(
+    tmp_path: Path,
+) -> None:
+    validator = jsonschema_rs.Draft202012Validator(OPENAPI_31, validate_formats=True)
+    with running_server(tmp_path / "flow.db", public_url=PUBLIC_URL) as server, server.client() as http:
+        for api in BEARER_APIS:
+            document = document_of(http, api)
+            assert validator.is_valid(document), api
+            scheme = document["components"]["securitySchemes"]["oauth2"]
+            flow = scheme["flows"]["clientCredentials"]
+            assert scheme["type"] == "oauth2" and flow["scopes"] == {}
+            assert flow["tokenUrl"] == flow["refreshUrl"] == PUBLIC_URL + "/oauth2/token"
+            assert all(security == [{"bearer": []}, {"oauth2": []}] for security in secured(document)), api
+            # What Swagger UI does with it, through a gateway that maps the public address to this server:
+            # client credentials in HTTP Basic, an empty scope; the token it gets reads the API.
+            answer = http.post(
+                flow["tokenUrl"].removeprefix(PUBLIC_URL),
+                data={"grant_type": "client_credentials", "scope": ""},
+                auth=CLIENTS[api],
+            )
+            assert answer.status_code == 200, answer.text
+            token = answer.json()["access_token"]
+            path = document["servers"][0]["url"].removeprefix(PUBLIC_URL) + READ_ANY[api]
+            read = http.get(path, headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "doc-1"})
+            assert read.status_code == 200, read.text
+
+
+def test_the_other_apis_offer_no_token_flow(documents: dict[str, dict[str, Any]]) -> None:
+    # tmf-productorder takes its credentials as header fields (documented as its parameters), onapi-order
+    # as HTTP Basic on every request, under a scheme named for what it is.
+    assert "securitySchemes" not in documents["tmf-productorder"].get("components", {})
+    assert documents["onapi-order"]["components"]["securitySchemes"] == {
+        "basic": {"type": "http", "scheme": "basic", "description": ONAPI_BASIC}
+    }
+
+
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, methods in document["paths"].items():
         for method, operation in methods.items():

@@ -24,7 +24,7 @@ from orderhub.metrics import register_api
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.web.hot_paths import HotPathRouter, HotRoute, HotStack
 from orderhub.web.middleware import HeadAsGetMiddleware, RequestContextMiddleware, UnexpectedErrorMiddleware
-from orderhub.web.openapi_answers import name_the_public_server
+from orderhub.web.openapi_answers import name_the_public_server, offer_client_credentials
 
 log = logging.getLogger("orderhub")
 _STATUS_NAMES = {status.value: status.name for status in HTTPStatus}
@@ -158,6 +158,8 @@ def create_app(
         dialect_app = dialect.create_app(context)
         if isinstance(dialect_app, FastAPI):
             name_the_public_server(dialect_app, services.settings.public_url, dialect.prefix)
+            if services.settings.public_url:  # OpenAPI 3.1: a token URL is absolute
+                offer_client_credentials(dialect_app, services.settings.public_url.rstrip("/") + TOKEN_PATH)
         for prefix in dialect.prefixes:
             register_api(prefix, dialect.name)
             app.mount(prefix, dialect_app)

@@ -55,6 +55,28 @@ def name_the_public_server(app: FastAPI, public_url: str, prefix: str) -> None:
         app.root_path_in_servers = False
 
 
+def offer_client_credentials(app: FastAPI, token_url: str) -> None:
+    """Beside ``app``'s bearer scheme, OAuth2's client-credentials flow that issues its tokens: a partner
+    in the /docs page signs in with its client id and secret (Swagger UI's Authorize fetches the token), and
+    a generated client can fetch and refresh tokens itself. Either scheme is enough for an operation."""
+
+    def rewrite(document: Json) -> None:
+        schemes = document.get("components", {}).get("securitySchemes", {})
+        if "bearer" not in schemes:
+            return
+        flow = {"tokenUrl": token_url, "refreshUrl": token_url, "scopes": {}}
+        schemes["oauth2"] = {
+            "type": "oauth2",
+            "description": "Your client_id and client_secret, exchanged for a bearer token (RFC 6749 section 4.4)",
+            "flows": {"clientCredentials": flow},
+        }
+        for _method, _path, operation in operations_of(document):
+            if {"bearer": []} in operation.get("security", []):
+                operation["security"] = [*operation["security"], {"oauth2": []}]
+
+    rewrite_document(app, rewrite)
+
+
 CORRELATION_ID = header("The request's X-Correlation-ID, or the one the server gave a request without one")
 ALLOW = header("The methods the path takes")
 RETRY_AFTER = header("Seconds to wait before trying again", pattern="^[0-9]+$")

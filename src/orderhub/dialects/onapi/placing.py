@@ -31,7 +31,12 @@ from .messages import message
 
 DIALECT = "onapi-order"
 log = logging.getLogger("orderhub.onapi")
-BASIC = StrictHTTPBasic(auto_error=False, realm="onapi")
+BASIC = StrictHTTPBasic(
+    auto_error=False,
+    realm="onapi",
+    scheme_name="basic",
+    description="The communication operator's client id and secret, on every request",
+)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
