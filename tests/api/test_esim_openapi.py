@@ -42,12 +42,12 @@ def test_the_correlation_id_is_a_required_header(document: dict[str, Any]) -> No
 
 
 def test_device_type_lists_its_values(document: dict[str, Any]) -> None:
-    device_type = document["components"]["schemas"]["WireDevice"]["properties"]["type"]
+    device_type = document["components"]["schemas"]["Device"]["properties"]["type"]
     assert device_type["enum"] == ["iot", "ios", "android"]
 
 
 def test_a_subscription_names_its_product_one_way_or_another(document: dict[str, Any]) -> None:
-    subscription = document["components"]["schemas"]["WireSubscription"]
+    subscription = document["components"]["schemas"]["Subscription"]
     assert sorted(tuple(choice["required"]) for choice in subscription["anyOf"]) == [
         ("allowanceId",),
         ("id",),
@@ -57,9 +57,9 @@ def test_a_subscription_names_its_product_one_way_or_another(document: dict[str,
 
 def test_deprecated_spellings_are_marked_deprecated(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    assert schemas["WireSubscription"]["properties"]["allowanceId"]["deprecated"] is True
-    assert "deprecated" not in schemas["WireSubscription"]["properties"]["product_id"]
-    choices = schemas["WireOrderInput"]["properties"]["operationType"]["anyOf"]
+    assert schemas["Subscription"]["properties"]["allowanceId"]["deprecated"] is True
+    assert "deprecated" not in schemas["Subscription"]["properties"]["product_id"]
+    choices = schemas["OrderInput"]["properties"]["operationType"]["anyOf"]
     deprecated = [c for c in choices if c.get("deprecated")]
     assert [c["const"] for c in deprecated] == ["TOPUP_ACTIVATION"]
     assert {v for c in choices for v in c.get("enum", [c.get("const")])} == {"NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"}

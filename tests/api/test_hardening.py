@@ -414,9 +414,9 @@ def test_the_documents_describe_the_bodies_the_apis_read_by_hand(
 
 def test_the_esim_v1_document_declares_what_the_server_refuses(client: httpx.Client, reseller: str) -> None:
     schemas = client.get("/esim/v1/openapi.json").json()["components"]["schemas"]
-    assert schemas["WireSubscription"]["properties"]["currency"]["anyOf"][0]["pattern"] == "^[A-Z]{3}$"
-    assert schemas["WireCustomer"]["properties"]["email"]["minLength"] == 3
-    assert schemas["WireOrderInput"]["properties"]["subscriptions"]["minItems"] == 1
+    assert schemas["Subscription"]["properties"]["currency"]["anyOf"][0]["pattern"] == "^[A-Z]{3}$"
+    assert schemas["Customer"]["properties"]["email"]["minLength"] == 3
+    assert schemas["OrderInput"]["properties"]["subscriptions"]["minItems"] == 1
     # And the server refuses exactly those.
     empty_email = new_esim_body(unique_email())
     empty_email["input"]["customer"]["email"] = ""

@@ -42,7 +42,7 @@ def test_openapi_document_describes_the_dialect(client: httpx.Client) -> None:
     assert document["info"]["title"] == "orderhub esim-v1"
     for path in ("/order", "/order/{order_id}", "/order/{order_id}/qrcode", "/product", "/sim/{iccid}"):
         assert path in document["paths"], path
-    request_schema = document["components"]["schemas"]["WireOrderInput"]
+    request_schema = document["components"]["schemas"]["OrderInput"]
     assert set(request_schema["required"]) >= {"operationType", "customer", "device", "subscriptions"}
     assert "201" in document["paths"]["/order"]["post"]["responses"]
     assert client.get("/esim/v1/docs").status_code == 200

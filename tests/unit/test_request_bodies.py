@@ -1,13 +1,11 @@
-"""A request body's schema, as the OpenAPI documents carry it: nested models written out in place."""
+"""A request body's models, as the OpenAPI documents carry them: each a component schema under its own name."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
 
-from orderhub.web.request_bodies import json_request_body
+from orderhub.web.request_bodies import json_body, model_schemas
 
 
 class Address(BaseModel):
@@ -28,26 +26,33 @@ class Node(BaseModel):
     children: list[Node] = []
 
 
-def schema_of(model: type[BaseModel]) -> dict[str, Any]:
-    body = json_request_body(model, {"example": True})["requestBody"]
-    assert body["required"] is True and body["content"]["application/json"]["example"] == {"example": True}
-    return dict(body["content"]["application/json"]["schema"])
+def test_each_nested_model_is_a_component_the_others_refer_to() -> None:
+    schemas = model_schemas(Order)
 
-
-def test_nested_models_are_written_out_where_they_are_used() -> None:
-    schema = schema_of(Order)
-
-    assert "$defs" not in str(schema) and "$ref" not in str(schema)
-    customer = schema["properties"]["customer"]
-    assert customer["title"] == "Customer"
-    address = customer["properties"]["address"]
+    assert set(schemas) == {"Order", "Customer", "Address"}
+    assert "$defs" not in str(schemas)
+    assert schemas["Order"]["properties"]["customer"] == {"$ref": "#/components/schemas/Customer"}
+    assert "billedTo" in schemas["Order"]["properties"]  # by alias, as the wire spells it
+    address = schemas["Customer"]["properties"]["address"]
     assert address["description"] == "Where invoices go"  # what stood beside the reference stays
-    assert {"type": "object", "title": "Address"}.items() <= address["anyOf"][0].items()
-    assert address["anyOf"][0]["properties"]["city"]["maxLength"] == 255
-    assert customer["properties"]["previous"]["items"]["properties"]["city"]["type"] == "string"
-    assert "billedTo" in schema["properties"]  # by alias, as the wire spells it
+    assert {"$ref": "#/components/schemas/Address"} in address["anyOf"]
+    assert schemas["Customer"]["properties"]["previous"]["items"] == {"$ref": "#/components/schemas/Address"}
+    assert schemas["Address"]["properties"]["city"]["maxLength"] == 255
 
 
-def test_a_model_that_contains_itself_is_refused_rather_than_written_out_forever() -> None:
-    with pytest.raises(ValueError, match="Node refers to itself"):
-        json_request_body(Node)
+def test_a_model_that_contains_itself_refers_to_its_own_component() -> None:
+    schemas = model_schemas(Node)
+    assert schemas["Node"]["properties"]["children"]["items"] == {"$ref": "#/components/schemas/Node"}
+
+
+def test_the_body_refers_to_the_component_it_names() -> None:
+    assert json_body("Order") == {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}},
+    }
+
+
+def test_a_model_named_as_one_it_nests_is_refused() -> None:
+    outer = type("Address", (BaseModel,), {"__annotations__": {"inner": Address}, "__module__": __name__})
+    with pytest.raises(ValueError, match="Address is the name of a model it nests"):
+        model_schemas(outer)

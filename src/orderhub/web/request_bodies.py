@@ -6,32 +6,26 @@ from typing import Any
 
 from pydantic import BaseModel
 
-_DEFS = "#/$defs/"
+_COMPONENTS = "#/components/schemas/"
 
 
-def json_request_body(model: type[BaseModel], example: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``openapi_extra`` saying the body is ``model`` (by its aliases), with its nested models inline.
+def model_schemas(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s schema (by its aliases, as the wire spells its fields) and those of the models it nests,
+    each under its model's name and referring to the others as the document's components.
 
-    Pydantic's schema keeps nested models in its own ``$defs`` and refers to them as ``#/$defs/…``,
-    which in an OpenAPI document points at the document's root, where nothing is: client generators
-    stopped there and the fuzzer skipped the body's nested parts."""
-    schema = model.model_json_schema(by_alias=True)
-    content: dict[str, Any] = {"schema": _inline(schema, schema.pop("$defs", {}), ())}
-    if example is not None:
-        content["example"] = example
-    return {"requestBody": {"required": True, "content": {"application/json": content}}}
+    A client generator names its classes after them (``OrderRequest``, ``CustomerDetails``); written out in
+    place, a nested model got a name made of the operation's and of every model around it. Pydantic's own
+    references (``#/$defs/…``) would point at the document's root, where nothing is."""
+    name = model.__name__
+    schema = model.model_json_schema(by_alias=True, ref_template=_COMPONENTS + "{model}")
+    nested: dict[str, Any] = schema.pop("$defs", {})
+    if schema == {"$ref": _COMPONENTS + name}:  # a model that contains itself is one of its own $defs
+        return nested
+    if name in nested:
+        raise ValueError(f"{name} is the name of a model it nests")
+    return {name: schema, **nested}
 
 
-def _inline(node: Any, definitions: dict[str, Any], within: tuple[str, ...]) -> Any:
-    if isinstance(node, list):
-        return [_inline(item, definitions, within) for item in node]
-    if not isinstance(node, dict):
-        return node
-    reference = node.get("$ref")
-    if isinstance(reference, str) and reference.startswith(_DEFS):
-        name = reference[len(_DEFS) :]
-        if name in within:  # a model that contains itself cannot be written out inline
-            raise ValueError(f"{name} refers to itself: give it a place in the document's components")
-        siblings = {key: value for key, value in node.items() if key != "$ref"}
-        return _inline({**definitions[name], **siblings}, definitions, (*within, name))
-    return {key: _inline(value, definitions, within) for key, value in node.items()}
+def json_body(name: str) -> dict[str, Any]:
+    """A required JSON request body of the document's component schema ``name``."""
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": _COMPONENTS + name}}}}

@@ -30,7 +30,7 @@ from orderhub.web.hot_paths import HotHandler, HotRequest, path_parameter
 
 from . import mapping
 from .errors import EsimError, database_unavailable_response, domain_error_response, error_response
-from .wire import WireOrderRequest
+from .wire import OrderRequest
 
 _IDEMPOTENCY_KEY = TypeAdapter(Annotated[str, Field(min_length=1, max_length=255)])
 _MISSING = object()
@@ -70,13 +70,13 @@ class EsimHotRoutes:
                 _IDEMPOTENCY_KEY.validate_python(key)
             except ValidationError as exc:
                 problems += [{**p, "loc": ("header", "idempotency-key", *p["loc"])} for p in exc.errors()]
-        wire: WireOrderRequest | None = None
+        wire: OrderRequest | None = None
         if body is _MISSING:
             problems.append({"type": "missing", "loc": ("body",), "msg": "Field required"})
         else:
             try:
                 # As FastAPI validates a body parameter (objects' attributes count as fields).
-                wire = WireOrderRequest.model_validate(body_to_check(request.body, body), from_attributes=True)
+                wire = OrderRequest.model_validate(body_to_check(request.body, body), from_attributes=True)
             except ValidationError as exc:
                 problems += [{**p, "loc": ("body", *p["loc"])} for p in exc.errors()]
         if problems or wire is None:
@@ -116,7 +116,7 @@ async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
 async def place_wire_order(
     ordering: OrderingService,
     caller: Principal | Caller,
-    wire: WireOrderRequest,
+    wire: OrderRequest,
     body: Any,
     key: str | None,
     *,

@@ -16,7 +16,7 @@ from orderhub.observability import correlation_id
 from orderhub.services.inventory import SimView
 from orderhub.services.order_commands import OrderView, PlaceOrder
 
-from .wire import WireOrderRequest, WireSubscription
+from .wire import OrderRequest, Subscription
 
 DIALECT = "esim-v1"
 # RFC 9745 Deprecation header: the deprecated spellings have been deprecated since 2024-01-01.
@@ -58,7 +58,7 @@ def _utc(moment: datetime | None, index: int) -> datetime | None:
         ) from None
 
 
-def _product_id(subscription: WireSubscription, index: int) -> str:
+def _product_id(subscription: Subscription, index: int) -> str:
     given = {
         name: value
         for name, value in (
@@ -100,7 +100,7 @@ def deprecation_headers(used: list[str]) -> dict[str, str]:
     return {"Deprecation": DEPRECATION_DATE, "X-Deprecated-Fields": ", ".join(used)} if used else {}
 
 
-def to_domain(wire: WireOrderRequest) -> EsimOrderRequest:
+def to_domain(wire: OrderRequest) -> EsimOrderRequest:
     """The domain request (``deprecations`` says which deprecated spellings it came in)."""
     data = wire.input
     subscriptions = tuple(
@@ -119,7 +119,7 @@ def to_domain(wire: WireOrderRequest) -> EsimOrderRequest:
         subscriptions=subscriptions,
         country_code=data.countryCode,
         country_of_residence=data.customer.countryOfResidence,
-        iccid=data.esim.iccid if data.esim else None,  # without its surrounding spaces (wire.WireEsim)
+        iccid=data.esim.iccid if data.esim else None,  # without its surrounding spaces (wire.Esim)
     )
 
 

@@ -42,11 +42,11 @@ from .wire import (
     ErrorBody,
     InstallLinks,
     OrderAccepted,
+    OrderRequest,
     OrderResource,
     ProductResource,
     SimResource,
     SubscriptionResource,
-    WireOrderRequest,
 )
 
 DIALECT = mapping.DIALECT
@@ -193,7 +193,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
 
     @app.post("/order", status_code=201, response_model=OrderAccepted, summary="Order a new eSIM or a top-up")
     async def place_order(
-        body: WireOrderRequest,
+        body: OrderRequest,
         caller: Caller,
         request: Request,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,

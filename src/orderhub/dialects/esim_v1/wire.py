@@ -36,14 +36,14 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class WireCustomer(_Wire):
+class Customer(_Wire):
     email: str = Field(min_length=3, max_length=320, json_schema_extra={"format": "email"})
     countryOfResidence: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (checked against the code list)"
     )
 
 
-class WireDevice(_Wire):
+class Device(_Wire):
     product_id: str | None = Field(default=None, max_length=100)
     model: str | None = Field(default=None, max_length=100)
     # Documented as an enum, checked by the domain (whose message names the values for the operation).
@@ -58,7 +58,7 @@ def _product_named(name: str) -> JsonValue:
     return {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
 
 
-class WireSubscription(_Wire):
+class Subscription(_Wire):
     # The product is required, under one name or another (mapping._product_id checks it).
     model_config = ConfigDict(
         json_schema_extra={"anyOf": [_product_named(n) for n in ("product_id", "allowanceId", "id")]}
@@ -83,7 +83,7 @@ def _stripped(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class WireEsim(_Wire):
+class Esim(_Wire):
     iccid: Annotated[str | None, BeforeValidator(_stripped)] = Field(default=None, max_length=22)
 
 
@@ -97,17 +97,17 @@ def _operation_type_schema(schema: dict[str, Any]) -> None:
     ]
 
 
-class WireOrderInput(_Wire):
+class OrderInput(_Wire):
     operationType: Literal["NEW_ESIM", "TOPUP", "TOPUP_ACTIVATION"] = Field(
         description="TOPUP_ACTIVATION is the deprecated spelling of TOPUP", json_schema_extra=_operation_type_schema
     )
     countryCode: str | None = Field(
         default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (checked against the code list)"
     )
-    customer: WireCustomer
-    device: WireDevice
-    subscriptions: list[WireSubscription] = Field(min_length=1, max_length=15)
-    esim: WireEsim | None = None
+    customer: Customer
+    device: Device
+    subscriptions: list[Subscription] = Field(min_length=1, max_length=15)
+    esim: Esim | None = None
 
 
 def _example(operation: str, **extra: Any) -> dict[str, Any]:
@@ -124,13 +124,13 @@ def _example(operation: str, **extra: Any) -> dict[str, Any]:
                       "subscriptions": [subscription], **extra}}  # fmt: skip
 
 
-class WireOrderRequest(_Wire):
+class OrderRequest(_Wire):
     # In the document: a new eSIM and a top-up of the demo's eSIM (TOPUP: TOPUP_ACTIVATION is deprecated).
     model_config = ConfigDict(
         json_schema_extra={"examples": [_example("NEW_ESIM"), _example("TOPUP", esim={"iccid": "123456789"})]}
     )
 
-    input: WireOrderInput
+    input: OrderInput
 
 
 class OrderAccepted(BaseModel):

@@ -17,7 +17,7 @@ from orderhub.web.openapi_answers import (
     ref,
     rewrite_document,
 )
-from orderhub.web.request_bodies import json_request_body
+from orderhub.web.request_bodies import json_body, model_schemas
 
 from . import schema
 from .errors import REALM
@@ -78,7 +78,7 @@ OPERATIONS = {
     ("post", "/sp_spec/order/"): Operation(
         errors=(*_SIGNED_IN, 400, 408, 409, 413, 415),
         parameters=[_IDEMPOTENCY_KEY],
-        request_body=json_request_body(schema.OrderRequest)["requestBody"],
+        request_body=json_body("OrderRequest"),
         answers={
             "200": {
                 "description": "ACTIVATED, RECEIVED (activated at requestedDateTime) or REJECTED, with a message for "
@@ -97,6 +97,7 @@ DOCUMENT = ApiDocument(
         "ErrorBody": schema.ERROR_BODY,
         "Endpoint": schema.ENDPOINT,
         "Product": schema.PRODUCT,
+        **model_schemas(schema.OrderRequest),  # OrderRequest, CustomerDetails, InvoiceDetails, ProductRef
     },
 )
 
