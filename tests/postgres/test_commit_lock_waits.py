@@ -93,12 +93,34 @@ def _together(database: SqlDatabase, *works: Any) -> list[Any]:
     return asyncio.run(submit())
 
 
+def _in_one_batch(database: SqlDatabase, *works: Any) -> list[Any]:
+    """``works`` committed in one batch: submitted while the writer thread is still busy with a write that
+    waits for them. Submitted together but with the writer idle, the first could be taken alone (the
+    writer wakes at the first submission: on a busy machine it did, and the second had a batch of its own)."""
+    started, submitted = threading.Event(), threading.Event()
+
+    def holds_the_writer(uow: BoundUnitOfWork) -> None:
+        started.set()
+        submitted.wait(5)
+
+    async def submit() -> list[Any]:
+        held = asyncio.ensure_future(database.write(holds_the_writer))
+        await asyncio.to_thread(started.wait, 5)
+        writes = [asyncio.ensure_future(database.write(work)) for work in works]
+        await asyncio.sleep(0)  # each write is queued as its task first runs
+        submitted.set()
+        await held
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    return asyncio.run(submit())
+
+
 def test_a_commit_that_waits_longer_than_a_row_lock_wait_commits_the_whole_batch(
     gated: tuple[sa.Engine, SqlDatabase],
 ) -> None:
     engine, database = gated
     with GateHeld(engine, 0.6):
-        outcomes = _together(database, _insert(1), lambda uow: "unrelated")
+        outcomes = _in_one_batch(database, _insert(1), lambda uow: "unrelated")
     assert outcomes == [None, "unrelated"], outcomes
     assert _stored(engine) == [1]
 
@@ -109,7 +131,7 @@ def test_a_commit_that_cannot_get_its_lock_by_the_deadline_is_answered_busy_and_
     engine, database = gated
     with GateHeld(engine, 6):
         started = time.monotonic()
-        outcomes = _together(database, _insert(1), lambda uow: "unrelated")
+        outcomes = _in_one_batch(database, _insert(1), lambda uow: "unrelated")
         waited = time.monotonic() - started
     # Both undone together at the commit, both answered busy (503 with Retry-After), not an error.
     assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes), outcomes
