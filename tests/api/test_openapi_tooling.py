@@ -127,6 +127,26 @@ def test_each_schema_is_named_as_chosen(documents: dict[str, dict[str, Any]], ap
     assert set(documents[api]["components"]["schemas"]) == SCHEMA_NAMES[api]
 
 
+def titles(node: Any, where: str) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("title"), str):
+            yield where
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                yield from titles(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from titles(item, f"{where}/{index}")
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_no_schema_is_titled_after_its_name_by_the_framework(documents: dict[str, dict[str, Any]], api: str) -> None:
+    # Pydantic and FastAPI titled properties, parameters and answers "Coaccessid", "Order Id", "Response
+    # Listproducts": the document, its components (each titled by its name) and nothing else have titles.
+    components = {f"/components/schemas/{name}" for name in documents[api]["components"]["schemas"]}
+    assert set(titles(documents[api], "")) - components == {"/info"}
+
+
 def examples(document: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """Each example in ``document``: where it stands, the JSON pointer of the schema it illustrates, itself.
     A media type's, parameter's or header's ``example`` and ``examples`` (a map of Example Objects)

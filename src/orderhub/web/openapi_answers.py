@@ -155,6 +155,7 @@ class ApiDocument:
             components["securitySchemes"] = dict(self.security_schemes)
         echo_correlation_id(document)
         keep_referenced_schemas(document)
+        drop_generated_titles(document)
 
 
 def _successes(responses: Mapping[str, Json]) -> dict[str, Json]:
@@ -172,6 +173,33 @@ def echo_correlation_id(document: Json) -> None:
     for _method, _path, operation in operations_of(document):
         for response in operation.get("responses", {}).values():
             response["headers"] = {**response.get("headers", {}), "X-Correlation-ID": CORRELATION_ID}
+
+
+# Values, not schemas: a "title" in them is data.
+_DATA_KEYWORDS = frozenset({"example", "examples", "default", "enum", "const"})
+
+
+def drop_generated_titles(document: Json) -> None:
+    """The framework titles every property, parameter and answer after its name (``Coaccessid``, ``Order
+    Id``, ``Response Listproducts``): words no partner knows the API by, which client generators may name
+    types after. A component schema keeps its title, its name."""
+    for _method, _path, operation in operations_of(document):
+        _drop_titles(operation)
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        _drop_titles({key: value for key, value in schema.items() if key != "title"})
+
+
+def _drop_titles(node: Any, *, names: bool = False) -> None:
+    """``names``: ``node`` maps property names to schemas (a property may be called "title")."""
+    if isinstance(node, list):
+        for item in node:
+            _drop_titles(item)
+    elif isinstance(node, dict):
+        if not names and isinstance(node.get("title"), str):
+            del node["title"]
+        for key, value in node.items():
+            if names or key not in _DATA_KEYWORDS:
+                _drop_titles(value, names=not names and key in ("properties", "patternProperties"))
 
 
 def keep_referenced_schemas(document: Json) -> None:
