@@ -95,3 +95,12 @@ def test_the_documents_example_orders_are_the_apis_own_and_each_is_accepted(tmp_
                 "/esim/v1/order", json=example, headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "ex-1"}
             )
             assert placed.status_code == 201, placed.text
+
+
+def test_the_idempotency_key_is_documented_as_spelt_and_read(document: dict[str, Any]) -> None:
+    # FastAPI named it after the handler's argument (idempotency-key, "string | null"; a header is never
+    # null) and said nothing of what it does.
+    (key,) = [p for p in document["paths"]["/order"]["post"]["parameters"] if p["name"].lower() == "idempotency-key"]
+    assert key["name"] == "Idempotency-Key" and key["in"] == "header" and key["required"] is False
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+    assert "IDEMPOTENCY_KEY_REUSED" in key["description"]
