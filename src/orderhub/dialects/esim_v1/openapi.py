@@ -22,7 +22,7 @@ from orderhub.web.openapi_answers import (
     rewrite_document,
 )
 
-from .wire import ErrorBody
+from .wire import EXAMPLE_ORDERS, ErrorBody
 
 _DEPRECATION = {
     "Deprecation": header(
@@ -121,6 +121,8 @@ def declare_answers(app: FastAPI) -> None:
         DOCUMENT.rewrite(document)
         _signal_deprecations(document)
         _name_the_idempotency_key(document)
+        # Set here, not in the model: the schema generator sorts an example's keys, out of the seed's order.
+        document["components"]["schemas"]["OrderRequest"]["examples"] = EXAMPLE_ORDERS
         document["paths"]["/order"]["post"]["responses"]["201"]["links"] = _ORDER_LINKS
 
     rewrite_document(app, rewrite)

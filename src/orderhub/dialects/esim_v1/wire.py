@@ -124,12 +124,11 @@ def _example(operation: str, **extra: Any) -> dict[str, Any]:
                       "subscriptions": [subscription], **extra}}  # fmt: skip
 
 
-class OrderRequest(_Wire):
-    # In the document: a new eSIM and a top-up of the demo's eSIM (TOPUP: TOPUP_ACTIVATION is deprecated).
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [_example("NEW_ESIM"), _example("TOPUP", esim={"iccid": "123456789"})]}
-    )
+# In the document: a new eSIM and a top-up of the demo's eSIM (TOPUP: TOPUP_ACTIVATION is deprecated).
+EXAMPLE_ORDERS = [_example("NEW_ESIM"), _example("TOPUP", esim={"iccid": "123456789"})]
 
+
+class OrderRequest(_Wire):
     input: OrderInput
 
 

@@ -89,6 +89,9 @@ OPERATIONS = {
         },
     ),
 }
+_ORDER_SCHEMAS = model_schemas(schema.OrderRequest)  # OrderRequest, CustomerDetails, InvoiceDetails, ProductRef
+# Set here, not in the model: the schema generator sorts an example's keys, out of the specification's order.
+_ORDER_SCHEMAS["OrderRequest"]["examples"] = [schema.EXAMPLE_ORDER]
 DOCUMENT = ApiDocument(
     operations=OPERATIONS,
     errors=ERRORS,
@@ -97,7 +100,7 @@ DOCUMENT = ApiDocument(
         "ErrorBody": schema.ERROR_BODY,
         "Endpoint": schema.ENDPOINT,
         "Product": schema.PRODUCT,
-        **model_schemas(schema.OrderRequest),  # OrderRequest, CustomerDetails, InvoiceDetails, ProductRef
+        **_ORDER_SCHEMAS,
     },
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from orderhub.web.openapi_answers import Json
 
@@ -60,7 +60,7 @@ class CustomerDetails(BaseModel):
 # The example a docs page shows and "try it" sends (without one, drawn from the patterns: random letters,
 # a date of month 14): an order the demo's CO Acme may place, received for a date ahead, on an access
 # README's walkthroughs leave free. The specification's own example names its customer "string": refused.
-_EXAMPLE_ORDER: Json = {
+EXAMPLE_ORDER: Json = {
     "coId": "Acme",
     "coAccessId": "access-free-9",
     "operation": "ACTIVATE",
@@ -80,8 +80,6 @@ _EXAMPLE_ORDER: Json = {
 
 
 class OrderRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE_ORDER]})
-
     coId: str = Field(pattern=_ID)
     coAccessId: str = Field(pattern=_ID)
     operation: str = Field(pattern="^ACTIVATE$")
