@@ -127,6 +127,18 @@ def test_each_schema_is_named_as_chosen(documents: dict[str, dict[str, Any]], ap
     assert set(documents[api]["components"]["schemas"]) == SCHEMA_NAMES[api]
 
 
+@pytest.mark.parametrize("api", APIS)
+def test_every_answer_says_what_it_is(documents: dict[str, dict[str, Any]], api: str) -> None:
+    # esim-v1's answers were all the framework's "Successful Response".
+    vague = [
+        f"{method.upper()} {path} {status}"
+        for method, path, operation in operations(documents[api])
+        for status, response in operation["responses"].items()
+        if response["description"] in ("", "Successful Response")
+    ]
+    assert vague == []
+
+
 def titles(node: Any, where: str) -> Iterator[str]:
     if isinstance(node, dict):
         if isinstance(node.get("title"), str):

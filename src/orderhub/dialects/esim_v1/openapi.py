@@ -114,6 +114,28 @@ def _name_the_idempotency_key(document: Json) -> None:
     parameters[:] = [_IDEMPOTENCY_KEY if p["name"] == "idempotency-key" else p for p in parameters]
 
 
+# What each success is, in place of the framework's "Successful Response".
+_SUCCESSES = {
+    ("post", "/order"): "Accepted: the order is stored, and fulfilled at once or by a worker; poll GET "
+    "/order/{order_id} for its outcome",
+    ("get", "/order/{order_id}"): "The order: its status (FULFILLING, COMPLETED or FAILED), its input as sent, "
+    "its output once completed and its history",
+    ("get", "/order/{order_id}/qrcode"): "The order's activation code (LPA:1$...) as a PNG or SVG image",
+    ("get", "/order/{order_id}/install-links"): "Links that install the order's eSIM in one tap on iOS and Android",
+    ("get", "/product"): "The products of your catalog, with their prices",
+    ("get", "/product/{product_id}"): "The product, with its prices",
+    ("get", "/sim/{iccid}"): "The eSIM's state (Released, Downloaded or Installed) and its subscriptions",
+    ("get", "/sim/{iccid}/subscriptions"): "The eSIM's subscriptions",
+}
+
+
+def _describe_successes(document: Json) -> None:
+    for (method, path), description in _SUCCESSES.items():
+        for status, response in document["paths"][path][method]["responses"].items():
+            if status.startswith("2"):
+                response["description"] = description
+
+
 def declare_answers(app: FastAPI) -> None:
     """Each operation's errors and every answer's headers in the app's OpenAPI document."""
 
@@ -121,6 +143,7 @@ def declare_answers(app: FastAPI) -> None:
         DOCUMENT.rewrite(document)
         _signal_deprecations(document)
         _name_the_idempotency_key(document)
+        _describe_successes(document)
         # Set here, not in the model: the schema generator sorts an example's keys, out of the seed's order.
         document["components"]["schemas"]["OrderRequest"]["examples"] = EXAMPLE_ORDERS
         document["paths"]["/order"]["post"]["responses"]["201"]["links"] = _ORDER_LINKS
