@@ -6,7 +6,7 @@ answers (its ``openapi`` module); ``rewrite_document`` writes that into the gene
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -130,6 +130,9 @@ class ApiDocument:
     schemas: Mapping[str, Json] = field(default_factory=dict)
     security_schemes: Mapping[str, Json] | None = None
     security: list[Json] | None = None
+    # (name, description, path): an operation's tag is the first whose path its own is or lies under; the
+    # docs page groups operations by it, a client generator puts each group in a module of its own.
+    tags: Sequence[tuple[str, str, str]] = ()
 
     def rewrite(self, document: Json) -> None:
         for method, path, operation in operations_of(document):
@@ -149,6 +152,7 @@ class ApiDocument:
                 operation.pop("security", None)
             answers = stated.answers if stated.answers is not None else _successes(operation["responses"])
             operation["responses"] = {**answers, **self.errors.responses(stated.errors)}
+        self._tag(document)
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(self.schemas)
         if self.security_schemes is not None:
@@ -156,6 +160,19 @@ class ApiDocument:
         echo_correlation_id(document)
         keep_referenced_schemas(document)
         drop_generated_titles(document)
+
+    def _tag(self, document: Json) -> None:
+        if not self.tags:
+            return
+        document["tags"] = [{"name": name, "description": description} for name, description, _path in self.tags]
+        for _method, path, operation in operations_of(document):
+            tag = next((name for name, _description, under in self.tags if _lies_under(path, under)), None)
+            if tag is not None:
+                operation["tags"] = [tag]
+
+
+def _lies_under(path: str, under: str) -> bool:
+    return path == under or path.startswith(under.rstrip("/") + "/")
 
 
 def _successes(responses: Mapping[str, Json]) -> dict[str, Json]:

@@ -75,7 +75,14 @@ OPERATIONS = {
     ("get", "/sim/{iccid}"): Operation(errors=_ONE),
     ("get", "/sim/{iccid}/subscriptions"): Operation(errors=_ONE),
 }
-DOCUMENT = ApiDocument(operations=OPERATIONS, errors=ERRORS, schemas={"ErrorBody": ErrorBody.model_json_schema()})
+TAGS = (
+    ("orders", "Order new eSIMs and top-ups, and follow them to their activation codes", "/order"),
+    ("products", "The eSIM products of your catalog", "/product"),
+    ("sims", "Your customers' eSIMs and their subscriptions", "/sim"),
+)
+DOCUMENT = ApiDocument(
+    operations=OPERATIONS, errors=ERRORS, schemas={"ErrorBody": ErrorBody.model_json_schema()}, tags=TAGS
+)
 
 
 def _signal_deprecations(document: Json) -> None:

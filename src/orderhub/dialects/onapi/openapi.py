@@ -92,9 +92,15 @@ OPERATIONS = {
 _ORDER_SCHEMAS = model_schemas(schema.OrderRequest)  # OrderRequest, CustomerDetails, InvoiceDetails, ProductRef
 # Set here, not in the model: the schema generator sorts an example's keys, out of the specification's order.
 _ORDER_SCHEMAS["OrderRequest"]["examples"] = [schema.EXAMPLE_ORDER]
+TAGS = (
+    ("order", "Order a service on an access", "/sp_spec/order/"),
+    ("products", "The products and offerings a communication operator may order", "/sp_spec/products/"),
+    ("endpoints", "The ON-API endpoints served", "/"),
+)
 DOCUMENT = ApiDocument(
     operations=OPERATIONS,
     errors=ERRORS,
+    tags=TAGS,
     schemas={
         "OrderAnswer": schema.ORDER_ANSWER,
         "ErrorBody": schema.ERROR_BODY,

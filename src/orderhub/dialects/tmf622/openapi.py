@@ -201,9 +201,16 @@ OPERATIONS = {
         errors=_ONE, parameters=[_path("listener_id")], answers=_answer("204", "Unregistered", None)
     ),
 }
+# TM Forum's own tags for TMF622 v4's resources.
+TAGS = (
+    ("productOrder", "Product orders: place, list, retrieve, change and delete", "/productOrder"),
+    ("cancelProductOrder", "Requests to cancel a product order", "/cancelProductOrder"),
+    ("events subscription", "Listeners for product order events", "/hub"),
+)
 DOCUMENT = ApiDocument(
     operations=OPERATIONS,
     errors=ERRORS,
+    tags=TAGS,
     security=SECURITY,
     schemas=schema.SCHEMAS,
     security_schemes=SECURITY_SCHEMES,

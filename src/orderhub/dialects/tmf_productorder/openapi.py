@@ -88,7 +88,8 @@ OPERATIONS = {
         answers={"200": {"description": "The order", "content": json_content(ref("ProductOrder"))}},
     ),
 }
-DOCUMENT = ApiDocument(operations=OPERATIONS, errors=ERRORS, schemas=schema.SCHEMAS)
+TAGS = (("productOrder", "Plans, data plans and add-ons ordered on a line", "/{business_id}/productOrder"),)
+DOCUMENT = ApiDocument(operations=OPERATIONS, errors=ERRORS, schemas=schema.SCHEMAS, tags=TAGS)
 
 
 def declare_answers(app: FastAPI) -> None:
