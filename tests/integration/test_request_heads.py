@@ -77,6 +77,7 @@ def _healthy(port: int) -> bool:
 def test_a_head_past_its_bound_is_answered_431_in_its_apis_error_shape(port: int, raw: bytes, body: object) -> None:
     status, headers, answered = _ask(port, raw)
     assert (status, headers["connection"], answered) == (431, "close", body)
+    assert (headers["cache-control"], headers["x-content-type-options"]) == ("no-store", "nosniff")
     assert _healthy(port)
 
 
@@ -139,6 +140,8 @@ CHUNKED_BODY = b"2\r\n{}\r\n0\r\n\r\n"
 def test_a_transfer_coding_other_than_chunked_is_answered_501(port: int, codings: bytes) -> None:
     status, headers, answered = _ask(port, ESIM_POST + codings + b"\r\n" + CHUNKED_BODY)
     assert (status, headers["connection"]) == (501, "close")
+    # Answered by the server's protocol, not a route: kept by no cache, as every answer (tests/api).
+    assert (headers["cache-control"], headers["x-content-type-options"]) == ("no-store", "nosniff")
     assert answered == {"type": "INVALID_HTTP_MESSAGE", "messages": [NOT_CHUNKED]}
 
 

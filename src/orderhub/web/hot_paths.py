@@ -34,6 +34,7 @@ from orderhub.web.middleware import (
     error_log,
     header_problem,
     record_request,
+    with_storage_rules,
 )
 
 _CORRELATION_HEADER = CORRELATION_HEADER.encode()
@@ -187,7 +188,8 @@ class HotStack:
 
 
 async def _send(response: Response, send: Send, cid: str) -> None:
-    headers = [*response.raw_headers, (_CORRELATION_HEADER, cid.encode("latin-1"))]
+    headers = with_storage_rules(response.raw_headers)
+    headers.append((_CORRELATION_HEADER, cid.encode("latin-1")))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 

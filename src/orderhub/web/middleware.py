@@ -22,6 +22,22 @@ access_log = logging.getLogger("orderhub.access")
 error_log = logging.getLogger("orderhub.errors")
 
 CORRELATION_HEADER = "x-correlation-id"
+# Answers hold personal data (an order's e-mail, a line's MSISDN), tokens and partner-specific catalogs:
+# no browser or cache on the way keeps one, unless the answer says otherwise itself (the QR code's
+# private caching), and none is content-sniffed.
+NOT_STORED = (b"cache-control", b"no-store")
+NOT_SNIFFED = (b"x-content-type-options", b"nosniff")
+
+
+def with_storage_rules(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A new list: ``headers`` (raw, lower-case names) with NOT_SNIFFED, and NOT_STORED unless they say how
+    to cache. (A loop, not any(): it runs for every answer of the hot routes.)"""
+    for name, _value in headers:
+        if name == b"cache-control":
+            return [*headers, NOT_SNIFFED]
+    return [*headers, NOT_SNIFFED, NOT_STORED]
+
+
 MAX_CORRELATION_ID_LENGTH = 200
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away before the answer
 # Metric labels take known values only: a client inventing methods must not invent time series.
@@ -63,6 +79,7 @@ class RequestContextMiddleware:
                 responded = True
                 headers = MutableHeaders(scope=message)
                 headers[CORRELATION_HEADER] = cid
+                message["headers"] = with_storage_rules(headers.raw)
             await send(message)
 
         try:
