@@ -93,6 +93,15 @@ def test_a_get_pipelined_before_a_head_past_its_bound_is_answered_first(port: in
     assert answers[1][1]["connection"] == "close"
 
 
+def test_no_answer_names_the_server_software(port: int) -> None:
+    # "server: uvicorn" told a scanner which stack to try its known flaws on, and told partners nothing.
+    served = _ask(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    refused = _ask(port, ESIM_POST + b"Transfer-Encoding: gzip\r\n\r\n" + CHUNKED_BODY)
+    assert (served[0], refused[0]) == (200, 501)
+    assert "server" not in served[1] and "server" not in refused[1]
+    assert "date" in served[1]
+
+
 def test_a_head_within_its_bound_is_served(port: int) -> None:
     """100 fields (Host among them) and 60 kB of them: the bound, not less."""
     pad = b"X-Pad: " + b"a" * 60_000 + b"\r\n"

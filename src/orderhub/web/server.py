@@ -115,6 +115,7 @@ def run_server(
         host=host,
         port=port,
         access_log=False,
+        server_header=False,  # names the software to scanners, and nothing to partners
         loop="uvloop",
         # httptools with a bound on how long request headers may take (slowloris).
         http=protocol_with_header_timeout(header_timeout_seconds, not_http),
