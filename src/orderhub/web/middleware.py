@@ -22,6 +22,11 @@ access_log = logging.getLogger("orderhub.access")
 error_log = logging.getLogger("orderhub.errors")
 
 CORRELATION_HEADER = "x-correlation-id"
+MAX_CORRELATION_ID_LENGTH = 200
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away before the answer
+# Metric labels take known values only: a client inventing methods must not invent time series.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 # Answers hold personal data (an order's e-mail, a line's MSISDN), tokens and partner-specific catalogs:
 # no browser or cache on the way keeps one, unless the answer says otherwise itself (the QR code's
 # private caching), and none is content-sniffed.
@@ -36,13 +41,6 @@ def with_storage_rules(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, 
         if name == b"cache-control":
             return [*headers, NOT_SNIFFED]
     return [*headers, NOT_SNIFFED, NOT_STORED]
-
-
-MAX_CORRELATION_ID_LENGTH = 200
-CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away before the answer
-# Metric labels take known values only: a client inventing methods must not invent time series.
-_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_CORRELATION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_CORRELATION_ID_LENGTH}}}")
 
 
 class RequestContextMiddleware:
