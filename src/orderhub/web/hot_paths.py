@@ -30,11 +30,11 @@ from orderhub.web.body_guard import BODY_METHODS, BodyRefused, ErrorRenderer, re
 from orderhub.web.middleware import (
     CLIENT_CLOSED_REQUEST,
     CORRELATION_HEADER,
+    add_storage_rules,
     correlation_id_for,
     error_log,
     header_problem,
     record_request,
-    with_storage_rules,
 )
 
 _CORRELATION_HEADER = CORRELATION_HEADER.encode()
@@ -188,8 +188,8 @@ class HotStack:
 
 
 async def _send(response: Response, send: Send, cid: str) -> None:
-    headers = with_storage_rules(response.raw_headers)
-    headers.append((_CORRELATION_HEADER, cid.encode("latin-1")))
+    headers = [*response.raw_headers, (_CORRELATION_HEADER, cid.encode("latin-1"))]
+    add_storage_rules(headers)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 

@@ -34,13 +34,14 @@ NOT_STORED = (b"cache-control", b"no-store")
 NOT_SNIFFED = (b"x-content-type-options", b"nosniff")
 
 
-def with_storage_rules(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """A new list: ``headers`` (raw, lower-case names) with NOT_SNIFFED, and NOT_STORED unless they say how
-    to cache. (A loop, not any(): it runs for every answer of the hot routes.)"""
+def add_storage_rules(headers: list[tuple[bytes, bytes]]) -> None:
+    """NOT_SNIFFED, and NOT_STORED unless they say how to cache, added to ``headers`` (raw, lower-case names)
+    after what they hold. (A loop, not any(): it runs for every answer of the hot routes.)"""
     for name, _value in headers:
         if name == b"cache-control":
-            return [*headers, NOT_SNIFFED]
-    return [*headers, NOT_SNIFFED, NOT_STORED]
+            headers.append(NOT_SNIFFED)
+            return
+    headers += (NOT_SNIFFED, NOT_STORED)
 
 
 class RequestContextMiddleware:
@@ -77,7 +78,7 @@ class RequestContextMiddleware:
                 responded = True
                 headers = MutableHeaders(scope=message)
                 headers[CORRELATION_HEADER] = cid
-                message["headers"] = with_storage_rules(headers.raw)
+                add_storage_rules(headers.raw)
             await send(message)
 
         try:

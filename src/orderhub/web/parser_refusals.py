@@ -14,7 +14,7 @@ from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from orderhub.access_facts import AccessFacts, access_facts
-from orderhub.web.middleware import record_request, with_storage_rules
+from orderhub.web.middleware import add_storage_rules, record_request
 
 CLOSE = (b"connection", b"close")
 
@@ -100,9 +100,12 @@ class RefusingProtocol(HttpToolsProtocol):
         if answer is None:
             text = message.encode("ascii")
             length = str(len(text)).encode("ascii")
-            plain = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE]
-            return with_storage_rules(plain), text
-        return with_storage_rules([*answer.raw_headers, CLOSE]), bytes(answer.body)
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE]
+            add_storage_rules(headers)
+            return headers, text
+        headers = [*answer.raw_headers, CLOSE]
+        add_storage_rules(headers)
+        return headers, bytes(answer.body)
 
     def _refused_path(self) -> str:
         """The path of the refused request as far as its request line could be read: the request line of
