@@ -77,6 +77,17 @@ def offer_client_credentials(app: FastAPI, token_url: str) -> None:
     rewrite_document(app, rewrite)
 
 
+def idempotency_key(description: str, **schema: Any) -> Json:
+    """The optional ``Idempotency-Key`` request header, as every API that takes one documents it."""
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
 CORRELATION_ID = header("The request's X-Correlation-ID, or the one the server gave a request without one")
 ALLOW = header("The methods the path takes")
 RETRY_AFTER = header("Seconds to wait before trying again", pattern="^[0-9]+$")
@@ -117,6 +128,8 @@ class Operation:
     parameters: list[Json] | None = None
     request_body: Json | None = None
     security: list[Json] | None = None
+    # What the derived 2xx answer is, in place of the framework's "Successful Response".
+    success: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,9 @@ class ApiDocument:
     # (name, description, path): an operation's tag is the first whose path its own is or lies under; the
     # docs page groups operations by it, a client generator puts each group in a module of its own.
     tags: Sequence[tuple[str, str, str]] = ()
+    # Component schemas' examples, set into the document as written: the schema generator sorts an
+    # example's keys, out of the order the API's own examples have them in.
+    examples: Mapping[str, list[Json]] = field(default_factory=dict)
 
     def rewrite(self, document: Json) -> None:
         for method, path, operation in operations_of(document):
@@ -150,11 +166,13 @@ class ApiDocument:
                 operation["security"] = security
             if not operation.get("security"):
                 operation.pop("security", None)
-            answers = stated.answers if stated.answers is not None else _successes(operation["responses"])
+            answers = stated.answers if stated.answers is not None else _successes(operation["responses"], stated)
             operation["responses"] = {**answers, **self.errors.responses(stated.errors)}
         self._tag(document)
         components = document.setdefault("components", {})
         components.setdefault("schemas", {}).update(self.schemas)
+        for name, examples in self.examples.items():
+            components["schemas"][name]["examples"] = examples
         if self.security_schemes is not None:
             components["securitySchemes"] = dict(self.security_schemes)
         echo_correlation_id(document)
@@ -175,8 +193,11 @@ def _lies_under(path: str, under: str) -> bool:
     return path == under or path.startswith(under.rstrip("/") + "/")
 
 
-def _successes(responses: Mapping[str, Json]) -> dict[str, Json]:
-    return {status: response for status, response in responses.items() if status.startswith("2")}
+def _successes(responses: Mapping[str, Json], stated: Operation) -> dict[str, Json]:
+    kept = {status: response for status, response in responses.items() if status.startswith("2")}
+    if stated.success is not None:
+        kept = {status: {**response, "description": stated.success} for status, response in kept.items()}
+    return kept
 
 
 def operations_of(document: Json) -> Iterator[tuple[str, str, Json]]:

@@ -17,6 +17,7 @@ from orderhub.web.openapi_answers import (
     Json,
     Operation,
     header,
+    idempotency_key,
     link,
     ref,
     rewrite_document,
@@ -66,14 +67,28 @@ _ANY = (400, 401, 403, 405, 500, 503)
 _ONE = (*_ANY, 404)
 _ACTIVATION_CODE = (*_ONE, 409, 422)
 OPERATIONS = {
-    ("post", "/order"): Operation(errors=(*_ANY, 408, 413, 415, 422)),
-    ("get", "/order/{order_id}"): Operation(errors=_ONE),
-    ("get", "/order/{order_id}/qrcode"): Operation(errors=_ACTIVATION_CODE),
-    ("get", "/order/{order_id}/install-links"): Operation(errors=_ACTIVATION_CODE),
-    ("get", "/product"): Operation(errors=_ANY),
-    ("get", "/product/{product_id}"): Operation(errors=_ONE),
-    ("get", "/sim/{iccid}"): Operation(errors=_ONE),
-    ("get", "/sim/{iccid}/subscriptions"): Operation(errors=_ONE),
+    ("post", "/order"): Operation(
+        errors=(*_ANY, 408, 413, 415, 422),
+        success="Accepted: the order is stored, and fulfilled at once or by a worker; poll GET /order/{order_id} "
+        "for its outcome",
+    ),
+    ("get", "/order/{order_id}"): Operation(
+        errors=_ONE,
+        success="The order: its status (FULFILLING, COMPLETED or FAILED), its input as sent, its output once "
+        "completed and its history",
+    ),
+    ("get", "/order/{order_id}/qrcode"): Operation(
+        errors=_ACTIVATION_CODE, success="The order's activation code (LPA:1$...) as a PNG or SVG image"
+    ),
+    ("get", "/order/{order_id}/install-links"): Operation(
+        errors=_ACTIVATION_CODE, success="Links that install the order's eSIM in one tap on iOS and Android"
+    ),
+    ("get", "/product"): Operation(errors=_ANY, success="The products of your catalog, with their prices"),
+    ("get", "/product/{product_id}"): Operation(errors=_ONE, success="The product, with its prices"),
+    ("get", "/sim/{iccid}"): Operation(
+        errors=_ONE, success="The eSIM's state (Released, Downloaded or Installed) and its subscriptions"
+    ),
+    ("get", "/sim/{iccid}/subscriptions"): Operation(errors=_ONE, success="The eSIM's subscriptions"),
 }
 TAGS = (
     ("orders", "Order new eSIMs and top-ups, and follow them to their activation codes", "/order"),
@@ -81,7 +96,11 @@ TAGS = (
     ("sims", "Your customers' eSIMs and their subscriptions", "/sim"),
 )
 DOCUMENT = ApiDocument(
-    operations=OPERATIONS, errors=ERRORS, schemas={"ErrorBody": ErrorBody.model_json_schema()}, tags=TAGS
+    operations=OPERATIONS,
+    errors=ERRORS,
+    schemas={"ErrorBody": ErrorBody.model_json_schema()},
+    tags=TAGS,
+    examples={"OrderRequest": EXAMPLE_ORDERS},
 )
 
 
@@ -106,41 +125,17 @@ _ORDER_LINKS = {
 
 # As partners spell it and the order reads it (FastAPI named it after the handler's argument, as a
 # string or null, and said nothing of it).
-_IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "The same key and body answer the first order again (Idempotent-Replayed: true); another "
-    "body with it is a 422 IDEMPOTENCY_KEY_REUSED",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-}
+_IDEMPOTENCY_KEY = idempotency_key(
+    "The same key and body answer the first order again (Idempotent-Replayed: true); another body with it is a "
+    "422 IDEMPOTENCY_KEY_REUSED",
+    minLength=1,
+    maxLength=255,
+)
 
 
 def _name_the_idempotency_key(document: Json) -> None:
     parameters: list[Json] = document["paths"]["/order"]["post"]["parameters"]
     parameters[:] = [_IDEMPOTENCY_KEY if p["name"] == "idempotency-key" else p for p in parameters]
-
-
-# What each success is, in place of the framework's "Successful Response".
-_SUCCESSES = {
-    ("post", "/order"): "Accepted: the order is stored, and fulfilled at once or by a worker; poll GET "
-    "/order/{order_id} for its outcome",
-    ("get", "/order/{order_id}"): "The order: its status (FULFILLING, COMPLETED or FAILED), its input as sent, "
-    "its output once completed and its history",
-    ("get", "/order/{order_id}/qrcode"): "The order's activation code (LPA:1$...) as a PNG or SVG image",
-    ("get", "/order/{order_id}/install-links"): "Links that install the order's eSIM in one tap on iOS and Android",
-    ("get", "/product"): "The products of your catalog, with their prices",
-    ("get", "/product/{product_id}"): "The product, with its prices",
-    ("get", "/sim/{iccid}"): "The eSIM's state (Released, Downloaded or Installed) and its subscriptions",
-    ("get", "/sim/{iccid}/subscriptions"): "The eSIM's subscriptions",
-}
-
-
-def _describe_successes(document: Json) -> None:
-    for (method, path), description in _SUCCESSES.items():
-        for status, response in document["paths"][path][method]["responses"].items():
-            if status.startswith("2"):
-                response["description"] = description
 
 
 def declare_answers(app: FastAPI) -> None:
@@ -150,9 +145,6 @@ def declare_answers(app: FastAPI) -> None:
         DOCUMENT.rewrite(document)
         _signal_deprecations(document)
         _name_the_idempotency_key(document)
-        _describe_successes(document)
-        # Set here, not in the model: the schema generator sorts an example's keys, out of the seed's order.
-        document["components"]["schemas"]["OrderRequest"]["examples"] = EXAMPLE_ORDERS
         document["paths"]["/order"]["post"]["responses"]["201"]["links"] = _ORDER_LINKS
 
     rewrite_document(app, rewrite)

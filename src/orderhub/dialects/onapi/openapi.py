@@ -13,6 +13,7 @@ from orderhub.web.openapi_answers import (
     ErrorAnswers,
     Operation,
     header,
+    idempotency_key,
     json_content,
     ref,
     rewrite_document,
@@ -46,13 +47,10 @@ ERRORS = ErrorAnswers(
         503: {"Retry-After": RETRY_AFTER},
     },
 )
-_IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "The same key and body answer the first order again; another body with it is a 409",
-    "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
-}
+_IDEMPOTENCY_KEY = idempotency_key(
+    "The same key and body answer the first order again; another body with it is a 409",
+    maxLength=MAX_IDEMPOTENCY_KEY_LENGTH,
+)
 _SIGNED_IN = (401, 403, 405, 429, 500, 503)  # HTTP Basic, the CO's role and rate limit
 
 OPERATIONS = {
@@ -89,9 +87,6 @@ OPERATIONS = {
         },
     ),
 }
-_ORDER_SCHEMAS = model_schemas(schema.OrderRequest)  # OrderRequest, CustomerDetails, InvoiceDetails, ProductRef
-# Set here, not in the model: the schema generator sorts an example's keys, out of the specification's order.
-_ORDER_SCHEMAS["OrderRequest"]["examples"] = [schema.EXAMPLE_ORDER]
 TAGS = (
     ("order", "Order a service on an access", "/sp_spec/order/"),
     ("products", "The products and offerings a communication operator may order", "/sp_spec/products/"),
@@ -106,8 +101,9 @@ DOCUMENT = ApiDocument(
         "ErrorBody": schema.ERROR_BODY,
         "Endpoint": schema.ENDPOINT,
         "Product": schema.PRODUCT,
-        **_ORDER_SCHEMAS,
+        **model_schemas(schema.OrderRequest),  # OrderRequest, CustomerDetails, InvoiceDetails, ProductRef
     },
+    examples={"OrderRequest": [schema.EXAMPLE_ORDER]},
 )
 
 

@@ -15,6 +15,7 @@ from orderhub.web.openapi_answers import (
     ErrorAnswers,
     Json,
     Operation,
+    idempotency_key,
     json_content,
     link,
     ref,
@@ -51,13 +52,9 @@ _BUSINESS_ID: Json = {
     "schema": {"type": "string"},
 }
 _ORDER_ID: Json = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_IDEMPOTENCY_KEY: Json = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Makes a retry answer the first order, as X-Correlation-ID does",
-    "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
-}
+_IDEMPOTENCY_KEY = idempotency_key(
+    "Makes a retry answer the first order, as X-Correlation-ID does", maxLength=MAX_IDEMPOTENCY_KEY_LENGTH
+)
 # Every request signs in with client_id and client_secret (401, 429) for a business unit (403, 404).
 _ANY = (400, 401, 403, 404, 405, 429, 500, 503)
 
