@@ -240,3 +240,45 @@ def test_a_sign_in_reads_its_credential_and_its_keys_failures_in_one_round_trip(
         proxy.close()
     assert waits == 1
     assert checked.credential is not None and checked.credential.partner_id == "demo-reseller-1"
+
+
+def last_signed_in(services: Services, client_id: str = CLIENT) -> Any:
+    (credential,) = [c for c in services.partners.list_credentials() if c.client_id == client_id]
+    return credential.last_signed_in_at
+
+
+def test_a_credentials_last_sign_in_is_the_latest_of_every_process_and_a_wrong_secret_is_none(
+    two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    a, b = (AuthService(services.database, clock=clock) for services in two_processes)
+    assert last_signed_in(two_processes[0]) is None
+    assert isinstance(sign_in(a, "wrong-secret"), NotAuthenticated)
+    assert last_signed_in(two_processes[0]) is None
+
+    assert isinstance(sign_in(a, SECRET), TokenPair)
+    first = clock.now
+    assert last_signed_in(two_processes[1]) == first
+    clock.now += timedelta(seconds=5)
+    assert isinstance(sign_in(b, SECRET, source="198.51.100.7"), TokenPair)  # a source not known yet
+    assert last_signed_in(two_processes[0]) == first + timedelta(seconds=5)
+    # Another host's clock a little behind leaves the later sign-in.
+    behind = AuthService(two_processes[0].database, clock=lambda: first - timedelta(seconds=30))
+    assert isinstance(sign_in(behind, SECRET), TokenPair)
+    assert last_signed_in(two_processes[1]) == first + timedelta(seconds=5)
+
+
+def test_sign_ins_of_one_credential_at_two_processes_at_once_all_succeed_and_record_one_of_them(
+    two_processes: tuple[Services, Services], clock: MovableClock
+) -> None:
+    a, b = (AuthService(services.database, clock=clock) for services in two_processes)
+
+    def burst(service: AuthService, source: str) -> Any:
+        async def sign_ins() -> list[Any]:
+            tries = (service.issue_token(CLIENT, SECRET, source=f"{source}.{n}") for n in range(MAX_CONCURRENT_HASHES))
+            return await asyncio.gather(*tries, return_exceptions=True)
+
+        return sign_ins
+
+    answers = [answer for each in race(burst(a, "192.0.2"), burst(b, "198.51.100")) for answer in each]
+    assert all(isinstance(answer, TokenPair) for answer in answers), answers
+    assert last_signed_in(two_processes[0]) == clock.now

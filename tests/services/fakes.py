@@ -216,9 +216,12 @@ class FakeSignIns:
         for id_ in ids:
             self.rows.pop(id_, None)
 
-    def signed_in(self, ids: Sequence[int], pair: str, at: datetime) -> None:
+    def signed_in(self, ids: Sequence[int], pair: str, client_id: str, at: datetime) -> None:
         self.take_back(ids)
         self.sources[pair] = max(at, self.sources.get(pair, at))
+        credential = self.credentials[client_id]
+        last = max(at, credential.last_signed_in_at or at)
+        self.credentials[client_id] = replace(credential, last_signed_in_at=last)
 
     def _counts(self, keys: Sequence[str], window: Window) -> dict[str, RecentFailures]:
         counts = {}

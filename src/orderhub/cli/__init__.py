@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from rich.markup import escape
 
 from orderhub.cli import (  # noqa: F401  (registers the commands)
+    credentials,
     customers,
     hub,
     imports,

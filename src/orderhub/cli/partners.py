@@ -1,8 +1,7 @@
-"""Partners and their credentials."""
+"""Partners."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -15,7 +14,6 @@ from orderhub.cli.base import (
     _services,
     _warn,
     console,
-    credential_app,
     partner_app,
     refusals_in_one_line,
 )
@@ -235,32 +233,6 @@ def partner_list(db: DbOption = None) -> None:
         )  # fmt: skip
         table.add_row(*(escape(value) for value in row))
     console.print(table)
-
-
-@credential_app.command("issue")
-def credential_issue(
-    partner_id: str,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
-    db: DbOption = None,
-) -> None:
-    """Issue a client_id / client_secret pair. The secret is shown this once and stored hashed."""
-    services = _services(db)
-    with refusals_in_one_line():
-        issued = services.partners.issue_credential(partner_id)
-    if as_json:
-        print(json.dumps({"partner": partner_id, "client_id": issued.client_id, "client_secret": issued.client_secret}))
-        return
-    console.print(f"client_id:     {issued.client_id}\nclient_secret: {issued.client_secret}")
-    console.print("[yellow]Store the secret now: it cannot be shown again.[/yellow]")
-
-
-@credential_app.command("revoke")
-def credential_revoke(client_id: str, db: DbOption = None) -> None:
-    """Revoke a credential; its tokens stop working at once."""
-    services = _services(db)
-    if not services.partners.revoke_credential(client_id):
-        raise _fail(f"no live credential {client_id}")
-    console.print(f"credential {client_id} revoked")
 
 
 # -- catalog ------------------------------------------------------------------------------------

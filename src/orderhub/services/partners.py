@@ -24,6 +24,7 @@ from orderhub.services.partner_rules import (
     role_set,
 )
 from orderhub.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
+from orderhub.services.records import StoredCredential
 
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
 
@@ -227,12 +228,23 @@ class PartnerAdmin:
             uow.commit()
         return IssuedCredential(partner_id, client_id, client_secret)
 
-    def revoke_credential(self, client_id: str) -> bool:
-        """Revoke the credential and every token issued to it. False when it was unknown or revoked already."""
+    def revoke_credential(self, client_id: str) -> StoredCredential | None:
+        """Revoke the credential and every token issued to it: the credential as it was (its last sign-in
+        says whether someone still used it); None when it was unknown or revoked already."""
         with self._uow() as uow:
+            before = uow.partners.get_credential(client_id)
             revoked = uow.partners.revoke_credential(client_id, self._clock())
             uow.commit()
-        return revoked
+        return before if revoked else None
+
+    def list_credentials(self, partner_id: str | None = None) -> list[StoredCredential]:
+        """Every credential, revoked ones too, by partner and oldest first (of one partner, when named):
+        what `orderhub credential list` shows while a partner's secret is rotated."""
+        with self._uow(read_only=True) as uow:
+            if partner_id is not None:
+                existing_partner(uow, partner_id)
+            partner_ids = uow.partners.list_ids() if partner_id is None else [partner_id]
+            return [credential for each in partner_ids for credential in uow.partners.credentials_of(each)]
 
     def list_partners(self) -> list[PartnerEntry]:
         """Each partner with the client ids of its live credentials and the network offerings it may order."""

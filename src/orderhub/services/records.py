@@ -20,6 +20,7 @@ class StoredCredential:
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None
+    last_signed_in_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,9 @@ class SignInRepository(Protocol):
         """The charge's rows go (an attempt refused)."""
         ...
 
-    def signed_in(self, ids: Sequence[int], pair: str, at: datetime) -> None:
-        """The charge's rows go and ``pair`` signed in at ``at`` (its secret right): on PostgreSQL in one
-        statement."""
+    def signed_in(self, ids: Sequence[int], pair: str, client_id: str, at: datetime) -> None:
+        """The charge's rows go, and ``pair`` and the credential of ``client_id`` signed in at ``at`` (its
+        secret right; an earlier time leaves a later one): on PostgreSQL in one statement."""
         ...
 
 

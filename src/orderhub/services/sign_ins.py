@@ -139,12 +139,15 @@ class SignIns:
 
     async def signed_in(self, sign_in: SignIn, charged: Charged) -> None:
         """The secret was right: the attempt is no failure (a client's own sign-ins never lock it out),
-        and its source is known for its client id from now on; one write, as taking the charge back was
-        alone. A credential revoked later keeps its known sources: its sign-ins fail anyway."""
+        its source is known for its client id from now on, and its credential's last sign-in is now
+        (`orderhub credential list`); one write, as taking the charge back was alone. A credential
+        revoked later keeps its known sources: its sign-ins fail anyway."""
         now = self._clock()
+        assert sign_in.credential is not None, "a right secret is a credential's"
+        client_id = sign_in.credential.client_id
 
         def signed_in(uow: UnitOfWork) -> None:
-            uow.sign_ins.signed_in(charged.ids, sign_in.pair, now)
+            uow.sign_ins.signed_in(charged.ids, sign_in.pair, client_id, now)
 
         await self._db.write_statement(signed_in)
 

@@ -23,6 +23,14 @@ _KNOWN = (
     " DO UPDATE SET signed_in_at = excluded.signed_in_at WHERE s.signed_in_at < excluded.signed_in_at"
 )
 
+# The credential's last sign-in, kept the same way. On PostgreSQL a row another sign-in or a revocation
+# holds is skipped, not waited for: that other sign-in records about the same moment, and a wait here,
+# in a statement that also upserts a source's row, could close a circle of waits with another sign-in.
+_LAST_SIGNED_IN = (
+    "UPDATE credentials SET last_signed_in_at = ? WHERE client_id IN (SELECT client_id FROM credentials"
+    " WHERE client_id = ? AND (last_signed_in_at IS NULL OR last_signed_in_at < ?){locking})"
+)
+
 
 def _counts(keys: Sequence[str]) -> tuple[str, str]:
     """Each key's count and oldest failure within a window (after its start, at or before its end), from
@@ -107,15 +115,18 @@ class SignInRepository:
         if ids:
             self._sql.execute_now(_taken_back(ids), list(ids))
 
-    def signed_in(self, ids: Sequence[int], pair: str, at: datetime) -> None:
+    def signed_in(self, ids: Sequence[int], pair: str, client_id: str, at: datetime) -> None:
         known = (pair, self._sql.time(at))
-        if not ids:
-            self._sql.execute_now(_KNOWN, known)
-        elif self._sql.sqlite:  # one connection in this process: no round trip to spare
-            self._sql.execute(_taken_back(ids), list(ids))
+        last = (self._sql.time(at), client_id, self._sql.time(at))
+        if self._sql.sqlite:  # one connection in this process: no round trip to spare
+            if ids:
+                self._sql.execute(_taken_back(ids), list(ids))
+            self._sql.execute(_LAST_SIGNED_IN.format(locking=""), last)
             self._sql.execute_now(_KNOWN, known)
         else:  # one statement, one round trip, as taking the charge back alone was
-            self._sql.execute_now(f"WITH taken_back AS ({_taken_back(ids)}) {_KNOWN}", (*ids, *known))
+            taken_back = f"taken_back AS ({_taken_back(ids)}), " if ids else ""
+            seen = _LAST_SIGNED_IN.format(locking=" FOR UPDATE SKIP LOCKED")
+            self._sql.execute_now(f"WITH {taken_back}seen AS ({seen}) {_KNOWN}", (*ids, *last, *known))
 
 
 def _taken_back(ids: Sequence[int]) -> str:

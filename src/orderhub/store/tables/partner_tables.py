@@ -62,6 +62,8 @@ credentials = sa.Table(
     sa.Column("secret_hash", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+    # When its secret was last checked right (services.sign_ins): `orderhub credential list`.
+    sa.Column("last_signed_in_at", UtcDateTime, nullable=True),
 )
 
 tokens = sa.Table(
