@@ -143,6 +143,11 @@ def texts(url: str) -> dict[str, list[str]]:
         engine.dispose()
 
 
+def without_audit_trail(found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``texts`` but the operators' audit trail, which records every command, a dry run's too."""
+    return {where: values for where, values in found.items() if not where.startswith("operator_commands.")}
+
+
 def personal_data_in(url: str) -> dict[str, list[str]]:
     """Where the database holds any of the person's data: ``table.column`` -> what it holds of it."""
     held: dict[str, list[str]] = {}

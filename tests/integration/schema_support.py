@@ -23,6 +23,19 @@ def set_revision(url: str, revision: str) -> None:
         engine.dispose()
 
 
+def downgraded_to(url: str, revision: str) -> None:
+    """The database taken back to ``revision`` by the migrations' own downgrades: as the release at that
+    migration left its schema, whatever migrations came after it."""
+    from alembic import command
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate._config(connection), revision)
+    finally:
+        engine.dispose()
+
+
 def revision_of(url: str) -> str | None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:

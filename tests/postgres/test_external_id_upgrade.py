@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from orderhub.store.migrate import head_revision
 from tests.api.test_tmf622 import BASE, order_body
 from tests.databases import database_url
-from tests.integration.schema_support import revision_of, set_revision
+from tests.integration.schema_support import downgraded_to, revision_of
 from tests.integration.support import OrderhubProcesses, client, get_token, run_cli
 
 DEMO_CHANNEL = ("demo-channel-1", "demo-channel-1-secret")
@@ -21,11 +21,10 @@ DEMO_CHANNEL = ("demo-channel-1", "demo-channel-1-secret")
 def _as_a_release_before_the_refusal_of_nul_left_it(url: str) -> None:
     """The database at migration 0024, the order's request holding a NUL as such a release wrote it
     (its JSON text spells it \\u0000), in a value and in a member's name."""
+    downgraded_to(url, "0024")
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with engine.begin() as connection:
-            connection.exec_driver_sql("DROP INDEX ix_orders_external_id")
-            connection.exec_driver_sql("ALTER TABLE credentials DROP COLUMN last_signed_in_at")  # 0026's
             connection.execute(
                 sa.text("UPDATE orders SET request = CAST(replace(CAST(request AS text), :was, :now) AS json)"),
                 {"was": "gift wrap", "now": "gift\\u0000wrap"},
@@ -34,7 +33,6 @@ def _as_a_release_before_the_refusal_of_nul_left_it(url: str) -> None:
                 sa.text("UPDATE orders SET request = CAST(replace(CAST(request AS text), :was, :now) AS json)"),
                 {"was": '"category":', "now": '"cate\\u0000gory":'},
             )
-        set_revision(url, "0024")
     finally:
         engine.dispose()
 

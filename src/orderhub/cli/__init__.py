@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from rich.markup import escape
 
 from orderhub.cli import (  # noqa: F401  (registers the commands)
+    audit,
     credentials,
     customers,
     hub,
@@ -19,7 +20,8 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
     service,
     setup,
 )
-from orderhub.cli.base import app, err
+from orderhub.cli.audit import record_command
+from orderhub.cli.base import OPENED, app, err
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import SettingError, unknown_variables
 from orderhub.store.errors import is_unavailable
@@ -29,6 +31,23 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
+    """Runs the command and records it in the audit trail once it ended, however it ended."""
+    OPENED.clear()
+    exit_code = 1  # an exception that is no exit: a bug, its traceback shown
+    try:
+        _run()
+        exit_code = 0
+    except SystemExit as exc:
+        exit_code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        raise
+    except KeyboardInterrupt:
+        exit_code = 130  # as a shell reports a command stopped by Ctrl-C
+        raise
+    finally:
+        record_command(sys.argv[1:], exit_code)
+
+
+def _run() -> None:
     for line in unknown_variables():
         err.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +39,11 @@ customer_app = typer.Typer(help="End customers' personal data (erasure on reques
 app.add_typer(customer_app, name="customer")
 hub_app = typer.Typer(help="TMF622 event listeners (hub) and how their deliveries fare.", no_args_is_help=True)
 app.add_typer(hub_app, name="hub")
+audit_app = typer.Typer(help="The commands operators ran on the database (the audit trail).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+# The services the running command opened the database with: where cli.audit records it once it ended.
+OPENED: list[Services] = []
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -70,7 +76,7 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     path = sqlite_path(settings.database_url)
     if not create and path is not None and not path.exists():
         raise _fail(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})")
-    services = build_services(settings)
+    services = opened(build_services(settings))
     if create:
         try:
             services.migrate()
@@ -85,6 +91,12 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
         raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
     if state.status == "newer":
         _warn(f"the database is at migration {state.revision}, newer than this orderhub ({state.head})")
+    return services
+
+
+def opened(services: Services) -> Services:
+    """``services``, noted as the database the running command works on (OPENED)."""
+    OPENED.append(services)
     return services
 
 
@@ -126,3 +138,33 @@ def counted(count: int, one: str, many: str | None = None) -> str:
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, whatever the terminal width
     return typer.Exit(code=1)
+
+
+def count_option(option: str, text: str, most: int) -> int:
+    """An option's whole number from 1 to ``most``, or the command's one error line."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= most:
+        raise _fail(escape(f"{option} {text!r}: expected a whole number from 1 to {most}"))
+    return count
+
+
+def instant_option(option: str, text: str, *, end_of_day: bool = False) -> datetime:
+    """A date is its day's start in UTC (``end_of_day``: the next day's); a date-time without an offset: UTC."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        if end_of_day and day == date.max:  # its end is past what a date-time holds: the last instant
+            return datetime.max.replace(tzinfo=UTC)
+        return datetime.combine(day + timedelta(days=int(end_of_day)), time(), UTC)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(
+            escape(f"{option} {text!r}: expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01-15T08:00Z")
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

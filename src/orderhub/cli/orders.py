@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +15,8 @@ from orderhub.cli.base import (
     _fail,
     _services,
     console,
+    count_option,
+    instant_option,
     order_app,
     refusals_in_one_line,
 )
@@ -163,14 +165,14 @@ def order_list(
 ) -> None:
     """Orders of every partner and API, newest first, that match all the options given; how many match
     in all. No customer data: `order show` has it, masked."""
-    shown_at_most = _limit(limit)
+    shown_at_most = count_option("--limit", limit, MAX_LIMIT)
     query = OrderQuery(
         partner_ids=frozenset({partner}) if partner is not None else None,
         operations=None,
         states=_states(state or [], open_only=open_only),
         dialects=frozenset({_api(api)}) if api is not None else None,
-        created_from=_instant("--since", since) if since is not None else None,
-        created_before=_instant("--until", until, end_of_day=True) if until is not None else None,
+        created_from=instant_option("--since", since) if since is not None else None,
+        created_before=instant_option("--until", until, end_of_day=True) if until is not None else None,
         correlation_ids=frozenset({_correlation_id(correlation_id)}) if correlation_id is not None else None,
         external_ids=frozenset({external_id}) if external_id is not None else None,
     )
@@ -203,16 +205,6 @@ def order_list(
             table.add_row(*(escape(_cell(key, value)) for key, value in row.items()))
         console.print(table)
     console.print(_tally(found.total, len(rows)))
-
-
-def _limit(text: str) -> int:
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise _fail(escape(f"--limit {text!r}: expected a whole number from 1 to {MAX_LIMIT}"))
-    return limit
 
 
 def _states(given: list[str], *, open_only: bool) -> frozenset[OrderState] | None:
@@ -254,25 +246,6 @@ def _correlation_id(text: str) -> str:
         raise _fail(f"--correlation-id is {len(cid)} characters long: an X-Correlation-ID has at most "
                     f"{MAX_CORRELATION_ID_LENGTH}")  # fmt: skip
     return cid
-
-
-def _instant(option: str, text: str, *, end_of_day: bool = False) -> datetime:
-    """A date is its day's start in UTC (``end_of_day``: the next day's); a date-time without an offset: UTC."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        if end_of_day and day == date.max:  # its end is past what a date-time holds: the last instant
-            return datetime.max.replace(tzinfo=UTC)
-        return datetime.combine(day + timedelta(days=int(end_of_day)), time(), UTC)
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise _fail(
-            escape(f"{option} {text!r}: expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01-15T08:00Z")
-        ) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _cell(key: str, value: str | None) -> str:

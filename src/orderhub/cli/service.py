@@ -24,6 +24,7 @@ from orderhub.cli.base import (
     _services,
     app,
     console,
+    opened,
 )
 from orderhub.observability import configure_logging
 from orderhub.services.auth import verify_secret
@@ -162,7 +163,7 @@ def run_worker(
 @app.command()
 def migrate(db: DbOption = None) -> None:
     """Apply database migrations up to the newest (creates a SQLite database that is not there)."""
-    services = build_services(Settings.from_env(database_url=db))
+    services = opened(build_services(Settings.from_env(database_url=db)))
     try:
         migrated = services.migrate()
     except SchemaNewer as exc:

@@ -222,7 +222,7 @@ class PartnerAdmin:
         client_secret = client_secret or secrets.token_urlsafe(32)
         with self._uow() as uow:
             existing_partner(uow, partner_id)
-            if uow.partners.get_credential(client_id) is not None:
+            if uow.partners.has_credential(client_id):
                 raise InvalidInput(f"client id {client_id} is taken", field="client_id")
             uow.partners.add_credential(client_id, partner_id, hash_secret(client_secret), self._clock())
             uow.commit()

@@ -21,7 +21,12 @@ from orderhub.services.repositories import (
     ProfileRepository,
     SubscriptionRepository,
 )
-from orderhub.services.safety_repositories import ErasureRepository, RateLimitRepository, SignInRepository
+from orderhub.services.safety_repositories import (
+    ErasureRepository,
+    OperatorCommandRepository,
+    RateLimitRepository,
+    SignInRepository,
+)
 
 T = TypeVar("T")
 
@@ -81,6 +86,8 @@ class UnitOfWork(Protocol):
     def sign_ins(self) -> SignInRepository: ...
     @property
     def rate_limits(self) -> RateLimitRepository: ...
+    @property
+    def operator_commands(self) -> OperatorCommandRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

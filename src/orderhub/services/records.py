@@ -24,6 +24,18 @@ class StoredCredential:
 
 
 @dataclass(frozen=True)
+class OperatorCommand:
+    """An `orderhub` command an operator ran on the database, as the audit trail keeps it."""
+
+    at: datetime  # when it ended
+    actor: str  # the login (the one behind sudo, when run with sudo)
+    host: str
+    command: str  # its words: "customer erase"
+    arguments: str  # what followed them, personal data and passwords masked
+    exit_code: int
+
+
+@dataclass(frozen=True)
 class StoredReason:
     """A reason given in words with a change of an order (an event's, a cancellation's, the order's own): free text a
     partner or an operator wrote."""

@@ -1,6 +1,6 @@
 """The repositories of what protects partners and their customers: sign-ins counted against guessing,
-rate limits shared by every process, and the erasure of a customer's personal data (the store
-implements them; a unit of work holds them beside those of ``repositories``)."""
+rate limits shared by every process, the erasure of a customer's personal data and the operators'
+audit trail (the store implements them; a unit of work holds them beside those of ``repositories``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import Protocol
 
 from orderhub.domain.order_states import OrderSnapshot
-from orderhub.services.records import Charged, RequestsToAdd, SignInLookUp, StoredReason, Window
+from orderhub.services.records import (
+    Charged,
+    OperatorCommand,
+    RequestsToAdd,
+    SignInLookUp,
+    StoredReason,
+    Window,
+)
 
 
 class ErasureRepository(Protocol):
@@ -93,4 +100,14 @@ class RateLimitRepository(Protocol):
 
     def delete_idle(self, before: float) -> None:
         """Deletes the buckets no process added to since ``before`` (refilled by then: as good as none)."""
+        ...
+
+
+class OperatorCommandRepository(Protocol):
+    """The commands operators ran on the database (services.operator_commands)."""
+
+    def add(self, command: OperatorCommand) -> None: ...
+
+    def recent(self, since: datetime | None, limit: int) -> list[OperatorCommand]:
+        """The newest ``limit`` that ended at or after ``since``, newest first."""
         ...

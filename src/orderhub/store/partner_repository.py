@@ -154,11 +154,13 @@ class PartnerRepository:
         row = self._db.execute(sa.select(credentials).where(credentials.c.client_id == client_id)).mappings().first()
         return StoredCredential(**row) if row else None
 
+    def has_credential(self, client_id: str) -> bool:  # its id alone: tests load the demo on older schemas
+        query = sa.select(credentials.c.client_id).where(credentials.c.client_id == client_id)
+        return self._db.execute(query).first() is not None
+
     def credentials_of(self, partner_id: str) -> list[StoredCredential]:
-        rows = self._db.execute(
-            sa.select(credentials).where(credentials.c.partner_id == partner_id).order_by(credentials.c.created_at)
-        ).mappings()
-        return [StoredCredential(**row) for row in rows]
+        query = sa.select(credentials).where(credentials.c.partner_id == partner_id).order_by(credentials.c.created_at)
+        return [StoredCredential(**row) for row in self._db.execute(query).mappings()]
 
     def revoke_credential(self, client_id: str, now: datetime) -> bool:
         result = self._db.execute(

@@ -14,6 +14,7 @@ from orderhub.store.errors import is_unavailable
 from orderhub.store.fastsql import FastSql
 from orderhub.store.inventory_repository import CatalogRepository, ProfileRepository, SubscriptionRepository
 from orderhub.store.line_repository import LineRepository
+from orderhub.store.operator_command_repository import OperatorCommandRepository
 from orderhub.store.order_repository import OrderRepository
 from orderhub.store.partner_repository import PartnerRepository
 from orderhub.store.rate_limit_repository import RateLimitRepository
@@ -37,6 +38,7 @@ class BoundUnitOfWork:
         self.accesses = AccessRepository(connection)
         self.sign_ins = SignInRepository(connection)
         self.rate_limits = RateLimitRepository(connection)
+        self.operator_commands = OperatorCommandRepository(connection)
 
     def __enter__(self) -> BoundUnitOfWork:
         return self

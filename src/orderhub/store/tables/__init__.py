@@ -13,6 +13,7 @@ from orderhub.store.tables.line_tables import (
     lines,
     partner_business_units,
 )
+from orderhub.store.tables.operator_tables import operator_commands
 from orderhub.store.tables.order_tables import (
     cancellations,
     hub_listeners,
@@ -53,6 +54,7 @@ __all__ = [
     "lines",
     "metadata",
     "network_offerings",
+    "operator_commands",
     "order_events",
     "order_items",
     "order_numbers",
