@@ -35,7 +35,7 @@ access_app = typer.Typer(
 app.add_typer(access_app, name="access")
 order_app = typer.Typer(help="Orders of every API.", no_args_is_help=True)
 app.add_typer(order_app, name="order")
-customer_app = typer.Typer(help="End customers' personal data (erasure on request).", no_args_is_help=True)
+customer_app = typer.Typer(help="End customers' personal data: copied or erased on request.", no_args_is_help=True)
 app.add_typer(customer_app, name="customer")
 hub_app = typer.Typer(help="TMF622 event listeners (hub) and how their deliveries fare.", no_args_is_help=True)
 app.add_typer(hub_app, name="hub")

@@ -1,8 +1,12 @@
-"""End customers: erasing one's personal data on request (GDPR art. 17)."""
+"""End customers: their personal data given to them (GDPR art. 15 and 20) or erased (art. 17) on request."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,22 +15,30 @@ from rich.markup import escape
 from orderhub.cli.base import DbOption, _fail, _services, console, counted, customer_app, refusals_in_one_line
 from orderhub.domain.customers import PERSONAL_IDENTITY_NUMBER, Customer, Identity, personal_identity
 from orderhub.observability import mask, mask_identity
-from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, CustomerKey, Erasure
+from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, Erasure
+from orderhub.services.customer_export import CustomerExports
+from orderhub.services.customer_keys import CustomerKey
+
+# How each command that acts on a customer's data names the customer: the same options, read alike.
+PartnerOption = Annotated[str, typer.Option(help="The partner whose customer it is")]
+EmailOption = Annotated[str | None, typer.Option(help="The customer's e-mail, in any case (esim-v1's key)")]
+IdentityOption = Annotated[
+    tuple[str, str] | None,
+    typer.Option(
+        metavar="KIND NUMBER",
+        help=f"The customer's identification: {PERSONAL_IDENTITY_NUMBER} and a Swedish personal identity "
+        "number in any spelling (onapi-order), or the kind and number a TMF order's Customer party gave",
+    ),
+]
+CustomerIdOption = Annotated[str | None, typer.Option("--id", help="The customer's id (order show names it)")]
 
 
 @customer_app.command("erase")
 def customer_erase(
-    partner: Annotated[str, typer.Option(help="The partner whose customer it is")],
-    email: Annotated[str | None, typer.Option(help="The customer's e-mail, in any case (esim-v1's key)")] = None,
-    identity: Annotated[
-        tuple[str, str] | None,
-        typer.Option(
-            metavar="KIND NUMBER",
-            help=f"The customer's identification: {PERSONAL_IDENTITY_NUMBER} and a Swedish personal identity "
-            "number in any spelling (onapi-order), or the kind and number a TMF order's Customer party gave",
-        ),
-    ] = None,
-    customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id (order show names it)")] = None,
+    partner: PartnerOption,
+    email: EmailOption = None,
+    identity: IdentityOption = None,
+    customer_id: CustomerIdOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be erased; change nothing")] = False,
     db: DbOption = None,
 ) -> None:
@@ -34,12 +46,7 @@ def customer_erase(
     creation time; each of their orders keeps what the partner sent with the customer's data replaced by
     "erased" (its history says so); orders, products, prices, eSIMs and subscriptions stay. Refused while an
     order of theirs is not final. The customer's data is shown masked, as order show shows it."""
-    kind, number = identity if identity is not None else (None, None)
-    given = [option for option, value in (("--email", email), ("--identity", kind), ("--id", customer_id)) if value]
-    if len(given) != 1:
-        named = ", ".join(given) if given else "none"
-        raise _fail(f"name the customer by exactly one of --email, --identity or --id (given: {named})")
-    key = CustomerKey(email=email, identity=_identity(kind, number), customer_id=customer_id)
+    key = _key(email, identity, customer_id)
     # The dialects say where their orders keep the customer; they bring the web framework with them, which
     # the other commands do not load.
     from orderhub.dialects import DIALECTS
@@ -48,6 +55,72 @@ def customer_erase(
     with refusals_in_one_line():
         done = CustomerErasure(_services(db).uow_factory, erasers).erase(partner, key, dry_run=dry_run)
     console.print(escape(_summary(done)), soft_wrap=True)
+
+
+@customer_app.command("export")
+def customer_export(
+    partner: PartnerOption,
+    email: EmailOption = None,
+    identity: IdentityOption = None,
+    customer_id: CustomerIdOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write it to this new file, readable by its owner only (never overwritten)"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Give a customer a copy of the personal data held about them (GDPR art. 15 and 20): one JSON document
+    of the customer record and each of their orders (what the partner sent, what it made, its history),
+    UNMASKED, as stored; printed, or written to --output. Reads only, while orderhub serves."""
+    key = _key(email, identity, customer_id)
+    if output is not None and (output.exists() or output.is_symlink()):
+        raise _exists(output)  # said before the database is read; _write_new makes sure
+    with refusals_in_one_line():
+        export = CustomerExports(_services(db).uow_factory).export(partner, key)
+    document = (json.dumps(export.document(), indent=2, ensure_ascii=False) + "\n").encode()
+    if output is None:
+        # Bytes: UTF-8 whatever the locale says stdout's encoding is.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(document)
+        sys.stdout.buffer.flush()
+        return
+    _write_new(output, document)
+    customer = export.customer
+    done = f"customer {customer.id} of {customer.partner_id}: {counted(len(export.orders), 'order')} written to"
+    console.print(escape(f"{done} {output}"), soft_wrap=True)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """``data`` in a new file at ``path``, mode 0600: it holds a person's data unmasked. O_EXCL: one made
+    meanwhile is not overwritten either (nor a link followed)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise _exists(path) from exc
+    except OSError as exc:
+        raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), 0o600)  # exactly, whatever the umask took away
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)  # no half document left behind (a full disk)
+        raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+
+
+def _exists(path: Path) -> typer.Exit:
+    return _fail(escape(f"{path} already exists: choose a new file"))
+
+
+def _key(email: str | None, identity: tuple[str, str] | None, customer_id: str | None) -> CustomerKey:
+    kind, number = identity if identity is not None else (None, None)
+    given = [option for option, value in (("--email", email), ("--identity", kind), ("--id", customer_id)) if value]
+    if len(given) != 1:
+        named = ", ".join(given) if given else "none"
+        raise _fail(f"name the customer by exactly one of --email, --identity or --id (given: {named})")
+    return CustomerKey(email=email, identity=_identity(kind, number), customer_id=customer_id)
 
 
 def _identity(kind: str | None, number: str | None) -> Identity | None:

@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orderhub.domain.customers import Customer, Identity
+from orderhub.domain.customers import Customer
 from orderhub.domain.erasure import Mentions, customer_values, id_eraser, note_erasure
-from orderhub.domain.errors import CannotChange, InvalidInput
+from orderhub.domain.errors import CannotChange
 from orderhub.domain.order_states import OrderSnapshot
 from orderhub.domain.orders import Order
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.partners import existing_partner
+from orderhub.services.customer_keys import CustomerKey, named_customer
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 from orderhub.services.records import StoredReason
 
@@ -34,15 +34,6 @@ from orderhub.services.records import StoredReason
 EraseCustomer = Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]]
 # Orders named in a refusal; past this many they are counted (one line a person reads).
 MAX_ORDERS_NAMED = 10
-
-
-@dataclass(frozen=True)
-class CustomerKey:
-    """How the operator names the customer: by exactly one of these."""
-
-    email: str | None = None
-    identity: Identity | None = None
-    customer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,8 +72,7 @@ class CustomerErasure:
         while an order of theirs is not final); ``dry_run``: says what it would erase, and changes nothing.
         Run again on an erased customer (``customer_id``), it erases what an order may still hold."""
         with self._uow(read_only=dry_run) as uow:
-            existing_partner(uow, partner_id)
-            customer = _customer(uow, partner_id, key)
+            customer = named_customer(uow, partner_id, key)
             if not dry_run:
                 uow.erasures.lock_customer(customer.id)
             orders = [order for order_id in uow.erasures.orders_of(customer.id) if (order := uow.orders.get(order_id))]
@@ -159,26 +149,6 @@ class CustomerErasure:
             if text != reason.text:
                 plan.reasons.append((reason, text))
         return plan
-
-
-def _customer(uow: UnitOfWork, partner_id: str, key: CustomerKey) -> Customer:
-    given = [value for value in (key.email, key.identity, key.customer_id) if value is not None]
-    if len(given) != 1:
-        raise InvalidInput("name the customer by exactly one of e-mail, identity or id", field="customer")
-    if key.email is not None:
-        found = uow.partners.find_customer([partner_id], key.email)
-        named = "that e-mail (an erased customer's is gone: name them by --id)"
-    elif key.identity is not None:
-        found = uow.partners.find_customer_by_identity([partner_id], key.identity)
-        named = f"that identity ({key.identity.kind}; an erased customer's is gone: name them by --id)"
-    else:
-        assert key.customer_id is not None
-        found = uow.partners.get_customer(key.customer_id)
-        found = found if found is not None and found.partner_id == partner_id else None
-        named = f"id {key.customer_id}"
-    if found is None:
-        raise InvalidInput(f"partner {partner_id} has no customer of {named}", field="customer")
-    return found
 
 
 def _refuse_open(customer: Customer, orders: list[Order]) -> None:

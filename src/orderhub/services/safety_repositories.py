@@ -21,7 +21,12 @@ from orderhub.services.records import (
 
 class ErasureRepository(Protocol):
     """What erasing a customer's personal data reads and rewrites besides their orders
-    (services.customer_erasure)."""
+    (services.customer_erasure), and what exporting it reads (services.customer_export)."""
+
+    def read_one_snapshot(self) -> None:
+        """The transaction's reads all see one state of the database, and it writes nothing; first thing
+        in the transaction, before any read."""
+        ...
 
     def lock_customer(self, customer_id: str) -> None:
         """Hold the customer until the transaction ends: an order being placed for them commits first."""

@@ -1,5 +1,5 @@
 """What erasing a customer's personal data reads and rewrites besides their orders (the orders themselves
-are rewritten by the order repository, which moves their versions)."""
+are rewritten by the order repository, which moves their versions), and how exporting it reads."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def _in_chunks(ids: Sequence[str]) -> Iterator[tuple[Sequence[str], str]]:
 class ErasureRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._sql = FastSql(connection)
+
+    def read_one_snapshot(self) -> None:
+        # PostgreSQL's default (READ COMMITTED) gives each statement the state of its own start: an order
+        # that moves on while the customer's orders are read one by one would show a state its history
+        # does not reach. SQLite's read transaction is one snapshot from its first read already.
+        if not self._sql.sqlite:
+            self._sql.execute_now("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def lock_customer(self, customer_id: str) -> None:
         # PostgreSQL: an order placed for the customer meanwhile holds the row (its foreign key) until it
