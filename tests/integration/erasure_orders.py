@@ -1,9 +1,11 @@
 """One person's orders through each API of a demo server, over HTTP, and what the database holds as text:
-for `orderhub customer erase` on SQLite (test_customer_erase.py) and PostgreSQL (tests/postgres)."""
+for `orderhub customer erase` on SQLite (test_customer_erase.py, test_customer_retention.py) and
+PostgreSQL (tests/postgres)."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.erasure import ERASED, ERASURE_REASON
 from orderhub.store.database import create_engine
+from orderhub.store.tables import customers, order_events, orders
 from tests.integration.support import DEMO_PRODUCT_ID, api_headers, client, get_token, run_cli
 
 # One person, as each partner's customer: made-up values that nothing else in a demo database holds.
@@ -85,10 +88,12 @@ def line_item(plan_type: str) -> dict[str, Any]:
     }}  # fmt: skip
 
 
-def onapi_order(http: httpx.Client, access: str, when: str) -> httpx.Response:
+def onapi_order(
+    http: httpx.Client, access: str, when: str, customer: dict[str, Any] = ONAPI_CUSTOMER
+) -> httpx.Response:
     body = {"coId": "Acme", "coAccessId": access, "operation": "ACTIVATE", "orderDateTime": "2026-01-01T00:00:00Z",
             "requestedDateTime": when, "products": [{"productId": "fiber-internet", "offeringId": "1000-1000"}],
-            "customerDetails": ONAPI_CUSTOMER}  # fmt: skip
+            "customerDetails": customer}  # fmt: skip
     return http.post(ONAPI, json=body, auth=CO)
 
 
@@ -139,6 +144,37 @@ def texts(url: str) -> dict[str, list[str]]:
                     rows = connection.exec_driver_sql(f'SELECT CAST({name} AS TEXT) FROM "{table}"').all()
                     found[f"{table}.{column['name']}"] = [str(value) for (value,) in rows if value is not None]
         return found
+    finally:
+        engine.dispose()
+
+
+def customer_ids(url: str) -> dict[str, str]:
+    """Each customer's id by the key their partner knows them by: their e-mail (lower case) or identity."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(customers.c.id, customers.c.email, customers.c.identity_value))
+            return {str(email or identity): str(customer_id) for customer_id, email, identity in rows}
+    finally:
+        engine.dispose()
+
+
+def backdate(url: str, customer_ids: Iterable[str], at: datetime, *, history_too: bool = True) -> None:
+    """Test set-up, for a retention policy's cut-off without waiting months: the customers made, and their
+    orders made and last changed, at ``at``; their orders' history too (``history_too``), else it stays
+    as it happened (an order changed long ago that the partner touched since)."""
+    ids = list(customer_ids)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.update(customers).where(customers.c.id.in_(ids)).values(created_at=at))
+            theirs = orders.c.customer_id.in_(ids)
+            connection.execute(sa.update(orders).where(theirs).values(created_at=at, updated_at=at))
+            if history_too:
+                their_orders = sa.select(orders.c.id).where(theirs)
+                connection.execute(
+                    sa.update(order_events).where(order_events.c.order_id.in_(their_orders)).values(at=at)
+                )
     finally:
         engine.dispose()
 

@@ -12,12 +12,22 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from orderhub.cli.base import DbOption, _fail, _services, console, counted, customer_app, refusals_in_one_line
+from orderhub.cli.base import (
+    DbOption,
+    _fail,
+    _services,
+    console,
+    counted,
+    customer_app,
+    instant_option,
+    refusals_in_one_line,
+)
 from orderhub.domain.customers import PERSONAL_IDENTITY_NUMBER, Customer, Identity, personal_identity
 from orderhub.observability import mask, mask_identity
-from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, Erasure
+from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, EraseCustomer, Erasure
 from orderhub.services.customer_export import CustomerExports
 from orderhub.services.customer_keys import CustomerKey
+from orderhub.services.customer_retention import CustomerRetention, Retention, shown_since
 
 # How each command that acts on a customer's data names the customer: the same options, read alike.
 PartnerOption = Annotated[str, typer.Option(help="The partner whose customer it is")]
@@ -35,26 +45,72 @@ CustomerIdOption = Annotated[str | None, typer.Option("--id", help="The customer
 
 @customer_app.command("erase")
 def customer_erase(
-    partner: PartnerOption,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            help="The partner whose customer it is (with --inactive-since: whose customers; every partner's when "
+            "left out)"
+        ),
+    ] = None,
     email: EmailOption = None,
     identity: IdentityOption = None,
     customer_id: CustomerIdOption = None,
+    inactive_since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Instead of one customer, every one not active since DATE (ISO-8601 date or date-time, UTC): "
+            "created before it, their orders all final and none changed since (a retention policy)",
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be erased; change nothing")] = False,
     db: DbOption = None,
 ) -> None:
     """Erase a customer's personal data (GDPR art. 17): the customer record keeps only its id, partner and
     creation time; each of their orders keeps what the partner sent with the customer's data replaced by
     "erased" (its history says so); orders, products, prices, eSIMs and subscriptions stay. Refused while an
-    order of theirs is not final. The customer's data is shown masked, as order show shows it."""
+    order of theirs is not final. The customer's data is shown masked, as order show shows it. With
+    --inactive-since, every customer no longer active is erased so, one at a time (GDPR art. 5(1)(e));
+    named by id alone."""
+    if inactive_since is not None:
+        _erase_inactive(partner, email, identity, customer_id, inactive_since, dry_run=dry_run, db=db)
+        return
+    if partner is None:  # required but with --inactive-since: said before the database is opened
+        raise _fail("name the partner whose customer it is with --partner (or erase every customer no longer "
+                    "active with --inactive-since DATE)")  # fmt: skip
     key = _key(email, identity, customer_id)
+    with refusals_in_one_line():
+        done = CustomerErasure(_services(db).uow_factory, _erasers()).erase(partner, key, dry_run=dry_run)
+    console.print(escape(_summary(done)), soft_wrap=True)
+
+
+def _erase_inactive(
+    partner: str | None,
+    email: str | None,
+    identity: tuple[str, str] | None,
+    customer_id: str | None,
+    inactive_since: str,
+    *,
+    dry_run: bool,
+    db: str | None,
+) -> None:
+    given = [option for option, value in (("--email", email), ("--identity", identity), ("--id", customer_id)) if value]
+    if given:
+        raise _fail(f"--inactive-since selects the customers itself: it takes no --email, --identity or --id "
+                    f"(given: {', '.join(given)})")  # fmt: skip
+    since = instant_option("--inactive-since", inactive_since)
+    with refusals_in_one_line():
+        retention = CustomerRetention(_services(db).uow_factory, _erasers())
+        done = retention.erase_inactive(partner, since, dry_run=dry_run)
+    console.print(escape(_retention_summary(done)), soft_wrap=True)
+
+
+def _erasers() -> dict[str, EraseCustomer]:
     # The dialects say where their orders keep the customer; they bring the web framework with them, which
     # the other commands do not load.
     from orderhub.dialects import DIALECTS
 
-    erasers = {dialect.name: dialect.erase_customer for dialect in DIALECTS if dialect.erase_customer is not None}
-    with refusals_in_one_line():
-        done = CustomerErasure(_services(db).uow_factory, erasers).erase(partner, key, dry_run=dry_run)
-    console.print(escape(_summary(done)), soft_wrap=True)
+    return {dialect.name: dialect.erase_customer for dialect in DIALECTS if dialect.erase_customer is not None}
 
 
 @customer_app.command("export")
@@ -147,16 +203,24 @@ def _held(customer: Customer) -> str:
     return ", ".join(held) or "nothing"
 
 
+def _named(ids: list[str]) -> str:
+    """The first MAX_ORDERS_NAMED of ``ids``, the others counted: one line a person reads."""
+    named = ", ".join(ids[:MAX_ORDERS_NAMED])
+    return named + (f" and {len(ids) - MAX_ORDERS_NAMED} more" if len(ids) > MAX_ORDERS_NAMED else "")
+
+
+def _data_in(orders: str, snapshots: int, reasons: int, ids: int) -> str:
+    """Where an erasure found the data: ``orders`` (counted, maybe named), then the rest, counted."""
+    held = f"{orders}, {counted(snapshots, 'event snapshot')} and {counted(reasons, 'reason')} given with changes"
+    if ids:  # said only when there are any: a partner seldom puts personal data in its ids
+        held += f", and in {counted(ids, 'correlation id or idempotency key', 'correlation ids and idempotency keys')}"
+    return held
+
+
 def _summary(done: Erasure) -> str:
     customer = done.customer
-    orders = ", ".join(done.orders[:MAX_ORDERS_NAMED])
-    if len(done.orders) > MAX_ORDERS_NAMED:
-        orders += f" and {len(done.orders) - MAX_ORDERS_NAMED} more"
-    held = counted(len(done.orders), "order") + (f" ({orders})" if orders else "")
-    held += f", {counted(done.snapshots, 'event snapshot')} and {counted(done.reasons, 'reason')} given with changes"
-    if done.ids:  # said only when there are any: a partner seldom puts personal data in its ids
-        ids = counted(done.ids, "correlation id or idempotency key", "correlation ids and idempotency keys")
-        held += f", and in {ids}"
+    orders = counted(len(done.orders), "order") + (f" ({_named(done.orders)})" if done.orders else "")
+    held = _data_in(orders, done.snapshots, done.reasons, done.ids)
     who = f"customer {customer.id} of {customer.partner_id}"
     if customer.erased_at is not None:
         erased = f"{who} was erased at {customer.erased_at.isoformat(timespec='seconds')}"
@@ -166,3 +230,20 @@ def _summary(done: Erasure) -> str:
     if done.dry_run:
         return f"dry run, nothing changed: would erase {who}: its {_held(customer)}; its data in {held}"
     return f"{who} erased: its {_held(customer)}; its data in {held}"
+
+
+def _retention_summary(done: Retention) -> str:
+    """One line, customers named by id alone (the dry run's first ones), never their data."""
+    scope = f"(of {done.partner_id})" if done.partner_id else "(of every partner)"
+    since = f"inactive since {shown_since(done.since)}"
+    rest = f"; {done.kept} kept: orders not final" if done.kept else ""
+    if done.skipped:
+        rest += f"; {done.skipped} skipped: erased or active since selected"
+    dry = "dry run, nothing changed: " if done.dry_run else ""
+    if not done.customers:
+        return f"{dry}no customer {since} {scope}{rest}"
+    customers = counted(len(done.customers), "customer")
+    if done.dry_run:
+        return f"{dry}would erase {customers} {scope}, {since}: {_named(done.customers)}{rest}"
+    held = _data_in(counted(done.orders, "order"), done.snapshots, done.reasons, done.ids)
+    return f"{customers} erased {scope}, {since}: their data in {held}{rest}"

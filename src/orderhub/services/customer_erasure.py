@@ -34,6 +34,10 @@ from orderhub.services.records import StoredReason
 EraseCustomer = Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]]
 # Orders named in a refusal; past this many they are counted (one line a person reads).
 MAX_ORDERS_NAMED = 10
+# What a caller requires of the customer and their orders before they are erased, checked in the erasure's
+# own transaction once the customer is held (services.customer_retention: still inactive); raising, it
+# leaves everything as it was.
+Precondition = Callable[[UnitOfWork, Customer, list[Order]], None]
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ class CustomerErasure:
         self._erasers = erasers
         self._clock = clock
 
-    def erase(self, partner_id: str, key: CustomerKey, *, dry_run: bool = False) -> Erasure:
+    def erase(
+        self, partner_id: str, key: CustomerKey, *, dry_run: bool = False, precondition: Precondition | None = None
+    ) -> Erasure:
         """Erases the customer ``key`` names among the partner's (InvalidInput when there is none, CannotChange
         while an order of theirs is not final); ``dry_run``: says what it would erase, and changes nothing.
         Run again on an erased customer (``customer_id``), it erases what an order may still hold."""
@@ -76,6 +82,8 @@ class CustomerErasure:
             if not dry_run:
                 uow.erasures.lock_customer(customer.id)
             orders = [order for order_id in uow.erasures.orders_of(customer.id) if (order := uow.orders.get(order_id))]
+            if precondition is not None:
+                precondition(uow, customer, orders)
             _refuse_open(customer, orders)
             plan = self._plan(uow, customer, orders)
             erasure = Erasure(customer, [order.reference or order.id for order, _ in plan.orders],

@@ -45,6 +45,15 @@ class StoredReason:
     text: str
 
 
+class InactiveCustomer(NamedTuple):
+    """A customer not erased yet, created before a retention cut-off, none of whose orders changed or
+    noted anything in its history since (services.customer_retention)."""
+
+    id: str
+    partner_id: str
+    orders_not_final: bool  # an order of theirs has not ended (an activation months ahead): kept
+
+
 # A span of time, (after its start, at or before its end]: where failed sign-ins are counted.
 Window = tuple[datetime, datetime]
 

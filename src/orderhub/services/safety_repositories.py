@@ -11,6 +11,7 @@ from typing import Protocol
 from orderhub.domain.order_states import OrderSnapshot
 from orderhub.services.records import (
     Charged,
+    InactiveCustomer,
     OperatorCommand,
     RequestsToAdd,
     SignInLookUp,
@@ -21,7 +22,8 @@ from orderhub.services.records import (
 
 class ErasureRepository(Protocol):
     """What erasing a customer's personal data reads and rewrites besides their orders
-    (services.customer_erasure), and what exporting it reads (services.customer_export)."""
+    (services.customer_erasure), which customers a retention policy erases (services.customer_retention),
+    and what exporting it reads (services.customer_export)."""
 
     def read_one_snapshot(self) -> None:
         """The transaction's reads all see one state of the database, and it writes nothing; first thing
@@ -34,6 +36,16 @@ class ErasureRepository(Protocol):
 
     def orders_of(self, customer_id: str) -> list[str]:
         """The ids of the customer's orders, deleted ones included."""
+        ...
+
+    def inactive_customers(self, partner_id: str | None, since: datetime) -> list[InactiveCustomer]:
+        """The customers (of the partner; of every partner when None) not erased, created before ``since``,
+        none of whose orders changed or noted anything in its history at or after it, oldest first;
+        those with an order not final yet too, said so. Reads each order once, whatever their number."""
+        ...
+
+    def last_noted(self, order_ids: Sequence[str]) -> datetime | None:
+        """When the latest event of the orders' histories happened (None: the orders have none)."""
         ...
 
     def snapshots_of(self, order_id: str) -> list[tuple[int, OrderSnapshot]]:

@@ -8,10 +8,27 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from orderhub.domain.order_states import OrderSnapshot
-from orderhub.services.records import StoredReason
-from orderhub.store.fastsql import FastSql
+from orderhub.domain.order_states import OrderSnapshot, OrderState
+from orderhub.services.records import InactiveCustomer, StoredReason
+from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.order_rows import dump_snapshot, load_snapshot
+
+# The states an order ends in, written into the statement: the domain's own, no operator's input.
+_FINAL = ", ".join(f"'{state.value}'" for state in OrderState if state.is_final)
+# The customers a retention policy may erase: not erased, created before the cut-off; of the partner when
+# one is named (found by uq_customers_partner_email, which begins with partner_id).
+_CANDIDATES = "SELECT id, partner_id FROM customers WHERE erased_at IS NULL AND created_at < ?{scope}"
+# Their orders, read in one pass over every order (orders.customer_id has no index, see orders_of): whether
+# any has not ended, and whether any changed at or after the cut-off or noted something in its history then
+# (a note moves neither state nor updated_at: a partner's deletion of the order, a cancellation it asked
+# for and was refused; an order's events are found by ix_order_events_order_id). Not narrowed by partner:
+# a managing partner's esim-v1 orders may be for its resellers' customers.
+_ACTIVITY = (
+    f"SELECT o.customer_id, MAX(CASE WHEN o.state IN ({_FINAL}) THEN 0 ELSE 1 END),"
+    " MAX(CASE WHEN o.updated_at >= ? OR EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.at >= ?)"
+    " THEN 1 ELSE 0 END) FROM orders o WHERE o.customer_id IN (SELECT id FROM ({candidates}) c)"
+    " GROUP BY o.customer_id"
+)
 
 # Orders a statement names at most (bound parameters are limited: 32,766 on SQLite, 65,535 on PostgreSQL).
 _CHUNK = 500
@@ -45,6 +62,35 @@ class ErasureRepository:
         # to write, for a command run now and then (~0.2 s a million orders on SQLite).
         rows = self._sql.all("SELECT id FROM orders WHERE customer_id = ? ORDER BY created_at, id", (customer_id,))
         return [str(order_id) for (order_id,) in rows]
+
+    def inactive_customers(self, partner_id: str | None, since: datetime) -> list[InactiveCustomer]:
+        # Two statements, joined here: one joining the customers to their orders' activity let SQLite scan
+        # the activity of every customer once per customer of a partner (minutes with a million orders).
+        # The caller reads them in one snapshot (read_one_snapshot), so both see the same customers.
+        at = self._sql.time(since)
+        candidates = _CANDIDATES.format(scope=" AND partner_id = ?" if partner_id is not None else "")
+        scope = (at, partner_id) if partner_id is not None else (at,)
+        activity = {
+            str(customer_id): (bool(not_final), bool(active))
+            for customer_id, not_final, active in self._sql.all(
+                _ACTIVITY.format(candidates=candidates), (at, at, *scope)
+            )
+        }
+        found = []
+        for customer_id, partner in self._sql.all(candidates + " ORDER BY created_at, id", scope):
+            not_final, active = activity.get(str(customer_id), (False, False))  # none: no order at all
+            if not active:
+                found.append(InactiveCustomer(str(customer_id), str(partner), not_final))
+        return found
+
+    def last_noted(self, order_ids: Sequence[str]) -> datetime | None:
+        latest: datetime | None = None
+        for chunk, marks in _in_chunks(order_ids):
+            row = self._sql.one(f"SELECT MAX(at) FROM order_events WHERE order_id IN ({marks})", chunk)
+            at = read_time(row[0]) if row is not None else None
+            if at is not None and (latest is None or at > latest):
+                latest = at
+        return latest
 
     def snapshots_of(self, order_id: str) -> list[tuple[int, OrderSnapshot]]:
         rows = self._sql.all(
