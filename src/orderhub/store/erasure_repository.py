@@ -18,7 +18,7 @@ _FINAL = ", ".join(f"'{state.value}'" for state in OrderState if state.is_final)
 # The customers a retention policy may erase: not erased, created before the cut-off; of the partner when
 # one is named (found by uq_customers_partner_email, which begins with partner_id).
 _CANDIDATES = "SELECT id, partner_id FROM customers WHERE erased_at IS NULL AND created_at < ?{scope}"
-# Their orders, read in one pass over every order (orders.customer_id has no index, see orders_of): whether
+# Their orders (ix_orders_customer_id, migration 0028), read in one statement: whether
 # any has not ended, and whether any changed at or after the cut-off or noted something in its history then
 # (a note moves neither state nor updated_at: a partner's deletion of the order, a cancellation it asked
 # for and was refused; an order's events are found by ix_order_events_order_id). Not narrowed by partner:
@@ -58,8 +58,7 @@ class ErasureRepository:
         self._sql.lock_row("customers", "id", customer_id)
 
     def orders_of(self, customer_id: str) -> list[str]:
-        # Reads every order: orders.customer_id has no index, which would cost every order placed one more
-        # to write, for a command run now and then (~0.2 s a million orders on SQLite).
+        # By ix_orders_customer_id (migration 0028): before it, every order was read while writes waited.
         rows = self._sql.all("SELECT id FROM orders WHERE customer_id = ? ORDER BY created_at, id", (customer_id,))
         return [str(order_id) for (order_id,) in rows]
 
@@ -133,7 +132,7 @@ class ErasureRepository:
             self._sql.execute("UPDATE cancellations SET reason = ? WHERE id = ?", (text, reason.row_id))
 
     def idempotency_keys_of(self, order_ids: Sequence[str]) -> list[tuple[str, str]]:
-        # Reads the whole table once a chunk (no index on order_id, as for orders_of), now and then.
+        # By ix_idempotency_keys_order_id (migration 0028), as orders_of reads by its own.
         found = []
         for chunk, marks in _in_chunks(order_ids):
             rows = self._sql.all(

@@ -46,6 +46,13 @@ orders = sa.Table(
     sa.Index("uq_orders_reference", "reference", unique=True),
     # An id an operator reads in an access line, or a partner quotes: `orderhub order list --correlation-id`.
     sa.Index("ix_orders_correlation_id", "correlation_id"),
+    # A customer's orders (`orderhub customer erase`, `export`, `erase --inactive-since`; migration 0028).
+    sa.Index(
+        "ix_orders_customer_id",
+        "customer_id",
+        sqlite_where=sa.text("customer_id IS NOT NULL"),
+        postgresql_where=sa.text("customer_id IS NOT NULL"),
+    ),
 )
 
 order_items = sa.Table(

@@ -150,6 +150,13 @@ idempotency_keys = sa.Table(
     # The reason code of the business refusal the key's request got (domain.errors.BusinessRefusal), kept
     # as the key's answer in place of an order (migration 0023).
     sa.Column("refusal", sa.String(64), nullable=True),
+    # The keys that stand for a customer's orders, which their erasure reads (migration 0028).
+    sa.Index(
+        "ix_idempotency_keys_order_id",
+        "order_id",
+        sqlite_where=sa.text("order_id IS NOT NULL"),
+        postgresql_where=sa.text("order_id IS NOT NULL"),
+    ),
 )
 
 # One row whose version changes with every change to partners, credentials or the catalog, so that
