@@ -16,13 +16,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from orderhub.access_facts import signed_in
-from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
+from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated, RateLimited
 from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
 from orderhub.services.order_commands import OrderView, PlacedOrder
 from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.services.rate_limits import RateLimiter
 from orderhub.services.rendered_orders import RenderedOrders
 from orderhub.web.body_guard import BIG_NUMBER, loads_big_numbers
 from orderhub.web.body_values import NUL_ESCAPE, unkeepable
@@ -37,12 +38,15 @@ _MISSING = object()
 
 
 class EsimHotRoutes:
-    def __init__(self, *, prefix: str, dialect: str, auth: AuthService, ordering: OrderingService):
+    def __init__(
+        self, *, prefix: str, dialect: str, auth: AuthService, ordering: OrderingService, limiter: RateLimiter
+    ):
         self._order_path = f"{prefix}/order"
         self._order_prefix = f"{prefix}/order/"
         self._dialect = dialect
         self._auth = auth
         self._ordering = ordering
+        self._limiter = limiter
         # The answer to a GET, kept per order version (services.rendered_orders); the hot stack only
         # reads a response, so one may be sent any number of times.
         self._rendered: RenderedOrders[OrderView, Response] = RenderedOrders(rendered_order)
@@ -61,6 +65,7 @@ class EsimHotRoutes:
             return body
         try:
             caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
+            caller = await admitted(self._limiter, caller)
         except DomainError as exc:  # 401, 403: the body is read by now, and says what it used
             return refusal(exc, mapping.deprecations(body))
         problems: list[dict[str, Any]] = []
@@ -90,7 +95,9 @@ class EsimHotRoutes:
         async def caller(config_version: int) -> Principal:
             principal = await self._auth.authenticate(token, config_version=config_version)
             request.partner = principal.partner.id  # the access line's (web.hot_paths: a GET records it)
-            return esim_caller(principal)
+            allowed = esim_caller(principal)
+            self._limiter.admit(allowed)
+            return allowed
 
         return await self._ordering.get_rendered(caller, order_id, self._rendered, ESIM_OPERATIONS)
 
@@ -108,9 +115,25 @@ def esim_caller(principal: Principal) -> Principal:
     return principal
 
 
-async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
-    """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role."""
-    return esim_caller(signed_in(await auth.authenticate(bearer_token(authorization))))
+async def caller_of(auth: AuthService, limiter: RateLimiter, authorization: str | None) -> Principal:
+    """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role, within
+    its partner's rate limit (RateLimited)."""
+    caller = esim_caller(signed_in(await auth.authenticate(bearer_token(authorization))))
+    limiter.admit(caller)
+    return caller
+
+
+async def admitted(limiter: RateLimiter, caller: Caller) -> Caller:
+    """``caller`` within its partner's rate limit. Refused on a principal the credentials cache held (its
+    limit may be stale; a refusal counts nothing): judged again on the principal checked now."""
+    try:
+        limiter.admit(caller.principal)
+    except RateLimited:
+        if caller.unchecked_at is None or caller.again is None:
+            raise
+        caller = Caller(await caller.again())
+        limiter.admit(caller.principal)
+    return caller
 
 
 async def place_wire_order(
