@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,9 +19,13 @@ import sqlalchemy as sa
 from orderhub.bootstrap import Services
 from orderhub.store.tables import rate_limit_buckets
 from tests.api.hot_path_support import ask, demo_services, session
-from tests.api.support import new_esim_body
+from tests.api.support import SEED_PRODUCT, new_esim_body
 
-UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# New ids, order numbers and dates differ between the two applications' answers.
+NEW = re.compile(
+    rb"ORD-\d{14}-\d{4}|\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[-+]\d\d:\d\d)"
+    rb"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 Request = tuple[str, str, dict[str, Any]]
 
 
@@ -31,19 +36,22 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
 
 def _comparable(answer: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
-    headers = [(k, v) for k, v in answer.headers.multi_items() if k != "x-correlation-id"]
-    return answer.status_code, headers, UUID.sub(b"<uuid>", answer.content)
+    headers = [(k, NEW.sub(b"<new>", v)) for k, v in answer.headers.raw if k.lower() != b"x-correlation-id"]
+    return answer.status_code, headers, NEW.sub(b"<new>", answer.content)
 
 
-def _alike(services: Services, requests: list[Request], limits: dict[str, int]) -> list[httpx.Response]:
-    """The answers to ``requests`` with the partners' ``limits`` set, the same with and without hot paths."""
+def _alike(
+    services: Services, requests: list[Request] | Callable[[], list[Request]], limits: dict[str, int]
+) -> list[httpx.Response]:
+    """The answers to ``requests`` (made anew for each application, when a function: new correlation ids)
+    with the partners' ``limits`` set, the same with and without hot paths."""
     for partner, per_minute in limits.items():
         services.partners.set_rate_limit(partner, per_minute)
     try:
-        fast = session(services, True, requests, fresh=True)
+        fast = session(services, True, requests() if callable(requests) else requests, fresh=True)
         with services.engine.begin() as connection:
             connection.execute(sa.delete(rate_limit_buckets))
-        slow = session(services, False, requests, fresh=True)
+        slow = session(services, False, requests() if callable(requests) else requests, fresh=True)
     finally:
         for partner in limits:
             services.partners.set_rate_limit(partner, None)
@@ -108,3 +116,83 @@ def test_an_esim_partner_with_no_limit_is_never_refused(services: Services) -> N
     requests = [_esim_get(token, "/order/no-such-order"), _esim_get(token, "/product"), _esim_order(token)] * 5
     answers = _alike(services, requests, {"demo-reseller-1": 1})
     assert {a.status_code for a in answers} == {201, 200, 404}
+
+
+# tmf-productorder ----------------------------------------------------------------------------------------
+
+TMF = "/emida-ux-lcr/emida-ux/v1/CR/productOrder"
+
+
+def _tmf(channel: str) -> dict[str, str]:
+    # X-Correlation-ID is this API's idempotency key: a new one for each request.
+    secret = f"{channel}-secret"
+    correlation = str(uuid.uuid4())
+    return {
+        "client_id": channel,
+        "client_secret": secret,
+        "X-Correlation-ID": correlation,
+        "Content-Type": "application/json",
+    }
+
+
+def _tmf_order(channel: str) -> Request:
+    characteristics = [{"name": "MSISDN", "value": "69877689"}, {"name": "planType", "value": "Addon"}]
+    item = {"product": {"productOffering": {"id": "OFFER-DP-001"}, "productCharacteristic": characteristics}}
+    body = json.dumps({"category": "esimPrepaid", "productOrderItem": [item]}).encode()
+    return ("POST", TMF, {"headers": _tmf(channel), "content": body})
+
+
+def _tmf_get(channel: str, order: str) -> Request:
+    return ("GET", f"{TMF}/{order}", {"headers": _tmf(channel)})
+
+
+def test_a_channel_past_its_limit_gets_429_in_the_tmf_productorder_shape(services: Services) -> None:
+    def requests() -> list[Request]:
+        return [
+            _tmf_order("demo-channel-1"),  # the hot route: POST and GET both count
+            _tmf_get("demo-channel-1", "ORD-NOPE"),
+            _tmf_order("demo-channel-1"),
+            _tmf_get("demo-channel-1", "ORD-NOPE"),
+            _tmf_order("demo-channel-1"),
+            _tmf_order("demo-channel-2"),  # another partner: its own budget
+        ]
+
+    answers = _alike(services, requests, {"demo-channel-1": 3})
+    assert [a.status_code for a in answers] == [201, 404, 201, 429, 429, 201]
+    for refused in answers[3:5]:
+        assert refused.json() == {
+            "code": "TOO_MANY_REQUESTS",
+            "reason": "Too Many Requests",
+            "message": "too many requests: the partner's limit of requests a minute is used up; "
+            "retry after the Retry-After delay",
+            "status": "429",
+        }
+        assert _retry_after(refused) >= 1
+
+
+def test_a_channel_with_no_limit_is_never_refused(services: Services) -> None:
+    def requests() -> list[Request]:
+        return [_tmf_order("demo-channel-2"), _tmf_get("demo-channel-2", "ORD-NOPE")] * 5
+
+    answers = _alike(services, requests, {"demo-channel-1": 1})
+    assert [a.status_code for a in answers] == [201, 404] * 5
+
+
+def test_a_partner_on_esim_v1_and_tmf_productorder_draws_on_one_budget(services: Services) -> None:
+    # A partner that orders eSIMs and line products (RESELLER and BUSINESS_CHANNEL), with one credential.
+    services.partners.create_partner(
+        "rate-mixed",
+        name="rate-mixed",
+        roles=["RESELLER", "BUSINESS_CHANNEL"],
+        currencies=["USD"],
+        product_ids=[SEED_PRODUCT],
+        business_unit_ids=["CR"],
+    )
+    issued = services.partners.issue_credential("rate-mixed")
+    form = {"grant_type": "client_credentials", "client_id": issued.client_id, "client_secret": issued.client_secret}
+    token = ask(services, False, "POST", "/oauth2/token", data=form).json()["access_token"]
+    channel = {"client_id": issued.client_id, "client_secret": issued.client_secret, "X-Correlation-ID": "rate-mixed"}
+    esim, tmf = _esim_get(token, "/product"), ("GET", f"{TMF}/ORD-NOPE", {"headers": channel})
+    answers = _alike(services, [esim, tmf, esim, tmf, esim], {"rate-mixed": 3})
+    assert [a.status_code for a in answers] == [200, 404, 200, 429, 429]
+    assert answers[3].json()["code"] == answers[4].json()["type"] == "TOO_MANY_REQUESTS"

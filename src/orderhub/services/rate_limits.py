@@ -141,11 +141,14 @@ class RateLimiter:
     def admit(self, principal: Principal) -> None:
         """Counts a request of ``principal``'s partner (every API's but onapi-order's, which answers in its
         own words); RateLimited when its budget is used up. Nothing to count for a partner with no limit."""
+        wait = self.wait(principal)
+        if wait:
+            raise RateLimited(wait)
+
+    def wait(self, principal: Principal) -> int:
+        """``retry_after`` for ``principal``'s partner: 0 when its request may go now (and counts it)."""
         per_minute = principal.partner.rate_limit_per_minute
-        if per_minute is not None:
-            wait = self.retry_after(principal.partner_id, per_minute)
-            if wait:
-                raise RateLimited(wait)
+        return 0 if per_minute is None else self.retry_after(principal.partner_id, per_minute)
 
     async def sync(self) -> bool:
         """Adds this process's new requests to the shared buckets and learns their levels; whether a
