@@ -19,8 +19,8 @@ from tests.api.support import RunningServer
 _ESIM_ANY = {400, 401, 403, 405, 429, 500, 503}
 _ESIM_ONE = _ESIM_ANY | {404}
 _TMF_ANY = {400, 401, 403, 404, 405, 429, 500, 503}
-_TMF622_ONE = {401, 403, 404, 405, 500, 503}
-_TMF622_LIST = {400, 401, 403, 405, 500, 503}
+_TMF622_ONE = {401, 403, 404, 405, 429, 500, 503}
+_TMF622_LIST = {400, 401, 403, 405, 429, 500, 503}
 _BODY = {400, 408, 413, 415}
 _ONAPI_SIGNED_IN = {401, 403, 405, 429, 500, 503}
 ERRORS: dict[str, dict[tuple[str, str], set[int]]] = {
@@ -61,7 +61,7 @@ ERRORS: dict[str, dict[tuple[str, str], set[int]]] = {
 ERROR_HEADERS: dict[str, dict[int, str]] = {
     "esim-v1": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
     "tmf-productorder": {405: "Allow", 429: "Retry-After", 503: "Retry-After"},
-    "tmf622": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
+    "tmf622": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
     "onapi-order": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
 }
 

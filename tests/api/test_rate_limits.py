@@ -196,3 +196,82 @@ def test_a_partner_on_esim_v1_and_tmf_productorder_draws_on_one_budget(services:
     answers = _alike(services, [esim, tmf, esim, tmf, esim], {"rate-mixed": 3})
     assert [a.status_code for a in answers] == [200, 404, 200, 429, 429]
     assert answers[3].json()["code"] == answers[4].json()["type"] == "TOO_MANY_REQUESTS"
+
+
+# TMF622 --------------------------------------------------------------------------------------------------
+
+TMF622 = "/tmf-api/productOrderingManagement/v4"
+TMF622_ORDER = {
+    "productOrderItem": [
+        {
+            "id": "1",
+            "action": "add",
+            "productOffering": {"id": "OFFER-DP-001"},
+            "product": {
+                "productCharacteristic": [
+                    {"name": "MSISDN", "value": "69877689"},
+                    {"name": "planType", "value": "Addon"},
+                ]
+            },
+        }
+    ],
+}
+
+
+def _tmf622(token: str, method: str, path: str, body: Any = None) -> Request:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return (method, f"{TMF622}{path}", {"headers": headers, **({} if body is None else {"json": body})})
+
+
+def _every_tmf622_operation(token: str) -> list[Request]:
+    return [
+        _tmf622(token, "POST", "/productOrder", TMF622_ORDER),
+        _tmf622(token, "GET", "/productOrder?externalId=none"),
+        _tmf622(token, "GET", "/productOrder/nope"),
+        _tmf622(token, "PATCH", "/productOrder/nope", {"requestedStartDate": "2030-01-01T00:00:00Z"}),
+        _tmf622(token, "DELETE", "/productOrder/nope"),
+        _tmf622(token, "POST", "/cancelProductOrder", {"productOrder": {"id": "nope"}}),
+        _tmf622(token, "GET", "/cancelProductOrder"),
+        _tmf622(token, "GET", "/cancelProductOrder/nope"),
+        _tmf622(token, "POST", "/hub", {"callback": "https://listener.example.com/events"}),
+        _tmf622(token, "GET", "/hub/nope"),
+        _tmf622(token, "DELETE", "/hub/nope"),
+    ]
+
+
+def test_a_channel_past_its_limit_gets_429_in_the_tmf622_shape_on_every_operation(services: Services) -> None:
+    one, two = _token(services, "demo-channel-1"), _token(services, "demo-channel-2")
+    requests = [
+        *_every_tmf622_operation(one)[:3],
+        *_every_tmf622_operation(one),
+        _tmf622(two, "GET", "/productOrder?externalId=none"),
+    ]
+    answers = _alike(services, requests, {"demo-channel-1": 3})
+    assert [a.status_code for a in answers] == [201, 200, 404, *[429] * 11, 200]
+    for refused in answers[3:14]:
+        assert refused.json() == {
+            "code": "TOO_MANY_REQUESTS",
+            "reason": "Too Many Requests",
+            "message": "too many requests: the partner's limit of requests a minute is used up; "
+            "retry after the Retry-After delay",
+            "status": "429",
+        }
+        assert _retry_after(refused) >= 1
+
+
+def test_a_channel_with_no_limit_is_never_refused_on_tmf622(services: Services) -> None:
+    token = _token(services, "demo-channel-2")
+    answers = _alike(services, _every_tmf622_operation(token)[1:] * 2, {"demo-channel-1": 1})
+    assert 429 not in [a.status_code for a in answers]
+
+
+def test_a_channels_tmf_productorder_and_tmf622_requests_draw_on_one_budget(services: Services) -> None:
+    token = _token(services, "demo-channel-1")
+
+    def requests() -> list[Request]:
+        tmf622 = _tmf622(token, "GET", "/productOrder?externalId=none")
+        return [_tmf_get("demo-channel-1", "ORD-NOPE"), tmf622, _tmf_order("demo-channel-1"), tmf622]
+
+    answers = _alike(services, requests, {"demo-channel-1": 3})
+    assert [a.status_code for a in answers] == [404, 200, 201, 429]
+    assert answers[3].json()["code"] == "TOO_MANY_REQUESTS" and _retry_after(answers[3]) >= 1
