@@ -70,7 +70,7 @@ class EsimHotRoutes:
                 wait = self._limiter.wait(caller.principal)
                 if wait:
                     caller = await judged_anew(self._limiter, caller, wait)
-        except DomainError as exc:  # 401, 403: the body is read by now, and says what it used
+        except DomainError as exc:  # 401, 403, 429: the body is read by now, and says what it used
             return refusal(exc, mapping.deprecations(body))
         problems: list[dict[str, Any]] = []
         key = request.headers.get("idempotency-key")
