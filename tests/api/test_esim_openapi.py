@@ -73,8 +73,12 @@ def test_response_headers_are_declared(document: dict[str, Any]) -> None:
         "Idempotent-Replayed",
         "X-Correlation-ID",
     }
-    for status in ("400", "401", "403", "422"):
+    for status in ("400", "401", "403", "422", "429"):
         assert set(responses[status]["headers"]) >= {"Deprecation", "X-Deprecated-Fields", "X-Correlation-ID"}
+    # The partner's rate limit, on every operation: when to try again.
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "Retry-After" in operation["responses"]["429"]["headers"], (method, path)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():

@@ -14,12 +14,13 @@ from tests.api.support import RunningServer
 
 # Every API: 405 (a method the path does not take, with Allow) and 500 (a bug) anywhere; 503 (the database)
 # wherever the database is read. Only a body (POST, PATCH) can be late (408), too large (413) or of another
-# type (415); only an API that signs in a client's secret on every request counts failures (429).
-_ESIM_ANY = {400, 401, 403, 405, 500, 503}
+# type (415). Every request of a partner counts against its rate limit (429), on every API; an API that
+# signs in a client's secret on every request counts failed sign-ins too (429).
+_ESIM_ANY = {400, 401, 403, 405, 429, 500, 503}
 _ESIM_ONE = _ESIM_ANY | {404}
 _TMF_ANY = {400, 401, 403, 404, 405, 429, 500, 503}
-_TMF622_ONE = {401, 403, 404, 405, 500, 503}
-_TMF622_LIST = {400, 401, 403, 405, 500, 503}
+_TMF622_ONE = {401, 403, 404, 405, 429, 500, 503}
+_TMF622_LIST = {400, 401, 403, 405, 429, 500, 503}
 _BODY = {400, 408, 413, 415}
 _ONAPI_SIGNED_IN = {401, 403, 405, 429, 500, 503}
 ERRORS: dict[str, dict[tuple[str, str], set[int]]] = {
@@ -58,9 +59,9 @@ ERRORS: dict[str, dict[tuple[str, str], set[int]]] = {
 }
 # The headers an error answer always carries, per API.
 ERROR_HEADERS: dict[str, dict[int, str]] = {
-    "esim-v1": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
+    "esim-v1": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
     "tmf-productorder": {405: "Allow", 429: "Retry-After", 503: "Retry-After"},
-    "tmf622": {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"},
+    "tmf622": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
     "onapi-order": {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"},
 }
 

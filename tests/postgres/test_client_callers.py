@@ -27,6 +27,7 @@ from orderhub.bootstrap import Services
 from orderhub.services.demo import demo_credentials
 from orderhub.services.line_setup import LineAdmin
 from tests.api.hot_path_support import running
+from tests.api.support import SEED_PRODUCT
 from tests.api.test_hot_paths_onapi import onapi_order
 
 T = TypeVar("T")
@@ -260,3 +261,53 @@ def test_an_onapi_request_that_starts_over_counts_once_against_the_rate_limit(
     answers = serve(api, steps)
     assert answers[1][1][:2] == ["write", "version"], answers  # started over, checked anew
     assert [status for status, _waited in answers] == [200, 200, 200, 429], answers
+
+
+def test_a_tmf_request_that_starts_over_counts_once_against_the_rate_limit(
+    api: Services, other: Services, waits: list[str]
+) -> None:
+    other.partners.set_rate_limit(str(CHANNEL["partner"]), 3)
+
+    async def steps(http: httpx.AsyncClient) -> list[tuple[int, list[str]]]:
+        answers = []
+        for n in range(1, 5):
+            if n == 2:  # the configuration moves, the channel may still order: the request starts over
+                bump_config_version(other)
+            waits.clear()
+            answer = await tmf_post(http)
+            answers.append((answer.status_code, list(waits)))
+        return answers
+
+    answers = serve(api, steps)
+    assert answers[1][1][:2] == ["write", "version"], answers  # started over, checked anew
+    assert [status for status, _waited in answers] == [201, 201, 201, 429], answers
+
+
+def test_an_esim_order_from_the_token_cache_counts_once_and_a_refusal_on_it_is_judged_anew(
+    api: Services, other: Services
+) -> None:
+    other.partners.set_rate_limit("demo-reseller-1", 2)
+
+    async def steps(http: httpx.AsyncClient) -> list[int]:
+        form = {"grant_type": "client_credentials", "client_id": "demo-reseller-1"}
+        token = (await http.post("/oauth2/token", data={**form, "client_secret": "demo-reseller-1-secret"})).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}", "X-Correlation-ID": "rate-pg"}
+        body = {
+            "input": {
+                "operationType": "NEW_ESIM",
+                "countryCode": "PT",
+                "customer": {"email": "rate-pg@example.com", "countryOfResidence": "US"},
+                "device": {"product_id": "123456789", "model": "iPhone", "type": "ios"},
+                "subscriptions": [{"id": SEED_PRODUCT, "activationDate": "2030-09-13T12:00:00Z"}],
+            }
+        }
+        statuses = []
+        for n in range(1, 6):
+            if n == 2:  # the configuration moves: the order starts over, and is not counted again
+                bump_config_version(other)
+            if n == 4:  # another process raises the limit: the cached principal's refusal is judged anew
+                other.partners.set_rate_limit("demo-reseller-1", 4)
+            statuses.append((await http.post("/esim/v1/order", headers=headers, json=body)).status_code)
+        return statuses
+
+    assert serve(api, steps) == [201, 201, 429, 201, 201]

@@ -1,4 +1,4 @@
-"""onapi-order's rate limit (services.rate_limits), with an injected clock: one process's token bucket,
+"""A partner's rate limit (services.rate_limits), every API's, with an injected clock: one process's token bucket,
 and processes drawing on one bucket through the store's statement (run here on an in-memory SQLite
 database, as Database.write_statement runs it)."""
 
@@ -14,6 +14,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
+from orderhub.domain.errors import RateLimited
+from orderhub.domain.partners import Partner, Principal
 from orderhub.services.ports import Database, DatabaseUnavailable
 from orderhub.services.rate_limits import IDLE_SECONDS, DatabaseBuckets, RateLimiter
 from orderhub.store.tables import metadata
@@ -113,6 +115,21 @@ def test_retry_after_is_never_0_and_the_request_goes_once_it_has_passed(clock: M
         assert 1 <= wait <= 60
         clock.now += wait
         assert limiter.retry_after(CO, per_minute) == 0
+
+
+def test_admit_counts_a_principals_partner_and_refuses_with_the_wait(clock: MovableClock) -> None:
+    """The other APIs' way in (esim-v1, tmf-productorder, TMF622): the partner's bucket, its limit."""
+    limiter = RateLimiter(clock=clock)
+    limited = Principal(Partner("limited", "Limited", frozenset(), frozenset(), rate_limit_per_minute=2))
+    unlimited = Principal(Partner("unlimited", "Unlimited", frozenset(), frozenset()))
+    limiter.admit(limited)
+    assert limiter.retry_after("limited", 2) == 0  # onapi-order's requests draw on the same bucket
+    with pytest.raises(RateLimited) as refused:
+        limiter.admit(limited)
+    assert refused.value.retry_after == 30 and limiter.wait(limited) == 30
+    for _ in range(100):
+        limiter.admit(unlimited)
+    assert limiter.wait(unlimited) == 0 and "unlimited" not in limiter._buckets  # nothing kept for it
 
 
 def test_two_processes_draw_on_one_bucket(store: SharedStore, clock: MovableClock) -> None:

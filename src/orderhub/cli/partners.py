@@ -143,7 +143,7 @@ def partner_set_rate_limit(
     per_minute: Annotated[int | None, typer.Argument(help="Requests a minute; leave out for no limit")] = None,
     db: DbOption = None,
 ) -> None:
-    """Limit how many requests a minute a partner may send (ON-API answers 429 beyond it)."""
+    """Limit how many requests a minute a partner may send, one budget across every API (429 beyond it)."""
     services = _services(db)
     with refusals_in_one_line():
         services.partners.set_rate_limit(partner_id, per_minute)

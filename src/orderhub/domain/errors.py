@@ -87,6 +87,17 @@ class TooManyAttempts(DomainError):
         self.retry_after = retry_after
 
 
+class RateLimited(DomainError):
+    """The partner's requests a minute (``partners.rate_limit_per_minute``) are used up, across every API:
+    wait ``retry_after`` seconds (services.rate_limits)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "too many requests: the partner's limit of requests a minute is used up; retry after the Retry-After delay"
+        )
+        self.retry_after = retry_after
+
+
 class BusinessUnitNotFound(DomainError):
     pass
 

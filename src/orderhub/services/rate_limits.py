@@ -1,6 +1,6 @@
-"""Per-partner request rate limits (onapi-order): a token bucket per partner, refilled continuously over
-the minute. On PostgreSQL, where several API processes may serve, every process draws on one bucket per
-partner, kept in the database.
+"""Per-partner request rate limits, one budget per partner across every API: a token bucket per
+partner, refilled continuously over the minute. On PostgreSQL, where several API processes may serve,
+every process draws on one bucket per partner, kept in the database.
 
 No request waits on the database for it. A process judges each request by the bucket as the database
 last told it, plus its own requests and the refill since. A task on the event loop adds the process's
@@ -32,6 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from orderhub.domain.errors import RateLimited
+from orderhub.domain.partners import Principal
 from orderhub.services.clock import CLOCK_SKEW_TOLERATED
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.records import RequestsToAdd
@@ -135,6 +137,20 @@ class RateLimiter:
             return 0
         # When the bucket, refilling at the limit, has a whole request's room again.
         return max(1, math.ceil((used + 1 - per_minute) * 60.0 / per_minute))
+
+    def admit(self, principal: Principal) -> None:
+        """Counts a request of ``principal``'s partner (every API's but onapi-order's, which answers in its
+        own words); RateLimited when its budget is used up. Nothing to count for a partner with no limit."""
+        per_minute = principal.partner.rate_limit_per_minute
+        if per_minute is not None:
+            wait = self.retry_after(principal.partner_id, per_minute)
+            if wait:
+                raise RateLimited(wait)
+
+    def wait(self, principal: Principal) -> int:
+        """``retry_after`` for ``principal``'s partner: 0 when its request may go now (and counts it)."""
+        per_minute = principal.partner.rate_limit_per_minute
+        return 0 if per_minute is None else self.retry_after(principal.partner_id, per_minute)
 
     async def sync(self) -> bool:
         """Adds this process's new requests to the shared buckets and learns their levels; whether a

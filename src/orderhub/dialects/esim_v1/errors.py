@@ -31,6 +31,7 @@ _DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.EmailAndIccidDoNotMatch, 422, "EMAIL_AND_ICCID_DO_NOT_MATCH"),
     (errors.SubscriptionLimitReached, 422, "SUBSCRIPTION_LIMIT_REACHED"),
     (errors.IdempotencyConflict, 422, "IDEMPOTENCY_KEY_REUSED"),
+    (errors.RateLimited, 429, "TOO_MANY_REQUESTS"),
 ]
 
 _HTTP_TYPES = {
@@ -99,6 +100,8 @@ def domain_error_response(exc: errors.DomainError) -> JSONResponse:
     for kind, status, type_ in _DOMAIN_ERRORS:
         if isinstance(exc, kind):
             headers = {"WWW-Authenticate": bearer_challenge("esim-v1", exc)} if status == 401 else None
+            if isinstance(exc, errors.RateLimited):
+                headers = {"Retry-After": str(exc.retry_after)}
             field = wire_field(exc.field) if exc.field and status == 400 else None
             message = f"{field}: {exc.message}" if field else exc.message
             return error_response(status, type_, message, headers=headers, field=field)

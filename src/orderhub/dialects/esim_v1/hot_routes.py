@@ -16,13 +16,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from orderhub.access_facts import signed_in
-from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated
+from orderhub.domain.errors import AccessDenied, DomainError, InvalidInput, NotAuthenticated, RateLimited
 from orderhub.domain.orders import ESIM_OPERATIONS
 from orderhub.domain.partners import ESIM_ORDERING_ROLES, Principal
 from orderhub.services.auth import AuthService, Caller
 from orderhub.services.order_commands import OrderView, PlacedOrder
 from orderhub.services.ordering import OrderingService
 from orderhub.services.ports import DatabaseUnavailable
+from orderhub.services.rate_limits import RateLimiter
 from orderhub.services.rendered_orders import RenderedOrders
 from orderhub.web.body_guard import BIG_NUMBER, loads_big_numbers
 from orderhub.web.body_values import NUL_ESCAPE, unkeepable
@@ -37,12 +38,15 @@ _MISSING = object()
 
 
 class EsimHotRoutes:
-    def __init__(self, *, prefix: str, dialect: str, auth: AuthService, ordering: OrderingService):
+    def __init__(
+        self, *, prefix: str, dialect: str, auth: AuthService, ordering: OrderingService, limiter: RateLimiter
+    ):
         self._order_path = f"{prefix}/order"
         self._order_prefix = f"{prefix}/order/"
         self._dialect = dialect
         self._auth = auth
         self._ordering = ordering
+        self._limiter = limiter
         # The answer to a GET, kept per order version (services.rendered_orders); the hot stack only
         # reads a response, so one may be sent any number of times.
         self._rendered: RenderedOrders[OrderView, Response] = RenderedOrders(rendered_order)
@@ -61,7 +65,12 @@ class EsimHotRoutes:
             return body
         try:
             caller = await self._auth.caller(bearer_token(request.headers.get("authorization")), esim_caller)
-        except DomainError as exc:  # 401, 403: the body is read by now, and says what it used
+            # A partner with no limit costs an attribute read here: no call, no await.
+            if caller.principal.partner.rate_limit_per_minute is not None:
+                wait = self._limiter.wait(caller.principal)
+                if wait:
+                    caller = await judged_anew(self._limiter, caller, wait)
+        except DomainError as exc:  # 401, 403, 429: the body is read by now, and says what it used
             return refusal(exc, mapping.deprecations(body))
         problems: list[dict[str, Any]] = []
         key = request.headers.get("idempotency-key")
@@ -90,7 +99,10 @@ class EsimHotRoutes:
         async def caller(config_version: int) -> Principal:
             principal = await self._auth.authenticate(token, config_version=config_version)
             request.partner = principal.partner.id  # the access line's (web.hot_paths: a GET records it)
-            return esim_caller(principal)
+            allowed = esim_caller(principal)
+            if allowed.partner.rate_limit_per_minute is not None:  # no call for a partner with no limit
+                self._limiter.admit(allowed)
+            return allowed
 
         return await self._ordering.get_rendered(caller, order_id, self._rendered, ESIM_OPERATIONS)
 
@@ -108,9 +120,23 @@ def esim_caller(principal: Principal) -> Principal:
     return principal
 
 
-async def caller_of(auth: AuthService, authorization: str | None) -> Principal:
-    """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role."""
-    return esim_caller(signed_in(await auth.authenticate(bearer_token(authorization))))
+async def caller_of(auth: AuthService, limiter: RateLimiter, authorization: str | None) -> Principal:
+    """Who an esim-v1 request speaks for: a bearer token of a partner with an eSIM ordering role, within
+    its partner's rate limit (RateLimited)."""
+    caller = esim_caller(signed_in(await auth.authenticate(bearer_token(authorization))))
+    limiter.admit(caller)
+    return caller
+
+
+async def judged_anew(limiter: RateLimiter, caller: Caller, wait: int) -> Caller:
+    """``caller``, refused by its partner's rate limit (``wait`` seconds). Refused on a principal the
+    credentials cache held (its limit may be stale; a refusal counts nothing): judged again on the
+    principal checked now. RateLimited when refused still."""
+    if caller.unchecked_at is None or caller.again is None:
+        raise RateLimited(wait)
+    checked = Caller(await caller.again())
+    limiter.admit(checked.principal)
+    return checked
 
 
 async def place_wire_order(

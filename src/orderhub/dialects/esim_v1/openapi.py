@@ -34,7 +34,7 @@ _DEPRECATION = {
     "X-Deprecated-Fields": header("The deprecated spellings the request used, comma-separated", required=False),
 }
 # The answers to POST /order that signal deprecated spellings (hot_routes.place_wire_order, refusal, errors).
-_SIGNALLING = {"201", "400", "401", "403", "422"}
+_SIGNALLING = {"201", "400", "401", "403", "422", "429"}
 
 ERRORS = ErrorAnswers(
     schema=ref("ErrorBody"),
@@ -51,19 +51,22 @@ ERRORS = ErrorAnswers(
         415: "INVALID_HTTP_MESSAGE: the body is not application/json, or is compressed",
         422: "A business rule: PRODUCT_NOT_FOUND, CUSTOMER_MUST_EXIST, EMAIL_AND_ICCID_DO_NOT_MATCH, "
         "SUBSCRIPTION_LIMIT_REACHED, IDEMPOTENCY_KEY_REUSED, NO_ACTIVATION_CODE",
+        429: "TOO_MANY_REQUESTS: the partner's limit of requests a minute (one budget across every API) is used "
+        "up; nothing was done; retry after the Retry-After delay",
         500: "INTERNAL_ERROR: a bug; quote the X-Correlation-ID",
         503: "SERVICE_UNAVAILABLE: the database cannot be written now; nothing was stored",
     },
     headers={
         401: {"WWW-Authenticate": header('Bearer realm="esim-v1", with error="invalid_token" when a token was sent')},
         405: {"Allow": ALLOW},
+        429: {"Retry-After": RETRY_AFTER},
         503: {"Retry-After": RETRY_AFTER},
     },
 )
 
-# Every request needs X-Correlation-ID and a bearer token of a RESELLER or ACCOUNT_MANAGER; only a body
-# (POST) can be late, too large or of another type.
-_ANY = (400, 401, 403, 405, 500, 503)
+# Every request needs X-Correlation-ID and a bearer token of a RESELLER or ACCOUNT_MANAGER, and counts
+# against its partner's rate limit; only a body (POST) can be late, too large or of another type.
+_ANY = (400, 401, 403, 405, 429, 500, 503)
 _ONE = (*_ANY, 404)
 _ACTIVATION_CODE = (*_ONE, 409, 422)
 OPERATIONS = {

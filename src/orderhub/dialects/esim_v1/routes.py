@@ -69,6 +69,7 @@ def create_esim_v1_hot_routes(services: DialectContext) -> tuple[HotRoute, HotSt
         dialect=DIALECT,
         auth=services.auth,
         ordering=services.ordering,
+        limiter=services.rate_limiter,
     )
     stack = HotStack(
         required_header="X-Correlation-ID",
@@ -170,7 +171,7 @@ def create_esim_v1_app(services: DialectContext) -> FastAPI:
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
     ) -> Principal:
         try:
-            return await caller_of(services.auth, authorization)
+            return await caller_of(services.auth, services.rate_limiter, authorization)
         except DomainError as exc:
             if request.method != "POST":
                 raise

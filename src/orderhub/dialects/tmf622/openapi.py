@@ -33,6 +33,8 @@ ERRORS = ErrorAnswers(
         404: "NOT_FOUND: an order, cancellation, listener or business unit that does not exist or is not yours",
         409: "CONFLICT: the Idempotency-Key was used for another order, or the order can no longer be changed "
         "(PATCH), or is still open (DELETE)",
+        429: "TOO_MANY_REQUESTS: the partner's limit of requests a minute (one budget across every API) is used "
+        "up; nothing was done; retry after the Retry-After delay",
     },
     headers={
         **vendor.ERROR_HEADERS,
@@ -116,8 +118,9 @@ def _full(name: str, required: tuple[str, ...]) -> Json:
 
 _ORDER = _full("ProductOrder", ("orderDate", "state", "productOrderItem", "relatedParty", "@type"))
 _CANCELLATION = _full("CancelProductOrder", ("state", "productOrder", "creationDate", "@type"))
-_LIST = (400, 401, 403, 405, 500, 503)
-_ONE = (401, 403, 404, 405, 500, 503)
+# Every operation counts against the partner's rate limit (429).
+_LIST = (400, 401, 403, 405, 429, 500, 503)
+_ONE = (401, 403, 404, 405, 429, 500, 503)
 _BODY = (400, 405, 408, 413, 415)  # what a body can be refused for
 
 OPERATIONS = {

@@ -82,6 +82,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         caller = signed_in(await services.auth.authenticate(token.strip()))
         if not caller.has_any_role(LINE_ORDERING_ROLES):
             raise AccessDenied("this API needs the BUSINESS_CHANNEL role")
+        services.rate_limiter.admit(caller)  # every operation's, one budget with the partner's other APIs
         return caller
 
     Caller = Annotated[Principal, Depends(principal)]

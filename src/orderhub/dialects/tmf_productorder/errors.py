@@ -23,6 +23,7 @@ _DOMAIN_ERRORS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.InvalidInput, 400, "INVALID_REQUEST"),
     (errors.NotAuthenticated, 401, "UNAUTHORIZED"),
     (errors.TooManyAttempts, 429, "TOO_MANY_REQUESTS"),
+    (errors.RateLimited, 429, "TOO_MANY_REQUESTS"),
     (errors.AccessDenied, 403, "FORBIDDEN"),
     (errors.BusinessUnitNotFound, 404, "NOT_FOUND"),
     (errors.OrderNotFound, 404, "NOT_FOUND"),
@@ -91,7 +92,7 @@ def domain_error_response(exc: errors.DomainError, *, realm: str | None = None) 
             field = wire_field(exc.field) if exc.field and status == 400 else None
             message = f"{field} {exc.message}" if field else exc.message
             headers = {"WWW-Authenticate": bearer_challenge(realm, exc)} if realm and status == 401 else None
-            if isinstance(exc, errors.TooManyAttempts):
+            if isinstance(exc, errors.TooManyAttempts | errors.RateLimited):
                 headers = {"Retry-After": str(exc.retry_after)}
             return error_response(status, code, message, headers, field=field)
     log.error("unmapped domain error %s", type(exc).__name__)

@@ -37,7 +37,8 @@ ERROR_MEANINGS: Mapping[int, str] = {
     413: "PAYLOAD_TOO_LARGE: the request body is larger than the server takes",
     415: "UNSUPPORTED_MEDIA_TYPE: the body is not application/json, or is compressed",
     422: "A business rule: OFFERING_NOT_AVAILABLE, LINE_NOT_FOUND, NO_ACTIVE_PLAN",
-    429: "TOO_MANY_REQUESTS: too many failed sign-ins",
+    429: "TOO_MANY_REQUESTS: too many failed sign-ins, or the partner's limit of requests a minute (one budget "
+    "across every API) is used up; nothing was done; retry after the Retry-After delay",
     500: "INTERNAL_ERROR: a bug; quote the X-Correlation-ID",
     503: "SERVICE_UNAVAILABLE: the database cannot be written now; nothing was stored",
 }
@@ -55,7 +56,8 @@ _ORDER_ID: Json = {"name": "order_id", "in": "path", "required": True, "schema":
 _IDEMPOTENCY_KEY = idempotency_key(
     "Makes a retry answer the first order, as X-Correlation-ID does", maxLength=MAX_IDEMPOTENCY_KEY_LENGTH
 )
-# Every request signs in with client_id and client_secret (401, 429) for a business unit (403, 404).
+# Every request signs in with client_id and client_secret (401; 429: failed sign-ins, the partner's rate
+# limit) for a business unit (403, 404).
 _ANY = (400, 401, 403, 404, 405, 429, 500, 503)
 
 OPERATIONS = {

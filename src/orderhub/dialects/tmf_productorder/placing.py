@@ -77,9 +77,13 @@ def _credentials(x_correlation_id: str | None, client_id: str | None, client_sec
 
 
 async def _checked(
-    context: DialectContext, business_id: str, client: str, secret: str, source: str | None
+    context: DialectContext, business_id: str, client: str, secret: str, source: str | None, *, count: bool = True
 ) -> tuple[Principal, BusinessUnit]:
+    """The principal, counted against its partner's rate limit (``count``; RateLimited past it) once the
+    credentials are right, and the business unit."""
     principal = await context.auth.verify_client(client, secret, source=source)
+    if count:
+        context.rate_limiter.admit(principal)
     return principal, await context.lines.business_unit(principal, business_id)
 
 
@@ -94,15 +98,17 @@ async def orderer(
 ) -> Orderer:
     """``caller``, for the hot route. On PostgreSQL reading the store's config version is a wait of its
     own: a principal and a business unit that the caches hold are taken unchecked, and the order's write
-    checks the version they were cached at (services.auth.Caller)."""
+    checks the version they were cached at (services.auth.Caller). The request is counted against the
+    rate limit here, once: when it starts over, only who it speaks for is checked again."""
     client, secret = _credentials(x_correlation_id, client_id, client_secret)
     cached = context.auth.cached_client(client, secret)
     unit = context.lines.cached_unit(cached[0], business_id, cached[1]) if cached is not None else None
-    if cached is None or unit is None:
+    if cached is None or unit is None or context.rate_limiter.wait(cached[0]):
+        # Not cached, or refused on what may be stale (a limiter's refusal counts nothing): decided anew.
         return Orderer(*await _checked(context, business_id, client, secret, source))
 
     async def again() -> Principal:
-        principal, who.unit = await _checked(context, business_id, client, secret, source)
+        principal, who.unit = await _checked(context, business_id, client, secret, source, count=False)
         return principal
 
     who = Orderer(Caller(cached[0], cached[1], again), unit)
