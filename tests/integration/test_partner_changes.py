@@ -253,3 +253,19 @@ def test_a_role_change_reaches_a_token_issued_before_it_at_its_next_request(
         assert answers(http) == (403, 403, 200)  # the same token, at once: a business channel's
         ok(cli("partner", "set-roles", "acme", "--role", "RESELLER", "--role", "BUSINESS_CHANNEL"))
         assert answers(http)[::2] == (200, 200)
+
+
+def test_partner_list_shows_each_partners_rate_limit(tmp_path: Path) -> None:
+    cli = cli_on(sqlite_url(tmp_path / "limits.db"), tmp_path)
+    ok(cli("migrate"))
+    ok(cli("partner", "create", "acme", "--name", "Acme", "--role", "RESELLER", "--currency", "USD"))
+    ok(cli("partner", "create", "other", "--name", "Other", "--role", "RESELLER", "--currency", "USD"))
+    ok(cli("partner", "set-rate-limit", "acme", "120"))
+
+    def limits() -> dict[str, str]:
+        rows = [[cell.strip() for cell in line.split("│")] for line in ok(cli("partner", "list")).splitlines()]
+        return {row[1]: row[-2] for row in rows if len(row) > 2 and row[1] != "id"}
+
+    assert limits() == {"acme": "120/min", "other": ""}
+    ok(cli("partner", "set-rate-limit", "acme"))  # no value: no limit
+    assert limits() == {"acme": "", "other": ""}

@@ -219,10 +219,12 @@ def partner_set_business_units(
 
 @partner_app.command("list")
 def partner_list(db: DbOption = None) -> None:
-    """List partners with their roles, currencies, catalog, business units, network offerings and live
-    client ids."""
+    """List partners with their roles, currencies, catalog, business units, network offerings, live
+    client ids and rate limit (requests a minute, every API's)."""
     services = _services(db)
-    table = Table("id", "roles", "currencies", "manager", "products", "business units", "offerings", "client ids")
+    table = Table(
+        "id", "roles", "currencies", "manager", "products", "business units", "offerings", "client ids", "rate limit"
+    )
     for entry in services.partners.list_partners():
         partner = entry.partner
         row = (
@@ -230,6 +232,7 @@ def partner_list(db: DbOption = None) -> None:
             partner.manager_id or "", ", ".join(sorted(partner.product_ids)),
             ", ".join(sorted(partner.business_unit_ids)), ", ".join(f"{p}/{o}" for p, o in entry.offerings),
             ", ".join(entry.client_ids),
+            f"{partner.rate_limit_per_minute}/min" if partner.rate_limit_per_minute is not None else "",
         )  # fmt: skip
         table.add_row(*(escape(value) for value in row))
     console.print(table)
