@@ -28,6 +28,15 @@ NEW = re.compile(
 )
 Request = tuple[str, str, dict[str, Any]]
 
+# A TMF refusal past the partner's limit, tmf-productorder's and TMF622's alike.
+TMF_REFUSED = {
+    "code": "TOO_MANY_REQUESTS",
+    "reason": "Too Many Requests",
+    "message": "too many requests: the partner's limit of requests a minute is used up; "
+    "retry after the Retry-After delay",
+    "status": "429",
+}
+
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
@@ -160,13 +169,7 @@ def test_a_channel_past_its_limit_gets_429_in_the_tmf_productorder_shape(service
     answers = _alike(services, requests, {"demo-channel-1": 3})
     assert [a.status_code for a in answers] == [201, 404, 201, 429, 429, 201]
     for refused in answers[3:5]:
-        assert refused.json() == {
-            "code": "TOO_MANY_REQUESTS",
-            "reason": "Too Many Requests",
-            "message": "too many requests: the partner's limit of requests a minute is used up; "
-            "retry after the Retry-After delay",
-            "status": "429",
-        }
+        assert refused.json() == TMF_REFUSED
         assert _retry_after(refused) >= 1
 
 
@@ -249,13 +252,7 @@ def test_a_channel_past_its_limit_gets_429_in_the_tmf622_shape_on_every_operatio
     answers = _alike(services, requests, {"demo-channel-1": 3})
     assert [a.status_code for a in answers] == [201, 200, 404, *[429] * 11, 200]
     for refused in answers[3:14]:
-        assert refused.json() == {
-            "code": "TOO_MANY_REQUESTS",
-            "reason": "Too Many Requests",
-            "message": "too many requests: the partner's limit of requests a minute is used up; "
-            "retry after the Retry-After delay",
-            "status": "429",
-        }
+        assert refused.json() == TMF_REFUSED
         assert _retry_after(refused) >= 1
 
 
