@@ -141,11 +141,9 @@ class RateLimiter:
     def admit(self, principal: Principal) -> None:
         """Counts a request of ``principal``'s partner (every API's but onapi-order's, which answers in its
         own words); RateLimited when its budget is used up. Nothing to count for a partner with no limit."""
-        per_minute = principal.partner.rate_limit_per_minute
-        if per_minute is not None:
-            wait = self.retry_after(principal.partner_id, per_minute)
-            if wait:
-                raise RateLimited(wait)
+        wait = self.wait(principal)
+        if wait:
+            raise RateLimited(wait)
 
     def wait(self, principal: Principal) -> int:
         """``retry_after`` for ``principal``'s partner: 0 when its request may go now (and counts it)."""

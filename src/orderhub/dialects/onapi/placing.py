@@ -56,7 +56,7 @@ async def hot_operator(
     once: when it starts over, only who it speaks for is checked again."""
     basic = _required(credentials)
     cached = context.auth.cached_client(basic.username, basic.password)
-    if cached is None or not _may_order(cached[0]) or _retry_after(context, cached[0]):
+    if cached is None or not _may_order(cached[0]) or context.rate_limiter.wait(cached[0]):
         # Not cached, or refused on what may be stale (a limiter's refusal counts nothing): decided anew.
         return await operator(context, basic, source)
     return Caller(cached[0], cached[1], lambda: _checked_operator(context, basic, source))
@@ -86,12 +86,8 @@ def _may_order(caller: Principal) -> bool:
     return caller.has_any_role(ACCESS_ORDERING_ROLES) and caller.partner.co_id is not None
 
 
-def _retry_after(context: DialectContext, caller: Principal) -> int:
-    return context.rate_limiter.retry_after(caller.partner_id, caller.partner.rate_limit_per_minute)
-
-
 def _within_rate_limit(context: DialectContext, caller: Principal) -> None:
-    wait = _retry_after(context, caller)
+    wait = context.rate_limiter.wait(caller)
     if wait:
         raise OnapiError(429, "Too many requests", headers={"Retry-After": str(wait)})
 
