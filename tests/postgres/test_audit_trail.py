@@ -21,5 +21,9 @@ def test_commands_are_recorded_with_the_urls_password_masked(tmp_path: Path, pg_
     assert shown.returncode == 0, shown.stderr
     trail = json.loads(shown.stdout)
     assert [(entry["command"], entry["exit_code"]) for entry in trail] == [("credential list", 1), ("partner list", 0)]
+    # Each recorded as it started, then completed in place.
+    assert all(entry["started_at"] <= entry["at"] for entry in trail)
+    narrowed = run_cli("audit", "list", "--json", "--command", "partner", "--db", pg_url, cwd=tmp_path)
+    assert [entry["command"] for entry in json.loads(narrowed.stdout)] == ["partner list"]
     assert "hunter2" not in shown.stdout
     assert trail[1]["arguments"].startswith("--db 'postgresql://") and "@127.0.0.1:5432/" in trail[1]["arguments"]

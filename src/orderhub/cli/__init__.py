@@ -20,7 +20,7 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
     service,
     setup,
 )
-from orderhub.cli.audit import record_command
+from orderhub.cli.audit import command_ended, command_starts
 from orderhub.cli.base import OPENED, app, err
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import SettingError, unknown_variables
@@ -31,8 +31,9 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Runs the command and records it in the audit trail once it ended, however it ended."""
+    """Runs the command, recorded in the audit trail when it starts and once it ended, however it ended."""
     OPENED.clear()
+    command_starts(sys.argv[1:])
     exit_code = 1  # an exception that is no exit: a bug, its traceback shown
     try:
         _run()
@@ -44,7 +45,7 @@ def main() -> None:
         exit_code = 130  # as a shell reports a command stopped by Ctrl-C
         raise
     finally:
-        record_command(sys.argv[1:], exit_code)
+        command_ended(exit_code)
 
 
 def _run() -> None:

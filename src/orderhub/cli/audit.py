@@ -1,5 +1,6 @@
-"""The operators' audit trail: every command that worked on the database is recorded there once it
-ended (``record_command``, which ``main`` calls), and `orderhub audit list` shows them."""
+"""The operators' audit trail: every command that works on the database is recorded there when it
+starts and completed once it ended (``command_starts`` and ``command_ended``, which ``main`` calls), and
+`orderhub audit list` shows them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import os
 import shlex
 import socket
 from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -16,7 +20,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from orderhub.bootstrap import Services
 from orderhub.cli.base import (
+    ON_CHECKED,
     OPENED,
     DbOption,
     _services,
@@ -28,31 +34,71 @@ from orderhub.cli.base import (
     instant_option,
 )
 from orderhub.observability import mask, mask_identity
+from orderhub.services.clock import utc_now
 from orderhub.services.operator_commands import OperatorCommands
 from orderhub.services.ports import DatabaseUnavailable
-from orderhub.services.records import OperatorCommand
+from orderhub.services.records import CommandsWanted, OperatorCommand
 
 MAX_LISTED = 10_000
 # Options whose value is words an operator writes, which may name a customer: kept as their length.
 FREE_TEXT = frozenset({"--reason"})
+# What a failed write of the trail may raise: the database refused it, or has no trail (yet).
+NOT_RECORDED = (sa.exc.SQLAlchemyError, DatabaseUnavailable)
 
 
-def record_command(argv: Sequence[str], exit_code: int) -> None:
-    """Records the command that ran (``argv``: its words and arguments) on the database it opened, if it
-    opened one: a command refused before it reached a database changed nothing there. A command that
-    worked but could not be recorded says so; one that failed has said why already."""
-    if not OPENED:
-        return
-    services = OPENED[0]
-    OPENED.clear()
+@dataclass
+class _Running:
+    """The command this process runs, as the trail keeps it."""
+
+    started_at: datetime
+    words: tuple[str, ...]
+    arguments: str  # masked
+    recorded_as: int | None = None  # its id in the trail, once its start is kept there
+
+    def entry(self) -> dict[str, str]:
+        return {
+            "actor": _actor(), "host": socket.gethostname(), "command": " ".join(self.words),
+            "arguments": self.arguments,
+        }  # fmt: skip
+
+
+RUNNING: list[_Running] = []
+
+
+def command_starts(argv: Sequence[str]) -> None:
+    """Notes the command ``argv`` names (its words and arguments): its start is recorded on the first database
+    it opens that is orderhub's (cli.base.ON_CHECKED), before it works on it."""
     argv = [_readable(argument) for argument in argv]
     words = command_words(argv)
+    RUNNING[:] = [_Running(utc_now(), words, masked_arguments(argv[len(words) :]))]
+    ON_CHECKED[:] = [_record_start]
+
+
+def _record_start(services: Services) -> None:
+    running = RUNNING[0] if RUNNING else None
+    if running is None or running.recorded_as is not None:
+        return
+    # If its start cannot be kept, it is recorded whole once it ended, or said then that it could not be.
+    with suppress(*NOT_RECORDED):
+        running.recorded_as = OperatorCommands(services.uow_factory).started(**running.entry())
+
+
+def command_ended(exit_code: int) -> None:
+    """Records how the running command ended on the database it opened, if it opened one: a command refused
+    before it reached a database changed nothing there. A command that worked but could not be recorded
+    says so; one that failed has said why already."""
+    running = RUNNING[0] if RUNNING else None
+    services = OPENED[0] if OPENED else None
+    RUNNING.clear()
+    OPENED.clear()
+    ON_CHECKED.clear()
+    if running is None or services is None:
+        return
+    trail = OperatorCommands(services.uow_factory)
     try:
-        OperatorCommands(services.uow_factory).record(
-            actor=_actor(), host=socket.gethostname(), command=" ".join(words),
-            arguments=masked_arguments(argv[len(words):]), exit_code=exit_code,
-        )  # fmt: skip
-    except (sa.exc.SQLAlchemyError, DatabaseUnavailable) as exc:
+        if running.recorded_as is None or not trail.ended(running.recorded_as, exit_code):
+            trail.record(started_at=running.started_at, exit_code=exit_code, **running.entry())
+    except NOT_RECORDED as exc:
         if exit_code == 0:
             reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
             _warn(escape(f"the command was not recorded in the audit trail ({reason})"))
@@ -122,36 +168,59 @@ def _actor() -> str:
 @audit_app.command("list")
 def audit_list(
     since: Annotated[
-        str | None, typer.Option(help="Only commands that ended then or later: a date (UTC) or an ISO-8601 date-time")
+        str | None,
+        typer.Option(
+            help="Only commands that ended (or, not ended, started) then or later: a date (UTC) or ISO-8601 date-time"
+        ),
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option("--command", help="Only this command, or those it begins: 'order cancel', 'order'")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Only those this login ran, itself or with sudo, or sudo ran as it")
     ] = None,
     limit: Annotated[str, typer.Option(metavar="N", help=f"List at most N (1-{MAX_LISTED})")] = "50",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     db: DbOption = None,
 ) -> None:
-    """The commands operators ran on the database, newest first: when each ended, who ran it and on which
-    host, its words and arguments (personal data and passwords masked) and its exit code."""
+    """The commands operators ran on the database, newest first: when each started and ended (a command that
+    has not ended is still running, or was killed), who ran it and on which host, its words and arguments
+    (personal data and passwords masked) and its exit code. This listing itself is left out."""
     most = count_option("--limit", limit, MAX_LISTED)
     start = instant_option("--since", since) if since is not None else None
-    listed = OperatorCommands(_services(db).uow_factory).recent(since=start, limit=most)
+    trail = OperatorCommands(_services(db).uow_factory)  # which records this listing's start
+    itself = RUNNING[0].recorded_as if RUNNING else None
+    wanted = CommandsWanted(command=_words(command), actor=actor, excluding=itself)
+    listed = trail.recent(since=start, limit=most, wanted=wanted)
     if as_json:
-        print(json.dumps([_as_json(command) for command in listed], indent=2, ensure_ascii=False))
+        print(json.dumps([_as_json(entry) for entry in listed], indent=2, ensure_ascii=False))
         return
-    table = Table("ended", "who", "host", "command", "arguments", "exit")
-    for command in listed:
+    table = Table("started", "ended", "who", "host", "command", "arguments", "exit")
+    for entry in listed:
         row = (
-            command.at.isoformat(timespec="seconds"), command.actor, command.host, command.command,
-            command.arguments, str(command.exit_code),
+            _shown(entry.started_at), _shown(entry.at) if entry.ended else "not ended", entry.actor, entry.host,
+            entry.command, entry.arguments, "-" if entry.exit_code is None else str(entry.exit_code),
         )  # fmt: skip
         table.add_row(*(escape(value) for value in row))
     console.print(table)
 
 
-def _as_json(command: OperatorCommand) -> dict[str, str | int]:
+def _words(command: str | None) -> str | None:
+    # As the trail keeps them: one blank between words, whatever the operator typed.
+    return " ".join(command.split()) if command is not None else None
+
+
+def _shown(at: datetime | None) -> str:
+    return at.isoformat(timespec="seconds") if at is not None else "-"
+
+
+def _as_json(entry: OperatorCommand) -> dict[str, str | int | None]:
     return {
-        "at": command.at.isoformat(),
-        "actor": command.actor,
-        "host": command.host,
-        "command": command.command,
-        "arguments": command.arguments,
-        "exit_code": command.exit_code,
+        "started_at": entry.started_at.isoformat() if entry.started_at is not None else None,
+        "at": entry.at.isoformat() if entry.ended else None,
+        "actor": entry.actor,
+        "host": entry.host,
+        "command": entry.command,
+        "arguments": entry.arguments,
+        "exit_code": entry.exit_code,
     }

@@ -3,7 +3,7 @@ wired services."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -44,6 +44,9 @@ app.add_typer(audit_app, name="audit")
 
 # The services the running command opened the database with: where cli.audit records it once it ended.
 OPENED: list[Services] = []
+# Called once the database the command opened is known to be orderhub's, before the command works on it:
+# cli.audit records the command's start there.
+ON_CHECKED: list[Callable[[Services], None]] = []
 
 
 def _console(*, stderr: bool = False) -> Console:
@@ -82,7 +85,7 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
             services.migrate()
         except migrate.SchemaNewer as exc:
             _warn(str(exc))
-        return services
+        return checked(services)
     state = migrate.schema_state(services.engine)
     if state.status == "foreign":
         raise _fail(escape(str(migrate.NotOrderhubDatabase(str(state.revision)))))
@@ -91,12 +94,19 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
         raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
     if state.status == "newer":
         _warn(f"the database is at migration {state.revision}, newer than this orderhub ({state.head})")
-    return services
+    return checked(services)
 
 
 def opened(services: Services) -> Services:
     """``services``, noted as the database the running command works on (OPENED)."""
     OPENED.append(services)
+    return services
+
+
+def checked(services: Services) -> Services:
+    """``services``, found to be on orderhub's database at this orderhub's migration or a newer one."""
+    for call in ON_CHECKED:
+        call(services)
     return services
 
 

@@ -27,12 +27,26 @@ class StoredCredential:
 class OperatorCommand:
     """An `orderhub` command an operator ran on the database, as the audit trail keeps it."""
 
-    at: datetime  # when it ended
+    started_at: datetime | None  # none when a release before migration 0029 recorded it
+    at: datetime  # when it ended; until it has (exit_code None), when it started
     actor: str  # the login (the one behind sudo, when run with sudo)
     host: str
     command: str  # its words: "customer erase"
     arguments: str  # what followed them, personal data and passwords masked
-    exit_code: int
+    exit_code: int | None  # none: still running, or killed before it ended
+
+    @property
+    def ended(self) -> bool:
+        return self.exit_code is not None
+
+
+@dataclass(frozen=True)
+class CommandsWanted:
+    """Which commands of the audit trail an operator asks for: all when nothing is given."""
+
+    command: str | None = None  # these words, or a command they begin ("customer": every customer command)
+    actor: str | None = None  # this login, whether it ran the command itself or with sudo, or sudo ran as it
+    excluding: int | None = None  # the command of this id: `audit list`'s own, running
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Protocol
 from orderhub.domain.order_states import OrderSnapshot
 from orderhub.services.records import (
     Charged,
+    CommandsWanted,
     InactiveCustomer,
     OperatorCommand,
     RequestsToAdd,
@@ -123,8 +124,14 @@ class RateLimitRepository(Protocol):
 class OperatorCommandRepository(Protocol):
     """The commands operators ran on the database (services.operator_commands)."""
 
-    def add(self, command: OperatorCommand) -> None: ...
+    def add(self, command: OperatorCommand) -> int:
+        """Keeps ``command``; its id in the trail."""
+        ...
 
-    def recent(self, since: datetime | None, limit: int) -> list[OperatorCommand]:
-        """The newest ``limit`` that ended at or after ``since``, newest first."""
+    def ended(self, command_id: int, at: datetime, exit_code: int) -> bool:
+        """Completes the command ``add`` kept when it started; False if the trail has no such command."""
+        ...
+
+    def recent(self, since: datetime | None, limit: int, wanted: CommandsWanted) -> list[OperatorCommand]:
+        """The newest ``limit`` of those ``wanted`` whose ``at`` is ``since`` or later, newest first."""
         ...
