@@ -22,6 +22,7 @@ from orderhub.cli.base import (
     instant_option,
     refusals_in_one_line,
 )
+from orderhub.cli.retention_watch import stopped_exit_code, watched_run
 from orderhub.domain.customers import PERSONAL_IDENTITY_NUMBER, Customer, Identity, personal_identity
 from orderhub.observability import mask, mask_identity
 from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, EraseCustomer, Erasure
@@ -99,10 +100,17 @@ def _erase_inactive(
         raise _fail(f"--inactive-since selects the customers itself: it takes no --email, --identity or --id "
                     f"(given: {', '.join(given)})")  # fmt: skip
     since = instant_option("--inactive-since", inactive_since)
-    with refusals_in_one_line():
+    with refusals_in_one_line(), watched_run(shown_since(since)) as (watch, stop):
         retention = CustomerRetention(_services(db).uow_factory, _erasers())
-        done = retention.erase_inactive(partner, since, dry_run=dry_run)
-    console.print(escape(_retention_summary(done)), soft_wrap=True)
+        done = retention.erase_inactive(partner, since, dry_run=dry_run, watch=watch)
+    if not done.stopped:
+        console.print(escape(_retention_summary(done)), soft_wrap=True)
+        return
+    # What was erased before the stop stays erased: said on stdout, as a whole run's line is.
+    assert stop.signal is not None
+    stopped = f"stopped by {stop.signal.name} after {done.gone_through} of {done.selected} customers: "
+    console.print(escape(f"{stopped}{_retention_summary(done)}; run again to erase the rest"), soft_wrap=True)
+    raise typer.Exit(code=stopped_exit_code(stop))
 
 
 def _erasers() -> dict[str, EraseCustomer]:
@@ -241,7 +249,7 @@ def _retention_summary(done: Retention) -> str:
         rest += f"; {done.skipped} skipped: erased or active since selected"
     dry = "dry run, nothing changed: " if done.dry_run else ""
     if not done.customers:
-        return f"{dry}no customer {since} {scope}{rest}"
+        return f"{dry}{'no customer erased' if done.stopped else 'no customer'} {since} {scope}{rest}"
     customers = counted(len(done.customers), "customer")
     if done.dry_run:
         return f"{dry}would erase {customers} {scope}, {since}: {_named(done.customers)}{rest}"
