@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from orderhub.cli.base import counted, err
-from orderhub.services.customer_retention import Retention, RetentionWatch, shown_since
+from orderhub.services.customer_retention import Retention, shown_since
 
 LINE_EVERY_CUSTOMERS = 1000
 LINE_EVERY_SECONDS = 10.0
@@ -34,30 +34,38 @@ class _StopRequest:
 
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None
+        self.handled: list[signal.Signals] = []
 
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
         self.signal = signal.Signals(signum)
         # A second one is not waited on: the selection may take seconds before the next customer.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for handled in self.handled:
+            signal.signal(handled, signal.default_int_handler if handled == signal.SIGINT else signal.SIG_DFL)
 
 
-class _Watch:
+class RunWatch:
+    """What the run shows (subclasses), and what it did so far (``done``) should it end in an error."""
+
     def __init__(self, stop: _StopRequest) -> None:
         self._stop = stop
         self.started = time.monotonic()
+        self.done: Retention | None = None  # once selected
+
+    @property
+    def stopped_by(self) -> signal.Signals | None:
+        return self._stop.signal
 
     def stop_requested(self) -> bool:
         return self._stop.signal is not None
 
     def selected(self, done: Retention) -> None:
-        pass
+        self.done = done
 
     def went_through(self, done: Retention) -> None:
         pass
 
 
-class _ProgressBar(_Watch):
+class _ProgressBar(RunWatch):
     def __init__(self, stop: _StopRequest, progress: Progress, since: str) -> None:
         super().__init__(stop)
         self._progress = progress
@@ -65,6 +73,7 @@ class _ProgressBar(_Watch):
         self._task = progress.add_task(f"selecting customers inactive since {since}", total=None)
 
     def selected(self, done: Retention) -> None:
+        super().selected(done)
         if not done.dry_run:
             self._progress.update(self._task, description="erasing customers", total=done.selected, completed=0)
 
@@ -73,12 +82,13 @@ class _ProgressBar(_Watch):
         self._progress.update(self._task, completed=done.gone_through, description=f"erasing customers{skipped}")
 
 
-class _ProgressLines(_Watch):
+class _ProgressLines(RunWatch):
     def __init__(self, stop: _StopRequest) -> None:
         super().__init__(stop)
         self._last_line = self.started
 
     def selected(self, done: Retention) -> None:
+        super().selected(done)
         if done.dry_run:
             return  # its one line on stdout says it all, at once
         self._last_line = time.monotonic()
@@ -104,28 +114,28 @@ def _line(text: str) -> None:
 
 
 @contextmanager
-def watched_run(since: str) -> Iterator[tuple[RetentionWatch, _StopRequest]]:
-    """The watch to give CustomerRetention, and what stopped the run (its ``signal``, None if nothing did)."""
+def watched_run(since: str) -> Iterator[RunWatch]:
+    """The watch to give CustomerRetention, for the time of the run."""
     stop = _StopRequest()
     # One ignored stays ignored: a shell starts a command run in the background with SIGINT ignored, so
     # that the Ctrl-C meant for the foreground stops it not.
     before = {signum: signal.getsignal(signum) for signum in _STOPPING_SIGNALS}
-    for signum, handler in before.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(signum, stop)
+    stop.handled = [signum for signum, handler in before.items() if handler is not signal.SIG_IGN]
+    for signum in stop.handled:
+        signal.signal(signum, stop)
     try:
         if not err.is_terminal:
-            yield _ProgressLines(stop), stop
+            yield _ProgressLines(stop)
             return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
-            yield _ProgressBar(stop, progress, since), stop
+        # Transient: once the run ends (or is refused), its summary or error line says it all.
+        with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as progress:
+            yield _ProgressBar(stop, progress, since)
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
 
 
-def stopped_exit_code(stop: _StopRequest) -> int:
+def stopped_exit_code(stopped_by: signal.Signals) -> int:
     """As a shell reports a command a signal ended: 128 and its number (130 for Ctrl-C, 143 for SIGTERM)."""
-    assert stop.signal is not None
-    return 128 + int(stop.signal)
+    return 128 + int(stopped_by)
