@@ -22,6 +22,7 @@ from orderhub.cli.base import (
     instant_option,
     refusals_in_one_line,
 )
+from orderhub.cli.retention_watch import stopped_exit_code, watched_run
 from orderhub.domain.customers import PERSONAL_IDENTITY_NUMBER, Customer, Identity, personal_identity
 from orderhub.observability import mask, mask_identity
 from orderhub.services.customer_erasure import MAX_ORDERS_NAMED, CustomerErasure, EraseCustomer, Erasure
@@ -99,10 +100,29 @@ def _erase_inactive(
         raise _fail(f"--inactive-since selects the customers itself: it takes no --email, --identity or --id "
                     f"(given: {', '.join(given)})")  # fmt: skip
     since = instant_option("--inactive-since", inactive_since)
-    with refusals_in_one_line():
+    with refusals_in_one_line(), watched_run(shown_since(since)) as watch:
         retention = CustomerRetention(_services(db).uow_factory, _erasers())
-        done = retention.erase_inactive(partner, since, dry_run=dry_run)
-    console.print(escape(_retention_summary(done)), soft_wrap=True)
+        try:
+            done = retention.erase_inactive(partner, since, dry_run=dry_run, watch=watch)
+        except Exception:
+            # The database gone half-way, say: those erased before stay erased, and are counted, before
+            # the error's own line.
+            if watch.done is not None and watch.done.gone_through and not watch.done.dry_run:
+                watch.done.stopped = True
+                _say_stopped(watch.done, "an error")
+            raise
+    if not done.stopped:
+        console.print(escape(_retention_summary(done)), soft_wrap=True)
+        return
+    assert watch.stopped_by is not None
+    _say_stopped(done, watch.stopped_by.name)
+    raise typer.Exit(code=stopped_exit_code(watch.stopped_by))
+
+
+def _say_stopped(done: Retention, by: str) -> None:
+    """On stdout, as a whole run's line is: how many were erased before the stop (they stay erased)."""
+    stopped = f"stopped by {by} after {done.gone_through} of {done.selected} customers: "
+    console.print(escape(f"{stopped}{_retention_summary(done)}; run again to erase the rest"), soft_wrap=True)
 
 
 def _erasers() -> dict[str, EraseCustomer]:
@@ -241,7 +261,7 @@ def _retention_summary(done: Retention) -> str:
         rest += f"; {done.skipped} skipped: erased or active since selected"
     dry = "dry run, nothing changed: " if done.dry_run else ""
     if not done.customers:
-        return f"{dry}no customer {since} {scope}{rest}"
+        return f"{dry}{'no customer erased' if done.stopped else 'no customer'} {since} {scope}{rest}"
     customers = counted(len(done.customers), "customer")
     if done.dry_run:
         return f"{dry}would erase {customers} {scope}, {since}: {_named(done.customers)}{rest}"

@@ -11,6 +11,10 @@ The store selects them in one read (ErasureRepository.inactive_customers). Each 
 for one customer at a time, never for the whole run, and a run stopped half-way keeps what it erased (run
 again, it erases the rest). That transaction reads the customer and their orders again once it holds the
 customer: one erased or active since the selection (an order placed meanwhile) is skipped and counted.
+
+A run may be long (a few milliseconds a customer: hundreds of thousands take many minutes), so it tells a
+RetentionWatch what it selected and each customer it went through, and asks it between two customers
+whether to stop: the customers erased so far stay erased, and the run says how many they were.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from functools import partial
+from typing import Protocol
 
 from orderhub.domain.customers import Customer
 from orderhub.domain.errors import CannotChange, InvalidInput
 from orderhub.domain.orders import Order
 from orderhub.services.clock import Clock, utc_now
-from orderhub.services.customer_erasure import CustomerErasure, EraseCustomer
+from orderhub.services.customer_erasure import CustomerErasure, EraseCustomer, Precondition
 from orderhub.services.customer_keys import CustomerKey
 from orderhub.services.partners import existing_partner
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
@@ -46,6 +51,26 @@ class Retention:
     snapshots: int = 0
     reasons: int = 0
     ids: int = 0
+    selected: int = 0  # inactive and not kept: the customers the run goes through
+    stopped: bool = False  # the run stopped before it went through them all (RetentionWatch.stop_requested)
+
+    @property
+    def gone_through(self) -> int:
+        return len(self.customers) + self.skipped
+
+
+class RetentionWatch(Protocol):
+    """Shows a run's progress as it goes (the command: a progress bar, or a line every so often)."""
+
+    def selected(self, done: Retention) -> None:
+        """The customers are selected: ``done.selected`` to go through, ``done.kept`` kept."""
+
+    def went_through(self, done: Retention) -> None:
+        """One more customer erased, or skipped (``done`` counts them so far)."""
+
+    def stop_requested(self) -> bool:
+        """Asked before each customer: True stops the run there, every customer erased so far kept so."""
+        return False
 
 
 class _NoLongerInactive(Exception):
@@ -76,35 +101,49 @@ class CustomerRetention:
                 existing_partner(uow, partner_id)
             return uow.erasures.inactive_customers(partner_id, since)
 
-    def erase_inactive(self, partner_id: str | None, since: datetime, *, dry_run: bool = False) -> Retention:
+    def erase_inactive(
+        self, partner_id: str | None, since: datetime, *, dry_run: bool = False, watch: RetentionWatch | None = None
+    ) -> Retention:
         """Erases each customer inactive since ``since`` but those with an order not final; ``dry_run``:
         says which it would erase, and changes nothing."""
         found = self.inactive(partner_id, since)
         selected = [customer for customer in found if not customer.orders_not_final]
-        done = Retention(since, partner_id, dry_run, kept=len(found) - len(selected))
+        done = Retention(since, partner_id, dry_run, kept=len(found) - len(selected), selected=len(selected))
+        if watch is not None:
+            watch.selected(done)
         if dry_run:
             done.customers = [customer.id for customer in selected]
             return done
-        self.erase_selected(selected, done)
+        self.erase_selected(selected, done, watch)
         return done
 
-    def erase_selected(self, selected: Sequence[InactiveCustomer], done: Retention) -> None:
+    def erase_selected(
+        self, selected: Sequence[InactiveCustomer], done: Retention, watch: RetentionWatch | None = None
+    ) -> None:
         """Erases each of ``selected`` still inactive since ``done.since``, one transaction each, and adds
-        what it did to ``done``."""
+        what it did to ``done``; stops early when ``watch`` asks it to (``done.stopped``)."""
         still_inactive = partial(_still_inactive, done.since)
         for customer in selected:
-            try:
-                erased = self._erasure.erase(
-                    customer.partner_id, CustomerKey(customer_id=customer.id), precondition=still_inactive
-                )
-            except (_NoLongerInactive, CannotChange):  # CannotChange: an order placed meanwhile is not final
-                done.skipped += 1
-                continue
-            done.customers.append(customer.id)
-            done.orders += len(erased.orders)
-            done.snapshots += erased.snapshots
-            done.reasons += erased.reasons
-            done.ids += erased.ids
+            if watch is not None and watch.stop_requested():
+                done.stopped = True
+                return
+            self._erase_one(customer, done, still_inactive)
+            if watch is not None:
+                watch.went_through(done)
+
+    def _erase_one(self, customer: InactiveCustomer, done: Retention, still_inactive: Precondition) -> None:
+        try:
+            erased = self._erasure.erase(
+                customer.partner_id, CustomerKey(customer_id=customer.id), precondition=still_inactive
+            )
+        except (_NoLongerInactive, CannotChange):  # CannotChange: an order placed meanwhile is not final
+            done.skipped += 1
+            return
+        done.customers.append(customer.id)
+        done.orders += len(erased.orders)
+        done.snapshots += erased.snapshots
+        done.reasons += erased.reasons
+        done.ids += erased.ids
 
 
 def _still_inactive(since: datetime, uow: UnitOfWork, customer: Customer, orders: list[Order]) -> None:
