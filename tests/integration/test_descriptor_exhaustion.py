@@ -157,3 +157,27 @@ def test_a_start_with_too_few_file_descriptors_says_so_in_one_line(tmp_path: Pat
     assert said == [
         "error: too many open files: this process may open 16; raise the limit (`ulimit -n 65536`) and start again"
     ], done.stderr
+
+
+@pytest.mark.parametrize("command", [["serve", "--host", HOST], ["worker"]])
+def test_a_limit_start_up_gets_through_but_serving_would_not_is_refused_at_start(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # With 28 descriptors a server used to start, and then refused partners' connections and answered
+    # its probes 503 (its connections to the database could not be opened): it said nothing at start.
+    db = tmp_path / "orderhub.db"
+    assert run_cli("demo-data", "--db", sqlite_url(db), cwd=tmp_path).returncode == 0
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (28, 28))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "orderhub", *command, "--db", sqlite_url(db), "--port", str(free_port())],
+        cwd=tmp_path, env=base_env({"COLUMNS": "80"}), capture_output=True, text=True, timeout=10,
+        preexec_fn=few_descriptors,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    said = [line for line in done.stderr.splitlines() if not line.startswith('{"ts"')]
+    assert said == [
+        "error: too many open files: this process may open 28; raise the limit (`ulimit -n 65536`) and start again"
+    ], done.stderr

@@ -26,6 +26,7 @@ from orderhub.cli.base import (
     console,
     opened,
 )
+from orderhub.descriptors import too_few_descriptors
 from orderhub.observability import configure_logging
 from orderhub.services.auth import verify_secret
 from orderhub.services.demo import DemoRefused, demo_credentials, load_demo_data
@@ -51,11 +52,7 @@ def serve(
         # turn), and the operator needs the cause, not the traceback of the place.
         cause = _descriptors_exhausted(exc)
         if cause == errno.EMFILE:
-            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-            raise _out_of_files(
-                f"too many open files: this process may open {limit}; raise the limit"
-                f" (`ulimit -n {RECOMMENDED_OPEN_FILES}`) and start again"
-            ) from None
+            raise _too_few_descriptors(resource.getrlimit(resource.RLIMIT_NOFILE)[0]) from None
         if cause == errno.ENFILE:
             message = "too many open files in the system: close other programs' files and start again"
             raise _out_of_files(message) from None
@@ -69,6 +66,13 @@ def _descriptors_exhausted(exc: BaseException | None) -> int | None:
             return exc.errno
         exc = exc.__context__
     return None
+
+
+def _too_few_descriptors(limit: int) -> typer.Exit:
+    return _out_of_files(
+        f"too many open files: this process may open {limit}; raise the limit"
+        f" (`ulimit -n {RECOMMENDED_OPEN_FILES}`) and start again"
+    )
 
 
 def _out_of_files(message: str) -> typer.Exit:
@@ -98,6 +102,7 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
     settings = Settings.from_env(database_url=db, host=host, port=port, fulfil_inline=None if worker else False)
     forwarded_allow_ips = trusted_proxies()  # refused, like a setting, before the database is touched
     configure_logging(settings.log_level)
+    _refuse_too_few_descriptors(settings)
     services = build_services(settings)
     services.migrate_unless_newer()
     # Asked for the demo and refused it (a database with partners of its own): no server, rather than
@@ -122,6 +127,14 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
     )
 
 
+def _refuse_too_few_descriptors(settings: Settings) -> None:
+    # A limit that start-up gets through would otherwise make a process that cannot work: the database
+    # connections it opens as it needs them, and partners' connections, fail once it serves.
+    limit = too_few_descriptors(settings)
+    if limit is not None:
+        raise _too_few_descriptors(limit)
+
+
 @app.command("worker")
 def run_worker(
     db: DbOption = None,
@@ -136,6 +149,7 @@ def run_worker(
 
     settings = Settings.from_env(database_url=db, worker_host=host, worker_port=port)
     configure_logging(settings.log_level)
+    _refuse_too_few_descriptors(settings)
     services = build_services(settings)
     services.migrate_unless_newer()
     ops = None
