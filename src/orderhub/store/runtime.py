@@ -283,6 +283,9 @@ class SqlDatabase:
             return self._engine.connect()
         except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:  # TimeoutError: the pool stayed full
             raise DatabaseUnavailable(f"database unavailable: {getattr(exc, 'orig', exc)}") from exc
+        except OSError as exc:
+            # No descriptor left for the connection's socket (psycopg raises it as it is): for now.
+            raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
 
     def _connect_writer(self) -> sa.Connection:
         connection = self._connect()
