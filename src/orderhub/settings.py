@@ -46,8 +46,9 @@ class Settings:
     # Fulfil an order in the transaction that accepts it when its provisioner works on local data
     # (eSIM inventory); off for API processes that leave fulfilment to separate workers.
     fulfil_inline: bool = True
-    # The address partners reach this service at (for absolute hrefs in TMF622 events); by default
-    # http://<host>:<port>. Answers to requests use the address the request came to.
+    # The address partners reach this service at: absolute hrefs in TMF622 events and answers, the served
+    # documents' server and token URL. Unset: events name http://<host>:<port>, answers the address the
+    # request came to.
     public_url: str = ""
     log_level: str = "INFO"
     demo_inventory_size: int = 2000
