@@ -69,6 +69,8 @@ class Settings:
     rate_limit_sync_seconds: float = 1.0
     # When set, /metrics (on serve's port and the worker's) answers only "Authorization: Bearer <it>".
     metrics_token: str = ""
+    # A syslog socket (/dev/log) that `orderhub` commands also send their audit-trail entries to (cli.audit).
+    audit_syslog: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -183,11 +185,9 @@ def _one_of(*choices: str) -> Callable[[str], str]:
 
 
 def _flag(raw: str) -> bool:
-    if raw.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.strip().lower() in ("0", "false", "no", "off"):
-        return False
-    raise _Refused("true or false (or 1/0, yes/no, on/off)")
+    if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise _Refused("true or false (or 1/0, yes/no, on/off)")
+    return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
 _HOST_AND_PORT = (
@@ -243,6 +243,12 @@ def _token(raw: str) -> str:
     return raw
 
 
+def _socket_path(raw: str) -> str:
+    if raw.strip() and not raw.strip().startswith("/"):
+        raise _Refused("empty or the absolute path of a syslog socket, such as /dev/log")
+    return raw.strip()
+
+
 # Settings whose value an error line never shows, not even refused.
 _SECRETS = frozenset({"metrics_token"})
 
@@ -289,4 +295,5 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "hub_delivery_timeout_seconds": _seconds(),
     "rate_limit_sync_seconds": _seconds(),
     "metrics_token": _token,
+    "audit_syslog": _socket_path,
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -184,3 +185,43 @@ def test_the_previous_releases_trail_survives_the_upgrade_and_a_never_ended_comm
         assert list(connection.execute("SELECT exit_code FROM operator_commands WHERE command = 'partner list'")) == [
             (-1,)
         ]
+
+
+def test_each_entry_is_also_sent_to_the_syslog_the_settings_name(tmp_path: Path) -> None:
+    db_path = tmp_path / "audit.db"
+    assert cli(db_path, "migrate").returncode == 0
+    with closing(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)) as syslog:
+        syslog.bind(str(tmp_path / "log"))
+        syslog.settimeout(10)
+        erased = cli(db_path, "customer", "erase", "--partner", "nope", "--email", "Anna.Berg@example.org",
+                     env={"ORDERHUB_AUDIT_SYSLOG": str(tmp_path / "log")})  # fmt: skip
+        assert erased.returncode == 1 and "warning" not in erased.stderr
+        lines = [syslog.recv(65536).decode(), syslog.recv(65536).decode()]
+
+    prefix = re.compile(r"<85>orderhub\[(\d+)\]: audit ")  # authpriv.notice, as sudo's lines
+    assert all(prefix.match(line) for line in lines), lines
+    started, ended = (json.loads(prefix.sub("", line, count=1)) for line in lines)
+    trail_id = started["trail_id"]
+    assert isinstance(trail_id, int)
+    arguments = f"--partner nope --email 'A***@example.org' --db {sqlite_url(db_path)}"
+    common = {"trail_id": trail_id, "database": sqlite_url(db_path), "actor": getpass.getuser(),
+              "host": socket.gethostname(), "command": "customer erase", "arguments": arguments}  # fmt: skip
+    assert started == {"event": "started", **common}
+    assert ended == {"event": "ended", **common, "exit_code": 1}
+    assert "Anna" not in "".join(lines)
+    assert [entry["arguments"] for entry in trail(db_path, "--command", "customer")] == [arguments]
+
+
+def test_a_syslog_that_cannot_be_reached_is_said_once_and_the_command_goes_on(tmp_path: Path) -> None:
+    db_path = tmp_path / "audit.db"
+    assert cli(db_path, "migrate").returncode == 0
+    listed = cli(db_path, "partner", "list", env={"ORDERHUB_AUDIT_SYSLOG": str(tmp_path / "no-log")})
+    assert listed.returncode == 0
+    assert (
+        listed.stderr
+        == f"warning: the command was not sent to the syslog at {tmp_path / 'no-log'} (No such file or directory)\n"
+    )
+    assert [entry["command"] for entry in trail(db_path, "--command", "partner")] == ["partner list"]
+    refused = cli(db_path, "partner", "list", env={"ORDERHUB_AUDIT_SYSLOG": "dev/log"})
+    assert refused.returncode == 1
+    assert "ORDERHUB_AUDIT_SYSLOG must be empty or the absolute path of a syslog socket" in refused.stderr

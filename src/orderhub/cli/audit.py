@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from orderhub.bootstrap import Services
+from orderhub.cli import audit_syslog
 from orderhub.cli.base import (
     ON_CHECKED,
     OPENED,
@@ -54,6 +55,7 @@ class _Running:
     words: tuple[str, ...]
     arguments: str  # masked
     recorded_as: int | None = None  # its id in the trail, once its start is kept there
+    syslog_refused: bool = False  # a copy for the syslog could not be sent (said once)
 
     def entry(self) -> dict[str, str]:
         return {
@@ -81,6 +83,7 @@ def _record_start(services: Services) -> None:
     # If its start cannot be kept, it is recorded whole once it ended, or said then that it could not be.
     with suppress(*NOT_RECORDED):
         running.recorded_as = OperatorCommands(services.uow_factory).started(**running.entry())
+    _copy_to_syslog(services, running, "started")
 
 
 def command_ended(exit_code: int) -> None:
@@ -102,6 +105,20 @@ def command_ended(exit_code: int) -> None:
         if exit_code == 0:
             reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
             _warn(escape(f"the command was not recorded in the audit trail ({reason})"))
+    _copy_to_syslog(services, running, "ended", exit_code=exit_code)
+
+
+def _copy_to_syslog(services: Services, running: _Running, event: str, **more: int) -> None:
+    """The entry, to the syslog the settings name (cli.audit_syslog); a copy that could not be sent is said
+    once (the command goes on: the trail in the database has it)."""
+    path = services.settings.audit_syslog
+    if not path or running.syslog_refused:
+        return
+    entry = {"event": event, "trail_id": running.recorded_as, "database": mask(services.settings.database_url)}
+    refused = audit_syslog.send(path, {**entry, **running.entry(), **more})
+    if refused is not None:
+        running.syslog_refused = True
+        _warn(escape(f"the command was not sent to the syslog at {path} ({refused})"))
 
 
 def command_words(argv: Sequence[str]) -> tuple[str, ...]:
