@@ -118,12 +118,14 @@ class HubService:
         self._settled = SettledEvents()
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
-        parts = urlsplit(callback)
         try:
-            host, _port = parts.hostname, parts.port  # a port that is not a number raises
+            # An unbalanced or malformed bracketed host ("https://[::1/x") raises, as a port that is not a
+            # number does.
+            parts = urlsplit(callback)
+            host, _port = parts.hostname if parts.scheme in ("http", "https") else None, parts.port
         except ValueError:
             host = None
-        if parts.scheme not in ("http", "https") or not host or len(callback) > MAX_CALLBACK_LENGTH:
+        if not host or len(callback) > MAX_CALLBACK_LENGTH:
             raise InvalidInput(
                 f"must be an absolute http or https URL of at most {MAX_CALLBACK_LENGTH} characters", field="callback"
             )
