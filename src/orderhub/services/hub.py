@@ -23,7 +23,7 @@ from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, set_back_after, utc_now
 from orderhub.services.ports import Database, UnitOfWork
-from orderhub.services.records import CommitMarks
+from orderhub.services.records import CommitMarks, nameable
 from orderhub.services.settled_events import SettledEvents, newest_for_a_new_listener
 
 MAX_CALLBACK_LENGTH = 500
@@ -153,7 +153,7 @@ class HubService:
 
     async def get(self, principal: Principal, listener_id: str) -> Listener:
         def load(uow: UnitOfWork) -> Listener:
-            listener = uow.listeners.get(listener_id)
+            listener = uow.listeners.get(listener_id) if nameable(listener_id) else None
             if listener is None or not principal.can_see(listener.partner_id):
                 raise OrderNotFound(f"listener {listener_id} not found", field="id")
             return listener
@@ -162,7 +162,7 @@ class HubService:
 
     async def unregister(self, principal: Principal, listener_id: str) -> None:
         def remove(uow: UnitOfWork) -> None:
-            listener = uow.listeners.get(listener_id)
+            listener = uow.listeners.get(listener_id) if nameable(listener_id) else None
             if listener is None or not principal.can_see(listener.partner_id):
                 raise OrderNotFound(f"listener {listener_id} not found", field="id")
             uow.listeners.remove(listener_id)
