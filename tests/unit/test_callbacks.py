@@ -105,6 +105,10 @@ def test_an_event_is_not_sent_where_the_name_resolves_to_an_address_not_allowed(
     assert isinstance(refused, str) and refused.startswith("callback address refused:")
     unresolvable = pinned("http://no-such-host.invalid/x", CallbackAddresses())
     assert isinstance(unresolvable, str) and unresolvable.startswith("cannot resolve no-such-host.invalid")
+    # A label longer than DNS allows (a listener registered before it was refused): the resolver raised a
+    # ValueError, not an OSError, and the delivery failed on an IndexError, retried for ever.
+    too_long = pinned(f"https://{'a' * 64}.example.com/x", CallbackAddresses())
+    assert isinstance(too_long, str) and too_long.startswith("callback address refused:"), too_long
 
 
 @pytest.mark.parametrize(
@@ -122,7 +126,7 @@ def test_a_host_is_read_as_the_resolver_reads_it_and_judged_as_such(host: str, r
 
 
 @pytest.mark.parametrize("host", ["ex ample.com", "a%00b", "example..com", "example.com..", "a%2fb", "a%ffb", "a\tb",
-                                  "[::1", "1::2::3", "ex%20ample.com", "a@b"])  # fmt: skip
+                                  "[::1", "1::2::3", "ex%20ample.com", "a@b", f"{'a' * 64}.example.com"])  # fmt: skip
 def test_a_host_no_name_or_address_spells_is_refused(host: str) -> None:
     # A resolver may stop reading at a space or a NUL, or read what the checks did not: no name at all.
     with pytest.raises(ValueError, match="is not a host name or an IP address"):

@@ -18,9 +18,11 @@ _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
 
 
 # What a host name holds once read as the resolver reads it: letters, digits, hyphens and dots (RFC 1123),
-# and the underscore DNS names carry in practice. Anything else (a space, a percent sign, a NUL) is no
-# name: a resolver may cut the name there, or read it otherwise than the checks below did.
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+# and the underscore DNS names carry in practice, each label of 63 characters at most (RFC 1035: the
+# resolver's IDNA step refuses a longer one, a ValueError where a failed look-up is an OSError). Anything
+# else (a space, a percent sign, a NUL) is no name: a resolver may cut the name there, or read it
+# otherwise than the checks below did.
+_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*")
 
 
 def callback_host(host: str) -> str:

@@ -132,8 +132,14 @@ class HubDispatcher:
             return self.deliver(listener)
         except DatabaseUnavailable as exc:
             log.warning("listener %s waits for the database: %s", listener.id, exc.reason)
-        except Exception:
+        except Exception as exc:
             log.exception("delivery to listener %s failed; retrying", listener.id)
+            # A fault here, not the listener's answer: it waits its backoff as after a failed delivery (and
+            # its last error says so), else the next poll claims it again, a traceback each time, for ever.
+            try:
+                self._hub.failed(listener, f"internal error ({type(exc).__name__}); see the worker's log")
+            except Exception:  # the store may be what failed: the next poll tries the listener again
+                log.warning("listener %s: its failure could not be recorded", listener.id)
         return 0
 
     def deliver(self, listener: Listener) -> int:

@@ -23,7 +23,7 @@ from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, set_back_after, utc_now
 from orderhub.services.ports import Database, UnitOfWork
-from orderhub.services.records import CommitMarks
+from orderhub.services.records import CommitMarks, nameable
 from orderhub.services.settled_events import SettledEvents, newest_for_a_new_listener
 
 MAX_CALLBACK_LENGTH = 500
@@ -118,12 +118,14 @@ class HubService:
         self._settled = SettledEvents()
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
-        parts = urlsplit(callback)
         try:
-            host, _port = parts.hostname, parts.port  # a port that is not a number raises
+            # An unbalanced or malformed bracketed host ("https://[::1/x") raises, as a port that is not a
+            # number does.
+            parts = urlsplit(callback)
+            host, _port = parts.hostname if parts.scheme in ("http", "https") else None, parts.port
         except ValueError:
             host = None
-        if parts.scheme not in ("http", "https") or not host or len(callback) > MAX_CALLBACK_LENGTH:
+        if not host or len(callback) > MAX_CALLBACK_LENGTH:
             raise InvalidInput(
                 f"must be an absolute http or https URL of at most {MAX_CALLBACK_LENGTH} characters", field="callback"
             )
@@ -151,7 +153,7 @@ class HubService:
 
     async def get(self, principal: Principal, listener_id: str) -> Listener:
         def load(uow: UnitOfWork) -> Listener:
-            listener = uow.listeners.get(listener_id)
+            listener = uow.listeners.get(listener_id) if nameable(listener_id) else None
             if listener is None or not principal.can_see(listener.partner_id):
                 raise OrderNotFound(f"listener {listener_id} not found", field="id")
             return listener
@@ -160,7 +162,7 @@ class HubService:
 
     async def unregister(self, principal: Principal, listener_id: str) -> None:
         def remove(uow: UnitOfWork) -> None:
-            listener = uow.listeners.get(listener_id)
+            listener = uow.listeners.get(listener_id) if nameable(listener_id) else None
             if listener is None or not principal.can_see(listener.partner_id):
                 raise OrderNotFound(f"listener {listener_id} not found", field="id")
             uow.listeners.remove(listener_id)

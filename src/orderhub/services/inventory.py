@@ -12,7 +12,7 @@ from orderhub.domain.identifiers import Iccid, matching_id_valid, smdp_host_vali
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
-from orderhub.services.records import StoredProfile
+from orderhub.services.records import StoredProfile, nameable
 
 IMPORT_CHUNK = 500
 
@@ -140,7 +140,7 @@ class InventoryService:
 
     def sim_for(self, principal: Principal, iccid: str) -> SimView:
         with self._uow(read_only=True) as uow:
-            profile = uow.profiles.get(iccid)
+            profile = uow.profiles.get(iccid) if nameable(iccid) else None
             owner = _owner_of(uow, profile) if profile is not None else None
             # Unknown and someone else's look the same, so ICCIDs cannot be probed.
             if profile is None or owner is None or not principal.can_see(owner):

@@ -24,6 +24,7 @@ from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import NewOrder
 from orderhub.services.ports import Database, DatabaseUnavailable, UnitOfWork
 from orderhub.services.provisioning import LineReadings
+from orderhub.services.records import nameable
 
 
 def unit_for(uow: UnitOfWork, principal: Principal, business_unit_id: str) -> BusinessUnit:
@@ -133,7 +134,7 @@ class LineService:
         if version != self._units_version or len(self._units) >= MAX_CACHED_UNITS:
             self._units, self._units_version = {}, version
         unit = self._units.get(business_unit_id)
-        if unit is None:
+        if unit is None and nameable(business_unit_id):
             unit = await self._db.read(lambda uow: uow.lines.business_unit(business_unit_id))
             if unit is not None:
                 _read_zone(unit)

@@ -17,6 +17,7 @@ from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder
 from orderhub.services.ports import Database, UnitOfWork
+from orderhub.services.records import nameable
 
 
 def _count(finished: FinishedOrder | None) -> None:
@@ -146,7 +147,7 @@ class OrderChanges:
 
     async def cancellation(self, principal: Principal, cancellation_id: str) -> tuple[Cancellation, Order]:
         def load(uow: UnitOfWork) -> tuple[Cancellation, Order]:
-            found = uow.cancellations.get(cancellation_id)
+            found = uow.cancellations.get(cancellation_id) if nameable(cancellation_id) else None
             order = uow.orders.get(found.order_id) if found is not None else None
             if found is None or order is None or not principal.can_see(found.partner_id):
                 raise OrderNotFound(f"cancellation {cancellation_id} not found", field="id")

@@ -25,7 +25,7 @@ from orderhub.services.auth import Caller
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder, FulfilNow, Intake, OrderView, PlacedOrder, PlaceOrder
 from orderhub.services.ports import Database, DuplicateKey, Refusal, UnitOfWork
-from orderhub.services.records import OrderQuery
+from orderhub.services.records import OrderQuery, nameable
 from orderhub.services.rendered_orders import RenderedOrders
 
 T = TypeVar("T")
@@ -197,7 +197,7 @@ class OrderingService:
         operations it serves: a partner that orders through two APIs sees each one's in each)."""
 
         def load(uow: UnitOfWork) -> OrderView:
-            order = uow.orders.get(order_id)
+            order = uow.orders.get(order_id) if nameable(order_id) else None
             # Unknown, someone else's and another API's answer alike, so order ids cannot be probed.
             if (
                 order is None
@@ -223,6 +223,9 @@ class OrderingService:
         A poll that finds nothing changed, the busiest request there is, costs one statement: the
         order's owner and version, and the config version the caller's credentials are checked against.
         """
+        if not nameable(order_id):  # the caller is still signed in, and counted, first
+            await caller(await self._db.config_version())
+            raise OrderNotFound(f"order {order_id} not found", field="id")
         stamp = await self._db.read_statement(lambda uow: uow.orders.stamp(order_id))
         principal = await caller(stamp.config_version)
         if not stamp.visible_to(principal):
@@ -249,11 +252,13 @@ class OrderingService:
         """One page of the caller's orders that ``query`` selects, newest first, and the total."""
         visible = principal.visible_partner_ids
         scoped = replace(query, partner_ids=visible if query.partner_ids is None else query.partner_ids & visible)
+        if scoped.references is not None:
+            scoped = replace(scoped, references=frozenset(filter(nameable, scoped.references)))
         return await self._db.read_long(lambda uow: uow.orders.search(scoped, offset, limit))
 
     async def get_by_reference(self, principal: Principal, reference: str) -> OrderView:
         def load(uow: UnitOfWork) -> OrderView:
-            order = uow.orders.get_by_reference(reference)
+            order = uow.orders.get_by_reference(reference) if nameable(reference) else None
             if order is None or not principal.can_see(order.partner_id):
                 raise OrderNotFound(f"order {reference} not found", field="id")
             return OrderView(order, uow.orders.events(order.id))

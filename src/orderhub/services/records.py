@@ -13,6 +13,13 @@ from orderhub.domain.orders import Operation, Subject
 from orderhub.domain.partners import Principal
 
 
+def nameable(key: str) -> bool:
+    """Whether ``key``, an id a request names (an order's, a listener's, an ICCID, a business unit's), may
+    be one the store holds: none has a NUL character, which PostgreSQL's text cannot hold (a look-up by
+    one is refused there, DataError: a 500 where SQLite finds nothing). One that may not is not found."""
+    return "\x00" not in key
+
+
 @dataclass(frozen=True)
 class StoredCredential:
     client_id: str
