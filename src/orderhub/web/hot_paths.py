@@ -58,17 +58,17 @@ HotHandler = Callable[[HotRequest], Awaitable[Response]]
 
 
 @cache
-def _bounded_text(max_length: int) -> TypeAdapter[str]:
-    return TypeAdapter(Annotated[str, Field(max_length=max_length)])
+def _bounded_text(min_length: int, max_length: int) -> TypeAdapter[str]:
+    return TypeAdapter(Annotated[str, Field(min_length=min_length, max_length=max_length)])
 
 
-def check_optional_header(name: str, value: str | None, *, max_length: int) -> None:
-    """Refuses ``value`` as FastAPI refuses a ``Header(max_length=...)`` parameter that breaks it: a
-    RequestValidationError that the dialect's handler renders (the same messages, from pydantic)."""
+def check_optional_header(name: str, value: str | None, *, max_length: int, min_length: int = 0) -> None:
+    """Refuses ``value`` as FastAPI refuses a ``Header(min_length=..., max_length=...)`` parameter that breaks
+    it: a RequestValidationError that the dialect's handler renders (the same messages, from pydantic)."""
     if value is None:
         return
     try:
-        _bounded_text(max_length).validate_python(value)
+        _bounded_text(min_length, max_length).validate_python(value)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**problem, "loc": ("header", name, *problem["loc"])} for problem in exc.errors()]

@@ -49,6 +49,7 @@ ERRORS = ErrorAnswers(
 )
 _IDEMPOTENCY_KEY = idempotency_key(
     "The same key and body answer the first order again; another body with it is a 409",
+    minLength=1,
     maxLength=MAX_IDEMPOTENCY_KEY_LENGTH,
 )
 _SIGNED_IN = (401, 403, 405, 429, 500, 503)  # HTTP Basic, the CO's role and rate limit

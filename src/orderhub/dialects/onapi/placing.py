@@ -115,7 +115,7 @@ async def place(
     """The order placed (or the first one, for a retry), answered in its state once settled."""
     principal = caller.principal if isinstance(caller, Caller) else caller
     language = principal.partner.language
-    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         raise OnapiError(400, "Bad Idempotency-Key", message("order", language), field="Idempotency-Key")
     try:
         body = strict_json(raw_body)  # the body guard leaves it to this API (routes.py)

@@ -67,7 +67,7 @@ _FILTERS = [
     _query("orderDate", "Exactly this orderDate, as shown (to the millisecond)", type="string", format="date-time"),
     _query("externalId", "Any of these externalIds, comma-separated (each compared whole)", type="string"),
 ]
-_IDEMPOTENCY_KEY = idempotency_key("The same key and body answer the first order again", maxLength=255)
+_IDEMPOTENCY_KEY = idempotency_key("The same key and body answer the first order again", minLength=1, maxLength=255)
 _LOCATION = {"Location": header("The new resource's URL", format="uri")}
 _COUNTS = {
     "X-Total-Count": header("How many there are, all pages together", pattern="^[0-9]+$"),

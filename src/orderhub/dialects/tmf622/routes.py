@@ -24,6 +24,9 @@ from . import mapping, wire
 from .openapi import declare_answers
 
 REALM = "tmf622"
+# Optional; sent, a key of 1 to 255 characters (an empty one is refused, not taken for none: a retry
+# sent with it would otherwise place the order again).
+_IDEMPOTENCY_KEY = Header(min_length=1, max_length=255)
 # Declared for the OpenAPI document; a GET of one resource reads its whole query (wire.read_resource_query),
 # so a parameter given twice, or one it does not take, is refused as in a listing.
 Fields = Annotated[
@@ -100,7 +103,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         operation_id="createProductOrder",
     )
     async def create_order(
-        request: Request, caller: Caller, idempotency_key: Annotated[str | None, Header(max_length=255)] = None
+        request: Request, caller: Caller, idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None
     ) -> Response:
         body = await _body(request)
         unit_id = wire.business_unit_of(body if isinstance(body, dict) else {}, caller.partner.business_unit_ids)

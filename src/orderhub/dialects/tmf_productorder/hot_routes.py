@@ -56,5 +56,5 @@ class TmfProductOrderHotRoutes:
             source=client[0] if client else None,
         )
         key = headers.get("idempotency-key")
-        check_optional_header("idempotency-key", key, max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)
+        check_optional_header("idempotency-key", key, min_length=1, max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)
         return await placing.place(self._context, who, request.body, key)

@@ -54,7 +54,7 @@ _BUSINESS_ID: Json = {
 }
 _ORDER_ID: Json = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _IDEMPOTENCY_KEY = idempotency_key(
-    "Makes a retry answer the first order, as X-Correlation-ID does", maxLength=MAX_IDEMPOTENCY_KEY_LENGTH
+    "Makes a retry answer the first order, as X-Correlation-ID does", minLength=1, maxLength=MAX_IDEMPOTENCY_KEY_LENGTH
 )
 # Every request signs in with client_id and client_secret (401; 429: failed sign-ins, the partner's rate
 # limit) for a business unit (403, 404).

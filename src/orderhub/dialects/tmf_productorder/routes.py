@@ -19,6 +19,9 @@ from .errors import failure_response, http_error, install_error_handlers, intern
 from .hot_routes import TmfProductOrderHotRoutes
 from .openapi import declare_answers
 
+# Optional; sent, a key of 1 to 255 characters (an empty one is refused, not taken for none).
+_IDEMPOTENCY_KEY = Header(min_length=1, max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)
+
 
 def create_tmf_productorder_hot_routes(
     services: DialectContext, prefixes: tuple[str, ...]
@@ -89,7 +92,7 @@ def create_tmf_productorder_app(services: DialectContext) -> FastAPI:
         business_id: str,
         request: Request,
         who: Caller,
-        idempotency_key: Annotated[str | None, Header(max_length=placing.MAX_IDEMPOTENCY_KEY_LENGTH)] = None,
+        idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None,
     ) -> Response:
         return await placing.place(services, placing.Orderer(*who), await request.body(), idempotency_key)
 
