@@ -126,6 +126,17 @@ def test_a_business_unit_is_named_when_the_channel_has_several(http: httpx.Clien
     body["productOrderItem"][0]["product"]["productCharacteristic"].append({"name": "businessId", "value": "PA"})
     assert create(http, tokens[1], body)["state"] == "completed"
 
+    # A body broken otherwise is told what is broken in it first, as a channel of one unit is.
+    for broken, said in (
+        ({}, "productOrderItem is required"),
+        ({"productOrderItem": []}, "productOrderItem must be a non-empty list"),
+        ({"productOrderItem": [{"id": "1"}]}, "productOrderItem[0].product is required"),
+        ([], "the request body must be a JSON object"),
+    ):
+        for token in tokens[:2]:
+            answer = http.post(f"{BASE}/productOrder", json=broken, headers=auth(token))
+            assert (answer.status_code, answer.json()["message"]) == (400, said)
+
 
 def test_list_counts_pages_filters_and_projects(http: httpx.Client, tokens: list[str]) -> None:
     made = [create(http, tokens[0], order_body()) for _ in range(3)]

@@ -106,7 +106,7 @@ def create_tmf622_app(services: DialectContext) -> FastAPI:
         request: Request, caller: Caller, idempotency_key: Annotated[str | None, _IDEMPOTENCY_KEY] = None
     ) -> Response:
         body = await _body(request)
-        unit_id = wire.business_unit_of(body if isinstance(body, dict) else {}, caller.partner.business_unit_ids)
+        unit_id = wire.business_unit_of(body, caller.partner.business_unit_ids)
         unit = await services.lines.business_unit(caller, unit_id)
         line_order, echo = wire.read_order(body, unit.id)
         placed = await services.ordering.place(

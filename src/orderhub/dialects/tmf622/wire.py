@@ -66,11 +66,11 @@ def check_descriptive(body: dict[str, Any], *, removable: bool) -> None:
             parse_time(note["date"], f"note[{index}].date")
 
 
-def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str:
+def business_unit_of(body: Any, partner_units: frozenset[str]) -> str:
     """The business unit an order is for: a ``businessId`` characteristic of its items, or the
     partner's only business unit."""
     named = set()
-    items = body.get("productOrderItem")
+    items = body.get("productOrderItem") if isinstance(body, dict) else None
     for item in items if isinstance(items, list) else []:
         product = item.get("product") if isinstance(item, dict) else None
         characteristics = product.get("productCharacteristic") if isinstance(product, dict) else None
@@ -83,6 +83,9 @@ def business_unit_of(body: dict[str, Any], partner_units: frozenset[str]) -> str
         return named.pop()
     if len(partner_units) == 1:
         return next(iter(partner_units))
+    # None named, several to choose from: a body broken otherwise is told first what is broken in it (one
+    # without items names no unit either), as a channel of one business unit is.
+    read_order(body, "")
     raise _bad(
         "productOrderItem[].product.productCharacteristic must hold a businessId characteristic "
         f"(you order for several business units: {', '.join(sorted(partner_units))})"
