@@ -184,6 +184,19 @@ def wait_briefly_for_row_locks(connection: sa.Connection) -> None:
     driver.commit()
 
 
+def still_answers(connection: sa.Connection) -> bool:
+    """PostgreSQL, a connection kept out of the pool (a writer's), between transactions: the pool's own
+    check of a connection it hands out, whether the server still answers on it."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    try:
+        connection.dialect.do_ping(driver)
+        driver.rollback()
+    except Exception:
+        return False
+    return True
+
+
 def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> None:
     """Every wait bounded: a row lock held elsewhere, a statement that runs away, a transaction left
     open by a stuck client. A lock wait that runs out is a contention error the writer retries."""
