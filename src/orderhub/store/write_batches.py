@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from orderhub.domain.errors import DomainError
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey, Refusal
 from orderhub.store import errors as database_errors
-from orderhub.store.database import still_answers
+from orderhub.store.database import IdleCheck
 from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable, unavailable_cause
 from orderhub.store.fastsql import FastSql
 from orderhub.store.unit_of_work import BoundUnitOfWork
@@ -31,7 +31,6 @@ log = logging.getLogger("orderhub.store.writer")
 
 LOCK_RETRY_SECONDS = 0.0003
 COMMIT_LOCK_WAIT_MIN_MS = 100  # what a commit whose batch is already due still waits for a lock
-IDLE_CHECK_SECONDS = 1.0  # PostgreSQL: a writer's connection idle longer is checked (the server may have closed it)
 
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 Work = Callable[[BoundUnitOfWork], Any]
@@ -92,7 +91,7 @@ class BatchRunner:
         self._notify = f"NOTIFY {notify_channel}" if notify_channel else None
         self._connection: sa.Connection | None = None
         self._uow: BoundUnitOfWork | None = None
-        self._used_at = 0.0
+        self._idle = IdleCheck()
 
     def run(self, batch: Sequence[WriteJob], *, wait_for_lock: bool) -> RanBatch:
         """Runs every job still wanted in one open transaction; raises WriteLockBusy when
@@ -274,9 +273,8 @@ class BatchRunner:
             time.sleep(LOCK_RETRY_SECONDS)
 
     def _connection_for(self) -> sa.Connection:
-        idle, self._used_at = time.monotonic() - self._used_at, time.monotonic()
-        if self._connection and self._notify and idle > IDLE_CHECK_SECONDS and not still_answers(self._connection):
-            self._drop_connection()
+        if self._connection and self._notify and self._idle.lost(self._connection):
+            self._drop_connection()  # the server closed it while it waited (store.database.IdleCheck)
         if self._connection is None:
             connection = self._connect()
             # Waiting for the lock is _begin's business: SQLite itself should not wait.
