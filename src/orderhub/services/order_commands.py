@@ -120,6 +120,8 @@ class PlacedOrder:
     reference: str | None = None
     # The order as that transaction left it when final or scheduled: what reading it back would find.
     settled: Order | None = None
+    # The order as accepted (a new one only): what to answer when it cannot be read back (services.ordering).
+    accepted: Order | None = None
 
 
 # Fulfils a just-accepted order in the accepting transaction when it can (FulfilmentService.fulfil_in).

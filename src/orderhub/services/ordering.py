@@ -9,6 +9,7 @@ that operation (services.esim_orders, services.line_orders).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
@@ -24,11 +25,12 @@ from orderhub.services import idempotency
 from orderhub.services.auth import Caller
 from orderhub.services.clock import Clock, utc_now
 from orderhub.services.order_commands import FinishedOrder, FulfilNow, Intake, OrderView, PlacedOrder, PlaceOrder
-from orderhub.services.ports import Database, DuplicateKey, Refusal, UnitOfWork
+from orderhub.services.ports import Database, DatabaseUnavailable, DuplicateKey, Refusal, UnitOfWork
 from orderhub.services.records import OrderQuery, nameable
 from orderhub.services.rendered_orders import RenderedOrders
 
 T = TypeVar("T")
+log = logging.getLogger("orderhub.ordering")
 
 
 class _Replayed(Refusal):
@@ -152,7 +154,9 @@ class OrderingService:
                 uow.partners.add_idempotency_key(principal.partner_id, key, fingerprint, order.id, now, None)
             finished = self._fulfil_now(uow, order, now, new.readings) if self._fulfil_now is not None else None
             settled = order if finished is not None or order.state is OrderState.SCHEDULED else None
-            return PlacedOrder(order.id, replayed=False, finished=finished, reference=order.reference, settled=settled)
+            return PlacedOrder(
+                order.id, replayed=False, finished=finished, reference=order.reference, settled=settled, accepted=order
+            )
 
         try:
             placed = await self._db.write(place)
@@ -268,10 +272,20 @@ class OrderingService:
     async def settled_order(self, principal: Principal, placed: PlacedOrder, budget_seconds: float) -> Order:
         """The order to answer a placement with, for dialects whose answer is final when provisioning is
         quick: as its accepting transaction left it when it was fulfilled there or scheduled for later
-        (no read back), else once final or scheduled, or as it is when ``budget_seconds`` run out."""
+        (no read back), else once final or scheduled, or as it is when ``budget_seconds`` run out.
+
+        A new order is committed before it is read back: when the database fails under that read, the
+        answer is the order as accepted, not 503, which says nothing was stored (a retry without an
+        idempotency key placed it twice)."""
         if placed.settled is not None:
             return placed.settled
-        return (await self.wait_until_settled(principal, placed.order_id, budget_seconds)).order
+        try:
+            return (await self.wait_until_settled(principal, placed.order_id, budget_seconds)).order
+        except DatabaseUnavailable as exc:
+            if placed.accepted is None:
+                raise
+            log.warning("order %s accepted; answered as accepted, for it cannot be read back: %s", placed.order_id, exc)
+            return placed.accepted
 
     async def wait_until_settled(self, principal: Principal, order_id: str, budget_seconds: float) -> OrderView:
         """The order once it is final or scheduled, or as it is when the budget runs out (for dialects

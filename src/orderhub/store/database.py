@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ SQLITE_CACHE_KIB = 16 * 1024
 # Twice what the automatic checkpoint lets it reach (1000 pages), so that a WAL that grows no further
 # than usual is never truncated and grown again.
 SQLITE_WAL_LIMIT_BYTES = 8 * 1024 * 1024
+# PostgreSQL: a connection kept out of the pool (a writer's, a reading thread's) idle for longer is checked
+# before its next use (IdleCheck): the server may have closed it meanwhile (restarted, terminated it).
+IDLE_CHECK_SECONDS = 1.0
 # PostgreSQL: the longest a writer's statement waits for a row lock (wait_briefly_for_row_locks).
 WRITER_LOCK_WAIT_MS = 100
 
@@ -182,6 +186,33 @@ def wait_briefly_for_row_locks(connection: sa.Connection) -> None:
     with driver.cursor() as cursor:
         cursor.execute(f"SET lock_timeout = {WRITER_LOCK_WAIT_MS}")
     driver.commit()
+
+
+class IdleCheck:
+    """When a connection kept out of the pool was last used. Without it, the first use after the server
+    had closed it was answered 503, however long after the server was back (a writer's next batch, the
+    next read of each reading thread)."""
+
+    def __init__(self) -> None:
+        self._used_at = time.monotonic()
+
+    def lost(self, connection: sa.Connection) -> bool:
+        """Whether ``connection``, about to be used, was idle for long and no longer answers."""
+        idle, self._used_at = time.monotonic() - self._used_at, time.monotonic()
+        return idle > IDLE_CHECK_SECONDS and not still_answers(connection)
+
+
+def still_answers(connection: sa.Connection) -> bool:
+    """PostgreSQL, a connection kept out of the pool, between transactions: the pool's own check of a
+    connection it hands out, whether the server still answers on it."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    try:
+        connection.dialect.do_ping(driver)
+        driver.rollback()
+    except Exception:
+        return False
+    return True
 
 
 def _configure_postgresql(engine: sa.Engine, busy_timeout_seconds: float) -> None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from orderhub.services.ports import DatabaseUnavailable, Work
 from orderhub.store.config_versions import ConfigVersionPerTurn
 from orderhub.store.database import (
+    IdleCheck,
     create_engine,
     set_busy_timeout,
     sqlite_data_version,
@@ -126,9 +127,8 @@ class SqlDatabase:
         try:
             result: T = await (pending if self._is_sqlite else self.answered_in_time(pending))
         finally:
-            # A refusal raised here holds this frame in its traceback, and the future holds the
-            # refusal: without this, a cycle per refused write, each left to the cyclic collector,
-            # whose pauses then grew with a flood of refusals (bench/README.md).
+            # A refusal raised here holds this frame, and the future the refusal: a cycle per refused
+            # write otherwise, left to the cyclic collector, whose pauses grew in a flood (bench/README.md).
             del pending
         return result
 
@@ -141,15 +141,14 @@ class SqlDatabase:
 
     async def answered_in_time(self, pending: Awaitable[T]) -> T:
         """``pending`` (work on a thread that waits on the database), or DatabaseUnavailable at
-        ``_answer_timeout``: a PostgreSQL server or network that stops answering holds that thread for
-        as long as TCP lets it (store.database bounds that too). A write may still commit once the
-        server answers again: a retry with the same Idempotency-Key then gets that order."""
+        ``_answer_timeout``: a server or network that stops answering holds that thread as long as TCP
+        lets it (store.database bounds that too). A write may still commit once the server answers
+        again: a retry with the same Idempotency-Key then gets that order."""
         inner = asyncio.ensure_future(pending)
         try:
             return await asyncio.wait_for(asyncio.shield(inner), self._answer_timeout)
         except TimeoutError:
-            # It may still end, its caller answered long before: its outcome taken, so that asyncio logs
-            # no error for an exception nobody retrieved.
+            # It may still end, its caller long answered: its outcome taken, or asyncio logs it as lost.
             inner.add_done_callback(lambda done: done.cancelled() or done.exception())
             raise DatabaseUnavailable("the database did not answer in time") from None
 
@@ -226,9 +225,8 @@ class SqlDatabase:
                         connection.invalidate()
                         return DatabaseUnavailable(f"database cannot be written: {refusal}")
                 except sa.exc.OperationalError as exc:
-                    # Others committing while the probe waited (a catalog import's chunks, the writer's
-                    # batches) take the lock the moment it is let go, so polling for it may never find
-                    # it free. The lock moved, and writes get through: a stuck lock moves nothing.
+                    # Others committing meanwhile (an import's chunks, the writer's batches) take the lock as
+                    # it is let go: polling may never find it free. It moved: writes get through.
                     if not is_sqlite_busy(exc) or sqlite_data_version(connection) == committed_before:
                         raise
         except DatabaseUnavailable as exc:
@@ -248,15 +246,17 @@ class SqlDatabase:
 
     def _reader(self) -> sa.Connection:
         connection: sa.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and not self._is_sqlite and self._local.idle.lost(connection):
+            self._drop_reader()  # closed: the server closed it while it waited (store.database.IdleCheck)
         if connection is None or connection.closed:
             connection = self._connect().execution_options(read_only=True)
             if not self._is_sqlite:
-                # PostgreSQL reads at READ COMMITTED, where each statement reads a snapshot of its own
-                # inside a transaction or not: a transaction would add only its BEGIN and its end, two
-                # round trips to the server for a read of one statement.
+                # READ COMMITTED: each statement reads a snapshot of its own, in a transaction or not; one
+                # would add only its BEGIN and end, two round trips for a read of one statement.
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             self._local.connection = connection
             self._local.uow = BoundUnitOfWork(connection)
+            self._local.idle = IdleCheck()
         return connection
 
     def _drop_reader(self) -> None:

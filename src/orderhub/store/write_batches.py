@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from orderhub.domain.errors import DomainError
 from orderhub.services.ports import DatabaseUnavailable, DuplicateKey, Refusal
 from orderhub.store import errors as database_errors
+from orderhub.store.database import IdleCheck
 from orderhub.store.errors import is_contention, is_driver_unavailable, is_unavailable, unavailable_cause
 from orderhub.store.fastsql import FastSql
 from orderhub.store.unit_of_work import BoundUnitOfWork
@@ -64,12 +65,9 @@ class _BatchContended(Exception):
 
 class Contended(Exception):
     """A job met another transaction's row locks (PostgreSQL: a lock wait that ran out, a deadlock) and
-    was undone; its writer runs it again in a later batch (store.group_commit).
-
-    Not in this one: the batch's own locks, taken by the jobs before it, may be what the other
-    transaction waits for (two processes' batches each holding a line another order of theirs wants).
-    Retried within the batch it waited again, and every other order of the batch, however unrelated,
-    waited with it; a burst of line orders across processes answered unrelated orders 503 after 10 s."""
+    was undone; its writer runs it again in a later batch (store.group_commit), not in this one: its own
+    locks may be what the other waits for (two processes' batches each holding a line another order of
+    theirs wants); retried within it, every order of the batch waited with it."""
 
 
 class BatchRunner:
@@ -93,6 +91,7 @@ class BatchRunner:
         self._notify = f"NOTIFY {notify_channel}" if notify_channel else None
         self._connection: sa.Connection | None = None
         self._uow: BoundUnitOfWork | None = None
+        self._idle = IdleCheck()
 
     def run(self, batch: Sequence[WriteJob], *, wait_for_lock: bool) -> RanBatch:
         """Runs every job still wanted in one open transaction; raises WriteLockBusy when
@@ -114,12 +113,9 @@ class BatchRunner:
             return self._refused(outcomes, self._lost(exc))
         for ok, value in results:
             if not ok and value.__traceback__ is not None:
-                # A failed job's traceback holds the frames it ran in, and through each frame's caller
-                # the frames of this batch (this one's among them), which hold the batch's jobs, their
-                # futures and so this error: a cycle, and the whole batch kept until the cyclic
-                # collector finds it. A flood of refusals made the collector's pauses the p99
-                # (bench/README.md). A refusal is an answer, not a bug: it keeps no traceback. Any
-                # other error keeps its lines for the log (its frames' locals go).
+                # A failed job's traceback holds this batch's frames, so its jobs, futures and this error:
+                # a cycle, kept until the cyclic collector's pauses (the p99 in a flood of refusals,
+                # bench/README.md). A refusal keeps no traceback; another error its lines, not locals.
                 if isinstance(value, DomainError | Refusal | Contended):
                     value.__traceback__ = None
                 else:
@@ -277,6 +273,8 @@ class BatchRunner:
             time.sleep(LOCK_RETRY_SECONDS)
 
     def _connection_for(self) -> sa.Connection:
+        if self._connection and self._notify and self._idle.lost(self._connection):
+            self._drop_connection()  # the server closed it while it waited (store.database.IdleCheck)
         if self._connection is None:
             connection = self._connect()
             # Waiting for the lock is _begin's business: SQLite itself should not wait.
