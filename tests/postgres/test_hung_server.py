@@ -249,3 +249,25 @@ def test_a_workers_readyz_answers_503_within_a_second_while_the_server_does_not_
         finally:
             proxy.thawed.set()
         wait_until(lambda: http.get("/readyz").status_code == 200, timeout=30, message="/readyz 200 again")
+
+
+def test_the_apis_readyz_answers_503_within_a_second_while_the_server_does_not_answer(
+    pg_url: str, proxy: FreezableProxy, orderhub_procs: OrderhubProcesses
+) -> None:
+    """As a worker's: the API's /readyz waited for the store's bound (10 s by default), past an
+    orchestrator's probe (1 s), which then saw a timeout, not why."""
+    proxied = str(sa.make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False))
+    api = orderhub_procs.serve(orderhub_procs.tmp_path / "unused.db", db_url=proxied, demo=False)
+    with client(api.base_url, timeout=3) as http:
+        proxy.thawed.clear()
+        try:
+            for _ in range(4):  # probes that come while a check is stuck join it
+                started = time.monotonic()
+                stuck = http.get("/readyz")
+                assert time.monotonic() - started < 2
+                assert stuck.status_code == 503, stuck.text
+                assert stuck.json()["reason"].startswith("the database has not answered for "), stuck.text
+                assert int(stuck.headers["retry-after"]) >= 1
+        finally:
+            proxy.thawed.set()
+        wait_until(lambda: http.get("/readyz").status_code == 200, timeout=30, message="/readyz 200 again")
