@@ -111,7 +111,7 @@ def checked(services: Services) -> Services:
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}")
+    err.print(f"[yellow]warning:[/yellow] {one_line(message)}", soft_wrap=True)
 
 
 def _warn_open_orders(order_ids: list[str]) -> None:
@@ -146,8 +146,14 @@ def counted(count: int, one: str, many: str | None = None) -> str:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, whatever the terminal width
+    err.print(f"[red]error:[/red] {one_line(message)}", soft_wrap=True)  # one line, whatever the terminal width
     return typer.Exit(code=1)
+
+
+def one_line(message: str) -> str:
+    """``message`` with what would break its line or drive the terminal (a newline, a tab, an escape, a
+    right-to-left override an operator pasted into an id) written out as Python escapes: ``a\\nb``."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in message)
 
 
 def count_option(option: str, text: str, most: int) -> int:
