@@ -78,13 +78,13 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     settings = Settings.from_env(database_url=db, **overrides)
     path = sqlite_path(settings.database_url)
     if not create and path is not None and not path.exists():
-        raise _fail(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})")
+        raise _fail(escape(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})"))
     services = opened(build_services(settings))
     if create:
         try:
             services.migrate()
         except migrate.SchemaNewer as exc:
-            _warn(str(exc))
+            _warn(escape(str(exc)))
         return checked(services)
     state = migrate.schema_state(services.engine)
     if state.status == "foreign":

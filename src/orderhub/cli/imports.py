@@ -104,7 +104,7 @@ def inventory_import(
         failing = counted(report.not_luhn_valid, "imported ICCID fails", "imported ICCIDs fail")
         console.print(f"[yellow]{failing} the Luhn check (kept, flagged)[/yellow]")
     for line, reason in sorted(report.rejected):
-        console.print(f"  line {line}: {reason}")
+        console.print(f"  line {line}: {escape(reason)}")  # as product import's: it quotes the file
     if report.rejected:
         raise typer.Exit(code=2)
 
@@ -138,7 +138,7 @@ def inventory_set_state(
     try:
         services.inventory.set_profile_state(iccid, ProfileState(state.lower()))
     except ValueError as exc:
-        raise _fail(f"unknown state {state}") from exc
+        raise _fail(escape(f"unknown state {state!r}: downloaded or installed (as the SM-DP+ reports it)")) from exc
     except DomainError as exc:
-        raise _fail(exc.message) from exc
-    console.print(f"{iccid}: {state.lower()}")
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"{iccid}: {state.lower()}"))
