@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from rich.markup import escape
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import DomainError
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.database import sqlite_path
@@ -77,7 +79,7 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     additive), with a warning."""
     settings = Settings.from_env(database_url=db, **overrides)
     path = sqlite_path(settings.database_url)
-    if not create and path is not None and not path.exists():
+    if not create and path is not None and not _there(path):
         raise _fail(escape(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})"))
     services = opened(build_services(settings))
     if create:
@@ -95,6 +97,13 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     if state.status == "newer":
         _warn(f"the database is at migration {state.revision}, newer than this orderhub ({state.head})")
     return checked(services)
+
+
+def _there(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:  # a name too long for the file system: named, not a traceback
+        raise DatabaseUnavailable(f"{path}: {exc.strerror}") from exc
 
 
 def opened(services: Services) -> Services:
