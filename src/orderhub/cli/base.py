@@ -192,4 +192,10 @@ def instant_option(option: str, text: str, *, end_of_day: bool = False) -> datet
         raise _fail(
             escape(f"{option} {text!r}: expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01-15T08:00Z")
         ) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    if at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    try:
+        at.astimezone(UTC)  # as the store and the clock compare it
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant a date-time holds in UTC
+        raise _fail(escape(f"{option} {text!r}: out of range, in UTC before year 1 or after 9999")) from None
+    return at
