@@ -272,3 +272,8 @@ def test_setup_mistakes_are_named_in_one_line(tmp_path: Path) -> None:
     for amount in ("1e3", "NaN", "1_000", "ten"):
         fails(cli("line", "add-product", "GT-PLAN-1", "--name", "Plan", "--price", f"USD={amount}"),
               f"--price 'USD={amount}': expected CUR=AMOUNT, e.g. USD=10 or EUR=9.50")  # fmt: skip
+    # A currency twice (in any case): which price was meant is not guessed, nor the product written.
+    for group in ("line", "access"):
+        fails(cli(group, "add-product", "TWICE-1", "--name", "Twice", "--price", "usd=10", "--price", "USD=12"),
+              "--price: USD given more than once")  # fmt: skip
+    assert db_rows(tmp_path / "fresh.db", "SELECT id FROM products WHERE id = 'TWICE-1'") == []

@@ -35,7 +35,11 @@ REFUSED = [
     (["partner", "set-rate-limit", "acme", "2147483648"], _RATE_LIMIT),
     (["partner", "set-rate-limit", "acme", "0"], _RATE_LIMIT),
     (["partner", "create", "big", "--name", "Big", *_CO, "--rate-limit", "99999999999999999999"], _RATE_LIMIT),
-]
+    # A profile's batch name: the store's 100 characters, given or the file's name (read before the file).
+    (["inventory", "import", "p.csv", "--batch", "b" * 101], "error: --batch is 101 characters long: at most 100"),
+    (["inventory", "import", "s" * 101 + ".csv"],
+     f"error: the batch name (the file's, without --batch) '{'s' * 101}' is 101 characters long: at most 100"),
+]  # fmt: skip
 
 
 def database_with_a_co(url: str, cwd: Path) -> None:

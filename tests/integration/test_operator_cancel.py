@@ -107,3 +107,16 @@ def test_a_reason_in_the_orders_history_is_shown_masked_as_its_failure_line_is(
     assert len(history_rows) == 1 and masked in history_rows[0], shown.stdout
     assert f"failure: {masked}" in shown.stdout
     assert json.loads(as_json.stdout)["history"][-1]["reason"] == masked
+
+
+def test_a_reason_in_brackets_is_shown_in_the_history_as_given(services: Services, tmp_path: Path) -> None:
+    """The history table shows a reason as written, not read as the console's markup ("[b]" dropped)."""
+    scheduled = gigabit(services, datetime.now(UTC) + timedelta(days=2))
+    url = sqlite_url(tmp_path / "cancel.db")
+    reason = "[urgent] [b]moved house[/b]"
+    assert run_cli("order", "cancel", scheduled, "--reason", reason, "--db", url, cwd=tmp_path).returncode == 0
+
+    shown = run_cli("order", "show", scheduled, "--db", url, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    history_rows = [line for line in shown.stdout.splitlines() if "│ cancelled" in line]
+    assert len(history_rows) == 1 and reason in history_rows[0], shown.stdout

@@ -172,6 +172,11 @@ NOT_A_TIME = "expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01
         (["--api", "tmf"], "unknown API 'tmf': the APIs are esim-v1, tmf-productorder, tmf622, onapi-order"),
         (["--since", "yesterday"], f"--since 'yesterday': {NOT_A_TIME}"),
         (["--until", "2026-13-01"], f"--until '2026-13-01': {NOT_A_TIME}"),
+        # An instant before year 1 or after 9999 once in UTC: an OverflowError's traceback before.
+        (["--since", "0001-01-01T00:00+01:00"],
+         "--since '0001-01-01T00:00+01:00': out of range, in UTC before year 1 or after 9999"),
+        (["--until", "9999-12-31T23:30-01:00"],
+         "--until '9999-12-31T23:30-01:00': out of range, in UTC before year 1 or after 9999"),
         (["--since", "2026-03-03", "--until", "2026-03-02"], "--since must be before --until"),
         (["--limit", "0"], "--limit '0': expected a whole number from 1 to 1000"),
         (["--limit", "1001"], "--limit '1001': expected a whole number from 1 to 1000"),

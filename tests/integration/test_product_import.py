@@ -165,3 +165,17 @@ def test_a_large_import_leaves_a_running_server_taking_orders(
     during = [n for n in products_at_answers if before < n < before + size]
     assert during, (before, products_at_answers)
     assert set(readiness) == {200}, readiness
+
+
+def test_a_json_list_in_a_file_of_another_name_is_read_as_json(tmp_path: Path, db_path: Path) -> None:
+    """A pipe (`product import <(curl ...)`: /dev/fd/63) or a file saved without .json: JSON read as JSON,
+    not refused as a CSV file that "lacks the column(s) id, name"."""
+    ok(cli(tmp_path, db_path, "migrate"))
+    unnamed = write_products_json(tmp_path / "catalog-2026-12", [product("it-unnamed")])
+    assert "1 product imported, 0 rejected" in ok(cli(tmp_path, db_path, "product", "import", unnamed))
+    broken = tmp_path / "catalog.txt"
+    broken.write_text('  [{"id": "it-broken"')
+    result = cli(tmp_path, db_path, "product", "import", broken)
+    assert (result.returncode, result.stdout) == (1, ""), result
+    assert result.stderr.startswith(f"error: {broken} is not valid JSON: "), result.stderr
+    assert db_rows(db_path, "SELECT id FROM products") == [("it-unnamed",)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from rich.markup import escape
 
 from orderhub.bootstrap import Services, build_services
 from orderhub.domain.errors import DomainError
+from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import Settings
 from orderhub.store import migrate
 from orderhub.store.database import sqlite_path
@@ -77,14 +79,14 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     additive), with a warning."""
     settings = Settings.from_env(database_url=db, **overrides)
     path = sqlite_path(settings.database_url)
-    if not create and path is not None and not path.exists():
-        raise _fail(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})")
+    if not create and path is not None and not _there(path):
+        raise _fail(escape(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})"))
     services = opened(build_services(settings))
     if create:
         try:
             services.migrate()
         except migrate.SchemaNewer as exc:
-            _warn(str(exc))
+            _warn(escape(str(exc)))
         return checked(services)
     state = migrate.schema_state(services.engine)
     if state.status == "foreign":
@@ -95,6 +97,13 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     if state.status == "newer":
         _warn(f"the database is at migration {state.revision}, newer than this orderhub ({state.head})")
     return checked(services)
+
+
+def _there(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:  # a name too long for the file system: named, not a traceback
+        raise DatabaseUnavailable(f"{path}: {exc.strerror}") from exc
 
 
 def opened(services: Services) -> Services:
@@ -111,7 +120,7 @@ def checked(services: Services) -> Services:
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}")
+    err.print(f"[yellow]warning:[/yellow] {one_line(message)}", soft_wrap=True)
 
 
 def _warn_open_orders(order_ids: list[str]) -> None:
@@ -146,8 +155,14 @@ def counted(count: int, one: str, many: str | None = None) -> str:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line, whatever the terminal width
+    err.print(f"[red]error:[/red] {one_line(message)}", soft_wrap=True)  # one line, whatever the terminal width
     return typer.Exit(code=1)
+
+
+def one_line(message: str) -> str:
+    """``message`` with what would break its line or drive the terminal (a newline, a tab, an escape, a
+    right-to-left override an operator pasted into an id) written out as Python escapes: ``a\\nb``."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in message)
 
 
 def count_option(option: str, text: str, most: int) -> int:
@@ -177,4 +192,10 @@ def instant_option(option: str, text: str, *, end_of_day: bool = False) -> datet
         raise _fail(
             escape(f"{option} {text!r}: expected an ISO-8601 date or date-time, e.g. 2026-01-15 or 2026-01-15T08:00Z")
         ) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    if at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    try:
+        at.astimezone(UTC)  # as the store and the clock compare it
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant a date-time holds in UTC
+        raise _fail(escape(f"{option} {text!r}: out of range, in UTC before year 1 or after 9999")) from None
+    return at

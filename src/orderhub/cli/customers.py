@@ -149,8 +149,8 @@ def customer_export(
     of the customer record and each of their orders (what the partner sent, what it made, its history),
     UNMASKED, as stored; printed, or written to --output. Reads only, while orderhub serves."""
     key = _key(email, identity, customer_id)
-    if output is not None and (output.exists() or output.is_symlink()):
-        raise _exists(output)  # said before the database is read; _write_new makes sure
+    if output is not None:
+        _refuse_existing(output)  # said before the database is read; _write_new makes sure
     with refusals_in_one_line():
         export = CustomerExports(_services(db).uow_factory).export(partner, key)
     document = (json.dumps(export.document(), indent=2, ensure_ascii=False) + "\n").encode()
@@ -184,6 +184,16 @@ def _write_new(path: Path, data: bytes) -> None:
     except OSError as exc:
         path.unlink(missing_ok=True)  # no half document left behind (a full disk)
         raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+
+
+def _refuse_existing(path: Path) -> None:
+    try:
+        path.lstat()  # a link is there too, even one to nothing
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # a name too long, a path through a file: as _write_new would say it
+        raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+    raise _exists(path)
 
 
 def _exists(path: Path) -> typer.Exit:

@@ -77,10 +77,12 @@ class _CountedLines:
         return line
 
 
-def csv_records(path: Path, required: tuple[tuple[str, ...], ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """The rows of a CSV file whose header holds one of each group of ``required`` column names, each
-    with the number of its (last) line."""
-    lines = _CountedLines(text(path))
+def csv_records(
+    path: Path, required: tuple[tuple[str, ...], ...], content: str | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file (``content``: its text, read already) whose header holds one of each group
+    of ``required`` column names, each with the number of its (last) line."""
+    lines = _CountedLines(text(path) if content is None else content)
     reader = csv.DictReader(lines)
     try:
         columns = set(reader.fieldnames or [])
@@ -94,11 +96,15 @@ def csv_records(path: Path, required: tuple[tuple[str, ...], ...]) -> Iterator[t
 
 
 def product_records(path: Path) -> Iterator[tuple[int, Product | str]]:
-    """Each record of a JSON list (numbered from 1) or CSV file (by line): a product, or why it is none."""
-    if path.suffix.lower() == ".json":
+    """Each record of a JSON list (numbered from 1) or CSV file (by line): a product, or why it is none.
+    A file named *.json is JSON; so is one of another name (a pipe: /dev/fd/63) but *.csv that starts as
+    JSON does, with [ or {, which no header of the columns a CSV file needs starts with."""
+    content = text(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json" or (suffix != ".csv" and content.lstrip()[:1] in ("[", "{")):
         try:
             # Decimal: a price or size is read as written, not as the nearest binary fraction.
-            records = json.loads(text(path), parse_float=Decimal, object_pairs_hook=_json_object)
+            records = json.loads(content, parse_float=Decimal, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
             raise UnreadableFile(f"{path} is not valid JSON: {exc}") from None
         if not isinstance(records, list | dict):
@@ -106,7 +112,7 @@ def product_records(path: Path) -> Iterator[tuple[int, Product | str]]:
         for number, record in enumerate(records if isinstance(records, list) else [records], start=1):
             yield number, _record(record) if isinstance(record, dict) else "not an object"
         return
-    for line, record in csv_records(path, (("id",), ("name",))):
+    for line, record in csv_records(path, (("id",), ("name",)), content):
         yield line, _record(record)
 
 

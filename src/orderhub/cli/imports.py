@@ -68,6 +68,8 @@ def product_import(
 
 _ICCID_COLUMNS = ("iccid", "ICCID")
 _MATCHING_COLUMNS = ("matching_id", "matchingId", "MATCHING_ID")
+# The batch name a profile keeps (store.tables.esim_tables).
+MAX_BATCH_LENGTH = 100
 _SMDP_COLUMNS = ("smdp_address", "smdpUrl", "smdp", "SMDP_ADDRESS")
 
 
@@ -85,6 +87,10 @@ def inventory_import(
     db: DbOption = None,
 ) -> None:
     """Import an eSIM profile batch from CSV, reporting each rejected row and why."""
+    named = "--batch" if batch else f"the batch name (the file's, without --batch) {file.stem!r}"
+    batch = batch or file.stem
+    if len(batch) > MAX_BATCH_LENGTH:  # the store's column: PostgreSQL refused it with a traceback
+        raise _fail(escape(f"{named} is {len(batch)} characters long: at most {MAX_BATCH_LENGTH}"))
     services = _services(db)
     try:
         records = list(csv_records(file, (_ICCID_COLUMNS, _MATCHING_COLUMNS, _SMDP_COLUMNS)))
@@ -96,15 +102,13 @@ def inventory_import(
             ProfileRow(line, _column(r, _ICCID_COLUMNS), _column(r, _MATCHING_COLUMNS), _column(r, _SMDP_COLUMNS))
             for line, r in records
         )
-        report = services.inventory.import_profiles(
-            rows, batch=batch or file.stem, progress=lambda n: progress.advance(task, n)
-        )
+        report = services.inventory.import_profiles(rows, batch=batch, progress=lambda n: progress.advance(task, n))
     console.print(f"{counted(report.accepted, 'profile')} imported, {len(report.rejected)} rejected")
     if report.not_luhn_valid:
         failing = counted(report.not_luhn_valid, "imported ICCID fails", "imported ICCIDs fail")
         console.print(f"[yellow]{failing} the Luhn check (kept, flagged)[/yellow]")
     for line, reason in sorted(report.rejected):
-        console.print(f"  line {line}: {reason}")
+        console.print(f"  line {line}: {escape(reason)}")  # as product import's: it quotes the file
     if report.rejected:
         raise typer.Exit(code=2)
 
@@ -138,7 +142,7 @@ def inventory_set_state(
     try:
         services.inventory.set_profile_state(iccid, ProfileState(state.lower()))
     except ValueError as exc:
-        raise _fail(f"unknown state {state}") from exc
+        raise _fail(escape(f"unknown state {state!r}: downloaded or installed (as the SM-DP+ reports it)")) from exc
     except DomainError as exc:
-        raise _fail(exc.message) from exc
-    console.print(f"{iccid}: {state.lower()}")
+        raise _fail(escape(exc.message)) from exc
+    console.print(escape(f"{iccid}: {state.lower()}"))

@@ -95,14 +95,17 @@ def order_show(
     console.print(escape(f"request: {json.dumps(data['request'], ensure_ascii=False)}"))
     items = Table("seq", "product", "attributes", "state")
     for item in order.items:
-        items.add_row(
-            str(item.seq), item.product_id, json.dumps(item.attributes), item.state.value if item.state else ""
+        items.add_row(  # what the partner sent: shown as sent, not read as the console's [markup]
+            str(item.seq),
+            escape(item.product_id),
+            escape(json.dumps(item.attributes)),
+            item.state.value if item.state else "",
         )
     console.print(items)
     history = Table("at", "state", "reason")
     for shown in data["history"]:
         named = f" ({shown['cancellation']})" if "cancellation" in shown else ""
-        history.add_row(shown["at"], shown["state"], shown.get("reason", "") + named)
+        history.add_row(shown["at"], shown["state"], escape(shown.get("reason", "") + named))
     console.print(history)
 
 

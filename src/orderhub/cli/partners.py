@@ -168,7 +168,7 @@ def partner_set_offerings(
     for text in offerings:
         product_id, _, offering_id = text.partition("/")
         if not product_id or not offering_id:
-            raise _fail(f"{text!r}: expected product_id/offering_id")
+            raise _fail(escape(f"{text!r}: expected product_id/offering_id"))
         pairs.append((product_id, offering_id))
     with refusals_in_one_line():
         AccessAdmin(services.uow_factory).allow(partner_id, pairs)

@@ -65,7 +65,10 @@ def _prices(texts: list[str] | None) -> dict[str, Decimal]:
         # The text `product import` and esim-v1 take for a price: Decimal() alone would read 1e3 or NaN.
         if not PRICE_TEXT.fullmatch(amount.strip()):
             raise _fail(escape(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10 or EUR=9.50"))
-        prices[currency.strip().upper()] = Decimal(amount.strip())
+        code = currency.strip().upper()
+        if code in prices:  # which one was meant? (product import refuses a currency twice alike)
+            raise _fail(escape(f"--price: {code} given more than once"))
+        prices[code] = Decimal(amount.strip())
     return prices
 
 

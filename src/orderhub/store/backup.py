@@ -43,7 +43,11 @@ def backup_sqlite(url: str, target: Path) -> BackupReport:
     target = target.expanduser().resolve()
     if target == source_path:
         raise BackupRefused("the target is the database itself")
-    if target.exists():
+    try:
+        there = target.exists()
+    except OSError as exc:  # a name too long for the file system
+        raise BackupRefused(f"cannot write {target}: {exc.strerror}") from exc
+    if there:
         raise BackupRefused(f"{target} already exists: choose a new file")
     if not target.parent.is_dir():
         raise BackupRefused(f"no directory {target.parent}")

@@ -127,7 +127,11 @@ def _refuse_other_files(path: Path) -> None:
     """A file that is there but no SQLite database (a --db naming the wrong file) is refused by name:
     SQLite would only say "file is not a database" at the first statement, without naming it, and
     "unable to open database file" for a directory."""
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long for the file system: named, not a traceback
+        raise DatabaseUnavailable(f"{path}: {exc.strerror}") from exc
+    if is_dir:
         raise DatabaseUnavailable(f"{path} is a directory, not a SQLite database file (such as {path / 'orderhub.db'})")
     try:
         with path.open("rb") as file:
