@@ -62,3 +62,17 @@ def test_an_inventory_import_quotes_a_rejected_line_as_the_file_has_it(tmp_path:
     result = run_cli("inventory", "import", csv, "--batch", "b1", "--db", url, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "  line 2: bad ICCID '[red]123[/red]': an ICCID has only digits" in result.stdout, result.stdout
+
+
+def test_a_database_the_command_cannot_use_is_named_as_given(tmp_path: Path) -> None:
+    (tmp_path / "[red]d.db").mkdir()  # a directory where the database file should be
+    result = run_cli("partner", "list", "--db", sqlite_url(tmp_path / "[red]d.db"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot use the database: {tmp_path}/[red]d.db is a directory"), (
+        result.stderr
+    )
+    # A setting's value holding a newline stays on the one line of its refusal.
+    refused = run_cli(
+        "partner", "list", "--db", sqlite_url(tmp_path / "x.db"), cwd=tmp_path, env={"ORDERHUB_PORT": "8\n0"}
+    )
+    assert (refused.returncode, refused.stderr.count("\n")) == (1, 1), refused.stderr

@@ -4,6 +4,7 @@ business units, lines, accesses and orders. Each module holds one group of comma
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import sqlalchemy as sa
 from rich.markup import escape
@@ -21,7 +22,7 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
     setup,
 )
 from orderhub.cli.audit import command_ended, command_starts
-from orderhub.cli.base import OPENED, app, err
+from orderhub.cli.base import OPENED, app, err, one_line
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import SettingError, unknown_variables
 from orderhub.store.errors import is_unavailable
@@ -60,27 +61,29 @@ def _run() -> None:
         if isinstance(exc, sa.exc.DBAPIError) and not refused and not is_unavailable(exc):
             raise
         reason = exc.reason if isinstance(exc, DatabaseUnavailable) else str(exc.orig).strip().splitlines()[0]
-        err.print(f"[red]error:[/red] cannot use the database: {reason}")
-        raise SystemExit(1) from None
+        _refused(f"cannot use the database: {reason}")
     except UnicodeEncodeError as exc:
         # An argument of bytes that are no UTF-8 (Python keeps them as lone surrogates) met the database or
         # the terminal: the operator's typo, named in one line; any other encoding error is a bug.
         unreadable = next((arg for arg in sys.argv[1:] if not _is_utf8(arg)), None)
         if unreadable is None or "surrogates not allowed" not in str(exc):
             raise
-        err.print(f"[red]error:[/red] an argument is not UTF-8 text: {escape(ascii(unreadable))}", soft_wrap=True)
-        raise SystemExit(1) from None
+        _refused(f"an argument is not UTF-8 text: {unreadable!a}")
     except NotOrderhubDatabase as exc:
         # Another application's database (a mistyped setting): named, untouched, not a traceback.
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-        raise SystemExit(1) from None
+        _refused(str(exc))
     except ValueError as exc:
         # A setting or option orderhub cannot use (SettingError names it), or a database it does not serve.
         if not isinstance(exc, SettingError) and "unsupported database" not in str(exc):
             raise
-        # One line however narrow the terminal; a bad setting's value may look like [markup].
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-        raise SystemExit(1) from None
+        _refused(str(exc))
+
+
+def _refused(message: str) -> NoReturn:
+    # One line however narrow the terminal, as given: a path or a setting's value may look like [markup],
+    # or hold a newline.
+    err.print(f"[red]error:[/red] {one_line(escape(message))}", soft_wrap=True)
+    raise SystemExit(1) from None
 
 
 def _is_utf8(argument: str) -> bool:
