@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -36,6 +37,15 @@ def currency_valid(code: str) -> bool:
 
 def product_id_valid(product_id: str) -> bool:
     return bool(_PRODUCT_ID.match(product_id))
+
+
+NOT_ONE_LINE = "name must be one line of text (no newline, tab or other control character)"
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a newline, a tab, an escape or another control character: a name shown in
+    lists and logs one line a thing, and on an operator's terminal, has none."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
 
 
 def price_problem(amount: Decimal) -> str | None:
@@ -81,6 +91,8 @@ class Product:
             problems.append("name is required")
         elif len(self.name) > MAX_NAME_LENGTH:
             problems.append(f"name must be at most {MAX_NAME_LENGTH} characters")
+        elif has_control_characters(self.name):
+            problems.append(NOT_ONE_LINE)
         if self.data_mb is not None and self.data_mb < 0:
             problems.append("data_mb must not be negative")
         elif self.data_mb is not None and self.data_mb > MAX_DATA_MB:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from orderhub.domain.accesses import ONAPI_ID, Access, AccessService, AccessState, NetworkOffering
-from orderhub.domain.catalog import Product, ProductKind
+from orderhub.domain.catalog import NOT_ONE_LINE, Product, ProductKind, has_control_characters
 from orderhub.domain.errors import InvalidInput
 from orderhub.domain.identifiers import new_id
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES
@@ -164,3 +164,5 @@ def _check_offering(uow: UnitOfWork, offering: NetworkOffering) -> None:
         )
     if not offering.name.strip() or len(offering.name) > 200:
         raise InvalidInput("name must be 1-200 characters", field="name")
+    if has_control_characters(offering.name):
+        raise InvalidInput(NOT_ONE_LINE, field="name")

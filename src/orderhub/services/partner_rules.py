@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from orderhub.domain.accesses import ONAPI_ID
-from orderhub.domain.catalog import ProductKind, currency_valid
+from orderhub.domain.catalog import NOT_ONE_LINE, ProductKind, currency_valid, has_control_characters
 from orderhub.domain.errors import InvalidInput
 from orderhub.domain.partners import ACCESS_ORDERING_ROLES, LANGUAGES, LINE_ORDERING_ROLES, Partner, Role
 from orderhub.services.ports import UnitOfWork
@@ -31,6 +31,8 @@ def check_partner(partner: Partner) -> None:
     """What a partner must be in itself."""
     if not partner.name.strip() or len(partner.name) > 200:
         raise InvalidInput("name must be 1-200 characters", field="name")
+    if has_control_characters(partner.name):
+        raise InvalidInput(NOT_ONE_LINE, field="name")
     if partner.business_unit_ids and not partner.roles & LINE_ORDERING_ROLES:
         raise not_a_business_channel(partner.id)
     if not partner.currencies:
