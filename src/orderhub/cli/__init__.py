@@ -7,7 +7,6 @@ import sys
 from typing import NoReturn
 
 import sqlalchemy as sa
-from rich.markup import escape
 
 from orderhub.cli import (  # noqa: F401  (registers the commands)
     audit,
@@ -22,7 +21,7 @@ from orderhub.cli import (  # noqa: F401  (registers the commands)
     setup,
 )
 from orderhub.cli.audit import command_ended, command_starts
-from orderhub.cli.base import OPENED, app, err, one_line
+from orderhub.cli.base import OPENED, _fail, _warn, app
 from orderhub.services.ports import DatabaseUnavailable
 from orderhub.settings import SettingError, unknown_variables
 from orderhub.store.errors import is_unavailable
@@ -51,7 +50,7 @@ def main() -> None:
 
 def _run() -> None:
     for line in unknown_variables():
-        err.print(f"[yellow]warning:[/yellow] {escape(line)}", soft_wrap=True)
+        _warn(line)
     try:
         app()
     except (sa.exc.DBAPIError, DatabaseUnavailable) as exc:
@@ -80,9 +79,7 @@ def _run() -> None:
 
 
 def _refused(message: str) -> NoReturn:
-    # One line however narrow the terminal, as given: a path or a setting's value may look like [markup],
-    # or hold a newline.
-    err.print(f"[red]error:[/red] {one_line(escape(message))}", soft_wrap=True)
+    _fail(message)  # as a command's own refusal is printed
     raise SystemExit(1) from None
 
 

@@ -104,7 +104,7 @@ def command_ended(exit_code: int) -> None:
     except NOT_RECORDED as exc:
         if exit_code == 0:
             reason = exc.reason if isinstance(exc, DatabaseUnavailable) else type(exc).__name__
-            _warn(escape(f"the command was not recorded in the audit trail ({reason})"))
+            _warn(f"the command was not recorded in the audit trail ({reason})")
     _copy_to_syslog(services, running, "ended", exit_code=exit_code)
 
 
@@ -118,7 +118,7 @@ def _copy_to_syslog(services: Services, running: _Running, event: str, **more: i
     refused = audit_syslog.send(path, {**entry, **running.entry(), **more})
     if refused is not None:
         running.syslog_refused = True
-        _warn(escape(f"the command was not sent to the syslog at {path} ({refused})"))
+        _warn(f"the command was not sent to the syslog at {path} ({refused})")
 
 
 def command_words(argv: Sequence[str]) -> tuple[str, ...]:

@@ -80,17 +80,17 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
     settings = Settings.from_env(database_url=db, **overrides)
     path = sqlite_path(settings.database_url)
     if not create and path is not None and not _there(path):
-        raise _fail(escape(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})"))
+        raise _fail(f"no database at {path} (create it with: orderhub migrate --db {settings.database_url})")
     services = opened(build_services(settings))
     if create:
         try:
             services.migrate()
         except migrate.SchemaNewer as exc:
-            _warn(escape(str(exc)))
+            _warn(str(exc))
         return checked(services)
     state = migrate.schema_state(services.engine)
     if state.status == "foreign":
-        raise _fail(escape(str(migrate.NotOrderhubDatabase(str(state.revision)))))
+        raise _fail(str(migrate.NotOrderhubDatabase(str(state.revision))))
     if state.status == "behind":
         at = f"at migration {state.revision}" if state.revision else "without orderhub's tables"
         raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")
@@ -120,7 +120,8 @@ def checked(services: Services) -> Services:
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {one_line(message)}", soft_wrap=True)
+    """``message`` on stderr as a warning, as given (_fail's rules)."""
+    err.print(f"[yellow]warning:[/yellow] {one_line(escape(message))}", soft_wrap=True)
 
 
 def _warn_open_orders(order_ids: list[str]) -> None:
@@ -131,8 +132,8 @@ def _warn_open_orders(order_ids: list[str]) -> None:
     shown = ", ".join(order_ids[:MAX_ORDERS_SHOWN]) + (
         f" and {len(order_ids) - MAX_ORDERS_SHOWN} more" if len(order_ids) > MAX_ORDERS_SHOWN else ""
     )
-    _warn(escape(f"orders accepted for it and not fulfilled yet fail it when provisioned ({len(order_ids)}): "
-                 f"{shown} (orderhub order show <order>)"))  # fmt: skip
+    _warn(f"orders accepted for it and not fulfilled yet fail it when provisioned ({len(order_ids)}): "
+                 f"{shown} (orderhub order show <order>)")  # fmt: skip
 
 
 # Past this many, the orders are counted, not named: the warning stays one line a person reads.
@@ -146,7 +147,7 @@ def refusals_in_one_line() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
+        raise _fail(exc.message) from exc
 
 
 def counted(count: int, one: str, many: str | None = None) -> str:
@@ -155,7 +156,9 @@ def counted(count: int, one: str, many: str | None = None) -> str:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {one_line(message)}", soft_wrap=True)  # one line, whatever the terminal width
+    """``message`` on stderr as the command's error, on one line whatever the terminal width, and shown as
+    given: what the operator typed or a file holds may look like the console's [markup]."""
+    err.print(f"[red]error:[/red] {one_line(escape(message))}", soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -172,7 +175,7 @@ def count_option(option: str, text: str, most: int) -> int:
     except ValueError:
         count = 0
     if not 1 <= count <= most:
-        raise _fail(escape(f"{option} {text!r}: expected a whole number from 1 to {most}"))
+        raise _fail(f"{option} {text!r}: expected a whole number from 1 to {most}")
     return count
 
 
@@ -197,5 +200,5 @@ def instant_option(option: str, text: str, *, end_of_day: bool = False) -> datet
     try:
         at.astimezone(UTC)  # as the store and the clock compare it
     except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant a date-time holds in UTC
-        raise _fail(escape(f"{option} {text!r}: out of range, in UTC before year 1 or after 9999")) from None
+        raise _fail(f"{option} {text!r}: out of range, in UTC before year 1 or after 9999") from None
     return at

@@ -65,7 +65,7 @@ def credential_revoke(client_id: str, db: DbOption = None) -> None:
     services = _services(db)
     revoked = services.partners.revoke_credential(client_id)
     if revoked is None:
-        raise _fail(f"no live credential {escape(client_id)}")
+        raise _fail(f"no live credential {client_id}")
     last = revoked.last_signed_in_at
     console.print(f"credential {escape(client_id)} revoked (last signed in: {_when(last) or 'never'})")
     if last is not None and datetime.now(UTC) - last < IN_USE_WITHIN:

@@ -174,7 +174,7 @@ def _write_new(path: Path, data: bytes) -> None:
     except FileExistsError as exc:
         raise _exists(path) from exc
     except OSError as exc:
-        raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+        raise _fail(f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(file.fileno(), 0o600)  # exactly, whatever the umask took away
@@ -183,7 +183,7 @@ def _write_new(path: Path, data: bytes) -> None:
             os.fsync(file.fileno())
     except OSError as exc:
         path.unlink(missing_ok=True)  # no half document left behind (a full disk)
-        raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+        raise _fail(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def _refuse_existing(path: Path) -> None:
@@ -192,12 +192,12 @@ def _refuse_existing(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:  # a name too long, a path through a file: as _write_new would say it
-        raise _fail(escape(f"cannot write {path}: {exc.strerror}")) from exc
+        raise _fail(f"cannot write {path}: {exc.strerror}") from exc
     raise _exists(path)
 
 
 def _exists(path: Path) -> typer.Exit:
-    return _fail(escape(f"{path} already exists: choose a new file"))
+    return _fail(f"{path} already exists: choose a new file")
 
 
 def _key(email: str | None, identity: tuple[str, str] | None, customer_id: str | None) -> CustomerKey:

@@ -55,7 +55,7 @@ def product_import(
         # nothing, though the import writes in chunks.
         records = list(product_records(file))
     except UnreadableFile as exc:
-        raise _fail(escape(str(exc))) from exc
+        raise _fail(str(exc)) from exc
     report = services.catalog.import_products(records)
     console.print(f"{counted(report.accepted, 'product')} imported, {len(report.rejected)} rejected")
     for line, reason in report.rejected:
@@ -90,12 +90,12 @@ def inventory_import(
     named = "--batch" if batch else f"the batch name (the file's, without --batch) {file.stem!r}"
     batch = batch or file.stem
     if len(batch) > MAX_BATCH_LENGTH:  # the store's column: PostgreSQL refused it with a traceback
-        raise _fail(escape(f"{named} is {len(batch)} characters long: at most {MAX_BATCH_LENGTH}"))
+        raise _fail(f"{named} is {len(batch)} characters long: at most {MAX_BATCH_LENGTH}")
     services = _services(db)
     try:
         records = list(csv_records(file, (_ICCID_COLUMNS, _MATCHING_COLUMNS, _SMDP_COLUMNS)))
     except UnreadableFile as exc:
-        raise _fail(escape(str(exc))) from exc
+        raise _fail(str(exc)) from exc
     with Progress(console=err) as progress:
         task = progress.add_task(f"importing {file.name}", total=len(records))
         rows = (
@@ -142,7 +142,7 @@ def inventory_set_state(
     try:
         services.inventory.set_profile_state(iccid, ProfileState(state.lower()))
     except ValueError as exc:
-        raise _fail(escape(f"unknown state {state!r}: downloaded or installed (as the SM-DP+ reports it)")) from exc
+        raise _fail(f"unknown state {state!r}: downloaded or installed (as the SM-DP+ reports it)") from exc
     except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
+        raise _fail(exc.message) from exc
     console.print(escape(f"{iccid}: {state.lower()}"))

@@ -52,7 +52,7 @@ def line_show(
     services = _services(db)
     view = services.lines.line(business_unit, msisdn)
     if view is None:
-        raise _fail(escape(f"{msisdn} is not a line of business unit {business_unit}"))
+        raise _fail(f"{msisdn} is not a line of business unit {business_unit}")
     rows = [
         {
             "id": p.id,
@@ -145,7 +145,7 @@ def access_set_state(
     except ValueError as exc:
         raise _fail("state must be free, active or blocked") from exc
     except DomainError as exc:
-        raise _fail(escape(exc.message)) from exc
+        raise _fail(exc.message) from exc
     console.print(escape(f"access {ref}: {state}"))
 
 
@@ -158,7 +158,7 @@ def access_show(ref: str, as_json: Annotated[bool, typer.Option("--json", help="
         access = uow.accesses.by_ref(ref)
         running = uow.accesses.services_of(access.id) if access is not None else []
     if access is None:
-        raise _fail(escape(f"no access {ref}"))
+        raise _fail(f"no access {ref}")
     data = {
         "access": access.ref,
         "state": access.state.value,

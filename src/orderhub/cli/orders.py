@@ -38,7 +38,7 @@ def order_show(
     history (e-mails, identity numbers and the customer's phone numbers masked)."""
     details = OrderDetailsQuery(_services(db).uow_factory).find(order_id)
     if details is None:
-        raise _fail(escape(f"no order {order_id}"))
+        raise _fail(f"no order {order_id}")
     order, events, customer = details.order, details.events, details.customer
     data: dict[str, Any] = {
         "id": order.id,
@@ -131,7 +131,7 @@ def order_cancel(
     with refusals_in_one_line():
         cancellation, order = _services(db).changes.cancel_for_operator(order_id, reason=reason.strip())
     if cancellation.state is CancellationState.REFUSED:
-        raise _fail(escape(f"order {order_id} is not cancelled: {cancellation.refusal}"))
+        raise _fail(f"order {order_id} is not cancelled: {cancellation.refusal}")
     console.print(escape(f"order {order.reference or order.id} of {order.partner_id} cancelled: {reason.strip()}"))
 
 
@@ -216,7 +216,7 @@ def _states(given: list[str], *, open_only: bool) -> frozenset[OrderState] | Non
         try:
             states.add(OrderState(text.strip().lower()))
         except ValueError:
-            raise _fail(escape(f"unknown state {text!r}: the states are {', '.join(OrderState)}")) from None
+            raise _fail(f"unknown state {text!r}: the states are {', '.join(OrderState)}") from None
     if not open_only:
         return frozenset(states) or None
     if not states:
@@ -233,7 +233,7 @@ def _api(name: str) -> str:
 
     names = [dialect.name for dialect in DIALECTS]
     if name not in names:
-        raise _fail(escape(f"unknown API {name!r}: the APIs are {', '.join(names)}"))
+        raise _fail(f"unknown API {name!r}: the APIs are {', '.join(names)}")
     return name
 
 

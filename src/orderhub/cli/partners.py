@@ -99,8 +99,8 @@ def partner_update(
     changed = [f"{what} {old} -> {new}" for what, (old, new) in shown.items() if old != new]
     console.print(escape(f"partner {partner_id} " + (f"updated: {'; '.join(changed)}" if changed else "unchanged")))
     for currency_code, product_ids in change.unpriced.items():
-        _warn(escape(f"no price in {currency_code} for its products {', '.join(product_ids)}: esim-v1 lists them "
-                     f"without one in {currency_code}"))  # fmt: skip
+        _warn(f"no price in {currency_code} for its products {', '.join(product_ids)}: esim-v1 lists them "
+                     f"without one in {currency_code}")  # fmt: skip
     _warn_if_co_without_co_id(before, after)
 
 
@@ -133,8 +133,8 @@ def _warn_if_co_without_co_id(before: Partner, after: Partner) -> None:
     onapi-order answers it 403: said when a change leaves it so."""
     is_co = bool(after.roles & ACCESS_ORDERING_ROLES)
     if is_co and after.co_id is None and (before.co_id is not None or not before.roles & ACCESS_ORDERING_ROLES):
-        _warn(escape(f"onapi-order answers {after.id} 403 until it has a co id (orderhub partner update {after.id} "
-                     "--co-id ...)"))  # fmt: skip
+        _warn(f"onapi-order answers {after.id} 403 until it has a co id (orderhub partner update {after.id} "
+                     "--co-id ...)")  # fmt: skip
 
 
 @partner_app.command("set-rate-limit")
@@ -168,7 +168,7 @@ def partner_set_offerings(
     for text in offerings:
         product_id, _, offering_id = text.partition("/")
         if not product_id or not offering_id:
-            raise _fail(escape(f"{text!r}: expected product_id/offering_id"))
+            raise _fail(f"{text!r}: expected product_id/offering_id")
         pairs.append((product_id, offering_id))
     with refusals_in_one_line():
         AccessAdmin(services.uow_factory).allow(partner_id, pairs)

@@ -112,7 +112,7 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
         if demo and load_demo_data(services.uow_factory, inventory_size=settings.demo_inventory_size):
             console.print("[green]demo data loaded[/green]: see `orderhub demo-credentials --json`")
     except DemoRefused as exc:
-        raise _fail(escape(f"{exc}; not serving")) from None
+        raise _fail(f"{exc}; not serving") from None
     application = create_app(services, run_worker=worker, close_at_stop=True)
     # Loaded by the address look-up of the bind, which fails with no descriptor left for it and is
     # then logged by uvicorn rather than raised here.
@@ -182,7 +182,7 @@ def migrate(db: DbOption = None) -> None:
     try:
         migrated = services.migrate()
     except SchemaNewer as exc:
-        raise _fail(escape(str(exc))) from None
+        raise _fail(str(exc)) from None
     console.print(migrated.describe())
 
 
@@ -196,7 +196,7 @@ def backup(
     try:
         report = backup_sqlite(settings.database_url, target)
     except BackupRefused as exc:
-        raise _fail(escape(str(exc))) from None
+        raise _fail(str(exc)) from None
     console.print(
         escape(f"backup written: {report.target} ({report.orders:,} order{'' if report.orders == 1 else 's'},")
         + f" migration {report.migration},"
@@ -211,7 +211,7 @@ def demo_data(db: DbOption = None) -> None:
     try:
         loaded = load_demo_data(services.uow_factory, inventory_size=services.settings.demo_inventory_size)
     except DemoRefused as exc:
-        raise _fail(escape(str(exc))) from None
+        raise _fail(str(exc)) from None
     console.print("demo data loaded" if loaded else "demo data was already there")
 
 

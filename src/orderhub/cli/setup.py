@@ -64,10 +64,10 @@ def _prices(texts: list[str] | None) -> dict[str, Decimal]:
         currency, _, amount = text.partition("=")
         # The text `product import` and esim-v1 take for a price: Decimal() alone would read 1e3 or NaN.
         if not PRICE_TEXT.fullmatch(amount.strip()):
-            raise _fail(escape(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10 or EUR=9.50"))
+            raise _fail(f"--price {text!r}: expected CUR=AMOUNT, e.g. USD=10 or EUR=9.50")
         code = currency.strip().upper()
         if code in prices:  # which one was meant? (product import refuses a currency twice alike)
-            raise _fail(escape(f"--price: {code} given more than once"))
+            raise _fail(f"--price: {code} given more than once")
         prices[code] = Decimal(amount.strip())
     return prices
 
@@ -139,7 +139,7 @@ def unit_add_offering(
     validity; running servers use it from their next order on."""
     kind = PlanType.read(plan_type)
     if kind is None:
-        raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
+        raise _fail(f"plan type {plan_type!r} must be Plan, DataPlan or Addon")
     with refusals_in_one_line():
         previous = LineAdmin(_services(db).uow_factory).add_offering(Offering(unit_id, product_id, kind, validity_days))
     # As access add-offering says it: what the command did, and what changed.
@@ -163,7 +163,7 @@ def unit_remove_offering(
     the next one on; lines keep what runs on them; orders accepted for it fail it when provisioned."""
     kind = PlanType.read(plan_type)
     if kind is None:
-        raise _fail(escape(f"plan type {plan_type!r} must be Plan, DataPlan or Addon"))
+        raise _fail(f"plan type {plan_type!r} must be Plan, DataPlan or Addon")
     with refusals_in_one_line():
         removal = LineAdmin(_services(db).uow_factory).remove_offering(unit_id, product_id, kind)
     sold = f"offering {product_id} as {kind} in {unit_id}"
@@ -185,7 +185,7 @@ def unit_offerings(unit_id: str, as_json: AsJson = False, db: DbOption = None) -
     """What a business unit sells, as which plan type, for how long."""
     found = next((o for u, o in LineAdmin(_services(db).uow_factory).business_units() if u.id == unit_id), None)
     if found is None:
-        raise _fail(escape(f"business unit {unit_id} not found"))
+        raise _fail(f"business unit {unit_id} not found")
     rows = [{"product": o.product_id, "planType": o.plan_type.value, "validityDays": o.validity_days} for o in found]
     _show(rows, ("product", "planType", "validityDays"), as_json, {"businessUnit": unit_id, "offerings": rows})
 
