@@ -202,7 +202,8 @@ class IdleCheck:
 
     def lost(self, connection: sa.Connection) -> bool:
         """Whether ``connection``, about to be used, was idle for long and no longer answers."""
-        idle, self._used_at = time.monotonic() - self._used_at, time.monotonic()
+        now = time.monotonic()
+        idle, self._used_at = now - self._used_at, now
         return idle > IDLE_CHECK_SECONDS and not still_answers(connection)
 
 
