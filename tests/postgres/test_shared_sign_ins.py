@@ -173,8 +173,14 @@ def test_a_burst_from_a_source_each_at_three_processes_hashes_no_more_than_the_c
             for answer in each
         ]
         assert all(isinstance(answer, NotAuthenticated | TooManyAttempts) for answer in answers), answers
-        assert 0 < len(hashed) <= 12, len(hashed)
+        assert len(hashed) <= 12, len(hashed)
         assert sum(isinstance(answer, NotAuthenticated) for answer in answers) == len(hashed)
+        # Attempts at once may refuse each other (each counts the others' charges in flight), so the burst
+        # may hash fewer than the limit. One at a time, in turn at each process, the rest are hashed up to
+        # the limit exactly: the count is shared.
+        for n in range(12 - len(hashed)):
+            assert isinstance(sign_in(services[n % 3], "wrong", source=f"d-{n}"), NotAuthenticated), n
+        assert len(hashed) == 12
         clock.now += timedelta(seconds=5)
         assert isinstance(sign_in(services[0], SECRET, source="198.51.100.7"), TooManyAttempts)
     finally:
