@@ -64,6 +64,12 @@ def test_hub_list_shows_each_listeners_health_with_its_credentials_masked(tmp_pa
     for secret in ("s3cr3t-pw", "k-123", "hook:"):
         assert secret not in shown.stdout + text.stdout
     none = run_cli("hub", "list", "--partner", "nobody", "--db", url, cwd=tmp_path)
+    assert (none.returncode, none.stdout) == (1, "")
+    assert none.stderr.strip() == "error: no partner nobody", none.stderr
+    services = build_services(Settings(database_url=url))
+    services.partners.create_partner("nobody", name="nobody", roles=["BUSINESS_CHANNEL"], currencies=["USD"])
+    services.close()
+    none = run_cli("hub", "list", "--partner", "nobody", "--db", url, cwd=tmp_path)
     assert (none.returncode, none.stdout.strip()) == (0, "no listeners of nobody")
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from orderhub.cli.base import DbOption, _services, console, hub_app
+from orderhub.cli.base import DbOption, _services, console, hub_app, refusals_in_one_line
 from orderhub.observability import mask
 from orderhub.services.hub import BACKLOG_COUNTED_AT_MOST
 
@@ -49,7 +49,9 @@ def hub_list(
 ) -> None:
     hub = _services(db).hub
     rows: list[dict[str, Any]] = []
-    for listener in hub.listeners(partner):
+    with refusals_in_one_line():
+        listeners = hub.listeners(partner)
+    for listener in listeners:
         backlog = hub.backlog(listener)
         rows.append(
             {

@@ -22,6 +22,7 @@ from orderhub.domain.order_states import OrderEvent
 from orderhub.domain.orders import LISTENED_OPERATIONS, Operation, Order
 from orderhub.domain.partners import Principal
 from orderhub.services.clock import Clock, set_back_after, utc_now
+from orderhub.services.partners import existing_partner
 from orderhub.services.ports import Database, UnitOfWork
 from orderhub.services.records import CommitMarks, nameable
 from orderhub.services.settled_events import SettledEvents, newest_for_a_new_listener
@@ -172,8 +173,15 @@ class HubService:
     # -- delivery: called by the dispatcher's threads ----------------------------------------------
 
     def listeners(self, partner_id: str | None = None) -> list[Listener]:
-        """Every listener, or one partner's, as stored: for the operator (`orderhub hub list`)."""
-        return self._db.read_now(lambda uow: uow.listeners.listed(partner_id))
+        """Every listener, or one partner's, as stored: for the operator (`orderhub hub list`). A partner
+        that is not there is refused by name (as `order list` does): a typo is not "no listeners"."""
+
+        def listed(uow: UnitOfWork) -> list[Listener]:
+            if partner_id is not None:
+                existing_partner(uow, partner_id)
+            return uow.listeners.listed(partner_id)
+
+        return self._db.read_now(listed)
 
     def reclaim_abandoned(self) -> None:
         """At the dispatcher's start: where it is the only one delivering (SQLite, the lock taken), the
