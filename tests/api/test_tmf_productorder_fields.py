@@ -141,3 +141,28 @@ def test_a_requested_start_date_that_cannot_be_kept_is_refused(
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == "INVALID_REQUEST"
     assert mentions in answer.json()["message"], answer.json()
+
+
+def test_an_item_naming_another_offering_than_its_product_is_refused_as_tmf622_refuses_it(http: httpx.Client) -> None:
+    # TMF622's place for the offering is the item; this API's, the item's product. Both naming different
+    # offerings, the item's was dropped and the product's ordered.
+    body = seed()
+    body["productOrderItem"][0]["productOffering"] = {"id": "OFFER-ADDON-003"}
+    answer = post(http, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["message"] == (
+        "productOrderItem[0].productOffering.id and productOrderItem[0].product.productOffering.id "
+        "name different offerings"
+    )
+    body["productOrderItem"][0]["productOffering"] = "OFFER-ADDON-003"
+    answer = post(http, body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["message"] == "productOrderItem[0].productOffering must be an object"
+
+
+def test_an_item_naming_its_products_offering_again_is_an_order_as_without_it(http: httpx.Client) -> None:
+    body = seed()
+    body["productOrderItem"][0]["productOffering"] = {"id": "OFFER-DP-001"}
+    answer = post(http, body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["productOrderItem"][0]["product"]["productOffering"] == {"id": "OFFER-DP-001"}

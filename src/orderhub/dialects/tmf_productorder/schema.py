@@ -64,7 +64,7 @@ ITEM = obj(
         "product": ref("Product"),
     },
     ("product",),
-    "One product; no items nested in an item",
+    "One product; no items nested in an item; a productOffering on the item (TMF622's place) names the product's",
 )
 RELATED_PARTY = obj(
     {

@@ -97,6 +97,11 @@ def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]
         raise _bad(f"{where}.product.isBundle must be true or false", f"{where}.product.isBundle")
     offering = _object(product.get("productOffering"), f"{where}.product.productOffering")
     offering_id = _text(offering.get("id"), f"{where}.product.productOffering.id")
+    if "productOffering" in item:  # TMF622's place for it: the same one, or which is ordered?
+        named = _object(item["productOffering"], f"{where}.productOffering").get("id")
+        if named != offering_id:
+            field = f"{where}.productOffering.id"
+            raise _bad(f"{field} and {where}.product.productOffering.id name different offerings", field)
     characteristics, by_name = _characteristics(
         product.get("productCharacteristic"), f"{where}.product.productCharacteristic"
     )
