@@ -180,3 +180,42 @@ def test_a_credential_given_twice_is_refused(
         connection.sendall(request_line + head + first + b"\r\n")
         (answer,) = _answers(_read_to_the_end(connection))
     assert "more than once" not in str(answer[2]) and answer[2] != body, answer
+
+
+_JSON = b"Content-Type: application/json\r\n"
+_CHANNEL = b"client_id: channel-1\r\nclient_secret: secret-1\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_line", "fields", "named", "shape"),
+    [
+        (b"POST /emida-ux-lcr/emida-ux/v1/CR/productOrder",
+         b"X-Correlation-ID: order-1\r\n" + _CHANNEL + b"X-Correlation-ID: order-2\r\n",
+         "X-Correlation-ID", _TMF),
+        (b"POST /esim/v1/order", b"X-Correlation-ID: c-1\r\nIdempotency-Key: k-1\r\nIdempotency-Key: k-2\r\n",
+         "Idempotency-Key", {"type", "messages"}),
+        (b"POST /2.5/sp_spec/order/", _BASIC + b"Idempotency-Key: k-1\r\nidempotency-key: k-2\r\n", "Idempotency-Key",
+         {"cause", "message"}),
+        (b"POST /tmf-api/productOrderingManagement/v4/productOrder",
+         b"Authorization: Bearer a\r\nIdempotency-Key: k-1\r\nIdempotency-Key: k-2\r\n", "Idempotency-Key", _TMF),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_with_different_values_is_refused(
+    port: int, request_line: bytes, fields: bytes, named: str, shape: set[str]
+) -> None:
+    """The route reads the first of two fields: a retry whose second X-Correlation-ID (tmf-productorder's
+    idempotency key) or Idempotency-Key named another order answered the first's as its replay, 201."""
+    with connect(port) as connection:
+        head = b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n" + _JSON
+        connection.sendall(request_line + head + fields + b"\r\n{}")
+        answers = _answers(_read_to_the_end(connection))
+    assert [status for status, _, _ in answers] == [400], answers
+    body = answers[0][2]
+    assert isinstance(body, dict) and set(body) == shape, body
+    assert f"the {named} header is given more than once with different values" in str(body), body
+    with connect(port) as connection:  # the same value twice is one key: read as before
+        same = fields.replace(b"order-2", b"order-1").replace(b"k-2", b"k-1")
+        head = b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n" + _JSON
+        connection.sendall(request_line + head + same + b"\r\n{}")
+        (answer,) = _answers(_read_to_the_end(connection))
+    assert "more than once" not in str(answer[2]), answer

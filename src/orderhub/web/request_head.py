@@ -28,6 +28,10 @@ NO_UPGRADE = "the request asks to upgrade the connection (Connection: upgrade), 
 # checked or logged and which one a route reads (the first) may differ, and HTTP Basic twice is two
 # authentication methods (RFC 6749 §2.3): refused, as two Host fields are.
 CREDENTIAL_FIELDS = {b"authorization": "Authorization", b"client_id": "client_id", b"client_secret": "client_secret"}
+# The fields that say which request a retry repeats: every API's Idempotency-Key, and tmf-productorder's
+# X-Correlation-ID (its idempotency key; every API's log key). Given twice with different values, the
+# route reads the first and a retry meant as the second replayed the first's order without a word.
+KEY_FIELDS = {b"idempotency-key": "Idempotency-Key", b"x-correlation-id": "X-Correlation-ID"}
 REQUEST_HEADER_FIELDS_TOO_LARGE = 431
 NOT_IMPLEMENTED = 501
 
@@ -49,6 +53,7 @@ class BoundedHeadProtocol(RefusingProtocol):
     _coded = False
     _hosts = 0
     _credentials: tuple[bytes, ...] = ()  # the credential fields of this head so far
+    _keys: dict[bytes, bytes] | None = None  # the first value of each key field of this head
     _head_refusal: tuple[int, str] | None = None
 
     def data_received(self, data: bytes) -> None:
@@ -78,6 +83,7 @@ class BoundedHeadProtocol(RefusingProtocol):
         self._coded = False
         self._head_bytes = self._head_fields = self._head_unseen = self._chunk = self._hosts = 0
         self._credentials = ()
+        self._keys = None
 
     def on_url(self, url: bytes) -> None:
         # Called for each piece of the URL as it arrives (httptools holds none of it).
@@ -112,6 +118,13 @@ class BoundedHeadProtocol(RefusingProtocol):
             if name in self._credentials:
                 self._stop(400, f"the {CREDENTIAL_FIELDS[name]} header is given more than once: send one credential")
             self._credentials += (name,)
+        elif name in KEY_FIELDS:
+            if self._keys is None:
+                self._keys = {}
+            if self._keys.setdefault(name, value.strip()) != value.strip():
+                self._stop(
+                    400, f"the {KEY_FIELDS[name]} header is given more than once with different values: send one"
+                )
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from orderhub.dialects.tmf622.dates import read_date_time, utc
+from orderhub.dialects.tmf_productorder.dates import read_date_time, utc
 from orderhub.dialects.tmf_productorder.mapping import STATE
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
 from orderhub.domain.order_states import EventKind, OrderState

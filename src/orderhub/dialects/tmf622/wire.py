@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orderhub.dialects.tmf_productorder import wire as vendor_wire
+from orderhub.dialects.tmf_productorder.dates import parse_time
 from orderhub.dialects.tmf_productorder.errors import TmfError
 from orderhub.domain.lines import LineOrderRequest
 from orderhub.domain.order_states import OrderState
 
-from .dates import parse_time
 from .mapping import EVENT_TYPES, NEVER_SENT_EVENT_TYPES, STATE
 
 BUSINESS_ID = "businessId"
@@ -92,18 +92,6 @@ def business_unit_of(body: Any, partner_units: frozenset[str]) -> str:
     )
 
 
-def _refuse_what_is_not_provisioned(item: Any, index: int) -> None:
-    """TMF622 item fields orderhub would otherwise drop without a word: an integrator ordering two would
-    get one, and the items nested in an item none."""
-    if not isinstance(item, dict):
-        return
-    quantity = item.get("quantity", 1)
-    if type(quantity) is not int or quantity != 1:
-        raise _bad(f"productOrderItem[{index}].quantity must be 1: an item orders one product (send one item each)")
-    if "productOrderItem" in item:
-        raise _bad(f"productOrderItem[{index}].productOrderItem: items nested in an item are not supported")
-
-
 def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict[str, Any]]:
     """The domain request and what the order keeps of the body (the items with the seed's defaults)."""
     if not isinstance(body, dict):
@@ -116,7 +104,6 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     items = vendor_body.get("productOrderItem")
     offered: dict[int, Any] = {}
     for index, item in enumerate(items if isinstance(items, list) else []):
-        _refuse_what_is_not_provisioned(item, index)
         if isinstance(item, dict) and isinstance(item.get("productOffering"), dict):
             offered[index] = item["productOffering"]
             product = item.setdefault("product", {})
@@ -136,10 +123,9 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
         if name in body:
             echo[name] = body[name]
     echo.setdefault("relatedParty", [])
-    requested_at = (
-        parse_time(body["requestedStartDate"], "requestedStartDate") if "requestedStartDate" in body else None
-    )
-    return replace(request, requested_at=requested_at), echo
+    # The vendor's reading took requestedStartDate as the time the order is due (and its items'
+    # quantity and nesting, which it refuses as this API does).
+    return request, echo
 
 
 def read_patch(body: Any) -> tuple[dict[str, Any], datetime | None]:

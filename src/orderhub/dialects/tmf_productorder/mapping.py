@@ -82,4 +82,6 @@ def order_resource(order: Order, timezone: str) -> dict[str, Any]:
     }
     if "relatedParty" in echo:
         body["relatedParty"] = echo["relatedParty"]
+    if echo.get("requestedStartDate") is not None:  # as sent: what the order waited (or waits) for
+        body["requestedStartDate"] = echo["requestedStartDate"]
     return body

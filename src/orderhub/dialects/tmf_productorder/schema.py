@@ -60,9 +60,11 @@ ITEM = obj(
     {
         "id": text("Unique within the order; default: the item's position, 1, 2, …", default="1"),
         "action": {"type": "string", "enum": ["add"], "default": "add"},
+        "quantity": {"type": "integer", "const": 1, "description": "An item orders one product"},
         "product": ref("Product"),
     },
     ("product",),
+    "One product; no items nested in an item; a productOffering on the item (TMF622's place) names the product's",
 )
 RELATED_PARTY = obj(
     {
@@ -86,6 +88,12 @@ PRODUCT_ORDER_CREATE = obj(
         "category": text(examples=["esimPrepaid"]),
         "productOrderItem": _ITEMS,
         "relatedParty": array(ref("RelatedParty")),
+        "requestedStartDate": {
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339 with an offset. Later than now: the order is pending until then (at most "
+            "3,653 days ahead); now or past: provisioned at once",
+        },
     },
     ("category", "productOrderItem"),
 )
@@ -116,6 +124,7 @@ PRODUCT_ORDER = obj(
             )
         ),
         "relatedParty": array(ref("RelatedParty"), "As sent, when the order gave any"),
+        "requestedStartDate": {"type": "string", "format": "date-time", "description": "As sent, when given"},
     },
     ("id", "category", "orderDate", "state", "description", "productOrderItem"),
 )

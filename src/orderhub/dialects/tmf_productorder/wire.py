@@ -9,10 +9,12 @@ from orderhub.domain.customers import CustomerDetails, Identity
 from orderhub.domain.lines import LineItemRequest, LineOrderRequest, PlanType
 from orderhub.web.body_values import NUL_ESCAPE, unkeepable
 
+from .dates import parse_time
 from .errors import TmfError
 
 MSISDN = "MSISDN"
 PLAN_TYPE = "planType"
+REQUESTED_START = "requestedStartDate"
 _PLAN_TYPES = ", ".join(plan.value for plan in PlanType)
 
 
@@ -75,15 +77,31 @@ def _characteristics(value: Any, where: str) -> tuple[list[dict[str, Any]], dict
     return given, by_name
 
 
+def _refuse_what_is_not_provisioned(item: dict[str, Any], where: str) -> None:
+    """TMF622 item fields orderhub would otherwise drop without a word: an integrator ordering two would
+    get one, and the items nested in an item none."""
+    quantity = item.get("quantity", 1)
+    if type(quantity) is not int or quantity != 1:
+        raise _bad(f"{where}.quantity must be 1: an item orders one product (send one item each)", f"{where}.quantity")
+    if "productOrderItem" in item:
+        raise _bad(f"{where}.productOrderItem: items nested in an item are not supported", f"{where}.productOrderItem")
+
+
 def _item(value: Any, index: int) -> tuple[dict[str, Any], str, LineItemRequest]:
     where = f"productOrderItem[{index}]"
     item = _object(value, where)
+    _refuse_what_is_not_provisioned(item, where)
     product = _object(item.get("product"), f"{where}.product")
     is_bundle = product.get("isBundle", False)
     if not isinstance(is_bundle, bool):
         raise _bad(f"{where}.product.isBundle must be true or false", f"{where}.product.isBundle")
     offering = _object(product.get("productOffering"), f"{where}.product.productOffering")
     offering_id = _text(offering.get("id"), f"{where}.product.productOffering.id")
+    if "productOffering" in item:  # TMF622's place for it: the same one, or which is ordered?
+        named = _object(item["productOffering"], f"{where}.productOffering").get("id")
+        if named != offering_id:
+            field = f"{where}.productOffering.id"
+            raise _bad(f"{field} and {where}.product.productOffering.id name different offerings", field)
     characteristics, by_name = _characteristics(
         product.get("productCharacteristic"), f"{where}.product.productCharacteristic"
     )
@@ -124,10 +142,16 @@ def read_order(body: Any, business_unit_id: str) -> tuple[LineOrderRequest, dict
     related = body.get("relatedParty")
     if related is not None:
         echo["relatedParty"] = _related_parties(related)
+    # TMF622's start date, which TMF-flavoured clients send here too: the order waits for it (a date now
+    # or past: at once), and shows it as sent, rather than being provisioned at once without a word.
+    start = body.get(REQUESTED_START)
+    if start is not None:
+        echo[REQUESTED_START] = start
     request = LineOrderRequest(
         business_unit_id=business_unit_id,
         msisdn=msisdns.pop(),
         items=tuple(i for _e, _m, i in read),
+        requested_at=None if start is None else parse_time(start, REQUESTED_START),
         customer=_customer(related or []),
     )
     return request, echo

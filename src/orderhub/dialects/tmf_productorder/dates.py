@@ -1,4 +1,5 @@
-"""Date-times as TMF622 takes them (RFC 3339, section 5.6) and shows them (UTC, milliseconds, ``Z``)."""
+"""Date-times as both TMF dialects take them (RFC 3339, section 5.6) and as TMF622 shows them (UTC,
+milliseconds, ``Z``)."""
 
 from __future__ import annotations
 
