@@ -219,3 +219,20 @@ def test_a_key_given_twice_with_different_values_is_refused(
         connection.sendall(request_line + head + same + b"\r\n{}")
         (answer,) = _answers(_read_to_the_end(connection))
     assert "more than once" not in str(answer[2]), answer
+
+
+@pytest.mark.parametrize(
+    "request_line", [b"POST /esim/v1/order", b"POST /2.5/sp_spec/order/", b"GET /healthz", b"GET /emida-ux-lcrx/a"]
+)
+def test_two_correlation_ids_are_refused_only_where_the_api_takes_it_as_its_idempotency_key(
+    port: int, request_line: bytes
+) -> None:
+    """Elsewhere X-Correlation-ID only names the request in the logs (the first is read): a gateway that
+    adds its own to a client's must not turn the request away."""
+    with connect(port) as connection:
+        head = b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n" + _JSON
+        fields = b"X-Correlation-ID: client-1\r\nX-Correlation-ID: gateway-1\r\n"
+        connection.sendall(request_line + head + fields + b"\r\n{}")
+        (answer,) = _answers(_read_to_the_end(connection))
+    assert "more than once" not in str(answer[2]), answer
+    assert answer[0] in (200, 400, 401, 404, 405), answer

@@ -44,6 +44,11 @@ _RENDERERS = [
     for prefix in dialect.prefixes
 ]
 
+# The paths under which X-Correlation-ID names the request a retry repeats (Dialect.keyed_by_correlation_id).
+CORRELATION_KEYED_PREFIXES = tuple(
+    prefix for dialect in DIALECTS if dialect.keyed_by_correlation_id for prefix in dialect.prefixes
+)
+
 
 def _renderer_for(path: str) -> Callable[[int, str], Response] | None:
     """The error shape of the API whose prefix ``path`` is under, if any."""

@@ -95,7 +95,7 @@ RECOMMENDED_OPEN_FILES = 65536
 
 def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, worker: bool) -> None:
     # The web stack is imported by the command that serves it: the other commands start faster.
-    from orderhub.api.app import create_app, not_http_answer
+    from orderhub.api.app import CORRELATION_KEYED_PREFIXES, create_app, not_http_answer
     from orderhub.web.server import run_server
     from orderhub.web.trusted_proxies import trusted_proxies
 
@@ -123,6 +123,7 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
         port=settings.port,
         header_timeout_seconds=settings.request_header_timeout_seconds,
         not_http=not_http_answer,
+        correlation_keyed=CORRELATION_KEYED_PREFIXES,
         log_config=None,
         forwarded_allow_ips=forwarded_allow_ips,
     )

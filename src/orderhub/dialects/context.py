@@ -61,6 +61,9 @@ class Dialect:
     # The prefix alone (``/2.5``) is the API's root as the prefix with its slash is: for an API that
     # serves each of its paths with and without the trailing slash (onapi-order).
     root_without_slash: bool = False
+    # X-Correlation-ID is this API's idempotency key (tmf-productorder), not only a log key: two such
+    # fields of different values are refused with the head (web.request_head), as two Idempotency-Keys are.
+    keyed_by_correlation_id: bool = False
 
     @property
     def prefixes(self) -> tuple[str, ...]:

@@ -28,10 +28,13 @@ NO_UPGRADE = "the request asks to upgrade the connection (Connection: upgrade), 
 # checked or logged and which one a route reads (the first) may differ, and HTTP Basic twice is two
 # authentication methods (RFC 6749 §2.3): refused, as two Host fields are.
 CREDENTIAL_FIELDS = {b"authorization": "Authorization", b"client_id": "client_id", b"client_secret": "client_secret"}
-# The fields that say which request a retry repeats: every API's Idempotency-Key, and tmf-productorder's
-# X-Correlation-ID (its idempotency key; every API's log key). Given twice with different values, the
-# route reads the first and a retry meant as the second replayed the first's order without a word.
+# The fields that say which request a retry repeats: every API's Idempotency-Key, and X-Correlation-ID
+# under the paths of an API that takes it as its idempotency key (tmf-productorder; elsewhere it only
+# names the request in the logs, and the first is read: a gateway may add its own). Given twice with
+# different values, the route reads the first, and a retry meant as the second replayed the first's
+# order without a word.
 KEY_FIELDS = {b"idempotency-key": "Idempotency-Key", b"x-correlation-id": "X-Correlation-ID"}
+CORRELATION_ID = b"x-correlation-id"
 REQUEST_HEADER_FIELDS_TOO_LARGE = 431
 NOT_IMPLEMENTED = 501
 
@@ -55,6 +58,8 @@ class BoundedHeadProtocol(RefusingProtocol):
     _credentials: tuple[bytes, ...] = ()  # the credential fields of this head so far
     _keys: dict[bytes, bytes] | None = None  # the first value of each key field of this head
     _head_refusal: tuple[int, str] | None = None
+    # The path prefixes under which X-Correlation-ID is an idempotency key (set by web.server).
+    correlation_keyed_paths: tuple[bytes, ...] = ()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -118,7 +123,7 @@ class BoundedHeadProtocol(RefusingProtocol):
             if name in self._credentials:
                 self._stop(400, f"the {CREDENTIAL_FIELDS[name]} header is given more than once: send one credential")
             self._credentials += (name,)
-        elif name in KEY_FIELDS:
+        elif name in KEY_FIELDS and (name != CORRELATION_ID or self._keyed_by_correlation_id()):
             if self._keys is None:
                 self._keys = {}
             if self._keys.setdefault(name, value.strip()) != value.strip():
@@ -126,6 +131,9 @@ class BoundedHeadProtocol(RefusingProtocol):
                     400, f"the {KEY_FIELDS[name]} header is given more than once with different values: send one"
                 )
         self.headers.append((name, value))
+
+    def _keyed_by_correlation_id(self) -> bool:
+        return any(self.url == prefix or self.url.startswith(prefix + b"/") for prefix in self.correlation_keyed_paths)
 
     def on_headers_complete(self) -> None:
         self._in_head = False

@@ -27,11 +27,14 @@ from orderhub.web.connection_life import ConnectionLifeProtocol
 from orderhub.web.parser_refusals import RefusalRenderer
 
 
-def protocol_with_header_timeout(seconds: float, not_http: RefusalRenderer | None = None) -> type[HttpToolsProtocol]:
+def protocol_with_header_timeout(
+    seconds: float, not_http: RefusalRenderer | None = None, correlation_keyed: tuple[str, ...] = ()
+) -> type[HttpToolsProtocol]:
     """httptools' protocol, closing a connection whose request headers take longer than ``seconds``,
     refusing a head past its bound (web.request_head), and answering a request it refuses with
     ``not_http(path, status, message)`` (the path as far as it was read) instead of uvicorn's plain
     text, so that a partner's client reads the refusal as it reads the API's others (web.parser_refusals).
+    Under the path prefixes ``correlation_keyed``, X-Correlation-ID is an idempotency key (web.request_head).
 
     Rather than a timer per request (two timer operations on every request, measurable at the rates
     of bench/), each connection notes when it began waiting for headers and one sweep, running while
@@ -56,6 +59,7 @@ def protocol_with_header_timeout(seconds: float, not_http: RefusalRenderer | Non
 
     class HeaderTimeoutProtocol(ConnectionLifeProtocol):
         linger_seconds = seconds
+        correlation_keyed_paths = tuple(prefix.encode() for prefix in correlation_keyed)
 
         def render_refusal(self, path: str, status: int, message: str) -> Response | None:
             return None if not_http is None else not_http(path, status, message)
@@ -105,10 +109,12 @@ def run_server(
     port: int,
     header_timeout_seconds: float,
     not_http: RefusalRenderer | None = None,
+    correlation_keyed: tuple[str, ...] = (),
     **options: Any,
 ) -> None:
     """Serves ``app`` as `orderhub serve` serves orderhub; the bench's bare app runs through here too,
-    so that the two are measured on one server stack. ``not_http``: see protocol_with_header_timeout."""
+    so that the two are measured on one server stack. ``not_http``, ``correlation_keyed``: see
+    protocol_with_header_timeout."""
     settle_collector()
     config = uvicorn.Config(
         app,
@@ -118,7 +124,7 @@ def run_server(
         server_header=False,  # names the software to scanners, and nothing to partners
         loop="uvloop",
         # httptools with a bound on how long request headers may take (slowloris).
-        http=protocol_with_header_timeout(header_timeout_seconds, not_http),
+        http=protocol_with_header_timeout(header_timeout_seconds, not_http, correlation_keyed),
         **options,
     )
     server = _HangUpStopsServer(config)

@@ -18,6 +18,7 @@ TMF_PRODUCTORDER = Dialect(
     create_hot_routes=lambda context: create_tmf_productorder_hot_routes(context, (PREFIX, *ALIASES)),
     render_http_error=http_error,
     erase_customer=erase_customer,
+    keyed_by_correlation_id=True,
 )
 
 __all__ = ["ALIASES", "PREFIX", "TMF_PRODUCTORDER"]
