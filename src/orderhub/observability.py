@@ -29,9 +29,10 @@ _ENCODED_EMAIL = re.compile(rf"([^{_NOT_IN}%])[^{_NOT_IN}]*%40([^{_NOT_IN}%]+\.[
 # Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, the 12-digit YYYYMMDDXXXX form, and the
 # 10-digit YYMMDDXXXX form when its month and day are a date's (day + 60 for a coordination number),
 # wherever they stand, next to letters too ("pin191212121212"). Digits on either side make it part of a
-# longer number: ICCIDs (19-20 digits starting 89) are left alone, operators need them.
+# longer number: ICCIDs (19-20 digits starting 89) are left alone, operators need them. The separator
+# percent-encoded too ("19121212%2D1212"), as an X-Correlation-ID built from a URL's query carries it.
 _IDENTITY = re.compile(
-    r"(?<!\d)(?:(?:\d{6}|\d{8})[-+]\d{4}"
+    r"(?<!\d)(?:(?:\d{6}|\d{8})(?:[-+]|%2[BbDd])\d{4}"
     r"|(?:19|20)\d{10}"
     r"|\d\d(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])\d{4})(?!\d)"
 )
