@@ -218,8 +218,7 @@ def test_json_formatter_copies_request_fields(cid):
 def _mask_every_time(text: str) -> str:
     """mask as it was before its fast paths: every substitution on every text."""
     text = observability._URL_USERINFO.sub(r"\1***@", text)
-    text = observability._EMAIL.sub(r"\1***@\2", text)
-    text = observability._ENCODED_EMAIL.sub(r"\1***%40\2", text)
+    text = observability._EMAIL.sub(r"\1***\2\3", text)
     text = observability._IDENTITY.sub("********-****", text)
     text = observability._CREDENTIALS.sub(observability._credential, text)
     return observability._SECRET.sub(r"\1***", text)

@@ -53,10 +53,7 @@ def verify_secret(secret: str, stored: str) -> bool:
     if scheme != "scrypt":
         return False
     digest = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
-    # scrypt keys HMAC-SHA256 with the secret, and HMAC pads a key shorter than its block with zero
-    # bytes: the secret followed by NULs hashes alike, so a secret sent with one signed in. No secret
-    # orderhub issues holds one; refused after the hash, so it costs the same time as any wrong one.
-    return hmac.compare_digest(digest.hex(), digest_hex) and "\x00" not in secret
+    return hmac.compare_digest(digest.hex(), digest_hex) and "\x00" not in secret  # HMAC zero-pads short keys
 
 
 def _client_key(client_id: str, client_secret: str) -> tuple[str, str]:
