@@ -20,15 +20,15 @@ from orderhub.access_facts import AccessFacts
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
-# Any address, non-ASCII ones included (an internationalised e-mail is personal data too).
+# Any address, non-ASCII ones included (an internationalised e-mail is personal data too), its "@" also as %40.
 _NOT_IN = r"\s@\"'<>(),;:\[\]/"  # characters no address holds
-_EMAIL = re.compile(rf"([^{_NOT_IN}])[^{_NOT_IN}]*@([^{_NOT_IN}]+\.[^{_NOT_IN}.]{{2,}})")
-# Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX, the 12-digit YYYYMMDDXXXX form, and the
-# 10-digit YYMMDDXXXX form when its month and day are a date's (day + 60 for a coordination number),
-# wherever they stand, next to letters too ("pin191212121212"). Digits on either side make it part of a
-# longer number: ICCIDs (19-20 digits starting 89) are left alone, operators need them.
+_EMAIL = re.compile(rf"([^{_NOT_IN}])[^{_NOT_IN}]*(@|%40)([^{_NOT_IN}]+\.[^{_NOT_IN}.]{{2,}})")
+# Personal identity numbers: YYMMDD-XXXX / YYYYMMDD-XXXX (the separator also percent-encoded, %2D or %2B), the
+# 12-digit YYYYMMDDXXXX form, and the 10-digit YYMMDDXXXX form when its month and day are a date's (day + 60 for a
+# coordination number), wherever they stand, next to letters too ("pin191212121212"). Digits on either side make
+# it part of a longer number: ICCIDs (19-20 digits starting 89) are left alone, operators need them.
 _IDENTITY = re.compile(
-    r"(?<!\d)(?:(?:\d{6}|\d{8})[-+]\d{4}"
+    r"(?<!\d)(?:(?:\d{6}|\d{8})(?:[-+]|%2[BbDd])\d{4}"
     r"|(?:19|20)\d{10}"
     r"|\d\d(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])\d{4})(?!\d)"
 )
@@ -74,9 +74,9 @@ _CREDENTIAL_WORD = re.compile(r"(?i)bearer|basic")
 
 
 def mask(text: str) -> str:
-    if "@" in text:
+    if "@" in text or "%40" in text:  # %40: an X-Correlation-ID built from a URL's query
         text = _URL_USERINFO.sub(r"\1***@", text)
-        text = _EMAIL.sub(r"\1***@\2", text)
+        text = _EMAIL.sub(r"\1***\2\3", text)
     ascii_only = text.isascii()
     if (_SIX_ASCII_DIGITS if ascii_only else _SIX_DIGITS).search(text) is not None:
         text = _masked_identities(text)

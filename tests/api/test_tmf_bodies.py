@@ -128,6 +128,19 @@ def test_a_hub_callback_to_loopback_or_private_written_in_short_or_numeric_form_
 
 
 @pytest.mark.parametrize(
+    "callback",
+    ["https://partner.example.com/events\n", "https://partner.example.com/a\tb", "https://partner.exa\nmple.com/",
+     "https://partner.example.com/\x1b[2J", "https://partner.example.com/a b", "http://ex ample.com/", "https://partner.example.com/\u202e"],
+)  # fmt: skip
+def test_a_hub_callback_with_a_blank_or_control_character_is_refused(
+    http: httpx.Client, token: str, callback: str
+) -> None:
+    """It was kept, shown and answered as sent, and called with each tab and newline dropped where it stood."""
+    answer = http.post(f"{TMF622}/hub", json={"callback": callback}, headers={"Authorization": f"Bearer {token}"})
+    assert_invalid(answer, "without blanks or control characters")
+
+
+@pytest.mark.parametrize(
     ("host", "named"),
     [("[::1]", "::1 is not a public address (IPv6 loopback)"),
      ("[::0.0.0.1]", "::0.0.0.1 is not a public address (IPv6 loopback)"),

@@ -34,6 +34,13 @@ def test_email_keeps_first_letter_and_domain_for_support():
     assert mask("john@doe.com") == "j***@doe.com"
 
 
+@pytest.mark.parametrize("text", ["cust-anna.berg%40example.se", "ANNA%40EXAMPLE.SE-1", "anna%2Bx%40example.se"])
+def test_an_email_with_its_at_sign_percent_encoded_is_masked(text):
+    """As a partner's X-Correlation-ID may carry it (a path is decoded before it is logged): it was logged whole."""
+    masked = mask(text)
+    assert "anna" not in masked.lower() and "%40example.se" in masked.lower()
+
+
 @pytest.mark.parametrize("number", ["19811218-9876", "811218-9876", "19811218+9876"])
 def test_identity_number_is_masked(number):
     masked = mask(f"personal number {number} given")
@@ -109,6 +116,12 @@ def test_words_after_basic_or_bearer_in_a_sentence_stay(text):
 
 def test_a_basic_credential_is_hidden():
     assert mask("Authorization: Basic ZGVtbzpzZWNyZXQ=") == "Authorization: Basic ***"
+
+
+@pytest.mark.parametrize("number", ["19811218%2D9876", "811218%2d9876", "811218%2B9876"])
+def test_an_identity_number_with_its_separator_percent_encoded_is_masked(number):
+    """As a partner's X-Correlation-ID may carry it: it was logged whole."""
+    assert mask(f"cust-{number}") == "cust-********-****"
 
 
 def test_identity_number_without_separator_is_masked():
@@ -205,7 +218,7 @@ def test_json_formatter_copies_request_fields(cid):
 def _mask_every_time(text: str) -> str:
     """mask as it was before its fast paths: every substitution on every text."""
     text = observability._URL_USERINFO.sub(r"\1***@", text)
-    text = observability._EMAIL.sub(r"\1***@\2", text)
+    text = observability._EMAIL.sub(r"\1***\2\3", text)
     text = observability._IDENTITY.sub("********-****", text)
     text = observability._CREDENTIALS.sub(observability._credential, text)
     return observability._SECRET.sub(r"\1***", text)
@@ -214,7 +227,8 @@ def _mask_every_time(text: str) -> str:
 # Pieces that make the patterns match, in odd cases too (the long s and the Kelvin sign match s and k
 # case-insensitively, which str.lower() would not tell), among arbitrary text.
 _PIECES = st.sampled_from(
-    ["@", "a@b.cd", "jo@doe.com", "Bearer ", "BASIC ", "beareR x", "\u017fecret", "client_\u017fecret=", "password:",
+    ["@", "a@b.cd", "jo@doe.com", "%40", "jo%40doe.com", "%4", "811218%2D9876",
+     "Bearer ", "BASIC ", "beareR x", "\u017fecret", "client_\u017fecret=", "password:",
      "access_TOKEN=", "refresh_token='", "to\u212aen", "19811218-9876", "811218+9876", "198112189876", "8944",
      " ", "=", ":", '"', "'", "&", ",", "/", "é", "İ", "Token", "8111", "12189876", "8112189876", "x1912121212",
      "\u0661\u0662\u0663\u0664\u0665\u0666-\u0661\u0662\u0663\u0664", "\u0661\u0662\u0663", "https://u:p@h/",

@@ -17,6 +17,7 @@ from orderhub.cli.base import (
     console,
     count_option,
     instant_option,
+    one_line,
     order_app,
     refusals_in_one_line,
 )
@@ -82,17 +83,19 @@ def order_show(
     if as_json:
         print(json.dumps(data, indent=2))
         return
+    # What a partner wrote (a TMF622 cancellationReason, a name) may hold an escape or a newline: written out
+    # (one_line), so it neither drives the operator's terminal nor forges a line of its own.
     for key, value in data.items():
         if key not in ("items", "history", "customer", "request"):
-            console.print(escape(f"{key}: {_text(value)}"))
+            console.print(escape(one_line(f"{key}: {_text(value)}")))
     if data["customer"] is None:
         console.print("customer: -")
     else:
         # Each of its fields on a line of its own, as the order's are: not a Python dict.
         console.print("customer:")
         for key, value in data["customer"].items():
-            console.print(escape(f"  {key}: {_text(value)}"))
-    console.print(escape(f"request: {json.dumps(data['request'], ensure_ascii=False)}"))
+            console.print(escape(one_line(f"  {key}: {_text(value)}")))
+    console.print(escape(one_line(f"request: {json.dumps(data['request'], ensure_ascii=False)}")))
     items = Table("seq", "product", "attributes", "state")
     for item in order.items:
         items.add_row(  # what the partner sent: shown as sent, not read as the console's [markup]
@@ -105,7 +108,7 @@ def order_show(
     history = Table("at", "state", "reason")
     for shown in data["history"]:
         named = f" ({shown['cancellation']})" if "cancellation" in shown else ""
-        history.add_row(shown["at"], shown["state"], escape(shown.get("reason", "") + named))
+        history.add_row(shown["at"], shown["state"], escape(one_line(shown.get("reason", "") + named)))
     console.print(history)
 
 
@@ -205,7 +208,7 @@ def order_list(
     if rows:
         table = Table("id", "number", "partner", "api", "operation", "state", "subject", "due", "created", "failure")
         for row in rows:
-            table.add_row(*(escape(_cell(key, value)) for key, value in row.items()))
+            table.add_row(*(escape(one_line(_cell(key, value))) for key, value in row.items()))
         console.print(table)
     console.print(_tally(found.total, len(rows)))
 

@@ -11,7 +11,7 @@ import re
 import socket
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 # What may be an IPv4 address in one of inet_aton's forms (127.1, 0x7f000001, 2130706433, 0177.0.0.1).
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
@@ -23,6 +23,22 @@ _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
 # else (a space, a percent sign, a NUL) is no name: a resolver may cut the name there, or read it
 # otherwise than the checks below did.
 _HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*")
+
+
+def url_host(url: str) -> str | None:
+    """The host of an absolute http or https URL as ``urlsplit`` reads it; None for anything else, and for a
+    URL holding a blank or a control character (none is part of a URL, RFC 3986): ``urlsplit`` drops a tab
+    or newline where it stands, so a listener was kept, shown and answered with one URL and called at
+    another. An unbalanced or malformed bracketed host ("https://[::1/x") is None, as a port that is no
+    number is."""
+    if not url.isprintable() or any(char.isspace() for char in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname if parts.scheme in ("http", "https") else None, parts.port
+    except ValueError:
+        return None
+    return host
 
 
 def callback_host(host: str) -> str:

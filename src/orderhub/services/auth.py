@@ -53,7 +53,7 @@ def verify_secret(secret: str, stored: str) -> bool:
     if scheme != "scrypt":
         return False
     digest = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)
+    return hmac.compare_digest(digest.hex(), digest_hex) and "\x00" not in secret  # HMAC zero-pads short keys
 
 
 def _client_key(client_id: str, client_secret: str) -> tuple[str, str]:

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from orderhub.domain.callbacks import CallbackAddresses
+from orderhub.domain.callbacks import CallbackAddresses, url_host
 from orderhub.domain.changes import Cancellation, Listener
 from orderhub.domain.errors import InvalidInput, OrderNotFound
 from orderhub.domain.identifiers import new_id
@@ -119,16 +118,12 @@ class HubService:
         self._settled = SettledEvents()
 
     async def register(self, principal: Principal, callback: str, query: str | None) -> Listener:
-        try:
-            # An unbalanced or malformed bracketed host ("https://[::1/x") raises, as a port that is not a
-            # number does.
-            parts = urlsplit(callback)
-            host, _port = parts.hostname if parts.scheme in ("http", "https") else None, parts.port
-        except ValueError:
-            host = None
+        host = url_host(callback)
         if not host or len(callback) > MAX_CALLBACK_LENGTH:
             raise InvalidInput(
-                f"must be an absolute http or https URL of at most {MAX_CALLBACK_LENGTH} characters", field="callback"
+                f"must be an absolute http or https URL of at most {MAX_CALLBACK_LENGTH} characters, without blanks"
+                " or control characters",
+                field="callback",
             )
         refused = self.callbacks.host_refusal(host)
         if refused is not None:
