@@ -26,6 +26,7 @@ from tests.api.support import get_token, running_server
 from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.databases import database_url
+from tests.integration.test_hub_list import DELIVERED_WITHIN
 
 
 def partner_event_ids(url: str, since: int, to_state: str | None = None) -> list[int]:
@@ -100,7 +101,7 @@ def test_an_event_committed_after_a_later_one_still_reaches_the_listener(tmp_pat
             assert registered.status_code == 201, registered.text
             since = partner_event_ids(database_url(db_path), 0)[-1:] or [0]
             scheduled = scheduled_order(http, token)
-            listener.wait_for(len(partner_event_ids(database_url(db_path), since[0])), timeout=10)
+            listener.wait_for(len(partner_event_ids(database_url(db_path), since[0])), timeout=DELIVERED_WITHIN)
 
             # The worker ends the scheduled order, and commits only once an order placed meanwhile has
             # committed later events.
@@ -109,7 +110,7 @@ def test_an_event_committed_after_a_later_one_still_reaches_the_listener(tmp_pat
                 time.sleep(1.5)  # the dispatcher's turns (every 0.2 s) while the worker's events are not committed
 
             expected = partner_event_ids(database_url(db_path), since[0])
-            listener.wait_for(len(expected), timeout=15)
+            listener.wait_for(len(expected), timeout=DELIVERED_WITHIN)
             time.sleep(0.5)  # nothing more comes
             sent = listener.event_ids()
             (failed,) = partner_event_ids(database_url(db_path), since[0], "failed")  # the worker's
@@ -153,7 +154,7 @@ def test_a_listener_registered_while_an_earlier_event_commits_is_sent_it(
             # timed once it returned could be timed after an answer that did wait for it.)
             committed_late = answered_at < worker.committing_from[0]
             expected = sorted([*after, failed]) if committed_late else after
-            listener.wait_for(len(expected), timeout=15)
+            listener.wait_for(len(expected), timeout=DELIVERED_WITHIN)
             time.sleep(0.5)  # nothing more comes
             sent = listener.event_ids()
         assert sent == expected, (sent, expected, committed_late)
