@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.slow_listener import SlowListener
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, Listener, auth, create, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, Listener, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.integration.support import OrderhubProcess, OrderhubProcesses, client
 
@@ -70,9 +70,9 @@ def test_a_slow_listener_does_not_hold_up_another_partners_listener(tmp_path: Pa
             register(http, second, quick.url)
             for _ in range(3):  # 9 events for the slow listener
                 create(http, first, order_body())
-            assert len(slow.wait_for(1, timeout=30)) == 1
+            assert len(slow.wait_for(1, timeout=DELIVERED_WITHIN)) == 1
             create(http, second, second_partners_order())
-            events = quick.wait_for(3, timeout=30)
+            events = quick.wait_for(3, timeout=DELIVERED_WITHIN)
             assert [e["event"]["productOrder"]["state"] for e in events] == ["acknowledged", "inProgress", "completed"]
             # The slow one was still being served its first event all along.
             assert (len(slow.arrivals), slow.most_at_once) == (1, 1)
@@ -96,8 +96,8 @@ def test_a_listener_that_trickles_its_answer_fails_at_the_deadline_and_gets_the_
             create(http, first, order_body())
             create(http, second, second_partners_order())
             # The other partner's listener gets its events while the trickler is being sent its first.
-            assert len(quick.wait_for(3, timeout=30)) == 3
-            trickler.wait_for(2, timeout=30)
+            assert len(quick.wait_for(3, timeout=DELIVERED_WITHIN)) == 3
+            trickler.wait_for(2, timeout=DELIVERED_WITHIN)
         # The same event again: the first delivery failed at the deadline (1 s here), then was retried.
         ids = trickler.event_ids()
         assert len(ids) >= 2 and ids[0] == ids[1], ids
@@ -124,11 +124,11 @@ def test_a_removed_listener_gets_nothing_after_its_delete(tmp_path: Path) -> Non
             listener_id = register(http, token, listener.url)
             for _ in range(2):  # 6 events
                 create(http, token, order_body())
-            assert len(listener.wait_for(1, timeout=30)) == 1
+            assert len(listener.wait_for(1, timeout=DELIVERED_WITHIN)) == 1
             assert http.delete(f"{BASE}/hub/{listener_id}", headers=auth(token)).status_code == 204
             listener.hold.clear()  # the one under way when the DELETE came may finish; none starts after it
             create(http, token, order_body())  # placed after the DELETE
-            listener.wait_until_answered(timeout=30)
+            listener.wait_until_answered(timeout=DELIVERED_WITHIN)
             time.sleep(2)
         assert len(listener.arrivals) == 1, listener.event_ids()
     finally:

@@ -14,15 +14,10 @@ from orderhub.services.hub import Backlog
 from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
 from tests.api.support import RunningServer, get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, later, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, later, order_body
 from tests.api.test_tmf622 import Listener as Receiver
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.integration.support import run_cli, wait_until
-
-# How long a delivery may take to come: on PostgreSQL events are sent once settled, which waits for every
-# transaction in progress on the server (another database's too: CI's other passes) for up to 60 s
-# (services.settled_events); at once on an idle server.
-DELIVERED_WITHIN = 90
 
 pytestmark = pytest.mark.integration
 

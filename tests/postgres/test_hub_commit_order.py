@@ -23,10 +23,9 @@ from orderhub.services.settled_events import newest_for_a_new_listener
 from orderhub.settings import Settings
 from tests.api.slow_listener import SlowListener
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.databases import database_url
-from tests.integration.test_hub_list import DELIVERED_WITHIN
 
 
 def partner_event_ids(url: str, since: int, to_state: str | None = None) -> list[int]:

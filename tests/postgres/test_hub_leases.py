@@ -8,9 +8,8 @@ from pathlib import Path
 
 from tests.api.slow_listener import SlowListener
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK
-from tests.integration.test_hub_list import DELIVERED_WITHIN
 
 
 def test_a_slow_listener_gets_each_event_once_from_one_worker_at_a_time(tmp_path: Path) -> None:
