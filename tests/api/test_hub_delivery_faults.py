@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from orderhub.services.demo import demo_credentials
 from tests.api.support import get_token, running_server
+from tests.api.test_tmf622 import DELIVERED_WITHIN
 
 BASE = "/tmf-api/productOrderingManagement/v4"
 CHANNEL = demo_credentials()["tmf-productorder"][0]  # demo-channel-1, of business unit CR alone
@@ -38,7 +39,7 @@ def test_a_fault_while_delivering_makes_the_listener_wait_its_backoff(tmp_path: 
         }
         placed = client.post(f"{BASE}/productOrder", json={"productOrderItem": [item]}, headers=bearer)
         assert placed.status_code == 201, placed.text
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DELIVERED_WITHIN
         stored = None
         while time.monotonic() < deadline and (stored is None or stored.last_error is None):
             time.sleep(0.1)

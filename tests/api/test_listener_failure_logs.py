@@ -12,7 +12,7 @@ import pytest
 
 from orderhub.observability import JsonFormatter
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK, listener_failures, unused_port
 
 
@@ -26,7 +26,7 @@ def test_a_failed_delivery_names_the_partner_and_the_callbacks_host(
         registered = client.post(f"{BASE}/hub", json={"callback": callback}, headers=auth(token))
         assert registered.status_code == 201, registered.text
         create(client, token, order_body())
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + DELIVERED_WITHIN
         while listener_failures(server, registered.json()["id"]) < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
 

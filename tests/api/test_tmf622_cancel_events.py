@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, Listener, auth, create, later, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, Listener, auth, create, later, order_body
 from tests.api.test_tmf622_events import LOOPBACK, relative_links, settled
 
 
@@ -51,8 +51,8 @@ def test_listeners_hear_of_a_cancellation_request_around_the_changes_it_made(tmp
         settled(client, token, finished["id"], "completed")
         done = cancel(client, token, waiting["id"], cancellationReason="plans changed")
         refused = cancel(client, token, finished["id"])
-        events = everything.wait_for(5 + 5 + 2, timeout=30)
-        chosen_events = chosen.wait_for(2)
+        events = everything.wait_for(5 + 5 + 2, timeout=DELIVERED_WITHIN)
+        chosen_events = chosen.wait_for(2, timeout=DELIVERED_WITHIN)
         never_events = never.wait_for(2)
         time.sleep(1)  # anything more, or for the other partner, would have come by now
     for listener in (everything, chosen, never, others):

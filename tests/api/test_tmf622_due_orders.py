@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, Listener, auth, create, history, later, order_body
+from tests.api.test_tmf622 import (
+    BASE,
+    CHANNELS,
+    DELIVERED_WITHIN,
+    Listener,
+    auth,
+    create,
+    history,
+    later,
+    order_body,
+)
 from tests.api.test_tmf622_events import LOOPBACK, settled
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -32,7 +42,7 @@ def test_an_order_that_falls_due_is_acknowledged_again_before_it_is_provisioned(
         patched = client.patch(path, json={"requestedStartDate": later(-1)}, headers=auth(token, **MERGE))
         assert patched.status_code == 200, patched.text
         settled(client, token, made_due["id"], "completed")
-        events = listener.wait_for(8)
+        events = listener.wait_for(8, timeout=DELIVERED_WITHIN)
         time.sleep(0.5)  # nothing more comes
         histories = {reference: history(server, reference) for reference in (falls_due["id"], made_due["id"])}
     listener.close()

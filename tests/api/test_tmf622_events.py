@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.orders import Operation
 from tests.api.support import RunningServer, get_token, new_esim_body, place, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, Listener, auth, create, later, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, Listener, auth, create, later, order_body
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 # The listener is on this machine; its retries come quickly (the waits are not what is tested).
@@ -90,12 +90,12 @@ def test_events_delivered_after_the_listener_was_down_show_the_order_as_it_was_a
         assert cancelled.status_code == 201 and cancelled.json()["state"] == "done", cancelled.text
         called_off_last = settled(client, token, called_off["id"], "cancelled")
 
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + DELIVERED_WITHIN
         while listener_failures(server, registered.json()["id"]) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert listener_failures(server, registered.json()["id"]) >= 2  # it was tried while down
         listener = Listener(port)  # up, on the address it registered
-        events = listener.wait_for(16, timeout=40)
+        events = listener.wait_for(16, timeout=DELIVERED_WITHIN)
 
     listener.close()
     assert len(events) == 16, [e["eventType"] for e in events]
@@ -199,7 +199,7 @@ def test_events_written_without_what_they_show_are_delivered_with_the_order_as_i
         while listener.refused < refused + 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         listener.failing = False
-        events = listener.wait_for(3, timeout=40)
+        events = listener.wait_for(3, timeout=DELIVERED_WITHIN)
         assert [e["event"]["productOrder"]["state"] for e in events] == ["acknowledged", "pending", "pending"]
         assert [e["event"]["productOrder"]["description"] for e in events] == ["after", "after", "after"]
     listener.close()
@@ -225,7 +225,7 @@ def test_a_patch_that_moves_no_state_and_a_deletion_send_their_own_events(tmp_pa
         assert due_now.status_code == 200, due_now.text
         done = settled(client, token, order["id"], "completed")
         assert client.delete(path, headers=auth(token)).status_code == 204
-        events = listener.wait_for(2)
+        events = listener.wait_for(2, timeout=DELIVERED_WITHIN)
         time.sleep(0.5)  # nothing more comes
     listener.close()
     assert [e["eventType"] for e in listener.events] == [
@@ -257,7 +257,7 @@ def test_a_registration_sent_again_gives_the_same_listener_and_each_event_once(t
         assert register(as_token=other) != first  # another partner's listener is its own
         order = create(client, token, order_body())
         settled(client, token, order["id"], "completed")
-        events = listener.wait_for(4)
+        events = listener.wait_for(4, timeout=DELIVERED_WITHIN)
         time.sleep(0.5)  # nothing more comes
         assert client.delete(f"{BASE}/hub/{first}", headers=auth(token)).status_code == 204
         assert register() != first  # removed, then registered anew

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, Listener, auth, later, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, Listener, auth, later, order_body
 
 PUBLIC_URL = "https://orders.example.com/partners"
 LOOPBACK = {"hub_allowed_networks": "127.0.0.1/32", "worker_poll_seconds": 0.2, "hub_retry_seconds": 0.1}
@@ -48,7 +48,8 @@ def test_with_a_public_url_every_link_points_at_it_whatever_host_the_request_nam
     with running_server(tmp_path / "o.db", public_url=PUBLIC_URL, **LOOPBACK) as server, server.client() as client:
         token = get_token(client, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
         links = links_of(client, token, listener.url)
-        events = listener.wait_for(8)  # created, pending, changed, the cancellation's own two and its three steps
+        # Created, pending, changed, the cancellation's own two and its three steps.
+        events = listener.wait_for(8, timeout=DELIVERED_WITHIN)
     listener.close()
     assert [link for link in links if not link.startswith(f"{PUBLIC_URL}{BASE}/")] == []
     assert len(events) == 8, events

@@ -36,8 +36,10 @@ def headers() -> dict[str, str]:
 
 
 def test_a_worker_finishing_within_the_budget_gives_a_final_answer(tmp_path: Path) -> None:
-    # Not fulfilled at intake: a worker (here in-process) does it while the request waits.
-    settings = {"fulfil_inline": False, "worker_poll_seconds": 0.05}
+    # Not fulfilled at intake: a worker (here in-process) does it while the request waits. The budget is
+    # long (the default is 2 s): on a loaded machine the worker's turn may come later, and the answer
+    # then says acknowledged; what is checked is that a request waits for the worker's final state.
+    settings = {"fulfil_inline": False, "worker_poll_seconds": 0.05, "final_answer_budget_seconds": 30.0}
     with running_server(tmp_path / "w.db", **settings) as server, server.client() as http:
         answer = http.post("/emida-ux-lcr/emida-ux/v1/CR/productOrder", json=BODY, headers=headers())
     assert answer.status_code == 201, answer.text
@@ -50,7 +52,7 @@ def test_without_provisioning_in_time_the_answer_is_acknowledged_and_get_tells_t
     with running_server(db, run_worker=False, **settings) as server, server.client() as http:
         started = time.monotonic()
         answer = http.post("/emida-ux-lcr/emida-ux/v1/CR/productOrder", json=BODY, headers=headers())
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 10  # after the budget, 0.3 s, with room for a loaded machine
         assert answer.status_code == 201, answer.text
         order = answer.json()
         assert order["state"] == "acknowledged"

@@ -93,7 +93,7 @@ def test_no_room_to_grow_is_not_ready_until_there_is_room_again_without_traffic(
         resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
     # Nothing but the probe itself between the room coming back and the probe saying ready.
-    wait_until(lambda: _readyz(server).status_code == 200, timeout=5, message="/readyz to say ready again")
+    wait_until(lambda: _readyz(server).status_code == 200, timeout=30, message="/readyz to say ready again")
     assert _order(server, token) == 201
     assert _sign_in(server) == 200
 
@@ -139,6 +139,6 @@ def test_a_full_tmpfs_is_not_ready_and_ready_again_once_space_is_freed(
         assert _order(server, token) == 503
 
         filler.unlink()
-        wait_until(lambda: _readyz(server).status_code == 200, timeout=5, message="/readyz to say ready again")
+        wait_until(lambda: _readyz(server).status_code == 200, timeout=30, message="/readyz to say ready again")
         assert _order(server, token) == 201
         server.terminate()

@@ -14,7 +14,7 @@ from orderhub.services.hub import Backlog
 from orderhub.services.ports import UnitOfWork
 from orderhub.settings import Settings
 from tests.api.support import RunningServer, get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, later, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, later, order_body
 from tests.api.test_tmf622 import Listener as Receiver
 from tests.api.test_tmf622_events import LOOPBACK
 from tests.integration.support import run_cli, wait_until
@@ -140,11 +140,15 @@ def hub_list_counts_what_each_listener_would_still_be_sent(tmp_path: Path) -> No
                 return {order["id"] for order in orders if order["state"] == "completed"}
 
             # Once each order's completion reached the listener that is up (events go in order), it has them all.
-            wait_until(lambda: heard_completed() == placed, timeout=20, message="the listener that is up to hear all")
+            wait_until(lambda: heard_completed() == placed, timeout=DELIVERED_WITHIN,
+                       message="the listener that is up to hear all")  # fmt: skip
             sent = list(up.events)
             last_sent = max(int(event["eventId"]) for event in sent)
-            wait_until(lambda: _stored(server, delivered).delivered_event_id == last_sent, timeout=10)
-            wait_until(lambda: _stored(server, everything).failures and _stored(server, creations).failures, timeout=10)
+            wait_until(lambda: _stored(server, delivered).delivered_event_id == last_sent, timeout=DELIVERED_WITHIN)
+            wait_until(
+                lambda: _stored(server, everything).failures and _stored(server, creations).failures,
+                timeout=DELIVERED_WITHIN,
+            )
             created, created_first = (
                 sum(event["eventType"] == "ProductOrderCreateEvent" for event in events) for events in (sent, sent[:2])
             )
@@ -205,7 +209,7 @@ def hub_list_counts_a_cancellation_requests_events(tmp_path: Path) -> None:
             listener = _stored(server, everything)
             waiting_for_all = wait_until(
                 lambda: (found := server.services.hub.pending(listener, limit=100)) and len(found) == 12 and found,
-                timeout=10,
+                timeout=DELIVERED_WITHIN,
                 message="the twelve events settled",
             )
             url = server.services.settings.database_url

@@ -129,14 +129,16 @@ def test_a_commit_that_cannot_get_its_lock_by_the_deadline_is_answered_busy_and_
     gated: tuple[sa.Engine, SqlDatabase],
 ) -> None:
     engine, database = gated
-    with GateHeld(engine, 6):
+    # Held far past the deadline (3 s), and let go as soon as the writes are answered: on a loaded
+    # machine the answer may come seconds after the deadline, and must still come before the lock is free.
+    with GateHeld(engine, 60):
         started = time.monotonic()
         outcomes = _in_one_batch(database, _insert(1), lambda uow: "unrelated")
         waited = time.monotonic() - started
     # Both undone together at the commit, both answered busy (503 with Retry-After), not an error.
     assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes), outcomes
     assert all(outcome.retry_after == 1 and "busy" in outcome.reason for outcome in outcomes), outcomes
-    assert waited < 5.5, waited
+    assert waited < 15, waited
     assert _stored(engine) == []
     # The writer goes on: once the lock is free the same write commits.
     assert _together(database, _insert(1)) == [None]

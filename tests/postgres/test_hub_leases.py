@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.api.slow_listener import SlowListener
 from tests.api.support import get_token, running_server
-from tests.api.test_tmf622 import BASE, CHANNELS, auth, create, order_body
+from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK
 
 
@@ -33,7 +33,7 @@ def test_a_slow_listener_gets_each_event_once_from_one_worker_at_a_time(tmp_path
             assert registered.status_code == 201, registered.text
             for _ in range(4):
                 create(http, token, order_body())
-            events = listener.wait_for(12, timeout=25)
+            events = listener.wait_for(12, timeout=10 + DELIVERED_WITHIN)
             # Counted while both serve: a process that stops cuts the delivery it has under way, and the
             # other sends that event again (at least once) while the listener may still be answering it.
             listener.wait_until_answered(timeout=5)
