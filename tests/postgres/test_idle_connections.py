@@ -18,7 +18,7 @@ from orderhub.bootstrap import build_services
 from orderhub.settings import Settings
 
 
-def _terminate_the_others(url: str) -> int:
+def terminate_the_other_sessions(url: str) -> int:
     """Ends every other session of the test's own database (none of another database)."""
     engine = sa.create_engine(url)
     try:
@@ -39,7 +39,7 @@ def test_a_writer_whose_idle_connection_the_server_closed_writes_its_next_batch(
     try:
         database = services.database
         assert database.write_now(lambda uow: "before") == "before"
-        assert _terminate_the_others(pg_url) >= 1
+        assert terminate_the_other_sessions(pg_url) >= 1
         time.sleep(1.5)  # idle a while; the server itself is back at once: only the connection is gone
         assert database.write_now(lambda uow: "after") == "after"
     finally:
@@ -51,7 +51,7 @@ def test_a_reading_thread_whose_idle_connection_the_server_closed_reads_again(pg
     try:
         database = services.database  # read_now reads on the calling thread's connection
         assert database.read_now(lambda uow: uow.orders.get("no-such-order")) is None
-        assert _terminate_the_others(pg_url) >= 1
+        assert terminate_the_other_sessions(pg_url) >= 1
         time.sleep(1.5)
         assert database.read_now(lambda uow: uow.orders.get("no-such-order")) is None
     finally:

@@ -17,6 +17,7 @@ from orderhub.bootstrap import build_services
 from orderhub.services.access_setup import AccessAdmin
 from orderhub.settings import Settings
 from tests.integration.support import OrderhubProcesses, client, get_token, new_esim_body, wait_until
+from tests.postgres.test_idle_connections import terminate_the_other_sessions
 
 FINAL = ("completed", "failed", "partial", "rejected", "cancelled")
 PAST = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -178,14 +179,7 @@ def test_connections_dropped_under_load_lose_no_accepted_order(pg_url: str, orde
     try:
         for _ in range(3):
             time.sleep(1.0)
-            with admin.connect() as connection:
-                killed = connection.execute(
-                    sa.text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                ).scalar_one()
-                assert killed > 0
+            assert terminate_the_other_sessions(pg_url) > 0
         time.sleep(1.0)
     finally:
         stop.set()
