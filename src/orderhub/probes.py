@@ -75,7 +75,7 @@ def readiness(engine: sa.Engine, database: SqlDatabase) -> ProbeAnswer:
     except Exception as exc:  # any failure to reach the database means "not ready"
         return ProbeAnswer(503, {"status": "unavailable", "reason": f"database: {type(exc).__name__}"})
     if schema.status == "foreign":
-        reason = str(migrate.NotOrderhubDatabase(str(schema.revision)))
+        reason = str(schema.refusal())
         return ProbeAnswer(503, {"status": "unavailable", "reason": reason})
     if schema.status == "behind":
         reason = f"migrations at {schema.revision}, expected {schema.head}"

@@ -80,6 +80,33 @@ def test_another_applications_database_is_named_in_one_line_by_every_command_and
     }
 
 
+def test_another_applications_database_without_a_migration_record_is_refused_untouched(
+    orderhub_procs: OrderhubProcesses, tmp_path: Path
+) -> None:
+    """A database with tables and no alembic_version at all (an application that does not use Alembic) was
+    taken for a new one: `migrate` and `serve` added orderhub's tables beside its own."""
+    url = sqlite_url(tmp_path / "other-app.db")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        connection.exec_driver_sql("CREATE TABLE payments (id INTEGER PRIMARY KEY)")
+    engine.dispose()
+    line = "error: not an orderhub database (it holds tables but no migration of orderhub's: invoices, payments)\n"
+    for command in (["migrate"], ["serve", "--port", str(free_port())], ["worker"], ["partner", "list"], ["demo-data"]):
+        refused = run_cli(*command, "--db", url, cwd=tmp_path, timeout=30)
+        assert (refused.returncode, refused.stderr, refused.stdout) == (1, line, ""), command
+    engine = sa.create_engine(url)
+    assert sa.inspect(engine).get_table_names() == ["invoices", "payments"]  # nothing of orderhub's made
+    engine.dispose()
+
+    # An empty database file is a new one: migrated.
+    empty = tmp_path / "empty.db"
+    sa.create_engine(sqlite_url(empty)).connect().close()
+    assert empty.exists()
+    assert run_cli("migrate", "--db", sqlite_url(empty), cwd=tmp_path).returncode == 0
+    assert revision_of(sqlite_url(empty)) == migrate.head_revision()
+
+
 def test_a_database_behind_is_refused_untouched_by_the_commands_that_operate_on_it(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "x.db")
     assert run_cli("migrate", "--db", url, cwd=tmp_path).returncode == 0

@@ -78,6 +78,21 @@ def test_a_database_that_is_not_there_is_one_clear_line_and_a_failing_exit() -> 
             assert len(run.stderr.strip().splitlines()) <= 2, run.stderr
 
 
+def test_another_applications_tables_without_a_migration_record_are_not_migrated(tmp_path: Path) -> None:
+    url = database_url(tmp_path / "other-app.db")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    for command in (["migrate"], ["demo-data"], ["partner", "list"]):
+        run = orderhub(*command, "--db", url)
+        assert (run.returncode, run.stderr) == (
+            1,
+            "error: not an orderhub database (it holds tables but no migration of orderhub's: invoices)\n",
+        ), command
+    assert sa.inspect(engine).get_table_names() == ["invoices"]
+    engine.dispose()
+
+
 def test_a_failing_savepoint_inside_another_undoes_only_its_own_writes(pg_url: str) -> None:
     assert nested_savepoints_undo_only_the_inner_one(pg_url) == [1, 101]
 

@@ -90,7 +90,7 @@ def _services(db: str | None, *, create: bool = False, **overrides: Any) -> Serv
         return checked(services)
     state = migrate.schema_state(services.engine)
     if state.status == "foreign":
-        raise _fail(str(migrate.NotOrderhubDatabase(str(state.revision))))
+        raise _fail(str(state.refusal()))
     if state.status == "behind":
         at = f"at migration {state.revision}" if state.revision else "without orderhub's tables"
         raise _fail(f"the database is {at}, behind this orderhub ({state.head}): run `orderhub migrate` first")

@@ -42,12 +42,18 @@ class SchemaNewer(Exception):
 
 class NotOrderhubDatabase(Exception):
     """The database records a migration that is neither one of this orderhub's nor a newer orderhub's
-    (those are four digits, past this one's newest): another application's database, which a mistyped
-    setting pointed at. Nothing is done on it."""
+    (those are four digits, past this one's newest), or records none but holds tables: another
+    application's database, which a mistyped setting pointed at. Nothing is done on it."""
 
-    def __init__(self, revision: str) -> None:
-        super().__init__(f"not an orderhub database (its migration {revision} is not orderhub's)")
+    def __init__(self, revision: str | None, tables: tuple[str, ...] = ()) -> None:
+        if revision is None:
+            shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+            why = f"it holds tables but no migration of orderhub's: {shown}"
+        else:
+            why = f"its migration {revision} is not orderhub's"
+        super().__init__(f"not an orderhub database ({why})")
         self.revision = revision
+        self.tables = tables
 
 
 def _refused(revision: str) -> Exception:
@@ -80,14 +86,22 @@ class SchemaState:
 
     revision: str | None
     head: str
+    # With no migration recorded: the tables the database holds all the same (another application's).
+    foreign_tables: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
         if self.revision == self.head:
             return "current"
+        if self.revision is None and self.foreign_tables:
+            return "foreign"
         if self.revision is None or self.revision in known_revisions():
             return "behind"
         return "newer" if isinstance(_refused(self.revision), SchemaNewer) else "foreign"
+
+    def refusal(self) -> NotOrderhubDatabase:
+        """Why a ``foreign`` database is not worked on, in one line."""
+        return NotOrderhubDatabase(self.revision, self.foreign_tables)
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> Migrated:
@@ -114,6 +128,9 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> Migrated:
             connection.commit()
             if before is not None and before not in known_revisions():
                 raise _refused(before)
+            if before is None and (tables := _tables_without_a_migration(connection)):
+                # Migrating it would add orderhub's tables beside another application's.
+                raise NotOrderhubDatabase(None, tables)
             if before != head_revision() or revision != "head":
                 # Alembic is imported only when there is something to do: most starts find none.
                 from alembic import command
@@ -178,10 +195,19 @@ def _revision_on(connection: sa.Connection) -> str | None:
     return rows[0] if rows else None
 
 
+def _tables_without_a_migration(connection: sa.Connection) -> tuple[str, ...]:
+    """The tables of a database that records no migration (in PostgreSQL's schema the connection works
+    in): none in a new database, which orderhub may migrate."""
+    return tuple(sorted(sa.inspect(connection).get_table_names()))
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect().execution_options(read_only=True) as connection:
         return _revision_on(connection)
 
 
 def schema_state(engine: sa.Engine) -> SchemaState:
-    return SchemaState(current_revision(engine), head_revision())
+    with engine.connect().execution_options(read_only=True) as connection:
+        revision = _revision_on(connection)
+        foreign = _tables_without_a_migration(connection) if revision is None else ()
+    return SchemaState(revision, head_revision(), foreign)
