@@ -388,6 +388,23 @@ def test_a_405_says_which_methods_the_path_takes(client: httpx.Client, reseller:
         assert "POST" in answer.headers["Allow"] or "GET" in answer.headers["Allow"], answer.headers
 
 
+def test_a_405_on_a_path_that_takes_get_names_head_too(client: httpx.Client, reseller: str) -> None:
+    """HEAD reaches the routes as GET, so a 405's Allow left it out although every such path answers it."""
+    for path, allowed in [
+        ("/esim/v1/order/some-order", "GET, HEAD"),
+        ("/esim/v1/product", "GET, HEAD"),
+        ("/healthz", "GET, HEAD"),
+        ("/tmf-api/productOrderingManagement/v4/productOrder", "GET, HEAD, POST"),
+        ("/tmf-api/productOrderingManagement/v4/productOrder/some-order", "DELETE, GET, HEAD, PATCH"),
+        ("/2.5/sp_spec/products/", "GET, HEAD"),
+        ("/esim/v1/order", "POST"),
+    ]:
+        answer = client.put(path, headers=headers(reseller))
+        assert (answer.status_code, answer.headers.get("Allow")) == (405, allowed), (path, answer.text)
+        head = client.head(path, headers=headers(reseller))
+        assert (head.status_code == 405) == ("HEAD" not in allowed), (path, head.status_code)
+
+
 def test_head_answers_as_get_without_a_body(client: httpx.Client, reseller: str) -> None:
     get = client.get("/esim/v1/product", headers=headers(reseller))
     head = client.head("/esim/v1/product", headers=headers(reseller))

@@ -387,11 +387,11 @@ def test_an_idempotency_key_too_long_names_the_header_with_a_message(http: httpx
         ("POST", "/2.5//", 501, None),
         ("GET", "/2.5/sp_spec/order/", 405, "POST"),
         ("GET", "/2.5/sp_spec/order", 405, "POST"),
-        ("POST", "/2.5/sp_spec/products/", 405, "GET"),
+        ("POST", "/2.5/sp_spec/products/", 405, "GET, HEAD"),
         # The root without its slash, as every other path; the documents as every other GET path.
-        ("POST", "/2.5", 405, "GET"),
-        ("POST", "/2.5/openapi.json", 405, "GET"),
-        ("PUT", "/2.5/docs", 405, "GET"),
+        ("POST", "/2.5", 405, "GET, HEAD"),
+        ("POST", "/2.5/openapi.json", 405, "GET, HEAD"),
+        ("PUT", "/2.5/docs", 405, "GET, HEAD"),
         ("POST", "/2.5/openapi.json/", 501, None),
     ],
 )

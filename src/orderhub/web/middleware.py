@@ -233,9 +233,29 @@ class HeadAsGetMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "HEAD":
-            scope = {**scope, "method": "GET"}
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+        elif scope["method"] == "HEAD":
+            await self.app({**scope, "method": "GET"}, receive, send)
+        else:
+            await self.app(scope, receive, _head_allowed_with_get(send))
+
+
+def _head_allowed_with_get(send: Send) -> Send:
+    """The routes know only GET (HEAD reaches them as GET), so a 405's Allow named GET without HEAD,
+    which every GET route answers too (RFC 9110 §10.2.1: Allow lists what the resource takes)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 405:
+            headers = MutableHeaders(raw=list(message.get("headers", [])))
+            allowed = [method.strip() for method in headers.get("allow", "").split(",") if method.strip()]
+            if "GET" in allowed and "HEAD" not in allowed:
+                allowed.insert(allowed.index("GET") + 1, "HEAD")
+                headers["allow"] = ", ".join(allowed)
+                message = {**message, "headers": headers.raw}
+        await send(message)
+
+    return sending
 
 
 def add_request_guards(
