@@ -24,14 +24,11 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def token(server: Server) -> str:
+def token(server: Server, client_id: str = "demo-reseller-1") -> str:
+    """A bearer token of a demo partner (its secret is the demo's: the client id and "-secret")."""
     answer = httpx.post(
         server.url + "/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "demo-reseller-1",
-            "client_secret": "demo-reseller-1-secret",
-        },
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"},
         trust_env=False,
     )
     answer.raise_for_status()

@@ -1,4 +1,4 @@
-"""The scenarios on a fresh database: accept, GET, the other dialects' POSTs, paced accept, POST ->
+"""The scenarios on a fresh database: accept, GET, the other APIs' POSTs, paced accept, POST ->
 COMPLETED idle, and the sustained run; each orderhub figure against the bare app's from the same run.
 ``Run`` also keeps what every scenario measured, for the table, the JSON and the chart."""
 
@@ -18,7 +18,7 @@ from bench.load import LoadResult, run_wrk
 from bench.servers import Server, start_orderhub
 
 # Every scenario, in the order a full run takes them (``--scenario`` picks some).
-SCENARIOS = ["accept", "paced", "get", "vendor", "onapi", "latency", "sustained", "stored"]
+SCENARIOS = ["accept", "paced", "get", "vendor", "tmf622", "onapi", "latency", "sustained", "stored"]
 # Accesses each wrk thread of an onapi-order load orders on, one an order (bench.bulk.load_accesses):
 # more than a thread sends in a full run's load, so none is ordered on twice.
 ONAPI_ACCESSES_PER_THREAD = 60_000
@@ -100,6 +100,7 @@ class Run:
         post_env = {"BENCH_TOKEN": token, "BENCH_ACTIVATION": orders.activation()}
         get_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
         tmf_env = {"BENCH_CLIENT_ID": "demo-channel-1", "BENCH_CLIENT_SECRET": "demo-channel-1-secret"}
+        tmf622_env = {"BENCH_TOKEN": orders.token(server, "demo-channel-1")} if "tmf622" in self.plan.scenarios else {}
         onapi_env = {
             "BENCH_BASIC_AUTH": base64.b64encode(b"demo-co-acme:demo-co-acme-secret").decode(),
             # Months ahead, so every order waits (RECEIVED) and none is activated during the run.
@@ -124,6 +125,10 @@ class Run:
             if "vendor" in self.plan.scenarios:
                 base = self.baseline("baseline POST (vendor)", baseline, "tmf_post_order.lua", connections, tmf_env)
                 self.load("tmf-productorder POST (Addon)", server, "tmf_post_order.lua", connections, tmf_env, base)
+            if "tmf622" in self.plan.scenarios:
+                script = "tmf622_post_order.lua"
+                base = self.baseline("baseline POST (TMF622)", baseline, script, connections, tmf622_env)
+                self.load("TMF622 POST productOrder (Addon)", server, script, connections, tmf622_env, base)
             if "onapi" in self.plan.scenarios:
                 first = per_thread * 2 * self.plan.connections.index(connections)
                 onapi_env |= {"BENCH_ACCESS_FIRST": str(first), "BENCH_ACCESS_PER_THREAD": str(per_thread)}

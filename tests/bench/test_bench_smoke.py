@@ -39,6 +39,8 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path: Path) -> None
     scenarios = {row["scenario"] for row in document["load"]}
     assert {"baseline POST", "baseline GET", "esim-v1 accept (NEW_ESIM)", "esim-v1 GET order"} <= scenarios
     assert {"esim-v1 accept, paced 50 %", "esim-v1 accept, paced 80 %"} <= scenarios
+    other_apis = {"tmf-productorder POST (Addon)", "TMF622 POST productOrder (Addon)", "onapi-order POST (RECEIVED)"}
+    assert other_apis <= scenarios
     assert any("stored" in name for name in scenarios)
     # The stored accept and GET measured in turns with the empty database's, whose server stayed up.
     assert {"esim-v1 GET order, empty (turn 1)", "esim-v1 GET order, 2k stored (turn 1)"} <= scenarios
