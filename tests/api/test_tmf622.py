@@ -23,8 +23,8 @@ from tests.api.support import RunningServer, get_token, running_server
 
 BASE = "/tmf-api/productOrderingManagement/v4"
 # How long a delivery may take to come: on PostgreSQL events are sent once settled, which waits for every
-# transaction in progress on the server (another database's too: CI's other passes) for up to 60 s
-# (services.settled_events); at once on an idle server, and on SQLite.
+# transaction in progress in the test's database (not another database's: CI's other passes) for up to
+# 60 s (services.settled_events); at once on an idle database, and on SQLite. The rest: a loaded machine.
 DELIVERED_WITHIN = 90.0
 CHANNELS = demo_credentials()["tmf-productorder"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -128,8 +130,7 @@ def test_a_listener_registered_while_an_earlier_event_commits_is_sent_it(
     event, committed after the 201, was never sent."""
     # The registration waits for the transactions in progress 2 s at most, then may miss what they commit
     # (settled_events): here 10 s, so that a loaded machine's late commit (due 0.5 s in) is waited for.
-    # (Not much longer: the snapshot is the server's, and other tests' transactions on it are waited for
-    # too, while the client waits 30 s for the answer.)
+    # (Not much longer: the client waits 30 s for the answer.)
     monkeypatch.setitem(newest_for_a_new_listener.__kwdefaults__, "wait_at_most", 10.0)
     listener = SlowListener()
     db_path = tmp_path / "hub.db"
@@ -157,5 +158,117 @@ def test_a_listener_registered_while_an_earlier_event_commits_is_sent_it(
             time.sleep(0.5)  # nothing more comes
             sent = listener.event_ids()
         assert sent == expected, (sent, expected, committed_late)
+    finally:
+        listener.close()
+
+
+# A copy of the channel's newest event, written as a new one (taking the next id).
+COPY_NEWEST_EVENT = (
+    "INSERT INTO order_events (order_id, at, from_state, to_state, reason, snapshot, cancellation_id, partner_id)"
+    " SELECT order_id, at, from_state, to_state, reason, snapshot, cancellation_id, partner_id FROM order_events"
+    " WHERE partner_id = 'demo-channel-1' ORDER BY id DESC LIMIT 1 RETURNING id"
+)
+
+
+def written(connection: psycopg.Connection[Any], statement: str) -> int:
+    row = connection.execute(statement).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def prepared_transactions_allowed(url: str) -> bool:
+    with psycopg.connect(url) as connection:
+        return written(connection, "SELECT CAST(current_setting('max_prepared_transactions') AS integer)") > 0
+
+
+@contextmanager
+def event_written_in(url: str, held_in: str) -> Iterator[int]:
+    """An event written in orderhub's database by a transaction that commits only on leaving (its id): one
+    written in ``held_in``, "a transaction", "a savepoint" (the only write of the transaction) or "a
+    prepared transaction"."""
+    gid = f"held-{uuid.uuid4()}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("BEGIN")
+        if held_in == "a savepoint":
+            connection.execute("SAVEPOINT held")
+        event_id = written(connection, COPY_NEWEST_EVENT)
+        if held_in == "a prepared transaction":
+            connection.execute(f"PREPARE TRANSACTION '{gid}'")
+        try:
+            yield event_id
+        finally:
+            connection.execute(f"COMMIT PREPARED '{gid}'" if held_in == "a prepared transaction" else "COMMIT")
+
+
+@pytest.mark.parametrize("held_in", ["a transaction", "a savepoint", "a prepared transaction"])
+def test_events_wait_for_a_transaction_of_orderhubs_database_that_holds_an_earlier_one(
+    tmp_path: Path, held_in: str
+) -> None:
+    """Only transactions of other databases are passed over (test_hub_other_databases): one of orderhub's
+    own, however it holds its event, holds every later event until it commits."""
+    listener = SlowListener()
+    db_path = tmp_path / "hub.db"
+    url = database_url(db_path)
+    try:
+        with running_server(db_path, **LOOPBACK) as server, server.client() as http:
+            if held_in == "a prepared transaction" and not prepared_transactions_allowed(url):
+                pytest.skip("this PostgreSQL server prepares no transaction (max_prepared_transactions is 0)")
+            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+            since = partner_event_ids(url, 0)[-1:] or [0]
+            registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
+            assert registered.status_code == 201, registered.text
+            create(http, token, order_body())
+            listener.wait_for(len(partner_event_ids(url, since[0])), timeout=DELIVERED_WITHIN)
+            with event_written_in(url, held_in) as held:
+                create(http, token, order_body())  # committed now, its events' ids after the held one
+                time.sleep(1.5)  # the dispatcher's turns (every 0.2 s) while the held event is not committed
+                sent_meanwhile = listener.event_ids()
+            expected = partner_event_ids(url, since[0])
+            listener.wait_for(len(expected), timeout=DELIVERED_WITHIN)
+            time.sleep(0.5)  # nothing more comes
+            sent = listener.event_ids()
+        assert sent_meanwhile and max(sent_meanwhile) < held, (sent_meanwhile, held)
+        assert sent == expected, (sent, expected)  # every event, once, in order
+        assert held in sent
+    finally:
+        listener.close()
+
+
+def test_an_event_id_taken_before_a_committed_one_by_a_transaction_begun_after_it_is_not_passed_over(
+    tmp_path: Path,
+) -> None:
+    """A transaction (the second) began after another (the first), took its event id before it, and commits
+    after it: the first's event waits for it. Before, the transactions in progress were read from a
+    snapshot, which lists only those below the newest one that had ended: while none after the second had
+    ended, the first's event was sent at once, the listener's cursor passed the second's, and it was never
+    sent."""
+    listener = SlowListener()
+    db_path = tmp_path / "hub.db"
+    url = database_url(db_path)
+    try:
+        with running_server(db_path, **LOOPBACK) as server, server.client() as http:
+            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+            since = partner_event_ids(url, 0)[-1:] or [0]
+            registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
+            assert registered.status_code == 201, registered.text
+            create(http, token, order_body())
+            listener.wait_for(len(partner_event_ids(url, since[0])), timeout=DELIVERED_WITHIN)
+            with psycopg.connect(url, autocommit=True) as first, psycopg.connect(url, autocommit=True) as second:
+                for transaction in (first, second):  # their transaction ids, in this order
+                    transaction.execute("BEGIN")
+                    written(transaction, "SELECT CAST(pg_current_xact_id() AS text)")
+                lower = written(second, COPY_NEWEST_EVENT)
+                higher = written(first, COPY_NEWEST_EVENT)
+                first.execute("COMMIT")
+                time.sleep(1.5)  # the dispatcher's turns while the second has not committed
+                sent_meanwhile = listener.event_ids()
+                second.execute("COMMIT")
+            expected = partner_event_ids(url, since[0])
+            listener.wait_for(len(expected), timeout=DELIVERED_WITHIN)
+            time.sleep(0.5)  # nothing more comes
+            sent = listener.event_ids()
+        assert lower < higher
+        assert sent_meanwhile and max(sent_meanwhile) < lower, (sent_meanwhile, lower)
+        assert sent == expected, (sent, expected)  # every event, once, in order
     finally:
         listener.close()

@@ -15,9 +15,9 @@ class Clock:
 
 
 def marks(
-    newest: int, snapshot: str, *, idle: bool = False, checked: str | None = None, ended: bool = False
+    newest: int, in_progress: str, *, idle: bool = False, checked: str | None = None, ended: bool = False
 ) -> CommitMarks:
-    return CommitMarks(newest, snapshot, idle=idle, checked=checked, earlier_ended=ended)
+    return CommitMarks(newest, in_progress, idle=idle, checked=checked, earlier_ended=ended)
 
 
 def test_events_read_while_transactions_run_are_sent_once_those_transactions_ended() -> None:

@@ -184,14 +184,15 @@ class RequestsToAdd(NamedTuple):
 
 @dataclass(frozen=True)
 class CommitMarks:
-    """What the store tells of the event ids committed so far (services.settled_events). ``snapshot``: the
-    moment read, as the store writes it; None where events commit in the order of their ids (SQLite's one
-    writer), and every event read is settled."""
+    """What the store tells of the event ids committed so far (services.settled_events). ``in_progress``:
+    the transactions of orderhub's database in progress as the newest id was read, as the store writes
+    them; None where events commit in the order of their ids (SQLite's one writer), and every event read
+    is settled."""
 
     newest_event_id: int
-    snapshot: str | None
-    # No transaction that may still commit an event was in progress at ``snapshot``.
+    in_progress: str | None
+    # None of those: no transaction that may still commit an event below the newest one.
     idle: bool
-    # Every transaction in progress at ``checked`` (the snapshot asked about) has ended since.
+    # Every transaction in ``checked`` (the ``in_progress`` of an earlier read, asked about) has ended since.
     checked: str | None
     earlier_ended: bool

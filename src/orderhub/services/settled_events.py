@@ -5,10 +5,12 @@ writers commit side by side, so an event may commit after one with a higher id w
 a listener's cursor had passed it, and it was never sent. So the dispatcher sends the events up to the
 newest id it knows to be settled: every id up to it is committed, or its transaction rolled back.
 
-The newest event id read at a snapshot is settled once every transaction in progress at that snapshot
-has ended: an id below it was taken before it was, by a transaction that had committed, was in progress
-(and so is one of those) or rolled back. At a snapshot with no transaction in progress it is settled at
-once. On SQLite, with its one writer, events commit in the order of their ids, and every one read is.
+The newest event id read is settled once every transaction in progress as it was read has ended: an id
+below it was taken before it was, by a transaction that had committed, was in progress (and so is one of
+those) or rolled back. Read with none in progress, it is settled at once. Only the transactions of
+orderhub's database count: those of other databases on the same server cannot write its events (the
+store, store.commit_marks, tells them apart). On SQLite, with its one writer, events commit in the order
+of their ids, and every one read is.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from orderhub.services.records import CommitMarks
 
 log = logging.getLogger("orderhub.hub")
 
-# A transaction in progress for longer than this is not waited for: every orderhub transaction ends well
-# within it (the store's bound on a statement), so one this old is someone else's on the same server
-# (the snapshot is the server's, not the database's), which must not hold up events for good.
+# A transaction of orderhub's database in progress for longer than this is not waited for: every orderhub
+# transaction ends well within it (the store's bound on a statement), so one this old is stuck or not
+# orderhub's (a session left open in a transaction on its database), which must not hold up events for good.
 WAIT_AT_MOST_SECONDS = 60.0
 # A new listener's registration waits this long at most for the writes in progress when it was asked for
 # (newest_for_a_new_listener); orderhub's own end within milliseconds.
@@ -37,7 +39,7 @@ _REGISTRATION_POLL_SECONDS = 0.005
 @dataclass(frozen=True)
 class _Mark:
     newest_event_id: int
-    snapshot: str
+    in_progress: str
     taken_at: float
 
 
@@ -58,8 +60,8 @@ class SettledEvents:
 
     @property
     def waiting_on(self) -> str | None:
-        """The snapshot whose transactions the newest mark waits for, to ask the store about."""
-        return self._mark.snapshot if self._mark is not None else None
+        """The transactions in progress the newest mark waits for, to ask the store about."""
+        return self._mark.in_progress if self._mark is not None else None
 
     def observe(self, marks: CommitMarks) -> None:
         with self._lock:
@@ -67,17 +69,17 @@ class SettledEvents:
             self.observed = True
 
     def _observe(self, marks: CommitMarks) -> None:
-        if marks.snapshot is None:
+        if marks.in_progress is None:
             self.up_to = None
             return
         settled, mark, now = self.up_to or 0, self._mark, self._clock()
-        if mark is not None and marks.checked == mark.snapshot:
+        if mark is not None and marks.checked == mark.in_progress:
             waited = now - mark.taken_at
             if marks.earlier_ended or waited >= self._wait_at_most:
                 if not marks.earlier_ended:
                     log.warning(
-                        "events up to %d are sent without waiting longer for transactions in progress"
-                        " for %.0f s (another application's on the same database server?)",
+                        "events up to %d are sent without waiting longer for transactions in progress in"
+                        " orderhub's database for %.0f s (a session left open in a transaction?)",
                         mark.newest_event_id,
                         waited,
                     )
@@ -85,7 +87,7 @@ class SettledEvents:
         if marks.idle:
             settled, mark = max(settled, marks.newest_event_id), None
         elif mark is None:
-            mark = _Mark(marks.newest_event_id, marks.snapshot, now)
+            mark = _Mark(marks.newest_event_id, marks.in_progress, now)
         self.up_to, self._mark = settled, mark
 
 
@@ -102,18 +104,19 @@ async def newest_for_a_new_listener(
     after the listener is registered, and its event would never be sent. Ids are taken in order, so once
     every transaction in progress at the read has ended, an event committed later took its id after the
     read, and a higher one. So this waits for those (milliseconds: orderhub's own batches); one that
-    outlasts ``wait_at_most`` is someone else's, and the listener may then miss what it commits."""
+    outlasts ``wait_at_most`` is stuck or not orderhub's (transactions of other databases are not waited
+    for), and the listener may then miss what it commits."""
     first = await read_marks(None)
-    if first.snapshot is None or first.idle:
-        return None if first.snapshot is None else first.newest_event_id
+    if first.in_progress is None or first.idle:
+        return None if first.in_progress is None else first.newest_event_id
     deadline = clock() + wait_at_most
     while clock() < deadline:
         await asyncio.sleep(_REGISTRATION_POLL_SECONDS)
-        if (await read_marks(first.snapshot)).earlier_ended:
+        if (await read_marks(first.in_progress)).earlier_ended:
             return first.newest_event_id
     log.warning(
-        "a listener was registered without waiting longer for transactions in progress for %.0f s (another"
-        " application's on the same database server?): events they commit are not sent to it",
+        "a listener was registered without waiting longer for transactions in progress in orderhub's database"
+        " for %.0f s (a session left open in a transaction?): events they commit are not sent to it",
         wait_at_most,
     )
     return first.newest_event_id

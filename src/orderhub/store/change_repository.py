@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from orderhub.domain.changes import Cancellation, CancellationState, Listener
 from orderhub.domain.order_states import OrderEvent, OrderState
 from orderhub.services.records import CommitMarks
+from orderhub.store.commit_marks import read_commit_marks
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.order_rows import load_snapshot
 from orderhub.store.tables import cancellations, hub_listeners, order_events, orders
@@ -89,14 +90,11 @@ class ListenerRepository:
         return int(row[0]) if row is not None and row[0] is not None else 0
 
     def commit_marks(self, earlier: str | None) -> CommitMarks:
-        """The newest event id and the snapshot it was read at; whether a transaction was in progress then,
-        and whether those in progress at ``earlier`` (a snapshot read before) have all ended."""
+        """The newest event id, and whether a transaction that may still commit an event below it was in
+        progress as it was read; whether those in progress at ``earlier`` (a read before) have all ended."""
         if self._sql.sqlite:
             return CommitMarks(self.last_event_id(), None, idle=True, checked=earlier, earlier_ended=True)
-        row = self._sql.one(_COMMIT_MARKS, (earlier,))
-        assert row is not None
-        newest, snapshot, idle, earlier_ended = row
-        return CommitMarks(int(newest), str(snapshot), bool(idle), earlier, bool(earlier_ended))
+        return read_commit_marks(self._sql, earlier)
 
     def register(self, listener: Listener) -> Listener:
         """Adds the listener; or, when the partner has one with the same callback and query already, gives
@@ -233,15 +231,6 @@ def _events_after(listener: Listener, operations: Iterable[str]) -> tuple[str, t
         (listener.partner_id, listener.delivered_event_id, *kinds),
     )
 
-
-# PostgreSQL (services.settled_events): one statement, so the newest id and the snapshot are of one moment.
-# A transaction in progress is one with an id (one that wrote); the read that asks has none.
-_COMMIT_MARKS = (
-    "SELECT COALESCE((SELECT MAX(id) FROM order_events), 0), CAST(pg_current_snapshot() AS text),"
-    " NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot())),"
-    " NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(CAST(? AS pg_snapshot)) AS running (xid)"
-    " WHERE NOT pg_visible_in_snapshot(running.xid, pg_current_snapshot()))"
-)
 
 # Built once: the dispatcher asks five times a second, and the ordering's expressions, built anew each
 # time, left reference cycles behind for the collector (its pauses are the request path's p99).
