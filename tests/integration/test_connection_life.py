@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from orderhub.web.server import KEEP_ALIVE_SECONDS
 from tests.integration.support import HOST, OrderhubProcesses
 from tests.integration.test_malformed_pipelined import _answers, _read_to_the_end
 
@@ -99,6 +100,54 @@ def test_a_request_answered_before_its_body_came_does_not_hold_the_connection(po
         except OSError:
             pass  # closed (reset, as bytes came after the close)
         assert time.monotonic() - started < 5 * LINGER + 5
+
+
+def test_a_connection_answered_before_its_body_came_carries_requests_once_the_body_is_whole(port: int) -> None:
+    """A body that arrives whole after its answer (a 413 on its Content-Length, answered from the head)
+    leaves the connection as any other request does. Its end went unnoticed, and the linger closed the
+    connection whatever it carried by then: behind nginx, which keeps such a connection for its next
+    requests, one of them was in flight and its partner was answered 502 (README "Deploying")."""
+    body = b"x" * 70_000
+    with connect(port) as connection:
+        connection.sendall(b"POST /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert _next_answer(connection)[0] == 413
+        connection.sendall(body)
+        started = time.monotonic()
+        statuses = []
+        while time.monotonic() - started < 3 * LINGER:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            statuses.append(_next_answer(connection)[0])
+            time.sleep(0.05)
+    assert set(statuses) == {200}, statuses
+
+
+def test_a_connection_left_idle_after_an_answered_requests_body_is_closed(port: int) -> None:
+    """The body's arrival stops the keep-alive timer the answer started: one is started again, or a
+    client that sent nothing more held the connection for good."""
+    body = b"x" * 70_000
+    with connect(port) as connection:
+        connection.sendall(b"POST /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert _next_answer(connection)[0] == 413
+        connection.sendall(body)
+        started = time.monotonic()
+        assert connection.recv(65536) == b""  # closed by the server
+    assert time.monotonic() - started < KEEP_ALIVE_SECONDS + 3
+
+
+def _next_answer(connection: socket.socket) -> tuple[int, bytes]:
+    """The status and body of the next response on ``connection``, read to its Content-Length."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        assert chunk, f"closed before an answer: {received!r}"
+        received += chunk
+    head, _, content = received.partition(b"\r\n\r\n")
+    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:])
+    while len(content) < length:
+        chunk = connection.recv(65536)
+        assert chunk, f"closed inside an answer: {received!r}"
+        content += chunk
+    return int(head.split(b" ", 2)[1]), content
 
 
 def test_the_rest_of_an_answered_requests_body_gets_no_second_answer(port: int) -> None:

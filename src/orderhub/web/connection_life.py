@@ -31,6 +31,33 @@ class ConnectionLifeProtocol(BoundedHeadProtocol):
         newest.keep_alive = False
         return True
 
+    def on_message_complete(self) -> None:
+        """uvicorn's (inlined: no call more per request), which ignored the end of a body that came after
+        its request's answer. The request still counted as unfinished, and the linger closed the
+        connection whatever requests it carried by then: behind nginx, which keeps such a connection, a
+        partner's request in flight on it was answered 502 (README "Deploying")."""
+        cycle = self.cycle
+        if cycle.response_complete:
+            cycle.more_body = False
+            # Its arrival cancelled the keep-alive timer that the answer armed (uvicorn re-arms it only
+            # when a response completes): without one, the connection could stay idle for good.
+            if not self.pipeline and self.timeout_keep_alive_task is None:
+                self.timeout_keep_alive_task = self.loop.call_later(
+                    self.timeout_keep_alive, self._close_if_idle_since, cycle
+                )
+            return
+        if self.parser.should_upgrade() and self._should_upgrade():
+            return
+        cycle.more_body = False
+        cycle.message_event.set()
+
+    def _close_if_idle_since(self, cycle: RequestResponseCycle) -> None:
+        # A request whose head came in the same read as the body's end began no read of its own (whose
+        # arrival would have cancelled this timer): it has a cycle of its own by now, or its head is
+        # still arriving (bounded by the head's timeout); either way it is not closed under.
+        if self.cycle is cycle and not self._in_head and not self.transport.is_closing():
+            self.transport.close()
+
     def on_response_complete(self) -> None:
         cycle = self.cycle
         if cycle is not None and cycle.more_body:
