@@ -43,6 +43,7 @@ def main() -> None:
         host="127.0.0.1",
         port=int(sys.argv[1]),
         header_timeout_seconds=Settings().request_header_timeout_seconds,
+        keep_alive_seconds=Settings().keep_alive_seconds,
         log_level="warning",
     )
 

@@ -58,6 +58,7 @@ def main() -> None:
         host=settings.host,
         port=port,
         header_timeout_seconds=settings.request_header_timeout_seconds,
+        keep_alive_seconds=settings.keep_alive_seconds,
         log_level="warning",
     )
 

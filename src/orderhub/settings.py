@@ -27,6 +27,10 @@ class Settings:
     request_body_timeout_seconds: float = 10.0
     # How long request headers may take to arrive (past it the connection is closed).
     request_header_timeout_seconds: float = 10.0
+    # How long a connection may stay idle between requests before orderhub closes it. Whatever keeps
+    # connections to orderhub (a proxy, a load balancer, a partner's client pool) must let go sooner: a
+    # request sent on a connection orderhub is closing fails, and a POST is not sent again.
+    keep_alive_seconds: int = 5
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     worker_poll_seconds: float = 0.5
@@ -273,6 +277,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_body_bytes": _integer(1),
     "request_body_timeout_seconds": _seconds(),
     "request_header_timeout_seconds": _seconds(),
+    "keep_alive_seconds": _integer(1, 3600),
     "access_token_ttl_seconds": _integer(1),
     "refresh_token_ttl_seconds": _integer(1),
     "worker_poll_seconds": _seconds(),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from orderhub.web.server import KEEP_ALIVE_SECONDS
+from orderhub.settings import Settings
 from tests.integration.support import HOST, OrderhubProcesses, free_port, get_token, new_esim_body
 
 pytestmark = pytest.mark.integration
@@ -184,4 +184,4 @@ def test_the_shipped_nginx_lets_go_of_an_idle_connection_before_orderhub_closes_
     assert upstream is not None
     timeout = re.search(r"(?m)^\s*keepalive_timeout (\d+)s;", upstream[1])
     assert timeout is not None, "the upstream's keepalive_timeout (nginx's default is 60 s)"
-    assert int(timeout[1]) <= KEEP_ALIVE_SECONDS - 1
+    assert int(timeout[1]) <= Settings().keep_alive_seconds - 1

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from orderhub.web.server import KEEP_ALIVE_SECONDS
+from orderhub.settings import Settings
 from tests.integration.support import HOST, OrderhubProcesses
 from tests.integration.test_malformed_pipelined import _answers, _read_to_the_end
 
@@ -131,7 +131,27 @@ def test_a_connection_left_idle_after_an_answered_requests_body_is_closed(port: 
         connection.sendall(body)
         started = time.monotonic()
         assert connection.recv(65536) == b""  # closed by the server
-    assert time.monotonic() - started < KEEP_ALIVE_SECONDS + 3
+    assert time.monotonic() - started < Settings().keep_alive_seconds + 3
+
+
+def test_an_idle_connection_is_kept_as_long_as_the_setting_says(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """ORDERHUB_KEEP_ALIVE_SECONDS: behind a load balancer that keeps idle connections longer than
+    orderhub's default 5 s (60 s is common), orderhub must keep them longer still (README "Deploying")."""
+    processes = OrderhubProcesses(tmp_path_factory.mktemp("keep-alive"))
+    try:
+        server = processes.serve(processes.tmp_path / "k.db", demo=False, env={"ORDERHUB_KEEP_ALIVE_SECONDS": "7"})
+        assert server.port is not None
+        with connect(server.port) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _next_answer(connection)[0] == 200
+            time.sleep(Settings().keep_alive_seconds + 1)  # past the default: still open
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _next_answer(connection)[0] == 200
+            idle_since = time.monotonic()
+            assert connection.recv(65536) == b""  # closed by the server once idle for 7 s
+        assert 6 < time.monotonic() - idle_since < 7 + 3
+    finally:
+        processes.close()
 
 
 def _next_answer(connection: socket.socket) -> tuple[int, bytes]:

@@ -122,6 +122,7 @@ def _serve(host: str | None, port: int | None, db: str | None, *, demo: bool, wo
         host=settings.host,
         port=settings.port,
         header_timeout_seconds=settings.request_header_timeout_seconds,
+        keep_alive_seconds=settings.keep_alive_seconds,
         not_http=not_http_answer,
         correlation_keyed=CORRELATION_KEYED_PREFIXES,
         log_config=None,

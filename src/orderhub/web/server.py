@@ -26,11 +26,6 @@ from orderhub.web.coalesced_writes import CoalescedWrites
 from orderhub.web.connection_life import ConnectionLifeProtocol
 from orderhub.web.parser_refusals import RefusalRenderer
 
-# How long a connection may stay idle between requests before orderhub closes it (uvicorn's default,
-# named here). A proxy that keeps connections to orderhub must let go of them sooner (keepalive_timeout
-# 4s in examples/deploy/nginx.conf): a request it sends on a connection orderhub is closing fails.
-KEEP_ALIVE_SECONDS = 5
-
 
 def protocol_with_header_timeout(
     seconds: float, not_http: RefusalRenderer | None = None, correlation_keyed: tuple[str, ...] = ()
@@ -113,6 +108,7 @@ def run_server(
     host: str,
     port: int,
     header_timeout_seconds: float,
+    keep_alive_seconds: int,
     not_http: RefusalRenderer | None = None,
     correlation_keyed: tuple[str, ...] = (),
     **options: Any,
@@ -128,7 +124,7 @@ def run_server(
         access_log=False,
         server_header=False,  # names the software to scanners, and nothing to partners
         loop="uvloop",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_keep_alive=keep_alive_seconds,  # Settings.keep_alive_seconds: why it matters
         # httptools with a bound on how long request headers may take (slowloris).
         http=protocol_with_header_timeout(header_timeout_seconds, not_http, correlation_keyed),
         **options,
