@@ -172,3 +172,20 @@ def test_a_framing_that_is_not_http_is_answered_400(port: int, framing: bytes) -
     status, headers, answered = _ask(port, raw)
     assert (status, headers["connection"]) == (400, "close")
     assert answered == {"type": "INVALID_HTTP_MESSAGE", "messages": [NOT_HTTP]}
+
+
+def test_every_refusal_of_the_server_names_its_request_with_a_correlation_id(port: int) -> None:
+    """As every answer of the routes does: the partner's own id where its head was read as far as that
+    field (a refusal of the head), a new one otherwise, never a malformed one echoed; none was sent."""
+    mine = b"GET /esim/v1/order/x HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: mine-431\r\n"
+    status, headers, _ = _ask(port, mine + _fields(101) + b"\r\n")
+    assert (status, headers["x-correlation-id"]) == (431, "mine-431")
+    twice = b"GET /esim/v1/order/x HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: mine-400\r\n"
+    status, headers, _ = _ask(port, twice + b"Authorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n")
+    assert (status, headers["x-correlation-id"]) == (400, "mine-400")
+    status, headers, _ = _ask(port, ESIM_POST + b"Transfer-Encoding: gzip\r\n\r\n")
+    assert (status, headers["x-correlation-id"]) == (501, "te-1")
+    malformed = b"GET /esim/v1/order/x HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: bad id\x01\r\n" + _fields(101)
+    for raw in (malformed + b"\r\n", b"NOT HTTP\r\n\r\n", b"GET /esim/v1/order/x HTTP/1.1\r\n" + _fields(102)):
+        status, headers, _ = _ask(port, raw)
+        assert status in (400, 431) and len(headers["x-correlation-id"]) == 36, (raw[:40], headers)

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
 from orderhub.access_facts import AccessFacts, access_facts
-from orderhub.web.middleware import add_storage_rules, record_request
+from orderhub.observability import correlation_id
+from orderhub.web.middleware import CORRELATION_HEADER, add_storage_rules, correlation_id_for, record_request
 
 CLOSE = (b"connection", b"close")
 
@@ -62,6 +63,11 @@ class RefusingProtocol(HttpToolsProtocol):
         """The refusal of a request whose path, as far as it was read, is ``path``; None: plain text."""
         return None
 
+    def refused_correlation_id(self) -> str:
+        """The X-Correlation-ID the refused request sent, where its fields are known to be its own; ""
+        otherwise (the refusal then gets a new one, as a request without one does)."""
+        return ""
+
     def send_400_response(self, msg: str) -> None:
         # uvicorn's answer to its parser's error (msg is its own words): refused as the others are.
         self.refuse(400, NOT_HTTP)
@@ -89,21 +95,27 @@ class RefusingProtocol(HttpToolsProtocol):
         """The refusal's headers and body: ``render_refusal``'s for the path as far as it was read. Its
         access line is written now, with the error code the API's renderer noted: no route ever sees it."""
         path = getattr(self, "url", b"").split(b"?", 1)[0].decode("latin-1") or self._refused_path()
+        # Every answer names its request, as the routes' do (web.middleware.RequestContextMiddleware), and
+        # so does its access line.
+        cid = correlation_id_for(self.refused_correlation_id())
         facts = AccessFacts()
-        noted = access_facts.set(facts)
+        noted, named = access_facts.set(facts), correlation_id.set(cid)
         try:
             answer = self.render_refusal(path, status, message)
+            # The method only once the head was read whole (on_headers_complete puts it in the new scope).
+            record_request(str(getattr(self, "scope", {}).get("method", "-")), path, status, 0.0, facts)
         finally:
             access_facts.reset(noted)
-        # The method only once the head was read whole (on_headers_complete puts it in the new scope).
-        record_request(str(getattr(self, "scope", {}).get("method", "-")), path, status, 0.0, facts)
+            correlation_id.reset(named)
+        named_header = (CORRELATION_HEADER.encode(), cid.encode())
         if answer is None:
             text = message.encode("ascii")
             length = str(len(text)).encode("ascii")
-            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length), CLOSE]
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length)]
+            headers += [named_header, CLOSE]
             add_storage_rules(headers)
             return headers, text
-        headers = [*answer.raw_headers, CLOSE]
+        headers = [*answer.raw_headers, named_header, CLOSE]
         add_storage_rules(headers)
         return headers, bytes(answer.body)
 

@@ -132,6 +132,14 @@ class BoundedHeadProtocol(RefusingProtocol):
                 )
         self.headers.append((name, value))
 
+    def refused_correlation_id(self) -> str:
+        # A refusal of this head (_stop): the fields read are this request's. (Another refusal may come
+        # before a request began, when the fields are still the one before's.)
+        if self._head_refusal is None:
+            return ""
+        sent = next((value for name, value in self.headers if name == CORRELATION_ID), b"")
+        return sent.decode("latin-1")
+
     def _keyed_by_correlation_id(self) -> bool:
         return any(self.url == prefix or self.url.startswith(prefix + b"/") for prefix in self.correlation_keyed_paths)
 
