@@ -1,4 +1,16 @@
 -- Shared by the scenarios: counts answers other than the expected status and reports one JSON line.
+
+-- Seeds this thread's random numbers apart from every other thread's and run's (the time, the CPU clock
+-- and a table's address): two runs on one database never replay each other's keys.
+function seed_thread()
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tonumber(tostring({}):match("(%x+)$"), 16) % 100000)
+end
+
+-- A prefix of this thread's own for the keys it sends (seeds the thread).
+function thread_prefix()
+  seed_thread()
+  return string.format("%d%d", math.random(1, 1000000000), math.random(1, 1000000000))
+end
 local threads = {}
 
 function setup(thread)

@@ -12,7 +12,7 @@ local seeded = false
 
 function request()
   if not seeded then
-    math.randomseed(os.time() + tonumber(tostring({}):match("(%x+)$"), 16) % 100000)
+    seed_thread()
     seeded = true
   end
   local id = ids[math.random(1, #ids)]

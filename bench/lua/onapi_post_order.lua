@@ -16,7 +16,7 @@ local per_thread = tonumber(os.getenv("BENCH_ACCESS_PER_THREAD") or "1")
 
 function request()
   if offset == nil then
-    math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tonumber(tostring({}):match("(%x+)$"), 16) % 100000)
+    seed_thread()
     offset = math.random(0, 1000000) * 10
   end
   counter = counter + 1

@@ -35,9 +35,7 @@ end
 
 function request()
   if prefix == nil then
-    -- Seeded per thread and per run, so two runs on one database never replay each other's keys.
-    math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tonumber(tostring({}):match("(%x+)$"), 16) % 100000)
-    prefix = string.format("%d%d", math.random(1, 1000000000), math.random(1, 1000000000))
+    prefix = thread_prefix()
   end
   counter = counter + 1
   local unique = prefix .. "-" .. counter

@@ -14,8 +14,7 @@ local body_tail = '", "productOrderItem": [{"id": "1", "action": "add", "product
 
 function request()
   if prefix == nil then
-    math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tonumber(tostring({}):match("(%x+)$"), 16) % 100000)
-    prefix = string.format("%d%d", math.random(1, 1000000000), math.random(1, 1000000000))
+    prefix = thread_prefix()
   end
   counter = counter + 1
   local key = "bench-" .. prefix .. "-" .. counter

@@ -15,8 +15,7 @@ local body = '{"category": "esimPrepaid", "productOrderItem": [{"id": "1", "acti
 
 function request()
   if prefix == nil then
-    math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tonumber(tostring({}):match("(%x+)$"), 16) % 100000)
-    prefix = string.format("%d%d", math.random(1, 1000000000), math.random(1, 1000000000))
+    prefix = thread_prefix()
   end
   counter = counter + 1
   return wrk.format("POST", "/emida-ux-lcr/emida-ux/v1/CR/productOrder", {
