@@ -151,8 +151,11 @@ class FakeAccesses:
     # access id -> the products its open orders are to activate
     ordered: dict[str, set[str]] = field(default_factory=dict)
 
-    def lock(self, access_id: str) -> None:
-        return None
+    def locked(self, access_id: str) -> Access | None:
+        return self.get(access_id)
+
+    def locked_by_ref(self, ref: str) -> Access | None:
+        return self.by_ref(ref)
 
     def offerings_for(self, partner_id: str) -> list[NetworkOffering]:
         return self.offerings.get(partner_id, [])
