@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from orderhub.domain.accesses import Access, AccessService, AccessState, NetworkOffering
@@ -221,8 +221,19 @@ class ListenerRepository(Protocol):
         back (no lease or backoff from ``now`` reaches it): it is over."""
         ...
 
-    def try_lease(self, listener_id: str, now: datetime, until: datetime, *, set_back_after: datetime) -> bool: ...
-    def renew_lease(self, listener_id: str, held: datetime, until: datetime) -> bool: ...
+    def try_lease(
+        self, listener_id: str, now: datetime, lease: timedelta, *, set_back_after: datetime
+    ) -> datetime | None:
+        """The end of the lease taken for ``lease`` on the listener, as stored (what renew_lease and release
+        name it by); None when another process holds one. Dated by one clock for every process: the
+        database server's where processes run on several hosts (PostgreSQL), else ``now``."""
+        ...
+
+    def renew_lease(self, listener_id: str, held: datetime, now: datetime, lease: timedelta) -> datetime | None:
+        """The new end of the lease that ends at ``held`` (this process's), ``lease`` from now; None when
+        the listener is gone or another process has leased it since."""
+        ...
+
     def events_after(
         self, listener: Listener, operations: Iterable[str], limit: int, *, up_to: int | None = None
     ) -> list[tuple[str, OrderEvent, int]]: ...
@@ -236,7 +247,10 @@ class ListenerRepository(Protocol):
 
     def delivered(self, listener_id: str, event_id: int) -> None: ...
     def failed(self, listener_id: str, error: str, retry_at: datetime) -> None: ...
-    def release(self, listener_id: str, held: datetime, now: datetime) -> None: ...
+    def release(self, listener_id: str, held: datetime, now: datetime) -> None:
+        """Ends the lease that ends at ``held`` (not one another process took since), as of now."""
+        ...
+
     def release_all(self) -> None: ...
 
 
