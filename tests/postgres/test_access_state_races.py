@@ -48,20 +48,19 @@ def access_state(services: Services, ref: str) -> AccessState:
         return access.state
 
 
-def placing(services: Services, ref: str, at: datetime) -> Callable[[], Any]:
-    request = ActivationRequest(ref, (("fiber-internet", "1000-1000"),), at, CustomerDetails(name="A B"))
+def placing(services: Services, ref: str, at: datetime, customer: CustomerDetails | None = None) -> Callable[[], Any]:
+    request = ActivationRequest(ref, (("fiber-internet", "1000-1000"),), at, customer or CustomerDetails(name="A B"))
     command = PlaceOrder(request, {"access": ref, "at": at.isoformat()}, "onapi-order")
     return lambda: asyncio.run(services.ordering.place(operator_of(services), command))
 
 
-class BlockCommittedUnderALockWait:
-    """The operator's `access set-state REF blocked`, its transaction held open until a statement of
-    orderhub waits for the access's row lock, and committed then: that statement reads the access after
-    the block is committed."""
+class CommittedUnderALockWait:
+    """Another process's transaction (``statements``), held open until a statement of orderhub waits for
+    one of its row locks, and committed then: that statement goes on after the commit."""
 
-    def __init__(self, pg_url: str, ref: str) -> None:
+    def __init__(self, pg_url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         self._url = raw_url(pg_url)
-        self._ref = ref
+        self._statements = statements
 
     def around(self, work: Callable[[], Any]) -> tuple[bool, Any]:
         """Runs ``work`` on a thread meanwhile; whether the commit came while it waited, and its outcome."""
@@ -74,7 +73,8 @@ class BlockCommittedUnderALockWait:
                 outcome[0] = exc
 
         with psycopg.connect(self._url) as operator, psycopg.connect(self._url, autocommit=True) as watcher:
-            operator.execute("UPDATE accesses SET state = 'blocked' WHERE ref = %s", (self._ref,))
+            for statement, params in self._statements:
+                operator.execute(statement, params)
             thread = threading.Thread(target=run)
             thread.start()
             seen = False
@@ -89,6 +89,14 @@ class BlockCommittedUnderALockWait:
             operator.commit()
             thread.join(30)
         return seen, outcome[0]
+
+
+class BlockCommittedUnderALockWait(CommittedUnderALockWait):
+    """The operator's `access set-state REF blocked`, committed while orderhub waits for the access."""
+
+    def __init__(self, pg_url: str, ref: str) -> None:
+        super().__init__(pg_url, [("UPDATE accesses SET state = 'blocked' WHERE ref = %s", (ref,))])
+        self._ref = ref
 
     def undo(self) -> None:
         with psycopg.connect(self._url, autocommit=True) as connection:

@@ -66,9 +66,9 @@ def _customer_of(uow: UnitOfWork, principal: Principal, request: ActivationReque
         return None
     found = None
     if details.identity is not None:
-        found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity)
+        found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity, for_order=True)
     elif details.email is not None:
-        found = uow.partners.find_customer([principal.partner_id], details.email)
+        found = uow.partners.find_customer([principal.partner_id], details.email, for_order=True)
     if found is not None:
         return found.id
     customer = Customer(
