@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from orderhub.bootstrap import Services
+from orderhub.services.hub import HubService
 from tests.api.slow_listener import SlowListener
 from tests.api.support import get_token, running_server
 from tests.api.test_tmf622 import BASE, CHANNELS, DELIVERED_WITHIN, auth, create, order_body
 from tests.api.test_tmf622_events import LOOPBACK
+from tests.clocks import MovableClock
+from tests.integration.test_clock_steps import listener_with_an_event
 
 
 def test_a_slow_listener_gets_each_event_once_from_one_worker_at_a_time(tmp_path: Path) -> None:
@@ -43,3 +47,22 @@ def test_a_slow_listener_gets_each_event_once_from_one_worker_at_a_time(tmp_path
         assert most_at_once == 1
     finally:
         listener.close()
+
+
+def test_a_lease_holds_against_a_process_whose_clock_is_ahead_by_less_than_the_minute_hosts_may_differ(
+    pg_services: Services,
+) -> None:
+    """README: the hosts' clocks must agree to within a minute. A listener's lease is 30 s (twice the
+    delivery deadline plus 10 s): dated by the clock of the process that took it, a worker whose clock
+    was 45 s ahead found it over the moment it was taken, and sent the same events at the same time."""
+    clock = MovableClock()
+    ahead = MovableClock()
+    ahead.now = clock.now + timedelta(seconds=45)
+    first, second = HubService(pg_services.database, clock=clock), HubService(pg_services.database, clock=ahead)
+    listener_with_an_event(pg_services, clock)
+    assert [claimed.id for claimed in first.claim_due(8)] == ["L1"]
+    assert second.claim_due(8) == []
+    assert first.renew("L1")
+    assert second.claim_due(8) == []
+    first.release("L1")  # served: the other process may take it at once, whatever its clock
+    assert [claimed.id for claimed in second.claim_due(8)] == ["L1"]

@@ -81,14 +81,16 @@ class FakePartners:
         partner = self.partners.get(partner_id)
         return partner.business_unit_ids if partner is not None else frozenset()
 
-    def get_customer(self, customer_id: str) -> Customer | None:
+    def get_customer(self, customer_id: str, *, for_order: bool = False) -> Customer | None:
         return next((c for c in self.customers if c.id == customer_id), None)
 
-    def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
+    def find_customer_by_identity(
+        self, partner_ids: Iterable[str], identity: Identity, *, for_order: bool = False
+    ) -> Customer | None:
         ids = set(partner_ids)
         return next((c for c in self.customers if c.partner_id in ids and c.identity == identity), None)
 
-    def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
+    def find_customer(self, partner_ids: Iterable[str], email: str, *, for_order: bool = False) -> Customer | None:
         ids = set(partner_ids)
         key = email_key(email)
         return next((c for c in self.customers if c.partner_id in ids and c.email and email_key(c.email) == key), None)
@@ -151,8 +153,11 @@ class FakeAccesses:
     # access id -> the products its open orders are to activate
     ordered: dict[str, set[str]] = field(default_factory=dict)
 
-    def lock(self, access_id: str) -> None:
-        return None
+    def locked(self, access_id: str) -> Access | None:
+        return self.get(access_id)
+
+    def locked_by_ref(self, ref: str) -> Access | None:
+        return self.by_ref(ref)
 
     def offerings_for(self, partner_id: str) -> list[NetworkOffering]:
         return self.offerings.get(partner_id, [])

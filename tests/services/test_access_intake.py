@@ -136,7 +136,7 @@ class CountingAccesses:
         self.calls: list[str] = []
 
     def __getattr__(self, name: str) -> object:
-        if name in ("lock", "active_products", "offerings_for", "all_offerings"):
+        if name in ("locked", "active_products", "offerings_for", "all_offerings"):
             self.calls.append(name)
         return getattr(self._accesses, name)
 
@@ -157,7 +157,7 @@ def test_an_activation_fulfilled_where_it_is_accepted_uses_what_the_intake_read_
     handed, handed_calls = _fulfilled_at_intake(network(), hand_over=True)
     # Not handed over, the CO's offerings are read again (the order's own transaction may be a later one);
     # the offerings sold only when one of them is no longer the CO's, to say why.
-    assert plain_calls == ["lock", "active_products", "offerings_for"] and handed_calls == []
+    assert plain_calls == ["locked", "active_products", "offerings_for"] and handed_calls == []
     assert isinstance(plain, Provisioned) and isinstance(handed, Provisioned)
     assert not handed.failed_items
     assert isinstance(handed.result, AccessResult) and isinstance(plain.result, AccessResult)

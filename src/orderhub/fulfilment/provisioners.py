@@ -201,15 +201,18 @@ class ServiceActivationProvisioner:
         readings: IntakeReadings | None = None,
     ) -> Outcome:
         assert order.subject is not None and order.subject.kind is SubjectKind.ACCESS
-        access = uow.accesses.get(order.subject.ref)
-        if access is None:
-            return NotProvisioned("the access no longer exists")
         # Fulfilled in the transaction that accepted it: the intake holds the access's lock and has read
         # its active products under it.
         known = readings if first_run and isinstance(readings, AccessReadings) else None
-        if known is None or known.access_id != access.id:
+        if known is not None and known.access_id == order.subject.ref:
+            access = uow.accesses.get(order.subject.ref)
+        else:
             known = None
-            uow.accesses.lock(access.id)
+            # Its state read once the lock is held: read before, it could predate an operator's block that
+            # the lock waited for, and the order was activated on the blocked access, set active again.
+            access = uow.accesses.locked(order.subject.ref)
+        if access is None:
+            return NotProvisioned("the access no longer exists")
         made = [] if first_run else uow.accesses.services_of_order(order.id)
         failed: dict[int, str] = {}
         if not made:

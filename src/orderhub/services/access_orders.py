@@ -38,9 +38,8 @@ class AccessIntake:
             raise InvalidInput(f"can be at most {MAX_DATE_AHEAD.days} days ahead", field="requested_at")
 
     def prepare(self, uow: UnitOfWork, principal: Principal, request: ActivationRequest, now: datetime) -> NewOrder:
-        access = uow.accesses.by_ref(request.access_ref)
-        if access is not None:
-            uow.accesses.lock(access.id)  # its services are read here and changed by orders racing this one
+        # Its state and services are read here and changed by orders racing this one, and by operators.
+        access = uow.accesses.locked_by_ref(request.access_ref)
         available = frozenset((o.product_id, o.offering_id) for o in uow.accesses.offerings_for(principal.partner_id))
         active = uow.accesses.active_products(access.id) if access is not None else frozenset()
         # Read under the access's lock, as the active products: of two orders racing for one product,
@@ -67,9 +66,9 @@ def _customer_of(uow: UnitOfWork, principal: Principal, request: ActivationReque
         return None
     found = None
     if details.identity is not None:
-        found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity)
+        found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity, for_order=True)
     elif details.email is not None:
-        found = uow.partners.find_customer([principal.partner_id], details.email)
+        found = uow.partners.find_customer([principal.partner_id], details.email, for_order=True)
     if found is not None:
         return found.id
     customer = Customer(

@@ -32,14 +32,17 @@ class EsimIntake:
             profile = uow.profiles.get(request.iccid)
             # The eSIM's own customer, when the caller may see it and the e-mail is theirs: an account
             # manager's resellers may each have a customer with the same e-mail.
-            owner = uow.partners.get_customer(profile.customer_id) if profile and profile.customer_id else None
+            owned = profile.customer_id if profile else None
+            owner = uow.partners.get_customer(owned, for_order=True) if owned else None
             if owner is not None and (
                 owner.email is None
                 or email_key(owner.email) != email_key(request.customer_email)
                 or not principal.can_see(owner.partner_id)
             ):
                 owner = None
-            customer = owner or uow.partners.find_customer(principal.visible_partner_ids, request.customer_email)
+            customer = owner or uow.partners.find_customer(
+                principal.visible_partner_ids, request.customer_email, for_order=True
+            )
             check_topup(
                 request,
                 customer_found=customer is not None,

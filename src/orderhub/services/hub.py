@@ -207,16 +207,17 @@ class HubService:
         due = [listener for listener in due if listener.id not in self._held]
         if not due:
             return []
-        until = now + self._lease
-        claimed = self._db.write_now(
+        leased = self._db.write_now(
             lambda uow: [
-                listener
+                (listener, uow.listeners.try_lease(listener.id, now, self._lease, set_back_after=set_back))
                 for listener in due
-                if uow.listeners.try_lease(listener.id, now, until, set_back_after=set_back)
             ]
         )
-        for listener in claimed:
-            self._held[listener.id] = until
+        claimed = []
+        for listener, until in leased:
+            if until is not None:
+                self._held[listener.id] = until
+                claimed.append(listener)
         return claimed
 
     def renew(self, listener_id: str) -> bool:
@@ -225,8 +226,9 @@ class HubService:
         held = self._held.get(listener_id)
         if held is None:
             return False
-        until = self._clock() + self._lease
-        if not self._db.write_now(lambda uow: uow.listeners.renew_lease(listener_id, held, until)):
+        now = self._clock()
+        until = self._db.write_now(lambda uow: uow.listeners.renew_lease(listener_id, held, now, self._lease))
+        if until is None:
             self._held.pop(listener_id, None)
             return False
         self._held[listener_id] = until

@@ -80,7 +80,7 @@ def _customer_of(uow: UnitOfWork, principal: Principal, request: LineOrderReques
     details = request.customer
     if details is None or details.identity is None:
         return None
-    found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity)
+    found = uow.partners.find_customer_by_identity([principal.partner_id], details.identity, for_order=True)
     if found is not None:
         return found.id
     customer = Customer(

@@ -47,8 +47,8 @@ class LineReadings:
 @dataclass(frozen=True)
 class AccessReadings:
     """What a service activation's intake read under the access's lock, in the transaction that accepts
-    it (see LineReadings). Not the access itself: the intake read it before taking the lock, and its
-    state may have changed in between (blocked), so fulfilment reads it again."""
+    it (see LineReadings). Not the access itself: fulfilment reads it again, and a provisioner handed
+    no readings reads it with its lock (its state once the lock is held: store.AccessRepository)."""
 
     access_id: str
     active_products: frozenset[str]

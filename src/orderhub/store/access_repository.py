@@ -95,15 +95,23 @@ class AccessRepository:
         )
 
     def get(self, access_id: str) -> Access | None:
-        row = self._sql.one("SELECT id, ref, state FROM accesses WHERE id = ?", (access_id,))
-        return Access(row[0], row[1], AccessState(row[2])) if row is not None else None
+        return self._access("id", access_id, locked=False)
 
     def by_ref(self, ref: str) -> Access | None:
-        row = self._sql.one("SELECT id, ref, state FROM accesses WHERE ref = ?", (ref,))
-        return Access(row[0], row[1], AccessState(row[2])) if row is not None else None
+        return self._access("ref", ref, locked=False)
 
-    def lock(self, access_id: str) -> None:
-        self._sql.lock_row("accesses", "id", access_id)
+    def locked(self, access_id: str) -> Access | None:
+        return self._access("id", access_id, locked=True)
+
+    def locked_by_ref(self, ref: str) -> Access | None:
+        return self._access("ref", ref, locked=True)
+
+    def _access(self, column: str, value: str, *, locked: bool) -> Access | None:
+        # Locked, the row is read once the lock is held, so as the last commit left it (READ COMMITTED);
+        # SQLite has one writer at a time already.
+        lock = " FOR UPDATE" if locked and not self._sql.sqlite else ""
+        row = self._sql.one(f"SELECT id, ref, state FROM accesses WHERE {column} = ?{lock}", (value,))
+        return Access(row[0], row[1], AccessState(row[2])) if row is not None else None
 
     def set_state(self, access_id: str, state: AccessState, now: datetime) -> None:
         self._sql.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from orderhub.domain.order_states import OrderEvent, OrderState
 from orderhub.services.records import CommitMarks
 from orderhub.store.commit_marks import read_commit_marks
 from orderhub.store.fastsql import FastSql, read_time
+from orderhub.store.hub_leases import ListenerLeases, lease_over
 from orderhub.store.order_rows import load_snapshot
 from orderhub.store.tables import cancellations, hub_listeners, order_events, orders
 
@@ -84,6 +85,7 @@ class ListenerRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
         self._sql = FastSql(connection)
+        self._leases = ListenerLeases(self._sql)
 
     def last_event_id(self) -> int:
         row = self._sql.one("SELECT MAX(id) FROM order_events")
@@ -144,24 +146,18 @@ class ListenerRepository:
         listener with nothing to send is not leased: an idle service writes nothing. A lease or retry time
         after ``set_back_after`` was written before the clock was set back: it is over."""
         bound = {"now": now, "set_back_after": set_back_after, "limit": limit, "operations": list(operations)}
-        return [_listener(row) for row in self._db.execute(_DUE, bound).mappings()]
+        if self._sql.sqlite:
+            return [_listener(row) for row in self._db.execute(_DUE_SQLITE, bound).mappings()]
+        bound["set_back_margin"] = set_back_after - now  # leases: the server's clock (store.hub_leases)
+        return [_listener(row) for row in self._db.execute(_DUE_POSTGRES, bound).mappings()]
 
-    def try_lease(self, listener_id: str, now: datetime, until: datetime, *, set_back_after: datetime) -> bool:
-        changed = self._sql.execute_now(
-            "UPDATE hub_listeners SET lease_until = ? WHERE id = ?"
-            " AND (lease_until IS NULL OR lease_until < ? OR lease_until > ?)",
-            (self._sql.time(until), listener_id, self._sql.time(now), self._sql.time(set_back_after)),
-        )
-        return changed == 1
+    def try_lease(
+        self, listener_id: str, now: datetime, lease: timedelta, *, set_back_after: datetime
+    ) -> datetime | None:
+        return self._leases.take(listener_id, now, lease, set_back_after)
 
-    def renew_lease(self, listener_id: str, held: datetime, until: datetime) -> bool:
-        """Extends the lease that ends at ``held`` (the one this process took) to ``until``; False when
-        the listener is gone or another process has leased it since."""
-        changed = self._sql.execute_now(
-            "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND lease_until = ?",
-            (self._sql.time(until), listener_id, self._sql.time(held)),
-        )
-        return changed == 1
+    def renew_lease(self, listener_id: str, held: datetime, now: datetime, lease: timedelta) -> datetime | None:
+        return self._leases.renew(listener_id, held, now, lease)
 
     def events_after(
         self, listener: Listener, operations: Iterable[str], limit: int, *, up_to: int | None = None
@@ -206,11 +202,7 @@ class ListenerRepository:
         )
 
     def release(self, listener_id: str, held: datetime, now: datetime) -> None:
-        """Ends the lease that ends at ``held`` (not one another process took since), as of ``now``."""
-        self._sql.execute(
-            "UPDATE hub_listeners SET lease_until = ? WHERE id = ? AND lease_until = ?",
-            (self._sql.time(now), listener_id, self._sql.time(held)),
-        )
+        self._leases.release(listener_id, held, now)
 
     def release_all(self) -> None:
         """Ends every lease (those a process that crashed left behind)."""
@@ -235,27 +227,31 @@ def _events_after(listener: Listener, operations: Iterable[str]) -> tuple[str, t
 # Built once: the dispatcher asks five times a second, and the ordering's expressions, built anew each
 # time, left reference cycles behind for the collector (its pauses are the request path's p99).
 _EVENT, _ORDER = order_events.alias("e"), orders.alias("o")
-_DUE = (
-    sa.select(hub_listeners)
-    .where(
-        sa.or_(
-            hub_listeners.c.next_attempt_at.is_(None),
-            hub_listeners.c.next_attempt_at <= sa.bindparam("now"),
-            hub_listeners.c.next_attempt_at > sa.bindparam("set_back_after"),
-        ),
-        sa.or_(
-            hub_listeners.c.lease_until.is_(None),
-            hub_listeners.c.lease_until < sa.bindparam("now"),
-            hub_listeners.c.lease_until > sa.bindparam("set_back_after"),
-        ),
-        # As _events_after reads them: from the partner's listened events (migration 0024's index).
-        sa.exists()
-        .where(_EVENT.c.partner_id == hub_listeners.c.partner_id, _EVENT.c.id > hub_listeners.c.delivered_event_id)
-        .where(_ORDER.c.id == _EVENT.c.order_id, _ORDER.c.operation.in_(sa.bindparam("operations", expanding=True))),
+
+
+def _due(sqlite: bool) -> sa.Select[Any]:
+    return (
+        sa.select(hub_listeners)
+        .where(
+            sa.or_(
+                hub_listeners.c.next_attempt_at.is_(None),
+                hub_listeners.c.next_attempt_at <= sa.bindparam("now"),
+                hub_listeners.c.next_attempt_at > sa.bindparam("set_back_after"),
+            ),
+            lease_over(sqlite),
+            # As _events_after reads them: from the partner's listened events (migration 0024's index).
+            sa.exists()
+            .where(_EVENT.c.partner_id == hub_listeners.c.partner_id, _EVENT.c.id > hub_listeners.c.delivered_event_id)
+            .where(
+                _ORDER.c.id == _EVENT.c.order_id, _ORDER.c.operation.in_(sa.bindparam("operations", expanding=True))
+            ),
+        )
+        .order_by(hub_listeners.c.lease_until.asc().nulls_first(), hub_listeners.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    .order_by(hub_listeners.c.lease_until.asc().nulls_first(), hub_listeners.c.id)
-    .limit(sa.bindparam("limit", type_=sa.Integer))
-)
+
+
+_DUE_SQLITE, _DUE_POSTGRES = _due(sqlite=True), _due(sqlite=False)
 
 
 def _listener(row: Any) -> Listener:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from orderhub.domain.catalog import Product, ProductKind
 from orderhub.domain.esim import ProfileState, Subscription
+from orderhub.services.ports import Contention
 from orderhub.services.records import StoredProfile
 from orderhub.store.fastsql import FastSql, read_time
 from orderhub.store.partner_repository import bump_config_version
@@ -102,6 +103,8 @@ class CatalogRepository:
 
 
 _PROFILE_COLUMNS = "iccid, matching_id, smdp_address, state, order_id, customer_id, luhn_ok"
+# Parameter: the available state. A profile the ledger gave to an order is never drawn again.
+_DRAWABLE = "state = ? AND NOT EXISTS (SELECT 1 FROM esim_assignments a WHERE a.iccid = esim_profiles.iccid)"
 
 
 class ProfileRepository:
@@ -168,27 +171,19 @@ class ProfileRepository:
 
         One statement picks and takes the profile; its state guard makes a concurrent claim of the same
         row change nothing, and the insert-only assignment ledger refuses a second owner whatever runs.
+        Contention when other transactions hold every profile left: theirs to commit or undo.
         """
         sql = self._sql
-        at = sql.time(now)
+        at, available = sql.time(now), ProfileState.AVAILABLE.value
         for _ in range(20):
             row = sql.one(
                 "UPDATE esim_profiles SET state = ?, order_id = ?, customer_id = ?, updated_at = ?"
-                " WHERE iccid = (SELECT iccid FROM esim_profiles WHERE state = ?"
-                # A profile the ledger already gave to an order is never drawn again, whatever its state says.
-                " AND NOT EXISTS (SELECT 1 FROM esim_assignments a WHERE a.iccid = esim_profiles.iccid)"
+                f" WHERE iccid = (SELECT iccid FROM esim_profiles WHERE {_DRAWABLE}"
                 " ORDER BY created_at, iccid LIMIT 1"
                 # Workers of other processes skip the profile one of them is taking, instead of queueing on it.
                 f"{'' if sql.sqlite else ' FOR UPDATE SKIP LOCKED'})"
                 f" AND state = ? RETURNING {_PROFILE_COLUMNS}",
-                (
-                    ProfileState.RELEASED.value,
-                    order_id,
-                    customer_id,
-                    at,
-                    ProfileState.AVAILABLE.value,
-                    ProfileState.AVAILABLE.value,
-                ),
+                (ProfileState.RELEASED.value, order_id, customer_id, at, available, available),
             )
             if row is not None:
                 profile = _profile_of(row)
@@ -197,9 +192,10 @@ class ProfileRepository:
                     (profile.iccid, order_id, at),
                 )
                 return profile
-            if sql.one("SELECT 1 FROM esim_profiles WHERE state = ? LIMIT 1", (ProfileState.AVAILABLE.value,)) is None:
+            # Locks or not: none left, or ones the claim skipped as held, or one made available since.
+            if sql.one(f"SELECT 1 FROM esim_profiles WHERE {_DRAWABLE} LIMIT 1", (available,)) is None:
                 return None
-        raise RuntimeError("could not claim an eSIM profile after 20 attempts")
+        raise Contention("every eSIM profile left is being taken by another transaction")
 
     def _one(self, sql: str, params: tuple[object, ...]) -> StoredProfile | None:
         row = self._sql.one(sql, params)

@@ -12,14 +12,8 @@ from orderhub.domain.partners import Partner, Role
 from orderhub.services.ports import DuplicateKey
 from orderhub.services.records import StoredCredential, StoredIdempotencyKey, StoredToken
 from orderhub.store.fastsql import FastSql, read_time
-from orderhub.store.tables import (
-    config_version,
-    credentials,
-    partner_business_units,
-    partner_products,
-    partners,
-    tokens,
-)
+from orderhub.store.tables.line_tables import partner_business_units
+from orderhub.store.tables.partner_tables import config_version, credentials, partner_products, partners, tokens
 
 
 def bump_config_version(db: sa.Connection) -> None:
@@ -213,26 +207,30 @@ class PartnerRepository:
 
     # -- customers -------------------------------------------------------------------------------
 
-    def get_customer(self, customer_id: str) -> Customer | None:
-        return self._customer("id = ?", [], (customer_id,), any_partner=True)
+    def get_customer(self, customer_id: str, *, for_order: bool = False) -> Customer | None:
+        return self._customer("id = ?", [], (customer_id,), any_partner=True, for_order=for_order)
 
-    def find_customer(self, partner_ids: Iterable[str], email: str) -> Customer | None:
+    def find_customer(self, partner_ids: Iterable[str], email: str, *, for_order: bool = False) -> Customer | None:
         """The customer of that e-mail, whatever its case: e-mails are stored as their key."""
-        return self._customer("email = ?", partner_ids, (email_key(email),))
+        return self._customer("email = ?", partner_ids, (email_key(email),), for_order=for_order)
 
-    def find_customer_by_identity(self, partner_ids: Iterable[str], identity: Identity) -> Customer | None:
-        return self._customer("identity_type = ? AND identity_value = ?", partner_ids, (identity.kind, identity.number))
+    def find_customer_by_identity(
+        self, partner_ids: Iterable[str], identity: Identity, *, for_order: bool = False
+    ) -> Customer | None:
+        where = "identity_type = ? AND identity_value = ?"
+        return self._customer(where, partner_ids, (identity.kind, identity.number), for_order=for_order)
 
     def _customer(
-        self, where: str, partner_ids: Iterable[str], params: tuple[str, ...], *, any_partner: bool = False
+        self, where: str, ids: Iterable[str], params: tuple[str, ...], *, any_partner: bool = False, for_order: bool
     ) -> Customer | None:
-        ids = list(partner_ids)
+        ids = list(ids)
         if not ids and not any_partner:
             return None
         scope = "" if any_partner else f"partner_id IN ({', '.join('?' * len(ids))}) AND "
+        lock = " FOR KEY SHARE" if for_order and not self._sql.sqlite else ""  # ports.PartnerRepository
         row = self._sql.one(
             "SELECT id, partner_id, email, country_of_residence, created_at, name, identity_type, identity_value,"
-            f" erased_at FROM customers WHERE {scope}{where} ORDER BY created_at LIMIT 1",
+            f" erased_at FROM customers WHERE {scope}{where} ORDER BY created_at LIMIT 1{lock}",
             (*ids, *params),
         )
         if row is None:
