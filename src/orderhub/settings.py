@@ -10,8 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from ipaddress import ip_network
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from orderhub.database_urls import UnusableDatabaseUrl, usable_database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./orderhub.db"
 
@@ -28,8 +27,7 @@ class Settings:
     # How long request headers may take to arrive (past it the connection is closed).
     request_header_timeout_seconds: float = 10.0
     # How long a connection may stay idle between requests before orderhub closes it. Whatever keeps
-    # connections to orderhub (a proxy, a load balancer, a partner's client pool) must let go sooner: a
-    # request sent on a connection orderhub is closing fails, and a POST is not sent again.
+    # connections to orderhub (a proxy, a load balancer) must let go sooner (README "Deploying").
     keep_alive_seconds: int = 5
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
@@ -194,39 +192,11 @@ def _flag(raw: str) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
-_HOST_AND_PORT = (
-    "a database URL whose host is followed by a port from 1 to 65535, if any (host:5432, or [::1]:5432 for an"
-    " IPv6 address), such as postgresql://user@host:5432/name"
-)
-
-
 def _database_url(raw: str) -> str:
-    if not re.match(r"(sqlite|postgres|postgresql)(\+[a-z0-9_]+)?://", raw.strip()):
-        raise _Refused("a database URL, such as sqlite:///path/to/orderhub.db or postgresql://user@host:5432/name")
-    # The scheme many platforms hand out (Heroku, Render, Fly.io); SQLAlchemy knows only postgresql.
-    url = re.sub(r"^postgres(?=[+:])", "postgresql", raw.strip())
     try:
-        parsed = make_url(url)
-        port = parsed.port
-    except (ArgumentError, ValueError):  # ValueError: a port that is no number ("54x2", "[::1:5432")
-        raise _Refused(_HOST_AND_PORT) from None
-    if port is not None and not 1 <= port <= 65535:
-        raise _Refused(_HOST_AND_PORT)
-    if _in_memory(parsed, url):
-        # Every process would have a database of its own, and every order would be gone when it stops.
-        raise _Refused(
-            "a database file or server, not an in-memory SQLite database, which loses every order when orderhub"
-            " stops (such as sqlite:///path/to/orderhub.db)"
-        )
-    return url
-
-
-def _in_memory(parsed: URL, url: str) -> bool:
-    """A SQLite URL SQLAlchemy opens in memory: no file (sqlite://), :memory:, or a URI of mode=memory."""
-    if parsed.get_backend_name() != "sqlite":
-        return False
-    database = parsed.database or ""
-    return database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in url
+        return usable_database_url(raw)
+    except UnusableDatabaseUrl as exc:
+        raise _Refused(str(exc)) from None
 
 
 def _host(raw: str) -> str:
