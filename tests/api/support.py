@@ -22,6 +22,7 @@ from orderhub.bootstrap import Services, build_services
 from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
 from tests.demo_databases import demo_database_url
+from tests.http_clients import TLS
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT12:00:00Z")
 SEED_PRODUCT = "a3u3z000000PZBhAAO"
@@ -33,7 +34,7 @@ class RunningServer:
     services: Services
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=30)
+        return httpx.Client(base_url=self.base_url, timeout=30, verify=TLS)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from orderhub.services import sign_ins
 from orderhub.store.types import UtcDateTime
 from tests.api.support import RunningServer, request_token, running_server
+from tests.http_clients import TLS
 
 RESELLER, RESELLER_SECRET = "demo-reseller-1", "demo-reseller-1-secret"
 CHANNEL, CHANNEL_SECRET = "demo-channel-1", "demo-channel-1-secret"
@@ -27,7 +28,7 @@ ONAPI_PRODUCTS = "/2.5/sp_spec/products/"
 
 @contextmanager
 def client_from(server: RunningServer, address: str) -> Iterator[httpx.Client]:
-    transport = httpx.HTTPTransport(local_address=address)
+    transport = httpx.HTTPTransport(local_address=address, verify=TLS)
     with httpx.Client(base_url=server.base_url, timeout=30, transport=transport) as http:
         yield http
 

@@ -5,10 +5,10 @@ half second importing. A helper process (this file, run as a script) imports the
 a child for each run: the child is a real process of its own, with the run's arguments, working
 directory, environment, a closed stdin and its own stdout and stderr, and it ends with the exit code
 ``python -m orderhub`` would (a traceback and 1 for an exception, the code of a SystemExit). What a
-fresh process would do differently: modules are imported before the run's environment is set, so
-anything read from the environment at import time is the helper's. The command reads its settings
-when it runs (orderhub.settings), and the helper is started with the terminal settings every run
-gets (support.CLI_TERMINAL).
+fresh process would do differently: modules are imported, and the command's click tree made, before
+the run's environment is set, so anything read from the environment then is the helper's. The command
+reads its settings when it runs (orderhub.settings), and the helper is started with the terminal
+settings every run gets (support.CLI_TERMINAL).
 """
 
 from __future__ import annotations
@@ -115,7 +115,16 @@ class _Outputs:
 
 
 def _serve(path: str) -> None:
-    import orderhub.cli  # noqa: F401  (the imports every run would pay)
+    import typer.main
+
+    from orderhub.cli import app  # the imports every run would pay
+
+    # Typer makes the command's click tree from the app's functions at every run (their signatures and
+    # type hints read again): some 50 ms of a run's CPU. It is made once here, from the same app, as a
+    # run would make it, and every child runs that one; what a run changes in it stays in the child.
+    built = typer.main.get_command(app)
+    make = typer.main.get_command
+    typer.main.get_command = lambda typer_app: built if typer_app is app else make(typer_app)
 
     # What the imports made is never garbage: no child's collections (its exit's included) walk it again.
     gc.freeze()

@@ -29,6 +29,7 @@ from orderhub.services.demo import load_demo_data
 from orderhub.settings import Settings
 from tests.databases import on_postgres
 from tests.demo_databases import demo_database_url
+from tests.http_clients import TLS
 from tests.integration.cli_forks import CliForks
 
 HOST = "127.0.0.1"
@@ -105,7 +106,7 @@ def run_cli(
 def client(base_url: str, timeout: float = 10.0) -> httpx.Client:
     # trust_env=False: no proxy from the environment; these tests only ever talk to 127.0.0.1.
     assert base_url.startswith(f"http://{HOST}:"), base_url
-    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False)
+    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False, verify=TLS)
 
 
 def get_token(base_url: str, client_id: str = DEMO_RESELLER[0], client_secret: str = DEMO_RESELLER[1]) -> str:
