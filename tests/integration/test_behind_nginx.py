@@ -24,6 +24,7 @@ import pytest
 
 from orderhub.settings import Settings
 from tests.integration.support import HOST, OrderhubProcesses, free_port, get_token, new_esim_body
+from tests.integration.test_connection_life import _next_answer
 
 pytestmark = pytest.mark.integration
 
@@ -125,18 +126,8 @@ def _order_request(token: str, body: bytes, content_length: int | None = None) -
 
 
 def _answer(connection: socket.socket) -> tuple[int, dict[str, object]]:
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = connection.recv(65536)
-        assert chunk, f"nginx closed the connection without an answer: {received!r}"
-        received += chunk
-    head, _, content = received.partition(b"\r\n\r\n")
-    length = int(re.search(rb"(?im)^content-length: *(\d+)", head)[1])  # type: ignore[index]
-    while len(content) < length:
-        chunk = connection.recv(65536)
-        assert chunk, f"nginx closed the connection inside an answer: {received!r}"
-        content += chunk
-    return int(head.split(b" ", 2)[1]), json.loads(content[:length])
+    status, content = _next_answer(connection)
+    return status, json.loads(content)
 
 
 def _oversized_order(nginx: Nginx, token: str) -> int:

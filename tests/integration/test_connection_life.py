@@ -107,11 +107,8 @@ def test_a_connection_answered_before_its_body_came_carries_requests_once_the_bo
     leaves the connection as any other request does. Its end went unnoticed, and the linger closed the
     connection whatever it carried by then: behind nginx, which keeps such a connection for its next
     requests, one of them was in flight and its partner was answered 502 (README "Deploying")."""
-    body = b"x" * 70_000
     with connect(port) as connection:
-        connection.sendall(b"POST /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
-        assert _next_answer(connection)[0] == 413
-        connection.sendall(body)
+        answered_before_its_body(connection)
         started = time.monotonic()
         statuses = []
         while time.monotonic() - started < 3 * LINGER:
@@ -124,11 +121,8 @@ def test_a_connection_answered_before_its_body_came_carries_requests_once_the_bo
 def test_a_connection_left_idle_after_an_answered_requests_body_is_closed(port: int) -> None:
     """The body's arrival stops the keep-alive timer the answer started: one is started again, or a
     client that sent nothing more held the connection for good."""
-    body = b"x" * 70_000
     with connect(port) as connection:
-        connection.sendall(b"POST /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
-        assert _next_answer(connection)[0] == 413
-        connection.sendall(body)
+        answered_before_its_body(connection)
         started = time.monotonic()
         assert connection.recv(65536) == b""  # closed by the server
     assert time.monotonic() - started < Settings().keep_alive_seconds + 3
@@ -152,6 +146,14 @@ def test_an_idle_connection_is_kept_as_long_as_the_setting_says(tmp_path_factory
         assert 6 < time.monotonic() - idle_since < 7 + 3
     finally:
         processes.close()
+
+
+def answered_before_its_body(connection: socket.socket) -> None:
+    """An order too large, answered 413 from its head, then its body sent whole after the answer."""
+    body = b"x" * 70_000
+    connection.sendall(b"POST /2.5/sp_spec/order/ HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+    assert _next_answer(connection)[0] == 413
+    connection.sendall(body)
 
 
 def _next_answer(connection: socket.socket) -> tuple[int, bytes]:

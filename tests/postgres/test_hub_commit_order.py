@@ -57,6 +57,18 @@ class HeldWorker:
     committing_from: list[float] = field(default_factory=list)
 
 
+def listening_after_one_order(http: httpx.Client, url: str, listener: SlowListener) -> tuple[str, list[int]]:
+    """The channel's token and its newest event id before (``[0]`` for none), once ``listener`` is registered
+    and has been sent the events of one order."""
+    token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
+    since = partner_event_ids(url, 0)[-1:] or [0]
+    registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
+    assert registered.status_code == 201, registered.text
+    create(http, token, order_body())
+    listener.wait_for(len(partner_event_ids(url, since[0])), timeout=DELIVERED_WITHIN)
+    return token, since
+
+
 @contextmanager
 def worker_holding_its_events(url: str, reference: str) -> Iterator[HeldWorker]:
     worker = build_services(Settings(database_url=url, db_write_timeout_seconds=10.0))
@@ -213,12 +225,7 @@ def test_events_wait_for_a_transaction_of_orderhubs_database_that_holds_an_earli
         with running_server(db_path, **LOOPBACK) as server, server.client() as http:
             if held_in == "a prepared transaction" and not prepared_transactions_allowed(url):
                 pytest.skip("this PostgreSQL server prepares no transaction (max_prepared_transactions is 0)")
-            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
-            since = partner_event_ids(url, 0)[-1:] or [0]
-            registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
-            assert registered.status_code == 201, registered.text
-            create(http, token, order_body())
-            listener.wait_for(len(partner_event_ids(url, since[0])), timeout=DELIVERED_WITHIN)
+            token, since = listening_after_one_order(http, url, listener)
             with event_written_in(url, held_in) as held:
                 create(http, token, order_body())  # committed now, its events' ids after the held one
                 time.sleep(1.5)  # the dispatcher's turns (every 0.2 s) while the held event is not committed
@@ -247,12 +254,7 @@ def test_an_event_id_taken_before_a_committed_one_by_a_transaction_begun_after_i
     url = database_url(db_path)
     try:
         with running_server(db_path, **LOOPBACK) as server, server.client() as http:
-            token = get_token(http, str(CHANNELS[0]["client_id"]), str(CHANNELS[0]["client_secret"]))
-            since = partner_event_ids(url, 0)[-1:] or [0]
-            registered = http.post(f"{BASE}/hub", json={"callback": listener.url}, headers=auth(token))
-            assert registered.status_code == 201, registered.text
-            create(http, token, order_body())
-            listener.wait_for(len(partner_event_ids(url, since[0])), timeout=DELIVERED_WITHIN)
+            _, since = listening_after_one_order(http, url, listener)
             with psycopg.connect(url, autocommit=True) as first, psycopg.connect(url, autocommit=True) as second:
                 for transaction in (first, second):  # their transaction ids, in this order
                     transaction.execute("BEGIN")
